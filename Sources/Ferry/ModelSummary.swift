@@ -1,0 +1,92 @@
+import FerryIR
+
+/// What `ferry inspect` reports about a model: declared interface, operators and parameters.
+public struct ModelSummary: Encodable {
+    /// A declared graph input or output.
+    public struct Value: Encodable {
+        public var name: String
+        public var type: String
+    }
+    /// Number of nodes with one op type.
+    public struct OpCount: Encodable {
+        public var op: String
+        public var count: Int
+    }
+    /// Parameters of one element type.
+    public struct ParameterGroup: Encodable {
+        public var dtype: String
+        public var count: Int
+        public var bytes: Int
+    }
+    /// One stored tensor (initializer or Constant value).
+    public struct TensorRow: Encodable {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: Int
+        public var source: String
+    }
+
+    public var file: String
+    public var format: String
+    public var irVersion: Int64?
+    public var opsets: [String: Int64]
+    public var producer: String
+    public var graphName: String
+    public var inputs: [Value]
+    public var outputs: [Value]
+    public var nodeCount: Int
+    public var ops: [OpCount]
+    public var parameterCount: Int
+    public var parameterBytes: Int
+    public var parametersByDtype: [ParameterGroup]
+    public var tensors: [TensorRow]?
+
+    /// Summarises `loaded`; `includeTensors` fills `tensors`.
+    public init(_ loaded: LoadedModel, file: String, includeTensors: Bool) {
+        let model = loaded.model
+        self.file = file
+        format = loaded.format.rawValue
+        irVersion = model.irVersion
+        opsets = Dictionary(model.opsetImports.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }, uniquingKeysWith: { a, _ in a })
+        producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        graphName = model.graph.name
+        inputs = model.graph.runtimeInputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
+        outputs = model.graph.outputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
+
+        var histogram: [String: Int] = [:]
+        var rows: [TensorRow] = []
+        func visit(_ g: Graph, prefix: String) {
+            for t in g.initializers {
+                rows.append(TensorRow(name: t.name, dtype: t.elementType.name, shape: t.shape, bytes: t.byteCount, source: prefix + "initializer"))
+            }
+            for s in g.sparseInitializers {
+                rows.append(TensorRow(name: s.name, dtype: s.values.elementType.name, shape: s.shape,
+                                      bytes: s.values.byteCount + s.indices.byteCount, source: prefix + "sparse initializer"))
+            }
+            for n in g.nodes {
+                let op = n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain).\(n.opType)"
+                histogram[op, default: 0] += 1
+                if n.opType == "Constant", n.domain.isEmpty || n.domain == "ai.onnx", case .tensor(let t)? = n.attribute("value") {
+                    rows.append(TensorRow(name: n.outputs.first ?? t.name, dtype: t.elementType.name, shape: t.shape,
+                                          bytes: t.byteCount, source: prefix + "Constant"))
+                }
+                for sub in n.subgraphs { visit(sub, prefix: prefix + "subgraph ") }
+            }
+        }
+        visit(model.graph, prefix: "")
+        nodeCount = histogram.values.reduce(0, +)
+        ops = histogram.map { OpCount(op: $0.key, count: $0.value) }.sorted { ($0.count, $1.op) > ($1.count, $0.op) }
+
+        var groups: [String: ParameterGroup] = [:]
+        for r in rows {
+            let count = r.source.hasSuffix("sparse initializer") ? (Tensor.elementCount(of: r.shape) ?? 0) : (Tensor.elementCount(of: r.shape) ?? 0)
+            groups[r.dtype, default: ParameterGroup(dtype: r.dtype, count: 0, bytes: 0)].count += count
+            groups[r.dtype]!.bytes += r.bytes
+        }
+        parametersByDtype = groups.values.sorted { $0.bytes > $1.bytes || ($0.bytes == $1.bytes && $0.dtype < $1.dtype) }
+        parameterCount = parametersByDtype.reduce(0) { $0 + $1.count }
+        parameterBytes = parametersByDtype.reduce(0) { $0 + $1.bytes }
+        tensors = includeTensors ? rows : nil
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+/// The `ferry` command: convert, inspect, compress and run neural-network model files.
+@main
+struct FerryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Convert, inspect, compress and run neural-network model files.",
+        version: "0.1.0",
+        subcommands: [Inspect.self, Convert.self]
+    )
+
+    /// Runs the command line; errors print one line and exit 1, usage errors exit 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure || code.rawValue == 64 {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            if code != .failure {
+                exit(withError: error)
+            }
+            reportFailure(error)
+        }
+    }
+}
+
+/// Prints `error` as a single line on standard error and exits with status 1.
+func reportFailure(_ error: Error) -> Never {
+    let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    exit(1)
+}

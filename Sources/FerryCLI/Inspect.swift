@@ -1,0 +1,90 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+/// `ferry inspect MODEL`: format, interface, operators and parameters of a model.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's format, inputs and outputs, operators and parameters.")
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Flag(help: "List every stored tensor (initializers and Constant values).")
+    var tensors = false
+
+    func run() throws {
+        let loaded: LoadedModel
+        do { loaded = try ModelIO.load(model) } catch { reportFailure(error) }
+        let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(SummaryTable(summary).text, terminator: "")
+        }
+    }
+}
+
+/// The text layout of a `ModelSummary`.
+struct SummaryTable {
+    let text: String
+
+    init(_ s: ModelSummary) {
+        var lines: [String] = []
+        func row(_ key: String, _ value: String) { lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
+        row("file", s.file)
+        var format = s.format.uppercased()
+        if let ir = s.irVersion { format += " (IR version \(ir))" }
+        row("format", format)
+        row("opsets", s.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if !s.producer.isEmpty { row("producer", s.producer) }
+        if !s.graphName.isEmpty { row("graph", s.graphName) }
+        let width = (s.inputs + s.outputs).map(\.name.count).max() ?? 0
+        for (i, v) in s.inputs.enumerated() { row(i == 0 ? "inputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
+        for (i, v) in s.outputs.enumerated() { row(i == 0 ? "outputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
+        row("nodes", "\(s.nodeCount)")
+        let opWidth = s.ops.map(\.op.count).max() ?? 0
+        for op in s.ops { row("", op.op.padding(toLength: opWidth + 2, withPad: " ", startingAt: 0) + "\(op.count)") }
+        row("parameters", "\(grouped(s.parameterCount)) (\(byteText(s.parameterBytes)))")
+        for g in s.parametersByDtype {
+            row("", g.dtype.padding(toLength: 10, withPad: " ", startingAt: 0) + grouped(g.count).padding(toLength: 16, withPad: " ", startingAt: 0) + byteText(g.bytes))
+        }
+        if let tensors = s.tensors {
+            lines.append("")
+            let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)
+            lines.append("name".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0) + "dtype     shape                 bytes       source")
+            for t in tensors {
+                let shape = "[" + t.shape.map(String.init).joined(separator: ",") + "]"
+                lines.append(t.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                             + t.dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
+                             + shape.padding(toLength: 22, withPad: " ", startingAt: 0)
+                             + String(t.bytes).padding(toLength: 12, withPad: " ", startingAt: 0) + t.source)
+            }
+        }
+        text = lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `1234567` as `1,234,567`.
+func grouped(_ n: Int) -> String {
+    let digits = Array(String(n))
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return out
+}
+
+/// A byte count in B, KB, MB or GB (powers of 1000, one decimal).
+func byteText(_ n: Int) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var v = Double(n), u = 0
+    while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+    return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
+}

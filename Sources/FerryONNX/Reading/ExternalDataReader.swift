@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FerryIR
+
+/// Reads tensor bytes stored outside the model file, under strict path rules: the location must
+/// be a relative path inside the model's folder with no `..`, no symbolic link on the way, a
+/// regular file with a single hard link, and the requested range inside the file. Each file is
+/// mapped once; 64-byte aligned ranges are viewed without copying.
+final class ExternalDataReader {
+    let modelPath: String
+    let directory: String
+    private var mapped: [String: MappedFile] = [:]
+    private(set) var filesRead: [String] = []
+
+    init(modelPath: String) {
+        self.modelPath = modelPath
+        directory = splitPath(modelPath).directory
+    }
+
+    func read(entries: [KeyValue], tensor: String, byteCount: Int) throws -> TensorBytes {
+        var location: String?
+        var offset = 0
+        var length: Int?
+        for e in entries {
+            switch e.key {
+            case "location": location = e.value
+            case "offset": offset = try number(e.value, key: "offset", tensor: tensor, location: location ?? "")
+            case "length": length = try number(e.value, key: "length", tensor: tensor, location: location ?? "")
+            default: break  // "checksum" and unknown keys are ignored
+            }
+        }
+        guard let location, !location.isEmpty else {
+            throw ONNXError.externalData(file: modelPath, tensor: tensor, location: "", reason: "no location given")
+        }
+        func refuse(_ reason: String) -> ONNXError {
+            ONNXError.externalData(file: modelPath, tensor: tensor, location: location, reason: reason)
+        }
+        let file = try map(location, refuse: refuse)
+        let length2 = length ?? byteCount
+        guard offset <= file.count, length2 <= file.count - offset else {
+            throw refuse("range [\(offset), \(offset + length2)) is past the end of the \(file.count)-byte file")
+        }
+        guard length2 == byteCount else {
+            throw refuse("length \(length2) does not match the \(byteCount) bytes the tensor's shape needs")
+        }
+        if offset % TensorBuffer.alignment == 0 {
+            return TensorBytes(TensorBuffer(viewing: file, offset: offset, count: length2))
+        }
+        return TensorBytes(copying: UnsafeRawBufferPointer(rebasing: file.bytes[offset..<offset + length2]))
+    }
+
+    private func number(_ s: String, key: String, tensor: String, location: String) throws -> Int {
+        guard let v = Int(s), v >= 0 else {
+            throw ONNXError.externalData(file: modelPath, tensor: tensor, location: location, reason: "\(key) '\(s)' is not a non-negative integer")
+        }
+        return v
+    }
+
+    private func map(_ location: String, refuse: (String) -> ONNXError) throws -> MappedFile {
+        if let m = mapped[location] { return m }
+        if location.hasPrefix("/") || location.hasPrefix("\\") || location.hasPrefix("~") {
+            throw refuse("absolute paths are refused")
+        }
+        if location.count >= 2, location.dropFirst().first == ":" {
+            throw refuse("absolute paths are refused")
+        }
+        if location.contains("..") { throw refuse("paths containing '..' are refused") }
+        if location.contains("\\") { throw refuse("backslashes are refused") }
+
+        // No component on the way may be a symbolic link.
+        var path = directory
+        for component in location.split(separator: "/", omittingEmptySubsequences: true) {
+            path += "/" + component
+            if lstatKind(path) == S_IFLNK { throw refuse("'\(path)' is a symbolic link") }
+        }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ELOOP { throw refuse("is a symbolic link") }
+            throw refuse(String(cString: strerror(e)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw refuse("not a regular file") }
+        guard st.st_nlink == 1 else { throw refuse("has \(st.st_nlink) hard links (only files with one are read)") }
+        guard let real = resolvedPath(of: fd), let root = realpathString(directory),
+              real.hasPrefix(root == "/" ? "/" : root + "/") else {
+            throw refuse("resolves outside the model's folder")
+        }
+        let file: MappedFile
+        do { file = try MappedFile(fd: fd, path: path) } catch { throw refuse("cannot be mapped") }
+        mapped[location] = file
+        filesRead.append(path)
+        return file
+    }
+}
+
+private func realpathString(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+}
+
+/// The path an open descriptor really refers to.
+private func resolvedPath(of fd: Int32) -> String? {
+    #if os(Linux)
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
+    guard n > 0 else { return nil }
+    buf[n] = 0
+    return String(cString: buf)
+    #else
+    var buf = [CChar](repeating: 0, count: Int(MAXPATHLEN))
+    guard fcntl(fd, F_GETPATH, &buf) != -1 else { return nil }
+    return String(cString: buf)
+    #endif
+}
