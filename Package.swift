@@ -26,9 +26,10 @@ let package = Package(
             name: "FerryCLI",
             dependencies: ["Ferry", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "FerryIRTests", dependencies: ["FerryIR"]),
-        .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR"]),
-        .testTarget(name: "FerryCLITests", dependencies: ["Ferry"]),
+        .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
+        .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -138,7 +138,7 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
             size_t payload_end = pos + (size_t)value;
             if (field && field->type == PROTOBUF_C_TYPE_MESSAGE) {
                 if (depth > max_depth)
-                    FAIL("messages nest deeper than %u levels", max_depth);
+                    FAIL("message nesting deeper than %u levels", max_depth);
                 size_t slot = (size_t)(field - top->desc->fields);
                 unsigned index = slot < FERRY_MAX_FIELDS ? top->counts[slot]++ : 0;
                 Frame *child = &stack[depth++];

@@ -22,7 +22,7 @@ struct Inspect: ParsableCommand {
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
             print(SummaryTable(summary).text, terminator: "")

@@ -1,25 +1,25 @@
 /// One axis of a declared shape: a fixed size, a symbolic name, or unknown.
-public enum DimensionValue: Hashable, Sendable {
+public enum DimValue: Hashable, Sendable {
     case fixed(Int64)
     case symbol(String)
     case unknown
 }
 
 /// One axis of a declared shape with its optional denotation (e.g. `DATA_BATCH`).
-public struct Dimension: Hashable, Sendable {
-    public var value: DimensionValue
+public struct Dim: Hashable, Sendable {
+    public var value: DimValue
     public var denotation: String
 
-    public init(_ value: DimensionValue, denotation: String = "") {
+    public init(_ value: DimValue, denotation: String = "") {
         self.value = value
         self.denotation = denotation
     }
 
-    public static func fixed(_ n: Int64) -> Dimension { Dimension(.fixed(n)) }
-    public static func symbol(_ s: String) -> Dimension { Dimension(.symbol(s)) }
+    public static func fixed(_ n: Int64) -> Dim { Dim(.fixed(n)) }
+    public static func symbol(_ s: String) -> Dim { Dim(.symbol(s)) }
 }
 
-extension Dimension: CustomStringConvertible {
+extension Dim: CustomStringConvertible {
     public var description: String {
         switch value {
         case .fixed(let n): return String(n)
@@ -32,8 +32,8 @@ extension Dimension: CustomStringConvertible {
 /// The declared type of a value, as ONNX's `TypeProto` describes it.
 public indirect enum ValueType: Hashable, Sendable {
     /// A dense tensor; `shape` is nil when even the rank is unknown.
-    case tensor(ElementType, shape: [Dimension]?)
-    case sparseTensor(ElementType, shape: [Dimension]?)
+    case tensor(ElementType, shape: [Dim]?)
+    case sparseTensor(ElementType, shape: [Dim]?)
     case sequence(TypeInfo?)
     case map(key: ElementType, value: TypeInfo?)
     case optional(TypeInfo?)
@@ -55,7 +55,7 @@ public struct TypeInfo: Hashable, Sendable {
 
 extension TypeInfo: CustomStringConvertible {
     public var description: String {
-        func shapeText(_ shape: [Dimension]?) -> String {
+        func shapeText(_ shape: [Dim]?) -> String {
             guard let shape else { return "[?]" }
             return "[" + shape.map(\.description).joined(separator: ",") + "]"
         }

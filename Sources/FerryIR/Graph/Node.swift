@@ -88,9 +88,9 @@ public struct ShardedDim: Equatable, Sendable {
 
     /// An even split of an axis of the given length into `shardCount` pieces.
     public struct SimpleSharding: Equatable, Sendable {
-        public var dim: DimensionValue
+        public var dim: DimValue
         public var shardCount: Int64?
-        public init(dim: DimensionValue, shardCount: Int64?) {
+        public init(dim: DimValue, shardCount: Int64?) {
             self.dim = dim
             self.shardCount = shardCount
         }

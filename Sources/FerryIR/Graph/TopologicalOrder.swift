@@ -30,10 +30,25 @@ extension Graph {
             }
         }
         if order.count != nodes.count {
-            let stuck = nodes.indices.filter { pending[$0] > 0 }.prefix(5).map { nodes[$0].label(index: $0) }
-            throw IRError.cycle(nodes: Array(stuck), graph: name.isEmpty ? "(unnamed)" : name)
+            let cycle = findCycle(stuck: Set(nodes.indices.filter { pending[$0] > 0 }), producer: producer)
+            throw IRError.cycle(nodes: cycle.map { nodes[$0].label(index: $0) }, graph: name.isEmpty ? "(unnamed)" : name)
         }
         return order
+    }
+
+    /// Among nodes left unsorted (each waits on another unsorted node), walks back along inputs
+    /// until a node repeats, and returns the nodes of that cycle in graph order.
+    private func findCycle(stuck: Set<Int>, producer: [String: Int]) -> [Int] {
+        var path: [Int] = []
+        var position: [Int: Int] = [:]
+        var current = stuck.min()!
+        while position[current] == nil {
+            position[current] = path.count
+            path.append(current)
+            let reads = nodes[current].inputs + nodes[current].subgraphs.flatMap { $0.outerScopeReads() }
+            current = reads.compactMap { producer[$0] }.first { stuck.contains($0) }!
+        }
+        return path[position[current]!...].sorted()
     }
 
     /// Names this graph (or graphs nested in it) reads but does not define: values it captures

@@ -185,16 +185,16 @@ final class ProtoDecoder {
         return e
     }
 
-    private func shape(_ s: UnsafeMutablePointer<Onnx__TensorShapeProto>) -> [Dimension] {
+    private func shape(_ s: UnsafeMutablePointer<Onnx__TensorShapeProto>) -> [Dim] {
         items(s.pointee.n_dim, s.pointee.dim).map { d in
             let p = d.pointee
-            let value: DimensionValue
+            let value: DimValue
             switch p.value_case {
             case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE: value = .fixed(p.dim_value)
             case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM: value = .symbol(text(p.dim_param))
             default: value = .unknown
             }
-            return Dimension(value, denotation: text(p.denotation))
+            return Dim(value, denotation: text(p.denotation))
         }
     }
 
@@ -250,7 +250,7 @@ final class ProtoDecoder {
                     shardedDims: items(q.n_sharded_dim, q.sharded_dim).map { sd in
                         ShardedDim(axis: sd.pointee.axis, simpleShardings: items(sd.pointee.n_simple_sharding, sd.pointee.simple_sharding).map { ss in
                             let r = ss.pointee
-                            let dim: DimensionValue
+                            let dim: DimValue
                             switch r.dim_case {
                             case ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE: dim = .fixed(r.dim_value)
                             case ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM: dim = .symbol(text(r.dim_param))

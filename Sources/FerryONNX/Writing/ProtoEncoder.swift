@@ -232,7 +232,7 @@ final class ProtoEncoder {
         return p
     }
 
-    private func shape(_ dims: [Dimension]) -> UnsafeMutablePointer<Onnx__TensorShapeProto> {
+    private func shape(_ dims: [Dim]) -> UnsafeMutablePointer<Onnx__TensorShapeProto> {
         let ds = dims.map { d in
             arena.message { (q: UnsafeMutablePointer<Onnx__TensorShapeProto__Dimension>) in
                 onnx__tensor_shape_proto__dimension__init(q)

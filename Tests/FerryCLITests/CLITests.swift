@@ -1,0 +1,127 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The result of running the `ferry` executable.
+struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the built `ferry` binary (next to the test bundle) in the repository root.
+func ferry(_ arguments: String...) throws -> Run {
+    let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    let binary = exe.deletingLastPathComponent().appendingPathComponent("ferry")
+    let p = Process()
+    p.executableURL = binary
+    p.arguments = arguments
+    p.currentDirectoryURL = TestSupport.root
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+@Suite struct InspectCommandTests {
+    let model = "Fixtures/onnx/valid/small_cnn.onnx"
+
+    @Test func tableMatchesGolden() throws {
+        let r = try ferry("inspect", model)
+        #expect(r.status == 0)
+        #expect(r.stdout == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.txt")), as: UTF8.self))
+    }
+
+    @Test func jsonMatchesGolden() throws {
+        let r = try ferry("inspect", model, "--json")
+        #expect(r.status == 0)
+        #expect(r.stdout == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.json")), as: UTF8.self))
+    }
+
+    @Test func tensorsListsEveryInitializer() throws {
+        let r = try ferry("inspect", model, "--tensors")
+        #expect(r.status == 0)
+        for name in ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"] {
+            #expect(r.stdout.contains(name), "missing \(name)")
+        }
+    }
+
+    @Test(arguments: ["empty.onnx", "truncated.onnx", "random.onnx", "dims_overflow.onnx", "deep_nesting.onnx", "ext_dotdot.onnx"])
+    func badInputIsOneLineAndExitOne(file: String) throws {
+        let r = try ferry("inspect", "Fixtures/onnx/malformed/" + file)
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.hasPrefix("error: Fixtures/onnx/malformed/" + file))
+        #expect(r.stderr.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func aMissingFileIsExitOne() throws {
+        let r = try ferry("inspect", "nope.onnx")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("nope.onnx"))
+    }
+}
+
+@Suite struct ConvertCommandTests {
+    let model = "Fixtures/onnx/valid/small_cnn.onnx"
+
+    @Test func convertWritesAnEqualFileAndRefusesToOverwrite() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let out = dir + "/out.onnx"
+        #expect(try ferry("convert", model, out).status == 0)
+        #expect(try TestSupport.contents(out) == TestSupport.contents(TestSupport.fixture("onnx/valid/small_cnn.onnx")))
+        let again = try ferry("convert", model, out)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+        #expect(try ferry("convert", model, out, "--force").status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.onnx"])
+    }
+
+    @Test func theInputIsNeverOverwritten() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let input = dir + "/in.onnx"
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("onnx/valid/small_cnn.onnx"), toPath: input)
+        let before = try TestSupport.contents(input)
+        let r = try ferry("convert", input, input, "--force")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("input"))
+        try FileManager.default.linkItem(atPath: input, toPath: dir + "/alias.onnx")
+        #expect(try ferry("convert", input, dir + "/alias.onnx", "--force").status == 1)
+        #expect(try TestSupport.contents(input) == before)
+    }
+
+    @Test func externalDataGoesNextToTheOutput() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry("convert", model, dir + "/out.onnx", "--external-data", "out.weights", "--size-threshold", "100")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == ["out.onnx", "out.weights"])
+        let inspect = try ferry("inspect", dir + "/out.onnx", "--json")
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("\"parameterCount\""))
+    }
+
+    @Test func aFailedConversionLeavesNothing() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry("convert", "Fixtures/onnx/malformed/truncated.onnx", dir + "/out.onnx")
+        #expect(r.status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test(arguments: [["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
+                      ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["inspect"], ["frobnicate"]])
+    func usageErrorsExitTwo(arguments: [String]) throws {
+        let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let p = Process()
+        p.executableURL = exe.deletingLastPathComponent().appendingPathComponent("ferry")
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 2)
+    }
+}
