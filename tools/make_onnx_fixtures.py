@@ -483,15 +483,19 @@ def build_external():
     data = bytearray(b"\xee" * 160)
     data[0:64] = w1.tobytes()
     data[128:144] = w2.tobytes()
+    # data/extra.bin: w4 in a subfolder (a valid location; tests swap the folder for a link)
+    w4 = np.array([2.0, 0.5, -1.0, 3.0], np.float32)
     inits = [ext_tensor("w1", T.FLOAT, [4, 4], "weights.bin", 0, 64),
              ext_tensor("w2", T.FLOAT, [4], "weights.bin", 128, 16),
-             helper.make_tensor("w3", T.FLOAT, [4], w3, raw=True)]
+             helper.make_tensor("w3", T.FLOAT, [4], w3, raw=True),
+             ext_tensor("w4", T.FLOAT, [4], "data/extra.bin", 0, 16)]
     g = helper.make_graph(
         [helper.make_node("MatMul", ["x", "w1"], ["a"], name="matmul"),
          helper.make_node("Add", ["a", "w2"], ["b"], name="add_w2"),
-         helper.make_node("Add", ["b", "w3"], ["y"], name="add_w3")],
+         helper.make_node("Add", ["b", "w3"], ["c"], name="add_w3"),
+         helper.make_node("Mul", ["c", "w4"], ["y"], name="mul_w4")],
         "external", [vinfo("x", T.FLOAT, [1, 4])], [vinfo("y", T.FLOAT, [1, 4])], initializer=inits)
-    return model(g), bytes(data)
+    return model(g), bytes(data), w4.tobytes()
 
 
 # ---------------------------------------------------------------- small_cnn
@@ -722,9 +726,10 @@ def main():
     write_json(os.path.join(VALID, "attributes.expect.json"), attrs_expect)
     write_model(os.path.join(VALID, "subgraphs.onnx"), build_subgraphs())
     write_model(os.path.join(VALID, "metadata.onnx"), build_metadata())
-    ext_model, ext_data = build_external()
+    ext_model, ext_data, ext_extra = build_external()
     write_model(os.path.join(VALID, "external", "model.onnx"), ext_model)
     write_bytes(os.path.join(VALID, "external", "weights.bin"), ext_data)
+    write_bytes(os.path.join(VALID, "external", "data", "extra.bin"), ext_extra)
     cnn = build_small_cnn()
     write_model(os.path.join(VALID, "small_cnn.onnx"), cnn)
 

@@ -19,8 +19,9 @@ import Testing
 
     @Test func theFixtureReadsItsTensorsFromTheDataFile() throws {
         let file = try ONNXReader(path: TestSupport.fixture("onnx/valid/external/model.onnx")).read()
-        #expect(file.externalFiles.count == 1)
-        #expect(file.externalFiles.first?.hasSuffix("weights.bin") == true)
+        #expect(file.externalFiles.map { $0.split(separator: "/").suffix(2).joined(separator: "/") } == ["external/weights.bin", "data/extra.bin"])
+        let w4 = try #require(file.model.graph.initializers.first { $0.name == "w4" })
+        #expect(w4.bytes?.toArray(of: Float.self) == [2.0, 0.5, -1.0, 3.0])
     }
 
     @Test func writtenExternalDataIsAlignedAndReadBackEqual() throws {
@@ -112,5 +113,17 @@ import Testing
             try FileManager.default.linkItem(atPath: dir + "/w.bin", toPath: dir + "/alias.bin")
         }
         #expect(error.map { String(describing: $0).contains("hard links") } == true)
+    }
+
+    @Test func aLinkedFolderOnTheWayIsRefused() throws {
+        let dir = try TestSupport.temporaryDirectory(), outside = try TestSupport.temporaryDirectory()
+        let fm = FileManager.default
+        try fm.copyItem(atPath: TestSupport.fixture("onnx/valid/external"), toPath: dir + "/m")
+        _ = try ONNXReader(path: dir + "/m/model.onnx").read()
+        try fm.moveItem(atPath: dir + "/m/data", toPath: outside + "/data")
+        try fm.createSymbolicLink(atPath: dir + "/m/data", withDestinationPath: outside + "/data")
+        let error = #expect(throws: ONNXError.self) { _ = try ONNXReader(path: dir + "/m/model.onnx").read() }
+        let text = String(describing: try #require(error))
+        #expect(text.contains("tensor 'w4'") && text.contains("symbolic link"), "\(text)")
     }
 }
