@@ -10,7 +10,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop fixtures bench clean
+.PHONY: demo test deps venv build build-tests unit interop conformance fixtures bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -36,9 +36,21 @@ build-tests: deps
 unit: build-tests
 	swift test --skip-build
 
-interop: build-tests venv
-	@if [ -d "$(SHARED)/models" ]; then shared="--shared $(SHARED)"; else echo "shared models: skipped ($(SHARED) absent)"; shared=""; fi; \
-	$(VPY) tools/interop_onnx.py --ferry .build/debug/ferry $$shared
+# The ONNX backend conformance cases, written by ../shared/tools from the onnx package in .venv.
+CONFORMANCE := .build/onnx-conformance
+
+$(CONFORMANCE)/.written: $(VENV)/.installed
+	@if [ -f "$(SHARED)/tools/gen_onnx_conformance.py" ]; then \
+	  rm -rf $(CONFORMANCE) && $(VPY) $(SHARED)/tools/gen_onnx_conformance.py $(CONFORMANCE) && touch $@; \
+	fi
+
+conformance: $(CONFORMANCE)/.written
+
+interop: build-tests venv conformance
+	@args=""; \
+	if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "shared models: skipped ($(SHARED) absent)"; fi; \
+	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
+	$(VPY) tools/interop_onnx.py --ferry .build/debug/ferry $$args
 
 test: unit interop
 

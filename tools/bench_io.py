@@ -11,16 +11,16 @@ weights and biases), saved inline with onnx.save.  Then, each after one
 warm-up run (warm page cache), `--runs` times:
 
   ferry inspect FILE                                   read only
-  ferry convert FILE OUT --force                       read + write
-  ferry convert FILE OUT --force --external-data ...   read + write, external
-  python: onnx.load(FILE); m.SerializeToString(); write to a file
-          (fresh subprocess; load and serialize+write timed inside it)
+  ferry convert FILE OUT                               read + write (OUT deleted before each run)
+  ferry convert FILE OUT --external-data ...           read + write, external
+  python: onnx.load(FILE); m.SerializeToString(); write the bytes to a file
+          (fresh subprocess; load, serialize and write timed inside it)
   python: import onnx only (baseline RSS of the interpreter)
 
 Reports median and min wall time, throughput (tensor bytes / median time,
 GB = 1e9 bytes) and the largest peak RSS over the runs (ru_maxrss from wait4),
 also as a multiple of the file size.  Ferry's times are wall times of the whole
-process, start-up included.  Python's load and serialize+write times are taken
+process, start-up included.  Python's load, serialize and write times are taken
 inside the subprocess (interpreter start-up and `import onnx` excluded).
 
 Checks what was timed: both files Ferry wrote must load with onnx.load and
@@ -39,7 +39,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -62,10 +61,28 @@ t0 = time.perf_counter()
 m = onnx.load(sys.argv[1])
 t1 = time.perf_counter()
 b = m.SerializeToString()
+t2 = time.perf_counter()
 with open(sys.argv[2], "wb") as f:
     f.write(b)
-t2 = time.perf_counter()
-print(json.dumps({"load": t1 - t0, "save": t2 - t1, "total": t2 - t0}))
+t3 = time.perf_counter()
+print(json.dumps({"load": t1 - t0, "serialize": t2 - t1, "write": t3 - t2,
+                  "total": t3 - t0}))
+"""
+
+LAUNCHER = r"""
+import json, os, subprocess, sys, tempfile, time
+with tempfile.TemporaryFile() as errf:
+    t0 = time.perf_counter()
+    p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=errf)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    errf.seek(0)
+    err = errf.read()
+print(json.dumps({"wall": wall, "maxrss_kib": ru.ru_maxrss,
+                  "rc": os.waitstatus_to_exitcode(status),
+                  "stdout": out.decode(errors="replace"),
+                  "stderr": err.decode(errors="replace")}))
 """
 
 PY_BASELINE = r"""
@@ -150,26 +167,35 @@ def tensor_bytes(path: str) -> tuple[int, int]:
 
 
 def run_child(argv: list[str]) -> tuple[float, int, str]:
-    """Run argv; return (wall seconds, peak RSS bytes, stdout)."""
-    with tempfile.TemporaryFile() as errf:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errf)
-        out = p.stdout.read()
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-        p.stdout.close()
-        errf.seek(0)
-        err = errf.read()
+    """Run argv; return (wall seconds, peak RSS bytes, stdout).
+
+    Linux carries a process's RSS high-water mark across fork/vfork + exec, so
+    a child started straight from this (large) process would report at least
+    this process's peak.  A small launcher process starts the child instead and
+    measures it with Popen + os.wait4.
+    """
+    p = subprocess.run([sys.executable, "-S", "-c", LAUNCHER] + argv, capture_output=True)
     if p.returncode != 0:
-        sys.exit(f"bench_io: {shlex.join(argv)} exited {p.returncode}:\n"
-                 f"{err.decode(errors='replace')}")
-    return wall, ru.ru_maxrss * 1024, out.decode()
+        sys.exit(f"bench_io: {shlex.join(argv)} failed:\n{p.stderr.decode(errors='replace')}")
+    res = json.loads(p.stdout)
+    if res["rc"] != 0:
+        sys.exit(f"bench_io: {shlex.join(argv)} exited {res['rc']}:\n{res['stderr']}")
+    return res["wall"], res["maxrss_kib"] * 1024, res["stdout"]
 
 
-def bench(argv: list[str], runs: int) -> list[tuple[float, int, str]]:
-    run_child(argv)  # warm-up
-    return [run_child(argv) for _ in range(runs)]
+def bench(argv: list[str], runs: int, fresh: tuple[str, ...] = ()) -> list[tuple[float, int, str]]:
+    """Runs argv once to warm up, then `runs` timed times. The files in `fresh` are deleted
+    before every run (outside the timing), so each run writes new files the way a user's
+    conversion does, rather than paying for the file system freeing the previous output."""
+    results = []
+    for i in range(runs + 1):
+        for path in fresh:
+            if os.path.exists(path):
+                os.remove(path)
+        r = run_child(argv)
+        if i > 0:
+            results.append(r)
+    return results
 
 
 # ---------------------------------------------------------------- report
@@ -208,12 +234,13 @@ def git_rev() -> str:
         return "unknown"
 
 
+def shown_path(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def command_line() -> str:
-    exe = sys.executable
-    rel = os.path.relpath(exe)
-    if not rel.startswith(".."):
-        exe = rel
-    return shlex.join([exe] + sys.argv)
+    return shlex.join([shown_path(sys.executable)] + sys.argv)
 
 
 def main() -> int:
@@ -242,23 +269,24 @@ def main() -> int:
 
     rows = []  # (what, times, peak_rss, note)
 
-    def add_ferry(what: str, argv: list[str]) -> None:
+    def add_ferry(what: str, argv: list[str], fresh: tuple[str, ...] = ()) -> None:
         print(f"running: {what}", file=sys.stderr)
-        res = bench(argv, args.runs)
+        res = bench(argv, args.runs, fresh)
         rows.append((what, [r[0] for r in res], max(r[1] for r in res)))
 
     add_ferry("ferry inspect (read)", [ferry, "inspect", src])
-    add_ferry("ferry convert (read + write)", [ferry, "convert", src, out_inline, "--force"])
+    add_ferry("ferry convert (read + write)", [ferry, "convert", src, out_inline], (out_inline,))
     add_ferry("ferry convert --external-data (read + write)",
-              [ferry, "convert", src, out_ext, "--force",
-               "--external-data", EXT_NAME, "--size-threshold", str(EXT_THRESHOLD)])
+              [ferry, "convert", src, out_ext, "--external-data", EXT_NAME, "--size-threshold", str(EXT_THRESHOLD)],
+              (out_ext, os.path.join(args.work, EXT_NAME)))
 
     print("running: python onnx", file=sys.stderr)
-    py = bench([sys.executable, "-c", PY_RUN, src, out_py], args.runs)
+    py = bench([sys.executable, "-c", PY_RUN, src, out_py], args.runs, (out_py,))
     py_stats = [json.loads(r[2]) for r in py]
     py_rss = max(r[1] for r in py)
     rows.append(("python onnx.load (read)", [s["load"] for s in py_stats], None))
-    rows.append(("python SerializeToString + write", [s["save"] for s in py_stats], None))
+    rows.append(("python SerializeToString", [s["serialize"] for s in py_stats], None))
+    rows.append(("python write bytes to file", [s["write"] for s in py_stats], None))
     rows.append(("python load + serialize + write", [s["total"] for s in py_stats], py_rss))
     base = bench([sys.executable, "-c", PY_BASELINE], args.runs)
     base_rss = max(r[1] for r in base)
@@ -290,7 +318,7 @@ def main() -> int:
         f"- Machine: {machine()}",
         f"- Ferry: {ver or '?'} (git {git_rev()}); Python {platform.python_version()}, "
         f"onnx {onnx.__version__}, numpy {np.__version__}",
-        f"- Model: {os.path.relpath(src)}: {file_size / 1e6:.1f} MB file, "
+        f"- Model: {shown_path(src)}: {file_size / 1e6:.1f} MB file, "
         f"{n_init} float32 initializers, {tbytes / 1e6:.1f} MB of tensor data "
         f"(external-data run: {n_ext} initializers >= {EXT_THRESHOLD} B moved out)",
         f"- Command: `{command_line()}`",

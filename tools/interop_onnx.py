@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Round-trip ONNX models through Ferry's CLI and check nothing changed.
 
-    interop_onnx.py --ferry PATH_TO_FERRY [--shared DIR] [--work DIR]
+    interop_onnx.py --ferry PATH_TO_FERRY [--shared DIR] [--conformance DIR] [--work DIR]
 
 For every model: `ferry convert IN OUT --force` (and, for some, with
 `--external-data weights.bin --size-threshold 0`), then
@@ -13,7 +13,9 @@ For every model: `ferry convert IN OUT --force` (and, for some, with
                  (only when onnxruntime can load IN)
   deterministic  converting twice gives byte-identical files
 Plus, for every Fixtures/onnx/malformed/*.onnx: `ferry inspect FILE` exits 1
-with exactly one stderr line naming the file.
+with exactly one stderr line naming the file. With --conformance DIR (the output
+of ../shared/tools/gen_onnx_conformance.py), every ONNX backend conformance model
+must convert and come back equal.
 
 Prints one line per model and, last, `N passed, M failed`. Exit 1 on failure.
 """
@@ -338,6 +340,33 @@ def check_model(ferry: str, src: str, work: str, extra, expect: dict | None) -> 
     return done
 
 
+def check_conformance(ferry: str, root: str, work: str) -> list[str]:
+    """Round-trips every ONNX backend conformance model (DIR/node/*/model.onnx): each must
+    convert and come back semantically equal. Reports one line for the whole set."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    models = sorted(glob.glob(os.path.join(root, "node", "*", "model.onnx")))
+    if not models:
+        raise Failure(f"no conformance models under {root}")
+
+    def one(src: str) -> str | None:
+        case = os.path.basename(os.path.dirname(src))
+        out = os.path.join(work, case + ".onnx")
+        try:
+            convert(ferry, src, out, [])
+            diff = first_difference(normalise(onnx.load(src), os.path.dirname(src)), normalise(onnx.load(out), work))
+            return f"{case}: differs: {diff}" if diff else None
+        except Failure as e:
+            return f"{case}: {e}"
+
+    os.makedirs(work, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        problems = [p for p in pool.map(one, models) if p]
+    if problems:
+        raise Failure(f"{len(problems)} of {len(models)} conformance models: " + "; ".join(problems[:5]))
+    return [f"{len(models)} models converted, all equal"]
+
+
 def check_malformed(ferry: str, path: str) -> list[str]:
     p = run_ferry(ferry, ["inspect", path])
     err = p.stderr.decode("utf-8", "replace")
@@ -363,6 +392,7 @@ def main() -> int:
     ap.add_argument("--ferry", required=True, help="path to the ferry binary")
     ap.add_argument("--shared", help="directory holding models/*.onnx")
     ap.add_argument("--work", help="scratch directory (default: a temporary one, removed afterwards)")
+    ap.add_argument("--conformance", help="directory written by gen_onnx_conformance.py: round-trip every case model")
     args = ap.parse_args()
     ferry = os.path.abspath(args.ferry)
 
@@ -414,6 +444,10 @@ def main() -> int:
         report(label, lambda: check_model(ferry, path, job_dir, extra, entry))
     for path in malformed:
         report(f"malformed/{os.path.basename(path)}", lambda: check_malformed(ferry, path))
+    if args.conformance:
+        report("onnx conformance models", lambda: check_conformance(ferry, args.conformance, os.path.join(work, "conformance")))
+    else:
+        print("onnx conformance models: skipped (no --conformance DIR; it needs ../shared/tools)")
 
     if not args.work:
         if failed:

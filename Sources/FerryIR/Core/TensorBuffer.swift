@@ -81,11 +81,19 @@ public final class TensorBuffer: @unchecked Sendable {
         return p!
     }()
 
+    /// Buffers this large are placed on 2 MiB boundaries and marked for transparent huge pages,
+    /// which cuts first-touch page faults 512-fold when large tensors are filled.
+    static let hugePageThreshold = 4 << 20
+
     private static func allocate(_ count: Int) -> UnsafeMutableRawPointer {
         if count == 0 { return emptyBlock }
         var p: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&p, alignment, count)
+        let huge = count >= hugePageThreshold
+        let rc = posix_memalign(&p, huge ? 2 << 20 : alignment, count)
         guard rc == 0, let p else { fatalError("out of memory allocating \(count) bytes") }
+        #if os(Linux)
+        if huge { _ = madvise(p, count, MADV_HUGEPAGE) }
+        #endif
         return p
     }
 }

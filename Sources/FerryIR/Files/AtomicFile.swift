@@ -49,16 +49,13 @@ public final class AtomicFile {
         }
     }
 
-    /// Flushes the data to disk and moves the file into place.
+    /// Moves the file into place. The rename makes the switch atomic: readers see the old file or
+    /// the whole new one, never a partial write. (Like onnx.save, h5py and cp, Ferry does not
+    /// fsync; durability across power loss is left to the file system.)
     public func commit() throws {
         precondition(!finished, "AtomicFile committed twice")
         finished = true
         defer { close(fd) }
-        guard fsync(fd) == 0 else {
-            let e = errno
-            unlink(temporaryPath)
-            throw FileError.system(path: path, operation: "fsync", errno: e)
-        }
         fchmod(fd, 0o644 & ~currentUmask())
         if replace {
             if let kind = lstatKind(path), kind != S_IFREG, kind != S_IFLNK {
