@@ -15,7 +15,8 @@ For every model: `ferry convert IN OUT --force` (and, for some, with
 Plus, for every Fixtures/onnx/malformed/*.onnx: `ferry inspect FILE` exits 1
 with exactly one stderr line naming the file. With --conformance DIR (the output
 of ../shared/tools/gen_onnx_conformance.py), every ONNX backend conformance model
-must convert and come back equal.
+must convert and come back equal. Finally, 300 randomly damaged copies of the
+valid fixtures (fixed seed) must each be read or refused cleanly, never crash.
 
 Prints one line per model and, last, `N passed, M failed`. Exit 1 on failure.
 """
@@ -367,6 +368,42 @@ def check_conformance(ferry: str, root: str, work: str) -> list[str]:
     return [f"{len(models)} models converted, all equal"]
 
 
+def check_mutations(ferry: str, work: str, count: int = 300, seed: int = 0) -> list[str]:
+    """Feeds `ferry inspect` and `ferry convert` randomly damaged copies of the valid fixtures
+    (bit flips, odd bytes, deletions, insertions; fixed seed): each run must end with exit 0 or
+    1 (never a signal), and a refusal must be exactly one stderr line."""
+    import random
+
+    rs = random.Random(seed)
+    seeds = [read(p) for p in sorted(glob.glob(os.path.join(FIXTURES, "valid", "*.onnx")))]
+    os.makedirs(work, exist_ok=True)
+    case, out = os.path.join(work, "case.onnx"), os.path.join(work, "out.onnx")
+    refused = 0
+    for i in range(count):
+        d = bytearray(rs.choice(seeds))
+        for _ in range(rs.randint(1, 4)):
+            op, pos = rs.random(), rs.randrange(len(d))
+            if op < 0.5:
+                d[pos] ^= 1 << rs.randrange(8)
+            elif op < 0.7:
+                d[pos] = rs.choice([0, 0x7F, 0x80, 0xFF])
+            elif op < 0.85:
+                del d[pos:pos + rs.randint(1, 8)]
+            else:
+                d[pos:pos] = bytes(rs.randrange(256) for _ in range(rs.randint(1, 8)))
+        with open(case, "wb") as f:
+            f.write(d)
+        argv = ["inspect", case] if i % 2 == 0 else ["convert", case, out, "--force"]
+        p = run_ferry(ferry, argv)
+        lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        if p.returncode not in (0, 1) or (p.returncode == 1 and len(lines) != 1):
+            keep = os.path.join(work, f"failing_{i}.onnx")
+            shutil.copyfile(case, keep)
+            raise Failure(f"case {i} ({argv[0]}) exited {p.returncode} with {len(lines)} stderr lines; kept {keep}")
+        refused += p.returncode == 1
+    return [f"{count} damaged files, {refused} refused with one line, none crashed"]
+
+
 def check_malformed(ferry: str, path: str) -> list[str]:
     p = run_ferry(ferry, ["inspect", path])
     err = p.stderr.decode("utf-8", "replace")
@@ -444,6 +481,7 @@ def main() -> int:
         report(label, lambda: check_model(ferry, path, job_dir, extra, entry))
     for path in malformed:
         report(f"malformed/{os.path.basename(path)}", lambda: check_malformed(ferry, path))
+    report("damaged copies of the fixtures", lambda: check_mutations(ferry, os.path.join(work, "mutations")))
     if args.conformance:
         report("onnx conformance models", lambda: check_conformance(ferry, args.conformance, os.path.join(work, "conformance")))
     else:
