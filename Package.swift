@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "Ferry", targets: ["Ferry"]),
         .library(name: "FerryIR", targets: ["FerryIR"]),
         .library(name: "FerryONNX", targets: ["FerryONNX"]),
+        .library(name: "FerryHDF5", targets: ["FerryHDF5"]),
+        .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -19,9 +21,13 @@ let package = Package(
             name: "CProtobufONNX",
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
+        // libhdf5 (Debian libhdf5-dev) with a header of inline shims for its macros.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
         .target(name: "FerryIR"),
         .target(name: "FerryONNX", dependencies: ["FerryIR", "CProtobufONNX"]),
-        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX"]),
+        .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
+        .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
+        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors"]),
         .executableTarget(
             name: "FerryCLI",
             dependencies: ["Ferry", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -29,6 +35,8 @@ let package = Package(
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

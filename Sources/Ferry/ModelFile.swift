@@ -1,9 +1,15 @@
+import FerryHDF5
 import FerryIR
 import FerryONNX
+import FerrySafetensors
 
 /// The model file formats Ferry reads and writes.
 public enum ModelFormat: String, CaseIterable, Sendable {
     case onnx
+    /// HDF5: Keras models and weight files, or any tree of tensors.
+    case hdf5
+    /// safetensors: named tensors and string metadata.
+    case safetensors
 
     /// The format a path's extension names, if any.
     public init?(path: String) {
@@ -11,7 +17,18 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         guard let dot = name.lastIndex(of: ".") else { return nil }
         switch name[name.index(after: dot)...] {
         case "onnx": self = .onnx
+        case "h5", "hdf5": self = .hdf5
+        case "safetensors": self = .safetensors
         default: return nil
+        }
+    }
+
+    /// The extensions that name this format.
+    public var extensions: [String] {
+        switch self {
+        case .onnx: return ["onnx"]
+        case .hdf5: return ["h5", "hdf5"]
+        case .safetensors: return ["safetensors"]
         }
     }
 }
@@ -20,11 +37,16 @@ public enum ModelFormat: String, CaseIterable, Sendable {
 public enum FerryError: Error, CustomStringConvertible {
     /// The path's extension names no format Ferry knows, and none was given.
     case unknownFormat(path: String)
+    /// The model cannot be written in the requested format as asked.
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .unknownFormat(let path):
-            return "\(path): cannot tell the format from the extension (known: \(ModelFormat.allCases.map { "." + $0.rawValue }.joined(separator: ", ")))"
+            let known = ModelFormat.allCases.flatMap(\.extensions).map { "." + $0 }.joined(separator: ", ")
+            return "\(path): cannot tell the format from the extension (known: \(known))"
+        case .cannotWrite(let path, let reason):
+            return "\(path): \(reason)"
         }
     }
 }
@@ -35,6 +57,16 @@ public struct LoadedModel {
     public var format: ModelFormat
     /// The model file and every file its data was read from (never to be overwritten by a save).
     public var sourceFiles: [String]
+    /// True when the file held only tensors (no graph).
+    public var isWeightsOnly: Bool { model.graph.nodes.isEmpty }
+}
+
+/// Options for loading a model, whatever the format.
+public struct LoadOptions {
+    /// HDF5: follow external links, external raw storage and virtual datasets, which read other files.
+    public var allowExternalData = false
+
+    public init() {}
 }
 
 /// Options for saving a model, whatever the format.
@@ -45,6 +77,10 @@ public struct SaveOptions {
     public var externalDataFile: String?
     /// ONNX: smallest initializer in bytes that goes to external data.
     public var sizeThreshold = 1024
+    /// Write only the model's tensors (for formats that can hold a graph too).
+    public var weightsOnly = false
+    /// HDF5: store datasets chunked with shuffle + deflate.
+    public var compress = false
     /// Files that must not be overwritten (normally `LoadedModel.sourceFiles`).
     public var protectedFiles: [String] = []
 
@@ -55,12 +91,20 @@ public struct SaveOptions {
 /// The CLI and library users share this entry point.
 public enum ModelIO {
     /// Reads the model at `path`; `format` overrides the extension.
-    public static func load(_ path: String, format: ModelFormat? = nil) throws -> LoadedModel {
+    public static func load(_ path: String, format: ModelFormat? = nil, options: LoadOptions = LoadOptions()) throws -> LoadedModel {
         guard let format = format ?? ModelFormat(path: path) else { throw FerryError.unknownFormat(path: path) }
         switch format {
         case .onnx:
             let file = try ONNXReader(path: path).read()
             return LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
+        case .hdf5:
+            let file = try HDF5File.open(path, allowExternal: options.allowExternalData)
+            return LoadedModel(model: weightsOnlyModel(try HDF5TensorTree.read(file)), format: .hdf5, sourceFiles: [path])
+        case .safetensors:
+            let content = try SafetensorsFile.read(path)
+            var model = weightsOnlyModel(content.tensors)
+            model.metadata = content.metadata
+            return LoadedModel(model: model, format: .safetensors, sourceFiles: [path])
         }
     }
 
@@ -74,7 +118,28 @@ public enum ModelIO {
             o.sizeThreshold = options.sizeThreshold
             o.replaceExisting = options.replaceExisting
             o.protectedFiles = options.protectedFiles
-            try ONNXWriter(path: path, options: o).write(model)
+            try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
+        case .hdf5:
+            guard options.weightsOnly || model.graph.nodes.isEmpty else {
+                throw FerryError.cannotWrite(path: path, reason: "writing a graph as a Keras model is not supported yet; pass --weights-only to write its tensors")
+            }
+            guard model.graph.sparseInitializers.isEmpty else {
+                throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to HDF5")
+            }
+            try HDF5TensorTree.write(model.graph.initializers, to: path, compress: options.compress,
+                                     replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+        case .safetensors:
+            guard options.weightsOnly || model.graph.nodes.isEmpty else {
+                throw FerryError.cannotWrite(path: path, reason: "safetensors holds tensors only; pass --weights-only to write the model's initializers")
+            }
+            try SafetensorsFile.write(SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
+                                      replace: options.replaceExisting, protectedFiles: options.protectedFiles)
         }
+    }
+
+    /// A model holding only `tensors` as initializers (no nodes): what weights-only files import as.
+    public static func weightsOnlyModel(_ tensors: [Tensor]) -> Model {
+        Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
+              graph: Graph(name: "weights", initializers: tensors))
     }
 }

@@ -14,18 +14,32 @@ struct Convert: ParsableCommand {
     @Argument(help: "The file to write.")
     var output: String
 
+    @Option(help: ArgumentHelp("Format of IN instead of the one its extension names.", valueName: "format"))
+    var from: ModelFormat?
+
+    @Option(help: ArgumentHelp("Format of OUT instead of the one its extension names.", valueName: "format"))
+    var to: ModelFormat?
+
     @Option(help: ArgumentHelp("ONNX: store large initializers in this file, created next to OUT.", valueName: "file"))
     var externalData: String?
 
     @Option(help: ArgumentHelp("ONNX: smallest initializer (bytes) stored as external data.", valueName: "bytes"))
     var sizeThreshold: Int = 1024
 
+    @Flag(help: "Write only the tensors (initializers), not the graph.")
+    var weightsOnly = false
+
+    @Flag(help: "HDF5: store tensors chunked and deflate-compressed.")
+    var compress = false
+
+    @OptionGroup var reading: ReadingOptions
+
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
     func validate() throws {
-        guard ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension") }
-        guard ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension") }
+        guard from ?? ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from") }
+        guard to ?? ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to") }
         guard sizeThreshold >= 0 else { throw ValidationError("--size-threshold must be 0 or more") }
         if let name = externalData, name.isEmpty || name.contains("/") {
             throw ValidationError("--external-data takes a plain file name; the file is created next to OUT")
@@ -37,15 +51,17 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         do {
-            let loaded = try ModelIO.load(input)
+            let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
             var model = loaded.model
             _ = try TopologicalSortPass().run(on: &model)
             var options = SaveOptions()
             options.replaceExisting = force
             options.externalDataFile = externalData
             options.sizeThreshold = sizeThreshold
+            options.weightsOnly = weightsOnly
+            options.compress = compress
             options.protectedFiles = loaded.sourceFiles
-            try ModelIO.save(model, to: output, options: options)
+            try ModelIO.save(model, to: output, format: to, options: options)
         } catch {
             reportFailure(error)
         }

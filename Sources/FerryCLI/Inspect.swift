@@ -16,9 +16,14 @@ struct Inspect: ParsableCommand {
     @Flag(help: "List every stored tensor (initializers and Constant values).")
     var tensors = false
 
+    @Option(help: ArgumentHelp("Format of MODEL instead of the one its extension names.", valueName: "format"))
+    var format: ModelFormat?
+
+    @OptionGroup var reading: ReadingOptions
+
     func run() throws {
         let loaded: LoadedModel
-        do { loaded = try ModelIO.load(model) } catch { reportFailure(error) }
+        do { loaded = try ModelIO.load(model, format: format, options: reading.loadOptions) } catch { reportFailure(error) }
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
             let encoder = JSONEncoder()
@@ -38,12 +43,14 @@ struct SummaryTable {
         var lines: [String] = []
         func row(_ key: String, _ value: String) { lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
         row("file", s.file)
-        var format = s.format.uppercased()
-        if let ir = s.irVersion { format += " (IR version \(ir))" }
-        row("format", format)
-        row("opsets", s.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        if !s.producer.isEmpty { row("producer", s.producer) }
-        if !s.graphName.isEmpty { row("graph", s.graphName) }
+        if s.format == "onnx" {
+            row("format", "ONNX" + (s.irVersion.map { " (IR version \($0))" } ?? ""))
+            row("opsets", s.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        } else {
+            row("format", s.format.uppercased() + (s.nodeCount == 0 ? " (tensors only)" : ""))
+        }
+        if s.format == "onnx" && !s.producer.isEmpty { row("producer", s.producer) }
+        if s.format == "onnx" && !s.graphName.isEmpty { row("graph", s.graphName) }
         let width = (s.inputs + s.outputs).map(\.name.count).max() ?? 0
         for (i, v) in s.inputs.enumerated() { row(i == 0 ? "inputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
         for (i, v) in s.outputs.enumerated() { row(i == 0 ? "outputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }

@@ -1,0 +1,119 @@
+/* Ferry's shim over libhdf5: its type and property constants are macros that Swift cannot
+ * import, and a few calls differ between HDF5 1.10 and 1.12+. Everything here is static inline. */
+#ifndef FERRY_CHDF5_SHIM_H
+#define FERRY_CHDF5_SHIM_H
+
+#include <hdf5.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline hid_t ferry_h5p_default(void) { return H5P_DEFAULT; }
+static inline hid_t ferry_h5s_all(void) { return H5S_ALL; }
+static inline hid_t ferry_h5e_default(void) { return H5E_DEFAULT; }
+static inline unsigned ferry_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned ferry_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline hid_t ferry_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t ferry_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t ferry_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
+static inline hid_t ferry_h5p_group_access(void) { return H5P_GROUP_ACCESS; }
+static inline hid_t ferry_h5p_link_access(void) { return H5P_LINK_ACCESS; }
+
+static inline hid_t ferry_h5t_native_int8(void) { return H5T_NATIVE_INT8; }
+static inline hid_t ferry_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t ferry_h5t_native_int16(void) { return H5T_NATIVE_INT16; }
+static inline hid_t ferry_h5t_native_uint16(void) { return H5T_NATIVE_UINT16; }
+static inline hid_t ferry_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t ferry_h5t_native_uint32(void) { return H5T_NATIVE_UINT32; }
+static inline hid_t ferry_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t ferry_h5t_native_uint64(void) { return H5T_NATIVE_UINT64; }
+static inline hid_t ferry_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t ferry_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t ferry_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t ferry_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t ferry_h5t_variable(void) { return H5T_VARIABLE; }
+
+/* A little-endian IEEE half-precision type, laid out as numpy's float16 (the type h5py writes).
+ * The caller closes it. */
+static inline hid_t ferry_h5t_float16(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/* An identity for the object `obj` within its file (to detect groups reached twice). */
+static inline int ferry_h5_object_key(hid_t obj, uint64_t *key) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info3(obj, &info, H5O_INFO_BASIC) < 0) return -1;
+    uint64_t k = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof info.token.__data; i++) { k ^= info.token.__data[i]; k *= 1099511628211ull; }
+    *key = k;
+#else
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return -1;
+    *key = (uint64_t)info.addr;
+#endif
+    return 0;
+}
+
+/* A link's kind: 0 hard, 1 soft, 64 external, -1 error; for hard links also the object type
+ * (H5O_TYPE_GROUP, H5O_TYPE_DATASET, ...) in *object_type. */
+static inline int ferry_h5_link_kind(hid_t group, const char *name, int *object_type) {
+    H5L_info_t info;
+    *object_type = -1;
+    if (H5Lget_info(group, name, &info, H5P_DEFAULT) < 0) return -1;
+    if (info.type == H5L_TYPE_HARD) {
+        H5O_info_t oinfo;
+#if H5_VERSION_GE(1, 12, 0)
+        if (H5Oget_info_by_name3(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) *object_type = oinfo.type;
+#else
+        if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) *object_type = oinfo.type;
+#endif
+        return 0;
+    }
+    return info.type == H5L_TYPE_SOFT ? 1 : (info.type == H5L_TYPE_EXTERNAL ? 64 : 2);
+}
+
+/* Refuses to traverse external links (installed on the link access lists Ferry opens with). */
+static inline herr_t ferry_h5_refuse_external_link(const char *parent_file, const char *parent_group,
+                                                   const char *child_file, const char *child_object,
+                                                   unsigned *acc_flags, hid_t fapl, void *op_data) {
+    (void)parent_file; (void)parent_group; (void)child_file; (void)child_object;
+    (void)acc_flags; (void)fapl; (void)op_data;
+    return -1;
+}
+
+static inline herr_t ferry_h5_forbid_external_links(hid_t lapl) {
+    return H5Pset_elink_cb(lapl, ferry_h5_refuse_external_link, NULL);
+}
+
+/* Collects the innermost messages of the current error stack into `out`, "; "-separated. */
+typedef struct { char *out; size_t cap; size_t used; unsigned count; } FerryH5ErrorText;
+
+static inline herr_t ferry_h5_error_walk(unsigned n, const H5E_error2_t *err, void *data) {
+    FerryH5ErrorText *t = (FerryH5ErrorText *)data;
+    (void)n;
+    if (!err->desc || t->count >= 2 || t->used + 3 >= t->cap) return 0;
+    size_t len = strlen(err->desc);
+    if (len == 0) return 0;
+    if (t->used) { memcpy(t->out + t->used, "; ", 2); t->used += 2; }
+    if (len > t->cap - t->used - 1) len = t->cap - t->used - 1;
+    memcpy(t->out + t->used, err->desc, len);
+    t->used += len;
+    t->out[t->used] = 0;
+    t->count++;
+    return 0;
+}
+
+static inline void ferry_h5_error_text(char *out, size_t cap) {
+    FerryH5ErrorText t = { out, cap, 0, 0 };
+    if (cap) out[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, ferry_h5_error_walk, &t);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+#endif

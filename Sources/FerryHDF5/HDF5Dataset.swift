@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CHDF5
+import FerryIR
+
+/// A dataset of an open file.
+public struct HDF5Dataset {
+    public let file: HDF5File
+    /// Absolute path inside the file.
+    public let path: String
+    let handle: HDF5Handle
+
+    init(file: HDF5File, path: String, parent: hid_t, name: String) throws {
+        self.file = file
+        self.path = path
+        let dapl = H5Pcreate(ferry_h5p_dataset_access())
+        defer { H5Pclose(dapl) }
+        if file.allowExternal {
+            // Allowed external storage and virtual sources resolve next to this file, not the working directory.
+            H5Pset_efile_prefix(dapl, "${ORIGIN}")
+            H5Pset_virtual_prefix(dapl, "${ORIGIN}")
+        } else {
+            _ = ferry_h5_forbid_external_links(dapl)
+        }
+        let id = H5Dopen2(parent, name, dapl)
+        guard id >= 0 else { throw file.fail(path, "open dataset") }
+        handle = HDF5Handle(id, close: H5Dclose)
+    }
+
+    private init(file: HDF5File, path: String, handle: HDF5Handle) {
+        self.file = file
+        self.path = path
+        self.handle = handle
+    }
+
+    /// The dataset's shape (empty for a scalar).
+    public var shape: [Int] {
+        get throws {
+            let space = H5Dget_space(handle.id)
+            guard space >= 0 else { throw file.fail(path, "read shape") }
+            defer { H5Sclose(space) }
+            return try dims(of: space)
+        }
+    }
+
+    private func dims(of space: hid_t) throws -> [Int] {
+        let rank = H5Sget_simple_extent_ndims(space)
+        guard rank >= 0 else { throw file.fail(path, "read shape") }
+        var d = [hsize_t](repeating: 0, count: Int(rank))
+        H5Sget_simple_extent_dims(space, &d, nil)
+        guard d.allSatisfy({ $0 <= hsize_t(Int.max) }), let shape = Optional(d.map { Int($0) }),
+              Tensor.elementCount(of: shape) != nil else {
+            throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(d) is too large")
+        }
+        return shape
+    }
+
+    /// Refuses layouts that read other files: virtual datasets and external raw storage.
+    private func checkStorage() throws {
+        guard !file.allowExternal else { return }
+        let dcpl = H5Dget_create_plist(handle.id)
+        guard dcpl >= 0 else { throw file.fail(path, "read storage layout") }
+        defer { H5Pclose(dcpl) }
+        if H5Pget_layout(dcpl) == H5D_VIRTUAL {
+            throw HDF5Error.refusedExternal(file: file.path, object: path, kind: "a virtual dataset")
+        }
+        if H5Pget_external_count(dcpl) > 0 {
+            throw HDF5Error.refusedExternal(file: file.path, object: path, kind: "external raw storage")
+        }
+    }
+
+    /// Reads the whole dataset as a tensor named `name`.
+    public func read(name: String) throws -> Tensor {
+        try checkStorage()
+        let ftype = H5Dget_type(handle.id)
+        guard ftype >= 0 else { throw file.fail(path, "read type") }
+        defer { H5Tclose(ftype) }
+        guard let mapping = HDF5TypeMapping.forFile(ftype) else {
+            throw HDF5Error.unsupportedType(file: file.path, object: path, type: HDF5TypeMapping.describe(ftype))
+        }
+        let shape = try self.shape
+        let count = Tensor.elementCount(of: shape)!
+        if mapping.element == .string {
+            guard let strings = readStrings(fileType: ftype, count: count, read: { mem, buf in
+                H5Dread(handle.id, mem, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), buf)
+            }) else { throw file.fail(path, "read") }
+            return Tensor(name: name, elementType: .string, shape: shape, storage: .strings(strings.map { Array($0.utf8) }))
+        }
+        guard let bytes = mapping.element.byteCount(elements: count) else {
+            throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(shape) is too large")
+        }
+        var data = TensorBytes(zeroed: bytes)
+        if count > 0 {
+            let rc = data.withUnsafeMutableBytes {
+                H5Dread(handle.id, mapping.memory.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), $0.baseAddress)
+            }
+            guard rc >= 0 else { throw file.fail(path, "read") }
+        }
+        return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(data))
+    }
+
+    /// Names of the dataset's attributes.
+    public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
+
+    /// The attribute `name`, or nil when absent.
+    public func attribute(_ name: String) throws -> HDF5Value? { try HDF5Attributes.read(name, of: handle.id, file: file, object: path) }
+
+    /// Sets (replaces) an attribute.
+    public func setAttribute(_ name: String, _ value: HDF5Value) throws {
+        try HDF5Attributes.write(name, value, on: handle.id, file: file, object: path)
+    }
+
+    /// True when the dataset is chunked with at least one filter (e.g. deflate).
+    public var isFiltered: Bool {
+        let dcpl = H5Dget_create_plist(handle.id)
+        defer { H5Pclose(dcpl) }
+        return H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) > 0
+    }
+
+    static func create(in group: HDF5Group, name: String, tensor: Tensor, compress: Bool) throws -> HDF5Dataset {
+        let file = group.file, path = group.childPath(name)
+        let dims = tensor.shape.map { hsize_t($0) }
+        let space = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)
+        defer { H5Sclose(space) }
+        let dcpl = H5Pcreate(ferry_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        let count = Tensor.elementCount(of: tensor.shape) ?? 0
+        if compress && !dims.isEmpty && count > 0 && tensor.elementType != .string {
+            var chunk = chunkShape(tensor.shape, elementBytes: max(1, tensor.elementType.bitWidth / 8))
+            H5Pset_chunk(dcpl, Int32(chunk.count), &chunk)
+            H5Pset_shuffle(dcpl)
+            H5Pset_deflate(dcpl, 4)
+        }
+        let type: HDF5Handle
+        if tensor.elementType == .string {
+            let t = H5Tcopy(ferry_h5t_c_s1())
+            H5Tset_size(t, ferry_h5t_variable())
+            H5Tset_cset(t, H5T_CSET_UTF8)
+            type = HDF5Handle(t, close: H5Tclose)
+        } else if let t = HDF5TypeMapping.memoryType(for: tensor.elementType) {
+            type = t
+        } else {
+            throw HDF5Error.unsupportedType(file: file.path, object: path, type: "\(tensor.elementType.name) has no HDF5 equivalent")
+        }
+        let id = H5Dcreate2(group.handle.id, name, type.id, space, ferry_h5p_default(), dcpl, ferry_h5p_default())
+        guard id >= 0 else { throw file.fail(path, "create dataset") }
+        let dataset = HDF5Dataset(file: file, path: path, handle: HDF5Handle(id, close: H5Dclose))
+        let rc: herr_t
+        switch tensor.storage {
+        case .bytes(let b):
+            rc = count == 0 ? 0 : b.withUnsafeBytes {
+                H5Dwrite(id, type.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), $0.baseAddress)
+            }
+        case .strings(let s):
+            rc = withCStringArray(s.map { String(decoding: $0, as: UTF8.self) }) { ptrs in
+                H5Dwrite(id, type.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), ptrs)
+            }
+        }
+        guard rc >= 0 else { throw file.fail(path, "write dataset") }
+        return dataset
+    }
+
+    /// Chunks of at most ~1 MiB: the trailing axes whole, leading axes split.
+    private static func chunkShape(_ shape: [Int], elementBytes: Int) -> [hsize_t] {
+        var chunk = shape.map { max($0, 1) }
+        var i = 0
+        while chunk.reduce(elementBytes, *) > 1 << 20 && i < chunk.count {
+            if chunk[i] > 1 { chunk[i] = (chunk[i] + 1) / 2 } else { i += 1 }
+        }
+        return chunk.map { hsize_t($0) }
+    }
+}
+
+/// Calls `body` with a C array of NUL-terminated copies of `strings`.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutableRawPointer) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    var ptrs = copies.map { UnsafePointer<CChar>($0) }
+    if ptrs.isEmpty { ptrs = [nil] }
+    return ptrs.withUnsafeMutableBytes { body($0.baseAddress!) }
+}

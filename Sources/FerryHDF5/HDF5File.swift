@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CHDF5
+import FerryIR
+
+/// An open HDF5 file. Reading never follows external links, external raw storage or virtual
+/// datasets unless `allowExternal` is set: such data would come from other files.
+public final class HDF5File {
+    /// The path as given (used in messages).
+    public let path: String
+    /// Follow external links, external storage and virtual datasets.
+    public let allowExternal: Bool
+    let handle: HDF5Handle
+    /// Link access list used for every open: refuses external links unless allowed.
+    let linkAccess: HDF5Handle
+
+    private init(path: String, id: hid_t, allowExternal: Bool) throws {
+        self.path = path
+        self.allowExternal = allowExternal
+        handle = HDF5Handle(id, close: H5Fclose)
+        let lapl = H5Pcreate(ferry_h5p_link_access())
+        if !allowExternal { _ = ferry_h5_forbid_external_links(lapl) }
+        linkAccess = HDF5Handle(lapl, close: H5Pclose)
+    }
+
+    /// Opens an existing file read-only.
+    public static func open(_ path: String, allowExternal: Bool = false) throws -> HDF5File {
+        _ = HDF5Library.ready
+        guard fileExists(path) else { throw HDF5Error.io(.system(path: path, operation: "open", errno: ENOENT)) }
+        guard H5Fis_hdf5(path) > 0 else {
+            _ = HDF5Library.errorDetail()
+            throw HDF5Error.notHDF5(file: path)
+        }
+        let id = H5Fopen(path, ferry_h5f_acc_rdonly(), ferry_h5p_default())
+        guard id >= 0 else {
+            throw HDF5Error.library(file: path, object: "/", operation: "open", detail: HDF5Library.errorDetail())
+        }
+        return try HDF5File(path: path, id: id, allowExternal: allowExternal)
+    }
+
+    /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename.
+    public static func create(_ path: String) throws -> HDF5File {
+        _ = HDF5Library.ready
+        let id = H5Fcreate(path, ferry_h5f_acc_trunc(), ferry_h5p_default(), ferry_h5p_default())
+        guard id >= 0 else {
+            throw HDF5Error.library(file: path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
+        }
+        return try HDF5File(path: path, id: id, allowExternal: false)
+    }
+
+    /// The root group.
+    public var root: HDF5Group {
+        get throws { try HDF5Group(file: self, path: "/", parent: handle.id, name: "/") }
+    }
+
+    /// Flushes everything written so far.
+    public func flush() throws {
+        guard H5Fflush(handle.id, H5F_SCOPE_GLOBAL) >= 0 else {
+            throw HDF5Error.library(file: path, object: "/", operation: "flush", detail: HDF5Library.errorDetail())
+        }
+    }
+
+    func fail(_ object: String, _ operation: String) -> HDF5Error {
+        .library(file: path, object: object, operation: operation, detail: HDF5Library.errorDetail())
+    }
+}

@@ -1,0 +1,175 @@
+import CHDF5
+import FerryIR
+
+/// What a group member is.
+public enum HDF5MemberKind: Equatable, Sendable {
+    case group
+    case dataset
+    /// A soft link (a path inside the same file).
+    case softLink
+    /// A link into another file.
+    case externalLink
+    /// A named datatype or anything else that holds no tensor.
+    case other
+}
+
+/// A named member of a group.
+public struct HDF5Member: Equatable, Sendable {
+    public var name: String
+    public var kind: HDF5MemberKind
+}
+
+/// A group of an open file.
+public struct HDF5Group {
+    public let file: HDF5File
+    /// Absolute path inside the file ("/" for the root).
+    public let path: String
+    let handle: HDF5Handle
+
+    init(file: HDF5File, path: String, parent: hid_t, name: String) throws {
+        self.file = file
+        self.path = path
+        let id = H5Gopen2(parent, name, file.linkAccess.id)
+        guard id >= 0 else { throw file.fail(path, "open group") }
+        handle = HDF5Handle(id, close: H5Gclose)
+    }
+
+    private init(file: HDF5File, path: String, handle: HDF5Handle) {
+        self.file = file
+        self.path = path
+        self.handle = handle
+    }
+
+    func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
+
+    /// The members, in HDF5's name order.
+    public func members() throws -> [HDF5Member] {
+        var info = H5G_info_t()
+        guard H5Gget_info(handle.id, &info) >= 0 else { throw file.fail(path, "list group") }
+        var out: [HDF5Member] = []
+        for i in 0..<info.nlinks {
+            let size = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, ferry_h5p_default())
+            guard size >= 0 else { throw file.fail(path, "list group") }
+            var buf = [CChar](repeating: 0, count: Int(size) + 1)
+            _ = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, ferry_h5p_default())
+            let name = String(cString: buf)
+            out.append(HDF5Member(name: name, kind: kind(of: name)))
+        }
+        return out
+    }
+
+    /// The kind of the direct member `name`, without following external links.
+    public func kind(of name: String) -> HDF5MemberKind {
+        var objectType: Int32 = -1
+        switch ferry_h5_link_kind(handle.id, name, &objectType) {
+        case 0:
+            if objectType == H5O_TYPE_GROUP.rawValue { return .group }
+            if objectType == H5O_TYPE_DATASET.rawValue { return .dataset }
+            return .other
+        case 1:
+            // Soft links resolve inside this file; report what they point at when it exists.
+            var resolved: Int32 = -1
+            if H5Oexists_by_name(handle.id, name, file.linkAccess.id) > 0 {
+                let oid = H5Oopen(handle.id, name, file.linkAccess.id)
+                if oid >= 0 {
+                    defer { H5Oclose(oid) }
+                    resolved = H5Iget_type(oid) == H5I_GROUP ? 0 : (H5Iget_type(oid) == H5I_DATASET ? 1 : 2)
+                }
+            }
+            _ = HDF5Library.errorDetail()
+            return resolved == 0 ? .group : (resolved == 1 ? .dataset : .softLink)
+        case 64:
+            return .externalLink
+        default:
+            _ = HDF5Library.errorDetail()
+            return .other
+        }
+    }
+
+    /// True when a member with this relative path exists (external links count only if allowed).
+    public func contains(_ relative: String) -> Bool {
+        var g = self
+        let parts = relative.split(separator: "/").map(String.init)
+        for (i, part) in parts.enumerated() {
+            let k = g.kind(of: part)
+            if k == .externalLink && !file.allowExternal { return false }
+            if i == parts.count - 1 { return k != .other || H5Lexists(g.handle.id, part, ferry_h5p_default()) > 0 }
+            guard k == .group, let next = try? g.group(part) else { return false }
+            g = next
+        }
+        return true
+    }
+
+    /// Walks a relative path, refusing external links on the way unless allowed; returns the
+    /// group holding the last component and that component.
+    private func walk(_ relative: String) throws -> (HDF5Group, String) {
+        let parts = relative.split(separator: "/").map(String.init)
+        guard let last = parts.last else { throw HDF5Error.invalid(file: file.path, object: path, reason: "empty member path") }
+        var g = self
+        for part in parts.dropLast() {
+            g = try g.group(part)
+        }
+        if g.kind(of: last) == .externalLink && !file.allowExternal {
+            throw HDF5Error.refusedExternal(file: file.path, object: g.childPath(last), kind: "an external link")
+        }
+        return (g, last)
+    }
+
+    /// The subgroup at `relative` (which may contain '/').
+    public func group(_ relative: String) throws -> HDF5Group {
+        if relative.contains("/") {
+            let (g, last) = try walk(relative)
+            return try g.group(last)
+        }
+        if kind(of: relative) == .externalLink && !file.allowExternal {
+            throw HDF5Error.refusedExternal(file: file.path, object: childPath(relative), kind: "an external link")
+        }
+        return try HDF5Group(file: file, path: childPath(relative), parent: handle.id, name: relative)
+    }
+
+    /// The dataset at `relative` (which may contain '/').
+    public func dataset(_ relative: String) throws -> HDF5Dataset {
+        let (g, last) = try walk(relative)
+        return try HDF5Dataset(file: file, path: g.childPath(last), parent: g.handle.id, name: last)
+    }
+
+    /// A key identifying the group's object (the same group reached by two paths has one key).
+    var objectKey: UInt64? {
+        var key: UInt64 = 0
+        return ferry_h5_object_key(handle.id, &key) >= 0 ? key : nil
+    }
+
+    // MARK: attributes
+
+    /// Names of the group's attributes.
+    public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
+
+    /// The attribute `name`, or nil when absent.
+    public func attribute(_ name: String) throws -> HDF5Value? { try HDF5Attributes.read(name, of: handle.id, file: file, object: path) }
+
+    /// Sets (replaces) an attribute.
+    public func setAttribute(_ name: String, _ value: HDF5Value) throws {
+        try HDF5Attributes.write(name, value, on: handle.id, file: file, object: path)
+    }
+
+    // MARK: writing
+
+    /// Creates the subgroup `name` (one component).
+    public func createGroup(_ name: String) throws -> HDF5Group {
+        let id = H5Gcreate2(handle.id, name, ferry_h5p_default(), ferry_h5p_default(), ferry_h5p_default())
+        guard id >= 0 else { throw file.fail(childPath(name), "create group") }
+        return HDF5Group(file: file, path: childPath(name), handle: HDF5Handle(id, close: H5Gclose))
+    }
+
+    /// The subgroup `name`, created if missing.
+    public func groupCreatingIfNeeded(_ name: String) throws -> HDF5Group {
+        kind(of: name) == .group ? try group(name) : try createGroup(name)
+    }
+
+    /// Writes `tensor` as dataset `name` (one component); `compress` stores it chunked with the
+    /// shuffle and deflate filters.
+    @discardableResult
+    public func writeDataset(_ name: String, _ tensor: Tensor, compress: Bool = false) throws -> HDF5Dataset {
+        try HDF5Dataset.create(in: self, name: name, tensor: tensor, compress: compress)
+    }
+}

@@ -1,0 +1,31 @@
+import CHDF5
+
+/// Owns one libhdf5 identifier and closes it when released.
+final class HDF5Handle {
+    let id: hid_t
+    private let close: (hid_t) -> herr_t
+
+    init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.close = close
+    }
+
+    deinit { _ = close(id) }
+}
+
+/// One-time library set-up: libhdf5's own error printing is switched off (its error stack
+/// becomes Swift errors instead).
+enum HDF5Library {
+    static let ready: Bool = {
+        _ = H5open()
+        _ = H5Eset_auto2(ferry_h5e_default(), nil, nil)
+        return true
+    }()
+
+    /// The innermost messages of libhdf5's error stack, then clears it.
+    static func errorDetail() -> String {
+        var buf = [CChar](repeating: 0, count: 512)
+        ferry_h5_error_text(&buf, buf.count)
+        return String(cString: buf)
+    }
+}

@@ -1,0 +1,91 @@
+import FerryIR
+
+/// Any HDF5 file whose datasets are tensors (an h5py dump of a state_dict, a weights file, ...):
+/// each dataset is one tensor named by its path without the leading '/'.
+public enum HDF5TensorTree {
+    /// Deepest group nesting read.
+    public static let maxDepth = 256
+
+    /// Reads every dataset of the file, in path order. Links to other files and external data
+    /// are refused unless the file was opened with `allowExternal`.
+    public static func read(_ file: HDF5File) throws -> [Tensor] {
+        var tensors: [Tensor] = []
+        var visited = Set<UInt64>()
+        func visit(_ group: HDF5Group, prefix: String, depth: Int) throws {
+            guard depth <= maxDepth else {
+                throw HDF5Error.invalid(file: file.path, object: group.path, reason: "groups nest deeper than \(maxDepth) levels")
+            }
+            if let key = group.objectKey, !visited.insert(key).inserted { return }
+            for member in try group.members() {
+                let name = prefix.isEmpty ? member.name : prefix + "/" + member.name
+                switch member.kind {
+                case .group:
+                    try visit(try group.group(member.name), prefix: name, depth: depth + 1)
+                case .dataset:
+                    tensors.append(try group.dataset(member.name).read(name: name))
+                case .externalLink:
+                    guard file.allowExternal else {
+                        throw HDF5Error.refusedExternal(file: file.path, object: group.childPath(member.name), kind: "an external link")
+                    }
+                    // Allowed: the link leads to a dataset or a group in the other file.
+                    if let dataset = try? group.dataset(member.name) {
+                        tensors.append(try dataset.read(name: name))
+                    } else {
+                        try visit(try group.group(member.name), prefix: name, depth: depth + 1)
+                    }
+                case .softLink, .other:
+                    continue
+                }
+            }
+        }
+        try visit(try file.root, prefix: "", depth: 0)
+        return tensors
+    }
+
+    /// Writes `tensors` as datasets named by their names ('/' separates groups), atomically.
+    /// Every name must be a valid HDF5 path so that reading the file back gives the same names.
+    public static func write(_ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = []) throws {
+        var kinds: [String: Bool] = [:]  // path -> is a group
+        for t in tensors {
+            let parts = t.name.split(separator: "/", omittingEmptySubsequences: false)
+            guard !t.name.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw HDF5Error.invalid(file: path, object: t.name.isEmpty ? "(unnamed tensor)" : t.name,
+                                        reason: "tensor name is not a valid HDF5 path (empty, '.' or '..' component)")
+            }
+            for i in 1..<parts.count {
+                let prefix = parts[..<i].joined(separator: "/")
+                if kinds[prefix] == false { throw conflict(path, prefix) }
+                kinds[prefix] = true
+            }
+            if kinds[t.name] != nil { throw conflict(path, t.name) }
+            kinds[t.name] = false
+        }
+        if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
+            throw HDF5Error.io(.outputIsInput(path: path))
+        }
+        let out: AtomicFile
+        do { out = try AtomicFile(path: path, replace: replace) } catch let e as FileError { throw HDF5Error.io(e) }
+        try writeTree(tensors, to: out.temporaryPath, compress: compress, displayPath: path)
+        do { try out.commit() } catch let e as FileError { throw HDF5Error.io(e) }
+    }
+
+    private static func conflict(_ file: String, _ name: String) -> HDF5Error {
+        .invalid(file: file, object: name, reason: "is both a tensor and a group of tensors")
+    }
+
+    private static func writeTree(_ tensors: [Tensor], to temporary: String, compress: Bool, displayPath: String) throws {
+        let file = try HDF5File.create(temporary)
+        let root = try file.root
+        for t in tensors {
+            var group = root
+            let parts = t.name.split(separator: "/").map(String.init)
+            for part in parts.dropLast() { group = try group.groupCreatingIfNeeded(part) }
+            do {
+                try group.writeDataset(parts.last!, t, compress: compress)
+            } catch HDF5Error.unsupportedType(_, let object, let type) {
+                throw HDF5Error.unsupportedType(file: displayPath, object: object, type: type)
+            }
+        }
+        try file.flush()
+    }
+}
