@@ -80,6 +80,9 @@ def tensor_values(t: TensorProto, base_dir: str):
         arr = numpy_helper.to_array(t, base_dir)
     except Exception as e:  # noqa: BLE001
         return ("undecodable", type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    if arr.dtype == np.bool_:
+        # onnx keeps whatever int32_data held; a stored boolean is 0 or 1, so compare truth values.
+        arr = arr.view(np.uint8) != 0
     return (str(arr.dtype), arr.tobytes().hex())
 
 

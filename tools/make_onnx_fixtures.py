@@ -200,6 +200,13 @@ def build_storage_forms():
         inits.append(t)
         nodes.append(helper.make_node("Identity", [name], [f"out_{name}"], name=f"id_{name}"))
         outputs.append(vinfo(f"out_{name}", dt, list(dims)))
+    # Booleans stored as arbitrary non-zero int32 entries: readers must normalise them to 0/1.
+    t = TensorProto(name="int32_data_bool_nonzero", data_type=TensorProto.BOOL, dims=[3], int32_data=[2, 0, -1])
+    expect.append({"name": t.name, "data_type": TensorProto.BOOL, "data_type_name": "BOOL", "dims": [3],
+                   "form": "int32_data", "hex": (np.array(t.int32_data) != 0).astype(np.bool_).tobytes().hex()})
+    inits.append(t)
+    nodes.append(helper.make_node("Identity", [t.name], [f"out_{t.name}"], name=f"id_{t.name}"))
+    outputs.append(vinfo(f"out_{t.name}", TensorProto.BOOL, [3]))
     g = helper.make_graph(nodes, "storage_forms", [], outputs, initializer=inits)
     return model(g, opset=21, ir=10), expect
 
@@ -644,6 +651,25 @@ def build_malformed(small_cnn_bytes: bytes):
     w = TensorProto(name="w", data_type=99, dims=[4], raw_data=np.zeros(4, np.float32).tobytes())
     add("unknown_dtype.onnx", weight_model(w, "unknown_dtype"), "data_type 99", "w", "tensor")
 
+    w = TensorProto(name="w", data_type=T.FLOAT, dims=[2**60], raw_data=np.zeros(1, np.float32).tobytes())
+    add("huge_shape.onnx", weight_model(w, "huge_shape"), "dims [2^60] of float32: byte count overflows", "w", "tensor")
+    w = TensorProto(name="w", data_type=T.COMPLEX64, dims=[2**62], float_data=[0.0])
+    add("huge_complex.onnx", weight_model(w, "huge_complex"), "complex64 dims [2^62]: value count overflows", "w", "tensor")
+    w = TensorProto(name="w", data_type=T.INT4, dims=[2**62], int32_data=[0])
+    add("huge_int4.onnx", weight_model(w, "huge_int4"), "int4 dims [2^62]: packed byte count overflows", "w", "tensor")
+    m = weight_model(TensorProto(name="w", data_type=T.FLOAT, dims=[1], float_data=[1.0]), "string_nul")
+    m.doc_string = "before\0after"
+    add("string_nul.onnx", m, "model doc_string holds a NUL byte (a C string would cut it)", "doc_string", "wire")
+    m = weight_model(TensorProto(name="w", data_type=T.FLOAT, dims=[1], float_data=[1.0]), "string_utf8")
+    m.producer_name = "PRODUCER"
+    add("string_bad_utf8.onnx", m.SerializeToString().replace(b"PRODUCER", b"\xffRODUCE\xfe"),
+        "producer_name is not valid UTF-8", "producer_name", "wire")
+    dims = key(1, 2) + varint(11) + b"\x80" * 10 + b"\x01"  # packed dims holding an 11-byte varint
+    tensor = dims + key(2, 0) + varint(1) + len_field(8, b"w")
+    graph = len_field(5, tensor) + len_field(2, b"overlong_varint")
+    add("overlong_varint.onnx", key(1, 0) + varint(8) + len_field(7, graph),
+        "packed dims holding an 11-byte varint (libprotobuf-c refuses it)", "dims", "wire")
+
     x4, y4 = vinfo("x", T.FLOAT, [4]), vinfo("y", T.FLOAT, [4])
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_a"),
                            helper.make_node("Relu", ["x"], ["y"], name="relu_b")], "duplicate_output", [x4], [y4])
@@ -665,6 +691,9 @@ def build_malformed(small_cnn_bytes: bytes):
         ("ext_missing.onnx", "nope.bin", 0, 16, "location nope.bin does not exist"),
         ("ext_past_end.onnx", "ext_small.bin", 32, 16, "offset 32 past the end of the 16-byte ext_small.bin"),
         ("ext_length_past_end.onnx", "ext_small.bin", 0, 1000, "length 1000 exceeds the 16-byte ext_small.bin"),
+        ("ext_offset_overflow.onnx", "ext_small.bin", 2**63 - 1, 2**63 - 1, "offset + length overflow int64"),
+        ("ext_self.onnx", "ext_self.onnx", 0, 16, "location names the model file itself"),
+        ("ext_trailing_slash.onnx", "ext_small.bin/", 0, 16, "location with an empty last component"),
     ]
     for fname, loc, off, length, fault in ext:
         add(fname, weight_model(ext_tensor("w", T.FLOAT, [4], loc, off, length), fname[:-5]), fault, "w", "external")

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #define FERRY_MAX_FIELDS 32
+/* Each decoded message costs a few hundred bytes of memory; this caps what a small hostile file
+ * of empty messages can make Ferry allocate (about 1 GB), far above any real model. */
+#define FERRY_MAX_MESSAGES 4000000u
 #define FERRY_HUGE_BLOCK ((size_t)4 << 20)
 
 typedef struct {
@@ -30,6 +33,41 @@ static int read_varint(const uint8_t *data, size_t *pos, size_t end, unsigned ma
         if (!(b & 0x80)) { *out = v; return 0; }
     }
     return -2;
+}
+
+/* True when [p, p+n) is valid UTF-8 without NUL bytes (protobuf-c hands strings over as C strings,
+ * so a NUL would silently cut them, and Swift would repair invalid UTF-8). */
+static int plain_utf8(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c == 0) return 0;
+        if (c < 0x80) { i++; continue; }
+        size_t len; uint32_t min, cp;
+        if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; cp = c & 0x07; }
+        else return 0;
+        if (i + len > n) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* True when [p, p+n) is a sequence of whole varints of at most 10 bytes each. */
+static int whole_varints(const uint8_t *p, size_t n) {
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        run++;
+        if (run > 10) return 0;
+        if (!(p[i] & 0x80)) run = 0;
+    }
+    return run == 0;
 }
 
 static void describe_path(Frame *stack, unsigned depth, const ProtobufCFieldDescriptor *field,
@@ -97,6 +135,7 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
     size_t pos = 0;
     const ProtobufCFieldDescriptor *field = NULL;
     uint32_t number = 0;
+    unsigned messages = 0;
 
     while (depth > 0) {
         Frame *top = &stack[depth - 1];
@@ -132,8 +171,9 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
             break;
         }
         case 2: {
-            if (read_varint(data, &pos, top->end, 10, &value) != 0)
-                FAIL("length prefix runs past the end of its message (byte %zu)", tag_at);
+            /* libprotobuf-c reads length prefixes of at most 5 bytes, below 2^32. */
+            if (read_varint(data, &pos, top->end, 5, &value) != 0 || value > 0xffffffffu)
+                FAIL("malformed or oversized length prefix (byte %zu)", tag_at);
             if (value > top->end - pos)
                 FAIL("length %llu runs past the end of its message (%zu bytes left, byte %zu)",
                      (unsigned long long)value, top->end - pos, tag_at);
@@ -141,6 +181,8 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
             if (field && field->type == PROTOBUF_C_TYPE_MESSAGE) {
                 if (depth > max_depth)
                     FAIL("message nesting deeper than %u levels", max_depth);
+                if (++messages > FERRY_MAX_MESSAGES)
+                    FAIL("more than %u messages; refusing (real models hold far fewer)", FERRY_MAX_MESSAGES);
                 size_t slot = (size_t)(field - top->desc->fields);
                 unsigned index = slot < FERRY_MAX_FIELDS ? top->counts[slot]++ : 0;
                 Frame *child = &stack[depth++];
@@ -151,6 +193,8 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
                 child->index = index;
                 continue;   /* parse the payload as the child message */
             }
+            if (field && field->type == PROTOBUF_C_TYPE_STRING && !plain_utf8(data + pos, (size_t)value))
+                FAIL("string is not valid UTF-8 or contains a NUL byte (byte %zu)", tag_at);
             if (field && field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES) {
                 if (!repeated)
                     FAIL("length-delimited value for a scalar field (byte %zu)", tag_at);
@@ -158,8 +202,8 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
                 if (size && value % size != 0)
                     FAIL("packed array of %llu bytes is not a whole number of %u-byte values",
                          (unsigned long long)value, size);
-                if (!size && value > 0 && (data[payload_end - 1] & 0x80))
-                    FAIL("packed varint array ends inside a varint");
+                if (!size && !whole_varints(data + pos, (size_t)value))
+                    FAIL("packed varint array holds a malformed varint");
             }
             pos = payload_end;
             break;

@@ -79,14 +79,20 @@ public struct ModelSummary: Encodable {
         ops = histogram.map { OpCount(op: $0.key, count: $0.value) }.sorted { ($0.count, $1.op) > ($1.count, $0.op) }
 
         var groups: [String: ParameterGroup] = [:]
+        // Sums saturate: a file may declare shapes (sparse tensors, segments) far larger than its data.
+        func add(_ a: Int, _ b: Int) -> Int {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? Int.max : sum
+        }
         for r in rows {
-            let count = r.source.hasSuffix("sparse initializer") ? (Tensor.elementCount(of: r.shape) ?? 0) : (Tensor.elementCount(of: r.shape) ?? 0)
-            groups[r.dtype, default: ParameterGroup(dtype: r.dtype, count: 0, bytes: 0)].count += count
-            groups[r.dtype]!.bytes += r.bytes
+            var group = groups[r.dtype] ?? ParameterGroup(dtype: r.dtype, count: 0, bytes: 0)
+            group.count = add(group.count, Tensor.elementCount(of: r.shape) ?? Int.max)
+            group.bytes = add(group.bytes, r.bytes)
+            groups[r.dtype] = group
         }
         parametersByDtype = groups.values.sorted { $0.bytes > $1.bytes || ($0.bytes == $1.bytes && $0.dtype < $1.dtype) }
-        parameterCount = parametersByDtype.reduce(0) { $0 + $1.count }
-        parameterBytes = parametersByDtype.reduce(0) { $0 + $1.bytes }
+        parameterCount = parametersByDtype.reduce(0) { add($0, $1.count) }
+        parameterBytes = parametersByDtype.reduce(0) { add($0, $1.bytes) }
         tensors = includeTensors ? rows : nil
     }
 }

@@ -41,7 +41,7 @@ struct Convert: ParsableCommand {
         guard from ?? ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from") }
         guard to ?? ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to") }
         guard sizeThreshold >= 0 else { throw ValidationError("--size-threshold must be 0 or more") }
-        if let name = externalData, name.isEmpty || name.contains("/") {
+        if let name = externalData, name.isEmpty || name.contains("/") || name.contains("\\") || name.contains("..") {
             throw ValidationError("--external-data takes a plain file name; the file is created next to OUT")
         }
         if sizeThreshold != 1024 && externalData == nil {

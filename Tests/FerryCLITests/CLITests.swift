@@ -112,7 +112,8 @@ func ferry(_ arguments: String...) throws -> Run {
     }
 
     @Test(arguments: [["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
-                      ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["inspect"], ["frobnicate"]])
+                      ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],
+                      ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.bin"], ["convert", "a.onnx", "b.bin", "--to", "zip"]])
     func usageErrorsExitTwo(arguments: [String]) throws {
         let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let p = Process()

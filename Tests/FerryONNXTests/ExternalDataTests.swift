@@ -126,4 +126,20 @@ import Testing
         let text = String(describing: try #require(error))
         #expect(text.contains("tensor 'w4'") && text.contains("symbolic link"), "\(text)")
     }
+
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("onnx/valid/external"), toPath: dir + "/m")
+        try FileManager.default.removeItem(atPath: dir + "/m/data/extra.bin")
+        #expect(mkfifo(dir + "/m/data/extra.bin", 0o600) == 0)
+        let error = #expect(throws: ONNXError.self) { _ = try ONNXReader(path: dir + "/m/model.onnx").read() }
+        #expect(String(describing: try #require(error)).contains("not a regular file"))
+    }
+
+    @Test func theDataFileCannotTakeTheModelsName() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        #expect(throws: ONNXError.self) { _ = try writeExternal(try model(), dir: dir, data: "m.onnx") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
 }
+

@@ -7,7 +7,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 /* Checks that `data` is a well-formed encoding of message `desc`: every tag, varint and length
- * stays inside its enclosing message, wire types agree with the schema, and messages nest at most
+ * stays inside its enclosing message, wire types agree with the schema, string fields are valid
+ * UTF-8 without NUL bytes, there are at most 4,000,000 messages, and messages nest at most
  * `max_depth` deep (libprotobuf-c itself recurses without a limit). Returns 0 when well formed;
  * otherwise writes a one-line reason naming the field path (e.g. "graph.node[2].attribute[0]: ...")
  * into `err` and returns -1. */

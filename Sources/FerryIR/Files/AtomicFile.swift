@@ -104,6 +104,13 @@ public func fileIdentity(_ path: String) -> FileIdentity? {
     return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
 }
 
+/// Device and inode of an open file.
+public func fileIdentity(fd: Int32) -> FileIdentity? {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return nil }
+    return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+}
+
 /// A file's device and inode numbers.
 public struct FileIdentity: Hashable, Sendable {
     public let device: UInt64

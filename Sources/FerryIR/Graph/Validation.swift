@@ -24,6 +24,31 @@ public enum ModelValidator {
 
     /// Checks one graph whose nodes may also read `outerScope`.
     public static func validate(_ graph: Graph, outerScope: Set<String>, depth: Int) throws {
+        try validate(graph, scope: Scope(outerScope, parent: nil), depth: depth)
+    }
+
+    /// The names visible in a graph: its own, then its enclosing graphs' (a chain, so nested
+    /// graphs never copy their parents' names).
+    final class Scope {
+        let names: Set<String>
+        let parent: Scope?
+
+        init(_ names: Set<String>, parent: Scope?) {
+            self.names = names
+            self.parent = parent
+        }
+
+        func contains(_ name: String) -> Bool {
+            var s: Scope? = self
+            while let current = s {
+                if current.names.contains(name) { return true }
+                s = current.parent
+            }
+            return false
+        }
+    }
+
+    private static func validate(_ graph: Graph, scope outer: Scope, depth: Int) throws {
         let graphName = graph.name.isEmpty ? "(unnamed)" : graph.name
         guard depth <= maxNestingDepth else { throw IRError.nestingTooDeep(graph: graphName, limit: maxNestingDepth) }
 
@@ -46,13 +71,13 @@ public enum ModelValidator {
             for out in node.outputs { try define(out, by: "node \(node.label(index: i))") }
         }
 
-        let scope = outerScope.union(definedBy.keys)
+        let scope = Scope(Set(definedBy.keys), parent: outer)
         for (i, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty && !scope.contains(input) {
                 throw IRError.undefinedValue(value: input, node: node.label(index: i), graph: graphName)
             }
             for sub in node.subgraphs {
-                try validate(sub, outerScope: scope, depth: depth + 1)
+                try validate(sub, scope: scope, depth: depth + 1)
             }
         }
         for out in graph.outputs where !scope.contains(out.name) {

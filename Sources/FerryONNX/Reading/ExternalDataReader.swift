@@ -41,7 +41,7 @@ final class ExternalDataReader {
         let file = try map(location, refuse: refuse)
         let length2 = length ?? byteCount
         guard offset <= file.count, length2 <= file.count - offset else {
-            throw refuse("range [\(offset), \(offset + length2)) is past the end of the \(file.count)-byte file")
+            throw refuse("offset \(offset) + length \(length2) is past the end of the \(file.count)-byte file")
         }
         guard length2 == byteCount else {
             throw refuse("length \(length2) does not match the \(byteCount) bytes the tensor's shape needs")
@@ -69,23 +69,34 @@ final class ExternalDataReader {
         }
         if location.contains("..") { throw refuse("paths containing '..' are refused") }
         if location.contains("\\") { throw refuse("backslashes are refused") }
+        let components = location.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if components.contains("") { throw refuse("empty path components are refused") }
 
-        // No component on the way may be a symbolic link.
-        var path = directory
-        for component in location.split(separator: "/", omittingEmptySubsequences: true) {
-            path += "/" + component
-            if lstatKind(path) == S_IFLNK { throw refuse("'\(path)' is a symbolic link") }
+        // Walk from the model's folder one component at a time, never following a link, so that
+        // nothing swapped in meanwhile can lead elsewhere.
+        var dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirfd >= 0 else { throw refuse("cannot open the model's folder: \(String(cString: strerror(errno)))") }
+        defer { close(dirfd) }
+        var walked = directory
+        for component in components.dropLast() where component != "." {
+            walked += "/" + component
+            try requireKind(dirfd, component, S_IFDIR, path: walked, refuse: refuse)
+            let next = openat(dirfd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else { throw refuse("'\(walked)': \(String(cString: strerror(errno)))") }
+            close(dirfd)
+            dirfd = next
         }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ELOOP { throw refuse("is a symbolic link") }
-            throw refuse(String(cString: strerror(e)))
-        }
+        let path = directory + "/" + location
+        try requireKind(dirfd, components.last!, S_IFREG, path: path, refuse: refuse)
+        let fd = openat(dirfd, components.last!, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw refuse(String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw refuse("not a regular file") }
         guard st.st_nlink == 1 else { throw refuse("has \(st.st_nlink) hard links (only files with one are read)") }
+        if let model = fileIdentity(modelPath), model == fileIdentity(fd: fd) {
+            throw refuse("is the model file itself")
+        }
         guard let real = resolvedPath(of: fd), let root = realpathString(directory),
               real.hasPrefix(root == "/" ? "/" : root + "/") else {
             throw refuse("resolves outside the model's folder")
@@ -95,6 +106,17 @@ final class ExternalDataReader {
         mapped[location] = file
         filesRead.append(path)
         return file
+    }
+
+    /// Refuses `name` (in the folder `dirfd`) unless it is of `kind`, without following links.
+    private func requireKind(_ dirfd: Int32, _ name: String, _ kind: mode_t, path: String, refuse: (String) -> ONNXError) throws {
+        var st = stat()
+        guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw refuse(String(cString: strerror(errno)))
+        }
+        let actual = st.st_mode & S_IFMT
+        if actual == S_IFLNK { throw refuse("'\(path)' is a symbolic link") }
+        if actual != kind { throw refuse("'\(path)' is not a \(kind == S_IFDIR ? "folder" : "regular file")") }
     }
 }
 

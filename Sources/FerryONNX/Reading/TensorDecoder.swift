@@ -24,6 +24,9 @@ struct TensorDecoder {
             segment = Tensor.Segment(begin: s.pointee.begin, end: s.pointee.end)
         }
         let count = try storedCount(shape: shape, segment: segment, label: label)
+        guard type == .string || type.byteCount(elements: count) != nil, count <= Int.max / 2 else {
+            throw ONNXError.invalidTensor(file: file, tensor: label, reason: "shape \(shape) is too large to store")
+        }
 
         let typedFields = typedFieldsPresent(p)
         let storage: TensorStorage
@@ -142,6 +145,10 @@ struct TensorDecoder {
         default:
             // 8- and 16-bit types hold one element per entry; sub-byte types hold packed bytes.
             let source = UnsafeBufferPointer(start: p.int32_data, count: have)
+            if type == .bool {
+                // Any non-zero entry is true; stored booleans are exactly 0 or 1.
+                return .bytes(TensorBytes(copying: source.map { UInt8($0 != 0 ? 1 : 0) }))
+            }
             return type.bitWidth == 16 ? .bytes(narrow(source, to: UInt16.self)) : .bytes(narrow(source, to: UInt8.self))
         }
     }

@@ -61,6 +61,13 @@ public struct ONNXWriter {
             encoder.placeExternally = { try writer.place($0) }
             external = writer
         }
+        // The encoder's arena owns the messages and keeps the tensor memory they point into alive.
+        return try withExtendedLifetime(encoder) {
+            try pack(encoder, model, external)
+        }
+    }
+
+    private func pack(_ encoder: ProtoEncoder, _ model: Model, _ external: ExternalDataWriter?) throws -> ONNXWriteReport {
         let proto: UnsafeMutablePointer<Onnx__ModelProto>
         do { proto = try encoder.model(model) } catch let e as FileError { throw ONNXError.io(e) }
         let size = onnx__model_proto__get_packed_size(proto)
@@ -80,7 +87,13 @@ public struct ONNXWriter {
             let err = ferry_fd_buffer_finish(&buffer)
             guard err == 0 else { throw FileError.system(path: path, operation: "write", errno: err) }
             try external?.commit()
-            try out.commit()
+            do {
+                try out.commit()
+            } catch {
+                // The model could not be put in place: take back the data file just created for it.
+                if !options.replaceExisting, let external { unlink(external.path) }
+                throw error
+            }
             return ONNXWriteReport(modelBytes: size, externalDataPath: external?.path, externalDataBytes: external?.bytesWritten ?? 0)
         } catch let e as FileError {
             throw ONNXError.io(e)
@@ -120,6 +133,9 @@ final class ExternalDataWriter {
         guard !name.isEmpty, !name.contains("/"), !name.contains("\\"), !name.contains(".."), name != "." else {
             throw ONNXError.unwritable(file: modelPath, part: "external data '\(name)'",
                                        reason: "must be a plain file name (no folders, no '..'); it is created next to the model")
+        }
+        guard name != splitPath(modelPath).name else {
+            throw ONNXError.unwritable(file: modelPath, part: "external data '\(name)'", reason: "must differ from the model file's name")
         }
         self.name = name
         self.threshold = threshold
