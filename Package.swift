@@ -11,9 +11,11 @@ let package = Package(
         .library(name: "FerryONNX", targets: ["FerryONNX"]),
         .library(name: "FerryHDF5", targets: ["FerryHDF5"]),
         .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
+        .library(name: "FerryKeras", targets: ["FerryKeras"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // protoc-c output for Schemas/onnx.proto (generated, committed) plus Ferry's wire helpers.
@@ -27,7 +29,8 @@ let package = Package(
         .target(name: "FerryONNX", dependencies: ["FerryIR", "CProtobufONNX"]),
         .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
         .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
-        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors"]),
+        .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryHDF5", "ZIPFoundation"]),
+        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras"]),
         .executableTarget(
             name: "FerryCLI",
             dependencies: ["Ferry", .product(name: "ArgumentParser", package: "swift-argument-parser")]

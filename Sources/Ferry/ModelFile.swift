@@ -1,5 +1,6 @@
 import FerryHDF5
 import FerryIR
+import FerryKeras
 import FerryONNX
 import FerrySafetensors
 
@@ -10,6 +11,8 @@ public enum ModelFormat: String, CaseIterable, Sendable {
     case hdf5
     /// safetensors: named tensors and string metadata.
     case safetensors
+    /// Keras 3 `.keras` archives.
+    case keras
 
     /// The format a path's extension names, if any.
     public init?(path: String) {
@@ -19,6 +22,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case "onnx": self = .onnx
         case "h5", "hdf5": self = .hdf5
         case "safetensors": self = .safetensors
+        case "keras": self = .keras
         default: return nil
         }
     }
@@ -29,6 +33,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case .onnx: return ["onnx"]
         case .hdf5: return ["h5", "hdf5"]
         case .safetensors: return ["safetensors"]
+        case .keras: return ["keras"]
         }
     }
 }
@@ -65,6 +70,8 @@ public struct LoadedModel {
 public struct LoadOptions {
     /// HDF5: follow external links, external raw storage and virtual datasets, which read other files.
     public var allowExternalData = false
+    /// Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).
+    public var channelsFirstInputs = false
 
     public init() {}
 }
@@ -99,7 +106,12 @@ public enum ModelIO {
             return LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
         case .hdf5:
             let file = try HDF5File.open(path, allowExternal: options.allowExternalData)
+            if KerasFile.isFullModel(file) {
+                return LoadedModel(model: try KerasFile.importLegacy(file, options: kerasOptions(options)), format: .hdf5, sourceFiles: [path])
+            }
             return LoadedModel(model: weightsOnlyModel(try HDF5TensorTree.read(file)), format: .hdf5, sourceFiles: [path])
+        case .keras:
+            return LoadedModel(model: try KerasFile.importArchive(path, options: kerasOptions(options)), format: .keras, sourceFiles: [path])
         case .safetensors:
             let content = try SafetensorsFile.read(path)
             var model = weightsOnlyModel(content.tensors)
@@ -128,6 +140,8 @@ public enum ModelIO {
             }
             try HDF5TensorTree.write(model.graph.initializers, to: path, compress: options.compress,
                                      replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+        case .keras:
+            throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "safetensors holds tensors only; pass --weights-only to write the model's initializers")
@@ -135,6 +149,12 @@ public enum ModelIO {
             try SafetensorsFile.write(SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
                                       replace: options.replaceExisting, protectedFiles: options.protectedFiles)
         }
+    }
+
+    private static func kerasOptions(_ o: LoadOptions) -> KerasImportOptions {
+        var k = KerasImportOptions()
+        k.channelsFirstInputs = o.channelsFirstInputs
+        return k
     }
 
     /// A model holding only `tensors` as initializers (no nodes): what weights-only files import as.

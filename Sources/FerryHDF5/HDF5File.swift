@@ -41,6 +41,20 @@ public final class HDF5File {
         return try HDF5File(path: path, id: id, allowExternal: allowExternal)
     }
 
+    /// Opens an HDF5 file held in memory (e.g. a member of a `.keras` archive); `path` names it in messages.
+    public static func open(image: [UInt8], path: String) throws -> HDF5File {
+        _ = HDF5Library.ready
+        let fapl = H5Pcreate(ferry_h5p_file_access())
+        defer { H5Pclose(fapl) }
+        guard H5Pset_fapl_core(fapl, 1 << 16, false) >= 0,
+              image.withUnsafeBytes({ H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }) >= 0 else {
+            throw HDF5Error.library(file: path, object: "/", operation: "open", detail: HDF5Library.errorDetail())
+        }
+        let id = H5Fopen(path, ferry_h5f_acc_rdonly(), fapl)
+        guard id >= 0 else { throw HDF5Error.notHDF5(file: path) }
+        return try HDF5File(path: path, id: id, allowExternal: false)
+    }
+
     /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename.
     public static func create(_ path: String) throws -> HDF5File {
         _ = HDF5Library.ready

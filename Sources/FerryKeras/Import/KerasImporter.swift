@@ -1,0 +1,171 @@
+import FerryIR
+
+/// Converts a Keras model configuration and its weights into the IR. Layers are converted by the
+/// registry of per-family converters; tensors keep the layout that suits the ops around them.
+final class KerasImporter {
+    let file: String
+    let weights: KerasWeightStore
+    /// Keras 3 defines hard_sigmoid as relu6(x + 3) / 6; Keras 2 as clip(0.2x + 0.5, 0, 1).
+    let keras3: Bool
+    let channelsFirstInputs: Bool
+    let builder = GraphBuilder()
+    let converters: [String: LayerConverter]
+
+    init(file: String, weights: KerasWeightStore, keras3: Bool, channelsFirstInputs: Bool) {
+        self.file = file
+        self.weights = weights
+        self.keras3 = keras3
+        self.channelsFirstInputs = channelsFirstInputs
+        var registry: [String: LayerConverter] = [:]
+        CoreLayers.register(into: &registry)
+        ActivationLayers.register(into: &registry)
+        ConvolutionLayers.register(into: &registry)
+        PoolingLayers.register(into: &registry)
+        NormalizationLayers.register(into: &registry)
+        ReshapingLayers.register(into: &registry)
+        MergeLayers.register(into: &registry)
+        RecurrentLayers.register(into: &registry)
+        converters = registry
+    }
+
+    /// Imports the whole model: a graph with one input per Keras input and one output per Keras output.
+    func importModel(_ spec: KerasModelSpec) throws -> Graph {
+        let inputs = try modelInputs(spec)
+        var graphInputs: [ValueInfo] = []
+        var fed: [KTensor] = []
+        for (name, shape) in inputs {
+            builder.reserve(name)
+            let rank = shape.count
+            let physical = channelsFirstInputs && rank >= 3 ? KTensor.toFirst(rank: rank).map { shape[$0] } : shape
+            graphInputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(.float, shape: physical.map { dim($0) }))))
+            fed.append(channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: name) : KTensor(shape: shape, last: name))
+        }
+        // Graph outputs keep the Keras output layers' names; reserve them before any node is named.
+        let outputNames = (spec.isSequential ? [spec.layers.last?.name ?? "output"] : spec.outputs.map(\.layer)).map { builder.unique($0) }
+        let outs = try run(spec, inputs: fed, path: [])
+        var graphOutputs: [ValueInfo] = []
+        for (i, t) in outs.enumerated() {
+            let value = try keras(t, name: "output")
+            let out = i < outputNames.count ? outputNames[i] : builder.unique("output_\(i)")
+            builder.op("Identity", [value], name: out + "_identity")
+            builder.renameLastOutput(to: out)
+            graphOutputs.append(ValueInfo(name: out, type: TypeInfo(.tensor(.float, shape: t.shape.map { dim($0) }))))
+        }
+        return Graph(name: spec.name, nodes: builder.nodes, initializers: builder.initializers,
+                     inputs: graphInputs, outputs: graphOutputs)
+    }
+
+    private func dim(_ d: Int?) -> Dim { d.map { .fixed(Int64($0)) } ?? .symbol("N") }
+
+    /// The declared inputs of a model: InputLayers, or a Sequential's first layer's input shape.
+    private func modelInputs(_ spec: KerasModelSpec) throws -> [(String, [Int?])] {
+        if spec.isSequential {
+            guard let first = spec.layers.first else { throw KerasError.invalidConfig(file: file, reason: "empty Sequential model") }
+            let c = LayerConfig(dict: first.config)
+            guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
+                throw KerasError.invalidConfig(file: file, reason: "the Sequential model declares no input shape")
+            }
+            return [(first.className == "InputLayer" ? first.name : "input", shape)]
+        }
+        return try spec.inputs.map { ref in
+            guard let layer = spec.layers.first(where: { $0.name == ref.layer }) else {
+                throw KerasError.invalidConfig(file: file, reason: "input layer '\(ref.layer)' is not among the layers")
+            }
+            let c = LayerConfig(dict: layer.config)
+            guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
+                throw KerasError.invalidConfig(file: file, reason: "input layer '\(ref.layer)' declares no shape")
+            }
+            return (ref.layer, shape)
+        }
+    }
+
+    /// Runs a (possibly nested) model on `inputs`; returns its outputs. `path` locates its weights.
+    func run(_ spec: KerasModelSpec, inputs: [KTensor], path: [String]) throws -> [KTensor] {
+        if spec.isSequential {
+            var x = inputs
+            for layer in spec.layers where layer.className != "InputLayer" {
+                x = try apply(layer, to: x, path: path)
+            }
+            return x
+        }
+        // Functional: evaluate calls once all their inputs exist (config order is usually already topological).
+        var values: [KerasTensorRef: KTensor] = [:]
+        for (ref, t) in zip(spec.inputs, inputs) { values[KerasTensorRef(layer: ref.layer, node: 0, tensor: 0)] = t }
+        var pending: [(KerasLayerSpec, Int)] = spec.layers.flatMap { l in l.calls.indices.map { (l, $0) } }
+        while !pending.isEmpty {
+            var progressed = false
+            var rest: [(KerasLayerSpec, Int)] = []
+            for (layer, call) in pending {
+                let refs = layer.calls[call]
+                let args = refs.map { values[resolve($0, in: spec)] }
+                guard args.allSatisfy({ $0 != nil }) else { rest.append((layer, call)); continue }
+                let outs = try apply(layer, to: args.map { $0! }, path: path)
+                for (k, t) in outs.enumerated() { values[KerasTensorRef(layer: layer.name, node: call, tensor: k)] = t }
+                progressed = true
+            }
+            guard progressed else {
+                let names = rest.prefix(3).map { "'\($0.0.name)'" }.joined(separator: ", ")
+                throw KerasError.invalidGraph(file: file, reason: "layers \(names) read tensors that no layer produces")
+            }
+            pending = rest
+        }
+        return try spec.outputs.map { ref in
+            guard let t = values[resolve(ref, in: spec)] else {
+                throw KerasError.invalidGraph(file: file, reason: "output '\(ref.layer)' is not produced by any layer")
+            }
+            return t
+        }
+    }
+
+    /// Maps a serialised (layer, node, tensor) reference to the call that produced it: a nested
+    /// model's first node is its own construction, so its calls are numbered from 1.
+    private func resolve(_ ref: KerasTensorRef, in spec: KerasModelSpec) -> KerasTensorRef {
+        guard let layer = spec.layers.first(where: { $0.name == ref.layer }) else { return ref }
+        if layer.className == "InputLayer" { return KerasTensorRef(layer: ref.layer, node: 0, tensor: 0) }
+        if layer.isModel, ref.node >= 1, ref.node > layer.calls.count - 1 {
+            return KerasTensorRef(layer: ref.layer, node: ref.node - 1, tensor: ref.tensor)
+        }
+        return ref
+    }
+
+    /// Converts one call of one layer.
+    private func apply(_ layer: KerasLayerSpec, to inputs: [KTensor], path: [String]) throws -> [KTensor] {
+        if layer.isModel {
+            let nested = try KerasModelSpec(json: ["class_name": layer.className, "config": layer.config])
+            return try run(nested, inputs: inputs, path: path + [layer.name])
+        }
+        guard let convert = converters[layer.className] else {
+            throw KerasError.unsupportedLayer(file: file, layer: layer.name, className: layer.className)
+        }
+        let call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
+        return try convert(call)
+    }
+
+    // MARK: layouts
+
+    /// The tensor in Keras (channels-last) layout.
+    func keras(_ t: KTensor, name: String) throws -> String {
+        if let v = t.last { return v }
+        if let f = t.first {
+            let v = builder.transpose(f, KTensor.toLast(rank: t.rank), name: name + "_to_nhwc")
+            t.last = v
+            return v
+        }
+        if let flat = t.flatPermuted {
+            // Bring the columns back to Keras order: Keras feature i is column order[i].
+            let v = builder.op1("Gather", [flat.name, builder.int64s(name + "_order", flat.order)], [.int("axis", 1)], name: name + "_reorder")
+            t.last = v
+            return v
+        }
+        throw KerasError.invalidGraph(file: file, reason: "internal: tensor without a value")
+    }
+
+    /// The tensor channels-first (N, C, spatial...); rank 1 and 2 tensors have only one layout.
+    func channelsFirst(_ t: KTensor, name: String) throws -> String {
+        if t.rank < 3 { return try keras(t, name: name) }
+        if let v = t.first { return v }
+        let v = builder.transpose(try keras(t, name: name), KTensor.toFirst(rank: t.rank), name: name + "_to_nchw")
+        t.first = v
+        return v
+    }
+}

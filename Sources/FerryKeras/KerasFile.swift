@@ -1,0 +1,77 @@
+import FerryHDF5
+import FerryIR
+import Foundation
+import ZIPFoundation
+
+/// Options for importing Keras models.
+public struct KerasImportOptions {
+    /// Make 3-D and larger graph inputs channels-first (N, C, ...) instead of Keras's channels-last.
+    public var channelsFirstInputs = false
+
+    public init() {}
+}
+
+/// Reads Keras models: legacy full-model `.h5` files (Keras 2 / tf.keras, or Keras 3's legacy
+/// writer) and Keras 3 `.keras` archives, into an IR graph with ONNX semantics (opset 17).
+public enum KerasFile {
+    /// True when the HDF5 file is a full Keras model (it has a `model_config`).
+    public static func isFullModel(_ file: HDF5File) -> Bool {
+        (try? file.root.attribute("model_config")) != nil
+    }
+
+    /// Imports a legacy `.h5` full model.
+    public static func importLegacy(_ file: HDF5File, options: KerasImportOptions = KerasImportOptions()) throws -> Model {
+        let root = try file.root
+        guard case .string(let json)? = try root.attribute("model_config") ?? nil else {
+            throw KerasError.invalidConfig(file: file.path, reason: "no model_config attribute (not a full Keras model)")
+        }
+        let version = (try? root.attribute("keras_version"))??.stringList?.first ?? ""
+        let weights = root.contains("model_weights") ? try root.group("model_weights") : root
+        return try importModel(json: Data(json.utf8), file: file.path, weights: LegacyWeightStore(root: weights),
+                               keras3: version.hasPrefix("3"), producerVersion: version, options: options)
+    }
+
+    /// Imports a Keras 3 `.keras` archive (zip with config.json and model.weights.h5).
+    public static func importArchive(_ path: String, options: KerasImportOptions = KerasImportOptions()) throws -> Model {
+        let archive: Archive
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+            throw KerasError.invalidConfig(file: path, reason: "not a .keras archive (\(error))")
+        }
+        func member(_ name: String, limit: Int) throws -> [UInt8] {
+            guard let entry = archive[name] else { throw KerasError.invalidConfig(file: path, reason: "the archive has no \(name)") }
+            guard entry.uncompressedSize <= UInt64(limit) else { throw KerasError.invalidConfig(file: path, reason: "\(name) is larger than \(limit) bytes") }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(Int(entry.uncompressedSize))
+            do {
+                _ = try archive.extract(entry) { chunk in
+                    guard bytes.count + chunk.count <= limit else { throw CocoaError(.fileReadTooLarge) }
+                    bytes.append(contentsOf: chunk)
+                }
+            } catch {
+                throw KerasError.invalidConfig(file: path, reason: "cannot read \(name) from the archive (\(error))")
+            }
+            return bytes
+        }
+        let config = try member("config.json", limit: 256 << 20)
+        let weightsImage = try member("model.weights.h5", limit: Int.max / 2)
+        let weightsFile = try HDF5File.open(image: weightsImage, path: path + "/model.weights.h5")
+        return try importModel(json: Data(config), file: path, weights: Keras3WeightStore(root: try weightsFile.root),
+                               keras3: true, producerVersion: "3", options: options)
+    }
+
+    static func importModel(json: Data, file: String, weights: KerasWeightStore, keras3: Bool, producerVersion: String,
+                            options: KerasImportOptions) throws -> Model {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: json) } catch {
+            throw KerasError.invalidConfig(file: file, reason: "not valid JSON")
+        }
+        let spec: KerasModelSpec
+        do { spec = try KerasModelSpec(json: object) } catch let e as KerasConfigError {
+            throw KerasError.invalidConfig(file: file, reason: e.reason)
+        }
+        let importer = KerasImporter(file: file, weights: weights, keras3: keras3, channelsFirstInputs: options.channelsFirstInputs)
+        let graph = try importer.importModel(spec)
+        return Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
+                     producerVersion: "keras " + producerVersion, graph: graph)
+    }
+}

@@ -1,0 +1,184 @@
+import FerryIR
+
+/// Dense, the Dropout family, Flatten, Reshape, Permute, RepeatVector, Embedding.
+enum CoreLayers {
+    static func register(into r: inout [String: LayerConverter]) {
+        r["InputLayer"] = { c in c.inputs }
+        for identity in ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                         "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking"] {
+            r[identity] = { c in
+                if identity == "Masking" { throw c.unsupported("Masking (masks change recurrent layers' results)") }
+                return c.inputs
+            }
+        }
+        r["Dense"] = dense
+        r["Flatten"] = flatten
+        r["Reshape"] = { c in
+            guard let target = c.config.ints("target_shape") else { throw c.unsupported("Reshape without target_shape") }
+            let shape = c.b.int64s(c.name + "_shape", [0] + target)
+            let out = c.b.op1("Reshape", [try c.keras(c.x), shape], name: c.name)
+            var dims: [Int?] = [c.x.shape[0]] + target.map { $0 < 0 ? nil : $0 }
+            if let missing = target.firstIndex(of: -1), let total = elementCount(c.x.shape.dropFirst()) {
+                let known = target.filter { $0 >= 0 }.reduce(1, *)
+                dims[missing + 1] = known == 0 ? 0 : total / known
+            }
+            return [KTensor(shape: dims, last: out)]
+        }
+        r["Permute"] = { c in
+            guard let dims = c.config.ints("dims") else { throw c.unsupported("Permute without dims") }
+            let perm = [0] + dims
+            let out = c.b.transpose(try c.keras(c.x), perm, name: c.name)
+            return [KTensor(shape: perm.map { c.x.shape[$0] }, last: out)]
+        }
+        r["RepeatVector"] = { c in
+            guard let n = c.config.int("n") else { throw c.unsupported("RepeatVector without n") }
+            let expanded = c.b.op1("Unsqueeze", [try c.keras(c.x), c.b.int64s(c.name + "_axis", [1])], name: c.name + "_unsqueeze")
+            let out = c.b.op1("Tile", [expanded, c.b.int64s(c.name + "_repeats", [1, n, 1])], name: c.name)
+            return [KTensor(shape: [c.x.shape[0], n, c.x.shape[1]], last: out)]
+        }
+        r["Embedding"] = { c in
+            if c.config.bool("mask_zero") == true { throw c.unsupported("mask_zero=True (masks change recurrent layers' results)") }
+            try c.expectWeights([nil])
+            let w = c.weights[0]
+            guard w.shape.count == 2 else { throw c.weightError("embeddings have shape \(w.shape), expected (vocabulary, dimension)") }
+            let table = c.b.floats(c.name + "_embeddings", w.shape, c.floats(0))
+            let ids = c.b.op1("Cast", [try c.keras(c.x)], [.int("to", Int(ElementType.int64.rawValue))], name: c.name + "_ids")
+            let out = c.b.op1("Gather", [table, ids], [.int("axis", 0)], name: c.name)
+            return [KTensor(shape: c.x.shape + [w.shape[1]], last: out)]
+        }
+        r["TimeDistributed"] = timeDistributed
+    }
+
+    static func elementCount<S: Sequence>(_ dims: S) -> Int? where S.Element == Int? {
+        var n = 1
+        for d in dims {
+            guard let d else { return nil }
+            n *= d
+        }
+        return n
+    }
+
+    /// Dense: x·kernel + bias on the last axis. A flattened channels-first input is used as it is,
+    /// with the kernel's rows put in its column order.
+    static func dense(_ c: LayerCall) throws -> [KTensor] {
+        guard let units = c.config.int("units") else { throw c.unsupported("Dense without units") }
+        let useBias = c.config.bool("use_bias") ?? true
+        let inFeatures = try c.known(c.x, c.x.rank - 1)
+        try c.expectWeights(useBias ? [[inFeatures, units], [units]] : [[inFeatures, units]])
+        var kernel = c.floats(0)
+        let input: String
+        if let flat = c.x.flatPermuted, c.x.last == nil {
+            var reordered = [Float](repeating: 0, count: kernel.count)
+            for (i, row) in flat.order.enumerated() {
+                for u in 0..<units { reordered[row * units + u] = kernel[i * units + u] }
+            }
+            kernel = reordered
+            input = flat.name
+        } else {
+            input = try c.keras(c.x)
+        }
+        let w = c.b.floats(c.name + "_kernel", [inFeatures, units], kernel)
+        let bias = useBias ? c.b.floats(c.name + "_bias", [units], c.floats(1)) : nil
+        let y: String
+        if c.x.rank == 2 {
+            y = c.b.op1("Gemm", [input, w] + (bias.map { [$0] } ?? []), name: c.name)
+        } else {
+            let mm = c.b.op1("MatMul", [input, w], name: bias == nil ? c.name : c.name + "_matmul")
+            y = bias.map { c.b.op1("Add", [mm, $0], name: c.name) } ?? mm
+        }
+        let out = KTensor(shape: Array(c.x.shape.dropLast()) + [units], last: y)
+        return [try Activations.apply(c.config.activation(), to: out, c)]
+    }
+
+    /// Flatten in Keras order; a channels-first input is flattened as it is and marked permuted.
+    static func flatten(_ c: LayerCall) throws -> [KTensor] {
+        let total = elementCount(c.x.shape.dropFirst())
+        let shape: [Int?] = [c.x.shape[0], total]
+        if c.x.rank <= 2 { return [KTensor(shape: shape, last: try c.keras(c.x))] }
+        if let first = c.x.first, c.x.last == nil, let total {
+            // Column of Keras feature (s1..sk, ch) in the channels-first flattening (ch, s1..sk).
+            let spatial = c.x.shape.dropFirst().dropLast().map { $0! }
+            let channels = c.x.shape.last!!
+            let positions = spatial.reduce(1, *)
+            var order = [Int](repeating: 0, count: total)
+            for p in 0..<positions {
+                for ch in 0..<channels { order[p * channels + ch] = ch * positions + p }
+            }
+            let out = KTensor(shape: shape)
+            out.flatPermuted = (c.b.op1("Flatten", [first], [.int("axis", 1)], name: c.name), order)
+            return [out]
+        }
+        return [KTensor(shape: shape, last: c.b.op1("Flatten", [try c.keras(c.x)], [.int("axis", 1)], name: c.name))]
+    }
+
+    /// TimeDistributed: folds time into the batch, runs the wrapped layer, unfolds.
+    static func timeDistributed(_ c: LayerCall) throws -> [KTensor] {
+        guard let inner = c.spec.config["layer"] as? [String: Any], let cls = inner["class_name"] as? String,
+              let innerConfig = inner["config"] as? [String: Any] else { throw c.unsupported("TimeDistributed without a layer") }
+        let steps = try c.known(c.x, 1)
+        guard let convert = c.importer.converters[cls] else {
+            throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TimeDistributed(\(cls))")
+        }
+        let rest = Array(c.x.shape.dropFirst(2))
+        let folded = c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })], name: c.name + "_fold")
+        let innerSpec = KerasLayerSpec(className: cls, name: c.name, config: innerConfig, calls: [])
+        let innerCall = LayerCall(importer: c.importer, spec: innerSpec,
+                                  inputs: [KTensor(shape: [nil] + rest, last: folded)], weights: c.weights)
+        let y = try convert(innerCall)[0]
+        let yRest = Array(y.shape.dropFirst())
+        guard yRest.allSatisfy({ $0 != nil }) else { throw c.unsupported("a wrapped layer with outputs of unknown size") }
+        let unfolded = c.b.op1("Reshape", [try c.keras(y), c.b.int64s(c.name + "_unfold", [-1, steps] + yRest.map { $0! })], name: c.name)
+        return [KTensor(shape: [c.x.shape[0], steps] + yRest, last: unfolded)]
+    }
+}
+
+/// BatchNormalization and LayerNormalization.
+enum NormalizationLayers {
+    static func register(into r: inout [String: LayerConverter]) {
+        r["BatchNormalization"] = batchNorm
+        r["LayerNormalization"] = { c in
+            let axes = c.config.ints("axis") ?? [-1]
+            guard axes.count == 1, axes[0] == -1 || axes[0] == c.x.rank - 1 else { throw c.unsupported("axis \(axes) (only the last axis)") }
+            let n = try c.known(c.x, c.x.rank - 1)
+            let center = c.config.bool("center") ?? true, scale = c.config.bool("scale") ?? true
+            try c.expectWeights((scale ? [[n]] : []) + (center ? [[n]] : []))
+            let gamma = scale ? c.floats(0) : [Float](repeating: 1, count: n)
+            let beta = center ? c.floats(scale ? 1 : 0) : [Float](repeating: 0, count: n)
+            let y = c.b.op1("LayerNormalization", [try c.keras(c.x), c.b.floats(c.name + "_gamma", [n], gamma), c.b.floats(c.name + "_beta", [n], beta)],
+                            [.int("axis", -1), .float("epsilon", c.config.double("epsilon") ?? 1e-3)], name: c.name)
+            return [KTensor(shape: c.x.shape, last: y)]
+        }
+    }
+
+    /// Inference-time batch normalization as x·scale + shift on the channel axis, in the input's layout.
+    static func batchNorm(_ c: LayerCall) throws -> [KTensor] {
+        var axis = c.config.ints("axis")?.first ?? -1
+        if axis < 0 { axis += c.x.rank }
+        let channels = try c.known(c.x, axis)
+        let center = c.config.bool("center") ?? true, scale = c.config.bool("scale") ?? true
+        try c.expectWeights((scale ? [[channels]] : []) + (center ? [[channels]] : []) + [[channels], [channels]])
+        var k = 0
+        let gamma = scale ? c.floats(k) : [Float](repeating: 1, count: channels)
+        if scale { k += 1 }
+        let beta = center ? c.floats(k) : [Float](repeating: 0, count: channels)
+        if center { k += 1 }
+        let mean = c.floats(k), variance = c.floats(k + 1)
+        let eps = c.config.double("epsilon") ?? 1e-3
+        var mul = [Float](), add = [Float]()
+        for i in 0..<channels {
+            let s = Double(gamma[i]) / (Double(variance[i]) + eps).squareRoot()
+            mul.append(Float(s))
+            add.append(Float(Double(beta[i]) - Double(mean[i]) * s))
+        }
+        // Channels on the Keras last axis can use the channels-first form (channel axis 1).
+        let useFirst = c.x.rank >= 3 && axis == c.x.rank - 1 && c.x.first != nil
+        let x = useFirst ? c.x.first! : try c.keras(c.x)
+        let layoutAxis = useFirst ? 1 : axis
+        let rank = c.x.rank
+        var shape = [Int](repeating: 1, count: rank - layoutAxis)
+        shape[0] = channels
+        let scaled = c.b.op1("Mul", [x, c.b.floats(c.name + "_scale", shape, mul)], name: c.name + "_scale")
+        let y = c.b.op1("Add", [scaled, c.b.floats(c.name + "_shift", shape, add)], name: c.name)
+        return [useFirst ? KTensor(shape: c.x.shape, first: y) : KTensor(shape: c.x.shape, last: y)]
+    }
+}

@@ -1,0 +1,90 @@
+import FerryIR
+
+/// Converts one call of a Keras layer into IR nodes and returns its outputs.
+typealias LayerConverter = (LayerCall) throws -> [KTensor]
+
+/// Everything a converter sees: the layer's config and weights, its inputs, and the importer.
+struct LayerCall {
+    let importer: KerasImporter
+    let spec: KerasLayerSpec
+    let inputs: [KTensor]
+    let weights: [Tensor]
+
+    var config: LayerConfig { LayerConfig(dict: spec.config) }
+    var b: GraphBuilder { importer.builder }
+    var name: String { spec.name }
+    var x: KTensor { inputs[0] }
+
+    func unsupported(_ option: String) -> KerasError {
+        .unsupportedOption(file: importer.file, layer: spec.name, className: spec.className, option: option)
+    }
+
+    func weightError(_ reason: String) -> KerasError {
+        .weights(file: importer.file, layer: spec.name, reason: reason)
+    }
+
+    /// Checks the layer has `count` weights with the given shapes (nil entries are not checked).
+    func expectWeights(_ shapes: [[Int]?]) throws {
+        guard weights.count == shapes.count else {
+            throw weightError("expected \(shapes.count) weights for this configuration, the file has \(weights.count)")
+        }
+        for (w, s) in zip(weights, shapes) {
+            if let s, w.shape != s { throw weightError("weight '\(w.name)' has shape \(w.shape), the configuration needs \(s)") }
+            guard w.elementType == .float || w.elementType == .float16 || w.elementType == .double else {
+                throw weightError("weight '\(w.name)' is \(w.elementType.name); only floating-point weights are converted")
+            }
+        }
+    }
+
+    /// Weight `i` as float32 values.
+    func floats(_ i: Int) -> [Float] { weights[i].floatValues }
+
+    /// The input in Keras layout.
+    func keras(_ t: KTensor) throws -> String { try importer.keras(t, name: spec.name) }
+
+    /// The input channels-first.
+    func channelsFirst(_ t: KTensor) throws -> String { try importer.channelsFirst(t, name: spec.name) }
+
+    /// The size of axis `i` of the input, which this layer needs known.
+    func known(_ t: KTensor, _ i: Int) throws -> Int {
+        guard i < t.rank, let d = t.shape[i] else { throw unsupported("an input of unknown size on axis \(i)") }
+        return d
+    }
+}
+
+extension Tensor {
+    /// The elements as float32 (float16 and float64 weights are converted).
+    var floatValues: [Float] {
+        guard let b = bytes else { return [] }
+        switch elementType {
+        case .float: return b.toArray(of: Float.self)
+        case .double: return b.toArray(of: Double.self).map { Float($0) }
+        case .float16: return b.toArray(of: UInt16.self).map { Float(Float16(bitPattern: $0)) }
+        default: return []
+        }
+    }
+
+    /// A float32 tensor with this one's values moved so that output axis k is input axis perm[k].
+    func permuted(_ perm: [Int]) -> Tensor {
+        let src = floatValues
+        let outShape = perm.map { shape[$0] }
+        var inStrides = [Int](repeating: 1, count: shape.count)
+        for i in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
+        let count = src.count
+        var out = [Float](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: outShape.count)
+        for o in 0..<count {
+            var offset = 0
+            for k in 0..<perm.count { offset += index[k] * inStrides[perm[k]] }
+            out[o] = src[offset]
+            var k = outShape.count - 1
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < outShape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return Tensor(name: name, elementType: .float, shape: outShape, values: out)
+    }
+}
