@@ -151,6 +151,11 @@ final class KerasImporter {
             t.last = v
             return v
         }
+        if let tm = t.timeMajor {
+            let v = builder.transpose(tm, [1, 0, 2], name: name + "_batch_major")
+            t.last = v
+            return v
+        }
         if let flat = t.flatPermuted {
             // Bring the columns back to Keras order: Keras feature i is column order[i].
             let v = builder.op1("Gather", [flat.name, builder.int64s(name + "_order", flat.order)], [.int("axis", 1)], name: name + "_reorder")
@@ -158,6 +163,14 @@ final class KerasImporter {
             return v
         }
         throw KerasError.invalidGraph(file: file, reason: "internal: tensor without a value")
+    }
+
+    /// A rank-3 tensor time-major (time, batch, features).
+    func timeMajor(_ t: KTensor, name: String) throws -> String {
+        if let v = t.timeMajor { return v }
+        let v = builder.transpose(try keras(t, name: name), [1, 0, 2], name: name + "_time_major")
+        t.timeMajor = v
+        return v
     }
 
     /// The tensor channels-first (N, C, spatial...); rank 1 and 2 tensors have only one layout.

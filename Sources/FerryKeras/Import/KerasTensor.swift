@@ -5,14 +5,18 @@ final class KTensor {
     let shape: [Int?]
     var last: String?
     var first: String?
+    /// A rank-3 (batch, time, features) tensor held time-major (time, batch, features), as
+    /// recurrent ops produce and consume it.
+    var timeMajor: String?
     /// A rank-2 tensor holding a channels-first value flattened: Keras feature `i` is at column
     /// `flatOrder[i]` (lets Flatten feed Dense without a Transpose, by permuting Dense's rows).
     var flatPermuted: (name: String, order: [Int])?
 
-    init(shape: [Int?], last: String? = nil, first: String? = nil) {
+    init(shape: [Int?], last: String? = nil, first: String? = nil, timeMajor: String? = nil) {
         self.shape = shape
         self.last = last
         self.first = first
+        self.timeMajor = timeMajor
     }
 
     var rank: Int { shape.count }

@@ -74,7 +74,7 @@ enum RecurrentLayers {
         }
         let n = c.name
         let timeMajor = config.bool("time_major") ?? false
-        let xs = timeMajor ? try c.keras(c.x) : c.b.transpose(try c.keras(c.x), [1, 0, 2], name: n + "_time_major")
+        let xs = timeMajor ? try c.keras(c.x) : try c.importer.timeMajor(c.x, name: n)
         var inputs = [xs, c.b.floats(n + "_W", [dirs, gateCount * units, features], W), c.b.floats(n + "_R", [dirs, gateCount * units, units], R)]
         if useBias { inputs.append(c.b.floats(n + "_B", [dirs, 2 * gateCount * units], B)) }
 
@@ -111,8 +111,7 @@ enum RecurrentLayers {
                     seq = c.b.op1("Slice", [seq, c.b.int64s(n + "_rev_start", [-1]), c.b.int64s(n + "_rev_end", [Int(Int64.min)]),
                                             c.b.int64s(n + "_rev_axis", [0]), c.b.int64s(n + "_rev_step", [-1])], name: n + "_reverse")
                 }
-                let out = timeMajor ? seq : c.b.transpose(seq, [1, 0, 2], name: n + "_batch_major")
-                result = [KTensor(shape: timeMajor ? [steps, batch, units] : [batch, steps, units], last: out)]
+                result = [timeMajor ? KTensor(shape: [steps, batch, units], last: seq) : KTensor(shape: [batch, steps, units], timeMajor: seq)]
             } else {
                 result = [KTensor(shape: [batch, units], last: c.b.op1("Squeeze", [yh, c.b.int64s(n + "_h_axis", [0])], name: n + "_last"))]
             }
@@ -120,15 +119,17 @@ enum RecurrentLayers {
             let merged: String
             let width = merge == "concat" ? 2 * units : units
             if sequences {
-                let btdh = c.b.transpose(y, [2, 0, 1, 3], name: n + "_batch_major")   // (N, T, 2, H)
+                // Y is (T, 2, N, H); the merged sequence stays time-major (T, N, width).
                 switch merge {
-                case "concat": merged = c.b.op1("Reshape", [btdh, c.b.int64s(n + "_concat", [0, 0, -1])], name: n + "_concat")
-                case "sum": merged = c.b.op1("ReduceSum", [btdh, c.b.int64s(n + "_axes", [2])], [.int("keepdims", 0)], name: n + "_sum")
-                case "ave": merged = c.b.op1("ReduceMean", [btdh], [.ints("axes", [2]), .int("keepdims", 0)], name: n + "_ave")
-                case "mul": merged = c.b.op1("ReduceProd", [btdh], [.ints("axes", [2]), .int("keepdims", 0)], name: n + "_mul")
+                case "concat":
+                    let tndh = c.b.transpose(y, [0, 2, 1, 3], name: n + "_directions_last")
+                    merged = c.b.op1("Reshape", [tndh, c.b.int64s(n + "_concat", [0, 0, -1])], name: n + "_concat")
+                case "sum": merged = c.b.op1("ReduceSum", [y, c.b.int64s(n + "_axes", [1])], [.int("keepdims", 0)], name: n + "_sum")
+                case "ave": merged = c.b.op1("ReduceMean", [y], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_ave")
+                case "mul": merged = c.b.op1("ReduceProd", [y], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_mul")
                 default: throw c.unsupported("merge_mode \(merge ?? "none")")
                 }
-                result = [KTensor(shape: [batch, steps, width], last: merged)]
+                result = [KTensor(shape: [batch, steps, width], timeMajor: merged)]
             } else {
                 let bdh = c.b.transpose(yh, [1, 0, 2], name: n + "_batch_major")   // (N, 2, H)
                 switch merge {
