@@ -288,7 +288,8 @@ static void fd_buffer_append(ProtobufCBuffer *base, size_t len, const uint8_t *d
     FerryFdBuffer *b = (FerryFdBuffer *)base;
     b->written += len;
     if (b->error) return;
-    if (len > b->capacity - b->used) {
+    /* Staged bytes always go out first: a large payload is written after them, in order. */
+    if (len >= b->capacity / 2 || len > b->capacity - b->used) {
         write_all(b, b->staging, b->used);
         b->used = 0;
     }

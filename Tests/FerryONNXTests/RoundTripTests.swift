@@ -55,4 +55,17 @@ import Testing
         options.protectedFiles = [dir + "/a.onnx"]
         #expect(throws: ONNXError.self) { try ONNXWriter(path: dir + "/a.onnx", options: options).write(model) }
     }
+
+    /// Payloads below, around and above the writer's staging threshold (512 KiB of a 1 MiB
+    /// buffer), in an order that leaves bytes staged before each large one.
+    @Test func payloadsOfEverySizeKeepTheirOrder() throws {
+        let sizes = [10, 100_000, 600_000, 3, 400_000, 524_288, 524_287, 2_000_000, 1, 700_000]
+        let tensors = sizes.enumerated().map { i, n in
+            Tensor(name: "t\(i)", elementType: .uint8, shape: [n], values: (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })
+        }
+        let model = Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], graph: Graph(name: "sizes", initializers: tensors))
+        let dir = try TestSupport.temporaryDirectory()
+        try ONNXWriter(path: dir + "/m.onnx").write(model)
+        #expect(try ONNXReader(path: dir + "/m.onnx").read().model == model)
+    }
 }
