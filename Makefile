@@ -10,7 +10,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop conformance fixtures bench clean
+.PHONY: demo test deps venv build build-tests unit interop conformance fixtures fixtures-keras bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -51,21 +51,28 @@ interop: build-tests venv conformance
 	if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
 	$(VPY) tools/interop_onnx.py --ferry .build/debug/ferry $$args
+	$(VPY) tools/interop_keras.py --ferry .build/debug/ferry
 
 test: unit interop
 
 demo: build venv
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	@echo "== ferry inspect (bundled ONNX model)"
-	.build/release/ferry inspect Fixtures/onnx/valid/small_cnn.onnx
-	@echo "== ferry convert: weights moved to external data next to the output"
-	.build/release/ferry convert Fixtures/onnx/valid/small_cnn.onnx $(DEMO_DIR)/small_cnn.onnx --external-data small_cnn.weights --size-threshold 256
-	@ls -l $(DEMO_DIR)
-	@echo "== onnxruntime on the original and on Ferry's file"
-	$(VPY) tools/compare_ort.py Fixtures/onnx/valid/small_cnn.onnx $(DEMO_DIR)/small_cnn.onnx
+	@echo "== ferry inspect: a Keras model (the MNIST CNN, saved by tf.keras)"
+	.build/release/ferry inspect Fixtures/keras/mnist_cnn.h5
+	@echo "== ferry convert: Keras .h5 -> ONNX"
+	.build/release/ferry convert Fixtures/keras/mnist_cnn.h5 $(DEMO_DIR)/mnist_cnn.onnx
+	.build/release/ferry inspect $(DEMO_DIR)/mnist_cnn.onnx
+	@echo "== onnxruntime on the converted model vs Keras's own outputs"
+	$(VPY) tools/compare_keras.py $(DEMO_DIR)/mnist_cnn.onnx Fixtures/keras/mnist_cnn
 
 fixtures: venv
 	$(VPY) tools/make_onnx_fixtures.py
+	$(VPY) tools/make_hdf5_fixtures.py
+
+# Keras fixtures need TensorFlow, tf-keras and Keras 3 (a large install, not needed by `make test`).
+fixtures-keras: venv
+	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
+	$(VPY) tools/make_keras_fixtures.py
 
 bench: build venv
 	$(VPY) tools/bench_io.py --ferry .build/release/ferry

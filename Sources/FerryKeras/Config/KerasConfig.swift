@@ -14,6 +14,8 @@ struct KerasLayerSpec {
     let config: [String: Any]
     /// For each call of the layer, the tensors it was called on.
     let calls: [[KerasTensorRef]]
+    /// For each call, its keyword arguments (e.g. `approximate` of a wrapped TF op).
+    var callKwargs: [[String: Any]] = []
 
     /// True for a layer that is itself a model (nested Sequential/Functional).
     var isModel: Bool { ["Sequential", "Functional", "Model"].contains(className) }
@@ -57,24 +59,32 @@ struct KerasModelSpec {
             throw KerasConfigError("a \(className) layer has no name")
         }
         var calls: [[KerasTensorRef]] = []
+        var kwargs: [[String: Any]] = []
         for node in l["inbound_nodes"] as? [Any] ?? [] {
-            if let list = node as? [Any] {
-                // Keras 2: [[layer, node, tensor, kwargs], ...]
+            if var list = node as? [Any] {
+                // Keras 2: [[layer, node, tensor, kwargs], ...]; TF op layers use one bare [layer, node, tensor, kwargs].
+                if list.first is String { list = [list] }
+                var callArgs: [String: Any] = [:]
                 calls.append(try list.map { entry in
                     guard let e = entry as? [Any], e.count >= 3, let layer = e[0] as? String,
                           let n = e[1] as? Int, let t = e[2] as? Int else {
                         throw KerasConfigError("layer \(name): malformed inbound node")
                     }
+                    if e.count > 3, let extra = e[3] as? [String: Any] { callArgs.merge(extra) { a, _ in a } }
                     return KerasTensorRef(layer: layer, node: n, tensor: t)
                 })
+                kwargs.append(callArgs)
             } else if let dict = node as? [String: Any] {
                 // Keras 3: {"args": [...keras tensors, possibly nested in lists...], "kwargs": {...}}
                 var refs: [KerasTensorRef] = []
                 collectKerasTensors(dict["args"], into: &refs)
                 calls.append(refs)
+                kwargs.append(dict["kwargs"] as? [String: Any] ?? [:])
             }
         }
-        return KerasLayerSpec(className: className, name: name, config: config, calls: calls)
+        var spec = KerasLayerSpec(className: className, name: name, config: config, calls: calls)
+        spec.callKwargs = kwargs
+        return spec
     }
 
     /// Keras 3 serialises call arguments as nested lists and `__keras_tensor__` objects.

@@ -33,11 +33,11 @@ final class KerasImporter {
         let inputs = try modelInputs(spec)
         var graphInputs: [ValueInfo] = []
         var fed: [KTensor] = []
-        for (name, shape) in inputs {
+        for (name, shape, type) in inputs {
             builder.reserve(name)
             let rank = shape.count
             let physical = channelsFirstInputs && rank >= 3 ? KTensor.toFirst(rank: rank).map { shape[$0] } : shape
-            graphInputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(.float, shape: physical.map { dim($0) }))))
+            graphInputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(type, shape: physical.map { dim($0) }))))
             fed.append(channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: name) : KTensor(shape: shape, last: name))
         }
         // Graph outputs keep the Keras output layers' names; reserve them before any node is named.
@@ -57,25 +57,28 @@ final class KerasImporter {
 
     private func dim(_ d: Int?) -> Dim { d.map { .fixed(Int64($0)) } ?? .symbol("N") }
 
-    /// The declared inputs of a model: InputLayers, or a Sequential's first layer's input shape.
-    private func modelInputs(_ spec: KerasModelSpec) throws -> [(String, [Int?])] {
+    /// The declared inputs of a model (name, Keras shape, element type): InputLayers, or a
+    /// Sequential's first layer's input shape.
+    private func modelInputs(_ spec: KerasModelSpec) throws -> [(String, [Int?], ElementType)] {
+        func declared(_ layer: KerasLayerSpec, name: String) throws -> (String, [Int?], ElementType) {
+            let c = LayerConfig(dict: layer.config)
+            guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
+                throw KerasError.invalidConfig(file: file, reason: "input '\(name)' declares no shape")
+            }
+            let dtype = c.string("dtype") ?? ((layer.config["dtype"] as? [String: Any])?["config"] as? [String: Any])?["name"] as? String
+            let types: [String: ElementType] = ["float32": .float, "float64": .double, "float16": .float16,
+                                                "int32": .int32, "int64": .int64, "uint8": .uint8, "bool": .bool]
+            return (name, shape, dtype.flatMap { types[$0] } ?? .float)
+        }
         if spec.isSequential {
             guard let first = spec.layers.first else { throw KerasError.invalidConfig(file: file, reason: "empty Sequential model") }
-            let c = LayerConfig(dict: first.config)
-            guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
-                throw KerasError.invalidConfig(file: file, reason: "the Sequential model declares no input shape")
-            }
-            return [(first.className == "InputLayer" ? first.name : "input", shape)]
+            return [try declared(first, name: first.className == "InputLayer" ? first.name : "input")]
         }
         return try spec.inputs.map { ref in
             guard let layer = spec.layers.first(where: { $0.name == ref.layer }) else {
                 throw KerasError.invalidConfig(file: file, reason: "input layer '\(ref.layer)' is not among the layers")
             }
-            let c = LayerConfig(dict: layer.config)
-            guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
-                throw KerasError.invalidConfig(file: file, reason: "input layer '\(ref.layer)' declares no shape")
-            }
-            return (ref.layer, shape)
+            return try declared(layer, name: ref.layer)
         }
     }
 
@@ -99,7 +102,7 @@ final class KerasImporter {
                 let refs = layer.calls[call]
                 let args = refs.map { values[resolve($0, in: spec)] }
                 guard args.allSatisfy({ $0 != nil }) else { rest.append((layer, call)); continue }
-                let outs = try apply(layer, to: args.map { $0! }, path: path)
+                let outs = try apply(layer, to: args.map { $0! }, path: path, kwargs: call < layer.callKwargs.count ? layer.callKwargs[call] : [:])
                 for (k, t) in outs.enumerated() { values[KerasTensorRef(layer: layer.name, node: call, tensor: k)] = t }
                 progressed = true
             }
@@ -129,7 +132,7 @@ final class KerasImporter {
     }
 
     /// Converts one call of one layer.
-    private func apply(_ layer: KerasLayerSpec, to inputs: [KTensor], path: [String]) throws -> [KTensor] {
+    private func apply(_ layer: KerasLayerSpec, to inputs: [KTensor], path: [String], kwargs: [String: Any] = [:]) throws -> [KTensor] {
         if layer.isModel {
             let nested = try KerasModelSpec(json: ["class_name": layer.className, "config": layer.config])
             return try run(nested, inputs: inputs, path: path + [layer.name])
@@ -137,7 +140,8 @@ final class KerasImporter {
         guard let convert = converters[layer.className] else {
             throw KerasError.unsupportedLayer(file: file, layer: layer.name, className: layer.className)
         }
-        let call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
+        var call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
+        call.kwargs = kwargs
         return try convert(call)
     }
 

@@ -68,6 +68,14 @@ enum ActivationLayers {
             [try Activations.apply(c.config.activation(), to: c.x, c)]
         }
         r["ReLU"] = relu
+        // GELU saved as a wrapped TF op (tf.keras) or a Keras 3 operation.
+        r["TFOpLambda"] = { c in
+            guard c.config.string("function") == "nn.gelu" else {
+                throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TFOpLambda(\(c.config.string("function") ?? "?"))")
+            }
+            return [try gelu(c, approximate: c.kwargs["approximate"] as? Bool ?? false)]
+        }
+        r["Gelu"] = { c in [try gelu(c, approximate: c.config.bool("approximate") ?? true)] }
         r["LeakyReLU"] = { c in
             let alpha = c.config.double("negative_slope") ?? c.config.double("alpha") ?? 0.3
             return [unary(c, "LeakyRelu", [.float("alpha", alpha)])]
@@ -87,6 +95,11 @@ enum ActivationLayers {
             let alpha = c.b.floats(c.name + "_alpha", c.weights[0].shape, c.floats(0))
             return [KTensor(shape: c.x.shape, last: c.b.op1("PRelu", [try c.keras(c.x), alpha], name: c.name))]
         }
+    }
+
+    static func gelu(_ c: LayerCall, approximate: Bool) throws -> KTensor {
+        if let f = c.x.first { return KTensor(shape: c.x.shape, first: Activations.gelu(f, approximate: approximate, c.name, c.b)) }
+        return KTensor(shape: c.x.shape, last: Activations.gelu(try c.keras(c.x), approximate: approximate, c.name, c.b))
     }
 
     /// A unary elementwise op on the input in whatever layout it has.

@@ -137,15 +137,18 @@ enum NormalizationLayers {
     static func register(into r: inout [String: LayerConverter]) {
         r["BatchNormalization"] = batchNorm
         r["LayerNormalization"] = { c in
-            let axes = c.config.ints("axis") ?? [-1]
-            guard axes.count == 1, axes[0] == -1 || axes[0] == c.x.rank - 1 else { throw c.unsupported("axis \(axes) (only the last axis)") }
-            let n = try c.known(c.x, c.x.rank - 1)
+            // ONNX normalizes over all axes from `axis` on: Keras's axes must be such a trailing block.
+            let rank = c.x.rank
+            let axes = (c.config.ints("axis") ?? [-1]).map { $0 < 0 ? $0 + rank : $0 }.sorted()
+            guard let start = axes.first, axes == Array(start..<rank) else { throw c.unsupported("axis \(axes) (only trailing axes)") }
+            let shape = try (start..<rank).map { try c.known(c.x, $0) }
+            let n = shape.reduce(1, *)
             let center = c.config.bool("center") ?? true, scale = c.config.bool("scale") ?? true
-            try c.expectWeights((scale ? [[n]] : []) + (center ? [[n]] : []))
+            try c.expectWeights((scale ? [shape] : []) + (center ? [shape] : []))
             let gamma = scale ? c.floats(0) : [Float](repeating: 1, count: n)
             let beta = center ? c.floats(scale ? 1 : 0) : [Float](repeating: 0, count: n)
-            let y = c.b.op1("LayerNormalization", [try c.keras(c.x), c.b.floats(c.name + "_gamma", [n], gamma), c.b.floats(c.name + "_beta", [n], beta)],
-                            [.int("axis", -1), .float("epsilon", c.config.double("epsilon") ?? 1e-3)], name: c.name)
+            let y = c.b.op1("LayerNormalization", [try c.keras(c.x), c.b.floats(c.name + "_gamma", shape, gamma), c.b.floats(c.name + "_beta", shape, beta)],
+                            [.int("axis", start), .float("epsilon", c.config.double("epsilon") ?? 1e-3)], name: c.name)
             return [KTensor(shape: c.x.shape, last: y)]
         }
     }

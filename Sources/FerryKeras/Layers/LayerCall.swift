@@ -9,6 +9,8 @@ struct LayerCall {
     let spec: KerasLayerSpec
     let inputs: [KTensor]
     let weights: [Tensor]
+    /// Keyword arguments of this call.
+    var kwargs: [String: Any] = [:]
 
     var config: LayerConfig { LayerConfig(dict: spec.config) }
     var b: GraphBuilder { importer.builder }
