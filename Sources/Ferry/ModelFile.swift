@@ -132,8 +132,9 @@ public enum ModelIO {
             o.protectedFiles = options.protectedFiles
             try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
         case .hdf5:
-            guard options.weightsOnly || model.graph.nodes.isEmpty else {
-                throw FerryError.cannotWrite(path: path, reason: "writing a graph as a Keras model is not supported yet; pass --weights-only to write its tensors")
+            if !options.weightsOnly && !model.graph.nodes.isEmpty {
+                try KerasFile.writeLegacy(model, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+                return
             }
             guard model.graph.sparseInitializers.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to HDF5")

@@ -70,6 +70,24 @@ public final class HDF5File {
         get throws { try HDF5Group(file: self, path: "/", parent: handle.id, name: "/") }
     }
 
+    /// Writes a new file at `path` through `body` atomically: into a temporary file next to it,
+    /// renamed into place only when `body` succeeds. Never replaces a file in `protectedFiles`,
+    /// nor an existing file unless `replace`.
+    public static func writeAtomically(_ path: String, replace: Bool, protectedFiles: [String] = [],
+                                       _ body: (HDF5Group) throws -> Void) throws {
+        if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
+            throw HDF5Error.io(.outputIsInput(path: path))
+        }
+        let out: AtomicFile
+        do { out = try AtomicFile(path: path, replace: replace) } catch let e as FileError { throw HDF5Error.io(e) }
+        do {
+            let file = try HDF5File.create(out.temporaryPath)
+            try body(try file.root)
+            try file.flush()
+        }
+        do { try out.commit() } catch let e as FileError { throw HDF5Error.io(e) }
+    }
+
     /// Flushes everything written so far.
     public func flush() throws {
         guard H5Fflush(handle.id, H5F_SCOPE_GLOBAL) >= 0 else {

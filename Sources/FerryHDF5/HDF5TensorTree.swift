@@ -60,22 +60,16 @@ public enum HDF5TensorTree {
             if kinds[t.name] != nil { throw conflict(path, t.name) }
             kinds[t.name] = false
         }
-        if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
-            throw HDF5Error.io(.outputIsInput(path: path))
+        try HDF5File.writeAtomically(path, replace: replace, protectedFiles: protectedFiles) { root in
+            try writeTree(tensors, into: root, compress: compress, displayPath: path)
         }
-        let out: AtomicFile
-        do { out = try AtomicFile(path: path, replace: replace) } catch let e as FileError { throw HDF5Error.io(e) }
-        try writeTree(tensors, to: out.temporaryPath, compress: compress, displayPath: path)
-        do { try out.commit() } catch let e as FileError { throw HDF5Error.io(e) }
     }
 
     private static func conflict(_ file: String, _ name: String) -> HDF5Error {
         .invalid(file: file, object: name, reason: "is both a tensor and a group of tensors")
     }
 
-    private static func writeTree(_ tensors: [Tensor], to temporary: String, compress: Bool, displayPath: String) throws {
-        let file = try HDF5File.create(temporary)
-        let root = try file.root
+    private static func writeTree(_ tensors: [Tensor], into root: HDF5Group, compress: Bool, displayPath: String) throws {
         for t in tensors {
             var group = root
             let parts = t.name.split(separator: "/").map(String.init)
@@ -86,6 +80,5 @@ public enum HDF5TensorTree {
                 throw HDF5Error.unsupportedType(file: displayPath, object: object, type: type)
             }
         }
-        try file.flush()
     }
 }

@@ -12,6 +12,8 @@ public enum KerasError: Error, CustomStringConvertible {
     case weights(file: String, layer: String, reason: String)
     /// The graph references something that does not exist.
     case invalidGraph(file: String, reason: String)
+    /// The graph has ops that map onto no Keras layer; `problems` lists them.
+    case cannotExport(file: String, problems: [String])
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum KerasError: Error, CustomStringConvertible {
         case .unsupportedOption(let f, let l, let c, let o): return "\(f): layer '\(l)' (\(c)): unsupported option \(o)"
         case .weights(let f, let l, let r): return "\(f): layer '\(l)': \(r)"
         case .invalidGraph(let f, let r): return "\(f): \(r)"
+        case .cannotExport(let f, let p): return "\(f): cannot write as Keras: \(p.joined(separator: "; "))"
         }
     }
 }

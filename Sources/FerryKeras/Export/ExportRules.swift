@@ -1,0 +1,417 @@
+import FerryIR
+
+/// One rule per ONNX op (or op pattern) that maps onto a Keras layer.
+enum ExportRules {
+    /// Activations Keras can name in a layer's `activation` option (the same in Keras 2 and 3).
+    static func activationName(_ n: Node, _ e: KerasExporter) -> String? {
+        switch n.opType {
+        case "Relu": return "relu"
+        case "Sigmoid": return "sigmoid"
+        case "Tanh": return "tanh"
+        case "Elu": return (n.floatAttr("alpha") ?? 1) == 1 ? "elu" : nil
+        case "Selu": return n.attributes.isEmpty ? "selu" : nil
+        case "Softplus": return "softplus"
+        case "Softsign": return "softsign"
+        case "Exp": return "exponential"
+        case "Clip":
+            guard n.inputs.count == 3, let lo = try? e.constant(n.inputs[1]).floatValues.first,
+                  let hi = try? e.constant(n.inputs[2]).floatValues.first, lo == 0, hi == 6 else { return nil }
+            return "relu6"
+        default: return nil
+        }
+    }
+
+    /// Folds a following single-consumer activation into a layer's `activation` option; returns
+    /// the activation name and the value the layer's output stands for.
+    static func fuseActivation(after output: String, _ e: KerasExporter) -> (String, String) {
+        if let c = e.soleConsumer(output), let name = activationName(e.graph.nodes[c], e), !e.done.contains(c) {
+            e.done.insert(c)
+            return (name, e.graph.nodes[c].outputs[0])
+        }
+        return ("linear", output)
+    }
+
+    static func convert(_ n: Node, index: Int, _ e: KerasExporter) throws {
+        guard n.domain.isEmpty || n.domain == "ai.onnx" else { throw ExportProblem("custom domain \(n.domain)") }
+        let out = n.outputs.first ?? ""
+        switch n.opType {
+        case "Identity", "Dropout":
+            e.values[out] = try e.value(n.inputs[0])
+        case "Transpose": try transpose(n, e)
+        case "Conv": try conv(n, e)
+        case "MaxPool", "AveragePool": try pool(n, e)
+        case "GlobalAveragePool", "GlobalMaxPool":
+            let x = try e.channelsFirst(n.inputs[0])
+            let rank = x.shape.count
+            let cls = (n.opType == "GlobalAveragePool" ? "GlobalAveragePooling" : "GlobalMaxPooling") + "\(rank - 2)D"
+            let ref = e.add(cls, n.name.isEmpty ? cls : n.name, ["keepdims": true, "data_format": "channels_last"], inputs: [x.ref])
+            e.values[out] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + [Int?](repeating: 1, count: rank - 2))
+        case "ReduceMean", "ReduceMax": try reduce(n, e)
+        case "Flatten": try flatten(n, e)
+        case "Gemm": try gemm(n, e)
+        case "MatMul": try matmul(n, e)
+        case "Mul", "Add", "Sub", "Max", "Min", "Sum", "Mean": try elementwise(n, e)
+        case "BatchNormalization": try batchNorm(n, e)
+        case "Concat":
+            let inputs = try n.inputs.map { try e.value($0) }
+            guard let layout = inputs.first?.layout, inputs.allSatisfy({ $0.layout == layout }), layout == .same || layout == .channelsFirst else {
+                throw ExportProblem("inputs in different layouts")
+            }
+            let rank = inputs[0].shape.count
+            var axis = n.intAttr("axis") ?? 0
+            if axis < 0 { axis += rank }
+            let kerasAxis = layout == .same ? axis : (axis == 1 ? rank - 1 : (axis == 0 ? 0 : axis - 1))
+            var shape = inputs[0].shape
+            shape[axis] = inputs.reduce(0 as Int?) { a, v in a.flatMap { x in v.shape[axis].map { x + $0 } } }
+            let ref = e.add("Concatenate", n.name.isEmpty ? "concatenate" : n.name, ["axis": kerasAxis], inputs: inputs.map(\.ref))
+            e.values[out] = .init(ref: ref, layout: layout, shape: shape)
+        case "Softmax":
+            let x = try e.value(n.inputs[0])
+            var axis = n.intAttr("axis") ?? -1
+            if axis < 0 { axis += x.shape.count }
+            let last = x.layout == .channelsFirst ? 1 : x.shape.count - 1
+            guard axis == last else { throw ExportProblem("softmax over an axis other than the features") }
+            e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+        case "LeakyRelu":
+            let x = try e.value(n.inputs[0])
+            e.values[out] = .init(ref: e.add("LeakyReLU", n.name.isEmpty ? "leaky_re_lu" : n.name, ["alpha": Double(n.floatAttr("alpha") ?? 0.01)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+        case "Clip":
+            let x = try e.value(n.inputs[0])
+            guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).floatValues.first, lo == 0,
+                  let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
+            e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+        case "Pad": try pad(n, e)
+        default:
+            if let name = activationName(n, e) {
+                let x = try e.value(n.inputs[0])
+                e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? name : n.name, ["activation": name], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            } else {
+                throw ExportProblem("no Keras layer for this op")
+            }
+        }
+    }
+
+    static func transpose(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard case .ints(let p)? = n.attribute("perm") else { throw ExportProblem("no perm") }
+        let perm = p.map { Int($0) }, rank = perm.count
+        let shape = perm.map { x.shape[$0] }
+        let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
+        let toLast = [0] + Array(2..<max(rank, 2)) + [1]
+        if rank >= 3 && x.layout == .same && perm == toFirst {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape)
+        } else if rank >= 3 && x.layout == .channelsFirst && perm == toLast {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)
+        } else if x.layout == .same && perm.first == 0 {
+            e.values[n.outputs[0]] = .init(ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(perm.dropFirst())], inputs: [x.ref]),
+                                           layout: .same, shape: shape)
+        } else {
+            throw ExportProblem("moves the batch axis")
+        }
+    }
+
+    /// TF's padding for a window op, or nil when the pads are neither "valid" nor TF's "same".
+    static func tfPadding(pads: [Int], sizes: [Int?], kernel: [Int], strides: [Int], dilations: [Int]) -> String? {
+        let d = kernel.count
+        if pads.allSatisfy({ $0 == 0 }) { return "valid" }
+        for i in 0..<d {
+            guard let size = sizes[i] else { return nil }
+            let k = (kernel[i] - 1) * dilations[i] + 1
+            let o = (size + strides[i] - 1) / strides[i]
+            let total = max((o - 1) * strides[i] + k - size, 0)
+            if pads[i] != total / 2 || pads[i + d] != total - total / 2 { return nil }
+        }
+        return "same"
+    }
+
+    static func windowOutput(_ sizes: [Int?], kernel: [Int], strides: [Int], dilations: [Int], padding: String) -> [Int?] {
+        sizes.indices.map { i in
+            sizes[i].map { n in
+                let k = (kernel[i] - 1) * dilations[i] + 1
+                return padding == "same" ? (n + strides[i] - 1) / strides[i] : (n - k) / strides[i] + 1
+            }
+        }
+    }
+
+    static func conv(_ n: Node, _ e: KerasExporter) throws {
+        var x = try e.channelsFirst(n.inputs[0])
+        let w = try e.constant(n.inputs[1])
+        let rank = x.shape.count, spatial = rank - 2
+        guard w.shape.count == rank else { throw ExportProblem("kernel rank") }
+        let kernel = Array(w.shape.dropFirst(2))
+        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
+        let dilations = n.intsAttr("dilations") ?? [Int](repeating: 1, count: spatial)
+        let group = n.intAttr("group") ?? 1
+        var pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        if let auto = n.stringAttr("auto_pad"), auto != "NOTSET" {
+            guard auto == "SAME_UPPER" || auto == "VALID" else { throw ExportProblem("auto_pad \(auto)") }
+            if auto == "SAME_UPPER" {
+                guard let computed = samePads(Array(x.shape.dropFirst(2)), kernel, strides, dilations) else { throw ExportProblem("SAME padding of unknown sizes") }
+                pads = computed
+            }
+        }
+        var sizes = Array(x.shape.dropFirst(2))
+        var padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: dilations)
+        if padding == nil {
+            guard spatial <= 3 else { throw ExportProblem("padding") }
+            let pairs = (0..<spatial).map { [pads[$0], pads[$0 + spatial]] }
+            let ref = e.add("ZeroPadding\(spatial)D", n.name + "_pad", ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any], inputs: [x.ref])
+            sizes = sizes.indices.map { i in sizes[i].map { $0 + pads[i] + pads[i + spatial] } }
+            x = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+            padding = "valid"
+        }
+        let inChannels = x.shape[1] ?? w.shape[1] * group
+        let outChannels = w.shape[0]
+        let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
+        let (activation, result) = fuseActivation(after: n.outputs[0], e)
+        var config: [String: Any] = ["kernel_size": kernel, "strides": strides, "padding": padding!, "dilation_rate": dilations,
+                                     "activation": activation, "use_bias": bias != nil, "data_format": "channels_last"]
+        var weights: [(String, Tensor)]
+        let cls: String
+        if group > 1 && group == inChannels && w.shape[1] == 1 && spatial == 2 {
+            cls = "DepthwiseConv2D"
+            let multiplier = outChannels / inChannels
+            var k = w
+            k.shape = [inChannels, multiplier] + kernel
+            config["depth_multiplier"] = multiplier
+            weights = [("depthwise_kernel", k.permuted([2, 3, 0, 1]))]
+        } else {
+            cls = "Conv\(spatial)D"
+            config["filters"] = outChannels
+            if group > 1 { config["groups"] = group }
+            weights = [("kernel", w.permuted(Array(2..<rank) + [1, 0]))]
+        }
+        if let bias { weights.append(("bias", bias)) }
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
+        let outSizes = windowOutput(sizes, kernel: kernel, strides: strides, dilations: dilations, padding: padding!)
+        e.values[result] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], outChannels] + outSizes)
+    }
+
+    static func samePads(_ sizes: [Int?], _ kernel: [Int], _ strides: [Int], _ dilations: [Int]) -> [Int]? {
+        var begin = [Int](), end = [Int]()
+        for i in kernel.indices {
+            guard let n = sizes[i] else { return nil }
+            let k = (kernel[i] - 1) * dilations[i] + 1
+            let o = (n + strides[i] - 1) / strides[i]
+            let total = max((o - 1) * strides[i] + k - n, 0)
+            begin.append(total / 2); end.append(total - total / 2)
+        }
+        return begin + end
+    }
+
+    static func pool(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.channelsFirst(n.inputs[0])
+        let spatial = x.shape.count - 2
+        guard let kernel = n.intsAttr("kernel_shape") else { throw ExportProblem("no kernel_shape") }
+        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
+        if (n.intAttr("ceil_mode") ?? 0) != 0 { throw ExportProblem("ceil_mode") }
+        if n.opType == "AveragePool" && (n.intAttr("count_include_pad") ?? 0) != 0 && (n.intsAttr("pads") ?? []).contains(where: { $0 != 0 }) {
+            throw ExportProblem("count_include_pad with padding")
+        }
+        let sizes = Array(x.shape.dropFirst(2))
+        let pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard let padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }) else {
+            throw ExportProblem("padding that is neither valid nor TF's same")
+        }
+        let cls = (n.opType == "MaxPool" ? "MaxPooling" : "AveragePooling") + "\(spatial)D"
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name,
+                        ["pool_size": kernel, "strides": strides, "padding": padding, "data_format": "channels_last"], inputs: [x.ref])
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst,
+                                       shape: [x.shape[0], x.shape[1]] + windowOutput(sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }, padding: padding))
+    }
+
+    static func reduce(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        let rank = x.shape.count
+        var axes = n.intsAttr("axes") ?? []
+        if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
+        axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
+        let keep = (n.intAttr("keepdims") ?? 1) != 0
+        let spatialAxes: [Int]
+        switch x.layout {
+        case .channelsFirst: spatialAxes = Array(2..<rank)
+        case .same: spatialAxes = Array(1..<(rank - 1))
+        default: throw ExportProblem("layout")
+        }
+        guard rank >= 3, axes == spatialAxes else { throw ExportProblem("only reductions over all spatial axes map onto global pooling") }
+        let cls = (n.opType == "ReduceMean" ? "GlobalAveragePooling" : "GlobalMaxPooling") + "\(rank - 2)D"
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["keepdims": keep, "data_format": "channels_last"], inputs: [x.ref])
+        let channels = x.layout == .channelsFirst ? x.shape[1] : x.shape[rank - 1]
+        if keep {
+            var shape = x.shape
+            for a in axes { shape[a] = 1 }
+            e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: shape)
+        } else {
+            e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: [x.shape[0], channels])
+        }
+    }
+
+    static func flatten(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard (n.intAttr("axis") ?? 1) == 1 else { throw ExportProblem("axis other than 1") }
+        let total = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { x in d.map { x * $0 } } }
+        let name = n.name.isEmpty ? "flatten" : n.name
+        switch x.layout {
+        case .same:
+            e.values[n.outputs[0]] = .init(ref: x.shape.count == 2 ? x.ref : e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same, shape: [x.shape[0], total])
+        case .channelsFirst:
+            // All spatial sizes 1: both flattenings agree.
+            let spatial = x.shape.dropFirst(2)
+            if spatial.allSatisfy({ $0 == 1 }) {
+                e.values[n.outputs[0]] = .init(ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same, shape: [x.shape[0], total])
+                return
+            }
+            guard let channels = x.shape[1], let positions = spatial.reduce(1 as Int?, { a, d in a.flatMap { x in d.map { x * $0 } } }) else {
+                throw ExportProblem("flattening a tensor of unknown size")
+            }
+            var order = [Int](repeating: 0, count: channels * positions)
+            for p in 0..<positions { for c in 0..<channels { order[p * channels + c] = c * positions + p } }
+            e.values[n.outputs[0]] = .init(ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .flatPermuted(order), shape: [x.shape[0], total])
+        default:
+            throw ExportProblem("layout")
+        }
+    }
+
+    /// Dense from Gemm (A·B + C, B constant, alpha = beta = 1).
+    static func gemm(_ n: Node, _ e: KerasExporter) throws {
+        guard (n.floatAttr("alpha") ?? 1) == 1, (n.floatAttr("beta") ?? 1) == 1, (n.intAttr("transA") ?? 0) == 0 else {
+            throw ExportProblem("alpha, beta or transA")
+        }
+        var w = try e.constant(n.inputs[1])
+        if (n.intAttr("transB") ?? 0) != 0 { w = w.permuted([1, 0]) }
+        let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
+        if let bias, bias.shape.reduce(1, *) != w.shape[1] { throw ExportProblem("bias that is not one per unit") }
+        try dense(n, e, input: n.inputs[0], kernel: w, bias: bias, output: n.outputs[0])
+    }
+
+    /// Dense from MatMul with a constant right side, and a following Add of a constant bias.
+    static func matmul(_ n: Node, _ e: KerasExporter) throws {
+        let w = try e.constant(n.inputs[1])
+        guard w.shape.count == 2 else { throw ExportProblem("right side is not a matrix") }
+        var bias: Tensor?, output = n.outputs[0]
+        if let c = e.soleConsumer(output), e.graph.nodes[c].opType == "Add" {
+            let add = e.graph.nodes[c]
+            let other = add.inputs[0] == output ? add.inputs[1] : add.inputs[0]
+            if let b = e.constants[other], b.shape.reduce(1, *) == w.shape[1] {
+                bias = b
+                output = add.outputs[0]
+                e.done.insert(c)
+            }
+        }
+        try dense(n, e, input: n.inputs[0], kernel: w, bias: bias, output: output)
+    }
+
+    static func dense(_ n: Node, _ e: KerasExporter, input: String, kernel: Tensor, bias: Tensor?, output: String) throws {
+        let x = try e.value(input)
+        var k = kernel
+        switch x.layout {
+        case .same: break
+        case .flatPermuted(let order):
+            // Keras feeds its own flattening: row k of the Keras kernel is row order[k] of the IR's.
+            let units = kernel.shape[1]
+            let src = kernel.floatValues
+            var rows = [Float](repeating: 0, count: src.count)
+            for (kr, ir) in order.enumerated() { for u in 0..<units { rows[kr * units + u] = src[ir * units + u] } }
+            k = Tensor(elementType: .float, shape: kernel.shape, values: rows)
+        default: throw ExportProblem("input layout")
+        }
+        let (activation, result) = fuseActivation(after: output, e)
+        var weights: [(String, Tensor)] = [("kernel", k)]
+        if var b = bias {
+            b.shape = [kernel.shape[1]]
+            weights.append(("bias", b))
+        }
+        let ref = e.add("Dense", n.name.isEmpty ? "dense" : n.name,
+                        ["units": kernel.shape[1], "activation": activation, "use_bias": bias != nil], inputs: [x.ref], weights: weights)
+        e.values[result] = .init(ref: ref, layout: .same, shape: Array(x.shape.dropLast()) + [kernel.shape[1]])
+    }
+
+    /// Binary ops: merge layers between computed tensors; x·scale + shift with per-channel
+    /// constants (what the importer makes of BatchNormalization) becomes BatchNormalization.
+    static func elementwise(_ n: Node, _ e: KerasExporter) throws {
+        let constantInputs = n.inputs.filter { e.constants[$0] != nil }
+        if constantInputs.isEmpty {
+            let inputs = try n.inputs.map { try e.value($0) }
+            guard inputs.allSatisfy({ $0.layout == inputs[0].layout }), inputs[0].layout == .same || inputs[0].layout == .channelsFirst else {
+                throw ExportProblem("inputs in different layouts")
+            }
+            let cls = ["Mul": "Multiply", "Add": "Add", "Sum": "Add", "Sub": "Subtract", "Max": "Maximum", "Min": "Minimum", "Mean": "Average"][n.opType]!
+            let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, [:], inputs: inputs.map(\.ref))
+            e.values[n.outputs[0]] = .init(ref: ref, layout: inputs[0].layout, shape: inputs[0].shape)
+            return
+        }
+        guard n.opType == "Mul", n.inputs.count == 2, let scaleName = constantInputs.first,
+              let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Add" else {
+            throw ExportProblem("an operation with a constant that is not a per-channel scale and shift")
+        }
+        let add = e.graph.nodes[c]
+        let shiftName = add.inputs[0] == n.outputs[0] ? add.inputs[1] : add.inputs[0]
+        guard let shift = e.constants[shiftName] else { throw ExportProblem("scale without a constant shift") }
+        let x = try e.value(n.inputs[0] == scaleName ? n.inputs[1] : n.inputs[0])
+        let scale = try e.constant(scaleName)
+        let channels = x.layout == .channelsFirst ? x.shape[1] : x.shape.last!
+        guard let channels, scale.shape.reduce(1, *) == channels, shift.shape.reduce(1, *) == channels else {
+            throw ExportProblem("scale and shift are not one per channel")
+        }
+        let expected = x.layout == .channelsFirst ? [channels] + [Int](repeating: 1, count: x.shape.count - 2) : [channels]
+        guard scale.shape.drop(while: { $0 == 1 }).elementsEqual(expected.drop(while: { $0 == 1 })) || scale.shape == expected else {
+            throw ExportProblem("scale does not broadcast over the channel axis")
+        }
+        e.done.insert(c)
+        // Keras computes gamma·(x − mean)/√(var + ε) + beta: mean 0 and var + ε = 1 give gamma·x + beta.
+        let eps = 1e-3
+        let flat = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
+        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": -1, "epsilon": eps, "center": true, "scale": true],
+                        inputs: [x.ref],
+                        weights: [("gamma", flat(scale)), ("beta", flat(shift)),
+                                  ("moving_mean", Tensor(elementType: .float, shape: [channels], values: [Float](repeating: 0, count: channels))),
+                                  ("moving_variance", Tensor(elementType: .float, shape: [channels], values: [Float](repeating: Float(1 - eps), count: channels)))])
+        e.values[add.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
+    }
+
+    static func batchNorm(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .channelsFirst || x.shape.count == 2 else { throw ExportProblem("layout") }
+        let params = try n.inputs[1...4].map { try e.constant($0) }
+        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
+                        ["axis": -1, "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
+                        weights: zip(["gamma", "beta", "moving_mean", "moving_variance"], params).map { ($0, $1) })
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
+    }
+
+    static func pad(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.channelsFirst(n.inputs[0])
+        let rank = x.shape.count, spatial = rank - 2
+        guard (n.stringAttr("mode") ?? "constant") == "constant", n.inputs.count >= 2 else { throw ExportProblem("non-constant padding") }
+        if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).floatValues.contains(where: { $0 != 0 }) {
+            throw ExportProblem("padding with a value other than 0")
+        }
+        let pads = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
+        guard pads.count == 2 * rank, pads[0] == 0, pads[1] == 0, pads[rank] == 0, pads[rank + 1] == 0, spatial <= 3 else {
+            throw ExportProblem("padding of the batch or channel axes")
+        }
+        let pairs = (0..<spatial).map { [pads[2 + $0], pads[rank + 2 + $0]] }
+        let ref = e.add("ZeroPadding\(spatial)D", n.name.isEmpty ? "zero_padding" : n.name, ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any], inputs: [x.ref])
+        let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 + pairs[i][0] + pairs[i][1] } }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+    }
+}
+
+extension Node {
+    func intAttr(_ name: String) -> Int? { if case .int(let v)? = attribute(name) { return Int(v) }; return nil }
+    func intsAttr(_ name: String) -> [Int]? { if case .ints(let v)? = attribute(name) { return v.map { Int($0) } }; return nil }
+    func floatAttr(_ name: String) -> Float? { if case .float(let v)? = attribute(name) { return v }; return nil }
+    func stringAttr(_ name: String) -> String? { if case .string(let v)? = attribute(name) { return String(decoding: v, as: UTF8.self) }; return nil }
+}
+
+extension Tensor {
+    /// The elements of an integer tensor as Int64.
+    var int64Values: [Int64] {
+        guard let b = bytes else { return [] }
+        switch elementType {
+        case .int64: return b.toArray(of: Int64.self)
+        case .int32: return b.toArray(of: Int32.self).map(Int64.init)
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import FerryIR
+
+/// Maps an IR graph onto Keras layers (the reverse of the importer). Each IR value is a Keras
+/// tensor in one of several layouts; the Transposes that change layout at graph inputs and
+/// between channels-first ops are absorbed, weights are moved back into Keras's layout.
+final class KerasExporter {
+    /// How a Keras tensor holds an IR value.
+    enum Layout: Equatable {
+        /// In the value's own axis order.
+        case same
+        /// The value is channels-first (N, C, ...); the Keras tensor is its channels-last form.
+        case channelsFirst
+        /// The value is time-major (T, N, F); the Keras tensor is (N, T, F).
+        case timeMajor
+        /// The value is a channels-first tensor flattened; Keras's flattening of its channels-last
+        /// form puts element `order[k]` of the value at position k.
+        case flatPermuted([Int])
+    }
+
+    struct Ref: Hashable {
+        let layer: String
+        let tensor: Int
+    }
+
+    struct Value {
+        let ref: Ref
+        let layout: Layout
+        /// Shape of the IR value (batch may be nil).
+        let shape: [Int?]
+    }
+
+    struct Layer {
+        let className: String
+        let name: String
+        var config: [String: Any]
+        let inputs: [Ref]
+        var weights: [(String, Tensor)]
+    }
+
+    let graph: Graph
+    let file: String
+    var constants: [String: Tensor] = [:]
+    var values: [String: Value] = [:]
+    var layers: [Layer] = []
+    var inputLayers: [Ref] = []
+    var outputLayers: [Ref] = []
+    private var used = Set<String>()
+    var consumers: [String: [Int]] = [:]
+    var done = Set<Int>()
+    var problems: [String] = []
+
+    init(graph: Graph, file: String) {
+        self.graph = graph
+        self.file = file
+        for t in graph.initializers { constants[t.name] = t }
+        for (i, n) in graph.nodes.enumerated() {
+            for input in n.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
+            if n.opType == "Constant", case .tensor(let t)? = n.attribute("value"), let out = n.outputs.first {
+                constants[out] = t
+                done.insert(i)
+            }
+        }
+    }
+
+    func unique(_ base: String) -> String {
+        let clean = base.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }
+        var name = String(clean).isEmpty ? "layer" : String(clean)
+        if let f = name.first, f.isNumber { name = "l_" + name }
+        var candidate = name, k = 1
+        while used.contains(candidate) { candidate = "\(name)_\(k)"; k += 1 }
+        used.insert(candidate)
+        return candidate
+    }
+
+    /// Adds a layer called on `inputs`; returns the reference to its output `tensor`.
+    @discardableResult
+    func add(_ className: String, _ base: String, _ config: [String: Any], inputs: [Ref], weights: [(String, Tensor)] = []) -> Ref {
+        let name = unique(base)
+        var c = config
+        c["name"] = name
+        c["trainable"] = true
+        c["dtype"] = "float32"
+        layers.append(Layer(className: className, name: name, config: c, inputs: inputs,
+                            weights: weights.map { ("\(name)/\($0.0):0", $0.1) }))
+        return Ref(layer: name, tensor: 0)
+    }
+
+    /// Runs the mapping; throws listing every op that does not map.
+    func run() throws {
+        for input in graph.runtimeInputs {
+            guard case .tensor(let type, let dims?)? = input.type?.type else {
+                throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' has no tensor shape")
+            }
+            let shape: [Int?] = dims.map { if case .fixed(let n) = $0.value { return Int(n) } else { return nil } }
+            let name = unique(input.name)
+            let dtype: String = [ElementType.int32: "int32", .int64: "int64", .double: "float64"][type] ?? "float32"
+            layers.append(Layer(className: "InputLayer", name: name,
+                                config: ["batch_input_shape": [shape[0] as Any] + shape.dropFirst().map { $0 as Any }, "dtype": dtype, "sparse": false, "ragged": false, "name": name],
+                                inputs: [], weights: []))
+            let ref = Ref(layer: name, tensor: 0)
+            inputLayers.append(ref)
+            values[input.name] = Value(ref: ref, layout: .same, shape: shape.map { $0 ?? nil })
+        }
+        for i in try graph.topologicalOrder() where !done.contains(i) {
+            let node = graph.nodes[i]
+            do {
+                try ExportRules.convert(node, index: i, self)
+            } catch let e as ExportProblem {
+                problems.append("\(node.opType) '\(node.name)': \(e.reason)")
+            }
+            if problems.count >= 20 { break }
+        }
+        if problems.isEmpty {
+            for out in graph.outputs {
+                guard let v = values[out.name] else { problems.append("output '\(out.name)' has no Keras equivalent"); continue }
+                switch v.layout {
+                case .same: outputLayers.append(v.ref)
+                case .channelsFirst:
+                    let perm = [v.shape.count - 1] + Array(1..<(v.shape.count - 1))
+                    outputLayers.append(add("Permute", out.name + "_nchw", ["dims": perm], inputs: [v.ref]))
+                default: problems.append("output '\(out.name)' is time-major or permuted, which Keras cannot return")
+                }
+            }
+        }
+        if !problems.isEmpty {
+            throw KerasError.cannotExport(file: file, problems: problems)
+        }
+    }
+
+    // MARK: helpers used by the rules
+
+    func value(_ name: String) throws -> Value {
+        guard let v = values[name] else {
+            if constants[name] != nil { throw ExportProblem("a constant where Keras needs a computed tensor") }
+            throw ExportProblem("input '\(name)' comes from an op that was not converted")
+        }
+        return v
+    }
+
+    func constant(_ name: String) throws -> Tensor {
+        guard let t = constants[name] else { throw ExportProblem("'\(name)' must be a constant") }
+        return t
+    }
+
+    /// The value as a channels-first tensor (a graph input given channels-first gets a Permute).
+    func channelsFirst(_ name: String) throws -> Value {
+        let v = try value(name)
+        switch v.layout {
+        case .channelsFirst: return v
+        case .same where v.shape.count >= 3:
+            let rank = v.shape.count
+            let ref = add("Permute", name + "_nhwc", ["dims": Array(2..<rank) + [1]], inputs: [v.ref])
+            let w = Value(ref: ref, layout: .channelsFirst, shape: v.shape)
+            values[name] = w
+            return w
+        default: throw ExportProblem("needs a channels-first input of rank 3 or more")
+        }
+    }
+
+    /// The only consumer of `value`, if it has exactly one and is not a graph output.
+    func soleConsumer(_ value: String) -> Int? {
+        guard let c = consumers[value], c.count == 1, !graph.outputs.contains(where: { $0.name == value }) else { return nil }
+        return c[0]
+    }
+}
+
+/// Why one node cannot be exported.
+struct ExportProblem: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
