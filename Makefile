@@ -25,6 +25,11 @@ $(VENV)/.installed: tools/requirements.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements.txt
 	touch $@
 
+# TensorFlow, tf-keras and Keras 3, for the checks that load Ferry's .h5 files in Keras itself.
+$(VENV)/.keras-installed: $(VENV)/.installed tools/requirements-keras.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
+	touch $@
+
 venv: $(VENV)/.installed
 
 build: deps
@@ -46,7 +51,7 @@ $(CONFORMANCE)/.written: $(VENV)/.installed
 
 conformance: $(CONFORMANCE)/.written
 
-interop: build-tests venv conformance
+interop: build-tests venv $(VENV)/.keras-installed conformance
 	@args=""; \
 	if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
@@ -70,8 +75,7 @@ fixtures: venv
 	$(VPY) tools/make_hdf5_fixtures.py
 
 # Keras fixtures need TensorFlow, tf-keras and Keras 3 (a large install, not needed by `make test`).
-fixtures-keras: venv
-	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
+fixtures-keras: venv $(VENV)/.keras-installed
 	$(VPY) tools/make_keras_fixtures.py
 
 bench: build venv

@@ -10,6 +10,11 @@ itself) and each full-model form (.h5 from tf.keras, .keras from Keras 3):
   outputs        onnxruntime on the fixture's inputs matches Keras's own outputs within 1e-5
                  (relative to each output's largest magnitude)
   layout         no Transpose feeds another Transpose (layouts never bounce between layers)
+And back (`ferry convert OUT.onnx BACK.h5`): the models in EXPORT_REQUIRED must be written and
+load in tf.keras and in Keras 3 with Keras's original outputs (within 1e-5); every other model
+must be refused with one line naming the ops that map onto no layer. The two large document
+models (Embedding(10000,256)->LSTM(32)->Dense(10000) and MobileNetV2), built here by
+tools/make_keras_fixtures.py, make the same trip h5 -> onnx -> h5.
 For the weights-only forms: `ferry convert` to .safetensors, to .h5 and to .onnx, each read back
 with the `safetensors` package, h5py and onnx: names and bytes identical to what h5py reads from
 the original. For Fixtures/keras/bad: `ferry inspect` refuses each (exit 1, one stderr line
@@ -32,6 +37,9 @@ from onnx import numpy_helper
 from safetensors.numpy import load_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
+EXPORT_REQUIRED = {"conv1d", "conv2d", "conv3d", "dense_compiled", "dense_small", "depthwise_separable", "embedding_rnn",
+                   "gru", "lstm", "lstm_stack", "mnist_cnn", "mnist_mlp", "multi_io", "nested", "pool1d", "pool2d", "shared"}
 FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
 TOLERANCE = 1e-5
 ort.set_default_logger_severity(3)
@@ -88,6 +96,81 @@ def check_model(binary, entry, form, work):
     if worst > TOLERANCE:
         raise Failure(f"outputs differ from Keras: relative error {worst:.2e} > {TOLERANCE}")
     return [f"outputs within {worst:.1e}", f"{len(model.graph.node)} nodes", f"{transposes} transposes"]
+
+
+def keras_modules():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    import keras
+    import tf_keras
+    return {"tf.keras": tf_keras, "keras 3": keras}
+
+
+def predict_all(path, inputs):
+    """Outputs of the .h5 at `path` in tf.keras and in Keras 3."""
+    results = {}
+    for label, k in keras_modules().items():
+        m = k.models.load_model(path, compile=False)
+        out = m.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+        results[label] = out if isinstance(out, list) else [out]
+    return results
+
+
+def relative_error(got, ref):
+    return max(float(np.max(np.abs(np.asarray(g, np.float64) - r)) / max(float(np.max(np.abs(r))), 1e-12)) for g, r in zip(got, ref))
+
+
+def check_export(binary, entry, work):
+    name = entry["name"]
+    onnx_path = os.path.join(work, f"{name}.export.onnx")
+    back = os.path.join(work, f"{name}.back.h5")
+    convert(binary, os.path.join(FIXTURES, entry["files"]["h5"]), onnx_path)
+    r = ferry(binary, "convert", onnx_path, back, "--force")
+    if name not in EXPORT_REQUIRED:
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        if r.returncode == 0:
+            raise Failure("written although it is not in EXPORT_REQUIRED: add it there")
+        if r.returncode != 1 or len(lines) != 1 or "cannot write as Keras" not in lines[0]:
+            raise Failure(f"refusal is not one clear line (exit {r.returncode}): {r.stderr.strip()[:200]}")
+        return ["refused: " + lines[0].split("cannot write as Keras: ", 1)[-1][:80]]
+    if r.returncode != 0:
+        raise Failure(f"ferry convert to .h5 exited {r.returncode}: {r.stderr.strip()[:300]}")
+    inputs = [np.load(os.path.join(FIXTURES, i["file"])) for i in entry["inputs"]]
+    refs = [np.load(os.path.join(FIXTURES, o["file"])) for o in entry["outputs"]]
+    details = []
+    for label, got in predict_all(back, inputs).items():
+        err = relative_error(got, refs)
+        if err > TOLERANCE:
+            raise Failure(f"{label} loads the written .h5 but its outputs differ: {err:.2e}")
+        details.append(f"{label} within {err:.1e}")
+    return details
+
+
+def check_big(binary, work):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_keras_fixtures import build_big_models  # noqa: E402
+    details = []
+    for name, model in build_big_models().items():
+        src = os.path.join(work, name + ".h5")
+        model.save(src, save_format="h5")
+        shape = [2] + [d for d in model.input_shape[1:]]
+        rs = np.random.RandomState(0)
+        x = rs.randint(0, 10000, shape).astype(np.float32) if "embedding" in name else rs.uniform(-1, 1, shape).astype(np.float32)
+        ref = model.predict(x, verbose=0)
+        convert(binary, src, os.path.join(work, name + ".onnx"))
+        sess = ort.InferenceSession(os.path.join(work, name + ".onnx"))
+        declared = {"tensor(int32)": np.int32, "tensor(int64)": np.int64}.get(sess.get_inputs()[0].type, np.float32)
+        got = sess.run(None, {sess.get_inputs()[0].name: x.astype(declared)})
+        err = relative_error(got, [ref])
+        if err > TOLERANCE:
+            raise Failure(f"{name}: onnxruntime differs from Keras: {err:.2e}")
+        convert(binary, os.path.join(work, name + ".onnx"), os.path.join(work, name + ".back.h5"))
+        for label, back in predict_all(os.path.join(work, name + ".back.h5"), [x]).items():
+            err2 = relative_error(back, [ref])
+            if err2 > TOLERANCE:
+                raise Failure(f"{name}: {label} on the written .h5 differs from Keras: {err2:.2e}")
+        details.append(f"{name} onnx within {err:.1e}, back in both Keras")
+    return details
 
 
 def h5_tensors(path):
@@ -180,11 +263,14 @@ def main():
         for form in ("h5", "keras"):
             if form in entry["files"]:
                 report(f"{entry['name']}{'.h5' if form == 'h5' else '.keras'}", lambda: check_model(binary, entry, form, work))
+        if "h5" in entry["files"]:
+            report(f"{entry['name']} onnx -> .h5", lambda: check_export(binary, entry, work))
         for form in ("weights_legacy_h5", "weights_h5"):
             if form in entry["files"]:
                 report(entry["files"][form], lambda: check_weights(binary, entry, form, work))
     for case in bad:
         report("bad/" + case["file"], lambda: check_bad(binary, case))
+    report("large document models", lambda: check_big(binary, work))
     if not args.work:
         if failed:
             print(f"work dir kept: {work}")

@@ -81,6 +81,20 @@ enum ExportRules {
                   let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
             e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
         case "Pad": try pad(n, e)
+        case "LSTM", "GRU", "RNN": try RecurrentExport.convert(n, e)
+        case "Squeeze": try RecurrentExport.squeeze(n, e)
+        case "Slice": try RecurrentExport.reverse(n, e)
+        case "Cast":
+            // Casts of ids feeding an embedding lookup: Keras's Embedding casts them itself.
+            guard let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Gather" else { throw ExportProblem("no Keras layer for this op") }
+            e.values[n.outputs[0]] = try e.value(n.inputs[0])
+        case "Gather":
+            let table = try e.constant(n.inputs[0])
+            let ids = try e.value(n.inputs[1])
+            guard (n.intAttr("axis") ?? 0) == 0, table.shape.count == 2, ids.layout == .same else { throw ExportProblem("only embedding lookups (a constant 2-D table)") }
+            let ref = e.add("Embedding", n.name.isEmpty ? "embedding" : n.name, ["input_dim": table.shape[0], "output_dim": table.shape[1]],
+                            inputs: [ids.ref], weights: [("embeddings", table)])
+            e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: ids.shape + [table.shape[1]])
         default:
             if let name = activationName(n, e) {
                 let x = try e.value(n.inputs[0])
@@ -98,7 +112,11 @@ enum ExportRules {
         let shape = perm.map { x.shape[$0] }
         let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
         let toLast = [0] + Array(2..<max(rank, 2)) + [1]
-        if rank >= 3 && x.layout == .same && perm == toFirst {
+        if rank == 3 && x.layout == .same && perm == [1, 0, 2] {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape)
+        } else if rank == 3 && x.layout == .timeMajor && perm == [1, 0, 2] {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)
+        } else if rank >= 3 && x.layout == .same && perm == toFirst {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape)
         } else if rank >= 3 && x.layout == .channelsFirst && perm == toLast {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)

@@ -48,6 +48,10 @@ final class KerasExporter {
     var consumers: [String: [Int]] = [:]
     var done = Set<Int>()
     var problems: [String] = []
+    /// Recurrent outputs whose direction axis a following Squeeze removes.
+    var pendingSqueeze: [String: Value] = [:]
+    /// Sequences of backwards recurrent layers, in the IR's time order until reversed.
+    var pendingReverse: [String: Value] = [:]
 
     init(graph: Graph, file: String) {
         self.graph = graph

@@ -121,6 +121,9 @@ enum ActivationLayers {
         let threshold = c.config.double("threshold") ?? 0
         let b = c.b, n = c.name
         func body(_ x: String) -> String {
+            if threshold == 0 && slope == 0, let m = maxValue {
+                return b.op1("Clip", [x, b.floats(n + "_min", [], [0]), b.floats(n + "_max", [], [Float(m)])], name: n)
+            }
             var y: String
             if threshold == 0 {
                 y = slope == 0 ? b.op1("Relu", [x], name: n) : b.op1("LeakyRelu", [x], [.float("alpha", slope)], name: n)

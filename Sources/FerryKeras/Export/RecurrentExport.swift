@@ -1,0 +1,108 @@
+import FerryIR
+
+/// ONNX LSTM/GRU/RNN nodes (one direction) as Keras recurrent layers. The layer's output is
+/// taken from whichever ONNX output is used: the full sequence Y (squeezed on the direction
+/// axis) means return_sequences, the last state Y_h (squeezed) means the final output.
+enum RecurrentExport {
+    static func convert(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .timeMajor else { throw ExportProblem("input is not a batch-major Keras sequence") }
+        let direction = n.stringAttr("direction") ?? "forward"
+        guard direction != "bidirectional" else { throw ExportProblem("bidirectional direction") }
+        let backwards = direction == "reverse"
+        guard n.inputs.count <= 4 || n.inputs[4...].allSatisfy({ $0.isEmpty }) else { throw ExportProblem("sequence lengths or initial states") }
+        let W = try e.constant(n.inputs[1]), R = try e.constant(n.inputs[2])
+        let bias = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try e.constant(n.inputs[3]) : nil
+        guard let units = n.intAttr("hidden_size") ?? R.shape.last else { throw ExportProblem("no hidden size") }
+        let features = W.shape[2]
+        let gates = n.opType == "LSTM" ? 4 : (n.opType == "GRU" ? 3 : 1)
+        let order = n.opType == "LSTM" ? [0, 2, 3, 1] : Array(0..<gates)  // ONNX i,o,f,c -> Keras i,f,c,o
+        let names: [String]
+        if case .strings(let s)? = n.attribute("activations") { names = s.map { String(decoding: $0, as: UTF8.self) } } else { names = [] }
+        func keras(_ onnx: String?) throws -> String {
+            switch onnx ?? "" {
+            case "Sigmoid": return "sigmoid"
+            case "Tanh": return "tanh"
+            case "Relu": return "relu"
+            default: throw ExportProblem("recurrent activation \(onnx ?? "?") has no Keras name both versions agree on")
+            }
+        }
+        var config: [String: Any] = ["units": units, "use_bias": bias != nil, "return_state": false, "go_backwards": backwards,
+                                     "stateful": false, "unroll": false]
+        let defaults = n.opType == "LSTM" ? ["Sigmoid", "Tanh", "Tanh"] : (n.opType == "GRU" ? ["Sigmoid", "Tanh"] : ["Tanh"])
+        let acts = names.isEmpty ? defaults : names
+        if n.opType == "RNN" {
+            config["activation"] = try keras(acts.first)
+        } else {
+            config["recurrent_activation"] = try keras(acts.first)
+            config["activation"] = try keras(acts.dropFirst().first)
+            if n.opType == "LSTM" && acts.count > 2 && acts[2] != acts[1] { throw ExportProblem("LSTM output activation differs from its cell activation") }
+        }
+        // (gates·units, rows) in ONNX gate order -> Keras (rows, gates·units).
+        func kerasMatrix(_ t: Tensor, rows: Int) -> Tensor {
+            let m = t.floatValues
+            var out = [Float](repeating: 0, count: m.count)
+            for (dst, src) in order.enumerated() {
+                for u in 0..<units { for r in 0..<rows { out[r * gates * units + dst * units + u] = m[(src * units + u) * rows + r] } }
+            }
+            return Tensor(elementType: .float, shape: [rows, gates * units], values: out)
+        }
+        func kerasVector(_ v: ArraySlice<Float>) -> [Float] {
+            let a = Array(v)
+            return order.flatMap { a[($0 * units)..<(($0 + 1) * units)] }
+        }
+        var weights: [(String, Tensor)] = []
+        let cell = ["LSTM": "lstm_cell", "GRU": "gru_cell", "RNN": "simple_rnn_cell"][n.opType]!
+        weights.append(("\(cell)/kernel", kerasMatrix(W, rows: features)))
+        weights.append(("\(cell)/recurrent_kernel", kerasMatrix(R, rows: units)))
+        if let bias {
+            let b = bias.floatValues, half = gates * units
+            let wb = kerasVector(b[0..<half]), rb = kerasVector(b[half...])
+            if n.opType == "GRU" && (n.intAttr("linear_before_reset") ?? 0) != 0 {
+                config["reset_after"] = true
+                weights.append(("\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
+            } else {
+                if n.opType == "GRU" { config["reset_after"] = false }
+                weights.append(("\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 })))
+            }
+        } else if n.opType == "GRU" {
+            config["reset_after"] = (n.intAttr("linear_before_reset") ?? 0) != 0
+        }
+        // Which output does the graph use?
+        let usesSequence = !(e.consumers[n.outputs[0]] ?? []).isEmpty
+        let usesState = n.outputs.count > 1 && !(e.consumers[n.outputs[1]] ?? []).isEmpty
+        guard usesSequence != usesState, n.outputs.count < 3 || (e.consumers[n.outputs[2]] ?? []).isEmpty else {
+            throw ExportProblem("both the sequence and the states are used")
+        }
+        config["return_sequences"] = usesSequence
+        let cls = ["LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN"][n.opType]!
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
+        let steps = x.shape[0], batch = x.shape[1]
+        // Y is (T, 1, N, H) and Y_h (1, N, H): the Squeeze after them names the Keras output.
+        if usesSequence {
+            // A backwards pass returns its outputs in processing order: the IR reverses Y's time axis to match.
+            let v = KerasExporter.Value(ref: ref, layout: .timeMajor, shape: [steps, batch, units])
+            if backwards { e.pendingReverse[n.outputs[0]] = v } else { e.pendingSqueeze[n.outputs[0]] = v }
+        } else {
+            e.pendingSqueeze[n.outputs[1]] = .init(ref: ref, layout: .same, shape: [batch, units])
+        }
+    }
+
+    /// The Squeeze of a recurrent output's direction axis: the Keras layer's output itself.
+    static func squeeze(_ n: Node, _ e: KerasExporter) throws {
+        if let v = e.pendingReverse[n.inputs[0]] {
+            e.pendingReverse[n.outputs[0]] = v
+            return
+        }
+        guard let v = e.pendingSqueeze[n.inputs[0]] else { throw ExportProblem("no Keras layer for this op") }
+        e.values[n.outputs[0]] = v
+    }
+
+    /// The full reversal of a backwards layer's sequence along time (Slice with step -1 on axis 0).
+    static func reverse(_ n: Node, _ e: KerasExporter) throws {
+        guard let v = e.pendingReverse[n.inputs[0]], n.inputs.count >= 5,
+              try e.constant(n.inputs[3]).int64Values == [0], try e.constant(n.inputs[4]).int64Values == [-1],
+              try e.constant(n.inputs[1]).int64Values == [-1] else { throw ExportProblem("no Keras layer for this op") }
+        e.values[n.outputs[0]] = v
+    }
+}
