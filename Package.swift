@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -362,7 +362,7 @@ def main() -> int:
         ("tf2onnx total (python start, imports, load_model, from_keras)", t_total,
          gbs(statistics.median(t_total)), f"{max(r[1] for r in tr) / 1e6:.0f}", "1x", *tq),
         ("&nbsp;&nbsp;tf2onnx from_keras alone (timed in process)", t_conv,
-         gbs(statistics.median(t_conv)), "—", "—", "″", "″"),
+         gbs(statistics.median(t_conv)), "—", "—", "same file", "same file"),
         ("&nbsp;&nbsp;of which: import tensorflow, tf_keras, tf2onnx", t_import, "—", "—", "—",
          "", ""),
         ("&nbsp;&nbsp;of which: tf_keras.models.load_model", t_load, "—", "—", "—", "", ""),

@@ -62,6 +62,8 @@ public struct LoadedModel {
     public var format: ModelFormat
     /// The model file and every file its data was read from (never to be overwritten by a save).
     public var sourceFiles: [String]
+    /// For Keras files: the model's layers as `model.summary()` lists them.
+    public var kerasLayers: [KerasLayerSummary]?
     /// True when the file held only tensors (no graph).
     public var isWeightsOnly: Bool { model.graph.nodes.isEmpty }
 }
@@ -107,11 +109,13 @@ public enum ModelIO {
         case .hdf5:
             let file = try HDF5File.open(path, allowExternal: options.allowExternalData)
             if KerasFile.isFullModel(file) {
-                return LoadedModel(model: try KerasFile.importLegacy(file, options: kerasOptions(options)), format: .hdf5, sourceFiles: [path])
+                let k = try KerasFile.importLegacyWithLayers(file, options: kerasOptions(options))
+                return LoadedModel(model: k.model, format: .hdf5, sourceFiles: [path], kerasLayers: k.layers)
             }
             return LoadedModel(model: weightsOnlyModel(try HDF5TensorTree.read(file)), format: .hdf5, sourceFiles: [path])
         case .keras:
-            return LoadedModel(model: try KerasFile.importArchive(path, options: kerasOptions(options)), format: .keras, sourceFiles: [path])
+            let k = try KerasFile.importArchiveWithLayers(path, options: kerasOptions(options))
+            return LoadedModel(model: k.model, format: .keras, sourceFiles: [path], kerasLayers: k.layers)
         case .safetensors:
             let content = try SafetensorsFile.read(path)
             var model = weightsOnlyModel(content.tensors)

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryKeras
 
 /// What `ferry inspect` reports about a model: declared interface, operators and parameters.
 public struct ModelSummary: Encodable {
@@ -41,6 +42,8 @@ public struct ModelSummary: Encodable {
     public var parameterBytes: Int
     public var parametersByDtype: [ParameterGroup]
     public var tensors: [TensorRow]?
+    /// For Keras files, the layers as `model.summary()` lists them.
+    public var kerasLayers: [KerasLayerSummary]?
 
     /// Summarises `loaded`; `includeTensors` fills `tensors`.
     public init(_ loaded: LoadedModel, file: String, includeTensors: Bool) {
@@ -94,5 +97,6 @@ public struct ModelSummary: Encodable {
         parameterCount = parametersByDtype.reduce(0) { add($0, $1.count) }
         parameterBytes = parametersByDtype.reduce(0) { add($0, $1.bytes) }
         tensors = includeTensors ? rows : nil
+        kerasLayers = loaded.kerasLayers
     }
 }

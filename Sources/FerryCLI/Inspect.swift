@@ -54,6 +54,23 @@ struct SummaryTable {
         let width = (s.inputs + s.outputs).map(\.name.count).max() ?? 0
         for (i, v) in s.inputs.enumerated() { row(i == 0 ? "inputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
         for (i, v) in s.outputs.enumerated() { row(i == 0 ? "outputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
+        if let layers = s.kerasLayers {
+            lines.append("")
+            let shapeText = { (shapes: [[Int?]]) in
+                shapes.map { "(" + $0.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" }.joined(separator: ", ")
+            }
+            let nameWidth = max(14, layers.map { $0.name.count + $0.className.count + 3 }.max() ?? 0)
+            let shapeWidth = max(14, layers.map { shapeText($0.outputShapes).count }.max() ?? 0)
+            lines.append("Layer (type)".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                         + "Output Shape".padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + "Param #")
+            for l in layers {
+                lines.append("\(l.name) (\(l.className))".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                             + shapeText(l.outputShapes).padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + grouped(l.parameters))
+            }
+            lines.append("Total params: \(grouped(layers.reduce(0) { $0 + $1.parameters }))")
+            lines.append("")
+            lines.append("converted to ONNX (opset 17):")
+        }
         row("nodes", "\(s.nodeCount)")
         let opWidth = s.ops.map(\.op.count).max() ?? 0
         for op in s.ops { row("", op.op.padding(toLength: opWidth + 2, withPad: " ", startingAt: 0) + "\(op.count)") }

@@ -11,6 +11,23 @@ public struct KerasImportOptions {
     public init() {}
 }
 
+/// One layer call of an imported Keras model, as `model.summary()` lists it.
+public struct KerasLayerSummary: Sendable, Encodable {
+    /// The layer's name (nested models' layers as `outer/inner`).
+    public var name: String
+    public var className: String
+    /// Output shapes, batch first (nil for unknown sizes).
+    public var outputShapes: [[Int?]]
+    /// Number of weights (trainable and not).
+    public var parameters: Int
+}
+
+/// An imported Keras model: the IR and the layer table.
+public struct KerasImport {
+    public var model: Model
+    public var layers: [KerasLayerSummary]
+}
+
 /// Reads Keras models: legacy full-model `.h5` files (Keras 2 / tf.keras, or Keras 3's legacy
 /// writer) and Keras 3 `.keras` archives, into an IR graph with ONNX semantics (opset 17).
 public enum KerasFile {
@@ -21,6 +38,11 @@ public enum KerasFile {
 
     /// Imports a legacy `.h5` full model.
     public static func importLegacy(_ file: HDF5File, options: KerasImportOptions = KerasImportOptions()) throws -> Model {
+        try importLegacyWithLayers(file, options: options).model
+    }
+
+    /// Imports a legacy `.h5` full model with its layer table.
+    public static func importLegacyWithLayers(_ file: HDF5File, options: KerasImportOptions = KerasImportOptions()) throws -> KerasImport {
         let root = try file.root
         guard case .string(let json)? = try root.attribute("model_config") ?? nil else {
             throw KerasError.invalidConfig(file: file.path, reason: "no model_config attribute (not a full Keras model)")
@@ -33,6 +55,11 @@ public enum KerasFile {
 
     /// Imports a Keras 3 `.keras` archive (zip with config.json and model.weights.h5).
     public static func importArchive(_ path: String, options: KerasImportOptions = KerasImportOptions()) throws -> Model {
+        try importArchiveWithLayers(path, options: options).model
+    }
+
+    /// Imports a Keras 3 `.keras` archive with its layer table.
+    public static func importArchiveWithLayers(_ path: String, options: KerasImportOptions = KerasImportOptions()) throws -> KerasImport {
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw KerasError.invalidConfig(file: path, reason: "not a .keras archive (\(error))")
@@ -60,7 +87,7 @@ public enum KerasFile {
     }
 
     static func importModel(json: Data, file: String, weights: KerasWeightStore, keras3: Bool, producerVersion: String,
-                            options: KerasImportOptions) throws -> Model {
+                            options: KerasImportOptions) throws -> KerasImport {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: json) } catch {
             throw KerasError.invalidConfig(file: file, reason: "not valid JSON")
@@ -71,7 +98,8 @@ public enum KerasFile {
         }
         let importer = KerasImporter(file: file, weights: weights, keras3: keras3, channelsFirstInputs: options.channelsFirstInputs)
         let graph = try importer.importModel(spec)
-        return Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
-                     producerVersion: "keras " + producerVersion, graph: graph)
+        let model = Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
+                          producerVersion: "keras " + producerVersion, graph: graph)
+        return KerasImport(model: model, layers: importer.summary)
     }
 }

@@ -10,6 +10,8 @@ final class KerasImporter {
     let channelsFirstInputs: Bool
     let builder = GraphBuilder()
     let converters: [String: LayerConverter]
+    /// One row per layer call, in call order (what `model.summary()` lists).
+    private(set) var summary: [KerasLayerSummary] = []
 
     init(file: String, weights: KerasWeightStore, keras3: Bool, channelsFirstInputs: Bool) {
         self.file = file
@@ -142,7 +144,11 @@ final class KerasImporter {
         }
         var call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
         call.kwargs = kwargs
-        return try convert(call)
+        let outputs = try convert(call)
+        summary.append(KerasLayerSummary(name: (path + [layer.name]).joined(separator: "/"), className: layer.className,
+                                         outputShapes: outputs.map(\.shape),
+                                         parameters: call.weights.reduce(0) { $0 + (Tensor.elementCount(of: $1.shape) ?? 0) }))
+        return outputs
     }
 
     // MARK: layouts
