@@ -38,8 +38,9 @@ from safetensors.numpy import load_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
-EXPORT_REQUIRED = {"conv1d", "conv2d", "conv3d", "dense_compiled", "dense_small", "depthwise_separable", "embedding_rnn",
-                   "gru", "lstm", "lstm_stack", "mnist_cnn", "mnist_mlp", "multi_io", "nested", "pool1d", "pool2d", "shared"}
+EXPORT_REQUIRED = {"activations", "conv1d", "conv2d", "conv3d", "conv_transpose", "dense_compiled", "dense_small",
+                   "depthwise_separable", "embedding_rnn", "gru", "lstm", "lstm_stack", "mnist_cnn", "mnist_mlp", "multi_io",
+                   "nested", "padding_resize", "pool1d", "pool2d", "reshaping", "shared"}
 FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
 TOLERANCE = 1e-5
 ort.set_default_logger_severity(3)

@@ -95,3 +95,30 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 }
+
+/// Keras loads legacy weights by position in its own `model.layers` order, so the written
+/// `layer_names` must follow that order: compare with the order Keras itself wrote.
+@Suite struct KerasLayerOrderTests {
+    private func weightShapesInOrder(_ path: String) throws -> [[Int]] {
+        let root = try (try HDF5File.open(path)).root.group("model_weights")
+        return try (try root.attribute("layer_names")?.stringList ?? []).compactMap { name in
+            let group = try root.group(name)
+            guard let first = try group.attribute("weight_names")?.stringList?.first else { return nil }
+            return try group.dataset(first).shape
+        }
+    }
+
+    // (A shared layer comes back as one layer per call, so `shared` is not compared here.)
+    @Test(arguments: ["activations", "multi_io", "merge", "conv2d", "padding_resize"])
+    func writtenLayersFollowKerassOwnOrder(name: String) throws {
+        let original = TestSupport.fixture("keras/\(name).h5")
+        let model = try KerasFile.importLegacy(try HDF5File.open(original))
+        let dir = try TestSupport.temporaryDirectory()
+        do {
+            try KerasFile.writeLegacy(model, to: dir + "/back.h5", replace: false)
+        } catch KerasError.cannotExport {
+            return  // models that do not map back are covered by the refusal tests
+        }
+        #expect(try weightShapesInOrder(dir + "/back.h5") == weightShapesInOrder(original))
+    }
+}

@@ -81,9 +81,17 @@ enum ExportRules {
                   let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
             e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
         case "Pad": try pad(n, e)
+        case "ConvTranspose": try MoreExportRules.convTranspose(n, e)
+        case "LayerNormalization": try MoreExportRules.layerNorm(n, e)
+        case "Resize": try MoreExportRules.resize(n, e)
+        case "Reshape": try MoreExportRules.reshape(n, e)
+        case "Unsqueeze": try MoreExportRules.unsqueeze(n, e)
+        case "PRelu": try MoreExportRules.prelu(n, e)
+        case "Sigmoid" where MoreExportRules.swish(n, e): break
         case "LSTM", "GRU", "RNN": try RecurrentExport.convert(n, e)
         case "Squeeze": try RecurrentExport.squeeze(n, e)
-        case "Slice": try RecurrentExport.reverse(n, e)
+        case "Slice":
+            if e.pendingReverse[n.inputs[0]] != nil { try RecurrentExport.reverse(n, e) } else { try MoreExportRules.slice(n, e) }
         case "Cast":
             // Casts of ids feeding an embedding lookup: Keras's Embedding casts them itself.
             guard let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Gather" else { throw ExportProblem("no Keras layer for this op") }
@@ -347,6 +355,7 @@ enum ExportRules {
     /// Binary ops: merge layers between computed tensors; x·scale + shift with per-channel
     /// constants (what the importer makes of BatchNormalization) becomes BatchNormalization.
     static func elementwise(_ n: Node, _ e: KerasExporter) throws {
+        if MoreExportRules.gelu(n, e) { return }
         let constantInputs = n.inputs.filter { e.constants[$0] != nil }
         if constantInputs.isEmpty {
             let inputs = try n.inputs.map { try e.value($0) }

@@ -11,6 +11,7 @@ extension KerasFile {
     public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = []) throws {
         let exporter = KerasExporter(graph: model.graph, file: path)
         try exporter.run()
+        exporter.layers = kerasOrder(exporter.layers, outputs: exporter.outputLayers)
         let config = try modelConfig(exporter, name: model.graph.name.isEmpty ? "model" : model.graph.name)
         try HDF5File.writeAtomically(path, replace: replace, protectedFiles: protectedFiles) { root in
             try root.setAttribute("backend", .string("tensorflow"))
@@ -33,6 +34,36 @@ extension KerasFile {
                 }
             }
         }
+    }
+
+    /// The layers in the order Keras rebuilds `model.layers` (Keras loads legacy weights by
+    /// position in that order, not by name): layers are numbered by a depth-first walk from the
+    /// outputs, placed at their depth (distance from the outputs), deepest first, and ordered by
+    /// that number within a depth. This mirrors Functional's graph mapping in Keras 2 and 3.
+    static func kerasOrder(_ layers: [KerasExporter.Layer], outputs: [KerasExporter.Ref]) -> [KerasExporter.Layer] {
+        let byName = Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0) })
+        var index: [String: Int] = [:], finished = Set<String>(), decreasingDepth: [String] = []
+        func visit(_ name: String) {
+            if finished.contains(name) { return }
+            if index[name] == nil { index[name] = index.count }
+            for input in byName[name]?.inputs ?? [] { visit(input.layer) }
+            finished.insert(name)
+            decreasingDepth.append(name)
+        }
+        for out in outputs { visit(out.layer) }
+        var nodeDepth: [String: Int] = [:], layerDepth: [String: Int] = [:]
+        for name in decreasingDepth.reversed() {
+            let depth = max(nodeDepth[name] ?? 0, layerDepth[name] ?? 0)
+            layerDepth[name] = depth
+            nodeDepth[name] = depth
+            for input in byName[name]?.inputs ?? [] {
+                nodeDepth[input.layer] = max(depth + 1, nodeDepth[input.layer] ?? 0)
+            }
+        }
+        let ordered = layerDepth.keys.sorted { a, b in
+            (layerDepth[a]!, -index[a]!) > (layerDepth[b]!, -index[b]!)
+        }
+        return ordered.compactMap { byName[$0] }
     }
 
     /// The `model_config` JSON (Functional model, Keras 2 dialect without keys Keras 3 refuses).

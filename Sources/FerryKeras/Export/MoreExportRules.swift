@@ -1,0 +1,225 @@
+import FerryIR
+import Foundation
+
+/// Export rules for ConvTranspose, LayerNormalization, Resize, Slice, Reshape, RepeatVector,
+/// PRelu and the swish and GELU patterns the importer emits.
+enum MoreExportRules {
+    static func convTranspose(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.channelsFirst(n.inputs[0])
+        let w = try e.constant(n.inputs[1])
+        let rank = x.shape.count, spatial = rank - 2
+        guard spatial == 1 || spatial == 2, (n.intAttr("group") ?? 1) == 1, n.attribute("output_shape") == nil else {
+            throw ExportProblem("only ungrouped 1-D/2-D transposed convolutions with explicit pads")
+        }
+        let kernel = Array(w.shape.dropFirst(2))
+        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
+        let dilations = n.intsAttr("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let outPad = n.intsAttr("output_padding") ?? [Int](repeating: 0, count: spatial)
+        // Keras's four cases (deconv_output_length): same or valid, with or without output_padding.
+        // Each gives per axis the crop (pads) and extra length (output_padding) ONNX must show.
+        func matches(_ same: Bool, explicit: [Int]?) -> Bool {
+            (0..<spatial).allSatisfy { i in
+                let k = (kernel[i] - 1) * dilations[i] + 1, st = strides[i]
+                let total: Int
+                if let op = explicit?[i] {
+                    guard op < st else { return false }
+                    total = same ? 2 * (k / 2) - op : -op
+                } else {
+                    total = same ? k - st : -max(st - k, 0)
+                }
+                let begin = total >= 0 ? (same ? total / 2 : 0) : 0
+                let end = total >= 0 ? total - begin : 0
+                return pads[i] == begin && pads[i + spatial] == end && outPad[i] == max(-total, 0)
+            }
+        }
+        var padding = "valid", kerasOutPad: [Int]? = nil
+        if matches(true, explicit: nil) {
+            padding = "same"
+        } else if matches(false, explicit: nil) {
+            padding = "valid"
+        } else if matches(false, explicit: outPad) {
+            kerasOutPad = outPad
+        } else {
+            var candidate: [Int] = []
+            for i in 0..<spatial {
+                let k = (kernel[i] - 1) * dilations[i] + 1
+                candidate.append(2 * (k / 2) - pads[i] - pads[i + spatial] + outPad[i])
+            }
+            guard candidate.allSatisfy({ $0 >= 0 }), matches(true, explicit: candidate) else { throw ExportProblem("padding Keras cannot express") }
+            padding = "same"
+            kerasOutPad = candidate
+        }
+        let filters = w.shape[1]
+        let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
+        let (activation, result) = ExportRules.fuseActivation(after: n.outputs[0], e)
+        let cls = "Conv\(spatial)DTranspose"
+        var weights: [(String, Tensor)] = [("kernel", w.permuted(Array(2..<rank) + [1, 0]))]
+        if let bias { weights.append(("bias", bias)) }
+        var config: [String: Any] = ["filters": filters, "kernel_size": kernel, "strides": strides, "padding": padding]
+        config["dilation_rate"] = dilations
+        config["output_padding"] = kerasOutPad.map { $0 as Any } ?? NSNull()
+        config["activation"] = activation
+        config["use_bias"] = bias != nil
+        config["data_format"] = "channels_last"
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
+        let sizes: [Int?] = (0..<spatial).map { i in
+            x.shape[i + 2].map { (($0 - 1) * strides[i]) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial] }
+        }
+        e.values[result] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], filters] + sizes)
+    }
+
+    static func layerNorm(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .same else { throw ExportProblem("layout") }
+        let rank = x.shape.count
+        var axis = n.intAttr("axis") ?? -1
+        if axis < 0 { axis += rank }
+        let scale = try e.constant(n.inputs[1])
+        let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
+        let shape = try (axis..<rank).map { i -> Int in
+            guard let d = x.shape[i] else { throw ExportProblem("normalized axes of unknown size") }
+            return d
+        }
+        let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.floatValues) }
+        let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
+                        ["axis": Array(axis..<rank), "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true],
+                        inputs: [x.ref],
+                        weights: [("gamma", flat(scale)),
+                                  ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *))))])
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: x.shape)
+    }
+
+    static func resize(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.channelsFirst(n.inputs[0])
+        let spatial = x.shape.count - 2
+        guard spatial == 1 || spatial == 2, n.inputs.count >= 3, !n.inputs[2].isEmpty else { throw ExportProblem("only scale-based 1-D/2-D resizing") }
+        let scales = try e.constant(n.inputs[2]).floatValues
+        guard scales.count == spatial + 2, scales[0] == 1, scales[1] == 1, scales.dropFirst(2).allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+            throw ExportProblem("scales other than whole-number upsampling of the spatial axes")
+        }
+        let size = scales.dropFirst(2).map { Int($0) }
+        let mode = n.stringAttr("mode") ?? "nearest", transform = n.stringAttr("coordinate_transformation_mode") ?? "half_pixel"
+        let interpolation: String
+        if mode == "nearest" && transform == "asymmetric" && (n.stringAttr("nearest_mode") ?? "round_prefer_floor") == "floor" {
+            interpolation = "nearest"
+        } else if mode == "linear" && transform == "half_pixel" && spatial == 2 {
+            interpolation = "bilinear"
+        } else {
+            throw ExportProblem("interpolation \(mode)/\(transform) that UpSampling does not compute")
+        }
+        let cls = "UpSampling\(spatial)D"
+        var config: [String: Any] = ["size": spatial == 1 ? size[0] as Any : size as Any]
+        if spatial == 2 { config["interpolation"] = interpolation; config["data_format"] = "channels_last" }
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref])
+        let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 * size[i] } }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+    }
+
+    /// Slice of the spatial axes of a channels-first tensor: Cropping1D/2D/3D.
+    static func slice(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .channelsFirst, n.inputs.count >= 4 else { throw ExportProblem("no Keras layer for this op") }
+        let starts = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
+        let ends = try e.constant(n.inputs[2]).int64Values
+        let axes = try e.constant(n.inputs[3]).int64Values.map { Int($0) }
+        if n.inputs.count > 4, !n.inputs[4].isEmpty, try e.constant(n.inputs[4]).int64Values.contains(where: { $0 != 1 }) {
+            throw ExportProblem("strided slices")
+        }
+        let spatial = x.shape.count - 2
+        var crops = [[Int]](repeating: [0, 0], count: spatial)
+        for (k, axis) in axes.enumerated() {
+            guard axis >= 2, starts[k] >= 0, ends[k] < 0 || ends[k] >= Int64(Int32.max) else { throw ExportProblem("slices that are not croppings") }
+            crops[axis - 2] = [starts[k], ends[k] < 0 ? Int(-ends[k]) : 0]
+        }
+        let cls = "Cropping\(spatial)D"
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["cropping": spatial == 1 ? crops[0] as Any : crops as Any], inputs: [x.ref])
+        let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 - crops[i][0] - crops[i][1] } }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+    }
+
+    static func reshape(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .same else { throw ExportProblem("layout") }
+        let target = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
+        guard let first = target.first, first == 0 || first == -1, (n.intAttr("allowzero") ?? 0) == 0 else {
+            throw ExportProblem("reshapes that change the batch axis")
+        }
+        let rest = Array(target.dropFirst())
+        guard !rest.contains(0), rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1) else { throw ExportProblem("target shape") }
+        // Keras's Reshape keeps the batch axis: each sample must keep its element count.
+        if first == -1 {
+            let perSample = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { p in d.map { p * $0 } } }
+            guard let perSample, perSample == rest.reduce(1, *) else { throw ExportProblem("reshapes that fold other axes into the batch") }
+        }
+        let ref = e.add("Reshape", n.name.isEmpty ? "reshape" : n.name, ["target_shape": rest], inputs: [x.ref])
+        var shape: [Int?] = [x.shape[0]] + rest.map { $0 < 0 ? nil : $0 }
+        if let missing = rest.firstIndex(of: -1) {
+            let total = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { p in d.map { p * $0 } } }
+            let known = rest.filter { $0 > 0 }.reduce(1, *)
+            shape[missing + 1] = total.map { known == 0 ? 0 : $0 / known }
+        }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: shape)
+    }
+
+    /// Unsqueeze(axis 1) followed by Tile([1, n, 1]): RepeatVector(n).
+    static func unsqueeze(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .same, x.shape.count == 2, n.inputs.count > 1, try e.constant(n.inputs[1]).int64Values == [1],
+              let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Tile",
+              let repeats = try? e.constant(e.graph.nodes[c].inputs[1]).int64Values, repeats.count == 3, repeats[0] == 1, repeats[2] == 1 else {
+            throw ExportProblem("no Keras layer for this op")
+        }
+        e.done.insert(c)
+        let ref = e.add("RepeatVector", n.name.isEmpty ? "repeat_vector" : n.name, ["n": Int(repeats[1])], inputs: [x.ref])
+        e.values[e.graph.nodes[c].outputs[0]] = .init(ref: ref, layout: .same, shape: [x.shape[0], Int(repeats[1]), x.shape[1]])
+    }
+
+    static func prelu(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        guard x.layout == .same else { throw ExportProblem("layout") }
+        let slope = try e.constant(n.inputs[1])
+        let rank = x.shape.count
+        guard slope.shape.count <= rank - 1 else { throw ExportProblem("slope broadcasting over the batch") }
+        let full = [Int](repeating: 1, count: rank - 1 - slope.shape.count) + slope.shape
+        let shared = full.indices.filter { full[$0] == 1 && x.shape[$0 + 1] != 1 }.map { $0 + 1 }
+        var alpha = Tensor(elementType: .float, shape: full, values: slope.floatValues)
+        alpha.name = ""
+        var config: [String: Any] = [:]
+        if !shared.isEmpty { config["shared_axes"] = shared }
+        let ref = e.add("PReLU", n.name.isEmpty ? "p_re_lu" : n.name, config, inputs: [x.ref], weights: [("alpha", alpha)])
+        e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: x.shape)
+    }
+
+    /// x · sigmoid(x) as Activation('swish').
+    static func swish(_ n: Node, _ e: KerasExporter) -> Bool {
+        guard let c = e.soleConsumer(n.outputs[0]) else { return false }
+        let mul = e.graph.nodes[c]
+        guard mul.opType == "Mul", mul.inputs.count == 2, Set(mul.inputs) == Set([n.inputs[0], n.outputs[0]]),
+              let x = e.values[n.inputs[0]] else { return false }
+        e.done.insert(c)
+        e.values[mul.outputs[0]] = .init(ref: e.add("Activation", n.name.isEmpty ? "swish" : n.name, ["activation": "swish"], inputs: [x.ref]),
+                                         layout: x.layout, shape: x.shape)
+        return true
+    }
+
+    /// 0.5·x·(1 + erf(x/√2)), as the importer writes it: Activation('gelu').
+    static func gelu(_ n: Node, _ e: KerasExporter) -> Bool {
+        // n = Mul(x, 1/√2) -> Erf -> Add(·, 1) -> Mul(Mul(x, 0.5), ·)
+        guard n.opType == "Mul", n.inputs.count == 2,
+              let k = e.constants[n.inputs[1]]?.floatValues.first, abs(k - Float(1 / 2.0.squareRoot())) < 1e-6,
+              let erfIndex = e.soleConsumer(n.outputs[0]), e.graph.nodes[erfIndex].opType == "Erf",
+              let addIndex = e.soleConsumer(e.graph.nodes[erfIndex].outputs[0]), e.graph.nodes[addIndex].opType == "Add",
+              let one = e.graph.nodes[addIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[one]?.floatValues == [1],
+              let finalIndex = e.soleConsumer(e.graph.nodes[addIndex].outputs[0]), e.graph.nodes[finalIndex].opType == "Mul",
+              let halfValue = e.graph.nodes[finalIndex].inputs.first(where: { $0 != e.graph.nodes[addIndex].outputs[0] }),
+              let halfIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == halfValue }), e.graph.nodes[halfIndex].opType == "Mul",
+              e.graph.nodes[halfIndex].inputs.contains(n.inputs[0]),
+              let halfConst = e.graph.nodes[halfIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[halfConst]?.floatValues == [0.5],
+              let x = e.values[n.inputs[0]] else { return false }
+        e.done.formUnion([erfIndex, addIndex, finalIndex, halfIndex])
+        e.values[e.graph.nodes[finalIndex].outputs[0]] = .init(ref: e.add("Activation", n.name.isEmpty ? "gelu" : n.name, ["activation": "gelu"], inputs: [x.ref]),
+                                                                layout: x.layout, shape: x.shape)
+        return true
+    }
+}
