@@ -34,6 +34,7 @@ enum ExportRules {
     static func convert(_ n: Node, index: Int, _ e: KerasExporter) throws {
         guard n.domain.isEmpty || n.domain == "ai.onnx" else { throw ExportProblem("custom domain \(n.domain)") }
         let out = n.outputs.first ?? ""
+        if !n.inputs.isEmpty, e.pendingMerge[n.inputs[0]] != nil, try RecurrentExport.merge(n, e) { return }
         switch n.opType {
         case "Identity", "Dropout":
             e.values[out] = try e.value(n.inputs[0])
@@ -376,19 +377,24 @@ enum ExportRules {
         guard let shift = e.constants[shiftName] else { throw ExportProblem("scale without a constant shift") }
         let x = try e.value(n.inputs[0] == scaleName ? n.inputs[1] : n.inputs[0])
         let scale = try e.constant(scaleName)
-        let channels = x.layout == .channelsFirst ? x.shape[1] : x.shape.last!
-        guard let channels, scale.shape.reduce(1, *) == channels, shift.shape.reduce(1, *) == channels else {
-            throw ExportProblem("scale and shift are not one per channel")
+        guard x.layout == .same || x.layout == .channelsFirst, scale.shape.count <= x.shape.count, scale.shape == shift.shape else {
+            throw ExportProblem("scale and shift do not broadcast over one axis")
         }
-        let expected = x.layout == .channelsFirst ? [channels] + [Int](repeating: 1, count: x.shape.count - 2) : [channels]
-        guard scale.shape.drop(while: { $0 == 1 }).elementsEqual(expected.drop(while: { $0 == 1 })) || scale.shape == expected else {
-            throw ExportProblem("scale does not broadcast over the channel axis")
+        // The one axis the constants vary along (right-aligned broadcasting).
+        let aligned = [Int](repeating: 1, count: x.shape.count - scale.shape.count) + scale.shape
+        let varying = aligned.indices.filter { aligned[$0] != 1 }
+        guard varying.count == 1, let axis = varying.first, axis > 0 else { throw ExportProblem("scale and shift are not one per channel") }
+        let channels = aligned[axis]
+        let kerasAxis: Int
+        switch x.layout {
+        case .channelsFirst: kerasAxis = axis == 1 ? -1 : axis - 1
+        default: kerasAxis = axis == x.shape.count - 1 ? -1 : axis
         }
         e.done.insert(c)
         // Keras computes gamma·(x − mean)/√(var + ε) + beta: mean 0 and var + ε = 1 give gamma·x + beta.
         let eps = 1e-3
         let flat = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
-        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": -1, "epsilon": eps, "center": true, "scale": true],
+        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
                         inputs: [x.ref],
                         weights: [("gamma", flat(scale)), ("beta", flat(shift)),
                                   ("moving_mean", Tensor(elementType: .float, shape: [channels], values: [Float](repeating: 0, count: channels))),

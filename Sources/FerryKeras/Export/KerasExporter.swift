@@ -52,6 +52,17 @@ final class KerasExporter {
     var pendingSqueeze: [String: Value] = [:]
     /// Sequences of backwards recurrent layers, in the IR's time order until reversed.
     var pendingReverse: [String: Value] = [:]
+    /// Outputs of bidirectional recurrences until the ops that merge their directions.
+    var pendingMerge: [String: PendingMerge] = [:]
+
+    /// A Bidirectional layer waiting for its merge ops; `stage` counts the ops seen.
+    struct PendingMerge {
+        let layer: Int
+        let ref: Ref
+        let sequences: Bool
+        let steps: Int?, batch: Int?, units: Int
+        var stage: Int
+    }
 
     init(graph: Graph, file: String) {
         self.graph = graph

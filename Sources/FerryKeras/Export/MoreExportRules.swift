@@ -75,6 +75,9 @@ enum MoreExportRules {
         let rank = x.shape.count
         var axis = n.intAttr("axis") ?? -1
         if axis < 0 { axis += rank }
+        guard axis == rank - 1 else {
+            throw ExportProblem("normalization over several axes, whose weights Keras 2 and Keras 3 shape differently")
+        }
         let scale = try e.constant(n.inputs[1])
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
         let shape = try (axis..<rank).map { i -> Int in

@@ -1,4 +1,5 @@
 import FerryIR
+import Foundation
 
 /// ONNX LSTM/GRU/RNN nodes (one direction) as Keras recurrent layers. The layer's output is
 /// taken from whichever ONNX output is used: the full sequence Y (squeezed on the direction
@@ -8,7 +9,7 @@ enum RecurrentExport {
         let x = try e.value(n.inputs[0])
         guard x.layout == .timeMajor else { throw ExportProblem("input is not a batch-major Keras sequence") }
         let direction = n.stringAttr("direction") ?? "forward"
-        guard direction != "bidirectional" else { throw ExportProblem("bidirectional direction") }
+        let bidirectional = direction == "bidirectional"
         let backwards = direction == "reverse"
         guard n.inputs.count <= 4 || n.inputs[4...].allSatisfy({ $0.isEmpty }) else { throw ExportProblem("sequence lengths or initial states") }
         let W = try e.constant(n.inputs[1]), R = try e.constant(n.inputs[2])
@@ -53,20 +54,26 @@ enum RecurrentExport {
         }
         var weights: [(String, Tensor)] = []
         let cell = ["LSTM": "lstm_cell", "GRU": "gru_cell", "RNN": "simple_rnn_cell"][n.opType]!
-        weights.append(("\(cell)/kernel", kerasMatrix(W, rows: features)))
-        weights.append(("\(cell)/recurrent_kernel", kerasMatrix(R, rows: units)))
-        if let bias {
-            let b = bias.floatValues, half = gates * units
-            let wb = kerasVector(b[0..<half]), rb = kerasVector(b[half...])
-            if n.opType == "GRU" && (n.intAttr("linear_before_reset") ?? 0) != 0 {
-                config["reset_after"] = true
-                weights.append(("\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
-            } else {
-                if n.opType == "GRU" { config["reset_after"] = false }
-                weights.append(("\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 })))
+        let cls = ["LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN"][n.opType]!
+        let directions = bidirectional ? 2 : 1
+        func slice(_ t: Tensor, _ d: Int) -> Tensor {
+            let per = t.shape.dropFirst().reduce(1, *)
+            return Tensor(elementType: .float, shape: Array(t.shape.dropFirst()), values: Array(t.floatValues[(d * per)..<((d + 1) * per)]))
+        }
+        if n.opType == "GRU" { config["reset_after"] = (n.intAttr("linear_before_reset") ?? 0) != 0 }
+        for d in 0..<directions {
+            let prefix = bidirectional ? (d == 0 ? "forward_" : "backward_") + cls.lowercased() + "/" : ""
+            weights.append(("\(prefix)\(cell)/kernel", kerasMatrix(slice(W, d), rows: features)))
+            weights.append(("\(prefix)\(cell)/recurrent_kernel", kerasMatrix(slice(R, d), rows: units)))
+            if let bias {
+                let b = slice(bias, d).floatValues, half = gates * units
+                let wb = kerasVector(b[0..<half]), rb = kerasVector(b[half...])
+                if n.opType == "GRU" && (n.intAttr("linear_before_reset") ?? 0) != 0 {
+                    weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
+                } else {
+                    weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 })))
+                }
             }
-        } else if n.opType == "GRU" {
-            config["reset_after"] = (n.intAttr("linear_before_reset") ?? 0) != 0
         }
         // Which output does the graph use?
         let usesSequence = !(e.consumers[n.outputs[0]] ?? []).isEmpty
@@ -75,9 +82,19 @@ enum RecurrentExport {
             throw ExportProblem("both the sequence and the states are used")
         }
         config["return_sequences"] = usesSequence
-        let cls = ["LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN"][n.opType]!
-        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
         let steps = x.shape[0], batch = x.shape[1]
+        if bidirectional {
+            // Merged by the ops after it (see `merge`); merge_mode is filled in then.
+            config["name"] = cls.lowercased()
+            let ref = e.add("Bidirectional", n.name.isEmpty ? "bidirectional" : n.name,
+                            // The wrapped layer in the form Keras 3 deserializes (tf.keras reads it too).
+                            ["layer": ["module": "keras.layers", "class_name": cls, "config": config, "registered_name": NSNull()] as [String: Any],
+                             "merge_mode": "concat"], inputs: [x.ref], weights: weights)
+            let pending = KerasExporter.PendingMerge(layer: e.layers.count - 1, ref: ref, sequences: usesSequence, steps: steps, batch: batch, units: units, stage: 0)
+            e.pendingMerge[usesSequence ? n.outputs[0] : n.outputs[1]] = pending
+            return
+        }
+        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
         // Y is (T, 1, N, H) and Y_h (1, N, H): the Squeeze after them names the Keras output.
         if usesSequence {
             // A backwards pass returns its outputs in processing order: the IR reverses Y's time axis to match.
@@ -105,4 +122,36 @@ enum RecurrentExport {
               try e.constant(n.inputs[1]).int64Values == [-1] else { throw ExportProblem("no Keras layer for this op") }
         e.values[n.outputs[0]] = v
     }
+
+    /// The ops that merge a bidirectional recurrence's two directions, as the importer writes them:
+    /// concat = Transpose then Reshape; sum/ave/mul = a reduction over the direction axis.
+    static func merge(_ n: Node, _ e: KerasExporter) throws -> Bool {
+        guard let p = e.pendingMerge[n.inputs[0]] else { return false }
+        func finish(_ mode: String, width: Int) {
+            e.layers[p.layer].config["merge_mode"] = mode
+            e.values[n.outputs[0]] = p.sequences
+                ? .init(ref: p.ref, layout: .timeMajor, shape: [p.steps, p.batch, width])
+                : .init(ref: p.ref, layout: .same, shape: [p.batch, width])
+        }
+        switch n.opType {
+        case "Transpose":
+            let perm = n.intsAttr("perm") ?? []
+            guard p.stage == 0, perm == (p.sequences ? [0, 2, 1, 3] : [1, 0, 2]) else { throw ExportProblem("direction merge") }
+            var next = p
+            next.stage = 1
+            e.pendingMerge[n.outputs[0]] = next
+        case "Reshape":
+            guard p.stage == 1, try e.constant(n.inputs[1]).int64Values == (p.sequences ? [0, 0, -1] : [0, -1]) else { throw ExportProblem("direction merge") }
+            finish("concat", width: 2 * p.units)
+        case "ReduceSum", "ReduceMean", "ReduceProd":
+            var axes = n.intsAttr("axes") ?? []
+            if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
+            guard axes == [1], (n.intAttr("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else { throw ExportProblem("direction merge") }
+            finish(["ReduceSum": "sum", "ReduceMean": "ave", "ReduceProd": "mul"][n.opType]!, width: p.units)
+        default:
+            return false
+        }
+        return true
+    }
 }
+
