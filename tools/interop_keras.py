@@ -40,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
 EXPORT_REQUIRED = {"activations", "conv1d", "conv2d", "conv3d", "conv_transpose", "dense_compiled", "dense_small",
                    "depthwise_separable", "embedding_rnn", "gru", "lstm", "lstm_stack", "mnist_cnn", "mnist_mlp", "multi_io",
-                   "nested", "padding_resize", "pool1d", "pool2d", "reshaping", "shared", "bidirectional", "bidirectional_gru"}
+                   "nested", "padding_resize", "pool1d", "pool2d", "reshaping", "shared", "bidirectional", "bidirectional_gru", "relu_family", "merge"}
 FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
 TOLERANCE = 1e-5
 ort.set_default_logger_severity(3)

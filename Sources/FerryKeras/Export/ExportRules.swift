@@ -50,7 +50,8 @@ enum ExportRules {
         case "ReduceMean", "ReduceMax": try reduce(n, e)
         case "Flatten": try flatten(n, e)
         case "Gemm": try gemm(n, e)
-        case "MatMul": try matmul(n, e)
+        case "MatMul":
+            if e.constants[n.inputs[1]] != nil { try matmul(n, e) } else { try PatternExportRules.dot3D(n, e) }
         case "Mul", "Add", "Sub", "Max", "Min", "Sum", "Mean": try elementwise(n, e)
         case "BatchNormalization": try batchNorm(n, e)
         case "Concat":
@@ -71,11 +72,21 @@ enum ExportRules {
             var axis = n.intAttr("axis") ?? -1
             if axis < 0 { axis += x.shape.count }
             let last = x.layout == .channelsFirst ? 1 : x.shape.count - 1
-            guard axis == last else { throw ExportProblem("softmax over an axis other than the features") }
-            e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]), layout: x.layout, shape: x.shape)
-        case "LeakyRelu":
+            if axis == last {
+                e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            } else {
+                guard x.layout == .same else { throw ExportProblem("softmax over a spatial axis of a channels-first tensor") }
+                e.values[out] = .init(ref: e.add("Softmax", n.name.isEmpty ? "softmax" : n.name, ["axis": axis], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            }
+        case "Elu" where (n.floatAttr("alpha") ?? 1) != 1:
             let x = try e.value(n.inputs[0])
-            e.values[out] = .init(ref: e.add("LeakyReLU", n.name.isEmpty ? "leaky_re_lu" : n.name, ["alpha": Double(n.floatAttr("alpha") ?? 0.01)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            e.values[out] = .init(ref: e.add("ELU", n.name.isEmpty ? "elu" : n.name, ["alpha": Double(n.floatAttr("alpha") ?? 1)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+        case "LeakyRelu": try PatternExportRules.leakyRelu(n, e)
+        case "LpNormalization":
+            let x = try e.value(n.inputs[0])
+            guard (n.intAttr("p") ?? 2) == 2, (n.intAttr("axis") ?? -1) == 1 || (n.intAttr("axis") ?? -1) == -1, x.shape.count == 2,
+                  let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Mul" else { throw ExportProblem("no Keras layer for this op") }
+            e.normalized[out] = x
         case "Clip":
             let x = try e.value(n.inputs[0])
             guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).floatValues.first, lo == 0,
@@ -121,7 +132,11 @@ enum ExportRules {
         let shape = perm.map { x.shape[$0] }
         let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
         let toLast = [0] + Array(2..<max(rank, 2)) + [1]
-        if rank == 3 && x.layout == .same && perm == [1, 0, 2] {
+        if rank == 3 && x.layout == .same && perm == [0, 2, 1], let c = e.soleConsumer(n.outputs[0]),
+           e.graph.nodes[c].opType == "MatMul", e.constants[e.graph.nodes[c].inputs[1]] == nil {
+            // Swapping the last two axes for a batched product: Dot contracts the right axis instead.
+            e.swapped[n.outputs[0]] = x
+        } else if rank == 3 && x.layout == .same && perm == [1, 0, 2] {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape)
         } else if rank == 3 && x.layout == .timeMajor && perm == [1, 0, 2] {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)
@@ -357,6 +372,8 @@ enum ExportRules {
     /// constants (what the importer makes of BatchNormalization) becomes BatchNormalization.
     static func elementwise(_ n: Node, _ e: KerasExporter) throws {
         if MoreExportRules.gelu(n, e) { return }
+        if try PatternExportRules.thresholdRelu(n, e) { return }
+        if try PatternExportRules.dot2D(n, e) { return }
         let constantInputs = n.inputs.filter { e.constants[$0] != nil }
         if constantInputs.isEmpty {
             let inputs = try n.inputs.map { try e.value($0) }

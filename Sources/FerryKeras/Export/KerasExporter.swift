@@ -52,6 +52,10 @@ final class KerasExporter {
     var pendingSqueeze: [String: Value] = [:]
     /// Sequences of backwards recurrent layers, in the IR's time order until reversed.
     var pendingReverse: [String: Value] = [:]
+    /// L2-normalised values (LpNormalization) waiting to be read by a normalising Dot.
+    var normalized: [String: Value] = [:]
+    /// Values that are another value with its last two axes swapped (for Dot).
+    var swapped: [String: Value] = [:]
     /// Outputs of bidirectional recurrences until the ops that merge their directions.
     var pendingMerge: [String: PendingMerge] = [:]
 
