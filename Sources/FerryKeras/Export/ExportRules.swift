@@ -92,6 +92,8 @@ enum ExportRules {
             guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).floatValues.first, lo == 0,
                   let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
             e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+        case "HardSigmoid":
+            throw ExportProblem("hard_sigmoid is clip(0.2x + 0.5, 0, 1) in Keras 2 but relu6(x + 3)/6 in Keras 3, so no layer computes it in both")
         case "Pad": try pad(n, e)
         case "ConvTranspose": try MoreExportRules.convTranspose(n, e)
         case "LayerNormalization": try MoreExportRules.layerNorm(n, e)
