@@ -119,6 +119,11 @@ enum CoreLayers {
         guard let convert = c.importer.converters[cls] else {
             throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TimeDistributed(\(cls))")
         }
+        // Layers that act on the last axis alone need no folding: they apply per time step as they are.
+        if ["Dense", "Activation", "Dropout"].contains(cls) {
+            let innerSpec = KerasLayerSpec(className: cls, name: c.name, config: innerConfig, calls: [])
+            return try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: c.inputs, weights: c.weights))
+        }
         let rest = Array(c.x.shape.dropFirst(2))
         let folded = c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })], name: c.name + "_fold")
         let innerSpec = KerasLayerSpec(className: cls, name: c.name, config: innerConfig, calls: [])
