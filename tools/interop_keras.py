@@ -36,6 +36,9 @@ import onnxruntime as ort
 from onnx import numpy_helper
 from safetensors.numpy import load_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, Failure  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
 EXPORT_REQUIRED = {"activations", "conv1d", "conv2d", "conv3d", "conv_transpose", "dense_compiled", "dense_small",
@@ -44,10 +47,6 @@ EXPORT_REQUIRED = {"activations", "conv1d", "conv2d", "conv3d", "conv_transpose"
 FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
 TOLERANCE = 1e-5
 ort.set_default_logger_severity(3)
-
-
-class Failure(Exception):
-    pass
 
 
 def ferry(binary, *args):
@@ -244,21 +243,8 @@ def main():
     with open(os.path.join(FIXTURES, "bad", "cases.json"), encoding="utf-8") as f:
         bad = json.load(f)
 
-    passed = failed = 0
-
-    def report(label, fn):
-        nonlocal passed, failed
-        try:
-            details = fn()
-        except Failure as e:
-            print(f"FAIL {label}: {e}", flush=True)
-            failed += 1
-        except Exception as e:  # noqa: BLE001
-            print(f"FAIL {label}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}", flush=True)
-            failed += 1
-        else:
-            print(f"ok   {label:<42} ({', '.join(details)})", flush=True)
-            passed += 1
+    checks = Checks()
+    report = checks.run
 
     for entry in manifest:
         for form in ("h5", "keras"):
@@ -272,13 +258,7 @@ def main():
     for case in bad:
         report("bad/" + case["file"], lambda: check_bad(binary, case))
     report("large document models", lambda: check_big(binary, work))
-    if not args.work:
-        if failed:
-            print(f"work dir kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish(work, keep_work=bool(args.work))
 
 
 if __name__ == "__main__":

@@ -39,16 +39,15 @@ import onnxruntime as ort
 from google.protobuf.descriptor import FieldDescriptor
 from onnx import TensorProto, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, Failure  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Fixtures", "onnx")
 EXT_ARGS = ["--external-data", "weights.bin", "--size-threshold", "0"]
 TIMEOUT = 120
 
 ort.set_default_logger_severity(3)
-
-
-class Failure(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- normaliser
@@ -459,26 +458,9 @@ def main() -> int:
     else:
         print("shared models: skipped (../shared absent)")
 
-    passed = failed = 0
-    width = 0
-
-    def report(label, fn):
-        nonlocal passed, failed
-        try:
-            checks = fn()
-        except Failure as e:
-            print(f"FAIL {label}: {e}", flush=True)
-            failed += 1
-        except Exception as e:  # noqa: BLE001
-            msg = str(e).splitlines()[0][:200] if str(e) else ""
-            print(f"FAIL {label}: {type(e).__name__}: {msg}", flush=True)
-            failed += 1
-        else:
-            print(f"ok   {label:<{width}}  ({', '.join(checks)})", flush=True)
-            passed += 1
-
     malformed = sorted(glob.glob(os.path.join(FIXTURES, "malformed", "*.onnx")))
-    width = max(len(label) for label in [j[0] for j in jobs] + [f"malformed/{os.path.basename(p)}" for p in malformed])
+    checks = Checks(width=max(len(label) for label in [j[0] for j in jobs] + [f"malformed/{os.path.basename(p)}" for p in malformed]))
+    report = checks.run
     for i, (label, path, extra, entry) in enumerate(jobs):
         job_dir = os.path.join(work, f"{i:03d}")
         report(label, lambda: check_model(ferry, path, job_dir, extra, entry))
@@ -490,13 +472,7 @@ def main() -> int:
     else:
         print("onnx conformance models: skipped (no --conformance DIR; it needs ../shared/tools)")
 
-    if not args.work:
-        if failed:
-            print(f"work dir kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish(work, keep_work=bool(args.work))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ static inline hid_t ferry_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t ferry_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t ferry_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t ferry_h5t_variable(void) { return H5T_VARIABLE; }
+static inline haddr_t ferry_haddr_undef(void) { return HADDR_UNDEF; }
 
 /* A little-endian IEEE half-precision type, laid out as numpy's float16 (the type h5py writes).
  * The caller closes it. */

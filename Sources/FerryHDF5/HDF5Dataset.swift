@@ -92,14 +92,31 @@ public struct HDF5Dataset {
         guard let bytes = mapping.element.byteCount(elements: count) else {
             throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(shape) is too large")
         }
-        var data = TensorBytes(zeroed: bytes)
-        if count > 0 {
-            let rc = data.withUnsafeMutableBytes {
-                H5Dread(handle.id, mapping.memory.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), $0.baseAddress)
-            }
+        if let view = inPlaceView(fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: max(1, mapping.element.bitWidth / 8)) {
+            return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(view))
+        }
+        // libhdf5 writes every byte, so the buffer is not zero-filled first.
+        let data = try TensorBytes(count: bytes) { out in
+            guard count > 0 else { return }
+            let rc = H5Dread(handle.id, mapping.memory.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), out.baseAddress)
             guard rc >= 0 else { throw file.fail(path, "read") }
         }
         return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(data))
+    }
+
+    /// A view of the dataset's bytes in the mapped file, when they can be used as they are:
+    /// contiguous, unfiltered, stored in exactly the memory type, aligned for it, inside the file.
+    private func inPlaceView(fileType: hid_t, memoryType: hid_t, bytes: Int, elementSize: Int) -> TensorBytes? {
+        guard bytes >= 4096, H5Tequal(fileType, memoryType) > 0 else { return nil }
+        let dcpl = H5Dget_create_plist(handle.id)
+        defer { H5Pclose(dcpl) }
+        guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else { return nil }
+        let offset = H5Dget_offset(handle.id)
+        guard offset != ferry_haddr_undef(), offset <= UInt64(Int.max), let mapped = file.mapped else { return nil }
+        let start = Int(offset)
+        guard start % elementSize == 0, start <= mapped.count, bytes <= mapped.count - start else { return nil }
+        mapped.prefault(start..<(start + bytes))
+        return TensorBytes(TensorBuffer(viewing: mapped, offset: start, count: bytes))
     }
 
     /// Names of the dataset's attributes.

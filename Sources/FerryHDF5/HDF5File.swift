@@ -52,7 +52,9 @@ public final class HDF5File {
         }
         let id = H5Fopen(path, ferry_h5f_acc_rdonly(), fapl)
         guard id >= 0 else { throw HDF5Error.notHDF5(file: path) }
-        return try HDF5File(path: path, id: id, allowExternal: false)
+        let file = try HDF5File(path: path, id: id, allowExternal: false)
+        file.mappable = false
+        return file
     }
 
     /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename.
@@ -62,8 +64,14 @@ public final class HDF5File {
         guard id >= 0 else {
             throw HDF5Error.library(file: path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
         }
-        return try HDF5File(path: path, id: id, allowExternal: false)
+        let file = try HDF5File(path: path, id: id, allowExternal: false)
+        file.mappable = false
+        return file
     }
+
+    /// The file mapped read-only, for viewing contiguous datasets in place (nil for in-memory images).
+    lazy var mapped: MappedFile? = mappable ? try? MappedFile(path: path) : nil
+    private var mappable = true
 
     /// The root group.
     public var root: HDF5Group {

@@ -33,6 +33,15 @@ public final class TensorBuffer: @unchecked Sendable {
         release = count == 0 ? .none : .free
     }
 
+    /// Allocates `count` bytes and lets `fill` write every one of them (no zero-filling first).
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        self.count = count
+        baseAddress = TensorBuffer.allocate(count)
+        isWritable = true
+        release = count == 0 ? .none : .free
+        try fill(UnsafeMutableRawBufferPointer(start: baseAddress, count: count))
+    }
+
     /// Allocates a buffer holding a copy of `bytes`.
     public init(copying bytes: UnsafeRawBufferPointer) {
         count = bytes.count
@@ -110,6 +119,11 @@ public struct TensorBytes: @unchecked Sendable {
 
     /// A copy of `bytes`.
     public init(copying bytes: UnsafeRawBufferPointer) { buffer = TensorBuffer(copying: bytes) }
+
+    /// `count` bytes that `fill` writes in full (the memory is not zeroed first).
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        buffer = try TensorBuffer(count: count, fill: fill)
+    }
 
     /// A copy of an array's elements.
     public init<T>(copying values: [T]) {

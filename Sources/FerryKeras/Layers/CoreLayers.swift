@@ -41,7 +41,7 @@ enum CoreLayers {
             try c.expectWeights([nil])
             let w = c.weights[0]
             guard w.shape.count == 2 else { throw c.weightError("embeddings have shape \(w.shape), expected (vocabulary, dimension)") }
-            let table = c.b.floats(c.name + "_embeddings", w.shape, c.floats(0))
+            let table = c.b.constant(c.name + "_embeddings", w.asFloat32)
             let ids = c.b.op1("Cast", [try c.keras(c.x)], [.int("to", Int(ElementType.int64.rawValue))], name: c.name + "_ids")
             let out = c.b.op1("Gather", [table, ids], [.int("axis", 0)], name: c.name)
             return [KTensor(shape: c.x.shape + [w.shape[1]], last: out)]
@@ -65,20 +65,26 @@ enum CoreLayers {
         let useBias = c.config.bool("use_bias") ?? true
         let inFeatures = try c.known(c.x, c.x.rank - 1)
         try c.expectWeights(useBias ? [[inFeatures, units], [units]] : [[inFeatures, units]])
-        var kernel = c.floats(0)
+        // Keras's (in, out) kernel is already what Gemm/MatMul take: used as it is, without a copy,
+        // unless its rows must follow a channels-first flattening (one pass of row copies).
+        var kernel = c.weights[0].asFloat32
         let input: String
         if let flat = c.x.flatPermuted, c.x.last == nil {
-            var reordered = [Float](repeating: 0, count: kernel.count)
-            for (i, row) in flat.order.enumerated() {
-                for u in 0..<units { reordered[row * units + u] = kernel[i * units + u] }
+            let rowBytes = units * 4
+            let reordered = kernel.bytes!.withUnsafeBytes { src in
+                TensorBytes(count: src.count) { dst in
+                    for (i, row) in flat.order.enumerated() {
+                        (dst.baseAddress! + row * rowBytes).copyMemory(from: src.baseAddress! + i * rowBytes, byteCount: rowBytes)
+                    }
+                }
             }
-            kernel = reordered
+            kernel = Tensor(elementType: .float, shape: [inFeatures, units], storage: .bytes(reordered))
             input = flat.name
         } else {
             input = try c.keras(c.x)
         }
-        let w = c.b.floats(c.name + "_kernel", [inFeatures, units], kernel)
-        let bias = useBias ? c.b.floats(c.name + "_bias", [units], c.floats(1)) : nil
+        let w = c.b.constant(c.name + "_kernel", kernel)
+        let bias = useBias ? c.b.constant(c.name + "_bias", c.weights[1].asFloat32) : nil
         let y: String
         if c.x.rank == 2 {
             y = c.b.op1("Gemm", [input, w] + (bias.map { [$0] } ?? []), name: c.name)

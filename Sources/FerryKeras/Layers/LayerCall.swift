@@ -66,27 +66,39 @@ extension Tensor {
         }
     }
 
-    /// A float32 tensor with this one's values moved so that output axis k is input axis perm[k].
+    /// This tensor as float32: itself (sharing its bytes) when it already is.
+    var asFloat32: Tensor {
+        elementType == .float ? self : Tensor(name: name, elementType: .float, shape: shape, values: floatValues)
+    }
+
+    /// A float32 tensor with this one's values moved so that output axis k is input axis perm[k],
+    /// written once, straight into the new buffer.
     func permuted(_ perm: [Int]) -> Tensor {
-        let src = floatValues
+        let source = asFloat32
         let outShape = perm.map { shape[$0] }
         var inStrides = [Int](repeating: 1, count: shape.count)
         for i in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
-        let count = src.count
-        var out = [Float](repeating: 0, count: count)
-        var index = [Int](repeating: 0, count: outShape.count)
-        for o in 0..<count {
-            var offset = 0
-            for k in 0..<perm.count { offset += index[k] * inStrides[perm[k]] }
-            out[o] = src[offset]
-            var k = outShape.count - 1
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < outShape[k] { break }
-                index[k] = 0
-                k -= 1
+        let count = Tensor.elementCount(of: shape) ?? 0
+        let strides = perm.map { inStrides[$0] }
+        let bytes = source.bytes!.withUnsafeBufferPointer(as: Float.self) { src in
+            TensorBytes(count: count * 4) { raw in
+                let out = raw.bindMemory(to: Float.self)
+                var index = [Int](repeating: 0, count: outShape.count)
+                var offset = 0
+                for o in 0..<count {
+                    out[o] = src[offset]
+                    var k = outShape.count - 1
+                    while k >= 0 {
+                        index[k] += 1
+                        offset += strides[k]
+                        if index[k] < outShape[k] { break }
+                        offset -= strides[k] * outShape[k]
+                        index[k] = 0
+                        k -= 1
+                    }
+                }
             }
         }
-        return Tensor(name: name, elementType: .float, shape: outShape, values: out)
+        return Tensor(name: name, elementType: .float, shape: outShape, storage: .bytes(bytes))
     }
 }
