@@ -78,8 +78,9 @@ fixtures: venv
 fixtures-keras: venv $(VENV)/.keras-installed
 	$(VPY) tools/make_keras_fixtures.py
 
-bench: build venv
+bench: build venv $(VENV)/.keras-installed
 	$(VPY) tools/bench_io.py --ferry .build/release/ferry
+	$(VPY) tools/bench_keras.py --ferry .build/release/ferry
 
 clean:
 	rm -rf .build $(VENV)

@@ -39,11 +39,13 @@ import shlex
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import command_line, git_rev, machine, shown  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATOR_VERSION = 1
@@ -201,46 +203,12 @@ def bench(argv: list[str], runs: int, fresh: tuple[str, ...] = ()) -> list[tuple
 # ---------------------------------------------------------------- report
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    ram = ""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    ram = f", {int(line.split()[1]) / MIB:.1f} GiB RAM"
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{ram}, Linux {platform.release()}"
 
 
-def git_rev() -> str:
-    try:
-        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources"],
-                               capture_output=True, text=True).stdout.strip()
-        return rev + ("+dirty Sources" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
-def shown_path(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
 
 
-def command_line() -> str:
-    return shlex.join([shown_path(sys.executable)] + sys.argv)
 
 
 def main() -> int:
@@ -318,7 +286,7 @@ def main() -> int:
         f"- Machine: {machine()}",
         f"- Ferry: {ver or '?'} (git {git_rev()}); Python {platform.python_version()}, "
         f"onnx {onnx.__version__}, numpy {np.__version__}",
-        f"- Model: {shown_path(src)}: {file_size / 1e6:.1f} MB file, "
+        f"- Model: {shown(src)}: {file_size / 1e6:.1f} MB file, "
         f"{n_init} float32 initializers, {tbytes / 1e6:.1f} MB of tensor data "
         f"(external-data run: {n_ext} initializers >= {EXT_THRESHOLD} B moved out)",
         f"- Command: `{command_line()}`",

@@ -44,7 +44,9 @@ import shlex
 import statistics
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import command_line, git_rev, machine, shown  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_VERSION = 1
@@ -262,34 +264,10 @@ def weight_stats(path: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- report
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    ram = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
-        with open("/proc/meminfo") as f:
-            kib = next(int(l.split()[1]) for l in f if l.startswith("MemTotal:"))
-            ram = f", {kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{ram}, Linux {platform.release()}"
 
 
-def git_rev() -> str:
-    try:
-        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources"],
-                               capture_output=True, text=True).stdout.strip()
-        return rev + ("+dirty Sources" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
-def shown(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
 
 
 def main() -> int:
@@ -368,8 +346,7 @@ def main() -> int:
         ("&nbsp;&nbsp;of which: tf_keras.models.load_model", t_load, "—", "—", "—", "", ""),
     ]
 
-    cmd = shlex.join([shown(sys.executable)] + [shown(a) if os.path.exists(a) else a
-                                                 for a in sys.argv])
+    cmd = command_line()
     lines = [
         f"- Machine: {machine()}",
         f"- Ferry: {ferry_ver or '?'} (git {git_rev()}); Python {versions['python']}, "

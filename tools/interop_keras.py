@@ -24,7 +24,6 @@ Prints one line per check and, last, `N passed, M failed`; exits 1 on a failure.
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
