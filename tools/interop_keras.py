@@ -18,12 +18,14 @@ tools/make_keras_fixtures.py, make the same trip h5 -> onnx -> h5.
 For the weights-only forms: `ferry convert` to .safetensors, to .h5 and to .onnx, each read back
 with the `safetensors` package, h5py and onnx: names and bytes identical to what h5py reads from
 the original. For Fixtures/keras/bad: `ferry inspect` refuses each (exit 1, one stderr line
-naming the file), except the plain tensor tree, which is read as tensors.
+naming the file), except the plain tensor tree, which is read as tensors. 200 randomly damaged
+copies of the .h5 fixtures (fixed seed) are each read or refused in one line, never a crash.
 Prints one line per check and, last, `N passed, M failed`; exits 1 on a failure.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -172,6 +174,38 @@ def check_big(binary, work):
     return details
 
 
+def check_damaged(binary, work, count=200, seed=0):
+    """Randomly damaged copies of the Keras and HDF5 fixtures (fixed seed): `ferry inspect` ends
+    with exit 0 or 1 and, when it refuses, exactly one stderr line, never a crash signal."""
+    import glob
+    import random
+
+    rs = random.Random(seed)
+    seeds = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(FIXTURES, "*.h5")))[:12]]
+    case = os.path.join(work, "damaged.h5")
+    refused = 0
+    for i in range(count):
+        d = bytearray(rs.choice(seeds))
+        for _ in range(rs.randint(1, 6)):
+            pos, op = rs.randrange(len(d)), rs.random()
+            if op < 0.6:
+                d[pos] ^= 1 << rs.randrange(8)
+            elif op < 0.8:
+                d[pos] = rs.choice([0, 0xFF, 0x7F, 0x80])
+            else:
+                d[pos:pos + 4] = bytes(rs.randrange(256) for _ in range(4))
+        with open(case, "wb") as f:
+            f.write(d)
+        r = ferry(binary, "inspect", case)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        if r.returncode not in (0, 1) or (r.returncode == 1 and len(lines) != 1):
+            keep = os.path.join(work, f"damaged_{i}.h5")
+            shutil.copyfile(case, keep)
+            raise Failure(f"case {i} exited {r.returncode} with {len(lines)} stderr lines; kept {keep}")
+        refused += r.returncode == 1
+    return [f"{count} damaged files, {refused} refused with one line, none crashed"]
+
+
 def h5_tensors(path):
     out = {}
     def visit(name, obj):
@@ -256,6 +290,7 @@ def main():
                 report(entry["files"][form], lambda: check_weights(binary, entry, form, work))
     for case in bad:
         report("bad/" + case["file"], lambda: check_bad(binary, case))
+    report("damaged copies of the .h5 fixtures", lambda: check_damaged(binary, work))
     report("large document models", lambda: check_big(binary, work))
     return checks.finish(work, keep_work=bool(args.work))
 

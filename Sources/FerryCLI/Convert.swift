@@ -51,6 +51,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         do {
+            CrashGuard.guardReading(input)
             let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
             var model = loaded.model
             _ = try TopologicalSortPass().run(on: &model)

@@ -23,6 +23,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let loaded: LoadedModel
+        CrashGuard.guardReading(model)
         do { loaded = try ModelIO.load(model, format: format, options: reading.loadOptions) } catch { reportFailure(error) }
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {

@@ -92,6 +92,7 @@ public struct HDF5Dataset {
         guard let bytes = mapping.element.byteCount(elements: count) else {
             throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(shape) is too large")
         }
+        try checkPlausible(bytes: bytes, shape: shape)
         if let view = inPlaceView(fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: max(1, mapping.element.bitWidth / 8)) {
             return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(view))
         }
@@ -102,6 +103,22 @@ public struct HDF5Dataset {
             guard rc >= 0 else { throw file.fail(path, "read") }
         }
         return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(data))
+    }
+
+    /// Refuses shapes the file cannot back: unfiltered data must be stored in full, and filtered
+    /// (compressed) data may expand at most 1024-fold; a damaged dataspace fails here rather than
+    /// asking for terabytes of memory.
+    private func checkPlausible(bytes: Int, shape: [Int]) throws {
+        guard bytes > 1 << 20 else { return }
+        let stored = Int(clamping: H5Dget_storage_size(handle.id))
+        let dcpl = H5Dget_create_plist(handle.id)
+        defer { H5Pclose(dcpl) }
+        let filtered = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) > 0
+        let limit = filtered ? stored.multipliedReportingOverflow(by: 1024).partialValue : stored
+        guard bytes <= limit || H5Pget_external_count(dcpl) > 0 || H5Pget_layout(dcpl) == H5D_VIRTUAL else {
+            throw HDF5Error.invalid(file: file.path, object: path,
+                                    reason: "shape \(shape) needs \(bytes) bytes but the file stores \(stored)\(filtered ? " (compressed)" : "")")
+        }
     }
 
     /// A view of the dataset's bytes in the mapped file, when they can be used as they are:
