@@ -134,6 +134,9 @@ public enum ModelIO {
             o.sizeThreshold = options.sizeThreshold
             o.replaceExisting = options.replaceExisting
             o.protectedFiles = options.protectedFiles
+            if options.weightsOnly && !model.graph.sparseInitializers.isEmpty {
+                throw FerryError.cannotWrite(path: path, reason: "--weights-only would drop the sparse initializers")
+            }
             try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
         case .hdf5:
             if !options.weightsOnly && !model.graph.nodes.isEmpty {
@@ -150,6 +153,9 @@ public enum ModelIO {
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "safetensors holds tensors only; pass --weights-only to write the model's initializers")
+            }
+            guard model.graph.sparseInitializers.isEmpty else {
+                throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to safetensors")
             }
             try SafetensorsFile.write(SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
                                       replace: options.replaceExisting, protectedFiles: options.protectedFiles)

@@ -84,6 +84,9 @@ public struct HDF5Dataset {
         let shape = try self.shape
         let count = Tensor.elementCount(of: shape)!
         if mapping.element == .string {
+            // Each stored string takes at least one byte of the dataset's storage (16 for variable-length ones).
+            let perString = H5Tis_variable_str(ftype) > 0 ? 16 : max(1, H5Tget_size(ftype))
+            try checkPlausible(bytes: count.multipliedReportingOverflow(by: perString).partialValue, shape: shape)
             guard let strings = readStrings(fileType: ftype, count: count, read: { mem, buf in
                 H5Dread(handle.id, mem, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), buf)
             }) else { throw file.fail(path, "read") }
@@ -156,6 +159,10 @@ public struct HDF5Dataset {
 
     static func create(in group: HDF5Group, name: String, tensor: Tensor, compress: Bool) throws -> HDF5Dataset {
         let file = group.file, path = group.childPath(name)
+        // The bytes must be exactly what the shape says: libhdf5 reads shape x element size bytes.
+        do { try tensor.validate() } catch let e as IRError {
+            throw HDF5Error.invalid(file: file.path, object: path, reason: e.description)
+        }
         let dims = tensor.shape.map { hsize_t($0) }
         let space = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)
         defer { H5Sclose(space) }

@@ -57,14 +57,15 @@ public final class HDF5File {
         return file
     }
 
-    /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename.
-    public static func create(_ path: String) throws -> HDF5File {
+    /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename;
+    /// `displayPath` is the name messages use (the final path).
+    public static func create(_ path: String, displayPath: String? = nil) throws -> HDF5File {
         _ = HDF5Library.ready
         let id = H5Fcreate(path, ferry_h5f_acc_trunc(), ferry_h5p_default(), ferry_h5p_default())
         guard id >= 0 else {
-            throw HDF5Error.library(file: path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
+            throw HDF5Error.library(file: displayPath ?? path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
         }
-        let file = try HDF5File(path: path, id: id, allowExternal: false)
+        let file = try HDF5File(path: displayPath ?? path, id: id, allowExternal: false)
         file.mappable = false
         return file
     }
@@ -89,7 +90,7 @@ public final class HDF5File {
         let out: AtomicFile
         do { out = try AtomicFile(path: path, replace: replace) } catch let e as FileError { throw HDF5Error.io(e) }
         do {
-            let file = try HDF5File.create(out.temporaryPath)
+            let file = try HDF5File.create(out.temporaryPath, displayPath: path)
             try body(try file.root)
             try file.flush()
         }

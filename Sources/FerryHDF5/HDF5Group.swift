@@ -67,17 +67,8 @@ public struct HDF5Group {
             if objectType == H5O_TYPE_DATASET.rawValue { return .dataset }
             return .other
         case 1:
-            // Soft links resolve inside this file; report what they point at when it exists.
-            var resolved: Int32 = -1
-            if H5Oexists_by_name(handle.id, name, file.linkAccess.id) > 0 {
-                let oid = H5Oopen(handle.id, name, file.linkAccess.id)
-                if oid >= 0 {
-                    defer { H5Oclose(oid) }
-                    resolved = H5Iget_type(oid) == H5I_GROUP ? 0 : (H5Iget_type(oid) == H5I_DATASET ? 1 : 2)
-                }
-            }
-            _ = HDF5Library.errorDetail()
-            return resolved == 0 ? .group : (resolved == 1 ? .dataset : .softLink)
+            // Soft links name objects that have paths of their own; trees list each object once.
+            return .softLink
         case 64:
             return .externalLink
         default:

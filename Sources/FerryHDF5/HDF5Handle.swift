@@ -19,6 +19,8 @@ enum HDF5Library {
     static let ready: Bool = {
         _ = H5open()
         _ = H5Eset_auto2(ferry_h5e_default(), nil, nil)
+        // Never load filter plugins named by a file (they come from HDF5_PLUGIN_PATH, outside the file).
+        _ = H5PLset_loading_state(0)
         return true
     }()
 

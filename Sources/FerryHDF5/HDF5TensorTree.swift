@@ -45,7 +45,7 @@ public enum HDF5TensorTree {
     /// Writes `tensors` as datasets named by their names ('/' separates groups), atomically.
     /// Every name must be a valid HDF5 path so that reading the file back gives the same names.
     public static func write(_ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = []) throws {
-        var kinds: [String: Bool] = [:]  // path -> is a group
+        var kinds: [[UInt8]: Bool] = [:]  // path (as bytes, like HDF5 compares names) -> is a group
         for t in tensors {
             let parts = t.name.split(separator: "/", omittingEmptySubsequences: false)
             guard !t.name.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
@@ -54,11 +54,11 @@ public enum HDF5TensorTree {
             }
             for i in 1..<parts.count {
                 let prefix = parts[..<i].joined(separator: "/")
-                if kinds[prefix] == false { throw conflict(path, prefix) }
-                kinds[prefix] = true
+                if kinds[Array(prefix.utf8)] == false { throw conflict(path, prefix) }
+                kinds[Array(prefix.utf8)] = true
             }
-            if kinds[t.name] != nil { throw conflict(path, t.name) }
-            kinds[t.name] = false
+            if kinds[Array(t.name.utf8)] != nil { throw conflict(path, t.name) }
+            kinds[Array(t.name.utf8)] = false
         }
         try HDF5File.writeAtomically(path, replace: replace, protectedFiles: protectedFiles) { root in
             try writeTree(tensors, into: root, compress: compress, displayPath: path)

@@ -64,14 +64,17 @@ public enum KerasFile {
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw KerasError.invalidConfig(file: path, reason: "not a .keras archive (\(error))")
         }
+        // Members may expand at most 1024-fold over the archive's size (Keras stores them uncompressed).
+        let archiveSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         func member(_ name: String, limit: Int) throws -> [UInt8] {
             guard let entry = archive[name] else { throw KerasError.invalidConfig(file: path, reason: "the archive has no \(name)") }
-            guard entry.uncompressedSize <= UInt64(limit) else { throw KerasError.invalidConfig(file: path, reason: "\(name) is larger than \(limit) bytes") }
+            let cap = min(limit, max(archiveSize, 1).multipliedReportingOverflow(by: 1024).partialValue)
+            guard entry.uncompressedSize <= UInt64(cap) else { throw KerasError.invalidConfig(file: path, reason: "\(name) claims \(entry.uncompressedSize) bytes, more than the archive can hold") }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(entry.uncompressedSize))
+            bytes.reserveCapacity(min(Int(entry.uncompressedSize), 1 << 26))
             do {
                 _ = try archive.extract(entry) { chunk in
-                    guard bytes.count + chunk.count <= limit else { throw CocoaError(.fileReadTooLarge) }
+                    guard bytes.count + chunk.count <= cap else { throw CocoaError(.fileReadTooLarge) }
                     bytes.append(contentsOf: chunk)
                 }
             } catch {

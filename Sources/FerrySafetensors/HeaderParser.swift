@@ -25,13 +25,13 @@ struct HeaderParser {
     mutating func parse() throws -> (entries: [Entry], metadata: [(String, String)]) {
         var entries: [Entry] = []
         var metadata: [(String, String)] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()  // by bytes: Swift's String equality would merge canonically equivalent names
         try expect(UInt8(ascii: "{"), part: "header")
         skipSpace()
         if peek() == UInt8(ascii: "}") { i += 1 } else {
             while true {
                 let key = try string(part: "header")
-                guard seen.insert(key).inserted else { throw Failure(part: "tensor '\(key)'", reason: "appears twice in the header") }
+                guard seen.insert(Array(key.utf8)).inserted else { throw Failure(part: "tensor '\(key)'", reason: "appears twice in the header") }
                 try expect(UInt8(ascii: ":"), part: "'\(key)'")
                 if key == "__metadata__" {
                     metadata = try stringMap(part: "__metadata__")
@@ -128,6 +128,7 @@ struct HeaderParser {
             let c = bytes[i]
             i += 1
             if c == UInt8(ascii: "\"") {
+                guard !out.contains(0) else { throw Failure(part: part, reason: "string contains a NUL character") }
                 guard let s = String(validatingUTF8: out.map { CChar(bitPattern: $0) } + [0]) else {
                     throw Failure(part: part, reason: "string is not valid UTF-8")
                 }

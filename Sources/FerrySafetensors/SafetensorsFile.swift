@@ -75,14 +75,14 @@ public enum SafetensorsFile {
     /// spaces so the data starts on a 64-byte boundary.
     public static func write(_ content: SafetensorsContent, to path: String, replace: Bool, protectedFiles: [String] = []) throws {
         let tensors = content.tensors.sorted { $0.name < $1.name }
-        var names = Set<String>()
+        var names = Set<[UInt8]>()  // by bytes, as the header compares them
         var header = "{"
         if !content.metadata.isEmpty {
             header += "\"__metadata__\":{" + content.metadata.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
         }
         var offset = 0
         for t in tensors {
-            guard names.insert(t.name).inserted else {
+            guard names.insert(Array(t.name.utf8)).inserted else {
                 throw SafetensorsError.malformed(file: path, part: "tensor '\(t.name)'", reason: "two tensors have this name")
             }
             guard t.name != "__metadata__" else {

@@ -102,6 +102,16 @@ import Testing
         #expect(throws: HDF5Error.self) { try HDF5TensorTree.write([ab, a], to: dir + "/t.h5", compress: false, replace: false) }
     }
 
+    /// libhdf5 reads shape x element size bytes: a shorter buffer must be refused, not read past.
+    @Test func bytesThatDoNotFillTheShapeAreRefused() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let short = Tensor(name: "w", elementType: .float, shape: [100_000], values: [Float](repeating: 1, count: 3))
+        let error = #expect(throws: HDF5Error.self) { try HDF5TensorTree.write([short], to: dir + "/t.h5", compress: false, replace: false) }
+        let text = String(describing: try #require(error))
+        #expect(text.hasPrefix(dir + "/t.h5") && text.contains("/w"), "\(text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
     @Test func typesHDF5CannotHoldAreRefusedByName() throws {
         let dir = try TestSupport.temporaryDirectory()
         let t = Tensor(name: "q", elementType: .int4, shape: [2], values: [UInt8(0x21)])

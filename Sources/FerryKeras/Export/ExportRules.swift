@@ -62,6 +62,7 @@ enum ExportRules {
             let rank = inputs[0].shape.count
             var axis = n.intAttr("axis") ?? 0
             if axis < 0 { axis += rank }
+            guard axis >= 0, axis < rank, inputs.allSatisfy({ $0.shape.count == rank }) else { throw ExportProblem("axis \(axis)") }
             let kerasAxis = layout == .same ? axis : (axis == 1 ? rank - 1 : (axis == 0 ? 0 : axis - 1))
             var shape = inputs[0].shape
             shape[axis] = inputs.reduce(0 as Int?) { a, v in a.flatMap { x in v.shape[axis].map { x + $0 } } }
@@ -71,6 +72,9 @@ enum ExportRules {
             let x = try e.value(n.inputs[0])
             var axis = n.intAttr("axis") ?? -1
             if axis < 0 { axis += x.shape.count }
+            guard axis >= 0, axis < x.shape.count else { throw ExportProblem("axis \(axis)") }
+            // Before opset 13 Softmax flattened the axes from `axis` on: the same only for the last axis.
+            if e.opset < 13 && axis != x.shape.count - 1 { throw ExportProblem("opset \(e.opset) softmax over several axes") }
             let last = x.layout == .channelsFirst ? 1 : x.shape.count - 1
             if axis == last {
                 e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]), layout: x.layout, shape: x.shape)
@@ -107,8 +111,11 @@ enum ExportRules {
         case "Slice":
             if e.pendingReverse[n.inputs[0]] != nil { try RecurrentExport.reverse(n, e) } else { try MoreExportRules.slice(n, e) }
         case "Cast":
-            // Casts of ids feeding an embedding lookup: Keras's Embedding casts them itself.
-            guard let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Gather" else { throw ExportProblem("no Keras layer for this op") }
+            // Keras layers compute in float32 whatever their input type, and Embedding casts ids
+            // itself: casts to float, and casts feeding an embedding lookup, need no layer.
+            let toFloat = n.intAttr("to") == Int(ElementType.float.rawValue)
+            let feedsLookup = e.soleConsumer(n.outputs[0]).map { e.graph.nodes[$0].opType == "Gather" } ?? false
+            guard toFloat || feedsLookup else { throw ExportProblem("no Keras layer for this op") }
             e.values[n.outputs[0]] = try e.value(n.inputs[0])
         case "Gather":
             let table = try e.constant(n.inputs[0])
@@ -131,6 +138,7 @@ enum ExportRules {
         let x = try e.value(n.inputs[0])
         guard case .ints(let p)? = n.attribute("perm") else { throw ExportProblem("no perm") }
         let perm = p.map { Int($0) }, rank = perm.count
+        guard perm.sorted() == Array(0..<x.shape.count) else { throw ExportProblem("perm \(perm) of a rank-\(x.shape.count) tensor") }
         let shape = perm.map { x.shape[$0] }
         let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
         let toLast = [0] + Array(2..<max(rank, 2)) + [1]
@@ -181,12 +189,14 @@ enum ExportRules {
         var x = try e.channelsFirst(n.inputs[0])
         let w = try e.constant(n.inputs[1])
         let rank = x.shape.count, spatial = rank - 2
-        guard w.shape.count == rank else { throw ExportProblem("kernel rank") }
+        guard w.shape.count == rank, spatial >= 1 else { throw ExportProblem("kernel rank") }
         let kernel = Array(w.shape.dropFirst(2))
         let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
         let dilations = n.intsAttr("dilations") ?? [Int](repeating: 1, count: spatial)
         let group = n.intAttr("group") ?? 1
         var pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard strides.count == spatial, dilations.count == spatial, pads.count == 2 * spatial, group >= 1,
+              (strides + dilations).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else { throw ExportProblem("attributes") }
         if let auto = n.stringAttr("auto_pad"), auto != "NOTSET" {
             guard auto == "SAME_UPPER" || auto == "VALID" else { throw ExportProblem("auto_pad \(auto)") }
             if auto == "SAME_UPPER" {
@@ -246,14 +256,21 @@ enum ExportRules {
     static func pool(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.channelsFirst(n.inputs[0])
         let spatial = x.shape.count - 2
-        guard let kernel = n.intsAttr("kernel_shape") else { throw ExportProblem("no kernel_shape") }
+        guard let kernel = n.intsAttr("kernel_shape"), kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("kernel_shape") }
         let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
+        guard strides.count == spatial, strides.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("strides") }
         if (n.intAttr("ceil_mode") ?? 0) != 0 { throw ExportProblem("ceil_mode") }
-        if n.opType == "AveragePool" && (n.intAttr("count_include_pad") ?? 0) != 0 && (n.intsAttr("pads") ?? []).contains(where: { $0 != 0 }) {
+        if (n.intsAttr("dilations") ?? []).contains(where: { $0 != 1 }) { throw ExportProblem("dilated pooling") }
+        let sizes = Array(x.shape.dropFirst(2))
+        var pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        if let auto = n.stringAttr("auto_pad"), auto != "NOTSET" && auto != "VALID" {
+            guard auto == "SAME_UPPER", let computed = samePads(sizes, kernel, strides, kernel.map { _ in 1 }) else { throw ExportProblem("auto_pad \(auto)") }
+            pads = computed
+        }
+        guard pads.count == 2 * spatial else { throw ExportProblem("pads") }
+        if n.opType == "AveragePool" && (n.intAttr("count_include_pad") ?? 0) != 0 && pads.contains(where: { $0 != 0 }) {
             throw ExportProblem("count_include_pad with padding")
         }
-        let sizes = Array(x.shape.dropFirst(2))
-        let pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
         guard let padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }) else {
             throw ExportProblem("padding that is neither valid nor TF's same")
         }
@@ -322,6 +339,7 @@ enum ExportRules {
             throw ExportProblem("alpha, beta or transA")
         }
         var w = try e.constant(n.inputs[1])
+        guard w.shape.count == 2 else { throw ExportProblem("B is not a matrix") }
         if (n.intAttr("transB") ?? 0) != 0 { w = w.permuted([1, 0]) }
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
         if let bias, bias.shape.reduce(1, *) != w.shape[1] { throw ExportProblem("bias that is not one per unit") }
@@ -412,6 +430,7 @@ enum ExportRules {
         e.done.insert(c)
         // Keras computes gamma·(x − mean)/√(var + ε) + beta: mean 0 and var + ε = 1 give gamma·x + beta.
         let eps = 1e-3
+        guard scale.floatValues.count == channels, shift.floatValues.count == channels else { throw ExportProblem("scale and shift are not float") }
         let flat = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
         let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
                         inputs: [x.ref],
@@ -424,7 +443,10 @@ enum ExportRules {
     static func batchNorm(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
         guard x.layout == .channelsFirst || x.shape.count == 2 else { throw ExportProblem("layout") }
+        guard n.inputs.count >= 5 else { throw ExportProblem("missing parameters") }
         let params = try n.inputs[1...4].map { try e.constant($0) }
+        let channels = x.shape.count > 1 ? x.shape[1] : nil
+        guard let channels, params.allSatisfy({ Tensor.elementCount(of: $0.shape) == channels }) else { throw ExportProblem("parameters are not one per channel") }
         let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
                         ["axis": -1, "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
                         weights: zip(["gamma", "beta", "moving_mean", "moving_variance"], params).map { ($0, $1) })

@@ -39,6 +39,8 @@ final class KerasExporter {
 
     let graph: Graph
     let file: String
+    /// The model's default-domain opset (some ops changed meaning across versions).
+    let opset: Int64
     var constants: [String: Tensor] = [:]
     var values: [String: Value] = [:]
     var layers: [Layer] = []
@@ -68,9 +70,10 @@ final class KerasExporter {
         var stage: Int
     }
 
-    init(graph: Graph, file: String) {
+    init(graph: Graph, file: String, opset: Int64) {
         self.graph = graph
         self.file = file
+        self.opset = opset
         for t in graph.initializers { constants[t.name] = t }
         for (i, n) in graph.nodes.enumerated() {
             for input in n.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
@@ -111,6 +114,10 @@ final class KerasExporter {
                 throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' has no tensor shape")
             }
             let shape: [Int?] = dims.map { if case .fixed(let n) = $0.value { return Int(n) } else { return nil } }
+            guard !shape.isEmpty else { throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' is a scalar; Keras inputs have a batch axis") }
+            guard shape.allSatisfy({ $0 == nil || (0...(1 << 31)).contains($0!) }) else {
+                throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' has a negative or huge dimension")
+            }
             let name = unique(input.name)
             let dtype: String = [ElementType.int32: "int32", .int64: "int64", .double: "float64"][type] ?? "float32"
             layers.append(Layer(className: "InputLayer", name: name,

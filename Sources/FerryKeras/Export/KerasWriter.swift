@@ -9,7 +9,7 @@ extension KerasFile {
     /// Writes `model`'s graph as a legacy full-model `.h5` (config + weights), loadable by
     /// tf.keras and Keras 3 with the same outputs. Throws listing the ops that map onto no layer.
     public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = []) throws {
-        let exporter = KerasExporter(graph: model.graph, file: path)
+        let exporter = KerasExporter(graph: model.graph, file: path, opset: model.opsetVersion(for: "") ?? 17)
         try exporter.run()
         exporter.layers = kerasOrder(exporter.layers, outputs: exporter.outputLayers)
         let config = try modelConfig(exporter, name: model.graph.name.isEmpty ? "model" : model.graph.name)

@@ -84,12 +84,15 @@ enum MoreExportRules {
             guard let d = x.shape[i] else { throw ExportProblem("normalized axes of unknown size") }
             return d
         }
+        guard let count = Tensor.elementCount(of: shape), scale.floatValues.count == count, bias.map({ $0.floatValues.count == count }) ?? true else {
+            throw ExportProblem("scale and bias are not one value per normalized element")
+        }
         let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.floatValues) }
         let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
                         ["axis": Array(axis..<rank), "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true],
                         inputs: [x.ref],
                         weights: [("gamma", flat(scale)),
-                                  ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *))))])
+                                  ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: count)))])
         e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: x.shape)
     }
 
@@ -131,8 +134,11 @@ enum MoreExportRules {
         }
         let spatial = x.shape.count - 2
         var crops = [[Int]](repeating: [0, 0], count: spatial)
+        guard starts.count == axes.count, ends.count == axes.count else { throw ExportProblem("starts, ends and axes differ in length") }
         for (k, axis) in axes.enumerated() {
-            guard axis >= 2, starts[k] >= 0, ends[k] < 0 || ends[k] >= Int64(Int32.max) else { throw ExportProblem("slices that are not croppings") }
+            guard axis >= 2, axis < x.shape.count, starts[k] >= 0, ends[k] > -(1 << 40), ends[k] < 0 || ends[k] >= Int64(Int32.max) else {
+                throw ExportProblem("slices that are not croppings")
+            }
             crops[axis - 2] = [starts[k], ends[k] < 0 ? Int(-ends[k]) : 0]
         }
         let cls = "Cropping\(spatial)D"
@@ -149,18 +155,19 @@ enum MoreExportRules {
             throw ExportProblem("reshapes that change the batch axis")
         }
         let rest = Array(target.dropFirst())
-        guard !rest.contains(0), rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1) else { throw ExportProblem("target shape") }
+        guard !rest.contains(0), rest.allSatisfy({ $0 == -1 || (1...(1 << 31)).contains($0) }),
+              rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1),
+              let product = Tensor.elementCount(of: rest.filter { $0 > 0 }) else { throw ExportProblem("target shape") }
         // Keras's Reshape keeps the batch axis: each sample must keep its element count.
         if first == -1 {
             let perSample = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { p in d.map { p * $0 } } }
-            guard let perSample, perSample == rest.reduce(1, *) else { throw ExportProblem("reshapes that fold other axes into the batch") }
+            guard let perSample, perSample == product else { throw ExportProblem("reshapes that fold other axes into the batch") }
         }
         let ref = e.add("Reshape", n.name.isEmpty ? "reshape" : n.name, ["target_shape": rest], inputs: [x.ref])
         var shape: [Int?] = [x.shape[0]] + rest.map { $0 < 0 ? nil : $0 }
         if let missing = rest.firstIndex(of: -1) {
             let total = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { p in d.map { p * $0 } } }
-            let known = rest.filter { $0 > 0 }.reduce(1, *)
-            shape[missing + 1] = total.map { known == 0 ? 0 : $0 / known }
+            shape[missing + 1] = total.map { product == 0 ? 0 : $0 / product }
         }
         e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: shape)
     }

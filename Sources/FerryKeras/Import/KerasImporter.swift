@@ -39,8 +39,11 @@ final class KerasImporter {
             builder.reserve(name)
             let rank = shape.count
             let physical = channelsFirstInputs && rank >= 3 ? KTensor.toFirst(rank: rank).map { shape[$0] } : shape
+            guard rank >= 1 else { throw KerasError.invalidConfig(file: file, reason: "input '\(name)' has no axes") }
             graphInputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(type, shape: physical.map { dim($0) }))))
-            fed.append(channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: name) : KTensor(shape: shape, last: name))
+            // Keras computes in float32 whatever the input type: cast once at the input.
+            let value = type == .float ? name : builder.op1("Cast", [name], [.int("to", Int(ElementType.float.rawValue))], name: name + "_float")
+            fed.append(channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: value) : KTensor(shape: shape, last: value))
         }
         // Graph outputs keep the Keras output layers' names; reserve them before any node is named.
         let outputNames = (spec.isSequential ? [spec.layers.last?.name ?? "output"] : spec.outputs.map(\.layer)).map { builder.unique($0) }
@@ -66,6 +69,9 @@ final class KerasImporter {
             let c = LayerConfig(dict: layer.config)
             guard let shape = c.shape("batch_shape") ?? c.shape("batch_input_shape") else {
                 throw KerasError.invalidConfig(file: file, reason: "input '\(name)' declares no shape")
+            }
+            guard shape.allSatisfy({ $0 == nil || (0...(1 << 31)).contains($0!) }) else {
+                throw KerasError.invalidConfig(file: file, reason: "input '\(name)' has shape \(shape.map { $0.map(String.init) ?? "None" })")
             }
             let dtype = c.string("dtype") ?? ((layer.config["dtype"] as? [String: Any])?["config"] as? [String: Any])?["name"] as? String
             let types: [String: ElementType] = ["float32": .float, "float64": .double, "float16": .float16,
@@ -141,6 +147,9 @@ final class KerasImporter {
         }
         guard let convert = converters[layer.className] else {
             throw KerasError.unsupportedLayer(file: file, layer: layer.name, className: layer.className)
+        }
+        guard !inputs.isEmpty || layer.className == "InputLayer" else {
+            throw KerasError.invalidGraph(file: file, reason: "layer '\(layer.name)' is called on no tensors")
         }
         var call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
         call.kwargs = kwargs

@@ -17,8 +17,10 @@ struct LegacyWeightStore: KerasWeightStore {
         guard let top = path.first, root.contains(top) else { return [] }
         let group = try root.group(top)
         var names = try weightNames(group)
+        // A nested model's weight names start with the inner layer's name (tf.keras), or with the
+        // nested model's name and then the inner layer's (Keras 3's legacy writer).
         for inner in path.dropFirst() {
-            names = names.filter { $0.hasPrefix(inner + "/") }
+            names = names.filter { $0.hasPrefix(inner + "/") || $0.split(separator: "/").dropFirst().first.map(String.init) == inner }
         }
         return try names.map { name in try group.dataset(name).read(name: name) }
     }
@@ -63,7 +65,10 @@ struct Keras3WeightStore: KerasWeightStore {
     }
 
     /// Own variables first, then those of the cell, forward/backward halves and wrapped layer.
-    private func collect(_ group: HDF5Group) throws -> [Tensor] {
+    private func collect(_ group: HDF5Group, depth: Int = 0) throws -> [Tensor] {
+        guard depth < 8 else {
+            throw HDF5Error.invalid(file: group.file.path, object: group.path, reason: "layer groups nest deeper than any Keras layer (a link cycle?)")
+        }
         var out: [Tensor] = []
         if group.contains("vars") {
             let vars = try group.group("vars")
@@ -71,7 +76,7 @@ struct Keras3WeightStore: KerasWeightStore {
             for i in indices { out.append(try vars.dataset(String(i)).read(name: "\(group.path)/vars/\(i)")) }
         }
         for sub in ["cell", "forward_layer", "backward_layer", "layer"] where group.contains(sub) {
-            out += try collect(try group.group(sub))
+            out += try collect(try group.group(sub), depth: depth + 1)
         }
         return out
     }

@@ -82,8 +82,7 @@ enum ActivationLayers {
         }
         r["ELU"] = { c in [unary(c, "Elu", [.float("alpha", c.config.double("alpha") ?? 1)])] }
         r["Softmax"] = { c in
-            var axis = c.config.ints("axis")?.first ?? -1
-            if axis < 0 { axis += c.x.rank }
+            let axis = try c.axis(c.config.ints("axis")?.first ?? -1, rank: c.x.rank)
             return [KTensor(shape: c.x.shape, last: c.b.op1("Softmax", [try c.keras(c.x)], [.int("axis", axis)], name: c.name))]
         }
         r["PReLU"] = { c in

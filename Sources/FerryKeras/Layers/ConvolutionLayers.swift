@@ -29,6 +29,10 @@ enum ConvolutionLayers {
             padding = c.config.string("padding") ?? "valid"
             if (c.config.string("data_format") ?? "channels_last") != "channels_last" { throw c.unsupported("data_format channels_first") }
             guard ["valid", "same", "causal"].contains(padding) else { throw c.unsupported("padding '\(padding)'") }
+            guard c.x.rank == spatial + 2 else { throw c.unsupported("a rank-\(c.x.rank) input for a \(spatial)-D window") }
+            for (key, v) in [("kernel", kernel), ("strides", strides), ("dilation_rate", dilations)] {
+                guard v.count == spatial, v.allSatisfy({ (1...65536).contains($0) }) else { throw c.unsupported("\(key) \(v)") }
+            }
         }
 
         /// ONNX pads (all begins, then all ends) and output sizes for the input's spatial sizes.
@@ -37,8 +41,16 @@ enum ConvolutionLayers {
             for i in kernel.indices {
                 let k = (kernel[i] - 1) * dilations[i] + 1
                 guard let n = sizes[i] else {
-                    if padding == "valid" { begin.append(0); end.append(0); out.append(nil); continue }
-                    return (nil, sizes.map { _ in nil })
+                    // Unknown size: valid and causal pads do not depend on it, nor do same pads at stride 1.
+                    switch padding {
+                    case "valid": begin.append(0); end.append(0)
+                    case "causal": begin.append(k - 1); end.append(0)
+                    default:
+                        guard strides[i] == 1 else { return (nil, sizes.map { _ in nil }) }
+                        begin.append((k - 1) / 2); end.append(k - 1 - (k - 1) / 2)
+                    }
+                    out.append(nil)
+                    continue
                 }
                 switch padding {
                 case "same":
@@ -59,6 +71,9 @@ enum ConvolutionLayers {
             var attrs: [Attribute] = [.ints("kernel_shape", kernel), .ints("strides", strides)]
             if dilations.contains(where: { $0 != 1 }) { attrs.append(.ints("dilations", dilations)) }
             if let p { attrs.append(.ints("pads", p)) } else { attrs.append(.string("auto_pad", "SAME_UPPER")) }
+            if pads(sizes).pads == nil && dilations.contains(where: { $0 != 1 }) {
+                return ([], out)  // caught by the caller: ONNX has no dilated SAME padding of unknown sizes
+            }
             return (attrs, out)
         }
     }
@@ -70,11 +85,13 @@ enum ConvolutionLayers {
         let w = try Window(c, spatial: spatial, defaultStrides: [Int](repeating: 1, count: spatial))
         let groups = c.config.int("groups") ?? 1
         let inChannels = try c.known(c.x, c.x.rank - 1)
+        guard groups >= 1, inChannels % groups == 0, filters % groups == 0, filters >= 1 else { throw c.unsupported("groups \(groups) with \(inChannels) inputs and \(filters) filters") }
         let useBias = c.config.bool("use_bias") ?? true
         try c.expectWeights([w.kernel + [inChannels / groups, filters]] + (useBias ? [[filters]] : []))
         // Keras (k..., in, out) -> ONNX (out, in, k...)
         let kernel = c.weights[0].permuted([spatial + 1, spatial] + Array(0..<spatial))
         let (attrs, out) = w.attributes(c, spatialSizes(c.x))
+        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
         var inputs = [try c.channelsFirst(c.x), c.b.constant(c.name + "_kernel", kernel)]
         if useBias { inputs.append(c.b.floats(c.name + "_bias", [filters], c.floats(1))) }
         let y = c.b.op1("Conv", inputs, attrs + (groups > 1 ? [.int("group", groups)] : []), name: c.name)
@@ -90,6 +107,7 @@ enum ConvolutionLayers {
         try c.expectWeights([w.kernel + [inChannels, multiplier]] + (useBias ? [[inChannels * multiplier]] : []))
         let kernel = depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier)
         let (attrs, out) = w.attributes(c, spatialSizes(c.x))
+        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
         var inputs = [try c.channelsFirst(c.x), c.b.constant(c.name + "_kernel", kernel)]
         if useBias { inputs.append(c.b.floats(c.name + "_bias", [inChannels * multiplier], c.floats(1))) }
         let y = c.b.op1("Conv", inputs, attrs + [.int("group", inChannels)], name: c.name)
@@ -113,6 +131,7 @@ enum ConvolutionLayers {
         let useBias = c.config.bool("use_bias") ?? true
         try c.expectWeights([w.kernel + [inChannels, multiplier], [1, 1, inChannels * multiplier, filters]] + (useBias ? [[filters]] : []))
         let (attrs, out) = w.attributes(c, spatialSizes(c.x))
+        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
         let dw = c.b.op1("Conv", [try c.channelsFirst(c.x), c.b.constant(c.name + "_depthwise", depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier))],
                          attrs + [.int("group", inChannels)], name: c.name + "_depthwise")
         var inputs = [dw, c.b.constant(c.name + "_pointwise", c.weights[1].permuted([3, 2, 0, 1]))]
@@ -132,6 +151,9 @@ enum ConvolutionLayers {
         // Keras (k..., out, in) -> ONNX (in, out, k...)
         let kernel = c.weights[0].permuted([spatial + 1, spatial] + Array(0..<spatial))
         let outputPadding = c.config.ints("output_padding")
+        if let op = outputPadding, op.count != 1 && op.count != spatial || op.contains(where: { $0 < 0 || $0 > 65536 }) {
+            throw c.unsupported("output_padding \(op)")
+        }
         var begin = [Int](), end = [Int](), extra = [Int](), out = [Int?]()
         for i in 0..<spatial {
             let n = try c.known(c.x, i + 1)
@@ -169,6 +191,7 @@ enum PoolingLayers {
             r[cls] = { c in
                 let w = try ConvolutionLayers.Window(c, spatial: dims, kernelKey: "pool_size")
                 let (attrs, out) = w.attributes(c, ConvolutionLayers.spatialSizes(c.x))
+                guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
                 // TF averages over the valid part of each window only (count_include_pad = 0).
                 let y = c.b.op1(op, [try c.channelsFirst(c.x)], attrs, name: c.name)
                 return [KTensor(shape: [c.x.shape[0]] + out + [c.x.shape.last!], first: y)]
@@ -180,6 +203,7 @@ enum PoolingLayers {
             r[cls] = { c in
                 let keep = c.config.bool("keepdims") ?? false
                 let rank = c.x.rank
+                guard rank >= 3 else { throw c.unsupported("global pooling of a rank-\(rank) input") }
                 let outShape: [Int?] = keep ? [c.x.shape[0]] + [Int?](repeating: 1, count: rank - 2) + [c.x.shape.last!] : [c.x.shape[0], c.x.shape.last!]
                 if let first = c.x.first {
                     let y = c.b.op1(op, [first], [.ints("axes", Array(2..<rank)), .int("keepdims", keep ? 1 : 0)], name: c.name)

@@ -14,24 +14,25 @@ enum CoreLayers {
         r["Dense"] = dense
         r["Flatten"] = flatten
         r["Reshape"] = { c in
-            guard let target = c.config.ints("target_shape") else { throw c.unsupported("Reshape without target_shape") }
+            guard let target = c.config.ints("target_shape"), target.allSatisfy({ $0 == -1 || (0...(1 << 40)).contains($0) }),
+                  target.filter({ $0 == -1 }).count <= 1 else { throw c.unsupported("Reshape target_shape") }
             let shape = c.b.int64s(c.name + "_shape", [0] + target)
             let out = c.b.op1("Reshape", [try c.keras(c.x), shape], name: c.name)
             var dims: [Int?] = [c.x.shape[0]] + target.map { $0 < 0 ? nil : $0 }
+            guard let known = elementCount(target.filter { $0 >= 0 }.map { Optional($0) }) else { throw c.unsupported("Reshape target_shape") }
             if let missing = target.firstIndex(of: -1), let total = elementCount(c.x.shape.dropFirst()) {
-                let known = target.filter { $0 >= 0 }.reduce(1, *)
                 dims[missing + 1] = known == 0 ? 0 : total / known
             }
             return [KTensor(shape: dims, last: out)]
         }
         r["Permute"] = { c in
-            guard let dims = c.config.ints("dims") else { throw c.unsupported("Permute without dims") }
+            guard let dims = c.config.ints("dims"), dims.sorted() == Array(1..<c.x.rank) else { throw c.unsupported("Permute dims") }
             let perm = [0] + dims
             let out = c.b.transpose(try c.keras(c.x), perm, name: c.name)
             return [KTensor(shape: perm.map { c.x.shape[$0] }, last: out)]
         }
         r["RepeatVector"] = { c in
-            guard let n = c.config.int("n") else { throw c.unsupported("RepeatVector without n") }
+            guard let n = c.config.int("n"), (1...(1 << 24)).contains(n), c.x.rank == 2 else { throw c.unsupported("RepeatVector n") }
             let expanded = c.b.op1("Unsqueeze", [try c.keras(c.x), c.b.int64s(c.name + "_axis", [1])], name: c.name + "_unsqueeze")
             let out = c.b.op1("Tile", [expanded, c.b.int64s(c.name + "_repeats", [1, n, 1])], name: c.name)
             return [KTensor(shape: [c.x.shape[0], n, c.x.shape[1]], last: out)]
@@ -52,8 +53,10 @@ enum CoreLayers {
     static func elementCount<S: Sequence>(_ dims: S) -> Int? where S.Element == Int? {
         var n = 1
         for d in dims {
-            guard let d else { return nil }
-            n *= d
+            guard let d, d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow else { return nil }
+            n = p
         }
         return n
     }
@@ -150,7 +153,7 @@ enum NormalizationLayers {
         r["LayerNormalization"] = { c in
             // ONNX normalizes over all axes from `axis` on: Keras's axes must be such a trailing block.
             let rank = c.x.rank
-            let axes = (c.config.ints("axis") ?? [-1]).map { $0 < 0 ? $0 + rank : $0 }.sorted()
+            let axes = try (c.config.ints("axis") ?? [-1]).map { try c.axis($0, rank: rank) }.sorted()
             guard let start = axes.first, axes == Array(start..<rank) else { throw c.unsupported("axis \(axes) (only trailing axes)") }
             let shape = try (start..<rank).map { try c.known(c.x, $0) }
             let n = shape.reduce(1, *)
@@ -166,8 +169,7 @@ enum NormalizationLayers {
 
     /// Inference-time batch normalization as x·scale + shift on the channel axis, in the input's layout.
     static func batchNorm(_ c: LayerCall) throws -> [KTensor] {
-        var axis = c.config.ints("axis")?.first ?? -1
-        if axis < 0 { axis += c.x.rank }
+        let axis = try c.axis(c.config.ints("axis")?.first ?? -1, rank: c.x.rank)
         let channels = try c.known(c.x, axis)
         let center = c.config.bool("center") ?? true, scale = c.config.bool("scale") ?? true
         try c.expectWeights((scale ? [[channels]] : []) + (center ? [[channels]] : []) + [[channels], [channels]])

@@ -49,8 +49,16 @@ struct LayerCall {
 
     /// The size of axis `i` of the input, which this layer needs known.
     func known(_ t: KTensor, _ i: Int) throws -> Int {
-        guard i < t.rank, let d = t.shape[i] else { throw unsupported("an input of unknown size on axis \(i)") }
+        guard i >= 0, i < t.rank else { throw unsupported("axis \(i) of a rank-\(t.rank) input") }
+        guard let d = t.shape[i] else { throw unsupported("an input of unknown size on axis \(i)") }
         return d
+    }
+
+    /// A Keras axis (negative counts from the end) checked against `rank`.
+    func axis(_ a: Int, rank: Int) throws -> Int {
+        let n = a < 0 ? a + rank : a
+        guard n >= 0, n < rank else { throw unsupported("axis \(a) of a rank-\(rank) input") }
+        return n
     }
 }
 

@@ -22,8 +22,8 @@ enum MergeLayers {
         }
         r["Concatenate"] = { c in
             let rank = c.inputs[0].rank
-            var axis = c.config.int("axis") ?? -1
-            if axis < 0 { axis += rank }
+            let axis = try c.axis(c.config.int("axis") ?? -1, rank: rank)
+            guard c.inputs.allSatisfy({ $0.rank == rank }) else { throw c.unsupported("inputs of different ranks") }
             var shape = c.inputs[0].shape
             shape[axis] = c.inputs.reduce(0 as Int?) { acc, t in acc.flatMap { a in t.shape[axis].map { a + $0 } } }
             if rank >= 3 && c.inputs.allSatisfy({ $0.first != nil }) {
@@ -41,6 +41,7 @@ enum MergeLayers {
         guard c.inputs.count == 2 else { throw c.unsupported("Dot of \(c.inputs.count) inputs") }
         let (a, b) = (c.inputs[0], c.inputs[1])
         var axes = c.config.ints("axes") ?? [-1]
+        guard !axes.isEmpty, axes.count <= 2 else { throw c.unsupported("axes \(axes)") }
         if axes.count == 1 { axes = [axes[0], axes[0]] }
         axes = [axes[0] < 0 ? axes[0] + a.rank : axes[0], axes[1] < 0 ? axes[1] + b.rank : axes[1]]
         var x = try c.keras(a), y = try c.keras(b)
@@ -95,7 +96,8 @@ enum ReshapingLayers {
         }
         for (cls, dims) in [("UpSampling1D", 1), ("UpSampling2D", 2)] {
             r[cls] = { c in
-                let size = c.config.ints(dims == 1 ? "size" : "size").map { $0.count == 1 ? [Int](repeating: $0[0], count: dims) : $0 } ?? [Int](repeating: 2, count: dims)
+                let size = c.config.ints("size").map { $0.count == 1 ? [Int](repeating: $0[0], count: dims) : $0 } ?? [Int](repeating: 2, count: dims)
+                guard size.count == dims, size.allSatisfy({ (1...4096).contains($0) }), c.x.rank == dims + 2 else { throw c.unsupported("size \(size)") }
                 let mode = c.config.string("interpolation") ?? "nearest"
                 let x = try c.channelsFirst(c.x)
                 let scales = c.b.floats(c.name + "_scales", [dims + 2], [1, 1] + size.map(Float.init))
@@ -115,6 +117,15 @@ enum ReshapingLayers {
 
     /// A padding or cropping option as (before, after) per spatial axis.
     static func pairs(_ c: LayerCall, _ key: String, _ dims: Int) throws -> [(Int, Int)] {
+        guard c.x.rank == dims + 2 else { throw c.unsupported("a rank-\(c.x.rank) input for \(dims)-D \(key)") }
+        let p = try rawPairs(c, key, dims)
+        guard p.count == dims, p.allSatisfy({ (0...(1 << 20)).contains($0.0) && (0...(1 << 20)).contains($0.1) }) else {
+            throw c.unsupported("\(key) \(p.map { [$0.0, $0.1] })")
+        }
+        return p
+    }
+
+    private static func rawPairs(_ c: LayerCall, _ key: String, _ dims: Int) throws -> [(Int, Int)] {
         let raw = c.config.dict[key]
         if let n = (raw as? NSNumberLike)?.intValue { return [(Int, Int)](repeating: (n, n), count: dims) }
         guard let list = raw as? [Any] else { throw c.unsupported("\(key) \(String(describing: raw))") }

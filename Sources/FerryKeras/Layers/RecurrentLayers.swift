@@ -1,4 +1,5 @@
 import FerryIR
+import Foundation
 
 /// SimpleRNN, LSTM, GRU and Bidirectional, as ONNX RNN/LSTM/GRU (time-major inside).
 enum RecurrentLayers {
@@ -11,6 +12,16 @@ enum RecurrentLayers {
                   let inner = layer["config"] as? [String: Any], ["SimpleRNN", "LSTM", "GRU"].contains(cls) else {
                 throw c.unsupported("Bidirectional around a layer that is not SimpleRNN, LSTM or GRU")
             }
+            // Keras 3 always records the backward layer; only one that differs from the forward
+            // layer (beyond its name and direction) changes the result.
+            if let backward = c.spec.config["backward_layer"] as? [String: Any] {
+                let keys = ["units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
+                            "reset_after", "time_major", "stateful"]
+                let relevant = { (d: [String: Any]) in d.filter { keys.contains($0.key) } as NSDictionary }
+                guard backward["class_name"] as? String == cls, let bc = backward["config"] as? [String: Any],
+                      relevant(bc).isEqual(relevant(inner)) else { throw c.unsupported("a backward_layer configured unlike the forward layer") }
+            }
+            if inner["go_backwards"] as? Bool == true { throw c.unsupported("go_backwards inside Bidirectional") }
             return try recurrent(c, cls: cls, config: LayerConfig(dict: inner), weights: c.weights,
                                  bidirectional: c.config.string("merge_mode") ?? (c.spec.config["merge_mode"] == nil ? "concat" : "none"))
         }
@@ -48,6 +59,7 @@ enum RecurrentLayers {
         guard let units = config.int("units") else { throw c.unsupported("no units") }
         if config.bool("stateful") == true { throw c.unsupported("stateful=True") }
         let dirs = merge == nil ? 1 : 2
+        guard c.x.rank == 3, (1...(1 << 20)).contains(units) else { throw c.unsupported("units \(units) on a rank-\(c.x.rank) input") }
         let features = try c.known(c.x, 2)
         let gateCount = cls == "LSTM" ? 4 : (cls == "GRU" ? 3 : 1)
         let order = cls == "LSTM" ? [0, 3, 1, 2] : Array(0..<gateCount)  // Keras i,f,c,o -> ONNX i,o,f,c
