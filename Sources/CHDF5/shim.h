@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline hid_t ferry_h5p_default(void) { return H5P_DEFAULT; }
@@ -77,6 +78,31 @@ static inline int ferry_h5_link_kind(hid_t group, const char *name, int *object_
         return 0;
     }
     return info.type == H5L_TYPE_SOFT ? 1 : (info.type == H5L_TYPE_EXTERNAL ? 64 : 2);
+}
+
+/* The file an external link `name` in `group` points to, into `out` (empty on failure). */
+static inline void ferry_h5_elink_file(hid_t group, const char *name, char *out, size_t cap) {
+    H5L_info_t info;
+    out[0] = 0;
+    if (H5Lget_info(group, name, &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_EXTERNAL) return;
+    size_t size = info.u.val_size;
+    char *buf = (char *)malloc(size ? size : 1);
+    if (!buf) return;
+    const char *file = NULL, *object = NULL;
+    if (H5Lget_val(group, name, buf, size, H5P_DEFAULT) >= 0 &&
+        H5Lunpack_elink_val(buf, size, NULL, &file, &object) >= 0 && file) {
+        strncpy(out, file, cap - 1);
+        out[cap - 1] = 0;
+    }
+    free(buf);
+}
+
+/* The file of external storage entry `index` of a dataset creation list, into `out`. */
+static inline void ferry_h5_external_file(hid_t dcpl, unsigned index, char *out, size_t cap) {
+    off_t offset; hsize_t size;
+    out[0] = 0;
+    if (H5Pget_external(dcpl, index, cap, out, &offset, &size) < 0) out[0] = 0;
+    out[cap - 1] = 0;
 }
 
 /* Refuses to traverse external links (installed on the link access lists Ferry opens with). */

@@ -110,9 +110,11 @@ public enum ModelIO {
             let file = try HDF5File.open(path, allowExternal: options.allowExternalData)
             if KerasFile.isFullModel(file) {
                 let k = try KerasFile.importLegacyWithLayers(file, options: kerasOptions(options))
-                return LoadedModel(model: k.model, format: .hdf5, sourceFiles: [path], kerasLayers: k.layers)
+                return LoadedModel(model: k.model, format: .hdf5, sourceFiles: [path] + file.externalFiles, kerasLayers: k.layers)
             }
-            return LoadedModel(model: weightsOnlyModel(try HDF5TensorTree.read(file)), format: .hdf5, sourceFiles: [path])
+            var model = weightsOnlyModel(try HDF5TensorTree.read(file))
+            model.metadata = try HDF5TensorTree.metadata(file)
+            return LoadedModel(model: model, format: .hdf5, sourceFiles: [path] + file.externalFiles)
         case .keras:
             let k = try KerasFile.importArchiveWithLayers(path, options: kerasOptions(options))
             return LoadedModel(model: k.model, format: .keras, sourceFiles: [path], kerasLayers: k.layers)
@@ -147,7 +149,7 @@ public enum ModelIO {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to HDF5")
             }
             try HDF5TensorTree.write(model.graph.initializers, to: path, compress: options.compress,
-                                     replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+                                     replace: options.replaceExisting, protectedFiles: options.protectedFiles, metadata: model.metadata)
         case .keras:
             throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
         case .safetensors:

@@ -60,10 +60,17 @@ public struct HDF5Dataset {
 
     /// Refuses layouts that read other files: virtual datasets and external raw storage.
     private func checkStorage() throws {
-        guard !file.allowExternal else { return }
         let dcpl = H5Dget_create_plist(handle.id)
         guard dcpl >= 0 else { throw file.fail(path, "read storage layout") }
         defer { H5Pclose(dcpl) }
+        if file.allowExternal {
+            for i in 0..<max(0, H5Pget_external_count(dcpl)) {
+                var name = [CChar](repeating: 0, count: 4096)
+                ferry_h5_external_file(dcpl, UInt32(i), &name, name.count)
+                file.noteExternal(String(cString: name))
+            }
+            return
+        }
         if H5Pget_layout(dcpl) == H5D_VIRTUAL {
             throw HDF5Error.refusedExternal(file: file.path, object: path, kind: "a virtual dataset")
         }

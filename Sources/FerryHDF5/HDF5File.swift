@@ -16,6 +16,16 @@ public final class HDF5File {
     let handle: HDF5Handle
     /// Link access list used for every open: refuses external links unless allowed.
     let linkAccess: HDF5Handle
+    /// Other files data was read from (with `allowExternal`): external link targets and external
+    /// raw storage files, as paths next to this file. Writers must never replace these.
+    public internal(set) var externalFiles: [String] = []
+
+    /// Records another file read through this one.
+    func noteExternal(_ name: String) {
+        guard !name.isEmpty else { return }
+        let full = name.hasPrefix("/") ? name : splitPath(path).directory + "/" + name
+        if !externalFiles.contains(full) { externalFiles.append(full) }
+    }
 
     private init(path: String, id: hid_t, allowExternal: Bool) throws {
         self.path = path

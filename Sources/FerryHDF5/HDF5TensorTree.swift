@@ -1,8 +1,18 @@
+import CHDF5
 import FerryIR
 
 /// Any HDF5 file whose datasets are tensors (an h5py dump of a state_dict, a weights file, ...):
 /// each dataset is one tensor named by its path without the leading '/'.
 public enum HDF5TensorTree {
+    /// The root group's string attributes (where tensor-tree writers keep metadata).
+    public static func metadata(_ file: HDF5File) throws -> [KeyValue] {
+        let root = try file.root
+        return try root.attributeNames().compactMap { name in
+            if case .string(let value)? = try root.attribute(name) { return KeyValue(name, value) }
+            return nil
+        }
+    }
+
     /// Deepest group nesting read.
     public static let maxDepth = 256
 
@@ -28,6 +38,9 @@ public enum HDF5TensorTree {
                         throw HDF5Error.refusedExternal(file: file.path, object: group.childPath(member.name), kind: "an external link")
                     }
                     // Allowed: the link leads to a dataset or a group in the other file.
+                    var target = [CChar](repeating: 0, count: 4096)
+                    ferry_h5_elink_file(group.handle.id, member.name, &target, target.count)
+                    file.noteExternal(String(cString: target))
                     if let dataset = try? group.dataset(member.name) {
                         tensors.append(try dataset.read(name: name))
                     } else {
@@ -44,7 +57,8 @@ public enum HDF5TensorTree {
 
     /// Writes `tensors` as datasets named by their names ('/' separates groups), atomically.
     /// Every name must be a valid HDF5 path so that reading the file back gives the same names.
-    public static func write(_ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = []) throws {
+    public static func write(_ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = [],
+                             metadata: [KeyValue] = []) throws {
         var kinds: [[UInt8]: Bool] = [:]  // path (as bytes, like HDF5 compares names) -> is a group
         for t in tensors {
             let parts = t.name.split(separator: "/", omittingEmptySubsequences: false)
@@ -62,6 +76,7 @@ public enum HDF5TensorTree {
         }
         try HDF5File.writeAtomically(path, replace: replace, protectedFiles: protectedFiles) { root in
             try writeTree(tensors, into: root, compress: compress, displayPath: path)
+            for entry in metadata { try root.setAttribute(entry.key, .string(entry.value)) }
         }
     }
 

@@ -104,6 +104,19 @@ func ferry(_ arguments: String...) throws -> Run {
         #expect(inspect.stdout.contains("\"parameterCount\""))
     }
 
+    @Test func filesReadThroughExternalLinksAreNeverOverwritten() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        for f in ["elink.h5", "other.h5"] {
+            try FileManager.default.copyItem(atPath: TestSupport.fixture("hdf5/" + f), toPath: dir + "/" + f)
+        }
+        let before = try TestSupport.contents(dir + "/other.h5")
+        let r = try ferry("convert", dir + "/elink.h5", dir + "/other.h5", "--force", "--allow-external-data")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("input"))
+        #expect(try TestSupport.contents(dir + "/other.h5") == before)
+        #expect(try ferry("convert", dir + "/elink.h5", dir + "/copy.safetensors", "--allow-external-data").status == 0)
+    }
+
     @Test func aFailedConversionLeavesNothing() throws {
         let dir = try TestSupport.temporaryDirectory()
         let r = try ferry("convert", "Fixtures/onnx/malformed/truncated.onnx", dir + "/out.onnx")
