@@ -38,3 +38,44 @@ class Checks:
                 shutil.rmtree(work, ignore_errors=True)
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+
+def damage(data: bytes, rs) -> bytes:
+    """A copy of `data` with 1 to 4 random faults: bit flips, odd bytes, deletions, insertions."""
+    d = bytearray(data)
+    for _ in range(rs.randint(1, 4)):
+        op, pos = rs.random(), rs.randrange(len(d))
+        if op < 0.5:
+            d[pos] ^= 1 << rs.randrange(8)
+        elif op < 0.7:
+            d[pos] = rs.choice([0, 0x7F, 0x80, 0xFF])
+        elif op < 0.85:
+            del d[pos:pos + rs.randint(1, 8)]
+        else:
+            d[pos:pos] = bytes(rs.randrange(256) for _ in range(rs.randint(1, 8)))
+    return bytes(d)
+
+
+def check_damaged(binary, seeds, work, suffix, argv_for, count, seed=0):
+    """Feeds `count` damaged copies of `seeds` (fixed seed) to the CLI, with arguments
+    `argv_for(i, path)`: every run must end with exit 0 or 1, and a refusal must be exactly one
+    stderr line (never a crash signal, never a backtrace)."""
+    import os
+    import random
+    import subprocess
+
+    rs = random.Random(seed)
+    os.makedirs(work, exist_ok=True)
+    case = os.path.join(work, "damaged" + suffix)
+    refused = 0
+    for i in range(count):
+        with open(case, "wb") as f:
+            f.write(damage(rs.choice(seeds), rs))
+        r = subprocess.run([binary, *argv_for(i, case)], capture_output=True, timeout=120)
+        lines = [ln for ln in r.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        if r.returncode not in (0, 1) or (r.returncode == 1 and len(lines) != 1):
+            keep = os.path.join(work, f"failing_{i}{suffix}")
+            shutil.copyfile(case, keep)
+            raise Failure(f"case {i} exited {r.returncode} with {len(lines)} stderr lines; kept {keep}")
+        refused += r.returncode == 1
+    return [f"{count} damaged files, {refused} refused with one line, none crashed"]
