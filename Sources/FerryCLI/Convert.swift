@@ -6,7 +6,12 @@ import FerryIR
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a model file; formats are picked by extension.",
-        discussion: "The output is written to a temporary file and renamed into place; the input is never modified.")
+        discussion: """
+            Formats: .onnx; .h5/.hdf5 (a full Keras model, or any tree of tensors); .keras (Keras 3, read only); \
+            .safetensors. A graph written to .h5 becomes a Keras model that tf.keras and Keras 3 load; \
+            --weights-only writes just its tensors.
+            The output is written to a temporary file and renamed into place; the input is never modified.
+            """)
 
     @Argument(help: "The model to read.")
     var input: String

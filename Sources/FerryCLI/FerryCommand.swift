@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// The `ferry` command: convert, inspect, compress and run neural-network model files.
+/// The `ferry` command: inspect and convert neural-network model files.
 @main
 struct FerryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "Convert, inspect, compress and run neural-network model files.",
+        abstract: "Inspect and convert neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
         version: "0.1.0",
         subcommands: [Inspect.self, Convert.self]
     )
