@@ -1,4 +1,5 @@
 import FerryIR
+import Foundation
 
 /// Multi-op patterns the importer writes for single Keras layers: ReLU with a threshold, a
 /// negative slope or a cap, and Dot.
@@ -13,7 +14,7 @@ enum PatternExportRules {
 
     static func relu(_ e: KerasExporter, input: String, output: String, name: String, threshold: Float, slope: Float) throws {
         let x = try e.value(input)
-        var out = output, maxValue: Any = NSNullLike.null
+        var out = output, maxValue: Any = NSNull()
         if let (c, cap) = constantConsumer(output, "Min", e), cap.count == 1 {
             e.done.insert(c)
             out = e.graph.nodes[c].outputs[0]
@@ -84,7 +85,3 @@ enum PatternExportRules {
     }
 }
 
-/// JSON null for layer configs.
-enum NSNullLike {
-    static let null: Any = Optional<Int>.none as Any
-}

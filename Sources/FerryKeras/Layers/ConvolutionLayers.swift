@@ -66,13 +66,17 @@ enum ConvolutionLayers {
             return (begin + end, out)
         }
 
-        func attributes(_ c: LayerCall, _ sizes: [Int?]) -> ([Attribute], [Int?]) {
+        func attributes(_ c: LayerCall, _ sizes: [Int?]) throws -> ([Attribute], [Int?]) {
             let (p, out) = pads(sizes)
+            let dilated = dilations.contains(where: { $0 != 1 })
             var attrs: [Attribute] = [.ints("kernel_shape", kernel), .ints("strides", strides)]
-            if dilations.contains(where: { $0 != 1 }) { attrs.append(.ints("dilations", dilations)) }
-            if let p { attrs.append(.ints("pads", p)) } else { attrs.append(.string("auto_pad", "SAME_UPPER")) }
-            if pads(sizes).pads == nil && dilations.contains(where: { $0 != 1 }) {
-                return ([], out)  // caught by the caller: ONNX has no dilated SAME padding of unknown sizes
+            if dilated { attrs.append(.ints("dilations", dilations)) }
+            if let p {
+                attrs.append(.ints("pads", p))
+            } else {
+                // ONNX has no dilated SAME padding of unknown sizes.
+                guard !dilated else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
+                attrs.append(.string("auto_pad", "SAME_UPPER"))
             }
             return (attrs, out)
         }
@@ -90,8 +94,7 @@ enum ConvolutionLayers {
         try c.expectWeights([w.kernel + [inChannels / groups, filters]] + (useBias ? [[filters]] : []))
         // Keras (k..., in, out) -> ONNX (out, in, k...)
         let kernel = c.weights[0].permuted([spatial + 1, spatial] + Array(0..<spatial))
-        let (attrs, out) = w.attributes(c, spatialSizes(c.x))
-        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
+        let (attrs, out) = try w.attributes(c, spatialSizes(c.x))
         var inputs = [try c.channelsFirst(c.x), c.b.constant(c.name + "_kernel", kernel)]
         if useBias { inputs.append(c.b.floats(c.name + "_bias", [filters], c.floats(1))) }
         let y = c.b.op1("Conv", inputs, attrs + (groups > 1 ? [.int("group", groups)] : []), name: c.name)
@@ -106,8 +109,7 @@ enum ConvolutionLayers {
         let useBias = c.config.bool("use_bias") ?? true
         try c.expectWeights([w.kernel + [inChannels, multiplier]] + (useBias ? [[inChannels * multiplier]] : []))
         let kernel = depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier)
-        let (attrs, out) = w.attributes(c, spatialSizes(c.x))
-        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
+        let (attrs, out) = try w.attributes(c, spatialSizes(c.x))
         var inputs = [try c.channelsFirst(c.x), c.b.constant(c.name + "_kernel", kernel)]
         if useBias { inputs.append(c.b.floats(c.name + "_bias", [inChannels * multiplier], c.floats(1))) }
         let y = c.b.op1("Conv", inputs, attrs + [.int("group", inChannels)], name: c.name)
@@ -130,8 +132,7 @@ enum ConvolutionLayers {
         let inChannels = try c.known(c.x, 3)
         let useBias = c.config.bool("use_bias") ?? true
         try c.expectWeights([w.kernel + [inChannels, multiplier], [1, 1, inChannels * multiplier, filters]] + (useBias ? [[filters]] : []))
-        let (attrs, out) = w.attributes(c, spatialSizes(c.x))
-        guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
+        let (attrs, out) = try w.attributes(c, spatialSizes(c.x))
         let dw = c.b.op1("Conv", [try c.channelsFirst(c.x), c.b.constant(c.name + "_depthwise", depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier))],
                          attrs + [.int("group", inChannels)], name: c.name + "_depthwise")
         var inputs = [dw, c.b.constant(c.name + "_pointwise", c.weights[1].permuted([3, 2, 0, 1]))]
@@ -190,8 +191,7 @@ enum PoolingLayers {
                                 ("MaxPool1D", "MaxPool", 1), ("MaxPool2D", "MaxPool", 2), ("AvgPool1D", "AveragePool", 1), ("AvgPool2D", "AveragePool", 2)] {
             r[cls] = { c in
                 let w = try ConvolutionLayers.Window(c, spatial: dims, kernelKey: "pool_size")
-                let (attrs, out) = w.attributes(c, ConvolutionLayers.spatialSizes(c.x))
-                guard !attrs.isEmpty else { throw c.unsupported("dilated 'same' padding of an input of unknown size") }
+                let (attrs, out) = try w.attributes(c, ConvolutionLayers.spatialSizes(c.x))
                 // TF averages over the valid part of each window only (count_include_pad = 0).
                 let y = c.b.op1(op, [try c.channelsFirst(c.x)], attrs, name: c.name)
                 return [KTensor(shape: [c.x.shape[0]] + out + [c.x.shape.last!], first: y)]
