@@ -2,7 +2,7 @@
 # Missing Debian packages are installed with apt-get; Python tools for interop checks go into .venv.
 
 SHELL := /bin/bash
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev pkg-config
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python

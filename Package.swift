@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FerryHDF5", targets: ["FerryHDF5"]),
         .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
         .library(name: "FerryKeras", targets: ["FerryKeras"]),
+        .library(name: "FerryRuntime", targets: ["FerryRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -30,7 +31,16 @@ let package = Package(
         .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
         .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
         .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryHDF5", "ZIPFoundation"]),
-        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras"]),
+        // CBLAS: OpenBLAS on Linux (Debian libopenblas-dev); Accelerate replaces it on macOS.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The interpreter's C micro-kernels, optimised even in debug builds (tests run real models).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "FerryRuntime",
+            dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
+        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime"]),
         .executableTarget(
             name: "FerryCLI",
             dependencies: ["Ferry", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -41,6 +51,7 @@ let package = Package(
         .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

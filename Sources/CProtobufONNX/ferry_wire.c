@@ -321,3 +321,7 @@ int ferry_fd_buffer_finish(FerryFdBuffer *b) {
 const ProtobufCMessageDescriptor *ferry_onnx_model_descriptor(void) {
     return &onnx__model_proto__descriptor;
 }
+
+const ProtobufCMessageDescriptor *ferry_onnx_tensor_descriptor(void) {
+    return &onnx__tensor_proto__descriptor;
+}

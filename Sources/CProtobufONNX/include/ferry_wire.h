@@ -17,6 +17,8 @@ int ferry_pb_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, 
 
 /* The descriptor of onnx.ModelProto (Swift cannot take the address of the C constant). */
 const ProtobufCMessageDescriptor *ferry_onnx_model_descriptor(void);
+/* The descriptor of onnx.TensorProto (standalone tensor files such as test data). */
+const ProtobufCMessageDescriptor *ferry_onnx_tensor_descriptor(void);
 
 /* One occurrence of a length-delimited field: [record_start, payload_start) is its tag and length
  * prefix, [payload_start, payload_end) its payload. */

@@ -22,6 +22,7 @@ public final class TensorBuffer: @unchecked Sendable {
         case free
         case none
         case keepAlive(AnyObject)
+        case recycle(@Sendable (UnsafeMutableRawPointer, Int) -> Void)
     }
 
     /// Allocates `count` zeroed bytes.
@@ -60,6 +61,17 @@ public final class TensorBuffer: @unchecked Sendable {
         release = .free
     }
 
+    /// Writable memory lent by an allocator that takes it back: `recycle(baseAddress, capacity)` runs
+    /// when the buffer goes away. `count` may be smaller than the block's `capacity`.
+    public init(lending pointer: UnsafeMutableRawPointer, count: Int, capacity: Int,
+                recycle: @escaping @Sendable (UnsafeMutableRawPointer, Int) -> Void) {
+        precondition(count <= capacity, "lent block is smaller than the buffer")
+        baseAddress = pointer
+        self.count = count
+        isWritable = true
+        release = .recycle({ p, _ in recycle(p, capacity) })
+    }
+
     /// A read-only view of `count` bytes of `file` at `offset`, without copying.
     public init(viewing file: MappedFile, offset: Int, count: Int) {
         precondition(offset >= 0 && count >= 0 && offset + count <= file.count, "view outside the mapped file")
@@ -81,7 +93,11 @@ public final class TensorBuffer: @unchecked Sendable {
     public func isAligned(to alignment: Int) -> Bool { Int(bitPattern: baseAddress) % alignment == 0 }
 
     deinit {
-        if case .free = release { free(baseAddress) }
+        switch release {
+        case .free: free(baseAddress)
+        case .recycle(let give): give(baseAddress, count)
+        case .none, .keepAlive: break
+        }
     }
 
     private static let emptyBlock: UnsafeMutableRawPointer = {
@@ -92,9 +108,11 @@ public final class TensorBuffer: @unchecked Sendable {
 
     /// Buffers this large are placed on 2 MiB boundaries and marked for transparent huge pages,
     /// which cuts first-touch page faults 512-fold when large tensors are filled.
-    static let hugePageThreshold = 4 << 20
+    public static let hugePageThreshold = 4 << 20
 
-    private static func allocate(_ count: Int) -> UnsafeMutableRawPointer {
+    /// Allocates `count` bytes Ferry's way (64-byte aligned; 2 MiB aligned and huge-page advised
+    /// from `hugePageThreshold` up); release them with `free`.
+    public static func allocate(_ count: Int) -> UnsafeMutableRawPointer {
         if count == 0 { return emptyBlock }
         var p: UnsafeMutableRawPointer?
         let huge = count >= hugePageThreshold

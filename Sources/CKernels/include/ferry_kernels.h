@@ -1,0 +1,57 @@
+/* Ferry's C micro-kernels: the hot loops of the interpreter. Each has a portable C version and,
+ * where it pays, an AVX2/FMA version chosen at run time by CPU detection. */
+#ifndef FERRY_KERNELS_H
+#define FERRY_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activations fused into a producer's output pass. */
+typedef enum {
+    FERRY_ACT_NONE = 0,
+    FERRY_ACT_RELU = 1,
+    FERRY_ACT_CLIP = 2,       /* min(max(x, a), b) */
+    FERRY_ACT_SIGMOID = 3,
+    FERRY_ACT_HARDSWISH = 4,  /* x * max(0, min(1, x / 6 + 0.5)) */
+    FERRY_ACT_LEAKYRELU = 5,  /* x < 0 ? a * x : x */
+    FERRY_ACT_HARDSIGMOID = 6 /* max(0, min(1, a * x + b)) */
+} ferry_activation;
+
+/* Names the instruction set the dispatched kernels use ("avx2" or "portable"). */
+const char *ferry_kernels_isa(void);
+
+/* y[m * ldy + p] = act(y[m * ldy + p] * (scale ? scale[m] : 1) + (bias ? bias[m] : 0)) for m < rows, p < cols. */
+void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
+                          int act, float a, float b);
+
+/* 2-D im2col for one image and one group: writes rows [channels * kh * kw] x columns [col_begin, col_end)
+ * of the output positions (flattened oh * ow) into col, row-major with leading dimension col_end - col_begin. */
+void ferry_im2col_2d(const float *x, size_t channels, size_t h, size_t w,
+                     size_t kh, size_t kw, size_t stride_h, size_t stride_w,
+                     size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left,
+                     size_t oh, size_t ow, size_t col_begin, size_t col_end,
+                     size_t row_begin, size_t row_end, float *col);
+
+/* N-d im2col (any rank up to 8): same layout as ferry_im2col_2d. */
+void ferry_im2col_nd(const float *x, size_t channels, size_t rank, const size_t *in_shape,
+                     const size_t *kernel, const size_t *strides, const size_t *dilations,
+                     const size_t *pads_begin, const size_t *out_shape,
+                     size_t col_begin, size_t col_end, size_t row_begin, size_t row_end, float *col);
+
+/* N-d col2im (adds col into y, which must be initialised): the inverse of ferry_im2col_nd over all
+ * columns, used by ConvTranspose. in_shape is the image (y) shape, out_shape the column grid. */
+void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_t *in_shape,
+                     const size_t *kernel, const size_t *strides, const size_t *dilations,
+                     const size_t *pads_begin, const size_t *out_shape, float *y);
+
+/* Depthwise 2-D convolution of channels [c_begin, c_end) of one image: every channel convolved with
+ * its own kh x kw filter (w is [channels][kh][kw]); bias/activation fused. */
+void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float *y,
+                        size_t c_begin, size_t c_end, size_t h, size_t wd,
+                        size_t kh, size_t kw, size_t stride_h, size_t stride_w,
+                        size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left,
+                        size_t oh, size_t ow, int act, float a, float b);
+
+/* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
+void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
+
+#endif

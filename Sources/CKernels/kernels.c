@@ -1,0 +1,283 @@
+/* Ferry's C micro-kernels (see ferry_kernels.h). Bodies are written once as macros and compiled
+ * twice: portable, and for AVX2/FMA where the compiler vectorises them with wider registers. */
+#include "ferry_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FERRY_X86 1
+#define FERRY_AVX2_ATTR __attribute__((target("avx2,fma")))
+#else
+#define FERRY_X86 0
+#define FERRY_AVX2_ATTR
+#endif
+
+static int ferry_has_avx2(void) {
+#if FERRY_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+const char *ferry_kernels_isa(void) { return ferry_has_avx2() ? "avx2" : "portable"; }
+
+static inline float act_apply(float v, int act, float a, float b) {
+    switch (act) {
+    case FERRY_ACT_RELU: return v > 0.f ? v : 0.f;
+    case FERRY_ACT_CLIP: return v < a ? a : (v > b ? b : v);
+    case FERRY_ACT_SIGMOID: return 1.f / (1.f + expf(-v));
+    case FERRY_ACT_HARDSWISH: { float t = v / 6.f + 0.5f; t = t < 0.f ? 0.f : (t > 1.f ? 1.f : t); return v * t; }
+    case FERRY_ACT_LEAKYRELU: return v < 0.f ? a * v : v;
+    case FERRY_ACT_HARDSIGMOID: { float t = a * v + b; return t < 0.f ? 0.f : (t > 1.f ? 1.f : t); }
+    default: return v;
+    }
+}
+
+/* The activation loop over one contiguous row, specialised per activation so each loop vectorises. */
+#define ACT_ROW_BODY                                                                    \
+    switch (act) {                                                                      \
+    case FERRY_ACT_NONE:                                                                \
+        for (size_t p = 0; p < n; p++) row[p] = row[p] * s + bb;                         \
+        break;                                                                          \
+    case FERRY_ACT_RELU:                                                                \
+        for (size_t p = 0; p < n; p++) { float v = row[p] * s + bb; row[p] = v > 0.f ? v : 0.f; } \
+        break;                                                                          \
+    case FERRY_ACT_CLIP:                                                                \
+        for (size_t p = 0; p < n; p++) {                                                \
+            float v = row[p] * s + bb; v = v < a ? a : v; row[p] = v > b ? b : v;       \
+        }                                                                               \
+        break;                                                                          \
+    case FERRY_ACT_HARDSWISH:                                                           \
+        for (size_t p = 0; p < n; p++) {                                                \
+            float v = row[p] * s + bb; float t = v * (1.f / 6.f) + 0.5f;               \
+            t = t < 0.f ? 0.f : t; t = t > 1.f ? 1.f : t; row[p] = v * t;               \
+        }                                                                               \
+        break;                                                                          \
+    case FERRY_ACT_LEAKYRELU:                                                           \
+        for (size_t p = 0; p < n; p++) { float v = row[p] * s + bb; row[p] = v < 0.f ? a * v : v; } \
+        break;                                                                          \
+    case FERRY_ACT_HARDSIGMOID:                                                         \
+        for (size_t p = 0; p < n; p++) {                                                \
+            float t = a * (row[p] * s + bb) + b; t = t < 0.f ? 0.f : t; row[p] = t > 1.f ? 1.f : t; \
+        }                                                                               \
+        break;                                                                          \
+    default:                                                                            \
+        for (size_t p = 0; p < n; p++) row[p] = act_apply(row[p] * s + bb, act, a, b);  \
+    }
+
+#define DEFINE_SCALE_BIAS_ACT(NAME, ATTR)                                               \
+    ATTR static void NAME(float *y, size_t rows, size_t n, size_t ldy, const float *scale, \
+                          const float *bias, int act, float a, float b) {               \
+        for (size_t m = 0; m < rows; m++) {                                             \
+            float *row = y + m * ldy;                                                   \
+            const float s = scale ? scale[m] : 1.f, bb = bias ? bias[m] : 0.f;          \
+            ACT_ROW_BODY                                                                \
+        }                                                                               \
+    }
+
+DEFINE_SCALE_BIAS_ACT(sba_portable, )
+#if FERRY_X86
+DEFINE_SCALE_BIAS_ACT(sba_avx2, FERRY_AVX2_ATTR)
+#endif
+
+void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
+                          int act, float a, float b) {
+    if (!scale && !bias && act == FERRY_ACT_NONE) return;
+#if FERRY_X86
+    if (ferry_has_avx2()) { sba_avx2(y, rows, cols, ldy, scale, bias, act, a, b); return; }
+#endif
+    sba_portable(y, rows, cols, ldy, scale, bias, act, a, b);
+}
+
+void ferry_im2col_2d(const float *x, size_t channels, size_t h, size_t w,
+                     size_t kh, size_t kw, size_t sh, size_t sw,
+                     size_t dh, size_t dw, size_t pt, size_t pl,
+                     size_t oh, size_t ow, size_t cb, size_t ce,
+                     size_t rb, size_t re, float *col) {
+    (void)channels; (void)oh;
+    const size_t ld = ce - cb;
+    for (size_t r = rb; r < re; r++) {
+        const size_t c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
+        const float *plane = x + c * h * w;
+        float *out = col + (r - rb) * ld;
+        size_t p = cb;
+        while (p < ce) {
+            const size_t oy = p / ow, ox0 = p % ow;
+            size_t ox1 = ow;
+            if (ox1 - ox0 > ce - p) ox1 = ox0 + (ce - p);
+            const ptrdiff_t iy = (ptrdiff_t)(oy * sh + ki * dh) - (ptrdiff_t)pt;
+            float *dst = out + (p - cb);
+            const size_t len = ox1 - ox0;
+            if (iy < 0 || iy >= (ptrdiff_t)h) {
+                memset(dst, 0, len * sizeof(float));
+            } else {
+                const float *src = plane + (size_t)iy * w;
+                const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;
+                if (sw == 1) {
+                    /* contiguous run: zeros, copy, zeros */
+                    ptrdiff_t ix0 = (ptrdiff_t)ox0 + base;
+                    size_t i = 0;
+                    while (i < len && ix0 + (ptrdiff_t)i < 0) dst[i++] = 0.f;
+                    ptrdiff_t avail = (ptrdiff_t)w - (ix0 + (ptrdiff_t)i);
+                    size_t ncopy = avail > 0 ? (size_t)avail : 0;
+                    if (ncopy > len - i) ncopy = len - i;
+                    if (ncopy) { memcpy(dst + i, src + ix0 + (ptrdiff_t)i, ncopy * sizeof(float)); i += ncopy; }
+                    while (i < len) dst[i++] = 0.f;
+                } else {
+                    for (size_t i = 0; i < len; i++) {
+                        const ptrdiff_t ix = (ptrdiff_t)((ox0 + i) * sw) + base;
+                        dst[i] = (ix >= 0 && ix < (ptrdiff_t)w) ? src[ix] : 0.f;
+                    }
+                }
+            }
+            p += len;
+        }
+    }
+}
+
+void ferry_im2col_nd(const float *x, size_t channels, size_t rank, const size_t *in_shape,
+                     const size_t *kernel, const size_t *strides, const size_t *dil,
+                     const size_t *pads, const size_t *out_shape,
+                     size_t cb, size_t ce, size_t rb, size_t re, float *col) {
+    (void)channels;
+    size_t ksize = 1, isize = 1;
+    for (size_t d = 0; d < rank; d++) { ksize *= kernel[d]; isize *= in_shape[d]; }
+    const size_t ld = ce - cb;
+    size_t kidx[8], oidx[8];
+    for (size_t r = rb; r < re; r++) {
+        const size_t c = r / ksize;
+        size_t rem = r % ksize;
+        for (size_t d = rank; d-- > 0;) { kidx[d] = rem % kernel[d]; rem /= kernel[d]; }
+        const float *img = x + c * isize;
+        float *out = col + (r - rb) * ld;
+        size_t p = cb;
+        rem = p;
+        for (size_t d = rank; d-- > 0;) { oidx[d] = rem % out_shape[d]; rem /= out_shape[d]; }
+        for (; p < ce; p++) {
+            size_t off = 0;
+            int inside = 1;
+            for (size_t d = 0; d < rank; d++) {
+                const ptrdiff_t i = (ptrdiff_t)(oidx[d] * strides[d] + kidx[d] * dil[d]) - (ptrdiff_t)pads[d];
+                if (i < 0 || i >= (ptrdiff_t)in_shape[d]) { inside = 0; break; }
+                off = off * in_shape[d] + (size_t)i;
+            }
+            out[p - cb] = inside ? img[off] : 0.f;
+            for (size_t d = rank; d-- > 0;) {
+                if (++oidx[d] < out_shape[d]) break;
+                oidx[d] = 0;
+            }
+        }
+    }
+}
+
+void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_t *in_shape,
+                     const size_t *kernel, const size_t *strides, const size_t *dil,
+                     const size_t *pads, const size_t *out_shape, float *y) {
+    size_t ksize = 1, isize = 1, osize = 1;
+    for (size_t d = 0; d < rank; d++) { ksize *= kernel[d]; isize *= in_shape[d]; osize *= out_shape[d]; }
+    size_t kidx[8], oidx[8];
+    for (size_t r = 0; r < channels * ksize; r++) {
+        const size_t c = r / ksize;
+        size_t rem = r % ksize;
+        for (size_t d = rank; d-- > 0;) { kidx[d] = rem % kernel[d]; rem /= kernel[d]; }
+        float *img = y + c * isize;
+        const float *src = col + r * osize;
+        for (size_t d = 0; d < rank; d++) oidx[d] = 0;
+        for (size_t p = 0; p < osize; p++) {
+            size_t off = 0;
+            int inside = 1;
+            for (size_t d = 0; d < rank; d++) {
+                const ptrdiff_t i = (ptrdiff_t)(oidx[d] * strides[d] + kidx[d] * dil[d]) - (ptrdiff_t)pads[d];
+                if (i < 0 || i >= (ptrdiff_t)in_shape[d]) { inside = 0; break; }
+                off = off * in_shape[d] + (size_t)i;
+            }
+            if (inside) img[off] += src[p];
+            for (size_t d = rank; d-- > 0;) {
+                if (++oidx[d] < out_shape[d]) break;
+                oidx[d] = 0;
+            }
+        }
+    }
+}
+
+/* Depthwise: the interior (no padding reached) runs without bounds checks. */
+#define DEFINE_DEPTHWISE(NAME, ATTR)                                                                   \
+    ATTR static void NAME(const float *x, const float *w, const float *bias, float *y,                 \
+                          size_t cb, size_t ce, size_t h, size_t wd, size_t kh, size_t kw,             \
+                          size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,            \
+                          size_t oh, size_t ow, int act, float a, float b) {                           \
+        for (size_t c = cb; c < ce; c++) {                                                             \
+            const float *img = x + c * h * wd;                                                         \
+            const float *f = w + c * kh * kw;                                                          \
+            float *out = y + c * oh * ow;                                                              \
+            const float bv = bias ? bias[c] : 0.f;                                                     \
+            for (size_t oy = 0; oy < oh; oy++) {                                                       \
+                const ptrdiff_t iy0 = (ptrdiff_t)(oy * sh) - (ptrdiff_t)pt;                            \
+                const int rows_inside = iy0 >= 0 && iy0 + (ptrdiff_t)((kh - 1) * dh) < (ptrdiff_t)h;   \
+                float *orow = out + oy * ow;                                                           \
+                for (size_t ox = 0; ox < ow; ox++) orow[ox] = bv;                                      \
+                for (size_t ki = 0; ki < kh; ki++) {                                                   \
+                    const ptrdiff_t iy = iy0 + (ptrdiff_t)(ki * dh);                                   \
+                    if (!rows_inside && (iy < 0 || iy >= (ptrdiff_t)h)) continue;                      \
+                    const float *irow = img + (size_t)iy * wd;                                         \
+                    for (size_t kj = 0; kj < kw; kj++) {                                               \
+                        const float fv = f[ki * kw + kj];                                              \
+                        const ptrdiff_t off = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                    \
+                        /* ox range where 0 <= ox * sw + off < wd */                                   \
+                        size_t lo = 0, hi = ow;                                                        \
+                        if (off < 0) lo = (size_t)((-off + (ptrdiff_t)sw - 1) / (ptrdiff_t)sw);        \
+                        if ((ptrdiff_t)wd - off <= 0) hi = 0;                                          \
+                        else {                                                                         \
+                            size_t lim = (size_t)(((ptrdiff_t)wd - off - 1) / (ptrdiff_t)sw) + 1;      \
+                            if (lim < hi) hi = lim;                                                    \
+                        }                                                                              \
+                        if (sw == 1) {                                                                 \
+                            const float *src = irow + off;                                             \
+                            for (size_t ox = lo; ox < hi; ox++) orow[ox] += fv * src[ox];              \
+                        } else if (sw == 2) {                                                          \
+                            const float *src = irow + off;                                             \
+                            for (size_t ox = lo; ox < hi; ox++) orow[ox] += fv * src[2 * ox];          \
+                        } else {                                                                       \
+                            for (size_t ox = lo; ox < hi; ox++)                                        \
+                                orow[ox] += fv * irow[(ptrdiff_t)(ox * sw) + off];                     \
+                        }                                                                              \
+                    }                                                                                  \
+                }                                                                                      \
+                if (act != FERRY_ACT_NONE) {                                                           \
+                    float *row = orow; const size_t n = ow; const float s = 1.f, bb = 0.f;             \
+                    ACT_ROW_BODY                                                                       \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
+    }
+
+DEFINE_DEPTHWISE(dw_portable, )
+#if FERRY_X86
+DEFINE_DEPTHWISE(dw_avx2, FERRY_AVX2_ATTR)
+#endif
+
+void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float *y,
+                        size_t cb, size_t ce, size_t h, size_t wd, size_t kh, size_t kw,
+                        size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
+                        size_t oh, size_t ow, int act, float a, float b) {
+#if FERRY_X86
+    if (ferry_has_avx2()) { dw_avx2(x, w, bias, y, cb, ce, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, act, a, b); return; }
+#endif
+    dw_portable(x, w, bias, y, cb, ce, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, act, a, b);
+}
+
+void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols) {
+    const size_t B = 32;
+    for (size_t i0 = 0; i0 < rows; i0 += B)
+        for (size_t j0 = 0; j0 < cols; j0 += B) {
+            const size_t i1 = i0 + B < rows ? i0 + B : rows, j1 = j0 + B < cols ? j0 + B : cols;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t j = j0; j < j1; j++) out[j * rows + i] = in[i * cols + j];
+        }
+}

@@ -1,0 +1,85 @@
+/// NumPy-style (multidirectional) broadcasting of several inputs to one output shape, reduced to
+/// rows: adjacent axes that are contiguous for every input are merged, so the innermost loop runs
+/// over as many elements as possible with a fixed stride (0 or 1 in the common cases) per input.
+struct Broadcast {
+    /// The output shape.
+    let shape: [Int]
+    let count: Int
+    /// Merged axes, outermost first; the last is the row.
+    private let dims: [Int]
+    /// Per input, the element stride of each merged axis (0 where the input is broadcast).
+    let strides: [[Int]]
+
+    init(_ shapes: [[Int]]) throws {
+        let rank = shapes.map(\.count).max() ?? 0
+        var out = [Int](repeating: 1, count: rank)
+        for s in shapes {
+            let padded = [Int](repeating: 1, count: rank - s.count) + s
+            for d in 0..<rank where padded[d] != 1 {
+                if out[d] == 1 { out[d] = padded[d] } else if out[d] != padded[d] {
+                    throw KernelError.invalid("shapes \(shapes.map { "\($0)" }.joined(separator: ", ")) cannot be broadcast together")
+                }
+            }
+        }
+        // A zero-sized input axis broadcasts only against 1 or 0.
+        shape = out
+        count = out.reduce(1, *)
+        var dims: [Int] = []
+        var strides = [[Int]](repeating: [], count: shapes.count)
+        var full = [[Int]](repeating: [Int](repeating: 0, count: rank), count: shapes.count)
+        for (k, s) in shapes.enumerated() {
+            let padded = [Int](repeating: 1, count: rank - s.count) + s
+            var step = 1
+            for d in (0..<rank).reversed() {
+                full[k][d] = padded[d] == 1 ? 0 : step
+                step *= padded[d]
+            }
+        }
+        for d in 0..<rank where out[d] != 1 {
+            if let last = dims.indices.last,
+               (0..<shapes.count).allSatisfy({ strides[$0][last] == full[$0][d] * out[d] }) {
+                dims[last] *= out[d]
+                for k in 0..<shapes.count { strides[k][last] = full[k][d] }
+            } else {
+                dims.append(out[d])
+                for k in 0..<shapes.count { strides[k].append(full[k][d]) }
+            }
+        }
+        if dims.isEmpty {
+            dims = [1]
+            for k in 0..<shapes.count { strides[k] = [0] }
+        }
+        self.dims = dims
+        self.strides = strides
+    }
+
+    /// Elements per row.
+    var rowLength: Int { dims.last! }
+    /// Number of rows.
+    var rowCount: Int { count == 0 ? 0 : count / rowLength }
+
+    /// Each input's stride along a row.
+    func rowStride(_ input: Int) -> Int { strides[input].last! }
+
+    /// Calls `body(offsets, outOffset)` for each row in `rows`: the starting element of every
+    /// input and of the output.
+    @inline(__always)
+    func forEachRow(_ rows: Range<Int>, _ body: (_ offsets: UnsafeMutablePointer<Int>, _ out: Int) -> Void) {
+        let inputs = strides.count
+        let outer = dims.count - 1
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: inputs) { offsets in
+            for r in rows {
+                var rem = r
+                for k in 0..<inputs { offsets[k] = 0 }
+                var d = outer - 1
+                while d >= 0 {
+                    let i = rem % dims[d]
+                    rem /= dims[d]
+                    for k in 0..<inputs { offsets[k] += i * strides[k][d] }
+                    d -= 1
+                }
+                body(offsets.baseAddress!, r * rowLength)
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import FerryIR
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Recycles activation memory: a value's block returns here when the last value using it goes away
+/// (liveness decided by the plan: the executor drops each value after its last reader), and the next
+/// allocation of a similar size takes it back. Tracks live and peak bytes.
+final class BufferPool: @unchecked Sendable {
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var lock = pthread_mutex_t()
+    private(set) var liveBytes = 0
+    private(set) var peakBytes = 0
+    /// Bytes held by blocks waiting for reuse.
+    private(set) var cachedBytes = 0
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    deinit {
+        for (_, blocks) in free { for p in blocks { Glibc_free(p) } }
+        pthread_mutex_destroy(&lock)
+    }
+
+    /// Rounds a request to a size class (steps of 1/8 of the power of two below it) so nearby
+    /// sizes share blocks.
+    static func sizeClass(_ n: Int) -> Int {
+        if n <= 256 { return 256 }
+        let top = Int.bitWidth - 1 - (n - 1).leadingZeroBitCount
+        let step = 1 << max(top - 3, 6)
+        return (n + step - 1) / step * step
+    }
+
+    /// A writable buffer of `count` bytes (contents undefined).
+    func buffer(count: Int) -> TensorBuffer {
+        let capacity = BufferPool.sizeClass(count)
+        pthread_mutex_lock(&lock)
+        var block: UnsafeMutableRawPointer?
+        if var list = free[capacity], let p = list.popLast() {
+            free[capacity] = list
+            cachedBytes -= capacity
+            block = p
+        }
+        liveBytes += capacity
+        peakBytes = max(peakBytes, liveBytes)
+        pthread_mutex_unlock(&lock)
+        let p = block ?? TensorBuffer.allocate(capacity)
+        return TensorBuffer(lending: p, count: count, capacity: capacity) { [self] p, cap in self.recycle(p, cap) }
+    }
+
+    private func recycle(_ p: UnsafeMutableRawPointer, _ capacity: Int) {
+        pthread_mutex_lock(&lock)
+        free[capacity, default: []].append(p)
+        liveBytes -= capacity
+        cachedBytes += capacity
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// Starts a new peak measurement from the bytes live now.
+    func resetPeak() {
+        pthread_mutex_lock(&lock)
+        peakBytes = liveBytes
+        pthread_mutex_unlock(&lock)
+    }
+}
+
+@inline(__always) private func Glibc_free(_ p: UnsafeMutableRawPointer) { free(p) }

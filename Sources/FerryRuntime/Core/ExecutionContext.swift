@@ -1,0 +1,35 @@
+import FerryIR
+
+/// What kernels get while they run: memory, threads, and the options of the session.
+final class ExecutionContext {
+    let pool: BufferPool
+    /// Threads a kernel may use (1 = run on the calling thread).
+    let threads: Int
+
+    init(pool: BufferPool, threads: Int) {
+        self.pool = pool
+        self.threads = threads
+    }
+
+    /// A new value of `type` and `shape` with undefined contents, from the pool.
+    func allocate(_ type: ElementType, _ shape: [Int]) throws -> Value {
+        guard let n = Tensor.elementCount(of: shape) else {
+            throw KernelError.invalid("invalid output shape \(shape)")
+        }
+        let (bytes, o) = n.multipliedReportingOverflow(by: elementSize(type))
+        guard !o, bytes < 1 << 44 else { throw KernelError.invalid("output of shape \(shape) is too large") }
+        return Value(type: type, shape: shape, buffer: pool.buffer(count: bytes))
+    }
+
+    /// A new value filled with zero bytes.
+    func zeros(_ type: ElementType, _ shape: [Int]) throws -> Value {
+        let v = try allocate(type, shape)
+        v.buffer.baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: v.buffer.count)
+        return v
+    }
+
+    /// Runs `body` over chunks of `0..<total` on up to `threads` threads.
+    @inline(__always) func parallel(_ total: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        parallelRanges(total, threads: threads, grain: grain, body)
+    }
+}

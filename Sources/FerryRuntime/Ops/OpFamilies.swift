@@ -1,0 +1,14 @@
+/// Every op family's registration, in one list.
+let opFamilies: [(inout KernelRegistry) -> Void] = [
+    BinaryOps.register,
+    UnaryOps.register,
+]
+
+extension KernelRegistry {
+    /// Every op family the interpreter has.
+    static let standard: KernelRegistry = {
+        var r = KernelRegistry()
+        for family in opFamilies { family(&r) }
+        return r
+    }()
+}

@@ -1,0 +1,156 @@
+import FerryIR
+
+/// Turns graphs into programs: computes every node whose inputs are all known at plan time,
+/// applies the fusions the kernels implement, picks a kernel per remaining node from the registry,
+/// and numbers values so each is dropped after its last reader.
+struct Planner: SubgraphCompiler {
+    /// Opset version per domain ("" is ONNX's default domain).
+    let opsets: [String: Int]
+    let registry: KernelRegistry
+    let threads: Int
+
+    /// Ops never computed at plan time: their results differ from run to run.
+    static let nondeterministic: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                                 "Multinomial", "Bernoulli"]
+
+    func compile(_ graph: Graph, outerNames: [String]) throws -> GraphProgram {
+        let constantPool = BufferPool()
+        let ctx = ExecutionContext(pool: constantPool, threads: threads)
+        var problems: [String] = []
+        var known: [String: Value] = [:]
+        for t in graph.initializers {
+            do { known[t.name] = try Value(t) } catch let e as KernelError { problems.append("initializer '\(t.name)': \(e.reason)") }
+        }
+        for s in graph.sparseInitializers {
+            do { known[s.name] = try densify(s) } catch let e as KernelError { problems.append("sparse initializer '\(s.name)': \(e.reason)") }
+        }
+        let inputs = graph.runtimeInputs
+        for i in inputs { known[i.name] = nil }
+        var available = Set(inputs.map(\.name)).union(outerNames).union(known.keys)
+
+        // Plan-time evaluation of nodes whose inputs are all known.
+        var remaining: [Node] = []
+        for index in try graph.topologicalOrder() {
+            let node = graph.nodes[index]
+            let label = node.label(index: index)
+            var ready = true
+            for name in node.inputs where !name.isEmpty && !available.contains(name) {
+                problems.append("node \(label) (\(node.opType)): input '\(name)' is not computed by any node")
+                ready = false
+            }
+            for out in node.outputs where !out.isEmpty { available.insert(out) }
+            guard ready else { continue }
+            let foldable = node.subgraphs.isEmpty && !Planner.nondeterministic.contains(node.opType)
+                && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil }
+            guard foldable else {
+                remaining.append(node)
+                continue
+            }
+            do {
+                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [])
+                let results = try kernel.run(node.inputs.map { $0.isEmpty ? nil : known[$0] }, ctx)
+                for (k, out) in node.outputs.enumerated() where !out.isEmpty {
+                    guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
+                    known[out] = r
+                }
+            } catch let e as PlanProblem {
+                problems.append(e.text)
+            } catch let e as KernelError {
+                problems.append("node \(label) (\(node.opType)): \(e.reason)")
+            }
+        }
+        guard problems.isEmpty else { throw RuntimeError.unsupported(problems) }
+
+        let outputNames = Set(graph.outputs.map(\.name))
+        remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
+
+        // Kernels for the nodes left to run.
+        var slotOf: [String: Int] = [:]
+        func slot(_ name: String) -> Int {
+            if let s = slotOf[name] { return s }
+            slotOf[name] = slotOf.count
+            return slotOf.count - 1
+        }
+        let inputSlots = inputs.map { slot($0.name) }
+        let outerSlots = outerNames.map { slot($0) }
+        var built: [(kernel: Kernel, inputs: [Int], outputs: [Int], node: String, op: String)] = []
+        for (index, node) in remaining.enumerated() {
+            let label = node.name.isEmpty ? "#\(index) \(node.opType)" : node.name
+            var seen = Set(node.inputs)
+            let implicit = node.subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
+            let names = node.inputs + implicit
+            do {
+                let kernel = try makeKernel(node, label: "'\(label)'", constants: names.map { known[$0] }, implicit: implicit)
+                built.append((kernel, names.map { $0.isEmpty ? -1 : slot($0) }, node.outputs.map { $0.isEmpty ? -1 : slot($0) },
+                              label, node.opType))
+            } catch let e as PlanProblem {
+                problems.append(e.text)
+            } catch let e as KernelError {
+                problems.append("node '\(label)' (\(node.opType)): \(e.reason)")
+            } catch let e as RuntimeError {
+                problems.append("node '\(label)' (\(node.opType)): subgraph: \(e)")
+            }
+        }
+        guard problems.isEmpty else { throw RuntimeError.unsupported(problems) }
+        for o in graph.outputs where !available.contains(o.name) {
+            throw RuntimeError.invalidModel(reason: "graph output '\(o.name)' is not computed by any node")
+        }
+        let outputSlots = graph.outputs.map { slot($0.name) }
+
+        // Liveness: each slot is dropped after its last reader, unless it is a graph output.
+        var lastUse: [Int: Int] = [:]
+        for (i, b) in built.enumerated() {
+            for s in b.inputs where s >= 0 { lastUse[s] = i }
+            for s in b.outputs where s >= 0 && lastUse[s] == nil { lastUse[s] = i }
+        }
+        let pinned = Set(outputSlots)
+        var releaseAt = [[Int]](repeating: [], count: built.count)
+        for (s, i) in lastUse where !pinned.contains(s) { releaseAt[i].append(s) }
+        let steps = built.enumerated().map { i, b in
+            GraphProgram.Step(kernel: b.kernel, inputs: b.inputs, outputs: b.outputs, release: releaseAt[i].sorted(), node: b.node, op: b.op)
+        }
+        let constants = slotOf.compactMap { name, s in known[name].map { (slot: s, value: $0) } }
+        return GraphProgram(slotCount: slotOf.count, steps: steps, constants: constants, inputSlots: inputSlots, inputs: inputs,
+                            outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs, constantPool: constantPool)
+    }
+
+    private func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String]) throws -> Kernel {
+        let domain = node.domain == "ai.onnx" ? "" : node.domain
+        let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)
+        guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {
+            let d = domain.isEmpty ? "" : "\(domain)."
+            throw PlanProblem(text: "node \(label): op \(d)\(node.opType) (opset \(opset)) is not supported")
+        }
+        let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit)
+        return try build(spec)
+    }
+
+    /// A sparse initializer as a dense value (values scattered into zeros).
+    private func densify(_ s: SparseTensor) throws -> Value {
+        let values = try Value(s.values)
+        let indices = try Value(s.indices).ints()
+        guard let total = Tensor.elementCount(of: s.shape) else { throw KernelError.invalid("invalid shape \(s.shape)") }
+        let size = elementSize(values.type)
+        let out = Value(type: values.type, shape: s.shape, buffer: TensorBuffer(zeroed: total * size))
+        let nnz = values.count
+        let rank = s.shape.count
+        for i in 0..<nnz {
+            var flat = 0
+            if indices.count == nnz {
+                flat = indices[i]
+            } else if indices.count == nnz * rank {
+                for d in 0..<rank { flat = flat * s.shape[d] + indices[i * rank + d] }
+            } else {
+                throw KernelError.invalid("indices do not match the \(nnz) values")
+            }
+            guard flat >= 0, flat < total else { throw KernelError.invalid("index \(flat) is outside the \(total) elements") }
+            (out.buffer.baseAddress + flat * size).copyMemory(from: values.buffer.baseAddress + i * size, byteCount: size)
+        }
+        return out
+    }
+}
+
+/// A planning problem already worded in full.
+struct PlanProblem: Error {
+    let text: String
+}

@@ -1,0 +1,104 @@
+import FerryIR
+#if canImport(CBLAS)
+import CBLAS
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of an inference session.
+public struct SessionOptions: Sendable {
+    /// Threads kernels use; the default is the number of cores.
+    public var threads: Int
+
+    public init(threads: Int? = nil) {
+        self.threads = max(1, threads ?? SessionOptions.cores)
+    }
+
+    /// Cores available to this process.
+    public static var cores: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+}
+
+/// Runs a model on the CPU. Planning (kernel choice, constant folding, fusion, weight packing)
+/// happens once in `init`; `run` can then be called many times, with any input shapes the model
+/// allows.
+public final class InferenceSession {
+    /// The values a caller feeds, as the model declares them.
+    public let inputs: [ValueInfo]
+    /// The values `run` returns, in this order.
+    public let outputs: [ValueInfo]
+    public let options: SessionOptions
+    /// The largest number of activation bytes live at once during the last run.
+    public private(set) var peakActivationBytes = 0
+
+    private let program: GraphProgram
+    private let pool = BufferPool()
+
+    public init(model: Model, options: SessionOptions = SessionOptions()) throws {
+        self.options = options
+        #if canImport(CBLAS)
+        openblas_set_num_threads(1)
+        #endif
+        var opsets: [String: Int] = [:]
+        for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = Int(o.version) }
+        if opsets[""] == nil { opsets[""] = 1 }
+        let planner = Planner(opsets: opsets, registry: KernelRegistry.standard, threads: options.threads)
+        program = try planner.compile(model.graph, outerNames: [])
+        inputs = program.inputs
+        outputs = program.outputs
+    }
+
+    /// Runs the model. `feeds` maps input names to tensors; the outputs come back in `outputs` order.
+    public func run(_ feeds: [String: Tensor], profiler: Profiler? = nil) throws -> [(name: String, tensor: Tensor)] {
+        for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
+            throw RuntimeError.unknownInput(name: name, expected: inputs.map(\.name))
+        }
+        var symbols: [String: Int] = [:]
+        var values: [Value] = []
+        for info in inputs {
+            guard let t = feeds[info.name] else {
+                throw RuntimeError.missingInput(name: info.name, expected: info.type?.description ?? "a tensor")
+            }
+            try check(t, against: info, symbols: &symbols)
+            do { values.append(try Value(t)) } catch let e as KernelError {
+                throw RuntimeError.inputType(name: info.name, expected: info.type?.description ?? "a numeric tensor", got: e.reason)
+            }
+        }
+        pool.resetPeak()
+        let ctx = ExecutionContext(pool: pool, threads: options.threads)
+        let results = try program.execute(inputs: values, outer: [], ctx: ctx, profiler: profiler)
+        peakActivationBytes = pool.peakBytes
+        return zip(outputs, results).map { (name: $0.name, tensor: $1.tensor(name: $0.name)) }
+    }
+
+    private func check(_ t: Tensor, against info: ValueInfo, symbols: inout [String: Int]) throws {
+        guard case .tensor(let type, let dims)? = info.type?.type else { return }
+        if type != .undefined && type != t.elementType {
+            throw RuntimeError.inputType(name: info.name, expected: info.type!.description, got: t.elementType.name)
+        }
+        guard let dims else { return }
+        let expected = info.type!.description
+        guard dims.count == t.shape.count else { throw RuntimeError.inputShape(name: info.name, expected: expected, got: t.shape) }
+        for (d, n) in zip(dims, t.shape) {
+            switch d.value {
+            case .fixed(let f) where f >= 0 && Int(f) != n:
+                throw RuntimeError.inputShape(name: info.name, expected: expected, got: t.shape)
+            case .symbol(let s):
+                if let prev = symbols[s], prev != n {
+                    throw RuntimeError.inputShape(name: info.name, expected: expected + " with \(s) = \(prev)", got: t.shape)
+                }
+                symbols[s] = n
+            default: break
+            }
+        }
+        do { try t.validate() } catch let e as IRError {
+            throw RuntimeError.inputShape(name: info.name, expected: "\(expected): \(e)", got: t.shape)
+        }
+    }
+}
