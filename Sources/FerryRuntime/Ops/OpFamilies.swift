@@ -2,6 +2,9 @@
 let opFamilies: [(inout KernelRegistry) -> Void] = [
     BinaryOps.register,
     UnaryOps.register,
+    ConvOps.register,
+    MatMulOps.register,
+    PoolOps.register,
 ]
 
 extension KernelRegistry {

@@ -1,0 +1,169 @@
+import CKernels
+import FerryIR
+
+/// An activation fused into a producer's output pass (set by `Fusion`, carried as node attributes).
+struct FusedActivation {
+    var kind: ferry_activation = FERRY_ACT_NONE
+    var alpha: Float = 0
+    var beta: Float = 0
+
+    static let attribute = "ferry.activation"
+
+    init(_ spec: NodeSpec) throws {
+        kind = ferry_activation(rawValue: UInt32(try spec.int(FusedActivation.attribute, 0)))
+        alpha = try spec.float("ferry.alpha", 0)
+        beta = try spec.float("ferry.beta", 0)
+    }
+
+    var code: Int32 { Int32(kind.rawValue) }
+}
+
+/// Convolution: im2col + sgemm per group and tile of output positions; 1x1 stride-1 unpadded
+/// convolutions read the input directly; depthwise 2-D convolutions have their own kernel. Bias and
+/// a following activation are applied in the output pass.
+final class ConvKernel: Kernel {
+    private let geometry: WindowGeometry?
+    private let spec: NodeSpec
+    private let groups: Int
+    private let activation: FusedActivation
+    /// Weights known at plan time.
+    private let weights: Value?
+    private let bias: Value?
+
+    /// Bytes of im2col buffer per tile.
+    static let columnBudget = 4 << 20
+
+    init(_ spec: NodeSpec) throws {
+        self.spec = spec
+        groups = try spec.int("group", 1)
+        guard groups >= 1 else { throw KernelError.invalid("group must be positive") }
+        activation = try FusedActivation(spec)
+        weights = spec.constant(1)
+        bias = spec.constant(2)
+        if let w = weights {
+            guard w.type == .float else { throw KernelError.unsupported("\(w.type.name) weights (float32 only)") }
+            guard w.rank >= 3 else { throw KernelError.invalid("weights must have rank >= 3, got \(w.shape)") }
+            geometry = try WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
+            guard geometry!.kernel == Array(w.shape.dropFirst(2)) else {
+                throw KernelError.invalid("kernel_shape \(geometry!.kernel) differs from the weights' \(Array(w.shape.dropFirst(2)))")
+            }
+            guard w.shape[0] % groups == 0 else { throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups") }
+        } else {
+            geometry = nil
+        }
+    }
+
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let x = try inputs.required(0, "X"), w = try inputs.required(1, "W")
+        let b = inputs.optional(2)
+        guard x.type == .float, w.type == .float, b == nil || b!.type == .float else {
+            throw KernelError.unsupported("Conv on \(x.type.name) (float32 only)")
+        }
+        guard w.rank >= 3, x.rank == w.rank else { throw KernelError.invalid("input \(x.shape) and weights \(w.shape) ranks differ") }
+        let g = try geometry ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
+        guard g.kernel == Array(w.shape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights") }
+        let n = x.shape[0], c = x.shape[1], m = w.shape[0]
+        guard m % groups == 0, c == w.shape[1] * groups else {
+            throw KernelError.invalid("input has \(c) channels; weights \(w.shape) with group \(groups) need \(w.shape[1] * groups)")
+        }
+        if let b { guard b.count == m else { throw KernelError.invalid("bias has \(b.count) values for \(m) output channels") } }
+        let spatial = Array(x.shape.dropFirst(2))
+        let (outSpatial, padBegin, _) = try g.forward(spatial)
+        let y = try ctx.allocate(.float, [n, m] + outSpatial)
+        let p = outSpatial.reduce(1, *), inPlane = spatial.reduce(1, *)
+        guard y.count > 0 else { return [y] }
+        let cg = c / groups, mg = m / groups
+        let kernelSize = g.kernel.reduce(1, *)
+        let kc = cg * kernelSize
+        let bptr = b.map { UnsafePointer($0.floats) }
+
+        // Depthwise 2-D: one filter per channel.
+        if g.rank == 2 && groups == c && m == c && cg == 1 {
+            for img in 0..<n {
+                let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
+                ctx.parallel(c) { r in
+                    ferry_depthwise_2d(xi, w.floats, bptr, yi, r.lowerBound, r.upperBound, spatial[0], spatial[1],
+                                       g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
+                                       padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha, activation.beta)
+                }
+            }
+            return [y]
+        }
+
+        let pointwise = g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
+        let tile = pointwise ? p : min(p, max(64, ConvKernel.columnBudget / max(1, kc * 4)))
+        let column: Value? = pointwise ? nil : try ctx.allocate(.float, [kc * tile])
+        let inShape = spatial, outShape = outSpatial
+        for img in 0..<n {
+            for grp in 0..<groups {
+                let xg = x.floats + (img * c + grp * cg) * inPlane
+                let wg = w.floats + grp * mg * kc
+                let yg = y.floats + (img * m + grp * mg) * p
+                var start = 0
+                while start < p {
+                    let end = min(p, start + tile), cols = end - start
+                    let bmat: UnsafePointer<Float>, ldb: Int
+                    if let column {
+                        let col = column.floats
+                        ctx.parallel(kc, grain: 8) { rows in
+                            if g.rank == 2 {
+                                ferry_im2col_2d(xg, cg, inShape[0], inShape[1], g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
+                                                g.dilations[0], g.dilations[1], padBegin[0], padBegin[1], outShape[0], outShape[1],
+                                                start, end, rows.lowerBound, rows.upperBound, col + rows.lowerBound * cols)
+                            } else {
+                                ferry_im2col_nd(xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
+                                                start, end, rows.lowerBound, rows.upperBound, col + rows.lowerBound * cols)
+                            }
+                        }
+                        bmat = UnsafePointer(col); ldb = cols
+                    } else {
+                        bmat = UnsafePointer(xg + start); ldb = p
+                    }
+                    parallelGemm(ctx, m: mg, n: cols, k: kc, a: wg, lda: kc, b: bmat, ldb: ldb, c: yg + start, ldc: p)
+                    start = end
+                }
+                // Output pass: bias and fused activation.
+                let bg = bptr.map { $0 + grp * mg }
+                if bg != nil || activation.kind != FERRY_ACT_NONE {
+                    ctx.parallel(mg, grain: max(1, 4096 / max(p, 1))) { rows in
+                        ferry_scale_bias_act(yg + rows.lowerBound * p, rows.count, p, p, nil, bg.map { $0 + rows.lowerBound },
+                                             activation.code, activation.alpha, activation.beta)
+                    }
+                }
+            }
+        }
+        return [y]
+    }
+}
+
+/// C = A * B (row-major, no transposes) split over the context's threads along N, or along M when
+/// N is too narrow to share.
+func parallelGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let work = m * n * k
+    if ctx.threads == 1 || work < 1 << 18 {
+        sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else if n >= 64 * ctx.threads {
+        let step = (n + ctx.threads - 1) / ctx.threads
+        let blocks = (n + step - 1) / step
+        parallelRanges(blocks, threads: ctx.threads) { r in
+            for blk in r {
+                let lo = blk * step, hi = min(n, lo + step)
+                sgemm(m: m, n: hi - lo, k: k, a: a, lda: lda, b: b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    } else {
+        parallelRanges(m, threads: ctx.threads, grain: 8) { r in
+            sgemm(m: r.count, n: n, k: k, a: a + r.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                  c: c + r.lowerBound * ldc, ldc: ldc)
+        }
+    }
+}
+
+/// Conv and ConvTranspose.
+enum ConvOps {
+    static func register(into r: inout KernelRegistry) {
+        r.register("Conv") { spec in try ConvKernel(spec) }
+        r.register("ConvTranspose") { spec in try ConvTransposeKernel(spec) }
+    }
+}

@@ -1,0 +1,68 @@
+import CKernels
+import FerryIR
+
+/// Gemm: Y = alpha * op(A) * op(B) + beta * C, C broadcast to [M, N]; a fused activation (from
+/// `Fusion`) is applied in the output pass.
+final class GemmKernel: Kernel {
+    private let alpha: Float, beta: Float
+    private let transA: Bool, transB: Bool
+    private let activation: FusedActivation
+
+    init(_ spec: NodeSpec) throws {
+        alpha = try spec.float("alpha", 1)
+        beta = try spec.float("beta", 1)
+        transA = try spec.int("transA", 0) != 0
+        transB = try spec.int("transB", 0) != 0
+        activation = try FusedActivation(spec)
+    }
+
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
+        let c = inputs.optional(2)
+        guard a.type == .float, b.type == .float, c == nil || c!.type == .float else {
+            throw KernelError.unsupported("Gemm on \(a.type.name) (float32 only)")
+        }
+        guard a.rank == 2, b.rank == 2 else { throw KernelError.invalid("A \(a.shape) and B \(b.shape) must be matrices") }
+        let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
+        let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
+        guard k == kb else { throw KernelError.invalid("A \(a.shape) and B \(b.shape) do not multiply (transA \(transA), transB \(transB))") }
+        let y = try ctx.allocate(.float, [m, n])
+        var accumulate: Float = 0
+        if let c, beta != 0 {
+            let bc = try Broadcast([c.shape, [m, n]])
+            guard bc.shape == [m, n] else { throw KernelError.invalid("C \(c.shape) does not broadcast to [\(m), \(n)]") }
+            let pc = c.floats, py = y.floats, len = bc.rowLength, sc = bc.rowStride(0)
+            bc.forEachRow(0..<bc.rowCount) { off, o in
+                for i in 0..<len { py[o + i] = beta * pc[off[0] + i * sc] }
+            }
+            accumulate = 1
+        }
+        let lda = a.shape[1], ldb = b.shape[1]
+        let pa = UnsafePointer(a.floats), pb = UnsafePointer(b.floats), py = y.floats
+        if ctx.threads > 1 && m * n * k >= 1 << 18 {
+            if n >= 64 * ctx.threads {
+                let step = (n + ctx.threads - 1) / ctx.threads
+                ctx.parallel((n + step - 1) / step) { r in
+                    for blk in r {
+                        let lo = blk * step, hi = min(n, lo + step)
+                        sgemm(transA: self.transA, transB: self.transB, m: m, n: hi - lo, k: k, alpha: self.alpha, a: pa, lda: lda,
+                              b: self.transB ? pb + lo * ldb : pb + lo, ldb: ldb, beta: accumulate, c: py + lo, ldc: n)
+                    }
+                }
+            } else {
+                ctx.parallel(m, grain: 8) { r in
+                    sgemm(transA: self.transA, transB: self.transB, m: r.count, n: n, k: k, alpha: self.alpha,
+                          a: self.transA ? pa + r.lowerBound : pa + r.lowerBound * lda, lda: lda, b: pb, ldb: ldb,
+                          beta: accumulate, c: py + r.lowerBound * n, ldc: n)
+                }
+            }
+        } else {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa, lda: lda, b: pb, ldb: ldb,
+                  beta: accumulate, c: py, ldc: n)
+        }
+        if activation.kind != FERRY_ACT_NONE {
+            ferry_scale_bias_act(py, m, n, n, nil, nil, activation.code, activation.alpha, activation.beta)
+        }
+        return [y]
+    }
+}

@@ -1,0 +1,83 @@
+import FerryIR
+
+/// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
+/// matrix the batch folds into one tall product.
+final class MatMulKernel: Kernel {
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let a0 = try inputs.required(0, "A"), b0 = try inputs.required(1, "B")
+        guard a0.type == b0.type else { throw KernelError.invalid("A is \(a0.type.name), B is \(b0.type.name)") }
+        guard a0.rank >= 1, b0.rank >= 1 else { throw KernelError.invalid("MatMul needs at least 1-D inputs") }
+        let a = a0.rank == 1 ? a0.reshaped([1, a0.shape[0]]) : a0
+        let b = b0.rank == 1 ? b0.reshaped([b0.shape[0], 1]) : b0
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1], kb = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        guard k == kb else { throw KernelError.invalid("A \(a0.shape) and B \(b0.shape) do not multiply") }
+        let batchShape = try Broadcast([Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))]).shape
+        var outShape = batchShape + [m, n]
+        let batch = batchShape.reduce(1, *)
+        if a0.rank == 1 { outShape.remove(at: outShape.count - 2) }
+        if b0.rank == 1 { outShape.removeLast() }
+        if a.type != .float {
+            return [try dispatchNumeric(a.type, MatMulNaive(a: a, b: b, m: m, n: n, k: k, batchShape: batchShape, outShape: outShape, ctx: ctx))]
+        }
+        let y = try ctx.allocate(.float, outShape)
+        guard y.count > 0 else { return [y] }
+        if b.rank == 2 {
+            // B has no batch axes, so A's batch folds into its rows: [batch * m, k] x [k, n].
+            parallelGemm(ctx, m: batch * m, n: n, k: k, a: a.floats, lda: k, b: b.floats, ldb: n, c: y.floats, ldc: n)
+            return [y]
+        }
+        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
+        let offA = batchOffsets(bcA, batch), offB = batchOffsets(bcB, batch)
+        let pa = a.floats, pb = b.floats, py = y.floats
+        ctx.parallel(batch) { r in
+            for i in r {
+                sgemm(m: m, n: n, k: k, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n, c: py + i * m * n, ldc: n)
+            }
+        }
+        return [y]
+    }
+
+    /// For each output batch index, the matching batch index of an operand.
+    private func batchOffsets(_ bc: Broadcast, _ batch: Int) -> [Int] {
+        var out = [Int](repeating: 0, count: batch)
+        let len = bc.rowLength, s = bc.rowStride(0)
+        bc.forEachRow(0..<bc.rowCount) { off, o in
+            for i in 0..<len { out[o + i] = off[0] + i * s }
+        }
+        return out
+    }
+}
+
+/// Integer and double MatMul by plain loops.
+private struct MatMulNaive: NumericVisitor {
+    let a: Value, b: Value, m: Int, n: Int, k: Int, batchShape: [Int], outShape: [Int], ctx: ExecutionContext
+
+    func visit<T: RTNumber>(_: T.Type) throws -> Value {
+        let y = try ctx.allocate(a.type, outShape)
+        let batch = batchShape.reduce(1, *)
+        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
+        var offA = [Int](repeating: 0, count: batch), offB = offA
+        bcA.forEachRow(0..<bcA.rowCount) { off, o in for i in 0..<bcA.rowLength { offA[o + i] = off[0] + i * bcA.rowStride(0) } }
+        bcB.forEachRow(0..<bcB.rowCount) { off, o in for i in 0..<bcB.rowLength { offB[o + i] = off[0] + i * bcB.rowStride(0) } }
+        let pa = a.pointer(T.self), pb = b.pointer(T.self), py = y.pointer(T.self)
+        for bi in 0..<batch {
+            let xa = pa + offA[bi] * m * k, xb = pb + offB[bi] * k * n, out = py + bi * m * n
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = T.zero
+                    for t in 0..<k { s = T.add(s, T.mul(xa[i * k + t], xb[t * n + j])) }
+                    out[i * n + j] = s
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// Gemm and MatMul.
+enum MatMulOps {
+    static func register(into r: inout KernelRegistry) {
+        r.register("Gemm") { spec in try GemmKernel(spec) }
+        r.register("MatMul") { _ in MatMulKernel() }
+    }
+}
