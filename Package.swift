@@ -40,10 +40,10 @@ let package = Package(
             dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
-        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime"]),
+        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
         .executableTarget(
             name: "FerryCLI",
-            dependencies: ["Ferry", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Ferry", "FerryRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ferry
 import FerryIR
+import FerryRuntime
 
 /// `ferry convert IN OUT`: read a model in one format and write it in another (by extension).
 struct Convert: ParsableCommand {
@@ -42,6 +43,14 @@ struct Convert: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @Flag(help: "Run IN and the written OUT in the interpreter on the same inputs and compare every output.")
+    var check = false
+
+    @Option(help: ArgumentHelp("--check: largest difference allowed, |a - b| <= tolerance * (1 + |a|).", valueName: "x"))
+    var tolerance: Double = 1e-4
+
+    @OptionGroup(title: "--check inputs") var checkInputs: InputOptions
+
     func validate() throws {
         guard from ?? ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from") }
         guard to ?? ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to") }
@@ -52,6 +61,10 @@ struct Convert: ParsableCommand {
         if sizeThreshold != 1024 && externalData == nil {
             throw ValidationError("--size-threshold needs --external-data")
         }
+        if !check && (!checkInputs.inputs.isEmpty || !checkInputs.shapes.isEmpty) {
+            throw ValidationError("--input and --shape are for --check")
+        }
+        guard tolerance >= 0 else { throw ValidationError("--tolerance must be 0 or more") }
     }
 
     func run() throws {
@@ -68,8 +81,71 @@ struct Convert: ParsableCommand {
             options.compress = compress
             options.protectedFiles = loaded.sourceFiles
             try ModelIO.save(model, to: output, format: to, options: options)
+            if check { try compareOutputs(source: model) }
+        } catch let e as ValidationError {
+            throw e
         } catch {
             reportFailure(error)
         }
     }
+
+    /// Runs the source model and the file just written on the same inputs; fails when any output
+    /// differs by more than the tolerance.
+    private func compareOutputs(source: Model) throws {
+        guard !source.graph.nodes.isEmpty else { throw ValidationError("--check needs a model with a graph, not only tensors") }
+        let written = try ModelIO.load(output, format: to, options: reading.loadOptions)
+        let a = try InferenceSession(model: source), b = try InferenceSession(model: written.model)
+        let feeds = try checkInputs.feeds(for: a, random: true)
+        guard a.inputs.count == b.inputs.count else {
+            throw CheckFailure("\(output) has \(b.inputs.count) inputs, \(input) has \(a.inputs.count)")
+        }
+        var feedsB: [String: Tensor] = [:]
+        for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name] }
+        let outA = try a.run(feeds), outB = try b.run(feedsB)
+        guard outA.count == outB.count else { throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)") }
+        var worst = 0.0
+        for (x, y) in zip(outA, outB) {
+            guard x.tensor.shape == y.tensor.shape, x.tensor.elementType == y.tensor.elementType else {
+                throw CheckFailure("output '\(x.name)': \(input) gives \(x.tensor.elementType.name)\(x.tensor.shape), \(output) gives \(y.tensor.elementType.name)\(y.tensor.shape)")
+            }
+            let (diff, relative) = maxDifference(x.tensor, y.tensor)
+            worst = max(worst, relative)
+            print("check: output '\(x.name)' \(x.tensor.shape): max difference \(String(format: "%.3g", diff))")
+        }
+        if worst > tolerance {
+            throw CheckFailure("\(output) differs from \(input) by up to \(String(format: "%.3g", worst)) (relative), above --tolerance \(tolerance)")
+        }
+    }
+}
+
+/// `convert --check` found different outputs.
+struct CheckFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ text: String) { description = text }
+}
+
+/// The largest absolute difference between two tensors, and the largest |a - b| / (1 + |a|).
+func maxDifference(_ a: Tensor, _ b: Tensor) -> (absolute: Double, relative: Double) {
+    func values(_ t: Tensor) -> [Double] {
+        guard let bytes = t.bytes else { return [] }
+        switch t.elementType {
+        case .float: return bytes.toArray(of: Float.self).map(Double.init)
+        case .double: return bytes.toArray(of: Double.self)
+        case .int64: return bytes.toArray(of: Int64.self).map(Double.init)
+        case .int32: return bytes.toArray(of: Int32.self).map(Double.init)
+        case .uint8, .bool: return bytes.toArray(of: UInt8.self).map(Double.init)
+        default: return bytes == (b.bytes ?? bytes) ? [] : [.infinity]
+        }
+    }
+    var absolute = 0.0, relative = 0.0
+    let x = values(a), y = values(b)
+    if x.count != y.count { return (.infinity, .infinity) }
+    for (p, q) in zip(x, y) {
+        if p.isNaN && q.isNaN { continue }
+        let d = abs(p - q)
+        if d.isNaN { return (.infinity, .infinity) }
+        absolute = max(absolute, d)
+        relative = max(relative, d / (1 + abs(p)))
+    }
+    return (absolute, relative)
 }

@@ -6,9 +6,9 @@ import Foundation
 struct FerryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "Inspect and convert neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
+        abstract: "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self]
+        subcommands: [Inspect.self, Convert.self, Run.self, Bench.self]
     )
 
     /// Runs the command line; errors print one line and exit 1, usage errors exit 2.

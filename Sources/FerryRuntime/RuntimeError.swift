@@ -22,7 +22,7 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupported(let items):
-            return "cannot run \(items.count) node\(items.count == 1 ? "" : "s"): " + items.joined(separator: "; ")
+            return "cannot run the model: " + items.joined(separator: "; ")
         case .invalidNode(let node, let op, let reason):
             return "node '\(node)' (\(op)): \(reason)"
         case .nodeFailed(let node, let op, let reason):

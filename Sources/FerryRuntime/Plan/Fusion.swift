@@ -1,10 +1,134 @@
+import CKernels
 import FerryIR
 
-/// Rewrites the planner applies before choosing kernels (fusions the kernels implement).
+/// Rewrites the planner applies before choosing kernels, for the fusions the kernels implement:
+/// a BatchNormalization, or a per-channel Mul and Add (how Keras batch norms arrive), folded into the
+/// preceding convolution's weights and bias; and a following activation moved into the output pass
+/// of Conv and Gemm. A value is fused away only when its one reader is the next op and it is not a
+/// graph output.
 enum Fusion {
     /// Returns `nodes` rewritten; `constants` gains the tensors new nodes read; values named in
     /// `keep` (graph outputs) are never fused away.
     static func apply(_ nodes: [Node], constants: inout [String: Value], keep: Set<String>) -> [Node] {
-        nodes
+        var nodes = nodes
+        var readers: [String: [Int]] = [:]
+        for (i, n) in nodes.enumerated() {
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
+        }
+        var removed = Set<Int>()
+        for i in nodes.indices where !removed.contains(i) && (nodes[i].opType == "Conv" || nodes[i].opType == "Gemm") && nodes[i].domain.isEmpty {
+            while let out = nodes[i].outputs.first, nodes[i].outputs.count == 1, !keep.contains(out),
+                  let r = readers[out], r.count == 1, !removed.contains(r[0]) {
+                let j = r[0]
+                guard let fused = fuse(nodes[i], into: nodes[j], constants: &constants) else { break }
+                nodes[i] = fused
+                removed.insert(j)
+            }
+        }
+        return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// `producer` with `consumer` folded in, or nil when they cannot be fused.
+    private static func fuse(_ producer: Node, into consumer: Node, constants: inout [String: Value]) -> Node? {
+        guard consumer.domain.isEmpty, producer.attribute(FusedActivation.attribute) == nil else { return nil }
+        if let act = activation(consumer, constants: constants) {
+            var p = producer
+            p.attributes += [Attribute(FusedActivation.attribute, .int(Int64(act.kind.rawValue))),
+                             Attribute("ferry.alpha", .float(act.alpha)), Attribute("ferry.beta", .float(act.beta))]
+            p.outputs = consumer.outputs
+            return p
+        }
+        guard producer.opType == "Conv", let w = constants[producer.inputs[1]], w.type == .float, w.rank >= 3 else { return nil }
+        let m = w.shape[0]
+        let bias: Value? = producer.inputs.count > 2 && !producer.inputs[2].isEmpty ? constants[producer.inputs[2]] : nil
+        if producer.inputs.count > 2 && !producer.inputs[2].isEmpty && bias == nil { return nil }
+        var scale: [Float]? = nil, shift: [Float]? = nil
+        switch consumer.opType {
+        case "BatchNormalization":
+            guard consumer.inputs.count == 5, consumer.outputs.filter({ !$0.isEmpty }).count == 1,
+                  (try? intAttribute(consumer, "training_mode")) ?? 0 == 0,
+                  let g = channelValues(constants[consumer.inputs[1]], m), let b = channelValues(constants[consumer.inputs[2]], m),
+                  let mean = channelValues(constants[consumer.inputs[3]], m), let v = channelValues(constants[consumer.inputs[4]], m) else { return nil }
+            var eps: Float = 1e-5
+            if case .float(let e)? = consumer.attribute("epsilon") { eps = e }
+            let s = (0..<m).map { g[$0] / (v[$0] + eps).squareRoot() }
+            scale = s
+            shift = (0..<m).map { b[$0] - mean[$0] * s[$0] }
+        case "Mul", "Add":
+            guard consumer.inputs.count == 2 else { return nil }
+            let other = consumer.inputs[0] == producer.outputs[0] ? consumer.inputs[1] : consumer.inputs[0]
+            guard let c = constants[other], let values = perChannel(c, channels: m, outputRank: w.rank) else { return nil }
+            if consumer.opType == "Mul" { scale = values } else { shift = values }
+        default:
+            return nil
+        }
+        // New weights and bias: W'[o] = W[o] * scale[o]; b'[o] = b[o] * scale[o] + shift[o].
+        let per = w.count / m
+        var newW = [Float](repeating: 0, count: w.count)
+        var newB = [Float](repeating: 0, count: m)
+        for o in 0..<m {
+            let s = scale?[o] ?? 1
+            for k in 0..<per { newW[o * per + k] = w.floats[o * per + k] * s }
+            newB[o] = (bias.map { $0.floats[o] } ?? 0) * s + (shift?[o] ?? 0)
+        }
+        let base = "ferry.fused:" + consumer.outputs[0]
+        constants[base + ":W"] = Value.float(newW, shape: w.shape)
+        constants[base + ":B"] = Value.float(newB, shape: [m])
+        var p = producer
+        p.inputs = [producer.inputs[0], base + ":W", base + ":B"]
+        p.outputs = [consumer.outputs[0]]
+        return p
+    }
+
+    /// The fused form of an activation node, if the kernels have it.
+    private static func activation(_ n: Node, constants: [String: Value]) -> FusedActivation? {
+        var a = FusedActivation()
+        func float(_ name: String, _ fallback: Float) -> Float {
+            if case .float(let v)? = n.attribute(name) { return v }
+            return fallback
+        }
+        switch n.opType {
+        case "Relu": a.kind = FERRY_ACT_RELU
+        case "Sigmoid": a.kind = FERRY_ACT_SIGMOID
+        case "HardSwish": a.kind = FERRY_ACT_HARDSWISH
+        case "LeakyRelu": a.kind = FERRY_ACT_LEAKYRELU; a.alpha = float("alpha", 0.01)
+        case "HardSigmoid": a.kind = FERRY_ACT_HARDSIGMOID; a.alpha = float("alpha", 0.2); a.beta = float("beta", 0.5)
+        case "Clip":
+            a.kind = FERRY_ACT_CLIP
+            if n.inputs.count > 1 || n.attribute("min") == nil && n.attribute("max") == nil {
+                func bound(_ i: Int, _ fallback: Float) -> Float? {
+                    guard i < n.inputs.count, !n.inputs[i].isEmpty else { return fallback }
+                    guard let v = constants[n.inputs[i]], v.type == .float, v.count == 1 else { return nil }
+                    return v.floats[0]
+                }
+                guard let lo = bound(1, -.infinity), let hi = bound(2, .infinity) else { return nil }
+                a.alpha = lo; a.beta = hi
+            } else {
+                a.alpha = float("min", -.greatestFiniteMagnitude); a.beta = float("max", .greatestFiniteMagnitude)
+            }
+        default: return nil
+        }
+        return n.inputs.count >= 1 ? a : nil
+    }
+
+    private static func intAttribute(_ n: Node, _ name: String) throws -> Int {
+        if case .int(let v)? = n.attribute(name) { return Int(v) }
+        return 0
+    }
+
+    /// A float vector of exactly `m` values.
+    private static func channelValues(_ v: Value?, _ m: Int) -> [Float]? {
+        guard let v, v.type == .float, v.count == m else { return nil }
+        return Array(UnsafeBufferPointer(start: v.floats, count: m))
+    }
+
+    /// The per-output-channel values of a constant broadcast against a conv output of `outputRank`
+    /// axes ([N, M, spatial...]): a scalar, or M values on the channel axis only.
+    private static func perChannel(_ c: Value, channels m: Int, outputRank: Int) -> [Float]? {
+        guard c.type == .float, c.rank <= outputRank else { return nil }
+        if c.count == 1 { return [Float](repeating: c.floats[0], count: m) }
+        let padded = [Int](repeating: 1, count: outputRank - c.rank) + c.shape
+        guard padded[1] == m, padded.enumerated().allSatisfy({ $0.offset == 1 || $0.element == 1 }) else { return nil }
+        return Array(UnsafeBufferPointer(start: c.floats, count: m))
     }
 }

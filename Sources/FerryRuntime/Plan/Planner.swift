@@ -16,13 +16,13 @@ struct Planner: SubgraphCompiler {
     func compile(_ graph: Graph, outerNames: [String]) throws -> GraphProgram {
         let constantPool = BufferPool()
         let ctx = ExecutionContext(pool: constantPool, threads: threads)
-        var problems: [String] = []
+        var problems = PlanProblems()
         var known: [String: Value] = [:]
         for t in graph.initializers {
-            do { known[t.name] = try Value(t) } catch let e as KernelError { problems.append("initializer '\(t.name)': \(e.reason)") }
+            do { known[t.name] = try Value(t) } catch let e as KernelError { problems.add("initializer '\(t.name)'", e.reason) }
         }
         for s in graph.sparseInitializers {
-            do { known[s.name] = try densify(s) } catch let e as KernelError { problems.append("sparse initializer '\(s.name)': \(e.reason)") }
+            do { known[s.name] = try densify(s) } catch let e as KernelError { problems.add("sparse initializer '\(s.name)'", e.reason) }
         }
         let inputs = graph.runtimeInputs
         for i in inputs { known[i.name] = nil }
@@ -35,7 +35,7 @@ struct Planner: SubgraphCompiler {
             let label = node.label(index: index)
             var ready = true
             for name in node.inputs where !name.isEmpty && !available.contains(name) {
-                problems.append("node \(label) (\(node.opType)): input '\(name)' is not computed by any node")
+                problems.add("node \(label) (\(node.opType))", "input '\(name)' is not computed by any node")
                 ready = false
             }
             for out in node.outputs where !out.isEmpty { available.insert(out) }
@@ -54,12 +54,12 @@ struct Planner: SubgraphCompiler {
                     known[out] = r
                 }
             } catch let e as PlanProblem {
-                problems.append(e.text)
+                problems.add(e.subject, e.reason)
             } catch let e as KernelError {
-                problems.append("node \(label) (\(node.opType)): \(e.reason)")
+                problems.add("node \(label) (\(node.opType))", e.reason)
             }
         }
-        guard problems.isEmpty else { throw RuntimeError.unsupported(problems) }
+        guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
 
         let outputNames = Set(graph.outputs.map(\.name))
         remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
@@ -84,14 +84,14 @@ struct Planner: SubgraphCompiler {
                 built.append((kernel, names.map { $0.isEmpty ? -1 : slot($0) }, node.outputs.map { $0.isEmpty ? -1 : slot($0) },
                               label, node.opType))
             } catch let e as PlanProblem {
-                problems.append(e.text)
+                problems.add(e.subject, e.reason)
             } catch let e as KernelError {
-                problems.append("node '\(label)' (\(node.opType)): \(e.reason)")
+                problems.add("node '\(label)' (\(node.opType))", e.reason)
             } catch let e as RuntimeError {
-                problems.append("node '\(label)' (\(node.opType)): subgraph: \(e)")
+                problems.add("node '\(label)' (\(node.opType))", "subgraph: \(e)")
             }
         }
-        guard problems.isEmpty else { throw RuntimeError.unsupported(problems) }
+        guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
         for o in graph.outputs where !available.contains(o.name) {
             throw RuntimeError.invalidModel(reason: "graph output '\(o.name)' is not computed by any node")
         }
@@ -119,7 +119,7 @@ struct Planner: SubgraphCompiler {
         let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)
         guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {
             let d = domain.isEmpty ? "" : "\(domain)."
-            throw PlanProblem(text: "node \(label): op \(d)\(node.opType) (opset \(opset)) is not supported")
+            throw PlanProblem(subject: "node \(label)", reason: "op \(d)\(node.opType) (opset \(opset)) is not supported")
         }
         let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit)
         return try build(spec)
@@ -150,7 +150,32 @@ struct Planner: SubgraphCompiler {
     }
 }
 
-/// A planning problem already worded in full.
+/// A planning problem: what is at fault (a node, an initializer) and why.
 struct PlanProblem: Error {
-    let text: String
+    let subject: String
+    let reason: String
+}
+
+/// Problems found while planning, reported together: nodes failing for the same reason are listed
+/// once with that reason.
+struct PlanProblems {
+    private var order: [String] = []
+    private var subjects: [String: [String]] = [:]
+
+    var isEmpty: Bool { order.isEmpty }
+
+    mutating func add(_ subject: String, _ reason: String) {
+        if subjects[reason] == nil { order.append(reason) }
+        subjects[reason, default: []].append(subject)
+    }
+
+    /// One line per distinct reason, naming up to three of the nodes it applies to.
+    var lines: [String] {
+        order.map { reason in
+            let s = subjects[reason]!
+            if s.count == 1 { return "\(s[0]): \(reason)" }
+            let named = s.prefix(3).joined(separator: ", ") + (s.count > 3 ? " and \(s.count - 3) more" : "")
+            return "\(reason) (\(s.count) nodes: \(named))"
+        }
+    }
 }

@@ -9,6 +9,9 @@ struct FusedActivation {
 
     static let attribute = "ferry.activation"
 
+    /// No activation.
+    init() {}
+
     init(_ spec: NodeSpec) throws {
         kind = ferry_activation(rawValue: UInt32(try spec.int(FusedActivation.attribute, 0)))
         alpha = try spec.float("ferry.alpha", 0)

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryRuntime
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ferry bench MODEL`: latency of the interpreter on a model.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure inference latency: min/median/p90 over repeated runs, runs per second, peak memory.",
+        discussion: "Inputs come from --input files or are random (fixed seed) with --shape for symbolic axes. --profile adds the time per op type and the slowest nodes.")
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(help: "Timed runs.")
+    var runs = 20
+
+    @Option(help: "Untimed runs first.")
+    var warmup = 3
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(help: "Time every node; print the time per op type and the slowest nodes.")
+    var profile = false
+
+    @OptionGroup var reading: ReadingOptions
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        do {
+            CrashGuard.guardReading(model)
+            let loaded = try ModelIO.load(model, options: reading.loadOptions)
+            let planStart = Date()
+            let session = try InferenceSession(model: loaded.model, options: SessionOptions(threads: threads))
+            let planSeconds = Date().timeIntervalSince(planStart)
+            let feeds = try inputOptions.feeds(for: session, random: true)
+            for _ in 0..<warmup { _ = try session.run(feeds) }
+            var times: [Double] = []
+            var peakActivations = 0
+            let profiler = profile ? Profiler() : nil
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try session.run(feeds, profiler: profiler)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                peakActivations = max(peakActivations, session.peakActivationBytes)
+            }
+            let sorted = times.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
+            let mean = times.reduce(0, +) / Double(times.count)
+            let report = BenchReport(model: model, threads: session.options.threads, runs: runs, plan_seconds: planSeconds,
+                                     latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
+                                     runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), plan \(String(format: "%.1f", planSeconds * 1000)) ms")
+                print(String(format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean, 1000 / mean))
+                print(String(format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6, Double(peakActivations) / 1e6))
+            }
+            if let profiler { printProfile(profiler, runs: runs) }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            reportFailure(error)
+        }
+    }
+
+    private func printProfile(_ profiler: Profiler, runs: Int) {
+        let total = Double(profiler.nodes.reduce(0) { $0 + $1.nanos })
+        print("\nper op type (ms per run, share):")
+        for row in profiler.byOpType {
+            print(String(format: "  %-24@ %9.3f  %5.1f%%  (%d nodes)", row.op as NSString, Double(row.nanos) / 1e6 / Double(runs),
+                         100 * Double(row.nanos) / max(total, 1), row.nodes))
+        }
+        print("slowest nodes (ms per run):")
+        for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(10) {
+            print(String(format: "  %9.3f  %@ (%@)", Double(n.nanos) / 1e6 / Double(runs), n.node as NSString, n.op as NSString))
+        }
+    }
+}
+
+/// Peak resident memory of this process, in bytes.
+func peakRSS() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+/// `ferry bench --json` output.
+struct BenchReport: Encodable {
+    struct Latency: Encodable {
+        let min: Double, median: Double, p90: Double, mean: Double
+    }
+    let model: String
+    let threads: Int
+    let runs: Int
+    let plan_seconds: Double
+    let latency_ms: Latency
+    let runs_per_second: Double
+    let peak_rss_bytes: Int
+    let peak_activation_bytes: Int
+}

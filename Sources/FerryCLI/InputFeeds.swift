@@ -1,0 +1,100 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryRuntime
+
+/// Options naming a model's input values: files, or shapes for random data.
+struct InputOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp(
+        "An input: NAME=FILE.npy, or FILE.npz (arrays named after inputs), or FILE.npy alone for a single-input model.",
+        valueName: "NAME=FILE"))
+    var inputs: [String] = []
+
+    @Option(name: .customLong("shape"), help: ArgumentHelp(
+        "Shape of a random input, NAME=1,3,224,224 (fills its symbolic axes; without it they are 1).", valueName: "NAME=DIMS"))
+    var shapes: [String] = []
+
+    @Option(help: "Seed of the random inputs.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        for s in shapes {
+            guard let eq = s.firstIndex(of: "="), s[s.index(after: eq)...].split(separator: ",").allSatisfy({ Int($0).map { $0 >= 0 } ?? false }) else {
+                throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
+            }
+        }
+    }
+
+    /// Reads the inputs the options name, and makes random ones for the rest when `random` is true.
+    func feeds(for session: InferenceSession, random: Bool) throws -> [String: Tensor] {
+        var feeds: [String: Tensor] = [:]
+        let names = session.inputs.map(\.name)
+        for item in inputs {
+            if !FerryIR.fileExists(item), let eq = item.firstIndex(of: "=") {
+                let name = String(item[..<eq]), path = String(item[item.index(after: eq)...])
+                guard names.contains(name) else { throw RuntimeError.unknownInput(name: name, expected: names) }
+                feeds[name] = try NumPyFile.read(path)
+            } else if item.hasSuffix(".npz") {
+                for (name, t) in try NumPyFile.readArchive(item) {
+                    if names.contains(name) { feeds[name] = t } else if names.count == 1 && feeds.isEmpty { feeds[names[0]] = t } else {
+                        throw RuntimeError.unknownInput(name: name, expected: names)
+                    }
+                }
+            } else {
+                guard names.count == 1 else {
+                    throw ValidationError("the model has \(names.count) inputs (\(names.joined(separator: ", "))); name each: --input NAME=FILE.npy")
+                }
+                feeds[names[0]] = try NumPyFile.read(item)
+            }
+        }
+        var given: [String: [Int]] = [:]
+        for s in shapes {
+            let eq = s.firstIndex(of: "=")!
+            let name = String(s[..<eq])
+            guard names.contains(name) else { throw RuntimeError.unknownInput(name: name, expected: names) }
+            given[name] = s[s.index(after: eq)...].split(separator: ",").map { Int($0)! }
+        }
+        guard random else { return feeds }
+        var rng = SplitMix(seed: seed)
+        for info in session.inputs where feeds[info.name] == nil {
+            guard case .tensor(let type, let dims)? = info.type?.type else {
+                throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
+            }
+            let shape = given[info.name] ?? (dims ?? []).map { d -> Int in
+                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
+                return 1
+            }
+            feeds[info.name] = try randomTensor(type, shape, &rng, name: info.name)
+        }
+        return feeds
+    }
+
+    private func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SplitMix, name: String) throws -> Tensor {
+        let n = shape.reduce(1, *)
+        switch type {
+        case .float: return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.unit() })
+        case .double: return Tensor(name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.unit()) })
+        case .int64: return Tensor(name: name, elementType: .int64, shape: shape, values: (0..<n).map { _ in Int64(rng.next() % 10) })
+        case .int32: return Tensor(name: name, elementType: .int32, shape: shape, values: (0..<n).map { _ in Int32(rng.next() % 10) })
+        case .bool: return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
+        default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
+        }
+    }
+}
+
+/// A small deterministic random generator (SplitMix64).
+struct SplitMix {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}

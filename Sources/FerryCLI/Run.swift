@@ -1,0 +1,128 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryRuntime
+import Foundation
+
+/// `ferry run MODEL --input NAME=FILE.npy`: run a model in Ferry's interpreter.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model on the CPU; inputs from .npy/.npz files, outputs written as .npy.",
+        discussion: "Any format Ferry reads runs (a Keras model is converted in memory). Each output is written to DIR/<name>.npy when --output-dir is given, and summarised (shape, dtype, min, max, mean).")
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(help: ArgumentHelp("Write each output to DIR/<output name>.npy.", valueName: "dir"))
+    var outputDir: String?
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var reading: ReadingOptions
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        do {
+            CrashGuard.guardReading(model)
+            let loaded = try ModelIO.load(model, options: reading.loadOptions)
+            let planStart = Date()
+            let session = try InferenceSession(model: loaded.model, options: SessionOptions(threads: threads))
+            let planSeconds = Date().timeIntervalSince(planStart)
+            let feeds = try inputOptions.feeds(for: session, random: false)
+            let runStart = Date()
+            let outputs = try session.run(feeds)
+            let runSeconds = Date().timeIntervalSince(runStart)
+            var rows: [OutputSummary] = []
+            for (name, tensor) in outputs {
+                var file: String?
+                if let outputDir {
+                    try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+                    let path = outputDir + "/" + fileSafe(name) + ".npy"
+                    try NumPyFile.write(tensor, to: path)
+                    file = path
+                }
+                rows.append(OutputSummary(name: name, tensor: tensor, file: file))
+            }
+            if json {
+                let report = RunReport(outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
+                                       peak_activation_bytes: session.peakActivationBytes)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                for r in rows {
+                    let stats = r.min.map { String(format: "min %.6g  max %.6g  mean %.6g", $0, r.max!, r.mean!) } ?? ""
+                    print("\(r.name)  \(r.dtype)\(r.shape)  \(stats)\(r.file.map { "  -> \($0)" } ?? "")")
+                }
+                print(String(format: "plan %.1f ms, run %.1f ms, peak activations %.1f MB", planSeconds * 1000, runSeconds * 1000,
+                             Double(session.peakActivationBytes) / 1e6))
+            }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            reportFailure(error)
+        }
+    }
+}
+
+/// An output name as a file name: anything but letters, digits, '-', '_' and '.' becomes '_'.
+func fileSafe(_ name: String) -> String {
+    let s = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" })
+    return s.isEmpty || s.hasPrefix(".") ? "_" + s : s
+}
+
+/// One output of `ferry run`.
+struct OutputSummary: Encodable {
+    let name: String
+    let file: String?
+    let shape: [Int]
+    let dtype: String
+    let min: Double?
+    let max: Double?
+    let mean: Double?
+
+    init(name: String, tensor: Tensor, file: String?) {
+        self.name = name
+        self.file = file
+        shape = tensor.shape
+        dtype = tensor.elementType.name
+        let values = Self.doubles(tensor)
+        if let values, !values.isEmpty {
+            min = values.min()
+            max = values.max()
+            mean = values.reduce(0, +) / Double(values.count)
+        } else {
+            min = nil; max = nil; mean = nil
+        }
+    }
+
+    private static func doubles(_ t: Tensor) -> [Double]? {
+        guard let b = t.bytes else { return nil }
+        switch t.elementType {
+        case .float: return b.toArray(of: Float.self).map(Double.init)
+        case .double: return b.toArray(of: Double.self)
+        case .int64: return b.toArray(of: Int64.self).map(Double.init)
+        case .int32: return b.toArray(of: Int32.self).map(Double.init)
+        case .uint8, .bool: return b.toArray(of: UInt8.self).map(Double.init)
+        case .int8: return b.toArray(of: Int8.self).map(Double.init)
+        default: return nil
+        }
+    }
+}
+
+/// `ferry run --json` output.
+struct RunReport: Encodable {
+    let outputs: [OutputSummary]
+    let plan_seconds: Double
+    let run_seconds: Double
+    let peak_activation_bytes: Int
+}
