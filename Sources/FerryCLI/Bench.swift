@@ -97,11 +97,17 @@ struct Bench: ParsableCommand {
     }
 }
 
-/// Peak resident memory of this process, in bytes.
+/// Peak resident memory of this process, in bytes: VmHWM from /proc/self/status (getrusage's
+/// ru_maxrss would start from the parent's size when a large process launched this one).
 func peakRSS() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+    return kb * 1024
 }
 
 /// `ferry bench --json` output.

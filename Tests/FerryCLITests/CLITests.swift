@@ -10,7 +10,10 @@ struct Run {
 }
 
 /// Runs the built `ferry` binary (next to the test bundle) in the repository root.
-func ferry(_ arguments: String...) throws -> Run {
+func ferry(_ arguments: String...) throws -> Run { try ferry(arguments) }
+
+/// Runs the built `ferry` binary with an argument list.
+func ferry(_ arguments: [String]) throws -> Run {
     let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     let binary = exe.deletingLastPathComponent().appendingPathComponent("ferry")
     let p = Process()

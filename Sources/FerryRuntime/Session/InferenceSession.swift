@@ -49,9 +49,10 @@ public final class InferenceSession {
         for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = Int(o.version) }
         if opsets[""] == nil { opsets[""] = 1 }
         let planner = Planner(opsets: opsets, registry: KernelRegistry.standard, threads: options.threads)
-        program = try planner.compile(model.graph, outerNames: [])
-        inputs = program.inputs
-        outputs = program.outputs
+        let widen = HalfPrecision.needed(model.graph)
+        program = try planner.compile(widen ? try HalfPrecision.widen(model.graph) : model.graph, outerNames: [])
+        inputs = model.graph.runtimeInputs
+        outputs = model.graph.outputs
     }
 
     /// Runs the model. `feeds` maps input names to tensors; the outputs come back in `outputs` order.
@@ -72,7 +73,14 @@ public final class InferenceSession {
         }
         pool.resetPeak()
         let ctx = ExecutionContext(pool: pool, threads: options.threads)
-        let results = try program.execute(inputs: values, outer: [], ctx: ctx, profiler: profiler)
+        // float16 values were widened at plan time.
+        values = try values.map { $0.type == .float16 ? try convert($0, to: .float, ctx: ctx) : $0 }
+        var results = try program.execute(inputs: values, outer: [], ctx: ctx, profiler: profiler)
+        for (i, info) in outputs.enumerated() {
+            if case .tensor(.float16, _)? = info.type?.type, results[i].type == .float {
+                results[i] = try convert(results[i], to: .float16, ctx: ctx)
+            }
+        }
         peakActivationBytes = pool.peakBytes
         return zip(outputs, results).map { (name: $0.name, tensor: $1.tensor(name: $0.name)) }
     }

@@ -1,0 +1,76 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Float32 values of a little-endian `.npy` file with a version-1 header.
+func npyFloats(_ path: String) throws -> [Float] {
+    let data = try TestSupport.contents(path)
+    let headerLength = Int(data[8]) | Int(data[9]) << 8
+    let body = data.dropFirst(10 + headerLength)
+    return body.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+}
+
+@Suite struct RunCommandTests {
+    let model = "Fixtures/onnx/valid/small_cnn.onnx"
+
+    @Test func outputsMatchOnnxruntime() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry("run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir, "--threads", "1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("output  float32[1, 10]  min "))
+        let got = try npyFloats(dir + "/output.npy"), want = try npyFloats(TestSupport.fixture("cli/small_cnn.ort_output.npy"))
+        #expect(got.count == want.count)
+        for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-5 + 1e-4 * abs(w)) }
+    }
+
+    @Test func npzAndBareFileInputsAndJson() throws {
+        for input in ["Fixtures/cli/small_cnn.inputs.npz", "Fixtures/cli/small_cnn.input.npy"] {
+            let r = try ferry("run", model, "--input", input, "--json")
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let outputs = json?["outputs"] as? [[String: Any]]
+            #expect(outputs?.first?["name"] as? String == "output")
+            #expect(outputs?.first?["shape"] as? [Int] == [1, 10])
+            #expect((json?["peak_activation_bytes"] as? Int ?? 0) > 0)
+        }
+    }
+
+    @Test(arguments: [
+        (["--input", "nope=Fixtures/cli/small_cnn.input.npy"], "error: input 'nope' is not an input of the model (inputs: input)"),
+        (["--input", "input=Fixtures/cli/float64_input.npy"], "error: input 'input' is float64, the model expects float32[1,1,16,16]"),
+        (["--input", "input=Fixtures/cli/object_array.npy"], "error: Fixtures/cli/object_array.npy: object arrays are refused (loading them would unpickle Python code)"),
+        (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: cannot read"),
+        ([], "error: input 'input' (float32[1,1,16,16]) is required"),
+    ])
+    func badInputsAreOneLineErrors(arguments: [String], message: String) throws {
+        let r = try ferry(["run", model] + arguments)
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(r.stderr.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func wrongShapeNamesTheInputAndTheExpectedShape() throws {
+        let r = try ferry("run", "Fixtures/onnx/valid/small_cnn.onnx", "--input", "input=Fixtures/cli/small_cnn.ort_output.npy")
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: input 'input' has shape [1, 10], the model expects float32[1,1,16,16]\n")
+    }
+
+    @Test func benchReportsLatencyAndProfile() throws {
+        let r = try ferry("bench", model, "--runs", "3", "--warmup", "1", "--threads", "1", "--json")
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let latency = json?["latency_ms"] as? [String: Double]
+        #expect((latency?["min"] ?? 0) > 0)
+        #expect((latency?["median"] ?? 0) >= (latency?["min"] ?? 1))
+        #expect(json?["runs"] as? Int == 3)
+        let p = try ferry("bench", model, "--runs", "2", "--profile")
+        #expect(p.status == 0)
+        #expect(p.stdout.contains("per op type"))
+        #expect(p.stdout.contains("Conv"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try ferry("bench", model, "--runs", "0").status == 2)
+        #expect(try ferry("run", model, "--threads", "0").status == 2)
+    }
+}

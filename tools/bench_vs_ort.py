@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Times `ferry bench` against onnxruntime on the same models, inputs, threads and run counts.
+
+    bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--runs 20] [--warmup 3] [--threads 1,2]
+                    [--models light_resnet50,...] [--markdown FILE]
+
+Models: the onnx package's light zoo (on the onnx test runner's input) and DIR/models/*.onnx (on
+check_models.py's fixed-seed input); each input is written once as .npy. For every model and thread
+count T: `ferry bench MODEL --input ... --runs N --warmup W --threads T --json`, then onnxruntime in a
+fresh Python process of its own (intra-op threads T, inter-op 1, all graph optimizations), timing each
+run with time.perf_counter and reporting its peak RSS (VmHWM) and the RSS it had before creating the
+session (the Python + numpy + onnxruntime baseline). Prints a table (median and p90 ms, ratio
+Ferry/ORT, peak MB), the geometric mean of the ratio per thread count, and the single-threaded sgemm
+rate (2048x2048 float32; numpy's BLAS and the system OpenBLAS Ferry links), the yardstick for large
+convolutions. Exit 1 when a run fails.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+SGEMM = """
+import ctypes, ctypes.util, time, numpy as np
+try:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
+except ImportError:
+    pass
+n = 2048
+rs = np.random.RandomState(0)
+a, b, c = rs.rand(n, n).astype(np.float32), rs.rand(n, n).astype(np.float32), np.zeros((n, n), np.float32)
+def rate(fn):
+    fn()
+    times = []
+    for _ in range(7):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return 2 * n ** 3 / sorted(times)[len(times) // 2] / 1e9
+print(rate(lambda: a @ b))
+try:  # the system OpenBLAS Ferry links (Debian libopenblas), through its CBLAS interface
+    lib = ctypes.CDLL(ctypes.util.find_library("openblas") or "libopenblas.so.0")
+    lib.openblas_set_num_threads(1)
+    p = lambda x: x.ctypes.data_as(ctypes.c_void_p)
+    f = ctypes.c_float
+    print(rate(lambda: lib.cblas_sgemm(101, 111, 111, n, n, n, f(1), p(a), n, p(b), n, f(0), p(c), n)))
+except (OSError, AttributeError):
+    print("nan")
+"""
+
+
+# getrusage's ru_maxrss starts a process at the RSS of whatever forked it (Linux keeps the high-water
+# mark of the pre-exec copy of the parent), so a child of this ~100 MB script would report >= 100 MB.
+# The worker reads its own high-water mark instead, and ferry is started by a shell that forks it, so
+# ferry's own getrusage-based figure starts from the small shell.
+FRESH = ["/bin/sh", "-c", '"$@"; exit $?', "sh"]
+
+
+def rss(field="VmHWM") -> int:
+    """This process's peak (VmHWM) or current (VmRSS) resident size in bytes."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def latency(times_ms):
+    t = np.asarray(times_ms)
+    return {"min": float(t.min()), "median": float(np.median(t)), "p90": float(np.percentile(t, 90)), "mean": float(t.mean())}
+
+
+def ort_worker(args) -> int:
+    """The onnxruntime side, alone in its process: prints one JSON object."""
+    import onnxruntime as ort
+    feeds = {spec.rsplit("=", 1)[0]: np.load(spec.rsplit("=", 1)[1]) for spec in args.input}
+    baseline = rss("VmRSS")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = args.threads, 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    start = time.perf_counter()
+    sess = ort.InferenceSession(args.ort_worker, so, providers=["CPUExecutionProvider"])
+    plan = time.perf_counter() - start
+    for _ in range(args.warmup):
+        sess.run(None, feeds)
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"latency_ms": latency(times), "plan_seconds": plan, "peak_rss_bytes": rss("VmHWM"),
+                      "baseline_rss_bytes": baseline, "version": ort.__version__}))
+    return 0
+
+
+def run_json(argv, what):
+    """Runs argv; its stdout parsed as JSON, or ValueError with a one-line reason."""
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+    if p.returncode != 0:
+        lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+        raise ValueError(f"{what} exited {p.returncode}: {lines[-1 if what == 'ort' else 0][:200] if lines else '(no stderr)'}")
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        raise ValueError(f"{what} printed no JSON object") from None
+
+
+def collect_models(shared, wanted, work):
+    """[(name, model path, input args)] with each model's inputs written once under work/."""
+    import glob
+    import onnx
+    from check_models import LIGHT, light_inputs, save_inputs, shared_inputs
+    found = [(os.path.basename(p)[:-5], p, False) for p in sorted(glob.glob(os.path.join(LIGHT, "light_*.onnx")))]
+    if shared:
+        found += [(os.path.basename(p)[:-5], p, True) for p in sorted(glob.glob(os.path.join(shared, "models", "*.onnx")))]
+    if wanted:
+        unknown = sorted(set(wanted) - {name for name, _, _ in found})
+        if unknown:
+            raise ValueError(f"unknown models: {', '.join(unknown)} (known: {', '.join(n for n, _, _ in found)})")
+        found = [f for f in found if f[0] in wanted]
+    out = []
+    for name, path, is_shared in found:
+        model = onnx.load(path)
+        feeds = shared_inputs(model, name) if is_shared else light_inputs(model)
+        out.append((name, path, save_inputs(feeds, os.path.join(work, name))))
+    return out
+
+
+def sgemm_gflops() -> str:
+    """Single-threaded 2048x2048 float32 matmul rates: numpy's BLAS and the system OpenBLAS."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    p = subprocess.run([sys.executable, "-c", SGEMM], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        return "failed: " + (p.stderr.strip().splitlines() or ["?"])[-1]
+    rates = [float(x) for x in p.stdout.split()]
+    system = f", system libopenblas (Ferry's BLAS) {rates[1]:.1f} GFLOP/s" if rates[1] == rates[1] else ""
+    return f"numpy {np.__version__} {rates[0]:.1f} GFLOP/s{system} (2048x2048 float32 matmul, 1 thread, median of 7)"
+
+
+def mb(n):
+    return f"{n / 2**20:.0f}" if isinstance(n, (int, float)) else "-"
+
+
+def row(r):
+    f, o = r.get("ferry"), r.get("ort")
+    fms = f"{f['latency_ms']['median']:.2f} ({f['latency_ms']['p90']:.2f})" if f else "error"
+    oms = f"{o['latency_ms']['median']:.2f} ({o['latency_ms']['p90']:.2f})" if o else "error"
+    ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+    return [r["model"], str(r["threads"]), fms, oms, ratio, mb(f and f.get("peak_rss_bytes")),
+            mb(o and o["peak_rss_bytes"]), mb(o and o["peak_rss_bytes"] - o["baseline_rss_bytes"])]
+
+
+HEAD = ["model", "threads", "Ferry ms median (p90)", "ORT ms median (p90)", "Ferry/ORT", "Ferry peak MB",
+        "ORT peak MB", "ORT peak - baseline MB"]
+
+
+def geomeans(results, threads):
+    out = []
+    for t in threads:
+        ratios = [r["ratio"] for r in results if r["threads"] == t and "ratio" in r]
+        if ratios:
+            out.append(f"threads {t}: geometric mean Ferry/ORT {float(np.exp(np.mean(np.log(ratios)))):.2f} over {len(ratios)} models")
+    return out
+
+
+def write_markdown(path, results, threads, notes):
+    from benchutil import command_line, git_rev, machine
+    lines = ["# Ferry vs onnxruntime", "", f"- machine: {machine()} ({platform.platform()})",
+             f"- ferry: {git_rev()}", *[f"- {n}" for n in notes], f"- command: `{command_line()}`", "",
+             "| " + " | ".join(HEAD) + " |", "|" + " --- |" * len(HEAD)]
+    lines += ["| " + " | ".join(row(r)) + " |" for r in results]
+    lines += [""] + [f"- {g}" for g in geomeans(results, threads)]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ferry", help="path to the ferry binary (a release build)")
+    ap.add_argument("--shared", help="directory holding models/*.onnx")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--models", help="comma-separated model names (default: all)")
+    ap.add_argument("--markdown", help="also write the table, machine and command line to this Markdown file")
+    ap.add_argument("--ort-worker", metavar="MODEL", help=argparse.SUPPRESS)
+    ap.add_argument("--input", action="append", default=[], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    if args.ort_worker:
+        args.threads = threads[0]
+        return ort_worker(args)
+    if not args.ferry or not os.access(args.ferry, os.X_OK):
+        print(f"error: --ferry {args.ferry}: no such executable", file=sys.stderr)
+        return 1
+    work = tempfile.mkdtemp(prefix="ferry-bench-ort-")
+    try:
+        return bench(args, threads, work)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench(args, threads, work) -> int:
+    models = collect_models(args.shared, args.models.split(",") if args.models else None, work)
+    notes = [f"sgemm: {sgemm_gflops()}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"]
+    print(notes[0], flush=True)
+    results, failed = [], 0
+    for name, path, inputs in models:
+        for t in threads:
+            r = {"model": name, "threads": t}
+            common = [*inputs, "--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(t)]
+            for key, argv in (("ferry", [*FRESH, os.path.abspath(args.ferry), "bench", path, *common, "--json"]),
+                              ("ort", [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common])):
+                try:
+                    r[key] = run_json(argv, key)
+                except (ValueError, subprocess.TimeoutExpired) as e:
+                    print(f"FAIL {name} threads {t}: {e}", flush=True)
+                    failed += 1
+            if "ferry" in r and "ort" in r:
+                r["ratio"] = r["ferry"]["latency_ms"]["median"] / r["ort"]["latency_ms"]["median"]
+            results.append(r)
+            print("  ".join(row(r)), flush=True)
+    versions = {r["ort"]["version"] for r in results if "ort" in r}
+    notes.append(f"onnxruntime {', '.join(sorted(versions))}: intra-op threads T, inter-op 1, ORT_ENABLE_ALL, own process")
+    widths = [max(len(h), *(len(row(r)[i]) for r in results)) for i, h in enumerate(HEAD)]
+    print("\n" + "  ".join(h.ljust(w) for h, w in zip(HEAD, widths)))
+    for r in results:
+        print("  ".join(c.ljust(w) for c, w in zip(row(r), widths)))
+    for g in geomeans(results, threads):
+        print(g)
+    if args.markdown:
+        write_markdown(args.markdown, results, threads, notes)
+        print(f"wrote {args.markdown}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
