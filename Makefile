@@ -38,7 +38,8 @@ build: deps
 build-tests: deps
 	swift build --build-tests -j $(SWIFT_JOBS)
 
-unit: build-tests
+# The conformance cases are written first so the interpreter's conformance test can run them.
+unit: build-tests conformance
 	swift test --skip-build
 
 # The ONNX backend conformance cases, written by ../shared/tools from the onnx package in .venv.

@@ -3,6 +3,9 @@
 #include "ferry_kernels.h"
 #include <math.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #define FERRY_X86 1
@@ -262,11 +265,102 @@ DEFINE_DEPTHWISE(dw_portable, )
 DEFINE_DEPTHWISE(dw_avx2, FERRY_AVX2_ATTR)
 #endif
 
+#if FERRY_X86
+/* Depthwise 3x3, stride 1, dilation 1: each output row accumulates its 9 taps in registers, eight
+ * columns at a time; the columns next to the padding take the bounds-checked scalar path. */
+FERRY_AVX2_ATTR static void dw3x3s1_avx2(const float *x, const float *w, const float *bias, float *y,
+                                         size_t cb, size_t ce, size_t h, size_t wd, size_t pt, size_t pl,
+                                         size_t oh, size_t ow, int act, float a, float b) {
+    for (size_t c = cb; c < ce; c++) {
+        const float *img = x + c * h * wd, *f = w + c * 9;
+        float *out = y + c * oh * ow;
+        const float bv = bias ? bias[c] : 0.f;
+        /* interior columns: 0 <= ox - pl and ox - pl + 2 < wd */
+        const size_t lo = pl, hi = wd + pl >= 2 ? (wd + pl - 2 < ow ? wd + pl - 2 : ow) : 0;
+        for (size_t oy = 0; oy < oh; oy++) {
+            float *orow = out + oy * ow;
+            const float *rows[3];
+            float wt[3][3];
+            int nr = 0;
+            for (int ki = 0; ki < 3; ki++) {
+                const ptrdiff_t iy = (ptrdiff_t)oy - (ptrdiff_t)pt + ki;
+                if (iy < 0 || iy >= (ptrdiff_t)h) continue;
+                rows[nr] = img + (size_t)iy * wd;
+                for (int kj = 0; kj < 3; kj++) wt[nr][kj] = f[ki * 3 + kj];
+                nr++;
+            }
+            size_t ox = 0;
+            /* left edge */
+            for (; ox < lo && ox < ow; ox++) {
+                float s = bv;
+                for (int r = 0; r < nr; r++)
+                    for (int kj = 0; kj < 3; kj++) {
+                        const ptrdiff_t ix = (ptrdiff_t)ox - (ptrdiff_t)pl + kj;
+                        if (ix >= 0 && ix < (ptrdiff_t)wd) s += wt[r][kj] * rows[r][ix];
+                    }
+                orow[ox] = s;
+            }
+            if (hi > lo) {
+                __m256 w00, w01, w02, w10, w11, w12, w20, w21, w22;
+                w00 = _mm256_set1_ps(nr > 0 ? wt[0][0] : 0); w01 = _mm256_set1_ps(nr > 0 ? wt[0][1] : 0); w02 = _mm256_set1_ps(nr > 0 ? wt[0][2] : 0);
+                w10 = _mm256_set1_ps(nr > 1 ? wt[1][0] : 0); w11 = _mm256_set1_ps(nr > 1 ? wt[1][1] : 0); w12 = _mm256_set1_ps(nr > 1 ? wt[1][2] : 0);
+                w20 = _mm256_set1_ps(nr > 2 ? wt[2][0] : 0); w21 = _mm256_set1_ps(nr > 2 ? wt[2][1] : 0); w22 = _mm256_set1_ps(nr > 2 ? wt[2][2] : 0);
+                const __m256 vb = _mm256_set1_ps(bv);
+                for (; ox + 8 <= hi; ox += 8) {
+                    __m256 acc = vb;
+                    const size_t ix = ox - pl;
+                    if (nr > 0) {
+                        acc = _mm256_fmadd_ps(w00, _mm256_loadu_ps(rows[0] + ix), acc);
+                        acc = _mm256_fmadd_ps(w01, _mm256_loadu_ps(rows[0] + ix + 1), acc);
+                        acc = _mm256_fmadd_ps(w02, _mm256_loadu_ps(rows[0] + ix + 2), acc);
+                    }
+                    if (nr > 1) {
+                        acc = _mm256_fmadd_ps(w10, _mm256_loadu_ps(rows[1] + ix), acc);
+                        acc = _mm256_fmadd_ps(w11, _mm256_loadu_ps(rows[1] + ix + 1), acc);
+                        acc = _mm256_fmadd_ps(w12, _mm256_loadu_ps(rows[1] + ix + 2), acc);
+                    }
+                    if (nr > 2) {
+                        acc = _mm256_fmadd_ps(w20, _mm256_loadu_ps(rows[2] + ix), acc);
+                        acc = _mm256_fmadd_ps(w21, _mm256_loadu_ps(rows[2] + ix + 1), acc);
+                        acc = _mm256_fmadd_ps(w22, _mm256_loadu_ps(rows[2] + ix + 2), acc);
+                    }
+                    _mm256_storeu_ps(orow + ox, acc);
+                }
+                for (; ox < hi; ox++) {
+                    float s = bv;
+                    const size_t ix = ox - pl;
+                    for (int r = 0; r < nr; r++) s += wt[r][0] * rows[r][ix] + wt[r][1] * rows[r][ix + 1] + wt[r][2] * rows[r][ix + 2];
+                    orow[ox] = s;
+                }
+            }
+            /* right edge */
+            for (; ox < ow; ox++) {
+                float s = bv;
+                for (int r = 0; r < nr; r++)
+                    for (int kj = 0; kj < 3; kj++) {
+                        const ptrdiff_t ix = (ptrdiff_t)ox - (ptrdiff_t)pl + kj;
+                        if (ix >= 0 && ix < (ptrdiff_t)wd) s += wt[r][kj] * rows[r][ix];
+                    }
+                orow[ox] = s;
+            }
+            if (act != FERRY_ACT_NONE) {
+                float *row = orow; const size_t n = ow; const float s = 1.f, bb = 0.f;
+                ACT_ROW_BODY
+            }
+        }
+    }
+}
+#endif
+
 void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float *y,
                         size_t cb, size_t ce, size_t h, size_t wd, size_t kh, size_t kw,
                         size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
                         size_t oh, size_t ow, int act, float a, float b) {
 #if FERRY_X86
+    if (ferry_has_avx2() && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1) {
+        dw3x3s1_avx2(x, w, bias, y, cb, ce, h, wd, pt, pl, oh, ow, act, a, b);
+        return;
+    }
     if (ferry_has_avx2()) { dw_avx2(x, w, bias, y, cb, ce, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, act, a, b); return; }
 #endif
     dw_portable(x, w, bias, y, cb, ce, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, act, a, b);

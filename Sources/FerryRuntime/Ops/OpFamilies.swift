@@ -2,9 +2,14 @@
 let opFamilies: [(inout KernelRegistry) -> Void] = [
     BinaryOps.register,
     UnaryOps.register,
+    RecurrentOps.register,
+    ControlFlowOps.register,
     ConvOps.register,
     MatMulOps.register,
     PoolOps.register,
+    ShapeOps.register, IndexingOps.register,
+    ReduceOps.register, SoftmaxOps.register, EinsumOps.register,
+    NormalizationOps.register, ResizeOps.register,
 ]
 
 extension KernelRegistry {

@@ -60,13 +60,12 @@ public final class InferenceSession {
         for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
             throw RuntimeError.unknownInput(name: name, expected: inputs.map(\.name))
         }
-        var symbols: [String: Int] = [:]
         var values: [Value] = []
         for info in inputs {
             guard let t = feeds[info.name] else {
                 throw RuntimeError.missingInput(name: info.name, expected: info.type?.description ?? "a tensor")
             }
-            try check(t, against: info, symbols: &symbols)
+            try check(t, against: info)
             do { values.append(try Value(t)) } catch let e as KernelError {
                 throw RuntimeError.inputType(name: info.name, expected: info.type?.description ?? "a numeric tensor", got: e.reason)
             }
@@ -85,7 +84,9 @@ public final class InferenceSession {
         return zip(outputs, results).map { (name: $0.name, tensor: $1.tensor(name: $0.name)) }
     }
 
-    private func check(_ t: Tensor, against info: ValueInfo, symbols: inout [String: Int]) throws {
+    /// Checks a feed against the declared type: element type, rank and fixed sizes (symbolic sizes
+    /// are free, as in onnxruntime).
+    private func check(_ t: Tensor, against info: ValueInfo) throws {
         guard case .tensor(let type, let dims)? = info.type?.type else { return }
         if type != .undefined && type != t.elementType {
             throw RuntimeError.inputType(name: info.name, expected: info.type!.description, got: t.elementType.name)
@@ -97,11 +98,6 @@ public final class InferenceSession {
             switch d.value {
             case .fixed(let f) where f >= 0 && Int(f) != n:
                 throw RuntimeError.inputShape(name: info.name, expected: expected, got: t.shape)
-            case .symbol(let s):
-                if let prev = symbols[s], prev != n {
-                    throw RuntimeError.inputShape(name: info.name, expected: expected + " with \(s) = \(prev)", got: t.shape)
-                }
-                symbols[s] = n
             default: break
             }
         }

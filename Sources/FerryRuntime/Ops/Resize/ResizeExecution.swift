@@ -1,0 +1,168 @@
+import FerryIR
+
+/// Runs one resize: the geometry and per-axis tables are computed once per call, then nearest mode
+/// gathers every output element in one pass and linear/cubic run one separable pass per resized axis.
+enum ResizeExecution {
+    /// `x` resized; empty `scales`, `sizes` and `roi` tensors count as absent.
+    static func run(_ x: Value, config: ResizeConfig, roi: Value?, scales: Value?, sizes: Value?, _ ctx: ExecutionContext) throws -> Value {
+        func given(_ v: Value?) -> Value? { v.flatMap { $0.count > 0 ? $0 : nil } }
+        let axes = try ResizeGeometry.axes(shape: x.shape, scales: try given(scales)?.doubles(), sizes: try given(sizes)?.ints(),
+                                           roi: try given(roi)?.doubles(), config: config)
+        let tables = try axes.map { try ResizeAxisTable($0, config) }
+        let shape = axes.map(\.output)
+        // Shrinking axes first, so later passes have less to do.
+        let ratio = axes.map { Double($0.output) / Double(max($0.input, 1)) }
+        let active = tables.indices.filter { !tables[$0].isIdentity }.sorted { ratio[$0] < ratio[$1] }
+        if active.isEmpty || Tensor.elementCount(of: shape) == 0 {
+            let out = try ctx.allocate(x.type, shape)
+            if out.count > 0 { out.buffer.baseAddress.copyMemory(from: x.buffer.baseAddress, byteCount: x.count * elementSize(x.type)) }
+            return out
+        }
+        if config.mode == .nearest {
+            let out = try ctx.allocate(x.type, shape)
+            let fill = try convert(Value.float([Float(config.extrapolation)], shape: [1]), to: x.type, ctx: ctx)
+            let gather = ResizeGather(x: x, out: out, tables: tables, fill: fill, ctx: ctx)
+            switch elementSize(x.type) {
+            case 1: gather.run(UInt8.self)
+            case 2: gather.run(UInt16.self)
+            case 4: gather.run(UInt32.self)
+            case 8: gather.run(UInt64.self)
+            default: throw KernelError.unsupported("element type \(x.type.name)")
+            }
+            return out
+        }
+        let wide: ElementType
+        switch x.type {
+        case .float, .double: wide = x.type
+        case .float16, .bfloat16: wide = .float
+        case .string: throw KernelError.unsupported("element type \(x.type.name)")
+        default: wide = .double
+        }
+        let xw = try convert(x, to: wide, ctx: ctx)
+        let out = try dispatchFloat(wide, ResizeInterpolation(x: xw, shape: shape, tables: tables, order: active,
+                                                              fill: config.extrapolation, ctx: ctx))
+        return try convert(out, to: x.type, ctx: ctx)
+    }
+}
+
+/// Nearest resize of elements stored as `T` (any type of that size): each output row's source row
+/// is found once from the per-axis indices, then the row is gathered (or copied when its last axis
+/// is unchanged).
+private struct ResizeGather {
+    let x: Value, out: Value, tables: [ResizeAxisTable], fill: Value, ctx: ExecutionContext
+
+    func run<T>(_: T.Type) {
+        let inShape = x.shape, outShape = out.shape
+        let rank = inShape.count, last = rank - 1
+        var stride = [Int](repeating: 1, count: rank)
+        for d in stride.indices.reversed().dropFirst() { stride[d] = stride[d + 1] * inShape[d + 1] }
+        // Per axis and output coordinate: the source offset, or -1 outside the crop.
+        let offsets: [[Int]] = (0..<rank).map { d in
+            (0..<outShape[d]).map { o in tables[d].outside[o] ? -1 : tables[d].index[o] * stride[d] }
+        }
+        let width = outShape[last], copyRows = tables[last].isIdentity
+        let rows = out.count / width
+        let src = x.pointer(T.self), dst = out.pointer(T.self), value = fill.pointer(T.self)[0]
+        offsets[last].withUnsafeBufferPointer { lastOffsets in
+            ctx.parallel(rows, grain: max(1, 16384 / width)) { r in
+                var position = [Int](repeating: 0, count: max(last, 0))
+                var rest = r.lowerBound
+                for d in (0..<last).reversed() {
+                    position[d] = rest % outShape[d]
+                    rest /= outShape[d]
+                }
+                for row in r {
+                    var base = 0
+                    for d in 0..<last {
+                        let o = offsets[d][position[d]]
+                        if o < 0 { base = -1; break }
+                        base += o
+                    }
+                    let target = dst + row * width
+                    if base < 0 {
+                        target.update(repeating: value, count: width)
+                    } else if copyRows {
+                        target.update(from: src + base, count: width)
+                    } else {
+                        let s = src + base
+                        for j in 0..<width {
+                            let o = lastOffsets[j]
+                            target[j] = o < 0 ? value : s[o]
+                        }
+                    }
+                    var d = last - 1
+                    while d >= 0 {
+                        position[d] += 1
+                        if position[d] < outShape[d] { break }
+                        position[d] = 0
+                        d -= 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Linear or cubic resize in float32/float64: one pass per resized axis (in `order`), each output
+/// element a weighted sum of its taps along that axis; rows are blended whole when the axis is not
+/// the last.
+private struct ResizeInterpolation: FloatVisitor {
+    let x: Value, shape: [Int], tables: [ResizeAxisTable], order: [Int], fill: Double, ctx: ExecutionContext
+
+    func visit<T: RTFloat>(_: T.Type) throws -> Value {
+        var current = x
+        for d in order {
+            var next = current.shape
+            next[d] = shape[d]
+            let dst = try ctx.allocate(x.type, next)
+            let outer = current.shape[..<d].reduce(1, *), inner = current.shape[(d + 1)...].reduce(1, *)
+            pass(T.self, from: current, to: dst, outer: outer, inner: inner, table: tables[d], length: current.shape[d], outLen: shape[d])
+            current = dst
+        }
+        return current
+    }
+
+    private func pass<T: RTFloat>(_: T.Type, from source: Value, to target: Value, outer: Int, inner: Int,
+                                  table: ResizeAxisTable, length: Int, outLen: Int) {
+        let taps = table.taps, units = outer * outLen
+        guard units > 0, inner > 0 else { return }
+        let weights = table.weight.map { T(double: $0) }, value = T(double: fill)
+        let src = source.pointer(T.self), dst = target.pointer(T.self)
+        table.index.withUnsafeBufferPointer { ip in
+            weights.withUnsafeBufferPointer { wp in
+                table.outside.withUnsafeBufferPointer { op in
+                    guard let index = ip.baseAddress, let weight = wp.baseAddress, let outside = op.baseAddress else { return }
+                    ctx.parallel(units, grain: max(1, 16384 / (inner * taps))) { r in
+                        var row = r.lowerBound / outLen, o = r.lowerBound % outLen
+                        for _ in r {
+                            let d = dst + (row * outLen + o) * inner
+                            if outside[o] {
+                                d.update(repeating: value, count: inner)
+                            } else {
+                                let s = src + row * length * inner
+                                let ix = index + o * taps, w = weight + o * taps
+                                if inner == 1 {
+                                    var acc = w[0] * s[ix[0]]
+                                    for t in 1..<taps { acc += w[t] * s[ix[t]] }
+                                    d[0] = acc
+                                } else if taps == 2 {
+                                    let a = s + ix[0] * inner, b = s + ix[1] * inner, w0 = w[0], w1 = w[1]
+                                    for i in 0..<inner { d[i] = w0 * a[i] + w1 * b[i] }
+                                } else {
+                                    let a = s + ix[0] * inner, w0 = w[0]
+                                    for i in 0..<inner { d[i] = w0 * a[i] }
+                                    for t in 1..<taps {
+                                        let b = s + ix[t] * inner, wt = w[t]
+                                        for i in 0..<inner { d[i] += wt * b[i] }
+                                    }
+                                }
+                            }
+                            o += 1
+                            if o == outLen { o = 0; row += 1 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import FerryIR
+
+extension ShapeOps {
+    /// Joining and splitting along an axis: Concat and Split.
+    static func registerConcatSplit(into r: inout KernelRegistry) {
+        r.register("Concat") { spec in
+            let axis = spec.opset < 4 ? try spec.int("axis", 1) : try spec.int("axis", Int.min)
+            guard axis != Int.min else { throw KernelError.invalid("attribute 'axis' is missing") }
+            return FunctionKernel { inputs, ctx in
+                let parts = inputs.compactMap { $0 }
+                guard let first = parts.first else { throw KernelError.invalid("no inputs") }
+                return [try concat(parts, axis: try shapeAxis(axis, rank: first.rank), ctx: ctx)]
+            }
+        }
+        r.register("Split") { spec in
+            let axis = try spec.int("axis", 0)
+            let outputs = spec.outputCount
+            let attrSplit = spec.opset < 13 ? try spec.ints("split") : nil
+            let parts = spec.opset >= 18 ? try spec.int("num_outputs", 0) : 0
+            if spec.opset >= 18 && spec.has("num_outputs") && parts != outputs {
+                throw KernelError.invalid("num_outputs \(parts) differs from the \(outputs) outputs")
+            }
+            return FunctionKernel { inputs, ctx in
+                let x = try inputs.required(0)
+                let a = try shapeAxis(axis, rank: x.rank)
+                let dim = x.shape[a]
+                var sizes: [Int]
+                if let given = try attrSplit ?? inputs.optional(1).map({ try shapeIntegers($0, "split") }) {
+                    guard given.count == outputs, given.allSatisfy({ $0 >= 0 }), given.reduce(0, { $0 &+ $1 }) == dim else {
+                        throw KernelError.invalid("split \(given) does not divide axis \(a) of size \(dim) into \(outputs) parts")
+                    }
+                    sizes = given
+                } else if parts > 0 {
+                    let chunk = (dim + parts - 1) / parts
+                    guard dim - chunk * (parts - 1) >= 0 else {
+                        throw KernelError.invalid("axis \(a) of size \(dim) cannot be split into \(parts) parts")
+                    }
+                    sizes = [Int](repeating: chunk, count: parts - 1) + [dim - chunk * (parts - 1)]
+                } else {
+                    guard outputs > 0, dim % outputs == 0 else {
+                        throw KernelError.invalid("axis \(a) of size \(dim) cannot be split evenly into \(outputs) parts")
+                    }
+                    sizes = [Int](repeating: dim / outputs, count: outputs)
+                }
+                return try split(x, axis: a, sizes: sizes, ctx: ctx)
+            }
+        }
+    }
+
+    /// The inputs joined along `axis`; every other axis must agree.
+    private static func concat(_ parts: [Value], axis: Int, ctx: ExecutionContext) throws -> Value {
+        let first = parts[0]
+        var shape = first.shape
+        shape[axis] = 0
+        for p in parts {
+            guard p.type == first.type else { throw KernelError.invalid("input types differ: \(first.type.name) and \(p.type.name)") }
+            guard p.rank == first.rank,
+                  p.shape.indices.allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] }) else {
+                throw KernelError.invalid("shapes \(first.shape) and \(p.shape) differ off axis \(axis)")
+            }
+            shape[axis] += p.shape[axis]
+        }
+        let out = try ctx.allocate(first.type, shape)
+        let es = elementSize(first.type)
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let rowBytes = shape[axis] * inner * es
+        guard outer > 0, rowBytes > 0 else { return out }
+        let pieces = parts.map { (src: UnsafeRawPointer($0.buffer.baseAddress), bytes: $0.shape[axis] * inner * es) }
+        let dst = out.buffer.baseAddress
+        ctx.parallel(outer, grain: max(1, 65536 / rowBytes)) { range in
+            for o in range {
+                var at = dst + o * rowBytes
+                for p in pieces where p.bytes > 0 {
+                    at.copyMemory(from: p.src + o * p.bytes, byteCount: p.bytes)
+                    at += p.bytes
+                }
+            }
+        }
+        return out
+    }
+
+    /// `x` cut along `axis` into consecutive pieces of `sizes`.
+    private static func split(_ x: Value, axis: Int, sizes: [Int], ctx: ExecutionContext) throws -> [Value?] {
+        let es = elementSize(x.type)
+        let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+        let rowBytes = x.shape[axis] * inner * es
+        var results: [Value?] = []
+        var start = 0
+        for size in sizes {
+            var shape = x.shape
+            shape[axis] = size
+            let out = try ctx.allocate(x.type, shape)
+            let bytes = size * inner * es, src = UnsafeRawPointer(x.buffer.baseAddress) + start, dst = out.buffer.baseAddress
+            if bytes > 0 {
+                ctx.parallel(outer, grain: max(1, 65536 / bytes)) { range in
+                    for o in range { (dst + o * bytes).copyMemory(from: src + o * rowBytes, byteCount: bytes) }
+                }
+            }
+            start += bytes
+            results.append(out)
+        }
+        return results
+    }
+}

@@ -1,0 +1,129 @@
+import FerryIR
+
+/// A dense copy of a strided view of a source: output element (i0, …, in) is read at element
+/// offset Σ ik · strides[k] of the source (strides may be 0 or negative). Axes of size 1 are dropped
+/// and adjacent axes that stay contiguous are merged, so the copy runs in long rows: bulk copies
+/// when a source row is contiguous, a blocked 2-D transpose when another axis is.
+struct ShapeStridedCopy {
+    /// Merged output axes, outermost first.
+    let dims: [Int]
+    /// Source element stride of each merged axis.
+    let strides: [Int]
+    let count: Int
+
+    init(shape: [Int], strides: [Int]) throws {
+        count = try shapeCount(shape)
+        var d: [Int] = [], s: [Int] = []
+        for k in shape.indices where shape[k] != 1 {
+            if let last = d.indices.last, s[last] == strides[k] &* shape[k] {
+                d[last] *= shape[k]
+                s[last] = strides[k]
+            } else {
+                d.append(shape[k])
+                s.append(strides[k])
+            }
+        }
+        dims = d
+        self.strides = s
+    }
+
+    /// Copies from `src` (the element at all-zero indices) into the dense `dst`.
+    func run(from src: UnsafeRawPointer, to dst: UnsafeMutableRawPointer, type: ElementType, ctx: ExecutionContext) throws {
+        guard count > 0 else { return }
+        try shapeWithWidth(of: type, ShapeStridedCopyBody(plan: self, src: src, dst: dst, ctx: ctx))
+    }
+
+    /// Copies the view of `x` starting at element `offset` into a new value of `shape`.
+    static func copy(_ x: Value, offset: Int = 0, shape: [Int], strides: [Int], ctx: ExecutionContext) throws -> Value {
+        let out = try ctx.allocate(x.type, shape)
+        let plan = try ShapeStridedCopy(shape: shape, strides: strides)
+        try plan.run(from: x.buffer.baseAddress + offset * elementSize(x.type), to: out.buffer.baseAddress, type: x.type, ctx: ctx)
+        return out
+    }
+}
+
+/// The copy loops of `ShapeStridedCopy` for one element width.
+private struct ShapeStridedCopyBody: ShapeWidthVisitor {
+    let plan: ShapeStridedCopy
+    let src: UnsafeRawPointer
+    let dst: UnsafeMutableRawPointer
+    let ctx: ExecutionContext
+
+    /// Side of the square blocks of the transposing copy.
+    private static let blockSide = 32
+
+    func visit<T>(_: T.Type) throws {
+        let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
+        let dims = plan.dims, strides = plan.strides
+        guard let n = dims.last, let sn = strides.last else {
+            d[0] = s[0]
+            return
+        }
+        let es = MemoryLayout<T>.stride
+        let outer = Array(dims.dropLast()), outerStrides = Array(strides.dropLast())
+        let rows = plan.count / n
+        let denseOuter = shapeStrides(outer).map { $0 * n }
+        if sn == 1 {
+            let grain = max(1, 65536 / (n * es))
+            ctx.parallel(rows, grain: grain) { range in
+                shapeForEach(outer, outerStrides, denseOuter, range) { _, a, b in
+                    if n >= 16 {
+                        UnsafeMutableRawPointer(d + b).copyMemory(from: s + a, byteCount: n * es)
+                    } else {
+                        for i in 0..<n { d[b + i] = s[a + i] }
+                    }
+                }
+            }
+            return
+        }
+        let side = ShapeStridedCopyBody.blockSide
+        if n >= side / 4, let p = strides.firstIndex(of: 1), dims[p] >= side / 4 {
+            transpose(s, d, p: p)
+            return
+        }
+        let grain = max(1, 65536 / (n * es))
+        ctx.parallel(rows, grain: grain) { range in
+            shapeForEach(outer, outerStrides, denseOuter, range) { _, a, b in
+                for i in 0..<n { d[b + i] = s[a + i * sn] }
+            }
+        }
+    }
+
+    /// The copy when output axis `p` is contiguous in the source and the last output axis is not:
+    /// square blocks of (p, last) are transposed so both sides are read and written in cache.
+    private func transpose<T>(_ s: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, p: Int) {
+        let dims = plan.dims, strides = plan.strides
+        let last = dims.count - 1, n = dims[last], sq = strides[last]
+        let b = ShapeStridedCopyBody.blockSide
+        let dense = shapeStrides(dims)
+        let dp = dense[p], np = dims[p]
+        let pBlocks = (np + b - 1) / b
+        // Units: every index of the other axes times every block of axis p.
+        var unitDims: [Int] = [], unitSrc: [Int] = [], unitDst: [Int] = []
+        for k in 0..<last where k != p {
+            unitDims.append(dims[k])
+            unitSrc.append(strides[k])
+            unitDst.append(dense[k])
+        }
+        unitDims.append(pBlocks)
+        unitSrc.append(b)
+        unitDst.append(b * dp)
+        let units = unitDims.reduce(1, *)
+        let grain = max(1, 16384 / (b * n))
+        ctx.parallel(units, grain: grain) { range in
+            shapeForEach(unitDims, unitSrc, unitDst, range) { unit, a, o in
+                let i0 = (unit % pBlocks) * b
+                let rowsHere = min(b, np - i0)
+                var j0 = 0
+                while j0 < n {
+                    let cols = min(b, n - j0)
+                    for i in 0..<rowsHere {
+                        let sr = s + a + i + j0 * sq, dr = d + o + i * dp + j0
+                        for j in 0..<cols { dr[j] = sr[j * sq] }
+                    }
+                    j0 += b
+                }
+            }
+        }
+    }
+}
