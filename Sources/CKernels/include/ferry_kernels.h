@@ -51,6 +51,16 @@ void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float
                         size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left,
                         size_t oh, size_t ow, int act, float a, float b);
 
+/* Ferry's SGEMM (sgemm.c). A is packed once (ferry_sgemm_pack_a: m x k, or k x m when trans) into
+ * ferry_sgemm_packed_a_size(m, k) floats; then C[m x n] (ldc) = A * B[k x n] (ldb; n x k when
+ * trans_b), added to C when accumulate is set. workspace holds ferry_sgemm_workspace_size(n, k) floats
+ * aligned to 32 bytes. Bitwise equal rows of A give bitwise equal rows of C. */
+size_t ferry_sgemm_packed_a_size(size_t m, size_t k);
+void ferry_sgemm_pack_a(const float *a, size_t lda, int trans, size_t m, size_t k, float *packed);
+size_t ferry_sgemm_workspace_size(size_t n, size_t k);
+void ferry_sgemm_packed(size_t m, size_t n, size_t k, const float *packed_a,
+                        const float *b, size_t ldb, int trans_b, float *c, size_t ldc, int accumulate, float *workspace);
+
 /* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
 void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
 

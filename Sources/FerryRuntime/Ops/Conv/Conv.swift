@@ -29,8 +29,9 @@ final class ConvKernel: Kernel {
     private let spec: NodeSpec
     private let groups: Int
     private let activation: FusedActivation
-    /// Weights known at plan time.
+    /// Weights known at plan time, packed for `ferry_sgemm_packed` once per group.
     private let weights: Value?
+    private let packedWeights: PackedMatrices?
     private let bias: Value?
 
     /// Bytes of im2col buffer per tile.
@@ -51,8 +52,11 @@ final class ConvKernel: Kernel {
                 throw KernelError.invalid("kernel_shape \(geometry!.kernel) differs from the weights' \(Array(w.shape.dropFirst(2)))")
             }
             guard w.shape[0] % groups == 0 else { throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups") }
+            let depthwise = w.rank == 4 && groups == w.shape[0] && w.shape[1] == 1
+            packedWeights = depthwise ? nil : PackedMatrices(w.floats, groups: groups, rows: w.shape[0] / groups, columns: w.count / w.shape[0])
         } else {
             geometry = nil
+            packedWeights = nil
         }
     }
 
@@ -97,10 +101,11 @@ final class ConvKernel: Kernel {
         let tile = pointwise ? p : min(p, max(64, ConvKernel.columnBudget / max(1, kc * 4)))
         let column: Value? = pointwise ? nil : try ctx.allocate(.float, [kc * tile])
         let inShape = spatial, outShape = outSpatial
+        let packed = try packedWeights ?? PackedMatrices(w.floats, groups: groups, rows: mg, columns: kc)
         for img in 0..<n {
             for grp in 0..<groups {
                 let xg = x.floats + (img * c + grp * cg) * inPlane
-                let wg = w.floats + grp * mg * kc
+                let wg = packed.group(grp)
                 let yg = y.floats + (img * m + grp * mg) * p
                 var start = 0
                 while start < p {
@@ -122,7 +127,7 @@ final class ConvKernel: Kernel {
                     } else {
                         bmat = UnsafePointer(xg + start); ldb = p
                     }
-                    parallelGemm(ctx, m: mg, n: cols, k: kc, a: wg, lda: kc, b: bmat, ldb: ldb, c: yg + start, ldc: p)
+                    try packedGemm(ctx, m: mg, n: cols, k: kc, packedA: wg, b: bmat, ldb: ldb, c: yg + start, ldc: p)
                     start = end
                 }
                 // Output pass: bias and fused activation.
@@ -136,6 +141,53 @@ final class ConvKernel: Kernel {
             }
         }
         return [y]
+    }
+}
+
+/// Matrices packed for `ferry_sgemm_packed` (one per group), kept for the life of the plan.
+final class PackedMatrices {
+    private let buffer: TensorBuffer
+    private let stride: Int
+
+    /// Packs `groups` consecutive row-major `rows` x `columns` matrices starting at `source`.
+    init(_ source: UnsafePointer<Float>, groups: Int, rows: Int, columns: Int) {
+        stride = ferry_sgemm_packed_a_size(rows, columns)
+        buffer = TensorBuffer(count: max(1, groups * stride) * 4) { _ in }
+        let base = buffer.baseAddress.assumingMemoryBound(to: Float.self)
+        for g in 0..<groups {
+            ferry_sgemm_pack_a(source + g * rows * columns, columns, 0, rows, columns, base + g * stride)
+        }
+    }
+
+    /// The packed matrix of group `g`.
+    func group(_ g: Int) -> UnsafePointer<Float> {
+        UnsafePointer(buffer.baseAddress.assumingMemoryBound(to: Float.self) + g * stride)
+    }
+}
+
+/// C[m x n] = packed A * B with Ferry's SGEMM, split over the context's threads along N (in
+/// 16-column steps), or along M (in 6-row panels) when N is too narrow to share.
+func packedGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
+                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) throws {
+    let threads = ctx.threads > 1 && m * n * k >= 1 << 18 ? ctx.threads : 1
+    let splitN = n >= 64 * threads
+    let parts = threads
+    let width = splitN ? ((n + parts - 1) / parts + 15) / 16 * 16 : n
+    let workspaceFloats = ferry_sgemm_workspace_size(width, k)
+    let workspace = try ctx.allocate(.float, [max(1, workspaceFloats * parts + 8 * parts)])
+    let panels = (m + 5) / 6
+    parallelRanges(parts, threads: threads) { r in
+        for part in r {
+            let ws = workspace.floats + part * (workspaceFloats + 8)
+            if splitN {
+                let lo = part * width, hi = min(n, lo + width)
+                if lo < hi { ferry_sgemm_packed(m, hi - lo, k, packedA, b + lo, ldb, 0, c + lo, ldc, 0, ws) }
+            } else {
+                let p0 = panels * part / parts, p1 = panels * (part + 1) / parts
+                let lo = p0 * 6, hi = min(m, p1 * 6)
+                if lo < hi { ferry_sgemm_packed(hi - lo, n, k, packedA + lo * k, b, ldb, 0, c + lo * ldc, ldc, 0, ws) }
+            }
+        }
     }
 }
 
