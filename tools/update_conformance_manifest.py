@@ -122,6 +122,12 @@ def write_manifest(args):
     return 0
 
 
+# Training-mode Dropout with ratio > 0 draws its mask from NumPy's random generator: no other
+# engine can reproduce those outputs (onnxruntime fails them too).
+RANDOM_CASES = {"test_training_dropout", "test_training_dropout_default", "test_training_dropout_default_mask",
+                "test_training_dropout_mask"}
+
+
 def check_manifest(args):
     manifest = read_manifest(args.manifest)
     exempt_types = UNHELD | ({"BFLOAT16"} if args.exempt_bfloat16 else set())
@@ -135,7 +141,9 @@ def check_manifest(args):
         if name in manifest:
             continue
         unheld = unheld_types(case.model, exempt_types)
-        if unheld:
+        if name in RANDOM_CASES:
+            exempt[op].append(f"{name} (random mask)")
+        elif unheld:
             exempt[op].append(f"{name} ({'/'.join(unheld)})")
         else:
             missing[op].append(name)
@@ -143,13 +151,13 @@ def check_manifest(args):
         if not required[op]:
             print(f"{op}: no conformance cases in onnx {__import__('onnx').__version__}")
     for op in sorted(exempt):
-        print(f"exempt: type: {op}: {', '.join(exempt[op])}")
+        print(f"exempt: {op}: {', '.join(exempt[op])}")
     for op in sorted(missing):
         print(f"missing: {op} ({len(missing[op])} of {len(required[op])}): {', '.join(missing[op])}")
     total = sum(len(v) for v in required.values())
     n_missing, n_exempt = sum(len(v) for v in missing.values()), sum(len(v) for v in exempt.values())
     print(f"{total} required cases of {len(REQUIRED_OPS)} ops: {total - n_missing - n_exempt} in the manifest, "
-          f"{n_missing} missing ({len(missing)} ops), {n_exempt} exempt by type")
+          f"{n_missing} missing ({len(missing)} ops), {n_exempt} exempt (types Ferry cannot hold, random outputs)")
     return 1 if n_missing else 0
 
 

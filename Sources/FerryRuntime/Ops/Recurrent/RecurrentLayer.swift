@@ -101,12 +101,14 @@ final class RecurrentLayer: Kernel {
         func stateRow(_ d: Int, _ b: Int) -> Int { (batchMajor ? b * nd + d : d * batch + b) * hidden }
 
         var passes: [RecurrentPass<T>] = []
-        var scratch: [Value] = []
+        var scratch: [Value] = [], hStates: [Value] = [], cStates: [Value] = []
         for d in 0..<nd {
             let proj = try ctx.allocate(x.type, [rows, width]), gates = try ctx.allocate(x.type, [batch, width])
             let h = try ctx.zeros(x.type, [batch, hidden]), c = try ctx.zeros(x.type, [batch, cell.isLSTM ? hidden : 0])
             let reset = try ctx.zeros(x.type, [batch, cell.resetsStateBeforeR ? hidden : 0])
-            scratch += [proj, gates, h, c, reset]
+            scratch += [proj, gates, reset]
+            hStates.append(h)
+            cStates.append(c)
             for b in 0..<batch {
                 if let initialH { (h.pointer(T.self) + b * hidden).update(from: initialH.pointer(T.self) + stateRow(d, b), count: hidden) }
                 if let initialC { (c.pointer(T.self) + b * hidden).update(from: initialC.pointer(T.self) + stateRow(d, b), count: hidden) }
@@ -120,21 +122,21 @@ final class RecurrentLayer: Kernel {
                 proj: proj.pointer(T.self), gates: gates.pointer(T.self), reset: reset.pointer(T.self),
                 h: h.pointer(T.self), c: c.pointer(T.self), y: y?.pointer(T.self), direction: d, directions: nd))
         }
-        withExtendedLifetime(scratch) {
+        withExtendedLifetime((scratch, hStates, cStates)) {
             ctx.parallel(nd) { range in for d in range { passes[d].run() } }
         }
 
-        /// The final h (k = 2) or c (k = 3) states of every direction, laid out like initial_h.
-        func finalState(_ k: Int) throws -> Value {
+        /// The final h or c states of every direction, laid out like initial_h.
+        func finalState(_ states: [Value]) throws -> Value {
             let out = try ctx.allocate(x.type, stateShape)
             for d in 0..<nd {
-                let state = scratch[d * 5 + k].pointer(T.self)
+                let state = states[d].pointer(T.self)
                 for b in 0..<batch { (out.pointer(T.self) + stateRow(d, b)).update(from: state + b * hidden, count: hidden) }
             }
             return out
         }
-        let yh = wanted[1] ? try finalState(2) : nil
-        let yc = wanted[2] ? try finalState(3) : nil
+        let yh = wanted[1] ? try finalState(hStates) : nil
+        let yc = wanted[2] ? try finalState(cStates) : nil
         return cell.isLSTM ? [y, yh, yc] : [y, yh]
     }
 }
