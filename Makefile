@@ -2,6 +2,7 @@
 # Missing Debian packages are installed with apt-get; Python tools for interop checks go into .venv.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config
 PYTHON ?= python3
 VENV := .venv

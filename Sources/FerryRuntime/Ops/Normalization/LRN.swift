@@ -32,6 +32,10 @@ private struct NormalizationLRNWindow {
 private struct NormalizationLRNVisitor: FloatVisitor {
     let x: Value, y: Value, window: NormalizationLRNWindow, ctx: ExecutionContext
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws {
         let channels = x.shape[1]
         let inner = x.shape.dropFirst(2).reduce(1, *)
@@ -39,7 +43,7 @@ private struct NormalizationLRNVisitor: FloatVisitor {
         guard planes > 0, inner > 0 else { return }
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         let w = window
-        let k = T(double: w.coefficient), bias = T(double: w.bias), negBeta = T(double: -w.beta)
+        let k = T(w.coefficient), bias = T(w.bias), negBeta = T(-w.beta)
         ctx.parallel(planes, grain: max(1, 8192 / inner)) { r in
             for p in r {
                 let c = p % channels, base = p - c

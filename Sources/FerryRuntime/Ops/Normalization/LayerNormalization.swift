@@ -70,12 +70,16 @@ private struct NormalizationLayerApply: FloatVisitor {
     let mean: [Double], inverse: [Double], scale: [Double], bias: [Double]?
     let ctx: ExecutionContext
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws {
         let rows = mean.count, n = cols
         guard rows > 0, n > 0 else { return }
-        let w = scale.map { T(double: $0) }
-        let b = bias.map { $0.map { T(double: $0) } } ?? [T](repeating: T.zero, count: n)
-        let m = mean.map { T(double: $0) }, s = inverse.map { T(double: $0) }
+        let w = scale.map { T($0) }
+        let b = bias.map { $0.map { T($0) } } ?? [T](repeating: T.zero, count: n)
+        let m = mean.map { T($0) }, s = inverse.map { T($0) }
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         w.withUnsafeBufferPointer { wp in
             b.withUnsafeBufferPointer { bp in

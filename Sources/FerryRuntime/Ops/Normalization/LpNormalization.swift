@@ -22,6 +22,10 @@ extension NormalizationOps {
 private struct NormalizationLpVisitor: FloatVisitor {
     let x: Value, y: Value, outer: Int, length: Int, inner: Int, p: Int, ctx: ExecutionContext
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws {
         let (len, n, squared) = (length, inner, p == 2)
         guard outer > 0, len > 0, n > 0 else { return }
@@ -34,12 +38,12 @@ private struct NormalizationLpVisitor: FloatVisitor {
                 for k in 0..<len {
                     let row = xs + k * n
                     if squared {
-                        for i in 0..<n { let v = row[i].double; norms[i] += v * v }
+                        for i in 0..<n { let v = Double(row[i]); norms[i] += v * v }
                     } else {
-                        for i in 0..<n { norms[i] += abs(row[i].double) }
+                        for i in 0..<n { norms[i] += abs(Double(row[i])) }
                     }
                 }
-                let norm = norms.map { T(double: squared ? $0.squareRoot() : $0) }
+                let norm = norms.map { T(squared ? $0.squareRoot() : $0) }
                 for k in 0..<len {
                     let row = xs + k * n, out = ys + k * n
                     for i in 0..<n { out[i] = norm[i] == T.zero ? T.zero : row[i] / norm[i] }

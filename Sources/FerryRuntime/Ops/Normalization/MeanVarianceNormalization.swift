@@ -21,6 +21,10 @@ extension NormalizationOps {
 private struct NormalizationMVNVisitor: FloatVisitor {
     let x: Value, y: Value, reduced: [Bool]
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws {
         let shape = x.shape, total = x.count
         guard total > 0 else { return }
@@ -49,12 +53,12 @@ private struct NormalizationMVNVisitor: FloatVisitor {
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         let perSlice = Double(total / slices)
         var mean = [Double](repeating: 0, count: slices)
-        for i in 0..<total { mean[slice[i]] += src[i].double }
+        for i in 0..<total { mean[slice[i]] += Double(src[i]) }
         for s in 0..<slices { mean[s] /= perSlice }
         var deviation = [Double](repeating: 0, count: slices)
-        for i in 0..<total { let d = src[i].double - mean[slice[i]]; deviation[slice[i]] += d * d }
-        let m = mean.map { T(double: $0) }
-        let divisor = deviation.map { T(double: ($0 / perSlice).squareRoot() + 1e-9) }
+        for i in 0..<total { let d = Double(src[i]) - mean[slice[i]]; deviation[slice[i]] += d * d }
+        let m = mean.map { T($0) }
+        let divisor = deviation.map { T(($0 / perSlice).squareRoot() + 1e-9) }
         for i in 0..<total { dst[i] = (src[i] - m[slice[i]]) / divisor[slice[i]] }
     }
 }

@@ -48,23 +48,26 @@ enum NormalizationMath {
     }
 
     /// Sum of `n` contiguous elements, accumulated in double.
-    @inline(__always)
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func sum<T: RTFloat>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
         var s = 0.0
-        for i in 0..<n { s += p[i].double }
+        for i in 0..<n { s += Double(p[i]) }
         return s
     }
 
     /// Sum of the squared differences between `n` contiguous elements and `mean`.
-    @inline(__always)
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func squaredDeviations<T: RTFloat>(_ p: UnsafePointer<T>, _ n: Int, from mean: Double) -> Double {
         var q = 0.0
-        for i in 0..<n { let d = p[i].double - mean; q += d * d }
+        for i in 0..<n { let d = Double(p[i]) - mean; q += d * d }
         return q
     }
 
     /// `dst[i] = src[i] * a + b` over `n` contiguous elements.
-    @inline(__always)
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func affine<T: RTFloat>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ n: Int, _ a: T, _ b: T) {
         for i in 0..<n { dst[i] = src[i] * a + b }
     }
@@ -85,6 +88,10 @@ enum NormalizationMath {
 /// Computes `NormalizationMath.segmentMoments` for one element type.
 private struct NormalizationMomentsVisitor: FloatVisitor {
     let x: Value, inner: Int, ctx: ExecutionContext
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     func visit<T: RTFloat>(_: T.Type) throws -> (mean: [Double], variance: [Double]) {
         let segments = inner == 0 ? 0 : x.count / inner
@@ -112,10 +119,14 @@ private struct NormalizationMomentsVisitor: FloatVisitor {
 private struct NormalizationAffineVisitor: FloatVisitor {
     let x: Value, y: Value, inner: Int, a: [Double], b: [Double], ctx: ExecutionContext
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws {
         guard inner > 0, !a.isEmpty else { return }
         let segments = x.count / inner, params = a.count, n = inner
-        let at = a.map { T(double: $0) }, bt = b.map { T(double: $0) }
+        let at = a.map { T($0) }, bt = b.map { T($0) }
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         at.withUnsafeBufferPointer { ap in
             bt.withUnsafeBufferPointer { bp in

@@ -109,6 +109,10 @@ private struct ResizeGather {
 private struct ResizeInterpolation: FloatVisitor {
     let x: Value, shape: [Int], tables: [ResizeAxisTable], order: [Int], fill: Double, ctx: ExecutionContext
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     func visit<T: RTFloat>(_: T.Type) throws -> Value {
         var current = x
         for d in order {
@@ -126,7 +130,7 @@ private struct ResizeInterpolation: FloatVisitor {
                                   table: ResizeAxisTable, length: Int, outLen: Int) {
         let taps = table.taps, units = outer * outLen
         guard units > 0, inner > 0 else { return }
-        let weights = table.weight.map { T(double: $0) }, value = T(double: fill)
+        let weights = table.weight.map { T($0) }, value = T(fill)
         let src = source.pointer(T.self), dst = target.pointer(T.self)
         table.index.withUnsafeBufferPointer { ip in
             weights.withUnsafeBufferPointer { wp in
