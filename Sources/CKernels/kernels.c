@@ -375,3 +375,55 @@ void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t col
                 for (size_t j = j0; j < j1; j++) out[j * rows + i] = in[i * cols + j];
         }
 }
+
+/* 2-D max or average pooling of planes [p_begin, p_end), each h x w into oh x ow. */
+void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
+                   size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
+                   size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad) {
+    for (size_t p = p_begin; p < p_end; p++) {
+        const float *img = x + p * h * w;
+        float *out = y + p * oh * ow;
+        for (size_t oy = 0; oy < oh; oy++) {
+            const ptrdiff_t y0 = (ptrdiff_t)(oy * sh) - (ptrdiff_t)pt;
+            size_t ky0 = 0, ky1 = kh, padded_rows = 0;
+            while (ky0 < kh && y0 + (ptrdiff_t)(ky0 * dh) < 0) ky0++;
+            while (ky1 > ky0 && y0 + (ptrdiff_t)((ky1 - 1) * dh) >= (ptrdiff_t)h) ky1--;
+            for (size_t k = 0; k < kh; k++) if (y0 + (ptrdiff_t)(k * dh) < (ptrdiff_t)(h + pb)) padded_rows++;
+            for (size_t ox = 0; ox < ow; ox++) {
+                const ptrdiff_t x0 = (ptrdiff_t)(ox * sw) - (ptrdiff_t)pl;
+                size_t kx0 = 0, kx1 = kw, padded_cols = 0;
+                while (kx0 < kw && x0 + (ptrdiff_t)(kx0 * dw) < 0) kx0++;
+                while (kx1 > kx0 && x0 + (ptrdiff_t)((kx1 - 1) * dw) >= (ptrdiff_t)w) kx1--;
+                if (average) {
+                    float s = 0.f;
+                    for (size_t ky = ky0; ky < ky1; ky++) {
+                        const float *row = img + (size_t)(y0 + (ptrdiff_t)(ky * dh)) * w;
+                        for (size_t kx = kx0; kx < kx1; kx++) s += row[x0 + (ptrdiff_t)(kx * dw)];
+                    }
+                    size_t n;
+                    if (count_include_pad) {
+                        for (size_t k = 0; k < kw; k++) if (x0 + (ptrdiff_t)(k * dw) < (ptrdiff_t)(w + pr)) padded_cols++;
+                        n = padded_rows * padded_cols;
+                    } else {
+                        n = (ky1 - ky0) * (kx1 - kx0);
+                    }
+                    out[oy * ow + ox] = n ? s / (float)n : 0.f;
+                } else {
+                    float m = -INFINITY;
+                    int any = 0;
+                    for (size_t ky = ky0; ky < ky1; ky++) {
+                        const float *row = img + (size_t)(y0 + (ptrdiff_t)(ky * dh)) * w;
+                        for (size_t kx = kx0; kx < kx1; kx++) {
+                            const float v = row[x0 + (ptrdiff_t)(kx * dw)];
+                            if (v > m || v != v) m = v;
+                            any = 1;
+                            if (v != v) break;
+                        }
+                        if (m != m) break;
+                    }
+                    out[oy * ow + ox] = any ? m : 0.f;
+                }
+            }
+        }
+    }
+}

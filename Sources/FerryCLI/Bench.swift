@@ -44,9 +44,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         do {
             CrashGuard.guardReading(model)
-            let loaded = try ModelIO.load(model, options: reading.loadOptions)
             let planStart = Date()
-            let session = try InferenceSession(model: loaded.model, options: SessionOptions(threads: threads))
+            // The loaded model is not kept: the session holds only the tensors its plan still needs.
+            let session = try InferenceSession(model: try ModelIO.load(model, options: reading.loadOptions).model,
+                                               options: SessionOptions(threads: threads))
             let planSeconds = Date().timeIntervalSince(planStart)
             let feeds = try inputOptions.feeds(for: session, random: true)
             for _ in 0..<warmup { _ = try session.run(feeds) }
@@ -87,8 +88,9 @@ struct Bench: ParsableCommand {
         let total = Double(profiler.nodes.reduce(0) { $0 + $1.nanos })
         print("\nper op type (ms per run, share):")
         for row in profiler.byOpType {
-            print(String(format: "  %-24@ %9.3f  %5.1f%%  (%d nodes)", row.op as NSString, Double(row.nanos) / 1e6 / Double(runs),
-                         100 * Double(row.nanos) / max(total, 1), row.nodes))
+            let name = row.op.count >= 24 ? row.op : row.op + String(repeating: " ", count: 24 - row.op.count)
+            print("  " + name + String(format: " %9.3f  %5.1f%%  (%d nodes)", Double(row.nanos) / 1e6 / Double(runs),
+                                       100 * Double(row.nanos) / max(total, 1), row.nodes))
         }
         print("slowest nodes (ms per run):")
         for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(10) {

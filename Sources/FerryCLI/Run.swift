@@ -33,9 +33,10 @@ struct Run: ParsableCommand {
     func run() throws {
         do {
             CrashGuard.guardReading(model)
-            let loaded = try ModelIO.load(model, options: reading.loadOptions)
             let planStart = Date()
-            let session = try InferenceSession(model: loaded.model, options: SessionOptions(threads: threads))
+            // The loaded model is not kept: the session holds only the tensors its plan still needs.
+            let session = try InferenceSession(model: try ModelIO.load(model, options: reading.loadOptions).model,
+                                               options: SessionOptions(threads: threads))
             let planSeconds = Date().timeIntervalSince(planStart)
             let feeds = try inputOptions.feeds(for: session, random: false)
             let runStart = Date()

@@ -61,6 +61,13 @@ size_t ferry_sgemm_workspace_size(size_t n, size_t k);
 void ferry_sgemm_packed(size_t m, size_t n, size_t k, const float *packed_a,
                         const float *b, size_t ldb, int trans_b, float *c, size_t ldc, int accumulate, float *workspace);
 
+/* 2-D max (average = 0) or average pooling of planes [p_begin, p_end) of x (each h x w) into y
+ * (each oh x ow); pads are top, left, bottom, right. Average divides by the taps inside the input, or
+ * with count_include_pad by the taps inside the padded input. */
+void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
+                   size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
+                   size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad);
+
 /* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
 void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
 

@@ -4,6 +4,14 @@ import FerryIR
 protocol Kernel: AnyObject {
     /// Computes the node's outputs (nil for optional outputs it does not produce).
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?]
+
+    /// Constant inputs the kernel copied into its own form at plan time (packed weights): the plan
+    /// passes nil for them and keeps them only if another node reads them.
+    var prepackedInputs: Set<Int> { get }
+}
+
+extension Kernel {
+    var prepackedInputs: Set<Int> { [] }
 }
 
 /// A kernel whose whole work is one closure over its inputs.

@@ -81,8 +81,11 @@ struct Planner: SubgraphCompiler {
             let names = node.inputs + implicit
             do {
                 let kernel = try makeKernel(node, label: "'\(label)'", constants: names.map { known[$0] }, implicit: implicit)
-                built.append((kernel, names.map { $0.isEmpty ? -1 : slot($0) }, node.outputs.map { $0.isEmpty ? -1 : slot($0) },
-                              label, node.opType))
+                let packed = kernel.prepackedInputs
+                let inputSlots = names.enumerated().map { i, name in
+                    name.isEmpty || (packed.contains(i) && known[name] != nil) ? -1 : slot(name)
+                }
+                built.append((kernel, inputSlots, node.outputs.map { $0.isEmpty ? -1 : slot($0) }, label, node.opType))
             } catch let e as PlanProblem {
                 problems.add(e.subject, e.reason)
             } catch let e as KernelError {

@@ -29,10 +29,12 @@ final class ConvKernel: Kernel {
     private let spec: NodeSpec
     private let groups: Int
     private let activation: FusedActivation
-    /// Weights known at plan time, packed for `ferry_sgemm_packed` once per group.
-    private let weights: Value?
+    /// The shape of weights known at plan time, and the weights packed for `ferry_sgemm_packed`
+    /// once per group (depthwise weights are used as they are).
+    private let weightShape: [Int]?
     private let packedWeights: PackedMatrices?
-    private let bias: Value?
+
+    var prepackedInputs: Set<Int> { packedWeights == nil ? [] : [1] }
 
     /// Bytes of im2col buffer per tile.
     static let columnBudget = 4 << 20
@@ -42,9 +44,8 @@ final class ConvKernel: Kernel {
         groups = try spec.int("group", 1)
         guard groups >= 1 else { throw KernelError.invalid("group must be positive") }
         activation = try FusedActivation(spec)
-        weights = spec.constant(1)
-        bias = spec.constant(2)
-        if let w = weights {
+        weightShape = spec.constant(1)?.shape
+        if let w = spec.constant(1) {
             guard w.type == .float else { throw KernelError.unsupported("\(w.type.name) weights (float32 only)") }
             guard w.rank >= 3 else { throw KernelError.invalid("weights must have rank >= 3, got \(w.shape)") }
             geometry = try WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
@@ -61,17 +62,19 @@ final class ConvKernel: Kernel {
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
-        let x = try inputs.required(0, "X"), w = try inputs.required(1, "W")
+        let x = try inputs.required(0, "X")
+        let w = packedWeights == nil ? try inputs.required(1, "W") : nil
+        let wShape = w?.shape ?? weightShape!
         let b = inputs.optional(2)
-        guard x.type == .float, w.type == .float, b == nil || b!.type == .float else {
+        guard x.type == .float, w == nil || w!.type == .float, b == nil || b!.type == .float else {
             throw KernelError.unsupported("Conv on \(x.type.name) (float32 only)")
         }
-        guard w.rank >= 3, x.rank == w.rank else { throw KernelError.invalid("input \(x.shape) and weights \(w.shape) ranks differ") }
-        let g = try geometry ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
-        guard g.kernel == Array(w.shape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights") }
-        let n = x.shape[0], c = x.shape[1], m = w.shape[0]
-        guard m % groups == 0, c == w.shape[1] * groups else {
-            throw KernelError.invalid("input has \(c) channels; weights \(w.shape) with group \(groups) need \(w.shape[1] * groups)")
+        guard wShape.count >= 3, x.rank == wShape.count else { throw KernelError.invalid("input \(x.shape) and weights \(wShape) ranks differ") }
+        let g = try geometry ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(wShape.dropFirst(2)))
+        guard g.kernel == Array(wShape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights") }
+        let n = x.shape[0], c = x.shape[1], m = wShape[0]
+        guard m % groups == 0, c == wShape[1] * groups else {
+            throw KernelError.invalid("input has \(c) channels; weights \(wShape) with group \(groups) need \(wShape[1] * groups)")
         }
         if let b { guard b.count == m else { throw KernelError.invalid("bias has \(b.count) values for \(m) output channels") } }
         let spatial = Array(x.shape.dropFirst(2))
@@ -85,7 +88,7 @@ final class ConvKernel: Kernel {
         let bptr = b.map { UnsafePointer($0.floats) }
 
         // Depthwise 2-D: one filter per channel.
-        if g.rank == 2 && groups == c && m == c && cg == 1 {
+        if let w, g.rank == 2 && groups == c && m == c && cg == 1 {
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
                 ctx.parallel(c) { r in
@@ -101,7 +104,7 @@ final class ConvKernel: Kernel {
         let tile = pointwise ? p : min(p, max(64, ConvKernel.columnBudget / max(1, kc * 4)))
         let column: Value? = pointwise ? nil : try ctx.allocate(.float, [kc * tile])
         let inShape = spatial, outShape = outSpatial
-        let packed = try packedWeights ?? PackedMatrices(w.floats, groups: groups, rows: mg, columns: kc)
+        let packed = packedWeights ?? PackedMatrices(w!.floats, groups: groups, rows: mg, columns: kc)
         for img in 0..<n {
             for grp in 0..<groups {
                 let xg = x.floats + (img * c + grp * cg) * inPlane

@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 #if canImport(Glibc)
 import Glibc
@@ -38,11 +39,14 @@ final class PoolKernel: Kernel {
     private let kind: PoolKind
     private let geometry: WindowGeometry
     private let storageOrder: Int
+    /// MaxPool's optional Indices output is wired.
+    private let wantsIndices: Bool
 
     init(_ spec: NodeSpec, kind: PoolKind) throws {
         self.kind = kind
         geometry = try WindowGeometry(spec, kernel: nil)
         storageOrder = try spec.int("storage_order", 0)
+        wantsIndices = spec.hasOutput(1)
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
@@ -55,6 +59,7 @@ final class PoolKernel: Kernel {
                          dilation: geometry.dilations[$0], padBegin: pb[$0], padEnd: pe[$0])
         }
         let shape = Array(x.shape.prefix(2)) + outSpatial
+        if x.type == .float && geometry.rank == 2 && !wantsIndices, let fast = try pool2D(x, shape, pb, pe, ctx) { return [fast] }
         switch kind {
         case .max:
             guard x.type != .float16 else { throw KernelError.unsupported("float16") }
@@ -64,6 +69,26 @@ final class PoolKernel: Kernel {
         case .lp(let p):
             return [try dispatchFloat(x.type, PoolSumVisitor(x: x, shape: shape, axes: axes, average: 0, p: p, ctx: ctx))]
         }
+    }
+}
+
+extension PoolKernel {
+    /// Float32 2-D max and average pooling by the C kernel; nil for Lp pooling.
+    private func pool2D(_ x: Value, _ shape: [Int], _ pb: [Int], _ pe: [Int], _ ctx: ExecutionContext) throws -> Value? {
+        let average: Bool, includePad: Bool
+        switch kind {
+        case .max: average = false; includePad = false
+        case .average(let include): average = true; includePad = include
+        case .lp: return nil
+        }
+        let y = try ctx.allocate(.float, shape)
+        let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3]
+        let px = x.floats, py = y.floats
+        ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
+            ferry_pool_2d(px, py, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
+                          g.dilations[0], g.dilations[1], pb[0], pb[1], pe[0], pe[1], oh, ow, average ? 1 : 0, includePad ? 1 : 0)
+        }
+        return y
     }
 }
 
@@ -190,14 +215,7 @@ private func globalPool(_ x: Value, _ ctx: ExecutionContext, _ reduce: @escaping
 /// The pooling ops.
 enum PoolOps {
     static func register(into r: inout KernelRegistry) {
-        r.register("MaxPool") { spec in
-            let k = try PoolKernel(spec, kind: .max)
-            let wantsIndices = spec.hasOutput(1)
-            return FunctionKernel { inputs, ctx in
-                let out = try k.run(inputs, ctx)
-                return wantsIndices ? out : [out[0]]
-            }
-        }
+        r.register("MaxPool") { spec in try PoolKernel(spec, kind: .max) }
         r.register("AveragePool") { spec in try PoolKernel(spec, kind: .average(countIncludePad: try spec.int("count_include_pad", 0) != 0)) }
         r.register("LpPool") { spec in try PoolKernel(spec, kind: .lp(p: try spec.int("p", 2))) }
         r.register("GlobalAveragePool") { _ in
