@@ -15,8 +15,14 @@ final class BufferPool: @unchecked Sendable {
     private(set) var peakBytes = 0
     /// Bytes held by blocks waiting for reuse.
     private(set) var cachedBytes = 0
+    /// False for pools whose freed blocks go straight back to the system (plan-time constants,
+    /// which are computed once).
+    private let reusesBlocks: Bool
 
-    init() { pthread_mutex_init(&lock, nil) }
+    init(reusesBlocks: Bool = true) {
+        self.reusesBlocks = reusesBlocks
+        pthread_mutex_init(&lock, nil)
+    }
 
     deinit {
         for (_, blocks) in free { for p in blocks { Glibc_free(p) } }
@@ -51,10 +57,13 @@ final class BufferPool: @unchecked Sendable {
 
     private func recycle(_ p: UnsafeMutableRawPointer, _ capacity: Int) {
         pthread_mutex_lock(&lock)
-        free[capacity, default: []].append(p)
         liveBytes -= capacity
-        cachedBytes += capacity
+        if reusesBlocks {
+            free[capacity, default: []].append(p)
+            cachedBytes += capacity
+        }
         pthread_mutex_unlock(&lock)
+        if !reusesBlocks { Glibc_free(p) }
     }
 
     /// Starts a new peak measurement from the bytes live now.

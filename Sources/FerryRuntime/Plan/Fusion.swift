@@ -20,9 +20,14 @@ enum Fusion {
             while let out = nodes[i].outputs.first, nodes[i].outputs.count == 1, !keep.contains(out),
                   let r = readers[out], r.count == 1, !removed.contains(r[0]) {
                 let j = r[0]
+                let before = nodes[i]
                 guard let fused = fuse(nodes[i], into: nodes[j], constants: &constants) else { break }
                 nodes[i] = fused
                 removed.insert(j)
+                // Constants only the fused nodes read are not needed any more.
+                for name in before.inputs.dropFirst() + nodes[j].inputs where !name.isEmpty && !fused.inputs.contains(name) {
+                    if readers[name]?.allSatisfy({ $0 == i || $0 == j }) ?? false, !keep.contains(name) { constants[name] = nil }
+                }
             }
         }
         return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)

@@ -14,7 +14,7 @@ struct Planner: SubgraphCompiler {
                                                  "Multinomial", "Bernoulli"]
 
     func compile(_ graph: Graph, outerNames: [String]) throws -> GraphProgram {
-        let constantPool = BufferPool()
+        let constantPool = BufferPool(reusesBlocks: false)
         let ctx = ExecutionContext(pool: constantPool, threads: threads)
         var problems = PlanProblems()
         var known: [String: Value] = [:]
@@ -74,6 +74,8 @@ struct Planner: SubgraphCompiler {
         let inputSlots = inputs.map { slot($0.name) }
         let outerSlots = outerNames.map { slot($0) }
         var built: [(kernel: Kernel, inputs: [Int], outputs: [Int], node: String, op: String)] = []
+        var pendingReaders: [String: Int] = [:]
+        for node in remaining { for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { pendingReaders[name, default: 0] += 1 } }
         for (index, node) in remaining.enumerated() {
             let label = node.name.isEmpty ? "#\(index) \(node.opType)" : node.name
             var seen = Set(node.inputs)
@@ -86,6 +88,13 @@ struct Planner: SubgraphCompiler {
                     name.isEmpty || (packed.contains(i) && known[name] != nil) ? -1 : slot(name)
                 }
                 built.append((kernel, inputSlots, node.outputs.map { $0.isEmpty ? -1 : slot($0) }, label, node.opType))
+                // A constant every reader has packed into its own form is released as soon as the
+                // last of them is planned.
+                for name in names { pendingReaders[name, default: 1] -= 1 }
+                for i in packed where i < names.count {
+                    let name = names[i]
+                    if pendingReaders[name] == 0 && slotOf[name] == nil && !outputNames.contains(name) { known[name] = nil }
+                }
             } catch let e as PlanProblem {
                 problems.add(e.subject, e.reason)
             } catch let e as KernelError {
