@@ -62,9 +62,7 @@ private struct NormalizationChannelMoments: FloatVisitor {
     let x: Value, batch: Int, channels: Int, inner: Int, ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws -> (mean: [Double], variance: [Double]) {
         var mean = [Double](repeating: 0, count: channels)
         var variance = [Double](repeating: 0, count: channels)

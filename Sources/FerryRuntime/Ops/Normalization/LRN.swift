@@ -33,9 +33,7 @@ private struct NormalizationLRNVisitor: FloatVisitor {
     let x: Value, y: Value, window: NormalizationLRNWindow, ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws {
         let channels = x.shape[1]
         let inner = x.shape.dropFirst(2).reduce(1, *)

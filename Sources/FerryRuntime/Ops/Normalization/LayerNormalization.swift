@@ -71,9 +71,7 @@ private struct NormalizationLayerApply: FloatVisitor {
     let ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws {
         let rows = mean.count, n = cols
         guard rows > 0, n > 0 else { return }

@@ -23,9 +23,7 @@ private struct NormalizationLpVisitor: FloatVisitor {
     let x: Value, y: Value, outer: Int, length: Int, inner: Int, p: Int, ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws {
         let (len, n, squared) = (length, inner, p == 2)
         guard outer > 0, len > 0, n > 0 else { return }

@@ -22,9 +22,7 @@ private struct NormalizationMVNVisitor: FloatVisitor {
     let x: Value, y: Value, reduced: [Bool]
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws {
         let shape = x.shape, total = x.count
         guard total > 0 else { return }

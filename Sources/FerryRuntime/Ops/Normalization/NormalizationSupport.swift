@@ -38,10 +38,10 @@ enum NormalizationMath {
         return try convert(d, to: type, ctx: ctx)
     }
 
-    /// `axis` made non-negative for a tensor of rank `rank` (`allowEnd` accepts `rank` itself).
-    static func axis(_ axis: Int, rank: Int, _ what: String = "axis", allowEnd: Bool = false) throws -> Int {
+    /// `axis` made non-negative for a tensor of rank `rank`.
+    static func axis(_ axis: Int, rank: Int, _ what: String = "axis") throws -> Int {
         let a = axis < 0 ? axis + rank : axis
-        guard a >= 0, a < rank || (allowEnd && a == rank) else {
+        guard a >= 0, a < rank else {
             throw KernelError.invalid("\(what) \(axis) is out of range for rank \(rank)")
         }
         return a
@@ -51,18 +51,31 @@ enum NormalizationMath {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func sum<T: RTFloat>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
-        var s = 0.0
-        for i in 0..<n { s += Double(p[i]) }
-        return s
+        // Four independent accumulators, so the additions pipeline.
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            s0 += Double(p[i]); s1 += Double(p[i + 1]); s2 += Double(p[i + 2]); s3 += Double(p[i + 3])
+            i += 4
+        }
+        while i < n { s0 += Double(p[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Sum of the squared differences between `n` contiguous elements and `mean`.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func squaredDeviations<T: RTFloat>(_ p: UnsafePointer<T>, _ n: Int, from mean: Double) -> Double {
-        var q = 0.0
-        for i in 0..<n { let d = Double(p[i]) - mean; q += d * d }
-        return q
+        var q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            let d0 = Double(p[i]) - mean, d1 = Double(p[i + 1]) - mean
+            let d2 = Double(p[i + 2]) - mean, d3 = Double(p[i + 3]) - mean
+            q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3
+            i += 4
+        }
+        while i < n { let d = Double(p[i]) - mean; q0 += d * d; i += 1 }
+        return (q0 + q1) + (q2 + q3)
     }
 
     /// `dst[i] = src[i] * a + b` over `n` contiguous elements.
@@ -90,9 +103,7 @@ private struct NormalizationMomentsVisitor: FloatVisitor {
     let x: Value, inner: Int, ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws -> (mean: [Double], variance: [Double]) {
         let segments = inner == 0 ? 0 : x.count / inner
         var mean = [Double](repeating: 0, count: segments)
@@ -120,9 +131,7 @@ private struct NormalizationAffineVisitor: FloatVisitor {
     let x: Value, y: Value, inner: Int, a: [Double], b: [Double], ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws {
         guard inner > 0, !a.isEmpty else { return }
         let segments = x.count / inner, params = a.count, n = inner

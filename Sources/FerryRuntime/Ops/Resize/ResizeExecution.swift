@@ -8,14 +8,16 @@ enum ResizeExecution {
         func given(_ v: Value?) -> Value? { v.flatMap { $0.count > 0 ? $0 : nil } }
         let axes = try ResizeGeometry.axes(shape: x.shape, scales: try given(scales)?.doubles(), sizes: try given(sizes)?.ints(),
                                            roi: try given(roi)?.doubles(), config: config)
-        let tables = try axes.map { try ResizeAxisTable($0, config) }
         let shape = axes.map(\.output)
+        guard let total = Tensor.elementCount(of: shape) else { throw KernelError.invalid("output shape \(shape) is too large") }
+        if total == 0 { return try ctx.allocate(x.type, shape) }
+        let tables = try axes.map { try ResizeAxisTable($0, config) }
         // Shrinking axes first, so later passes have less to do.
         let ratio = axes.map { Double($0.output) / Double(max($0.input, 1)) }
         let active = tables.indices.filter { !tables[$0].isIdentity }.sorted { ratio[$0] < ratio[$1] }
-        if active.isEmpty || Tensor.elementCount(of: shape) == 0 {
+        if active.isEmpty {
             let out = try ctx.allocate(x.type, shape)
-            if out.count > 0 { out.buffer.baseAddress.copyMemory(from: x.buffer.baseAddress, byteCount: x.count * elementSize(x.type)) }
+            out.buffer.baseAddress.copyMemory(from: x.buffer.baseAddress, byteCount: x.count * elementSize(x.type))
             return out
         }
         if config.mode == .nearest {
@@ -110,9 +112,7 @@ private struct ResizeInterpolation: FloatVisitor {
     let x: Value, shape: [Int], tables: [ResizeAxisTable], order: [Int], fill: Double, ctx: ExecutionContext
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     func visit<T: RTFloat>(_: T.Type) throws -> Value {
         var current = x
         for d in order {
@@ -128,15 +128,40 @@ private struct ResizeInterpolation: FloatVisitor {
 
     private func pass<T: RTFloat>(_: T.Type, from source: Value, to target: Value, outer: Int, inner: Int,
                                   table: ResizeAxisTable, length: Int, outLen: Int) {
-        let taps = table.taps, units = outer * outLen
-        guard units > 0, inner > 0 else { return }
+        let taps = table.taps
+        guard outer > 0, outLen > 0, inner > 0 else { return }
         let weights = table.weight.map { T($0) }, value = T(fill)
+        let cropped = table.outside.contains(true)
         let src = source.pointer(T.self), dst = target.pointer(T.self)
         table.index.withUnsafeBufferPointer { ip in
             weights.withUnsafeBufferPointer { wp in
                 table.outside.withUnsafeBufferPointer { op in
                     guard let index = ip.baseAddress, let weight = wp.baseAddress, let outside = op.baseAddress else { return }
-                    ctx.parallel(units, grain: max(1, 16384 / (inner * taps))) { r in
+                    if inner == 1 {
+                        // The last axis: each output row gathers its taps from one input row.
+                        ctx.parallel(outer, grain: max(1, 16384 / (outLen * taps))) { r in
+                            for row in r {
+                                let s = src + row * length, d = dst + row * outLen
+                                if taps == 2 && !cropped {
+                                    for o in 0..<outLen {
+                                        let j = 2 * o
+                                        d[o] = weight[j] * s[index[j]] + weight[j + 1] * s[index[j + 1]]
+                                    }
+                                    continue
+                                }
+                                for o in 0..<outLen {
+                                    if outside[o] { d[o] = value; continue }
+                                    let ix = index + o * taps, w = weight + o * taps
+                                    var acc = w[0] * s[ix[0]]
+                                    for t in 1..<taps { acc += w[t] * s[ix[t]] }
+                                    d[o] = acc
+                                }
+                            }
+                        }
+                        return
+                    }
+                    // An outer axis: each output row is a weighted sum of whole input rows.
+                    ctx.parallel(outer * outLen, grain: max(1, 16384 / (inner * taps))) { r in
                         var row = r.lowerBound / outLen, o = r.lowerBound % outLen
                         for _ in r {
                             let d = dst + (row * outLen + o) * inner
@@ -145,11 +170,7 @@ private struct ResizeInterpolation: FloatVisitor {
                             } else {
                                 let s = src + row * length * inner
                                 let ix = index + o * taps, w = weight + o * taps
-                                if inner == 1 {
-                                    var acc = w[0] * s[ix[0]]
-                                    for t in 1..<taps { acc += w[t] * s[ix[t]] }
-                                    d[0] = acc
-                                } else if taps == 2 {
+                                if taps == 2 {
                                     let a = s + ix[0] * inner, b = s + ix[1] * inner, w0 = w[0], w1 = w[1]
                                     for i in 0..<inner { d[i] = w0 * a[i] + w1 * b[i] }
                                 } else {
