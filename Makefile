@@ -74,6 +74,12 @@ demo: build venv
 	.build/release/ferry inspect $(DEMO_DIR)/mnist_cnn.onnx
 	@echo "== onnxruntime on the converted model vs Keras's own outputs"
 	$(VPY) tools/compare_keras.py $(DEMO_DIR)/mnist_cnn.onnx Fixtures/keras/mnist_cnn
+	@echo "== ferry run: the converted model in Ferry's interpreter, on Keras's input"
+	.build/release/ferry run $(DEMO_DIR)/mnist_cnn.onnx --input Fixtures/keras/mnist_cnn.input_0.npy --output-dir $(DEMO_DIR)/out
+	$(VPY) -c "import numpy as np, glob; a = np.load(glob.glob('$(DEMO_DIR)/out/*.npy')[0]); b = np.load('Fixtures/keras/mnist_cnn.output_0.npy'); \
+	print('Ferry vs Keras: max abs difference %.3g, same top-1 class on %d of %d images' % (abs(a - b).max(), (a.argmax(1) == b.argmax(1)).sum(), len(b)))"
+	@echo "== ferry bench: latency in Ferry's interpreter"
+	.build/release/ferry bench $(DEMO_DIR)/mnist_cnn.onnx --runs 50
 
 fixtures: venv
 	$(VPY) tools/make_onnx_fixtures.py
