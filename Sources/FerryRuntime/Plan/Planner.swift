@@ -27,6 +27,14 @@ struct Planner: SubgraphCompiler {
         let inputs = graph.runtimeInputs
         for i in inputs { known[i.name] = nil }
         var available = Set(inputs.map(\.name)).union(outerNames).union(known.keys)
+        // Inputs whose declared shape is fully fixed: Shape nodes reading them fold at plan time.
+        var staticShapes: [String: [Int]] = [:]
+        for i in inputs {
+            if case .tensor(_, let dims?)? = i.type?.type {
+                let fixed = dims.compactMap { d -> Int? in if case .fixed(let n) = d.value, n >= 0 { return Int(n) } else { return nil } }
+                if fixed.count == dims.count { staticShapes[i.name] = fixed }
+            }
+        }
 
         // Plan-time evaluation of nodes whose inputs are all known.
         var remaining: [Node] = []
@@ -40,6 +48,11 @@ struct Planner: SubgraphCompiler {
             }
             for out in node.outputs where !out.isEmpty { available.insert(out) }
             guard ready else { continue }
+            if node.opType == "Shape", node.domain.isEmpty, node.inputs.count == 1, node.outputs.count == 1,
+               let dims = staticShapes[node.inputs[0]] {
+                known[node.outputs[0]] = Value.int64(shapeSlice(dims, node))
+                continue
+            }
             let foldable = node.subgraphs.isEmpty && !Planner.nondeterministic.contains(node.opType)
                 && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil }
             guard foldable else {
@@ -135,6 +148,18 @@ struct Planner: SubgraphCompiler {
         }
         let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit)
         return try build(spec)
+    }
+
+    /// The dimensions a Shape node returns for `dims` (its start and end attributes, opset 15).
+    private func shapeSlice(_ dims: [Int], _ node: Node) -> [Int] {
+        func attr(_ name: String, _ fallback: Int) -> Int {
+            if case .int(let v)? = node.attribute(name) { return Int(clamping: v) }
+            return fallback
+        }
+        let r = dims.count
+        func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + r : i, 0), r) }
+        let start = clamp(attr("start", 0)), end = clamp(attr("end", r))
+        return start < end ? Array(dims[start..<end]) : []
     }
 
     /// A sparse initializer as a dense value (values scattered into zeros).
