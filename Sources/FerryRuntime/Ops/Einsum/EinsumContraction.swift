@@ -49,7 +49,7 @@ enum EinsumContraction {
 }
 
 /// The sizes and layouts of a batched product C[b] = op(A[b]) * op(B[b]); C is `batch x m x n`.
-struct EinsumGemmShape {
+private struct EinsumGemmShape {
     let batch: Int, m: Int, n: Int, k: Int, transA: Bool, transB: Bool
 
     /// Float32 through `sgemm`, split over batches and row blocks.

@@ -40,6 +40,19 @@ private struct ReduceCumSumRun: NumericVisitor {
         let s = x.pointer(T.self), d = out.pointer(T.self)
         let (n, inner, exclusive, reverse) = (self.n, self.inner, self.exclusive, self.reverse)
         ctx.parallel(outer, grain: max(1, 16384 / max(n * inner, 1))) { range in
+            if inner == 1 {
+                // One running sum per row.
+                for o in range {
+                    let xs = s + o * n, ys = d + o * n
+                    var acc = T.zero
+                    for step in 0..<n {
+                        let r = reverse ? n - 1 - step : step
+                        let v = xs[r]
+                        if exclusive { ys[r] = acc; acc = T.add(acc, v) } else { acc = T.add(acc, v); ys[r] = acc }
+                    }
+                }
+                return
+            }
             for o in range {
                 let xs = s + o * n * inner, ys = d + o * n * inner
                 for step in 0..<n {

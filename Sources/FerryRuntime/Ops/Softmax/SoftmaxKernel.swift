@@ -51,14 +51,22 @@ private struct SoftmaxRun<T: SoftmaxFloat> {
 
     func run(_ x: Value, _ out: Value, _ ctx: ExecutionContext) {
         let s = UnsafePointer(x.pointer(T.self)), d = out.pointer(T.self)
-        let rowLength = n * inner
-        ctx.parallel(outer, grain: max(1, 16384 / max(rowLength, 1))) { range in
-            if inner == 1 {
+        let (n, inner) = (self.n, self.inner)
+        if inner == 1 {
+            ctx.parallel(outer, grain: max(1, 16384 / n)) { range in
                 for o in range { row(s + o * n, d + o * n) }
-            } else {
-                withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * inner) { buffer in
-                    guard let scratch = buffer.baseAddress else { return }
-                    for o in range { columns(s + o * rowLength, d + o * rowLength, scratch) }
+            }
+            return
+        }
+        // Columns in blocks that stay in cache, each block one task.
+        let block = min(inner, 512), blocks = (inner + block - 1) / block
+        ctx.parallel(outer * blocks, grain: max(1, 16384 / (n * block))) { range in
+            withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * block) { buffer in
+                guard let scratch = buffer.baseAddress else { return }
+                for t in range {
+                    let o = t / blocks, j0 = (t % blocks) * block
+                    let offset = o * n * inner + j0
+                    columns(s + offset, d + offset, min(block, inner - j0), scratch)
                 }
             }
         }
@@ -67,66 +75,67 @@ private struct SoftmaxRun<T: SoftmaxFloat> {
     /// One contiguous row of `n` elements.
     @inline(__always)
     private func row(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
-        var m = -T.infinity, at = 0
-        for i in 0..<n where x[i] > m || (x[i] != x[i] && m == m) {
-            m = x[i]
-            at = i
-        }
-        switch kind {
-        case .hardmax:
+        if kind == .hardmax {
+            var m = -T.infinity, at = 0
+            for i in 0..<n where x[i] > m || (x[i] != x[i] && m == m) {
+                m = x[i]
+                at = i
+            }
             for i in 0..<n { y[i] = 0 }
             y[at] = 1
-        case .softmax:
-            let sum = T.softmaxExp(x, minus: m, into: y, n)
-            let scale = 1 / sum
+            return
+        }
+        let m = T.softmaxMax(x, n)
+        if kind == .softmax {
+            let scale = 1 / T.softmaxExp(x, minus: m, into: y, n)
             for i in 0..<n { y[i] *= scale }
-        case .logSoftmax:
+        } else {
             let logSum = T.softmaxLog(T.softmaxExp(x, minus: m, into: y, n))
             for i in 0..<n { y[i] = (x[i] - m) - logSum }
         }
     }
 
-    /// `n` rows of `inner` elements, normalised per column; `scratch` holds 2 * inner elements.
+    /// `width` columns of `n` rows `inner` apart, normalised per column; `scratch` holds 2 * width elements.
     @inline(__always)
-    private func columns(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ scratch: UnsafeMutablePointer<T>) {
-        let m = scratch, sum = scratch + inner
-        m.update(from: x, count: inner)
+    private func columns(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ width: Int, _ scratch: UnsafeMutablePointer<T>) {
+        let m = scratch, sum = scratch + width
+        m.update(from: x, count: width)
         if kind == .hardmax {
-            let winner = UnsafeMutablePointer<Int>.allocate(capacity: inner)
-            defer { winner.deallocate() }
-            winner.initialize(repeating: 0, count: inner)
-            for r in 1..<n {
-                let xr = x + r * inner
-                for j in 0..<inner where xr[j] > m[j] || (xr[j] != xr[j] && m[j] == m[j]) {
-                    m[j] = xr[j]
-                    winner[j] = r
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { buffer in
+                guard let winner = buffer.baseAddress else { return }
+                winner.initialize(repeating: 0, count: width)
+                for r in 1..<n {
+                    let xr = x + r * inner
+                    for j in 0..<width where xr[j] > m[j] || (xr[j] != xr[j] && m[j] == m[j]) {
+                        m[j] = xr[j]
+                        winner[j] = r
+                    }
+                }
+                for r in 0..<n {
+                    let yr = y + r * inner
+                    for j in 0..<width { yr[j] = winner[j] == r ? 1 : 0 }
                 }
             }
-            for i in 0..<n * inner { y[i] = 0 }
-            for j in 0..<inner { y[winner[j] * inner + j] = 1 }
             return
         }
-        for r in 1..<n {
-            let xr = x + r * inner
-            for j in 0..<inner where xr[j] > m[j] || xr[j] != xr[j] { m[j] = xr[j] }
-        }
-        for j in 0..<inner { sum[j] = 0 }
+        for r in 1..<n { T.softmaxColumnMax(m, x + r * inner, width) }
+        for j in 0..<width { sum[j] = 0 }
         for r in 0..<n {
             let yr = y + r * inner
-            T.softmaxExp(x + r * inner, minus: UnsafePointer(m), into: yr, inner)
-            for j in 0..<inner { sum[j] += yr[j] }
+            T.softmaxExp(x + r * inner, minus: UnsafePointer(m), into: yr, width)
+            for j in 0..<width { sum[j] += yr[j] }
         }
         if kind == .softmax {
-            for j in 0..<inner { sum[j] = 1 / sum[j] }
+            for j in 0..<width { sum[j] = 1 / sum[j] }
             for r in 0..<n {
                 let yr = y + r * inner
-                for j in 0..<inner { yr[j] *= sum[j] }
+                for j in 0..<width { yr[j] *= sum[j] }
             }
         } else {
-            for j in 0..<inner { sum[j] = T.softmaxLog(sum[j]) }
+            for j in 0..<width { sum[j] = T.softmaxLog(sum[j]) }
             for r in 0..<n {
                 let yr = y + r * inner, xr = x + r * inner
-                for j in 0..<inner { yr[j] = (xr[j] - m[j]) - sum[j] }
+                for j in 0..<width { yr[j] = (xr[j] - m[j]) - sum[j] }
             }
         }
     }
