@@ -2,6 +2,7 @@
  * twice: portable, and for AVX2/FMA where the compiler vectorises them with wider registers. */
 #include "ferry_kernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -376,54 +377,87 @@ void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t col
         }
 }
 
-/* 2-D max or average pooling of planes [p_begin, p_end), each h x w into oh x ow. */
+/* 2-D max or average pooling of planes [p_begin, p_end), each h x w into oh x ow: each output row
+ * is built by sweeping every (valid) tap over the columns it reaches, so the inner loops vectorise. */
+#define DEFINE_POOL2D(NAME, ATTR)                                                                        \
+    ATTR static void NAME(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,   \
+                          size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,             \
+                          size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow,             \
+                          int average, int count_include_pad, float *divisor) {                          \
+        /* per output column: taps inside the input, and inside the padded input */                     \
+        for (size_t ox = 0; ox < ow; ox++) {                                                             \
+            const ptrdiff_t x0 = (ptrdiff_t)(ox * sw) - (ptrdiff_t)pl;                                   \
+            size_t in = 0, padded = 0;                                                                   \
+            for (size_t k = 0; k < kw; k++) {                                                            \
+                const ptrdiff_t i = x0 + (ptrdiff_t)(k * dw);                                            \
+                if (i >= 0 && i < (ptrdiff_t)w) in++;                                                    \
+                if (i < (ptrdiff_t)(w + pr)) padded++;                                                   \
+            }                                                                                            \
+            divisor[ox] = (float)(count_include_pad ? padded : in);                                      \
+        }                                                                                                \
+        for (size_t p = p_begin; p < p_end; p++) {                                                       \
+            const float *img = x + p * h * w;                                                            \
+            float *out = y + p * oh * ow;                                                                \
+            for (size_t oy = 0; oy < oh; oy++) {                                                         \
+                float *orow = out + oy * ow;                                                             \
+                const ptrdiff_t y0 = (ptrdiff_t)(oy * sh) - (ptrdiff_t)pt;                               \
+                size_t rows_in = 0, rows_padded = 0;                                                     \
+                for (size_t ox = 0; ox < ow; ox++) orow[ox] = average ? 0.f : -INFINITY;                  \
+                for (size_t ky = 0; ky < kh; ky++) {                                                     \
+                    const ptrdiff_t iy = y0 + (ptrdiff_t)(ky * dh);                                      \
+                    if (iy < (ptrdiff_t)(h + pb)) rows_padded++;                                         \
+                    if (iy < 0 || iy >= (ptrdiff_t)h) continue;                                          \
+                    rows_in++;                                                                           \
+                    const float *row = img + (size_t)iy * w;                                             \
+                    for (size_t kx = 0; kx < kw; kx++) {                                                 \
+                        const ptrdiff_t off = (ptrdiff_t)(kx * dw) - (ptrdiff_t)pl;                      \
+                        size_t lo = 0, hi = ow;                                                          \
+                        if (off < 0) lo = (size_t)((-off + (ptrdiff_t)sw - 1) / (ptrdiff_t)sw);          \
+                        if ((ptrdiff_t)w - off <= 0) hi = 0;                                             \
+                        else { size_t lim = (size_t)(((ptrdiff_t)w - off - 1) / (ptrdiff_t)sw) + 1; if (lim < hi) hi = lim; } \
+                        const float *src = row + off;                                                    \
+                        if (average) {                                                                   \
+                            if (sw == 1) for (size_t ox = lo; ox < hi; ox++) orow[ox] += src[ox];        \
+                            else for (size_t ox = lo; ox < hi; ox++) orow[ox] += src[ox * sw];           \
+                        } else if (sw == 1) {                                                            \
+                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[ox]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
+                        } else if (sw == 2) {                                                            \
+                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[2 * ox]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
+                        } else {                                                                         \
+                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[ox * sw]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
+                        }                                                                                \
+                    }                                                                                    \
+                }                                                                                        \
+                if (average) {                                                                           \
+                    const float rows = (float)(count_include_pad ? rows_padded : rows_in);               \
+                    for (size_t ox = 0; ox < ow; ox++) {                                                 \
+                        const float n = rows * divisor[ox];                                              \
+                        orow[ox] = n > 0.f ? orow[ox] / n : 0.f;                                         \
+                    }                                                                                    \
+                } else {                                                                                 \
+                    /* a window with no tap inside the input gives 0 */                                  \
+                    for (size_t ox = 0; ox < ow; ox++) if (rows_in == 0 || divisor[ox] == 0.f) orow[ox] = 0.f; \
+                }                                                                                        \
+            }                                                                                            \
+        }                                                                                                \
+    }
+
+DEFINE_POOL2D(pool2d_portable, )
+#if FERRY_X86
+DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
+#endif
+
 void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
                    size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
                    size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad) {
-    for (size_t p = p_begin; p < p_end; p++) {
-        const float *img = x + p * h * w;
-        float *out = y + p * oh * ow;
-        for (size_t oy = 0; oy < oh; oy++) {
-            const ptrdiff_t y0 = (ptrdiff_t)(oy * sh) - (ptrdiff_t)pt;
-            size_t ky0 = 0, ky1 = kh, padded_rows = 0;
-            while (ky0 < kh && y0 + (ptrdiff_t)(ky0 * dh) < 0) ky0++;
-            while (ky1 > ky0 && y0 + (ptrdiff_t)((ky1 - 1) * dh) >= (ptrdiff_t)h) ky1--;
-            for (size_t k = 0; k < kh; k++) if (y0 + (ptrdiff_t)(k * dh) < (ptrdiff_t)(h + pb)) padded_rows++;
-            for (size_t ox = 0; ox < ow; ox++) {
-                const ptrdiff_t x0 = (ptrdiff_t)(ox * sw) - (ptrdiff_t)pl;
-                size_t kx0 = 0, kx1 = kw, padded_cols = 0;
-                while (kx0 < kw && x0 + (ptrdiff_t)(kx0 * dw) < 0) kx0++;
-                while (kx1 > kx0 && x0 + (ptrdiff_t)((kx1 - 1) * dw) >= (ptrdiff_t)w) kx1--;
-                if (average) {
-                    float s = 0.f;
-                    for (size_t ky = ky0; ky < ky1; ky++) {
-                        const float *row = img + (size_t)(y0 + (ptrdiff_t)(ky * dh)) * w;
-                        for (size_t kx = kx0; kx < kx1; kx++) s += row[x0 + (ptrdiff_t)(kx * dw)];
-                    }
-                    size_t n;
-                    if (count_include_pad) {
-                        for (size_t k = 0; k < kw; k++) if (x0 + (ptrdiff_t)(k * dw) < (ptrdiff_t)(w + pr)) padded_cols++;
-                        n = padded_rows * padded_cols;
-                    } else {
-                        n = (ky1 - ky0) * (kx1 - kx0);
-                    }
-                    out[oy * ow + ox] = n ? s / (float)n : 0.f;
-                } else {
-                    float m = -INFINITY;
-                    int any = 0;
-                    for (size_t ky = ky0; ky < ky1; ky++) {
-                        const float *row = img + (size_t)(y0 + (ptrdiff_t)(ky * dh)) * w;
-                        for (size_t kx = kx0; kx < kx1; kx++) {
-                            const float v = row[x0 + (ptrdiff_t)(kx * dw)];
-                            if (v > m || v != v) m = v;
-                            any = 1;
-                            if (v != v) break;
-                        }
-                        if (m != m) break;
-                    }
-                    out[oy * ow + ox] = any ? m : 0.f;
-                }
-            }
-        }
-    }
+    float stack[512];
+    float *divisor = ow <= 512 ? stack : (float *)malloc(ow * sizeof(float));
+    if (!divisor) return;
+#if FERRY_X86
+    if (ferry_has_avx2())
+        pool2d_avx2(x, y, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow, average, count_include_pad, divisor);
+    else
+#endif
+        pool2d_portable(x, y, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow, average, count_include_pad, divisor);
+    if (divisor != stack) free(divisor);
 }

@@ -10,7 +10,7 @@ enum Fusion {
     /// Returns `nodes` rewritten; `constants` gains the tensors new nodes read; values named in
     /// `keep` (graph outputs) are never fused away.
     static func apply(_ nodes: [Node], constants: inout [String: Value], keep: Set<String>) -> [Node] {
-        var nodes = nodes
+        var nodes = recognizeHardSwish(nodes, constants: constants, keep: keep)
         var readers: [String: [Int]] = [:]
         for (i, n) in nodes.enumerated() {
             for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
@@ -31,6 +31,52 @@ enum Fusion {
             }
         }
         return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Replaces the spelled-out hard swish that exporters write, x * clip(x + 3, 0, 6) / 6 (as
+    /// Add, Clip, Mul, Div in either order of the last two), by one HardSwish node.
+    static func recognizeHardSwish(_ nodes: [Node], constants: [String: Value], keep: Set<String>) -> [Node] {
+        var readers: [String: [Int]] = [:]
+        for (i, n) in nodes.enumerated() {
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
+        }
+        func scalar(_ name: String) -> Float? {
+            guard let v = constants[name], v.type == .float, v.count == 1 else { return nil }
+            return v.floats[0]
+        }
+        func only(_ value: String, _ op: String) -> Int? {
+            guard !keep.contains(value), let r = readers[value], r.count == 1, nodes[r[0]].opType == op, nodes[r[0]].domain.isEmpty else { return nil }
+            return r[0]
+        }
+        func other(_ n: Node, _ known: String) -> String? {
+            guard n.inputs.count == 2 else { return nil }
+            return n.inputs[0] == known ? n.inputs[1] : (n.inputs[1] == known ? n.inputs[0] : nil)
+        }
+        var removed = Set<Int>(), replaced: [Int: Node] = [:]
+        for (i, add) in nodes.enumerated() where add.opType == "Add" && add.domain.isEmpty && add.inputs.count == 2 && !removed.contains(i) {
+            guard let x = add.inputs.first(where: { scalar($0) == nil }), let three = other(add, x), scalar(three) == 3,
+                  let ci = only(add.outputs[0], "Clip") else { continue }
+            let clip = nodes[ci]
+            let lo = clip.inputs.count > 1 ? scalar(clip.inputs[1]) : nil, hi = clip.inputs.count > 2 ? scalar(clip.inputs[2]) : nil
+            guard lo == 0, hi == 6 else { continue }
+            var chain: [Int] = [i, ci]
+            var out: String
+            if let mi = only(clip.outputs[0], "Mul"), other(nodes[mi], clip.outputs[0]) == x,
+               let di = only(nodes[mi].outputs[0], "Div"), let six = other(nodes[di], nodes[mi].outputs[0]), scalar(six) == 6,
+               nodes[di].inputs[0] == nodes[mi].outputs[0] {
+                chain += [mi, di]; out = nodes[di].outputs[0]
+            } else if let di = only(clip.outputs[0], "Div"), nodes[di].inputs[0] == clip.outputs[0], scalar(nodes[di].inputs[1]) == 6,
+                      let mi = only(nodes[di].outputs[0], "Mul"), other(nodes[mi], nodes[di].outputs[0]) == x {
+                chain += [di, mi]; out = nodes[mi].outputs[0]
+            } else {
+                continue
+            }
+            // The replacement sits where the last node of the chain was, after everything it reads.
+            let last = chain.max()!
+            replaced[last] = Node(opType: "HardSwish", name: add.name.isEmpty ? out : add.name, inputs: [x], outputs: [out])
+            for k in chain where k != last { removed.insert(k) }
+        }
+        return nodes.enumerated().compactMap { removed.contains($0.offset) ? nil : (replaced[$0.offset] ?? $0.element) }
     }
 
     /// `producer` with `consumer` folded in, or nil when they cannot be fused.
