@@ -1,6 +1,8 @@
 /* Ferry's single-precision GEMM: C = A * B for row-major matrices, with A (the weights of a layer)
- * packed once into 6-row panels and B packed per call into 16-column panels, a 6x16 register-tile
+ * packed once into 6-row panels and B packed into 16-column panels, a 6x16 register-tile
  * micro-kernel (AVX2/FMA, with a portable version of the same loop), K blocked by 256 and M by 120.
+ * B is packed whole by the caller, a tile of columns at a time (convolutions pack it straight from
+ * the image, so im2col and packing are one pass).
  * Every element of C is the same chain of multiply-adds over k in order, whatever its row or column,
  * so equal rows of A give bitwise equal rows of C (which BLAS libraries do not promise). */
 #include "ferry_kernels.h"
@@ -9,7 +11,7 @@
 #include <immintrin.h>
 #endif
 
-enum { MR = 6, NR = 16, KC = 256, MC = 120, NC = 1024 };
+enum { MR = 6, NR = 16, KC = 256, MC = 120 };
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -20,26 +22,6 @@ void ferry_sgemm_pack_a(const float *a, size_t lda, int trans, size_t m, size_t 
         for (size_t kk = 0; kk < k; kk++) {
             for (size_t r = 0; r < MR; r++)
                 dst[kk * MR + r] = r < rows ? (trans ? a[kk * lda + p + r] : a[(p + r) * lda + kk]) : 0.f;
-        }
-    }
-}
-
-size_t ferry_sgemm_workspace_size(size_t n, size_t k) {
-    const size_t kc = k < KC ? k : KC, nc = n < NC ? n : NC;
-    return kc * ((nc + NR - 1) / NR * NR);
-}
-
-/* Packs rows [k0, k0 + kc) x columns [0, n) of B into NR-column panels, zero-padded. */
-static void pack_b(const float *b, size_t ldb, int trans, size_t k0, size_t kc, size_t n, float *dst) {
-    for (size_t j = 0; j < n; j += NR) {
-        const size_t cols = n - j < NR ? n - j : NR;
-        float *panel = dst + j * kc;
-        if (!trans && cols == NR) {
-            for (size_t kk = 0; kk < kc; kk++) memcpy(panel + kk * NR, b + (k0 + kk) * ldb + j, NR * sizeof(float));
-        } else {
-            for (size_t kk = 0; kk < kc; kk++)
-                for (size_t c = 0; c < NR; c++)
-                    panel[kk * NR + c] = c < cols ? (trans ? b[(j + c) * ldb + k0 + kk] : b[(k0 + kk) * ldb + j + c]) : 0.f;
         }
     }
 }
@@ -117,33 +99,65 @@ static int sgemm_has_avx2(void) {
 }
 #endif
 
-void ferry_sgemm_packed(size_t m, size_t n, size_t k, const float *packed_a,
-                        const float *b, size_t ldb, int trans_b, float *c, size_t ldc, int accumulate, float *workspace) {
+size_t ferry_sgemm_packed_b_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
+
+/* Scatters one row (k index r) of n values into the NR-column panels of a packed B. */
+static inline void scatter_row(const float *row, size_t n, size_t k, size_t r, float *packed) {
+    size_t j = 0;
+    for (; j + NR <= n; j += NR) memcpy(packed + j * k + r * NR, row + j, NR * sizeof(float));
+    if (j < n) {
+        float *dst = packed + j * k + r * NR;
+        size_t c = 0;
+        for (; c < n - j; c++) dst[c] = row[j + c];
+        for (; c < NR; c++) dst[c] = 0.f;
+    }
+}
+
+void ferry_pack_b_panels(const float *b, size_t ldb, size_t k, size_t n, float *packed) {
+    for (size_t r = 0; r < k; r++) scatter_row(b + r * ldb, n, k, r, packed);
+}
+
+void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const size_t *in_shape,
+                         const size_t *kernel, const size_t *strides, const size_t *dilations,
+                         const size_t *pads_begin, const size_t *out_shape,
+                         size_t col_begin, size_t col_end, float *packed, float *row) {
+    size_t ksize = 1;
+    for (size_t d = 0; d < rank; d++) ksize *= kernel[d];
+    const size_t k = channels * ksize, n = col_end - col_begin;
+    for (size_t r = 0; r < k; r++) {
+        if (rank == 2)
+            ferry_im2col_2d(x, channels, in_shape[0], in_shape[1], kernel[0], kernel[1], strides[0], strides[1],
+                            dilations[0], dilations[1], pads_begin[0], pads_begin[1], out_shape[0], out_shape[1],
+                            col_begin, col_end, r, r + 1, row);
+        else
+            ferry_im2col_nd(x, channels, rank, in_shape, kernel, strides, dilations, pads_begin, out_shape,
+                            col_begin, col_end, r, r + 1, row);
+        scatter_row(row, n, k, r, packed);
+    }
+}
+
+void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
+                           float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
-        if (!accumulate) for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
+        for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
     void (*kernel)(size_t, const float *, const float *, float *, size_t, size_t, size_t, int) = kernel_portable;
 #if defined(__x86_64__)
     if (sgemm_has_avx2()) kernel = kernel_avx2;
 #endif
-    for (size_t n0 = 0; n0 < n; n0 += NC) {
-        const size_t nc = n - n0 < NC ? n - n0 : NC;
-        const float *bn = trans_b ? b + n0 * ldb : b + n0;
-        for (size_t k0 = 0; k0 < k; k0 += KC) {
-            const size_t kc = k - k0 < KC ? k - k0 : KC;
-            pack_b(bn, ldb, trans_b, k0, kc, nc, workspace);
-            const int acc = accumulate || k0 > 0;
-            for (size_t m0 = 0; m0 < m; m0 += MC) {
-                const size_t mc = m - m0 < MC ? m - m0 : MC;
-                for (size_t j = 0; j < nc; j += NR) {
-                    const size_t nr = nc - j < NR ? nc - j : NR;
-                    const float *bp = workspace + j * kc;
-                    for (size_t i = m0; i < m0 + mc; i += MR) {
-                        const size_t mr = m - i < MR ? m - i : MR;
-                        kernel(kc, packed_a + i * k + k0 * MR, bp, c + i * ldc + n0 + j, ldc, mr, nr, acc);
-                    }
+    for (size_t k0 = 0; k0 < k; k0 += KC) {
+        const size_t kc = k - k0 < KC ? k - k0 : KC;
+        const int acc = k0 > 0;
+        for (size_t m0 = 0; m0 < m; m0 += MC) {
+            const size_t mc = m - m0 < MC ? m - m0 : MC;
+            for (size_t j = 0; j < n; j += NR) {
+                const size_t nr = n - j < NR ? n - j : NR;
+                const float *bp = packed_b + j * k + k0 * NR;
+                for (size_t i = m0; i < m0 + mc; i += MR) {
+                    const size_t mr = m - i < MR ? m - i : MR;
+                    kernel(kc, packed_a + i * k + k0 * MR, bp, c + i * ldc + j, ldc, mr, nr, acc);
                 }
             }
         }

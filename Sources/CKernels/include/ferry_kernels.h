@@ -52,14 +52,22 @@ void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float
                         size_t oh, size_t ow, int act, float a, float b);
 
 /* Ferry's SGEMM (sgemm.c). A is packed once (ferry_sgemm_pack_a: m x k, or k x m when trans) into
- * ferry_sgemm_packed_a_size(m, k) floats; then C[m x n] (ldc) = A * B[k x n] (ldb; n x k when
- * trans_b), added to C when accumulate is set. workspace holds ferry_sgemm_workspace_size(n, k) floats
- * aligned to 32 bytes. Bitwise equal rows of A give bitwise equal rows of C. */
+ * ferry_sgemm_packed_a_size(m, k) floats. Bitwise equal rows of A give bitwise equal rows of C. */
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k);
 void ferry_sgemm_pack_a(const float *a, size_t lda, int trans, size_t m, size_t k, float *packed);
-size_t ferry_sgemm_workspace_size(size_t n, size_t k);
-void ferry_sgemm_packed(size_t m, size_t n, size_t k, const float *packed_a,
-                        const float *b, size_t ldb, int trans_b, float *c, size_t ldc, int accumulate, float *workspace);
+
+/* B packed whole (all k rows) in NR-column panels: ferry_sgemm_packed_b_size(n, k) floats, from a
+ * row-major matrix (ferry_pack_b_panels) or straight from an image by im2col (ferry_im2col_packed,
+ * columns [col_begin, col_end) of the output grid; row is scratch for col_end - col_begin floats). */
+size_t ferry_sgemm_packed_b_size(size_t n, size_t k);
+void ferry_pack_b_panels(const float *b, size_t ldb, size_t k, size_t n, float *packed);
+void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const size_t *in_shape,
+                         const size_t *kernel, const size_t *strides, const size_t *dilations,
+                         const size_t *pads_begin, const size_t *out_shape,
+                         size_t col_begin, size_t col_end, float *packed, float *row);
+/* C[m x n] = packed A * packed B (both from the functions above). */
+void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
+                           float *c, size_t ldc);
 
 /* 2-D max (average = 0) or average pooling of planes [p_begin, p_end) of x (each h x w) into y
  * (each oh x ow); pads are top, left, bottom, right. Average divides by the taps inside the input, or

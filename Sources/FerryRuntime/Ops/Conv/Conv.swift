@@ -36,8 +36,8 @@ final class ConvKernel: Kernel {
 
     var prepackedInputs: Set<Int> { packedWeights == nil ? [] : [1] }
 
-    /// Bytes of im2col buffer per tile.
-    static let columnBudget = 4 << 20
+    /// Bytes of packed im2col columns per tile (and per thread).
+    static let packedBudget = 1 << 20
 
     init(_ spec: NodeSpec) throws {
         self.spec = spec
@@ -101,37 +101,57 @@ final class ConvKernel: Kernel {
         }
 
         let pointwise = g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
-        let tile = pointwise ? p : min(p, max(64, ConvKernel.columnBudget / max(1, kc * 4)))
-        let column: Value? = pointwise ? nil : try ctx.allocate(.float, [kc * tile])
         let inShape = spatial, outShape = outSpatial
         let packed = packedWeights ?? PackedMatrices(w!.floats, groups: groups, rows: mg, columns: kc)
+        // Columns go through in tiles whose packed B stays within the budget; threads take whole
+        // tiles when there are enough columns, else share each tile's rows of output channels.
+        let tileCols = min((p + 15) / 16 * 16, max(16, ConvKernel.packedBudget / max(1, kc * 4) / 16 * 16))
+        let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
+        let parts = splitColumns ? ctx.threads : 1
+        let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
+        let scratch = try ctx.allocate(.float, [parts * bFloats])
         for img in 0..<n {
             for grp in 0..<groups {
-                let xg = x.floats + (img * c + grp * cg) * inPlane
+                let xg = UnsafePointer(x.floats + (img * c + grp * cg) * inPlane)
                 let wg = packed.group(grp)
                 let yg = y.floats + (img * m + grp * mg) * p
-                var start = 0
-                while start < p {
-                    let end = min(p, start + tile), cols = end - start
-                    let bmat: UnsafePointer<Float>, ldb: Int
-                    if let column {
-                        let col = column.floats
-                        ctx.parallel(kc, grain: 8) { rows in
-                            if g.rank == 2 {
-                                ferry_im2col_2d(xg, cg, inShape[0], inShape[1], g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
-                                                g.dilations[0], g.dilations[1], padBegin[0], padBegin[1], outShape[0], outShape[1],
-                                                start, end, rows.lowerBound, rows.upperBound, col + rows.lowerBound * cols)
-                            } else {
-                                ferry_im2col_nd(xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
-                                                start, end, rows.lowerBound, rows.upperBound, col + rows.lowerBound * cols)
+                func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>) {
+                    if pointwise {
+                        ferry_pack_b_panels(xg + start, p, kc, end - start, b)
+                    } else {
+                        ferry_im2col_packed(xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
+                                            start, end, b, b + ferry_sgemm_packed_b_size(tileCols, kc))
+                    }
+                }
+                if splitColumns {
+                    let panels = (p + 15) / 16
+                    let work = mg * p * kc
+                    parallelRanges(parts, threads: work >= 1 << 18 ? parts : 1) { r in
+                        for part in r {
+                            let b = scratch.floats + part * bFloats
+                            let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
+                            var start = lo
+                            while start < hi {
+                                let end = min(hi, start + tileCols)
+                                pack(start, end, into: b)
+                                ferry_sgemm_prepacked(mg, end - start, kc, wg, b, yg + start, p)
+                                start = end
                             }
                         }
-                        bmat = UnsafePointer(col); ldb = cols
-                    } else {
-                        bmat = UnsafePointer(xg + start); ldb = p
                     }
-                    try packedGemm(ctx, m: mg, n: cols, k: kc, packedA: wg, b: bmat, ldb: ldb, c: yg + start, ldc: p)
-                    start = end
+                } else {
+                    var start = 0
+                    let b = scratch.floats
+                    let rowPanels = (mg + 5) / 6
+                    while start < p {
+                        let end = min(p, start + tileCols)
+                        pack(start, end, into: b)
+                        ctx.parallel(rowPanels) { r in
+                            let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
+                            ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
+                        }
+                        start = end
+                    }
                 }
                 // Output pass: bias and fused activation.
                 let bg = bptr.map { $0 + grp * mg }
@@ -165,32 +185,6 @@ final class PackedMatrices {
     /// The packed matrix of group `g`.
     func group(_ g: Int) -> UnsafePointer<Float> {
         UnsafePointer(buffer.baseAddress.assumingMemoryBound(to: Float.self) + g * stride)
-    }
-}
-
-/// C[m x n] = packed A * B with Ferry's SGEMM, split over the context's threads along N (in
-/// 16-column steps), or along M (in 6-row panels) when N is too narrow to share.
-func packedGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
-                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) throws {
-    let threads = ctx.threads > 1 && m * n * k >= 1 << 18 ? ctx.threads : 1
-    let splitN = n >= 64 * threads
-    let parts = threads
-    let width = splitN ? ((n + parts - 1) / parts + 15) / 16 * 16 : n
-    let workspaceFloats = ferry_sgemm_workspace_size(width, k)
-    let workspace = try ctx.allocate(.float, [max(1, workspaceFloats * parts + 8 * parts)])
-    let panels = (m + 5) / 6
-    parallelRanges(parts, threads: threads) { r in
-        for part in r {
-            let ws = workspace.floats + part * (workspaceFloats + 8)
-            if splitN {
-                let lo = part * width, hi = min(n, lo + width)
-                if lo < hi { ferry_sgemm_packed(m, hi - lo, k, packedA, b + lo, ldb, 0, c + lo, ldc, 0, ws) }
-            } else {
-                let p0 = panels * part / parts, p1 = panels * (part + 1) / parts
-                let lo = p0 * 6, hi = min(m, p1 * 6)
-                if lo < hi { ferry_sgemm_packed(hi - lo, n, k, packedA + lo * k, b, ldb, 0, c + lo * ldc, ldc, 0, ws) }
-            }
-        }
     }
 }
 
