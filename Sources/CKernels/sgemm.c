@@ -89,6 +89,35 @@ static void kernel_avx2(size_t kc, const float *ap, const float *bp, float *c, s
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
 
+/* The same tile with B read in place from a row-major matrix (row stride ldb), 16 full columns. */
+__attribute__((target("avx2,fma")))
+static void kernel_avx2_rows(size_t kc, const float *ap, const float *b, size_t ldb, float *c, size_t ldc,
+                             size_t mr, int accumulate) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
+    for (size_t kk = 0; kk < kc; kk++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        ap += MR;
+        b += ldb;
+    }
+    float tile[MR * NR] __attribute__((aligned(32)));
+    _mm256_store_ps(tile + 0, c00); _mm256_store_ps(tile + 8, c01);
+    _mm256_store_ps(tile + 16, c10); _mm256_store_ps(tile + 24, c11);
+    _mm256_store_ps(tile + 32, c20); _mm256_store_ps(tile + 40, c21);
+    _mm256_store_ps(tile + 48, c30); _mm256_store_ps(tile + 56, c31);
+    _mm256_store_ps(tile + 64, c40); _mm256_store_ps(tile + 72, c41);
+    _mm256_store_ps(tile + 80, c50); _mm256_store_ps(tile + 88, c51);
+    write_tile(tile, c, ldc, mr, NR, accumulate);
+}
+
 static int sgemm_has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -162,4 +191,37 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
             }
         }
     }
+}
+
+int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
+                     float *c, size_t ldc, float *tail) {
+#if defined(__x86_64__)
+    if (!sgemm_has_avx2() || m == 0 || n == 0 || k == 0) return 0;
+    const size_t full = n / NR * NR;
+    for (size_t k0 = 0; k0 < k; k0 += KC) {
+        const size_t kc = k - k0 < KC ? k - k0 : KC;
+        const int acc = k0 > 0;
+        for (size_t m0 = 0; m0 < m; m0 += MC) {
+            const size_t mc = m - m0 < MC ? m - m0 : MC;
+            for (size_t j = 0; j < full; j += NR)
+                for (size_t i = m0; i < m0 + mc; i += MR) {
+                    const size_t mr = m - i < MR ? m - i : MR;
+                    kernel_avx2_rows(kc, packed_a + i * k + k0 * MR, b + k0 * ldb + j, ldb, c + i * ldc + j, ldc, mr, acc);
+                }
+        }
+    }
+    if (full < n) {
+        /* the last columns go through a packed panel */
+        for (size_t r = 0; r < k; r++) {
+            size_t cc = 0;
+            for (; cc < n - full; cc++) tail[r * NR + cc] = b[r * ldb + full + cc];
+            for (; cc < NR; cc++) tail[r * NR + cc] = 0.f;
+        }
+        ferry_sgemm_prepacked(m, n - full, k, packed_a, tail, c + full, ldc);
+    }
+    return 1;
+#else
+    (void)m; (void)n; (void)k; (void)packed_a; (void)b; (void)ldb; (void)c; (void)ldc; (void)tail;
+    return 0;
+#endif
 }

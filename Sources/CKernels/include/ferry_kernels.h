@@ -76,6 +76,12 @@ void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_
                    size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
                    size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad);
 
+/* C[m x n] = packed A * B with B read in place from a row-major matrix (for 1x1 convolutions with few
+ * output channels, where packing B would cost as much as the product); tail is scratch for 16 * k
+ * floats, 32-byte aligned. Returns 0 (doing nothing) when the CPU lacks AVX2/FMA. */
+int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
+                     float *c, size_t ldc, float *tail);
+
 /* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
 void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
 

@@ -38,6 +38,9 @@ final class ConvKernel: Kernel {
 
     /// Bytes of packed im2col columns per tile (and per thread).
     static let packedBudget = 1 << 20
+    /// Pointwise convolutions with at most this many output channels per group read their input in
+    /// place instead of packing it.
+    static let inPlaceRows = 48
 
     init(_ spec: NodeSpec) throws {
         self.spec = spec
@@ -130,6 +133,9 @@ final class ConvKernel: Kernel {
                         for part in r {
                             let b = scratch.floats + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
+                            // Few output channels: B is read in place rather than packed.
+                            if pointwise && mg <= ConvKernel.inPlaceRows && lo < hi
+                                && ferry_sgemm_rows(mg, hi - lo, kc, wg, xg + lo, p, yg + lo, p, b) != 0 { continue }
                             var start = lo
                             while start < hi {
                                 let end = min(hi, start + tileCols)
