@@ -33,6 +33,22 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
         let out = try ctx.allocate(a.type, bc.shape)
         let pa = a.pointer(T.self), pb = b.pointer(T.self), po = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
+        if bc.rowCount == 1 && sa <= 1 && sb <= 1 {
+            // One long row (same shapes, or a scalar operand): split it between threads.
+            ctx.parallel(n, grain: 32768) { r in
+                let x = pa + r.lowerBound * sa, y = pb + r.lowerBound * sb, z = po + r.lowerBound
+                if sa == 1 && sb == 1 {
+                    for i in 0..<r.count { z[i] = Rule.apply(x[i], y[i]) }
+                } else if sb == 0 {
+                    let yv = y[0]
+                    for i in 0..<r.count { z[i] = Rule.apply(x[i * sa], yv) }
+                } else {
+                    let xv = x[0]
+                    for i in 0..<r.count { z[i] = Rule.apply(xv, y[i]) }
+                }
+            }
+            return out
+        }
         ctx.parallel(bc.rowCount, grain: max(1, 16384 / max(n, 1))) { rows in
             bc.forEachRow(rows) { off, o in
                 let x = pa + off[0], y = pb + off[1], z = po + o
