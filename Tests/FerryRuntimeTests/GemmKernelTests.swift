@@ -49,10 +49,10 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(count, 64)
     }
 
-    /// m * n * k >= 2^18 with 2 threads: split along N when N >= 128, else along M.
+    /// m * n * k >= minimumParallelWork (2^21) with 2 threads: split along N when N >= 128, else along M.
     func testGemmThreadedSplits() {
         var rng = SplitMix64(seed: 22), count = 0
-        for (m, n, k) in [(33, 300, 40), (300, 40, 30)] { for transA in [false, true] { for transB in [false, true] {
+        for (m, n, k) in [(33, 300, 220), (300, 40, 180)] { for transA in [false, true] { for transB in [false, true] {
             for cShape in [[m, 1], [n]] {
                 let p = Case(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 1.5, cShape: cShape, constantB: transB)
                 count += 1

@@ -1,5 +1,12 @@
 import Dispatch
 
+/// Multiply-adds below which a kernel stays on one thread (waking a second costs tens of
+/// microseconds; this is about 25 microseconds of work).
+let minimumParallelWork = 1 << 21
+
+/// Elements per task for element-wise loops.
+let elementGrain = 1 << 16
+
 /// Splits `0..<total` into at most `threads` contiguous chunks of at least `grain` items and runs
 /// `body` on each, concurrently when there is more than one.
 @inline(__always)

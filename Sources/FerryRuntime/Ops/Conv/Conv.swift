@@ -94,7 +94,7 @@ final class ConvKernel: Kernel {
         if let w, g.rank == 2 && groups == c && m == c && cg == 1 {
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
-                ctx.parallel(c) { r in
+                ctx.parallel(c, grain: max(1, minimumParallelWork / max(1, p * g.kernel[0] * g.kernel[1]))) { r in
                     ferry_depthwise_2d(xi, w.floats, bptr, yi, r.lowerBound, r.upperBound, spatial[0], spatial[1],
                                        g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
                                        padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha, activation.beta)
@@ -129,7 +129,7 @@ final class ConvKernel: Kernel {
                 if splitColumns {
                     let panels = (p + 15) / 16
                     let work = mg * p * kc
-                    parallelRanges(parts, threads: work >= 1 << 18 ? parts : 1) { r in
+                    parallelRanges(parts, threads: work >= minimumParallelWork ? parts : 1) { r in
                         for part in r {
                             let b = scratch.floats + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
@@ -152,7 +152,7 @@ final class ConvKernel: Kernel {
                     while start < p {
                         let end = min(p, start + tileCols)
                         pack(start, end, into: b)
-                        ctx.parallel(rowPanels) { r in
+                        ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * (end - start) * kc))) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
                         }
@@ -199,7 +199,7 @@ final class PackedMatrices {
 func parallelGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let work = m * n * k
-    if ctx.threads == 1 || work < 1 << 18 {
+    if ctx.threads == 1 || work < minimumParallelWork {
         sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     } else if n >= 64 * ctx.threads {
         let step = (n + ctx.threads - 1) / ctx.threads

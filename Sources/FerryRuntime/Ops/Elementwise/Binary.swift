@@ -35,7 +35,7 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
         if bc.rowCount == 1 && sa <= 1 && sb <= 1 {
             // One long row (same shapes, or a scalar operand): split it between threads.
-            ctx.parallel(n, grain: 32768) { r in
+            ctx.parallel(n, grain: elementGrain) { r in
                 let x = pa + r.lowerBound * sa, y = pb + r.lowerBound * sb, z = po + r.lowerBound
                 if sa == 1 && sb == 1 {
                     for i in 0..<r.count { z[i] = Rule.apply(x[i], y[i]) }

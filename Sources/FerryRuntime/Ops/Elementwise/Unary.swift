@@ -19,7 +19,7 @@ func mapFloat(_ x: Value, _ fn: FloatFunction, _ ctx: ExecutionContext) throws -
     switch x.type {
     case .float:
         let s = x.floats, d = out.floats
-        ctx.parallel(n, grain: 32768) { r in for i in r { d[i] = fn.f(s[i]) } }
+        ctx.parallel(n, grain: elementGrain) { r in for i in r { d[i] = fn.f(s[i]) } }
     case .double:
         let s = x.pointer(Double.self), d = out.pointer(Double.self)
         for i in 0..<n { d[i] = fn.d(s[i]) }
@@ -35,7 +35,7 @@ func activation(_ x: Value, _ act: ferry_activation, _ a: Float, _ b: Float, fal
     let out = try ctx.allocate(.float, x.shape)
     let n = x.count
     let s = x.floats, d = out.floats
-    ctx.parallel(n, grain: 32768) { r in
+    ctx.parallel(n, grain: elementGrain) { r in
         (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count)
         ferry_scale_bias_act(d + r.lowerBound, 1, r.count, r.count, nil, nil, Int32(act.rawValue), a, b)
     }

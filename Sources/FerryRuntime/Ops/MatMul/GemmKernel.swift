@@ -39,7 +39,7 @@ final class GemmKernel: Kernel {
         }
         let lda = a.shape[1], ldb = b.shape[1]
         let pa = UnsafePointer(a.floats), pb = UnsafePointer(b.floats), py = y.floats
-        if ctx.threads > 1 && m * n * k >= 1 << 18 {
+        if ctx.threads > 1 && m * n * k >= minimumParallelWork {
             if n >= 64 * ctx.threads {
                 let step = (n + ctx.threads - 1) / ctx.threads
                 ctx.parallel((n + step - 1) / step) { r in
