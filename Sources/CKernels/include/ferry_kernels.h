@@ -82,6 +82,11 @@ void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_
 int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
                      float *c, size_t ldc, float *tail);
 
+/* Runs fn(ctx, i) for i in [0, count) on up to `threads` threads (the caller and pooled workers
+ * that spin briefly between jobs before sleeping); returns when all are done. */
+typedef void (*ferry_task_fn)(void *ctx, size_t index);
+void ferry_parallel_for(size_t count, size_t threads, ferry_task_fn fn, void *ctx);
+
 /* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
 void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
 

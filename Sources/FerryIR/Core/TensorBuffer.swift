@@ -113,11 +113,16 @@ public final class TensorBuffer: @unchecked Sendable {
     /// Allocates `count` bytes Ferry's way (64-byte aligned; 2 MiB aligned and huge-page advised
     /// from `hugePageThreshold` up); release them with `free`.
     public static func allocate(_ count: Int) -> UnsafeMutableRawPointer {
+        guard let p = tryAllocate(count) else { fatalError("out of memory allocating \(count) bytes") }
+        return p
+    }
+
+    /// Like `allocate`, but nil when the system has no memory for it.
+    public static func tryAllocate(_ count: Int) -> UnsafeMutableRawPointer? {
         if count == 0 { return emptyBlock }
         var p: UnsafeMutableRawPointer?
         let huge = count >= hugePageThreshold
-        let rc = posix_memalign(&p, huge ? 2 << 20 : alignment, count)
-        guard rc == 0, let p else { fatalError("out of memory allocating \(count) bytes") }
+        guard posix_memalign(&p, huge ? 2 << 20 : alignment, count) == 0, let p else { return nil }
         #if os(Linux)
         if huge { _ = madvise(p, count, MADV_HUGEPAGE) }
         #endif

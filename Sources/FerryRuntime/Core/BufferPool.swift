@@ -38,8 +38,8 @@ final class BufferPool: @unchecked Sendable {
         return (n + step - 1) / step * step
     }
 
-    /// A writable buffer of `count` bytes (contents undefined).
-    func buffer(count: Int) -> TensorBuffer {
+    /// A writable buffer of `count` bytes (contents undefined), or nil when memory runs out.
+    func buffer(count: Int) -> TensorBuffer? {
         let capacity = BufferPool.sizeClass(count)
         pthread_mutex_lock(&lock)
         var block: UnsafeMutableRawPointer?
@@ -51,7 +51,12 @@ final class BufferPool: @unchecked Sendable {
         liveBytes += capacity
         peakBytes = max(peakBytes, liveBytes)
         pthread_mutex_unlock(&lock)
-        let p = block ?? TensorBuffer.allocate(capacity)
+        guard let p = block ?? TensorBuffer.tryAllocate(capacity) else {
+            pthread_mutex_lock(&lock)
+            liveBytes -= capacity
+            pthread_mutex_unlock(&lock)
+            return nil
+        }
         return TensorBuffer(lending: p, count: count, capacity: capacity) { [self] p, cap in self.recycle(p, cap) }
     }
 

@@ -18,7 +18,10 @@ final class ExecutionContext {
         }
         let (bytes, o) = n.multipliedReportingOverflow(by: elementSize(type))
         guard !o, bytes < 1 << 44 else { throw KernelError.invalid("output of shape \(shape) is too large") }
-        return Value(type: type, shape: shape, buffer: pool.buffer(count: bytes))
+        guard let buffer = pool.buffer(count: bytes) else {
+            throw KernelError.invalid("out of memory for an output of shape \(shape) (\(bytes) bytes)")
+        }
+        return Value(type: type, shape: shape, buffer: buffer)
     }
 
     /// A new value filled with zero bytes.

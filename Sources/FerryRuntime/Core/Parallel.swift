@@ -1,4 +1,4 @@
-import Dispatch
+import CKernels
 
 /// Multiply-adds below which a kernel stays on one thread (waking a second costs tens of
 /// microseconds; this is about 25 microseconds of work).
@@ -8,7 +8,8 @@ let minimumParallelWork = 1 << 21
 let elementGrain = 1 << 16
 
 /// Splits `0..<total` into at most `threads` contiguous chunks of at least `grain` items and runs
-/// `body` on each, concurrently when there is more than one.
+/// `body` on each, concurrently (on Ferry's worker threads, see `ferry_parallel_for`) when there is
+/// more than one.
 @inline(__always)
 func parallelRanges(_ total: Int, threads: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard total > 0 else { return }
@@ -17,8 +18,21 @@ func parallelRanges(_ total: Int, threads: Int, grain: Int = 1, _ body: (Range<I
         body(0..<total)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = total * c / chunks, hi = total * (c + 1) / chunks
-        if lo < hi { body(lo..<hi) }
+    withoutActuallyEscaping(body) { body in
+        var job = ParallelJob(total: total, chunks: chunks, body: body)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            ferry_parallel_for(chunks, threads, { context, chunk in
+                let job = context!.assumingMemoryBound(to: ParallelJob.self).pointee
+                let lo = job.total * chunk / job.chunks, hi = job.total * (chunk + 1) / job.chunks
+                if lo < hi { job.body(lo..<hi) }
+            }, pointer)
+        }
     }
+}
+
+/// One `parallelRanges` call, as the C worker pool sees it.
+private struct ParallelJob {
+    let total: Int
+    let chunks: Int
+    let body: (Range<Int>) -> Void
 }

@@ -42,7 +42,8 @@ extension IndexingOps {
     /// replaced by `shape`, the indices' shape.
     static func take(_ x: Value, axis: Int, indices: [Int], shape: [Int], ctx: ExecutionContext) throws -> Value {
         let out = try ctx.allocate(x.type, Array(x.shape[..<axis]) + shape + x.shape[(axis + 1)...])
-        let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+        guard out.count > 0 else { return out }
+        let outer = try shapeCount(x.shape[..<axis]), inner = try shapeCount(x.shape[(axis + 1)...])
         let n = x.shape[axis], k = indices.count
         var offsets = [Int](repeating: 0, count: outer * k)
         for o in 0..<outer {
@@ -65,9 +66,10 @@ extension IndexingOps {
         guard ind.type == .int64 || ind.type == .int32 else { throw KernelError.invalid("indices must be int64 or int32, got \(ind.type.name)") }
         let raw = try ind.ints()
         let strides = shapeStrides(shape)
-        let tuples = ind.shape.dropLast().reduce(1, *)
-        let perBatch = ind.shape[b..<(ind.rank - 1)].reduce(1, *)
-        let batchStride = shape[b...].reduce(1, *)
+        let tuples = try shapeCount(ind.shape.dropLast())
+        let perBatch = try shapeCount(ind.shape[b..<(ind.rank - 1)])
+        let batchStride = try shapeCount(shape[b...])
+        guard tuples <= Int(Int32.max) else { throw KernelError.invalid("too many index tuples (\(tuples))") }
         var offsets = [Int](repeating: 0, count: tuples)
         for t in 0..<tuples {
             var off = (t / perBatch) * batchStride
@@ -80,7 +82,7 @@ extension IndexingOps {
             }
             offsets[t] = off
         }
-        return (offsets, shape[(b + k)...].reduce(1, *))
+        return (offsets, try shapeCount(shape[(b + k)...]))
     }
 }
 
@@ -101,7 +103,8 @@ struct IndexingBlockCopy: ShapeWidthVisitor {
             if scatter {
                 for u in off.indices {
                     if n * es >= 64 { UnsafeMutableRawPointer(d + off[u]).copyMemory(from: s + u * n, byteCount: n * es) } else {
-                        for i in 0..<n { d[off[u] + i] = s[u * n + i] }
+                        let dr = d + off[u], sr = s + u * n
+                        for i in 0..<n { dr[i] = sr[i] }
                     }
                 }
                 return
@@ -109,7 +112,8 @@ struct IndexingBlockCopy: ShapeWidthVisitor {
             ctx.parallel(off.count, grain: max(1, 16384 / (n * es))) { range in
                 for u in range {
                     if n * es >= 64 { UnsafeMutableRawPointer(d + u * n).copyMemory(from: s + off[u], byteCount: n * es) } else {
-                        for i in 0..<n { d[u * n + i] = s[off[u] + i] }
+                        let dr = d + u * n, sr = s + off[u]
+                        for i in 0..<n { dr[i] = sr[i] }
                     }
                 }
             }

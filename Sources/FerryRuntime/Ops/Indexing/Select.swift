@@ -55,7 +55,7 @@ extension IndexingOps {
                 let out = try ctx.allocate(values.type, Array(ind.shape[..<a]) + [depth] + ind.shape[a...])
                 let es = elementSize(values.type), base = out.buffer.baseAddress, v = UnsafeRawPointer(values.buffer.baseAddress)
                 shapeFill(base, count: out.count, size: es, element: v)
-                let inner = ind.shape[a...].reduce(1, *)
+                let inner = try shapeCount(ind.shape[a...])
                 for (p, x) in try ind.doubles().enumerated() {
                     // Indices outside -depth..<depth leave their row all off.
                     guard x.isFinite, x > -Double(depth) - 1, x < Double(depth) else { continue }

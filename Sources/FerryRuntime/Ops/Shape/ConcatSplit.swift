@@ -25,7 +25,8 @@ extension ShapeOps {
                 let a = try shapeAxis(axis, rank: x.rank)
                 let dim = x.shape[a]
                 var sizes: [Int]
-                if let given = try attrSplit ?? inputs.optional(1).map({ try shapeIntegers($0, "split") }) {
+                // An empty split list counts as none.
+                if let given = try attrSplit ?? inputs.optional(1).map({ try shapeIntegers($0, "split") }), !given.isEmpty {
                     guard given.count == outputs, given.allSatisfy({ $0 >= 0 }), given.reduce(0, { $0 &+ $1 }) == dim else {
                         throw KernelError.invalid("split \(given) does not divide axis \(a) of size \(dim) into \(outputs) parts")
                     }
@@ -58,13 +59,15 @@ extension ShapeOps {
                   p.shape.indices.allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] }) else {
                 throw KernelError.invalid("shapes \(first.shape) and \(p.shape) differ off axis \(axis)")
             }
-            shape[axis] += p.shape[axis]
+            let (sum, o) = shape[axis].addingReportingOverflow(p.shape[axis])
+            guard !o else { throw KernelError.invalid("the joined axis is too long") }
+            shape[axis] = sum
         }
         let out = try ctx.allocate(first.type, shape)
+        guard out.count > 0 else { return out }
         let es = elementSize(first.type)
-        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = try shapeCount(shape[..<axis]), inner = try shapeCount(shape[(axis + 1)...])
         let rowBytes = shape[axis] * inner * es
-        guard outer > 0, rowBytes > 0 else { return out }
         let pieces = parts.map { (src: UnsafeRawPointer($0.buffer.baseAddress), bytes: $0.shape[axis] * inner * es) }
         let dst = out.buffer.baseAddress
         ctx.parallel(outer, grain: max(1, 65536 / rowBytes)) { range in
@@ -81,14 +84,14 @@ extension ShapeOps {
 
     /// `x` cut along `axis` into consecutive pieces of `sizes`.
     private static func split(_ x: Value, axis: Int, sizes: [Int], ctx: ExecutionContext) throws -> [Value?] {
+        let shapes = sizes.map { size in x.shape.indices.map { $0 == axis ? size : x.shape[$0] } }
+        guard x.count > 0 else { return try shapes.map { try ctx.allocate(x.type, $0) } }
         let es = elementSize(x.type)
-        let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+        let outer = try shapeCount(x.shape[..<axis]), inner = try shapeCount(x.shape[(axis + 1)...])
         let rowBytes = x.shape[axis] * inner * es
         var results: [Value?] = []
         var start = 0
-        for size in sizes {
-            var shape = x.shape
-            shape[axis] = size
+        for (size, shape) in zip(sizes, shapes) {
             let out = try ctx.allocate(x.type, shape)
             let bytes = size * inner * es, src = UnsafeRawPointer(x.buffer.baseAddress) + start, dst = out.buffer.baseAddress
             if bytes > 0 {

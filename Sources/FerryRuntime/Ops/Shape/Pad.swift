@@ -45,6 +45,32 @@ extension ShapeOps {
         }
     }
 
+    /// CenterCropPad (opset 18): each listed axis cropped or zero-padded to its target size,
+    /// centred (the odd element goes to the end).
+    static func registerCenterCropPad(into r: inout KernelRegistry) {
+        r.register("CenterCropPad") { spec in
+            let attrAxes = try spec.ints("axes")
+            return FunctionKernel { inputs, ctx in
+                let x = try inputs.required(0)
+                let target = try shapeIntegers(try inputs.required(1, "shape"), "shape")
+                let axes = attrAxes ?? Array(0..<x.rank)
+                guard target.count == axes.count, target.allSatisfy({ $0 >= 0 }) else {
+                    throw KernelError.invalid("shape \(target) does not fit axes \(axes)")
+                }
+                var pads = [Int](repeating: 0, count: 2 * x.rank)
+                var seen = Set<Int>()
+                for (i, axis) in axes.enumerated() {
+                    let a = try shapeAxis(axis, rank: x.rank)
+                    guard seen.insert(a).inserted else { throw KernelError.invalid("axis \(axis) is repeated") }
+                    let grow = target[i] - x.shape[a]
+                    pads[a] = grow >= 0 ? grow / 2 : -(-grow / 2)
+                    pads[a + x.rank] = grow - pads[a]
+                }
+                return [try pad(x, pads: pads, mode: .constant, constant: nil, ctx: ctx)]
+            }
+        }
+    }
+
     /// `x` padded by `pads` (all begins, then all ends); `constant` (zero when nil) fills in constant mode.
     private static func pad(_ x: Value, pads: [Int], mode: ShapePadMode, constant: Value?, ctx: ExecutionContext) throws -> Value {
         let rank = x.rank
@@ -138,7 +164,7 @@ private struct ShapePadBody: ShapeWidthVisitor {
                     UnsafeMutableRawPointer(o + inner.start).copyMemory(from: s + src + inner.from, byteCount: inner.count * MemoryLayout<T>.stride)
                     for i in (inner.start + inner.count)..<n { let m = innerMap[i]; o[i] = m < 0 ? c : s[src + m] }
                 } else {
-                    for i in 0..<n { o[i] = c }
+                    o.update(repeating: c, count: n)
                 }
                 var k = rank - 2
                 while k >= 0 {

@@ -16,7 +16,7 @@ struct ShapeStridedCopy {
         var d: [Int] = [], s: [Int] = []
         for k in shape.indices where shape[k] != 1 {
             if let last = d.indices.last, s[last] == strides[k] &* shape[k] {
-                d[last] *= shape[k]
+                d[last] = d[last] &* shape[k]
                 s[last] = strides[k]
             } else {
                 d.append(shape[k])
@@ -49,9 +49,6 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
     let dst: UnsafeMutableRawPointer
     let ctx: ExecutionContext
 
-    /// Side of the square blocks of the transposing copy.
-    private static let blockSide = 32
-
     func visit<T>(_: T.Type) throws {
         let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
         let dims = plan.dims, strides = plan.strides
@@ -63,28 +60,41 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
         let outer = Array(dims.dropLast()), outerStrides = Array(strides.dropLast())
         let rows = plan.count / n
         let denseOuter = shapeStrides(outer).map { $0 * n }
+        let grain = max(1, 65536 / (n * es))
         if sn == 1 {
-            let grain = max(1, 65536 / (n * es))
             ctx.parallel(rows, grain: grain) { range in
                 shapeForEach(outer, outerStrides, denseOuter, range) { _, a, b in
                     if n >= 16 {
                         UnsafeMutableRawPointer(d + b).copyMemory(from: s + a, byteCount: n * es)
                     } else {
-                        for i in 0..<n { d[b + i] = s[a + i] }
+                        let dr = d + b, sr = s + a
+                        for i in 0..<n { dr[i] = sr[i] }
                     }
                 }
             }
             return
         }
-        let side = ShapeStridedCopyBody.blockSide
-        if n >= side / 4, let p = strides.firstIndex(of: 1), dims[p] >= side / 4 {
+        if sn == 0 {
+            ctx.parallel(rows, grain: grain) { range in
+                shapeForEach(outer, outerStrides, denseOuter, range) { _, a, b in
+                    let v = s[a]
+                    (d + b).update(repeating: v, count: n)
+                }
+            }
+            return
+        }
+        if let p = strides.firstIndex(of: 1), dims[p] >= 8 {
             transpose(s, d, p: p)
             return
         }
-        let grain = max(1, 65536 / (n * es))
         ctx.parallel(rows, grain: grain) { range in
             shapeForEach(outer, outerStrides, denseOuter, range) { _, a, b in
-                for i in 0..<n { d[b + i] = s[a + i * sn] }
+                let dr = d + b
+                var sp = s + a
+                for i in 0..<n {
+                    dr[i] = sp.pointee
+                    sp += sn
+                }
             }
         }
     }
@@ -94,9 +104,12 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
     private func transpose<T>(_ s: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, p: Int) {
         let dims = plan.dims, strides = plan.strides
         let last = dims.count - 1, n = dims[last], sq = strides[last]
-        let b = ShapeStridedCopyBody.blockSide
         let dense = shapeStrides(dims)
         let dp = dense[p], np = dims[p]
+        // Blocks of 32 fit in L1 unless a stride is a multiple of 4 KiB, whose lines share few
+        // cache sets; then blocks of 8. Short output rows stream along p in long blocks.
+        let es = MemoryLayout<T>.stride
+        let b = n < 8 ? 256 : (sq * es) % 4096 == 0 || (dp * es) % 4096 == 0 ? 8 : 32
         let pBlocks = (np + b - 1) / b
         // Units: every index of the other axes times every block of axis p.
         var unitDims: [Int] = [], unitSrc: [Int] = [], unitDst: [Int] = []
@@ -117,9 +130,25 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
                 var j0 = 0
                 while j0 < n {
                     let cols = min(b, n - j0)
-                    for i in 0..<rowsHere {
-                        let sr = s + a + i + j0 * sq, dr = d + o + i * dp + j0
-                        for j in 0..<cols { dr[j] = sr[j * sq] }
+                    if cols >= 8 {
+                        for i in 0..<rowsHere {
+                            let dr = d + o + i * dp + j0
+                            var sp = s + a + i + j0 * sq
+                            for j in 0..<cols {
+                                dr[j] = sp.pointee
+                                sp += sq
+                            }
+                        }
+                    } else {
+                        // Short output rows: run along the contiguous source axis instead.
+                        for j in 0..<cols {
+                            let sr = s + a + (j0 + j) * sq
+                            var target = d + o + j0 + j
+                            for i in 0..<rowsHere {
+                                target.pointee = sr[i]
+                                target += dp
+                            }
+                        }
                     }
                     j0 += b
                 }

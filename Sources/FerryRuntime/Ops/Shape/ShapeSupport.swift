@@ -35,9 +35,14 @@ func shapeStrides(_ shape: [Int]) -> [Int] {
     return strides
 }
 
-/// The element count of `shape`, or an error when an axis is negative or the count overflows.
-func shapeCount(_ shape: [Int]) throws -> Int {
-    guard let n = Tensor.elementCount(of: shape) else { throw KernelError.invalid("invalid shape \(shape)") }
+/// The product of `dims` (an element count), or an error when one is negative or it overflows.
+func shapeCount<C: Collection>(_ dims: C) throws -> Int where C.Element == Int {
+    var n = 1
+    for d in dims {
+        let (p, o) = n.multipliedReportingOverflow(by: d)
+        guard d >= 0, !o else { throw KernelError.invalid("invalid shape \(Array(dims))") }
+        n = p
+    }
     return n
 }
 

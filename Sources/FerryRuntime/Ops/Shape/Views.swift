@@ -21,7 +21,7 @@ extension ShapeOps {
                 let x = try inputs.required(0)
                 let a = axis < 0 ? axis + x.rank : axis
                 guard a >= 0, a <= x.rank else { throw KernelError.invalid("axis \(axis) is out of range for rank \(x.rank)") }
-                return [x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
+                return [x.reshaped([try shapeCount(x.shape[..<a]), try shapeCount(x.shape[a...])])]
             }
         }
         r.register("Squeeze") { spec in
@@ -29,7 +29,8 @@ extension ShapeOps {
             return FunctionKernel { inputs, _ in
                 let x = try inputs.required(0)
                 let given = try attrAxes ?? inputs.optional(1).map { try shapeIntegers($0, "axes") }
-                guard let given else { return [x.reshaped(x.shape.filter { $0 != 1 })] }
+                // No axes (or an empty list) squeezes every axis of size 1.
+                guard let given, !given.isEmpty else { return [x.reshaped(x.shape.filter { $0 != 1 })] }
                 var drop = Set<Int>()
                 for a in given {
                     let k = try shapeAxis(a, rank: x.rank)
