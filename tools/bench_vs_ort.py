@@ -15,6 +15,7 @@ rate (2048x2048 float32; numpy's BLAS and the system OpenBLAS Ferry links), the 
 convolutions. Exit 1 when a run fails.
 """
 import argparse
+import re
 import json
 import os
 import platform
@@ -146,6 +147,30 @@ def sgemm_gflops() -> str:
     return f"numpy {np.__version__} {rates[0]:.1f} GFLOP/s{system} (2048x2048 float32 matmul, 1 thread, median of 7)"
 
 
+# Large convolutions for the ">= 70% of sgemm" target: (name, channels in, out, image size, kernel).
+CONVS = [("conv3x3 256->256 56x56", 256, 256, 56, 3), ("conv3x3 64->64 224x224", 64, 64, 224, 3),
+         ("conv1x1 512->512 28x28", 512, 512, 28, 1)]
+
+
+def conv_rates(args, work, sgemm_rate):
+    """Single-threaded GFLOP/s of Ferry on large convolutions, and the share of the sgemm rate."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    lines = []
+    for name, c, m, hw, k in CONVS:
+        w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((m, c, k, k)).astype(np.float32) * 0.01, "w")
+        node = helper.make_node("Conv", ["x", "w"], ["y"], pads=[k // 2] * 4)
+        graph = helper.make_graph([node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, hw, hw])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+        path = os.path.join(work, name.replace(" ", "_").replace(">", "") + ".onnx")
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+        r = run_json([*FRESH, os.path.abspath(args.ferry), "bench", path, "--runs", str(args.runs), "--threads", "1", "--json"], "ferry")
+        gflops = 2 * m * c * k * k * hw * hw / (r["latency_ms"]["median"] / 1e3) / 1e9
+        share = f", {100 * gflops / sgemm_rate:.0f}% of sgemm" if sgemm_rate else ""
+        lines.append(f"{name}: {r['latency_ms']['median']:.2f} ms, {gflops:.1f} GFLOP/s{share}")
+    return lines
+
+
 def mb(n):
     return f"{n / 2**20:.0f}" if isinstance(n, (int, float)) else "-"
 
@@ -214,8 +239,13 @@ def main() -> int:
 
 def bench(args, threads, work) -> int:
     models = collect_models(args.shared, args.models.split(",") if args.models else None, work)
-    notes = [f"sgemm: {sgemm_gflops()}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"]
+    sgemm = sgemm_gflops()
+    notes = [f"sgemm: {sgemm}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"]
     print(notes[0], flush=True)
+    rates = [float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", sgemm)]
+    for line in conv_rates(args, work, max(rates) if rates else None):
+        print("Ferry, 1 thread, " + line, flush=True)
+        notes.append("Ferry, 1 thread, " + line)
     results, failed = [], 0
     for name, path, inputs in models:
         for t in threads:
