@@ -40,13 +40,15 @@ final class BufferPool: @unchecked Sendable {
 
     /// A writable buffer of `count` bytes (contents undefined), or nil when memory runs out.
     func buffer(count: Int) -> TensorBuffer? {
-        let capacity = BufferPool.sizeClass(count)
+        let wanted = BufferPool.sizeClass(count)
         pthread_mutex_lock(&lock)
         var block: UnsafeMutableRawPointer?
-        if var list = free[capacity], let p = list.popLast() {
-            free[capacity] = list
-            cachedBytes -= capacity
-            block = p
+        var capacity = wanted
+        // Best fit: the smallest cached block at least as large and at most twice the size.
+        if let size = free.keys.filter({ $0 >= wanted && $0 <= 2 * wanted && !(free[$0]!.isEmpty) }).min() {
+            block = free[size]!.removeLast()
+            cachedBytes -= size
+            capacity = size
         }
         liveBytes += capacity
         peakBytes = max(peakBytes, liveBytes)
@@ -63,12 +65,14 @@ final class BufferPool: @unchecked Sendable {
     private func recycle(_ p: UnsafeMutableRawPointer, _ capacity: Int) {
         pthread_mutex_lock(&lock)
         liveBytes -= capacity
-        if reusesBlocks {
+        // Cached blocks never outweigh the peak of live ones (sizes that stop recurring go back).
+        let keep = reusesBlocks && cachedBytes + capacity <= max(peakBytes, 16 << 20)
+        if keep {
             free[capacity, default: []].append(p)
             cachedBytes += capacity
         }
         pthread_mutex_unlock(&lock)
-        if !reusesBlocks { Glibc_free(p) }
+        if !keep { Glibc_free(p) }
     }
 
     /// Starts a new peak measurement from the bytes live now.

@@ -7,6 +7,9 @@ import FerryIR
 /// of Conv and Gemm. A value is fused away only when its one reader is the next op and it is not a
 /// graph output.
 enum Fusion {
+    /// Names of the weights and biases fusion creates start with this.
+    static let fusedPrefix = "ferry.fused:"
+
     /// Returns `nodes` rewritten; `constants` gains the tensors new nodes read; values named in
     /// `keep` (graph outputs) are never fused away.
     static func apply(_ nodes: [Node], constants: inout [String: Value], keep: Set<String>) -> [Node] {
@@ -26,7 +29,9 @@ enum Fusion {
                 removed.insert(j)
                 // Constants only the fused nodes read are not needed any more.
                 for name in before.inputs.dropFirst() + nodes[j].inputs where !name.isEmpty && !fused.inputs.contains(name) {
-                    if readers[name]?.allSatisfy({ $0 == i || $0 == j }) ?? false, !keep.contains(name) { constants[name] = nil }
+                    // Weights made by an earlier fusion step have no other reader.
+                    let onlyFused = name.hasPrefix(Fusion.fusedPrefix) || readers[name]?.allSatisfy({ $0 == i || $0 == j }) ?? false
+                    if onlyFused, !keep.contains(name) { constants[name] = nil }
                 }
             }
         }
@@ -122,7 +127,7 @@ enum Fusion {
             for k in 0..<per { newW[o * per + k] = w.floats[o * per + k] * s }
             newB[o] = (bias.map { $0.floats[o] } ?? 0) * s + (shift?[o] ?? 0)
         }
-        let base = "ferry.fused:" + consumer.outputs[0]
+        let base = Fusion.fusedPrefix + consumer.outputs[0]
         constants[base + ":W"] = Value.float(newW, shape: w.shape)
         constants[base + ":B"] = Value.float(newB, shape: [m])
         var p = producer
