@@ -31,8 +31,10 @@ final class ExecutionContext {
         return v
     }
 
-    /// Runs `body` over chunks of `0..<total` on up to `threads` threads.
+    /// Runs `body` over chunks of `0..<total` on up to `threads` threads; `grain` is the number of
+    /// items worth a task. Fewer than four grains of work stay on the calling thread: handing a small
+    /// op to a second thread costs more than it saves.
     @inline(__always) func parallel(_ total: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        parallelRanges(total, threads: threads, grain: grain, body)
+        parallelRanges(total, threads: total / max(grain, 1) >= 4 ? threads : 1, grain: grain, body)
     }
 }

@@ -7,13 +7,14 @@ let minimumParallelWork = 1 << 21
 /// Elements per task for element-wise loops.
 let elementGrain = 1 << 16
 
-/// Splits `0..<total` into at most `threads` contiguous chunks of at least `grain` items and runs
-/// `body` on each, concurrently (on Ferry's worker threads, see `ferry_parallel_for`) when there is
-/// more than one.
+/// Splits `0..<total` into contiguous chunks of at least `grain` items and runs `body` on each, on up
+/// to `threads` threads (Ferry's worker threads, see `ferry_parallel_for`).
 @inline(__always)
 func parallelRanges(_ total: Int, threads: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard total > 0 else { return }
-    let chunks = min(threads, max(1, total / max(grain, 1)))
+    // Up to four chunks per thread, so a thread that starts late (or is preempted) leaves its share
+    // to the others instead of holding everyone up.
+    let chunks = min(threads == 1 ? 1 : threads * 4, max(1, total / max(grain, 1)))
     if chunks <= 1 {
         body(0..<total)
         return
