@@ -1,22 +1,12 @@
 /* Ferry's C micro-kernels (see ferry_kernels.h). Bodies are written once as macros and compiled
  * twice: portable, and for AVX2/FMA where the compiler vectorises them with wider registers. */
 #include "ferry_kernels.h"
+#include "cpu.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
-#if defined(__x86_64__) || defined(__i386__)
-#define FERRY_X86 1
-#define FERRY_AVX2_ATTR __attribute__((target("avx2,fma")))
-#else
-#define FERRY_X86 0
-#define FERRY_AVX2_ATTR
-#endif
-
-static int ferry_has_avx2(void) {
+int ferry_has_avx2(void) {
 #if FERRY_X86
     static int cached = -1;
     if (cached < 0) {
@@ -28,8 +18,6 @@ static int ferry_has_avx2(void) {
     return 0;
 #endif
 }
-
-const char *ferry_kernels_isa(void) { return ferry_has_avx2() ? "avx2" : "portable"; }
 
 static inline float act_apply(float v, int act, float a, float b) {
     switch (act) {
@@ -267,6 +255,18 @@ DEFINE_DEPTHWISE(dw_avx2, FERRY_AVX2_ATTR)
 #endif
 
 #if FERRY_X86
+/* One output of a depthwise 3x3 row next to the padding: taps outside the row are skipped. */
+FERRY_AVX2_ATTR static inline float dw3x3_edge(float bias, const float *const rows[3], float wt[3][3], int nr,
+                               size_t ox, size_t pl, size_t wd) {
+    float s = bias;
+    for (int r = 0; r < nr; r++)
+        for (int kj = 0; kj < 3; kj++) {
+            const ptrdiff_t ix = (ptrdiff_t)ox - (ptrdiff_t)pl + kj;
+            if (ix >= 0 && ix < (ptrdiff_t)wd) s += wt[r][kj] * rows[r][ix];
+        }
+    return s;
+}
+
 /* Depthwise 3x3, stride 1, dilation 1: each output row accumulates its 9 taps in registers, eight
  * columns at a time; the columns next to the padding take the bounds-checked scalar path. */
 FERRY_AVX2_ATTR static void dw3x3s1_avx2(const float *x, const float *w, const float *bias, float *y,
@@ -292,15 +292,7 @@ FERRY_AVX2_ATTR static void dw3x3s1_avx2(const float *x, const float *w, const f
             }
             size_t ox = 0;
             /* left edge */
-            for (; ox < lo && ox < ow; ox++) {
-                float s = bv;
-                for (int r = 0; r < nr; r++)
-                    for (int kj = 0; kj < 3; kj++) {
-                        const ptrdiff_t ix = (ptrdiff_t)ox - (ptrdiff_t)pl + kj;
-                        if (ix >= 0 && ix < (ptrdiff_t)wd) s += wt[r][kj] * rows[r][ix];
-                    }
-                orow[ox] = s;
-            }
+            for (; ox < lo && ox < ow; ox++) orow[ox] = dw3x3_edge(bv, rows, wt, nr, ox, pl, wd);
             if (hi > lo) {
                 __m256 w00, w01, w02, w10, w11, w12, w20, w21, w22;
                 w00 = _mm256_set1_ps(nr > 0 ? wt[0][0] : 0); w01 = _mm256_set1_ps(nr > 0 ? wt[0][1] : 0); w02 = _mm256_set1_ps(nr > 0 ? wt[0][2] : 0);
@@ -335,15 +327,7 @@ FERRY_AVX2_ATTR static void dw3x3s1_avx2(const float *x, const float *w, const f
                 }
             }
             /* right edge */
-            for (; ox < ow; ox++) {
-                float s = bv;
-                for (int r = 0; r < nr; r++)
-                    for (int kj = 0; kj < 3; kj++) {
-                        const ptrdiff_t ix = (ptrdiff_t)ox - (ptrdiff_t)pl + kj;
-                        if (ix >= 0 && ix < (ptrdiff_t)wd) s += wt[r][kj] * rows[r][ix];
-                    }
-                orow[ox] = s;
-            }
+            for (; ox < ow; ox++) orow[ox] = dw3x3_edge(bv, rows, wt, nr, ox, pl, wd);
             if (act != FERRY_ACT_NONE) {
                 float *row = orow; const size_t n = ow; const float s = 1.f, bb = 0.f;
                 ACT_ROW_BODY

@@ -6,10 +6,8 @@
  * Every element of C is the same chain of multiply-adds over k in order, whatever its row or column,
  * so equal rows of A give bitwise equal rows of C (which BLAS libraries do not promise). */
 #include "ferry_kernels.h"
+#include "cpu.h"
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 enum { MR = 6, NR = 16, KC = 256, MC = 120 };
 
@@ -33,28 +31,29 @@ static inline void write_tile(const float *tile, float *c, size_t ldc, size_t mr
             c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
 }
 
-static void kernel_portable(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+/* One MR x NR tile of C from kc steps; B's rows are bstride floats apart (NR when packed). */
+static void kernel_portable(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
                             size_t mr, size_t nr, int accumulate) {
     float acc[MR * NR];
     memset(acc, 0, sizeof acc);
     for (size_t kk = 0; kk < kc; kk++) {
         for (size_t r = 0; r < MR; r++) {
             const float av = ap[kk * MR + r];
-            for (size_t j = 0; j < NR; j++) acc[r * NR + j] += av * bp[kk * NR + j];
+            for (size_t j = 0; j < NR; j++) acc[r * NR + j] += av * bp[kk * bstride + j];
         }
     }
     write_tile(acc, c, ldc, mr, nr, accumulate);
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static void kernel_avx2(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+#if FERRY_X86
+FERRY_AVX2_ATTR
+static void kernel_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
                         size_t mr, size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
-        const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+        const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
         __m256 a;
         a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
@@ -63,7 +62,7 @@ static void kernel_avx2(size_t kc, const float *ap, const float *bp, float *c, s
         a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
         a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
         ap += MR;
-        bp += NR;
+        bp += bstride;
     }
     if (mr == MR && nr == NR) {
         __m256 *rows[MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
@@ -89,43 +88,6 @@ static void kernel_avx2(size_t kc, const float *ap, const float *bp, float *c, s
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
 
-/* The same tile with B read in place from a row-major matrix (row stride ldb), 16 full columns. */
-__attribute__((target("avx2,fma")))
-static void kernel_avx2_rows(size_t kc, const float *ap, const float *b, size_t ldb, float *c, size_t ldc,
-                             size_t mr, int accumulate) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-#pragma GCC unroll 4
-    for (size_t kk = 0; kk < kc; kk++) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 a;
-        a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-        a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-        ap += MR;
-        b += ldb;
-    }
-    float tile[MR * NR] __attribute__((aligned(32)));
-    _mm256_store_ps(tile + 0, c00); _mm256_store_ps(tile + 8, c01);
-    _mm256_store_ps(tile + 16, c10); _mm256_store_ps(tile + 24, c11);
-    _mm256_store_ps(tile + 32, c20); _mm256_store_ps(tile + 40, c21);
-    _mm256_store_ps(tile + 48, c30); _mm256_store_ps(tile + 56, c31);
-    _mm256_store_ps(tile + 64, c40); _mm256_store_ps(tile + 72, c41);
-    _mm256_store_ps(tile + 80, c50); _mm256_store_ps(tile + 88, c51);
-    write_tile(tile, c, ldc, mr, NR, accumulate);
-}
-
-static int sgemm_has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 #endif
 
 size_t ferry_sgemm_packed_b_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
@@ -165,16 +127,14 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
     }
 }
 
-void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
-                           float *c, size_t ldc) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
-        return;
-    }
-    void (*kernel)(size_t, const float *, const float *, float *, size_t, size_t, size_t, int) = kernel_portable;
-#if defined(__x86_64__)
-    if (sgemm_has_avx2()) kernel = kernel_avx2;
+/* The blocked loops over K, M and 16-column panels of B. Element (k, j) of B is at
+ * b[j * jstride + k * kstride]: jstride = k, kstride = NR for packed panels (j a multiple of NR);
+ * jstride = 1, kstride = ldb for a row-major matrix read in place (full panels only). */
+static void gemm_blocked(size_t m, size_t n, size_t k, const float *packed_a, const float *b,
+                         size_t jstride, size_t kstride, float *c, size_t ldc) {
+    void (*kernel)(size_t, const float *, const float *, size_t, float *, size_t, size_t, size_t, int) = kernel_portable;
+#if FERRY_X86
+    if (ferry_has_avx2()) kernel = kernel_avx2;
 #endif
     for (size_t k0 = 0; k0 < k; k0 += KC) {
         const size_t kc = k - k0 < KC ? k - k0 : KC;
@@ -183,33 +143,34 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
             const size_t mc = m - m0 < MC ? m - m0 : MC;
             for (size_t j = 0; j < n; j += NR) {
                 const size_t nr = n - j < NR ? n - j : NR;
-                const float *bp = packed_b + j * k + k0 * NR;
+                const float *bp = b + j * jstride + k0 * kstride;
                 for (size_t i = m0; i < m0 + mc; i += MR) {
                     const size_t mr = m - i < MR ? m - i : MR;
-                    kernel(kc, packed_a + i * k + k0 * MR, bp, c + i * ldc + j, ldc, mr, nr, acc);
+                    kernel(kc, packed_a + i * k + k0 * MR, bp, kstride, c + i * ldc + j, ldc, mr, nr, acc);
                 }
             }
         }
     }
 }
 
-int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
-                     float *c, size_t ldc, float *tail) {
-#if defined(__x86_64__)
-    if (!sgemm_has_avx2() || m == 0 || n == 0 || k == 0) return 0;
-    const size_t full = n / NR * NR;
-    for (size_t k0 = 0; k0 < k; k0 += KC) {
-        const size_t kc = k - k0 < KC ? k - k0 : KC;
-        const int acc = k0 > 0;
-        for (size_t m0 = 0; m0 < m; m0 += MC) {
-            const size_t mc = m - m0 < MC ? m - m0 : MC;
-            for (size_t j = 0; j < full; j += NR)
-                for (size_t i = m0; i < m0 + mc; i += MR) {
-                    const size_t mr = m - i < MR ? m - i : MR;
-                    kernel_avx2_rows(kc, packed_a + i * k + k0 * MR, b + k0 * ldb + j, ldb, c + i * ldc + j, ldc, mr, acc);
-                }
-        }
+void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
+                           float *c, size_t ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
+        return;
     }
+    gemm_blocked(m, n, k, packed_a, packed_b, k, NR, c, ldc);
+}
+
+void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
+                      float *c, size_t ldc, float *tail) {
+    if (m == 0 || n == 0 || k == 0) {
+        ferry_sgemm_prepacked(m, n, k, packed_a, b, c, ldc);
+        return;
+    }
+    const size_t full = n / NR * NR;
+    gemm_blocked(m, full, k, packed_a, b, 1, ldb, c, ldc);
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {
@@ -219,9 +180,4 @@ int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const 
         }
         ferry_sgemm_prepacked(m, n - full, k, packed_a, tail, c + full, ldc);
     }
-    return 1;
-#else
-    (void)m; (void)n; (void)k; (void)packed_a; (void)b; (void)ldb; (void)c; (void)ldc; (void)tail;
-    return 0;
-#endif
 }

@@ -24,8 +24,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed runs first.")
     var warmup = 3
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -38,17 +37,11 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         do {
-            CrashGuard.guardReading(model)
-            let planStart = Date()
-            // The loaded model is not kept: the session holds only the tensors its plan still needs.
-            let session = try InferenceSession(model: try ModelIO.load(model, options: reading.loadOptions).model,
-                                               options: SessionOptions(threads: threads))
-            let planSeconds = Date().timeIntervalSince(planStart)
+            let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
             let feeds = try inputOptions.feeds(for: session, random: true)
             for _ in 0..<warmup { _ = try session.run(feeds) }
             var times: [Double] = []
@@ -68,9 +61,7 @@ struct Bench: ParsableCommand {
                                      latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
                                      runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 print("\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), plan \(String(format: "%.1f", planSeconds * 1000)) ms")
                 print(String(format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean, 1000 / mean))

@@ -126,19 +126,10 @@ struct CheckFailure: Error, CustomStringConvertible {
 
 /// The largest absolute difference between two tensors, and the largest |a - b| / (1 + |a|).
 func maxDifference(_ a: Tensor, _ b: Tensor) -> (absolute: Double, relative: Double) {
-    func values(_ t: Tensor) -> [Double] {
-        guard let bytes = t.bytes else { return [] }
-        switch t.elementType {
-        case .float: return bytes.toArray(of: Float.self).map(Double.init)
-        case .double: return bytes.toArray(of: Double.self)
-        case .int64: return bytes.toArray(of: Int64.self).map(Double.init)
-        case .int32: return bytes.toArray(of: Int32.self).map(Double.init)
-        case .uint8, .bool: return bytes.toArray(of: UInt8.self).map(Double.init)
-        default: return bytes == (b.bytes ?? bytes) ? [] : [.infinity]
-        }
+    guard let x = numericValues(a), let y = numericValues(b) else {
+        return a.bytes == b.bytes ? (0, 0) : (.infinity, .infinity)
     }
     var absolute = 0.0, relative = 0.0
-    let x = values(a), y = values(b)
     if x.count != y.count { return (.infinity, .infinity) }
     for (p, q) in zip(x, y) {
         if p.isNaN && q.isNaN { continue }

@@ -27,9 +27,7 @@ struct Inspect: ParsableCommand {
         do { loaded = try ModelIO.load(model, format: format, options: reading.loadOptions) } catch { reportFailure(error) }
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            try printJSON(summary)
         } else {
             print(SummaryTable(summary).text, terminator: "")
         }

@@ -18,26 +18,16 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Write each output to DIR/<output name>.npy.", valueName: "dir"))
     var outputDir: String?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     @OptionGroup var reading: ReadingOptions
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
         do {
-            CrashGuard.guardReading(model)
-            let planStart = Date()
-            // The loaded model is not kept: the session holds only the tensors its plan still needs.
-            let session = try InferenceSession(model: try ModelIO.load(model, options: reading.loadOptions).model,
-                                               options: SessionOptions(threads: threads))
-            let planSeconds = Date().timeIntervalSince(planStart)
+            let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
             let feeds = try inputOptions.feeds(for: session, random: false)
             let runStart = Date()
             let outputs = try session.run(feeds)
@@ -56,9 +46,7 @@ struct Run: ParsableCommand {
             if json {
                 let report = RunReport(outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
                                        peak_activation_bytes: session.peakActivationBytes)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 for r in rows {
                     let stats = r.min.map { String(format: "min %.6g  max %.6g  mean %.6g", $0, r.max!, r.mean!) } ?? ""
@@ -96,26 +84,13 @@ struct OutputSummary: Encodable {
         self.file = file
         shape = tensor.shape
         dtype = tensor.elementType.name
-        let values = Self.doubles(tensor)
+        let values = numericValues(tensor)
         if let values, !values.isEmpty {
             min = values.min()
             max = values.max()
             mean = values.reduce(0, +) / Double(values.count)
         } else {
             min = nil; max = nil; mean = nil
-        }
-    }
-
-    private static func doubles(_ t: Tensor) -> [Double]? {
-        guard let b = t.bytes else { return nil }
-        switch t.elementType {
-        case .float: return b.toArray(of: Float.self).map(Double.init)
-        case .double: return b.toArray(of: Double.self)
-        case .int64: return b.toArray(of: Int64.self).map(Double.init)
-        case .int32: return b.toArray(of: Int32.self).map(Double.init)
-        case .uint8, .bool: return b.toArray(of: UInt8.self).map(Double.init)
-        case .int8: return b.toArray(of: Int8.self).map(Double.init)
-        default: return nil
         }
     }
 }

@@ -16,9 +16,6 @@ typedef enum {
     FERRY_ACT_HARDSIGMOID = 6 /* max(0, min(1, a * x + b)) */
 } ferry_activation;
 
-/* Names the instruction set the dispatched kernels use ("avx2" or "portable"). */
-const char *ferry_kernels_isa(void);
-
 /* y[m * ldy + p] = act(y[m * ldy + p] * (scale ? scale[m] : 1) + (bias ? bias[m] : 0)) for m < rows, p < cols. */
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
                           int act, float a, float b);
@@ -78,9 +75,9 @@ void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_
 
 /* C[m x n] = packed A * B with B read in place from a row-major matrix (for 1x1 convolutions with few
  * output channels, where packing B would cost as much as the product); tail is scratch for 16 * k
- * floats, 32-byte aligned. Returns 0 (doing nothing) when the CPU lacks AVX2/FMA. */
-int ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
-                     float *c, size_t ldc, float *tail);
+ * floats. Gives the same numbers as packing B first. */
+void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
+                      float *c, size_t ldc, float *tail);
 
 /* Runs fn(ctx, i) for i in [0, count) on up to `threads` threads (the caller and pooled workers
  * that spin briefly between jobs before sleeping); returns when all are done. */

@@ -134,8 +134,10 @@ final class ConvKernel: Kernel {
                             let b = scratch.floats + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
                             // Few output channels: B is read in place rather than packed.
-                            if pointwise && mg <= ConvKernel.inPlaceRows && lo < hi
-                                && ferry_sgemm_rows(mg, hi - lo, kc, wg, xg + lo, p, yg + lo, p, b) != 0 { continue }
+                            if pointwise && mg <= ConvKernel.inPlaceRows {
+                                ferry_sgemm_rows(mg, hi - lo, kc, wg, xg + lo, p, yg + lo, p, b)
+                                continue
+                            }
                             var start = lo
                             while start < hi {
                                 let end = min(hi, start + tileCols)

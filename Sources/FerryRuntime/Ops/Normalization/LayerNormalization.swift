@@ -52,13 +52,7 @@ extension NormalizationOps {
             var source = 0
             for d in shape.indices { source += index[d] * strides[d] }
             out[j] = values[source]
-            var d = shape.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < normalized[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            stepIndex(&index, within: normalized, axes: shape.count)
         }
         return out
     }

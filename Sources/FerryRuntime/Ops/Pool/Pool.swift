@@ -125,13 +125,7 @@ private func forEachWindow(_ axes: [PoolAxisTaps], _ spatial: [Int], _ body: (_ 
             }
         }
         body(o, offsets, padded)
-        var d = rank - 1
-        while d >= 0 {
-            idx[d] += 1
-            if idx[d] < outShape[d] { break }
-            idx[d] = 0
-            d -= 1
-        }
+        stepIndex(&idx, within: outShape, axes: rank)
     }
 }
 

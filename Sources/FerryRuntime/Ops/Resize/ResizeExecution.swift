@@ -92,13 +92,7 @@ private struct ResizeGather {
                             target[j] = o < 0 ? value : s[o]
                         }
                     }
-                    var d = last - 1
-                    while d >= 0 {
-                        position[d] += 1
-                        if position[d] < outShape[d] { break }
-                        position[d] = 0
-                        d -= 1
-                    }
+                    stepIndex(&position, within: outShape, axes: last)
                 }
             }
         }

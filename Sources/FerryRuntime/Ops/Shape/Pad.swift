@@ -166,13 +166,7 @@ private struct ShapePadBody: ShapeWidthVisitor {
                 } else {
                     o.update(repeating: c, count: n)
                 }
-                var k = rank - 2
-                while k >= 0 {
-                    idx[k] += 1
-                    if idx[k] < outerDims[k] { break }
-                    idx[k] = 0
-                    k -= 1
-                }
+                stepIndex(&idx, within: outerDims, axes: rank - 1)
             }
         }
     }

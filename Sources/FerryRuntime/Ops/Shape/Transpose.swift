@@ -15,10 +15,7 @@ extension ShapeOps {
             }
         }
         r.register("DepthToSpace") { spec in
-            let b = try spec.int("blocksize", 0)
-            let mode = spec.opset < 11 ? "DCR" : try spec.string("mode", "DCR")
-            guard b > 0 else { throw KernelError.invalid("blocksize must be positive") }
-            guard mode == "DCR" || mode == "CRD" else { throw KernelError.invalid("mode '\(mode)' is not DCR or CRD") }
+            let (b, mode) = try shapeBlockAttributes(spec, modeFromOpset: 11)
             return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0)
                 guard x.rank == 4 else { throw KernelError.invalid("input must be 4-D, got shape \(x.shape)") }
@@ -33,10 +30,7 @@ extension ShapeOps {
             }
         }
         r.register("SpaceToDepth") { spec in
-            let b = try spec.int("blocksize", 0)
-            let mode = try spec.string("mode", "DCR")
-            guard b > 0 else { throw KernelError.invalid("blocksize must be positive") }
-            guard mode == "DCR" || mode == "CRD" else { throw KernelError.invalid("mode '\(mode)' is not DCR or CRD") }
+            let (b, mode) = try shapeBlockAttributes(spec, modeFromOpset: 1)
             return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0)
                 guard x.rank == 4 else { throw KernelError.invalid("input must be 4-D, got shape \(x.shape)") }
@@ -59,4 +53,14 @@ extension ShapeOps {
         try plan.run(from: x.buffer.baseAddress, to: out.buffer.baseAddress, type: x.type, ctx: ctx)
         return out
     }
+}
+
+/// DepthToSpace / SpaceToDepth's positive `blocksize` and DCR/CRD `mode` (read from `modeFromOpset`
+/// on; DCR before).
+private func shapeBlockAttributes(_ spec: NodeSpec, modeFromOpset: Int) throws -> (blocksize: Int, mode: String) {
+    let b = try spec.int("blocksize", 0)
+    let mode = spec.opset < modeFromOpset ? "DCR" : try spec.string("mode", "DCR")
+    guard b > 0 else { throw KernelError.invalid("blocksize must be positive") }
+    guard mode == "DCR" || mode == "CRD" else { throw KernelError.invalid("mode '\(mode)' is not DCR or CRD") }
+    return (b, mode)
 }
