@@ -46,8 +46,8 @@ static void kernel_portable(size_t kc, const float *ap, const float *bp, size_t 
 }
 
 #if FERRY_X86
-FERRY_AVX2_ATTR
-static void kernel_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
+FERRY_AVX2_ATTR __attribute__((always_inline))
+static inline void tile_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
                         size_t mr, size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -88,6 +88,14 @@ static void kernel_avx2(size_t kc, const float *ap, const float *bp, size_t bstr
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
 
+/* The tile for packed B (stride NR, a constant the compiler folds into the loads) and for B read in
+ * place (any stride). */
+FERRY_AVX2_ATTR
+static void kernel_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
+                        size_t mr, size_t nr, int accumulate) {
+    if (bstride == NR) tile_avx2(kc, ap, bp, NR, c, ldc, mr, nr, accumulate);
+    else tile_avx2(kc, ap, bp, bstride, c, ldc, mr, nr, accumulate);
+}
 #endif
 
 size_t ferry_sgemm_packed_b_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
