@@ -25,6 +25,12 @@ struct Run: ParsableCommand {
 
     @OptionGroup var reading: ReadingOptions
 
+    func validate() throws {
+        if !inputOptions.shapes.isEmpty {
+            throw ValidationError("--shape is for random inputs, which ferry run does not make; give each input with --input (ferry bench takes --shape)")
+        }
+    }
+
     func run() throws {
         do {
             let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)

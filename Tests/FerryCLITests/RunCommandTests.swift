@@ -72,5 +72,6 @@ func npyFloats(_ path: String) throws -> [Float] {
     @Test func usageErrorsExitTwo() throws {
         #expect(try ferry("bench", model, "--runs", "0").status == 2)
         #expect(try ferry("run", model, "--threads", "0").status == 2)
+        #expect(try ferry("run", model, "--shape", "input=1,1,16,16").status == 2)
     }
 }
