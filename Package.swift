@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
         .library(name: "FerryKeras", targets: ["FerryKeras"]),
         .library(name: "FerryRuntime", targets: ["FerryRuntime"]),
+        .library(name: "FerryPasses", targets: ["FerryPasses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -40,10 +41,12 @@ let package = Package(
             dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // Optimization, quantization and pruning passes over the IR (calibration runs the interpreter).
+        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"]),
         .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
         .executableTarget(
             name: "FerryCLI",
-            dependencies: ["Ferry", "FerryRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Ferry", "FerryRuntime", "FerryPasses", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
+        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

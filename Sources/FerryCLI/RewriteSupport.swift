@@ -1,0 +1,44 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+
+/// Arguments of the commands that read one model and write a transformed copy (optimize, quantize,
+/// prune): IN, OUT, --force and the reading options. OUT's format comes from its extension.
+struct RewriteOptions: ParsableArguments {
+    @Argument(help: "The model to read (never modified).")
+    var input: String
+
+    @Argument(help: "The file to write; its extension picks the format.")
+    var output: String
+
+    @Flag(help: "Replace OUT if it exists.")
+    var force = false
+
+    @OptionGroup var reading: ReadingOptions
+
+    func validate() throws {
+        guard ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension") }
+        guard ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension") }
+    }
+
+    /// Reads IN; a model without a graph (a weights-only file) is refused.
+    func load() throws -> LoadedModel {
+        CrashGuard.guardReading(input)
+        let loaded = try ModelIO.load(input, options: reading.loadOptions)
+        guard !loaded.isWeightsOnly else {
+            throw FerryError.cannotWrite(path: output, reason: "\(input) holds tensors only, no graph to transform")
+        }
+        return loaded
+    }
+
+    /// Writes `model` to OUT atomically (sorted, validated), never over the files IN was read from.
+    func save(_ model: Model, from loaded: LoadedModel) throws {
+        var model = model
+        _ = try TopologicalSortPass().run(on: &model)
+        try ModelValidator.validate(model)
+        var options = SaveOptions()
+        options.replaceExisting = force
+        options.protectedFiles = loaded.sourceFiles
+        try ModelIO.save(model, to: output, options: options)
+    }
+}

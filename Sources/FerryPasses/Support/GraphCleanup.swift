@@ -1,0 +1,31 @@
+import FerryIR
+
+/// Removal of what a rewrite leaves behind: nodes whose outputs nobody reads and initializers
+/// nobody reads.
+public enum GraphCleanup {
+    /// Drops nodes none of whose outputs are read (transitively) or are graph outputs, then
+    /// initializers (dense and sparse) that no remaining node reads and that are not graph outputs.
+    /// Returns the number of nodes and initializers removed.
+    @discardableResult
+    public static func removeUnused(_ graph: inout Graph) -> (nodes: Int, initializers: Int) {
+        var needed = Set(graph.outputs.map(\.name))
+        var keep = [Bool](repeating: false, count: graph.nodes.count)
+        for i in graph.nodes.indices.reversed() {
+            let n = graph.nodes[i]
+            guard n.outputs.contains(where: { needed.contains($0) }) else { continue }
+            keep[i] = true
+            needed.formUnion(n.inputs.filter { !$0.isEmpty })
+            needed.formUnion(n.subgraphs.flatMap { $0.outerScopeReads() })
+        }
+        let nodeCount = graph.nodes.count
+        graph.nodes = graph.nodes.indices.filter { keep[$0] }.map { graph.nodes[$0] }
+        let initCount = graph.initializers.count + graph.sparseInitializers.count
+        let runtime = Set(graph.runtimeInputs.map(\.name))
+        graph.initializers.removeAll { !needed.contains($0.name) }
+        graph.sparseInitializers.removeAll { !needed.contains($0.name) }
+        // Declared inputs that were initializers (IR < 4 style) go with them.
+        let initializerNames = Set(graph.initializers.map(\.name) + graph.sparseInitializers.map(\.name))
+        graph.inputs.removeAll { !runtime.contains($0.name) && !initializerNames.contains($0.name) }
+        return (nodeCount - graph.nodes.count, initCount - graph.initializers.count - graph.sparseInitializers.count)
+    }
+}

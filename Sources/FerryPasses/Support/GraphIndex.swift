@@ -1,0 +1,66 @@
+import FerryIR
+
+/// Who produces and who reads each value of one graph, and which values are initializers: the
+/// lookups every pass needs. Build it again after changing the graph.
+public struct GraphIndex {
+    /// Node index producing each value.
+    public private(set) var producer: [String: Int] = [:]
+    /// Node indices reading each value (once per reading input; nested graphs' captures count).
+    public private(set) var readers: [String: [Int]] = [:]
+    /// Initializer position of each initializer name.
+    public private(set) var initializer: [String: Int] = [:]
+    /// Names of the graph's outputs.
+    public let graphOutputs: Set<String>
+
+    public init(_ graph: Graph) {
+        graphOutputs = Set(graph.outputs.map(\.name))
+        for (i, t) in graph.initializers.enumerated() { initializer[t.name] = i }
+        for (i, n) in graph.nodes.enumerated() {
+            for out in n.outputs where !out.isEmpty { producer[out] = i }
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty {
+                readers[name, default: []].append(i)
+            }
+        }
+    }
+
+    /// The readers of `value` (empty when nothing reads it).
+    public func readers(of value: String) -> [Int] { readers[value] ?? [] }
+
+    /// True when `value` has exactly one reading node and is not a graph output: a rewrite may
+    /// then change it without anyone else noticing.
+    public func isPrivate(_ value: String) -> Bool {
+        !graphOutputs.contains(value) && Set(readers(of: value)).count == 1
+    }
+}
+
+extension Graph {
+    /// The initializer called `name`, if there is one.
+    public func initializer(named name: String) -> Tensor? {
+        initializers.first { $0.name == name }
+    }
+}
+
+extension Node {
+    /// Integer attribute `name`, or `fallback` when absent.
+    public func int(_ name: String, _ fallback: Int) -> Int {
+        if case .int(let v)? = attribute(name) { return Int(clamping: v) }
+        return fallback
+    }
+
+    /// Float attribute `name`, or `fallback` when absent.
+    public func float(_ name: String, _ fallback: Float) -> Float {
+        if case .float(let v)? = attribute(name) { return v }
+        return fallback
+    }
+
+    /// Integer-list attribute `name`, or nil when absent.
+    public func ints(_ name: String) -> [Int]? {
+        if case .ints(let v)? = attribute(name) { return v.map { Int(clamping: $0) } }
+        return nil
+    }
+
+    /// True for a node of ONNX's default domain with this op type.
+    public func isONNX(_ op: String) -> Bool {
+        opType == op && (domain.isEmpty || domain == "ai.onnx")
+    }
+}
