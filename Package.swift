@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
-        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

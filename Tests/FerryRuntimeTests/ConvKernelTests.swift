@@ -1,4 +1,5 @@
 import FerryIR
+import FerryTestSupport
 import XCTest
 
 /// Conv and ConvTranspose against direct loops over the ONNX definitions, each case run with 1 and

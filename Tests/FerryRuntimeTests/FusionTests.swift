@@ -1,4 +1,5 @@
 import FerryIR
+import FerryTestSupport
 @testable import FerryRuntime
 import XCTest
 

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryTestSupport
 import FerryRuntime
 import XCTest
 

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryTestSupport
 import XCTest
 
 /// MaxPool, AveragePool and the global pools against direct loops over the ONNX definitions, each

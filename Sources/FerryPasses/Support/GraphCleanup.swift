@@ -8,14 +8,19 @@ public enum GraphCleanup {
     /// Returns the number of nodes and initializers removed.
     @discardableResult
     public static func removeUnused(_ graph: inout Graph) -> (nodes: Int, initializers: Int) {
+        // Walk back from the graph outputs through producers (nodes may be in any order).
+        var producer: [String: Int] = [:]
+        for (i, n) in graph.nodes.enumerated() { for out in n.outputs where !out.isEmpty { producer[out] = i } }
         var needed = Set(graph.outputs.map(\.name))
         var keep = [Bool](repeating: false, count: graph.nodes.count)
-        for i in graph.nodes.indices.reversed() {
-            let n = graph.nodes[i]
-            guard n.outputs.contains(where: { needed.contains($0) }) else { continue }
+        var work = Array(needed)
+        while let value = work.popLast() {
+            guard let i = producer[value], !keep[i] else { continue }
             keep[i] = true
-            needed.formUnion(n.inputs.filter { !$0.isEmpty })
-            needed.formUnion(n.subgraphs.flatMap { $0.outerScopeReads() })
+            let n = graph.nodes[i]
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty && needed.insert(name).inserted {
+                work.append(name)
+            }
         }
         let nodeCount = graph.nodes.count
         graph.nodes = graph.nodes.indices.filter { keep[$0] }.map { graph.nodes[$0] }

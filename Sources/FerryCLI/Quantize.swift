@@ -1,0 +1,118 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryPasses
+import Foundation
+
+/// `ferry quantize IN OUT`: int8 quantization (weights only, dynamic, or static with calibration).
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize a model to int8.",
+        discussion: """
+            --mode weights stores int8 weights dequantized at load (a 4x smaller file); --mode dynamic also quantizes \
+            MatMul/Gemm activations at run time; --mode static (the default) quantizes activations with ranges \
+            measured on --calibrate DIR, a folder of .npy (single-input models) or .npz (arrays named after the \
+            inputs) samples. The output loads in onnxruntime; a report compares it with the float model on the samples.
+            """)
+
+    @OptionGroup var files: RewriteOptions
+
+    @Option(help: "weights, dynamic or static.")
+    var mode: QuantizationOptions.Mode = .static
+
+    @Option(help: "qdq (QuantizeLinear/DequantizeLinear pairs) or qoperator (QLinearConv, QLinearMatMul, ...).")
+    var format: QuantizationOptions.Format = .qdq
+
+    @Option(help: ArgumentHelp("Folder of calibration samples (.npy or .npz).", valueName: "dir"))
+    var calibrate: String?
+
+    @Option(help: "Activation ranges: minmax, percentile or entropy.")
+    var method: QuantizationOptions.Method = .minmax
+
+    @Option(help: "Percentile for --method percentile.")
+    var percentile: Double = 99.999
+
+    @Flag(help: "One weight scale per tensor instead of one per output channel.")
+    var perTensor = false
+
+    @Option(help: "Activation type: uint8 or int8.")
+    var activationType: String = "uint8"
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
+    var exclude: [String] = []
+
+    @Option(help: ArgumentHelp("Keep the most sensitive layers in float until the outputs' mean cosine similarity reaches this.", valueName: "cosine"))
+    var accuracyTarget: Double?
+
+    @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var report: String?
+
+    func validate() throws {
+        if mode == .static && calibrate == nil { throw ValidationError("--mode static needs --calibrate DIR") }
+        guard activationType == "uint8" || activationType == "int8" else { throw ValidationError("--activation-type takes uint8 or int8") }
+        guard percentile > 50 && percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100]") }
+        if let t = accuracyTarget, !(t > 0 && t <= 1) { throw ValidationError("--accuracy-target is a cosine similarity in (0, 1]") }
+        if mode != .static && format == .qoperator { throw ValidationError("--format qoperator is for --mode static") }
+        if ModelFormat(path: files.output) != .onnx { throw ValidationError("quantized models are written as ONNX (.onnx)") }
+    }
+
+    func run() throws {
+        do {
+            let loaded = try files.load()
+            var options = QuantizationOptions()
+            options.mode = mode
+            options.format = format
+            options.method = method
+            options.percentile = percentile
+            options.perChannel = !perTensor
+            options.activationType = activationType == "int8" ? .int8 : .uint8
+            options.exclude = exclude
+            options.accuracyTarget = accuracyTarget
+            let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
+            let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
+            try files.save(model, from: loaded)
+            if let report {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                let file = try AtomicFile(path: report, replace: true)
+                try Data(try encoder.encode(result)).withUnsafeBytes { try file.write($0) }
+                try file.commit()
+            }
+            printSummary(result)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            reportFailure(error)
+        }
+    }
+
+    private func printSummary(_ r: QuantizationReport) {
+        let before = fileSize(files.input), after = fileSize(files.output)
+        print("\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor") weights")
+        if let before, let after {
+            print(String(format: "file size %.1f KB -> %.1f KB (%.2fx)", Double(before) / 1024, Double(after) / 1024, Double(after) / Double(max(before, 1))))
+        }
+        print(String(format: "weights %.1f KB -> %.1f KB", Double(r.weightBytesBefore) / 1024, Double(r.weightBytesAfter) / 1024))
+        func db(_ v: Double?) -> String { v.map { String(format: "%7.1f", $0) } ?? "      -" }
+        print("layer                                     op        weight dB  output dB  max error")
+        for l in r.layers {
+            let name = l.node.count > 40 ? String(l.node.prefix(37)) + "..." : l.node
+            print(name.padding(toLength: 42, withPad: " ", startingAt: 0) + l.op.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + "  " + db(l.weightSQNR) + "    " + db(l.outputSQNR) + "   " + (l.outputMaxError.map { String(format: "%.3g", $0) } ?? "-")
+                  + (l.keptFloat ? "  (kept float)" : ""))
+        }
+        if let c = r.outputCosine {
+            print(String(format: "outputs vs float on %d samples: mean cosine %.5f", r.samples, c) + (r.top1Agreement.map { String(format: ", top-1 kept %.1f%%", $0 * 100) } ?? ""))
+        }
+        for n in r.notes { print("note: \(n)") }
+    }
+}
+
+extension QuantizationOptions.Mode: ExpressibleByArgument {}
+extension QuantizationOptions.Format: ExpressibleByArgument {}
+extension QuantizationOptions.Method: ExpressibleByArgument {}
+
+/// Size of a file in bytes, nil when it cannot be read.
+func fileSize(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+}

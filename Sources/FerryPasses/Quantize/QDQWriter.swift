@@ -1,0 +1,97 @@
+import FerryIR
+
+/// Writes a quantized model in QDQ form, as onnxruntime's quantizer does: int8 weights (and int32
+/// biases) behind DequantizeLinear, each quantized activation passed through QuantizeLinear then
+/// DequantizeLinear before the operators that read it. The float operators stay; a runtime that
+/// sees DequantizeLinear -> op -> QuantizeLinear runs the op on integers.
+struct QDQWriter {
+    var graph: Graph
+    var names: NameAllocator
+    let options: QuantizationOptions
+    /// Per-channel DequantizeLinear (the axis attribute) needs opset 13.
+    let perChannel: Bool
+    /// Dequantized name of each weight already quantized (shared weights are quantized once).
+    private var weightOutputs: [String: (output: String, weight: QuantizedWeight)] = [:]
+    /// Parameters of each quantized activation.
+    private(set) var activationParameters: [String: QuantParameters] = [:]
+
+    init(_ model: Model, options: QuantizationOptions, perChannel: Bool) {
+        graph = model.graph
+        names = NameAllocator(model)
+        self.options = options
+        self.perChannel = perChannel
+    }
+
+    /// Replaces the weight (and bias) of every target by its int8 (int32) form behind DequantizeLinear.
+    /// `activationScales` gives each target's input scale, needed for the bias; without it (weights
+    /// mode) the bias stays float.
+    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target]) throws {
+        for t in targets {
+            guard let wi = t.weight else { continue }
+            let node = graph.nodes[t.node]
+            let wName = node.inputs[wi]
+            let (dq, weight) = try dequantizedWeight(wName, axis: perChannel ? t.weightAxis : nil)
+            graph.nodes[t.node].inputs[wi] = dq
+            if let bi = t.bias, let p = activationParameters[node.inputs[t.activations[0]]] {
+                graph.nodes[t.node].inputs[bi] = try dequantizedBias(node.inputs[bi], inputScale: p.scale, weight: weight)
+            }
+        }
+    }
+
+    /// Inserts QuantizeLinear -> DequantizeLinear on each activation with the given range, and makes
+    /// the targets read the dequantized value. Float readers that are not targets keep the original.
+    mutating func quantizeActivations(_ ranges: [String: (lo: Float, hi: Float)], targets: [QuantizationTargets.Target]) {
+        let readers = Set(targets.map(\.node))
+        for (tensor, range) in ranges.sorted(by: { $0.key < $1.key }) {
+            let p = QuantParameters.asymmetric(lo: range.lo, hi: range.hi, type: options.activationType)
+            activationParameters[tensor] = p
+            let scale = names.fresh(tensor + "_scale"), zero = names.fresh(tensor + "_zero_point")
+            let q = names.fresh(tensor + "_quantized"), dq = names.fresh(tensor + "_dequantized")
+            graph.initializers.append(Tensor(name: scale, floats: [p.scale], shape: []))
+            graph.initializers.append(zeroPoint(p.zeroPoint, name: zero))
+            graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_QuantizeLinear"), inputs: [tensor, scale, zero], outputs: [q]))
+            graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DequantizeLinear"), inputs: [q, scale, zero], outputs: [dq]))
+            for r in readers {
+                for k in graph.nodes[r].inputs.indices where graph.nodes[r].inputs[k] == tensor { graph.nodes[r].inputs[k] = dq }
+            }
+        }
+    }
+
+    /// An activation zero point tensor of the activation type.
+    private func zeroPoint(_ z: Int32, name: String) -> Tensor {
+        options.activationType == .int8
+            ? Tensor(name: name, elementType: .int8, shape: [], values: [Int8(z)])
+            : Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(z)])
+    }
+
+    /// The DequantizeLinear output standing for weight `name` quantized along `axis`.
+    private mutating func dequantizedWeight(_ name: String, axis: Int?) throws -> (String, QuantizedWeight) {
+        if let done = weightOutputs[name] { return (done.output, done.weight) }
+        guard let w = graph.initializer(named: name) else { throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer") }
+        let qName = names.fresh(name + "_quantized")
+        let weight = try QuantizedWeight(w, name: qName, axis: axis)
+        let scale = names.fresh(name + "_scale"), zero = names.fresh(name + "_zero_point"), out = names.fresh(name + "_dequantized")
+        graph.initializers += [weight.values, weight.scaleTensor(scale), weight.zeroPointTensor(zero)]
+        var attributes: [Attribute] = []
+        if let axis { attributes.append(Attribute("axis", .int(Int64(axis)))) }
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"),
+                                inputs: [qName, scale, zero], outputs: [out], attributes: attributes))
+        weightOutputs[name] = (out, weight)
+        return (out, weight)
+    }
+
+    /// The DequantizeLinear output standing for bias `name` as int32 with scale inputScale * weight scale.
+    private mutating func dequantizedBias(_ name: String, inputScale: Float, weight: QuantizedWeight) throws -> String {
+        guard let b = graph.initializer(named: name) else { throw PassError.unsupported(subject: "bias '\(name)'", reason: "not an initializer") }
+        let qName = names.fresh(name + "_quantized")
+        let (values, scales) = try quantizeBias(b, name: qName, inputScale: inputScale, weightScales: weight.scales)
+        let scale = names.fresh(name + "_scale"), zero = names.fresh(name + "_zero_point"), out = names.fresh(name + "_dequantized")
+        let perChannel = weight.axis != nil
+        graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : []),
+                               Tensor(name: zero, elementType: .int32, shape: perChannel ? [scales.count] : [],
+                                      values: [Int32](repeating: 0, count: perChannel ? scales.count : 1))]
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"), inputs: [qName, scale, zero],
+                                outputs: [out], attributes: perChannel ? [Attribute("axis", .int(0))] : []))
+        return out
+    }
+}

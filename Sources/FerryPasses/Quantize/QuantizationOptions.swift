@@ -1,0 +1,49 @@
+import FerryIR
+
+/// What `Quantizer` does and how.
+public struct QuantizationOptions: Sendable {
+    /// Which tensors become integers.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// int8 weights dequantized at load (DequantizeLinear on initializers): a 4x smaller file.
+        case weights
+        /// int8 weights; activations quantized at run time (DynamicQuantizeLinear + MatMulInteger/ConvInteger).
+        case dynamic
+        /// int8 weights and activations, activation ranges from calibration samples.
+        case `static`
+    }
+
+    /// How quantized operators are spelled in the written model.
+    public enum Format: String, Sendable, CaseIterable {
+        /// QuantizeLinear/DequantizeLinear pairs around float operators, as onnxruntime writes them.
+        case qdq
+        /// Integer operators: QLinearConv, QLinearMatMul, ... with QuantizeLinear/DequantizeLinear at the edges.
+        case qoperator
+    }
+
+    /// How an activation's range is chosen from the calibration samples.
+    public enum Method: String, Sendable, CaseIterable {
+        /// The smallest and largest values seen.
+        case minmax
+        /// The `percentile` (and 100 - `percentile`) percentile of the values seen.
+        case percentile
+        /// The clipping threshold minimising the KL divergence between the float and quantized histograms.
+        case entropy
+    }
+
+    public var mode: Mode = .static
+    public var format: Format = .qdq
+    public var method: Method = .minmax
+    /// Percentile for `.percentile`, in percent.
+    public var percentile: Double = 99.999
+    /// One weight scale per output channel (true) or one per tensor.
+    public var perChannel = true
+    /// Element type of quantized activations: `.uint8` or `.int8`.
+    public var activationType: ElementType = .uint8
+    /// Node names or op types kept in float.
+    public var exclude: [String] = []
+    /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine
+    /// similarity of the outputs against the float model, over the calibration samples, reaches this.
+    public var accuracyTarget: Double?
+
+    public init() {}
+}

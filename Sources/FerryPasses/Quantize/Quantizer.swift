@@ -1,0 +1,115 @@
+import FerryIR
+
+/// Quantizes a float model to int8: weights only, dynamic, or static with calibration, written as
+/// QDQ or operator form; optionally keeps the most sensitive layers in float to reach an accuracy
+/// target. Works on any model the interpreter can run.
+public struct Quantizer {
+    public var options: QuantizationOptions
+
+    public init(options: QuantizationOptions) {
+        self.options = options
+    }
+
+    /// Returns the quantized model and its report. `samples` are calibration inputs (name -> tensor);
+    /// static mode needs them, the other modes use them for the report when given.
+    public func quantize(_ input: Model, samples rawSamples: [[String: Tensor]] = []) throws -> (model: Model, report: QuantizationReport) {
+        guard options.activationType == .uint8 || options.activationType == .int8 else {
+            throw PassError.invalidOption(option: "activation type", reason: "must be uint8 or int8, not \(options.activationType.name)")
+        }
+        if options.mode == .static && rawSamples.isEmpty {
+            throw PassError.invalidOption(option: "--calibrate", reason: "static quantization needs calibration samples")
+        }
+        if options.accuracyTarget != nil && rawSamples.isEmpty {
+            throw PassError.invalidOption(option: "--accuracy-target", reason: "needs calibration samples to measure accuracy on")
+        }
+        var notes: [String] = []
+        var model = try QuantizationPreparation.prepare(input, notes: &notes)
+        var perChannel = options.perChannel
+        let opset = OpsetUpgradePass.opset(of: model)
+        guard opset >= 10 else { throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer") }
+        if options.mode == .dynamic && opset < 11 {
+            throw PassError.unsupported(subject: "model", reason: "opset \(opset): DynamicQuantizeLinear needs opset 11 or newer")
+        }
+        if perChannel && opset < 13 {
+            if opset >= 11, try OpsetUpgradePass().run(on: &model) {
+                notes.append("opset \(opset) upgraded to 13 (per-channel DequantizeLinear needs it)")
+            } else {
+                perChannel = false
+                notes.append("opset \(opset) has no per-channel DequantizeLinear: weights quantized per tensor")
+            }
+        }
+        let samples = try samplesForModel(rawSamples, inputs: model.graph.runtimeInputs)
+        let all = QuantizationTargets(model.graph, options: options)
+        if all.targets.isEmpty { notes.append("no Conv, Gemm or MatMul with float weights to quantize") }
+
+        var ranges: [String: (lo: Float, hi: Float)] = [:]
+        if options.mode == .static {
+            var tensors = all.activationTensors
+            if options.format == .qoperator {
+                let index = GraphIndex(model.graph)
+                for t in all.targets {
+                    let out = QOperatorConversion.quantizedOutput(of: model.graph.nodes[t.node], in: model.graph, index: index).value
+                    if !tensors.contains(out) { tensors.append(out) }
+                }
+            }
+            ranges = try Calibration.ranges(model, tensors: tensors, samples: samples, options: options)
+        }
+        let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
+        var kept: [String] = []
+        var quantized = try writer.write(model, keeping: [])
+        if let target = options.accuracyTarget {
+            let precision = MixedPrecision(float: model, samples: samples, writer: writer)
+            (quantized, kept) = try precision.meet(target, quantized: quantized, candidates: all.targets.map { model.graph.nodes[$0.node].name })
+            notes.append(kept.isEmpty ? "accuracy target \(target) met with every layer quantized"
+                                      : "kept \(kept.count) layer(s) in float for accuracy target \(target): \(kept.joined(separator: ", "))")
+        }
+        let report = try QuantizationReporting.report(float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
+                                                      options: options, perChannel: perChannel, notes: notes, original: input)
+        return (quantized, report)
+    }
+
+    /// Writes the quantized form of a prepared model with fixed activation ranges.
+    struct Writer {
+        let options: QuantizationOptions
+        let perChannel: Bool
+        let ranges: [String: (lo: Float, hi: Float)]
+
+        /// The model with every target quantized except the nodes named in `kept`.
+        func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
+            let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
+            var result = model
+            switch options.mode {
+            case .dynamic:
+                var w = DynamicWriter(model)
+                _ = try w.rewrite(targets.targets, perChannel: perChannel)
+                result.graph = w.graph
+                if !result.opsetImports.contains(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) {
+                    result.opsetImports.append(OpsetID(domain: "", version: 11))
+                }
+            case .weights, .static:
+                var w = QDQWriter(model, options: options, perChannel: perChannel)
+                if options.mode == .static {
+                    var wanted = Set(targets.activationTensors)
+                    if options.format == .qoperator {
+                        let index = GraphIndex(model.graph)
+                        for t in targets.targets {
+                            wanted.insert(QOperatorConversion.quantizedOutput(of: model.graph.nodes[t.node], in: model.graph, index: index).value)
+                        }
+                    }
+                    w.quantizeActivations(ranges.filter { wanted.contains($0.key) }, targets: targets.targets)
+                }
+                try w.quantizeWeights(targets.targets)
+                result.graph = w.graph
+                if options.mode == .static && options.format == .qoperator {
+                    _ = QOperatorConversion.convert(&result.graph, targets: targets.targets, activationType: options.activationType)
+                    if !result.opsetImports.contains(where: { $0.domain == "com.microsoft" }) && result.graph.nodes.contains(where: { $0.domain == "com.microsoft" }) {
+                        result.opsetImports.append(OpsetID(domain: "com.microsoft", version: 1))
+                    }
+                }
+            }
+            GraphCleanup.removeUnused(&result.graph)
+            _ = try TopologicalSortPass().run(on: &result)
+            return result
+        }
+    }
+}
