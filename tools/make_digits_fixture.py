@@ -75,7 +75,7 @@ def build_model():
         L.ReLU(name="relu1"),
         L.Conv2D(32, 3, activation="relu", name="conv2"),
         L.MaxPooling2D(2, name="pool"),
-        L.Conv2D(32, 3, padding="same", activation="relu", name="conv3"),
+        L.Conv2D(16, 3, padding="same", activation="relu", name="conv3"),
         L.Flatten(name="flatten"),
         L.Dense(32, activation="relu", name="fc1"),
         L.Dropout(0.2, name="dropout"),
@@ -125,7 +125,7 @@ images, then {n_cal} calibration images taken from the rest and kept out of trai
 ## Model
 
 `conv1` Conv2D(16, 3x3, same) - `bn1` BatchNormalization - ReLU - `conv2` Conv2D(32, 3x3, valid,
-relu) - MaxPooling2D(2) - `conv3` Conv2D(32, 3x3, same, relu) - Flatten -
+relu) - MaxPooling2D(2) - `conv3` Conv2D(16, 3x3, same, relu) - Flatten -
 `fc1` Dense(32, relu) - Dropout(0.2) - `probs` Dense(10, softmax). {params} parameters. Trained
 {epochs} epochs with Adam (batch {batch}).
 
