@@ -5,8 +5,8 @@ Crops of the sample photos bundled inside the scikit-image wheel (nothing is dow
 the way PaddleOCR feeds its classifier: resized to height 48 keeping the aspect ratio (width
 ceil(48 * w / h), squeezed to 192 only when wider), scaled to [-1, 1] and padded on the right with
 zeros up to width 192, channels in OpenCV's BGR order (PaddleOCR reads images with cv2.imread; a
-gray photo gives three equal channels). Every other text crop is turned 180 degrees, so the text
-crops carry a known label (0 = upright, 1 = turned).
+gray photo gives three equal channels). Every other crop of each region is turned 180 degrees, so
+the text crops carry a known label (0 = upright, 1 = turned).
 
 Two disjoint sets come from different photos, or from rows of the two text photos that do not
 overlap:
