@@ -11,7 +11,8 @@
 #define FERRY_AVX2_ATTR
 #endif
 
-/* True when the CPU has AVX2 and FMA (checked once). */
+/* True when the CPU has AVX2 and FMA (checked once) and the calling thread is not forced to the
+ * portable paths (ferry_kernels_force_portable). */
 int ferry_has_avx2(void);
 
 #endif
