@@ -7,23 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Set by ferry_kernels_force_portable on a test's thread. */
-static _Thread_local int force_portable;
+/* Set by ferry_kernels_limit_isa on a test's thread. */
+static _Thread_local int isa_limit = FERRY_ISA_BEST;
 
-void ferry_kernels_force_portable(int on) { force_portable = on != 0; }
+void ferry_kernels_limit_isa(int isa) { isa_limit = isa; }
 
-int ferry_has_avx2(void) {
+/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI and VL. */
+static int cpu_features(void) {
 #if FERRY_X86
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const int vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+        cached = avx2 | (avx2 && vnni) << 1;
     }
-    return cached && !force_portable;
+    return cached;
 #else
     return 0;
 #endif
 }
+
+int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit != FERRY_ISA_PORTABLE; }
+
+int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit == FERRY_ISA_BEST; }
 
 static inline float act_apply(float v, int act, float a, float b) {
     switch (act) {

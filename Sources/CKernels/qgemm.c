@@ -178,53 +178,59 @@ FERRY_AVX2_ATTR static inline __m256i broadcast_pair(const int16_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-FERRY_AVX2_ATTR static void tile_avx2(size_t kc, const int16_t *ap, const int16_t *bp, int32_t *c, size_t ldc,
-                                      size_t mr, size_t nr, int accumulate) {
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-#pragma GCC unroll 4
-    for (size_t q = 0; q < kc; q++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp), b1 = _mm256_loadu_si256((const __m256i *)(bp + NR));
-        __m256i a;
-        a = broadcast_pair(ap + 0);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
-        a = broadcast_pair(ap + 2);
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
-        a = broadcast_pair(ap + 4);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
-        a = broadcast_pair(ap + 6);
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
-        a = broadcast_pair(ap + 8);
-        c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(a, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(a, b1));
-        a = broadcast_pair(ap + 10);
-        c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(a, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(a, b1));
-        ap += 2 * MR;
-        bp += 2 * NR;
-    }
+/* The tile's accumulators to C: whole rows straight from the registers, a partial tile through
+ * memory. */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void store_tile(__m256i acc[MR][2], int32_t *c, size_t ldc,
+                                                                             size_t mr, size_t nr, int accumulate) {
     if (mr == MR && nr == NR) {
-        __m256i *rows[MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
         for (size_t r = 0; r < MR; r++) {
             __m256i *cr = (__m256i *)(c + r * ldc);
             if (accumulate) {
-                _mm256_storeu_si256(cr, _mm256_add_epi32(_mm256_loadu_si256(cr), *rows[r][0]));
-                _mm256_storeu_si256(cr + 1, _mm256_add_epi32(_mm256_loadu_si256(cr + 1), *rows[r][1]));
+                _mm256_storeu_si256(cr, _mm256_add_epi32(_mm256_loadu_si256(cr), acc[r][0]));
+                _mm256_storeu_si256(cr + 1, _mm256_add_epi32(_mm256_loadu_si256(cr + 1), acc[r][1]));
             } else {
-                _mm256_storeu_si256(cr, *rows[r][0]);
-                _mm256_storeu_si256(cr + 1, *rows[r][1]);
+                _mm256_storeu_si256(cr, acc[r][0]);
+                _mm256_storeu_si256(cr + 1, acc[r][1]);
             }
         }
         return;
     }
     int32_t tile[MR * NR] __attribute__((aligned(32)));
-    __m256i *t = (__m256i *)tile;
-    _mm256_store_si256(t + 0, c00); _mm256_store_si256(t + 1, c01);
-    _mm256_store_si256(t + 2, c10); _mm256_store_si256(t + 3, c11);
-    _mm256_store_si256(t + 4, c20); _mm256_store_si256(t + 5, c21);
-    _mm256_store_si256(t + 6, c30); _mm256_store_si256(t + 7, c31);
-    _mm256_store_si256(t + 8, c40); _mm256_store_si256(t + 9, c41);
-    _mm256_store_si256(t + 10, c50); _mm256_store_si256(t + 11, c51);
+    for (size_t r = 0; r < MR; r++) {
+        _mm256_store_si256((__m256i *)(tile + r * NR), acc[r][0]);
+        _mm256_store_si256((__m256i *)(tile + r * NR + 8), acc[r][1]);
+    }
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
+
+/* The 6x16 tile, once with AVX2 (vpmaddwd then vpaddd) and once with AVX-512 VNNI on 256-bit
+ * registers (vpdpwssd: the same sums in one instruction, which frees the issue slots the adds took). */
+#define MADD_ADD(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+#define DPWSSD(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
+#define QTILE_ROW(r, ACC)                                                                               \
+    a = broadcast_pair(ap + 2 * (r));                                                                   \
+    acc[r][0] = ACC(acc[r][0], a, b0);                                                                  \
+    acc[r][1] = ACC(acc[r][1], a, b1);
+#define DEFINE_QTILE(NAME, ATTR, ACC)                                                                   \
+    ATTR static void NAME(size_t kc, const int16_t *ap, const int16_t *bp, int32_t *c, size_t ldc, size_t mr, \
+                          size_t nr, int accumulate) {                                                  \
+        __m256i acc[MR][2];                                                                             \
+        for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();                \
+        _Pragma("GCC unroll 4")                                                                         \
+        for (size_t q = 0; q < kc; q++) {                                                               \
+            const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);                                 \
+            const __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + NR));                          \
+            __m256i a;                                                                                  \
+            QTILE_ROW(0, ACC) QTILE_ROW(1, ACC) QTILE_ROW(2, ACC)                                       \
+            QTILE_ROW(3, ACC) QTILE_ROW(4, ACC) QTILE_ROW(5, ACC)                                       \
+            ap += 2 * MR;                                                                               \
+            bp += 2 * NR;                                                                               \
+        }                                                                                               \
+        store_tile(acc, c, ldc, mr, nr, accumulate);                                                    \
+    }
+
+DEFINE_QTILE(tile_avx2, FERRY_AVX2_ATTR, MADD_ADD)
+DEFINE_QTILE(tile_vnni, FERRY_VNNI_ATTR, DPWSSD)
 #endif
 
 void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b,
@@ -236,15 +242,20 @@ void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, c
     }
     void (*tile)(size_t, const int16_t *, const int16_t *, int32_t *, size_t, size_t, size_t, int) = tile_portable;
 #if FERRY_X86
-    if (ferry_has_avx2()) tile = tile_avx2;
+    if (ferry_has_vnni()) tile = tile_vnni;
+    else if (ferry_has_avx2()) tile = tile_avx2;
 #endif
     const int16_t *a = packed_a, *b = packed_b;
     const size_t k2 = even_k(k), pairs = k2 / 2;
-    for (size_t q0 = 0; q0 < pairs; q0 += KC) {
-        const size_t kc = pairs - q0 < KC ? pairs - q0 : KC;
+    /* blocks of equal size rather than full ones and a short remainder (k = 576 is 144 + 144
+     * pairs, not 256 + 32); M blocks a multiple of MR */
+    const size_t kblock = (pairs + (pairs + KC - 1) / KC - 1) / ((pairs + KC - 1) / KC);
+    const size_t mblocks = (m + MC - 1) / MC, mblock = ((m + mblocks - 1) / mblocks + MR - 1) / MR * MR;
+    for (size_t q0 = 0; q0 < pairs; q0 += kblock) {
+        const size_t kc = pairs - q0 < kblock ? pairs - q0 : kblock;
         const int acc = q0 > 0;
-        for (size_t m0 = 0; m0 < m; m0 += MC) {
-            const size_t mc = m - m0 < MC ? m - m0 : MC;
+        for (size_t m0 = 0; m0 < m; m0 += mblock) {
+            const size_t mc = m - m0 < mblock ? m - m0 : mblock;
             for (size_t j = 0; j < n; j += NR) {
                 const size_t nr = n - j < NR ? n - j : NR;
                 const int16_t *bp = b + j * k2 + q0 * 2 * NR;

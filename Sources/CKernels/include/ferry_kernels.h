@@ -95,7 +95,8 @@ void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t col
  * points already subtracted, k rounded up to even (B in 16-column panels, A in 6-row panels), so the
  * sums are exact for any operands and zero points of the operands' types (int32 wraps only past
  * k = 33025 with extreme values). Packed buffers are 64-byte aligned by the caller; their sizes are
- * in bytes. AVX2 where the CPU has it, portable C elsewhere, same results bit for bit. Every
+ * in bytes. AVX2 where the CPU has it (the GEMM tile with AVX-512 VNNI's vpdpwssd where it also has
+ * that), portable C elsewhere, same results bit for bit. Every
  * function only writes its outputs (no shared scratch), so calls on disjoint outputs may run
  * concurrently. */
 size_t ferry_qgemm_packed_a_size(size_t m, size_t k);
@@ -134,8 +135,10 @@ void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, cons
                          size_t h, size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow);
 
-/* Test-only: on the calling thread only, makes every kernel take its portable C path (on != 0) or
- * the normal CPU dispatch again (on == 0), so tests can check that both paths agree. */
-void ferry_kernels_force_portable(int on);
+/* Test-only: on the calling thread only, limits the kernels to their portable C paths
+ * (FERRY_ISA_PORTABLE), or to AVX2 without the AVX-512 VNNI int8 tile (FERRY_ISA_AVX2), or lifts the
+ * limit (FERRY_ISA_BEST, the default), so tests can check that every path gives the same results. */
+enum { FERRY_ISA_BEST = 0, FERRY_ISA_PORTABLE = 1, FERRY_ISA_AVX2 = 2 };
+void ferry_kernels_limit_isa(int isa);
 
 #endif
