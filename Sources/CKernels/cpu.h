@@ -5,13 +5,20 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define FERRY_X86 1
 #define FERRY_AVX2_ATTR __attribute__((target("avx2,fma")))
+#define FERRY_VNNI_ATTR __attribute__((target("avx2,fma,avx512vnni,avx512vl")))
 #include <immintrin.h>
 #else
 #define FERRY_X86 0
 #define FERRY_AVX2_ATTR
+#define FERRY_VNNI_ATTR
 #endif
 
-/* True when the CPU has AVX2 and FMA (checked once). */
+/* True when the CPU has AVX2 and FMA (checked once) and the calling thread is not limited to the
+ * portable paths (ferry_kernels_limit_isa). */
 int ferry_has_avx2(void);
+
+/* True when ferry_has_avx2() and the CPU also has AVX-512 VNNI with 256-bit (VL) forms, unless the
+ * calling thread is limited to AVX2. */
+int ferry_has_vnni(void);
 
 #endif

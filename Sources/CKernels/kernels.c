@@ -2,22 +2,35 @@
  * twice: portable, and for AVX2/FMA where the compiler vectorises them with wider registers. */
 #include "ferry_kernels.h"
 #include "cpu.h"
+#include "conv_loops.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int ferry_has_avx2(void) {
+/* Set by ferry_kernels_limit_isa on a test's thread. */
+static _Thread_local int isa_limit = FERRY_ISA_BEST;
+
+void ferry_kernels_limit_isa(int isa) { isa_limit = isa; }
+
+/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI and VL. */
+static int cpu_features(void) {
 #if FERRY_X86
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const int vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+        cached = avx2 | (avx2 && vnni) << 1;
     }
     return cached;
 #else
     return 0;
 #endif
 }
+
+int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit != FERRY_ISA_PORTABLE; }
+
+int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit == FERRY_ISA_BEST; }
 
 static inline float act_apply(float v, int act, float a, float b) {
     switch (act) {
@@ -87,50 +100,16 @@ void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const 
     sba_portable(y, rows, cols, ldy, scale, bias, act, a, b);
 }
 
+DEFINE_IM2COL_2D(im2col_2d_f32, float, float, IM2COL_SAME)
+DEFINE_IM2COL_ND(im2col_nd_f32, float, float, IM2COL_SAME)
+
 void ferry_im2col_2d(const float *x, size_t channels, size_t h, size_t w,
                      size_t kh, size_t kw, size_t sh, size_t sw,
                      size_t dh, size_t dw, size_t pt, size_t pl,
                      size_t oh, size_t ow, size_t cb, size_t ce,
                      size_t rb, size_t re, float *col) {
     (void)channels; (void)oh;
-    const size_t ld = ce - cb;
-    for (size_t r = rb; r < re; r++) {
-        const size_t c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
-        const float *plane = x + c * h * w;
-        float *out = col + (r - rb) * ld;
-        size_t p = cb;
-        while (p < ce) {
-            const size_t oy = p / ow, ox0 = p % ow;
-            size_t ox1 = ow;
-            if (ox1 - ox0 > ce - p) ox1 = ox0 + (ce - p);
-            const ptrdiff_t iy = (ptrdiff_t)(oy * sh + ki * dh) - (ptrdiff_t)pt;
-            float *dst = out + (p - cb);
-            const size_t len = ox1 - ox0;
-            if (iy < 0 || iy >= (ptrdiff_t)h) {
-                memset(dst, 0, len * sizeof(float));
-            } else {
-                const float *src = plane + (size_t)iy * w;
-                const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;
-                if (sw == 1) {
-                    /* contiguous run: zeros, copy, zeros */
-                    ptrdiff_t ix0 = (ptrdiff_t)ox0 + base;
-                    size_t i = 0;
-                    while (i < len && ix0 + (ptrdiff_t)i < 0) dst[i++] = 0.f;
-                    ptrdiff_t avail = (ptrdiff_t)w - (ix0 + (ptrdiff_t)i);
-                    size_t ncopy = avail > 0 ? (size_t)avail : 0;
-                    if (ncopy > len - i) ncopy = len - i;
-                    if (ncopy) { memcpy(dst + i, src + ix0 + (ptrdiff_t)i, ncopy * sizeof(float)); i += ncopy; }
-                    while (i < len) dst[i++] = 0.f;
-                } else {
-                    for (size_t i = 0; i < len; i++) {
-                        const ptrdiff_t ix = (ptrdiff_t)((ox0 + i) * sw) + base;
-                        dst[i] = (ix >= 0 && ix < (ptrdiff_t)w) ? src[ix] : 0.f;
-                    }
-                }
-            }
-            p += len;
-        }
-    }
+    im2col_2d_f32(x, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ow, cb, ce, rb, re, 0, col);
 }
 
 void ferry_im2col_nd(const float *x, size_t channels, size_t rank, const size_t *in_shape,
@@ -138,34 +117,7 @@ void ferry_im2col_nd(const float *x, size_t channels, size_t rank, const size_t 
                      const size_t *pads, const size_t *out_shape,
                      size_t cb, size_t ce, size_t rb, size_t re, float *col) {
     (void)channels;
-    size_t ksize = 1, isize = 1;
-    for (size_t d = 0; d < rank; d++) { ksize *= kernel[d]; isize *= in_shape[d]; }
-    const size_t ld = ce - cb;
-    size_t kidx[8], oidx[8];
-    for (size_t r = rb; r < re; r++) {
-        const size_t c = r / ksize;
-        size_t rem = r % ksize;
-        for (size_t d = rank; d-- > 0;) { kidx[d] = rem % kernel[d]; rem /= kernel[d]; }
-        const float *img = x + c * isize;
-        float *out = col + (r - rb) * ld;
-        size_t p = cb;
-        rem = p;
-        for (size_t d = rank; d-- > 0;) { oidx[d] = rem % out_shape[d]; rem /= out_shape[d]; }
-        for (; p < ce; p++) {
-            size_t off = 0;
-            int inside = 1;
-            for (size_t d = 0; d < rank; d++) {
-                const ptrdiff_t i = (ptrdiff_t)(oidx[d] * strides[d] + kidx[d] * dil[d]) - (ptrdiff_t)pads[d];
-                if (i < 0 || i >= (ptrdiff_t)in_shape[d]) { inside = 0; break; }
-                off = off * in_shape[d] + (size_t)i;
-            }
-            out[p - cb] = inside ? img[off] : 0.f;
-            for (size_t d = rank; d-- > 0;) {
-                if (++oidx[d] < out_shape[d]) break;
-                oidx[d] = 0;
-            }
-        }
-    }
+    im2col_nd_f32(x, rank, in_shape, kernel, strides, dil, pads, out_shape, cb, ce, rb, re, 0, col);
 }
 
 void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_t *in_shape,
@@ -221,14 +173,8 @@ void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_
                     for (size_t kj = 0; kj < kw; kj++) {                                               \
                         const float fv = f[ki * kw + kj];                                              \
                         const ptrdiff_t off = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                    \
-                        /* ox range where 0 <= ox * sw + off < wd */                                   \
-                        size_t lo = 0, hi = ow;                                                        \
-                        if (off < 0) lo = (size_t)((-off + (ptrdiff_t)sw - 1) / (ptrdiff_t)sw);        \
-                        if ((ptrdiff_t)wd - off <= 0) hi = 0;                                          \
-                        else {                                                                         \
-                            size_t lim = (size_t)(((ptrdiff_t)wd - off - 1) / (ptrdiff_t)sw) + 1;      \
-                            if (lim < hi) hi = lim;                                                    \
-                        }                                                                              \
+                        size_t lo, hi;                                                                 \
+                        window_columns(off, sw, wd, ow, &lo, &hi);                                     \
                         if (sw == 1) {                                                                 \
                             const float *src = irow + off;                                             \
                             for (size_t ox = lo; ox < hi; ox++) orow[ox] += fv * src[ox];              \
@@ -395,10 +341,8 @@ void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t col
                     const float *row = img + (size_t)iy * w;                                             \
                     for (size_t kx = 0; kx < kw; kx++) {                                                 \
                         const ptrdiff_t off = (ptrdiff_t)(kx * dw) - (ptrdiff_t)pl;                      \
-                        size_t lo = 0, hi = ow;                                                          \
-                        if (off < 0) lo = (size_t)((-off + (ptrdiff_t)sw - 1) / (ptrdiff_t)sw);          \
-                        if ((ptrdiff_t)w - off <= 0) hi = 0;                                             \
-                        else { size_t lim = (size_t)(((ptrdiff_t)w - off - 1) / (ptrdiff_t)sw) + 1; if (lim < hi) hi = lim; } \
+                        size_t lo, hi;                                                                   \
+                        window_columns(off, sw, w, ow, &lo, &hi);                                        \
                         const float *src = row + off;                                                    \
                         if (average) {                                                                   \
                             if (sw == 1) for (size_t ox = lo; ox < hi; ox++) orow[ox] += src[ox];        \

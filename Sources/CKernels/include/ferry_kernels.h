@@ -91,16 +91,23 @@ void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t col
  * Exact integer GEMM for quantized Conv/MatMul: C[m x n] (int32) = sum_k (A[m,k] - za[m]) * (B[k,n] - zb).
  * A (weights, m x k, int8 or uint8, one zero point per row) is packed once at plan time; B (activations,
  * k x n, uint8 or int8, one zero point) is packed per call, from a row-major matrix or straight from
- * an image by im2col (padding reads as zb, i.e. as real zero). Packed buffers are 64-byte aligned
- * by the caller; their sizes are in bytes. AVX2 where the CPU has it, portable C elsewhere, same
- * results bit for bit. */
+ * an image by im2col (padding reads as zb, i.e. as real zero). Both are packed as int16 with the zero
+ * points already subtracted, k rounded up to even (B in 16-column panels, A in 6-row panels), so the
+ * sums are exact for any operands and zero points of the operands' types (int32 wraps only past
+ * k = 33025 with extreme values). Packed buffers are 64-byte aligned by the caller; their sizes are
+ * in bytes. AVX2 where the CPU has it (the GEMM tile with AVX-512 VNNI's vpdpwssd where it also has
+ * that), portable C elsewhere, same results bit for bit. Every
+ * function only writes its outputs (no shared scratch), so calls on disjoint outputs may run
+ * concurrently. */
 size_t ferry_qgemm_packed_a_size(size_t m, size_t k);
+/* zero_points: m values (NULL: all 0). */
 void ferry_qgemm_pack_a(const void *a, int a_signed, size_t lda, size_t m, size_t k,
                         const int32_t *zero_points, void *packed);
 size_t ferry_qgemm_packed_b_size(size_t n, size_t k);
 void ferry_qgemm_pack_b(const void *b, int b_signed, size_t ldb, size_t k, size_t n, int32_t zero_point, void *packed);
 /* im2col of one image and one group (channels x in_shape, any rank up to 8), columns [col_begin,
- * col_end) of the output grid, into B's packed layout; row is scratch for col_end - col_begin bytes * 2. */
+ * col_end) of the output grid, into B's packed layout (k = channels * prod(kernel)); row is scratch
+ * for 4 * (col_end - col_begin) bytes (two int16 rows). */
 void ferry_qim2col_packed(const void *x, int x_signed, int32_t zero_point, size_t channels, size_t rank,
                           const size_t *in_shape, const size_t *kernel, const size_t *strides,
                           const size_t *dilations, const size_t *pads_begin, const size_t *out_shape,
@@ -109,21 +116,29 @@ void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, c
                            int32_t *c, size_t ldc);
 
 /* Output passes over C (rows x cols, leading dimension ldc), row m using bias[m] (NULL: 0) and
- * scale[m]. Requantize: y = clamp(nearbyint((c + bias) * scale) + zero_point, qmin, qmax) stored as
- * uint8 (out_signed 0) or int8 (1); a fused Relu/Clip is a narrower [qmin, qmax]. Dequantize:
- * y = act((c + bias) * scale) as float. */
+ * scale[m]. Requantize: y = clamp(nearbyint((float)(c + bias) * scale) + zero_point, qmin, qmax),
+ * in float32 and rounding half to even as onnxruntime does, stored as uint8 (out_signed 0) or int8
+ * (1); a fused Relu/Clip is a narrower [qmin, qmax] (within the output type's range). Dequantize:
+ * y = act((float)(c + bias) * scale) as float. */
 void ferry_requantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
                       const float *scale, int32_t zero_point, int32_t qmin, int32_t qmax, int out_signed,
                       void *y, size_t ldy);
 void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
                              const float *scale, int act, float a, float b, float *y, size_t ldy);
 
-/* Depthwise int8 convolution of channels [c_begin, c_end) of one image (w is [channels][kh][kw], its
- * zero points per channel; x's padding reads as x_zero_point): int32 sums written to acc
- * ([channels][oh][ow]) for the output passes above. */
+/* Depthwise int8 convolution of channels [c_begin, c_end) of one image (x is [channels][h][wd], w is
+ * [channels][kh][kw], its zero points per channel, NULL: all 0; x's padding reads as x_zero_point):
+ * exact int32 sums written to acc ([channels][oh][ow], indexed like x by absolute channel) for the
+ * output passes above. */
 void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, const void *w, int w_signed,
                          const int32_t *w_zero_points, int32_t *acc, size_t c_begin, size_t c_end,
                          size_t h, size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow);
+
+/* Test-only: on the calling thread only, limits the kernels to their portable C paths
+ * (FERRY_ISA_PORTABLE), or to AVX2 without the AVX-512 VNNI int8 tile (FERRY_ISA_AVX2), or lifts the
+ * limit (FERRY_ISA_BEST, the default), so tests can check that every path gives the same results. */
+enum { FERRY_ISA_BEST = 0, FERRY_ISA_PORTABLE = 1, FERRY_ISA_AVX2 = 2 };
+void ferry_kernels_limit_isa(int isa);
 
 #endif

@@ -137,7 +137,7 @@ enum Fusion {
     }
 
     /// The fused form of an activation node, if the kernels have it.
-    private static func activation(_ n: Node, constants: [String: Value]) -> FusedActivation? {
+    static func activation(_ n: Node, constants: [String: Value]) -> FusedActivation? {
         var a = FusedActivation()
         func float(_ name: String, _ fallback: Float) -> Float {
             if case .float(let v)? = n.attribute(name) { return v }

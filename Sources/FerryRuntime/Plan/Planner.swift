@@ -38,6 +38,8 @@ struct Planner: SubgraphCompiler {
 
         // Plan-time evaluation of nodes whose inputs are all known.
         var remaining: [Node] = []
+        // DequantizeLinear nodes computed here (constant quantized weights), for QDQ fusion.
+        var foldedDequantize: [String: Node] = [:]
         for index in try graph.topologicalOrder() {
             let node = graph.nodes[index]
             let label = node.label(index: index)
@@ -65,6 +67,7 @@ struct Planner: SubgraphCompiler {
                 for (k, out) in node.outputs.enumerated() where !out.isEmpty {
                     guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
                     known[out] = r
+                    if node.opType == "DequantizeLinear" && node.domain.isEmpty { foldedDequantize[out] = node }
                 }
             } catch let e as PlanProblem {
                 problems.add(e.subject, e.reason)
@@ -75,6 +78,7 @@ struct Planner: SubgraphCompiler {
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
 
         let outputNames = Set(graph.outputs.map(\.name))
+        remaining = QDQFusion.apply(remaining, constants: &known, folded: foldedDequantize, keep: outputNames)
         remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
 
         // Kernels for the nodes left to run.

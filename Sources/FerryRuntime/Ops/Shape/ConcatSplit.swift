@@ -49,7 +49,7 @@ extension ShapeOps {
     }
 
     /// The inputs joined along `axis`; every other axis must agree.
-    private static func concat(_ parts: [Value], axis: Int, ctx: ExecutionContext) throws -> Value {
+    static func concat(_ parts: [Value], axis: Int, ctx: ExecutionContext) throws -> Value {
         let first = parts[0]
         var shape = first.shape
         shape[axis] = 0

@@ -1,0 +1,109 @@
+/* Loops shared by the float and the int8 convolution kernels (private to CKernels): im2col bodies
+ * written once for any element types, and the output columns a window tap reaches. */
+#ifndef FERRY_CONV_LOOPS_H
+#define FERRY_CONV_LOOPS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The output columns [*lo, *hi) of a row of ow whose tap at ox * stride + off lies in [0, width). */
+static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, size_t ow, size_t *lo, size_t *hi) {
+    *lo = off < 0 ? (size_t)((-off + (ptrdiff_t)stride - 1) / (ptrdiff_t)stride) : 0;
+    *hi = ow;
+    if ((ptrdiff_t)width - off <= 0) *hi = 0;
+    else {
+        const size_t lim = (size_t)(((ptrdiff_t)width - off - 1) / (ptrdiff_t)stride) + 1;
+        if (lim < *hi) *hi = lim;
+    }
+}
+
+/* Element conversions for the im2col bodies: float as is; int8/uint8 centred on the zero point as
+ * int16 (so padding, written as 0, reads as the zero point). */
+#define IM2COL_SAME(v, zp) (v)
+#define IM2COL_CENTRED(v, zp) ((int16_t)((int32_t)(v) - (zp)))
+
+/* 2-D im2col of rows [rb, re) (channel, ki, kj) and output positions [cb, ce) (flattened oy * ow)
+ * into col (leading dimension ce - cb); padding is 0. */
+#define DEFINE_IM2COL_2D(NAME, SRC_T, DST_T, CONV)                                                      \
+    static void NAME(const SRC_T *x, size_t h, size_t w, size_t kh, size_t kw, size_t sh, size_t sw,    \
+                     size_t dh, size_t dw, size_t pt, size_t pl, size_t ow, size_t cb, size_t ce,        \
+                     size_t rb, size_t re, int32_t zp, DST_T *col) {                                     \
+        (void)zp;                                                                                       \
+        const size_t ld = ce - cb;                                                                      \
+        for (size_t r = rb; r < re; r++) {                                                              \
+            const size_t c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;                            \
+            const SRC_T *plane = x + c * h * w;                                                         \
+            DST_T *out = col + (r - rb) * ld;                                                           \
+            size_t p = cb;                                                                              \
+            while (p < ce) {                                                                            \
+                const size_t oy = p / ow, ox0 = p % ow;                                                 \
+                size_t ox1 = ow;                                                                        \
+                if (ox1 - ox0 > ce - p) ox1 = ox0 + (ce - p);                                           \
+                const ptrdiff_t iy = (ptrdiff_t)(oy * sh + ki * dh) - (ptrdiff_t)pt;                    \
+                DST_T *dst = out + (p - cb);                                                            \
+                const size_t len = ox1 - ox0;                                                           \
+                if (iy < 0 || iy >= (ptrdiff_t)h) {                                                     \
+                    memset(dst, 0, len * sizeof(DST_T));                                                \
+                } else {                                                                                \
+                    const SRC_T *src = plane + (size_t)iy * w;                                          \
+                    const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                        \
+                    if (sw == 1) {                                                                      \
+                        /* contiguous run: zeros, copy, zeros */                                        \
+                        const ptrdiff_t ix0 = (ptrdiff_t)ox0 + base;                                    \
+                        size_t i = 0;                                                                   \
+                        while (i < len && ix0 + (ptrdiff_t)i < 0) dst[i++] = 0;                         \
+                        const ptrdiff_t avail = (ptrdiff_t)w - (ix0 + (ptrdiff_t)i);                    \
+                        size_t ncopy = avail > 0 ? (size_t)avail : 0;                                   \
+                        if (ncopy > len - i) ncopy = len - i;                                           \
+                        const SRC_T *run = src + ix0 + (ptrdiff_t)i;                                    \
+                        for (size_t t = 0; t < ncopy; t++) dst[i + t] = CONV(run[t], zp);               \
+                        i += ncopy;                                                                     \
+                        while (i < len) dst[i++] = 0;                                                   \
+                    } else {                                                                            \
+                        for (size_t i = 0; i < len; i++) {                                              \
+                            const ptrdiff_t ix = (ptrdiff_t)((ox0 + i) * sw) + base;                    \
+                            dst[i] = (ix >= 0 && ix < (ptrdiff_t)w) ? CONV(src[ix], zp) : 0;            \
+                        }                                                                               \
+                    }                                                                                   \
+                }                                                                                       \
+                p += len;                                                                               \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+/* N-d im2col (rank up to 8), same layout as the 2-D one. */
+#define DEFINE_IM2COL_ND(NAME, SRC_T, DST_T, CONV)                                                      \
+    static void NAME(const SRC_T *x, size_t rank, const size_t *in_shape, const size_t *kernel,         \
+                     const size_t *strides, const size_t *dil, const size_t *pads, const size_t *out_shape, \
+                     size_t cb, size_t ce, size_t rb, size_t re, int32_t zp, DST_T *col) {               \
+        (void)zp;                                                                                       \
+        size_t ksize = 1, isize = 1;                                                                    \
+        for (size_t d = 0; d < rank; d++) { ksize *= kernel[d]; isize *= in_shape[d]; }                \
+        const size_t ld = ce - cb;                                                                      \
+        size_t kidx[8], oidx[8];                                                                        \
+        for (size_t r = rb; r < re; r++) {                                                              \
+            const size_t c = r / ksize;                                                                 \
+            size_t rem = r % ksize;                                                                     \
+            for (size_t d = rank; d-- > 0;) { kidx[d] = rem % kernel[d]; rem /= kernel[d]; }            \
+            const SRC_T *img = x + c * isize;                                                           \
+            DST_T *out = col + (r - rb) * ld;                                                           \
+            rem = cb;                                                                                   \
+            for (size_t d = rank; d-- > 0;) { oidx[d] = rem % out_shape[d]; rem /= out_shape[d]; }      \
+            for (size_t p = cb; p < ce; p++) {                                                          \
+                size_t off = 0;                                                                         \
+                int inside = 1;                                                                         \
+                for (size_t d = 0; d < rank; d++) {                                                     \
+                    const ptrdiff_t i = (ptrdiff_t)(oidx[d] * strides[d] + kidx[d] * dil[d]) - (ptrdiff_t)pads[d]; \
+                    if (i < 0 || i >= (ptrdiff_t)in_shape[d]) { inside = 0; break; }                    \
+                    off = off * in_shape[d] + (size_t)i;                                                \
+                }                                                                                       \
+                out[p - cb] = inside ? CONV(img[off], zp) : 0;                                          \
+                for (size_t d = rank; d-- > 0;) {                                                       \
+                    if (++oidx[d] < out_shape[d]) break;                                                \
+                    oidx[d] = 0;                                                                        \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+#endif

@@ -1,0 +1,53 @@
+/// How QuantizeLinear and DequantizeLinear pair a tensor's elements with its scales and zero points:
+/// per tensor (one scale), per axis (a 1-D scale along `axis`) or blocked (scales of the input's
+/// rank, one per `blockSize` elements along `axis`). The tensor is walked as runs of `inner`
+/// contiguous elements; a run's parameters start at `parameter(outer:axis:)` and step by
+/// `innerStride`.
+struct QuantizationLayout {
+    let outer: Int
+    let axisLength: Int
+    let inner: Int
+    private let block: Int
+    private let outerStride: Int
+    private let axisStride: Int
+    /// Parameter step between consecutive elements of a run (0: the run shares one parameter).
+    let innerStride: Int
+
+    /// The layout for input `shape` and parameters of `parameterShape` (ONNX rules for the opset).
+    init(shape: [Int], parameterShape: [Int], axis: Int, blockSize: Int, opset: Int) throws {
+        let parameters = parameterShape.reduce(1, *)
+        let count = shape.reduce(1, *)
+        if parameters == 1 && (blockSize == 0 || parameterShape.count <= 1) {
+            outer = 1; axisLength = 1; inner = count; block = 1
+            outerStride = 0; axisStride = 0; innerStride = 0
+            return
+        }
+        guard opset >= 13 else { throw KernelError.invalid("opset \(opset) takes one scale and zero point, got shape \(parameterShape)") }
+        let a = try shapeAxis(axis, rank: shape.count)
+        outer = shape[..<a].reduce(1, *)
+        axisLength = shape[a]
+        inner = shape[(a + 1)...].reduce(1, *)
+        if blockSize == 0 {
+            guard parameterShape == [axisLength] else {
+                throw KernelError.invalid("per-axis scale of shape \(parameterShape) does not match axis \(a) of \(shape)")
+            }
+            block = 1; outerStride = 0; axisStride = 1; innerStride = 0
+        } else {
+            guard blockSize > 0 else { throw KernelError.invalid("block_size must be positive, got \(blockSize)") }
+            var expected = shape
+            expected[a] = (axisLength + blockSize - 1) / blockSize
+            guard parameterShape == expected else {
+                throw KernelError.invalid("blocked scale of shape \(parameterShape) does not match \(shape) with block_size \(blockSize) on axis \(a)")
+            }
+            block = blockSize; outerStride = expected[a] * inner; axisStride = inner; innerStride = 1
+        }
+    }
+
+    /// Number of runs.
+    var runs: Int { outer * axisLength }
+
+    /// Index of the first parameter of run `r`.
+    @inline(__always) func parameter(run r: Int) -> Int {
+        (r / axisLength) * outerStride + ((r % axisLength) / block) * axisStride
+    }
+}

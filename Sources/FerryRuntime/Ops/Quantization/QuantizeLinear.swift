@@ -1,0 +1,154 @@
+import FerryIR
+
+/// QuantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = saturate(round(x /
+/// scale) + zero_point), rounding half to even, into uint8, int8, uint16 or int16. 8-bit float and
+/// 4-bit targets are refused at plan time when the zero point or output_dtype names them.
+final class QuantizeLinearKernel: Kernel {
+    private let axis: Int
+    private let blockSize: Int
+    private let opset: Int
+    private let outputType: ElementType?
+
+    init(_ spec: NodeSpec) throws {
+        axis = try spec.int("axis", 1)
+        blockSize = try spec.int("block_size", 0)
+        opset = spec.opset
+        let code = try spec.int("output_dtype", 0)
+        if code != 0 {
+            guard let t = ElementType(rawValue: Int32(clamping: code)) else { throw KernelError.invalid("output_dtype \(code) is not a tensor type") }
+            guard QuantizedType.quantizeTargets.contains(t) else { throw QuantizedType.unsupported(t) }
+            outputType = t
+        } else {
+            outputType = nil
+        }
+        if let z = spec.constant(2), !QuantizedType.quantizeTargets.contains(z.type) { throw QuantizedType.unsupported(z.type) }
+    }
+
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let x = try inputs.required(0, "x"), s = try inputs.required(1, "y_scale"), z = inputs.optional(2)
+        if let z, let outputType, z.type != outputType {
+            throw KernelError.invalid("y_zero_point is \(z.type.name) but output_dtype is \(outputType.name)")
+        }
+        let target = z?.type ?? outputType ?? .uint8
+        guard QuantizedType.quantizeTargets.contains(target) else { throw QuantizedType.unsupported(target) }
+        guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else { throw KernelError.invalid("x must be float or int32, got \(x.type.name)") }
+        if let z { guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("y_zero_point \(z.shape) and y_scale \(s.shape) differ in shape") } }
+        let layout = try QuantizationLayout(shape: x.shape, parameterShape: s.shape, axis: axis, blockSize: blockSize, opset: opset)
+        let xf = try convert(x, to: .float, ctx: ctx)
+        let scales = try s.scaleValues()
+        let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
+        let y = try ctx.allocate(target, x.shape)
+        try QuantizedType.dispatch(target, QuantizeBody(x: xf.floats, y: y, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        return [y]
+    }
+}
+
+/// The quantization loop for one output type.
+private struct QuantizeBody: QuantizedVisitor {
+    let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
+
+    func visit<T: RTInteger>(_: T.Type) throws {
+        let range = try QuantizedType.range(T.elementType)
+        let lo = Float(range.lo), hi = Float(range.hi)
+        let out = y.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout
+        scales.withUnsafeBufferPointer { sp in
+            zeros.withUnsafeBufferPointer { zp in
+                ctx.parallel(layout.runs, grain: max(1, elementGrain / max(inner, 1))) { runs in
+                    for r in runs {
+                        let p = layout.parameter(run: r), base = r * inner
+                        for i in 0..<inner {
+                            let q = (x[base + i] / sp[p + i * step]).rounded(.toNearestOrEven) + Float(zp[p + i * step])
+                            // Comparisons written so that NaN saturates low instead of trapping.
+                            let c = q > lo ? q : lo
+                            out[base + i] = T(c < hi ? c : hi)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DequantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = (x - zero_point) *
+/// scale from uint8, int8, uint16, int16 or int32, into the scale's float type (or output_dtype).
+final class DequantizeLinearKernel: Kernel {
+    private let axis: Int
+    private let blockSize: Int
+    private let opset: Int
+    private let outputType: ElementType?
+
+    init(_ spec: NodeSpec) throws {
+        axis = try spec.int("axis", 1)
+        blockSize = try spec.int("block_size", 0)
+        opset = spec.opset
+        let code = try spec.int("output_dtype", 0)
+        if code != 0 {
+            guard let t = ElementType(rawValue: Int32(clamping: code)), [.float, .float16, .bfloat16].contains(t) else {
+                throw KernelError.invalid("output_dtype \(code) is not float32, float16 or bfloat16")
+            }
+            outputType = t
+        } else {
+            outputType = nil
+        }
+        for i in [0, 2] {
+            if let v = spec.constant(i), v.type != .int32, !QuantizedType.quantizeTargets.contains(v.type) { throw QuantizedType.unsupported(v.type) }
+        }
+    }
+
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let x = try inputs.required(0, "x"), s = try inputs.required(1, "x_scale"), z = inputs.optional(2)
+        if let z {
+            guard z.type == x.type else { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
+            guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("x_zero_point \(z.shape) and x_scale \(s.shape) differ in shape") }
+        }
+        let layout = try QuantizationLayout(shape: x.shape, parameterShape: s.shape, axis: axis, blockSize: blockSize, opset: opset)
+        let scales = try s.scaleValues()
+        let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
+        let y = try ctx.allocate(.float, x.shape)
+        try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        return [try convert(y, to: outputType ?? s.type, ctx: ctx)]
+    }
+}
+
+/// The dequantization loop for one input type.
+struct DequantizeBody: QuantizedVisitor {
+    let x: Value, y: UnsafeMutablePointer<Float>, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
+
+    func visit<T: RTInteger>(_: T.Type) throws {
+        let src = x.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout, y = self.y
+        scales.withUnsafeBufferPointer { sp in
+            zeros.withUnsafeBufferPointer { zp in
+                ctx.parallel(layout.runs, grain: max(1, elementGrain / max(inner, 1))) { runs in
+                    for r in runs {
+                        let p = layout.parameter(run: r), base = r * inner
+                        for i in 0..<inner {
+                            y[base + i] = Float(Int64(src[base + i]) - Int64(zp[p + i * step])) * sp[p + i * step]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DynamicQuantizeLinear: uint8 quantization of a float tensor with the scale and zero point its
+/// range (widened to include 0) gives; returns y, y_scale and y_zero_point.
+func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Value, params: TensorQuantization) {
+    guard x.type == .float else { throw KernelError.invalid("x must be float32, got \(x.type.name)") }
+    let p = x.floats, n = x.count
+    var lo: Float = 0, hi: Float = 0
+    for i in 0..<n {
+        let v = p[i]
+        lo = v < lo ? v : lo
+        hi = v > hi ? v : hi
+    }
+    let scale = hi == lo ? 1 : (hi - lo) / 255
+    let zero = (0 - lo / scale)
+    let params = TensorQuantization(scale: scale, zeroPoint: Int32(min(max(zero, 0), 255).rounded(.toNearestOrEven)))
+    let y = try ctx.allocate(.uint8, x.shape)
+    let out = y.pointer(UInt8.self)
+    ctx.parallel(n, grain: elementGrain) { r in
+        for i in r { out[i] = UInt8(params.quantize(p[i], (0, 255))) }
+    }
+    return (y, params)
+}

@@ -1,0 +1,96 @@
+import CKernels
+import FerryIR
+
+/// Quantized weight matrices packed for `ferry_qgemm_prepacked` (one per group, each with one zero
+/// point per row), kept for the life of the plan.
+final class PackedQuantizedMatrices {
+    private let buffer: TensorBuffer
+    private let stride: Int
+
+    /// Packs `groups` consecutive row-major `rows` x `columns` matrices of 1-byte elements starting at
+    /// `source`; `zeroPoints` has one value per row of every group.
+    init(_ source: UnsafeRawPointer, signed: Bool, groups: Int, rows: Int, columns: Int, zeroPoints: [Int32]) {
+        stride = (ferry_qgemm_packed_a_size(rows, columns) + 63) / 64 * 64
+        buffer = TensorBuffer(count: max(64, groups * stride)) { _ in }
+        zeroPoints.withUnsafeBufferPointer { z in
+            for g in 0..<groups {
+                ferry_qgemm_pack_a(source + g * rows * columns, signed ? 1 : 0, columns, rows, columns, z.baseAddress! + g * rows,
+                                   buffer.baseAddress + g * stride)
+            }
+        }
+    }
+
+    /// The packed matrix of group `g`.
+    func group(_ g: Int) -> UnsafeRawPointer { UnsafeRawPointer(buffer.baseAddress + g * stride) }
+}
+
+/// What an int8 kernel writes from its int32 sums: requantized integers (a fused Relu or Clip
+/// narrows their range), dequantized floats with a fused activation, or the sums themselves.
+enum QuantizedOutput {
+    case requantize(type: ElementType, zeroPoint: Int32, lo: Int32, hi: Int32)
+    case float(FusedActivation)
+    case int32
+
+    /// The element type written.
+    var elementType: ElementType {
+        switch self {
+        case .requantize(let type, _, _, _): return type
+        case .float: return .float
+        case .int32: return .int32
+        }
+    }
+
+    /// The requantizing output for `zeroPoint` (uint8 or int8), clamped as `activation` would: Relu
+    /// and Clip commute with rounding, so they become a narrower integer range.
+    static func requantize(_ zeroPoint: Value, scale: Float, activation: FusedActivation) throws -> QuantizedOutput {
+        guard QuantizedType.isByte(zeroPoint.type), zeroPoint.count == 1 else {
+            throw KernelError.unsupported("output zero point of type \(zeroPoint.type.name) and shape \(zeroPoint.shape) (one uint8 or int8 value only)")
+        }
+        let z = try zeroPoint.zeroPointValues()[0]
+        let range = try QuantizedType.range(zeroPoint.type)
+        var lo = range.lo, hi = range.hi
+        let q = TensorQuantization(scale: scale, zeroPoint: z)
+        switch activation.kind {
+        case FERRY_ACT_NONE: break
+        case FERRY_ACT_RELU: lo = max(lo, z)
+        case FERRY_ACT_CLIP: lo = max(lo, q.quantize(activation.alpha, range)); hi = min(hi, q.quantize(activation.beta, range))
+        default: throw KernelError.unsupported("activation \(activation.kind.rawValue) after a quantized output")
+        }
+        return .requantize(type: zeroPoint.type, zeroPoint: z, lo: lo, hi: min(max(hi, lo), range.hi))
+    }
+
+    /// Writes rows x cols sums `c` (leading dimension ldc) to `y` (leading dimension ldy, in elements),
+    /// row r using bias[r] and scale[r].
+    func write(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, cols: Int, bias: UnsafePointer<Int32>?, scale: UnsafePointer<Float>,
+               to y: UnsafeMutableRawPointer, ldy: Int) {
+        switch self {
+        case .requantize(let type, let zero, let lo, let hi):
+            ferry_requantize(c, ldc, rows, cols, bias, scale, zero, lo, hi, type == .int8 ? 1 : 0, y, ldy)
+        case .float(let act):
+            ferry_dequantize_output(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
+        case .int32:
+            let d = y.assumingMemoryBound(to: Int32.self)
+            for r in 0..<rows {
+                let b = bias?[r] ?? 0
+                for j in 0..<cols { d[r * ldy + j] = c[r * ldc + j] &+ b }
+            }
+        }
+    }
+}
+
+/// The per-output-row factors of an int8 product: scale[r] = a_scale * w_scale[r] / y_scale (or
+/// without y_scale for float outputs).
+func quantizedRowScales(_ rows: Int, inputScale: Float, weightScales: [Float], outputScale: Float?) throws -> [Float] {
+    guard weightScales.count == 1 || weightScales.count == rows else {
+        throw KernelError.invalid("\(weightScales.count) weight scales for \(rows) output channels")
+    }
+    return (0..<rows).map { inputScale * weightScales[weightScales.count == 1 ? 0 : $0] / (outputScale ?? 1) }
+}
+
+/// One zero point per row from a scalar or per-row zero-point value (absent: 0).
+func quantizedRowZeros(_ rows: Int, _ z: Value?, _ what: String) throws -> [Int32] {
+    guard let z else { return [Int32](repeating: 0, count: rows) }
+    let v = try z.zeroPointValues()
+    guard v.count == 1 || v.count == rows else { throw KernelError.invalid("\(v.count) \(what) zero points for \(rows) rows") }
+    return v.count == 1 ? [Int32](repeating: v[0], count: rows) : v
+}

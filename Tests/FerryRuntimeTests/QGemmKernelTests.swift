@@ -1,0 +1,405 @@
+import CKernels
+import Dispatch
+import Foundation
+import XCTest
+
+/// The int8 C kernels (qgemm.c) against plain loops written here: integer sums in Int64, the output
+/// passes by their formulas. Every case runs on each instruction-set path the CPU has (portable C,
+/// AVX2, AVX-512 VNNI), which must all give the reference exactly.
+final class QGemmKernelTests: XCTestCase {
+    /// The paths to try, each limited on the test's thread only.
+    static let isas: [(name: String, isa: Int32)] = [
+        ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE)),
+    ]
+
+    /// Runs `body` limited to each path in turn, lifting the limit afterwards.
+    func forEachISA(_ body: (String) -> Void) {
+        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_BEST)) }
+        for (name, isa) in Self.isas {
+            ferry_kernels_limit_isa(isa)
+            body(name)
+        }
+    }
+
+    /// An int8 or uint8 operand: raw bytes and their signedness.
+    struct QBytes {
+        var bytes: [UInt8]
+        var signed: Bool
+
+        init(count: Int, signed: Bool, rng: inout SplitMix64) {
+            bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            self.signed = signed
+        }
+
+        init(bytes: [UInt8], signed: Bool) {
+            self.bytes = bytes
+            self.signed = signed
+        }
+
+        subscript(i: Int) -> Int64 { signed ? Int64(Int8(bitPattern: bytes[i])) : Int64(bytes[i]) }
+    }
+
+    /// A zero point for an operand: 0, the middle of the type, one of its ends, or -3 (legal for the
+    /// kernels, which take any int32 within reach of int16).
+    static func zeroPoint(signed: Bool, rng: inout SplitMix64) -> Int32 {
+        rng.pick(signed ? [0, -128, 127, -3, 5] : [0, 128, 255, -3, 77])
+    }
+
+    /// `body` with a pointer to the values, or nil for none.
+    static func pointer<R>(_ values: [Int32]?, _ body: (UnsafePointer<Int32>?) -> R) -> R {
+        guard let values else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
+    /// A 64-byte aligned buffer of at least one byte, freed by the caller.
+    static func buffer(_ bytes: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+    }
+
+    /// C = (A - za) * (B - zb) through pack_a, pack_b and prepacked, C with leading dimension ldc.
+    func qgemm(_ a: QBytes, lda: Int, za: [Int32]?, _ b: QBytes, ldb: Int, zb: Int32, m: Int, n: Int, k: Int,
+               ldc: Int) -> [Int32] {
+        let pa = Self.buffer(ferry_qgemm_packed_a_size(m, k)), pb = Self.buffer(ferry_qgemm_packed_b_size(n, k))
+        defer { pa.deallocate(); pb.deallocate() }
+        a.bytes.withUnsafeBytes { ap in Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) } }
+        b.bytes.withUnsafeBytes { ferry_qgemm_pack_b($0.baseAddress, b.signed ? 1 : 0, ldb, k, n, zb, pb) }
+        var c = [Int32](repeating: 0x5EED, count: max(1, (m - 1) * ldc + n))
+        ferry_qgemm_prepacked(m, n, k, pa, pb, &c, ldc)
+        return c
+    }
+
+    /// Checks one GEMM on every path against Int64 sums; returns false at the first mismatch.
+    @discardableResult
+    func checkGemm(m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
+                   nullZeroPoints: Bool = false, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let lda = k + rng.int(0...3), ldb = n + rng.int(0...3), ldc = n + rng.int(0...2)
+        var a = QBytes(count: m * lda, signed: aSigned, rng: &rng), b = QBytes(count: k * ldb, signed: bSigned, rng: &rng)
+        var za: [Int32]? = (0..<m).map { _ in Self.zeroPoint(signed: aSigned, rng: &rng) }
+        var zb = Self.zeroPoint(signed: bSigned, rng: &rng)
+        if extreme {
+            // the largest products: every A at its type's top with zero point at the bottom, every B
+            // at its bottom with zero point at the top, so each term is -(255 * 255)
+            a.bytes = [UInt8](repeating: aSigned ? 0x7F : 0xFF, count: a.bytes.count)
+            b.bytes = [UInt8](repeating: bSigned ? 0x80 : 0x00, count: b.bytes.count)
+            za = [Int32](repeating: aSigned ? -128 : 0, count: m)
+            zb = bSigned ? 127 : 255
+        }
+        if nullZeroPoints { za = nil }
+        var want = [Int64](repeating: 0, count: m * n)
+        for i in 0..<m {
+            let z = Int64(za?[i] ?? 0)
+            for t in 0..<k {
+                let av = a[i * lda + t] - z
+                if av == 0 { continue }
+                for j in 0..<n { want[i * n + j] += av * (b[t * ldb + j] - Int64(zb)) }
+            }
+        }
+        let label = "qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
+        var ok = true
+        forEachISA { isa in
+            guard ok else { return }
+            let c = qgemm(a, lda: lda, za: za, b, ldb: ldb, zb: zb, m: m, n: n, k: k, ldc: ldc)
+            for i in 0..<m { for j in 0..<n where Int64(c[i * ldc + j]) != want[i * n + j] {
+                XCTFail("\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])", file: file, line: line)
+                ok = false
+                return
+            } }
+        }
+        return ok
+    }
+
+    /// Sizes around the 6x16 tile (1, tails, exact multiples), odd k, every signedness, every kind
+    /// of zero point.
+    func testQGemmSizeSweep() {
+        var rng = SplitMix64(seed: 801), count = 0
+        for m in [1, 2, 5, 6, 7, 13, 25] { for n in [1, 3, 15, 16, 17, 40] {
+            let k = rng.pick([1, 2, 3, 8, 17, 64, 129])
+            for (aSigned, bSigned) in [(true, false), (false, true), (true, true), (false, false)] {
+                count += 1
+                if !checkGemm(m: m, n: n, k: k, aSigned: aSigned, bSigned: bSigned, rng: &rng) { return }
+            }
+        } }
+        XCTAssertEqual(count, 168)
+    }
+
+    /// Several K blocks (256 pairs each) and M blocks (120 rows), and k = 0 (C all zero).
+    func testQGemmBlocksAndEmptyK() {
+        var rng = SplitMix64(seed: 802)
+        checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng)
+        checkGemm(m: 250, n: 18, k: 577, aSigned: false, bSigned: true, rng: &rng)
+        checkGemm(m: 7, n: 9, k: 0, aSigned: true, bSigned: false, rng: &rng)
+        checkGemm(m: 9, n: 20, k: 33, aSigned: true, bSigned: false, rng: &rng, nullZeroPoints: true)
+    }
+
+    /// Every term at the largest magnitude (255 * 255), 4001 of them: -260 million, still exact.
+    func testQGemmExtremeOperands() {
+        var rng = SplitMix64(seed: 803)
+        for (aSigned, bSigned) in [(true, false), (false, true), (false, false), (true, true)] {
+            checkGemm(m: 7, n: 19, k: 4001, aSigned: aSigned, bSigned: bSigned, rng: &rng, extreme: true)
+        }
+    }
+
+    /// One quantized convolution geometry for the im2col checks.
+    struct ConvCase: CustomStringConvertible {
+        var channels: Int, m: Int
+        var input: [Int], kernel: [Int], strides: [Int], dilations: [Int], pads: [Int]
+        var out: [Int] {
+            (0..<input.count).map { d in (input[d] + 2 * pads[d] - (kernel[d] - 1) * dilations[d] - 1) / strides[d] + 1 }
+        }
+        var description: String {
+            "c=\(channels) m=\(m) input=\(input) kernel=\(kernel) strides=\(strides) dilations=\(dilations) pads=\(pads)"
+        }
+    }
+
+    /// Y[o, p] = sum over c and kernel offsets of (W - zw[o]) * (X - zx), taps outside the image
+    /// adding nothing (ONNX QLinearConv's padding is the zero point).
+    func referenceConv(_ p: ConvCase, x: QBytes, zx: Int32, w: QBytes, zw: [Int32]) -> [Int64] {
+        let outIdx = allIndices(p.out), kIdx = allIndices(p.kernel), inStride = rowMajorStrides(p.input)
+        let inPlane = p.input.reduce(1, *), kPlane = p.kernel.reduce(1, *), k = p.channels * kPlane
+        var y = [Int64](repeating: 0, count: p.m * outIdx.count)
+        for (pi, o) in outIdx.enumerated() {
+            for (ki, kk) in kIdx.enumerated() {
+                var off = 0, inside = true
+                for d in 0..<o.count {
+                    let i = o[d] * p.strides[d] + kk[d] * p.dilations[d] - p.pads[d]
+                    if i < 0 || i >= p.input[d] { inside = false; break }
+                    off += i * inStride[d]
+                }
+                guard inside else { continue }
+                for c in 0..<p.channels {
+                    let xv = x[c * inPlane + off] - Int64(zx)
+                    for oc in 0..<p.m { y[oc * outIdx.count + pi] += (w[oc * k + c * kPlane + ki] - Int64(zw[oc])) * xv }
+                }
+            }
+        }
+        return y
+    }
+
+    /// im2col of columns [begin, end) into a packed B, multiplied by the packed weights.
+    func convColumns(_ p: ConvCase, x: QBytes, zx: Int32, packedA: UnsafeRawPointer, begin: Int, end: Int,
+                     c: UnsafeMutablePointer<Int32>, ldc: Int) {
+        let k = p.channels * p.kernel.reduce(1, *), n = end - begin
+        let pb = Self.buffer(ferry_qgemm_packed_b_size(n, k)), row = Self.buffer(4 * n)
+        defer { pb.deallocate(); row.deallocate() }
+        x.bytes.withUnsafeBytes { xp in
+            ferry_qim2col_packed(xp.baseAddress, x.signed ? 1 : 0, zx, p.channels, p.input.count, p.input, p.kernel,
+                                 p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+        }
+        ferry_qgemm_prepacked(p.m, n, k, packedA, pb, c + begin, ldc)
+    }
+
+    /// Checks a convolution built from im2col tiles of `tile` columns against the reference.
+    @discardableResult
+    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let xSigned = rng.bool(), wSigned = rng.bool()
+        let x = QBytes(count: p.channels * p.input.reduce(1, *), signed: xSigned, rng: &rng)
+        let k = p.channels * p.kernel.reduce(1, *), n = p.out.reduce(1, *)
+        let w = QBytes(count: p.m * k, signed: wSigned, rng: &rng)
+        let zx = Self.zeroPoint(signed: xSigned, rng: &rng), zw = (0..<p.m).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
+        let want = referenceConv(p, x: x, zx: zx, w: w, zw: zw)
+        let pa = Self.buffer(ferry_qgemm_packed_a_size(p.m, k))
+        defer { pa.deallocate() }
+        w.bytes.withUnsafeBytes { ferry_qgemm_pack_a($0.baseAddress, wSigned ? 1 : 0, k, p.m, k, zw, pa) }
+        var ok = true
+        forEachISA { isa in
+            guard ok else { return }
+            var c = [Int32](repeating: 0x5EED, count: p.m * n)
+            c.withUnsafeMutableBufferPointer { cp in
+                for begin in stride(from: 0, to: n, by: tile) {
+                    convColumns(p, x: x, zx: zx, packedA: pa, begin: begin, end: min(n, begin + tile), c: cp.baseAddress!, ldc: n)
+                }
+            }
+            if let bad = (0..<c.count).first(where: { Int64(c[$0]) != want[$0] }) {
+                XCTFail("qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
+                        + "expected \(want[bad])", file: file, line: line)
+                ok = false
+            }
+        }
+        return ok
+    }
+
+    /// 1-D, 2-D and 3-D convolutions over kernel, stride, pad and dilation sweeps, im2col'ed whole
+    /// and in column tiles that start mid-row.
+    func testQIm2colConvSweep() {
+        var rng = SplitMix64(seed: 804), count = 0
+        for rank in [1, 2, 3] { for _ in 0..<(rank == 2 ? 40 : 16) {
+            let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : 3...11) }
+            var kernel = input.map { rng.int(1...min(4, $0)) }
+            if rank == 2 && count % 5 == 0 { kernel = [3, 3] }
+            let dilations = kernel.map { _ in rng.pick([1, 1, 2]) }
+            let pads = kernel.map { rng.int(0...$0 - 1) }
+            let p = ConvCase(channels: rng.int(1...5), m: rng.int(1...9), input: input, kernel: kernel,
+                             strides: kernel.map { _ in rng.pick([1, 2, 3]) }, dilations: dilations, pads: pads)
+            guard p.out.allSatisfy({ $0 > 0 }) else { continue }
+            count += 1
+            let n = p.out.reduce(1, *)
+            if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng) { return }
+        } }
+        XCTAssertGreaterThan(count, 50)
+    }
+
+    /// Column tiles of one convolution im2col'ed and multiplied on several threads at once, each
+    /// with its own scratch, into disjoint columns of one C.
+    func testQGemmConcurrentTiles() {
+        var rng = SplitMix64(seed: 805)
+        let p = ConvCase(channels: 16, m: 24, input: [20, 18], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1])
+        let x = QBytes(count: p.channels * 360, signed: false, rng: &rng), w = QBytes(count: p.m * 144, signed: true, rng: &rng)
+        let zx: Int32 = 128, zw = [Int32](repeating: 0, count: p.m), n = 360, tile = 48
+        let want = referenceConv(p, x: x, zx: zx, w: w, zw: zw)
+        let pa = Self.buffer(ferry_qgemm_packed_a_size(p.m, 144))
+        defer { pa.deallocate() }
+        w.bytes.withUnsafeBytes { ferry_qgemm_pack_a($0.baseAddress, 1, 144, p.m, 144, zw, pa) }
+        var c = [Int32](repeating: 0, count: p.m * n)
+        c.withUnsafeMutableBufferPointer { cp in
+            let base = cp.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: (n + tile - 1) / tile) { t in
+                convColumns(p, x: x, zx: zx, packedA: pa, begin: t * tile, end: min(n, t * tile + tile), c: base, ldc: n)
+            }
+        }
+        XCTAssertEqual(c.map(Int64.init), want)
+    }
+
+    /// y = clamp(roundHalfEven(Float(c + bias) * scale) + zp, qmin, qmax) per the header.
+    func referenceRequantize(_ c: Int32, bias: Int32, scale: Float, zp: Int32, qmin: Int32, qmax: Int32) -> Int32 {
+        let v = (Float(c &+ bias) * scale).rounded(.toNearestOrEven)
+        let q = v >= Float(qmax - zp) ? qmax : (v <= Float(qmin - zp) ? qmin : Int32(v) + zp)
+        return min(max(q, qmin), qmax)
+    }
+
+    /// Runs ferry_requantize on every path: rows x cols of c (leading dimension ldc) into bytes.
+    func requantize(_ c: [Int32], ldc: Int, rows: Int, cols: Int, bias: [Int32]?, scale: [Float], zp: Int32, qmin: Int32,
+                    qmax: Int32, signed: Bool, check: ([Int32], String) -> Void) {
+        forEachISA { isa in
+            let ldy = cols + 3
+            var y = [UInt8](repeating: 0xA5, count: rows * ldy)
+            Self.pointer(bias) { ferry_requantize(c, ldc, rows, cols, $0, scale, zp, qmin, qmax, signed ? 1 : 0, &y, ldy) }
+            var got: [Int32] = []
+            for r in 0..<rows {
+                for j in 0..<cols { got.append(signed ? Int32(Int8(bitPattern: y[r * ldy + j])) : Int32(y[r * ldy + j])) }
+                XCTAssertEqual(Array(y[(r * ldy + cols)..<(r * ldy + ldy)]), [0xA5, 0xA5, 0xA5], "requantize wrote past cols [\(isa)]")
+            }
+            check(got, isa)
+        }
+    }
+
+    /// Ties round to even (IEEE roundTiesToEven, as onnxruntime's cvtps and numpy.round do), on
+    /// both sides of zero and in the vector body and the scalar tail.
+    func testRequantizeTiesToEven() {
+        // scale 0.5 makes every odd sum a tie: 5 -> 2.5 -> 2, 7 -> 3.5 -> 4, -5 -> -2, -1 -> -0.5 -> 0
+        let sums: [Int32] = [5, 7, -5, -7, 1, -1, 3, -3, 9, 11, 13, -13, 0, 2, 4]
+        let expected: [Int32] = [2, 4, -2, -4, 0, 0, 2, -2, 4, 6, 6, -6, 0, 1, 2]
+        for signed in [true, false] {
+            let zp: Int32 = signed ? 0 : 100
+            requantize(sums, ldc: sums.count, rows: 1, cols: sums.count, bias: nil, scale: [0.5], zp: zp,
+                       qmin: signed ? -128 : 0, qmax: signed ? 127 : 255, signed: signed) { got, isa in
+                XCTAssertEqual(got, expected.map { $0 + zp }, "requantize ties signed=\(signed) [\(isa)]")
+            }
+        }
+    }
+
+    /// Random sums, biases and scales against the formula, with narrowed (fused Relu/Clip) ranges,
+    /// sums far past the output range and past int32 when the bias is added (wrapping, as vpaddd).
+    func testRequantizeSweep() {
+        var rng = SplitMix64(seed: 806)
+        for trial in 0..<24 {
+            let signed = trial % 2 == 0, rows = rng.int(1...5), cols = rng.pick([1, 7, 8, 9, 16, 31, 40]), ldc = cols + rng.int(0...4)
+            let zp = Self.zeroPoint(signed: signed, rng: &rng)
+            let (lo, hi): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
+            let qmin = trial % 3 == 0 ? max(lo, zp) : lo, qmax = trial % 4 == 1 ? min(hi, max(qmin, zp + 60)) : hi
+            let bias: [Int32]? = trial % 5 == 4 ? nil : (0..<rows).map { _ in Int32(rng.int(-5000...5000)) }
+            let scale = (0..<rows).map { _ in Float(rng.int(1...1000)) / Float(rng.pick([256, 4096, 65536])) }
+            let c = (0..<(rows * ldc)).map { i -> Int32 in
+                switch i % 11 {
+                case 0: return Int32.max
+                case 1: return Int32.min
+                case 2: return Int32(rng.int(-10_000_000...10_000_000))
+                default: return Int32(rng.int(-40_000...40_000))
+                }
+            }
+            requantize(c, ldc: ldc, rows: rows, cols: cols, bias: bias, scale: scale, zp: zp, qmin: qmin, qmax: qmax, signed: signed) { got, isa in
+                for r in 0..<rows { for j in 0..<cols {
+                    let want = referenceRequantize(c[r * ldc + j], bias: bias?[r] ?? 0, scale: scale[r], zp: zp, qmin: qmin, qmax: qmax)
+                    if got[r * cols + j] != want {
+                        XCTFail("requantize trial \(trial) [\(isa)]: [\(r), \(j)] c=\(c[r * ldc + j]) got \(got[r * cols + j]), expected \(want)")
+                        return
+                    }
+                } }
+            }
+        }
+    }
+
+    /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
+    func testDequantizeOutputActivations() {
+        var rng = SplitMix64(seed: 807)
+        let acts: [(Int32, Float, Float, (Float, Float, Float) -> Float)] = [
+            (Int32(FERRY_ACT_NONE.rawValue), 0, 0, { v, _, _ in v }),
+            (Int32(FERRY_ACT_RELU.rawValue), 0, 0, { v, _, _ in max(v, 0) }),
+            (Int32(FERRY_ACT_CLIP.rawValue), -0.5, 1.5, { v, a, b in min(max(v, a), b) }),
+            (Int32(FERRY_ACT_SIGMOID.rawValue), 0, 0, { v, _, _ in 1 / (1 + exp(-v)) }),
+            (Int32(FERRY_ACT_HARDSWISH.rawValue), 0, 0, { v, _, _ in v * max(0, min(1, v / 6 + 0.5)) }),
+            (Int32(FERRY_ACT_LEAKYRELU.rawValue), 0.1, 0, { v, a, _ in v < 0 ? a * v : v }),
+            (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5, { v, a, b in max(0, min(1, a * v + b)) }),
+        ]
+        for (act, a, b, f) in acts {
+            let rows = 3, cols = 21, ldc = 24, ldy = 22
+            let c = (0..<(rows * ldc)).map { _ in Int32(rng.int(-3000...3000)) }
+            let bias = (0..<rows).map { _ in Int32(rng.int(-500...500)) }, scale = (0..<rows).map { _ in Float(rng.int(1...50)) / 4096 }
+            forEachISA { isa in
+                var y = [Float](repeating: .nan, count: rows * ldy)
+                ferry_dequantize_output(c, ldc, rows, cols, bias, scale, act, a, b, &y, ldy)
+                for r in 0..<rows { for j in 0..<cols {
+                    let want = f(Float(c[r * ldc + j] + bias[r]) * scale[r], a, b), got = y[r * ldy + j]
+                    // exact but for the float activations' own rounding (fused multiply-adds, expf)
+                    XCTAssertEqual(got, want, accuracy: 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
+                } }
+                XCTAssertTrue(y[cols].isNaN, "dequantize wrote past cols")
+            }
+        }
+    }
+
+    /// Depthwise sums for channels [c_begin, c_end) against Int64 loops, over kernel, stride,
+    /// dilation and pad sweeps; channels outside the range stay untouched.
+    func testQDepthwiseSweep() {
+        var rng = SplitMix64(seed: 808), count = 0
+        for _ in 0..<80 {
+            let channels = rng.int(1...6), h = rng.int(1...12), wd = rng.int(1...19)
+            let kh = count % 4 == 0 ? 3 : rng.int(1...5), kw = count % 4 == 0 ? 3 : rng.int(1...5)
+            let sh = rng.pick([1, 1, 2, 3]), sw = count % 4 == 0 ? rng.pick([1, 2]) : rng.pick([1, 2, 3])
+            let dh = rng.pick([1, 1, 2]), dw = rng.pick([1, 1, 2]), pt = rng.int(0...kh - 1), pl = rng.int(0...kw - 1)
+            let oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1, ow = (wd + 2 * pl - (kw - 1) * dw - 1) / sw + 1
+            guard h + 2 * pt >= (kh - 1) * dh + 1, wd + 2 * pl >= (kw - 1) * dw + 1 else { continue }
+            count += 1
+            let xSigned = rng.bool(), wSigned = rng.bool()
+            let x = QBytes(count: channels * h * wd, signed: xSigned, rng: &rng), w = QBytes(count: channels * kh * kw, signed: wSigned, rng: &rng)
+            let zx = Self.zeroPoint(signed: xSigned, rng: &rng)
+            let zw: [Int32]? = count % 7 == 0 ? nil : (0..<channels).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
+            let cb = rng.int(0...channels - 1), ce = rng.int(cb + 1...channels)
+            var want = [Int64](repeating: 0x5EED, count: channels * oh * ow)
+            for c in cb..<ce { for oy in 0..<oh { for ox in 0..<ow {
+                var s: Int64 = 0
+                for ki in 0..<kh { for kj in 0..<kw {
+                    let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
+                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                    s += (w[(c * kh + ki) * kw + kj] - Int64(zw?[c] ?? 0)) * (x[(c * h + iy) * wd + ix] - Int64(zx))
+                } }
+                want[(c * oh + oy) * ow + ox] = s
+            } } }
+            var ok = true
+            forEachISA { isa in
+                guard ok else { return }
+                var acc = [Int32](repeating: 0x5EED, count: channels * oh * ow)
+                x.bytes.withUnsafeBytes { xp in w.bytes.withUnsafeBytes { wp in Self.pointer(zw) { zwp in
+                    ferry_qdepthwise_2d(xp.baseAddress, xSigned ? 1 : 0, zx, wp.baseAddress, wSigned ? 1 : 0, zwp, &acc, cb, ce,
+                                        h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+                } } }
+                if let bad = (0..<acc.count).first(where: { Int64(acc[$0]) != want[$0] }) {
+                    XCTFail("qdepthwise c=\(channels) [\(cb), \(ce)) h=\(h) w=\(wd) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) "
+                            + "p=\(pt),\(pl) x \(xSigned ? "s8" : "u8") zx=\(zx) [\(isa)]: flat \(bad) = \(acc[bad]), expected \(want[bad])")
+                    ok = false
+                }
+            }
+            if !ok { return }
+        }
+        XCTAssertGreaterThan(count, 60)
+    }
+}

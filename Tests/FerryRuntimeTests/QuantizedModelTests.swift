@@ -1,0 +1,63 @@
+import FerryIR
+import FerryONNX
+@testable import FerryRuntime
+import FerryTestSupport
+import Foundation
+import XCTest
+
+/// Models quantized by onnxruntime (tools/make_quant_fixtures.py: QDQ per channel and per tensor,
+/// QOperator, dynamic) run against onnxruntime's outputs on the same files, within one quantization
+/// step of each output (Fixtures/quant/manifest.txt). QDQ models must have their Conv, Gemm and
+/// MatMul patterns fused into int8 kernels.
+final class QuantizedModelTests: XCTestCase {
+    struct Case { let name: String; let output: Int; let tolerance: Double }
+
+    static func cases() throws -> [Case] {
+        let text = try String(contentsOfFile: TestSupport.fixture("quant/manifest.txt"), encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, let k = Int(f[1]), let t = Double(f[2]) else { return nil }
+            return Case(name: String(f[0]), output: k, tolerance: t)
+        }
+    }
+
+    /// Runs `name` with `threads`; returns the outputs and the ops left in the plan.
+    func run(_ name: String, threads: Int) throws -> (outputs: [Tensor], ops: [String]) {
+        let model = try ONNXReader(path: TestSupport.fixture("quant/\(name).onnx")).read().model
+        let session = try InferenceSession(model: model, options: SessionOptions(threads: threads))
+        let x = try ONNXTensorFile.read(TestSupport.fixture("quant/\(name).input_0.pb"))
+        let profiler = Profiler()
+        let outputs = try session.run([model.graph.inputs[0].name: x], profiler: profiler)
+        return (outputs.map(\.tensor), profiler.nodes.map(\.op))
+    }
+
+    func testOutputsMatchOnnxruntime() throws {
+        let cases = try Self.cases()
+        XCTAssertEqual(cases.count, 8)
+        for c in cases {
+            let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
+            for threads in [1, 2] {
+                let got = try run(c.name, threads: threads).outputs[c.output]
+                XCTAssertEqual(got.shape, want.shape, c.name)
+                guard case .bytes(let g) = got.storage, case .bytes(let w) = want.storage else { return XCTFail("\(c.name): not numeric") }
+                let gv = g.toArray(of: Float.self), wv = w.toArray(of: Float.self)
+                let worst = zip(gv, wv).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                XCTAssertLessThanOrEqual(worst, c.tolerance * 1.0001, "\(c.name) output \(c.output) threads=\(threads): off by \(worst), one step is \(c.tolerance)")
+            }
+        }
+    }
+
+    /// The QDQ models' Conv, Gemm and MatMul (with their DequantizeLinear inputs, Relu and
+    /// QuantizeLinear) became QLinearConv, QGemm and QLinearMatMul.
+    func testQDQPatternsAreFused() throws {
+        for variant in ["qdq_per_channel", "qdq_per_tensor"] {
+            let conv = try run("convnet_\(variant)", threads: 1).ops
+            XCTAssertEqual(conv.filter { $0 == "QLinearConv" }.count, 4, "convnet_\(variant): \(conv)")
+            XCTAssertEqual(conv.filter { $0 == "QGemm" }.count, 1, "convnet_\(variant): \(conv)")
+            XCTAssertFalse(conv.contains("Conv") || conv.contains("Gemm"), "convnet_\(variant): \(conv)")
+            let mlp = try run("mlp_\(variant)", threads: 1).ops
+            XCTAssertEqual(mlp.filter { $0 == "QLinearMatMul" }.count, 3, "mlp_\(variant): \(mlp)")
+            XCTAssertFalse(mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
+        }
+    }
+}
