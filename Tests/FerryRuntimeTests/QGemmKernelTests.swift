@@ -1,3 +1,4 @@
+import FerryTestSupport
 import CKernels
 import Dispatch
 import Foundation
