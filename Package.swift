@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // Optimization, quantization and pruning passes over the IR (calibration runs the interpreter).
-        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"]),
+        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
         .executableTarget(
             name: "FerryCLI",

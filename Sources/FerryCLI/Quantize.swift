@@ -38,6 +38,9 @@ struct Quantize: ParsableCommand {
     @Option(help: "Activation type: uint8 or int8.")
     var activationType: String = "uint8"
 
+    @Flag(help: "Static mode: do not correct biases for the mean output drift measured on the samples.")
+    var noBiasCorrection = false
+
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
     var exclude: [String] = []
 
@@ -67,6 +70,7 @@ struct Quantize: ParsableCommand {
             options.perChannel = !perTensor
             options.activationType = activationType == "int8" ? .int8 : .uint8
             options.exclude = exclude
+            options.biasCorrection = !noBiasCorrection
             options.accuracyTarget = accuracyTarget
             let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
             let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)

@@ -5,6 +5,8 @@ import FerryIR
 struct OutputAgreement {
     var cosine: Double
     var top1: Double?
+    /// Rows compared.
+    var rows: Int
 
     /// Compares the first output of `reference` and `candidate` runs, row by row along the first axis.
     static func measure(reference: [[Float]], candidate: [[Float]], rowLength: Int, classAxisIsLast: Bool) -> OutputAgreement {
@@ -21,7 +23,7 @@ struct OutputAgreement {
                 start += rowLength
             }
         }
-        guard rows > 0 else { return OutputAgreement(cosine: 1, top1: nil) }
-        return OutputAgreement(cosine: cosines / Double(rows), top1: classAxisIsLast ? Double(same) / Double(rows) : nil)
+        guard rows > 0 else { return OutputAgreement(cosine: 1, top1: nil, rows: 0) }
+        return OutputAgreement(cosine: cosines / Double(rows), top1: classAxisIsLast ? Double(same) / Double(rows) : nil, rows: rows)
     }
 }

@@ -39,6 +39,9 @@ public struct QuantizationOptions: Sendable {
     public var perChannel = true
     /// Element type of quantized activations: `.uint8` or `.int8`.
     public var activationType: ElementType = .uint8
+    /// Static mode: shift each quantized Conv/Gemm bias by the mean output drift measured on the
+    /// calibration samples (see `BiasCorrection`).
+    public var biasCorrection = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine

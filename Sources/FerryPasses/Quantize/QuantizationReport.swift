@@ -29,7 +29,7 @@ public struct QuantizationReport: Codable, Sendable {
     public var outputCosine: Double?
     /// Fraction of samples whose top-1 class (arg max of the first output's last axis) is unchanged.
     public var top1Agreement: Double?
-    /// Samples the measures above were taken on.
+    /// Sample rows (along the outputs' first axis) the measures above were taken on.
     public var samples: Int
     /// Things the user should know (opset upgraded, layers left in float and why, ...).
     public var notes: [String]

@@ -17,7 +17,7 @@ enum QuantizationReporting {
             return QuantizationReport.Layer(node: n.name, op: n.opType, weightSQNR: weightSQNR, outputSQNR: nil, outputMaxError: nil,
                                             keptFloat: keptSet.contains(n.name))
         }
-        var cosine: Double?, top1: Double?
+        var cosine: Double?, top1: Double?, rows = 0
         if !samples.isEmpty {
             // Layer outputs that still exist under the same name in the quantized model.
             let quantizedValues = Set(quantized.graph.nodes.flatMap(\.outputs))
@@ -37,17 +37,18 @@ enum QuantizationReporting {
                 layers[i].outputSQNR = ErrorMeasures.sqnr(x, y)
                 layers[i].outputMaxError = ErrorMeasures.maxError(x, y)
             }
-            let rows = samples.first?.values.first?.shape.first ?? 1
-            let row = max(1, (refOut.first?.count ?? 1) / max(rows, 1))
+            let batch = samples.first?.values.first?.shape.first ?? 1
+            let row = max(1, (refOut.first?.count ?? 1) / max(batch, 1))
             let classes = outputRank(float) == 2
             let agreement = OutputAgreement.measure(reference: refOut, candidate: candOut, rowLength: row, classAxisIsLast: classes)
             cosine = agreement.cosine
             top1 = agreement.top1
+            rows = agreement.rows
         }
         return QuantizationReport(mode: options.mode.rawValue, format: options.format.rawValue,
                                   method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
                                   weightBytesBefore: weightBytes(original), weightBytesAfter: weightBytes(quantized), layers: layers,
-                                  outputCosine: cosine, top1Agreement: top1, samples: samples.count, notes: notes)
+                                  outputCosine: cosine, top1Agreement: top1, samples: rows, notes: notes)
     }
 
     /// Bytes of every initializer and Constant value of the main graph.

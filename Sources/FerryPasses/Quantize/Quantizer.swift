@@ -54,9 +54,14 @@ public struct Quantizer {
             }
             ranges = try Calibration.ranges(model, tensors: tensors, samples: samples, options: options)
         }
-        let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
+        var writer = Writer(options: options, perChannel: perChannel, ranges: ranges, corrections: [:])
         var kept: [String] = []
         var quantized = try writer.write(model, keeping: [])
+        if options.mode == .static && options.biasCorrection {
+            writer.corrections = try BiasCorrection.measure(float: model, quantized: quantized, targets: all, samples: samples)
+            quantized = try writer.write(model, keeping: [])
+            notes.append("bias correction on \(writer.corrections.count) layer(s)")
+        }
         if let target = options.accuracyTarget {
             let precision = MixedPrecision(float: model, samples: samples, writer: writer)
             (quantized, kept) = try precision.meet(target, quantized: quantized, candidates: all.targets.map { model.graph.nodes[$0.node].name })
@@ -73,9 +78,12 @@ public struct Quantizer {
         let options: QuantizationOptions
         let perChannel: Bool
         let ranges: [String: (lo: Float, hi: Float)]
+        /// Bias corrections of quantized layers, by node name (see `BiasCorrection`).
+        var corrections: [String: [Float]]
 
         /// The model with every target quantized except the nodes named in `kept`.
-        func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
+        func write(_ floatModel: Model, keeping kept: Set<String>) throws -> Model {
+            let model = BiasCorrection.apply(corrections.filter { !kept.contains($0.key) }, to: floatModel)
             let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
             var result = model
             switch options.mode {

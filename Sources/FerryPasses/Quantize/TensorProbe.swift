@@ -22,9 +22,14 @@ struct TensorProbe {
 
     /// Float values of every output and probed tensor (non-float ones are left out).
     func run(_ feeds: [String: Tensor]) throws -> [String: [Float]] {
-        var out: [String: [Float]] = [:]
+        try runWithShapes(feeds).mapValues(\.values)
+    }
+
+    /// Shapes and float values of every output and probed tensor (non-float ones are left out).
+    func runWithShapes(_ feeds: [String: Tensor]) throws -> [String: (shape: [Int], values: [Float])] {
+        var out: [String: (shape: [Int], values: [Float])] = [:]
         for (name, t) in try session.run(feeds) {
-            if let v = t.floatValues { out[name] = v }
+            if let v = t.floatValues { out[name] = (t.shape, v) }
         }
         return out
     }
