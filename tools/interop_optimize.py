@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Checks `ferry optimize` against onnxruntime: optimized models must be valid ONNX that
+onnxruntime runs, with the outputs of the model they came from.
+
+    interop_optimize.py --ferry PATH_TO_FERRY [--shared DIR] [--work DIR] [--only TEXT]
+
+Models:
+  light        the ONNX "light" zoo models of the onnx package (weights are ConstantOfShape fills;
+               the optimizer's fold limit keeps large fills as they are, so files stay small).
+  light+fold   ResNet-50, SqueezeNet and ShuffleNet again with `--fold-limit 1073741824`: every
+               fill becomes an initializer, so batch norms fold into the materialised weights.
+  shared       DIR/models/ch_ppocr_mobile_v2.0_cls_infer.onnx (DIR defaults to ../shared next to the
+               repository; skipped with a message when absent).
+  keras        every Fixtures/keras/manifest.json model with an .h5 file: the reference is
+               `ferry convert NAME.h5 ref.onnx`, the candidate `ferry optimize NAME.h5 opt.onnx`,
+               fed the fixture's Keras inputs.
+For each: `ferry optimize IN OUT --json`, onnx.checker.check_model(full_check=True) on both files,
+then onnxruntime (graph optimizations off, CPU) on both with the same inputs (fixed seed 0, uniform
+in [-1, 1], or the Keras fixture inputs). The difference measure, over every element of every
+output, is  max |a - b| / (1 + |a|)  with a from the original and b from the optimized model (a
+relative difference that turns absolute below magnitude 1); it must be <= 1e-5. One line per model
+with node counts before -> after, then `N passed, M failed`; exit 1 on a failure.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, Failure  # noqa: E402
+from check_models import KERAS, LIGHT, ROOT, first_line, graph_inputs, safe, shared_inputs  # noqa: E402
+
+TOLERANCE = 1e-5
+SHARED_MODEL = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+MATERIALISED = ["light_resnet50", "light_squeezenet", "light_shufflenet"]
+ort.set_default_logger_severity(3)
+
+
+def run(argv, timeout):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise Failure(f"{os.path.basename(argv[0])} {argv[1]} exited {p.returncode}: {first_line(p.stderr)}")
+    return p.stdout
+
+
+def ort_run(path, feeds):
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return [(o.name, v) for o, v in zip(sess.get_outputs(), sess.run(None, feeds))]
+
+
+def difference(want, got):
+    """max |a - b| / (1 + |a|) over all outputs (a: original, b: optimized); names and shapes must match."""
+    if [n for n, _ in want] != [n for n, _ in got]:
+        raise Failure(f"outputs {[n for n, _ in got]} differ from the original's {[n for n, _ in want]}")
+    worst = 0.0
+    for (name, a), (_, b) in zip(want, got):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise Failure(f"output {name!r}: {b.dtype}{list(b.shape)} instead of {a.dtype}{list(a.shape)}")
+        if a.size == 0:
+            continue
+        if not np.issubdtype(a.dtype, np.floating):
+            if not np.array_equal(a, b):
+                raise Failure(f"output {name!r} ({a.dtype}) differs")
+            continue
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        both_nan = np.isnan(a64) & np.isnan(b64)
+        d = np.where(both_nan, 0.0, np.abs(a64 - b64) / (1.0 + np.abs(a64)))
+        worst = max(worst, float(np.nan_to_num(d, nan=np.inf).max()))
+    return worst
+
+
+def check(ferry, original, source, feeds_of, work, timeout, extra=()):
+    """Optimizes `source` into work/opt.onnx; `original` is the ONNX file it is compared with."""
+    os.makedirs(work, exist_ok=True)
+    out = os.path.join(work, "opt.onnx")
+    summary = json.loads(run([ferry, "optimize", source, out, "--force", "--json", *extra], timeout))
+    for path in (original, out):
+        onnx.checker.check_model(path, full_check=True)
+    feeds = feeds_of(onnx.load(original, load_external_data=False))
+    worst = difference(ort_run(original, feeds), ort_run(out, feeds))
+    if worst > TOLERANCE:
+        raise Failure(f"outputs differ by {worst:.3g} (> {TOLERANCE})")
+    changed = ", ".join(f"{p['name']} {p['rewrites']}" for p in summary["passes"] if p["rewrites"])
+    return [f"nodes {summary['nodes_before']} -> {summary['nodes_after']}", f"max diff {worst:.2e}", changed]
+
+
+def keras_feeds(entry):
+    def feeds(model):
+        result = {}
+        for vi, spec in zip(graph_inputs(model), entry["inputs"]):
+            dtype = helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
+            result[vi.name] = np.load(os.path.join(KERAS, spec["file"])).astype(dtype)
+        return result
+    return feeds
+
+
+def check_keras(ferry, entry, work, timeout):
+    os.makedirs(work, exist_ok=True)
+    h5 = os.path.join(KERAS, entry["files"]["h5"])
+    ref = os.path.join(work, "ref.onnx")
+    run([ferry, "convert", h5, ref, "--force"], timeout)
+    return check(ferry, ref, h5, keras_feeds(entry), work, timeout)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ferry", required=True, help="path to the ferry binary")
+    ap.add_argument("--shared", default=os.path.join(os.path.dirname(ROOT), "shared"),
+                    help="directory holding models/ (default: ../shared next to the repository)")
+    ap.add_argument("--work", help="scratch directory (default: a temporary one, removed when all pass)")
+    ap.add_argument("--only", help="run only the checks whose label contains this text")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per ferry command (default 900)")
+    args = ap.parse_args()
+    ferry = os.path.abspath(args.ferry)
+    if not os.access(ferry, os.X_OK):
+        print(f"error: {args.ferry}: no such executable", file=sys.stderr)
+        return 1
+    work = args.work or tempfile.mkdtemp(prefix="ferry-optimize-")
+
+    jobs = []
+    for path in sorted(glob.glob(os.path.join(LIGHT, "light_*.onnx"))):
+        stem = os.path.basename(path)[:-len(".onnx")]
+        feeds = lambda m, s=stem: shared_inputs(m, s)  # noqa: E731
+        jobs.append((f"light/{stem}", lambda p=path, s=stem, f=feeds: check(ferry, p, p, f, os.path.join(work, s), args.timeout)))
+        if stem in MATERIALISED:
+            jobs.append((f"light+fold/{stem}", lambda p=path, s=stem, f=feeds: check(
+                ferry, p, p, f, os.path.join(work, s + ".fold"), args.timeout, ("--fold-limit", str(1 << 30)))))
+    shared = os.path.join(args.shared, "models", SHARED_MODEL)
+    if os.path.exists(shared):
+        stem = SHARED_MODEL[:-len(".onnx")]
+        jobs.append((f"shared/{stem}", lambda: check(ferry, shared, shared, lambda m: shared_inputs(m, stem),
+                                                     os.path.join(work, "shared"), args.timeout)))
+    else:
+        print(f"shared model: skipped ({shared} does not exist)")
+    with open(os.path.join(KERAS, "manifest.json"), encoding="utf-8") as f:
+        for entry in json.load(f):
+            if "h5" in entry["files"]:
+                jobs.append((f"keras/{entry['name']}", lambda e=entry: check_keras(
+                    ferry, e, os.path.join(work, "keras." + safe(e["name"])), args.timeout)))
+
+    jobs = [(label, fn) for label, fn in jobs if not args.only or args.only in label]
+    checks = Checks(width=max((len(label) for label, _ in jobs), default=10))
+    for label, fn in jobs:
+        checks.run(label, fn)
+    return checks.finish(work, keep_work=bool(args.work))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
