@@ -20,7 +20,7 @@ struct Optimize: ParsableCommand {
     @Flag(help: "Do not fuse Conv and activation pairs into com.microsoft FusedConv nodes.")
     var noFuseActivations = false
 
-    @Option(name: .customLong("skip"), parsing: .upToNextOption, help: ArgumentHelp("Passes not to run.", valueName: "pass"))
+    @Option(name: .customLong("skip"), parsing: .upToNextOption, help: ArgumentHelp("Passes not to run (after IN and OUT, or one --skip per pass).", valueName: "pass"))
     var skip: [String] = []
 
     @Option(help: ArgumentHelp("Most bytes a constant fold may add to the model beyond the constants it reads.", valueName: "bytes"))
