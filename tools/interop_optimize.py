@@ -15,6 +15,10 @@ Models:
                nearly constant, which would hide numeric mistakes.
   shared       DIR/models/ch_ppocr_mobile_v2.0_cls_infer.onnx (DIR defaults to ../shared next to the
                repository; skipped with a message when absent).
+  ops          small models built here with onnx.helper, one per rewrite: Conv + each activation
+               FusedConv takes (Clip at opsets 6 and 13) and Tanh (left unfused), batch norms after
+               Conv, grouped ConvTranspose, Gemm (transB 0/1) and MatMul, Keras-style Mul + Add,
+               Transpose pairs, Reshape chains, Identity/Dropout, duplicate initializers.
   keras        every Fixtures/keras/manifest.json model with an .h5 file: the reference is
                `ferry convert NAME.h5 ref.onnx`, the candidate `ferry optimize NAME.h5 opt.onnx`,
                fed the fixture's Keras inputs.
@@ -107,7 +111,7 @@ def check(ferry, original, source, feeds_of, work, timeout, extra=()):
     ferry_diff, _ = compare(ferry_run(ferry, out, feeds, os.path.join(work, "run"), timeout), optimized, RTOL, ATOL)
     changed = ", ".join(f"{p['name']} {p['rewrites']}" for p in summary["passes"] if p["rewrites"])
     return [f"nodes {summary['nodes_before']} -> {summary['nodes_after']}", f"max diff {worst:.2e}",
-            f"ferry vs ort {ferry_diff:.1e}", changed]
+            f"ferry vs ort {ferry_diff:.1e}", changed or "no rewrites"]
 
 
 def randomised(path, out):
@@ -133,6 +137,66 @@ def randomised(path, out):
     g.node.extend(kept)
     onnx.save(model, out)
     return out
+
+
+def op_models():
+    """(name, ModelProto) for the `ops` checks; weights are seeded random."""
+    rs = np.random.RandomState(0)
+    T = onnx.TensorProto.FLOAT
+
+    def init(name, *shape, low=-1.0, high=1.0):
+        return numpy_helper.from_array(rs.uniform(low, high, shape).astype(np.float32), name)
+
+    def model(nodes, inits, x_shape, opset=17):
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", T, x_shape)],
+                                  [helper.make_tensor_value_info("y", T, None)], inits)
+        return onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8))
+
+    def bn(x, m, y="y"):
+        return (helper.make_node("BatchNormalization", [x, "s", "b", "mu", "var"], [y], epsilon=1e-3),
+                [init("s", m), init("b", m), init("mu", m), init("var", m, low=0.5, high=1.5)])
+
+    conv = helper.make_node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1])
+    conv_w = lambda: [init("W", 4, 3, 3, 3), init("B", 4)]  # noqa: E731
+    activations = [
+        ("relu", helper.make_node("Relu", ["c"], ["y"]), [], 17),
+        ("leaky_relu", helper.make_node("LeakyRelu", ["c"], ["y"], alpha=0.3), [], 17),
+        ("hard_sigmoid", helper.make_node("HardSigmoid", ["c"], ["y"], alpha=0.3, beta=0.4), [], 17),
+        ("sigmoid", helper.make_node("Sigmoid", ["c"], ["y"]), [], 17),
+        ("clip13", helper.make_node("Clip", ["c", "lo", "hi"], ["y"]),
+         [numpy_helper.from_array(np.array(-0.5, np.float32), "lo"), numpy_helper.from_array(np.array(0.7, np.float32), "hi")], 13),
+        ("clip6", helper.make_node("Clip", ["c"], ["y"], min=-0.5, max=0.7), [], 6),
+        ("tanh", helper.make_node("Tanh", ["c"], ["y"]), [], 17),
+    ]
+    for name, act, extra, opset in activations:
+        yield f"conv+{name}", model([conv, act], conv_w() + extra, [1, 3, 7, 7], opset)
+    node, params = bn("c", 4)
+    yield "conv+bn", model([helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2]), node], [init("W", 4, 3, 3, 3)] + params, [1, 3, 9, 9])
+    node, params = bn("c", 6)
+    yield "conv_transpose(group 2)+bn", model([helper.make_node("ConvTranspose", ["x", "W", "B"], ["c"], group=2, strides=[2, 2]), node],
+                                              [init("W", 4, 3, 3, 3), init("B", 6)] + params, [1, 4, 5, 5])
+    for trans_b in (0, 1):
+        node, params = bn("g", 5)
+        yield f"gemm(transB {trans_b})+bn", model(
+            [helper.make_node("Gemm", ["x", "W", "C"], ["g"], transB=trans_b, alpha=0.5, beta=2.0), node],
+            [init("W", *((5, 3) if trans_b else (3, 5))), init("C", 5)] + params, [4, 3])
+    node, params = bn("p", 5)
+    yield "matmul+bn", model([helper.make_node("MatMul", ["x", "W"], ["p"]), node], [init("W", 3, 5)] + params, [4, 3])
+    yield "conv+mul+add", model([helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("Mul", ["k", "c"], ["m"]),
+                                 helper.make_node("Add", ["m", "t"], ["y"])],
+                                [init("W", 4, 3, 1, 1), init("k", 1, 4, 1, 1), init("t", 4, 1, 1)], [1, 3, 5, 5])
+    yield "transposes", model([helper.make_node("Transpose", ["x"], ["a"], perm=[0, 2, 3, 1]),
+                               helper.make_node("Transpose", ["a"], ["b"], perm=[0, 3, 1, 2]),
+                               helper.make_node("Transpose", ["b"], ["d"], perm=[1, 0, 2, 3]),
+                               helper.make_node("Transpose", ["d"], ["y"], perm=[0, 1, 3, 2])], [], [2, 3, 4, 5])
+    yield "reshapes+identity+dropout", model(
+        [helper.make_node("Reshape", ["x", "s1"], ["a"]), helper.make_node("Identity", ["a"], ["i"]),
+         helper.make_node("Reshape", ["i", "s2"], ["b"]), helper.make_node("Dropout", ["b"], ["y"])],
+        [numpy_helper.from_array(np.array([6, 4], np.int64), "s1"), numpy_helper.from_array(np.array([3, -1, 2], np.int64), "s2")],
+        [2, 3, 4])
+    w = rs.uniform(-1, 1, (8,)).astype(np.float32)
+    yield "duplicate initializers", model([helper.make_node("Add", ["x", "w1"], ["a"]), helper.make_node("Mul", ["a", "w2"], ["y"])],
+                                          [numpy_helper.from_array(w, "w1"), numpy_helper.from_array(w, "w2")], [8])
 
 
 def keras_feeds(entry):
@@ -190,6 +254,14 @@ def main() -> int:
                                                      os.path.join(work, "shared"), args.timeout)))
     else:
         print(f"shared model: skipped ({shared} does not exist)")
+    for name, proto in op_models():
+        def job(n=name, m=proto):
+            folder = os.path.join(work, "op." + safe(n))
+            os.makedirs(folder, exist_ok=True)
+            source = os.path.join(folder, "model.onnx")
+            onnx.save(m, source)
+            return check(ferry, source, source, lambda mm: shared_inputs(mm, ""), folder, args.timeout)
+        jobs.append((f"ops/{name}", job))
     with open(os.path.join(KERAS, "manifest.json"), encoding="utf-8") as f:
         for entry in json.load(f):
             if "h5" in entry["files"]:

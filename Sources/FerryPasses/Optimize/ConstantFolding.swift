@@ -56,14 +56,16 @@ public struct ConstantFolding: OptimizationPass {
 
     /// The node's inputs as tensors when all are known (a Shape node's input when its declared
     /// shape is fixed: zeros of that shape); nil otherwise.
-    private func constantInputs(_ node: Node, constants: [String: Tensor], fixedInputs: [String: Tensor]) -> [Tensor]? {
+    private func constantInputs(_ node: Node, constants: [String: Tensor],
+                                fixedInputs: [String: (type: ElementType, shape: [Int])]) -> [Tensor]? {
         var result: [Tensor] = []
         var seen = Set<String>()
         for name in node.inputs where !name.isEmpty && seen.insert(name).inserted {
             if let t = constants[name] {
                 result.append(t)
-            } else if node.isONNX("Shape"), let t = fixedInputs[name] {
-                result.append(t)
+            } else if node.isONNX("Shape"), let (type, shape) = fixedInputs[name], let count = Tensor.elementCount(of: shape),
+                      let bytes = type.byteCount(elements: count) {
+                result.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes))))
             } else {
                 return nil
             }
@@ -71,18 +73,16 @@ public struct ConstantFolding: OptimizationPass {
         return result
     }
 
-    /// Zero tensors standing for the graph inputs whose declared shape is fully fixed.
-    private func fixedShapeInputs(_ graph: Graph) -> [String: Tensor] {
-        var result: [String: Tensor] = [:]
+    /// Element type and shape of the graph inputs whose declared shape is fully fixed.
+    private func fixedShapeInputs(_ graph: Graph) -> [String: (type: ElementType, shape: [Int])] {
+        var result: [String: (type: ElementType, shape: [Int])] = [:]
         for input in graph.runtimeInputs {
             guard case .tensor(let type, let dims?)? = input.type?.type else { continue }
             let sizes = dims.compactMap { d -> Int? in
                 if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
                 return nil
             }
-            guard sizes.count == dims.count, let count = Tensor.elementCount(of: sizes),
-                  let bytes = type.byteCount(elements: count) else { continue }
-            result[input.name] = Tensor(name: input.name, elementType: type, shape: sizes, storage: .bytes(TensorBytes(zeroed: bytes)))
+            if sizes.count == dims.count { result[input.name] = (type, sizes) }
         }
         return result
     }
