@@ -147,6 +147,20 @@ import Testing
         #expect(try BatchNormFolding().apply(to: &shared) == 0)
     }
 
+    @Test func parametersOfTheWrongSizeAreLeftAlone() throws {
+        let bn = Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "bn_scale", "bn_bias", "bn_mean", "bn_var"], outputs: ["y"])
+        let cases: [[Tensor]] = [
+            [Build.random("W", [4, 2, 1, 1], seed: 30), Build.random("B", [3], seed: 31)] + Build.batchNorm("bn", 4, seed: 32),
+            [Build.random("W", [4, 2, 1, 1], seed: 33), Build.random("B", [4], seed: 34)] + Build.batchNorm("bn", 3, seed: 35),
+            [Tensor(name: "W", floats: [], shape: [0, 2, 1, 1]), Tensor(name: "B", floats: [], shape: [0])] + Build.batchNorm("bn", 0, seed: 36),
+        ]
+        for inits in cases {
+            var m = Build.model([Node(opType: "Conv", name: "conv", inputs: ["x", "W", "B"], outputs: ["c"]), bn],
+                                initializers: inits, inputs: [("x", [1, 2, 3, 3])], outputs: ["y"])
+            #expect(try BatchNormFolding().apply(to: &m) == 0)
+        }
+    }
+
     @Test func convAndActivationFuseIntoFusedConv() throws {
         let acts: [(Node, [Tensor])] = [
             (Node(opType: "Relu", name: "act", inputs: ["c"], outputs: ["y"]), []),

@@ -27,14 +27,16 @@ struct AffineFold {
 
     /// Output channels of the producer, when it is one `apply` can rewrite.
     var channels: Int? {
-        guard let w = weight, weightValues != nil, rankAllowsFold, !hasBias || bias?.floatValues != nil,
-              producer.subgraphs.isEmpty else { return nil }
+        guard let w = weight, weightValues != nil, w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
+              !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty else { return nil }
         let s = w.shape
-        if producer.isONNX("Conv"), s.count >= 3, s[0] > 0, producer.inputs.count <= 3 { return s[0] }
+        // A convolution's bias has one value per output channel.
+        func convBiasFits(_ m: Int) -> Int? { !hasBias || bias?.floatValues?.count == m ? m : nil }
+        if producer.isONNX("Conv"), s.count >= 3, producer.inputs.count <= 3 { return convBiasFits(s[0]) }
         if producer.isONNX("ConvTranspose"), s.count >= 3, producer.inputs.count <= 3 {
             let g = producer.int("group", 1)
             guard g >= 1, s[0] % g == 0 else { return nil }
-            return s[1] * g
+            return convBiasFits(s[1] * g)
         }
         if producer.isONNX("Gemm"), s.count == 2, producer.inputs.count <= 3 { return producer.int("transB", 0) != 0 ? s[0] : s[1] }
         if producer.isONNX("MatMul"), s.count == 2, producer.inputs.count == 2 { return s[1] }

@@ -5,8 +5,7 @@ import FerryIR
 /// as they are, and values they capture from the main graph are never removed or renamed.
 public struct Optimizer {
     /// The names of every pass, in the order they run: what `--skip` accepts.
-    public static let passNames = ["eliminate-identity", "fold-constants", "fold-batch-norm", "fold-transposes",
-                                   "collapse-reshapes", "dedup-initializers", "fuse-activations", "remove-dead"]
+    public static let passNames = standardPasses(foldLimit: ConstantFolding.defaultGrowthLimit).map(\.name)
 
     /// The passes this optimizer runs, in order.
     public let passes: [OptimizationPass]
@@ -20,9 +19,13 @@ public struct Optimizer {
         if let unknown = skip.subtracting(Optimizer.passNames).sorted().first {
             throw PassError.invalidOption(option: "--skip \(unknown)", reason: "no such pass (passes: \(Optimizer.passNames.joined(separator: ", ")))")
         }
-        let all: [OptimizationPass] = [IdentityElimination(), ConstantFolding(maxGrowthBytes: foldLimit), BatchNormFolding(),
-                                       TransposeFolding(), ReshapeCollapse(), InitializerDedup(), ActivationFusion(), DeadCodeElimination()]
-        passes = all.filter { !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion)) }
+        passes = Optimizer.standardPasses(foldLimit: foldLimit).filter { !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion)) }
+    }
+
+    /// Every pass, in the order the standard pipeline runs them.
+    private static func standardPasses(foldLimit: Int) -> [OptimizationPass] {
+        [IdentityElimination(), ConstantFolding(maxGrowthBytes: foldLimit), BatchNormFolding(), TransposeFolding(),
+         ReshapeCollapse(), InitializerDedup(), ActivationFusion(), DeadCodeElimination()]
     }
 
     /// An optimizer running exactly `passes`.
