@@ -46,6 +46,7 @@ import onnx
 import onnxruntime as ort
 from onnx import helper, numpy_helper
 
+sys.dont_write_bytecode = True  # no __pycache__ in tools/ from the imports below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks, Failure  # noqa: E402
 from check_models import ATOL, KERAS, LIGHT, ROOT, RTOL, compare, ferry_run, first_line, graph_inputs, safe, shared_inputs  # noqa: E402
