@@ -20,7 +20,8 @@ public struct BatchNormFolding: OptimizationPass {
         var created: [Tensor] = []
         for j in model.graph.nodes.indices {
             let consumer = model.graph.nodes[j]
-            guard let x = consumer.inputs.first(where: { index.producer[$0] != nil && index.isPrivate($0) }),
+            guard consumer.outputs.first?.isEmpty == false,
+                  let x = consumer.inputs.first(where: { index.producer[$0] != nil && index.isPrivate($0) }),
                   let p = index.producer[x], !touched.contains(p), !removed.contains(p), !touched.contains(j),
                   model.graph.nodes[p].outputs.count == 1 else { continue }
             var fold = AffineFold(producer: model.graph.nodes[p], constants: constants, graph: model.graph)
