@@ -138,19 +138,17 @@ enum Fusion {
 
     /// The fused form of an activation node, if the kernels have it.
     static func activation(_ n: Node, constants: [String: Value]) -> FusedActivation? {
+        guard let kind = FusedActivation.kind(of: n.opType) else { return nil }
         var a = FusedActivation()
+        a.kind = kind
         func float(_ name: String, _ fallback: Float) -> Float {
             if case .float(let v)? = n.attribute(name) { return v }
             return fallback
         }
         switch n.opType {
-        case "Relu": a.kind = FERRY_ACT_RELU
-        case "Sigmoid": a.kind = FERRY_ACT_SIGMOID
-        case "HardSwish": a.kind = FERRY_ACT_HARDSWISH
-        case "LeakyRelu": a.kind = FERRY_ACT_LEAKYRELU; a.alpha = float("alpha", 0.01)
-        case "HardSigmoid": a.kind = FERRY_ACT_HARDSIGMOID; a.alpha = float("alpha", 0.2); a.beta = float("beta", 0.5)
+        case "LeakyRelu": a.alpha = float("alpha", 0.01)
+        case "HardSigmoid": a.alpha = float("alpha", 0.2); a.beta = float("beta", 0.5)
         case "Clip":
-            a.kind = FERRY_ACT_CLIP
             if n.inputs.count > 1 || n.attribute("min") == nil && n.attribute("max") == nil {
                 func bound(_ i: Int, _ fallback: Float) -> Float? {
                     guard i < n.inputs.count, !n.inputs[i].isEmpty else { return fallback }
@@ -162,7 +160,7 @@ enum Fusion {
             } else {
                 a.alpha = float("min", -.greatestFiniteMagnitude); a.beta = float("max", .greatestFiniteMagnitude)
             }
-        default: return nil
+        default: break
         }
         return n.inputs.count >= 1 ? a : nil
     }

@@ -19,6 +19,19 @@ struct FusedActivation {
     }
 
     var code: Int32 { Int32(kind.rawValue) }
+
+    /// The fused kind of the ONNX activation op `op` (same name as the op), if kernels have one.
+    static func kind(of op: String) -> ferry_activation? {
+        switch op {
+        case "Relu": return FERRY_ACT_RELU
+        case "Sigmoid": return FERRY_ACT_SIGMOID
+        case "HardSwish": return FERRY_ACT_HARDSWISH
+        case "LeakyRelu": return FERRY_ACT_LEAKYRELU
+        case "HardSigmoid": return FERRY_ACT_HARDSIGMOID
+        case "Clip": return FERRY_ACT_CLIP
+        default: return nil
+        }
+    }
 }
 
 /// Convolution: im2col + sgemm per group and tile of output positions; 1x1 stride-1 unpadded
@@ -225,5 +238,6 @@ enum ConvOps {
     static func register(into r: inout KernelRegistry) {
         r.register("Conv") { spec in try ConvKernel(spec) }
         r.register("ConvTranspose") { spec in try ConvTransposeKernel(spec) }
+        r.register("FusedConv", domain: "com.microsoft") { spec in try ConvKernel(try FusedConv.convSpec(spec)) }
     }
 }

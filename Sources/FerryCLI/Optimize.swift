@@ -1,0 +1,92 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryPasses
+
+/// `ferry optimize IN OUT`: graph optimizations that keep the model's outputs (to float rounding).
+struct Optimize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Optimize a model's graph; the outputs stay the same up to float rounding.",
+        discussion: """
+            Passes (in order, repeated until nothing changes): \(Optimizer.passNames.joined(separator: ", ")). \
+            Nested graphs (If/Loop/Scan bodies) are left as they are.
+            fuse-activations writes com.microsoft FusedConv nodes, which onnxruntime and Ferry run but other \
+            ONNX runtimes may not: pass --no-fuse-activations for standard ONNX only. It is off when OUT is not \
+            an ONNX file.
+            """)
+
+    @OptionGroup var files: RewriteOptions
+
+    @Flag(help: "Do not fuse Conv and activation pairs into com.microsoft FusedConv nodes.")
+    var noFuseActivations = false
+
+    @Option(name: .customLong("skip"), parsing: .upToNextOption, help: ArgumentHelp("Passes not to run (after IN and OUT, or one --skip per pass).", valueName: "pass"))
+    var skip: [String] = []
+
+    @Option(help: ArgumentHelp("Most bytes a constant fold may add to the model beyond the constants it reads.", valueName: "bytes"))
+    var foldLimit = ConstantFolding.defaultGrowthLimit
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        for name in skip where !Optimizer.passNames.contains(name) {
+            throw ValidationError("--skip \(name): no such pass (passes: \(Optimizer.passNames.joined(separator: ", ")))")
+        }
+        guard foldLimit >= 0, foldLimit <= 1 << 40 else { throw ValidationError("--fold-limit must be between 0 and 2^40") }
+    }
+
+    func run() throws {
+        do {
+            let loaded = try files.load()
+            var model = loaded.model
+            let before = GraphSize(model)
+            let optimizer = try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
+                                          foldLimit: foldLimit)
+            let report = try optimizer.optimize(&model)
+            try files.save(model, from: loaded)
+            let after = GraphSize(model)
+            let summary = Summary(nodes_before: before.nodes, nodes_after: after.nodes,
+                                  initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
+                                  rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
+            if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            reportFailure(error)
+        }
+    }
+
+    /// Node count and initializer bytes of a main graph.
+    private struct GraphSize {
+        let nodes: Int
+        let initializerBytes: Int
+        init(_ model: Model) {
+            nodes = model.graph.nodes.count
+            initializerBytes = model.graph.initializers.reduce(0) { $0 + $1.byteCount }
+        }
+    }
+
+    /// What `optimize` reports.
+    private struct Summary: Encodable {
+        struct Pass: Encodable {
+            let name: String
+            let rewrites: Int
+        }
+        let nodes_before: Int
+        let nodes_after: Int
+        let initializer_bytes_before: Int
+        let initializer_bytes_after: Int
+        let rounds: Int
+        let passes: [Pass]
+
+        func text(output: String) -> String {
+            var lines = ["wrote \(output)",
+                         "nodes: \(nodes_before) -> \(nodes_after)",
+                         "initializer bytes: \(initializer_bytes_before) -> \(initializer_bytes_after)"]
+            let width = passes.map(\.name.count).max() ?? 0
+            lines += passes.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.rewrites)" }
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import FerryIR
+
+/// Rewrites a Conv, ConvTranspose, Gemm or MatMul so that it also applies a per-output-channel
+/// affine map: weights scaled per output channel, bias b * scale + shift.
+struct AffineFold {
+    /// The node being rewritten (updated by `apply`).
+    private(set) var producer: Node
+    /// The new weight and bias tensors `apply` made.
+    private(set) var created: [Tensor] = []
+    /// For MatMul, which has no bias: the Add node `apply` put after it.
+    private(set) var biasNode: Node?
+    private let weight: Tensor?
+    private let weightValues: [Float]?
+    private let bias: Tensor?
+    private let hasBias: Bool
+    /// False for a MatMul whose input is not known to be 2-D (its channel axis would not be 1).
+    private let rankAllowsFold: Bool
+
+    init(producer: Node, constants: [String: Tensor], graph: Graph) {
+        self.producer = producer
+        weight = producer.inputs.count > 1 ? constants[producer.inputs[1]] : nil
+        weightValues = weight?.floatValues
+        hasBias = producer.inputs.count > 2 && !producer.inputs[2].isEmpty
+        bias = hasBias ? constants[producer.inputs[2]] : nil
+        rankAllowsFold = !producer.isONNX("MatMul") || AffineFold.rank(of: producer.inputs[0], in: graph) == 2
+    }
+
+    /// Output channels of the producer, when it is one `apply` can rewrite.
+    var channels: Int? {
+        guard let w = weight, weightValues != nil, w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
+              !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty else { return nil }
+        let s = w.shape
+        // A convolution's bias has one value per output channel.
+        func convBiasFits(_ m: Int) -> Int? { !hasBias || bias?.floatValues?.count == m ? m : nil }
+        if producer.isONNX("Conv"), s.count >= 3, producer.inputs.count <= 3 { return convBiasFits(s[0]) }
+        if producer.isONNX("ConvTranspose"), s.count >= 3, producer.inputs.count <= 3 {
+            let g = producer.int("group", 1)
+            guard g >= 1, s[0] % g == 0 else { return nil }
+            return convBiasFits(s[1] * g)
+        }
+        if producer.isONNX("Gemm"), s.count == 2, producer.inputs.count <= 3 { return producer.int("transB", 0) != 0 ? s[0] : s[1] }
+        if producer.isONNX("MatMul"), s.count == 2, producer.inputs.count == 2 { return s[1] }
+        return nil
+    }
+
+    /// The rank of the producer's output when a Mul or Add by a per-channel constant may be folded
+    /// (convolutions only: their channel axis is 1).
+    var convolutionRank: Int? {
+        producer.isONNX("Conv") || producer.isONNX("ConvTranspose") ? weight?.shape.count : nil
+    }
+
+    /// Applies `affine`; the producer then writes `output`. False when the bias cannot absorb it.
+    mutating func apply(_ affine: ChannelAffine, output: String, names: inout NameAllocator) -> Bool {
+        guard let m = channels, let w = weight, var values = weightValues else { return false }
+        let s = w.shape
+        if let scale = affine.scale {
+            if producer.isONNX("Conv") {
+                let per = values.count / m
+                for i in values.indices { values[i] *= scale[i / per] }
+            } else if producer.isONNX("ConvTranspose") {
+                let g = producer.int("group", 1), perGroup = s[0] / g, spatial = values.count / (s[0] * s[1])
+                for i in values.indices {
+                    let c = i / (s[1] * spatial), j = (i / spatial) % s[1]
+                    values[i] *= scale[(c / perGroup) * s[1] + j]
+                }
+            } else if producer.isONNX("Gemm") && producer.int("transB", 0) != 0 {
+                for i in values.indices { values[i] *= scale[i / s[1]] }
+            } else {
+                for i in values.indices { values[i] *= scale[i % m] }
+            }
+        }
+        let newBias: [Float]
+        if producer.isONNX("Gemm") {
+            guard let c = gemmBias(m) else { return false }
+            newBias = affine.bias(c, channels: m)
+            producer.attributes.removeAll { $0.name == "beta" }
+            producer.attributes.append(Attribute("beta", .float(1)))
+        } else {
+            newBias = affine.bias(bias?.floatValues, channels: m)
+        }
+        let wName = names.fresh(output + "_weight")
+        created.append(Tensor(name: wName, floats: values, shape: s))
+        producer.inputs[1] = wName
+        let needsBias = affine.shift != nil || hasBias
+        if producer.isONNX("MatMul") {
+            if needsBias {
+                let product = names.fresh(output + "_product"), bName = names.fresh(output + "_bias")
+                created.append(Tensor(name: bName, floats: newBias, shape: [m]))
+                producer.outputs = [product]
+                biasNode = Node(opType: "Add", name: names.fresh(output + "_add"), inputs: [product, bName], outputs: [output])
+                return true
+            }
+        } else if needsBias {
+            let bName = names.fresh(output + "_bias")
+            created.append(Tensor(name: bName, floats: newBias, shape: [m]))
+            producer.inputs = Array(producer.inputs.prefix(2)) + [bName]
+        }
+        producer.outputs = [output]
+        return true
+    }
+
+    /// Gemm's C times beta as one value per output column (C absent, a single value, [N] or [1, N]).
+    private func gemmBias(_ m: Int) -> [Float]? {
+        guard hasBias else { return [Float](repeating: 0, count: m) }
+        guard let c = bias, let v = c.floatValues else { return nil }
+        let beta = producer.float("beta", 1)
+        if v.count == 1 { return [Float](repeating: v[0] * beta, count: m) }
+        guard v.count == m, c.shape.last == m, c.shape.count <= 2 else { return nil }
+        return v.map { $0 * beta }
+    }
+
+    /// The rank a value is declared with (graph input, output or value_info), or known from its
+    /// producer (Flatten and Gemm make 2-D values).
+    private static func rank(of value: String, in graph: Graph) -> Int? {
+        for info in graph.inputs + graph.valueInfo + graph.outputs where info.name == value {
+            if case .tensor(_, let dims?)? = info.type?.type { return dims.count }
+        }
+        guard let p = graph.nodes.first(where: { $0.outputs.first == value }) else { return nil }
+        return p.isONNX("Flatten") || p.isONNX("Gemm") ? 2 : nil
+    }
+}

@@ -1,0 +1,115 @@
+import FerryIR
+import FerryRuntime
+
+/// Replaces nodes whose inputs are all constants (fixed initializers, Constant nodes, earlier
+/// folds) by initializers holding their outputs, computed by Ferry's interpreter: each node runs
+/// once in an `InferenceSession` of its own. Shape nodes of graph inputs whose declared shape is
+/// fully fixed fold too.
+///
+/// Not folded: nondeterministic ops (Random*, Multinomial, Bernoulli), nodes with nested graphs,
+/// nodes writing a graph output, float16 computations, nodes the interpreter cannot run, and folds
+/// that would grow the model: when a node's outputs take more than `maxGrowthBytes` bytes beyond
+/// its inputs (ConstantOfShape, Expand, Tile, ... filling large tensors from small ones), it stays
+/// (ConstantOfShape, Expand and Tile are sized before they run).
+public struct ConstantFolding: OptimizationPass {
+    /// The default `maxGrowthBytes`: 64 KiB.
+    public static let defaultGrowthLimit = 64 << 10
+    /// The largest number of bytes a fold may add beyond the bytes of the constants it reads.
+    public let maxGrowthBytes: Int
+
+    static let nondeterministic: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                                 "Multinomial", "Bernoulli"]
+
+    public init(maxGrowthBytes: Int = ConstantFolding.defaultGrowthLimit) {
+        self.maxGrowthBytes = min(max(0, maxGrowthBytes), 1 << 50)
+    }
+
+    public var name: String { "fold-constants" }
+
+    public func apply(to model: inout Model) throws -> Int {
+        var constants = model.constantInitializers
+        let graphOutputs = Set(model.graph.outputs.map(\.name))
+        let fixedInputs = fixedShapeInputs(model.graph)
+        var folded = Set<Int>()
+        var created: [Tensor] = []
+        for i in try model.graph.topologicalOrder() {
+            let node = model.graph.nodes[i]
+            guard node.subgraphs.isEmpty, !ConstantFolding.nondeterministic.contains(node.opType),
+                  !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty }),
+                  let inputs = constantInputs(node, constants: constants, fixedInputs: fixedInputs),
+                  !involvesFloat16(node, inputs) else { continue }
+            let inputBytes = inputs.reduce(0) { $0 + $1.byteCount }
+            if let estimate = FoldSize.outputBytes(node, inputs: inputs), estimate > inputBytes + maxGrowthBytes { continue }
+            guard let results = evaluate(node, inputs: inputs, model: model),
+                  results.reduce(0, { $0 + $1.byteCount }) <= inputBytes + maxGrowthBytes else { continue }
+            for r in results {
+                constants[r.name] = r
+                created.append(r)
+            }
+            folded.insert(i)
+        }
+        guard !folded.isEmpty else { return 0 }
+        model.graph.nodes = model.graph.nodes.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
+        for t in created { model.addInitializer(t) }
+        return folded.count
+    }
+
+    /// The node's inputs as tensors when all are known (a Shape node's input when its declared
+    /// shape is fixed: zeros of that shape); nil otherwise.
+    private func constantInputs(_ node: Node, constants: [String: Tensor],
+                                fixedInputs: [String: (type: ElementType, shape: [Int])]) -> [Tensor]? {
+        var result: [Tensor] = []
+        var seen = Set<String>()
+        for name in node.inputs where !name.isEmpty && seen.insert(name).inserted {
+            if let t = constants[name] {
+                result.append(t)
+            } else if node.isONNX("Shape"), let (type, shape) = fixedInputs[name], let count = Tensor.elementCount(of: shape),
+                      let bytes = type.byteCount(elements: count) {
+                result.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes))))
+            } else {
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// Element type and shape of the graph inputs whose declared shape is fully fixed.
+    private func fixedShapeInputs(_ graph: Graph) -> [String: (type: ElementType, shape: [Int])] {
+        var result: [String: (type: ElementType, shape: [Int])] = [:]
+        for input in graph.runtimeInputs {
+            guard case .tensor(let type, let dims?)? = input.type?.type else { continue }
+            let sizes = dims.compactMap { d -> Int? in
+                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
+                return nil
+            }
+            if sizes.count == dims.count { result[input.name] = (type, sizes) }
+        }
+        return result
+    }
+
+    /// True when the computation reads or makes float16 values: the interpreter widens those to
+    /// float32, so the result's type could not be trusted.
+    private func involvesFloat16(_ node: Node, _ inputs: [Tensor]) -> Bool {
+        let half = Int64(ElementType.float16.rawValue)
+        return inputs.contains { $0.elementType == .float16 } || node.attributes.contains { a in
+            switch a.value {
+            case .int(let v): return (a.name == "to" || a.name == "dtype") && v == half
+            case .tensor(let t): return t.elementType == .float16
+            default: return false
+            }
+        }
+    }
+
+    /// Runs `node` alone on `inputs`; nil when the interpreter cannot.
+    private func evaluate(_ node: Node, inputs: [Tensor], model: Model) -> [Tensor]? {
+        let outputs = node.outputs.filter { !$0.isEmpty }
+        let graph = Graph(name: "fold", nodes: [node], initializers: inputs, outputs: outputs.map { ValueInfo(name: $0, type: nil) })
+        let single = Model(irVersion: model.irVersion, opsetImports: model.opsetImports, graph: graph, functions: model.functions)
+        do {
+            let session = try InferenceSession(model: single, options: SessionOptions(threads: 1))
+            return try session.run([:]).map(\.tensor)
+        } catch {
+            return nil
+        }
+    }
+}
