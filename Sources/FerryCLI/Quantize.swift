@@ -27,10 +27,10 @@ struct Quantize: ParsableCommand {
     var calibrate: String?
 
     @Option(help: "Activation ranges: minmax, percentile or entropy.")
-    var method: QuantizationOptions.Method = .minmax
+    var method: QuantizationOptions.Method = .percentile
 
     @Option(help: "Percentile for --method percentile.")
-    var percentile: Double = 99.999
+    var percentile: Double = 99.99
 
     @Flag(help: "One weight scale per tensor instead of one per output channel.")
     var perTensor = false
@@ -38,8 +38,8 @@ struct Quantize: ParsableCommand {
     @Option(help: "Activation type: uint8 or int8.")
     var activationType: String = "uint8"
 
-    @Flag(help: "Static mode: do not correct biases for the mean output drift measured on the samples.")
-    var noBiasCorrection = false
+    @Flag(inversion: .prefixedNo, help: "Static mode: keep the first and last layers in float.")
+    var keepEdgeLayers = true
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
     var exclude: [String] = []
@@ -70,7 +70,7 @@ struct Quantize: ParsableCommand {
             options.perChannel = !perTensor
             options.activationType = activationType == "int8" ? .int8 : .uint8
             options.exclude = exclude
-            options.biasCorrection = !noBiasCorrection
+            options.keepEdgeLayersFloat = keepEdgeLayers
             options.accuracyTarget = accuracyTarget
             let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
             let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)

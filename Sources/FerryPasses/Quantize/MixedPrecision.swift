@@ -7,6 +7,8 @@ struct MixedPrecision {
     let float: Model
     let samples: [[String: Tensor]]
     let writer: Quantizer.Writer
+    /// Layers in float whatever the target (the first and last layers).
+    let alwaysKept: Set<String>
 
     /// The quantized model meeting `target` (or with every candidate kept float if nothing else
     /// does), and the names of the layers kept in float.
@@ -18,7 +20,7 @@ struct MixedPrecision {
         if try agreement(quantized) >= target { return (quantized, []) }
         // Sensitivity: the cosine lost when only this layer is quantized.
         var sensitivity: [(name: String, loss: Double)] = []
-        let everything = Set(candidates)
+        let everything = Set(candidates).union(alwaysKept)
         for name in candidates {
             let alone = try writer.write(float, keeping: everything.subtracting([name]))
             sensitivity.append((name, 1 - (try agreement(alone))))
@@ -28,7 +30,7 @@ struct MixedPrecision {
         var model = quantized
         for s in sensitivity {
             kept.append(s.name)
-            model = try writer.write(float, keeping: Set(kept))
+            model = try writer.write(float, keeping: alwaysKept.union(kept))
             if try agreement(model) >= target { break }
         }
         return (model, kept)

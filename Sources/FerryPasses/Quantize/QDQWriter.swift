@@ -12,7 +12,7 @@ struct QDQWriter {
     let perChannel: Bool
     /// Dequantized name of each weight already quantized (shared weights are quantized once).
     private var weightOutputs: [String: (output: String, weight: QuantizedWeight)] = [:]
-    /// Parameters of each quantized activation.
+    /// Parameters of each quantized activation, under its own name and its dequantized name.
     private(set) var activationParameters: [String: QuantParameters] = [:]
 
     init(_ model: Model, options: QuantizationOptions, perChannel: Bool) {
@@ -51,6 +51,7 @@ struct QDQWriter {
             graph.initializers.append(zeroPoint(p.zeroPoint, name: zero))
             graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_QuantizeLinear"), inputs: [tensor, scale, zero], outputs: [q]))
             graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DequantizeLinear"), inputs: [q, scale, zero], outputs: [dq]))
+            activationParameters[dq] = p
             for r in readers {
                 for k in graph.nodes[r].inputs.indices where graph.nodes[r].inputs[k] == tensor { graph.nodes[r].inputs[k] = dq }
             }
@@ -85,12 +86,11 @@ struct QDQWriter {
         guard let b = graph.initializer(named: name) else { throw PassError.unsupported(subject: "bias '\(name)'", reason: "not an initializer") }
         let qName = names.fresh(name + "_quantized")
         let (values, scales) = try quantizeBias(b, name: qName, inputScale: inputScale, weightScales: weight.scales)
-        let scale = names.fresh(name + "_scale"), zero = names.fresh(name + "_zero_point"), out = names.fresh(name + "_dequantized")
+        let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dequantized")
         let perChannel = weight.axis != nil
-        graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : []),
-                               Tensor(name: zero, elementType: .int32, shape: perChannel ? [scales.count] : [],
-                                      values: [Int32](repeating: 0, count: perChannel ? scales.count : 1))]
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"), inputs: [qName, scale, zero],
+        // int32 biases carry no zero point (it defaults to 0), as onnxruntime writes them.
+        graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : [])]
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"), inputs: [qName, scale],
                                 outputs: [out], attributes: perChannel ? [Attribute("axis", .int(0))] : []))
         return out
     }

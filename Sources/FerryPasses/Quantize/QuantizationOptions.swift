@@ -32,16 +32,16 @@ public struct QuantizationOptions: Sendable {
 
     public var mode: Mode = .static
     public var format: Format = .qdq
-    public var method: Method = .minmax
+    public var method: Method = .percentile
     /// Percentile for `.percentile`, in percent.
-    public var percentile: Double = 99.999
+    public var percentile: Double = 99.99
     /// One weight scale per output channel (true) or one per tensor.
     public var perChannel = true
     /// Element type of quantized activations: `.uint8` or `.int8`.
     public var activationType: ElementType = .uint8
-    /// Static mode: shift each quantized Conv/Gemm bias by the mean output drift measured on the
-    /// calibration samples (see `BiasCorrection`).
-    public var biasCorrection = true
+    /// Static mode: keep the first layers (no quantized layer before them) and the last layers (none
+    /// after them) in float, where quantization noise costs the most accuracy.
+    public var keepEdgeLayersFloat = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine

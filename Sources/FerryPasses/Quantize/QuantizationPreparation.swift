@@ -1,19 +1,18 @@
 import FerryIR
 
-/// What the quantizer does to a float model before choosing what to quantize: weights held by
-/// Constant nodes become initializers (so Conv/Gemm/MatMul weights are recognised).
+/// What the quantizer does to a float model before choosing what to quantize: the optimizer's
+/// passes without activation fusion (constants folded, so weights held by Constant nodes or
+/// computed from constants become initializers; batch norms folded into their Conv/Gemm; Identity
+/// and Dropout removed).
 enum QuantizationPreparation {
+    /// Constant folding may materialise weights of any size: they are about to be stored as int8.
+    static let foldLimit = 1 << 30
+
     static func prepare(_ model: Model, notes: inout [String]) throws -> Model {
         var m = model
-        var moved = 0
-        m.graph.nodes = m.graph.nodes.filter { n in
-            guard n.isONNX("Constant"), n.outputs.count == 1, case .tensor(var t)? = n.attribute("value") else { return true }
-            t.name = n.outputs[0]
-            m.graph.initializers.append(t)
-            moved += 1
-            return false
-        }
-        if moved > 0 { notes.append("\(moved) Constant node(s) stored as initializers") }
+        let report = try Optimizer(fuseActivations: false, foldLimit: foldLimit).optimize(&m)
+        let done = report.passes.filter { $0.rewrites > 0 }.map { "\($0.name) \($0.rewrites)" }
+        if !done.isEmpty { notes.append("prepared by the optimizer: " + done.joined(separator: ", ")) }
         return m
     }
 }

@@ -62,4 +62,25 @@ struct QuantizationTargets {
             for a in t.activations where seen.insert(n.inputs[a]).inserted { activationTensors.append(n.inputs[a]) }
         }
     }
+
+    /// Names of the targets with no other target before them (reading the inputs through
+    /// unquantized ops only) or none after them (feeding the outputs through unquantized ops only).
+    func edgeNodes(_ graph: Graph) -> [String] {
+        let index = GraphIndex(graph)
+        let targetNodes = Set(targets.map(\.node))
+        func reaches(_ start: Int, upstream: Bool) -> Bool {
+            var seen = Set<Int>(), work = [start]
+            while let i = work.popLast() {
+                let next: [Int] = upstream
+                    ? graph.nodes[i].inputs.compactMap { index.producer[$0] }
+                    : graph.nodes[i].outputs.flatMap { index.readers(of: $0) }
+                for j in next where seen.insert(j).inserted {
+                    if targetNodes.contains(j) { return true }
+                    work.append(j)
+                }
+            }
+            return false
+        }
+        return targets.filter { !reaches($0.node, upstream: true) || !reaches($0.node, upstream: false) }.map { graph.nodes[$0.node].name }
+    }
 }

@@ -54,19 +54,22 @@ public struct Quantizer {
             }
             ranges = try Calibration.ranges(model, tensors: tensors, samples: samples, options: options)
         }
-        var writer = Writer(options: options, perChannel: perChannel, ranges: ranges, corrections: [:])
-        var kept: [String] = []
-        var quantized = try writer.write(model, keeping: [])
-        if options.mode == .static && options.biasCorrection {
-            writer.corrections = try BiasCorrection.measure(float: model, quantized: quantized, targets: all, samples: samples)
-            quantized = try writer.write(model, keeping: [])
-            notes.append("bias correction on \(writer.corrections.count) layer(s)")
+        let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
+        var edges: [String] = []
+        if options.mode == .static && options.keepEdgeLayersFloat {
+            edges = all.edgeNodes(model.graph)
+            if !edges.isEmpty { notes.append("first and last layers kept in float: \(edges.joined(separator: ", "))") }
         }
+        var kept = edges
+        var quantized = try writer.write(model, keeping: Set(edges))
         if let target = options.accuracyTarget {
-            let precision = MixedPrecision(float: model, samples: samples, writer: writer)
-            (quantized, kept) = try precision.meet(target, quantized: quantized, candidates: all.targets.map { model.graph.nodes[$0.node].name })
-            notes.append(kept.isEmpty ? "accuracy target \(target) met with every layer quantized"
-                                      : "kept \(kept.count) layer(s) in float for accuracy target \(target): \(kept.joined(separator: ", "))")
+            let precision = MixedPrecision(float: model, samples: samples, writer: writer, alwaysKept: Set(edges))
+            let candidates = all.targets.map { model.graph.nodes[$0.node].name }.filter { !edges.contains($0) }
+            var chosen: [String]
+            (quantized, chosen) = try precision.meet(target, quantized: quantized, candidates: candidates)
+            kept += chosen
+            notes.append(chosen.isEmpty ? "accuracy target \(target) met without keeping more layers in float"
+                                        : "kept \(chosen.count) more layer(s) in float for accuracy target \(target): \(chosen.joined(separator: ", "))")
         }
         let report = try QuantizationReporting.report(float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
                                                       options: options, perChannel: perChannel, notes: notes, original: input)
@@ -78,12 +81,9 @@ public struct Quantizer {
         let options: QuantizationOptions
         let perChannel: Bool
         let ranges: [String: (lo: Float, hi: Float)]
-        /// Bias corrections of quantized layers, by node name (see `BiasCorrection`).
-        var corrections: [String: [Float]]
 
         /// The model with every target quantized except the nodes named in `kept`.
-        func write(_ floatModel: Model, keeping kept: Set<String>) throws -> Model {
-            let model = BiasCorrection.apply(corrections.filter { !kept.contains($0.key) }, to: floatModel)
+        func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
             let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
             var result = model
             switch options.mode {

@@ -22,14 +22,9 @@ struct TensorProbe {
 
     /// Float values of every output and probed tensor (non-float ones are left out).
     func run(_ feeds: [String: Tensor]) throws -> [String: [Float]] {
-        try runWithShapes(feeds).mapValues(\.values)
-    }
-
-    /// Shapes and float values of every output and probed tensor (non-float ones are left out).
-    func runWithShapes(_ feeds: [String: Tensor]) throws -> [String: (shape: [Int], values: [Float])] {
-        var out: [String: (shape: [Int], values: [Float])] = [:]
+        var out: [String: [Float]] = [:]
         for (name, t) in try session.run(feeds) {
-            if let v = t.floatValues { out[name] = (t.shape, v) }
+            if let v = t.floatValues { out[name] = v }
         }
         return out
     }
