@@ -93,12 +93,16 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                     // Elements [i, end) lie in one broadcast row.
                     let row = i / n, end = min(r.upperBound, (row + 1) * n, i + chunk)
                     var offA = 0, offB = 0
-                    bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] }
+                    if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
                     let first = i - row * n
-                    for j in 0..<(end - i) {
-                        let u = (Float(xa[offA + (first + j) * sa]) - zA) * sA
-                        let v = (Float(xb[offB + (first + j) * sb]) - zB) * sB
-                        t[j] = multiply ? u * v : u + v
+                    let pa = xa + offA + first * sa, pb = xb + offB + first * sb
+                    if sa == 1 && sb == 1 && !multiply {
+                        for j in 0..<(end - i) { t[j] = (Float(pa[j]) - zA) * sA + (Float(pb[j]) - zB) * sB }
+                    } else {
+                        for j in 0..<(end - i) {
+                            let u = (Float(pa[j * sa]) - zA) * sA, v = (Float(pb[j * sb]) - zB) * sB
+                            t[j] = multiply ? u * v : u + v
+                        }
                     }
                     quantizeFloats(t, y + i, end - i, scale: pc.scale, zero: pc.zeroPoint, range)
                     i = end

@@ -43,8 +43,8 @@ final class QuantizeLinearKernel: Kernel {
     }
 }
 
-/// The quantization loop for one output type.
-private struct QuantizeBody: QuantizedVisitor {
+/// The quantization loop for one output type (per tensor, per axis or blocked).
+struct QuantizeBody: QuantizedVisitor {
     let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
