@@ -1,14 +1,15 @@
 /* Ferry's exact int8 kernels (see ferry_kernels.h): an integer GEMM with the structure of the float
- * one in sgemm.c (A in 6-row panels, B in 16-column panels, a 6x16 register tile, K blocked by 256
- * pairs and M by 120), im2col straight into B's packed layout, the output passes that turn int32
- * sums into int8/uint8 or float, and a depthwise convolution.
+ * one in sgemm.c (A in 6-row panels, B in 16-column panels, a 6x16 register tile, K blocked by up to
+ * 256 pairs and M by up to 120, in blocks of equal size), im2col straight into B's packed layout, the
+ * output passes that turn int32 sums into int8/uint8 or float, and a depthwise convolution.
  * Both operands are packed as int16 with their zero points subtracted, consecutive k taken in pairs:
  * a B panel holds, for each pair of k, 16 columns of (b[k][j], b[k+1][j]), and an A panel, for each
  * pair, 6 rows of (a[i][k], a[i][k+1]). AVX2's vpmaddwd multiplies a broadcast (a[i][k], a[i][k+1])
  * by 8 such column pairs and adds each pair's two products into an int32, so one instruction does
- * 16 exact multiply-adds (the operands lie in [-255, 255], far from its one saturating case). Odd k
- * is padded with a zero row. Integer sums are exact, so the AVX2 and the portable paths agree bit
- * for bit; sums are taken modulo 2^32 so that overflow (only past k = 33025) is defined. */
+ * 16 exact multiply-adds (the operands lie in [-255, 255], far from its one saturating case); a
+ * vpaddd then accumulates them, or AVX-512 VNNI's vpdpwssd (on 256-bit registers) does both at once.
+ * Odd k is padded with a zero row. Integer sums are exact, so the portable, AVX2 and VNNI paths
+ * agree bit for bit; sums are taken modulo 2^32 so that overflow (only past k = 33025) is defined. */
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include "conv_loops.h"
@@ -18,8 +19,8 @@
 
 enum {
     MR = 6, NR = 16,
-    KC = 256,   /* k pairs per block: a B panel's block is 16 KB */
-    MC = 120,
+    KC = 256,   /* most k pairs per block: a B panel's block is at most 16 KB */
+    MC = 120,   /* most rows per block of A */
     CHUNK = 256 /* columns of B widened to int16 at a time by ferry_qgemm_pack_b */
 };
 
