@@ -47,6 +47,32 @@ final class QuantizedModelTests: XCTestCase {
         }
     }
 
+    /// Single quantized ops (Fixtures/quant/ops: every QLinearConv kernel path, ConvInteger,
+    /// QLinearMatMul, MatMulInteger, the com.microsoft ops) on random integers: integer outputs equal
+    /// onnxruntime's exactly, float outputs within 1e-5 relative.
+    func testSingleOpsMatchOnnxruntime() throws {
+        let text = try String(contentsOfFile: TestSupport.fixture("quant/ops/cases.txt"), encoding: .utf8)
+        let names = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+        XCTAssertEqual(names.count, 27)
+        for name in names {
+            let base = TestSupport.fixture("quant/ops/\(name)")
+            let model = try ONNXReader(path: base + ".onnx").read().model
+            var feeds: [String: Tensor] = [:]
+            for (k, info) in model.graph.inputs.enumerated() { feeds[info.name] = try ONNXTensorFile.read(base + ".input_\(k).pb") }
+            let want = try ONNXTensorFile.read(base + ".output_0.pb")
+            for threads in [1, 2] {
+                do {
+                    let got = try InferenceSession(model: model, options: SessionOptions(threads: threads)).run(feeds)[0].tensor
+                    if let problem = ConformanceTests.compare(got, want, .init(rtol: 1e-5, atol: 1e-6)) {
+                        XCTFail("\(name) threads=\(threads): \(problem)")
+                    }
+                } catch {
+                    XCTFail("\(name) threads=\(threads): \(error)")
+                }
+            }
+        }
+    }
+
     /// The QDQ models' Conv, Gemm and MatMul (with their DequantizeLinear inputs, Relu and
     /// QuantizeLinear) became QLinearConv, QGemm and QLinearMatMul.
     func testQDQPatternsAreFused() throws {

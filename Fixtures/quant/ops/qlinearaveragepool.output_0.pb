@@ -1,0 +1,1 @@
+JHU>Roª|q}‡©ˆ…Td«rƒƒ˜½©zŒ¥{@qƒ‡hU‚¨Y‹}mƒw3Q½sM]&I_opK[XsCJe›h^S›ž‰Qk¦œ

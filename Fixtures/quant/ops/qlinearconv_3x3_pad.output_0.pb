@@ -1,0 +1,2 @@
+	
+Jœ‚x|ƒ„{~|ywuzyvsvysxsvy{sux}vy{tvmqzt~u{un{}rr~ƒvyusy|vwysqvvtxxyzwvsw|suyz|yxy}|~~zpkupppvy}l{mrzyvsu‹yvt{z}oluŒky’yxqz~l{ƒt€c‚v]X”v}~qolvm“s}{pv„xsw}s†}s|pw†vvu}ƒƒw|wij‡„‹ˆ‰ˆ†‰…†„—‘ˆŽˆŒ•†ŽŒŽ“†€Š†Ž‡ŒŠ‘„††ŒŒ‰‘Š‚Œ‹‹Ž„‰‰…†’Š‹Š‘—‹‹‹ˆ‰„‘•’ŒŽ‡†Š‰Œ†‡†ˆ€Š—šˆ|´š‹r¢¡¬¨²’¿gtºŸ¡’«}·²™“¹—°ª’Š¶‡¢ÉŒ¬¢“lx½‘Ä©±©ž±[”ª…’²˜¥}Ãž±”›¨|r’j|…v¢ž„{††‚†ƒy‚€Ž‰…‰†v~‰{wƒ€ƒƒ€…†‹‰ƒx‚~{„…†|…y‹…‡—Œy†„…‚‚†‡}…zŠ‰…~€~Š}Š‚Š‚ƒ€zz~€z}‚w~‚€htŽ‚r|€tghnƒx‡ko]‡rd|„x~oo‡cl}fjt”yd†st|}h–kyzƒehaŒ†w‡m™v„o‰ƒps‡]vwyypu‚…Šy‚ŽusŠh[a‹

@@ -1,0 +1,1 @@
+J¬„qt|q€ovwulw‚}{vt}y†uon|rx}wz›Œ™—yŒœŸ˜••‰ž€•}v‰ƒ}~‚€|ƒz€€„z…€‚„|~‚„ –…Œ†zƒrŠ˜}’ˆ…n|ˆzoƒss[u„~gZ~„…z‚tu|gy„`mu}Œ¢ª€¡‡“Ÿt¬‹x‡¶€’‰v¡‹q„„ˆŒ„{y{rnrqp„‹‚qaj{wovxy”˜¦º±‹¥‚lšY~¨†€±v˜Š|q† ¬ÄèÔÃ¯àÿÿ×ÅÚÕÿ×²ÅÒãÊœäúôÂtŒ•x¬Ê£¹½ª¤±Œ£¾”—qy•„s~z{{w|z|xyƒ~}{|{yy}xwuywqtvv€cks~}gdfyyfjanmxwc

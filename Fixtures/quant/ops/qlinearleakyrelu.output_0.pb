@@ -1,0 +1,1 @@
+JÒB@CTSIÿ¥][`ÿ<´õÆ]­J`Õá˜¹Hä£ÿÚRÙzžfÿÿxEÿ^b‘9ÿÊ<ATIª­bÿÿCéRÿÈDõÿÿcvaÿÐÿUnbÿ>ÿÿKEÿWÍÿY™QAbü”D“LJÃ;@ÿ“áa@Þ‰Ù KUŽÜýbK–óOaFvb?n`BRKÿÿ£JHÿ<áäELk:[¹IM;Ê^V£™@EaLc[IXÿF¬^=ÿ_Æ=PTW:^XUGSVGõVKÿWÒÿb‚MD^VÿÍO”üGIWpÿÿ„]\`äG‡ž

@@ -1,0 +1,1 @@
+JUfJ:r›COtDFIw‡u[{KZYMs„MPfMGX‰ ~_p=€l.…†1O‰/cX…d}Xw,v]f……If`)KL€^‡Xs9¡U@C˜,B„1JG‚v~Lo)
