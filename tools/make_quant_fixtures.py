@@ -14,7 +14,8 @@ manifest.txt: `NAME output_index tolerance`, one quantization step of that outpu
 DequantizeLinear producing it, else (max - min) / 255 of onnxruntime's output). Fixtures/quant/ops/
 holds single-op models of the quantized ops (QLinearConv in every kernel path, ConvInteger,
 QLinearMatMul, MatMulInteger and the com.microsoft ops) on random integer inputs, with
-onnxruntime's outputs, listed in ops/cases.txt.
+onnxruntime's outputs, listed in ops/cases.txt. edge_qdq_kept_output is a hand-written QDQ conv
+whose float output is also a graph output (fusion must keep its Relu and QuantizeLinear).
 """
 import os
 import sys
@@ -212,6 +213,34 @@ def write_op_cases(rng, out_dir, ort):
     print(f"{out_dir}: {len(names)} single-op cases")
 
 
+def qdq_kept_output(rng):
+    """A hand-written QDQ conv whose float output is also a graph output: the conv still runs on
+    int8 (float output pass) but the Relu and QuantizeLinear after it must stay."""
+    w = rng.integers(-127, 127, size=[6, 4, 3, 3]).astype(np.int8)
+    w_scale = rng.uniform(0.002, 0.01, size=6).astype(np.float32)
+    x_scale = np.float32(0.02)
+    inits = [numpy_helper.from_array(np.array(x_scale), "x_scale"), numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
+             numpy_helper.from_array(w, "w_q"), numpy_helper.from_array(w_scale, "w_scale"),
+             numpy_helper.from_array(np.zeros(6, np.int8), "w_zero"),
+             numpy_helper.from_array(rng.integers(-2000, 2000, size=6).astype(np.int32), "b_q"),
+             numpy_helper.from_array(x_scale * w_scale, "b_scale"),
+             numpy_helper.from_array(np.array(0.01, np.float32), "y_scale"), numpy_helper.from_array(np.array(0, np.uint8), "y_zero")]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["x_q"]),
+        helper.make_node("DequantizeLinear", ["x_q", "x_scale", "x_zero"], ["x_dq"]),
+        helper.make_node("DequantizeLinear", ["w_q", "w_scale", "w_zero"], ["w"], axis=0),
+        helper.make_node("DequantizeLinear", ["b_q", "b_scale"], ["b"], axis=0),
+        helper.make_node("Conv", ["x_dq", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("QuantizeLinear", ["r", "y_scale", "y_zero"], ["r_q"]),
+        helper.make_node("DequantizeLinear", ["r_q", "y_scale", "y_zero"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "edge", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 8, 8]),
+                               helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 6, 8, 8])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
 def save_tensor(array, path):
     with open(path, "wb") as f:
         f.write(numpy_helper.from_array(array).SerializeToString())
@@ -275,6 +304,17 @@ def main():
                     manifest.append(f"{name} {k} {output_step(quantized, info.name, y):.9g}")
                 ops = sorted({n.op_type for n in quantized.graph.node})
                 print(f"{name}: {', '.join(ops)}")
+    name = "edge_qdq_kept_output"
+    path = os.path.join(out_dir, name + ".onnx")
+    model = qdq_kept_output(rng)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    x = rng.standard_normal([1, 4, 8, 8]).astype(np.float32)
+    save_tensor(x, os.path.join(out_dir, f"{name}.input_0.pb"))
+    outputs = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for k, (info, y) in enumerate(zip(model.graph.output, outputs)):
+        save_tensor(y, os.path.join(out_dir, f"{name}.output_{k}.pb"))
+        manifest.append(f"{name} {k} {output_step(model, info.name, y):.9g}")
     write_op_cases(rng, os.path.join(out_dir, "ops"), ort)
     with open(os.path.join(out_dir, "manifest.txt"), "w", encoding="utf-8") as f:
         f.write("# quantized model, output index, tolerance (one quantization step): tools/make_quant_fixtures.py\n")

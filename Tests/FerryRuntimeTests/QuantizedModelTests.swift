@@ -33,7 +33,7 @@ final class QuantizedModelTests: XCTestCase {
 
     func testOutputsMatchOnnxruntime() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 8)
+        XCTAssertEqual(cases.count, 10)
         for c in cases {
             let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
             for threads in [1, 2] {
@@ -85,5 +85,9 @@ final class QuantizedModelTests: XCTestCase {
             XCTAssertEqual(mlp.filter { $0 == "QLinearMatMul" }.count, 3, "mlp_\(variant): \(mlp)")
             XCTAssertFalse(mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
         }
+        // A conv output that is also a graph output: int8 conv with float output; Relu and
+        // QuantizeLinear stay.
+        let edge = try run("edge_qdq_kept_output", threads: 1).ops
+        XCTAssertEqual(edge.sorted(), ["DequantizeLinear", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"], "\(edge)")
     }
 }

@@ -1,1 +1,1 @@
-JHU>Roª|q}‡©ˆ…Td«rƒƒ˜½©zŒ¥{@qƒ‡hU‚¨Y‹}mƒw3Q½sM]&I_opK[XsCJe›h^S›ž‰Qk¦œ
+JHaelÔŸv·c\h™•€VGUxVO€ƒ¦¹‘—g=Ni€R^X¾”s–»ª¤hŒK]†Á…scv{w’Æ¯*<‘•mR^Œƒ”’e

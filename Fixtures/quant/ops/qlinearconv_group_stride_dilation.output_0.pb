@@ -1,1 +1,1 @@
-Jğ’“¸•‰ïš®}™an©«±¤²ÙŠÏ­|ÌÇÂÇ±eKNoY›¬·qŒ~aÃ˜uro}jnfb†qVt€‘jikqrkoo\fugae_lkqqur^ijquh`^\†]®”_h–~£z…=sJdrt†j€s™i@Rf^‚š~F„˜tça‘¼Éµ‘½²—Â›wÇ—~äÄ¿º¦Š_}Šp«^’zšd¨btef±[“¦”–º~’nwÃz˜ljnlihilhhhgf_klii_bvkns_zigbnh©X€”„‚˜=^flooRfo3“‰´Y°^WA“M–
+Jğˆˆ…|~Š††Š‡Šz‚ƒ‚}‰†„zŠ€†‡€~†{v|v€pptegrgklkwjypopmbp^mw~vƒ‚„‚€†}…‚ƒ‚„€…~†€‚‚€ƒ}‚wƒybzv{km‘vluky}gyei^fm|oƒp‡„†}ˆƒƒ~{}wŒ‚…ˆ~q„z‰€w~y{ntkqepptrovjyhvhfepkƒwt‡„}‚ƒ‚‚ƒ‚„„€‚‚…€~„‚„€„‚€‚‚‚€ezp…tkvzoxohk„uog^}ƒ€mqf„…‚]m

@@ -1,1 +1,1 @@
-J0¦—œŸ…Œ¨¦£Ÿ¥~——xŠzy‡t‚pro’~‚p„^XQ@:HR^4ACSC?YN
+J0€xi^olklun€†€v„qqPRni][e]fy™]Zx`EPI•O`9*9*¤

@@ -1,1 +1,1 @@
-J ENrZ?rUX[[k>IX^k_]9H\]‰VVOXbX[`Ž­O«šÏ‰³n“¡‘¢„`›žƒg{–w‹’‰„ŽvT”rs‰‚O¹t¢t‘‚œ›v‰v™s…yŸw™zaw†xcDwa]b}ŒvoT€y[tsw`ZFk`AxPG2,DZ\estRYœZŒk†pj‚•€zQ{dbTg]x]ZNL9B\T^
+J podUg`ntmulhY^g|qsdg_]xyrqzy{nl{la\iXjhjviWR\`b]d[]ZUpnzrmhodgku{{xruƒw‰q‡ƒz‡„uw‹‹oz„„‡‡ˆŠŠ…p{u‰yŒ|~ƒt|wƒn€qwzƒkvŒw€‚yv|yzx~†ƒ‹w€‹‚~„“€„…‹zŠ‹~„ƒ†‡y„

@@ -1,1 +1,1 @@
-JÒB@CTSIÿ¥][`ÿ<´õÆ]­J`Õá˜¹Hä£ÿÚRÙzžfÿÿxEÿ^b‘9ÿÊ<ATIª­bÿÿCéRÿÈDõÿÿcvaÿÐÿUnbÿ>ÿÿKEÿWÍÿY™QAbü”D“LJÃ;@ÿ“áa@Þ‰Ù KUŽÜýbK–óOaFvb?n`BRKÿÿ£JHÿ<áäELk:[¹IM;Ê^V£™@EaLc[IXÿF¬^=ÿ_Æ=PTW:^XUGSVGõVKÿWÒÿb‚MD^VÿÍO”üGIWpÿÿ„]\`äG‡ž
+JÒ>\ ™PG_ÍTá\TèV“õõÿ‡Ï™S²ää„DSqÿÔWkIÞKÿXÿGZ²=a=ÿXüNªH`nC>ÿ­PPZ>ib<URŽÐüZÿ¥ÿÿVÿ‘dÿîIž‰>VGASCD¹F<‚¯bíÞqQ_<:ÿÍ\ZaÿÿãÿU„iŠTaYÿÿÿ`9ÿÿSY´ÆY]–R[::IÿÅäÁULÿLÿÿ=]ÿQ:^W–?:Hÿ{‘]ÿ¥ÕGYÿÿÏá;:áMæÿSN?PXq¯Á`ÿ=OX<TÏÿDÿ¹¹c´VÜÿF=

@@ -1,1 +1,1 @@
-JUfJ:r›COtDFIw‡u[{KZYMs„MPfMGX‰ ~_p=€l.…†1O‰/cX…d}Xw,v]f……If`)KL€^‡Xs9¡U@C˜,B„1JG‚v~Lo)
+JU”wŒte]q€m5áhƒ\i}{aƒpncsn~?Àƒ7Dcxqi†llhyyÇ‡8M}ytq‚vo]v{ˆ5ým˜-M‡yum†f„dlySê‘/My
