@@ -13,7 +13,8 @@ NAME.output_K.pb (onnxruntime's outputs on CPU, all graph optimizations) and a l
 manifest.txt: `NAME output_index tolerance`, one quantization step of that output (the scale of the
 DequantizeLinear producing it, else (max - min) / 255 of onnxruntime's output). Fixtures/quant/ops/
 holds single-op models of the quantized ops (QLinearConv in every kernel path, ConvInteger,
-QLinearMatMul, MatMulInteger and the com.microsoft ops) on random integer inputs, with
+QLinearMatMul, MatMulInteger, the com.microsoft ops, and data-movement ops on uint8/int8 tensors) on
+random integer inputs, with
 onnxruntime's outputs, listed in ops/cases.txt. edge_qdq_kept_output is a hand-written QDQ conv
 whose float output is also a graph output (fusion must keep its Relu and QuantizeLinear).
 """
@@ -185,6 +186,30 @@ def op_cases(rng):
     ms("qlinearglobalaveragepool", "QLinearGlobalAveragePool", pool, channels_last=0)
     ms("qlinearglobalaveragepool_channels_last", "QLinearGlobalAveragePool", pool, channels_last=1)
     ms("qlinearaveragepool", "QLinearAveragePool", pool, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)
+
+    # Data movement on 1-byte tensors, as quantized models use it.
+    def byte_op(name, op, dtype, extra=(), **attrs):
+        ins = [("x", qtensor(rng, "x", [1, 4, 6, 6], dtype), False)] + [(n, np.asarray(v), True) for n, v in extra]
+        cases.append((name, helper.make_node(op, [i[0] for i in ins], ["y"], **attrs), ins))
+
+    i64 = np.int64
+    byte_op("uint8_reshape", "Reshape", np.uint8, [("shape", np.array([1, 24, 6], i64))])
+    byte_op("int8_transpose", "Transpose", np.int8, perm=[0, 2, 3, 1])
+    byte_op("uint8_flatten", "Flatten", np.uint8, axis=2)
+    byte_op("int8_slice", "Slice", np.int8, [("starts", np.array([1, 0], i64)), ("ends", np.array([4, 5], i64)), ("axes", np.array([1, 3], i64)),
+                                             ("steps", np.array([2, 2], i64))])
+    byte_op("uint8_squeeze", "Squeeze", np.uint8, [("axes", np.array([0], i64))])
+    byte_op("uint8_unsqueeze", "Unsqueeze", np.uint8, [("axes", np.array([2], i64))])
+    byte_op("uint8_pad", "Pad", np.uint8, [("pads", np.array([0, 0, 1, 2, 0, 0, 2, 1], i64)), ("value", np.array(7, np.uint8))])
+    byte_op("int8_maxpool", "MaxPool", np.int8, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    byte_op("uint8_resize_nearest", "Resize", np.uint8, [("roi", np.array([], np.float32)), ("scales", np.array([1, 1, 2, 1.5], np.float32))],
+            mode="nearest")
+    byte_op("uint8_gather", "Gather", np.uint8, [("indices", np.array([3, 0, 5], i64))], axis=2)
+    byte_op("int8_tile", "Tile", np.int8, [("repeats", np.array([1, 2, 1, 2], i64))])
+    byte_op("uint8_expand", "Expand", np.uint8, [("shape", np.array([2, 4, 6, 6], i64))])
+    byte_op("uint8_depthtospace", "DepthToSpace", np.uint8, blocksize=2, mode="CRD")
+    byte_op("int8_spacetodepth", "SpaceToDepth", np.int8, blocksize=2)
+    byte_op("uint8_concat", "Concat", np.uint8, [("other", qtensor(rng, "o", [1, 2, 6, 6], np.uint8))], axis=1)
     return cases
 
 

@@ -1,0 +1,2 @@
+J$..B.Ztg8tOO_O}qK}}fnnwnwwwavsav|
+<d
