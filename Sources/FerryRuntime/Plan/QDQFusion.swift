@@ -25,7 +25,7 @@ enum QDQFusion {
 
     static func apply(_ nodes: [Node], constants: inout [String: Value], folded: [String: Node], keep: Set<String>) -> [Node] {
         var rewriter = Rewriter(nodes: nodes, constants: constants, folded: folded, keep: keep)
-        for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 {
+        for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 && !rewriter.removed.contains(i) {
             switch node.opType {
             case "Conv", "Gemm", "MatMul": rewriter.fuseProduct(i)
             case "Add", "Sum", "Mul": rewriter.fuseBinary(i)

@@ -180,3 +180,19 @@ func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Va
     }
     return (y, params)
 }
+
+/// A per-tensor quantized value as float32.
+func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) throws -> Value {
+    let layout = try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10)
+    let y = try ctx.allocate(.float, x.shape)
+    try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    return y
+}
+
+/// A float32 value quantized per tensor into `type`.
+func quantize(_ x: Value, _ p: TensorQuantization, as type: ElementType, _ ctx: ExecutionContext) throws -> Value {
+    let y = try ctx.allocate(type, x.shape)
+    try QuantizedType.dispatch(type, QuantizeBody(x: x.floats, y: y, layout: try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10),
+                                                  scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    return y
+}

@@ -38,8 +38,10 @@ final class QuantizedMatMulKernel: Kernel {
         transB = try spec.int("transB", 0) != 0
         alpha = try spec.float("alpha", 1)
         activation = try FusedActivation(spec)
-        floatOutput = try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0 || slots.yScale == nil && slots.aScale != nil
-            || slots.dynamicA || slots.yScale != nil && !spec.hasInput(slots.yScale!)
+        // Float out: ops without an output scale that have input scales (MatMulIntegerToFloat,
+        // DynamicQuantizeMatMul), QGemm without y_scale, and fused products marked so.
+        let hasOutputScale = slots.yScale.map { spec.hasInput($0) } ?? false
+        floatOutput = try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0 || !hasOutputScale && (slots.aScale != nil || slots.dynamicA)
         let zeroKnown = slots.bZero.map { !spec.hasInput($0) || spec.constant($0) != nil } ?? true
         if let b = spec.constant(slots.b), b.rank >= 2, zeroKnown {
             guard QuantizedType.isByte(b.type) else { throw QuantizedType.unsupported(b.type) }
