@@ -187,6 +187,12 @@ def op_cases(rng):
     ms("qlinearglobalaveragepool_channels_last", "QLinearGlobalAveragePool", pool, channels_last=1)
     ms("qlinearaveragepool", "QLinearAveragePool", pool, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)
 
+    # Rounding halves to even, saturation of large and infinite values, NaN (to the low bound).
+    special = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, 1e9, -1e9, np.inf, -np.inf, np.nan] * 2, f32).reshape(2, 12)
+    for dtype, zero in [(np.uint8, 10), (np.int8, -3), (np.uint16, 1000), (np.int16, 7)]:
+        ins = [("x", special, False), ("y_scale", np.array([1.0, 0.5], f32), True), ("y_zero_point", np.array([zero, zero + 2], dtype), True)]
+        cases.append((f"quantizelinear_special_{np.dtype(dtype).name}", helper.make_node("QuantizeLinear", [i[0] for i in ins], ["y"], axis=0), ins))
+
     # Data movement on 1-byte tensors, as quantized models use it.
     def byte_op(name, op, dtype, extra=(), **attrs):
         ins = [("x", qtensor(rng, "x", [1, 4, 6, 6], dtype), False)] + [(n, np.asarray(v), True) for n, v in extra]
