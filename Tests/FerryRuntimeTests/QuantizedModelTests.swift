@@ -47,11 +47,11 @@ final class QuantizedModelTests: XCTestCase {
         }
     }
 
-    /// Single quantized ops (Fixtures/quant/ops: every QLinearConv kernel path, ConvInteger,
-    /// QLinearMatMul, MatMulInteger, the com.microsoft ops, QuantizeLinear on halves, huge values,
-    /// infinities and NaN, and data-movement ops on uint8/int8
-    /// tensors: Reshape, Transpose, Slice, Pad, MaxPool, Resize, Gather...) on random integers: integer outputs equal
-    /// onnxruntime's exactly, float outputs within 1e-5 relative.
+    /// Single ops (Fixtures/quant/ops) on random integers: QLinearConv in every kernel path,
+    /// ConvInteger, QLinearMatMul, MatMulInteger, the com.microsoft ops, QuantizeLinear on halves,
+    /// huge values, infinities and NaN, and data-movement ops on uint8/int8 tensors (Reshape,
+    /// Transpose, Slice, Pad, MaxPool, Resize, Gather...). Integer outputs equal onnxruntime's
+    /// exactly, float outputs within 1e-5 relative.
     func testSingleOpsMatchOnnxruntime() throws {
         let text = try String(contentsOfFile: TestSupport.fixture("quant/ops/cases.txt"), encoding: .utf8)
         let names = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
