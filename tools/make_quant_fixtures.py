@@ -8,7 +8,7 @@ Two float models are built with the onnx helper API (fixed seed): `convnet` (Con
 depthwise Conv+Relu, 1x1 Conv, Add residual, Concat, GlobalAveragePool, Flatten, Gemm) and `mlp`
 (MatMul-heavy: MatMul+Add+Relu, MatMul+Add, residual Add, MatMul, Sigmoid). Each is quantized with
 onnxruntime.quantization: quantize_static in QDQ format per channel and per tensor, in QOperator
-format, and quantize_dynamic. For every quantized file NAME.onnx the folder gets NAME.input_0.pb,
+format, and quantize_dynamic; a bidirectional LSTM only with quantize_dynamic (DynamicQuantizeLSTM). For every quantized file NAME.onnx the folder gets NAME.input_0.pb,
 NAME.output_K.pb (onnxruntime's outputs on CPU, all graph optimizations) and a line in
 manifest.txt: `NAME output_index tolerance`, one quantization step of that output (the scale of the
 DequantizeLinear producing it, else (max - min) / 255 of onnxruntime's output). Fixtures/quant/ops/
@@ -272,6 +272,17 @@ def qdq_kept_output(rng):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
+def lstm(rng):
+    """A bidirectional LSTM on a 6x1x8 sequence (quantize_dynamic makes it a DynamicQuantizeLSTM)."""
+    hidden = 16
+    inits = [initializer(rng, "W", [2, 4 * hidden, 8], 0.3), initializer(rng, "R", [2, 4 * hidden, hidden], 0.3),
+             initializer(rng, "B", [2, 8 * hidden], 0.1)]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], hidden_size=hidden, direction="bidirectional")]
+    graph = helper.make_graph(nodes, "lstm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6, 1, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6, 2, 1, hidden])], inits)
+    return graph, [6, 1, 8]
+
+
 def save_tensor(array, path):
     with open(path, "wb") as f:
         f.write(numpy_helper.from_array(array).SerializeToString())
@@ -296,7 +307,7 @@ def main():
     rng = np.random.default_rng(20261202)
     manifest = []
     with tempfile.TemporaryDirectory() as tmp:
-        for build in (convnet, mlp):
+        for build in (convnet, mlp, lstm):
             graph, shape = build(rng)
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
             model.ir_version = 8
@@ -323,6 +334,8 @@ def main():
             }
             x = rng.standard_normal(shape).astype(np.float32)
             for variant, quantize in variants.items():
+                if graph.name == "lstm" and variant != "dynamic":
+                    continue
                 name = f"{graph.name}_{variant}"
                 path = os.path.join(out_dir, name + ".onnx")
                 quantize(float_path, path)

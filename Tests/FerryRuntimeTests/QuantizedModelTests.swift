@@ -33,7 +33,7 @@ final class QuantizedModelTests: XCTestCase {
 
     func testOutputsMatchOnnxruntime() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 10)
+        XCTAssertEqual(cases.count, 11)
         for c in cases {
             let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
             for threads in [1, 2] {

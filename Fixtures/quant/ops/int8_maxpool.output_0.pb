@@ -1,2 +1,1 @@
-J$..B.Ztg8tOO_O}qK}}fnnwnwwwavsav|
-<d
+J$AnbOOD1]I{{{{Ollf[Bw^wvmDldD<

@@ -1,1 +1,1 @@
-JHaelÔŸv·c\h™•€VGUxVO€ƒ¦¹‘—g=Ni€R^X¾”s–»ª¤hŒK]†Á…scv{w’Æ¯*<‘•mR^Œƒ”’e
+JHev™Ui®ªj§¶~iC„”©~Yˆo@ww]€A)}¡e_(]ŒtnwwŠde‡’ET³Ž…K‘ƒ’©¾¡–nˆjT’ˆvu·ž

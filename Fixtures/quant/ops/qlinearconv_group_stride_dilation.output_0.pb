@@ -1,1 +1,1 @@
-Jğˆˆ…|~Š††Š‡Šz‚ƒ‚}‰†„zŠ€†‡€~†{v|v€pptegrgklkwjypopmbp^mw~vƒ‚„‚€†}…‚ƒ‚„€…~†€‚‚€ƒ}‚wƒybzv{km‘vluky}gyei^fm|oƒp‡„†}ˆƒƒ~{}wŒ‚…ˆ~q„z‰€w~y{ntkqepptrovjyhvhfepkƒwt‡„}‚ƒ‚‚ƒ‚„„€‚‚…€~„‚„€„‚€‚‚‚€ezp…tkvzoxohk„uog^}ƒ€mqf„…‚]m
+Jğn~^ml\sm†t_‡k–fY„šgj{^w{–¡¬‘}u~|vqz{|}€~}||x‚{wyo‰‚€zszyyod_g`qjhrnr…g†xi^krek‚˜†ˆŠ‹v†pp—€uyˆ™€‹ty{ƒ•†ƒy|‰„xkms‚ixpsŒ[…r}{e€‰he~}umo~˜Zu‡~uwz€|oqw{w‚}~x|‚|uxƒw†w…{sgKY_‹cocpqyaquzruj„r‚|všx‰ƒ‚qp†¡d‹l†~y€‚{‰‚‰†{€ymy‚{

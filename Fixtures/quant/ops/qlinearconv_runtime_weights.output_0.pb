@@ -1,1 +1,1 @@
-J0€xi^olklun€†€v„qqPRni][e]fy™]Zx`EPI•O`9*9*¤
+J0abŒ}aƒa…z…Š‚o£€ivo’w…~ˆ‰ˆ‚’hg†oms{}gyzoxv‰ry

@@ -1,1 +1,1 @@
-J podUg`ntmulhY^g|qsdg_]xyrqzy{nl{la\iXjhjviWR\`b]d[]ZUpnzrmhodgku{{xruƒw‰q‡ƒz‡„uw‹‹oz„„‡‡ˆŠŠ…p{u‰yŒ|~ƒt|wƒn€qwzƒkvŒw€‚yv|yzx~†ƒ‹w€‹‚~„“€„…‹zŠ‹~„ƒ†‡y„
+J |bskvilu€kpZuas€…fŽmuxko…~{xv„|udvv‰šu’“}…’z‰s•†|‰¦›˜“‡•¦¨ Œ¢Š‡Œ~–ˆv•—‚ˆŒŒ‚£Œi¡‡™œ˜’€—bKi~QRZbsgocpV[{uNe[YdYf{ck`qn]m™…Šq{¡‡”˜‘‡“—”Š¡Œ|‡‰ˆ‡~Š

@@ -1,1 +1,1 @@
-JÒ>\ ™PG_ÍTá\TèV“õõÿ‡Ï™S²ää„DSqÿÔWkIÞKÿXÿGZ²=a=ÿXüNªH`nC>ÿ­PPZ>ib<URŽÐüZÿ¥ÿÿVÿ‘dÿîIž‰>VGASCD¹F<‚¯bíÞqQ_<:ÿÍ\ZaÿÿãÿU„iŠTaYÿÿÿ`9ÿÿSY´ÆY]–R[::IÿÅäÁULÿLÿÿ=]ÿQ:^W–?:Hÿ{‘]ÿ¥ÕGYÿÿÏá;:áMæÿSN?PXq¯Á`ÿ=OX<TÏÿDÿ¹¹c´VÜÿF=
+JÒ£]]ÿÿÁ}`?Z·CNÿ×X[“íÿ^‡;Àÿ´¢ÿWÕÅë›‰9;HKUbcÞî²>aü¥¬Táa}CI‚ø‰‡_KZÿãBÿFJ_H\¥Iÿ¢S‚æCUMnãd?a:–ªíÿDPÆAú:á[ék?@L]ÿET?ZòLdÿÿ{ÿA÷¥@S¯J…O}RSæ£…LPaí˜÷>@p^ÿÿ[^H@Kÿ¹M×ÿOO˜LÁ;bfÔ“¹cÿlÿÿÿ““„g÷ÿÞ„HÐ–é<VèWDóŽ¬OEÿ¯ŽLZÿNáÿGÿYQß¾øý

@@ -1,1 +1,1 @@
-JU”wŒte]q€m5áhƒ\i}{aƒpncsn~?Àƒ7Dcxqi†llhyyÇ‡8M}ytq‚vo]v{ˆ5ım˜-M‡yum†f„dlySê‘/My
+JUM†B–on€X€9zhok`‹c„a“wt…_ƒG|kmjcšzO}N€zwH…I†frq_ƒešŒrƒ<"’lx…ƒ—e‘iy„x|d3tk|wšr
