@@ -5,9 +5,10 @@ onnxruntime's outputs, for Tests/FerryRuntimeTests/QuantizedModelTests.swift.
     make_quant_fixtures.py [OUT_DIR]
 
 Two float models are built with the onnx helper API (fixed seed): `convnet` (Conv+Relu, MaxPool,
-depthwise Conv+Relu, 1x1 Conv, Add residual, Concat, GlobalAveragePool, Flatten, Gemm) and `mlp`
+depthwise Conv+Clip, 1x1 Conv, Add residual, Concat, GlobalAveragePool, Flatten, Gemm) and `mlp`
 (MatMul-heavy: MatMul+Add+Relu, MatMul+Add, residual Add, MatMul, Sigmoid). Each is quantized with
-onnxruntime.quantization: quantize_static in QDQ format per channel and per tensor, in QOperator
+onnxruntime.quantization: quantize_static in QDQ format per channel and per tensor (and, for the
+conv net, with int8 activations), in QOperator
 format, and quantize_dynamic; a bidirectional LSTM only with quantize_dynamic (DynamicQuantizeLSTM). For every quantized file NAME.onnx the folder gets NAME.input_0.pb,
 NAME.output_K.pb (onnxruntime's outputs on CPU, all graph optimizations) and a line in
 manifest.txt: `NAME output_index tolerance`, one quantization step of that output (the scale of the
@@ -35,20 +36,22 @@ def initializer(rng, name, shape, scale=0.3):
 
 
 def convnet(rng):
-    """Conv net on a 1x3x16x16 input: every conv pattern the int8 kernels have a path for."""
+    """Conv net on a 1x3x16x16 input: every conv pattern the int8 kernels have a path for (the
+    depthwise conv is followed by Clip(0, 6), the others by Relu)."""
     inits = [
         initializer(rng, "w1", [8, 3, 3, 3]), initializer(rng, "b1", [8], 0.1),
         initializer(rng, "w2", [8, 1, 3, 3]), initializer(rng, "b2", [8], 0.1),
         initializer(rng, "w3", [8, 8, 1, 1]), initializer(rng, "b3", [8], 0.1),
         initializer(rng, "w4", [8, 8, 3, 3], 0.2),
         initializer(rng, "wg", [10, 16]), initializer(rng, "bg", [10], 0.1),
+        numpy_helper.from_array(np.array(0, np.float32), "zero"), numpy_helper.from_array(np.array(6, np.float32), "six"),
     ]
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"]),
         helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], group=8),
-        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Clip", ["c2", "zero", "six"], ["r2"]),
         helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"]),
         helper.make_node("Add", ["c3", "p1"], ["a1"]),
         helper.make_node("Relu", ["a1"], ["r3"]),
@@ -246,7 +249,8 @@ def write_op_cases(rng, out_dir, ort):
 
 def qdq_kept_output(rng):
     """A hand-written QDQ conv whose float output is also a graph output: the conv still runs on
-    int8 (float output pass) but the Relu and QuantizeLinear after it must stay."""
+    int8 (float output pass) but the Relu and QuantizeLinear after it must stay; and a second conv
+    whose Clip(0, 6) before its QuantizeLinear must become the requantization range."""
     w = rng.integers(-127, 127, size=[6, 4, 3, 3]).astype(np.int8)
     w_scale = rng.uniform(0.002, 0.01, size=6).astype(np.float32)
     x_scale = np.float32(0.02)
@@ -255,7 +259,9 @@ def qdq_kept_output(rng):
              numpy_helper.from_array(np.zeros(6, np.int8), "w_zero"),
              numpy_helper.from_array(rng.integers(-2000, 2000, size=6).astype(np.int32), "b_q"),
              numpy_helper.from_array(x_scale * w_scale, "b_scale"),
-             numpy_helper.from_array(np.array(0.01, np.float32), "y_scale"), numpy_helper.from_array(np.array(0, np.uint8), "y_zero")]
+             numpy_helper.from_array(np.array(0.01, np.float32), "y_scale"), numpy_helper.from_array(np.array(0, np.uint8), "y_zero"),
+             numpy_helper.from_array(np.array(0.05, np.float32), "k_scale"),
+             numpy_helper.from_array(np.array(0, np.float32), "zero"), numpy_helper.from_array(np.array(6, np.float32), "six")]
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["x_q"]),
         helper.make_node("DequantizeLinear", ["x_q", "x_scale", "x_zero"], ["x_dq"]),
@@ -265,10 +271,16 @@ def qdq_kept_output(rng):
         helper.make_node("Relu", ["c"], ["r"]),
         helper.make_node("QuantizeLinear", ["r", "y_scale", "y_zero"], ["r_q"]),
         helper.make_node("DequantizeLinear", ["r_q", "y_scale", "y_zero"], ["y"]),
+        # A second conv on the same input whose Clip(0, 6) becomes the requantization range.
+        helper.make_node("Conv", ["x_dq", "w"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Clip", ["c2", "zero", "six"], ["k"]),
+        helper.make_node("QuantizeLinear", ["k", "k_scale", "y_zero"], ["k_q"]),
+        helper.make_node("DequantizeLinear", ["k_q", "k_scale", "y_zero"], ["y2"]),
     ]
     graph = helper.make_graph(nodes, "edge", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 8, 8]),
-                               helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 6, 8, 8])], inits)
+                               helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 6, 8, 8]),
+                               helper.make_tensor_value_info("y2", TensorProto.FLOAT, [1, 6, 8, 8])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
@@ -328,13 +340,15 @@ def main():
                                                                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8),
                 "qdq_per_tensor": lambda src, dst: quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=False,
                                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8),
+                "qdq_s8s8": lambda src, dst: quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                                                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8),
                 "qoperator": lambda src, dst: quantize_static(src, dst, Reader(), quant_format=QuantFormat.QOperator, per_channel=False,
                                                               activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8),
                 "dynamic": lambda src, dst: quantize_dynamic(src, dst, weight_type=QuantType.QInt8),
             }
             x = rng.standard_normal(shape).astype(np.float32)
             for variant, quantize in variants.items():
-                if graph.name == "lstm" and variant != "dynamic":
+                if graph.name == "lstm" and variant != "dynamic" or graph.name == "mlp" and variant == "qdq_s8s8":
                     continue
                 name = f"{graph.name}_{variant}"
                 path = os.path.join(out_dir, name + ".onnx")

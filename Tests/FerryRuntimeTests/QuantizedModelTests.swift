@@ -33,7 +33,7 @@ final class QuantizedModelTests: XCTestCase {
 
     func testOutputsMatchOnnxruntime() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 11)
+        XCTAssertEqual(cases.count, 13)
         for c in cases {
             let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
             for threads in [1, 2] {
@@ -78,18 +78,20 @@ final class QuantizedModelTests: XCTestCase {
     /// The QDQ models' Conv, Gemm and MatMul (with their DequantizeLinear inputs, Relu and
     /// QuantizeLinear) became QLinearConv, QGemm and QLinearMatMul.
     func testQDQPatternsAreFused() throws {
-        for variant in ["qdq_per_channel", "qdq_per_tensor"] {
+        for variant in ["qdq_per_channel", "qdq_per_tensor", "qdq_s8s8"] {
             let conv = try run("convnet_\(variant)", threads: 1).ops
             XCTAssertEqual(conv.filter { $0 == "QLinearConv" }.count, 4, "convnet_\(variant): \(conv)")
             XCTAssertEqual(conv.filter { $0 == "QGemm" }.count, 1, "convnet_\(variant): \(conv)")
             XCTAssertFalse(conv.contains("Conv") || conv.contains("Gemm"), "convnet_\(variant): \(conv)")
+            guard variant != "qdq_s8s8" else { continue }
             let mlp = try run("mlp_\(variant)", threads: 1).ops
             XCTAssertEqual(mlp.filter { $0 == "QLinearMatMul" }.count, 3, "mlp_\(variant): \(mlp)")
             XCTAssertFalse(mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
         }
         // A conv output that is also a graph output: int8 conv with float output; Relu and
-        // QuantizeLinear stay.
+        // QuantizeLinear stay. A second conv with Clip(0, 6) fuses whole.
         let edge = try run("edge_qdq_kept_output", threads: 1).ops
-        XCTAssertEqual(edge.sorted(), ["DequantizeLinear", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"], "\(edge)")
+        XCTAssertEqual(edge.sorted(), ["DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"],
+                       "\(edge)")
     }
 }
