@@ -4,20 +4,22 @@ onnxruntime's outputs, for Tests/FerryRuntimeTests/QuantizedModelTests.swift.
 
     make_quant_fixtures.py [OUT_DIR]
 
-Two float models are built with the onnx helper API (fixed seed): `convnet` (Conv+Relu, MaxPool,
-depthwise Conv+Clip, 1x1 Conv, Add residual, Concat, GlobalAveragePool, Flatten, Gemm) and `mlp`
-(MatMul-heavy: MatMul+Add+Relu, MatMul+Add, residual Add, MatMul, Sigmoid). Each is quantized with
-onnxruntime.quantization: quantize_static in QDQ format per channel and per tensor (and, for the
-conv net, with int8 activations), in QOperator
-format, and quantize_dynamic; a bidirectional LSTM only with quantize_dynamic (DynamicQuantizeLSTM). For every quantized file NAME.onnx the folder gets NAME.input_0.pb,
-NAME.output_K.pb (onnxruntime's outputs on CPU, all graph optimizations) and a line in
-manifest.txt: `NAME output_index tolerance`, one quantization step of that output (the scale of the
-DequantizeLinear producing it, else (max - min) / 255 of onnxruntime's output). Fixtures/quant/ops/
-holds single-op models of the quantized ops (QLinearConv in every kernel path, ConvInteger,
-QLinearMatMul, MatMulInteger, the com.microsoft ops, and data-movement ops on uint8/int8 tensors) on
-random integer inputs, with
-onnxruntime's outputs, listed in ops/cases.txt. edge_qdq_kept_output is a hand-written QDQ conv
-whose float output is also a graph output (fusion must keep its Relu and QuantizeLinear).
+Float models are built with the onnx helper API (fixed seed): `convnet` (Conv+Relu, MaxPool,
+depthwise Conv+Clip, 1x1 Conv, Add residual, Concat, GlobalAveragePool, Flatten, Gemm), `mlp`
+(MatMul-heavy: MatMul+Add+Relu, MatMul+Add, residual Add, MatMul, Sigmoid) and `lstm` (one
+bidirectional LSTM). They are quantized with onnxruntime.quantization: quantize_static in QDQ format
+per channel and per tensor (the conv net also with int8 activations) and in QOperator format, and
+quantize_dynamic (the LSTM only so: DynamicQuantizeLSTM). For every quantized file NAME.onnx the
+folder gets NAME.input_0.pb, NAME.output_K.pb (onnxruntime's outputs on CPU, all graph
+optimizations) and a line in manifest.txt: `NAME output_index tolerance`, one quantization step of
+that output (the scale of the DequantizeLinear producing it, else (max - min) / 255 of
+onnxruntime's output). edge_qdq_kept_output is a hand-written QDQ model: a conv whose float output
+is also a graph output (fusion must keep its Relu and QuantizeLinear) and a conv whose Clip(0, 6)
+becomes the requantization range.
+
+Fixtures/quant/ops/ holds single-op models (listed in ops/cases.txt) on random integer inputs with
+onnxruntime's outputs: QLinearConv in every kernel path, ConvInteger, QLinearMatMul, MatMulInteger,
+the com.microsoft ops, QuantizeLinear on special values, and data-movement ops on uint8/int8.
 """
 import os
 import sys
