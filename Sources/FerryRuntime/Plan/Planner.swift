@@ -90,7 +90,7 @@ struct Planner: SubgraphCompiler {
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
 
         let outputNames = Set(graph.outputs.map(\.name))
-        remaining = QDQFusion.apply(remaining, constants: &known, folded: deferred.mapValues(\.node), keep: outputNames)
+        remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), keep: outputNames)
         for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
         remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)

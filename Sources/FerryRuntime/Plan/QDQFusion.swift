@@ -1,15 +1,22 @@
 import CKernels
 import FerryIR
 
-/// QDQ fusion, applied by the planner before `Fusion`: a Conv, Gemm or MatMul whose data input is
-/// DequantizeLinear(x_q) and whose weights are DequantizeLinear of constant uint8/int8 weights
-/// (folded at plan time; the planner passes those DequantizeLinear nodes in `folded`), optionally
-/// with a bias DequantizeLinear(int32, scale x_scale * w_scale), becomes one int8 node:
-/// QLinearConv, QGemm (com.microsoft) or QLinearMatMul. When the product's output goes, through an
-/// optional Relu or Clip, only to a QuantizeLinear, the node writes that QuantizeLinear's output
-/// with the activation as its clamp range; otherwise it writes float (`ferry.float_output`) with a
-/// fused activation when one follows. Anything inexact (runtime scales, blocked or other-axis
-/// quantization, a float bias, values read elsewhere or kept as graph outputs) is left alone.
+/// QDQ fusion, applied by the planner before `Fusion`: patterns of DequantizeLinear, a float op and
+/// QuantizeLinear become the int8 op onnxruntime would run.
+/// - A Conv, Gemm or MatMul whose data input is DequantizeLinear(x_q) and whose weights are
+///   DequantizeLinear of constant uint8/int8 weights (the planner defers those and passes them in
+///   `folded`), with an optional bias DequantizeLinear(int32, scale x_scale * w_scale), becomes
+///   QLinearConv, QGemm (com.microsoft) or QLinearMatMul. When its output goes, through an optional
+///   Relu or Clip, only to a QuantizeLinear, the node writes that QuantizeLinear's output with the
+///   activation as its clamp range; otherwise it writes float (`ferry.float_output`), with a fused
+///   activation when one follows.
+/// - Add (or two-input Sum) and Mul of dequantized values followed (through an optional Relu or
+///   Clip) by a QuantizeLinear become QLinearAdd / QLinearMul; GlobalAveragePool, AveragePool,
+///   Sigmoid, LeakyRelu and Concat likewise become their com.microsoft QLinear ops.
+/// - Data-movement ops between a DequantizeLinear and a QuantizeLinear with equal parameters run
+///   on the quantized values.
+/// Anything inexact (runtime scales, blocked or other-axis quantization, a float bias, values read
+/// elsewhere or kept as graph outputs) is left to the plain kernels.
 enum QDQFusion {
     /// One DequantizeLinear as fusion sees it.
     struct Dequantized {
@@ -19,11 +26,14 @@ enum QDQFusion {
         /// Quantization axis for per-axis scales, nil for one scale.
         let axis: Int?
         let type: ElementType
-        /// Index of the node in the program (nil for a DequantizeLinear folded at plan time).
+        /// Index of the node in the program (nil for a DequantizeLinear of constants the planner deferred).
         let node: Int?
     }
 
-    static func apply(_ nodes: [Node], constants: inout [String: Value], folded: [String: Node], keep: Set<String>) -> [Node] {
+    /// Returns `nodes` rewritten. `constants` are the values known at plan time, `folded` the
+    /// deferred DequantizeLinear nodes of constants by output name; values named in `keep` (graph
+    /// outputs) are never fused away.
+    static func apply(_ nodes: [Node], constants: [String: Value], folded: [String: Node], keep: Set<String>) -> [Node] {
         var rewriter = Rewriter(nodes: nodes, constants: constants, folded: folded, keep: keep)
         for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 && !rewriter.removed.contains(i) {
             switch node.opType {
@@ -40,7 +50,7 @@ enum QDQFusion {
     /// Ops that only move or select elements: between a DequantizeLinear and a QuantizeLinear with
     /// the same parameters they run on the quantized values themselves.
     static let passThrough: Set<String> = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity",
-                                           "Slice", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool"]
+                                           "Slice", "DepthToSpace", "SpaceToDepth"]
 
     /// The rewriting state: the nodes, who produces and reads each value, and the rewrites so far.
     private struct Rewriter {
