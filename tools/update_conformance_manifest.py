@@ -33,7 +33,8 @@ GlobalMaxPool LpNormalization BatchNormalization InstanceNormalization LayerNorm
 Identity Flatten Reshape Transpose Squeeze Unsqueeze Concat Split Slice Gather GatherElements Expand Tile
 Pad Resize Upsample DepthToSpace SpaceToDepth Shape Size ConstantOfShape Constant Range Cast CastLike
 ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL2 ArgMax ArgMin TopK CumSum Einsum NonZero
-LSTM GRU RNN If Loop""".split()
+LSTM GRU RNN If Loop QuantizeLinear DequantizeLinear DynamicQuantizeLinear QLinearConv QLinearMatMul ConvInteger
+MatMulInteger""".split()
 
 # Tensor element types the interpreter cannot hold (onnx.TensorProto names).
 UNHELD = {"STRING", "COMPLEX64", "COMPLEX128", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",

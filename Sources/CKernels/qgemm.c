@@ -1,24 +1,26 @@
 /* Ferry's exact int8 kernels (see ferry_kernels.h): an integer GEMM with the structure of the float
- * one in sgemm.c (A in 6-row panels, B in 16-column panels, a 6x16 register tile, K blocked by 256
- * pairs and M by 120), im2col straight into B's packed layout, the output passes that turn int32
- * sums into int8/uint8 or float, and a depthwise convolution.
+ * one in sgemm.c (A in 6-row panels, B in 16-column panels, a 6x16 register tile, K blocked by up to
+ * 256 pairs and M by up to 120, in blocks of equal size), im2col straight into B's packed layout, the
+ * output passes that turn int32 sums into int8/uint8 or float, and a depthwise convolution.
  * Both operands are packed as int16 with their zero points subtracted, consecutive k taken in pairs:
  * a B panel holds, for each pair of k, 16 columns of (b[k][j], b[k+1][j]), and an A panel, for each
  * pair, 6 rows of (a[i][k], a[i][k+1]). AVX2's vpmaddwd multiplies a broadcast (a[i][k], a[i][k+1])
  * by 8 such column pairs and adds each pair's two products into an int32, so one instruction does
- * 16 exact multiply-adds (the operands lie in [-255, 255], far from its one saturating case). Odd k
- * is padded with a zero row. Integer sums are exact, so the AVX2 and the portable paths agree bit
- * for bit; sums are taken modulo 2^32 so that overflow (only past k = 33025) is defined. */
+ * 16 exact multiply-adds (the operands lie in [-255, 255], far from its one saturating case); a
+ * vpaddd then accumulates them, or AVX-512 VNNI's vpdpwssd (on 256-bit registers) does both at once.
+ * Odd k is padded with a zero row. Integer sums are exact, so the portable, AVX2 and VNNI paths
+ * agree bit for bit; sums are taken modulo 2^32 so that overflow (only past k = 33025) is defined. */
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include "conv_loops.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
     MR = 6, NR = 16,
-    KC = 256,   /* k pairs per block: a B panel's block is 16 KB */
-    MC = 120,
+    KC = 256,   /* most k pairs per block: a B panel's block is at most 16 KB */
+    MC = 120,   /* most rows per block of A */
     CHUNK = 256 /* columns of B widened to int16 at a time by ferry_qgemm_pack_b */
 };
 
@@ -385,11 +387,135 @@ DEFINE_QDEPTHWISE(qdw_u8_avx2, FERRY_AVX2_ATTR, uint8_t)
 DEFINE_QDEPTHWISE(qdw_s8_avx2, FERRY_AVX2_ATTR, int8_t)
 #endif
 
+#if FERRY_X86
+/* Depthwise 3x3, strides 1 or 2, dilation 1. Per channel, the image centred on its zero point and
+ * padded with zeros is laid out as int16 pairs of vertically adjacent pixels, (v[y][x], v[y + 1][x]),
+ * so one multiply-add of a pair by (w[0][kj], w[1][kj]) takes two rows' taps and the third row pairs
+ * with (w[2][kj], 0): 6 multiply-adds per 8 outputs, with no bounds checks and no shuffles. For
+ * stride 2 the pairs of even and odd columns are stored apart, so every tap still reads consecutive
+ * pairs. pairs is scratch for qdw3x3_scratch(...) int16 values. */
+static size_t qdw3x3_row_pairs(size_t sw, size_t ow) {
+    const size_t ow16 = (ow + 15) / 16 * 16;
+    return sw == 1 ? ow16 + 2 : 2 * (ow16 + 1);
+}
+
+static size_t qdw3x3_scratch(size_t sh, size_t sw, size_t oh, size_t ow) {
+    const size_t width = qdw3x3_row_pairs(sw, ow);
+    return ((oh - 1) * sh + 3) * width * 2 + 2 * width;
+}
+
+/* Row t of the padded image (input row t - pt), centred, width columns from input column -pl. */
+static void centred_row(const void *x, int x_signed, int32_t xz, size_t h, size_t wd, size_t t, size_t pt, size_t pl,
+                        size_t width, int16_t *dst) {
+    if (t < pt || t - pt >= h || pl >= width) {
+        memset(dst, 0, width * sizeof(int16_t));
+        return;
+    }
+    const size_t count = wd < width - pl ? wd : width - pl;
+    memset(dst, 0, pl * sizeof(int16_t));
+    widen((const uint8_t *)x + (t - pt) * wd, x_signed, count, xz, dst + pl);
+    memset(dst + pl + count, 0, (width - pl - count) * sizeof(int16_t));
+}
+
+/* The pairs (upper[q], lower[q]) of two centred rows of width pairs: in column order for stride 1,
+ * even columns then odd ones for stride 2. */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void pair_rows(const int16_t *upper, const int16_t *lower,
+                                                                            size_t sw, size_t width, int16_t *dst) {
+    const size_t half = width / 2;
+    const __m256i evens_odds = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    size_t q = 0;
+    for (; q + 16 <= width; q += 16) {
+        const __m256i u = _mm256_loadu_si256((const __m256i *)(upper + q)), l = _mm256_loadu_si256((const __m256i *)(lower + q));
+        const __m256i lo = _mm256_unpacklo_epi16(u, l), hi = _mm256_unpackhi_epi16(u, l);
+        __m256i p0 = _mm256_permute2x128_si256(lo, hi, 0x20), p1 = _mm256_permute2x128_si256(lo, hi, 0x31);
+        if (sw == 1) {
+            _mm256_storeu_si256((__m256i *)(dst + 2 * q), p0);
+            _mm256_storeu_si256((__m256i *)(dst + 2 * q + 16), p1);
+        } else {
+            p0 = _mm256_permutevar8x32_epi32(p0, evens_odds);
+            p1 = _mm256_permutevar8x32_epi32(p1, evens_odds);
+            _mm256_storeu_si256((__m256i *)(dst + q), _mm256_permute2x128_si256(p0, p1, 0x20));
+            _mm256_storeu_si256((__m256i *)(dst + 2 * half + q), _mm256_permute2x128_si256(p0, p1, 0x31));
+        }
+    }
+    for (; q < width; q++) {
+        int16_t *d = sw == 1 ? dst + 2 * q : dst + 2 * (q % 2 * half + q / 2);
+        d[0] = upper[q];
+        d[1] = lower[q];
+    }
+}
+
+#define DEFINE_QDW3X3(NAME, ATTR, ACC)                                                                  \
+    ATTR static void NAME(const void *x, int x_signed, int32_t xz, const void *w, int w_signed,        \
+                          const int32_t *wz, int32_t *acc, size_t cb, size_t ce, size_t h, size_t wd,    \
+                          size_t sh, size_t sw, size_t pt, size_t pl, size_t oh, size_t ow, int16_t *pairs) { \
+        const size_t rs = qdw3x3_row_pairs(sw, ow), rows = (oh - 1) * sh + 3;                           \
+        int16_t *upper = pairs + rows * rs * 2, *lower = upper + rs;                                    \
+        /* where tap kj of output column 0 reads, in pairs from the row start */                       \
+        const size_t off[3] = {0, sw == 1 ? 1 : rs / 2, sw == 1 ? 2 : 1};                                \
+        for (size_t c = cb; c < ce; c++) {                                                              \
+            const uint8_t *img = (const uint8_t *)x + c * h * wd;                                       \
+            centred_row(img, x_signed, xz, h, wd, 0, pt, pl, rs, lower);                                \
+            for (size_t t = 0; t < rows; t++) {                                                         \
+                int16_t *tmp = upper; upper = lower; lower = tmp;                                       \
+                centred_row(img, x_signed, xz, h, wd, t + 1, pt, pl, rs, lower);                        \
+                pair_rows(upper, lower, sw, rs, pairs + t * rs * 2);                                    \
+            }                                                                                           \
+            const int32_t fz = wz ? wz[c] : 0;                                                          \
+            __m256i w01[3], w2[3];                                                                      \
+            for (size_t kj = 0; kj < 3; kj++) {                                                         \
+                const int32_t f0 = q_at(w, w_signed, c * 9 + kj) - fz, f1 = q_at(w, w_signed, c * 9 + 3 + kj) - fz; \
+                const int32_t f2 = q_at(w, w_signed, c * 9 + 6 + kj) - fz;                              \
+                w01[kj] = _mm256_set1_epi32((int32_t)(((uint32_t)f1 << 16) | ((uint32_t)f0 & 0xFFFF))); \
+                w2[kj] = _mm256_set1_epi32(f2 & 0xFFFF);                                                \
+            }                                                                                           \
+            for (size_t oy = 0; oy < oh; oy++) {                                                        \
+                const int16_t *p01 = pairs + oy * sh * rs * 2, *p2 = p01 + 2 * rs * 2;                  \
+                int32_t *orow = acc + (c * oh + oy) * ow;                                               \
+                for (size_t ox = 0; ox < ow; ox += 16) {                                                \
+                    __m256i a0 = _mm256_setzero_si256(), a1 = a0;                                       \
+                    for (size_t kj = 0; kj < 3; kj++) {                                                 \
+                        const __m256i *u = (const __m256i *)(p01 + 2 * (ox + off[kj]));                 \
+                        const __m256i *v = (const __m256i *)(p2 + 2 * (ox + off[kj]));                  \
+                        a0 = ACC(a0, _mm256_loadu_si256(u), w01[kj]);                                   \
+                        a1 = ACC(a1, _mm256_loadu_si256(u + 1), w01[kj]);                               \
+                        a0 = ACC(a0, _mm256_loadu_si256(v), w2[kj]);                                    \
+                        a1 = ACC(a1, _mm256_loadu_si256(v + 1), w2[kj]);                                \
+                    }                                                                                   \
+                    if (ox + 16 <= ow) {                                                                \
+                        _mm256_storeu_si256((__m256i *)(orow + ox), a0);                                \
+                        _mm256_storeu_si256((__m256i *)(orow + ox + 8), a1);                            \
+                    } else {                                                                            \
+                        int32_t part[16] __attribute__((aligned(32)));                                  \
+                        _mm256_store_si256((__m256i *)part, a0);                                        \
+                        _mm256_store_si256((__m256i *)(part + 8), a1);                                  \
+                        memcpy(orow + ox, part, (ow - ox) * sizeof(int32_t));                           \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+DEFINE_QDW3X3(qdw3x3_avx2, FERRY_AVX2_ATTR, MADD_ADD)
+DEFINE_QDW3X3(qdw3x3_vnni, FERRY_VNNI_ATTR, DPWSSD)
+#endif
+
 void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, const void *w, int w_signed,
                          const int32_t *w_zero_points, int32_t *acc, size_t c_begin, size_t c_end,
                          size_t h, size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow) {
 #if FERRY_X86
+    if (ferry_has_avx2() && kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1 && (stride_h == 1 || stride_h == 2) &&
+        (stride_w == 1 || stride_w == 2) && oh > 0 && ow > 0) {
+        int16_t *pairs = malloc(qdw3x3_scratch(stride_h, stride_w, oh, ow) * sizeof(int16_t));
+        if (pairs) {
+            (ferry_has_vnni() ? qdw3x3_vnni : qdw3x3_avx2)(x, x_signed, x_zero_point, w, w_signed, w_zero_points, acc,
+                                                            c_begin, c_end, h, wd, stride_h, stride_w, pad_top, pad_left,
+                                                            oh, ow, pairs);
+            free(pairs);
+            return;
+        }
+    }
     if (ferry_has_avx2()) {
         if (x_signed)
             qdw_s8_avx2(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h,

@@ -33,7 +33,7 @@ final class QuantizedModelTests: XCTestCase {
 
     func testOutputsMatchOnnxruntime() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 8)
+        XCTAssertEqual(cases.count, 13)
         for c in cases {
             let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
             for threads in [1, 2] {
@@ -47,17 +47,51 @@ final class QuantizedModelTests: XCTestCase {
         }
     }
 
+    /// Single ops (Fixtures/quant/ops) on random integers: QLinearConv in every kernel path,
+    /// ConvInteger, QLinearMatMul, MatMulInteger, the com.microsoft ops, QuantizeLinear on halves,
+    /// huge values, infinities and NaN, and data-movement ops on uint8/int8 tensors (Reshape,
+    /// Transpose, Slice, Pad, MaxPool, Resize, Gather...). Integer outputs equal onnxruntime's
+    /// exactly, float outputs within 1e-5 relative.
+    func testSingleOpsMatchOnnxruntime() throws {
+        let text = try String(contentsOfFile: TestSupport.fixture("quant/ops/cases.txt"), encoding: .utf8)
+        let names = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+        XCTAssertEqual(names.count, 46)
+        for name in names {
+            let base = TestSupport.fixture("quant/ops/\(name)")
+            let model = try ONNXReader(path: base + ".onnx").read().model
+            var feeds: [String: Tensor] = [:]
+            for (k, info) in model.graph.inputs.enumerated() { feeds[info.name] = try ONNXTensorFile.read(base + ".input_\(k).pb") }
+            let want = try ONNXTensorFile.read(base + ".output_0.pb")
+            for threads in [1, 2] {
+                do {
+                    let got = try InferenceSession(model: model, options: SessionOptions(threads: threads)).run(feeds)[0].tensor
+                    if let problem = ConformanceTests.compare(got, want, .init(rtol: 1e-5, atol: 1e-6)) {
+                        XCTFail("\(name) threads=\(threads): \(problem)")
+                    }
+                } catch {
+                    XCTFail("\(name) threads=\(threads): \(error)")
+                }
+            }
+        }
+    }
+
     /// The QDQ models' Conv, Gemm and MatMul (with their DequantizeLinear inputs, Relu and
     /// QuantizeLinear) became QLinearConv, QGemm and QLinearMatMul.
     func testQDQPatternsAreFused() throws {
-        for variant in ["qdq_per_channel", "qdq_per_tensor"] {
+        for variant in ["qdq_per_channel", "qdq_per_tensor", "qdq_s8s8"] {
             let conv = try run("convnet_\(variant)", threads: 1).ops
             XCTAssertEqual(conv.filter { $0 == "QLinearConv" }.count, 4, "convnet_\(variant): \(conv)")
             XCTAssertEqual(conv.filter { $0 == "QGemm" }.count, 1, "convnet_\(variant): \(conv)")
             XCTAssertFalse(conv.contains("Conv") || conv.contains("Gemm"), "convnet_\(variant): \(conv)")
+            guard variant != "qdq_s8s8" else { continue }
             let mlp = try run("mlp_\(variant)", threads: 1).ops
             XCTAssertEqual(mlp.filter { $0 == "QLinearMatMul" }.count, 3, "mlp_\(variant): \(mlp)")
             XCTAssertFalse(mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
         }
+        // A conv output that is also a graph output: int8 conv with float output; Relu and
+        // QuantizeLinear stay. A second conv with Clip(0, 6) fuses whole.
+        let edge = try run("edge_qdq_kept_output", threads: 1).ops
+        XCTAssertEqual(edge.sorted(), ["DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"],
+                       "\(edge)")
     }
 }

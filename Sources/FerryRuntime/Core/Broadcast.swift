@@ -82,4 +82,15 @@ struct Broadcast {
             }
         }
     }
+
+    /// For each output element, the element of input 0 it reads (batch indices of matrix products:
+    /// `Broadcast([operandBatch, outputBatch])`).
+    func inputOffsets() -> [Int] {
+        var out = [Int](repeating: 0, count: count)
+        let len = rowLength, s = rowStride(0)
+        forEachRow(0..<rowCount) { off, o in
+            for i in 0..<len { out[o + i] = off[0] + i * s }
+        }
+        return out
+    }
 }

@@ -89,8 +89,7 @@ enum Fusion {
         guard consumer.domain.isEmpty, producer.attribute(FusedActivation.attribute) == nil else { return nil }
         if let act = activation(consumer, constants: constants) {
             var p = producer
-            p.attributes += [Attribute(FusedActivation.attribute, .int(Int64(act.kind.rawValue))),
-                             Attribute("ferry.alpha", .float(act.alpha)), Attribute("ferry.beta", .float(act.beta))]
+            p.attributes += act.attributes
             p.outputs = consumer.outputs
             return p
         }

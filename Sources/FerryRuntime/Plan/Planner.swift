@@ -36,10 +36,30 @@ struct Planner: SubgraphCompiler {
             }
         }
 
-        // Plan-time evaluation of nodes whose inputs are all known.
+        // Plan-time evaluation of nodes whose inputs are all known. DequantizeLinear of constants
+        // (quantized weights) waits: QDQ fusion uses the quantized values, so the float ones are
+        // computed only for the readers left after it.
         var remaining: [Node] = []
-        // DequantizeLinear nodes computed here (constant quantized weights), for QDQ fusion.
-        var foldedDequantize: [String: Node] = [:]
+        var deferred: [String: (node: Node, label: String)] = [:]
+        func fold(_ node: Node, _ label: String) throws {
+            for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { try materialize(name) }
+            do {
+                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [])
+                let results = try kernel.run(node.inputs.map { $0.isEmpty ? nil : known[$0] }, ctx)
+                for (k, out) in node.outputs.enumerated() where !out.isEmpty {
+                    guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
+                    known[out] = r
+                }
+            } catch let e as PlanProblem {
+                problems.add(e.subject, e.reason)
+            } catch let e as KernelError {
+                problems.add("node \(label) (\(node.opType))", e.reason)
+            }
+        }
+        func materialize(_ name: String) throws {
+            guard known[name] == nil, let d = deferred.removeValue(forKey: name) else { return }
+            try fold(d.node, d.label)
+        }
         for index in try graph.topologicalOrder() {
             let node = graph.nodes[index]
             let label = node.label(index: index)
@@ -56,29 +76,23 @@ struct Planner: SubgraphCompiler {
                 continue
             }
             let foldable = node.subgraphs.isEmpty && !Planner.nondeterministic.contains(node.opType)
-                && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil }
+                && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil || deferred[$0] != nil }
             guard foldable else {
                 remaining.append(node)
                 continue
             }
-            do {
-                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [])
-                let results = try kernel.run(node.inputs.map { $0.isEmpty ? nil : known[$0] }, ctx)
-                for (k, out) in node.outputs.enumerated() where !out.isEmpty {
-                    guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
-                    known[out] = r
-                    if node.opType == "DequantizeLinear" && node.domain.isEmpty { foldedDequantize[out] = node }
-                }
-            } catch let e as PlanProblem {
-                problems.add(e.subject, e.reason)
-            } catch let e as KernelError {
-                problems.add("node \(label) (\(node.opType))", e.reason)
+            if node.opType == "DequantizeLinear", node.domain.isEmpty, node.outputs.count == 1, !node.outputs[0].isEmpty {
+                deferred[node.outputs[0]] = (node, label)
+            } else {
+                try fold(node, label)
             }
         }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
 
         let outputNames = Set(graph.outputs.map(\.name))
-        remaining = QDQFusion.apply(remaining, constants: &known, folded: foldedDequantize, keep: outputNames)
+        remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), keep: outputNames)
+        for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
+        guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
         remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
 
         // Kernels for the nodes left to run.

@@ -32,6 +32,12 @@ struct FusedActivation {
         default: return nil
         }
     }
+
+    /// The node attributes that carry this activation (none for no activation).
+    var attributes: [Attribute] {
+        guard kind != FERRY_ACT_NONE else { return [] }
+        return [Attribute(FusedActivation.attribute, .int(Int64(kind.rawValue))), Attribute("ferry.alpha", .float(alpha)), Attribute("ferry.beta", .float(beta))]
+    }
 }
 
 /// Convolution: im2col + sgemm per group and tile of output positions; 1x1 stride-1 unpadded

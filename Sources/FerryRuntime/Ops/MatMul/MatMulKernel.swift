@@ -27,7 +27,7 @@ final class MatMulKernel: Kernel {
             return [y]
         }
         let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
-        let offA = batchOffsets(bcA, batch), offB = batchOffsets(bcB, batch)
+        let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
         let pa = a.floats, pb = b.floats, py = y.floats
         ctx.parallel(batch) { r in
             for i in r {
@@ -35,16 +35,6 @@ final class MatMulKernel: Kernel {
             }
         }
         return [y]
-    }
-
-    /// For each output batch index, the matching batch index of an operand.
-    private func batchOffsets(_ bc: Broadcast, _ batch: Int) -> [Int] {
-        var out = [Int](repeating: 0, count: batch)
-        let len = bc.rowLength, s = bc.rowStride(0)
-        bc.forEachRow(0..<bc.rowCount) { off, o in
-            for i in 0..<len { out[o + i] = off[0] + i * s }
-        }
-        return out
     }
 }
 
@@ -56,9 +46,7 @@ private struct MatMulNaive: NumericVisitor {
         let y = try ctx.allocate(a.type, outShape)
         let batch = batchShape.reduce(1, *)
         let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
-        var offA = [Int](repeating: 0, count: batch), offB = offA
-        bcA.forEachRow(0..<bcA.rowCount) { off, o in for i in 0..<bcA.rowLength { offA[o + i] = off[0] + i * bcA.rowStride(0) } }
-        bcB.forEachRow(0..<bcB.rowCount) { off, o in for i in 0..<bcB.rowLength { offB[o + i] = off[0] + i * bcB.rowStride(0) } }
+        let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
         let pa = a.pointer(T.self), pb = b.pointer(T.self), py = y.pointer(T.self)
         for bi in 0..<batch {
             let xa = pa + offA[bi] * m * k, xb = pb + offB[bi] * k * n, out = py + bi * m * n

@@ -60,6 +60,11 @@ final class PoolKernel: Kernel {
         }
         let shape = Array(x.shape.prefix(2)) + outSpatial
         if x.type == .float && geometry.rank == 2 && !wantsIndices, let fast = try pool2D(x, shape, pb, pe, ctx) { return [fast] }
+        // Quantized (1-byte) max pooling: exact through float, where the C kernel is.
+        if case .max = kind, QuantizedType.isByte(x.type) && geometry.rank == 2 && !wantsIndices {
+            let unit = TensorQuantization(scale: 1, zeroPoint: 0)
+            if let fast = try pool2D(try dequantize(x, unit, ctx), shape, pb, pe, ctx) { return [try quantize(fast, unit, as: x.type, ctx)] }
+        }
         switch kind {
         case .max:
             guard x.type != .float16 else { throw KernelError.unsupported("float16") }

@@ -54,9 +54,10 @@ final class QuantizedConvKernel: Kernel {
         guard QuantizedType.isByte(w.type) else { throw QuantizedType.unsupported(w.type) }
         guard w.rank >= 3 else { throw KernelError.invalid("weights must have rank >= 3, got \(w.shape)") }
         geometry = try WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
-        guard w.shape[0] % groups == 0 else { throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups") }
+        guard w.shape[0] > 0, w.shape[0] % groups == 0 else { throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups") }
         let depthwise = w.rank == 4 && groups == w.shape[0] && w.shape[1] == 1
-        if !depthwise && spec.hasInput(slots.wZero) == (spec.constant(slots.wZero) != nil) {
+        // Packed now when the weights' zero point is constant too (or absent).
+        if !depthwise && (!spec.hasInput(slots.wZero) || spec.constant(slots.wZero) != nil) {
             let zeros = try quantizedRowZeros(w.shape[0], spec.constant(slots.wZero), "weight")
             packedWeights = PackedQuantizedMatrices(w.buffer.baseAddress, signed: w.type == .int8, groups: groups,
                                                     rows: w.shape[0] / groups, columns: w.count / w.shape[0], zeroPoints: zeros)

@@ -51,41 +51,61 @@ func qlinearUnary(_ f: @escaping (Float) -> Float) -> KernelBuilder {
 }
 
 /// com.microsoft QLinearAdd and QLinearMul: A, A_scale, A_zero_point, B, B_scale, B_zero_point,
-/// C_scale, C_zero_point; C = quantize(dequantize(A) op dequantize(B)) with broadcasting.
+/// C_scale, C_zero_point; C = quantize(dequantize(A) op dequantize(B)) with broadcasting. QDQ
+/// fusion adds a Relu or Clip after the sum as a narrower output range (`ferry.activation`).
 func qlinearBinary(multiply: Bool) -> KernelBuilder {
-    { _ in
-        FunctionKernel { inputs, ctx in
+    { spec in
+        let activation = try FusedActivation(spec)
+        return FunctionKernel { inputs, ctx in
             let a = try inputs.required(0, "A"), b = try inputs.required(3, "B")
             guard a.type == b.type, QuantizedType.isByte(a.type) else {
                 throw KernelError.invalid("A (\(a.type.name)) and B (\(b.type.name)) must both be uint8 or int8")
             }
+            let pc = try TensorQuantization(inputs, scale: 6, zeroPoint: 7, "C")
             let body = QLinearBinaryBody(a: a, b: b, multiply: multiply, pa: try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "A"),
-                                         pb: try TensorQuantization(inputs, scale: 4, zeroPoint: 5, "B"),
-                                         pc: try TensorQuantization(inputs, scale: 6, zeroPoint: 7, "C"), ctx: ctx)
+                                         pb: try TensorQuantization(inputs, scale: 4, zeroPoint: 5, "B"), pc: pc,
+                                         range: try QuantizedOutput.activationRange(a.type, pc, activation), ctx: ctx)
             return [try QuantizedType.dispatch(a.type, body)]
         }
     }
 }
 
-/// The broadcast loop of QLinearAdd / QLinearMul for one storage type.
+/// The broadcast loop of QLinearAdd / QLinearMul for one storage type: each row's float results go
+/// through a small buffer to the vectorised quantization loop.
 private struct QLinearBinaryBody: QuantizedVisitor {
     let a: Value, b: Value, multiply: Bool
     let pa: TensorQuantization, pb: TensorQuantization, pc: TensorQuantization
+    let range: (lo: Int32, hi: Int32)
     let ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws -> Value {
         let bc = try Broadcast([a.shape, b.shape])
         let out = try ctx.allocate(a.type, bc.shape)
-        let range = try QuantizedType.range(a.type)
         let xa = a.pointer(T.self), xb = b.pointer(T.self), y = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
-        let pa = self.pa, pb = self.pb, pc = self.pc, multiply = self.multiply
-        ctx.parallel(bc.rowCount, grain: max(1, elementGrain / max(n, 1))) { rows in
-            bc.forEachRow(rows) { off, o in
-                for i in 0..<n {
-                    let u = Float(Int32(xa[off[0] + i * sa]) - pa.zeroPoint) * pa.scale
-                    let v = Float(Int32(xb[off[1] + i * sb]) - pb.zeroPoint) * pb.scale
-                    y[o + i] = T(truncatingIfNeeded: pc.quantize(multiply ? u * v : u + v, range))
+        let sA = pa.scale, zA = Float(pa.zeroPoint), sB = pb.scale, zB = Float(pb.zeroPoint), pc = self.pc, range = self.range, multiply = self.multiply
+        let chunk = 256
+        ctx.parallel(bc.rowCount * n, grain: elementGrain) { r in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { tmp in
+                let t = tmp.baseAddress!
+                var i = r.lowerBound
+                while i < r.upperBound {
+                    // Elements [i, end) lie in one broadcast row.
+                    let row = i / n, end = min(r.upperBound, (row + 1) * n, i + chunk)
+                    var offA = 0, offB = 0
+                    if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
+                    let first = i - row * n
+                    let pa = xa + offA + first * sa, pb = xb + offB + first * sb
+                    if sa == 1 && sb == 1 && !multiply {
+                        for j in 0..<(end - i) { t[j] = (Float(pa[j]) - zA) * sA + (Float(pb[j]) - zB) * sB }
+                    } else {
+                        for j in 0..<(end - i) {
+                            let u = (Float(pa[j * sa]) - zA) * sA, v = (Float(pb[j * sb]) - zB) * sB
+                            t[j] = multiply ? u * v : u + v
+                        }
+                    }
+                    quantizeFloats(t, y + i, end - i, scale: pc.scale, zero: pc.zeroPoint, range)
+                    i = end
                 }
             }
         }

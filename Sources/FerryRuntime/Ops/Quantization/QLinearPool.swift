@@ -71,29 +71,3 @@ final class QLinearAveragePoolKernel: Kernel {
         return [try quantize(yf, to, as: inputs.optional(4)?.type ?? x.type, ctx)]
     }
 }
-
-/// A per-tensor quantized value as float32.
-func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) throws -> Value {
-    let layout = try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10)
-    let y = try ctx.allocate(.float, x.shape)
-    try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
-    return y
-}
-
-/// A float32 value quantized per tensor into `type`.
-func quantize(_ x: Value, _ p: TensorQuantization, as type: ElementType, _ ctx: ExecutionContext) throws -> Value {
-    let range = try QuantizedType.range(type)
-    let y = try ctx.allocate(type, x.shape)
-    let s = x.floats, n = x.count
-    switch type {
-    case .uint8:
-        let d = y.pointer(UInt8.self)
-        ctx.parallel(n, grain: elementGrain) { r in for i in r { d[i] = UInt8(truncatingIfNeeded: p.quantize(s[i], range)) } }
-    case .int8:
-        let d = y.pointer(Int8.self)
-        ctx.parallel(n, grain: elementGrain) { r in for i in r { d[i] = Int8(truncatingIfNeeded: p.quantize(s[i], range)) } }
-    default:
-        throw QuantizedType.unsupported(type)
-    }
-    return y
-}

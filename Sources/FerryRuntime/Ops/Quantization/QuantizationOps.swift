@@ -2,7 +2,7 @@
 /// ConvInteger, QLinearMatMul, MatMulInteger, and the com.microsoft ops onnxruntime's quantizer
 /// writes (QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearConcat,
 /// QLinearGlobalAveragePool, QLinearAveragePool, QGemm, MatMulIntegerToFloat,
-/// DynamicQuantizeMatMul).
+/// DynamicQuantizeMatMul, DynamicQuantizeLSTM).
 enum QuantizationOps {
     static let microsoft = "com.microsoft"
 
@@ -32,5 +32,6 @@ enum QuantizationOps {
         r.register("QLinearConcat", domain: microsoft) { spec in try qlinearConcat(spec) }
         r.register("QLinearGlobalAveragePool", domain: microsoft) { spec in try QLinearGlobalAveragePoolKernel(spec) }
         r.register("QLinearAveragePool", domain: microsoft) { spec in try QLinearAveragePoolKernel(spec) }
+        r.register("DynamicQuantizeLSTM", domain: microsoft) { spec in try DynamicQuantizeLSTMKernel(spec) }
     }
 }

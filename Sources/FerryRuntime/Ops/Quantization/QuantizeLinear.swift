@@ -43,29 +43,49 @@ final class QuantizeLinearKernel: Kernel {
     }
 }
 
-/// The quantization loop for one output type.
-private struct QuantizeBody: QuantizedVisitor {
+/// The quantization loop for one output type (per tensor, per axis or blocked).
+struct QuantizeBody: QuantizedVisitor {
     let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
         let range = try QuantizedType.range(T.elementType)
-        let lo = Float(range.lo), hi = Float(range.hi)
-        let out = y.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout
+        let out = y.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout, x = self.x
         scales.withUnsafeBufferPointer { sp in
             zeros.withUnsafeBufferPointer { zp in
-                ctx.parallel(layout.runs, grain: max(1, elementGrain / max(inner, 1))) { runs in
-                    for r in runs {
-                        let p = layout.parameter(run: r), base = r * inner
-                        for i in 0..<inner {
-                            let q = (x[base + i] / sp[p + i * step]).rounded(.toNearestOrEven) + Float(zp[p + i * step])
-                            // Comparisons written so that NaN saturates low instead of trapping.
-                            let c = q > lo ? q : lo
-                            out[base + i] = T(c < hi ? c : hi)
+                ctx.parallel(layout.runs * inner, grain: elementGrain) { r in
+                    // Runs sharing one scale and zero point go through the vectorisable loop.
+                    var i = r.lowerBound
+                    while i < r.upperBound {
+                        let run = i / inner, end = min(r.upperBound, (run + 1) * inner), p = layout.parameter(run: run)
+                        if step == 0 {
+                            quantizeFloats(x + i, out + i, end - i, scale: sp[p], zero: zp[p], range)
+                        } else {
+                            for j in i..<end {
+                                let e = p + (j - run * inner) * step
+                                quantizeFloats(x + j, out + j, 1, scale: sp[e], zero: zp[e], range)
+                            }
                         }
+                        i = end
                     }
                 }
             }
         }
+    }
+}
+
+/// y[i] = saturate(round_half_even(x[i] / scale) + zero) for i < n, into an integer type of `range`
+/// (at most 16 bits). Clamping before rounding gives the same result (the bounds are integers) and
+/// keeps NaN at the low bound; adding 1.5 * 2^23 rounds half to even into the low mantissa bits.
+@inline(__always)
+func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<T>, _ n: Int, scale: Float, zero: Int32,
+                                          _ range: (lo: Int32, hi: Int32)) {
+    let a = Float(range.lo - zero), b = Float(range.hi - zero)
+    for i in 0..<n {
+        var r = x[i] / scale
+        r = r > a ? r : a
+        r = r < b ? r : b
+        let q = Int32(bitPattern: (r + 12_582_912).bitPattern) &- 0x4B40_0000
+        y[i] = T(truncatingIfNeeded: q &+ zero)
     }
 }
 
@@ -118,12 +138,20 @@ struct DequantizeBody: QuantizedVisitor {
         let src = x.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout, y = self.y
         scales.withUnsafeBufferPointer { sp in
             zeros.withUnsafeBufferPointer { zp in
-                ctx.parallel(layout.runs, grain: max(1, elementGrain / max(inner, 1))) { runs in
-                    for r in runs {
-                        let p = layout.parameter(run: r), base = r * inner
-                        for i in 0..<inner {
-                            y[base + i] = Float(Int64(src[base + i]) - Int64(zp[p + i * step])) * sp[p + i * step]
+                ctx.parallel(layout.runs * inner, grain: elementGrain) { r in
+                    var i = r.lowerBound
+                    while i < r.upperBound {
+                        let run = i / inner, end = min(r.upperBound, (run + 1) * inner), p = layout.parameter(run: run)
+                        if step == 0 {
+                            let s = sp[p], z = Int64(zp[p])
+                            for j in i..<end { y[j] = Float(Int64(src[j]) - z) * s }
+                        } else {
+                            for j in i..<end {
+                                let e = p + (j - run * inner) * step
+                                y[j] = Float(Int64(src[j]) - Int64(zp[e])) * sp[e]
+                            }
                         }
+                        i = end
                     }
                 }
             }
@@ -148,7 +176,23 @@ func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Va
     let y = try ctx.allocate(.uint8, x.shape)
     let out = y.pointer(UInt8.self)
     ctx.parallel(n, grain: elementGrain) { r in
-        for i in r { out[i] = UInt8(params.quantize(p[i], (0, 255))) }
+        quantizeFloats(p + r.lowerBound, out + r.lowerBound, r.count, scale: params.scale, zero: params.zeroPoint, (0, 255))
     }
     return (y, params)
+}
+
+/// A per-tensor quantized value as float32.
+func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) throws -> Value {
+    let layout = try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10)
+    let y = try ctx.allocate(.float, x.shape)
+    try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    return y
+}
+
+/// A float32 value quantized per tensor into `type`.
+func quantize(_ x: Value, _ p: TensorQuantization, as type: ElementType, _ ctx: ExecutionContext) throws -> Value {
+    let y = try ctx.allocate(type, x.shape)
+    try QuantizedType.dispatch(type, QuantizeBody(x: x.floats, y: y, layout: try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10),
+                                                  scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    return y
 }

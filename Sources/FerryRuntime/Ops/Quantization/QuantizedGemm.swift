@@ -47,16 +47,21 @@ enum QuantizedOutput {
             throw KernelError.unsupported("output zero point of type \(zeroPoint.type.name) and shape \(zeroPoint.shape) (one uint8 or int8 value only)")
         }
         let z = try zeroPoint.zeroPointValues()[0]
-        let range = try QuantizedType.range(zeroPoint.type)
+        let range = try activationRange(zeroPoint.type, TensorQuantization(scale: scale, zeroPoint: z), activation)
+        return .requantize(type: zeroPoint.type, zeroPoint: z, lo: range.lo, hi: range.hi)
+    }
+
+    /// The range of `type` narrowed by a Relu or Clip applied before quantizing with `q`.
+    static func activationRange(_ type: ElementType, _ q: TensorQuantization, _ activation: FusedActivation) throws -> (lo: Int32, hi: Int32) {
+        let range = try QuantizedType.range(type)
         var lo = range.lo, hi = range.hi
-        let q = TensorQuantization(scale: scale, zeroPoint: z)
         switch activation.kind {
         case FERRY_ACT_NONE: break
-        case FERRY_ACT_RELU: lo = max(lo, z)
+        case FERRY_ACT_RELU: lo = max(lo, q.zeroPoint)
         case FERRY_ACT_CLIP: lo = max(lo, q.quantize(activation.alpha, range)); hi = min(hi, q.quantize(activation.beta, range))
-        default: throw KernelError.unsupported("activation \(activation.kind.rawValue) after a quantized output")
+        default: throw KernelError.unsupported("activation \(activation.kind.rawValue) before a quantized output")
         }
-        return .requantize(type: zeroPoint.type, zeroPoint: z, lo: lo, hi: min(max(hi, lo), range.hi))
+        return (lo, max(hi, lo))
     }
 
     /// Writes rows x cols sums `c` (leading dimension ldc) to `y` (leading dimension ldy, in elements),

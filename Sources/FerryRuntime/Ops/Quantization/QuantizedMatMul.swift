@@ -38,8 +38,11 @@ final class QuantizedMatMulKernel: Kernel {
         transB = try spec.int("transB", 0) != 0
         alpha = try spec.float("alpha", 1)
         activation = try FusedActivation(spec)
-        floatOutput = try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0 || slots.yScale == nil && slots.aScale != nil
-            || slots.dynamicA || slots.yScale != nil && !spec.hasInput(slots.yScale!)
+        // Float out: ops without an output scale that have input scales (MatMulIntegerToFloat,
+        // DynamicQuantizeMatMul), QGemm without y_scale, and fused products marked so.
+        let hasOutputScale = slots.yScale.map { spec.hasInput($0) } ?? false
+        floatOutput = try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0 || !hasOutputScale && (slots.aScale != nil || slots.dynamicA)
+        // B is packed at plan time when it and its zero point (if wired) are constant.
         let zeroKnown = slots.bZero.map { !spec.hasInput($0) || spec.constant($0) != nil } ?? true
         if let b = spec.constant(slots.b), b.rank >= 2, zeroKnown {
             guard QuantizedType.isByte(b.type) else { throw QuantizedType.unsupported(b.type) }
@@ -111,8 +114,8 @@ final class QuantizedMatMulKernel: Kernel {
         let fold = bBatch.allSatisfy { $0 == 1 }
         let rows = fold ? a.count / max(1, k) : m
         let batch = fold ? 1 : batchShape.reduce(1, *)
-        let offA = fold ? [0] : batchOffsets(try Broadcast([aBatch, batchShape]), batch)
-        let offB = fold ? [0] : batchOffsets(try Broadcast([bBatch, batchShape]), batch)
+        let offA = fold ? [0] : try Broadcast([aBatch, batchShape]).inputOffsets()
+        let offB = fold ? [0] : try Broadcast([bBatch, batchShape]).inputOffsets()
         let product = QuantizedProduct(rows: rows, n: n, k: k, aType: a.type, aZero: aParams.zeroPoint, transA: transA, output: output,
                                        scales: scales, bias: bias.int, floatBias: bias.float)
         for i in 0..<batch {
@@ -147,16 +150,6 @@ final class QuantizedMatMulKernel: Kernel {
         }
         guard b.type == .int32 else { throw KernelError.invalid("bias must be int32, got \(b.type.name)") }
         return (expand(try b.zeroPointValues()), nil)
-    }
-
-    /// For each output batch index, the matching batch index of an operand.
-    private func batchOffsets(_ bc: Broadcast, _ batch: Int) -> [Int] {
-        var out = [Int](repeating: 0, count: batch)
-        let len = bc.rowLength, s = bc.rowStride(0)
-        bc.forEachRow(0..<bc.rowCount) { off, o in
-            for i in 0..<len { out[o + i] = off[0] + i * s }
-        }
-        return out
     }
 }
 

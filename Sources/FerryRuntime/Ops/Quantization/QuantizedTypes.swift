@@ -88,9 +88,8 @@ struct TensorQuantization {
 
     /// `x` quantized: round half to even, plus the zero point, saturated to `range`.
     @inline(__always) func quantize(_ x: Float, _ range: (lo: Int32, hi: Int32)) -> Int32 {
-        let q = (x / scale).rounded(.toNearestOrEven) + Float(zeroPoint)
-        // Comparisons written so that NaN saturates low instead of trapping.
-        let c = q > Float(range.lo) ? q : Float(range.lo)
-        return Int32(c < Float(range.hi) ? c : Float(range.hi))
+        var x = x, q: Int32 = 0
+        quantizeFloats(&x, &q, 1, scale: scale, zero: zeroPoint, range)
+        return q
     }
 }

@@ -1,0 +1,1 @@
+J$AnbOOD1]I{{{{Ollf[Bw^wvmDldD<

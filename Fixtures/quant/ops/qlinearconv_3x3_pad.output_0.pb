@@ -1,0 +1,2 @@
+	
+Jœ¥ˆ •“Š‰‡¡}jƒ¦|celk™vjh‰‡jfZ‡p|{hg||^ƒ‡h€¤p…xTkqju|Œ’{uŠu^£p…V–}—bdu‚PŠbiˆtyfuysJrkeklg`nla…kt_kqgfo[}udrhhnjjk~odhrijdji…falqpfgqc~oedkiqiifzalf]grih^xk^`hefpbcvkswuv|rnˆŠ„…tŒ}”{Neb†O~\kyc€TOƒvkOSnq‚kfn_Œ]v{c€†P`}V‚kf\[kmgOn‚~yld[ˆfj‹fiqlsuc‘E•_w“•jdzop¥~‡w„ˆ—|sŒxtu‘Šƒ‘Š†–‹š€™™‹£v|Ÿv‰†}|’„†u…rƒ‘—|™¢Š†xŠ|Š–––„z…”­Œtˆ{„ˆ‘x„€†‘ˆ|¢’‘£ˆ{u”‰]t……˜~n—€š‚{Q~¡”„yj¦w~S„na…dŠ†Š†—”‘q¢‰{‡{zŠ`‘œW‘‰{¢p\}qnln…]ˆkH€‘p‘¥Š˜nuXiXaa_iYu]xpbRpZbbjyNXgdhQfHzwjhabgajjuudWl`[e]Yrb\ftj^WuflwT^ZkhyRx{n_[^]si[_tdr]plhtoVw

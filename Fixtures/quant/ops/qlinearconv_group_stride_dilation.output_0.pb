@@ -1,0 +1,1 @@
+Jğn~^ml\sm†t_‡k–fY„šgj{^w{–¡¬‘}u~|vqz{|}€~}||x‚{wyo‰‚€zszyyod_g`qjhrnr…g†xi^krek‚˜†ˆŠ‹v†pp—€uyˆ™€‹ty{ƒ•†ƒy|‰„xkms‚ixpsŒ[…r}{e€‰he~}umo~˜Zu‡~uwz€|oqw{w‚}~x|‚|uxƒw†w…{sgKY_‹cocpqyaquzruj„r‚|všx‰ƒ‚qp†¡d‹l†~y€‚{‰‚‰†{€ymy‚{

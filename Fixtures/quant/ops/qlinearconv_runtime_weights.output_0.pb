@@ -1,0 +1,1 @@
+J0abŒ}aƒaŽ…z…Š‚o£€ivož’w…~ˆ‰ˆ‚’hg†oms{}gyzoxv‰ry

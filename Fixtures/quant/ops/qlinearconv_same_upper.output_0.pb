@@ -1,0 +1,1 @@
+J |bskvilu€kpZuas€…fŽmuxko…~{xv„|udvv‰šu’“}…’z‰s•†|‰¦›˜“‡•¦¨ Œ¢Š‡Œ~–ˆv•—‚ˆŒŒ‚£Œi¡‡™œ˜’€—bKi~QRZbsgocpV[{uNe[YdYf{ck`qn]m™…Šq{¡‡”˜‘‡“—”Š¡Œ|‡‰ˆ‡~Š

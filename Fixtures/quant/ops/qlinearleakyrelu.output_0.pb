@@ -1,0 +1,1 @@
+JÒ£]]ÿÿÁ}`?Z·CNÿ×X[“íÿ^‡;Àÿ´¢ÿWÕÅë›‰9;HKUbcÞî²>aü¥¬Táa}CI‚ø‰‡_KZÿãBÿFJ_H\¥Iÿ¢S‚æCUMnãd?a:–ªíÿDPÆAú:á[ék?@L]ÿET?ZòLdÿÿ{ÿA÷¥@S¯J…O}RSæ£…LPaí˜÷>@p^ÿÿ[^H@Kÿ¹M×ÿOO˜LÁ;bfÔ“¹cÿlÿÿÿ““„g÷ÿÞ„HÐ–é<VèWDóŽ¬OEÿ¯ŽLZÿNáÿGÿYQß¾øý

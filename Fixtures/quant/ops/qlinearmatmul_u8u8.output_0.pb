@@ -1,0 +1,1 @@
+JUM†B–on€X€9zhok`‹c„a“wt…_ƒG|kmjcšzO}N€zwH…I†frqŽ_ƒešŒrƒ<"’lx…ƒ—e‘iy„x|d3tk|wšr
