@@ -38,7 +38,9 @@ enum Calibration {
                 let (a, b) = edges(t)
                 let width = (b - a) / Float(bins)
                 var h = histograms[t] ?? [Double](repeating: 0, count: bins)
-                for x in v where x.isFinite {
+                // Entropy leaves exact zeros out: zero is always exact, and the spike Relu makes at 0
+                // would pull the threshold down.
+                for x in v where x.isFinite && !(options.method == .entropy && x == 0) {
                     let y = options.method == .entropy ? abs(x) : x
                     let i = width > 0 ? Int((y - a) / width) : 0
                     h[min(max(i, 0), bins - 1)] += 1
