@@ -67,8 +67,9 @@ struct Prune: ParsableCommand {
             options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
             var result = try Pruning.prune(&model, options: options)
             if sparseStorage && ModelFormat(path: files.output) == .onnx {
-                let stored = SparseStorage.convert(&model.graph, names: result.layers.filter(\.pruned).map(\.weight))
-                result.notes.append("\(stored.count) weights stored as sparse initializers")
+                let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))
+                result.notes.append((model.irVersion ?? 0) >= 6 ? "\(stored.count) weights stored as sparse initializers"
+                                    : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
             }
             try files.save(model, from: loaded, compress: sparseStorage)
             result.fileBytesBefore = fileSize(files.input)

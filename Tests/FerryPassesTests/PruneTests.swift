@@ -164,11 +164,11 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         var half = model([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 9], [1, -2, 3, 4, 5, 6])
         _ = try Pruning.prune(&half, options: PruneOptions(sparsity: 0.5, minElements: 0))
         // Half nonzero: 12 bytes per nonzero is more than 4 per element, so both stay dense.
-        #expect(SparseStorage.convert(&half.graph, names: ["w1", "w2"]).isEmpty)
+        #expect(SparseStorage.convert(&half, names: ["w1", "w2"]).isEmpty)
         var m = model([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 9], [1, -2, 3, 4, 5, 6])
         _ = try Pruning.prune(&m, options: PruneOptions(sparsity: 0.75, minElements: 0))
         var sparse = m
-        #expect(SparseStorage.convert(&sparse.graph, names: ["w1", "w2"]) == ["w1", "w2"])
+        #expect(SparseStorage.convert(&sparse, names: ["w1", "w2"]) == ["w1", "w2"])
         let s = sparse.graph.sparseInitializers[0]
         #expect(s.shape == [4, 2])
         #expect(s.values.floatValues == [0.7, 9])

@@ -55,6 +55,7 @@ public enum Pruning {
             }
             report.groups = groups(plan, kept, original)
         }
+        GraphCleanup.declareInitializerInputs(&model.graph, irVersion: model.irVersion)
         do {
             report.after = ModelCost(model.graph, shapes: shapesBefore == nil ? nil : try ValueShapes.probe(model, given: options.inputShapes))
         } catch {

@@ -5,9 +5,13 @@ import FerryIR
 public enum SparseStorage {
     /// Converts each named dense float32 initializer to a sparse initializer when that takes
     /// fewer bytes (4 + 8 bytes per nonzero against 4 per element: under a third nonzero).
-    /// Returns the names converted.
+    /// Returns the names converted; converts nothing in a model of IR version below 6, which
+    /// has no sparse initializers.
     @discardableResult
-    public static func convert(_ graph: inout Graph, names: [String]) -> [String] {
+    public static func convert(_ model: inout Model, names: [String]) -> [String] {
+        guard (model.irVersion ?? 0) >= 6 else { return [] }
+        var graph = model.graph
+        defer { model.graph = graph }
         let wanted = Set(names)
         var converted: [String] = []
         graph.initializers.removeAll { t in
