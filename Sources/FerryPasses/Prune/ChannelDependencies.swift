@@ -154,7 +154,7 @@ struct ChannelDependencies {
     mutating func follow(_ i: Int, _ n: Node, _ slots: [Int]) {
         let op = (n.domain.isEmpty || n.domain == "ai.onnx") ? n.opType : "\(n.domain).\(n.opType)"
         let l = plan.layouts[n.inputs[slots[0]]]!
-        let out = n.outputs.first ?? ""
+        guard let out = n.outputs.first, !out.isEmpty else { return blockInputs(n, slots, "\(label(i)) has no output") }
         switch op {
         case "Conv", "ConvTranspose", "Gemm", "MatMul":
             sink(i, n, slots)
@@ -167,7 +167,7 @@ struct ChannelDependencies {
             }
             plan.layouts[out] = l
         case _ where Self.sizeKeeping.contains(op):
-            guard slots == [0], let y = shapes[out], let x = shapes[n.inputs[0]], y.count == x.count, y[l.axis] == x[l.axis] else {
+            guard slots == [0], let y = shapes[out], let x = shapes[n.inputs[0]], y.count == x.count, l.axis < y.count, y[l.axis] == x[l.axis] else {
                 return blockInputs(n, slots, "\(label(i)) changes the channel count")
             }
             plan.layouts[out] = l
@@ -206,14 +206,14 @@ struct ChannelDependencies {
             let group = n.int("group", 1)
             if group == 1 {
                 keep(i, 1, axis: n.opType == "Conv" ? 1 : 0, l)
-            } else if n.opType == "Conv", w.shape.count >= 3, w.shape[1] == 1, w.shape[0] == group, group == l.length {
+            } else if n.opType == "Conv", let out = n.outputs.first, w.shape.count >= 3, w.shape[1] == 1, w.shape[0] == group, group == l.length {
                 keep(i, 1, axis: 0, l)
                 if n.inputs.count > 2, !n.inputs[2].isEmpty {
                     guard editable(n.inputs[2]) != nil else { return block(l, "\(label(i)) has a computed bias") }
                     keep(i, 2, axis: 0, l)
                 }
                 plan.groupEdits[i] = l
-                plan.layouts[n.outputs[0]] = l
+                plan.layouts[out] = l
             } else {
                 block(l, "feeds the grouped convolution \(label(i))")
             }
@@ -237,7 +237,7 @@ struct ChannelDependencies {
             guard let t = editable(n.inputs[slot]), t.shape == [l.length] else { return block(l, "\(label(i)) has computed parameters") }
             keep(i, slot, axis: 0, l)
         }
-        plan.layouts[n.outputs[0]] = l
+        if let out = n.outputs.first { plan.layouts[out] = l }
     }
 
     /// Element-wise ops with broadcasting: channel values joined by them share one space;
@@ -271,8 +271,8 @@ struct ChannelDependencies {
         for (slot, name) in n.inputs.enumerated() where !name.isEmpty && !slots.contains(slot) {
             guard let shape = shapes[name] else { return block(first, "\(label(i)) reads '\(name)' of unknown shape") }
             let axis = first.axis - (rank - shape.count)
-            if axis < 0 || shape[axis] == 1 { continue }
-            guard shape[axis] == first.length, editable(name) != nil else {
+            if axis < 0 || (axis < shape.count && shape[axis] == 1) { continue }
+            guard axis < shape.count, shape[axis] == first.length, editable(name) != nil else {
                 return block(first, "\(label(i)) joins them with '\(name)', whose channels cannot be removed")
             }
             keep(i, slot, axis: axis, first)
@@ -301,7 +301,8 @@ struct ChannelDependencies {
     /// Flatten, Reshape, Squeeze, Unsqueeze: followed when each channel stays one block of
     /// consecutive positions along one output axis; a Reshape's constant target shape is edited.
     mutating func reshape(_ i: Int, _ n: Node, _ l: ChannelLayout) {
-        guard let out = n.outputs.first, let x = shapes[n.inputs[0]], let y = shapes[out], n.inputs.indices.filter({ plan.layouts[n.inputs[$0]] != nil }) == [0] else {
+        guard let out = n.outputs.first, let x = shapes[n.inputs[0]], let y = shapes[out], l.axis < x.count,
+              n.inputs.indices.filter({ plan.layouts[n.inputs[$0]] != nil }) == [0] else {
             return block(l, "\(label(i)) has no known shapes")
         }
         let prefix = x[..<l.axis].reduce(1, *), inner = x[(l.axis + 1)...].reduce(1, *), length = l.length
@@ -333,7 +334,9 @@ struct ChannelDependencies {
 
     /// Reductions over other axes pass the channels on; reducing the channels blocks them.
     mutating func reduce(_ i: Int, _ n: Node, _ l: ChannelLayout) {
-        guard let out = n.outputs.first, let x = shapes[n.inputs[0]], let y = shapes[out] else { return block(l, "\(label(i)) has no known shapes") }
+        guard let out = n.outputs.first, let x = shapes[n.inputs[0]], let y = shapes[out], l.axis < x.count else {
+            return block(l, "\(label(i)) has no known shapes")
+        }
         if y.count == x.count {
             guard y[l.axis] == x[l.axis] else { return block(l, "\(label(i)) reduces over the channels") }
             plan.layouts[out] = l

@@ -51,7 +51,7 @@ public enum Pruning {
                 let root = plan.spaces.root(space)
                 let channels = plan.spaces.channels[root]
                 let blocked = plan.spaces.blocked[root]
-                return (kept[root] != nil, blocked.isEmpty ? nil : blocked.joined(separator: "; "), nil, channels, kept[root]?.count ?? channels)
+                return (kept[root] != nil, blocked.isEmpty ? nil : reasonText(blocked), nil, channels, kept[root]?.count ?? channels)
             }
             report.groups = groups(plan, kept, original)
         }
@@ -62,6 +62,11 @@ public enum Pruning {
             throw PassError.unsupported(subject: "pruned model", reason: "does not run any more: \(error)")
         }
         return report
+    }
+
+    /// The first three reasons, and how many more there are.
+    private static func reasonText(_ reasons: [String]) -> String {
+        reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; and \(reasons.count - 3) more" : "")
     }
 
     /// One report line per weight use; `describe` gives (pruned, reason, zeros, channels, kept).
@@ -93,7 +98,7 @@ public enum Pruning {
             return PruneReport.ChannelGroup(
                 layers: plan.spaces.producers[root].sorted().map { graph.nodes[$0].name.isEmpty ? "#\($0)" : graph.nodes[$0].name },
                 channels: channels, kept: kept[root]?.count ?? channels, pruned: kept[root] != nil,
-                reason: blocked.isEmpty ? (kept[root] == nil ? "nothing to remove at this sparsity" : nil) : blocked.joined(separator: "; "))
+                reason: blocked.isEmpty ? (kept[root] == nil ? "nothing to remove at this sparsity" : nil) : reasonText(blocked))
         }
     }
 }
