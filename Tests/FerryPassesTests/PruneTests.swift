@@ -295,6 +295,32 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         #expect(weight(m, "fc_w").floatValues! == rows(weight(model, "fc_w"), axis: 1, Array(0..<9) + Array(27..<36)))
     }
 
+    @Test func equalNormsRemoveTheLowerChannelsFirst() throws {
+        var b = ModelBuilder()
+        b.constant("c_w", [4, 3, 1, 1], [1, 1, 1, -1, -1, -1, 1, -1, 1, 0.5, 0.5, 2])
+        let r = b.node("Relu", "r", [b.node("Conv", "c", ["x", "c_w"])])
+        b.constant("d_w", [2, 4, 1, 1])
+        let output = b.node("Conv", "d", [r, "d_w"])
+        let model = b.model(input: [1, 3, 2, 2], outputs: [output])
+        var m = model
+        _ = try Pruning.prune(&m, options: PruneOptions(sparsity: 0.5, method: .channels, minElements: 0))
+        // Every filter has L1 norm 3: channels 0 and 1 go.
+        #expect(weight(m, "c_w").floatValues == [1, -1, 1, 0.5, 0.5, 2])
+        #expect(weight(m, "d_w").floatValues! == rows(weight(model, "d_w"), axis: 1, [2, 3]))
+    }
+
+    @Test func excludedLayerKeepsItsChannelsAndUnclearConsumersBlock() throws {
+        var b = ModelBuilder()
+        let c1 = b.node("Relu", "r1", [b.conv("c1", "x", out: 4, in: 3)])
+        let c2 = b.node("LRN", "lrn", [b.conv("c2", c1, out: 4, in: 4)], [Attribute("size", .int(3))])
+        let output = b.conv("c3", c2, out: 2, in: 4)
+        let model = b.model(input: [1, 3, 5, 5], outputs: [output])
+        var m = model
+        let report = try Pruning.prune(&m, options: PruneOptions(sparsity: 0.5, method: .channels, minElements: 0, exclude: ["c1"]))
+        #expect(report.layers.map(\.reason) == ["excluded", "feeds LRN 'lrn', whose channel mapping is unclear", "reaches the graph output 'c3'"])
+        #expect(m.graph.initializers == model.graph.initializers)
+    }
+
     @Test func reshapeMixingChannelsBlocks() throws {
         var b = ModelBuilder()
         let c = b.conv("c", "x", out: 4, in: 3, pad: 0)

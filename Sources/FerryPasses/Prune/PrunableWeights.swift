@@ -19,8 +19,7 @@ enum PrunableWeights {
     static let weightOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
 
     /// Every weight use in graph order; each initializer appears once (at its first reader).
-    static func find(_ graph: Graph, options: PruneOptions) throws -> [WeightUse] {
-        try checkExclusions(graph, options.exclude)
+    static func find(_ graph: Graph, options: PruneOptions) -> [WeightUse] {
         let index = GraphIndex(graph)
         let excluded = Set(options.exclude)
         var uses: [WeightUse] = []

@@ -53,7 +53,7 @@ public struct PruneOptions: Sendable {
         }
     }
 
-    /// How many of `count` items the sparsity removes (rounded to the nearest whole item).
+    /// How many of `count` items the sparsity removes (rounded to the nearest whole item, halves up).
     func removedCount(of count: Int) -> Int {
         min(count, Int((sparsity * Double(count)).rounded()))
     }

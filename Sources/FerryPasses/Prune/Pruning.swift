@@ -26,7 +26,7 @@ public enum Pruning {
             shapesBefore = nil
         }
         let before = ModelCost(model.graph, shapes: shapesBefore)
-        let uses = try PrunableWeights.find(model.graph, options: options)
+        let uses = PrunableWeights.find(model.graph, options: options)
         let original = model.graph
         var report = PruneReport(method: options.method.rawValue, scope: options.method == .magnitude ? options.scope.rawValue : nil,
                                  sparsity: options.sparsity, minElements: options.minElements, exclude: options.exclude,
