@@ -81,7 +81,7 @@ public enum Pruning {
             let shapeBefore = before.initializers[use.initializer].shape
             if !pruned && shapeBefore != shapeAfter {
                 pruned = true
-                reason = reason.map { "input channels cut; output channels kept: \($0)" } ?? "input channels cut"
+                reason = reason.map { $0.hasPrefix("depthwise") ? $0 : "input channels cut; output channels kept: \($0)" } ?? "input channels cut"
             }
             return PruneReport.Layer(node: n.name.isEmpty ? "#\(use.node)" : n.name, op: n.opType, weight: weight,
                                      shapeBefore: shapeBefore, shapeAfter: shapeAfter, zerosFraction: zeros,
