@@ -283,6 +283,24 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         #expect(report.layers.map(\.shapeAfter) == [[4, 3, 3, 3], [4, 5]])
     }
 
+    @Test func reshapeToAComputedBatchAndAConstantChannelCount() throws {
+        // Reshape(gap, Concat(Shape(gap)[0:1], [8])) -> MatMul: the constant 8 becomes 4.
+        var b = ModelBuilder()
+        let r = b.node("Relu", "r", [b.conv("c", "x", out: 8, in: 3, zero: [1, 2, 5, 6])])
+        let gap = b.node("GlobalAveragePool", "gap", [r])
+        b.initializers += [Tensor(name: "zero", elementType: .int64, shape: [1], values: [Int64(0)]),
+                           Tensor(name: "one", elementType: .int64, shape: [1], values: [Int64(1)]),
+                           Tensor(name: "channels", elementType: .int64, shape: [1], values: [Int64(8)])]
+        let batch = b.node("Slice", "batch", [b.node("Shape", "shape", [gap]), "zero", "one"])
+        let target = b.node("Concat", "target", [batch, "channels"], [Attribute("axis", .int(0))])
+        b.constant("fc_w", [8, 3])
+        let output = b.node("MatMul", "fc", [b.node("Reshape", "flat", [gap, target]), "fc_w"])
+        let model = b.model(input: [1, 3, 5, 5], outputs: [output])
+        let (m, _) = try pruneKeepingOutputs(model, input: [1, 3, 5, 5])
+        #expect(weight(m, "channels").bytes!.toArray(of: Int64.self) == [4])
+        #expect(weight(m, "fc_w").floatValues! == rows(weight(model, "fc_w"), axis: 0, [0, 3, 4, 7]))
+    }
+
     @Test func spatialFlattenCutsBlocksOfRows() throws {
         // Flatten of [1, 4, 3, 3]: channel c is columns 9c ..< 9c + 9 of the Gemm input.
         var b = ModelBuilder()

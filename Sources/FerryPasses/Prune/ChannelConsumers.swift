@@ -170,14 +170,14 @@ extension ChannelDependencies {
         guard let (axis, factor) = found else { return block(l, "\(label(i)) mixes the channels with other axes") }
         let moved = ChannelLayout(axis: axis, segments: l.segments.map { ChannelSegment(space: $0.space, channels: $0.channels, repeats: $0.repeats * factor) })
         if n.opType == "Reshape" {
-            guard n.inputs.count > 1, let target = editable(n.inputs[1]), target.elementType == .int64,
-                  let entries = target.bytes?.toArray(of: Int64.self), axis < entries.count else {
+            guard n.inputs.count > 1, let (node, slot, position) = targetEntry(of: n.inputs[1], at: axis, reshape: i),
+                  let entries = editable(graph.nodes[node].inputs[slot])?.bytes?.toArray(of: Int64.self) else {
                 return block(l, "\(label(i)) has a computed target shape")
             }
-            switch entries[axis] {
+            switch entries[position] {
             case -1: break
-            case 0 where n.int("allowzero", 0) == 0 && axis == l.axis && factor == 1: break
-            case Int64(y[axis]): plan.edits.append(ChannelEdit(node: i, slot: 1, kind: .shapeEntry(position: axis, layout: moved)))
+            case 0 where n.int("allowzero", 0) == 0 && axis == l.axis && factor == 1 && node == i: break
+            case Int64(y[axis]): plan.edits.append(ChannelEdit(node: node, slot: slot, kind: .shapeEntry(position: position, layout: moved)))
             default: return block(l, "\(label(i)) has target shape \(entries)")
             }
         }
@@ -202,5 +202,25 @@ extension ChannelDependencies {
             return block(l, "\(label(i)) reduces over the channels")
         }
         plan.layouts[out] = ChannelLayout(axis: l.axis - reduced.filter { $0 < l.axis }.count, segments: l.segments)
+    }
+
+    /// Where entry `axis` of the target shape `name` of Reshape node `reshape` is stored: the int64
+    /// initializer itself, or one of the int64 initializers a Concat of 1-D pieces joins (the pieces before
+    /// it may be computed, such as the batch size read with Shape; those after it may not).
+    /// Returns the node and slot reading that initializer and the entry's position in it.
+    func targetEntry(of name: String, at axis: Int, reshape: Int) -> (node: Int, slot: Int, position: Int)? {
+        if let t = editable(name), t.elementType == .int64, axis < t.storedElementCount { return (reshape, 1, axis) }
+        guard let p = index.producer[name], graph.nodes[p].isONNX("Concat") else { return nil }
+        let concat = graph.nodes[p]
+        var offset = 0
+        for (slot, piece) in concat.inputs.enumerated() {
+            guard let shape = shapes[piece], shape.count == 1 else { return nil }
+            if axis < offset + shape[0] {
+                guard let t = editable(piece), t.elementType == .int64, concat.inputs[(slot + 1)...].allSatisfy({ editable($0) != nil }) else { return nil }
+                return (p, slot, axis - offset)
+            }
+            offset += shape[0]
+        }
+        return nil
     }
 }
