@@ -88,7 +88,7 @@ public struct SaveOptions {
     public var sizeThreshold = 1024
     /// Write only the model's tensors (for formats that can hold a graph too).
     public var weightsOnly = false
-    /// HDF5: store datasets chunked with shuffle + deflate.
+    /// HDF5 (tensor trees and Keras models): store datasets chunked with shuffle + deflate.
     public var compress = false
     /// Files that must not be overwritten (normally `LoadedModel.sourceFiles`).
     public var protectedFiles: [String] = []
@@ -142,7 +142,7 @@ public enum ModelIO {
             try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
         case .hdf5:
             if !options.weightsOnly && !model.graph.nodes.isEmpty {
-                try KerasFile.writeLegacy(model, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+                try KerasFile.writeLegacy(model, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles, compress: options.compress)
                 return
             }
             guard model.graph.sparseInitializers.isEmpty else {

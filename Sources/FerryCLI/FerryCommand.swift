@@ -8,7 +8,7 @@ struct FerryCommand: ParsableCommand {
         commandName: "ferry",
         abstract: "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Run.self, Bench.self, Optimize.self, Quantize.self]
+        subcommands: [Inspect.self, Convert.self, Run.self, Bench.self, Optimize.self, Quantize.self, Prune.self]
     )
 
     /// Runs the command line; errors print one line and exit 1, usage errors exit 2.

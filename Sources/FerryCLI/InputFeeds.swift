@@ -3,6 +3,16 @@ import Ferry
 import FerryIR
 import FerryRuntime
 
+/// A `--shape NAME=DIMS` value (e.g. input=1,3,224,224) as its name and sizes.
+func parseShapeOption(_ s: String) throws -> (String, [Int]) {
+    guard let eq = s.firstIndex(of: "=") else { throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')") }
+    let dims = s[s.index(after: eq)...].split(separator: ",").map { Int($0) }
+    guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+        throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
+    }
+    return (String(s[..<eq]), dims.map { $0! })
+}
+
 /// Options naming a model's input values: files, or shapes for random data.
 struct InputOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: ArgumentHelp(
@@ -18,11 +28,7 @@ struct InputOptions: ParsableArguments {
     var seed: UInt64 = 0
 
     func validate() throws {
-        for s in shapes {
-            guard let eq = s.firstIndex(of: "="), s[s.index(after: eq)...].split(separator: ",").allSatisfy({ Int($0).map { $0 >= 0 } ?? false }) else {
-                throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
-            }
-        }
+        for s in shapes { _ = try parseShapeOption(s) }
     }
 
     /// Reads the inputs the options name, and makes random ones for the rest when `random` is true.
@@ -49,10 +55,9 @@ struct InputOptions: ParsableArguments {
         }
         var given: [String: [Int]] = [:]
         for s in shapes {
-            let eq = s.firstIndex(of: "=")!
-            let name = String(s[..<eq])
+            let (name, dims) = try parseShapeOption(s)
             guard names.contains(name) else { throw RuntimeError.unknownInput(name: name, expected: names) }
-            given[name] = s[s.index(after: eq)...].split(separator: ",").map { Int($0)! }
+            given[name] = dims
         }
         guard random else { return feeds }
         var rng = SplitMix(seed: seed)

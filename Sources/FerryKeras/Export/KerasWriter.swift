@@ -7,8 +7,9 @@ extension KerasFile {
     static let writtenKerasVersion = "2.21.0"
 
     /// Writes `model`'s graph as a legacy full-model `.h5` (config + weights), loadable by
-    /// tf.keras and Keras 3 with the same outputs. Throws listing the ops that map onto no layer.
-    public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = []) throws {
+    /// tf.keras and Keras 3 with the same outputs; `compress` stores the weights chunked with
+    /// shuffle + deflate. Throws listing the ops that map onto no layer.
+    public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = [], compress: Bool = false) throws {
         let exporter = KerasExporter(graph: model.graph, file: path, opset: model.opsetVersion(for: "") ?? 17)
         try exporter.run()
         exporter.layers = kerasOrder(exporter.layers, outputs: exporter.outputLayers)
@@ -30,7 +31,7 @@ extension KerasFile {
                     for part in parts.dropLast() { g = try g.groupCreatingIfNeeded(part) }
                     var t = tensor
                     if t.elementType != .float { t = Tensor(elementType: .float, shape: t.shape, values: t.floatValues) }
-                    try g.writeDataset(parts.last!, t)
+                    try g.writeDataset(parts.last!, t, compress: compress)
                 }
             }
         }

@@ -113,3 +113,18 @@ public struct ConstantFolding: OptimizationPass {
         }
     }
 }
+
+extension ConstantFolding {
+    /// A growth limit that folds every weight: for passes about to rewrite the weights anyway
+    /// (quantization, pruning), which need them as initializers.
+    public static let weightsLimit = 1 << 30
+
+    /// Folds everything computed from constants alone into initializers (weights held by Constant
+    /// nodes or computed from constants included) and drops what is no longer read; returns the
+    /// number of nodes folded.
+    @discardableResult
+    public static func materialize(_ model: inout Model) throws -> Int {
+        let report = try Optimizer(passes: [ConstantFolding(maxGrowthBytes: weightsLimit), DeadCodeElimination()]).optimize(&model)
+        return report.passes[0].rewrites
+    }
+}

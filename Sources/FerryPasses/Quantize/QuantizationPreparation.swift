@@ -5,12 +5,9 @@ import FerryIR
 /// computed from constants become initializers; batch norms folded into their Conv/Gemm; Identity
 /// and Dropout removed).
 enum QuantizationPreparation {
-    /// Constant folding may materialise weights of any size: they are about to be stored as int8.
-    static let foldLimit = 1 << 30
-
     static func prepare(_ model: Model, notes: inout [String]) throws -> Model {
         var m = model
-        let report = try Optimizer(fuseActivations: false, foldLimit: foldLimit).optimize(&m)
+        let report = try Optimizer(fuseActivations: false, foldLimit: ConstantFolding.weightsLimit).optimize(&m)
         let done = report.passes.filter { $0.rewrites > 0 }.map { "\($0.name) \($0.rewrites)" }
         if !done.isEmpty { notes.append("prepared by the optimizer: " + done.joined(separator: ", ")) }
         return m

@@ -34,3 +34,22 @@ public enum GraphCleanup {
         return (nodeCount - graph.nodes.count, initCount - graph.initializers.count - graph.sparseInitializers.count)
     }
 }
+
+extension GraphCleanup {
+    /// Makes the graph inputs that name initializers declare the initializers' current types and
+    /// shapes; for IR versions below 4 (where every initializer must also be a graph input) adds
+    /// the missing ones. Call after passes that add initializers or change their shapes.
+    public static func declareInitializerInputs(_ graph: inout Graph, irVersion: Int64?) {
+        var declared = Set(graph.inputs.map(\.name))
+        let types = Dictionary(graph.initializers.map { t in
+            (t.name, TypeInfo(.tensor(t.elementType, shape: t.shape.map { Dim.fixed(Int64($0)) })))
+        }, uniquingKeysWith: { a, _ in a })
+        for k in graph.inputs.indices {
+            if let type = types[graph.inputs[k].name] { graph.inputs[k].type = type }
+        }
+        guard let ir = irVersion, ir < 4 else { return }
+        for t in graph.initializers where declared.insert(t.name).inserted {
+            graph.inputs.append(ValueInfo(name: t.name, type: types[t.name]))
+        }
+    }
+}

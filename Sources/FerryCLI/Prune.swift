@@ -1,0 +1,94 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryPasses
+import Foundation
+
+extension PruneMethod: ExpressibleByArgument {}
+extension PruneScope: ExpressibleByArgument {}
+
+/// `ferry prune IN OUT --sparsity S`: zero the smallest weights or remove whole channels.
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prune a model's Conv, ConvTranspose, Gemm and MatMul weights.",
+        discussion: """
+            magnitude: the smallest-magnitude weights become zero, exactly the requested fraction of each weight \
+            (--scope layer) or of all prunable weights together (--scope global); shapes stay.
+            channels: whole filters / units with the smallest L1 norms are removed with the matching input channels \
+            of the layers reading them (through normalization, activations, per-channel constants, Concat, residual \
+            Adds, depthwise convolutions); layers whose channels reach a graph output or an op with no clear channel \
+            mapping are left alone, and the summary says why.
+            Prunable weights are float32 initializers of at least --min-elements elements (biases and normalization \
+            parameters never are). The output format follows OUT's extension.
+            """)
+
+    @OptionGroup var files: RewriteOptions
+
+    @Option(help: ArgumentHelp("Fraction to remove, in [0, 1).", valueName: "s"))
+    var sparsity: Double
+
+    @Option(help: "magnitude (unstructured) or channels (structured).")
+    var method: PruneMethod = .magnitude
+
+    @Option(help: "Magnitude only: rank weights per layer or over the whole model (default layer).")
+    var scope: PruneScope?
+
+    @Option(help: ArgumentHelp("Leave weight tensors with fewer elements alone.", valueName: "n"))
+    var minElements: Int = PruneOptions.defaultMinElements
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep dense (channels: whose output channels all stay).", valueName: "node-or-op"))
+    var exclude: [String] = []
+
+    @Option(name: .customLong("shape"), help: ArgumentHelp(
+        "Shape to count multiply-adds and follow channels with, NAME=1,3,224,224 (fills symbolic axes; without it they are 1).", valueName: "NAME=DIMS"))
+    var shapes: [String] = []
+
+    @Flag(help: "Store the result small on disk: ONNX writes mostly-zero weights as sparse initializers, HDF5 deflates its datasets.")
+    var sparseStorage = false
+
+    @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file.json"))
+    var report: String?
+
+    func validate() throws {
+        guard sparsity.isFinite, sparsity >= 0, sparsity < 1 else { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
+        guard minElements >= 0 else { throw ValidationError("--min-elements must be 0 or more") }
+        for s in shapes { _ = try parseShapeOption(s) }
+        if method == .channels && scope != nil { throw ValidationError("--scope is for --method magnitude") }
+        if let report, report.isEmpty || report == files.input || report == files.output {
+            throw ValidationError("--report needs a file name other than IN and OUT")
+        }
+    }
+
+    func run() throws {
+        do {
+            let loaded = try files.load()
+            var model = loaded.model
+            var options = PruneOptions(sparsity: sparsity, method: method, scope: scope ?? .layer, minElements: minElements, exclude: exclude)
+            options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
+            var result = try Pruning.prune(&model, options: options)
+            if sparseStorage && ModelFormat(path: files.output) == .onnx {
+                let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))
+                result.notes.append((model.irVersion ?? 0) >= 6 ? "\(stored.count) weights stored as sparse initializers"
+                                    : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
+            }
+            try files.save(model, from: loaded, compress: sparseStorage)
+            result.fileBytesBefore = fileSize(files.input)
+            result.fileBytesAfter = fileSize(files.output)
+            print(result.text, terminator: "")
+            if let report {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                try encoder.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
+            }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            reportFailure(error)
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+    }
+}

@@ -1,0 +1,43 @@
+import FerryIR
+import FerryRuntime
+
+/// The shapes values take when a model runs on its declared input shapes.
+public enum ValueShapes {
+    /// Runs `model` once on zero-filled inputs of the shapes `given`, or else of their declared
+    /// shapes (symbolic, unknown or negative sizes taken as 1), and returns the shape of every main-graph input, node output and
+    /// initializer. Throws `PassError.unsupported` naming the input without a declared shape or
+    /// the reason the interpreter gave.
+    public static func probe(_ model: Model, given: [String: [Int]] = [:]) throws -> [String: [Int]] {
+        var feeds: [String: Tensor] = [:]
+        for name in given.keys where !model.graph.runtimeInputs.contains(where: { $0.name == name }) {
+            throw PassError.invalidOption(option: "shape", reason: "'\(name)' is not an input of the model")
+        }
+        for input in model.graph.runtimeInputs {
+            guard case .tensor(let type, let dims?)? = input.type?.type else {
+                throw PassError.unsupported(subject: "input '\(input.name)'", reason: "has no declared tensor shape to run the model on")
+            }
+            let shape = given[input.name] ?? dims.map { d -> Int in
+                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
+                return 1
+            }
+            guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), type != .string else {
+                throw PassError.unsupported(subject: "input '\(input.name)'", reason: "cannot make a zero \(type.name) tensor of shape \(shape)")
+            }
+            feeds[input.name] = Tensor(name: input.name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes)))
+        }
+        var probing = model
+        let declared = Set(model.graph.outputs.map(\.name))
+        var seen = declared
+        probing.graph.outputs += model.graph.nodes.flatMap(\.outputs).filter { !$0.isEmpty && seen.insert($0).inserted }.map { ValueInfo(name: $0, type: nil) }
+        var shapes: [String: [Int]] = [:]
+        for t in model.graph.initializers { shapes[t.name] = t.shape }
+        for s in model.graph.sparseInitializers { shapes[s.name] = s.shape }
+        for (name, t) in feeds { shapes[name] = t.shape }
+        do {
+            for (name, tensor) in try InferenceSession(model: probing).run(feeds) { shapes[name] = tensor.shape }
+        } catch {
+            throw PassError.unsupported(subject: "model", reason: "cannot run it on its declared input shapes: \(error)")
+        }
+        return shapes
+    }
+}
