@@ -59,6 +59,10 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
 	$(VPY) tools/interop_onnx.py --ferry .build/debug/ferry $$args
 	$(VPY) tools/interop_keras.py --ferry .build/debug/ferry
+	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
+	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
+	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \
+	$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry $$args
 	$(VPY) tools/update_conformance_manifest.py --check | tail -1
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi

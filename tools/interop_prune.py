@@ -236,7 +236,8 @@ def row(model, what, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ferry", default=os.path.join(ROOT, ".build", "debug", "ferry"))
-    ap.add_argument("--shared", default="/work/shared")
+    ap.add_argument("--shared", default=os.path.join(os.path.dirname(ROOT), "shared"),
+                    help="directory holding models/ (default: ../shared next to the repository)")
     ap.add_argument("--work")
     ap.add_argument("--only", help="run only models whose name contains this text")
     ap.add_argument("--keep-work", action="store_true")

@@ -9,43 +9,23 @@ import Testing
 /// Quantization judged on a real task: the digits CNN (Fixtures/digits, trained by Keras) must keep
 /// its accuracy on the held-out test split, against the true labels.
 @Suite struct DigitsQuantizationTests {
-    static let model = try! ModelIO.load(TestSupport.fixture("digits/digits_cnn.h5")).model
-    static let testX = try! NumPyFile.read(TestSupport.fixture("digits/test_x.npy"))
-    static let labels = try! NumPyFile.read(TestSupport.fixture("digits/test_y.npy")).bytes!.toArray(of: Int64.self)
-    static let calibration: [[String: Tensor]] = (0..<4).map { i in
-        [model.graph.runtimeInputs[0].name: try! NumPyFile.read(TestSupport.fixture("digits/calibration/batch_\(i).npy"))]
-    }
-    static let floatAccuracy = try! accuracy(model)
-
-    /// Percentage of test images whose arg max is their label.
-    static func accuracy(_ m: Model) throws -> Double {
-        let session = try InferenceSession(model: m)
-        let probs = try session.run([session.inputs[0].name: testX])[0].tensor.floatValues!
-        var right = 0
-        for (i, label) in labels.enumerated() {
-            let row = probs[(i * 10)..<(i * 10 + 10)]
-            if row.indices.max(by: { row[$0] < row[$1] })! - i * 10 == Int(label) { right += 1 }
-        }
-        return 100 * Double(right) / Double(labels.count)
-    }
-
     func quantized(_ configure: (inout QuantizationOptions) -> Void) throws -> (Model, QuantizationReport) {
         var options = QuantizationOptions()
         configure(&options)
-        return try Quantizer(options: options).quantize(DigitsQuantizationTests.model, samples: DigitsQuantizationTests.calibration)
+        return try Quantizer(options: options).quantize(DigitsFixture.model, samples: DigitsFixture.calibration)
     }
 
     @Test func floatModelHasKerassAccuracy() {
         // Keras itself scores 356 of 360 (Fixtures/digits/README.md).
-        #expect(abs(DigitsQuantizationTests.floatAccuracy - 100 * 356 / 360) < 1e-9)
+        #expect(abs(DigitsFixture.floatAccuracy - 100 * 356 / 360) < 1e-9)
     }
 
     @Test func staticInt8LosesAtMostHalfAPoint() throws {
         for format in QuantizationOptions.Format.allCases {
             for activation in [ElementType.uint8, .int8] {
                 let (m, report) = try quantized { $0.format = format; $0.activationType = activation }
-                let acc = try DigitsQuantizationTests.accuracy(m)
-                #expect(DigitsQuantizationTests.floatAccuracy - acc <= 0.5, "\(format) \(activation.name): \(acc)%")
+                let acc = try DigitsFixture.accuracy(m)
+                #expect(DigitsFixture.floatAccuracy - acc <= 0.5, "\(format) \(activation.name): \(acc)%")
                 #expect(m.graph.nodes.contains { $0.opType == "QuantizeLinear" })
                 #expect(report.layers.filter { !$0.keptFloat }.count >= 2)
                 #expect((report.outputCosine ?? 0) > 0.99)
@@ -57,15 +37,15 @@ import Testing
         for method in QuantizationOptions.Method.allCases {
             let (m, report) = try quantized { $0.method = method; $0.keepEdgeLayersFloat = false }
             #expect(report.layers.allSatisfy { !$0.keptFloat })
-            let acc = try DigitsQuantizationTests.accuracy(m)
-            #expect(DigitsQuantizationTests.floatAccuracy - acc <= 0.5, "\(method): \(acc)%")
+            let acc = try DigitsFixture.accuracy(m)
+            #expect(DigitsFixture.floatAccuracy - acc <= 0.5, "\(method): \(acc)%")
         }
     }
 
     @Test func weightsOnlyInt8LosesAtMostAFifthOfAPointAndShrinksWeights() throws {
         let (m, report) = try quantized { $0.mode = .weights }
-        let acc = try DigitsQuantizationTests.accuracy(m)
-        #expect(DigitsQuantizationTests.floatAccuracy - acc <= 0.2, "\(acc)%")
+        let acc = try DigitsFixture.accuracy(m)
+        #expect(DigitsFixture.floatAccuracy - acc <= 0.2, "\(acc)%")
         #expect(Double(report.weightBytesAfter) <= 0.3 * Double(report.weightBytesBefore))
         #expect(report.layers.allSatisfy { ($0.weightSQNR ?? 0) > 30 })
     }
@@ -73,8 +53,8 @@ import Testing
     @Test func dynamicInt8KeepsAccuracy() throws {
         let (m, _) = try quantized { $0.mode = .dynamic }
         #expect(m.graph.nodes.contains { $0.opType == "MatMulInteger" })
-        let acc = try DigitsQuantizationTests.accuracy(m)
-        #expect(DigitsQuantizationTests.floatAccuracy - acc <= 0.5, "\(acc)%")
+        let acc = try DigitsFixture.accuracy(m)
+        #expect(DigitsFixture.floatAccuracy - acc <= 0.5, "\(acc)%")
     }
 
     @Test func accuracyTargetKeepsSensitiveLayersInFloat() throws {
@@ -92,9 +72,9 @@ import Testing
     }
 
     @Test func optionsThatCannotWorkAreRefused() {
-        #expect(throws: PassError.self) { try Quantizer(options: QuantizationOptions()).quantize(DigitsQuantizationTests.model, samples: []) }
+        #expect(throws: PassError.self) { try Quantizer(options: QuantizationOptions()).quantize(DigitsFixture.model, samples: []) }
         var o = QuantizationOptions()
         o.activationType = .float
-        #expect(throws: PassError.self) { try Quantizer(options: o).quantize(DigitsQuantizationTests.model, samples: DigitsQuantizationTests.calibration) }
+        #expect(throws: PassError.self) { try Quantizer(options: o).quantize(DigitsFixture.model, samples: DigitsFixture.calibration) }
     }
 }
