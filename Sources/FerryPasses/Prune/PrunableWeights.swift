@@ -47,12 +47,4 @@ enum PrunableWeights {
         if node.opType == "MatMul", let first = node.inputs.first, let i = index.initializer[first] { return (0, i) }
         return nil
     }
-
-    /// Every excluded name must name a node or an op type of the graph.
-    static func checkExclusions(_ graph: Graph, _ names: [String]) throws {
-        let known = Set(graph.nodes.map(\.name)).union(graph.nodes.map(\.opType))
-        for name in names where !known.contains(name) {
-            throw PassError.invalidOption(option: "exclude", reason: "'\(name)' is neither a node name nor an op type of the model")
-        }
-    }
 }

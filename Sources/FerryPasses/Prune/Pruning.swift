@@ -9,7 +9,7 @@ public enum Pruning {
     /// every value's shape) and checks that the pruned model still runs.
     public static func prune(_ model: inout Model, options: PruneOptions) throws -> PruneReport {
         try options.validate()
-        try PrunableWeights.checkExclusions(model.graph, options.exclude)
+        try model.graph.checkExclusions(options.exclude)
         var notes: [String] = []
         do {
             let folded = try ConstantFolding.materialize(&model)

@@ -22,6 +22,7 @@ public struct Quantizer {
         if options.accuracyTarget != nil && rawSamples.isEmpty {
             throw PassError.invalidOption(option: "--accuracy-target", reason: "needs calibration samples to measure accuracy on")
         }
+        try input.graph.checkExclusions(options.exclude)
         var notes: [String] = []
         var model = try QuantizationPreparation.prepare(input, notes: &notes)
         var perChannel = options.perChannel

@@ -38,6 +38,14 @@ extension Graph {
     public func initializer(named name: String) -> Tensor? {
         initializers.first { $0.name == name }
     }
+
+    /// Checks an `--exclude` list: every entry must name a node or an op type of this graph.
+    func checkExclusions(_ names: [String]) throws {
+        let known = Set(nodes.map(\.name)).union(nodes.map(\.opType))
+        for name in names where !known.contains(name) {
+            throw PassError.invalidOption(option: "exclude", reason: "'\(name)' is neither a node name nor an op type of the model")
+        }
+    }
 }
 
 extension Node {

@@ -1,0 +1,57 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+@Suite struct QuantizeCommandTests {
+    let model = "Fixtures/digits/digits_cnn.h5"
+    let calibration = "Fixtures/digits/calibration"
+
+    @Test func usageErrorsExitTwo() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        for args in [[String](), ["--mode", "weights", "--format", "qoperator"], ["--calibrate", calibration, "--activation-type", "int4"],
+                     ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"]] {
+            let r = try ferry(["quantize", model, dir + "/out.onnx"] + args)
+            #expect(r.status == 2, "\(args)")
+            #expect(!r.stderr.isEmpty)
+        }
+        let h5 = try ferry("quantize", model, dir + "/out.h5", "--mode", "weights")
+        #expect(h5.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.onnx"))
+    }
+
+    @Test func badInputsFailOnOneLine() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let cases: [[String]] = [
+            ["quantize", "Fixtures/onnx/malformed/bad_wire.onnx", dir + "/out.onnx", "--mode", "weights"],
+            ["quantize", model, dir + "/out.onnx", "--calibrate", dir],                                // no samples
+            ["quantize", model, dir + "/out.onnx", "--calibrate", dir + "/missing"],
+            ["quantize", model, dir + "/out.onnx", "--mode", "weights", "--exclude", "no_such_layer"],
+            ["quantize", model, dir + "/out.onnx", "--calibrate", "Fixtures/cli"],                     // samples of another model
+        ]
+        for args in cases {
+            let r = try ferry(args)
+            #expect(r.status == 1, "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.onnx"))
+    }
+
+    @Test func staticWritesTheModelAndAJSONReport() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry("quantize", model, dir + "/out.onnx", "--calibrate", calibration, "--report", dir + "/report.json")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("static (percentile), qdq, per-channel weights"))
+        #expect(r.stdout.contains("top-1 kept"))
+        let report = try JSONSerialization.jsonObject(with: try TestSupport.contents(dir + "/report.json")) as! [String: Any]
+        let layers = report["layers"] as! [[String: Any]]
+        #expect(layers.map { $0["node"] as! String } == ["conv1", "conv2", "conv3", "fc1", "probs_1"])
+        #expect(layers.filter { $0["keptFloat"] as! Bool }.count == 2)
+        #expect((report["samples"] as! Int) == 200)
+        #expect((report["outputCosine"] as! Double) > 0.999)
+        #expect((report["weightBytesAfter"] as! Int) < (report["weightBytesBefore"] as! Int))
+        // The written model runs in Ferry on the test images.
+        let run = try ferry("run", dir + "/out.onnx", "--input", "Fixtures/digits/test_x.npy")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("float32[360, 10]"))
+    }
+}
