@@ -84,6 +84,15 @@ demo: build venv
 	print('Ferry vs Keras: max abs difference %.3g, same top-1 class on %d of %d images' % (abs(a - b).max(), (a.argmax(1) == b.argmax(1)).sum(), len(b)))"
 	@echo "== ferry bench: latency in Ferry's interpreter"
 	.build/release/ferry bench $(DEMO_DIR)/mnist_cnn.onnx --runs 50
+	@echo "== ferry quantize: the digits CNN (Keras, trained on scikit-learn's digits) to static int8, calibrated on 200 held-out images"
+	.build/release/ferry convert Fixtures/digits/digits_cnn.h5 $(DEMO_DIR)/digits.onnx
+	.build/release/ferry quantize $(DEMO_DIR)/digits.onnx $(DEMO_DIR)/digits_int8.onnx --calibrate Fixtures/digits/calibration
+	@echo "== ferry run: float and int8 on the 360 labelled test images"
+	.build/release/ferry run $(DEMO_DIR)/digits.onnx --input Fixtures/digits/test_x.npy --output-dir $(DEMO_DIR)/digits_float
+	.build/release/ferry run $(DEMO_DIR)/digits_int8.onnx --input Fixtures/digits/test_x.npy --output-dir $(DEMO_DIR)/digits_int8
+	$(VPY) tools/demo_digits.py $(DEMO_DIR)/digits.onnx $(DEMO_DIR)/digits_int8.onnx $(DEMO_DIR)/digits_float/probs.npy $(DEMO_DIR)/digits_int8/probs.npy
+	.build/release/ferry bench $(DEMO_DIR)/digits.onnx --input Fixtures/digits/test_x.npy --runs 30
+	.build/release/ferry bench $(DEMO_DIR)/digits_int8.onnx --input Fixtures/digits/test_x.npy --runs 30
 
 fixtures: venv
 	$(VPY) tools/make_onnx_fixtures.py

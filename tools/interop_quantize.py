@@ -157,11 +157,10 @@ def shared(args, work: str) -> None:
           f"top-1 kept {s['top1_agreement']:.1f}%, mean cosine {s['mean_cosine']:.4f} (min {s['min_cosine']:.3f}), size {size:.2f}x")
     ok, detail = agreement(ferry_run(args, out, x_eval, work), out, x_eval, ref)
     check(ok, "shared model: ferry vs onnxruntime", detail)
-    m13 = os.path.join(work, "ppocr_opset13.onnx")
-    onnx.save(anchor.opset13(model), m13)
+    pre = anchor.preprocessed(model, work)
     for method in ("MinMax", "Percentile"):
         try:
-            a = anchor.score(ref, anchor.run(anchor.ort_quantize(m13, x_cal, method, work), x_eval))
+            a = anchor.score(ref, anchor.run(anchor.ort_quantize(pre, x_cal, method, work), x_eval))
             print(f"     anchor: onnxruntime quantize_static {method:10s} top-1 kept {a['top1_agreement']:.1f}%, mean cosine {a['mean_cosine']:.4f}")
         except Exception as e:  # noqa: BLE001 - the anchor is informative only
             print(f"     anchor: onnxruntime quantize_static {method}: {str(e).splitlines()[0]}")

@@ -102,6 +102,16 @@ def opset13(model: str) -> onnx.ModelProto:
     return onnx.version_converter.convert_version(m, 13) if opset < 13 else m
 
 
+def preprocessed(model: str, work: str) -> str:
+    """The model at opset 13 after onnxruntime's quant_pre_process, as onnxruntime recommends."""
+    pre = os.path.join(work, "preprocessed.onnx")
+    onnx.save(opset13(model), pre)
+    # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX shape
+    # inference covers this CNN
+    quant_pre_process(pre, pre, skip_symbolic_shape=True)
+    return pre
+
+
 def quantization_parameters(model: str) -> bytes:
     """The scales and zero points of a QDQ model, to tell models calibrated alike apart."""
     m = onnx.load(model)
@@ -184,11 +194,7 @@ def main(argv=None) -> int:
         os.makedirs(work, exist_ok=True)
         params: dict[str, bytes] = {}
         if methods:
-            pre = os.path.join(work, "preprocessed.onnx")
-            onnx.save(opset13(args.model), pre)
-            # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX
-            # shape inference covers this CNN
-            quant_pre_process(pre, pre, skip_symbolic_shape=True)
+            pre = preprocessed(args.model, work)
             for method in methods:
                 q = ort_quantize(pre, x_cal, method, work)
                 params[method] = quantization_parameters(q)
