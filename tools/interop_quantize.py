@@ -17,6 +17,10 @@ the file's operators one by one as ONNX defines them; Ferry must agree with one 
 weights-only files onnxruntime's optimizer rewrites DequantizeLinear -> Conv into an approximate
 form: its outputs move by up to 7e-3 on the digits CNN, Ferry's stay within 5e-7 of the unoptimized run).
 
+Keras LSTM (Fixtures/keras/lstm.h5): --mode dynamic writes onnxruntime's DynamicQuantizeLSTM; the
+file must pass the checker and give, in onnxruntime and in Ferry, outputs within 2% of their range
+of Keras's own (onnxruntime also quantizes the inputs at every step, Ferry keeps them float).
+
 Shared model (DIR/models/ch_ppocr_mobile_v2.0_cls_infer.onnx, skipped with a message when absent;
 also skipped when scikit-image is missing): calibrated on 64 real photo crops and judged on 256
 others (tools/photo_inputs.py), the default static int8 must keep the float model's top-1 class on
@@ -127,6 +131,25 @@ def digits(args, work: str) -> None:
             check(False, f"digits {name}", str(e).splitlines()[0])
 
 
+def lstm(args, work: str) -> None:
+    keras = os.path.join(ROOT, "Fixtures", "keras")
+    out = os.path.join(work, "lstm_dynamic.onnx")
+    try:
+        ferry(args, "quantize", os.path.join(keras, "lstm.h5"), out, "--mode", "dynamic", "--force")
+        m = onnx.load(out)
+        onnx.checker.check_model(m, full_check=True)
+        lstms = sum(n.op_type == "DynamicQuantizeLSTM" for n in m.graph.node)
+        x = np.load(os.path.join(keras, "lstm.input_0.npy"))
+        s = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+        runs = {"onnxruntime": s.run(None, {s.get_inputs()[0].name: x})[0], "ferry": ferry_run(args, out, x, work)}
+        want = np.load(os.path.join(keras, "lstm.output_0.npy"))
+        for who, got in runs.items():
+            worst = float(np.abs(got - want).max()) / float(np.abs(want).max())
+            check(lstms > 0 and worst <= 0.02, f"keras lstm dynamic: {who} vs Keras", f"{lstms} DynamicQuantizeLSTM, max |diff| {worst:.2%} of the range")
+    except Exception as e:  # noqa: BLE001
+        check(False, "keras lstm dynamic", str(e).splitlines()[0])
+
+
 def shared(args, work: str) -> None:
     model = os.path.join(args.shared, SHARED_MODEL) if args.shared else None
     if not model or not os.path.exists(model):
@@ -176,6 +199,7 @@ def main() -> int:
         work = args.work or tmp
         os.makedirs(work, exist_ok=True)
         digits(args, work)
+        lstm(args, work)
         shared(args, work)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

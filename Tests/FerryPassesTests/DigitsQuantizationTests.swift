@@ -78,3 +78,28 @@ import Testing
         #expect(throws: PassError.self) { try Quantizer(options: o).quantize(DigitsFixture.model, samples: DigitsFixture.calibration) }
     }
 }
+
+/// Dynamic quantization of recurrent models: LSTMs become onnxruntime's DynamicQuantizeLSTM with
+/// int8 weights, and the outputs stay close to Keras's own.
+@Suite struct DynamicLSTMQuantizationTests {
+    @Test func kerasLSTMBecomesDynamicQuantizeLSTMCloseToKeras() throws {
+        let model = try ModelIO.load(TestSupport.fixture("keras/lstm.h5")).model
+        var options = QuantizationOptions()
+        options.mode = .dynamic
+        let (q, report) = try Quantizer(options: options).quantize(model)
+        #expect(q.graph.nodes.filter { $0.opType == "DynamicQuantizeLSTM" && $0.domain == "com.microsoft" }.count == 4)
+        #expect(!q.graph.nodes.contains { $0.opType == "LSTM" })
+        #expect(report.notes.contains { $0.contains("DynamicQuantizeLSTM") })
+        let x = try NumPyFile.read(TestSupport.fixture("keras/lstm.input_0.npy"))
+        let session = try InferenceSession(model: q)
+        let outputs = try session.run([session.inputs[0].name: x])
+        for (k, out) in outputs.enumerated() {
+            let keras = try NumPyFile.read(TestSupport.fixture("keras/lstm.output_\(k).npy")).floatValues!
+            let got = out.tensor.floatValues!
+            let scale = keras.map { abs($0) }.max()!
+            let worst = zip(keras, got).map { abs($0 - $1) }.max()!
+            // int8 weights: within 2% of the output's range of Keras's float outputs.
+            #expect(worst <= 0.02 * scale, "output \(k): \(worst) of \(scale)")
+        }
+    }
+}

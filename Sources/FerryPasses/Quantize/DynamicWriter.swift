@@ -53,6 +53,54 @@ struct DynamicWriter {
         return rewritten
     }
 
+    /// Rewrites each LSTM with constant float W and R (not excluded) into onnxruntime's
+    /// com.microsoft DynamicQuantizeLSTM: W [directions, 4 hidden, input] and R [directions,
+    /// 4 hidden, hidden] become int8 [directions, input or hidden, 4 hidden] with one scale per
+    /// direction and gate column; the inputs are quantized at run time. Returns the nodes rewritten.
+    mutating func rewriteLSTMs(excluding excluded: Set<String>) throws -> [String] {
+        var rewritten: [String] = []
+        for i in graph.nodes.indices {
+            let n = graph.nodes[i]
+            guard n.isONNX("LSTM"), !excluded.contains(n.name), !excluded.contains(n.opType), n.inputs.count >= 3,
+                  let w = graph.initializer(named: n.inputs[1]), let r = graph.initializer(named: n.inputs[2]),
+                  w.elementType == .float, r.elementType == .float, w.shape.count == 3, r.shape.count == 3 else { continue }
+            var inputs = n.inputs + [String](repeating: "", count: max(0, 8 - n.inputs.count))
+            var extra: [String] = []
+            for (k, t) in [(1, w), (2, r)] {
+                // One scale per direction and gate column: each direction is quantized on its own.
+                let columns = gateColumns(t)
+                let d = t.shape[0], per = t.storedElementCount / d
+                var values: [Int8] = [], scales: [Float] = []
+                let all = columns.floatValues!
+                for k in 0..<d {
+                    let slice = Tensor(name: t.name, floats: Array(all[(k * per)..<((k + 1) * per)]), shape: [1] + columns.shape.dropFirst())
+                    let q = try QuantizedWeight(slice, name: "", axis: 2)
+                    values += q.values.bytes!.toArray(of: Int8.self)
+                    scales += q.scales
+                }
+                let qName = names.fresh(t.name + "_quantized"), scale = names.fresh(t.name + "_scale"), zero = names.fresh(t.name + "_zero_point")
+                let gates = columns.shape[2]
+                graph.initializers += [Tensor(name: qName, elementType: .int8, shape: columns.shape, values: values),
+                                       Tensor(name: scale, floats: scales, shape: [d, gates]),
+                                       Tensor(name: zero, elementType: .int8, shape: [d, gates], values: [Int8](repeating: 0, count: d * gates))]
+                inputs[k] = qName
+                extra += [scale, zero]
+            }
+            graph.nodes[i] = Node(opType: "DynamicQuantizeLSTM", domain: "com.microsoft", name: n.name, inputs: Array(inputs.prefix(8)) + extra,
+                                  outputs: n.outputs, attributes: n.attributes.filter { $0.name != "layout" })
+            rewritten.append(n.name)
+        }
+        return rewritten
+    }
+
+    /// [directions, rows, columns] float weights as [directions, columns, rows].
+    private func gateColumns(_ t: Tensor) -> Tensor {
+        let v = t.floatValues!, d = t.shape[0], rows = t.shape[1], cols = t.shape[2]
+        var out = [Float](repeating: 0, count: v.count)
+        for k in 0..<d { for i in 0..<rows { for j in 0..<cols { out[(k * cols + j) * rows + i] = v[(k * rows + i) * cols + j] } } }
+        return Tensor(name: t.name, floats: out, shape: [d, cols, rows])
+    }
+
     /// A 2-D float tensor transposed.
     private func transposed(_ t: Tensor) -> Tensor {
         let v = t.floatValues!, r = t.shape[0], c = t.shape[1]

@@ -41,7 +41,6 @@ public struct Quantizer {
         }
         let samples = try samplesForModel(rawSamples, inputs: model.graph.runtimeInputs)
         let all = QuantizationTargets(model.graph, options: options)
-        if all.targets.isEmpty { notes.append("no Conv, Gemm or MatMul with float weights to quantize") }
 
         var ranges: [String: (lo: Float, hi: Float)] = [:]
         if options.mode == .static {
@@ -72,6 +71,9 @@ public struct Quantizer {
             notes.append(chosen.isEmpty ? "accuracy target \(target) met without keeping more layers in float"
                                         : "kept \(chosen.count) more layer(s) in float for accuracy target \(target): \(chosen.joined(separator: ", "))")
         }
+        let lstms = quantized.graph.nodes.filter { $0.opType == "DynamicQuantizeLSTM" }.count
+        if lstms > 0 { notes.append("\(lstms) LSTM(s) written as com.microsoft DynamicQuantizeLSTM (int8 weights per gate column)") }
+        if all.targets.isEmpty && lstms == 0 { notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights") }
         let report = try QuantizationReporting.report(float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
                                                       options: options, perChannel: perChannel, notes: notes, original: input)
         return (quantized, report)
@@ -91,6 +93,10 @@ public struct Quantizer {
             case .dynamic:
                 var w = DynamicWriter(model)
                 _ = try w.rewrite(targets.targets, perChannel: perChannel)
+                if try !w.rewriteLSTMs(excluding: Set(options.exclude).union(kept)).isEmpty,
+                   !result.opsetImports.contains(where: { $0.domain == "com.microsoft" }) {
+                    result.opsetImports.append(OpsetID(domain: "com.microsoft", version: 1))
+                }
                 result.graph = w.graph
                 if !result.opsetImports.contains(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) {
                     result.opsetImports.append(OpsetID(domain: "", version: 11))
