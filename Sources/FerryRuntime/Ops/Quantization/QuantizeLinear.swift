@@ -1,8 +1,8 @@
 import FerryIR
 
 /// QuantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = saturate(round(x /
-/// scale) + zero_point), rounding half to even, into uint8, int8, uint16 or int16. 8-bit float and
-/// 4-bit targets are refused at plan time when the zero point or output_dtype names them.
+/// scale) + zero_point), rounding half to even, into uint8, int8, uint16, int16, uint4 or int4. 8-bit
+/// float targets are refused at plan time when the zero point or output_dtype names them.
 final class QuantizeLinearKernel: Kernel {
     private let axis: Int
     private let blockSize: Int
@@ -48,7 +48,7 @@ struct QuantizeBody: QuantizedVisitor {
     let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
-        let range = try QuantizedType.range(T.elementType)
+        let range = try QuantizedType.range(y.type)
         let out = y.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout, x = self.x
         scales.withUnsafeBufferPointer { sp in
             zeros.withUnsafeBufferPointer { zp in
@@ -90,7 +90,8 @@ func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: Unsafe
 }
 
 /// DequantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = (x - zero_point) *
-/// scale from uint8, int8, uint16, int16 or int32, into the scale's float type (or output_dtype).
+/// scale from uint8, int8, uint16, int16, int32, uint4 or int4, into the scale's float type (or
+/// output_dtype).
 final class DequantizeLinearKernel: Kernel {
     private let axis: Int
     private let blockSize: Int
