@@ -74,14 +74,23 @@ struct QuantizeBody: QuantizedVisitor {
 }
 
 /// y[i] = saturate(round_half_even(x[i] / scale) + zero) for i < n, into an integer type of `range`
-/// (at most 16 bits). Clamping before rounding gives the same result (the bounds are integers) and
-/// keeps NaN at the low bound; adding 1.5 * 2^23 rounds half to even into the low mantissa bits.
+/// (at most 16 bits).
 @inline(__always)
 func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<T>, _ n: Int, scale: Float, zero: Int32,
                                           _ range: (lo: Int32, hi: Int32)) {
+    storeQuantized(y, n, zero: zero, range) { x[$0] / scale }
+}
+
+/// y[i] = saturate(round_half_even(value(i)) + zero) for i < n (value(i) in quantization steps).
+/// Clamping before rounding gives the same result (the bounds are integers) and keeps NaN at the
+/// low bound; adding 1.5 * 2^23 rounds half to even into the low mantissa bits. Inlined with its
+/// closure, the loop vectorises.
+@inline(__always)
+func storeQuantized<T: FixedWidthInteger>(_ y: UnsafeMutablePointer<T>, _ n: Int, zero: Int32, _ range: (lo: Int32, hi: Int32),
+                                          _ value: (Int) -> Float) {
     let a = Float(range.lo - zero), b = Float(range.hi - zero)
     for i in 0..<n {
-        var r = x[i] / scale
+        var r = value(i)
         r = r > a ? r : a
         r = r < b ? r : b
         let q = Int32(bitPattern: (r + 12_582_912).bitPattern) &- 0x4B40_0000
