@@ -35,6 +35,10 @@ struct Value {
         guard case .bytes(let bytes) = tensor.storage else {
             throw KernelError.unsupported("string tensors ('\(tensor.name)')")
         }
+        if tensor.elementType == .int4 || tensor.elementType == .uint4 {
+            self.init(nibbles: bytes.buffer, type: tensor.elementType, shape: tensor.shape)
+            return
+        }
         guard !tensor.elementType.isSubByte, tensor.elementType.bitWidth > 0 else {
             throw KernelError.unsupported("element type \(tensor.elementType.name) ('\(tensor.name)')")
         }
@@ -43,8 +47,29 @@ struct Value {
         self.init(type: tensor.elementType, shape: tensor.shape, buffer: buffer)
     }
 
-    /// The value as an IR tensor named `name` (shares the storage).
+    /// int4 / uint4 elements packed two per byte (low nibble first, as ONNX stores them), held one
+    /// per byte: int4 sign-extended (read as Int8), uint4 as UInt8.
+    private init(nibbles packed: TensorBuffer, type: ElementType, shape: [Int]) {
+        let n = shape.reduce(1, *), signed = type == .int4
+        let src = packed.baseAddress.assumingMemoryBound(to: UInt8.self)
+        let buffer = TensorBuffer(count: max(n, 1)) { raw in
+            for i in 0..<min(n, packed.count * 2) {
+                let nibble = i % 2 == 0 ? src[i / 2] & 0x0f : src[i / 2] >> 4
+                raw[i] = signed && nibble >= 8 ? nibble | 0xf0 : nibble
+            }
+        }
+        self.init(type: type, shape: shape, buffer: buffer)
+    }
+
+    /// The value as an IR tensor named `name` (shares the storage; int4 / uint4 are packed again).
     func tensor(name: String = "") -> Tensor {
+        if type == .int4 || type == .uint4 {
+            let n = count, src = pointer(UInt8.self)
+            let packed = TensorBuffer(count: max(1, (n + 1) / 2)) { raw in
+                for j in 0..<(n + 1) / 2 { raw[j] = (src[2 * j] & 0x0f) | (2 * j + 1 < n ? src[2 * j + 1] << 4 : 0) }
+            }
+            return Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(packed)))
+        }
         let bytes = count * elementSize(type)
         let b = bytes == buffer.count ? buffer : TensorBuffer(copying: UnsafeRawBufferPointer(start: buffer.baseAddress, count: bytes))
         return Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(b)))
@@ -57,8 +82,8 @@ struct Value {
         case .int64: return (0..<n).map { Int(pointer(Int64.self)[$0]) }
         case .int32: return (0..<n).map { Int(pointer(Int32.self)[$0]) }
         case .int16: return (0..<n).map { Int(pointer(Int16.self)[$0]) }
-        case .int8: return (0..<n).map { Int(pointer(Int8.self)[$0]) }
-        case .uint8, .bool: return (0..<n).map { Int(pointer(UInt8.self)[$0]) }
+        case .int8, .int4: return (0..<n).map { Int(pointer(Int8.self)[$0]) }
+        case .uint8, .bool, .uint4: return (0..<n).map { Int(pointer(UInt8.self)[$0]) }
         case .uint16: return (0..<n).map { Int(pointer(UInt16.self)[$0]) }
         case .uint32: return (0..<n).map { Int(pointer(UInt32.self)[$0]) }
         case .uint64: return (0..<n).map { Int(truncatingIfNeeded: pointer(UInt64.self)[$0]) }

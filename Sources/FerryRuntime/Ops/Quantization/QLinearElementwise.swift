@@ -70,8 +70,8 @@ func qlinearBinary(multiply: Bool) -> KernelBuilder {
     }
 }
 
-/// The broadcast loop of QLinearAdd / QLinearMul for one storage type: each row's float results go
-/// through a small buffer to the vectorised quantization loop.
+/// The broadcast loop of QLinearAdd / QLinearMul for one storage type: C = quantize(dequantize(A)
+/// op dequantize(B)), the sum or product divided by C's scale, as onnxruntime computes it.
 private struct QLinearBinaryBody: QuantizedVisitor {
     let a: Value, b: Value, multiply: Bool
     let pa: TensorQuantization, pb: TensorQuantization, pc: TensorQuantization
@@ -83,30 +83,25 @@ private struct QLinearBinaryBody: QuantizedVisitor {
         let out = try ctx.allocate(a.type, bc.shape)
         let xa = a.pointer(T.self), xb = b.pointer(T.self), y = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
-        let sA = pa.scale, zA = Float(pa.zeroPoint), sB = pb.scale, zB = Float(pb.zeroPoint), pc = self.pc, range = self.range, multiply = self.multiply
-        let chunk = 256
+        let sA = pa.scale, zA = Float(pa.zeroPoint), sB = pb.scale, zB = Float(pb.zeroPoint)
+        let sC = pc.scale, zero = pc.zeroPoint, range = self.range, multiply = self.multiply
         ctx.parallel(bc.rowCount * n, grain: elementGrain) { r in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { tmp in
-                let t = tmp.baseAddress!
-                var i = r.lowerBound
-                while i < r.upperBound {
-                    // Elements [i, end) lie in one broadcast row.
-                    let row = i / n, end = min(r.upperBound, (row + 1) * n, i + chunk)
-                    var offA = 0, offB = 0
-                    if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
-                    let first = i - row * n
-                    let pa = xa + offA + first * sa, pb = xb + offB + first * sb
-                    if sa == 1 && sb == 1 && !multiply {
-                        for j in 0..<(end - i) { t[j] = (Float(pa[j]) - zA) * sA + (Float(pb[j]) - zB) * sB }
-                    } else {
-                        for j in 0..<(end - i) {
-                            let u = (Float(pa[j * sa]) - zA) * sA, v = (Float(pb[j * sb]) - zB) * sB
-                            t[j] = multiply ? u * v : u + v
-                        }
-                    }
-                    quantizeFloats(t, y + i, end - i, scale: pc.scale, zero: pc.zeroPoint, range)
-                    i = end
+            var i = r.lowerBound
+            while i < r.upperBound {
+                // Elements [i, end) lie in one broadcast row.
+                let row = i / n, end = min(r.upperBound, (row + 1) * n)
+                var offA = 0, offB = 0
+                if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
+                let first = i - row * n
+                let pa = xa + offA + first * sa, pb = xb + offB + first * sb
+                if multiply {
+                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA) * ((Float(pb[$0 * sb]) - zB) * sB) / sC }
+                } else if sa == 1 && sb == 1 {
+                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + (Float(pb[$0]) - zB) * sB) / sC }
+                } else {
+                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA + (Float(pb[$0 * sb]) - zB) * sB) / sC }
                 }
+                i = end
             }
         }
         return out

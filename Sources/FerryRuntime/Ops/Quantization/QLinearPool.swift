@@ -27,8 +27,8 @@ private struct GlobalAverageBody: QuantizedVisitor {
     let from: TensorQuantization, to: TensorQuantization, ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
-        guard QuantizedType.isByte(T.elementType) else { throw QuantizedType.unsupported(T.elementType) }
-        let range = try QuantizedType.range(T.elementType)
+        guard QuantizedType.isByte(x.type) else { throw QuantizedType.unsupported(x.type) }
+        let range = try QuantizedType.range(x.type)
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         let n = self.n, c = self.c, plane = self.plane, channelsLast = self.channelsLast
         let scale = from.scale / (to.scale * Float(plane)), bias = -from.zeroPoint * Int32(plane), zero = Float(to.zeroPoint)

@@ -9,7 +9,7 @@ protocol QuantizedVisitor {
 /// The integer types quantized tensors are stored in: their ranges, and dispatch on them.
 enum QuantizedType {
     /// Types QuantizeLinear writes (and DequantizeLinear reads, with int32).
-    static let quantizeTargets: Set<ElementType> = [.uint8, .int8, .uint16, .int16]
+    static let quantizeTargets: Set<ElementType> = [.uint8, .int8, .uint16, .int16, .uint4, .int4]
 
     /// The smallest and largest value of an integer storage type.
     static func range(_ type: ElementType) throws -> (lo: Int32, hi: Int32) {
@@ -19,15 +19,18 @@ enum QuantizedType {
         case .uint16: return (0, 65535)
         case .int16: return (-32768, 32767)
         case .int32: return (.min, .max)
+        case .uint4: return (0, 15)
+        case .int4: return (-8, 7)
         default: throw unsupported(type)
         }
     }
 
-    /// Calls `v` with the Swift type of a quantized storage type (uint8, int8, uint16, int16, int32).
+    /// Calls `v` with the Swift storage type of a quantized type (uint8, int8, uint16, int16, int32;
+    /// uint4 and int4 are held one per byte, as UInt8 and Int8).
     static func dispatch<V: QuantizedVisitor>(_ type: ElementType, _ v: V) throws -> V.Result {
         switch type {
-        case .uint8: return try v.visit(UInt8.self)
-        case .int8: return try v.visit(Int8.self)
+        case .uint8, .uint4: return try v.visit(UInt8.self)
+        case .int8, .int4: return try v.visit(Int8.self)
         case .uint16: return try v.visit(UInt16.self)
         case .int16: return try v.visit(Int16.self)
         case .int32: return try v.visit(Int32.self)
@@ -37,7 +40,7 @@ enum QuantizedType {
 
     /// The refusal for a type without integer quantization support (8-bit floats, 4-bit integers...).
     static func unsupported(_ type: ElementType) -> KernelError {
-        .unsupported("quantized type \(type.name) (uint8, int8, uint16, int16 and int32 only)")
+        .unsupported("quantized type \(type.name) (uint8, int8, uint16, int16, int32, uint4 and int4 only)")
     }
 
     /// True for the 1-byte types the int8 kernels take.
