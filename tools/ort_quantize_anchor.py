@@ -111,6 +111,15 @@ def quantization_parameters(model: str) -> bytes:
     return b"".join(inits[n].SerializeToString() for n in names if n in inits)
 
 
+def prepared(model: str, out: str) -> str:
+    """`model` at opset 13 after quant_pre_process, written to `out`: what ort_quantize takes."""
+    onnx.save(opset13(model), out)
+    # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX shape
+    # inference covers this CNN
+    quant_pre_process(out, out, skip_symbolic_shape=True)
+    return out
+
+
 def ort_quantize(model: str, x_cal: np.ndarray, method: str, out_dir: str) -> str:
     """onnxruntime's static QDQ quantization of the pre-processed model."""
     name = onnx.load(model).graph.input[0].name
@@ -184,11 +193,7 @@ def main(argv=None) -> int:
         os.makedirs(work, exist_ok=True)
         params: dict[str, bytes] = {}
         if methods:
-            pre = os.path.join(work, "preprocessed.onnx")
-            onnx.save(opset13(args.model), pre)
-            # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX
-            # shape inference covers this CNN
-            quant_pre_process(pre, pre, skip_symbolic_shape=True)
+            pre = prepared(args.model, os.path.join(work, "preprocessed.onnx"))
             for method in methods:
                 q = ort_quantize(pre, x_cal, method, work)
                 params[method] = quantization_parameters(q)
