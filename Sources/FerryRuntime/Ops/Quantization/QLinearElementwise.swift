@@ -95,11 +95,18 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                     var offA = 0, offB = 0
                     if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
                     let first = i - row * n
-                    let pa = xa + offA + first * sa, pb = xb + offB + first * sb
-                    if sa == 1 && sb == 1 && !multiply {
-                        for j in 0..<(end - i) { t[j] = (Float(pa[j]) - zA) * sA + (Float(pb[j]) - zB) * sB }
-                    } else {
-                        for j in 0..<(end - i) {
+                    let pa = xa + offA + first * sa, pb = xb + offB + first * sb, c = end - i
+                    // Unit and zero (broadcast) strides have loops of their own, which vectorise.
+                    let u0 = (Float(pa[0]) - zA) * sA, v0 = (Float(pb[0]) - zB) * sB
+                    switch (sa, sb, multiply) {
+                    case (1, 1, false): for j in 0..<c { t[j] = (Float(pa[j]) - zA) * sA + (Float(pb[j]) - zB) * sB }
+                    case (1, 1, true): for j in 0..<c { t[j] = (Float(pa[j]) - zA) * sA * ((Float(pb[j]) - zB) * sB) }
+                    case (1, 0, false): for j in 0..<c { t[j] = (Float(pa[j]) - zA) * sA + v0 }
+                    case (1, 0, true): for j in 0..<c { t[j] = (Float(pa[j]) - zA) * sA * v0 }
+                    case (0, 1, false): for j in 0..<c { t[j] = u0 + (Float(pb[j]) - zB) * sB }
+                    case (0, 1, true): for j in 0..<c { t[j] = u0 * ((Float(pb[j]) - zB) * sB) }
+                    default:
+                        for j in 0..<c {
                             let u = (Float(pa[j * sa]) - zA) * sA, v = (Float(pb[j * sb]) - zB) * sB
                             t[j] = multiply ? u * v : u + v
                         }
