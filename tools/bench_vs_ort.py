@@ -13,6 +13,26 @@ session (the Python + numpy + onnxruntime baseline). Prints a table (median and 
 Ferry/ORT, peak MB), the geometric mean of the ratio per thread count, and the single-threaded sgemm
 rate (2048x2048 float32; numpy's BLAS and the system OpenBLAS Ferry links), the yardstick for large
 convolutions. Exit 1 when a run fails.
+
+    bench_vs_ort.py --int8 --ferry PATH_TO_FERRY [--shared DIR] [--models ...] [--work DIR] ...
+
+--int8 times int8 against float instead (the float table above is not made). Models: the conv
+models of the light zoo with their ConstantOfShape fills turned into seeded random weights
+(interop_optimize.randomised) and converted to opset 13 (ort_quantize_anchor.opset13), and
+DIR/models/*.onnx as they are. Each float model is quantized by
+`ferry quantize FLOAT INT8 --calibrate CAL` (static QDQ, the quantizer's defaults); CAL holds the
+benchmark input and three seeded uniform inputs of its shape and range, or, for the PaddleOCR
+classifier, 64 calibration photos of tools/photo_inputs.py in batches of 16. On the same input and
+threads: Ferry (`ferry bench`) and onnxruntime (the worker above) on FLOAT and on INT8. The
+PaddleOCR classifier is also quantized by onnxruntime's quantize_static (QDQ, per channel, MinMax,
+as tools/ort_quantize_anchor.py does it) and that file timed in both runtimes too (row "NAME [ort
+quantizer]"). Prints per model and thread count the medians, the ratios Ferry float/int8,
+onnxruntime float/int8, Ferry int8/onnxruntime int8, peak MB, the file sizes and int8/float size,
+the geometric means of the ratios, and which rows miss the targets of issue 5 (Ferry int8 faster
+than Ferry float, >= 1.5x on the plain conv nets ResNet-50 and VGG-19, Ferry int8 <= onnxruntime
+int8, int8 file <= 0.28x float). --quantize-args="..." passes more arguments to ferry quantize;
+--work DIR keeps the float, int8 and calibration files there. Small models need more --runs than
+the default 20 for a stable median on a busy machine.
 """
 import argparse
 import re
@@ -115,6 +135,14 @@ def run_json(argv, what):
         raise ValueError(f"{what} printed no JSON object") from None
 
 
+def timed(args, engine, path, inputs, threads):
+    """`ferry bench` (engine "ferry") or the onnxruntime worker ("ort") on `path`: its JSON report."""
+    common = [*inputs, "--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(threads)]
+    argv = ([*FRESH, os.path.abspath(args.ferry), "bench", path, *common, "--json"] if engine == "ferry"
+            else [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common])
+    return run_json(argv, engine)
+
+
 def collect_models(shared, wanted, work):
     """[(name, model path, input args)] with each model's inputs written once under work/."""
     import glob
@@ -197,15 +225,176 @@ def geomeans(results, threads):
     return out
 
 
-def write_markdown(path, results, threads, notes):
+def write_markdown(path, title, head, rows, summary, notes):
     from benchutil import command_line, git_rev, machine
-    lines = ["# Ferry vs onnxruntime", "", f"- machine: {machine()} ({platform.platform()})",
+    lines = [f"# {title}", "", f"- machine: {machine()} ({platform.platform()})",
              f"- ferry: {git_rev()}", *[f"- {n}" for n in notes], f"- command: `{command_line()}`", "",
-             "| " + " | ".join(HEAD) + " |", "|" + " --- |" * len(HEAD)]
-    lines += ["| " + " | ".join(row(r)) + " |" for r in results]
-    lines += [""] + [f"- {g}" for g in geomeans(results, threads)]
+             "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += [""] + [f"- {g}" for g in summary]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+
+
+# Issue 5's targets for the int8 mode.
+PLAIN_CONV, PLAIN_SPEEDUP, SIZE_TARGET = {"light_resnet50", "light_vgg19"}, 1.5, 0.28
+PHOTO_MODEL = "ch_ppocr_mobile_v2.0_cls_infer"  # calibrated on tools/photo_inputs.py's photos
+ORT_QUANTIZER = " [ort quantizer]"
+
+
+def write_calibration(name, inputs, folder):
+    """Writes folder/*.npy for `ferry quantize --calibrate`; returns the samples as one array."""
+    import photo_inputs
+    if len(inputs) != 2:
+        raise ValueError(f"{name}: --int8 takes single-input models ({len(inputs) // 2} inputs)")
+    if name == PHOTO_MODEL:
+        x, _ = photo_inputs.make_set("calibration", 64)
+    else:  # the benchmark input and three seeded uniform inputs in its range
+        first = np.load(inputs[1].rsplit("=", 1)[1])
+        low, high = float(first.min()), float(first.max())
+        x = np.concatenate([first] + [np.random.RandomState(k).uniform(low, high, first.shape).astype(first.dtype)
+                                      for k in (1, 2, 3)])
+    photo_inputs.write_batches(x, folder, 16 if name == PHOTO_MODEL else len(x) // 4)
+    return x
+
+
+def ort_quantized(float_path, x_cal, folder):
+    """onnxruntime's quantize_static of float_path (QDQ, per channel, MinMax): the file written."""
+    from ort_quantize_anchor import ort_quantize, prepared
+    return ort_quantize(prepared(float_path, os.path.join(folder, "ort_prepared.onnx")), x_cal, "MinMax", folder)
+
+
+def int8_models(args, work):
+    """([(row name, float file, int8 file, input args)], failures): every model quantized by
+    `ferry quantize`, the PaddleOCR classifier by onnxruntime's quantizer too."""
+    from check_models import LIGHT
+    import onnx
+    from interop_optimize import randomised
+    from ort_quantize_anchor import opset13
+    out, failed = [], 0
+    for name, path, inputs in collect_models(args.shared, args.models.split(",") if args.models else None, work):
+        folder = os.path.join(work, name)
+        light = os.path.dirname(os.path.abspath(path)) == os.path.abspath(LIGHT)
+        float_path = path
+        if light:  # Ferry's quantizer wants opset 10 or newer (the light zoo has opset 9)
+            float_path = randomised(path, os.path.join(folder, "float.onnx"))
+            onnx.save(opset13(float_path), float_path)
+        x_cal = write_calibration(name, inputs, os.path.join(folder, "calibration"))
+        int8_path = os.path.join(folder, "int8.onnx")
+        p = subprocess.run([os.path.abspath(args.ferry), "quantize", float_path, int8_path, "--force",
+                            "--calibrate", os.path.join(folder, "calibration"), *args.quantize_args.split()],
+                           capture_output=True, text=True, timeout=3600)
+        with open(os.path.join(folder, "quantize.txt"), "w", encoding="utf-8") as f:
+            f.write(p.stdout + p.stderr)
+        if p.returncode != 0:
+            print(f"FAIL {name}: ferry quantize exited {p.returncode}: {(p.stderr.strip().splitlines() or ['?'])[0][:200]}", flush=True)
+            failed += 1
+            continue
+        print(f"{name}: {next((ln for ln in p.stdout.splitlines() if ln.startswith('file size')), 'quantized')}", flush=True)
+        out.append((name, float_path, int8_path, inputs))
+        if name == PHOTO_MODEL:
+            out.append((name + ORT_QUANTIZER, float_path, ort_quantized(float_path, x_cal, folder), inputs))
+    return out, failed
+
+
+def ratio(r, a, b):
+    """median of r[a] / median of r[b], or None when either run failed."""
+    return r[a]["latency_ms"]["median"] / r[b]["latency_ms"]["median"] if a in r and b in r else None
+
+
+def int8_row(r):
+    def ms(key):
+        return f"{r[key]['latency_ms']['median']:.2f}" if key in r else "error"
+
+    def x(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    def peaks(a, b):
+        return f"{mb(r.get(a, {}).get('peak_rss_bytes'))} / {mb(r.get(b, {}).get('peak_rss_bytes'))}"
+
+    return [r["model"], str(r["threads"]), ms("ferry_float"), ms("ferry_int8"), ms("ort_float"), ms("ort_int8"),
+            x(r["speedup"]), x(r["ort_speedup"]), x(r["vs_ort"]), peaks("ferry_float", "ferry_int8"),
+            peaks("ort_float", "ort_int8"), f"{r['float_bytes'] / 2**20:.2f} / {r['int8_bytes'] / 2**20:.2f}", x(r["size"])]
+
+
+INT8_HEAD = ["model", "threads", "Ferry float ms", "Ferry int8 ms", "ORT float ms", "ORT int8 ms", "Ferry float/int8",
+             "ORT float/int8", "Ferry int8/ORT int8", "Ferry peak MB float / int8", "ORT peak MB float / int8",
+             "file MB float / int8", "int8/float size"]
+
+
+def geomean(values):
+    return float(np.exp(np.mean(np.log(values))))
+
+
+def int8_summary(results, threads):
+    """Geometric means of the ratios (rows of Ferry's quantizer) and the targets each row misses."""
+    ours = [r for r in results if not r["model"].endswith(ORT_QUANTIZER)]
+    if not ours:
+        return ["no model was quantized and timed"]
+    out = []
+    for t in threads:
+        rows = [r for r in ours if r["threads"] == t]
+        means = [f"{label} {geomean(v):.2f}" for label, key in (("Ferry float/int8", "speedup"), ("ORT float/int8", "ort_speedup"),
+                                                                 ("Ferry int8/ORT int8", "vs_ort"))
+                 if (v := [r[key] for r in rows if r[key] is not None])]
+        out.append(f"threads {t}, geometric means over {len(rows)} models (Ferry's quantizer): " + ", ".join(means))
+    sizes = {r["model"]: r["size"] for r in ours}
+    if sizes:
+        out.append(f"geometric mean int8/float file size {geomean(list(sizes.values())):.3f} over {len(sizes)} models")
+    plain = [r for r in ours if r["model"] in PLAIN_CONV]
+    checks = [("Ferry int8 faster than Ferry float", ours, lambda r: r["speedup"] is not None and r["speedup"] > 1),
+              (f"Ferry int8 >= {PLAIN_SPEEDUP}x Ferry float on {', '.join(sorted(PLAIN_CONV))}", plain,
+               lambda r: (r["speedup"] or 0) >= PLAIN_SPEEDUP),
+              ("Ferry int8 no slower than ORT int8 on the same file", ours, lambda r: r["vs_ort"] is not None and r["vs_ort"] <= 1)]
+    for label, rows, ok in checks:
+        missed = [f"{r['model']}@{r['threads']}" for r in rows if not ok(r)]
+        out.append(f"target {label}: " + ("not measured" if not rows else "met" if not missed else "missed by " + ", ".join(missed)))
+    large = [f"{m} ({v:.2f})" for m, v in sizes.items() if v > SIZE_TARGET]
+    out.append(f"target int8 file <= {SIZE_TARGET}x float: " + ("met" if not large else "missed by " + ", ".join(large)))
+    return out
+
+
+def bench_int8(args, threads, work) -> int:
+    """The --int8 mode (see the top)."""
+    notes = [f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}",
+             "load average (1, 5, 15 min) at the start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())]
+    print(notes[-1], flush=True)
+    models, failed = int8_models(args, work)
+    results = []
+    for name, float_path, int8_path, inputs in models:
+        for t in threads:
+            r = {"model": name, "threads": t, "float_bytes": os.path.getsize(float_path), "int8_bytes": os.path.getsize(int8_path)}
+            for key, engine, path in (("ferry_float", "ferry", float_path), ("ferry_int8", "ferry", int8_path),
+                                      ("ort_float", "ort", float_path), ("ort_int8", "ort", int8_path)):
+                try:
+                    r[key] = timed(args, engine, path, inputs, t)
+                except (ValueError, subprocess.TimeoutExpired) as e:
+                    print(f"FAIL {name} threads {t} {key}: {e}", flush=True)
+                    failed += 1
+            r.update(speedup=ratio(r, "ferry_float", "ferry_int8"), ort_speedup=ratio(r, "ort_float", "ort_int8"),
+                     vs_ort=ratio(r, "ferry_int8", "ort_int8"), size=r["int8_bytes"] / r["float_bytes"])
+            results.append(r)
+            print("  ".join(int8_row(r)), flush=True)
+    versions = {r[k]["version"] for r in results for k in ("ort_float", "ort_int8") if k in r}
+    notes += [f"onnxruntime {', '.join(sorted(versions))}: intra-op threads T, inter-op 1, ORT_ENABLE_ALL, own process",
+              "load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())]
+    print(notes[-1])
+    rows = [int8_row(r) for r in results]
+    print_table(INT8_HEAD, rows)
+    summary = int8_summary(results, threads)
+    for line in summary:
+        print(line)
+    if args.markdown:
+        write_markdown(args.markdown, "Ferry int8 vs float and onnxruntime", INT8_HEAD, rows, summary, notes)
+        print(f"wrote {args.markdown}")
+    return 1 if failed else 0
+
+
+def print_table(head, rows):
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
+    print("\n" + "  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
 
 
 def main() -> int:
@@ -217,6 +406,9 @@ def main() -> int:
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--models", help="comma-separated model names (default: all)")
     ap.add_argument("--markdown", help="also write the table, machine and command line to this Markdown file")
+    ap.add_argument("--int8", action="store_true", help="time int8 against float (see the top) instead of the float table")
+    ap.add_argument("--quantize-args", default="", help="--int8: more arguments for `ferry quantize`, e.g. --quantize-args=--no-keep-edge-layers")
+    ap.add_argument("--work", help="keep the models, inputs and calibration files in this folder (default: a temporary one)")
     ap.add_argument("--ort-worker", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--input", action="append", default=[], help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -227,14 +419,17 @@ def main() -> int:
     if not args.ferry or not os.access(args.ferry, os.X_OK):
         print(f"error: --ferry {args.ferry}: no such executable", file=sys.stderr)
         return 1
-    work = tempfile.mkdtemp(prefix="ferry-bench-ort-")
+    if args.work:
+        os.makedirs(args.work, exist_ok=True)
+    work = args.work or tempfile.mkdtemp(prefix="ferry-bench-ort-")
     try:
-        return bench(args, threads, work)
+        return (bench_int8 if args.int8 else bench)(args, threads, work)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def bench(args, threads, work) -> int:
@@ -250,11 +445,9 @@ def bench(args, threads, work) -> int:
     for name, path, inputs in models:
         for t in threads:
             r = {"model": name, "threads": t}
-            common = [*inputs, "--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(t)]
-            for key, argv in (("ferry", [*FRESH, os.path.abspath(args.ferry), "bench", path, *common, "--json"]),
-                              ("ort", [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common])):
+            for key in ("ferry", "ort"):
                 try:
-                    r[key] = run_json(argv, key)
+                    r[key] = timed(args, key, path, inputs, t)
                 except (ValueError, subprocess.TimeoutExpired) as e:
                     print(f"FAIL {name} threads {t}: {e}", flush=True)
                     failed += 1
@@ -264,14 +457,11 @@ def bench(args, threads, work) -> int:
             print("  ".join(row(r)), flush=True)
     versions = {r["ort"]["version"] for r in results if "ort" in r}
     notes.append(f"onnxruntime {', '.join(sorted(versions))}: intra-op threads T, inter-op 1, ORT_ENABLE_ALL, own process")
-    widths = [max(len(h), *(len(row(r)[i]) for r in results)) for i, h in enumerate(HEAD)]
-    print("\n" + "  ".join(h.ljust(w) for h, w in zip(HEAD, widths)))
-    for r in results:
-        print("  ".join(c.ljust(w) for c, w in zip(row(r), widths)))
+    print_table(HEAD, [row(r) for r in results])
     for g in geomeans(results, threads):
         print(g)
     if args.markdown:
-        write_markdown(args.markdown, results, threads, notes)
+        write_markdown(args.markdown, "Ferry vs onnxruntime", HEAD, [row(r) for r in results], geomeans(results, threads), notes)
         print(f"wrote {args.markdown}")
     return 1 if failed else 0
 

@@ -180,7 +180,7 @@ def shared(args, work: str) -> None:
           f"top-1 kept {s['top1_agreement']:.1f}%, mean cosine {s['mean_cosine']:.4f} (min {s['min_cosine']:.3f}), size {size:.2f}x")
     ok, detail = agreement(ferry_run(args, out, x_eval, work), out, x_eval, ref)
     check(ok, "shared model: ferry vs onnxruntime", detail)
-    pre = anchor.preprocessed(model, work)
+    pre = anchor.prepared(model, os.path.join(work, "preprocessed.onnx"))
     for method in ("MinMax", "Percentile"):
         try:
             a = anchor.score(ref, anchor.run(anchor.ort_quantize(pre, x_cal, method, work), x_eval))

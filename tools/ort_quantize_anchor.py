@@ -102,16 +102,6 @@ def opset13(model: str) -> onnx.ModelProto:
     return onnx.version_converter.convert_version(m, 13) if opset < 13 else m
 
 
-def preprocessed(model: str, work: str) -> str:
-    """The model at opset 13 after onnxruntime's quant_pre_process, as onnxruntime recommends."""
-    pre = os.path.join(work, "preprocessed.onnx")
-    onnx.save(opset13(model), pre)
-    # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX shape
-    # inference covers this CNN
-    quant_pre_process(pre, pre, skip_symbolic_shape=True)
-    return pre
-
-
 def quantization_parameters(model: str) -> bytes:
     """The scales and zero points of a QDQ model, to tell models calibrated alike apart."""
     m = onnx.load(model)
@@ -119,6 +109,15 @@ def quantization_parameters(model: str) -> bytes:
     names = sorted({i for n in q for i in n.input[1:]})
     inits = {t.name: t for t in m.graph.initializer}
     return b"".join(inits[n].SerializeToString() for n in names if n in inits)
+
+
+def prepared(model: str, out: str) -> str:
+    """`model` at opset 13 after quant_pre_process, written to `out`: what ort_quantize takes."""
+    onnx.save(opset13(model), out)
+    # symbolic shape inference (it needs sympy) serves dynamic-shape transformers; ONNX shape
+    # inference covers this CNN
+    quant_pre_process(out, out, skip_symbolic_shape=True)
+    return out
 
 
 def ort_quantize(model: str, x_cal: np.ndarray, method: str, out_dir: str) -> str:
@@ -194,7 +193,7 @@ def main(argv=None) -> int:
         os.makedirs(work, exist_ok=True)
         params: dict[str, bytes] = {}
         if methods:
-            pre = preprocessed(args.model, work)
+            pre = prepared(args.model, os.path.join(work, "preprocessed.onnx"))
             for method in methods:
                 q = ort_quantize(pre, x_cal, method, work)
                 params[method] = quantization_parameters(q)
