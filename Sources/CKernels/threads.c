@@ -1,6 +1,10 @@
 /* Ferry's worker threads: a fork-join pool whose workers spin briefly between jobs before they
  * sleep, so a model's many small parallel steps do not each pay a thread wake-up. One job runs at a
- * time; a job submitted while another runs (or from inside one) runs on the calling thread. */
+ * time; a job submitted while another runs (or from inside one) runs on the calling thread.
+ * A worker registers in `active` before it takes tasks and checks the job is still the one it saw;
+ * a new job is published only when no worker is registered, so a late worker never mixes the
+ * fields of two jobs (a new function with an old context, or an index of the old job counted in
+ * the new one). */
 #include "ferry_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +23,7 @@ static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static atomic_ulong generation;
 static atomic_size_t next_index, finished;
-static atomic_int sleepers;
+static atomic_int sleepers, active;
 static size_t job_count, job_workers;
 static ferry_task_fn job_fn;
 static void *job_ctx;
@@ -50,7 +54,9 @@ static void *worker(void *arg) {
             break;
         }
         seen = g;
-        if (id < job_workers) run_tasks();
+        atomic_fetch_add(&active, 1);
+        if (atomic_load(&generation) == g && id < job_workers) run_tasks();
+        atomic_fetch_sub(&active, 1);
     }
     return NULL;
 }
@@ -72,13 +78,14 @@ void ferry_parallel_for(size_t count, size_t threads, ferry_task_fn fn, void *ct
         pthread_attr_destroy(&attr);
         started_workers++;
     }
+    while (atomic_load(&active) > 0) FERRY_PAUSE();
     job_fn = fn;
     job_ctx = ctx;
     job_count = count;
     job_workers = workers < started_workers ? workers : started_workers;
     atomic_store_explicit(&next_index, 0, memory_order_release);
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel);
+    atomic_fetch_add(&generation, 1);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
         pthread_cond_broadcast(&wake);
