@@ -3,8 +3,9 @@ import FerryIR
 
 /// Rewrites the planner applies before choosing kernels, for the fusions the kernels implement:
 /// a BatchNormalization, or a per-channel Mul and Add (how Keras batch norms arrive), folded into the
-/// preceding convolution's weights and bias; and a following activation moved into the output pass
-/// of Conv and Gemm. A value is fused away only when its one reader is the next op and it is not a
+/// preceding convolution's weights and bias; a following activation moved into the output pass
+/// of Conv and Gemm; and per-channel Mul/Add and Relu after any other inference BatchNormalization
+/// run in its pass. A value is fused away only when its one reader is the next op and it is not a
 /// graph output.
 enum Fusion {
     /// Names of the weights and biases fusion creates start with this.
@@ -19,7 +20,8 @@ enum Fusion {
             for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
         }
         var removed = Set<Int>()
-        for i in nodes.indices where !removed.contains(i) && (nodes[i].opType == "Conv" || nodes[i].opType == "Gemm") && nodes[i].domain.isEmpty {
+        for i in nodes.indices where !removed.contains(i) && nodes[i].domain.isEmpty
+            && (nodes[i].opType == "Conv" || nodes[i].opType == "Gemm" || takesChannelSteps(nodes[i])) {
             while let out = nodes[i].outputs.first, nodes[i].outputs.count == 1, !keep.contains(out),
                   let r = readers[out], r.count == 1, !removed.contains(r[0]) {
                 let j = r[0]
@@ -87,6 +89,7 @@ enum Fusion {
     /// `producer` with `consumer` folded in, or nil when they cannot be fused.
     private static func fuse(_ producer: Node, into consumer: Node, constants: inout [String: Value]) -> Node? {
         guard consumer.domain.isEmpty, producer.attribute(FusedActivation.attribute) == nil else { return nil }
+        if producer.opType == "BatchNormalization" { return extend(producer, with: consumer, constants: constants) }
         if let act = activation(consumer, constants: constants) {
             var p = producer
             p.attributes += act.attributes
@@ -132,6 +135,42 @@ enum Fusion {
         var p = producer
         p.inputs = [producer.inputs[0], base + ":W", base + ":B"]
         p.outputs = [consumer.outputs[0]]
+        return p
+    }
+
+    /// True for an inference BatchNormalization (one output, statistics per channel) that can take
+    /// over the per-channel steps after it (see `ChannelStepsBatchNormalizationKernel`).
+    private static func takesChannelSteps(_ n: Node) -> Bool {
+        guard n.opType == "BatchNormalization", n.inputs.count >= 5, n.outputs.count == 1 else { return false }
+        if case .int(let v)? = n.attribute("training_mode"), v != 0 { return false }
+        if case .int(let v)? = n.attribute("spatial"), v == 0 { return false }
+        return true
+    }
+
+    /// `bn` extended by `consumer`: a Mul or Add by a float constant becomes one more step (the
+    /// constant one more input), a Relu the last one; nil for anything else.
+    private static func extend(_ bn: Node, with consumer: Node, constants: [String: Value]) -> Node? {
+        var p = bn
+        p.outputs = consumer.outputs
+        switch consumer.opType {
+        case "Relu":
+            var relu = FusedActivation()
+            relu.kind = FERRY_ACT_RELU
+            p.attributes += relu.attributes
+        case "Mul", "Add":
+            guard consumer.inputs.count == 2, consumer.outputs.count == 1,
+                  consumer.attribute("broadcast") == nil, consumer.attribute("axis") == nil else { return nil }
+            let other = consumer.inputs[0] == bn.outputs[0] ? consumer.inputs[1] : consumer.inputs[0]
+            guard other != bn.outputs[0], let c = constants[other], c.type == .float else { return nil }
+            var steps: [Int64] = []
+            if case .ints(let v)? = bn.attribute(ChannelSteps.attribute) { steps = v }
+            steps.append(Int64(consumer.opType == "Mul" ? ChannelSteps.mul : ChannelSteps.add))
+            p.attributes.removeAll { $0.name == ChannelSteps.attribute }
+            p.attributes.append(Attribute(ChannelSteps.attribute, .ints(steps)))
+            p.inputs.append(other)
+        default:
+            return nil
+        }
         return p
     }
 

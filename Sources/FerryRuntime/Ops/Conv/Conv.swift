@@ -137,6 +137,15 @@ final class ConvKernel: Kernel {
                 let xg = UnsafePointer(x.floats + (img * c + grp * cg) * inPlane)
                 let wg = packed.group(grp)
                 let yg = y.floats + (img * m + grp * mg) * p
+                // Output pass (bias and fused activation) on each block as soon as it is computed,
+                // while it is in cache and by the thread that computed it.
+                let bg = bptr.map { $0 + grp * mg }
+                let finishes = bg != nil || activation.kind != FERRY_ACT_NONE
+                func finish(rows: Range<Int>, columns: Range<Int>) {
+                    guard finishes else { return }
+                    ferry_scale_bias_act(yg + rows.lowerBound * p + columns.lowerBound, rows.count, columns.count, p, nil,
+                                         bg.map { $0 + rows.lowerBound }, activation.code, activation.alpha, activation.beta)
+                }
                 func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>) {
                     if pointwise {
                         ferry_pack_b_panels(xg + start, p, kc, end - start, b)
@@ -155,6 +164,7 @@ final class ConvKernel: Kernel {
                             // Few output channels: B is read in place rather than packed.
                             if pointwise && mg <= ConvKernel.inPlaceRows {
                                 ferry_sgemm_rows(mg, hi - lo, kc, wg, xg + lo, p, yg + lo, p, b)
+                                if lo < hi { finish(rows: 0..<mg, columns: lo..<hi) }
                                 continue
                             }
                             var start = lo
@@ -162,6 +172,7 @@ final class ConvKernel: Kernel {
                                 let end = min(hi, start + tileCols)
                                 pack(start, end, into: b)
                                 ferry_sgemm_prepacked(mg, end - start, kc, wg, b, yg + start, p)
+                                finish(rows: 0..<mg, columns: start..<end)
                                 start = end
                             }
                         }
@@ -176,16 +187,9 @@ final class ConvKernel: Kernel {
                         ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * (end - start) * kc))) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
+                            finish(rows: lo..<hi, columns: start..<end)
                         }
                         start = end
-                    }
-                }
-                // Output pass: bias and fused activation.
-                let bg = bptr.map { $0 + grp * mg }
-                if bg != nil || activation.kind != FERRY_ACT_NONE {
-                    ctx.parallel(mg, grain: max(1, 4096 / max(p, 1))) { rows in
-                        ferry_scale_bias_act(yg + rows.lowerBound * p, rows.count, p, p, nil, bg.map { $0 + rows.lowerBound },
-                                             activation.code, activation.alpha, activation.beta)
                     }
                 }
             }

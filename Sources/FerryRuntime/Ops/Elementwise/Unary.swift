@@ -64,6 +64,14 @@ enum ReluRule: NumericUnaryRule { static func apply<T: RTNumber>(_ x: T) -> T { 
 
 /// One-input element-wise ops: math functions and activations.
 enum UnaryOps {
+    /// Relu of any numeric tensor (float32 through the C activation kernel).
+    static func relu(_ x: Value, _ ctx: ExecutionContext) throws -> Value {
+        if x.type == .float {
+            return try activation(x, FERRY_ACT_RELU, 0, 0, fallback: FloatFunction(f: { max($0, 0) }, d: { max($0, 0) }), ctx)
+        }
+        return try dispatchNumeric(x.type, NumericMap(x: x, ctx: ctx, rule: ReluRule.self))
+    }
+
     static func register(into r: inout KernelRegistry) {
         func float(_ op: String, _ f: @escaping (Float) -> Float, _ d: @escaping (Double) -> Double) {
             r.register(op) { _ in
@@ -107,15 +115,7 @@ enum UnaryOps {
         numeric("Neg", NegRule.self)
         numeric("Sign", SignRule.self)
 
-        r.register("Relu") { _ in
-            FunctionKernel { inputs, ctx in
-                let x = try inputs.required(0)
-                if x.type == .float {
-                    return [try activation(x, FERRY_ACT_RELU, 0, 0, fallback: FloatFunction(f: { max($0, 0) }, d: { max($0, 0) }), ctx)]
-                }
-                return [try dispatchNumeric(x.type, NumericMap(x: x, ctx: ctx, rule: ReluRule.self))]
-            }
-        }
+        r.register("Relu") { _ in FunctionKernel { inputs, ctx in [try relu(try inputs.required(0), ctx)] } }
         r.register("Sigmoid") { _ in
             let fn = FloatFunction(f: { 1 / (1 + expf(-$0)) }, d: { 1 / (1 + exp(-$0)) })
             return FunctionKernel { inputs, ctx in [try activation(try inputs.required(0), FERRY_ACT_SIGMOID, 0, 0, fallback: fn, ctx)] }

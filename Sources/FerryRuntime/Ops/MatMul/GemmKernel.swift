@@ -2,7 +2,7 @@ import CKernels
 import FerryIR
 
 /// Gemm: Y = alpha * op(A) * op(B) + beta * C, C broadcast to [M, N]; a fused activation (from
-/// `Fusion`) is applied in the output pass.
+/// `Fusion`) is applied in the output pass. A single row of A (batch 1) is a matrix-vector product.
 final class GemmKernel: Kernel {
     private let alpha: Float, beta: Float
     private let transA: Bool, transB: Bool
@@ -39,7 +39,20 @@ final class GemmKernel: Kernel {
         }
         let lda = a.shape[1], ldb = b.shape[1]
         let pa = UnsafePointer(a.floats), pb = UnsafePointer(b.floats), py = y.floats
-        if ctx.threads > 1 && m * n * k >= minimumParallelWork {
+        if m == 1 && k > 0 {
+            // One row of A (a contiguous vector either way): a matrix-vector product, each thread
+            // streaming its own share of B's outputs.
+            let grain = max(64, minimumParallelWork / max(k, 1))
+            ctx.parallel(n, grain: grain) { r in
+                if self.transB {
+                    sgemv(rows: r.count, cols: k, alpha: self.alpha, b: pb + r.lowerBound * ldb, ldb: ldb, x: pa,
+                          beta: accumulate, y: py + r.lowerBound)
+                } else {
+                    sgemv(trans: true, rows: k, cols: r.count, alpha: self.alpha, b: pb + r.lowerBound, ldb: ldb, x: pa,
+                          beta: accumulate, y: py + r.lowerBound)
+                }
+            }
+        } else if ctx.threads > 1 && m * n * k >= minimumParallelWork {
             if n >= 64 * ctx.threads {
                 let step = (n + ctx.threads - 1) / ctx.threads
                 ctx.parallel((n + step - 1) / step) { r in

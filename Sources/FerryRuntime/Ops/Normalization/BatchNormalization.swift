@@ -16,7 +16,7 @@ extension NormalizationOps {
             training = (1..<max(spec.outputCount, 1)).contains { spec.hasOutput($0) }
         }
         let legacyOutputs = spec.opset < 14
-        return FunctionKernel { inputs, ctx in
+        let plain = FunctionKernel { inputs, ctx in
             let x0 = try inputs.required(0, "X")
             guard x0.rank >= 2 else { throw KernelError.invalid("X must have rank 2 or more, got shape \(x0.shape)") }
             let x = try NormalizationMath.widened(x0, ctx)
@@ -46,14 +46,36 @@ extension NormalizationOps {
                               try NormalizationMath.tensor(stats.variance, type: type, shape: shape, ctx)]
                 }
             }
-            var a = [Double](repeating: 0, count: channels), b = a
-            for c in 0..<channels {
-                a[c] = scale[c] / (useVariance[c] + epsilon).squareRoot()
-                b[c] = bias[c] - useMean[c] * a[c]
-            }
+            let (a, b) = affineCoefficients(scale: scale, bias: bias, mean: useMean, variance: useVariance, epsilon: epsilon)
             let y = try NormalizationMath.applyAffine(x, inner: inner, a: a, b: b, ctx)
             return [try NormalizationMath.narrowed(y, to: x0.type, ctx)] + extra
         }
+        if spec.has(ChannelSteps.attribute) || spec.has(FusedActivation.attribute) {
+            return try ChannelStepsBatchNormalizationKernel(spec, plain: plain)
+        }
+        return plain
+    }
+
+    /// Per channel, `a` and `b` with y = a * x + b: the normalization with the given statistics.
+    private static func affineCoefficients(scale: [Double], bias: [Double], mean: [Double], variance: [Double],
+                                           epsilon: Double) -> (a: [Double], b: [Double]) {
+        var a = [Double](repeating: 0, count: scale.count), b = a
+        for c in 0..<scale.count {
+            a[c] = scale[c] / (variance[c] + epsilon).squareRoot()
+            b[c] = bias[c] - mean[c] * a[c]
+        }
+        return (a, b)
+    }
+
+    /// The inference-mode coefficients (`affineCoefficients` of the running statistics) from the
+    /// op's inputs 1-4.
+    static func inferenceCoefficients(_ inputs: [Value?], channels: Int, epsilon: Double,
+                                      _ ctx: ExecutionContext) throws -> (a: [Double], b: [Double]) {
+        let scale = try NormalizationMath.parameters(try inputs.required(1, "scale"), "scale", count: channels, ctx)
+        let bias = try NormalizationMath.parameters(try inputs.required(2, "B"), "B", count: channels, ctx)
+        let mean = try NormalizationMath.parameters(try inputs.required(3, "input_mean"), "input_mean", count: channels, ctx)
+        let variance = try NormalizationMath.parameters(try inputs.required(4, "input_var"), "input_var", count: channels, ctx)
+        return affineCoefficients(scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon)
     }
 }
 
