@@ -23,16 +23,16 @@ struct QDQWriter {
     }
 
     /// Replaces the weight (and bias) of every target by its int8 (int32) form behind DequantizeLinear.
-    /// `activationScales` gives each target's input scale, needed for the bias; without it (weights
-    /// mode) the bias stays float.
-    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target]) throws {
+    /// A bias is quantized only when `withBias` and the target's input was quantized (its scale is
+    /// part of the bias scale); otherwise it stays float.
+    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target], withBias: Bool = true) throws {
         for t in targets {
             guard let wi = t.weight else { continue }
             let node = graph.nodes[t.node]
             let wName = node.inputs[wi]
             let (dq, weight) = try dequantizedWeight(wName, axis: perChannel ? t.weightAxis : nil)
             graph.nodes[t.node].inputs[wi] = dq
-            if let bi = t.bias, let p = activationParameters[node.inputs[t.activations[0]]] {
+            if withBias, let bi = t.bias, let p = activationParameters[node.inputs[t.activations[0]]] {
                 graph.nodes[t.node].inputs[bi] = try dequantizedBias(node.inputs[bi], inputScale: p.scale, weight: weight)
             }
         }

@@ -39,8 +39,9 @@ public struct QuantizationOptions: Sendable {
     public var perChannel = true
     /// Element type of quantized activations: `.uint8` or `.int8`.
     public var activationType: ElementType = .uint8
-    /// Static mode: keep the first layers (no quantized layer before them) and the last layers (none
-    /// after them) in float, where quantization noise costs the most accuracy.
+    /// Static mode: compute the first layers (no quantized layer before them) and the last layers
+    /// (none after them) in float, where quantization noise costs the most accuracy; their weights
+    /// are still stored as int8.
     public var keepEdgeLayersFloat = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []

@@ -13,7 +13,8 @@ public struct QuantizationReport: Codable, Sendable {
         public var outputSQNR: Double?
         /// Largest absolute difference of the layer's output against the float model.
         public var outputMaxError: Double?
-        /// True when mixed precision kept this layer in float.
+        /// True when this layer computes in float (a first or last layer, or kept by mixed precision);
+        /// its weights are still stored as int8.
         public var keptFloat: Bool
     }
 

@@ -10,7 +10,7 @@ enum QuantizationReporting {
         var layers: [QuantizationReport.Layer] = targets.targets.map { t in
             let n = float.graph.nodes[t.node]
             var weightSQNR: Double?
-            if let wi = t.weight, let w = float.graph.initializer(named: n.inputs[wi]), !keptSet.contains(n.name),
+            if let wi = t.weight, let w = float.graph.initializer(named: n.inputs[wi]),
                let q = try? QuantizedWeight(w, name: "", axis: perChannel ? t.weightAxis : nil) {
                 weightSQNR = ErrorMeasures.sqnr(w.floatValues!, q.dequantized())
             }

@@ -85,9 +85,13 @@ public struct Quantizer {
         let perChannel: Bool
         let ranges: [String: (lo: Float, hi: Float)]
 
-        /// The model with every target quantized except the nodes named in `kept`.
+        /// The model with every target quantized except the nodes named in `kept`, which compute in
+        /// float; in static mode their weights are still stored as int8 (dequantized at load), so
+        /// keeping a layer costs accuracy nothing and file size little. Excluded nodes stay float.
         func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
             let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
+            let keptTargets = options.mode == .static
+                ? QuantizationTargets(model.graph, options: options).targets.filter { kept.contains(model.graph.nodes[$0.node].name) } : []
             var result = model
             switch options.mode {
             case .dynamic:
@@ -114,6 +118,7 @@ public struct Quantizer {
                     w.quantizeActivations(ranges.filter { wanted.contains($0.key) }, targets: targets.targets)
                 }
                 try w.quantizeWeights(targets.targets)
+                try w.quantizeWeights(keptTargets, withBias: false)
                 result.graph = w.graph
                 if options.mode == .static && options.format == .qoperator {
                     _ = QOperatorConversion.convert(&result.graph, targets: targets.targets, activationType: options.activationType)
