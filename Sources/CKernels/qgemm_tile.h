@@ -12,8 +12,8 @@ enum {
     MC = 120  /* most rows per block of A */
 };
 
-/* Blocks of equal size rather than full ones and a short remainder (576 steps are 288 + 288, not
- * 256 + 256 + 64): the k steps per block for `steps` in all. */
+/* Blocks of equal size rather than full ones and a short remainder (288 steps are 144 + 144, not
+ * 256 + 32): the k steps per block for `steps` in all. */
 static inline size_t qgemm_k_block(size_t steps) {
     const size_t blocks = (steps + KC - 1) / KC;
     return (steps + blocks - 1) / blocks;
