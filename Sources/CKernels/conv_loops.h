@@ -17,17 +17,21 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
     }
 }
 
-/* Element conversions for the im2col bodies: float as is; int8/uint8 centred on the zero point as
- * int16 (so padding, written as 0, reads as the zero point). */
+/* Element conversions for the im2col bodies: float and uint8 as is; int8/uint8 centred on the zero
+ * point as int16 (so padding, written as 0, reads as the zero point); int8 shifted by 128 to uint8. */
 #define IM2COL_SAME(v, zp) (v)
 #define IM2COL_CENTRED(v, zp) ((int16_t)((int32_t)(v) - (zp)))
+#define IM2COL_SHIFTED(v, zp) ((uint8_t)((int32_t)(v) + 128))
+/* What padding is written as: 0, or the zero point itself (for bodies that keep it in the values). */
+#define IM2COL_PAD_ZERO(zp) 0
+#define IM2COL_PAD_ZP(zp) (zp)
 
 /* 2-D im2col of rows [rb, re) (channel, ki, kj) and output positions [cb, ce) (flattened oy * ow)
- * into col (leading dimension ce - cb); padding is 0. */
-#define DEFINE_IM2COL_2D(NAME, SRC_T, DST_T, CONV)                                                      \
+ * into col (leading dimension ce - cb); padding is PAD(zp). */
+#define DEFINE_IM2COL_2D(NAME, SRC_T, DST_T, CONV, PAD)                                                 \
     static void NAME(const SRC_T *x, size_t h, size_t w, size_t kh, size_t kw, size_t sh, size_t sw,    \
-                     size_t dh, size_t dw, size_t pt, size_t pl, size_t ow, size_t cb, size_t ce,        \
-                     size_t rb, size_t re, int32_t zp, DST_T *col) {                                     \
+                     size_t dh, size_t dw, size_t pt, size_t pl, size_t ow, size_t cb, size_t ce,       \
+                     size_t rb, size_t re, int32_t zp, DST_T *col) {                                    \
         (void)zp;                                                                                       \
         const size_t ld = ce - cb;                                                                      \
         for (size_t r = rb; r < re; r++) {                                                              \
@@ -43,7 +47,7 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                 DST_T *dst = out + (p - cb);                                                            \
                 const size_t len = ox1 - ox0;                                                           \
                 if (iy < 0 || iy >= (ptrdiff_t)h) {                                                     \
-                    memset(dst, 0, len * sizeof(DST_T));                                                \
+                    for (size_t t = 0; t < len; t++) dst[t] = (DST_T)PAD(zp);                           \
                 } else {                                                                                \
                     const SRC_T *src = plane + (size_t)iy * w;                                          \
                     const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                        \
@@ -51,19 +55,24 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                         /* contiguous run: zeros, copy, zeros */                                        \
                         const ptrdiff_t ix0 = (ptrdiff_t)ox0 + base;                                    \
                         size_t i = 0;                                                                   \
-                        while (i < len && ix0 + (ptrdiff_t)i < 0) dst[i++] = 0;                         \
+                        while (i < len && ix0 + (ptrdiff_t)i < 0) dst[i++] = (DST_T)PAD(zp);            \
                         const ptrdiff_t avail = (ptrdiff_t)w - (ix0 + (ptrdiff_t)i);                    \
                         size_t ncopy = avail > 0 ? (size_t)avail : 0;                                   \
                         if (ncopy > len - i) ncopy = len - i;                                           \
                         const SRC_T *run = src + ix0 + (ptrdiff_t)i;                                    \
                         for (size_t t = 0; t < ncopy; t++) dst[i + t] = CONV(run[t], zp);               \
                         i += ncopy;                                                                     \
-                        while (i < len) dst[i++] = 0;                                                   \
+                        while (i < len) dst[i++] = (DST_T)PAD(zp);                                      \
                     } else {                                                                            \
-                        for (size_t i = 0; i < len; i++) {                                              \
-                            const ptrdiff_t ix = (ptrdiff_t)((ox0 + i) * sw) + base;                    \
-                            dst[i] = (ix >= 0 && ix < (ptrdiff_t)w) ? CONV(src[ix], zp) : 0;            \
-                        }                                                                               \
+                        /* strided: padding, the taps inside the row [lo, hi), padding */              \
+                        size_t lo, hi;                                                                  \
+                        window_columns(base, sw, w, ow, &lo, &hi);                                      \
+                        lo = lo < ox0 ? ox0 : (lo > ox1 ? ox1 : lo);                                    \
+                        hi = hi > ox1 ? ox1 : (hi < lo ? lo : hi);                                      \
+                        for (size_t ox = ox0; ox < lo; ox++) dst[ox - ox0] = (DST_T)PAD(zp);            \
+                        for (size_t ox = lo; ox < hi; ox++)                                             \
+                            dst[ox - ox0] = CONV(src[(ptrdiff_t)(ox * sw) + base], zp);                 \
+                        for (size_t ox = hi; ox < ox1; ox++) dst[ox - ox0] = (DST_T)PAD(zp);            \
                     }                                                                                   \
                 }                                                                                       \
                 p += len;                                                                               \
@@ -72,10 +81,10 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
     }
 
 /* N-d im2col (rank up to 8), same layout as the 2-D one. */
-#define DEFINE_IM2COL_ND(NAME, SRC_T, DST_T, CONV)                                                      \
+#define DEFINE_IM2COL_ND(NAME, SRC_T, DST_T, CONV, PAD)                                                 \
     static void NAME(const SRC_T *x, size_t rank, const size_t *in_shape, const size_t *kernel,         \
                      const size_t *strides, const size_t *dil, const size_t *pads, const size_t *out_shape, \
-                     size_t cb, size_t ce, size_t rb, size_t re, int32_t zp, DST_T *col) {               \
+                     size_t cb, size_t ce, size_t rb, size_t re, int32_t zp, DST_T *col) {              \
         (void)zp;                                                                                       \
         size_t ksize = 1, isize = 1;                                                                    \
         for (size_t d = 0; d < rank; d++) { ksize *= kernel[d]; isize *= in_shape[d]; }                \
@@ -97,7 +106,7 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                     if (i < 0 || i >= (ptrdiff_t)in_shape[d]) { inside = 0; break; }                    \
                     off = off * in_shape[d] + (size_t)i;                                                \
                 }                                                                                       \
-                out[p - cb] = inside ? CONV(img[off], zp) : 0;                                          \
+                out[p - cb] = inside ? CONV(img[off], zp) : (DST_T)PAD(zp);                             \
                 for (size_t d = rank; d-- > 0;) {                                                       \
                     if (++oidx[d] < out_shape[d]) break;                                                \
                     oidx[d] = 0;                                                                        \

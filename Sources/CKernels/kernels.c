@@ -100,8 +100,8 @@ void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const 
     sba_portable(y, rows, cols, ldy, scale, bias, act, a, b);
 }
 
-DEFINE_IM2COL_2D(im2col_2d_f32, float, float, IM2COL_SAME)
-DEFINE_IM2COL_ND(im2col_nd_f32, float, float, IM2COL_SAME)
+DEFINE_IM2COL_2D(im2col_2d_f32, float, float, IM2COL_SAME, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_ND(im2col_nd_f32, float, float, IM2COL_SAME, IM2COL_PAD_ZERO)
 
 void ferry_im2col_2d(const float *x, size_t channels, size_t h, size_t w,
                      size_t kh, size_t kw, size_t sh, size_t sw,

@@ -13,16 +13,12 @@
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include "conv_loops.h"
+#include "qgemm_tile.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    MR = 6, NR = 16,
-    KC = 256,   /* most k pairs per block: a B panel's block is at most 16 KB */
-    MC = 120,   /* most rows per block of A */
-    CHUNK = 256 /* columns of B widened to int16 at a time by ferry_qgemm_pack_b */
-};
+enum { CHUNK = 256 /* columns of B widened to int16 at a time by ferry_qgemm_pack_b */ };
 
 /* k rounded up to even: the packed depth. */
 static inline size_t even_k(size_t k) { return (k + 1) & ~(size_t)1; }
@@ -111,10 +107,10 @@ void ferry_qgemm_pack_b(const void *b, int b_signed, size_t ldb, size_t k, size_
     }
 }
 
-DEFINE_IM2COL_2D(im2col_2d_u8, uint8_t, int16_t, IM2COL_CENTRED)
-DEFINE_IM2COL_2D(im2col_2d_s8, int8_t, int16_t, IM2COL_CENTRED)
-DEFINE_IM2COL_ND(im2col_nd_u8, uint8_t, int16_t, IM2COL_CENTRED)
-DEFINE_IM2COL_ND(im2col_nd_s8, int8_t, int16_t, IM2COL_CENTRED)
+DEFINE_IM2COL_2D(im2col_2d_u8, uint8_t, int16_t, IM2COL_CENTRED, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_2D(im2col_2d_s8, int8_t, int16_t, IM2COL_CENTRED, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_ND(im2col_nd_u8, uint8_t, int16_t, IM2COL_CENTRED, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_ND(im2col_nd_s8, int8_t, int16_t, IM2COL_CENTRED, IM2COL_PAD_ZERO)
 
 void ferry_qim2col_packed(const void *x, int x_signed, int32_t zero_point, size_t channels, size_t rank,
                           const size_t *in_shape, const size_t *kernel, const size_t *strides,
@@ -146,13 +142,6 @@ void ferry_qim2col_packed(const void *x, int x_signed, int32_t zero_point, size_
     }
 }
 
-/* The tile's result goes to C: stored on the first K block, added (modulo 2^32) after. */
-static inline void write_tile(const int32_t *tile, int32_t *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
-    for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++)
-            c[r * ldc + j] = accumulate ? (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)tile[r * NR + j]) : tile[r * NR + j];
-}
-
 /* One MR x NR tile of C from kc pairs of k. */
 static void tile_portable(size_t kc, const int16_t *ap, const int16_t *bp, int32_t *c, size_t ldc, size_t mr, size_t nr,
                           int accumulate) {
@@ -178,31 +167,6 @@ FERRY_AVX2_ATTR static inline __m256i broadcast_pair(const int16_t *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
     return _mm256_set1_epi32(v);
-}
-
-/* The tile's accumulators to C: whole rows straight from the registers, a partial tile through
- * memory. */
-FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void store_tile(__m256i acc[MR][2], int32_t *c, size_t ldc,
-                                                                             size_t mr, size_t nr, int accumulate) {
-    if (mr == MR && nr == NR) {
-        for (size_t r = 0; r < MR; r++) {
-            __m256i *cr = (__m256i *)(c + r * ldc);
-            if (accumulate) {
-                _mm256_storeu_si256(cr, _mm256_add_epi32(_mm256_loadu_si256(cr), acc[r][0]));
-                _mm256_storeu_si256(cr + 1, _mm256_add_epi32(_mm256_loadu_si256(cr + 1), acc[r][1]));
-            } else {
-                _mm256_storeu_si256(cr, acc[r][0]);
-                _mm256_storeu_si256(cr + 1, acc[r][1]);
-            }
-        }
-        return;
-    }
-    int32_t tile[MR * NR] __attribute__((aligned(32)));
-    for (size_t r = 0; r < MR; r++) {
-        _mm256_store_si256((__m256i *)(tile + r * NR), acc[r][0]);
-        _mm256_store_si256((__m256i *)(tile + r * NR + 8), acc[r][1]);
-    }
-    write_tile(tile, c, ldc, mr, nr, accumulate);
 }
 
 /* The 6x16 tile, once with AVX2 (vpmaddwd then vpaddd) and once with AVX-512 VNNI on 256-bit
@@ -249,10 +213,7 @@ void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, c
 #endif
     const int16_t *a = packed_a, *b = packed_b;
     const size_t k2 = even_k(k), pairs = k2 / 2;
-    /* blocks of equal size rather than full ones and a short remainder (k = 576 is 144 + 144
-     * pairs, not 256 + 32); M blocks a multiple of MR */
-    const size_t kblock = (pairs + (pairs + KC - 1) / KC - 1) / ((pairs + KC - 1) / KC);
-    const size_t mblocks = (m + MC - 1) / MC, mblock = ((m + mblocks - 1) / mblocks + MR - 1) / MR * MR;
+    const size_t kblock = qgemm_k_block(pairs), mblock = qgemm_m_block(m);
     for (size_t q0 = 0; q0 < pairs; q0 += kblock) {
         const size_t kc = pairs - q0 < kblock ? pairs - q0 : kblock;
         const int acc = q0 > 0;

@@ -57,22 +57,32 @@ final class QGemmKernelTests: XCTestCase {
         UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
     }
 
-    /// C = (A - za) * (B - zb) through pack_a, pack_b and prepacked, C with leading dimension ldc.
+    /// C = (A - za) * (B - zb) through pack_a, pack_b and prepacked, C with leading dimension ldc; with
+    /// `bytes`, through the byte GEMM (A int8 and za all 0).
     func qgemm(_ a: QBytes, lda: Int, za: [Int32]?, _ b: QBytes, ldb: Int, zb: Int32, m: Int, n: Int, k: Int,
-               ldc: Int) -> [Int32] {
+               ldc: Int, bytes: Bool) -> [Int32] {
+        var c = [Int32](repeating: 0x5EED, count: max(1, (m - 1) * ldc + n))
+        if bytes {
+            let pa = Self.buffer(ferry_qgemm_bytes_packed_a_size(m, k)), pb = Self.buffer(ferry_qgemm_bytes_packed_b_size(n, k))
+            defer { pa.deallocate(); pb.deallocate() }
+            a.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa) }
+            b.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_b($0.baseAddress, b.signed ? 1 : 0, ldb, k, n, pb) }
+            ferry_qgemm_bytes_prepacked(m, n, k, pa, pb, b.signed ? 1 : 0, zb, &c, ldc)
+            return c
+        }
         let pa = Self.buffer(ferry_qgemm_packed_a_size(m, k)), pb = Self.buffer(ferry_qgemm_packed_b_size(n, k))
         defer { pa.deallocate(); pb.deallocate() }
         a.bytes.withUnsafeBytes { ap in Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) } }
         b.bytes.withUnsafeBytes { ferry_qgemm_pack_b($0.baseAddress, b.signed ? 1 : 0, ldb, k, n, zb, pb) }
-        var c = [Int32](repeating: 0x5EED, count: max(1, (m - 1) * ldc + n))
         ferry_qgemm_prepacked(m, n, k, pa, pb, &c, ldc)
         return c
     }
 
-    /// Checks one GEMM on every path against Int64 sums; returns false at the first mismatch.
+    /// Checks one GEMM on every path against Int64 sums; returns false at the first mismatch. With
+    /// `bytes`, the byte GEMM: A int8 with zero points 0.
     @discardableResult
     func checkGemm(m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
-                   nullZeroPoints: Bool = false, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+                   nullZeroPoints: Bool = false, bytes: Bool = false, file: StaticString = #filePath, line: UInt = #line) -> Bool {
         let lda = k + rng.int(0...3), ldb = n + rng.int(0...3), ldc = n + rng.int(0...2)
         var a = QBytes(count: m * lda, signed: aSigned, rng: &rng), b = QBytes(count: k * ldb, signed: bSigned, rng: &rng)
         var za: [Int32]? = (0..<m).map { _ in Self.zeroPoint(signed: aSigned, rng: &rng) }
@@ -85,6 +95,15 @@ final class QGemmKernelTests: XCTestCase {
             za = [Int32](repeating: aSigned ? -128 : 0, count: m)
             zb = bSigned ? 127 : 255
         }
+        if bytes {
+            // the byte path's largest terms: A at -128, B at its top with the zero point at its bottom
+            za = [Int32](repeating: 0, count: m)
+            if extreme {
+                a.bytes = [UInt8](repeating: 0x80, count: a.bytes.count)
+                b.bytes = [UInt8](repeating: bSigned ? 0x7F : 0xFF, count: b.bytes.count)
+                zb = bSigned ? -128 : 0
+            }
+        }
         if nullZeroPoints { za = nil }
         var want = [Int64](repeating: 0, count: m * n)
         for i in 0..<m {
@@ -95,11 +114,11 @@ final class QGemmKernelTests: XCTestCase {
                 for j in 0..<n { want[i * n + j] += av * (b[t * ldb + j] - Int64(zb)) }
             }
         }
-        let label = "qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
+        let label = "\(bytes ? "byte " : "")qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
         var ok = true
         forEachISA { isa in
             guard ok else { return }
-            let c = qgemm(a, lda: lda, za: za, b, ldb: ldb, zb: zb, m: m, n: n, k: k, ldc: ldc)
+            let c = qgemm(a, lda: lda, za: za, b, ldb: ldb, zb: zb, m: m, n: n, k: k, ldc: ldc, bytes: bytes)
             for i in 0..<m { for j in 0..<n where Int64(c[i * ldc + j]) != want[i * n + j] {
                 XCTFail("\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])", file: file, line: line)
                 ok = false
@@ -176,42 +195,65 @@ final class QGemmKernelTests: XCTestCase {
         return y
     }
 
-    /// im2col of columns [begin, end) into a packed B, multiplied by the packed weights.
+    /// im2col of columns [begin, end) into a packed B, multiplied by the packed weights (in the byte
+    /// layout with `bytes`).
     func convColumns(_ p: ConvCase, x: QBytes, zx: Int32, packedA: UnsafeRawPointer, begin: Int, end: Int,
-                     c: UnsafeMutablePointer<Int32>, ldc: Int) {
-        let k = p.channels * p.kernel.reduce(1, *), n = end - begin
-        let pb = Self.buffer(ferry_qgemm_packed_b_size(n, k)), row = Self.buffer(4 * n)
+                     c: UnsafeMutablePointer<Int32>, ldc: Int, bytes: Bool = false) {
+        let k = p.channels * p.kernel.reduce(1, *), n = end - begin, xSigned: Int32 = x.signed ? 1 : 0
+        let pb = Self.buffer(bytes ? ferry_qgemm_bytes_packed_b_size(n, k) : ferry_qgemm_packed_b_size(n, k)), row = Self.buffer(4 * n)
         defer { pb.deallocate(); row.deallocate() }
         x.bytes.withUnsafeBytes { xp in
-            ferry_qim2col_packed(xp.baseAddress, x.signed ? 1 : 0, zx, p.channels, p.input.count, p.input, p.kernel,
-                                 p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+            if bytes {
+                ferry_qim2col_bytes_packed(xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
+                                           p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+            } else {
+                ferry_qim2col_packed(xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
+                                     p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+            }
         }
-        ferry_qgemm_prepacked(p.m, n, k, packedA, pb, c + begin, ldc)
+        if bytes {
+            ferry_qgemm_bytes_prepacked(p.m, n, k, packedA, pb, xSigned, zx, c + begin, ldc)
+        } else {
+            ferry_qgemm_prepacked(p.m, n, k, packedA, pb, c + begin, ldc)
+        }
     }
 
-    /// Checks a convolution built from im2col tiles of `tile` columns against the reference.
+    /// Checks a convolution built from im2col tiles of `tile` columns against the reference; with
+    /// `bytes`, on the byte GEMM (int8 weights with zero points 0, x's zero point a value of its type).
     @discardableResult
-    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, file: StaticString = #filePath, line: UInt = #line) -> Bool {
-        let xSigned = rng.bool(), wSigned = rng.bool()
+    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, bytes: Bool = false, file: StaticString = #filePath,
+                   line: UInt = #line) -> Bool {
+        let xSigned = rng.bool(), wSigned = bytes || rng.bool()
         let x = QBytes(count: p.channels * p.input.reduce(1, *), signed: xSigned, rng: &rng)
         let k = p.channels * p.kernel.reduce(1, *), n = p.out.reduce(1, *)
         let w = QBytes(count: p.m * k, signed: wSigned, rng: &rng)
-        let zx = Self.zeroPoint(signed: xSigned, rng: &rng), zw = (0..<p.m).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
+        var zx = Self.zeroPoint(signed: xSigned, rng: &rng), zw = (0..<p.m).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
+        if bytes {
+            zw = [Int32](repeating: 0, count: p.m)
+            if !xSigned && zx < 0 { zx = 255 }
+        }
         let want = referenceConv(p, x: x, zx: zx, w: w, zw: zw)
-        let pa = Self.buffer(ferry_qgemm_packed_a_size(p.m, k))
+        let pa = Self.buffer(bytes ? ferry_qgemm_bytes_packed_a_size(p.m, k) : ferry_qgemm_packed_a_size(p.m, k))
         defer { pa.deallocate() }
-        w.bytes.withUnsafeBytes { ferry_qgemm_pack_a($0.baseAddress, wSigned ? 1 : 0, k, p.m, k, zw, pa) }
+        w.bytes.withUnsafeBytes {
+            if bytes {
+                ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), k, p.m, k, pa)
+            } else {
+                ferry_qgemm_pack_a($0.baseAddress, wSigned ? 1 : 0, k, p.m, k, zw, pa)
+            }
+        }
         var ok = true
         forEachISA { isa in
             guard ok else { return }
             var c = [Int32](repeating: 0x5EED, count: p.m * n)
             c.withUnsafeMutableBufferPointer { cp in
                 for begin in stride(from: 0, to: n, by: tile) {
-                    convColumns(p, x: x, zx: zx, packedA: pa, begin: begin, end: min(n, begin + tile), c: cp.baseAddress!, ldc: n)
+                    convColumns(p, x: x, zx: zx, packedA: pa, begin: begin, end: min(n, begin + tile), c: cp.baseAddress!, ldc: n,
+                                bytes: bytes)
                 }
             }
             if let bad = (0..<c.count).first(where: { Int64(c[$0]) != want[$0] }) {
-                XCTFail("qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
+                XCTFail("\(bytes ? "byte " : "")qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
                         + "expected \(want[bad])", file: file, line: line)
                 ok = false
             }
@@ -220,9 +262,9 @@ final class QGemmKernelTests: XCTestCase {
     }
 
     /// 1-D, 2-D and 3-D convolutions over kernel, stride, pad and dilation sweeps, im2col'ed whole
-    /// and in column tiles that start mid-row.
-    func testQIm2colConvSweep() {
-        var rng = SplitMix64(seed: 804), count = 0
+    /// and in column tiles that start mid-row; with `bytes`, on the byte GEMM.
+    func im2colConvSweep(seed: UInt64, bytes: Bool) {
+        var rng = SplitMix64(seed: seed), count = 0
         for rank in [1, 2, 3] { for _ in 0..<(rank == 2 ? 40 : 16) {
             let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : 3...11) }
             var kernel = input.map { rng.int(1...min(4, $0)) }
@@ -234,9 +276,42 @@ final class QGemmKernelTests: XCTestCase {
             guard p.out.allSatisfy({ $0 > 0 }) else { continue }
             count += 1
             let n = p.out.reduce(1, *)
-            if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng) { return }
+            if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng, bytes: bytes) { return }
         } }
         XCTAssertGreaterThan(count, 50)
+    }
+
+    func testQIm2colConvSweep() { im2colConvSweep(seed: 804, bytes: false) }
+
+    /// The byte GEMM's im2col: padding is the zero point byte, taken out with the rest of it.
+    func testQBytesIm2colConvSweep() { im2colConvSweep(seed: 806, bytes: true) }
+
+    /// The byte GEMM against Int64 sums on every path: sizes around the tile, k around multiples of
+    /// 4, several K and M blocks, k = 0, uint8 and int8 B with every kind of zero point.
+    func testQBytesGemmSizeSweep() {
+        var rng = SplitMix64(seed: 807), count = 0
+        for m in [1, 5, 6, 7, 13] { for n in [1, 15, 16, 17, 40] {
+            for k in [1, 2, 3, 4, 5, 7, 8, 17, 64, 130] {
+                for bSigned in [false, true] {
+                    count += 1
+                    if !checkGemm(m: m, n: n, k: k, aSigned: true, bSigned: bSigned, rng: &rng, bytes: true) { return }
+                }
+            }
+        } }
+        XCTAssertEqual(count, 500)
+        checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng, bytes: true)
+        checkGemm(m: 250, n: 18, k: 2051, aSigned: true, bSigned: true, rng: &rng, bytes: true)
+        checkGemm(m: 7, n: 9, k: 0, aSigned: true, bSigned: false, rng: &rng, bytes: true)
+        checkGemm(m: 9, n: 20, k: 33, aSigned: true, bSigned: true, rng: &rng, nullZeroPoints: true, bytes: true)
+    }
+
+    /// The byte GEMM's largest terms (255 * -128), 4001 of them, and the zero point correction with
+    /// them: exact.
+    func testQBytesGemmExtremeOperands() {
+        var rng = SplitMix64(seed: 808)
+        for bSigned in [false, true] {
+            checkGemm(m: 7, n: 19, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true)
+        }
     }
 
     /// Column tiles of one convolution im2col'ed and multiplied on several threads at once, each

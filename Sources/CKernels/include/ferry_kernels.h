@@ -115,6 +115,27 @@ void ferry_qim2col_packed(const void *x, int x_signed, int32_t zero_point, size_
 void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b,
                            int32_t *c, size_t ldc);
 
+/* ---- byte GEMM (qgemm_bytes.c) --------------------------------------------------------------
+ * The same exact sums as ferry_qgemm_prepacked, bit for bit, for int8 A whose zero points are all 0
+ * (symmetric weights): A packed as int8 with its row sums, B as uint8 (int8 B shifted by 128) with
+ * the zero point left in, four k per 32-bit lane for AVX-512 VNNI's vpdpbusd, the zero point taken
+ * out afterwards (sum (b - zb) a = sum b a - zb * rowsum a). Worth it only where
+ * ferry_qgemm_bytes_available() (the CPU has AVX-512 VNNI); elsewhere a portable tile gives the same
+ * results slowly. B's zero point must be a value of its type (im2col pads with it). Packed A holds
+ * its row sums, so packed A of one path is not usable by the other. */
+int ferry_qgemm_bytes_available(void);
+size_t ferry_qgemm_bytes_packed_a_size(size_t m, size_t k);
+void ferry_qgemm_bytes_pack_a(const int8_t *a, size_t lda, size_t m, size_t k, void *packed);
+size_t ferry_qgemm_bytes_packed_b_size(size_t n, size_t k);
+void ferry_qgemm_bytes_pack_b(const void *b, int b_signed, size_t ldb, size_t k, size_t n, void *packed);
+/* As ferry_qim2col_packed into the byte layout; row is scratch for 4 * (col_end - col_begin) bytes. */
+void ferry_qim2col_bytes_packed(const void *x, int x_signed, int32_t zero_point, size_t channels, size_t rank,
+                                const size_t *in_shape, const size_t *kernel, const size_t *strides,
+                                const size_t *dilations, const size_t *pads_begin, const size_t *out_shape,
+                                size_t col_begin, size_t col_end, void *packed, void *row);
+void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b, int b_signed,
+                                 int32_t b_zero_point, int32_t *c, size_t ldc);
+
 /* Output passes over C (rows x cols, leading dimension ldc), row m using bias[m] (NULL: 0) and
  * scale[m]. Requantize: y = clamp(nearbyint((float)(c + bias) * scale) + zero_point, qmin, qmax),
  * in float32 and rounding half to even as onnxruntime does, stored as uint8 (out_signed 0) or int8
@@ -136,7 +157,7 @@ void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, cons
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow);
 
 /* Test-only: on the calling thread only, limits the kernels to their portable C paths
- * (FERRY_ISA_PORTABLE), or to AVX2 without the AVX-512 VNNI int8 tile (FERRY_ISA_AVX2), or lifts the
+ * (FERRY_ISA_PORTABLE), or to AVX2 without the AVX-512 VNNI int8 tiles (FERRY_ISA_AVX2), or lifts the
  * limit (FERRY_ISA_BEST, the default), so tests can check that every path gives the same results. */
 enum { FERRY_ISA_BEST = 0, FERRY_ISA_PORTABLE = 1, FERRY_ISA_AVX2 = 2 };
 void ferry_kernels_limit_isa(int isa);

@@ -80,6 +80,8 @@ final class QuantizedConvKernel: Kernel {
             throw KernelError.invalid("input has \(c) channels; weights \(wShape) with group \(groups) need \(wShape[1] * groups)")
         }
         let xZero = try quantizedRowZeros(1, inputs.optional(slots.xZero), "x")[0]
+        let xRange = try QuantizedType.range(x.type)
+        guard xZero >= xRange.lo && xZero <= xRange.hi else { throw KernelError.invalid("x zero point \(xZero) is not a \(x.type.name) value") }
         let (output, scales) = try outputPass(inputs, m: m)
         var bias: [Int32]? = nil
         if let slot = slots.bias, let b = inputs.optional(slot) {
@@ -157,12 +159,13 @@ private struct QuantizedConvJob {
         let p = outSpatial.reduce(1, *), inPlane = spatial.reduce(1, *)
         let cg = c / groups, mg = m / groups, kc = cg * g.kernel.reduce(1, *)
         let pointwise = g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
-        // Packed B holds int16 values: two bytes per element.
-        let tileCols = min((p + 15) / 16 * 16, max(16, QuantizedConvKernel.packedBudget / max(1, 2 * kc) / 16 * 16))
+        // Packed B holds int16 values (two bytes per element) or, in the byte layout, one byte.
+        let elementBytes = packed.bytes ? 1 : 2
+        let tileCols = min((p + 15) / 16 * 16, max(16, QuantizedConvKernel.packedBudget / max(1, elementBytes * kc) / 16 * 16))
         let parts = ctx.threads
         let direct = output.elementType == .int32
         // Per part: packed B, the im2col row scratch, and the int32 sums of one tile.
-        let bBytes = (ferry_qgemm_packed_b_size(tileCols, kc) + 63) / 64 * 64
+        let bBytes = packed.packedBSize(columns: tileCols, depth: kc)
         let rowBytes = (tileCols * 4 + 63) / 64 * 64
         let partBytes = bBytes + rowBytes + (direct ? 0 : mg * tileCols * 4)
         let scratch = try ctx.allocate(.uint8, [parts * partBytes])
@@ -173,7 +176,6 @@ private struct QuantizedConvJob {
             for img in 0..<n {
                 for grp in 0..<groups {
                     let xg = UnsafeRawPointer(x.buffer.baseAddress + (img * c + grp * cg) * inPlane)
-                    let wg = packed.group(grp)
                     let yg = y.buffer.baseAddress + (img * m + grp * mg) * p * ys
                     let bg = bias.map { $0 + grp * mg }, sg = scale + grp * mg
                     parallelRanges(parts, threads: mg * p * kc >= minimumParallelWork ? parts : 1) { r in
@@ -186,15 +188,17 @@ private struct QuantizedConvJob {
                             while start < hi {
                                 let end = min(hi, start + tileCols), cols = end - start
                                 if pointwise {
-                                    ferry_qgemm_pack_b(xg + start, xSigned, p, kc, cols, xZero, b)
+                                    packed.packB(xg + start, signed: xSigned, ldb: p, k: kc, n: cols, zeroPoint: xZero, into: b)
                                 } else {
-                                    ferry_qim2col_packed(xg, xSigned, xZero, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, pads, outShape,
-                                                         start, end, b, row)
+                                    packed.im2col(xg, signed: xSigned, zeroPoint: xZero, channels: cg, geometry: g, inShape: inShape,
+                                                  padBegin: pads, outShape: outShape, begin: start, end: end, into: b, row: row)
                                 }
                                 if direct {
-                                    ferry_qgemm_prepacked(mg, cols, kc, wg, b, (yg + start * 4).assumingMemoryBound(to: Int32.self), p)
+                                    packed.multiply(group: grp, m: mg, n: cols, k: kc, packedB: b, bSigned: xSigned, bZeroPoint: xZero,
+                                                    c: (yg + start * 4).assumingMemoryBound(to: Int32.self), ldc: p)
                                 } else {
-                                    ferry_qgemm_prepacked(mg, cols, kc, wg, b, sums, cols)
+                                    packed.multiply(group: grp, m: mg, n: cols, k: kc, packedB: b, bSigned: xSigned, bZeroPoint: xZero,
+                                                    c: sums, ldc: cols)
                                     output.write(sums, ldc: cols, rows: mg, cols: cols, bias: bg, scale: sg, to: yg + start * ys, ldy: p)
                                 }
                                 start = end

@@ -1,27 +1,74 @@
 import CKernels
 import FerryIR
 
-/// Quantized weight matrices packed for `ferry_qgemm_prepacked` (one per group, each with one zero
-/// point per row), kept for the life of the plan.
+/// Quantized weight matrices packed for the int8 GEMM (one per group, each with one zero point per
+/// row), kept for the life of the plan: in the byte layout of `ferry_qgemm_bytes_prepacked` when the
+/// weights are int8 with zero points 0 and the CPU has AVX-512 VNNI, in the int16 layout of
+/// `ferry_qgemm_prepacked` otherwise. The activations (B) are packed and multiplied through these
+/// methods, in the matching layout.
 final class PackedQuantizedMatrices {
     private let buffer: TensorBuffer
     private let stride: Int
+    /// The byte layout (vpdpbusd) rather than the int16 one.
+    let bytes: Bool
 
     /// Packs `groups` consecutive row-major `rows` x `columns` matrices of 1-byte elements starting at
     /// `source`; `zeroPoints` has one value per row of every group.
     init(_ source: UnsafeRawPointer, signed: Bool, groups: Int, rows: Int, columns: Int, zeroPoints: [Int32]) {
-        stride = (ferry_qgemm_packed_a_size(rows, columns) + 63) / 64 * 64
+        let bytes = signed && zeroPoints.allSatisfy { $0 == 0 } && ferry_qgemm_bytes_available() != 0
+        self.bytes = bytes
+        stride = ((bytes ? ferry_qgemm_bytes_packed_a_size(rows, columns) : ferry_qgemm_packed_a_size(rows, columns)) + 63) / 64 * 64
         buffer = TensorBuffer(count: max(64, groups * stride)) { _ in }
         zeroPoints.withUnsafeBufferPointer { z in
             for g in 0..<groups {
-                ferry_qgemm_pack_a(source + g * rows * columns, signed ? 1 : 0, columns, rows, columns, z.baseAddress! + g * rows,
-                                   buffer.baseAddress + g * stride)
+                let matrix = source + g * rows * columns, packed = buffer.baseAddress + g * stride
+                if bytes {
+                    ferry_qgemm_bytes_pack_a(matrix.assumingMemoryBound(to: Int8.self), columns, rows, columns, packed)
+                } else {
+                    ferry_qgemm_pack_a(matrix, signed ? 1 : 0, columns, rows, columns, z.baseAddress! + g * rows, packed)
+                }
             }
         }
     }
 
-    /// The packed matrix of group `g`.
-    func group(_ g: Int) -> UnsafeRawPointer { UnsafeRawPointer(buffer.baseAddress + g * stride) }
+    /// Bytes of a packed B of `columns` columns and depth `depth`, rounded up to 64.
+    func packedBSize(columns: Int, depth: Int) -> Int {
+        ((bytes ? ferry_qgemm_bytes_packed_b_size(columns, depth) : ferry_qgemm_packed_b_size(columns, depth)) + 63) / 64 * 64
+    }
+
+    /// Packs B (k x n row-major bytes, leading dimension ldb, int8 when `signed` is 1) into `packed`.
+    func packB(_ b: UnsafeRawPointer, signed: Int32, ldb: Int, k: Int, n: Int, zeroPoint: Int32, into packed: UnsafeMutableRawPointer) {
+        if bytes {
+            ferry_qgemm_bytes_pack_b(b, signed, ldb, k, n, packed)
+        } else {
+            ferry_qgemm_pack_b(b, signed, ldb, k, n, zeroPoint, packed)
+        }
+    }
+
+    /// im2col of columns [begin, end) of one image's group into a packed B (`row`: 4 * (end - begin)
+    /// bytes of scratch).
+    func im2col(_ x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, channels: Int, geometry g: WindowGeometry, inShape: [Int],
+                padBegin: [Int], outShape: [Int], begin: Int, end: Int, into packed: UnsafeMutableRawPointer, row: UnsafeMutableRawPointer) {
+        if bytes {
+            ferry_qim2col_bytes_packed(x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
+                                       outShape, begin, end, packed, row)
+        } else {
+            ferry_qim2col_packed(x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
+                                 outShape, begin, end, packed, row)
+        }
+    }
+
+    /// C (m x n, leading dimension ldc) = group `g` times packed B, whose values are `bSigned` with
+    /// zero point `bZeroPoint` (as given to packB / im2col).
+    func multiply(group g: Int, m: Int, n: Int, k: Int, packedB: UnsafeRawPointer, bSigned: Int32, bZeroPoint: Int32,
+                  c: UnsafeMutablePointer<Int32>, ldc: Int) {
+        let a = UnsafeRawPointer(buffer.baseAddress + g * stride)
+        if bytes {
+            ferry_qgemm_bytes_prepacked(m, n, k, a, packedB, bSigned, bZeroPoint, c, ldc)
+        } else {
+            ferry_qgemm_prepacked(m, n, k, a, packedB, c, ldc)
+        }
+    }
 }
 
 /// What an int8 kernel writes from its int32 sums: requantized integers (a fused Relu or Clip

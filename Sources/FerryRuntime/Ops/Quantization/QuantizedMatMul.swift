@@ -119,7 +119,7 @@ final class QuantizedMatMulKernel: Kernel {
         let product = QuantizedProduct(rows: rows, n: n, k: k, aType: a.type, aZero: aParams.zeroPoint, transA: transA, output: output,
                                        scales: scales, bias: bias.int, floatBias: bias.float)
         for i in 0..<batch {
-            try product.run(a: a.buffer.baseAddress + offA[i] * m * k, packedB: packed.group(offB[i]),
+            try product.run(a: a.buffer.baseAddress + offA[i] * m * k, weights: packed, group: offB[i],
                             y: y.buffer.baseAddress + i * rows * n * elementSize(y.type), ctx)
         }
         return [y]
@@ -159,8 +159,10 @@ private struct QuantizedProduct {
     let aType: ElementType, aZero: Int32, transA: Bool
     let output: QuantizedOutput, scales: [Float], bias: [Int32]?, floatBias: [Float]?
 
-    /// Y (rows x n, row-major) from A at `a` (rows x k, or k x rows when transposed) and packed Bᵀ.
-    func run(a: UnsafeMutableRawPointer, packedB: UnsafeRawPointer, y: UnsafeMutableRawPointer, _ ctx: ExecutionContext) throws {
+    /// Y (rows x n, row-major) from A at `a` (rows x k, or k x rows when transposed) and packed Bᵀ
+    /// (group `group` of `weights`).
+    func run(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+             _ ctx: ExecutionContext) throws {
         // Aᵀ (k x rows) is B of the transposed product.
         let at: UnsafeRawPointer
         var aTransposed: Value? = nil
@@ -178,7 +180,7 @@ private struct QuantizedProduct {
         let parts = ctx.threads
         let panels = (rows + 15) / 16
         let span = (panels + parts - 1) / parts * 16
-        let bBytes = (ferry_qgemm_packed_b_size(span, k) + 63) / 64 * 64
+        let bBytes = weights.packedBSize(columns: span, depth: k)
         let partBytes = bBytes + n * span * 4
         let scratch = try ctx.allocate(.uint8, [parts * partBytes])
         let signed: Int32 = aType == .int8 ? 1 : 0
@@ -191,8 +193,9 @@ private struct QuantizedProduct {
                         guard lo < hi else { continue }
                         let b = scratch.buffer.baseAddress + part * partBytes
                         let sums = (b + bBytes).assumingMemoryBound(to: Int32.self)
-                        ferry_qgemm_pack_b(at + lo, signed, rows, k, hi - lo, aZero, b)
-                        ferry_qgemm_prepacked(n, hi - lo, k, packedB, b, sums, hi - lo)
+                        weights.packB(at + lo, signed: signed, ldb: rows, k: k, n: hi - lo, zeroPoint: aZero, into: b)
+                        weights.multiply(group: group, m: n, n: hi - lo, k: k, packedB: b, bSigned: signed, bZeroPoint: aZero,
+                                         c: sums, ldc: hi - lo)
                         output.write(sums, ldc: hi - lo, rows: n, cols: hi - lo, bias: bias, scale: s.baseAddress!,
                                      to: yt.buffer.baseAddress + lo * es, ldy: rows)
                     }

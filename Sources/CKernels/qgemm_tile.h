@@ -1,0 +1,62 @@
+/* What the int16 GEMM (qgemm.c) and the byte GEMM (qgemm_bytes.c) share (private to CKernels): the
+ * 6x16 register tile, the block sizes and the stores of a finished tile into C. */
+#ifndef FERRY_QGEMM_TILE_H
+#define FERRY_QGEMM_TILE_H
+#include "cpu.h"
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    MR = 6, NR = 16,
+    KC = 256, /* most k steps (pairs or quads) per block: a B panel's block is at most 16 KB */
+    MC = 120  /* most rows per block of A */
+};
+
+/* Blocks of equal size rather than full ones and a short remainder (288 steps are 144 + 144, not
+ * 256 + 32): the k steps per block for `steps` in all. */
+static inline size_t qgemm_k_block(size_t steps) {
+    const size_t blocks = (steps + KC - 1) / KC;
+    return (steps + blocks - 1) / blocks;
+}
+
+/* Rows per M block of m rows, equal blocks as for K, a multiple of MR. */
+static inline size_t qgemm_m_block(size_t m) {
+    const size_t blocks = (m + MC - 1) / MC;
+    return ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
+}
+
+/* The tile's result goes to C: stored on the first K block, added (modulo 2^32) after. */
+static inline void write_tile(const int32_t *tile, int32_t *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
+    for (size_t r = 0; r < mr; r++)
+        for (size_t j = 0; j < nr; j++)
+            c[r * ldc + j] = accumulate ? (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)tile[r * NR + j]) : tile[r * NR + j];
+}
+
+#if FERRY_X86
+/* The tile's accumulators to C: whole rows straight from the registers, a partial tile through
+ * memory. */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void store_tile(__m256i acc[MR][2], int32_t *c, size_t ldc,
+                                                                             size_t mr, size_t nr, int accumulate) {
+    if (mr == MR && nr == NR) {
+        for (size_t r = 0; r < MR; r++) {
+            __m256i *cr = (__m256i *)(c + r * ldc);
+            if (accumulate) {
+                _mm256_storeu_si256(cr, _mm256_add_epi32(_mm256_loadu_si256(cr), acc[r][0]));
+                _mm256_storeu_si256(cr + 1, _mm256_add_epi32(_mm256_loadu_si256(cr + 1), acc[r][1]));
+            } else {
+                _mm256_storeu_si256(cr, acc[r][0]);
+                _mm256_storeu_si256(cr + 1, acc[r][1]);
+            }
+        }
+        return;
+    }
+    int32_t tile[MR * NR] __attribute__((aligned(32)));
+    for (size_t r = 0; r < MR; r++) {
+        _mm256_store_si256((__m256i *)(tile + r * NR), acc[r][0]);
+        _mm256_store_si256((__m256i *)(tile + r * NR + 8), acc[r][1]);
+    }
+    write_tile(tile, c, ldc, mr, nr, accumulate);
+}
+#endif
+
+#endif
