@@ -94,11 +94,19 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                 if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
                 let first = i - row * n
                 let pa = xa + offA + first * sa, pb = xb + offB + first * sb
-                if multiply {
+                // Unit and zero (broadcast) strides have loops of their own, which vectorise; the
+                // arithmetic is the same in each.
+                let u0 = (Float(pa[0]) - zA) * sA, v0 = (Float(pb[0]) - zB) * sB
+                switch (sa, sb, multiply) {
+                case (1, 1, false): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + (Float(pb[$0]) - zB) * sB) / sC }
+                case (1, 1, true): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA) * ((Float(pb[$0]) - zB) * sB) / sC }
+                case (1, 0, false): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + v0) / sC }
+                case (1, 0, true): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA) * v0 / sC }
+                case (0, 1, false): storeQuantized(y + i, end - i, zero: zero, range) { (u0 + (Float(pb[$0]) - zB) * sB) / sC }
+                case (0, 1, true): storeQuantized(y + i, end - i, zero: zero, range) { u0 * ((Float(pb[$0]) - zB) * sB) / sC }
+                case (_, _, true):
                     storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA) * ((Float(pb[$0 * sb]) - zB) * sB) / sC }
-                } else if sa == 1 && sb == 1 {
-                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + (Float(pb[$0]) - zB) * sB) / sC }
-                } else {
+                default:
                     storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA + (Float(pb[$0 * sb]) - zB) * sB) / sC }
                 }
                 i = end
