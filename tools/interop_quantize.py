@@ -153,7 +153,7 @@ def lstm(args, work: str) -> None:
 def shared(args, work: str) -> None:
     model = os.path.join(args.shared, SHARED_MODEL) if args.shared else None
     if not model or not os.path.exists(model):
-        print(f"shared model: {model or '--shared not given'} is absent: skipping the real-photo check")
+        print(f"shared model: {model + ' is absent' if model else '--shared not given'}: skipping the real-photo check")
         return
     try:
         sys.path.insert(0, HERE)
