@@ -12,9 +12,10 @@ enum Fusion {
     static let fusedPrefix = "ferry.fused:"
 
     /// Returns `nodes` rewritten; `constants` gains the tensors new nodes read; values named in
-    /// `keep` (graph outputs) are never fused away.
+    /// `keep` (graph outputs) are never fused away. (The planner runs `recognizeHardSwish` before
+    /// this and before the QDQ fusion.)
     static func apply(_ nodes: [Node], constants: inout [String: Value], keep: Set<String>) -> [Node] {
-        var nodes = recognizeHardSwish(nodes, constants: constants, keep: keep)
+        var nodes = nodes
         var readers: [String: [Int]] = [:]
         for (i, n) in nodes.enumerated() {
             for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }

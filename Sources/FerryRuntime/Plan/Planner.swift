@@ -90,6 +90,9 @@ struct Planner: SubgraphCompiler {
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
 
         let outputNames = Set(graph.outputs.map(\.name))
+        // Spelled-out hard swish becomes one node first, so a quantized conv before it can take it
+        // into its output pass too.
+        remaining = Fusion.recognizeHardSwish(remaining, constants: known, keep: outputNames)
         remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), keep: outputNames)
         for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
