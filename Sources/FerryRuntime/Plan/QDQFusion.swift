@@ -112,8 +112,10 @@ enum QDQFusion {
 
         /// What follows `out`: an optional activation (when allowed), then an optional per-tensor
         /// QuantizeLinear; the nodes taken, the final value, the activation and the quantizer's
-        /// scale and zero-point names.
-        func tail(_ out: String, activations: Bool) -> (chain: [Int], out: String, activation: FusedActivation, q: (String, String)?) {
+        /// scale and zero-point names. A QuantizeLinear after an activation is taken when the
+        /// activation is a clamp (Relu, Clip), or any activation with `quantizeAfterAny` (the
+        /// products apply it to dequantized values before quantizing).
+        func tail(_ out: String, activations: Bool, quantizeAfterAny: Bool = false) -> (chain: [Int], out: String, activation: FusedActivation, q: (String, String)?) {
             var chain = [Int](), out = out, act = FusedActivation()
             if activations, let r = only(out), nodes[r].domain.isEmpty, nodes[r].outputs.count == 1, let a = Fusion.activation(nodes[r], constants: constants) {
                 act = a
@@ -121,7 +123,7 @@ enum QDQFusion {
                 out = nodes[r].outputs[0]
             }
             if let r = only(out), let q = QDQFusion.quantizer(nodes[r], constants),
-               act.kind == FERRY_ACT_NONE || act.kind == FERRY_ACT_RELU || act.kind == FERRY_ACT_CLIP {
+               quantizeAfterAny || act.kind == FERRY_ACT_NONE || act.kind == FERRY_ACT_RELU || act.kind == FERRY_ACT_CLIP {
                 chain.append(r)
                 return (chain, nodes[r].outputs[0], act, q)
             }
@@ -165,7 +167,7 @@ enum QDQFusion {
                 else { return }
                 bias = b.quantized
             }
-            let t = tail(node.outputs[0], activations: true)
+            let t = tail(node.outputs[0], activations: true, quantizeAfterAny: true)
             let (yScale, yZero) = t.q ?? ("", "")
             var fused = Node(opType: "", name: node.name, inputs: [], outputs: [t.out])
             let xIn = [x.quantized, x.scale, x.zeroPoint], wIn = [w.quantized, w.scale, w.zeroPoint]

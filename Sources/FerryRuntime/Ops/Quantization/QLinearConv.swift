@@ -118,7 +118,7 @@ final class QuantizedConvKernel: Kernel {
         guard ys.count == 1 else { throw KernelError.invalid("y_scale must be one value, got \(ys.shape)") }
         let yScale = try ys.scaleValues()[0]
         let output = try QuantizedOutput.requantize(try inputs.required(slots.yZero!, "y_zero_point"), scale: yScale, activation: activation)
-        return (output, try quantizedRowScales(m, inputScale: try xs.scaleValues()[0], weightScales: ws, outputScale: yScale))
+        return (output, try quantizedRowScales(m, inputScale: try xs.scaleValues()[0], weightScales: ws, outputScale: output.rowScaleDivisor(yScale)))
     }
 }
 

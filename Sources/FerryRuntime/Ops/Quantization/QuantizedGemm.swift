@@ -75,6 +75,9 @@ final class PackedQuantizedMatrices {
 /// narrows their range), dequantized floats with a fused activation, or the sums themselves.
 enum QuantizedOutput {
     case requantize(type: ElementType, zeroPoint: Int32, lo: Int32, hi: Int32)
+    /// Dequantized, passed through an activation that is not a clamp (hard swish, sigmoid, ...),
+    /// then quantized with `outputScale` as QuantizeLinear would.
+    case activateThenQuantize(FusedActivation, type: ElementType, zeroPoint: Int32, outputScale: Float)
     case float(FusedActivation)
     case int32
 
@@ -82,18 +85,23 @@ enum QuantizedOutput {
     var elementType: ElementType {
         switch self {
         case .requantize(let type, _, _, _): return type
+        case .activateThenQuantize(_, let type, _, _): return type
         case .float: return .float
         case .int32: return .int32
         }
     }
 
-    /// The requantizing output for `zeroPoint` (uint8 or int8), clamped as `activation` would: Relu
-    /// and Clip commute with rounding, so they become a narrower integer range.
+    /// The quantized output for `zeroPoint` (uint8 or int8) after `activation`: requantized straight
+    /// from the sums and clamped as a Relu or Clip would (they commute with rounding, so they become
+    /// a narrower integer range); other activations are applied to the dequantized values first.
     static func requantize(_ zeroPoint: Value, scale: Float, activation: FusedActivation) throws -> QuantizedOutput {
         guard QuantizedType.isByte(zeroPoint.type), zeroPoint.count == 1 else {
             throw KernelError.unsupported("output zero point of type \(zeroPoint.type.name) and shape \(zeroPoint.shape) (one uint8 or int8 value only)")
         }
         let z = try zeroPoint.zeroPointValues()[0]
+        if activation.kind != FERRY_ACT_NONE && activation.kind != FERRY_ACT_RELU && activation.kind != FERRY_ACT_CLIP {
+            return .activateThenQuantize(activation, type: zeroPoint.type, zeroPoint: z, outputScale: scale)
+        }
         let range = try activationRange(zeroPoint.type, TensorQuantization(scale: scale, zeroPoint: z), activation)
         return .requantize(type: zeroPoint.type, zeroPoint: z, lo: range.lo, hi: range.hi)
     }
@@ -111,6 +119,12 @@ enum QuantizedOutput {
         return (lo, max(hi, lo))
     }
 
+    /// The y_scale the per-row scales of this output divide by (nil when they only dequantize).
+    func rowScaleDivisor(_ yScale: Float) -> Float? {
+        if case .requantize = self { return yScale }
+        return nil
+    }
+
     /// Writes rows x cols sums `c` (leading dimension ldc) to `y` (leading dimension ldy, in elements),
     /// row r using bias[r] and scale[r].
     func write(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, cols: Int, bias: UnsafePointer<Int32>?, scale: UnsafePointer<Float>,
@@ -118,6 +132,19 @@ enum QuantizedOutput {
         switch self {
         case .requantize(let type, let zero, let lo, let hi):
             ferry_requantize(c, ldc, rows, cols, bias, scale, zero, lo, hi, type == .int8 ? 1 : 0, y, ldy)
+        case .activateThenQuantize(let act, let type, let zero, let outputScale):
+            let range = (try? QuantizedType.range(type)) ?? (0, 255)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { row in
+                let t = row.baseAddress!
+                for r in 0..<rows {
+                    ferry_dequantize_output(c + r * ldc, ldc, 1, cols, bias.map { $0 + r }, scale + r, act.code, act.alpha, act.beta, t, cols)
+                    if type == .int8 {
+                        storeQuantized(y.assumingMemoryBound(to: Int8.self) + r * ldy, cols, zero: zero, range) { t[$0] / outputScale }
+                    } else {
+                        storeQuantized(y.assumingMemoryBound(to: UInt8.self) + r * ldy, cols, zero: zero, range) { t[$0] / outputScale }
+                    }
+                }
+            }
         case .float(let act):
             ferry_dequantize_output(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
         case .int32:

@@ -134,7 +134,7 @@ final class QuantizedMatMulKernel: Kernel {
         }
         let yScale = try TensorQuantization(inputs, scale: slots.yScale!, zeroPoint: slots.yZero!, "Y").scale
         let output = try QuantizedOutput.requantize(try inputs.required(slots.yZero!, "Y zero point"), scale: yScale, activation: activation)
-        return (output, try quantizedRowScales(n, inputScale: aScale * alpha, weightScales: bScales, outputScale: yScale))
+        return (output, try quantizedRowScales(n, inputScale: aScale * alpha, weightScales: bScales, outputScale: output.rowScaleDivisor(yScale)))
     }
 
     /// The bias as int32 per column (QGemm's C) or float per column.
