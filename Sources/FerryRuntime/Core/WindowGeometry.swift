@@ -79,3 +79,24 @@ struct WindowGeometry {
         return (out, pb, pe)
     }
 }
+
+/// The sizes of a convolution (Conv, QLinearConv, ConvInteger) of an input of shape `input` by
+/// weights of shape `weights` in `groups` groups, after checking that the ranks, the kernel shape
+/// and the channel counts agree: its window geometry (`known` when planned, else read from `spec`),
+/// batch, input channels and output channels.
+struct ConvolutionShape {
+    let geometry: WindowGeometry
+    let batch: Int, channels: Int, outputChannels: Int
+
+    init(_ spec: NodeSpec, known: WindowGeometry?, input: [Int], weights: [Int], groups: Int) throws {
+        guard weights.count >= 3, input.count == weights.count else { throw KernelError.invalid("input \(input) and weights \(weights) ranks differ") }
+        geometry = try known ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(weights.dropFirst(2)))
+        guard geometry.kernel == Array(weights.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(geometry.kernel) differs from the weights \(weights)") }
+        batch = input[0]
+        channels = input[1]
+        outputChannels = weights[0]
+        guard outputChannels % groups == 0, channels == weights[1] * groups else {
+            throw KernelError.invalid("input has \(channels) channels; weights \(weights) with group \(groups) need \(weights[1] * groups)")
+        }
+    }
+}

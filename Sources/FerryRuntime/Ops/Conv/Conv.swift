@@ -91,13 +91,8 @@ final class ConvKernel: Kernel {
         guard x.type == .float, w == nil || w!.type == .float, b == nil || b!.type == .float else {
             throw KernelError.unsupported("Conv on \(x.type.name) (float32 only)")
         }
-        guard wShape.count >= 3, x.rank == wShape.count else { throw KernelError.invalid("input \(x.shape) and weights \(wShape) ranks differ") }
-        let g = try geometry ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(wShape.dropFirst(2)))
-        guard g.kernel == Array(wShape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights") }
-        let n = x.shape[0], c = x.shape[1], m = wShape[0]
-        guard m % groups == 0, c == wShape[1] * groups else {
-            throw KernelError.invalid("input has \(c) channels; weights \(wShape) with group \(groups) need \(wShape[1] * groups)")
-        }
+        let shape = try ConvolutionShape(spec, known: geometry, input: x.shape, weights: wShape, groups: groups)
+        let g = shape.geometry, n = shape.batch, c = shape.channels, m = shape.outputChannels
         if let b { guard b.count == m else { throw KernelError.invalid("bias has \(b.count) values for \(m) output channels") } }
         let spatial = Array(x.shape.dropFirst(2))
         let (outSpatial, padBegin, _) = try g.forward(spatial)

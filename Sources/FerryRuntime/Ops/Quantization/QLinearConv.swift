@@ -72,13 +72,8 @@ final class QuantizedConvKernel: Kernel {
         let wShape = w?.shape ?? weightShape!
         guard QuantizedType.isByte(x.type) else { throw QuantizedType.unsupported(x.type) }
         if let w { guard QuantizedType.isByte(w.type) else { throw QuantizedType.unsupported(w.type) } }
-        guard wShape.count >= 3, x.rank == wShape.count else { throw KernelError.invalid("input \(x.shape) and weights \(wShape) ranks differ") }
-        let g = try geometry ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(wShape.dropFirst(2)))
-        guard g.kernel == Array(wShape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights \(wShape)") }
-        let n = x.shape[0], c = x.shape[1], m = wShape[0]
-        guard m % groups == 0, c == wShape[1] * groups else {
-            throw KernelError.invalid("input has \(c) channels; weights \(wShape) with group \(groups) need \(wShape[1] * groups)")
-        }
+        let shape = try ConvolutionShape(spec, known: geometry, input: x.shape, weights: wShape, groups: groups)
+        let g = shape.geometry, n = shape.batch, c = shape.channels, m = shape.outputChannels
         let xZero = try quantizedRowZeros(1, inputs.optional(slots.xZero), "x")[0]
         let xRange = try QuantizedType.range(x.type)
         guard xZero >= xRange.lo && xZero <= xRange.hi else { throw KernelError.invalid("x zero point \(xZero) is not a \(x.type.name) value") }
