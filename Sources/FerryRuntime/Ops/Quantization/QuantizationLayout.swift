@@ -13,6 +13,11 @@ struct QuantizationLayout {
     /// Parameter step between consecutive elements of a run (0: the run shares one parameter).
     let innerStride: Int
 
+    /// One scale and zero point for the whole of an input of `shape`.
+    static func perTensor(_ shape: [Int]) throws -> QuantizationLayout {
+        try QuantizationLayout(shape: shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10)
+    }
+
     /// The layout for input `shape` and parameters of `parameterShape` (ONNX rules for the opset).
     init(shape: [Int], parameterShape: [Int], axis: Int, blockSize: Int, opset: Int) throws {
         let parameters = parameterShape.reduce(1, *)
@@ -49,5 +54,24 @@ struct QuantizationLayout {
     /// Index of the first parameter of run `r`.
     @inline(__always) func parameter(run r: Int) -> Int {
         (r / axisLength) * outerStride + ((r % axisLength) / block) * axisStride
+    }
+}
+
+/// The attributes that place QuantizeLinear's and DequantizeLinear's parameters over their input
+/// (`axis`, `block_size`, the opset), read once at plan time.
+struct QuantizationAxis {
+    let axis: Int
+    let blockSize: Int
+    let opset: Int
+
+    init(_ spec: NodeSpec) throws {
+        axis = try spec.int("axis", 1)
+        blockSize = try spec.int("block_size", 0)
+        opset = spec.opset
+    }
+
+    /// The layout for an input of `shape` and parameters of `parameterShape`.
+    func layout(_ shape: [Int], parameters parameterShape: [Int]) throws -> QuantizationLayout {
+        try QuantizationLayout(shape: shape, parameterShape: parameterShape, axis: axis, blockSize: blockSize, opset: opset)
     }
 }

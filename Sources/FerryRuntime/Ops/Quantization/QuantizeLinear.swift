@@ -4,15 +4,11 @@ import FerryIR
 /// scale) + zero_point), rounding half to even, into uint8, int8, uint16, int16, uint4 or int4. 8-bit
 /// float targets are refused at plan time when the zero point or output_dtype names them.
 final class QuantizeLinearKernel: Kernel {
-    private let axis: Int
-    private let blockSize: Int
-    private let opset: Int
+    private let placement: QuantizationAxis
     private let outputType: ElementType?
 
     init(_ spec: NodeSpec) throws {
-        axis = try spec.int("axis", 1)
-        blockSize = try spec.int("block_size", 0)
-        opset = spec.opset
+        placement = try QuantizationAxis(spec)
         let code = try spec.int("output_dtype", 0)
         if code != 0 {
             guard let t = ElementType(rawValue: Int32(clamping: code)) else { throw KernelError.invalid("output_dtype \(code) is not a tensor type") }
@@ -33,7 +29,7 @@ final class QuantizeLinearKernel: Kernel {
         guard QuantizedType.quantizeTargets.contains(target) else { throw QuantizedType.unsupported(target) }
         guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else { throw KernelError.invalid("x must be float or int32, got \(x.type.name)") }
         if let z { guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("y_zero_point \(z.shape) and y_scale \(s.shape) differ in shape") } }
-        let layout = try QuantizationLayout(shape: x.shape, parameterShape: s.shape, axis: axis, blockSize: blockSize, opset: opset)
+        let layout = try placement.layout(x.shape, parameters: s.shape)
         let xf = try convert(x, to: .float, ctx: ctx)
         let scales = try s.scaleValues()
         let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
@@ -102,15 +98,11 @@ func storeQuantized<T: FixedWidthInteger>(_ y: UnsafeMutablePointer<T>, _ n: Int
 /// scale from uint8, int8, uint16, int16, int32, uint4 or int4, into the scale's float type (or
 /// output_dtype).
 final class DequantizeLinearKernel: Kernel {
-    private let axis: Int
-    private let blockSize: Int
-    private let opset: Int
+    private let placement: QuantizationAxis
     private let outputType: ElementType?
 
     init(_ spec: NodeSpec) throws {
-        axis = try spec.int("axis", 1)
-        blockSize = try spec.int("block_size", 0)
-        opset = spec.opset
+        placement = try QuantizationAxis(spec)
         let code = try spec.int("output_dtype", 0)
         if code != 0 {
             guard let t = ElementType(rawValue: Int32(clamping: code)), [.float, .float16, .bfloat16].contains(t) else {
@@ -131,7 +123,7 @@ final class DequantizeLinearKernel: Kernel {
             guard z.type == x.type else { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
             guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("x_zero_point \(z.shape) and x_scale \(s.shape) differ in shape") }
         }
-        let layout = try QuantizationLayout(shape: x.shape, parameterShape: s.shape, axis: axis, blockSize: blockSize, opset: opset)
+        let layout = try placement.layout(x.shape, parameters: s.shape)
         let scales = try s.scaleValues()
         let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
         let y = try ctx.allocate(.float, x.shape)
@@ -197,7 +189,7 @@ func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Va
 
 /// A per-tensor quantized value as float32.
 func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) throws -> Value {
-    let layout = try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10)
+    let layout = try QuantizationLayout.perTensor(x.shape)
     let y = try ctx.allocate(.float, x.shape)
     try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
     return y
@@ -206,7 +198,7 @@ func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) th
 /// A float32 value quantized per tensor into `type`.
 func quantize(_ x: Value, _ p: TensorQuantization, as type: ElementType, _ ctx: ExecutionContext) throws -> Value {
     let y = try ctx.allocate(type, x.shape)
-    try QuantizedType.dispatch(type, QuantizeBody(x: x.floats, y: y, layout: try QuantizationLayout(shape: x.shape, parameterShape: [], axis: 0, blockSize: 0, opset: 10),
+    try QuantizedType.dispatch(type, QuantizeBody(x: x.floats, y: y, layout: try QuantizationLayout.perTensor(x.shape),
                                                   scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
     return y
 }
