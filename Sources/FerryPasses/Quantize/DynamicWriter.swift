@@ -24,7 +24,7 @@ struct DynamicWriter {
                   var w = graph.initializer(named: node.inputs[wi]) else { continue }
             var axis = t.weightAxis
             if node.isONNX("Gemm") && node.int("transB", 0) == 1 {
-                w = transposed(w)
+                w = swappingLastTwoAxes(w)
                 axis = 1
             }
             let base = node.name.isEmpty ? node.outputs[0] : node.name
@@ -68,7 +68,7 @@ struct DynamicWriter {
             var extra: [String] = []
             for (k, t) in [(1, w), (2, r)] {
                 // One scale per direction and gate column: each direction is quantized on its own.
-                let columns = gateColumns(t)
+                let columns = swappingLastTwoAxes(t)
                 let d = t.shape[0], per = t.storedElementCount / d
                 var values: [Int8] = [], scales: [Float] = []
                 let all = columns.floatValues!
@@ -93,19 +93,13 @@ struct DynamicWriter {
         return rewritten
     }
 
-    /// [directions, rows, columns] float weights as [directions, columns, rows].
-    private func gateColumns(_ t: Tensor) -> Tensor {
-        let v = t.floatValues!, d = t.shape[0], rows = t.shape[1], cols = t.shape[2]
+    /// A float tensor with its last two axes swapped ([rows, columns] or [d, rows, columns] becomes
+    /// [columns, rows] or [d, columns, rows]).
+    private func swappingLastTwoAxes(_ t: Tensor) -> Tensor {
+        let v = t.floatValues!, rank = t.shape.count, rows = t.shape[rank - 2], cols = t.shape[rank - 1]
+        let d = v.count / max(rows * cols, 1)
         var out = [Float](repeating: 0, count: v.count)
         for k in 0..<d { for i in 0..<rows { for j in 0..<cols { out[(k * cols + j) * rows + i] = v[(k * rows + i) * cols + j] } } }
-        return Tensor(name: t.name, floats: out, shape: [d, cols, rows])
-    }
-
-    /// A 2-D float tensor transposed.
-    private func transposed(_ t: Tensor) -> Tensor {
-        let v = t.floatValues!, r = t.shape[0], c = t.shape[1]
-        var out = [Float](repeating: 0, count: v.count)
-        for i in 0..<r { for j in 0..<c { out[j * r + i] = v[i * c + j] } }
-        return Tensor(name: t.name, floats: out, shape: [c, r])
+        return Tensor(name: t.name, floats: out, shape: t.shape.dropLast(2) + [cols, rows])
     }
 }

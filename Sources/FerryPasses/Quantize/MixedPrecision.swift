@@ -15,7 +15,7 @@ struct MixedPrecision {
     func meet(_ target: Double, quantized: Model, candidates: [String]) throws -> (Model, [String]) {
         let reference = try outputs(of: float)
         func agreement(_ m: Model) throws -> Double {
-            try OutputAgreement.measure(reference: reference, candidate: outputs(of: m), rowLength: rowLength(reference), classAxisIsLast: false).cosine
+            try OutputAgreement.measure(reference: reference, candidate: outputs(of: m), samples: samples, classAxisIsLast: false).cosine
         }
         if try agreement(quantized) >= target { return (quantized, []) }
         // Sensitivity: the cosine lost when only this layer is quantized.
@@ -41,12 +41,5 @@ struct MixedPrecision {
         let probe = try TensorProbe(model, probing: [])
         let name = model.graph.outputs[0].name
         return try samples.map { try probe.run($0)[name] ?? [] }
-    }
-
-    /// Length of one row (per first-axis entry) of the first output, from its first sample.
-    private func rowLength(_ outputs: [[Float]]) -> Int {
-        guard let first = outputs.first, !first.isEmpty else { return 1 }
-        let rows = samples.first.flatMap { $0.values.first?.shape.first } ?? 1
-        return max(1, first.count / max(rows, 1))
     }
 }

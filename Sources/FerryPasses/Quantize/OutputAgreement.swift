@@ -8,8 +8,11 @@ struct OutputAgreement {
     /// Rows compared.
     var rows: Int
 
-    /// Compares the first output of `reference` and `candidate` runs, row by row along the first axis.
-    static func measure(reference: [[Float]], candidate: [[Float]], rowLength: Int, classAxisIsLast: Bool) -> OutputAgreement {
+    /// Compares the first output of `reference` and `candidate` runs on `samples`, row by row along
+    /// the first axis (a row is the output's share of one entry of the samples' first axis).
+    static func measure(reference: [[Float]], candidate: [[Float]], samples: [[String: Tensor]], classAxisIsLast: Bool) -> OutputAgreement {
+        let batch = samples.first?.values.first?.shape.first ?? 1
+        let rowLength = max(1, (reference.first?.count ?? 1) / max(batch, 1))
         var cosines = 0.0, rows = 0, same = 0
         for (a, b) in zip(reference, candidate) {
             var start = 0

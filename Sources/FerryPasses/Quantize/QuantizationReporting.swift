@@ -37,10 +37,7 @@ enum QuantizationReporting {
                 layers[i].outputSQNR = ErrorMeasures.sqnr(x, y)
                 layers[i].outputMaxError = ErrorMeasures.maxError(x, y)
             }
-            let batch = samples.first?.values.first?.shape.first ?? 1
-            let row = max(1, (refOut.first?.count ?? 1) / max(batch, 1))
-            let classes = outputRank(float) == 2
-            let agreement = OutputAgreement.measure(reference: refOut, candidate: candOut, rowLength: row, classAxisIsLast: classes)
+            let agreement = OutputAgreement.measure(reference: refOut, candidate: candOut, samples: samples, classAxisIsLast: outputRank(float) == 2)
             cosine = agreement.cosine
             top1 = agreement.top1
             rows = agreement.rows

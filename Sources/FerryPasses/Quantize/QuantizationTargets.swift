@@ -63,6 +63,19 @@ struct QuantizationTargets {
         }
     }
 
+    /// The activations static quantization quantizes: those the targets read and, in operator form,
+    /// each target's output (after an absorbed Relu or Clip), which QLinearConv and its kin write.
+    func quantizedTensors(_ graph: Graph, format: QuantizationOptions.Format) -> [String] {
+        var tensors = activationTensors
+        guard format == .qoperator else { return tensors }
+        let index = GraphIndex(graph)
+        for t in targets {
+            let out = QOperatorConversion.quantizedOutput(of: graph.nodes[t.node], in: graph, index: index).value
+            if !tensors.contains(out) { tensors.append(out) }
+        }
+        return tensors
+    }
+
     /// Names of the targets with no other target before them (reading the inputs through
     /// unquantized ops only) or none after them (feeding the outputs through unquantized ops only).
     func edgeNodes(_ graph: Graph) -> [String] {

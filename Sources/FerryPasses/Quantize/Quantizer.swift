@@ -44,15 +44,7 @@ public struct Quantizer {
 
         var ranges: [String: (lo: Float, hi: Float)] = [:]
         if options.mode == .static {
-            var tensors = all.activationTensors
-            if options.format == .qoperator {
-                let index = GraphIndex(model.graph)
-                for t in all.targets {
-                    let out = QOperatorConversion.quantizedOutput(of: model.graph.nodes[t.node], in: model.graph, index: index).value
-                    if !tensors.contains(out) { tensors.append(out) }
-                }
-            }
-            ranges = try Calibration.ranges(model, tensors: tensors, samples: samples, options: options)
+            ranges = try Calibration.ranges(model, tensors: all.quantizedTensors(model.graph, format: options.format), samples: samples, options: options)
         }
         let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
         var edges: [String] = []
@@ -108,13 +100,7 @@ public struct Quantizer {
             case .weights, .static:
                 var w = QDQWriter(model, options: options, perChannel: perChannel)
                 if options.mode == .static {
-                    var wanted = Set(targets.activationTensors)
-                    if options.format == .qoperator {
-                        let index = GraphIndex(model.graph)
-                        for t in targets.targets {
-                            wanted.insert(QOperatorConversion.quantizedOutput(of: model.graph.nodes[t.node], in: model.graph, index: index).value)
-                        }
-                    }
+                    let wanted = Set(targets.quantizedTensors(model.graph, format: options.format))
                     w.quantizeActivations(ranges.filter { wanted.contains($0.key) }, targets: targets.targets)
                 }
                 try w.quantizeWeights(targets.targets)
