@@ -9,8 +9,8 @@ struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Quantize a model to int8.",
         discussion: """
-            --mode weights stores int8 weights dequantized at load (a 4x smaller file); --mode dynamic also quantizes \
-            MatMul/Gemm activations at run time; --mode static (the default) quantizes activations with ranges \
+            --mode weights stores int8 weights dequantized at load (a quarter of the weight bytes); --mode dynamic also quantizes \
+            MatMul/Gemm activations at run time and makes LSTMs onnxruntime's DynamicQuantizeLSTM; --mode static (the default) quantizes activations with ranges \
             measured on --calibrate DIR, a folder of .npy (single-input models) or .npz (arrays named after the \
             inputs) samples. The output loads in onnxruntime; a report compares it with the float model on the samples.
             """)

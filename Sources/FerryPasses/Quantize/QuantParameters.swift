@@ -37,7 +37,4 @@ public struct QuantParameters: Equatable, Sendable {
         let q = (x / scale).rounded(.toNearestOrEven) + Float(zeroPoint)
         return Int32(min(max(q, Float(lo)), Float(hi)))
     }
-
-    /// The real value of `q`.
-    func dequantize(_ q: Int32) -> Float { Float(q - zeroPoint) * scale }
 }
