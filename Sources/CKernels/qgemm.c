@@ -305,6 +305,60 @@ void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t c
     ferry_scale_bias_act(y, rows, cols, ldy, scale, NULL, act, a, b);
 }
 
+/* One value quantized: the quotient clamped to [lo, hi] (NaN to lo), rounded half to even. */
+static inline int32_t quantize_one(float x, float scale, float lo, float hi, int32_t zero_point) {
+    float v = x / scale;
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    return (int32_t)nearbyintf(v) + zero_point;
+}
+
+#if FERRY_X86
+FERRY_AVX2_ATTR static size_t quantize_floats_avx2(const float *x, size_t n, float scale, int32_t zero_point, float lo,
+                                                   float hi, int out_signed, void *y) {
+    const __m256 vs = _mm256_set1_ps(scale), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i vz = _mm256_set1_epi32(zero_point);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* maxps returns its second operand when either is NaN */
+        __m256 v = _mm256_max_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), vs), vlo);
+        v = _mm256_min_ps(v, vhi);
+        const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
+        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        w = out_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+        _mm_storel_epi64((__m128i *)((int8_t *)y + i), w);
+    }
+    return i;
+}
+#endif
+
+void ferry_quantize_floats(const float *x, size_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                           int out_signed, void *y) {
+    const float lo = (float)(qmin - zero_point), hi = (float)(qmax - zero_point);
+    size_t i = 0;
+#if FERRY_X86
+    if (ferry_has_avx2()) i = quantize_floats_avx2(x, n, scale, zero_point, lo, hi, out_signed, y);
+#endif
+    for (; i < n; i++) {
+        const int32_t q = quantize_one(x[i], scale, lo, hi, zero_point);
+        if (out_signed) ((int8_t *)y)[i] = (int8_t)q;
+        else ((uint8_t *)y)[i] = (uint8_t)q;
+    }
+}
+
+void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
+                             const float *scale, int act, float a, float b, float out_scale, int32_t zero_point,
+                             int32_t qmin, int32_t qmax, int out_signed, void *y, size_t ldy) {
+    enum { CHUNK = 256 };
+    float t[CHUNK];
+    for (size_t r = 0; r < rows; r++)
+        for (size_t p = 0; p < cols; p += CHUNK) {
+            const size_t n = cols - p < CHUNK ? cols - p : CHUNK;
+            ferry_dequantize_output(c + r * ldc + p, ldc, 1, n, bias ? bias + r : NULL, scale + r, act, a, b, t, n);
+            ferry_quantize_floats(t, n, out_scale, zero_point, qmin, qmax, out_signed, (int8_t *)y + r * ldy + p);
+        }
+}
+
 /* Depthwise: every tap of the filter sweeps the output columns it reaches (window_columns), so the
  * inner loops have no bounds checks and vectorise; padded taps are skipped (they add 0). */
 #define DEFINE_QDEPTHWISE(NAME, ATTR, XT)                                                               \
@@ -349,20 +403,24 @@ DEFINE_QDEPTHWISE(qdw_s8_avx2, FERRY_AVX2_ATTR, int8_t)
 #endif
 
 #if FERRY_X86
-/* Depthwise 3x3, strides 1 or 2, dilation 1. Per channel, the image centred on its zero point and
- * padded with zeros is laid out as int16 pairs of vertically adjacent pixels, (v[y][x], v[y + 1][x]),
- * so one multiply-add of a pair by (w[0][kj], w[1][kj]) takes two rows' taps and the third row pairs
- * with (w[2][kj], 0): 6 multiply-adds per 8 outputs, with no bounds checks and no shuffles. For
- * stride 2 the pairs of even and odd columns are stored apart, so every tap still reads consecutive
- * pairs. pairs is scratch for qdw3x3_scratch(...) int16 values. */
-static size_t qdw3x3_row_pairs(size_t sw, size_t ow) {
-    const size_t ow16 = (ow + 15) / 16 * 16;
-    return sw == 1 ? ow16 + 2 : 2 * (ow16 + 1);
+/* Depthwise, filters up to 7x7, horizontal stride 1 or 2, any vertical stride, dilation 1. Per
+ * channel, the image centred on its zero point and padded with zeros is laid out as int16 pairs of
+ * vertically adjacent pixels, (v[t][x], v[t + 1][x]), so one multiply-add of a pair by
+ * (w[ki][kj], w[ki + 1][kj]) takes two filter rows' taps (an odd last row pairs with 0): for a 3x3
+ * filter 6 multiply-adds per 8 outputs, for 5x5 15, with no bounds checks and no shuffles. Pairs
+ * made only of padding rows are neither built nor read. For stride 2 the pairs of even and odd
+ * columns are stored apart, so every tap still reads consecutive pairs. */
+#define QDW_MAX_KERNEL 7
+
+static size_t qdw_row_pairs(size_t kw, size_t sw, size_t ow) {
+    const size_t ow32 = (ow + 31) / 32 * 32;
+    return sw == 1 ? ow32 + kw - 1 : 2 * (ow32 + (kw - 1) / 2);
 }
 
-static size_t qdw3x3_scratch(size_t sh, size_t sw, size_t oh, size_t ow) {
-    const size_t width = qdw3x3_row_pairs(sw, ow);
-    return ((oh - 1) * sh + 3) * width * 2 + 2 * width;
+/* int16 values of scratch the kernel needs: one row of pairs per padded row, and two centred rows. */
+static size_t qdw_scratch(size_t kh, size_t kw, size_t sh, size_t sw, size_t oh, size_t ow) {
+    const size_t width = qdw_row_pairs(kw, sw, ow);
+    return ((oh - 1) * sh + kh) * width * 2 + 2 * width;
 }
 
 /* Row t of the padded image (input row t - pt), centred, width columns from input column -pl. */
@@ -406,59 +464,86 @@ FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void pair_rows(cons
     }
 }
 
-#define DEFINE_QDW3X3(NAME, ATTR, ACC)                                                                  \
+/* Whether padded row t holds input (rows pt .. pt + h - 1 do). */
+static inline int qdw_inside(size_t t, size_t pt, size_t h) { return t >= pt && t - pt < h; }
+
+/* V vectors (8 outputs each) of output row orow from column ox: the sums over the active pair rows
+ * and the filter columns, stored (the part before ow only). */
+#define QDW_BLOCK(ACC, V)                                                                               \
+    {                                                                                                   \
+        __m256i a[V], b[V];                                                                             \
+        for (int v = 0; v < V; v++) a[v] = b[v] = _mm256_setzero_si256();                               \
+        for (size_t i = 0; i < na; i++) {                                                               \
+            const size_t p = active[i];                                                                 \
+            const int16_t *row = rows0 + 2 * p * rs * 2 + 2 * ox;                                       \
+            size_t kj = 0;                                                                              \
+            for (; kj + 2 <= kw; kj += 2) {                                                             \
+                const __m256i *u = (const __m256i *)(row + 2 * off[kj]);                                \
+                const __m256i *t = (const __m256i *)(row + 2 * off[kj + 1]);                            \
+                for (int v = 0; v < V; v++) a[v] = ACC(a[v], _mm256_loadu_si256(u + v), wp[p][kj]);    \
+                for (int v = 0; v < V; v++) b[v] = ACC(b[v], _mm256_loadu_si256(t + v), wp[p][kj + 1]); \
+            }                                                                                           \
+            if (kj < kw) {                                                                              \
+                const __m256i *u = (const __m256i *)(row + 2 * off[kj]);                                \
+                for (int v = 0; v < V; v++) a[v] = ACC(a[v], _mm256_loadu_si256(u + v), wp[p][kj]);    \
+            }                                                                                           \
+        }                                                                                               \
+        if (ow - ox >= 8 * V) {                                                                         \
+            for (int v = 0; v < V; v++) _mm256_storeu_si256((__m256i *)(orow + ox + 8 * v), _mm256_add_epi32(a[v], b[v])); \
+        } else {                                                                                        \
+            int32_t part[8 * V] __attribute__((aligned(32)));                                           \
+            for (int v = 0; v < V; v++) _mm256_store_si256((__m256i *)(part + 8 * v), _mm256_add_epi32(a[v], b[v])); \
+            memcpy(orow + ox, part, (ow - ox) * sizeof(int32_t));                                       \
+        }                                                                                               \
+    }
+
+/* Accumulators alternate between two sets by tap so that multiply-adds with a built-in add (VNNI)
+ * do not wait on each other. */
+#define DEFINE_QDW_PAIRS(NAME, ATTR, ACC)                                                               \
     ATTR static void NAME(const void *x, int x_signed, int32_t xz, const void *w, int w_signed,        \
                           const int32_t *wz, int32_t *acc, size_t cb, size_t ce, size_t h, size_t wd,    \
-                          size_t sh, size_t sw, size_t pt, size_t pl, size_t oh, size_t ow, int16_t *pairs) { \
-        const size_t rs = qdw3x3_row_pairs(sw, ow), rows = (oh - 1) * sh + 3;                           \
+                          size_t kh, size_t kw, size_t sh, size_t sw, size_t pt, size_t pl, size_t oh,   \
+                          size_t ow, int16_t *pairs) {                                                  \
+        const size_t rs = qdw_row_pairs(kw, sw, ow), rows = (oh - 1) * sh + kh, np = (kh + 1) / 2;      \
         int16_t *upper = pairs + rows * rs * 2, *lower = upper + rs;                                    \
         /* where tap kj of output column 0 reads, in pairs from the row start */                       \
-        const size_t off[3] = {0, sw == 1 ? 1 : rs / 2, sw == 1 ? 2 : 1};                                \
+        size_t off[QDW_MAX_KERNEL];                                                                     \
+        for (size_t kj = 0; kj < kw; kj++) off[kj] = sw == 1 ? kj : kj % 2 * (rs / 2) + kj / 2;         \
+        /* pair rows holding input: t from first to last */                                            \
+        const size_t first = pt > 0 ? pt - 1 : 0, last = pt + h - 1 < rows - 1 ? pt + h - 1 : rows - 1; \
         for (size_t c = cb; c < ce; c++) {                                                              \
             const uint8_t *img = (const uint8_t *)x + c * h * wd;                                       \
-            centred_row(img, x_signed, xz, h, wd, 0, pt, pl, rs, lower);                                \
-            for (size_t t = 0; t < rows; t++) {                                                         \
+            centred_row(img, x_signed, xz, h, wd, first, pt, pl, rs, lower);                            \
+            for (size_t t = first; t <= last; t++) {                                                    \
                 int16_t *tmp = upper; upper = lower; lower = tmp;                                       \
                 centred_row(img, x_signed, xz, h, wd, t + 1, pt, pl, rs, lower);                        \
                 pair_rows(upper, lower, sw, rs, pairs + t * rs * 2);                                    \
             }                                                                                           \
             const int32_t fz = wz ? wz[c] : 0;                                                          \
-            __m256i w01[3], w2[3];                                                                      \
-            for (size_t kj = 0; kj < 3; kj++) {                                                         \
-                const int32_t f0 = q_at(w, w_signed, c * 9 + kj) - fz, f1 = q_at(w, w_signed, c * 9 + 3 + kj) - fz; \
-                const int32_t f2 = q_at(w, w_signed, c * 9 + 6 + kj) - fz;                              \
-                w01[kj] = _mm256_set1_epi32((int32_t)(((uint32_t)f1 << 16) | ((uint32_t)f0 & 0xFFFF))); \
-                w2[kj] = _mm256_set1_epi32(f2 & 0xFFFF);                                                \
-            }                                                                                           \
-            for (size_t oy = 0; oy < oh; oy++) {                                                        \
-                const int16_t *p01 = pairs + oy * sh * rs * 2, *p2 = p01 + 2 * rs * 2;                  \
-                int32_t *orow = acc + (c * oh + oy) * ow;                                               \
-                for (size_t ox = 0; ox < ow; ox += 16) {                                                \
-                    __m256i a0 = _mm256_setzero_si256(), a1 = a0;                                       \
-                    for (size_t kj = 0; kj < 3; kj++) {                                                 \
-                        const __m256i *u = (const __m256i *)(p01 + 2 * (ox + off[kj]));                 \
-                        const __m256i *v = (const __m256i *)(p2 + 2 * (ox + off[kj]));                  \
-                        a0 = ACC(a0, _mm256_loadu_si256(u), w01[kj]);                                   \
-                        a1 = ACC(a1, _mm256_loadu_si256(u + 1), w01[kj]);                               \
-                        a0 = ACC(a0, _mm256_loadu_si256(v), w2[kj]);                                    \
-                        a1 = ACC(a1, _mm256_loadu_si256(v + 1), w2[kj]);                                \
-                    }                                                                                   \
-                    if (ox + 16 <= ow) {                                                                \
-                        _mm256_storeu_si256((__m256i *)(orow + ox), a0);                                \
-                        _mm256_storeu_si256((__m256i *)(orow + ox + 8), a1);                            \
-                    } else {                                                                            \
-                        int32_t part[16] __attribute__((aligned(32)));                                  \
-                        _mm256_store_si256((__m256i *)part, a0);                                        \
-                        _mm256_store_si256((__m256i *)(part + 8), a1);                                  \
-                        memcpy(orow + ox, part, (ow - ox) * sizeof(int32_t));                           \
-                    }                                                                                   \
+            __m256i wp[(QDW_MAX_KERNEL + 1) / 2][QDW_MAX_KERNEL];                                       \
+            for (size_t p = 0; p < np; p++)                                                             \
+                for (size_t kj = 0; kj < kw; kj++) {                                                    \
+                    const int32_t f0 = q_at(w, w_signed, (c * kh + 2 * p) * kw + kj) - fz;              \
+                    const int32_t f1 = 2 * p + 1 < kh ? q_at(w, w_signed, (c * kh + 2 * p + 1) * kw + kj) - fz : 0; \
+                    wp[p][kj] = _mm256_set1_epi32((int32_t)(((uint32_t)f1 << 16) | ((uint32_t)f0 & 0xFFFF))); \
                 }                                                                                       \
+            for (size_t oy = 0; oy < oh; oy++) {                                                        \
+                size_t active[(QDW_MAX_KERNEL + 1) / 2], na = 0;                                        \
+                for (size_t p = 0; p < np; p++) {                                                       \
+                    const size_t t = oy * sh + 2 * p;                                                   \
+                    if (qdw_inside(t, pt, h) || (2 * p + 1 < kh && qdw_inside(t + 1, pt, h))) active[na++] = p; \
+                }                                                                                       \
+                int32_t *orow = acc + (c * oh + oy) * ow;                                               \
+                const int16_t *rows0 = pairs + oy * sh * rs * 2;                                        \
+                size_t ox = 0;                                                                          \
+                for (; ox + 16 < ow; ox += 32) QDW_BLOCK(ACC, 4)                                        \
+                for (; ox < ow; ox += 16) QDW_BLOCK(ACC, 2)                                             \
             }                                                                                           \
         }                                                                                               \
     }
 
-DEFINE_QDW3X3(qdw3x3_avx2, FERRY_AVX2_ATTR, MADD_ADD)
-DEFINE_QDW3X3(qdw3x3_vnni, FERRY_VNNI_ATTR, DPWSSD)
+DEFINE_QDW_PAIRS(qdw_pairs_avx2, FERRY_AVX2_ATTR, MADD_ADD)
+DEFINE_QDW_PAIRS(qdw_pairs_vnni, FERRY_VNNI_ATTR, DPWSSD)
 #endif
 
 void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, const void *w, int w_signed,
@@ -466,13 +551,13 @@ void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, cons
                          size_t h, size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow) {
 #if FERRY_X86
-    if (ferry_has_avx2() && kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1 && (stride_h == 1 || stride_h == 2) &&
-        (stride_w == 1 || stride_w == 2) && oh > 0 && ow > 0) {
-        int16_t *pairs = malloc(qdw3x3_scratch(stride_h, stride_w, oh, ow) * sizeof(int16_t));
+    if (ferry_has_avx2() && kh <= QDW_MAX_KERNEL && kw <= QDW_MAX_KERNEL && dil_h == 1 && dil_w == 1 &&
+        stride_h >= 1 && (stride_w == 1 || stride_w == 2) && oh > 0 && ow > 0) {
+        int16_t *pairs = malloc(qdw_scratch(kh, kw, stride_h, stride_w, oh, ow) * sizeof(int16_t));
         if (pairs) {
-            (ferry_has_vnni() ? qdw3x3_vnni : qdw3x3_avx2)(x, x_signed, x_zero_point, w, w_signed, w_zero_points, acc,
-                                                            c_begin, c_end, h, wd, stride_h, stride_w, pad_top, pad_left,
-                                                            oh, ow, pairs);
+            (ferry_has_vnni() ? qdw_pairs_vnni : qdw_pairs_avx2)(x, x_signed, x_zero_point, w, w_signed, w_zero_points,
+                                                                  acc, c_begin, c_end, h, wd, kh, kw, stride_h, stride_w,
+                                                                  pad_top, pad_left, oh, ow, pairs);
             free(pairs);
             return;
         }

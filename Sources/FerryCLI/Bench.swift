@@ -32,11 +32,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time every node; print the time per op type and the slowest nodes.")
     var profile = false
 
+    @Option(help: "With --profile: how many of the slowest nodes to list.")
+    var slowest = 10
+
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
+        guard slowest >= 0 else { throw ValidationError("--slowest must be 0 or more") }
     }
 
     func run() throws {
@@ -84,7 +88,7 @@ struct Bench: ParsableCommand {
                                        100 * Double(row.nanos) / max(total, 1), row.nodes))
         }
         print("slowest nodes (ms per run):")
-        for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(10) {
+        for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(slowest) {
             print(String(format: "  %9.3f  %@ (%@)", Double(n.nanos) / 1e6 / Double(runs), n.node as NSString, n.op as NSString))
         }
     }

@@ -404,6 +404,41 @@ final class QGemmKernelTests: XCTestCase {
         }
     }
 
+    /// QuantizeLinear to 8 bits against its definition computed in Double: ties to even on both sides
+    /// of zero, values far outside the range, infinities and NaN (low bound), narrowed ranges, every
+    /// length from 0 to 40 (vector body and scalar tail).
+    func testQuantizeFloatsAgainstDefinition() {
+        var rng = SplitMix64(seed: 809)
+        for trial in 0..<41 {
+            let signed = trial % 2 == 1, n = trial
+            let zp = Self.zeroPoint(signed: signed, rng: &rng)
+            let (lo, hi): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
+            let qmin = trial % 3 == 0 ? max(lo, zp) : lo, qmax = trial % 5 == 0 ? min(hi, max(qmin, zp + 40)) : hi
+            let scale = Float(rng.int(1...1000)) / 512
+            let x = (0..<n).map { i -> Float in
+                switch i % 9 {
+                case 0: return Float(rng.int(-300...300)) * scale + scale / 2  // a tie unless the product rounds
+                case 1: return Float(rng.int(-3...3)) * 0.5 * scale
+                case 2: return .nan
+                case 3: return i % 2 == 0 ? .infinity : -.infinity
+                case 4: return Float(rng.int(-1_000_000...1_000_000))
+                default: return Float(rng.int(-200_000...200_000)) / 1000 * scale
+                }
+            }
+            forEachISA { isa in
+                var y = [UInt8](repeating: 0xA5, count: n + 1)
+                ferry_quantize_floats(x, n, scale, zp, qmin, qmax, signed ? 1 : 0, &y)
+                for i in 0..<n {
+                    let q = Double(x[i]) / Double(scale), f = Double(Float(q))  // the quotient as float division gives it
+                    let want = x[i].isNaN ? qmin : Int32(max(Double(qmin), min(Double(qmax), f.rounded(.toNearestOrEven) + Double(zp))))
+                    let got = signed ? Int32(Int8(bitPattern: y[i])) : Int32(y[i])
+                    if got != want { XCTFail("quantize trial \(trial) [\(isa)]: x[\(i)] = \(x[i]) scale \(scale) zp \(zp) got \(got), expected \(want)"); return }
+                }
+                XCTAssertEqual(y[n], 0xA5, "quantize wrote past n [\(isa)]")
+            }
+        }
+    }
+
     /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
     func testDequantizeOutputActivations() {
         var rng = SplitMix64(seed: 807)
@@ -438,12 +473,13 @@ final class QGemmKernelTests: XCTestCase {
     /// dilation and pad sweeps; channels outside the range stay untouched.
     func testQDepthwiseSweep() {
         var rng = SplitMix64(seed: 808), count = 0
-        for _ in 0..<120 {
+        for _ in 0..<240 {
             let channels = rng.int(1...6), h = rng.int(1...12), wd = rng.int(1...40)
-            // every other case is a 3x3 filter with strides 1 or 2 and no dilation (the vectorised path)
-            let fast = count % 2 == 0
-            let kh = fast ? 3 : rng.int(1...5), kw = fast ? 3 : rng.int(1...5)
-            let sh = fast ? rng.pick([1, 2]) : rng.pick([1, 2, 3]), sw = fast ? rng.pick([1, 2]) : rng.pick([1, 2, 3])
+            // every other case has a filter up to 7x7, horizontal stride 1 or 2 and no dilation (the
+            // vectorised path); a third of those are 3x3
+            let fast = count % 2 == 0, square = count % 3 == 0
+            let kh = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5), kw = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5)
+            let sh = rng.pick([1, 2, 3]), sw = fast ? rng.pick([1, 2]) : rng.pick([1, 2, 3])
             let dh = fast ? 1 : rng.pick([1, 2]), dw = fast ? 1 : rng.pick([1, 2]), pt = rng.int(0...kh - 1), pl = rng.int(0...kw - 1)
             let oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1, ow = (wd + 2 * pl - (kw - 1) * dw - 1) / sw + 1
             guard h + 2 * pt >= (kh - 1) * dh + 1, wd + 2 * pl >= (kw - 1) * dw + 1 else { continue }
@@ -479,6 +515,6 @@ final class QGemmKernelTests: XCTestCase {
             }
             if !ok { return }
         }
-        XCTAssertGreaterThan(count, 90)
+        XCTAssertGreaterThan(count, 180)
     }
 }

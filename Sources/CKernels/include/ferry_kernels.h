@@ -146,6 +146,16 @@ void ferry_requantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, co
                       void *y, size_t ldy);
 void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
                              const float *scale, int act, float a, float b, float *y, size_t ldy);
+/* Dequantize with an activation that is not a clamp (hard swish, sigmoid, ...), then quantize as
+ * QuantizeLinear does with out_scale and zero_point into [qmin, qmax] (ferry_quantize_floats). */
+void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
+                             const float *scale, int act, float a, float b, float out_scale, int32_t zero_point,
+                             int32_t qmin, int32_t qmax, int out_signed, void *y, size_t ldy);
+
+/* QuantizeLinear to 8 bits: y[i] = clamp(x[i] / scale, qmin - zero_point, qmax - zero_point) rounded
+ * half to even, plus zero_point, stored as uint8 (out_signed 0) or int8 (1); NaN gives qmin. */
+void ferry_quantize_floats(const float *x, size_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                           int out_signed, void *y);
 
 /* Depthwise int8 convolution of channels [c_begin, c_end) of one image (x is [channels][h][wd], w is
  * [channels][kh][kw], its zero points per channel, NULL: all 0; x's padding reads as x_zero_point):

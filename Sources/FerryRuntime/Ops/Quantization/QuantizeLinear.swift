@@ -1,4 +1,5 @@
 import FerryIR
+import CKernels
 
 /// QuantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = saturate(round(x /
 /// scale) + zero_point), rounding half to even, into uint8, int8, uint16, int16, uint4 or int4. 8-bit
@@ -71,10 +72,15 @@ struct QuantizeBody: QuantizedVisitor {
 
 /// y[i] = saturate(round_half_even(x[i] / scale) + zero) for i < n, into an integer type of `range`
 /// (at most 16 bits).
+/// 8-bit outputs go through the C kernel (AVX2 when the CPU has it).
 @inline(__always)
 func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<T>, _ n: Int, scale: Float, zero: Int32,
                                           _ range: (lo: Int32, hi: Int32)) {
-    storeQuantized(y, n, zero: zero, range) { x[$0] / scale }
+    if T.bitWidth == 8 {
+        ferry_quantize_floats(x, n, scale, zero, range.lo, range.hi, T.isSigned ? 1 : 0, y)
+    } else {
+        storeQuantized(y, n, zero: zero, range) { x[$0] / scale }
+    }
 }
 
 /// y[i] = saturate(round_half_even(value(i)) + zero) for i < n (value(i) in quantization steps).

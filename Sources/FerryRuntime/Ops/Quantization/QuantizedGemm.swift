@@ -133,18 +133,9 @@ enum QuantizedOutput {
         case .requantize(let type, let zero, let lo, let hi):
             ferry_requantize(c, ldc, rows, cols, bias, scale, zero, lo, hi, type == .int8 ? 1 : 0, y, ldy)
         case .activateThenQuantize(let act, let type, let zero, let outputScale):
-            let range = (try? QuantizedType.range(type)) ?? (0, 255)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { row in
-                let t = row.baseAddress!
-                for r in 0..<rows {
-                    ferry_dequantize_output(c + r * ldc, ldc, 1, cols, bias.map { $0 + r }, scale + r, act.code, act.alpha, act.beta, t, cols)
-                    if type == .int8 {
-                        storeQuantized(y.assumingMemoryBound(to: Int8.self) + r * ldy, cols, zero: zero, range) { t[$0] / outputScale }
-                    } else {
-                        storeQuantized(y.assumingMemoryBound(to: UInt8.self) + r * ldy, cols, zero: zero, range) { t[$0] / outputScale }
-                    }
-                }
-            }
+            let range = (try? QuantizedType.range(type)) ?? (lo: 0, hi: 255)
+            ferry_activate_quantize(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, outputScale, zero, range.lo, range.hi,
+                                    type == .int8 ? 1 : 0, y, ldy)
         case .float(let act):
             ferry_dequantize_output(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
         case .int32:
