@@ -27,17 +27,44 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
 #define IM2COL_PAD_ZP(zp) (zp)
 
 /* 2-D im2col of rows [rb, re) (channel, ki, kj) and output positions [cb, ce) (flattened oy * ow)
- * into col (leading dimension ce - cb); padding is PAD(zp). */
+ * into col (leading dimension ce - cb); padding is PAD(zp). When strides and dilations are 1 and
+ * the output is as wide as the input ("same" padding across), a row is the input plane shifted by
+ * (ki - pt) rows and (kj - pl) columns: one contiguous copy, then padding for the positions before
+ * and after the plane and for the |kj - pl| columns of each output row that fall off its edge. */
 #define DEFINE_IM2COL_2D(NAME, SRC_T, DST_T, CONV, PAD)                                                 \
     static void NAME(const SRC_T *x, size_t h, size_t w, size_t kh, size_t kw, size_t sh, size_t sw,    \
                      size_t dh, size_t dw, size_t pt, size_t pl, size_t ow, size_t cb, size_t ce,       \
                      size_t rb, size_t re, int32_t zp, DST_T *col) {                                    \
         (void)zp;                                                                                       \
         const size_t ld = ce - cb;                                                                      \
+        const int shifted = sh == 1 && sw == 1 && dh == 1 && dw == 1 && ow == w;                        \
         for (size_t r = rb; r < re; r++) {                                                              \
             const size_t c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;                            \
             const SRC_T *plane = x + c * h * w;                                                         \
             DST_T *out = col + (r - rb) * ld;                                                           \
+            if (shifted) {                                                                              \
+                const ptrdiff_t dx = (ptrdiff_t)kj - (ptrdiff_t)pl;                                     \
+                const ptrdiff_t shift = ((ptrdiff_t)ki - (ptrdiff_t)pt) * (ptrdiff_t)w + dx;            \
+                ptrdiff_t lo = -shift, hi = (ptrdiff_t)(h * w) - shift;                                 \
+                if (lo < (ptrdiff_t)cb) lo = (ptrdiff_t)cb;                                             \
+                if (lo > (ptrdiff_t)ce) lo = (ptrdiff_t)ce;                                             \
+                if (hi > (ptrdiff_t)ce) hi = (ptrdiff_t)ce;                                             \
+                if (hi < lo) hi = lo;                                                                   \
+                for (ptrdiff_t p = (ptrdiff_t)cb; p < lo; p++) out[p - (ptrdiff_t)cb] = (DST_T)PAD(zp);  \
+                for (ptrdiff_t p = lo; p < hi; p++) out[p - (ptrdiff_t)cb] = CONV(plane[p + shift], zp); \
+                for (ptrdiff_t p = hi; p < (ptrdiff_t)ce; p++) out[p - (ptrdiff_t)cb] = (DST_T)PAD(zp);  \
+                if (dx != 0) {                                                                          \
+                    /* output columns [c0, c1) of every row read outside the input row */               \
+                    const size_t n = (size_t)(dx < 0 ? -dx : dx) < w ? (size_t)(dx < 0 ? -dx : dx) : w; \
+                    const size_t c0 = dx < 0 ? 0 : w - n, c1 = c0 + n;                                  \
+                    for (size_t row = cb / ow; row * ow < ce; row++)                                    \
+                        for (size_t ox = c0; ox < c1; ox++) {                                           \
+                            const size_t p = row * ow + ox;                                             \
+                            if (p >= cb && p < ce) out[p - cb] = (DST_T)PAD(zp);                        \
+                        }                                                                               \
+                }                                                                                       \
+                continue;                                                                               \
+            }                                                                                           \
             size_t p = cb;                                                                              \
             while (p < ce) {                                                                            \
                 const size_t oy = p / ow, ox0 = p % ow;                                                 \

@@ -3,11 +3,12 @@
 #ifndef FERRY_QGEMM_TILE_H
 #define FERRY_QGEMM_TILE_H
 #include "cpu.h"
+#include "ferry_kernels.h"
 #include <stddef.h>
 #include <stdint.h>
 
 enum {
-    MR = 6, NR = 16,
+    MR = FERRY_QGEMM_PANEL_ROWS, NR = 16,
     KC = 256, /* most k steps (pairs or quads) per block: a B panel's block is at most 16 KB */
     MC = 120  /* most rows per block of A */
 };
@@ -30,6 +31,19 @@ static inline void write_tile(const int32_t *tile, int32_t *c, size_t ldc, size_
     for (size_t r = 0; r < mr; r++)
         for (size_t j = 0; j < nr; j++)
             c[r * ldc + j] = accumulate ? (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)tile[r * NR + j]) : tile[r * NR + j];
+}
+
+/* The panels holding rows [row_begin, row_end) of a packed A with m rows (row_begin a multiple of MR). */
+static inline void qgemv_panels(size_t m, size_t row_begin, size_t row_end, size_t *first, size_t *end) {
+    if (row_end > m) row_end = m;
+    *first = row_begin / MR;
+    *end = row_end > row_begin ? (row_end + MR - 1) / MR : *first;
+}
+
+/* Lanes 0-5 of a matrix-vector product's accumulator (one per row of a panel) to c, the rows below m. */
+static inline void qgemv_store(const int32_t lanes[8], size_t panel, size_t m, const int32_t *subtract, int32_t *c) {
+    for (size_t r = 0; r < MR && panel * MR + r < m; r++)
+        c[panel * MR + r] = (int32_t)((uint32_t)lanes[r] - (subtract ? (uint32_t)subtract[r] : 0u));
 }
 
 #if FERRY_X86

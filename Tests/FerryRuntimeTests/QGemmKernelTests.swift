@@ -124,8 +124,42 @@ final class QGemmKernelTests: XCTestCase {
                 ok = false
                 return
             } }
+            if n == 1 {
+                let split = rng.int(0...(m + 5) / 6) * 6
+                let c = qgemv(a, lda: lda, za: za, x: QBytes(bytes: (0..<k).map { b.bytes[$0 * ldb] }, signed: bSigned), zx: zb, m: m, k: k,
+                              split: split, bytes: bytes)
+                for i in 0..<m where Int64(c[i]) != want[i] {
+                    XCTFail("\(label) as qgemv split at \(split) [\(isa)]: c[\(i)] = \(c[i]), expected \(want[i])", file: file, line: line)
+                    ok = false
+                    return
+                }
+            }
         }
         return ok
+    }
+
+    /// c = (A - za) * (x - zx) through pack_a and the matrix-vector product, rows [0, split) and
+    /// [split, m) in two calls.
+    func qgemv(_ a: QBytes, lda: Int, za: [Int32]?, x: QBytes, zx: Int32, m: Int, k: Int, split: Int, bytes: Bool) -> [Int32] {
+        var c = [Int32](repeating: 0x5EED, count: m + 1)
+        let pa = Self.buffer(bytes ? ferry_qgemm_bytes_packed_a_size(m, k) : ferry_qgemm_packed_a_size(m, k)), scratch = Self.buffer(2 * k + 4)
+        defer { pa.deallocate(); scratch.deallocate() }
+        if bytes {
+            a.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa) }
+        } else {
+            a.bytes.withUnsafeBytes { ap in Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) } }
+        }
+        x.bytes.withUnsafeBytes { xp in
+            for (lo, hi) in [(0, min(split, m)), (min(split, m), m)] {
+                if bytes {
+                    ferry_qgemv_bytes_prepacked(m, k, pa, xp.baseAddress, x.signed ? 1 : 0, zx, lo, hi, &c, scratch)
+                } else {
+                    ferry_qgemv_prepacked(m, k, pa, xp.baseAddress, x.signed ? 1 : 0, zx, lo, hi, &c, scratch)
+                }
+            }
+        }
+        XCTAssertEqual(c[m], 0x5EED, "qgemv wrote past m")
+        return c
     }
 
     /// Sizes around the 6x16 tile (1, tails, exact multiples), odd k, every signedness, every kind
@@ -156,6 +190,7 @@ final class QGemmKernelTests: XCTestCase {
         var rng = SplitMix64(seed: 803)
         for (aSigned, bSigned) in [(true, false), (false, true), (false, false), (true, true)] {
             checkGemm(m: 7, n: 19, k: 4001, aSigned: aSigned, bSigned: bSigned, rng: &rng, extreme: true)
+            checkGemm(m: 13, n: 1, k: 4001, aSigned: aSigned, bSigned: bSigned, rng: &rng, extreme: true)
         }
     }
 
@@ -266,13 +301,16 @@ final class QGemmKernelTests: XCTestCase {
     func im2colConvSweep(seed: UInt64, bytes: Bool) {
         var rng = SplitMix64(seed: seed), count = 0
         for rank in [1, 2, 3] { for _ in 0..<(rank == 2 ? 40 : 16) {
-            let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : 3...11) }
-            var kernel = input.map { rng.int(1...min(4, $0)) }
-            if rank == 2 && count % 5 == 0 { kernel = [3, 3] }
-            let dilations = kernel.map { _ in rng.pick([1, 1, 2]) }
-            let pads = kernel.map { rng.int(0...$0 - 1) }
+            // every third 2-D case keeps the width ("same" padding, strides and dilations 1: the
+            // shifted-plane im2col), some with filters wider than the input
+            let same = rank == 2 && count % 3 == 1
+            let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : (same ? 1...11 : 3...11)) }
+            var kernel = same ? input.map { _ in rng.pick([1, 3, 5]) } : input.map { rng.int(1...min(4, $0)) }
+            if rank == 2 && count % 5 == 0 && !same { kernel = [3, 3] }
+            let dilations = same ? [1, 1] : kernel.map { _ in rng.pick([1, 1, 2]) }
+            let pads = same ? kernel.map { ($0 - 1) / 2 } : kernel.map { rng.int(0...$0 - 1) }
             let p = ConvCase(channels: rng.int(1...5), m: rng.int(1...9), input: input, kernel: kernel,
-                             strides: kernel.map { _ in rng.pick([1, 2, 3]) }, dilations: dilations, pads: pads)
+                             strides: same ? [1, 1] : kernel.map { _ in rng.pick([1, 2, 3]) }, dilations: dilations, pads: pads)
             guard p.out.allSatisfy({ $0 > 0 }) else { continue }
             count += 1
             let n = p.out.reduce(1, *)
@@ -311,6 +349,7 @@ final class QGemmKernelTests: XCTestCase {
         var rng = SplitMix64(seed: 808)
         for bSigned in [false, true] {
             checkGemm(m: 7, n: 19, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true)
+            checkGemm(m: 13, n: 1, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true)
         }
     }
 

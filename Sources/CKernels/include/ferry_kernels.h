@@ -114,6 +114,16 @@ void ferry_qim2col_packed(const void *x, int x_signed, int32_t zero_point, size_
                           size_t col_begin, size_t col_end, void *packed, void *row);
 void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b,
                            int32_t *c, size_t ldc);
+/* Rows per panel of a packed A (both layouts): row ranges given to the matrix-vector products start
+ * at a multiple of it. */
+enum { FERRY_QGEMM_PANEL_ROWS = 6 };
+/* Matrix-vector product with a packed A (n = 1, no packed B): c[i] = sum_k (a[i][k] - za[i]) *
+ * (x[k] - x_zero_point) for rows [row_begin, row_end) of m, row_begin a multiple of
+ * FERRY_QGEMM_PANEL_ROWS; x holds k int8 (x_signed) or uint8 values; scratch holds 2 * k + 4 bytes
+ * (4-byte aligned). Streams A once, so a batch-1 fully connected layer runs at memory speed instead
+ * of using one column of a 16-column tile. */
+void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void *x, int x_signed, int32_t x_zero_point,
+                           size_t row_begin, size_t row_end, int32_t *c, void *scratch);
 
 /* ---- byte GEMM (qgemm_bytes.c) --------------------------------------------------------------
  * The same exact sums as ferry_qgemm_prepacked, bit for bit, for int8 A whose zero points are all 0
@@ -128,6 +138,9 @@ size_t ferry_qgemm_bytes_packed_a_size(size_t m, size_t k);
 void ferry_qgemm_bytes_pack_a(const int8_t *a, size_t lda, size_t m, size_t k, void *packed);
 size_t ferry_qgemm_bytes_packed_b_size(size_t n, size_t k);
 void ferry_qgemm_bytes_pack_b(const void *b, int b_signed, size_t ldb, size_t k, size_t n, void *packed);
+/* ferry_qgemv_prepacked for an A packed in the byte layout. */
+void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const void *x, int x_signed,
+                                 int32_t x_zero_point, size_t row_begin, size_t row_end, int32_t *c, void *scratch);
 /* As ferry_qim2col_packed into the byte layout; row is scratch for 4 * (col_end - col_begin) bytes. */
 void ferry_qim2col_bytes_packed(const void *x, int x_signed, int32_t zero_point, size_t channels, size_t rank,
                                 const size_t *in_shape, const size_t *kernel, const size_t *strides,

@@ -58,6 +58,19 @@ final class PackedQuantizedMatrices {
         }
     }
 
+    /// c[i] for the rows `rows` (from a multiple of FERRY_QGEMM_PANEL_ROWS) of group `g` (m x k) times
+    /// the vector x (k bytes, int8 when `signed` is 1, zero point `zeroPoint`); `scratch` holds
+    /// 2 * k + 4 bytes.
+    func multiplyVector(group g: Int, m: Int, k: Int, x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, rows: Range<Int>,
+                        c: UnsafeMutablePointer<Int32>, scratch: UnsafeMutableRawPointer) {
+        let a = UnsafeRawPointer(buffer.baseAddress + g * stride)
+        if bytes {
+            ferry_qgemv_bytes_prepacked(m, k, a, x, signed, zeroPoint, rows.lowerBound, rows.upperBound, c, scratch)
+        } else {
+            ferry_qgemv_prepacked(m, k, a, x, signed, zeroPoint, rows.lowerBound, rows.upperBound, c, scratch)
+        }
+    }
+
     /// C (m x n, leading dimension ldc) = group `g` times packed B, whose values are `bSigned` with
     /// zero point `bZeroPoint` (as given to packB / im2col).
     func multiply(group g: Int, m: Int, n: Int, k: Int, packedB: UnsafeRawPointer, bSigned: Int32, bZeroPoint: Int32,

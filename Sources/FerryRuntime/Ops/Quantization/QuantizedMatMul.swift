@@ -163,6 +163,47 @@ private struct QuantizedProduct {
     /// (group `group` of `weights`).
     func run(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
              _ ctx: ExecutionContext) throws {
+        if rows == 1 {
+            try multiplyVector(a: a, weights: weights, group: group, y: y, ctx)
+        } else {
+            try multiplyMatrix(a: a, weights: weights, group: group, y: y, ctx)
+        }
+        if let floatBias {
+            let py = y.assumingMemoryBound(to: Float.self)
+            for i in 0..<rows { for j in 0..<n { py[i * n + j] += floatBias[j] } }
+        }
+    }
+
+    /// One row of A (batch 1): Yᵀ = Bᵀ a as matrix-vector products over parts of Bᵀ's rows, each
+    /// with its output pass; Yᵀ and Y share their layout.
+    private func multiplyVector(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+                                _ ctx: ExecutionContext) throws {
+        let es = elementSize(output.elementType), panel = Int(FERRY_QGEMM_PANEL_ROWS)
+        let parts = n * k >= minimumParallelWork ? ctx.threads : 1, panels = (n + panel - 1) / panel
+        let scratchBytes = (2 * k + 4 + 63) / 64 * 64
+        let sums = try ctx.allocate(.int32, [n]), scratch = try ctx.allocate(.uint8, [parts * scratchBytes])
+        let c = sums.pointer(Int32.self), signed: Int32 = aType == .int8 ? 1 : 0
+        let output = self.output, n = self.n, k = self.k, aZero = self.aZero
+        try scales.withUnsafeBufferPointer { s in
+            try withBias { bias in
+                parallelRanges(parts, threads: parts) { r in
+                    for part in r {
+                        let lo = min(n, panels * part / parts * panel), hi = min(n, panels * (part + 1) / parts * panel)
+                        guard lo < hi else { continue }
+                        weights.multiplyVector(group: group, m: n, k: k, x: a, signed: signed, zeroPoint: aZero, rows: lo..<hi, c: c,
+                                               scratch: scratch.buffer.baseAddress + part * scratchBytes)
+                        output.write(c + lo, ldc: 1, rows: hi - lo, cols: 1, bias: bias.map { $0 + lo }, scale: s.baseAddress! + lo,
+                                     to: y + lo * es, ldy: 1)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Several rows of A: Aᵀ packed per part of its columns, the GEMM, the output pass, Yᵀ transposed
+    /// into Y.
+    private func multiplyMatrix(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+                                _ ctx: ExecutionContext) throws {
         // Aᵀ (k x rows) is B of the transposed product.
         let at: UnsafeRawPointer
         var aTransposed: Value? = nil
@@ -204,10 +245,6 @@ private struct QuantizedProduct {
         }
         withExtendedLifetime(aTransposed) {}
         try ShapeStridedCopy(shape: [rows, n], strides: [1, rows]).run(from: yt.buffer.baseAddress, to: y, type: output.elementType, ctx: ctx)
-        if let floatBias {
-            let py = y.assumingMemoryBound(to: Float.self)
-            for i in 0..<rows { for j in 0..<n { py[i * n + j] += floatBias[j] } }
-        }
     }
 
     private func withBias(_ body: (UnsafePointer<Int32>?) throws -> Void) throws {
