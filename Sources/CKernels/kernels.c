@@ -375,6 +375,80 @@ DEFINE_POOL2D(pool2d_portable, )
 DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
 #endif
 
+/* 2-D max pooling of 8-bit planes, as DEFINE_POOL2D sweeps taps over output rows; a window with no
+ * tap inside the input gives `empty`. has[ox] says whether column ox's window reaches the input. */
+#define DEFINE_MAXPOOL2D_BYTES(NAME, ATTR, T, LOWEST)                                                    \
+    ATTR static void NAME(const T *x, T *y, T empty, size_t p_begin, size_t p_end, size_t h, size_t w,  \
+                          size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt,  \
+                          size_t pl, size_t oh, size_t ow, const uint8_t *has) {                        \
+        for (size_t p = p_begin; p < p_end; p++) {                                                       \
+            const T *img = x + p * h * w;                                                                \
+            T *out = y + p * oh * ow;                                                                    \
+            for (size_t oy = 0; oy < oh; oy++) {                                                         \
+                T *orow = out + oy * ow;                                                                 \
+                const ptrdiff_t y0 = (ptrdiff_t)(oy * sh) - (ptrdiff_t)pt;                               \
+                size_t rows_in = 0;                                                                      \
+                for (size_t ox = 0; ox < ow; ox++) orow[ox] = LOWEST;                                    \
+                for (size_t ky = 0; ky < kh; ky++) {                                                     \
+                    const ptrdiff_t iy = y0 + (ptrdiff_t)(ky * dh);                                      \
+                    if (iy < 0 || iy >= (ptrdiff_t)h) continue;                                          \
+                    rows_in++;                                                                           \
+                    const T *row = img + (size_t)iy * w;                                                 \
+                    for (size_t kx = 0; kx < kw; kx++) {                                                 \
+                        const ptrdiff_t off = (ptrdiff_t)(kx * dw) - (ptrdiff_t)pl;                      \
+                        size_t lo, hi;                                                                   \
+                        window_columns(off, sw, w, ow, &lo, &hi);                                        \
+                        const T *src = row + off;                                                        \
+                        if (sw == 1) {                                                                   \
+                            for (size_t ox = lo; ox < hi; ox++) orow[ox] = src[ox] > orow[ox] ? src[ox] : orow[ox]; \
+                        } else if (sw == 2) {                                                            \
+                            for (size_t ox = lo; ox < hi; ox++) orow[ox] = src[2 * ox] > orow[ox] ? src[2 * ox] : orow[ox]; \
+                        } else {                                                                         \
+                            for (size_t ox = lo; ox < hi; ox++) orow[ox] = src[ox * sw] > orow[ox] ? src[ox * sw] : orow[ox]; \
+                        }                                                                                \
+                    }                                                                                    \
+                }                                                                                        \
+                for (size_t ox = 0; ox < ow; ox++) if (rows_in == 0 || !has[ox]) orow[ox] = empty;       \
+            }                                                                                            \
+        }                                                                                                \
+    }
+
+DEFINE_MAXPOOL2D_BYTES(maxpool_u8_portable, , uint8_t, 0)
+DEFINE_MAXPOOL2D_BYTES(maxpool_s8_portable, , int8_t, -128)
+#if FERRY_X86
+DEFINE_MAXPOOL2D_BYTES(maxpool_u8_avx2, FERRY_AVX2_ATTR, uint8_t, 0)
+DEFINE_MAXPOOL2D_BYTES(maxpool_s8_avx2, FERRY_AVX2_ATTR, int8_t, -128)
+#endif
+
+void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empty, size_t p_begin, size_t p_end, size_t h,
+                             size_t w, size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
+                             size_t oh, size_t ow) {
+    uint8_t stack[1024];
+    uint8_t *has = ow <= sizeof stack ? stack : (uint8_t *)malloc(ow);
+    if (!has) return;
+    for (size_t ox = 0; ox < ow; ox++) {
+        const ptrdiff_t x0 = (ptrdiff_t)(ox * sw) - (ptrdiff_t)pl;
+        has[ox] = 0;
+        for (size_t k = 0; k < kw; k++) {
+            const ptrdiff_t i = x0 + (ptrdiff_t)(k * dw);
+            if (i >= 0 && i < (ptrdiff_t)w) has[ox] = 1;
+        }
+    }
+    int avx2 = 0;
+#if FERRY_X86
+    avx2 = ferry_has_avx2();
+    if (avx2 && is_signed)
+        maxpool_s8_avx2(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+    else if (avx2)
+        maxpool_u8_avx2(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+#endif
+    if (!avx2 && is_signed)
+        maxpool_s8_portable(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+    else if (!avx2)
+        maxpool_u8_portable(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+    if (has != stack) free(has);
+}
+
 void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
                    size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
                    size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad) {

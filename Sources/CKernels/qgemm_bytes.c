@@ -257,6 +257,54 @@ void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const
     }
 }
 
+#if FERRY_X86
+#define FERRY_VNNI512_ATTR __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vnni,avx512vl")))
+
+/* One MR x 2NR tile from two consecutive B panels, on 512-bit registers: a quad of one panel's 16
+ * columns is one register, so each row's broadcast quad feeds one vpdpbusd per panel. */
+FERRY_VNNI512_ATTR static void tile2_vnni512(size_t kc, const int8_t *ap, const uint8_t *bp0, const uint8_t *bp1,
+                                             const int32_t *init, int32_t *c, size_t ldc, size_t mr, size_t nr,
+                                             int accumulate) {
+    __m512i acc[MR][2];
+    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(init[r]);
+    _Pragma("GCC unroll 2")
+    for (size_t q = 0; q < kc; q++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)bp0), b1 = _mm512_loadu_si512((const void *)bp1);
+        for (size_t r = 0; r < MR; r++) {
+            int32_t quad;
+            memcpy(&quad, ap + 4 * r, sizeof quad);
+            const __m512i a = _mm512_set1_epi32(quad);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, a);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, a);
+        }
+        ap += 4 * MR;
+        bp0 += 4 * NR;
+        bp1 += 4 * NR;
+    }
+    if (mr == MR && nr == 2 * NR) {
+        for (size_t r = 0; r < MR; r++) {
+            int32_t *cr = c + r * ldc;
+            if (accumulate) {
+                _mm512_storeu_si512((void *)cr, _mm512_add_epi32(_mm512_loadu_si512((const void *)cr), acc[r][0]));
+                _mm512_storeu_si512((void *)(cr + NR), _mm512_add_epi32(_mm512_loadu_si512((const void *)(cr + NR)), acc[r][1]));
+            } else {
+                _mm512_storeu_si512((void *)cr, acc[r][0]);
+                _mm512_storeu_si512((void *)(cr + NR), acc[r][1]);
+            }
+        }
+        return;
+    }
+    int32_t tile[MR][2 * NR] __attribute__((aligned(64)));
+    for (size_t r = 0; r < MR; r++) {
+        _mm512_store_si512((void *)tile[r], acc[r][0]);
+        _mm512_store_si512((void *)(tile[r] + NR), acc[r][1]);
+    }
+    for (size_t r = 0; r < mr; r++)
+        for (size_t j = 0; j < nr; j++)
+            c[r * ldc + j] = accumulate ? (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)tile[r][j]) : tile[r][j];
+}
+#endif
+
 void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b, int b_signed,
                                  int32_t b_zero_point, int32_t *c, size_t ldc) {
     if (m == 0 || n == 0) return;
@@ -265,8 +313,10 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
         return;
     }
     void (*tile)(size_t, const int8_t *, const uint8_t *, const int32_t *, int32_t *, size_t, size_t, size_t, int) = tile_portable;
+    int wide = 0;
 #if FERRY_X86
     if (ferry_has_vnni()) tile = tile_vnni;
+    wide = ferry_has_vnni();
 #endif
     const int8_t *a = packed_a;
     const uint8_t *b = packed_b;
@@ -279,8 +329,10 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
         const int acc = q0 > 0;
         for (size_t m0 = 0; m0 < m; m0 += mblock) {
             const size_t mc = m - m0 < mblock ? m - m0 : mblock;
-            for (size_t j = 0; j < n; j += NR) {
-                const size_t nr = n - j < NR ? n - j : NR;
+            for (size_t j = 0; j < n;) {
+                /* two panels at a time on 512-bit registers when there is a second one */
+                const int pair = wide && n - j > NR;
+                const size_t width = pair ? 2 * NR : NR, nr = n - j < width ? n - j : width;
                 const uint8_t *bp = b + j * k4 + q0 * 4 * NR;
                 for (size_t i = m0; i < m0 + mc; i += MR) {
                     const size_t mr = m - i < MR ? m - i : MR;
@@ -288,8 +340,15 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
                     int32_t start[MR] = {0};
                     if (!acc)
                         for (size_t r = 0; r < MR; r++) start[r] = (int32_t)(0u - zp * (uint32_t)row_sums[i + r]);
+#if FERRY_X86
+                    if (pair) {
+                        tile2_vnni512(kc, a + i * k4 + q0 * 4 * MR, bp, bp + NR * k4, start, c + i * ldc + j, ldc, mr, nr, acc);
+                        continue;
+                    }
+#endif
                     tile(kc, a + i * k4 + q0 * 4 * MR, bp, start, c + i * ldc + j, ldc, mr, nr, acc);
                 }
+                j += width;
             }
         }
     }

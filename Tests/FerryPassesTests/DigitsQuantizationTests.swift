@@ -33,6 +33,29 @@ import Testing
         }
     }
 
+    /// MaxPool and Flatten read values quantized with their own output's scale and zero point, so a
+    /// runtime runs them on integers; the probabilities stay those of the same file with the ops
+    /// reading float (quantizing before or after an op that only selects or moves values is the same).
+    @Test func dataMovementOpsReadValuesQuantizedLikeTheirOutput() throws {
+        let (m, _) = try quantized { $0.keepEdgeLayersFloat = false }
+        let producer = Dictionary(m.graph.nodes.flatMap { n in n.outputs.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
+        var bypassed = m, checked = 0
+        for (i, n) in m.graph.nodes.enumerated() where ["MaxPool", "Flatten"].contains(n.opType) {
+            let dq = try #require(producer[n.inputs[0]]), q = try #require(producer[dq.inputs[0]])
+            let after = try #require(m.graph.nodes.first { $0.opType == "QuantizeLinear" && $0.inputs[0] == n.outputs[0] })
+            #expect(dq.opType == "DequantizeLinear" && q.opType == "QuantizeLinear")
+            #expect(Array(dq.inputs[1...]) == Array(after.inputs[1...]) && Array(q.inputs[1...]) == Array(after.inputs[1...]))
+            bypassed.graph.nodes[i].inputs[0] = q.inputs[0]
+            checked += 1
+        }
+        #expect(checked == 2)
+        let x = [DigitsFixture.model.graph.runtimeInputs[0].name: DigitsFixture.testX]
+        let a = try InferenceSession(model: m).run(x)[0].tensor.floatValues!
+        let b = try InferenceSession(model: bypassed).run(x)[0].tensor.floatValues!
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 0.02, "largest probability difference \(worst)")
+    }
+
     @Test func everyCalibrationMethodKeepsAccuracyWithoutTheEdgeLayersInFloat() throws {
         for method in QuantizationOptions.Method.allCases {
             let (m, report) = try quantized { $0.method = method; $0.keepEdgeLayersFloat = false }

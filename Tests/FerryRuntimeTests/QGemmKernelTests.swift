@@ -478,6 +478,46 @@ final class QGemmKernelTests: XCTestCase {
         }
     }
 
+    /// 8-bit max pooling against the maximum over each window's taps inside the input, over kernel,
+    /// stride, dilation and pad sweeps, for planes [p_begin, p_end).
+    func testMaxPoolBytesSweep() {
+        var rng = SplitMix64(seed: 810), count = 0
+        for _ in 0..<80 {
+            let planes = rng.int(1...4), h = rng.int(1...9), w = rng.int(1...40), kh = rng.int(1...4), kw = rng.int(1...4)
+            let sh = rng.int(1...3), sw = rng.int(1...3), dh = rng.pick([1, 1, 2]), dw = rng.pick([1, 1, 2])
+            let pt = rng.int(0...kh - 1), pl = rng.int(0...kw - 1)
+            guard h + 2 * pt >= (kh - 1) * dh + 1, w + 2 * pl >= (kw - 1) * dw + 1 else { continue }
+            let oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1, ow = (w + 2 * pl - (kw - 1) * dw - 1) / sw + 1
+            count += 1
+            let signed = rng.bool(), x = QBytes(count: planes * h * w, signed: signed, rng: &rng)
+            let pb = rng.int(0...planes - 1), pe = rng.int(pb + 1...planes)
+            var want = [Int64](repeating: 0x5A, count: planes * oh * ow)
+            for c in pb..<pe { for oy in 0..<oh { for ox in 0..<ow {
+                var best: Int64? = nil
+                for ki in 0..<kh { for kj in 0..<kw {
+                    let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    best = max(best ?? .min, x[(c * h + iy) * w + ix])
+                } }
+                want[(c * oh + oy) * ow + ox] = best ?? 0
+            } } }
+            var ok = true
+            forEachISA { isa in
+                guard ok else { return }
+                var y = [UInt8](repeating: 0x5A, count: planes * oh * ow)
+                x.bytes.withUnsafeBytes { ferry_max_pool_2d_bytes($0.baseAddress, &y, signed ? 1 : 0, 0, pb, pe, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow) }
+                let got = y.map { signed ? Int64(Int8(bitPattern: $0)) : Int64($0) }
+                if let bad = (0..<got.count).first(where: { got[$0] != want[$0] }) {
+                    XCTFail("max pool bytes c=\(planes) [\(pb), \(pe)) h=\(h) w=\(w) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) p=\(pt),\(pl) "
+                            + "\(signed ? "s8" : "u8") [\(isa)]: flat \(bad) = \(got[bad]), expected \(want[bad])")
+                    ok = false
+                }
+            }
+            if !ok { return }
+        }
+        XCTAssertGreaterThan(count, 60)
+    }
+
     /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
     func testDequantizeOutputActivations() {
         var rng = SplitMix64(seed: 807)

@@ -72,6 +72,11 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
 void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
                    size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
                    size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad);
+/* 2-D max pooling of uint8 (is_signed 0) or int8 planes [p_begin, p_end) with ferry_pool_2d's
+ * geometry; a window with no tap inside the input gives `empty`. */
+void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empty, size_t p_begin, size_t p_end, size_t h,
+                             size_t w, size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
+                             size_t oh, size_t ow);
 
 /* C[m x n] = packed A * B with B read in place from a row-major matrix (for 1x1 convolutions with few
  * output channels, where packing B would cost as much as the product); tail is scratch for 16 * k

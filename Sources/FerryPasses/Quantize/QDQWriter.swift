@@ -42,10 +42,12 @@ struct QDQWriter {
     /// the targets read the dequantized value. Float readers that are not targets keep the original.
     mutating func quantizeActivations(_ ranges: [String: (lo: Float, hi: Float)], targets: [QuantizationTargets.Target]) {
         let readers = Set(targets.map(\.node))
+        var parameterNames: [(tensor: String, scale: String, zero: String)] = []
         for (tensor, range) in ranges.sorted(by: { $0.key < $1.key }) {
             let p = QuantParameters.asymmetric(lo: range.lo, hi: range.hi, type: options.activationType)
             activationParameters[tensor] = p
             let scale = names.fresh(tensor + "_scale"), zero = names.fresh(tensor + "_zero_point")
+            parameterNames.append((tensor, scale, zero))
             let q = names.fresh(tensor + "_quantized"), dq = names.fresh(tensor + "_dequantized")
             graph.initializers.append(Tensor(name: scale, floats: [p.scale], shape: []))
             graph.initializers.append(zeroPoint(p.zeroPoint, name: zero))
@@ -55,6 +57,37 @@ struct QDQWriter {
             for r in readers {
                 for k in graph.nodes[r].inputs.indices where graph.nodes[r].inputs[k] == tensor { graph.nodes[r].inputs[k] = dq }
             }
+        }
+        guard options.format == .qdq else { return }
+        for (tensor, scale, zero) in parameterNames { quantizeBeforeDataMovement(tensor, parameters: (scale, zero)) }
+    }
+
+    /// Ops whose output holds some of their input's values unchanged, selected or moved: quantizing
+    /// the input with the output's parameters changes no result (quantization is monotonic and
+    /// exact on values already on its grid), and lets a runtime run the op on integers and the op
+    /// before it write integers, as onnxruntime's quantizer arranges for these ops.
+    static let dataMovement: Set<String> = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze"]
+
+    /// When quantized `tensor` is made by a data-movement op from a float value of another node that
+    /// this op alone reads, the same QuantizeLinear -> DequantizeLinear (same scale and zero point)
+    /// goes before the op, and so on back through a chain of such ops.
+    private mutating func quantizeBeforeDataMovement(_ tensor: String, parameters: (scale: String, zero: String)) {
+        var current = tensor
+        while let p = activationParameters[current],
+              let op = graph.nodes.firstIndex(where: { $0.outputs.first == current }),
+              graph.nodes[op].isONNX(graph.nodes[op].opType), Self.dataMovement.contains(graph.nodes[op].opType),
+              !graph.nodes[op].outputs.dropFirst().contains(where: { !$0.isEmpty }),
+              let x = graph.nodes[op].inputs.first, activationParameters[x] == nil,
+              graph.nodes.contains(where: { $0.outputs.contains(x) }),
+              graph.nodes.filter({ $0.inputs.contains(x) }).count == 1,
+              !graph.outputs.contains(where: { $0.name == x }) {
+            let q = names.fresh(x + "_quantized"), dq = names.fresh(x + "_dequantized")
+            graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(x + "_QuantizeLinear"), inputs: [x, parameters.scale, parameters.zero], outputs: [q]))
+            graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(x + "_DequantizeLinear"), inputs: [q, parameters.scale, parameters.zero], outputs: [dq]))
+            graph.nodes[op].inputs[0] = dq
+            activationParameters[x] = p
+            activationParameters[dq] = p
+            current = x
         }
     }
 

@@ -60,10 +60,17 @@ final class PoolKernel: Kernel {
         }
         let shape = Array(x.shape.prefix(2)) + outSpatial
         if x.type == .float && geometry.rank == 2 && !wantsIndices, let fast = try pool2D(x, shape, pb, pe, ctx) { return [fast] }
-        // Quantized (1-byte) max pooling: exact through float, where the C kernel is.
+        // Quantized (1-byte) 2-D max pooling by its C kernel (a window outside the input gives 0, as
+        // the float kernel does).
         if case .max = kind, QuantizedType.isByte(x.type) && geometry.rank == 2 && !wantsIndices {
-            let unit = TensorQuantization(scale: 1, zeroPoint: 0)
-            if let fast = try pool2D(try dequantize(x, unit, ctx), shape, pb, pe, ctx) { return [try quantize(fast, unit, as: x.type, ctx)] }
+            let y = try ctx.allocate(x.type, shape)
+            let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3], signed: Int32 = x.type == .int8 ? 1 : 0
+            let px = UnsafeRawPointer(x.buffer.baseAddress), py = y.buffer.baseAddress
+            ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
+                ferry_max_pool_2d_bytes(px, py, signed, 0, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0],
+                                        g.strides[1], g.dilations[0], g.dilations[1], pb[0], pb[1], oh, ow)
+            }
+            return [y]
         }
         switch kind {
         case .max:
