@@ -518,6 +518,37 @@ final class QGemmKernelTests: XCTestCase {
         XCTAssertGreaterThan(count, 60)
     }
 
+    /// QLinearAdd / QLinearMul on 8-bit operands against the same float32 arithmetic written out
+    /// here, with unit and broadcast (0) steps, narrowed ranges and every length up to 40.
+    func testQLinearBinaryBytes() {
+        var rng = SplitMix64(seed: 811)
+        for trial in 0..<80 {
+            let signed = trial % 2 == 1, multiply = trial % 4 >= 2, n = trial % 41
+            let stepA = trial % 5 == 0 ? 0 : 1, stepB = trial % 7 == 0 ? 0 : 1
+            let a = QBytes(count: max(1, n), signed: signed, rng: &rng), b = QBytes(count: max(1, n), signed: signed, rng: &rng)
+            let za = Self.zeroPoint(signed: signed, rng: &rng), zb = Self.zeroPoint(signed: signed, rng: &rng), zc = Self.zeroPoint(signed: signed, rng: &rng)
+            let sa = Float(rng.int(1...900)) / 4096, sb = Float(rng.int(1...900)) / 4096, sc = Float(rng.int(1...900)) / 1024
+            let (lo, hi): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
+            let qmin = trial % 3 == 0 ? max(lo, zc) : lo
+            let want = (0..<n).map { i -> Int32 in
+                let u = (Float(a[i * stepA]) - Float(za)) * sa
+                let v = (Float(b[i * stepB]) - Float(zb)) * sb
+                let r = (multiply ? u * v : u + v) / sc
+                return Int32(max(Float(qmin - zc), min(Float(hi - zc), r)).rounded(.toNearestOrEven)) + zc
+            }
+            forEachISA { isa in
+                var y = [UInt8](repeating: 0xA5, count: n + 1)
+                a.bytes.withUnsafeBytes { pa in b.bytes.withUnsafeBytes { pb in
+                    ferry_qlinear_binary_bytes(pa.baseAddress, stepA, pb.baseAddress, stepB, n, signed ? 1 : 0, multiply ? 1 : 0, sa, za, sb, zb,
+                                               sc, zc, qmin, hi, &y)
+                } }
+                let got = (0..<n).map { signed ? Int32(Int8(bitPattern: y[$0])) : Int32(y[$0]) }
+                XCTAssertEqual(got, want, "qlinear \(multiply ? "mul" : "add") trial \(trial) [\(isa)]")
+                XCTAssertEqual(y[n], 0xA5, "wrote past n [\(isa)]")
+            }
+        }
+    }
+
     /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
     func testDequantizeOutputActivations() {
         var rng = SplitMix64(seed: 807)

@@ -170,6 +170,14 @@ void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t c
                              const float *scale, int act, float a, float b, float out_scale, int32_t zero_point,
                              int32_t qmin, int32_t qmax, int out_signed, void *y, size_t ldy);
 
+/* QLinearAdd / QLinearMul of 8-bit operands (both uint8 or both int8) over n elements, a and b
+ * stepping by a_step and b_step (1, or 0 for a broadcast value): y[i] = clamp(((a - za) * sa op
+ * (b - zb) * sb) / sc, qmin - zc, qmax - zc) rounded half to even, plus zc, in float32 as
+ * onnxruntime computes it. */
+void ferry_qlinear_binary_bytes(const void *a, size_t a_step, const void *b, size_t b_step, size_t n, int is_signed,
+                                int multiply, float a_scale, int32_t a_zero_point, float b_scale, int32_t b_zero_point,
+                                float c_scale, int32_t c_zero_point, int32_t qmin, int32_t qmax, void *y);
+
 /* QuantizeLinear to 8 bits: y[i] = clamp(x[i] / scale, qmin - zero_point, qmax - zero_point) rounded
  * half to even, plus zero_point, stored as uint8 (out_signed 0) or int8 (1); NaN gives qmin. */
 void ferry_quantize_floats(const float *x, size_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,

@@ -94,6 +94,7 @@ struct Planner: SubgraphCompiler {
         // into its output pass too.
         remaining = Fusion.recognizeHardSwish(remaining, constants: known, keep: outputNames)
         remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), keep: outputNames)
+        remaining = fuseLookupTables(remaining, known: &known, keep: outputNames, ctx: ctx)
         for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
         remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
@@ -160,7 +161,7 @@ struct Planner: SubgraphCompiler {
                             outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs, constantPool: constantPool)
     }
 
-    private func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String]) throws -> Kernel {
+    func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String]) throws -> Kernel {
         let domain = node.domain == "ai.onnx" ? "" : node.domain
         let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)
         guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {

@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 #if canImport(Glibc)
 import Glibc
@@ -96,6 +97,12 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                 let pa = xa + offA + first * sa, pb = xb + offB + first * sb
                 // Unit and zero (broadcast) strides have loops of their own, which vectorise; the
                 // arithmetic is the same in each.
+                if T.bitWidth == 8 && sa <= 1 && sb <= 1 {
+                    ferry_qlinear_binary_bytes(pa, sa, pb, sb, end - i, T.isSigned ? 1 : 0, multiply ? 1 : 0, sA, Int32(zA), sB, Int32(zB),
+                                               sC, zero, range.lo, range.hi, y + i)
+                    i = end
+                    continue
+                }
                 let u0 = (Float(pa[0]) - zA) * sA, v0 = (Float(pb[0]) - zB) * sB
                 switch (sa, sb, multiply) {
                 case (1, 1, false): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + (Float(pb[$0]) - zB) * sB) / sC }

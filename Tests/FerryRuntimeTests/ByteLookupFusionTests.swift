@@ -1,0 +1,63 @@
+import FerryIR
+import FerryRuntime
+import FerryTestSupport
+import Foundation
+import XCTest
+
+/// DequantizeLinear -> elementwise op with scalar constants -> QuantizeLinear (as onnxruntime's
+/// quantizer leaves the Div of a spelled-out hard swish, or a HardSigmoid) runs as one lookup in a
+/// table of the 256 inputs; checked against the ONNX definition computed here, on every byte value
+/// and both 8-bit types.
+final class ByteLookupFusionTests: XCTestCase {
+    func testDequantizeOpQuantizeBecomesOneLookup() throws {
+        let ops: [(op: String, constant: Float?, attributes: [Attribute], f: (Float) -> Float, exact: Bool)] = [
+            ("Div", 6, [], { $0 / 6 }, true),
+            ("Sub", 0.75, [], { $0 - 0.75 }, true),
+            ("HardSigmoid", nil, [attr("alpha", Float(0.2)), attr("beta", Float(0.5))], { max(0, min(1, 0.2 * $0 + 0.5)) }, false),
+            ("Tanh", nil, [], { Float(tanh(Double($0))) }, false),
+        ]
+        for signed in [false, true] {
+            let type: ElementType = signed ? .int8 : .uint8
+            let lo: Int32 = signed ? -128 : 0, hi: Int32 = signed ? 127 : 255
+            let xs: Float = 0.05, xz: Int32 = signed ? -3 : 120, ys: Float = 0.011, yz: Int32 = signed ? 5 : 70
+            // every byte, as the float values that quantize to it
+            let x = HostTensor([2, 128], (lo...hi).map { Float($0 - xz) * xs })
+            func zero(_ name: String, _ z: Int32) -> Tensor {
+                signed ? Tensor(name: name, elementType: .int8, shape: [], values: [Int8(z)])
+                       : Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(z)])
+            }
+            for o in ops {
+                var g = KernelGraph()
+                g.input("x", x)
+                g.initializers += [Tensor(name: "xs", elementType: .float, shape: [], values: [xs]), zero("xz", xz),
+                                   Tensor(name: "ys", elementType: .float, shape: [], values: [ys]), zero("yz", yz)]
+                g.node("QuantizeLinear", ["x", "xs", "xz"], ["xq"])
+                g.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+                if let c = o.constant {
+                    g.initializers.append(Tensor(name: "c", elementType: .float, shape: [1], values: [c]))
+                    g.node(o.op, ["xd", "c"], ["v"], o.attributes)
+                } else {
+                    g.node(o.op, ["xd"], ["v"], o.attributes)
+                }
+                g.node("QuantizeLinear", ["v", "ys", "yz"], ["yq"])
+                g.node("DequantizeLinear", ["yq", "ys", "yz"], ["y"])
+                g.outputs = ["y"]
+                for threads in [1, 2] {
+                    let profiler = Profiler()
+                    let got = try g.run(threads: threads, profiler: profiler)[0]
+                    let ran = profiler.nodes.map(\.op)
+                    XCTAssertEqual(ran.filter { $0 == "ByteLookup" }.count, 1, "\(o.op) \(type.name): \(ran)")
+                    XCTAssertFalse(ran.contains(o.op), "\(o.op) \(type.name) not fused: \(ran)")
+                    XCTAssertEqual(got.shape, [2, 128])
+                    for (i, b) in (lo...hi).enumerated() {
+                        let v = o.f(Float(b - xz) * xs)
+                        let q = Int32(max(Float(lo), min(Float(hi), (v / ys).rounded(.toNearestOrEven) + Float(yz))))
+                        let want = Float(q - yz) * ys
+                        // arithmetic is exact; HardSigmoid and Tanh may round their float result differently
+                        XCTAssertEqual(got.data[i], want, accuracy: o.exact ? 0 : ys * 1.001, "\(o.op) \(type.name) byte \(b)")
+                    }
+                }
+            }
+        }
+    }
+}
