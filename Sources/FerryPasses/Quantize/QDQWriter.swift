@@ -48,11 +48,9 @@ struct QDQWriter {
             activationParameters[tensor] = p
             let scale = names.fresh(tensor + "_scale"), zero = names.fresh(tensor + "_zero_point")
             parameterNames.append((tensor, scale, zero))
-            let q = names.fresh(tensor + "_quantized"), dq = names.fresh(tensor + "_dequantized")
             graph.initializers.append(Tensor(name: scale, floats: [p.scale], shape: []))
             graph.initializers.append(zeroPoint(p.zeroPoint, name: zero))
-            graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_QuantizeLinear"), inputs: [tensor, scale, zero], outputs: [q]))
-            graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DequantizeLinear"), inputs: [q, scale, zero], outputs: [dq]))
+            let dq = insertPair(tensor, scale: scale, zero: zero)
             activationParameters[dq] = p
             for r in readers {
                 for k in graph.nodes[r].inputs.indices where graph.nodes[r].inputs[k] == tensor { graph.nodes[r].inputs[k] = dq }
@@ -81,14 +79,21 @@ struct QDQWriter {
               graph.nodes.contains(where: { $0.outputs.contains(x) }),
               graph.nodes.filter({ $0.inputs.contains(x) }).count == 1,
               !graph.outputs.contains(where: { $0.name == x }) {
-            let q = names.fresh(x + "_quantized"), dq = names.fresh(x + "_dequantized")
-            graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(x + "_QuantizeLinear"), inputs: [x, parameters.scale, parameters.zero], outputs: [q]))
-            graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(x + "_DequantizeLinear"), inputs: [q, parameters.scale, parameters.zero], outputs: [dq]))
+            let dq = insertPair(x, scale: parameters.scale, zero: parameters.zero)
             graph.nodes[op].inputs[0] = dq
             activationParameters[x] = p
             activationParameters[dq] = p
             current = x
         }
+    }
+
+    /// QuantizeLinear -> DequantizeLinear of `tensor` with the named parameters (short node names:
+    /// they add to every file); returns the dequantized value's name.
+    private mutating func insertPair(_ tensor: String, scale: String, zero: String) -> String {
+        let q = names.fresh(tensor + "_quantized"), dq = names.fresh(tensor + "_dequantized")
+        graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_Q"), inputs: [tensor, scale, zero], outputs: [q]))
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DQ"), inputs: [q, scale, zero], outputs: [dq]))
+        return dq
     }
 
     /// An activation zero point tensor of the activation type.
@@ -108,7 +113,7 @@ struct QDQWriter {
         graph.initializers += [weight.values, weight.scaleTensor(scale), weight.zeroPointTensor(zero)]
         var attributes: [Attribute] = []
         if let axis { attributes.append(Attribute("axis", .int(Int64(axis)))) }
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"),
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"),
                                 inputs: [qName, scale, zero], outputs: [out], attributes: attributes))
         weightOutputs[name] = (out, weight)
         return (out, weight)
@@ -123,7 +128,7 @@ struct QDQWriter {
         let perChannel = weight.axis != nil
         // int32 biases carry no zero point (it defaults to 0), as onnxruntime writes them.
         graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : [])]
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DequantizeLinear"), inputs: [qName, scale],
+        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"), inputs: [qName, scale],
                                 outputs: [out], attributes: perChannel ? [Attribute("axis", .int(0))] : []))
         return out
     }
