@@ -212,7 +212,7 @@ private func globalPool(_ x: Value, _ ctx: ExecutionContext, _ reduce: @escaping
     let planes = x.shape[0] * x.shape[1], plane = x.shape.dropFirst(2).reduce(1, *)
     let y = try ctx.allocate(.float, Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.rank - 2))
     let px = xf.floats, py = y.floats
-    ctx.parallel(planes, grain: max(1, 4096 / max(plane, 1))) { r in
+    ctx.parallel(planes, grain: max(1, elementGrain / max(plane, 1))) { r in
         for i in r { py[i] = reduce(px + i * plane, plane) }
     }
     return try convert(y, to: x.type, ctx: ctx)
