@@ -41,6 +41,9 @@ struct Quantize: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Static mode: keep the first and last layers in float.")
     var keepEdgeLayers = true
 
+    @Flag(inversion: .prefixedNo, help: "Static mode: cross-layer equalization first, balancing the weight ranges of Conv -> (Relu) -> Conv pairs (the float function stays the same).")
+    var equalize = true
+
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
     var exclude: [String] = []
 
@@ -71,6 +74,7 @@ struct Quantize: ParsableCommand {
             options.activationType = activationType == "int8" ? .int8 : .uint8
             options.exclude = exclude
             options.keepEdgeLayersFloat = keepEdgeLayers
+            options.equalize = equalize
             options.accuracyTarget = accuracyTarget
             let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
             let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)

@@ -43,6 +43,10 @@ public struct QuantizationOptions: Sendable {
     /// (none after them) in float, where quantization noise costs the most accuracy; their weights
     /// are still stored as int8.
     public var keepEdgeLayersFloat = true
+    /// Static mode: cross-layer equalization before calibration, balancing the weight ranges of
+    /// convolutions that feed each other through nothing or a Relu (the float model computes the
+    /// same function; per-tensor and depthwise weights lose less to quantization).
+    public var equalize = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine

@@ -25,6 +25,11 @@ public struct Quantizer {
         try input.graph.checkExclusions(options.exclude)
         var notes: [String] = []
         var model = try QuantizationPreparation.prepare(input, notes: &notes)
+        if options.equalize && options.mode == .static {
+            let pairs = CrossLayerEqualization.run(on: &model.graph)
+            notes.append(pairs == 0 ? "cross-layer equalization: no Conv -> (Relu) -> Conv pair to equalize"
+                                    : "cross-layer equalization: \(pairs) Conv -> (Relu) -> Conv pair(s) equalized")
+        }
         var perChannel = options.perChannel
         let opset = OpsetUpgradePass.opset(of: model)
         guard opset >= 10 else { throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer") }
