@@ -420,9 +420,54 @@ DEFINE_MAXPOOL2D_BYTES(maxpool_u8_avx2, FERRY_AVX2_ATTR, uint8_t, 0)
 DEFINE_MAXPOOL2D_BYTES(maxpool_s8_avx2, FERRY_AVX2_ATTR, int8_t, -128)
 #endif
 
+#if FERRY_X86
+/* 2x2 windows, stride 2, no padding, dilation 1, on 8-bit planes: the larger of two input rows,
+ * then of each byte pair, 32 outputs per step (signed bytes compared with their top bits flipped). */
+FERRY_AVX2_ATTR static void maxpool_2x2_bytes_avx2(const uint8_t *x, uint8_t *y, int is_signed, size_t p_begin, size_t p_end,
+                                                   size_t h, size_t w, size_t oh, size_t ow) {
+    const __m256i flip = _mm256_set1_epi8(is_signed ? (char)0x80 : 0), low = _mm256_set1_epi16(0x00FF);
+    for (size_t p = p_begin; p < p_end; p++) {
+        for (size_t oy = 0; oy < oh; oy++) {
+            const uint8_t *r0 = x + (p * h + 2 * oy) * w, *r1 = 2 * oy + 1 < h ? r0 + w : r0;
+            uint8_t *out = y + (p * oh + oy) * ow;
+            size_t ox = 0;
+            for (; ox + 32 <= ow && 2 * ox + 64 <= w; ox += 32) {
+                const __m256i a0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox)), flip);
+                const __m256i a1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox + 32)), flip);
+                const __m256i b0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r1 + 2 * ox)), flip);
+                const __m256i b1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r1 + 2 * ox + 32)), flip);
+                __m256i m0 = _mm256_max_epu8(a0, b0), m1 = _mm256_max_epu8(a1, b1);
+                m0 = _mm256_and_si256(_mm256_max_epu8(m0, _mm256_srli_epi16(m0, 8)), low);
+                m1 = _mm256_and_si256(_mm256_max_epu8(m1, _mm256_srli_epi16(m1, 8)), low);
+                const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(m0, m1), 0xD8);
+                _mm256_storeu_si256((__m256i *)(out + ox), _mm256_xor_si256(packed, flip));
+            }
+            for (; ox < ow; ox++) {
+                /* columns 2ox and 2ox + 1 (the second only when inside the row) */
+                const size_t c0 = 2 * ox, c1 = 2 * ox + 1 < w ? 2 * ox + 1 : 2 * ox;
+                uint8_t v = (uint8_t)(r0[c0] ^ (is_signed ? 0x80 : 0));
+                const uint8_t t[3] = {r0[c1], r1[c0], r1[c1]};
+                for (size_t i = 0; i < 3; i++) {
+                    const uint8_t u = (uint8_t)(t[i] ^ (is_signed ? 0x80 : 0));
+                    v = u > v ? u : v;
+                }
+                out[ox] = (uint8_t)(v ^ (is_signed ? 0x80 : 0));
+            }
+        }
+    }
+}
+#endif
+
 void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empty, size_t p_begin, size_t p_end, size_t h,
                              size_t w, size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
                              size_t oh, size_t ow) {
+#if FERRY_X86
+    if (ferry_has_avx2() && kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0 && oh > 0 &&
+        ow > 0 && 2 * oh <= h + 1 && 2 * ow <= w + 1) {
+        maxpool_2x2_bytes_avx2(x, y, is_signed, p_begin, p_end, h, w, oh, ow);
+        return;
+    }
+#endif
     uint8_t stack[1024];
     uint8_t *has = ow <= sizeof stack ? stack : (uint8_t *)malloc(ow);
     if (!has) return;

@@ -482,10 +482,15 @@ final class QGemmKernelTests: XCTestCase {
     /// stride, dilation and pad sweeps, for planes [p_begin, p_end).
     func testMaxPoolBytesSweep() {
         var rng = SplitMix64(seed: 810), count = 0
-        for _ in 0..<80 {
-            let planes = rng.int(1...4), h = rng.int(1...9), w = rng.int(1...40), kh = rng.int(1...4), kw = rng.int(1...4)
-            let sh = rng.int(1...3), sw = rng.int(1...3), dh = rng.pick([1, 1, 2]), dw = rng.pick([1, 1, 2])
-            let pt = rng.int(0...kh - 1), pl = rng.int(0...kw - 1)
+        for trial in 0..<120 {
+            // every third case is the 2x2 stride-2 unpadded pooling of its own vector loop, on rows
+            // up to 150 wide
+            let pool2 = trial % 3 == 0
+            let planes = rng.int(1...4), h = rng.int(1...9), w = rng.int(1...(pool2 ? 150 : 40))
+            let kh = pool2 ? 2 : rng.int(1...4), kw = pool2 ? 2 : rng.int(1...4)
+            let sh = pool2 ? 2 : rng.int(1...3), sw = pool2 ? 2 : rng.int(1...3)
+            let dh = pool2 ? 1 : rng.pick([1, 1, 2]), dw = pool2 ? 1 : rng.pick([1, 1, 2])
+            let pt = pool2 ? 0 : rng.int(0...kh - 1), pl = pool2 ? 0 : rng.int(0...kw - 1)
             guard h + 2 * pt >= (kh - 1) * dh + 1, w + 2 * pl >= (kw - 1) * dw + 1 else { continue }
             let oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1, ow = (w + 2 * pl - (kw - 1) * dw - 1) / sw + 1
             count += 1
