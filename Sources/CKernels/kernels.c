@@ -12,14 +12,15 @@ static _Thread_local int isa_limit = FERRY_ISA_BEST;
 
 void ferry_kernels_limit_isa(int isa) { isa_limit = isa; }
 
-/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI and VL. */
+/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI with F, BW and VL. */
 static int cpu_features(void) {
 #if FERRY_X86
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
         const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        const int vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+        const int vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+                         __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
         cached = avx2 | (avx2 && vnni) << 1;
     }
     return cached;
@@ -375,12 +376,21 @@ DEFINE_POOL2D(pool2d_portable, )
 DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
 #endif
 
+/* Whether the window of output column ox has a tap inside a row of w columns. */
+static inline int window_reaches_row(size_t ox, size_t sw, size_t pl, size_t kw, size_t dw, size_t w) {
+    for (size_t k = 0; k < kw; k++) {
+        const ptrdiff_t i = (ptrdiff_t)(ox * sw + k * dw) - (ptrdiff_t)pl;
+        if (i >= 0 && i < (ptrdiff_t)w) return 1;
+    }
+    return 0;
+}
+
 /* 2-D max pooling of 8-bit planes, as DEFINE_POOL2D sweeps taps over output rows; a window with no
- * tap inside the input gives `empty`. has[ox] says whether column ox's window reaches the input. */
+ * tap inside the input gives `empty`. */
 #define DEFINE_MAXPOOL2D_BYTES(NAME, ATTR, T, LOWEST)                                                    \
     ATTR static void NAME(const T *x, T *y, T empty, size_t p_begin, size_t p_end, size_t h, size_t w,  \
                           size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt,  \
-                          size_t pl, size_t oh, size_t ow, const uint8_t *has) {                        \
+                          size_t pl, size_t oh, size_t ow) {                                            \
         for (size_t p = p_begin; p < p_end; p++) {                                                       \
             const T *img = x + p * h * w;                                                                \
             T *out = y + p * oh * ow;                                                                    \
@@ -408,7 +418,8 @@ DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
                         }                                                                                \
                     }                                                                                    \
                 }                                                                                        \
-                for (size_t ox = 0; ox < ow; ox++) if (rows_in == 0 || !has[ox]) orow[ox] = empty;       \
+                for (size_t ox = 0; ox < ow; ox++)                                                       \
+                    if (rows_in == 0 || !window_reaches_row(ox, sw, pl, kw, dw, w)) orow[ox] = empty;    \
             }                                                                                            \
         }                                                                                                \
     }
@@ -468,30 +479,18 @@ void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empt
         return;
     }
 #endif
-    uint8_t stack[1024];
-    uint8_t *has = ow <= sizeof stack ? stack : (uint8_t *)malloc(ow);
-    if (!has) return;
-    for (size_t ox = 0; ox < ow; ox++) {
-        const ptrdiff_t x0 = (ptrdiff_t)(ox * sw) - (ptrdiff_t)pl;
-        has[ox] = 0;
-        for (size_t k = 0; k < kw; k++) {
-            const ptrdiff_t i = x0 + (ptrdiff_t)(k * dw);
-            if (i >= 0 && i < (ptrdiff_t)w) has[ox] = 1;
-        }
-    }
     int avx2 = 0;
 #if FERRY_X86
     avx2 = ferry_has_avx2();
     if (avx2 && is_signed)
-        maxpool_s8_avx2(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+        maxpool_s8_avx2(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow);
     else if (avx2)
-        maxpool_u8_avx2(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+        maxpool_u8_avx2(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow);
 #endif
     if (!avx2 && is_signed)
-        maxpool_s8_portable(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
+        maxpool_s8_portable(x, y, (int8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow);
     else if (!avx2)
-        maxpool_u8_portable(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, has);
-    if (has != stack) free(has);
+        maxpool_u8_portable(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow);
 }
 
 void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,

@@ -369,6 +369,7 @@ static inline int32_t quantize_one(float x, float scale, float lo, float hi, int
 }
 
 #if FERRY_X86
+/* The vector part of ferry_quantize_floats: 8 quotients at a time; returns how many it did. */
 FERRY_AVX2_ATTR static size_t quantize_floats_avx2(const float *x, size_t n, float scale, int32_t zero_point, float lo,
                                                    float hi, int out_signed, void *y) {
     const __m256 vs = _mm256_set1_ps(scale), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
@@ -404,11 +405,11 @@ void ferry_quantize_floats(const float *x, size_t n, float scale, int32_t zero_p
 void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
                              const float *scale, int act, float a, float b, float out_scale, int32_t zero_point,
                              int32_t qmin, int32_t qmax, int out_signed, void *y, size_t ldy) {
-    enum { CHUNK = 256 };
-    float t[CHUNK];
+    enum { ROW_CHUNK = 256 /* floats of one row activated and quantized at a time */ };
+    float t[ROW_CHUNK];
     for (size_t r = 0; r < rows; r++)
-        for (size_t p = 0; p < cols; p += CHUNK) {
-            const size_t n = cols - p < CHUNK ? cols - p : CHUNK;
+        for (size_t p = 0; p < cols; p += ROW_CHUNK) {
+            const size_t n = cols - p < ROW_CHUNK ? cols - p : ROW_CHUNK;
             ferry_dequantize_output(c + r * ldc + p, ldc, 1, n, bias ? bias + r : NULL, scale + r, act, a, b, t, n);
             ferry_quantize_floats(t, n, out_scale, zero_point, qmin, qmax, out_signed, (int8_t *)y + r * ldy + p);
         }
@@ -427,10 +428,6 @@ static inline int32_t qlinear_one(int32_t a, int32_t b, int multiply, float sa, 
     return (int32_t)nearbyintf(r) + zc;
 }
 
-static inline int32_t byte_at(const void *p, int is_signed, size_t i) {
-    return is_signed ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
-}
-
 #if FERRY_X86
 /* 8 bytes from p as floats. */
 FERRY_AVX2_ATTR static inline __m256 bytes_to_floats(const void *p, int is_signed) {
@@ -438,14 +435,16 @@ FERRY_AVX2_ATTR static inline __m256 bytes_to_floats(const void *p, int is_signe
     return _mm256_cvtepi32_ps(is_signed ? _mm256_cvtepi8_epi32(v) : _mm256_cvtepu8_epi32(v));
 }
 
+/* The vector part of ferry_qlinear_binary_bytes for steps 0 or 1: 8 elements at a time, the same
+ * operations in the same order as qlinear_one; returns how many elements it did. */
 FERRY_AVX2_ATTR static size_t qlinear_binary_avx2(const void *a, size_t sa, const void *b, size_t sb, size_t n, int is_signed,
                                                   int multiply, float fa, float za, float fb, float zb, float sc, float lo,
                                                   float hi, int32_t zc, void *y) {
     const __m256 vza = _mm256_set1_ps(za), vsa = _mm256_set1_ps(fa), vzb = _mm256_set1_ps(zb), vsb = _mm256_set1_ps(fb);
     const __m256 vsc = _mm256_set1_ps(sc), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     const __m256i vzc = _mm256_set1_epi32(zc);
-    const __m256 u0 = _mm256_set1_ps(((float)byte_at(a, is_signed, 0) - za) * fa);
-    const __m256 v0 = _mm256_set1_ps(((float)byte_at(b, is_signed, 0) - zb) * fb);
+    const __m256 u0 = _mm256_set1_ps(((float)q_at(a, is_signed, 0) - za) * fa);
+    const __m256 v0 = _mm256_set1_ps(((float)q_at(b, is_signed, 0) - zb) * fb);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 u = sa ? _mm256_mul_ps(_mm256_sub_ps(bytes_to_floats((const int8_t *)a + i, is_signed), vza), vsa) : u0;
@@ -468,12 +467,12 @@ void ferry_qlinear_binary_bytes(const void *a, size_t a_step, const void *b, siz
     const float lo = (float)(qmin - c_zero_point), hi = (float)(qmax - c_zero_point);
     size_t i = 0;
 #if FERRY_X86
-    if (ferry_has_avx2())
+    if (ferry_has_avx2() && a_step <= 1 && b_step <= 1)
         i = qlinear_binary_avx2(a, a_step, b, b_step, n, is_signed, multiply, a_scale, za, b_scale, zb, c_scale, lo, hi,
                                 c_zero_point, y);
 #endif
     for (; i < n; i++) {
-        const int32_t q = qlinear_one(byte_at(a, is_signed, i * a_step), byte_at(b, is_signed, i * b_step), multiply, a_scale, za,
+        const int32_t q = qlinear_one(q_at(a, is_signed, i * a_step), q_at(b, is_signed, i * b_step), multiply, a_scale, za,
                                       b_scale, zb, c_scale, lo, hi, c_zero_point);
         if (is_signed) ((int8_t *)y)[i] = (int8_t)q;
         else ((uint8_t *)y)[i] = (uint8_t)q;
@@ -533,6 +532,8 @@ DEFINE_QDEPTHWISE(qdw_s8_avx2, FERRY_AVX2_ATTR, int8_t)
  * columns are stored apart, so every tap still reads consecutive pairs. */
 #define QDW_MAX_KERNEL 7
 
+/* Pairs per row of the pair layout: every output block of 32 plus the filter's reach, for stride 2
+ * the even and odd columns' halves each that wide. */
 static size_t qdw_row_pairs(size_t kw, size_t sw, size_t ow) {
     const size_t ow32 = (ow + 31) / 32 * 32;
     return sw == 1 ? ow32 + kw - 1 : 2 * (ow32 + (kw - 1) / 2);

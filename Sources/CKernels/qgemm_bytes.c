@@ -6,7 +6,9 @@
  * the row sums of A kept at the end of the packed A; the accumulators start at -z * rowsum. All of
  * it modulo 2^32, so the sums equal the int16 path's (qgemm.c) bit for bit. The structure is that
  * path's with quads of k instead of pairs: an A panel holds, for each quad, 6 rows of 4 int8, a B
- * panel 16 columns of 4 uint8; k is padded to a multiple of 4 with zeros. */
+ * panel 16 columns of 4 uint8; k is padded to a multiple of 4 with zeros. Where the CPU has
+ * AVX-512 (F, BW, VNNI), a tile of 6 rows by two B panels runs on 512-bit registers, one register
+ * per panel quad; a batch-1 product runs as a matrix-vector product over the packed A. */
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include "conv_loops.h"
@@ -313,10 +315,9 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
         return;
     }
     void (*tile)(size_t, const int8_t *, const uint8_t *, const int32_t *, int32_t *, size_t, size_t, size_t, int) = tile_portable;
-    int wide = 0;
+    const int wide = ferry_has_vnni(); /* two B panels per tile on 512-bit registers */
 #if FERRY_X86
-    if (ferry_has_vnni()) tile = tile_vnni;
-    wide = ferry_has_vnni();
+    if (wide) tile = tile_vnni;
 #endif
     const int8_t *a = packed_a;
     const uint8_t *b = packed_b;

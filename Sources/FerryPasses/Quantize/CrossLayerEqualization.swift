@@ -61,6 +61,8 @@ struct CrossLayerEqualization {
         return pairs
     }
 
+    /// One round on one pair: the scales from the current weights, applied to both weights and the
+    /// first bias.
     private static func equalize(_ p: Pair, in graph: inout Graph) {
         let a = graph.nodes[p.first], b = graph.nodes[p.second]
         guard let i1 = graph.initializers.firstIndex(where: { $0.name == a.inputs[1] }),

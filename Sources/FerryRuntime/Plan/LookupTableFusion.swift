@@ -3,17 +3,24 @@ import FerryIR
 /// The op that stands for DequantizeLinear -> elementwise op -> QuantizeLinear on 8-bit values: input
 /// 0 the quantized values, input 1 the table of the 256 results (indexed by the input's byte).
 enum ByteLookup {
+    /// The planner-internal domain of the op (never written to files).
     static let domain = "ferry"
+    /// The op type.
     static let op = "ByteLookup"
+    /// Attribute set when a constant of the replaced op had rank 1: a scalar input then broadcasts
+    /// to shape [1], as the op would have.
+    static let atLeastRankOne = "ferry.at_least_rank_1"
 
+    /// Adds the lookup kernel.
     static func register(into r: inout KernelRegistry) {
-        r.register(op, domain: domain) { _ in
-            FunctionKernel { inputs, ctx in
+        r.register(op, domain: domain) { spec in
+            let widen = try spec.int(atLeastRankOne, 0) != 0
+            return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0, "x"), table = try inputs.required(1, "table")
                 guard QuantizedType.isByte(x.type), QuantizedType.isByte(table.type), table.count == 256 else {
                     throw KernelError.invalid("a lookup needs 8-bit values and a table of 256 8-bit values")
                 }
-                let y = try ctx.allocate(table.type, x.shape)
+                let y = try ctx.allocate(table.type, widen && x.rank == 0 ? [1] : x.shape)
                 let s = x.pointer(UInt8.self), d = y.pointer(UInt8.self), t = table.pointer(UInt8.self)
                 ctx.parallel(x.count, grain: elementGrain) { r in for i in r { d[i] = t[Int(s[i])] } }
                 return [y]
@@ -36,10 +43,13 @@ extension Planner {
     /// exactly what they would. (onnxruntime's quantizer leaves, for example, the Div of a
     /// spelled-out hard swish in float between such a pair.)
     func fuseLookupTables(_ nodes: [Node], known: inout [String: Value], keep: Set<String>, ctx: ExecutionContext) -> [Node] {
-        var producer: [String: Int] = [:], readers: [String: Int] = [:]
+        var producer: [String: Int] = [:], readers: [String: Int] = [:], lastReader: [String: Int] = [:]
         for (i, n) in nodes.enumerated() {
             for o in n.outputs where !o.isEmpty { producer[o] = i }
-            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: 0] += 1 }
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty {
+                readers[name, default: 0] += 1
+                lastReader[name] = i
+            }
         }
         func scalar(_ name: String) -> Value? {
             guard !name.isEmpty, let v = known[name], v.count == 1, v.rank <= 1 else { return nil }
@@ -54,7 +64,7 @@ extension Planner {
                   let di = producer[n.inputs[v]], !removed.contains(di), onnx(nodes[di], "DequantizeLinear"), nodes[di].inputs.count == 3,
                   let xScale = scalar(nodes[di].inputs[1]), let xZero = scalar(nodes[di].inputs[2]), QuantizedType.isByte(xZero.type),
                   !keep.contains(n.outputs[0]), readers[n.outputs[0]] == 1,
-                  let qi = nodes.indices.first(where: { onnx(nodes[$0], "QuantizeLinear") && nodes[$0].inputs.first == n.outputs[0] }),
+                  let qi = lastReader[n.outputs[0]], onnx(nodes[qi], "QuantizeLinear"), nodes[qi].inputs.first == n.outputs[0],
                   nodes[qi].inputs.count == 3, nodes[qi].attribute("output_dtype") == nil,
                   let yScale = scalar(nodes[qi].inputs[1]), let yZero = scalar(nodes[qi].inputs[2]), QuantizedType.isByte(yZero.type)
             else { continue }
@@ -79,9 +89,15 @@ extension Planner {
             }
             let tableName = "\(n.outputs[0])::byte_lookup"
             known[tableName] = table
-            replaced[i] = Node(opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [dq.inputs[0], tableName], outputs: q.outputs)
+            var lookup = Node(opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [dq.inputs[0], tableName], outputs: q.outputs)
+            if n.inputs.indices.contains(where: { $0 != v && !n.inputs[$0].isEmpty && known[n.inputs[$0]]?.rank == 1 }) {
+                lookup.attributes.append(Attribute(ByteLookup.atLeastRankOne, .int(1)))
+            }
+            replaced[i] = lookup
             removed.insert(qi)
-            if readers[n.inputs[v]] == 1 && !keep.contains(n.inputs[v]) { removed.insert(di) }
+            // the DequantizeLinear goes with its last reader
+            readers[n.inputs[v], default: 1] -= 1
+            if readers[n.inputs[v]] == 0 && !keep.contains(n.inputs[v]) { removed.insert(di) }
         }
         return nodes.enumerated().compactMap { removed.contains($0.offset) ? nil : (replaced[$0.offset] ?? $0.element) }
     }

@@ -161,6 +161,8 @@ struct Planner: SubgraphCompiler {
                             outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs, constantPool: constantPool)
     }
 
+    /// The kernel the registry builds for `node` at the graph's opset, with the inputs known at
+    /// plan time; a node no builder takes is a plan problem.
     func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String]) throws -> Kernel {
         let domain = node.domain == "ai.onnx" ? "" : node.domain
         let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)

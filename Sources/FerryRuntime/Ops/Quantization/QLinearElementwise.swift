@@ -84,7 +84,7 @@ private struct QLinearBinaryBody: QuantizedVisitor {
         let out = try ctx.allocate(a.type, bc.shape)
         let xa = a.pointer(T.self), xb = b.pointer(T.self), y = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
-        let sA = pa.scale, zA = Float(pa.zeroPoint), sB = pb.scale, zB = Float(pb.zeroPoint)
+        let sA = pa.scale, zeroA = pa.zeroPoint, sB = pb.scale, zeroB = pb.zeroPoint
         let sC = pc.scale, zero = pc.zeroPoint, range = self.range, multiply = self.multiply
         ctx.parallel(bc.rowCount * n, grain: elementGrain) { r in
             var i = r.lowerBound
@@ -95,27 +95,8 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                 if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
                 let first = i - row * n
                 let pa = xa + offA + first * sa, pb = xb + offB + first * sb
-                // Unit and zero (broadcast) strides have loops of their own, which vectorise; the
-                // arithmetic is the same in each.
-                if T.bitWidth == 8 && sa <= 1 && sb <= 1 {
-                    ferry_qlinear_binary_bytes(pa, sa, pb, sb, end - i, T.isSigned ? 1 : 0, multiply ? 1 : 0, sA, Int32(zA), sB, Int32(zB),
-                                               sC, zero, range.lo, range.hi, y + i)
-                    i = end
-                    continue
-                }
-                let u0 = (Float(pa[0]) - zA) * sA, v0 = (Float(pb[0]) - zB) * sB
-                switch (sa, sb, multiply) {
-                case (1, 1, false): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + (Float(pb[$0]) - zB) * sB) / sC }
-                case (1, 1, true): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA) * ((Float(pb[$0]) - zB) * sB) / sC }
-                case (1, 0, false): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA + v0) / sC }
-                case (1, 0, true): storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0]) - zA) * sA) * v0 / sC }
-                case (0, 1, false): storeQuantized(y + i, end - i, zero: zero, range) { (u0 + (Float(pb[$0]) - zB) * sB) / sC }
-                case (0, 1, true): storeQuantized(y + i, end - i, zero: zero, range) { u0 * ((Float(pb[$0]) - zB) * sB) / sC }
-                case (_, _, true):
-                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA) * ((Float(pb[$0 * sb]) - zB) * sB) / sC }
-                default:
-                    storeQuantized(y + i, end - i, zero: zero, range) { ((Float(pa[$0 * sa]) - zA) * sA + (Float(pb[$0 * sb]) - zB) * sB) / sC }
-                }
+                ferry_qlinear_binary_bytes(pa, sa, pb, sb, end - i, T.isSigned ? 1 : 0, multiply ? 1 : 0, sA, zeroA, sB, zeroB,
+                                           sC, zero, range.lo, range.hi, y + i)
                 i = end
             }
         }
