@@ -234,14 +234,28 @@ void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, c
 /* c + bias modulo 2^32, as vpaddd computes it. */
 static inline int32_t add_bias(int32_t c, int32_t bias) { return (int32_t)((uint32_t)c + (uint32_t)bias); }
 
-/* One requantized value: the scaled sum clamped to [lo, hi] = [qmin, qmax] - zero_point in float
- * (before rounding, as onnxruntime does, so huge sums cannot overflow the conversion), rounded half
- * to even, shifted by the zero point. */
-static inline int32_t requantize_one(int32_t c, int32_t bias, float scale, float lo, float hi, int32_t zero_point) {
-    float v = (float)add_bias(c, bias) * scale;
-    v = v < lo ? lo : (v > hi ? hi : v);
+/* v clamped to [lo, hi] = [qmin, qmax] - zero_point in float (before rounding, as onnxruntime does,
+ * so huge values cannot overflow the conversion; NaN gives lo), rounded half to even, shifted by the
+ * zero point: the last step of every quantizing output below. */
+static inline int32_t round_clamped(float v, float lo, float hi, int32_t zero_point) {
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
     return (int32_t)nearbyintf(v) + zero_point;
 }
+
+/* One requantized value: the scaled sum, clamped and rounded. */
+static inline int32_t requantize_one(int32_t c, int32_t bias, float scale, float lo, float hi, int32_t zero_point) {
+    return round_clamped((float)add_bias(c, bias) * scale, lo, hi, zero_point);
+}
+
+#if FERRY_X86
+/* Eight int32 values already within the output type's range stored as 8 bytes (int8 or uint8). */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void store_bytes8(__m256i q, int out_signed, void *dst) {
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    w = out_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+    _mm_storel_epi64((__m128i *)dst, w);
+}
+#endif
 
 /* Requantizes cols [from, cols) of one row. */
 static void requantize_tail(const int32_t *c, size_t from, size_t cols, int32_t bias, float scale, float lo, float hi,
@@ -271,9 +285,7 @@ FERRY_AVX2_ATTR static void requantize_avx2(const int32_t *c, size_t ldc, size_t
             v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
             /* cvtps rounds half to even under the default MXCSR; the values already fit the output type */
             const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
-            __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-            w = out_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-            _mm_storel_epi64((__m128i *)(yr + p), w);
+            store_bytes8(q, out_signed, yr + p);
         }
         requantize_tail(cr, p, cols, bv, scale[r], lo, hi, zero_point, out_signed, yr);
     }
@@ -360,12 +372,9 @@ void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void 
     }
 }
 
-/* One value quantized: the quotient clamped to [lo, hi] (NaN to lo), rounded half to even. */
+/* One value quantized: the quotient, clamped and rounded. */
 static inline int32_t quantize_one(float x, float scale, float lo, float hi, int32_t zero_point) {
-    float v = x / scale;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    return (int32_t)nearbyintf(v) + zero_point;
+    return round_clamped(x / scale, lo, hi, zero_point);
 }
 
 #if FERRY_X86
@@ -380,9 +389,7 @@ FERRY_AVX2_ATTR static size_t quantize_floats_avx2(const float *x, size_t n, flo
         __m256 v = _mm256_max_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), vs), vlo);
         v = _mm256_min_ps(v, vhi);
         const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
-        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-        w = out_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-        _mm_storel_epi64((__m128i *)((int8_t *)y + i), w);
+        store_bytes8(q, out_signed, (int8_t *)y + i);
     }
     return i;
 }
@@ -421,11 +428,8 @@ static inline int32_t qlinear_one(int32_t a, int32_t b, int multiply, float sa, 
                                   float lo, float hi, int32_t zc) {
     const float u = ((float)a - za) * sa;
     const float v = ((float)b - zb) * sb;
-    float r = multiply ? u * v : u + v;
-    r = r / sc;
-    r = r > lo ? r : lo;
-    r = r < hi ? r : hi;
-    return (int32_t)nearbyintf(r) + zc;
+    const float r = multiply ? u * v : u + v;
+    return round_clamped(r / sc, lo, hi, zc);
 }
 
 #if FERRY_X86
@@ -452,9 +456,7 @@ FERRY_AVX2_ATTR static size_t qlinear_binary_avx2(const void *a, size_t sa, cons
         __m256 r = _mm256_div_ps(multiply ? _mm256_mul_ps(u, v) : _mm256_add_ps(u, v), vsc);
         r = _mm256_min_ps(_mm256_max_ps(r, vlo), vhi);
         const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(r), vzc);
-        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-        w = is_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-        _mm_storel_epi64((__m128i *)((int8_t *)y + i), w);
+        store_bytes8(q, is_signed, (int8_t *)y + i);
     }
     return i;
 }
