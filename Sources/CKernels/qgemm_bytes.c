@@ -296,14 +296,14 @@ FERRY_VNNI512_ATTR static void tile2_vnni512(size_t kc, const int8_t *ap, const 
         }
         return;
     }
-    int32_t tile[MR][2 * NR] __attribute__((aligned(64)));
+    /* a partial tile: each panel's MR x NR part through the shared write_tile */
+    int32_t left[MR * NR] __attribute__((aligned(64))), right[MR * NR] __attribute__((aligned(64)));
     for (size_t r = 0; r < MR; r++) {
-        _mm512_store_si512((void *)tile[r], acc[r][0]);
-        _mm512_store_si512((void *)(tile[r] + NR), acc[r][1]);
+        _mm512_store_si512((void *)(left + r * NR), acc[r][0]);
+        _mm512_store_si512((void *)(right + r * NR), acc[r][1]);
     }
-    for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++)
-            c[r * ldc + j] = accumulate ? (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)tile[r][j]) : tile[r][j];
+    write_tile(left, c, ldc, mr, nr < NR ? nr : NR, accumulate);
+    if (nr > NR) write_tile(right, c + NR, ldc, mr, nr - NR, accumulate);
 }
 #endif
 
