@@ -154,6 +154,28 @@ void ferry_qim2col_bytes_packed(const void *x, int x_signed, int32_t zero_point,
 void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b, int b_signed,
                                  int32_t b_zero_point, int32_t *c, size_t ldc);
 
+/* ---- direct int8 convolution (qconv_direct.c) ----------------------------------------------
+ * 2-D convolution of one image with one group, no im2col, for int8 weights whose zero points are all
+ * 0 and uint8 or int8 activations, requantized as ferry_requantize does (same numbers as the GEMM
+ * path and its output pass). Runs only where ferry_qconv_direct_available() (AVX-512 VNNI); elsewhere
+ * ferry_qconv_direct does nothing. Weights (w: [m][c][taps] int8, ONNX's layout) are packed once into
+ * ferry_qconv_direct_packed_w_size bytes. The input (x: [c][plane], plane = h * w) is first copied
+ * channels-last into ferry_qconv_direct_input_size bytes, pixels [p_begin, p_end) per call (the call
+ * that reaches p_end = plane also writes the zero point row that padding reads). ferry_qconv_direct
+ * then writes output pixels [p_begin, p_end) of all m channels of y ([m][oh * ow], uint8 or int8 as
+ * the output range says); bias is m values or NULL, scale m values. */
+int ferry_qconv_direct_available(void);
+size_t ferry_qconv_direct_packed_w_size(size_t m, size_t c, size_t taps);
+void ferry_qconv_direct_pack_w(const int8_t *w, size_t m, size_t c, size_t taps, void *packed);
+size_t ferry_qconv_direct_input_size(size_t c, size_t plane);
+void ferry_qconv_direct_channels_last(const void *x, int x_signed, int32_t zero_point, size_t c, size_t plane,
+                                      size_t p_begin, size_t p_end, void *out);
+void ferry_qconv_direct(const void *packed_w, size_t m, size_t c, const void *x_channels_last, int x_signed,
+                        int32_t x_zero_point, size_t h, size_t w, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
+                        size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow,
+                        size_t p_begin, size_t p_end, const int32_t *bias, const float *scale, int32_t zero_point,
+                        int32_t qmin, int32_t qmax, void *y);
+
 /* Output passes over C (rows x cols, leading dimension ldc), row m using bias[m] (NULL: 0) and
  * scale[m]. Requantize: y = clamp(nearbyint((float)(c + bias) * scale) + zero_point, qmin, qmax),
  * in float32 and rounding half to even as onnxruntime does, stored as uint8 (out_signed 0) or int8

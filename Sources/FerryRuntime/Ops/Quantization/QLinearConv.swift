@@ -19,7 +19,8 @@ struct QuantizedConvSlots {
 /// QLinearConv, ConvInteger, and the Conv that QDQ fusion rewrites into a QLinearConv (attribute
 /// `ferry.float_output`: dequantized float output; `ferry.activation`: Relu/Clip clamp or float
 /// activation). Exact int32 sums from the int8 GEMM (weights packed once at plan time, im2col
-/// straight into packed B, 1x1 stride-1 convolutions packed without im2col) or the int8 depthwise
+/// straight into packed B, 1x1 stride-1 convolutions packed without im2col), the direct channels-last
+/// kernel (DirectQuantizedConv, AVX-512 VNNI) or the int8 depthwise
 /// kernel; bias and requantization in the output pass.
 final class QuantizedConvKernel: Kernel {
     static let floatOutputAttribute = "ferry.float_output"
@@ -32,6 +33,7 @@ final class QuantizedConvKernel: Kernel {
     private let geometry: WindowGeometry?
     private let weightShape: [Int]?
     private let packedWeights: PackedQuantizedMatrices?
+    private let direct: DirectQuantizedConv?
 
     var prepackedInputs: Set<Int> { packedWeights == nil ? [] : [slots.w] }
 
@@ -49,6 +51,7 @@ final class QuantizedConvKernel: Kernel {
         guard let w = spec.constant(slots.w) else {
             geometry = nil
             packedWeights = nil
+            direct = nil
             return
         }
         guard QuantizedType.isByte(w.type) else { throw QuantizedType.unsupported(w.type) }
@@ -61,8 +64,10 @@ final class QuantizedConvKernel: Kernel {
             let zeros = try quantizedRowZeros(w.shape[0], spec.constant(slots.wZero), "weight")
             packedWeights = PackedQuantizedMatrices(w.buffer.baseAddress, signed: w.type == .int8, groups: groups,
                                                     rows: w.shape[0] / groups, columns: w.count / w.shape[0], zeroPoints: zeros)
+            direct = DirectQuantizedConv(w, groups: groups, zeroPoints: zeros)
         } else {
             packedWeights = nil
+            direct = nil
         }
     }
 
@@ -91,6 +96,8 @@ final class QuantizedConvKernel: Kernel {
                                    outSpatial: outSpatial, padBegin: padBegin, output: output, scales: scales, bias: bias, y: y)
         if let w, g.rank == 2 && groups == c && m == c && wShape[1] == 1 {
             try job.depthwise(w: w, wZeros: try quantizedRowZeros(m, inputs.optional(slots.wZero), "weight"), ctx)
+        } else if let direct, try job.direct(direct, ctx) {
+            // written by the direct kernel
         } else {
             let packed = try packedWeights ?? PackedQuantizedMatrices(w!.buffer.baseAddress, signed: w!.type == .int8, groups: groups,
                                                                       rows: m / groups, columns: w!.count / m,
@@ -145,6 +152,16 @@ private struct QuantizedConvJob {
                 }
             }
         }
+    }
+
+    /// The direct channels-last kernel, when it applies to this run (false: take the GEMM path).
+    func direct(_ kernel: DirectQuantizedConv, _ ctx: ExecutionContext) throws -> Bool {
+        var done = false
+        try withParameters { scale, bias in
+            done = try kernel.run(x: x, xZero: xZero, geometry: geometry, outSpatial: outSpatial, padBegin: padBegin,
+                                  output: output, scale: scale, bias: bias, y: y, ctx)
+        }
+        return done
     }
 
     /// im2col (or direct packing for 1x1 stride-1 convolutions) into packed B, int8 GEMM, output
