@@ -11,9 +11,16 @@ public enum TestSupport {
         root.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
     }
 
-    /// A new empty temporary folder.
+    /// The folder holding this test process's temporary folders, removed when the process exits.
+    private static let processDirectory: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-tests-\(UUID().uuidString)")
+        atexit { try? FileManager.default.removeItem(at: TestSupport.processDirectory) }
+        return dir
+    }()
+
+    /// A new empty temporary folder (inside one per test process, removed at exit).
     public static func temporaryDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-test-\(UUID().uuidString)")
+        let dir = processDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.path
     }
