@@ -111,7 +111,11 @@ void ferry_qconv_direct_channels_last(const void *x, int x_signed, int32_t zero_
             const uint8_t *rows[16];
             for (size_t t = 0; t < 16; t++) rows[t] = src + (ch + t) * plane;
             size_t p = p0;
-            for (; p + 16 <= p1; p += 16) store_sixteen(rows, p, f, dst + ch, stride);
+            for (; p + 16 <= p1; p += 16) {
+                if (p % 64 == 0) /* the next block's lines of these rows, ahead of time */
+                    for (size_t t = 0; t < 16; t++) _mm_prefetch((const char *)(rows[t] + p + block), _MM_HINT_T0);
+                store_sixteen(rows, p, f, dst + ch, stride);
+            }
             for (size_t q = 0; q < 16; q += 4) store_quads(rows + q, flip, zp, p, p1, dst + ch + q, stride);
         }
 #endif
