@@ -46,7 +46,7 @@ struct QDQWriter {
         for (tensor, range) in ranges.sorted(by: { $0.key < $1.key }) {
             let p = QuantParameters.asymmetric(lo: range.lo, hi: range.hi, type: options.activationType)
             activationParameters[tensor] = p
-            let scale = names.fresh(tensor + "_scale"), zero = names.fresh(tensor + "_zero_point")
+            let scale = names.fresh(tensor + "_scale"), zero = names.fresh(tensor + "_zp")
             parameterNames.append((tensor, scale, zero))
             graph.initializers.append(Tensor(name: scale, floats: [p.scale], shape: []))
             graph.initializers.append(zeroPoint(p.zeroPoint, name: zero))
@@ -87,10 +87,10 @@ struct QDQWriter {
         }
     }
 
-    /// QuantizeLinear -> DequantizeLinear of `tensor` with the named parameters (short node names:
-    /// they add to every file); returns the dequantized value's name.
+    /// QuantizeLinear -> DequantizeLinear of `tensor` with the named parameters (short names: they
+    /// add to every file); returns the dequantized value's name.
     private mutating func insertPair(_ tensor: String, scale: String, zero: String) -> String {
-        let q = names.fresh(tensor + "_quantized"), dq = names.fresh(tensor + "_dequantized")
+        let q = names.fresh(tensor + "_q"), dq = names.fresh(tensor + "_dq")
         graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_Q"), inputs: [tensor, scale, zero], outputs: [q]))
         graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DQ"), inputs: [q, scale, zero], outputs: [dq]))
         return dq
@@ -107,14 +107,16 @@ struct QDQWriter {
     private mutating func dequantizedWeight(_ name: String, axis: Int?) throws -> (String, QuantizedWeight) {
         if let done = weightOutputs[name] { return (done.output, done.weight) }
         guard let w = graph.initializer(named: name) else { throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer") }
-        let qName = names.fresh(name + "_quantized")
+        let qName = names.fresh(name + "_q")
         let weight = try QuantizedWeight(w, name: qName, axis: axis)
-        let scale = names.fresh(name + "_scale"), zero = names.fresh(name + "_zero_point"), out = names.fresh(name + "_dequantized")
-        graph.initializers += [weight.values, weight.scaleTensor(scale), weight.zeroPointTensor(zero)]
+        let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
+        // Symmetric int8 weights: the zero point is left out (it defaults to 0 of the int8 input),
+        // which saves a tensor per weight; onnxruntime fuses these DequantizeLinear the same way.
+        graph.initializers += [weight.values, weight.scaleTensor(scale)]
         var attributes: [Attribute] = []
         if let axis { attributes.append(Attribute("axis", .int(Int64(axis)))) }
         graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"),
-                                inputs: [qName, scale, zero], outputs: [out], attributes: attributes))
+                                inputs: [qName, scale], outputs: [out], attributes: attributes))
         weightOutputs[name] = (out, weight)
         return (out, weight)
     }
@@ -122,9 +124,9 @@ struct QDQWriter {
     /// The DequantizeLinear output standing for bias `name` as int32 with scale inputScale * weight scale.
     private mutating func dequantizedBias(_ name: String, inputScale: Float, weight: QuantizedWeight) throws -> String {
         guard let b = graph.initializer(named: name) else { throw PassError.unsupported(subject: "bias '\(name)'", reason: "not an initializer") }
-        let qName = names.fresh(name + "_quantized")
+        let qName = names.fresh(name + "_q")
         let (values, scales) = try quantizeBias(b, name: qName, inputScale: inputScale, weightScales: weight.scales)
-        let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dequantized")
+        let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
         let perChannel = weight.axis != nil
         // int32 biases carry no zero point (it defaults to 0), as onnxruntime writes them.
         graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : [])]
