@@ -69,6 +69,31 @@ def ort_run(model: str, x: np.ndarray, optimize: bool = True) -> np.ndarray:
     return s.run(None, {s.get_inputs()[0].name: x})[0]
 
 
+def unfused_weights(model: str, work: str) -> list[str]:
+    """Conv/Gemm/MatMul nodes between quantized activations (a dequantized input, an output that is
+    quantized, maybe after a Relu) that still read a DequantizeLinear of a constant after
+    onnxruntime's graph optimizations (its QDQ fusions): each runs in float on weights dequantized
+    every run. Layers kept in float, and those whose output stays float, are not counted."""
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = os.path.join(tempfile.mkdtemp(dir=work), "optimized.onnx")
+    ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    g = onnx.load(opts.optimized_model_filepath).graph
+    constants = {t.name for t in g.initializer}
+    dequantized = {n.output[0]: n.input[0] in constants for n in g.node if n.op_type == "DequantizeLinear"}
+    readers: dict[str, list] = {}
+    for n in g.node:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+
+    def quantized(value: str) -> bool:
+        return any(r.op_type == "QuantizeLinear" or (r.op_type in ("Relu", "Clip") and quantized(r.output[0]))
+                   for r in readers.get(value, []))
+    return [n.name or n.op_type for n in g.node
+            if n.op_type in ("Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul") and dequantized.get(n.input[0]) is False
+            and any(dequantized.get(i) for i in n.input[1:]) and quantized(n.output[0])]
+
+
 def ferry_run(args, model: str, x: np.ndarray, work: str) -> np.ndarray:
     out = tempfile.mkdtemp(dir=work)
     inp = os.path.join(out, "input.npy")
@@ -127,6 +152,10 @@ def digits(args, work: str) -> None:
                   f"{acc:.2f}% in onnxruntime (float {base:.2f}%, drop limit {limit}), size {os.path.getsize(out) / base_size:.2f}x")
             ok, detail = agreement(ferry_run(args, out, x, work), out, x, float_out)
             check(ok, f"digits {name}: ferry vs onnxruntime", detail)
+            if name.startswith("static") and "qoperator" not in name:
+                left = unfused_weights(out, work)
+                check(not left, f"digits {name}: onnxruntime fuses QDQ",
+                      "every quantized Conv/Gemm runs on integers" if not left else f"float on dequantized weights: {left}")
         except Exception as e:  # noqa: BLE001 - any failure is a failed check with its reason
             check(False, f"digits {name}", str(e).splitlines()[0])
 

@@ -26,11 +26,17 @@ struct QDQWriter {
     /// A bias is quantized only when `withBias` and the target's input was quantized (its scale is
     /// part of the bias scale); otherwise it stays float.
     mutating func quantizeWeights(_ targets: [QuantizationTargets.Target], withBias: Bool = true) throws {
+        // Weights read by Gemm or MatMul keep their (zero) zero points: onnxruntime fuses those
+        // only with one, and Conv weights without.
+        let needZeroPoint = Set(targets.compactMap { t in
+            t.weight.flatMap { graph.nodes[t.node].isONNX("Conv") ? nil : graph.nodes[t.node].inputs[$0] }
+        })
         for t in targets {
             guard let wi = t.weight else { continue }
             let node = graph.nodes[t.node]
             let wName = node.inputs[wi]
-            let (dq, weight) = try dequantizedWeight(wName, axis: perChannel ? t.weightAxis : nil)
+            let (dq, weight) = try dequantizedWeight(wName, axis: perChannel ? t.weightAxis : nil,
+                                                     zeroPoint: needZeroPoint.contains(wName))
             graph.nodes[t.node].inputs[wi] = dq
             if withBias, let bi = t.bias, let p = activationParameters[node.inputs[t.activations[0]]] {
                 graph.nodes[t.node].inputs[bi] = try dequantizedBias(node.inputs[bi], inputScale: p.scale, weight: weight)
@@ -103,20 +109,26 @@ struct QDQWriter {
             : Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(z)])
     }
 
-    /// The DequantizeLinear output standing for weight `name` quantized along `axis`.
-    private mutating func dequantizedWeight(_ name: String, axis: Int?) throws -> (String, QuantizedWeight) {
+    /// The DequantizeLinear output standing for weight `name` quantized along `axis`. The weights are
+    /// symmetric int8: without `zeroPoint` the zero point is left out (it defaults to 0 of the int8
+    /// input), a tensor less per weight.
+    private mutating func dequantizedWeight(_ name: String, axis: Int?, zeroPoint: Bool) throws -> (String, QuantizedWeight) {
         if let done = weightOutputs[name] { return (done.output, done.weight) }
         guard let w = graph.initializer(named: name) else { throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer") }
         let qName = names.fresh(name + "_q")
         let weight = try QuantizedWeight(w, name: qName, axis: axis)
         let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
-        // Symmetric int8 weights: the zero point is left out (it defaults to 0 of the int8 input),
-        // which saves a tensor per weight; onnxruntime fuses these DequantizeLinear the same way.
         graph.initializers += [weight.values, weight.scaleTensor(scale)]
+        var inputs = [qName, scale]
+        if zeroPoint {
+            let zero = names.fresh(name + "_zp")
+            graph.initializers.append(weight.zeroPointTensor(zero))
+            inputs.append(zero)
+        }
         var attributes: [Attribute] = []
         if let axis { attributes.append(Attribute("axis", .int(Int64(axis)))) }
         graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"),
-                                inputs: [qName, scale], outputs: [out], attributes: attributes))
+                                inputs: inputs, outputs: [out], attributes: attributes))
         weightOutputs[name] = (out, weight)
         return (out, weight)
     }
