@@ -60,4 +60,46 @@ final class ByteLookupFusionTests: XCTestCase {
             }
         }
     }
+
+    /// A hard swish as onnxruntime's quantizer writes it, x * Clip(x + 3, 0, 6) / 6 with every value
+    /// quantized (the 3 a quantized constant, the Clip folded into the ranges): the QLinearAdd of the
+    /// constant, the QLinearMul of x by that and the Div all depend on x's byte alone, so they run as
+    /// one lookup; checked on every byte against the steps computed here (within one output step:
+    /// the float32 rounding of the intermediate steps may differ).
+    func testSpelledOutQuantizedHardSwishBecomesOneLookup() throws {
+        let xs: Float = 0.05, xz: Int32 = 128, ts: Float = 6.0 / 255, ms: Float = 0.06, ys: Float = 0.03
+        let x = HostTensor([256], (0..<256).map { Float($0 - Int(xz)) * xs })
+        func u8(_ name: String, _ v: Int32) -> Tensor { Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(v)]) }
+        func f32(_ name: String, _ v: Float) -> Tensor { Tensor(name: name, elementType: .float, shape: [], values: [v]) }
+        var g = KernelGraph()
+        g.input("x", x)
+        g.initializers += [f32("xs", xs), u8("xz", xz), f32("ts", ts), u8("tz", 0), f32("ms", ms), u8("mz", 0), f32("ys", ys), u8("yz", 0),
+                           f32("cs", 0.02), u8("cz", 0), u8("c3q", 150), f32("six", 6)]
+        g.node("QuantizeLinear", ["x", "xs", "xz"], ["xq"])
+        g.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+        g.node("DequantizeLinear", ["c3q", "cs", "cz"], ["c3"])
+        g.node("Add", ["xd", "c3"], ["t"])
+        g.node("QuantizeLinear", ["t", "ts", "tz"], ["tq"])
+        g.node("DequantizeLinear", ["tq", "ts", "tz"], ["td"])
+        g.node("Mul", ["xd", "td"], ["m"])
+        g.node("QuantizeLinear", ["m", "ms", "mz"], ["mq"])
+        g.node("DequantizeLinear", ["mq", "ms", "mz"], ["md"])
+        g.node("Div", ["md", "six"], ["v"])
+        g.node("QuantizeLinear", ["v", "ys", "yz"], ["yq"])
+        g.node("DequantizeLinear", ["yq", "ys", "yz"], ["y"])
+        g.outputs = ["y"]
+        func quantize(_ v: Float, _ s: Float) -> Float { max(0, min(255, (v / s).rounded(.toNearestOrEven))) * s }
+        for threads in [1, 2] {
+            let profiler = Profiler()
+            let got = try g.run(threads: threads, profiler: profiler)[0]
+            let ran = profiler.nodes.map(\.op)
+            XCTAssertEqual(ran.filter { $0 == "ByteLookup" }.count, 1, "\(ran)")
+            XCTAssertTrue(Set(ran).isDisjoint(with: ["Add", "Mul", "Div", "QLinearAdd", "QLinearMul"]), "not fused: \(ran)")
+            for b in 0..<256 {
+                let xv = Float(b - Int(xz)) * xs
+                let want = quantize(quantize(xv * quantize(xv + 150 * 0.02, ts), ms) / 6, ys)
+                XCTAssertEqual(got.data[b], want, accuracy: ys * 1.001, "byte \(b)")
+            }
+        }
+    }
 }

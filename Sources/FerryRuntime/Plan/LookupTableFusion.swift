@@ -1,7 +1,8 @@
 import FerryIR
 
-/// The op that stands for DequantizeLinear -> elementwise op -> QuantizeLinear on 8-bit values: input
-/// 0 the quantized values, input 1 the table of the 256 results (indexed by the input's byte).
+/// The op that stands for elementwise work on one 8-bit value (DequantizeLinear -> elementwise ops
+/// -> QuantizeLinear, see Planner.fuseLookupTables): input 0 the quantized values, input 1 the table
+/// of the 256 results (indexed by the input's byte).
 enum ByteLookup {
     /// The planner-internal domain of the op (never written to files).
     static let domain = "ferry"
@@ -37,68 +38,124 @@ extension Planner {
         "Ceil", "Round", "Sin", "Cos", "ThresholdedRelu", "Gelu", "Mish", "Sign",
     ]
 
-    /// A per-tensor 8-bit DequantizeLinear, one such op and a per-tensor 8-bit QuantizeLinear, all
-    /// with constant parameters, become one lookup in a table of the 256 possible inputs. The table
-    /// is made at plan time by the three nodes' own kernels run on every byte, so the lookup gives
-    /// exactly what they would. (onnxruntime's quantizer leaves, for example, the Div of a
-    /// spelled-out hard swish in float between such a pair.)
+    /// Elementwise work that depends on one 8-bit tensor only becomes lookups in tables of its 256
+    /// possible values. Starting from an 8-bit value read by a per-tensor DequantizeLinear (or a
+    /// QLinearAdd/QLinearMul), the nodes whose every input is computed from it alone or is a scalar
+    /// constant (tabulable ops, per-tensor QuantizeLinear/DequantizeLinear, QLinearAdd/QLinearMul)
+    /// form one function of its bytes; each 8-bit value of that function read elsewhere becomes a
+    /// lookup, and the nodes left unread go. The tables are made at plan time by the nodes' own
+    /// kernels run on every byte, so a lookup gives exactly what the nodes would. This takes a
+    /// QuantizeLinear -> DequantizeLinear -> Div -> QuantizeLinear in one step, and a hard swish that
+    /// onnxruntime's quantizer spells out as a QLinearAdd of a constant, a QLinearMul of the value by
+    /// that, and a Div, all in one table.
     func fuseLookupTables(_ nodes: [Node], known: inout [String: Value], keep: Set<String>, ctx: ExecutionContext) -> [Node] {
-        var producer: [String: Int] = [:], readers: [String: Int] = [:], lastReader: [String: Int] = [:]
-        for (i, n) in nodes.enumerated() {
-            for o in n.outputs where !o.isEmpty { producer[o] = i }
-            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty {
-                readers[name, default: 0] += 1
-                lastReader[name] = i
-            }
-        }
+        func onnx(_ n: Node, _ op: String) -> Bool { n.opType == op && (n.domain.isEmpty || n.domain == "ai.onnx") }
         func scalar(_ name: String) -> Value? {
-            guard !name.isEmpty, let v = known[name], v.count == 1, v.rank <= 1 else { return nil }
+            guard let v = known[name], v.count == 1, v.rank <= 1 else { return nil }
             return v
         }
-        func onnx(_ n: Node, _ op: String) -> Bool { n.opType == op && (n.domain.isEmpty || n.domain == "ai.onnx") }
-        var replaced: [Int: Node] = [:], removed = Set<Int>()
-        for (i, n) in nodes.enumerated() where onnx(n, n.opType) && Self.tabulable.contains(n.opType) && n.outputs.count == 1 {
-            let variable = n.inputs.indices.filter { !n.inputs[$0].isEmpty && known[n.inputs[$0]] == nil }
-            guard variable.count == 1, let v = variable.first,
-                  n.inputs.indices.allSatisfy({ $0 == v || n.inputs[$0].isEmpty || scalar(n.inputs[$0]) != nil }),
-                  let di = producer[n.inputs[v]], !removed.contains(di), onnx(nodes[di], "DequantizeLinear"), nodes[di].inputs.count == 3,
-                  let xScale = scalar(nodes[di].inputs[1]), let xZero = scalar(nodes[di].inputs[2]), QuantizedType.isByte(xZero.type),
-                  !keep.contains(n.outputs[0]), readers[n.outputs[0]] == 1,
-                  let qi = lastReader[n.outputs[0]], onnx(nodes[qi], "QuantizeLinear"), nodes[qi].inputs.first == n.outputs[0],
-                  nodes[qi].inputs.count == 3, nodes[qi].attribute("output_dtype") == nil,
-                  let yScale = scalar(nodes[qi].inputs[1]), let yZero = scalar(nodes[qi].inputs[2]), QuantizedType.isByte(yZero.type)
-            else { continue }
-            let dq = nodes[di], q = nodes[qi]
-            let table: Value
+        let constants = known
+        /// The inputs a node computes from (the others must be scalar constants or absent), and the
+        /// type of its quantized input when that may start a function: nil when the node is not one.
+        func variableInputs(_ n: Node) -> (inputs: [Int], byteInput: Int?, byteType: ElementType?)? {
+            guard n.outputs.count == 1, !n.outputs[0].isEmpty else { return nil }
+            let variable = n.inputs.indices.filter { !n.inputs[$0].isEmpty && constants[n.inputs[$0]] == nil }
+            guard !variable.isEmpty, n.inputs.indices.allSatisfy({ variable.contains($0) || n.inputs[$0].isEmpty || scalar(n.inputs[$0]) != nil })
+            else { return nil }
+            if onnx(n, "DequantizeLinear") || onnx(n, "QuantizeLinear") {
+                guard variable == [0], n.inputs.count == 3, n.attribute("output_dtype") == nil, n.attribute("block_size") == nil,
+                      scalar(n.inputs[1])?.type == .float, let z = scalar(n.inputs[2]), QuantizedType.isByte(z.type) else { return nil }
+                return (variable, n.opType == "DequantizeLinear" ? 0 : nil, z.type)
+            }
+            if n.domain == QuantizationOps.microsoft && (n.opType == "QLinearAdd" || n.opType == "QLinearMul") {
+                guard n.inputs.count >= 8, variable.allSatisfy({ $0 == 0 || $0 == 3 }), let z = scalar(n.inputs[2]),
+                      QuantizedType.isByte(z.type) else { return nil }
+                return (variable, variable[0], z.type)
+            }
+            guard onnx(n, n.opType), Self.tabulable.contains(n.opType), n.subgraphs.isEmpty else { return nil }
+            return (variable, nil, nil)
+        }
+
+        // Forward, in program order: each node computed from one 8-bit root joins the root's function.
+        var rootOf: [String: String] = [:], rootType: [String: ElementType] = [:]
+        var member: [Int: String] = [:]
+        for (i, n) in nodes.enumerated() {
+            guard let (inputs, byteInput, byteType) = variableInputs(n) else { continue }
+            var roots = Set<String>()
+            for k in inputs {
+                if let r = rootOf[n.inputs[k]] {
+                    roots.insert(r)
+                } else if let b = byteInput, k == b || (n.domain == QuantizationOps.microsoft && (k == 0 || k == 3)), let t = byteType {
+                    // an 8-bit value from outside: a new root (QLinearAdd/Mul operands share one type)
+                    roots.insert(n.inputs[k])
+                    if rootType[n.inputs[k]] == nil { rootType[n.inputs[k]] = t }
+                } else {
+                    roots.insert("")
+                }
+            }
+            guard roots.count == 1, let r = roots.first, !r.isEmpty, rootType[r] != nil else { continue }
+            member[i] = r
+            rootOf[n.outputs[0]] = r
+        }
+        guard !member.isEmpty else { return nodes }
+
+        var readers: [String: [Int]] = [:]
+        for (i, n) in nodes.enumerated() {
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
+        }
+        // A DequantizeLinear read only outside the function stays as it is: its 8-bit input leaves instead.
+        for (i, r) in member where onnx(nodes[i], "DequantizeLinear") {
+            if !readers[nodes[i].outputs[0], default: []].contains(where: { member[$0] == r }) { member[i] = nil }
+        }
+
+        var replaced: [Int: Node] = [:]
+        for root in Set(member.values).sorted() {
+            let group = member.keys.filter { member[$0] == root }.sorted()
+            // 8-bit values of the function read outside it (or kept): each becomes a lookup
+            let exits = group.filter { i in
+                let n = nodes[i], out = n.outputs[0]
+                let bytes = !onnx(n, "DequantizeLinear") && (onnx(n, "QuantizeLinear") || n.domain == QuantizationOps.microsoft)
+                return bytes && (keep.contains(out) || readers[out, default: []].contains { member[$0] != root })
+            }
+            guard !exits.isEmpty, let type = rootType[root] else { continue }
+            var values: [String: Value] = [root: Value(type: type, shape: [256], buffer: TensorBuffer(count: 256) { p in
+                for b in 0..<256 { p.storeBytes(of: UInt8(b), toByteOffset: b, as: UInt8.self) }
+            })]
+            var widen = false
             do {
-                let bytes = Value(type: xZero.type, shape: [256], buffer: TensorBuffer(count: 256) { p in
-                    for b in 0..<256 { p.storeBytes(of: UInt8(b), toByteOffset: b, as: UInt8.self) }
-                })
-                let x = try makeKernel(dq, label: "'\(dq.name)'", constants: [nil, xScale, xZero], implicit: []).run([bytes, xScale, xZero], ctx)[0]
-                var opInputs = n.inputs.map { $0.isEmpty ? nil : known[$0] }
-                opInputs[v] = x
-                var opConstants = opInputs
-                opConstants[v] = nil
-                let y = try makeKernel(n, label: "'\(n.name)'", constants: opConstants, implicit: []).run(opInputs, ctx)[0]
-                guard let y, y.count == 256 else { continue }
-                guard let t = try makeKernel(q, label: "'\(q.name)'", constants: [nil, yScale, yZero], implicit: []).run([y, yScale, yZero], ctx)[0],
-                      t.count == 256 else { continue }
-                table = t
+                for i in group {
+                    let n = nodes[i]
+                    let inputs = n.inputs.map { $0.isEmpty ? nil : (values[$0] ?? known[$0]) }
+                    let fixed = n.inputs.map { $0.isEmpty || values[$0] != nil ? nil : known[$0] }
+                    widen = widen || fixed.contains { $0?.rank == 1 }
+                    guard let y = try makeKernel(n, label: "'\(n.name)'", constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
+                          y.count == 256 else { throw KernelError.invalid("not elementwise") }
+                    values[n.outputs[0]] = y
+                }
             } catch {
                 continue
             }
-            let tableName = "\(n.outputs[0])::byte_lookup"
-            known[tableName] = table
-            var lookup = Node(opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [dq.inputs[0], tableName], outputs: q.outputs)
-            if n.inputs.indices.contains(where: { $0 != v && !n.inputs[$0].isEmpty && known[n.inputs[$0]]?.rank == 1 }) {
-                lookup.attributes.append(Attribute(ByteLookup.atLeastRankOne, .int(1)))
+            for i in exits {
+                let n = nodes[i], tableName = "\(n.outputs[0])::byte_lookup"
+                known[tableName] = values[n.outputs[0]]
+                var lookup = Node(opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [root, tableName], outputs: n.outputs)
+                if widen { lookup.attributes.append(Attribute(ByteLookup.atLeastRankOne, .int(1))) }
+                replaced[i] = lookup
             }
-            replaced[i] = lookup
-            removed.insert(qi)
-            // the DequantizeLinear goes with its last reader
-            readers[n.inputs[v], default: 1] -= 1
-            if readers[n.inputs[v]] == 0 && !keep.contains(n.inputs[v]) { removed.insert(di) }
         }
-        return nodes.enumerated().compactMap { removed.contains($0.offset) ? nil : (replaced[$0.offset] ?? $0.element) }
+        guard !replaced.isEmpty else { return nodes }
+
+        // Members no longer read (and not kept) go, last first so their inputs' readers drop too.
+        var result = nodes.enumerated().map { replaced[$0.offset] ?? $0.element }
+        var count: [String: Int] = [:]
+        for n in result { for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { count[name, default: 0] += 1 } }
+        var removed = Set<Int>()
+        for i in result.indices.reversed() where member[i] != nil && replaced[i] == nil {
+            guard result[i].outputs.allSatisfy({ $0.isEmpty || (count[$0, default: 0] == 0 && !keep.contains($0)) }) else { continue }
+            removed.insert(i)
+            for name in result[i].inputs where !name.isEmpty { count[name, default: 0] -= 1 }
+        }
+        result = result.enumerated().compactMap { removed.contains($0.offset) ? nil : $0.element }
+        return result
     }
 }
