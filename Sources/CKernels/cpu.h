@@ -21,4 +21,8 @@ int ferry_has_avx2(void);
  * calling thread is limited to AVX2. */
 int ferry_has_vnni(void);
 
+/* True when ferry_has_avx2() and the CPU also has AVX-512 VBMI (with F and BW), unless the calling
+ * thread is limited to AVX2. */
+int ferry_has_vbmi(void);
+
 #endif

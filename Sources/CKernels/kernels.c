@@ -12,7 +12,8 @@ static _Thread_local int isa_limit = FERRY_ISA_BEST;
 
 void ferry_kernels_limit_isa(int isa) { isa_limit = isa; }
 
-/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI with F, BW and VL. */
+/* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI with F, BW and VL, bit 2
+ * AVX-512 VBMI with F and BW. */
 static int cpu_features(void) {
 #if FERRY_X86
     static int cached = -1;
@@ -21,7 +22,9 @@ static int cpu_features(void) {
         const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
         const int vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
                          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-        cached = avx2 | (avx2 && vnni) << 1;
+        const int vbmi = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512f") &&
+                         __builtin_cpu_supports("avx512bw");
+        cached = avx2 | (avx2 && vnni) << 1 | (avx2 && vbmi) << 2;
     }
     return cached;
 #else
@@ -32,6 +35,33 @@ static int cpu_features(void) {
 int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit != FERRY_ISA_PORTABLE; }
 
 int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit == FERRY_ISA_BEST; }
+
+int ferry_has_vbmi(void) { return (cpu_features() & 4) && isa_limit == FERRY_ISA_BEST; }
+
+#if FERRY_X86
+/* 64 lookups per step: two 128-byte halves of the table by vpermi2b, the index's top bit choosing. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void byte_lookup_vbmi(const uint8_t *x, size_t n,
+                                                                                  const uint8_t *table, uint8_t *y) {
+    const __m512i t0 = _mm512_loadu_si512((const void *)table), t1 = _mm512_loadu_si512((const void *)(table + 64));
+    const __m512i t2 = _mm512_loadu_si512((const void *)(table + 128)), t3 = _mm512_loadu_si512((const void *)(table + 192));
+    for (size_t i = 0; i < n; i += 64) {
+        const __mmask64 m = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+        const __m512i idx = _mm512_maskz_loadu_epi8(m, x + i);
+        const __m512i lo = _mm512_permutex2var_epi8(t0, idx, t1), hi = _mm512_permutex2var_epi8(t2, idx, t3);
+        _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+    }
+}
+#endif
+
+void ferry_byte_lookup(const uint8_t *x, size_t n, const uint8_t *table, uint8_t *y) {
+#if FERRY_X86
+    if (ferry_has_vbmi()) {
+        byte_lookup_vbmi(x, n, table, y);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) y[i] = table[x[i]];
+}
 
 static inline float act_apply(float v, int act, float a, float b) {
     switch (act) {

@@ -480,6 +480,24 @@ final class QGemmKernelTests: XCTestCase {
 
     /// 8-bit max pooling against the maximum over each window's taps inside the input, over kernel,
     /// stride, dilation and pad sweeps, for planes [p_begin, p_end).
+    /// Byte lookups on every path against the table read one byte at a time: lengths around the
+    /// 64-byte step, every index value, offsets off alignment.
+    func testByteLookup() {
+        var rng = SplitMix64(seed: 812)
+        let table = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for n in [0, 1, 63, 64, 65, 127, 256, 300] {
+            let x = (0..<(n + 3)).map { i in i < 256 ? UInt8(i) : UInt8(truncatingIfNeeded: rng.next()) }
+            forEachISA { isa in
+                var y = [UInt8](repeating: 0xEE, count: n + 3)
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in ferry_byte_lookup(xp.baseAddress! + 1, n, table, yp.baseAddress! + 1) }
+                }
+                let want = [0xEE] + (1..<(n + 1)).map { table[Int(x[$0])] } + [0xEE, 0xEE]
+                XCTAssertEqual(y, want, "n=\(n) [\(isa)]")
+            }
+        }
+    }
+
     func testMaxPoolBytesSweep() {
         var rng = SplitMix64(seed: 810), count = 0
         for trial in 0..<120 {

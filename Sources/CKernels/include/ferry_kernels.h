@@ -200,6 +200,9 @@ void ferry_qlinear_binary_bytes(const void *a, size_t a_step, const void *b, siz
                                 int multiply, float a_scale, int32_t a_zero_point, float b_scale, int32_t b_zero_point,
                                 float c_scale, int32_t c_zero_point, int32_t qmin, int32_t qmax, void *y);
 
+/* y[i] = table[x[i]] for n bytes (a 256-entry table): 64 at a time with AVX-512 VBMI. */
+void ferry_byte_lookup(const uint8_t *x, size_t n, const uint8_t *table, uint8_t *y);
+
 /* QuantizeLinear to 8 bits: y[i] = clamp(x[i] / scale, qmin - zero_point, qmax - zero_point) rounded
  * half to even, plus zero_point, stored as uint8 (out_signed 0) or int8 (1); NaN gives qmin. */
 void ferry_quantize_floats(const float *x, size_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,

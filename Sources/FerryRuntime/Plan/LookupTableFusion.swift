@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 
 /// The op that stands for elementwise work on one 8-bit value (DequantizeLinear -> elementwise ops
@@ -23,7 +24,7 @@ enum ByteLookup {
                 }
                 let y = try ctx.allocate(table.type, widen && x.rank == 0 ? [1] : x.shape)
                 let s = x.pointer(UInt8.self), d = y.pointer(UInt8.self), t = table.pointer(UInt8.self)
-                ctx.parallel(x.count, grain: elementGrain) { r in for i in r { d[i] = t[Int(s[i])] } }
+                ctx.parallel(x.count, grain: elementGrain) { r in ferry_byte_lookup(s + r.lowerBound, r.count, t, d + r.lowerBound) }
                 return [y]
             }
         }
