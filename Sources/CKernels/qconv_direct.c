@@ -112,7 +112,7 @@ void ferry_qconv_direct_channels_last(const void *x, int x_signed, int32_t zero_
             for (size_t t = 0; t < 16; t++) rows[t] = src + (ch + t) * plane;
             size_t p = p0;
             for (; p + 16 <= p1; p += 16) {
-                if (p % 64 == 0) /* the next block's lines of these rows, ahead of time */
+                if (p % 64 == 0 && p + block < plane) /* the next block's lines of these rows, ahead of time */
                     for (size_t t = 0; t < 16; t++) _mm_prefetch((const char *)(rows[t] + p + block), _MM_HINT_T0);
                 store_sixteen(rows, p, f, dst + ch, stride);
             }
@@ -296,7 +296,10 @@ void ferry_qconv_direct(const void *packed_w, size_t m, size_t c, const void *x_
                         size_t p_begin, size_t p_end, const int32_t *bias, const float *scale, int32_t zero_point,
                         int32_t qmin, int32_t qmax, void *y) {
 #if FERRY_X86
-    if (!ferry_qconv_direct_available() || p_begin >= p_end || m == 0) return;
+    const size_t taps = kh * kw;
+    if (!ferry_qconv_direct_available() || p_begin >= p_end || m == 0 || taps == 0 || taps > FERRY_QCONV_DIRECT_MAX_TAPS ||
+        h * w == 0)
+        return;
     const int32_t zp = x_signed ? x_zero_point + 128 : x_zero_point;
     direct_conv(packed_w, m, c, x_channels_last, zp, h, w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
                 ow, oh * ow, p_begin, p_end, bias, scale, zero_point, qmin, qmax, y);

@@ -163,7 +163,10 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
  * channels-last into ferry_qconv_direct_input_size bytes, pixels [p_begin, p_end) per call (the call
  * that reaches p_end = plane also writes the zero point row that padding reads). ferry_qconv_direct
  * then writes output pixels [p_begin, p_end) of all m channels of y ([m][oh * ow], uint8 or int8 as
- * the output range says); bias is m values or NULL, scale m values. */
+ * the output range says); bias is m values or NULL, scale m values. Filters of 1 to
+ * FERRY_QCONV_DIRECT_MAX_TAPS taps over a non-empty input only (ferry_qconv_direct does nothing
+ * otherwise). */
+enum { FERRY_QCONV_DIRECT_MAX_TAPS = 49 };
 int ferry_qconv_direct_available(void);
 size_t ferry_qconv_direct_packed_w_size(size_t m, size_t c, size_t taps);
 void ferry_qconv_direct_pack_w(const int8_t *w, size_t m, size_t c, size_t taps, void *packed);

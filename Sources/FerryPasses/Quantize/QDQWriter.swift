@@ -24,11 +24,13 @@ struct QDQWriter {
 
     /// Replaces the weight (and bias) of every target by its int8 (int32) form behind DequantizeLinear.
     /// A bias is quantized only when `withBias` and the target's input was quantized (its scale is
-    /// part of the bias scale); otherwise it stays float.
-    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target], withBias: Bool = true) throws {
+    /// part of the bias scale); otherwise it stays float. `others`: the targets of the writer's other
+    /// calls (a weight is quantized once for all its readers).
+    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target], withBias: Bool = true,
+                                  alongside others: [QuantizationTargets.Target] = []) throws {
         // Weights read by Gemm or MatMul keep their (zero) zero points: onnxruntime fuses those
         // only with one, and Conv weights without.
-        let needZeroPoint = Set(targets.compactMap { t in
+        let needZeroPoint = Set((targets + others).compactMap { t in
             t.weight.flatMap { graph.nodes[t.node].isONNX("Conv") ? nil : graph.nodes[t.node].inputs[$0] }
         })
         for t in targets {

@@ -108,8 +108,8 @@ public struct Quantizer {
                     let wanted = Set(targets.quantizedTensors(model.graph, format: options.format))
                     w.quantizeActivations(ranges.filter { wanted.contains($0.key) }, targets: targets.targets)
                 }
-                try w.quantizeWeights(targets.targets)
-                try w.quantizeWeights(keptTargets, withBias: false)
+                try w.quantizeWeights(targets.targets, alongside: keptTargets)
+                try w.quantizeWeights(keptTargets, withBias: false, alongside: targets.targets)
                 result.graph = w.graph
                 if options.mode == .static && options.format == .qoperator {
                     _ = QOperatorConversion.convert(&result.graph, targets: targets.targets, activationType: options.activationType)

@@ -128,7 +128,8 @@ extension Planner {
                     let n = nodes[i]
                     let inputs = n.inputs.map { $0.isEmpty ? nil : (values[$0] ?? known[$0]) }
                     let fixed = n.inputs.map { $0.isEmpty || values[$0] != nil ? nil : known[$0] }
-                    widen = widen || fixed.contains { $0?.rank == 1 }
+                    // a rank-1 operand of an elementwise op makes a rank-0 input's result rank 1
+                    widen = widen || (Self.tabulable.contains(n.opType) && onnx(n, n.opType) && fixed.contains { $0?.rank == 1 })
                     guard let y = try makeKernel(n, label: "'\(n.name)'", constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
                           y.count == 256 else { throw KernelError.invalid("not elementwise") }
                     values[n.outputs[0]] = y

@@ -4,7 +4,8 @@ import FerryIR
 /// A quantized 2-D convolution run by the direct channels-last kernel (`ferry_qconv_direct`: no
 /// im2col, output channels along the vector lanes, requantized in registers): int8 weights with zero
 /// points 0 and one group, packed once at plan time. Used where the CPU has AVX-512 VNNI, for filters
-/// of 2 to 49 taps over at least 16 input channels, when the output is requantized to 8 bits.
+/// of 2 to FERRY_QCONV_DIRECT_MAX_TAPS (49) taps over at least 16 input channels, when the output is
+/// requantized to 8 bits.
 final class DirectQuantizedConv {
     private let packed: TensorBuffer
     private let outputs: Int, channels: Int, kernelHeight: Int, kernelWidth: Int
@@ -14,7 +15,7 @@ final class DirectQuantizedConv {
         guard ferry_qconv_direct_available() != 0, w.type == .int8, w.rank == 4, groups == 1,
               zeroPoints.allSatisfy({ $0 == 0 }) else { return nil }
         let taps = w.shape[2] * w.shape[3]
-        guard taps >= 2 && taps <= 49, w.shape[1] >= 16, w.shape[0] > 0 else { return nil }
+        guard taps >= 2 && taps <= Int(FERRY_QCONV_DIRECT_MAX_TAPS), w.shape[1] >= 16, w.shape[0] > 0 else { return nil }
         outputs = w.shape[0]
         channels = w.shape[1]
         kernelHeight = w.shape[2]
@@ -30,12 +31,14 @@ final class DirectQuantizedConv {
     func run(x: Value, xZero: Int32, geometry g: WindowGeometry, outSpatial: [Int], padBegin: [Int], output: QuantizedOutput,
              scale: UnsafePointer<Float>, bias: UnsafePointer<Int32>?, y: Value, _ ctx: ExecutionContext) throws -> Bool {
         guard case .requantize(_, let zero, let lo, let hi) = output, g.rank == 2, ferry_qconv_direct_available() != 0,
-              x.rank == 4, x.shape[1] == channels, g.kernel == [kernelHeight, kernelWidth] else { return false }
+              x.rank == 4, x.shape[1] == channels, x.shape[2] * x.shape[3] > 0, g.kernel == [kernelHeight, kernelWidth]
+        else { return false }
         let n = x.shape[0], h = x.shape[2], w = x.shape[3], plane = h * w
         let oh = outSpatial[0], ow = outSpatial[1], p = oh * ow
         let ys = elementSize(y.type)
         let xSigned: Int32 = x.type == .int8 ? 1 : 0
         let channelsLast = try ctx.allocate(.uint8, [ferry_qconv_direct_input_size(channels, plane)])
+        defer { withExtendedLifetime(channelsLast) {} }
         let cl = channelsLast.buffer.baseAddress
         let tiles = (p + 7) / 8
         let work = outputs * channels * g.kernel.reduce(1, *)
