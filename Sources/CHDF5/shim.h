@@ -34,6 +34,17 @@ static inline hid_t ferry_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t ferry_h5t_variable(void) { return H5T_VARIABLE; }
 static inline haddr_t ferry_haddr_undef(void) { return HADDR_UNDEF; }
 
+/* Switches libhdf5's automatic error printing off for the calling thread, once per thread: a
+ * thread-safe libhdf5 keeps that setting per thread, so switching it off once at start-up leaves
+ * every other thread printing the library's error stack to stderr. */
+static inline void ferry_h5_quiet_thread(void) {
+    static _Thread_local int quiet = 0;
+    if (!quiet) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        quiet = 1;
+    }
+}
+
 /* A little-endian IEEE half-precision type, laid out as numpy's float16 (the type h5py writes).
  * The caller closes it. */
 static inline hid_t ferry_h5t_float16(void) {

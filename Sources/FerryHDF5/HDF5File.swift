@@ -38,7 +38,7 @@ public final class HDF5File {
 
     /// Opens an existing file read-only.
     public static func open(_ path: String, allowExternal: Bool = false) throws -> HDF5File {
-        _ = HDF5Library.ready
+        HDF5Library.prepareThread()
         guard fileExists(path) else { throw HDF5Error.io(.system(path: path, operation: "open", errno: ENOENT)) }
         guard H5Fis_hdf5(path) > 0 else {
             _ = HDF5Library.errorDetail()
@@ -53,7 +53,7 @@ public final class HDF5File {
 
     /// Opens an HDF5 file held in memory (e.g. a member of a `.keras` archive); `path` names it in messages.
     public static func open(image: [UInt8], path: String) throws -> HDF5File {
-        _ = HDF5Library.ready
+        HDF5Library.prepareThread()
         let fapl = H5Pcreate(ferry_h5p_file_access())
         defer { H5Pclose(fapl) }
         guard H5Pset_fapl_core(fapl, 1 << 16, false) >= 0,
@@ -70,7 +70,7 @@ public final class HDF5File {
     /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename;
     /// `displayPath` is the name messages use (the final path).
     public static func create(_ path: String, displayPath: String? = nil) throws -> HDF5File {
-        _ = HDF5Library.ready
+        HDF5Library.prepareThread()
         let id = H5Fcreate(path, ferry_h5f_acc_trunc(), ferry_h5p_default(), ferry_h5p_default())
         guard id >= 0 else {
             throw HDF5Error.library(file: displayPath ?? path, object: "/", operation: "create", detail: HDF5Library.errorDetail())

@@ -6,6 +6,7 @@ final class HDF5Handle {
     private let close: (hid_t) -> herr_t
 
     init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
+        ferry_h5_quiet_thread()  // a handle used on a new thread: the library stays quiet there too
         self.id = id
         self.close = close
     }
@@ -13,16 +14,21 @@ final class HDF5Handle {
     deinit { _ = close(id) }
 }
 
-/// One-time library set-up: libhdf5's own error printing is switched off (its error stack
-/// becomes Swift errors instead).
+/// Library set-up: libhdf5's own error printing is switched off on every thread that opens or
+/// creates a file or makes a handle (its error stack becomes Swift errors instead).
 enum HDF5Library {
-    static let ready: Bool = {
+    private static let ready: Bool = {
         _ = H5open()
-        _ = H5Eset_auto2(ferry_h5e_default(), nil, nil)
         // Never load filter plugins named by a file (they come from HDF5_PLUGIN_PATH, outside the file).
         _ = H5PLset_loading_state(0)
         return true
     }()
+
+    /// The one-time set-up, and quiet error printing on the calling thread.
+    static func prepareThread() {
+        _ = ready
+        ferry_h5_quiet_thread()
+    }
 
     /// The innermost messages of libhdf5's error stack, then clears it.
     static func errorDetail() -> String {
