@@ -6,11 +6,14 @@
 #define FERRY_X86 1
 #define FERRY_AVX2_ATTR __attribute__((target("avx2,fma")))
 #define FERRY_VNNI_ATTR __attribute__((target("avx2,fma,avx512vnni,avx512vl")))
+/* The same on 512-bit registers (ferry_has_vnni() also checks AVX-512 F and BW). */
+#define FERRY_VNNI512_ATTR __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vnni,avx512vl")))
 #include <immintrin.h>
 #else
 #define FERRY_X86 0
 #define FERRY_AVX2_ATTR
 #define FERRY_VNNI_ATTR
+#define FERRY_VNNI512_ATTR
 #endif
 
 /* True when the CPU has AVX2 and FMA (checked once) and the calling thread is not limited to the

@@ -129,7 +129,6 @@ void ferry_qconv_direct_channels_last(const void *x, int x_signed, int32_t zero_
 }
 
 #if FERRY_X86
-#define FERRY_VNNI512_ATTR __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vnni,avx512vl")))
 
 /* What a tile needs besides its inputs: the block's output pass and where it writes. */
 typedef struct {

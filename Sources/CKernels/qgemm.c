@@ -317,33 +317,10 @@ void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t c
     ferry_scale_bias_act(y, rows, cols, ldy, scale, NULL, act, a, b);
 }
 
-/* Matrix-vector product on the int16 pair layout: per k pair, one load of the panel's 6 rows of
- * (a[i][k], a[i][k+1]) (lanes 6 and 7 masked off) times the broadcast pair (x[k], x[k+1]). */
-#define DEFINE_QGEMV_PAIRS(NAME, ATTR, ACC)                                                             \
-    ATTR static void NAME(const int16_t *a, size_t k2, const int32_t *xpairs, size_t first, size_t end, size_t m, \
-                          int32_t *c) {                                                                 \
-        const __m256i mask = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);                           \
-        const size_t pairs = k2 / 2;                                                                    \
-        for (size_t p = first; p < end; p++) {                                                          \
-            const int32_t *ap = (const int32_t *)(a + p * MR * k2);                                     \
-            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                             \
-            size_t q = 0;                                                                               \
-            for (; q + 4 <= pairs; q += 4) {                                                            \
-                s0 = ACC(s0, _mm256_maskload_epi32(ap + q * MR, mask), _mm256_set1_epi32(xpairs[q]));   \
-                s1 = ACC(s1, _mm256_maskload_epi32(ap + (q + 1) * MR, mask), _mm256_set1_epi32(xpairs[q + 1])); \
-                s2 = ACC(s2, _mm256_maskload_epi32(ap + (q + 2) * MR, mask), _mm256_set1_epi32(xpairs[q + 2])); \
-                s3 = ACC(s3, _mm256_maskload_epi32(ap + (q + 3) * MR, mask), _mm256_set1_epi32(xpairs[q + 3])); \
-            }                                                                                           \
-            for (; q < pairs; q++) s0 = ACC(s0, _mm256_maskload_epi32(ap + q * MR, mask), _mm256_set1_epi32(xpairs[q])); \
-            int32_t lanes[8] __attribute__((aligned(32)));                                              \
-            _mm256_store_si256((__m256i *)lanes, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3))); \
-            qgemv_store(lanes, p, m, NULL, c);                                                          \
-        }                                                                                               \
-    }
-
 #if FERRY_X86
-DEFINE_QGEMV_PAIRS(qgemv_avx2, FERRY_AVX2_ATTR, MADD_ADD)
-DEFINE_QGEMV_PAIRS(qgemv_vnni, FERRY_VNNI_ATTR, DPWSSD)
+/* the int16 pair layout: per pair, vpmaddwd (or vpdpwssd) of the rows' pairs by x's pair */
+DEFINE_QGEMV(qgemv_avx2, FERRY_AVX2_ATTR, MADD_ADD)
+DEFINE_QGEMV(qgemv_vnni, FERRY_VNNI_ATTR, DPWSSD)
 #endif
 
 void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void *x, int x_signed, int32_t x_zero_point,
@@ -359,7 +336,7 @@ void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void 
     if (k2 > k) xc[k] = 0;
 #if FERRY_X86
     if (ferry_has_avx2()) {
-        (ferry_has_vnni() ? qgemv_vnni : qgemv_avx2)(a, k2, (const int32_t *)xc, first, end, m, c);
+        (ferry_has_vnni() ? qgemv_vnni : qgemv_avx2)((const int32_t *)a, k2 / 2, (const int32_t *)xc, first, end, m, NULL, 0, c);
         return;
     }
 #endif
@@ -368,7 +345,7 @@ void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void 
         for (size_t kk = 0; kk < k2; kk++)
             for (size_t r = 0; r < MR; r++)
                 lanes[r] = (int32_t)((uint32_t)lanes[r] + (uint32_t)(a[p * MR * k2 + (kk / 2 * MR + r) * 2 + kk % 2] * xc[kk]));
-        qgemv_store(lanes, p, m, NULL, c);
+        qgemv_store(lanes, p, m, NULL, 0, c);
     }
 }
 

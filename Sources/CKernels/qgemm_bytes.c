@@ -198,37 +198,10 @@ FERRY_VNNI_ATTR static void tile_vnni(size_t kc, const int8_t *ap, const uint8_t
 }
 #endif
 
-/* Rows of panel p from its sums of a x (lanes 0-5), less the zero point's share zp * rowsum. */
-static void qgemv_bytes_finish(const int32_t lanes[8], size_t p, size_t m, const int32_t *row_sums, uint32_t zp, int32_t *c) {
-    int32_t z[MR];
-    for (size_t r = 0; r < MR; r++) z[r] = (int32_t)(zp * (uint32_t)row_sums[p * MR + r]);
-    qgemv_store(lanes, p, m, z, c);
-}
-
 #if FERRY_X86
-/* Matrix-vector product on the byte layout: per quad of k, one load of the panel's 6 rows of 4 int8
- * (lanes 6 and 7 masked off) times the broadcast 4 uint8 of x. */
-FERRY_VNNI_ATTR static void qgemv_bytes_vnni(const int8_t *a, size_t k4, const uint32_t *xquads, const int32_t *row_sums,
-                                             uint32_t zp, size_t first, size_t end, size_t m, int32_t *c) {
-    const __m256i mask = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    const size_t quads = k4 / 4;
-    for (size_t p = first; p < end; p++) {
-        const int32_t *ap = (const int32_t *)(a + p * MR * k4);
-        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-        size_t q = 0;
-        for (; q + 4 <= quads; q += 4) {
-            s0 = _mm256_dpbusd_epi32(s0, _mm256_set1_epi32((int32_t)xquads[q]), _mm256_maskload_epi32(ap + q * MR, mask));
-            s1 = _mm256_dpbusd_epi32(s1, _mm256_set1_epi32((int32_t)xquads[q + 1]), _mm256_maskload_epi32(ap + (q + 1) * MR, mask));
-            s2 = _mm256_dpbusd_epi32(s2, _mm256_set1_epi32((int32_t)xquads[q + 2]), _mm256_maskload_epi32(ap + (q + 2) * MR, mask));
-            s3 = _mm256_dpbusd_epi32(s3, _mm256_set1_epi32((int32_t)xquads[q + 3]), _mm256_maskload_epi32(ap + (q + 3) * MR, mask));
-        }
-        for (; q < quads; q++)
-            s0 = _mm256_dpbusd_epi32(s0, _mm256_set1_epi32((int32_t)xquads[q]), _mm256_maskload_epi32(ap + q * MR, mask));
-        int32_t lanes[8] __attribute__((aligned(32)));
-        _mm256_store_si256((__m256i *)lanes, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)));
-        qgemv_bytes_finish(lanes, p, m, row_sums, zp, c);
-    }
-}
+/* the byte layout: per quad, vpdpbusd of x's 4 uint8 by the rows' 4 int8 */
+#define DPBUSD_XA(acc, a, x) _mm256_dpbusd_epi32(acc, x, a)
+DEFINE_QGEMV(qgemv_bytes_vnni, FERRY_VNNI_ATTR, DPBUSD_XA)
 #endif
 
 void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const void *x, int x_signed,
@@ -246,7 +219,7 @@ void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const
     memset(xu + k, 0, k4 - k);
 #if FERRY_X86
     if (ferry_has_vnni()) {
-        qgemv_bytes_vnni(a, k4, (const uint32_t *)xu, row_sums, zp, first, end, m, c);
+        qgemv_bytes_vnni((const int32_t *)a, k4 / 4, (const int32_t *)xu, first, end, m, row_sums, zp, c);
         return;
     }
 #endif
@@ -255,13 +228,11 @@ void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const
         for (size_t kk = 0; kk < k4; kk++)
             for (size_t r = 0; r < MR; r++)
                 lanes[r] = (int32_t)((uint32_t)lanes[r] + (uint32_t)(a[p * MR * k4 + (kk / 4 * MR + r) * 4 + kk % 4] * xu[kk]));
-        qgemv_bytes_finish(lanes, p, m, row_sums, zp, c);
+        qgemv_store(lanes, p, m, row_sums, zp, c);
     }
 }
 
 #if FERRY_X86
-#define FERRY_VNNI512_ATTR __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vnni,avx512vl")))
-
 /* One MR x 2NR tile from two consecutive B panels, on 512-bit registers: a quad of one panel's 16
  * columns is one register, so each row's broadcast quad feeds one vpdpbusd per panel. */
 FERRY_VNNI512_ATTR static void tile2_vnni512(size_t kc, const int8_t *ap, const uint8_t *bp0, const uint8_t *bp1,

@@ -40,11 +40,39 @@ static inline void qgemv_panels(size_t m, size_t row_begin, size_t row_end, size
     *end = row_end > row_begin ? (row_end + MR - 1) / MR : *first;
 }
 
-/* Lanes 0-5 of a matrix-vector product's accumulator (one per row of a panel) to c, the rows below m. */
-static inline void qgemv_store(const int32_t lanes[8], size_t panel, size_t m, const int32_t *subtract, int32_t *c) {
+/* Lanes 0-5 of a matrix-vector product's accumulator (one per row of a panel) to c, the rows below
+ * m; with row_sums (the byte layout), less the zero point's share zp * rowsum. */
+static inline void qgemv_store(const int32_t lanes[8], size_t panel, size_t m, const int32_t *row_sums, uint32_t zp,
+                               int32_t *c) {
     for (size_t r = 0; r < MR && panel * MR + r < m; r++)
-        c[panel * MR + r] = (int32_t)((uint32_t)lanes[r] - (subtract ? (uint32_t)subtract[r] : 0u));
+        c[panel * MR + r] = (int32_t)((uint32_t)lanes[r] - (row_sums ? zp * (uint32_t)row_sums[panel * MR + r] : 0u));
 }
+
+#if FERRY_X86
+/* Matrix-vector product over a packed A whose k groups (int16 pairs, or int8 quads) are 32 bits per
+ * row: per group, one load of the panel's 6 rows (lanes 6 and 7 masked off) times the broadcast
+ * group of x, ACC(acc, a, x) accumulating, four accumulators; row_sums and zp as in qgemv_store. */
+#define DEFINE_QGEMV(NAME, ATTR, ACC)                                                                   \
+    ATTR static void NAME(const int32_t *a, size_t groups, const int32_t *x, size_t first, size_t end, size_t m, \
+                          const int32_t *row_sums, uint32_t zp, int32_t *c) {                           \
+        const __m256i mask = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);                           \
+        for (size_t p = first; p < end; p++) {                                                          \
+            const int32_t *ap = a + p * MR * groups;                                                    \
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                             \
+            size_t q = 0;                                                                               \
+            for (; q + 4 <= groups; q += 4) {                                                           \
+                s0 = ACC(s0, _mm256_maskload_epi32(ap + q * MR, mask), _mm256_set1_epi32(x[q]));        \
+                s1 = ACC(s1, _mm256_maskload_epi32(ap + (q + 1) * MR, mask), _mm256_set1_epi32(x[q + 1])); \
+                s2 = ACC(s2, _mm256_maskload_epi32(ap + (q + 2) * MR, mask), _mm256_set1_epi32(x[q + 2])); \
+                s3 = ACC(s3, _mm256_maskload_epi32(ap + (q + 3) * MR, mask), _mm256_set1_epi32(x[q + 3])); \
+            }                                                                                           \
+            for (; q < groups; q++) s0 = ACC(s0, _mm256_maskload_epi32(ap + q * MR, mask), _mm256_set1_epi32(x[q])); \
+            int32_t lanes[8] __attribute__((aligned(32)));                                              \
+            _mm256_store_si256((__m256i *)lanes, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3))); \
+            qgemv_store(lanes, p, m, row_sums, zp, c);                                                  \
+        }                                                                                               \
+    }
+#endif
 
 #if FERRY_X86
 /* The tile's accumulators to C: whole rows straight from the registers, a partial tile through
