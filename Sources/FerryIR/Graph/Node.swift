@@ -34,6 +34,11 @@ public struct Node: Equatable, Sendable {
         attributes.first(where: { $0.name == name })?.value
     }
 
+    /// True for a node of ONNX's default domain with this op type.
+    public func isONNX(_ op: String) -> Bool {
+        opType == op && (domain.isEmpty || domain == "ai.onnx")
+    }
+
     /// The subgraphs of all graph-valued attributes (If branches, Loop/Scan bodies).
     public var subgraphs: [Graph] { attributes.flatMap(\.value.subgraphs) }
 

@@ -66,9 +66,4 @@ extension Node {
         if case .ints(let v)? = attribute(name) { return v.map { Int(clamping: $0) } }
         return nil
     }
-
-    /// True for a node of ONNX's default domain with this op type.
-    public func isONNX(_ op: String) -> Bool {
-        opType == op && (domain.isEmpty || domain == "ai.onnx")
-    }
 }

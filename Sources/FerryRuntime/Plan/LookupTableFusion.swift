@@ -50,7 +50,6 @@ extension Planner {
     /// onnxruntime's quantizer spells out as a QLinearAdd of a constant, a QLinearMul of the value by
     /// that, and a Div, all in one table.
     func fuseLookupTables(_ nodes: [Node], known: inout [String: Value], keep: Set<String>, ctx: ExecutionContext) -> [Node] {
-        func onnx(_ n: Node, _ op: String) -> Bool { n.opType == op && (n.domain.isEmpty || n.domain == "ai.onnx") }
         func scalar(_ name: String) -> Value? {
             guard let v = known[name], v.count == 1, v.rank <= 1 else { return nil }
             return v
@@ -63,7 +62,7 @@ extension Planner {
             let variable = n.inputs.indices.filter { !n.inputs[$0].isEmpty && constants[n.inputs[$0]] == nil }
             guard !variable.isEmpty, n.inputs.indices.allSatisfy({ variable.contains($0) || n.inputs[$0].isEmpty || scalar(n.inputs[$0]) != nil })
             else { return nil }
-            if onnx(n, "DequantizeLinear") || onnx(n, "QuantizeLinear") {
+            if n.isONNX("DequantizeLinear") || n.isONNX("QuantizeLinear") {
                 guard variable == [0], n.inputs.count == 3, n.attribute("output_dtype") == nil, n.attribute("block_size") == nil,
                       scalar(n.inputs[1])?.type == .float, let z = scalar(n.inputs[2]), QuantizedType.isByte(z.type) else { return nil }
                 return (variable, n.opType == "DequantizeLinear" ? 0 : nil, z.type)
@@ -73,7 +72,7 @@ extension Planner {
                       QuantizedType.isByte(z.type) else { return nil }
                 return (variable, variable[0], z.type)
             }
-            guard onnx(n, n.opType), Self.tabulable.contains(n.opType), n.subgraphs.isEmpty else { return nil }
+            guard n.isONNX(n.opType), Self.tabulable.contains(n.opType), n.subgraphs.isEmpty else { return nil }
             return (variable, nil, nil)
         }
 
@@ -105,7 +104,7 @@ extension Planner {
             for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
         }
         // A DequantizeLinear read only outside the function stays as it is: its 8-bit input leaves instead.
-        for (i, r) in member where onnx(nodes[i], "DequantizeLinear") {
+        for (i, r) in member where nodes[i].isONNX("DequantizeLinear") {
             if !readers[nodes[i].outputs[0], default: []].contains(where: { member[$0] == r }) { member[i] = nil }
         }
 
@@ -115,7 +114,7 @@ extension Planner {
             // 8-bit values of the function read outside it (or kept): each becomes a lookup
             let exits = group.filter { i in
                 let n = nodes[i], out = n.outputs[0]
-                let bytes = !onnx(n, "DequantizeLinear") && (onnx(n, "QuantizeLinear") || n.domain == QuantizationOps.microsoft)
+                let bytes = !n.isONNX("DequantizeLinear") && (n.isONNX("QuantizeLinear") || n.domain == QuantizationOps.microsoft)
                 return bytes && (keep.contains(out) || readers[out, default: []].contains { member[$0] != root })
             }
             guard !exits.isEmpty, let type = rootType[root] else { continue }
@@ -129,7 +128,7 @@ extension Planner {
                     let inputs = n.inputs.map { $0.isEmpty ? nil : (values[$0] ?? known[$0]) }
                     let fixed = n.inputs.map { $0.isEmpty || values[$0] != nil ? nil : known[$0] }
                     // a rank-1 operand of an elementwise op makes a rank-0 input's result rank 1
-                    widen = widen || (Self.tabulable.contains(n.opType) && onnx(n, n.opType) && fixed.contains { $0?.rank == 1 })
+                    widen = widen || (Self.tabulable.contains(n.opType) && n.isONNX(n.opType) && fixed.contains { $0?.rank == 1 })
                     guard let y = try makeKernel(n, label: "'\(n.name)'", constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
                           y.count == 256 else { throw KernelError.invalid("not elementwise") }
                     values[n.outputs[0]] = y
