@@ -13,19 +13,6 @@ enum QOperatorConversion {
         return (graph.nodes[r].outputs[0], r)
     }
 
-    /// Adds int8 zeros of `shape` to the graph's initializers under a name no value has; returns the name.
-    static func addInt8Zeros(_ graph: inout Graph, shape: [Int]) -> String {
-        var name = "int8_zero", k = 1
-        while graph.initializer(named: name) != nil || graph.nodes.contains(where: { $0.outputs.contains(name) })
-                || graph.inputs.contains(where: { $0.name == name }) {
-            name = "int8_zero_\(k)"
-            k += 1
-        }
-        graph.initializers.append(Tensor(name: name, elementType: .int8, shape: shape,
-                                         values: [Int8](repeating: 0, count: shape.reduce(1, *))))
-        return name
-    }
-
     /// Relu, or Clip whose lower bound is 0 (the quantized range then starts at 0 and clamps).
     static func isAbsorbable(_ n: Node, graph: Graph) -> Bool {
         if n.isONNX("Relu") { return true }
@@ -57,21 +44,21 @@ enum QOperatorConversion {
             let inputs = node.inputs.enumerated().map { $0.element.isEmpty ? nil : dequantized($0.element) }
             guard t.activations.allSatisfy({ inputs[$0] != nil }), t.weight.map({ inputs[$0] != nil }) ?? true,
                   t.bias.map({ inputs[$0] != nil }) ?? true else { continue }
-            // quantized value, scale, zero point. A DequantizeLinear of symmetric int8 weights has no
-            // zero point; QLinearConv takes one int8 0 shared by all, QGemm and QLinearMatMul want
-            // zeros shaped like the scale.
-            func parts(_ i: Int, scalarZero: Bool = false) -> [String] {
+            // quantized value, scale, zero point. Only Conv weights come without a zero point
+            // (QDQWriter keeps them for Gemm/MatMul weights): their QLinearConv share one int8 0.
+            func parts(_ i: Int) -> [String] {
                 let dq = inputs[i]!.inputs
                 guard dq.count < 3 || dq[2].isEmpty else { return Array(dq.prefix(3)) }
-                if scalarZero {
-                    if sharedZero == nil { sharedZero = addInt8Zeros(&graph, shape: []) }
-                    return [dq[0], dq[1], sharedZero!]
+                if sharedZero == nil {
+                    var names = NameAllocator(graph)
+                    sharedZero = names.fresh("int8_zero")
+                    graph.initializers.append(Tensor(name: sharedZero!, elementType: .int8, shape: [], values: [Int8(0)]))
                 }
-                return [dq[0], dq[1], addInt8Zeros(&graph, shape: graph.initializer(named: dq[1])?.shape ?? [])]
+                return [dq[0], dq[1], sharedZero!]
             }
             var qnode: Node
             if node.isONNX("Conv") {
-                var ins = parts(0) + parts(1, scalarZero: true) + q.inputs[1...2]
+                var ins = parts(0) + parts(1) + q.inputs[1...2]
                 if let b = t.bias { ins.append(inputs[b]!.inputs[0]) }
                 qnode = Node(opType: "QLinearConv", name: node.name, inputs: ins, outputs: [q.outputs[0]], attributes: node.attributes)
             } else if node.isONNX("MatMul") {

@@ -5,9 +5,12 @@ public struct NameAllocator {
     private var used: Set<String>
 
     /// Reserves every name `model` already uses (values, nodes, initializers, nested graphs).
-    public init(_ model: Model) {
+    public init(_ model: Model) { self.init(model.graph) }
+
+    /// Reserves every name `graph` and its nested graphs already use.
+    public init(_ graph: Graph) {
         used = []
-        for g in [model.graph] + model.graph.nestedGraphs {
+        for g in [graph] + graph.nestedGraphs {
             for n in g.nodes { used.formUnion(n.inputs); used.formUnion(n.outputs); used.insert(n.name) }
             used.formUnion(g.initializers.map(\.name))
             used.formUnion(g.sparseInitializers.map(\.name))
