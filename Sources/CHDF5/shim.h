@@ -4,6 +4,7 @@
 #define FERRY_CHDF5_SHIM_H
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,11 @@ static inline hid_t ferry_h5s_all(void) { return H5S_ALL; }
 static inline hid_t ferry_h5e_default(void) { return H5E_DEFAULT; }
 static inline unsigned ferry_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned ferry_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+/* Opens an in-memory file image read-only without copying it: the caller keeps `image` alive and
+ * unchanged until the file is closed. */
+static inline hid_t ferry_h5_open_image(void *image, size_t size) {
+    return H5LTopen_file_image(image, size, H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+}
 static inline hid_t ferry_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t ferry_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t ferry_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
@@ -89,6 +95,32 @@ static inline int ferry_h5_link_kind(hid_t group, const char *name, int *object_
         return 0;
     }
     return info.type == H5L_TYPE_SOFT ? 1 : (info.type == H5L_TYPE_EXTERNAL ? 64 : 2);
+}
+
+/* Calls `visit(name, context)` for every link of `group` in name order, in one pass over the
+ * group (H5Literate): listing by index instead walks the group's index from its start for every
+ * member. A non-zero return from `visit` stops the walk. Returns a negative value on failure. */
+typedef int (*ferry_h5_member_visit)(const char *name, void *context);
+typedef struct { ferry_h5_member_visit visit; void *context; } FerryH5MemberWalk;
+
+#if H5_VERSION_GE(1, 12, 0)
+static inline herr_t ferry_h5_member_step(hid_t group, const char *name, const H5L_info2_t *info, void *data) {
+#else
+static inline herr_t ferry_h5_member_step(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+#endif
+    (void)group; (void)info;
+    FerryH5MemberWalk *walk = (FerryH5MemberWalk *)data;
+    return walk->visit(name, walk->context) ? 1 : 0;
+}
+
+static inline int ferry_h5_list_members(hid_t group, ferry_h5_member_visit visit, void *context) {
+    FerryH5MemberWalk walk = { visit, context };
+    hsize_t index = 0;
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Literate2(group, H5_INDEX_NAME, H5_ITER_INC, &index, ferry_h5_member_step, &walk) < 0 ? -1 : 0;
+#else
+    return H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, ferry_h5_member_step, &walk) < 0 ? -1 : 0;
+#endif
 }
 
 /* The file an external link `name` in `group` points to, into `out` (empty on failure). */

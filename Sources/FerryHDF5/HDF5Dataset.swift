@@ -131,7 +131,7 @@ public struct HDF5Dataset {
         }
     }
 
-    /// A view of the dataset's bytes in the mapped file, when they can be used as they are:
+    /// A view of the dataset's bytes in the mapped file (or in-memory image), when they can be used as they are:
     /// contiguous, unfiltered, stored in exactly the memory type, aligned for it, inside the file.
     private func inPlaceView(fileType: hid_t, memoryType: hid_t, bytes: Int, elementSize: Int) -> TensorBytes? {
         guard bytes >= 4096, H5Tequal(fileType, memoryType) > 0 else { return nil }
@@ -139,9 +139,13 @@ public struct HDF5Dataset {
         defer { H5Pclose(dcpl) }
         guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else { return nil }
         let offset = H5Dget_offset(handle.id)
-        guard offset != ferry_haddr_undef(), offset <= UInt64(Int.max), let mapped = file.mapped else { return nil }
+        guard offset != ferry_haddr_undef(), offset <= UInt64(Int.max) else { return nil }
         let start = Int(offset)
-        guard start % elementSize == 0, start <= mapped.count, bytes <= mapped.count - start else { return nil }
+        func inside(_ count: Int) -> Bool { start % elementSize == 0 && start <= count && bytes <= count - start }
+        if let image = file.image {
+            return inside(image.count) ? TensorBytes(TensorBuffer(viewing: image, offset: start, count: bytes)) : nil
+        }
+        guard let mapped = file.mapped, inside(mapped.count) else { return nil }
         mapped.prefault(start..<(start + bytes))
         return TensorBytes(TensorBuffer(viewing: mapped, offset: start, count: bytes))
     }

@@ -51,19 +51,18 @@ public final class HDF5File {
         return try HDF5File(path: path, id: id, allowExternal: allowExternal)
     }
 
-    /// Opens an HDF5 file held in memory (e.g. a member of a `.keras` archive); `path` names it in messages.
-    public static func open(image: [UInt8], path: String) throws -> HDF5File {
+    /// Opens an HDF5 file held in memory (e.g. a member of a `.keras` archive) without copying it;
+    /// `path` names it in messages. Contiguous datasets are read as views of `image`.
+    public static func open(image: TensorBuffer, path: String) throws -> HDF5File {
         HDF5Library.prepareThread()
-        let fapl = H5Pcreate(ferry_h5p_file_access())
-        defer { H5Pclose(fapl) }
-        guard H5Pset_fapl_core(fapl, 1 << 16, false) >= 0,
-              image.withUnsafeBytes({ H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }) >= 0 else {
-            throw HDF5Error.library(file: path, object: "/", operation: "open", detail: HDF5Library.errorDetail())
+        let id = ferry_h5_open_image(image.baseAddress, image.count)
+        guard id >= 0 else {
+            _ = HDF5Library.errorDetail()
+            throw HDF5Error.notHDF5(file: path)
         }
-        let id = H5Fopen(path, ferry_h5f_acc_rdonly(), fapl)
-        guard id >= 0 else { throw HDF5Error.notHDF5(file: path) }
         let file = try HDF5File(path: path, id: id, allowExternal: false)
         file.mappable = false
+        file.image = image
         return file
     }
 
@@ -83,6 +82,8 @@ public final class HDF5File {
     /// The file mapped read-only, for viewing contiguous datasets in place (nil for in-memory images).
     lazy var mapped: MappedFile? = mappable ? try? MappedFile(path: path) : nil
     private var mappable = true
+    /// The bytes of a file opened from memory (the file reads them in place; datasets view them).
+    private(set) var image: TensorBuffer?
 
     /// The root group.
     public var root: HDF5Group {

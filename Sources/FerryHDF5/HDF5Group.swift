@@ -42,20 +42,19 @@ public struct HDF5Group {
 
     func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
 
-    /// The members, in HDF5's name order.
+    /// The members, in HDF5's name order, listed in one pass over the group.
     public func members() throws -> [HDF5Member] {
-        var info = H5G_info_t()
-        guard H5Gget_info(handle.id, &info) >= 0 else { throw file.fail(path, "list group") }
-        var out: [HDF5Member] = []
-        for i in 0..<info.nlinks {
-            let size = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, ferry_h5p_default())
-            guard size >= 0 else { throw file.fail(path, "list group") }
-            var buf = [CChar](repeating: 0, count: Int(size) + 1)
-            _ = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, ferry_h5p_default())
-            let name = String(cString: buf)
-            out.append(HDF5Member(name: name, kind: kind(of: name)))
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        let status = withExtendedLifetime(names) {
+            ferry_h5_list_members(handle.id, { name, context in
+                guard let name, let context else { return 1 }
+                Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
+                return 0
+            }, Unmanaged.passUnretained(names).toOpaque())
         }
-        return out
+        guard status >= 0 else { throw file.fail(path, "list group") }
+        return names.list.map { HDF5Member(name: $0, kind: kind(of: $0)) }
     }
 
     /// The kind of the direct member `name`, without following external links.

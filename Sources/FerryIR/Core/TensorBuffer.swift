@@ -86,6 +86,15 @@ public final class TensorBuffer: @unchecked Sendable {
         isWritable = false
     }
 
+    /// A read-only view of `count` bytes of `buffer` at `offset`, without copying; it keeps `buffer` alive.
+    public init(viewing buffer: TensorBuffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && count >= 0 && offset <= buffer.count && count <= buffer.count - offset, "view outside the buffer")
+        baseAddress = count == 0 ? TensorBuffer.emptyBlock : buffer.baseAddress + offset
+        release = count == 0 ? .none : .keepAlive(buffer)
+        self.count = count
+        isWritable = false
+    }
+
     /// The bytes, read-only.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: baseAddress, count: count) }
 
