@@ -20,6 +20,8 @@ with the `safetensors` package, h5py and onnx: names and bytes identical to what
 the original. For Fixtures/keras/bad: `ferry inspect` refuses each (exit 1, one stderr line
 naming the file), except the plain tensor tree, which is read as tensors. 200 randomly damaged
 copies of the .h5 fixtures (fixed seed) are each read or refused in one line, never a crash.
+Models built at check time by tools/keras_live.py (shared and nested sub-models in every dialect)
+make the same trips against the outputs of the Keras that built them.
 Prints one line per check and, last, `N passed, M failed`; exits 1 on a failure.
 """
 import argparse
@@ -266,6 +268,10 @@ def main():
         report("bad/" + case["file"], lambda: check_bad(binary, case))
     report("damaged copies of the .h5 fixtures", lambda: check_damaged_h5(binary, work))
     report("large document models", lambda: check_big(binary, work))
+    import keras_live  # noqa: E402 - loads TensorFlow, tf.keras and Keras 3
+    for case in keras_live.SHARED_CASES:
+        for dialect in case.dialects:
+            report(f"{case.name} ({dialect})", lambda: keras_live.check_case(lambda a, b: convert(binary, a, b), case, dialect, work))
     return checks.finish(work, keep_work=bool(args.work))
 
 

@@ -100,6 +100,16 @@ final class KerasImporter {
             return x
         }
         // Functional: evaluate calls once all their inputs exist (config order is usually already topological).
+        let offsets = callOffsets(spec)
+        func resolve(_ ref: KerasTensorRef) throws -> KerasTensorRef {
+            guard let layer = spec.layers.first(where: { $0.name == ref.layer }) else { return ref }
+            if layer.className == "InputLayer" { return KerasTensorRef(layer: ref.layer, node: 0, tensor: 0) }
+            let call = ref.node - (offsets[layer.name] ?? 0)
+            guard call >= 0, call < layer.calls.count else {
+                throw KerasError.invalidGraph(file: file, reason: "a tensor of layer '\(layer.name)' comes from its call \(ref.node), but the layer is called \(layer.calls.count) times")
+            }
+            return KerasTensorRef(layer: ref.layer, node: call, tensor: ref.tensor)
+        }
         var values: [KerasTensorRef: KTensor] = [:]
         for (ref, t) in zip(spec.inputs, inputs) { values[KerasTensorRef(layer: ref.layer, node: 0, tensor: 0)] = t }
         var pending: [(KerasLayerSpec, Int)] = spec.layers.flatMap { l in l.calls.indices.map { (l, $0) } }
@@ -107,8 +117,7 @@ final class KerasImporter {
             var progressed = false
             var rest: [(KerasLayerSpec, Int)] = []
             for (layer, call) in pending {
-                let refs = layer.calls[call]
-                let args = refs.map { values[resolve($0, in: spec)] }
+                let args = try layer.calls[call].map { values[try resolve($0)] }
                 guard args.allSatisfy({ $0 != nil }) else { rest.append((layer, call)); continue }
                 let outs = try apply(layer, to: args.map { $0! }, path: path, kwargs: call < layer.callKwargs.count ? layer.callKwargs[call] : [:])
                 for (k, t) in outs.enumerated() { values[KerasTensorRef(layer: layer.name, node: call, tensor: k)] = t }
@@ -121,22 +130,33 @@ final class KerasImporter {
             pending = rest
         }
         return try spec.outputs.map { ref in
-            guard let t = values[resolve(ref, in: spec)] else {
+            guard let t = values[try resolve(ref)] else {
                 throw KerasError.invalidGraph(file: file, reason: "output '\(ref.layer)' is not produced by any layer")
             }
             return t
         }
     }
 
-    /// Maps a serialised (layer, node, tensor) reference to the call that produced it: a nested
-    /// model's first node is its own construction, so its calls are numbered from 1.
-    private func resolve(_ ref: KerasTensorRef, in spec: KerasModelSpec) -> KerasTensorRef {
-        guard let layer = spec.layers.first(where: { $0.name == ref.layer }) else { return ref }
-        if layer.className == "InputLayer" { return KerasTensorRef(layer: ref.layer, node: 0, tensor: 0) }
-        if layer.isModel, ref.node >= 1, ref.node > layer.calls.count - 1 {
-            return KerasTensorRef(layer: ref.layer, node: ref.node - 1, tensor: ref.tensor)
+    /// How the configuration numbers each nested model's calls. Keras 2 and tf.keras count a
+    /// nested model's own construction as its node 0 when it starts from an InputLayer, so the
+    /// calls are nodes 1...n; Keras 3 numbers the calls from 0. The references decide where they
+    /// can (a node n is only possible from 1, a node 0 only from 0); otherwise the dialect does.
+    private func callOffsets(_ spec: KerasModelSpec) -> [String: Int] {
+        var referenced: [String: Set<Int>] = [:]
+        for ref in spec.layers.flatMap({ $0.calls.joined() }) + spec.outputs { referenced[ref.layer, default: []].insert(ref.node) }
+        var offsets: [String: Int] = [:]
+        for layer in spec.layers where layer.isModel {
+            let nodes = referenced[layer.name] ?? []
+            if nodes.contains(layer.calls.count) {
+                offsets[layer.name] = 1
+            } else if nodes.contains(0) {
+                offsets[layer.name] = 0
+            } else {
+                let firstLayer = (layer.config["layers"] as? [[String: Any]])?.first?["class_name"] as? String
+                offsets[layer.name] = !keras3 && (layer.className != "Sequential" || firstLayer == "InputLayer") ? 1 : 0
+            }
         }
-        return ref
+        return offsets
     }
 
     /// Converts one call of one layer.

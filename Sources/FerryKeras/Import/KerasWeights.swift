@@ -17,12 +17,22 @@ struct LegacyWeightStore: KerasWeightStore {
         guard let top = path.first, root.contains(top) else { return [] }
         let group = try root.group(top)
         var names = try weightNames(group)
-        // A nested model's weight names start with the inner layer's name (tf.keras), or with the
-        // nested model's name and then the inner layer's (Keras 3's legacy writer).
-        for inner in path.dropFirst() {
-            names = names.filter { $0.hasPrefix(inner + "/") || $0.split(separator: "/").dropFirst().first.map(String.init) == inner }
-        }
+        if path.count > 1 { names = names.filter { LegacyWeightStore.name($0, belongsTo: path) } }
         return try names.map { name in try group.dataset(name).read(name: name) }
+    }
+
+    /// Whether a weight listed by the top-level group of `path` (models, then the layer) is one of
+    /// the layer's: tf.keras names it "<layer>/<variable>", Keras 3's legacy writer puts some of
+    /// the nested models' names first ("<model>/<layer>/<variable>").
+    static func name(_ name: String, belongsTo path: [String]) -> Bool {
+        guard let layer = path.last else { return false }
+        var parts = name.split(separator: "/").map(String.init)[...]
+        var models = path.dropLast()[...]
+        while parts.count > 2, let first = parts.first, let k = models.firstIndex(of: first) {
+            parts = parts.dropFirst()
+            models = models[(k + 1)...]
+        }
+        return parts.count > 1 && parts.first == layer
     }
 
     private func weightNames(_ group: HDF5Group) throws -> [String] {
@@ -43,6 +53,10 @@ struct LegacyWeightStore: KerasWeightStore {
 /// layers and Bidirectional halves sit in sub-groups, nested models under `layers/<key>/layers`.
 struct Keras3WeightStore: KerasWeightStore {
     let root: HDF5Group
+    /// Per `layers` group already listed (by path): layer name -> member key.
+    private let index = LayerIndex()
+
+    init(root: HDF5Group) { self.root = root }
 
     func weights(for path: [String]) throws -> [Tensor] {
         var group = root
@@ -53,15 +67,26 @@ struct Keras3WeightStore: KerasWeightStore {
         return try collect(group)
     }
 
+    /// The layer groups of one `layers` group by layer name, read once per file.
+    private final class LayerIndex {
+        var keys: [String: [String: String]] = [:]
+    }
+
     /// The group under `parent/layers` whose `vars@name` is `name`.
     private func layerGroup(named name: String, in parent: HDF5Group) throws -> HDF5Group? {
         guard parent.contains("layers") else { return nil }
         let layers = try parent.group("layers")
-        for member in try layers.members() where member.kind == .group {
-            let g = try layers.group(member.name)
-            if g.contains("vars"), try g.group("vars").attribute("name")?.stringList == [name] { return g }
+        if index.keys[layers.path] == nil {
+            var keys: [String: String] = [:]
+            for member in try layers.members() where member.kind == .group {
+                let g = try layers.group(member.name)
+                if g.contains("vars"), let names = try g.group("vars").attribute("name")?.stringList, names.count == 1, keys[names[0]] == nil {
+                    keys[names[0]] = member.name
+                }
+            }
+            index.keys[layers.path] = keys
         }
-        return nil
+        return try index.keys[layers.path]?[name].map { try layers.group($0) }
     }
 
     /// Own variables first, then those of the cell, forward/backward halves and wrapped layer.
