@@ -59,10 +59,15 @@ class Batches(CalibrationDataReader):
         return next(self._feeds, None)
 
 
-def run(model: str, x: np.ndarray) -> np.ndarray:
-    """The model's first output on x, in onnxruntime on one thread (CPU)."""
+def run(model: str, x: np.ndarray, exact: bool = False) -> np.ndarray:
+    """The model's first output on x, in onnxruntime on one thread (CPU). With `exact`, graph
+    optimizations are off: a QDQ file then runs as DequantizeLinear -> float op -> QuantizeLinear,
+    as ONNX defines it, on every CPU; optimized, onnxruntime fuses it into integer kernels whose
+    AVX2 u8 x s8 products saturate (exact only with AVX-512 VNNI)."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
+    if exact:
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     return np.concatenate([sess.run(None, {name: x[i:i + BATCH]})[0]

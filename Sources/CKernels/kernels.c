@@ -7,10 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Set by ferry_kernels_limit_isa on a test's thread. */
-static _Thread_local int isa_limit = FERRY_ISA_BEST;
+/* The process-wide limit from FERRY_ISA, read once (-2: not read yet). */
+static int env_isa = -2;
+static int env_isa_bad = 0;
 
-void ferry_kernels_limit_isa(int isa) { isa_limit = isa; }
+static int process_isa(void) {
+    int isa = __atomic_load_n(&env_isa, __ATOMIC_ACQUIRE);
+    if (isa == -2) {
+        const char *e = getenv("FERRY_ISA");
+        isa = FERRY_ISA_BEST;
+        if (e && *e) {
+            if (strcmp(e, "portable") == 0) isa = FERRY_ISA_PORTABLE;
+            else if (strcmp(e, "avx2") == 0) isa = FERRY_ISA_AVX2;
+            else if (strcmp(e, "best") != 0) __atomic_store_n(&env_isa_bad, 1, __ATOMIC_RELEASE);
+        }
+        __atomic_store_n(&env_isa, isa, __ATOMIC_RELEASE);
+    }
+    return isa;
+}
+
+/* Set by ferry_kernels_limit_isa on one thread; FERRY_ISA_DEFAULT follows the process. */
+static _Thread_local int thread_isa = FERRY_ISA_DEFAULT;
+
+void ferry_kernels_limit_isa(int isa) { thread_isa = isa; }
+
+static int isa_limit(void) { return thread_isa == FERRY_ISA_DEFAULT ? process_isa() : thread_isa; }
+
+int ferry_isa_env_invalid(void) {
+    (void)process_isa();
+    return __atomic_load_n(&env_isa_bad, __ATOMIC_ACQUIRE);
+}
 
 /* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI with F, BW and VL, bit 2
  * AVX-512 VBMI with F and BW. */
@@ -32,11 +58,13 @@ static int cpu_features(void) {
 #endif
 }
 
-int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit != FERRY_ISA_PORTABLE; }
+int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit() != FERRY_ISA_PORTABLE; }
 
-int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit == FERRY_ISA_BEST; }
+int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit() == FERRY_ISA_BEST; }
 
-int ferry_has_vbmi(void) { return (cpu_features() & 4) && isa_limit == FERRY_ISA_BEST; }
+int ferry_has_vbmi(void) { return (cpu_features() & 4) && isa_limit() == FERRY_ISA_BEST; }
+
+const char *ferry_isa_active_name(void) { return ferry_has_vnni() ? "avx512-vnni" : ferry_has_avx2() ? "avx2" : "portable"; }
 
 #if FERRY_X86
 /* 64 lookups per step: two 128-byte halves of the table by vpermi2b, the index's top bit choosing. */

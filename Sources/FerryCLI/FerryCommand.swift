@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FerryRuntime
 
 /// The `ferry` command: inspect and convert neural-network model files.
 @main
@@ -13,6 +14,10 @@ struct FerryCommand: ParsableCommand {
 
     /// Runs the command line; errors print one line and exit 1, usage errors exit 2.
     static func main() {
+        if let value = KernelISA.invalidEnvironmentValue {
+            FileHandle.standardError.write(Data("error: FERRY_ISA=\(value) is not one of best, avx2, portable\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

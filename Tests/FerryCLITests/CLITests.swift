@@ -12,13 +12,14 @@ struct Run {
 /// Runs the built `ferry` binary (next to the test bundle) in the repository root.
 func ferry(_ arguments: String...) throws -> Run { try ferry(arguments) }
 
-/// Runs the built `ferry` binary with an argument list.
-func ferry(_ arguments: [String]) throws -> Run {
+/// Runs the built `ferry` binary with an argument list (and extra environment variables).
+func ferry(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
     let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     let binary = exe.deletingLastPathComponent().appendingPathComponent("ferry")
     let p = Process()
     p.executableURL = binary
     p.arguments = arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     p.currentDirectoryURL = TestSupport.root
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

@@ -75,3 +75,31 @@ func npyFloats(_ path: String) throws -> [Float] {
         #expect(try ferry("run", model, "--shape", "input=1,1,16,16").status == 2)
     }
 }
+
+/// FERRY_ISA limits the kernels for the whole process; the outputs do not depend on it.
+@Suite struct InstructionSetLimitTests {
+    let model = "Fixtures/onnx/valid/small_cnn.onnx"
+
+    @Test func everyLimitGivesTheSameOutputsAndBenchNamesIt() throws {
+        var outputs: [[Float]] = []
+        for isa in ["portable", "avx2", "best"] {
+            let dir = try TestSupport.temporaryDirectory()
+            let r = try ferry(["run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir], environment: ["FERRY_ISA": isa])
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.append(try npyFloats(dir + "/output.npy"))
+            let b = try ferry(["bench", model, "--runs", "1", "--json"], environment: ["FERRY_ISA": isa])
+            let json = try JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any]
+            let active = json?["isa"] as? String
+            #expect(isa == "best" ? active != nil : active == isa || (isa == "avx2" && active == "portable"), "FERRY_ISA=\(isa): \(active ?? "none")")
+        }
+        for o in outputs.dropFirst() {
+            for (a, b) in zip(o, outputs[0]) { #expect(abs(a - b) <= 1e-5 + 1e-5 * abs(b)) }
+        }
+    }
+
+    @Test func anUnknownLimitIsAUsageError() throws {
+        let r = try ferry(["inspect", model], environment: ["FERRY_ISA": "avx1024"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "error: FERRY_ISA=avx1024 is not one of best, avx2, portable\n")
+    }
+}

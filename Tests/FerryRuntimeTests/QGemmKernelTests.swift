@@ -15,7 +15,7 @@ final class QGemmKernelTests: XCTestCase {
 
     /// Runs `body` limited to each path in turn, lifting the limit afterwards.
     func forEachISA(_ body: (String) -> Void) {
-        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_BEST)) }
+        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
         for (name, isa) in Self.isas {
             ferry_kernels_limit_isa(isa)
             body(name)

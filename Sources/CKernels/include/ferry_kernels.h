@@ -220,10 +220,19 @@ void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, cons
                          size_t h, size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w,
                          size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left, size_t oh, size_t ow);
 
-/* Test-only: on the calling thread only, limits the kernels to their portable C paths
- * (FERRY_ISA_PORTABLE), or to AVX2 without the AVX-512 VNNI int8 tiles (FERRY_ISA_AVX2), or lifts the
- * limit (FERRY_ISA_BEST, the default), so tests can check that every path gives the same results. */
-enum { FERRY_ISA_BEST = 0, FERRY_ISA_PORTABLE = 1, FERRY_ISA_AVX2 = 2 };
+/* Which instruction-set paths the kernels may take: every one the CPU has (FERRY_ISA_BEST), AVX2
+ * without the AVX-512 paths (FERRY_ISA_AVX2), or the portable C paths only (FERRY_ISA_PORTABLE).
+ * The process-wide limit comes from the environment variable FERRY_ISA=best|avx2|portable (read
+ * once; unset means best), so a whole run can be made to take what an AVX2-only CPU takes.
+ * ferry_kernels_limit_isa sets a limit for the calling thread only (tests use it to compare the
+ * paths); FERRY_ISA_DEFAULT returns that thread to the process-wide limit. */
+enum { FERRY_ISA_DEFAULT = -1, FERRY_ISA_BEST = 0, FERRY_ISA_PORTABLE = 1, FERRY_ISA_AVX2 = 2 };
 void ferry_kernels_limit_isa(int isa);
+
+/* The paths the calling thread's kernels take on this CPU under the limit in force: "avx512-vnni",
+ * "avx2" or "portable". ferry_isa_env_invalid is nonzero for an unknown FERRY_ISA value (the limit
+ * is then best). */
+const char *ferry_isa_active_name(void);
+int ferry_isa_env_invalid(void);
 
 #endif
