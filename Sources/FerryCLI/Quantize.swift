@@ -35,6 +35,9 @@ struct Quantize: ParsableCommand {
     @Flag(help: "One weight scale per tensor instead of one per output channel.")
     var perTensor = false
 
+    @Flag(help: "7-bit weights (|q| <= 64, onnxruntime's reduce_range): exact in onnxruntime on CPUs without AVX-512 VNNI, one bit less weight precision.")
+    var reduceRange = false
+
     @Option(help: "Activation type: uint8 or int8.")
     var activationType: String = "uint8"
 
@@ -71,6 +74,7 @@ struct Quantize: ParsableCommand {
             options.method = method
             options.percentile = percentile
             options.perChannel = !perTensor
+            options.reduceRange = reduceRange
             options.activationType = activationType == "int8" ? .int8 : .uint8
             options.exclude = exclude
             options.keepEdgeLayersFloat = keepEdgeLayers
@@ -96,7 +100,7 @@ struct Quantize: ParsableCommand {
 
     private func printSummary(_ r: QuantizationReport) {
         let before = fileSize(files.input), after = fileSize(files.output)
-        print("\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor") weights")
+        print("\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor")\(reduceRange ? " 7-bit" : "") weights")
         if let before, let after {
             print(String(format: "file size %.1f KB -> %.1f KB (%.2fx)", Double(before) / 1024, Double(after) / 1024, Double(after) / Double(max(before, 1))))
         }

@@ -103,7 +103,8 @@ import Testing
 }
 
 /// Dynamic quantization of recurrent models: LSTMs become onnxruntime's DynamicQuantizeLSTM with
-/// int8 weights, and the outputs stay close to Keras's own.
+/// int8 weights, and the outputs stay close to Keras's own (tools/interop_quantize.py checks them
+/// against onnxruntime and an exact reference).
 @Suite struct DynamicLSTMQuantizationTests {
     @Test func kerasLSTMBecomesDynamicQuantizeLSTMCloseToKeras() throws {
         let model = try ModelIO.load(TestSupport.fixture("keras/lstm.h5")).model
@@ -121,8 +122,9 @@ import Testing
             let got = out.tensor.floatValues!
             let scale = keras.map { abs($0) }.max()!
             let worst = zip(keras, got).map { abs($0 - $1) }.max()!
-            // int8 weights: within 2% of the output's range of Keras's float outputs.
-            #expect(worst <= 0.02 * scale, "output \(k): \(worst) of \(scale)")
+            // int8 weights, and X and H quantized to uint8 as onnxruntime's kernel does (2.2% seen):
+            // within 3% of the output's range of Keras's float outputs.
+            #expect(worst <= 0.03 * scale, "output \(k): \(worst) of \(scale)")
         }
     }
 }

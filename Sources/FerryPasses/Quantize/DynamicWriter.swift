@@ -15,7 +15,7 @@ struct DynamicWriter {
 
     /// Rewrites each MatMul/Gemm target; Conv targets are left in float (onnxruntime's ConvInteger
     /// takes uint8 weights only).
-    mutating func rewrite(_ targets: [QuantizationTargets.Target], perChannel: Bool) throws -> [String] {
+    mutating func rewrite(_ targets: [QuantizationTargets.Target], perChannel: Bool, levels: Int32) throws -> [String] {
         var rewritten: [String] = []
         var replacements: [Int: [Node]] = [:]
         for t in targets {
@@ -28,7 +28,7 @@ struct DynamicWriter {
                 axis = 1
             }
             let base = node.name.isEmpty ? node.outputs[0] : node.name
-            let weight = try QuantizedWeight(w, name: names.fresh(node.inputs[wi] + "_quantized"), axis: perChannel ? axis : nil)
+            let weight = try QuantizedWeight(w, name: names.fresh(node.inputs[wi] + "_quantized"), axis: perChannel ? axis : nil, levels: levels)
             let wScale = names.fresh(node.inputs[wi] + "_scale"), wZero = names.fresh(node.inputs[wi] + "_zero_point")
             graph.initializers += [weight.values, weight.scaleTensor(wScale), weight.zeroPointTensor(wZero)]
             let xq = names.fresh(node.inputs[0] + "_quantized"), xs = names.fresh(node.inputs[0] + "_scale"), xz = names.fresh(node.inputs[0] + "_zero_point")
@@ -57,7 +57,7 @@ struct DynamicWriter {
     /// com.microsoft DynamicQuantizeLSTM: W [directions, 4 hidden, input] and R [directions,
     /// 4 hidden, hidden] become int8 [directions, input or hidden, 4 hidden] with one scale per
     /// direction and gate column; the inputs are quantized at run time. Returns the nodes rewritten.
-    mutating func rewriteLSTMs(excluding excluded: Set<String>) throws -> [String] {
+    mutating func rewriteLSTMs(excluding excluded: Set<String>, levels: Int32) throws -> [String] {
         var rewritten: [String] = []
         for i in graph.nodes.indices {
             let n = graph.nodes[i]
@@ -74,7 +74,7 @@ struct DynamicWriter {
                 let all = columns.floatValues!
                 for k in 0..<d {
                     let slice = Tensor(name: t.name, floats: Array(all[(k * per)..<((k + 1) * per)]), shape: [1] + columns.shape.dropFirst())
-                    let q = try QuantizedWeight(slice, name: "", axis: 2)
+                    let q = try QuantizedWeight(slice, name: "", axis: 2, levels: levels)
                     values += q.values.bytes!.toArray(of: Int8.self)
                     scales += q.scales
                 }

@@ -118,7 +118,7 @@ struct QDQWriter {
         if let done = weightOutputs[name] { return (done.output, done.weight) }
         guard let w = graph.initializer(named: name) else { throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer") }
         let qName = names.fresh(name + "_q")
-        let weight = try QuantizedWeight(w, name: qName, axis: axis)
+        let weight = try QuantizedWeight(w, name: qName, axis: axis, levels: options.weightLevels)
         let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
         graph.initializers += [weight.values, weight.scaleTensor(scale)]
         var inputs = [qName, scale]

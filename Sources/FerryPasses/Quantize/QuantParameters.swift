@@ -26,9 +26,9 @@ public struct QuantParameters: Equatable, Sendable {
         return QuantParameters(scale: scale, zeroPoint: Int32(min(max(zp, Float(qlo)), Float(qhi))))
     }
 
-    /// Symmetric int8 parameters for values within [-absMax, absMax] (zero point 0).
-    static func symmetric(absMax: Float) -> QuantParameters {
-        QuantParameters(scale: absMax > 0 && absMax.isFinite ? absMax / 127 : 1, zeroPoint: 0)
+    /// Symmetric int8 parameters mapping [-absMax, absMax] onto [-levels, levels] (zero point 0).
+    static func symmetric(absMax: Float, levels: Int32 = 127) -> QuantParameters {
+        QuantParameters(scale: absMax > 0 && absMax.isFinite ? absMax / Float(levels) : 1, zeroPoint: 0)
     }
 
     /// `x` quantized: round half to even, saturated to `type`'s range.

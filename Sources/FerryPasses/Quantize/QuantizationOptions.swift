@@ -37,6 +37,12 @@ public struct QuantizationOptions: Sendable {
     public var percentile: Double = 99.99
     /// One weight scale per output channel (true) or one per tensor.
     public var perChannel = true
+    /// 7-bit weights (|q| <= 64, as onnxruntime's `reduce_range`): no pair of u8 x s8 products can
+    /// overflow int16, so CPUs without AVX-512 VNNI (whose fast instruction saturates such pairs)
+    /// compute them exactly; costs one bit of weight precision.
+    public var reduceRange = false
+    /// The largest weight magnitude after quantization: 64 with `reduceRange`, else 127.
+    public var weightLevels: Int32 { reduceRange ? 64 : 127 }
     /// Element type of quantized activations: `.uint8` or `.int8`.
     public var activationType: ElementType = .uint8
     /// Static mode: compute the first layers (no quantized layer before them) and the last layers

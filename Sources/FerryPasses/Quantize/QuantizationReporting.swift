@@ -11,7 +11,7 @@ enum QuantizationReporting {
             let n = float.graph.nodes[t.node]
             var weightSQNR: Double?
             if let wi = t.weight, let w = float.graph.initializer(named: n.inputs[wi]),
-               let q = try? QuantizedWeight(w, name: "", axis: perChannel ? t.weightAxis : nil) {
+               let q = try? QuantizedWeight(w, name: "", axis: perChannel ? t.weightAxis : nil, levels: options.weightLevels) {
                 weightSQNR = ErrorMeasures.sqnr(w.floatValues!, q.dequantized())
             }
             return QuantizationReport.Layer(node: n.name, op: n.opType, weightSQNR: weightSQNR, outputSQNR: nil, outputMaxError: nil,

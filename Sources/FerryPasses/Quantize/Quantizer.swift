@@ -93,8 +93,8 @@ public struct Quantizer {
             switch options.mode {
             case .dynamic:
                 var w = DynamicWriter(model)
-                _ = try w.rewrite(targets.targets, perChannel: perChannel)
-                if try !w.rewriteLSTMs(excluding: Set(options.exclude).union(kept)).isEmpty,
+                _ = try w.rewrite(targets.targets, perChannel: perChannel, levels: options.weightLevels)
+                if try !w.rewriteLSTMs(excluding: Set(options.exclude).union(kept), levels: options.weightLevels).isEmpty,
                    !result.opsetImports.contains(where: { $0.domain == "com.microsoft" }) {
                     result.opsetImports.append(OpsetID(domain: "com.microsoft", version: 1))
                 }

@@ -11,8 +11,8 @@ struct QuantizedWeight {
     var axis: Int?
 
     /// Quantizes `weight` (float32) along `axis` (nil: per tensor); every value rounds half to even
-    /// and saturates to [-127, 127].
-    init(_ weight: Tensor, name: String, axis: Int?) throws {
+    /// and saturates to [-levels, levels] (127, or 64 for 7-bit weights).
+    init(_ weight: Tensor, name: String, axis: Int?, levels: Int32 = 127) throws {
         guard let w = weight.floatValues else {
             throw PassError.unsupported(subject: "weight '\(weight.name)'", reason: "only float32 weights can be quantized (found \(weight.elementType.name))")
         }
@@ -30,12 +30,12 @@ struct QuantizedWeight {
                 for i in 0..<inner { absMax[s] = max(absMax[s], abs(w[base + i])) }
             }
         }
-        let params = absMax.map { QuantParameters.symmetric(absMax: $0) }
+        let params = absMax.map { QuantParameters.symmetric(absMax: $0, levels: levels) }
         var q = [Int8](repeating: 0, count: w.count)
         for o in 0..<outer {
             for s in 0..<slices {
                 let base = (o * slices + s) * inner
-                for i in 0..<inner { q[base + i] = Int8(params[s].quantize(w[base + i], type: .int8, symmetric: true)) }
+                for i in 0..<inner { q[base + i] = Int8(min(max(params[s].quantize(w[base + i], type: .int8, symmetric: true), -levels), levels)) }
             }
         }
         values = Tensor(name: name, elementType: .int8, shape: shape, values: q)

@@ -176,6 +176,19 @@ struct DequantizeBody: QuantizedVisitor {
 func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Value, params: TensorQuantization) {
     guard x.type == .float else { throw KernelError.invalid("x must be float32, got \(x.type.name)") }
     let p = x.floats, n = x.count
+    let params = dynamicQuantization(of: p, n)
+    let y = try ctx.allocate(.uint8, x.shape)
+    let out = y.pointer(UInt8.self)
+    ctx.parallel(n, grain: elementGrain) { r in
+        quantizeFloats(p + r.lowerBound, out + r.lowerBound, r.count, scale: params.scale, zero: params.zeroPoint, (0, 255))
+    }
+    return (y, params)
+}
+
+/// The uint8 scale and zero point of DynamicQuantizeLinear (and of onnxruntime's dynamic
+/// quantization of activations) for n floats: their range widened to include 0 spread over 0...255,
+/// the zero point rounded half to even and saturated.
+func dynamicQuantization(of p: UnsafePointer<Float>, _ n: Int) -> TensorQuantization {
     var lo: Float = 0, hi: Float = 0
     for i in 0..<n {
         let v = p[i]
@@ -184,13 +197,7 @@ func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Va
     }
     let scale = hi == lo ? 1 : (hi - lo) / 255
     let zero = (0 - lo / scale)
-    let params = TensorQuantization(scale: scale, zeroPoint: Int32(min(max(zero, 0), 255).rounded(.toNearestOrEven)))
-    let y = try ctx.allocate(.uint8, x.shape)
-    let out = y.pointer(UInt8.self)
-    ctx.parallel(n, grain: elementGrain) { r in
-        quantizeFloats(p + r.lowerBound, out + r.lowerBound, r.count, scale: params.scale, zero: params.zeroPoint, (0, 255))
-    }
-    return (y, params)
+    return TensorQuantization(scale: scale, zeroPoint: Int32(min(max(zero, 0), 255).rounded(.toNearestOrEven)))
 }
 
 /// A per-tensor quantized value as float32.

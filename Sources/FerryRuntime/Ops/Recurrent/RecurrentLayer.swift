@@ -44,7 +44,17 @@ final class RecurrentLayer: Kernel {
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        try run(inputs, ctx, weights: nil)
+    }
+
+    /// Runs the layer; `weights` replaces the float W and R inputs (e.g. by int8 products) when
+    /// given, float32 only.
+    func run(_ inputs: [Value?], _ ctx: ExecutionContext, weights: RecurrentWeights<Float>?) throws -> [Value?] {
         let x = try inputs.required(0, "X")
+        if weights != nil {
+            guard x.type == .float else { throw KernelError.unsupported("element type \(x.type.name) (expected float32)") }
+            return try compute(inputs, ctx, Float.self, weights: weights)
+        }
         switch x.type {
         case .float: return try compute(inputs, ctx, Float.self)
         case .double: return try compute(inputs, ctx, Double.self)
@@ -56,27 +66,29 @@ final class RecurrentLayer: Kernel {
         }
     }
 
-    private func compute<T: RecurrentScalar>(_ inputs: [Value?], _ ctx: ExecutionContext, _: T.Type) throws -> [Value?] {
-        let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
+    private func compute<T: RecurrentScalar>(_ inputs: [Value?], _ ctx: ExecutionContext, _: T.Type,
+                                             weights given: RecurrentWeights<T>? = nil) throws -> [Value?] {
+        let x = try inputs.required(0, "X")
         let nd = reverse.count
         guard x.rank == 3 else { throw KernelError.invalid("X must have rank 3, got shape \(x.shape)") }
         let seq = batchMajor ? x.shape[1] : x.shape[0], batch = batchMajor ? x.shape[0] : x.shape[1], inputSize = x.shape[2]
-        guard r.rank == 3 else { throw KernelError.invalid("R must have rank 3, got shape \(r.shape)") }
-        let hidden = r.shape[2]
+        let weights = try given ?? floatWeights(inputs, T.self, inputSize: inputSize)
+        guard weights.directions == nd, weights.inputSize == inputSize else {
+            throw KernelError.invalid("the weights are for \(weights.directions) direction(s) of input size \(weights.inputSize), X has input size \(inputSize) and the node \(nd) direction(s)")
+        }
+        let hidden = weights.hidden
         if let hiddenSize, hiddenSize != hidden {
             throw KernelError.invalid("R has hidden size \(hidden), the node says hidden_size \(hiddenSize)")
         }
         let (width, o) = hidden.multipliedReportingOverflow(by: cell.gates)
         let (rows, o2) = seq.multipliedReportingOverflow(by: batch)
         guard !o, !o2, max(width, rows, inputSize, batch) < Int(Int32.max) / 2 else {
-            throw KernelError.unsupported("recurrent layer of shape X \(x.shape), R \(r.shape) (too large for BLAS)")
+            throw KernelError.unsupported("recurrent layer of shape X \(x.shape), hidden size \(hidden) (too large for BLAS)")
         }
         func check(_ v: Value, _ name: String, _ shape: [Int]) throws {
             guard v.type == x.type else { throw KernelError.invalid("\(name) is \(v.type.name), X is \(x.type.name)") }
             guard v.shape == shape else { throw KernelError.invalid("\(name) has shape \(v.shape), expected \(shape)") }
         }
-        try check(w, "W", [nd, width, inputSize])
-        try check(r, "R", [nd, width, hidden])
         let bias = inputs.optional(3)
         if let bias { try check(bias, "B", [nd, 2 * width]) }
         var lengths = [Int](repeating: seq, count: batch)
@@ -115,14 +127,14 @@ final class RecurrentLayer: Kernel {
             }
             passes.append(RecurrentPass(
                 cell: cell, activations: activations[d], clip: clip.map { T(double: $0) }, reverse: reverse[d],
-                seq: seq, batch: batch, inputSize: inputSize, hidden: hidden, batchMajor: batchMajor, lengths: lengths,
-                x: x.pointer(T.self), w: w.pointer(T.self) + d * width * inputSize, r: r.pointer(T.self) + d * width * hidden,
+                seq: seq, batch: batch, hidden: hidden, batchMajor: batchMajor, lengths: lengths,
+                x: x.pointer(T.self), products: weights.products(d),
                 bias: bias.map { UnsafePointer($0.pointer(T.self) + d * 2 * width) },
                 peepholes: peepholes.map { UnsafePointer($0.pointer(T.self) + d * 3 * hidden) },
                 proj: proj.pointer(T.self), gates: gates.pointer(T.self), reset: reset.pointer(T.self),
                 h: h.pointer(T.self), c: c.pointer(T.self), y: y?.pointer(T.self), direction: d, directions: nd))
         }
-        withExtendedLifetime((scratch, hStates, cStates)) {
+        withExtendedLifetime((scratch, hStates, cStates, weights)) {
             ctx.parallel(nd) { range in for d in range { passes[d].run() } }
         }
 
@@ -139,4 +151,30 @@ final class RecurrentLayer: Kernel {
         let yc = wanted[2] ? try finalState(cStates) : nil
         return cell.isLSTM ? [y, yh, yc] : [y, yh]
     }
+
+    /// The float W ([directions, gates * hidden, input]) and R ([directions, gates * hidden, hidden])
+    /// inputs, checked against X's type and each other.
+    private func floatWeights<T: RecurrentScalar>(_ inputs: [Value?], _: T.Type, inputSize: Int) throws -> RecurrentWeights<T> {
+        let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
+        guard r.rank == 3, w.rank == 3 else { throw KernelError.invalid("W and R must have rank 3, got shapes \(w.shape) and \(r.shape)") }
+        let nd = reverse.count, hidden = r.shape[2], width = hidden * cell.gates
+        for (v, name, shape) in [(w, "W", [nd, width, inputSize]), (r, "R", [nd, width, hidden])] {
+            guard v.type == x.type else { throw KernelError.invalid("\(name) is \(v.type.name), X is \(x.type.name)") }
+            guard v.shape == shape else { throw KernelError.invalid("\(name) has shape \(v.shape), expected \(shape)") }
+        }
+        return RecurrentWeights(directions: nd, inputSize: inputSize, hidden: hidden, keepAlive: [w, r]) { d in
+            RecurrentProducts(w: w.pointer(T.self) + d * width * inputSize, r: r.pointer(T.self) + d * width * hidden,
+                              inputSize: inputSize, hidden: hidden, width: width)
+        }
+    }
+}
+
+/// What a recurrent layer multiplies by: per direction its products (see `RecurrentProducts`), with
+/// the sizes they were made for and the objects that hold their memory.
+struct RecurrentWeights<T> {
+    let directions: Int
+    let inputSize: Int
+    let hidden: Int
+    let keepAlive: [Any]
+    let products: (_ direction: Int) -> RecurrentProducts<T>
 }

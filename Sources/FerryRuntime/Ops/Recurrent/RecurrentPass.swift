@@ -1,3 +1,26 @@
+/// How one direction multiplies by its weights: `project(x, rows, out)` writes X·W^T for `rows`
+/// rows of X into `out` (rows x gates * hidden); `recur(h, m, first, n, c, ldc)` writes the m x n
+/// product of H (m x hidden) with rows first..<first + n of R, transposed, into c (leading
+/// dimension ldc). Float layers multiply by W and R with the GEMM; DynamicQuantizeLSTM quantizes
+/// the left operand of each product and multiplies by int8 weights.
+struct RecurrentProducts<T> {
+    let project: (_ x: UnsafePointer<T>, _ rows: Int, _ out: UnsafeMutablePointer<T>) -> Void
+    let recur: (_ h: UnsafePointer<T>, _ m: Int, _ first: Int, _ n: Int, _ c: UnsafeMutablePointer<T>, _ ldc: Int) -> Void
+}
+
+extension RecurrentProducts where T: RecurrentScalar {
+    /// The products with float weights: this direction's W ([gates * hidden, input]) and R
+    /// ([gates * hidden, hidden]).
+    init(w: UnsafePointer<T>, r: UnsafePointer<T>, inputSize: Int, hidden: Int, width: Int) {
+        project = { x, rows, out in
+            T.gemmTransB(m: rows, n: width, k: inputSize, a: x, lda: inputSize, b: w, ldb: inputSize, accumulate: false, c: out, ldc: width)
+        }
+        recur = { h, m, first, n, c, ldc in
+            T.gemmTransB(m: m, n: n, k: hidden, a: h, lda: hidden, b: r + first * hidden, ldb: hidden, accumulate: false, c: c, ldc: ldc)
+        }
+    }
+}
+
 /// One direction of a recurrent layer over the whole sequence: the input projection X·W^T for all
 /// steps at once, then per step H·R^T and the cell's gate arithmetic for the batch rows still inside
 /// their sequence. Every pointer is owned by the caller; a pass only writes `proj`, `gates`, `reset`,
@@ -7,13 +30,13 @@ struct RecurrentPass<T: RecurrentScalar> {
     let activations: [RecurrentActivation]
     let clip: T?
     let reverse: Bool
-    let seq: Int, batch: Int, inputSize: Int, hidden: Int
+    let seq: Int, batch: Int, hidden: Int
     let batchMajor: Bool
     /// Valid steps per batch row.
     let lengths: [Int]
     let x: UnsafePointer<T>
-    /// This direction's W ([gates * hidden, input]) and R ([gates * hidden, hidden]).
-    let w: UnsafePointer<T>, r: UnsafePointer<T>
+    /// This direction's products with W and R.
+    let products: RecurrentProducts<T>
     /// This direction's Wb then Rb (2 * gates * hidden values).
     let bias: UnsafePointer<T>?
     /// LSTM peepholes of this direction: i, o, f (3 * hidden values).
@@ -47,8 +70,7 @@ struct RecurrentPass<T: RecurrentScalar> {
 
     func run() {
         let width = self.width
-        T.gemmTransB(m: seq * batch, n: width, k: inputSize, a: x, lda: inputSize, b: w, ldb: inputSize,
-                     accumulate: false, c: proj, ldc: width)
+        products.project(x, seq * batch, proj)
         if let bias {
             // Wb + Rb, except the GRU h gate's Rb under linear_before_reset (applied inside the reset).
             var folded = (0..<width).map { bias[$0] + bias[width + $0] }
@@ -70,7 +92,7 @@ struct RecurrentPass<T: RecurrentScalar> {
 
     /// Ht = f(Xt·Wi^T + Ht-1·Ri^T + Wbi + Rbi).
     private func rnnStep(_ s: Int) {
-        T.gemmTransB(m: batch, n: hidden, k: hidden, a: h, lda: hidden, b: r, ldb: hidden, accumulate: false, c: gates, ldc: hidden)
+        products.recur(h, batch, 0, hidden, gates, hidden)
         for b in 0..<batch {
             guard let t = time(s, b) else { continue }
             let g = gates + b * hidden, p = projRow(t, b)
@@ -84,8 +106,7 @@ struct RecurrentPass<T: RecurrentScalar> {
     /// z and r gates, the candidate h (reset applied before or after Rh), then Ht = (1 - z)·h~ + z·Ht-1.
     private func gruStep(_ s: Int, linearBeforeReset lbr: Bool) {
         let width = self.width, hidden = self.hidden
-        T.gemmTransB(m: batch, n: lbr ? width : 2 * hidden, k: hidden, a: h, lda: hidden, b: r, ldb: hidden,
-                     accumulate: false, c: gates, ldc: width)
+        products.recur(h, batch, 0, lbr ? width : 2 * hidden, gates, width)
         let recurrentHBias = bias.map { $0 + width + 2 * hidden }
         for b in 0..<batch {
             guard let t = time(s, b) else { continue }
@@ -101,8 +122,7 @@ struct RecurrentPass<T: RecurrentScalar> {
             }
         }
         if !lbr {
-            T.gemmTransB(m: batch, n: hidden, k: hidden, a: reset, lda: hidden, b: r + 2 * hidden * hidden, ldb: hidden,
-                         accumulate: false, c: gates + 2 * hidden, ldc: width)
+            products.recur(reset, batch, 2 * hidden, hidden, gates + 2 * hidden, width)
         }
         for b in 0..<batch {
             guard let t = time(s, b) else { continue }
@@ -120,7 +140,7 @@ struct RecurrentPass<T: RecurrentScalar> {
     /// Gates i, o, f, c (peepholes on i, f from Ct-1 and on o from Ct), Ct = f·Ct-1 + i·c~, Ht = o·h(Ct).
     private func lstmStep(_ s: Int, inputForget: Bool) {
         let width = self.width, hidden = self.hidden
-        T.gemmTransB(m: batch, n: width, k: hidden, a: h, lda: hidden, b: r, ldb: hidden, accumulate: false, c: gates, ldc: width)
+        products.recur(h, batch, 0, width, gates, width)
         for b in 0..<batch {
             guard let t = time(s, b) else { continue }
             let g = gates + b * width, p = projRow(t, b)
