@@ -2,8 +2,9 @@ import FerryIR
 
 /// Compiles subgraphs (If branches, Loop bodies) with the settings of the enclosing model.
 protocol SubgraphCompiler {
-    /// A program for `graph`, which may read `outerNames` from the enclosing graphs.
-    func compile(_ graph: Graph, outerNames: [String]) throws -> GraphProgram
+    /// A program for `graph`, which may read `outerNames` from the enclosing graphs; `outerTypes`
+    /// holds the element types known for the enclosing graphs' values.
+    func compile(_ graph: Graph, outerNames: [String], outerTypes: [String: ElementType]) throws -> GraphProgram
 }
 
 /// A graph made ready to run: kernels in execution order over numbered value slots, constants
@@ -27,11 +28,13 @@ final class GraphProgram {
     let outerSlots: [Int]
     let outputSlots: [Int]
     let outputs: [ValueInfo]
+    /// Each output's element type: declared, or inferred from the graph (nil when unknown).
+    let outputTypes: [ElementType?]
     /// The pool that holds constants computed at plan time.
     let constantPool: BufferPool
 
     init(slotCount: Int, steps: [Step], constants: [(slot: Int, value: Value)], inputSlots: [Int], inputs: [ValueInfo],
-         outerSlots: [Int], outputSlots: [Int], outputs: [ValueInfo], constantPool: BufferPool) {
+         outerSlots: [Int], outputSlots: [Int], outputs: [ValueInfo], outputTypes: [ElementType?], constantPool: BufferPool) {
         self.slotCount = slotCount
         self.steps = steps
         self.constants = constants
@@ -40,6 +43,7 @@ final class GraphProgram {
         self.outerSlots = outerSlots
         self.outputSlots = outputSlots
         self.outputs = outputs
+        self.outputTypes = outputTypes
         self.constantPool = constantPool
     }
 

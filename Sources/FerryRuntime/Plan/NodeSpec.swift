@@ -12,6 +12,8 @@ struct NodeSpec {
     let subgraphCompiler: SubgraphCompiler?
     /// Values the node's subgraphs read from enclosing graphs; they follow the node's own inputs.
     let implicitInputs: [String]
+    /// For nodes with subgraphs: the element types known for the values of the node's graph.
+    var valueTypes: [String: ElementType] = [:]
 
     var op: String { node.opType }
     var inputCount: Int { node.inputs.count }

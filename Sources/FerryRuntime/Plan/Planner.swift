@@ -13,7 +13,8 @@ struct Planner: SubgraphCompiler {
     static let nondeterministic: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
                                                  "Multinomial", "Bernoulli"]
 
-    func compile(_ graph: Graph, outerNames: [String]) throws -> GraphProgram {
+    func compile(_ graph: Graph, outerNames: [String], outerTypes: [String: ElementType] = [:]) throws -> GraphProgram {
+        let types = ElementTypeInference.infer(graph, outer: outerTypes)
         let constantPool = BufferPool(reusesBlocks: false)
         let ctx = ExecutionContext(pool: constantPool, threads: threads)
         var problems = PlanProblems()
@@ -44,7 +45,7 @@ struct Planner: SubgraphCompiler {
         func fold(_ node: Node, _ label: String) throws {
             for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { try materialize(name) }
             do {
-                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [])
+                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [], types: types)
                 let results = try kernel.run(node.inputs.map { $0.isEmpty ? nil : known[$0] }, ctx)
                 for (k, out) in node.outputs.enumerated() where !out.isEmpty {
                     guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
@@ -117,7 +118,7 @@ struct Planner: SubgraphCompiler {
             let implicit = node.subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             let names = node.inputs + implicit
             do {
-                let kernel = try makeKernel(node, label: "'\(label)'", constants: names.map { known[$0] }, implicit: implicit)
+                let kernel = try makeKernel(node, label: "'\(label)'", constants: names.map { known[$0] }, implicit: implicit, types: types)
                 let packed = kernel.prepackedInputs
                 let inputSlots = names.enumerated().map { i, name in
                     name.isEmpty || (packed.contains(i) && known[name] != nil) ? -1 : slot(name)
@@ -158,19 +159,21 @@ struct Planner: SubgraphCompiler {
         }
         let constants = slotOf.compactMap { name, s in known[name].map { (slot: s, value: $0) } }
         return GraphProgram(slotCount: slotOf.count, steps: steps, constants: constants, inputSlots: inputSlots, inputs: inputs,
-                            outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs, constantPool: constantPool)
+                            outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs,
+                            outputTypes: graph.outputs.map { types[$0.name] }, constantPool: constantPool)
     }
 
     /// The kernel the registry builds for `node` at the graph's opset, with the inputs known at
-    /// plan time; a node no builder takes is a plan problem.
-    func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String]) throws -> Kernel {
+    /// plan time and the element types known in the graph; a node no builder takes is a plan problem.
+    func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String], types: [String: ElementType] = [:]) throws -> Kernel {
         let domain = node.domain == "ai.onnx" ? "" : node.domain
         let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)
         guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {
             let d = domain.isEmpty ? "" : "\(domain)."
             throw PlanProblem(subject: "node \(label)", reason: "op \(d)\(node.opType) (opset \(opset)) is not supported")
         }
-        let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit)
+        let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit,
+                            valueTypes: node.subgraphs.isEmpty ? [:] : types)
         return try build(spec)
     }
 

@@ -14,6 +14,13 @@ final class ControlIfKernel: Kernel {
                 throw KernelError.invalid("a branch has \(branch.outputCount) outputs, the node \(spec.outputCount)")
             }
         }
+        if let a = thenBranch, let b = elseBranch {
+            for i in 0..<a.outputCount {
+                if let x = a.program.outputTypes[i], let y = b.program.outputTypes[i], x != y {
+                    throw KernelError.invalid("output \(i) is \(x.name) in then_branch ('\(a.program.outputs[i].name)') but \(y.name) in else_branch ('\(b.program.outputs[i].name)')")
+                }
+            }
+        }
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {

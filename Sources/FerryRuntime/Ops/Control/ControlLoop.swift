@@ -9,7 +9,7 @@ final class ControlLoopKernel: Kernel {
     private let scans: Int
 
     init(_ spec: NodeSpec) throws {
-        body = try ControlSubgraph(spec, "body")
+        body = try ControlSubgraph(spec, "body", inputTypes: [.int64, .bool] + spec.node.inputs.dropFirst(2).map { spec.valueTypes[$0] })
         carried = spec.inputCount - 2
         guard carried >= 0 else { throw KernelError.invalid("Loop takes M, cond and the carried values") }
         guard body.inputCount == carried + 2 else {

@@ -8,7 +8,7 @@ final class ControlScanKernel: Kernel {
     private let inputAxes: [Int], outputAxes: [Int]
 
     init(_ spec: NodeSpec) throws {
-        body = try ControlSubgraph(spec, "body")
+        body = try ControlSubgraph(spec, "body", inputTypes: spec.node.inputs.map { spec.valueTypes[$0] })
         scanInputs = try spec.int("num_scan_inputs", -1)
         states = spec.inputCount - scanInputs
         guard scanInputs >= 1, states >= 0 else { throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs") }
@@ -65,7 +65,7 @@ final class ControlScan8Kernel: Kernel {
     private let inputReversed: [Bool]
 
     init(_ spec: NodeSpec) throws {
-        body = try ControlSubgraph(spec, "body")
+        body = try ControlSubgraph(spec, "body", inputTypes: spec.node.inputs.dropFirst().map { spec.valueTypes[$0] })
         scanInputs = try spec.int("num_scan_inputs", -1)
         states = spec.inputCount - 1 - scanInputs
         guard scanInputs >= 1, states >= 0 else { throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs") }

@@ -8,8 +8,9 @@ struct ControlSubgraph {
     /// the implicit inputs the planner appends).
     private let outerPositions: [Int]
 
-    /// Compiles the graph attribute `name` of the node.
-    init(_ spec: NodeSpec, _ name: String) throws {
+    /// Compiles the graph attribute `name` of the node; `inputTypes` types the subgraph's inputs
+    /// that declare none (the values the node passes in).
+    init(_ spec: NodeSpec, _ name: String, inputTypes: [ElementType?] = []) throws {
         guard let graph = try spec.graph(name) else { throw KernelError.invalid("graph attribute '\(name)' is missing") }
         guard let compiler = spec.subgraphCompiler else { throw KernelError.unsupported("subgraphs outside a planned model") }
         let reads = graph.outerScopeReads()
@@ -20,10 +21,12 @@ struct ControlSubgraph {
             }
             return spec.inputCount + k
         }
-        program = try compiler.compile(graph, outerNames: reads)
+        program = try compiler.compile(graph, outerNames: reads, outerTypes: ElementTypeInference.seeding(graph, spec.valueTypes, inputTypes))
+        // Values declared without a type (PyTorch's branch outputs) are tensors whose type the body
+        // decides; sequences, maps and optionals are not supported.
         for info in program.inputs + program.outputs {
             switch info.type?.type {
-            case .tensor?, nil: continue
+            case .tensor?, .unspecified?, nil: continue
             case let t?: throw KernelError.unsupported("'\(name)' value '\(info.name)' of type \(TypeInfo(t)) (only tensors)")
             }
         }
@@ -38,16 +41,15 @@ struct ControlSubgraph {
         return try program.execute(inputs: feeds, outer: outer, ctx: ctx)
     }
 
-    /// The declared element type and shape of output `i` when fully known (for empty scan outputs).
+    /// The element type of output `i` (declared, or inferred from the body) and its declared shape
+    /// when fully known; used for scan outputs of zero iterations.
     func declaredOutput(_ i: Int) -> (type: ElementType, shape: [Int]?)? {
-        guard case .tensor(let type, let dims)? = program.outputs[i].type?.type, type != .undefined else { return nil }
-        let shape = dims.flatMap { d -> [Int]? in
-            let fixed = d.compactMap { dim -> Int? in
-                if case .fixed(let n) = dim.value, n >= 0 { return Int(n) }
-                return nil
-            }
-            return fixed.count == d.count ? fixed : nil
+        guard let type = program.outputTypes[i] else { return nil }
+        guard case .tensor(_, let dims?)? = program.outputs[i].type?.type else { return (type, nil) }
+        let fixed = dims.compactMap { dim -> Int? in
+            if case .fixed(let n) = dim.value, n >= 0 { return Int(n) }
+            return nil
         }
-        return (type, shape)
+        return (type, fixed.count == dims.count ? fixed : nil)
     }
 }

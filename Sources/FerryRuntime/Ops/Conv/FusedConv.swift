@@ -26,6 +26,6 @@ enum FusedConv {
         node.attributes += [Attribute(FusedActivation.attribute, .int(Int64(kind.rawValue))),
                             Attribute("ferry.alpha", .float(params.first ?? 0)), Attribute("ferry.beta", .float(params.count > 1 ? params[1] : 0))]
         return NodeSpec(node: node, opset: spec.opset, constants: spec.constants, subgraphCompiler: spec.subgraphCompiler,
-                        implicitInputs: spec.implicitInputs)
+                        implicitInputs: spec.implicitInputs, valueTypes: spec.valueTypes)
     }
 }
