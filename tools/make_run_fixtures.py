@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Writes the fixtures of the `ferry run` / `ferry bench` end-to-end tests: an input for
-Fixtures/onnx/valid/small_cnn.onnx and onnxruntime's output for it (the reference), plus a NumPy
-object array that `ferry run` must refuse without unpickling it."""
+Fixtures/onnx/valid/small_cnn.onnx and onnxruntime's output for it (the reference), a NumPy
+object array that `ferry run` must refuse without unpickling it, and symbolic_pool.onnx, whose
+symbolic height and width cannot be 1 (a 2x2 max pool, upsampled and concatenated with its input)."""
 import os
 
 import numpy as np
+import onnx
 import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "Fixtures", "cli")
@@ -21,6 +24,13 @@ def main():
     np.savez(os.path.join(OUT, "small_cnn.inputs.npz"), input=x)
     np.save(os.path.join(OUT, "object_array.npy"), np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
     np.save(os.path.join(OUT, "float64_input.npy"), x.astype(np.float64))
+    nodes = [helper.make_node("MaxPool", ["x"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Resize", ["pooled", "", "scales"], ["up"], mode="nearest"),
+             helper.make_node("Concat", ["up", "x"], ["y"], axis=1)]
+    graph = helper.make_graph(nodes, "symbolic_pool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6, "H", "W"])],
+                              [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(OUT, "symbolic_pool.onnx"))
     print("wrote run fixtures to", OUT)
 
 

@@ -47,15 +47,17 @@ struct Bench: ParsableCommand {
         do {
             let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
             let feeds = try inputOptions.feeds(for: session, random: true)
-            for _ in 0..<warmup { _ = try session.run(feeds) }
             var times: [Double] = []
             var peakActivations = 0
             let profiler = profile ? Profiler() : nil
-            for _ in 0..<runs {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try session.run(feeds, profiler: profiler)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-                peakActivations = max(peakActivations, session.peakActivationBytes)
+            try inputOptions.explainingDefaultedAxes(of: session) {
+                for _ in 0..<warmup { _ = try session.run(feeds) }
+                for _ in 0..<runs {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try session.run(feeds, profiler: profiler)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                    peakActivations = max(peakActivations, session.peakActivationBytes)
+                }
             }
             let sorted = times.sorted()
             let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2

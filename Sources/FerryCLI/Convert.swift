@@ -101,7 +101,7 @@ struct Convert: ParsableCommand {
         }
         var feedsB: [String: Tensor] = [:]
         for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name] }
-        let outA = try a.run(feeds), outB = try b.run(feedsB)
+        let (outA, outB) = try checkInputs.explainingDefaultedAxes(of: a) { (try a.run(feeds), try b.run(feedsB)) }
         guard outA.count == outB.count else { throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)") }
         var worst = 0.0
         for (x, y) in zip(outA, outB) {

@@ -74,6 +74,25 @@ struct InputOptions: ParsableArguments {
         return feeds
     }
 
+    /// Runs `body` (which runs `session` on random inputs); a failure when random inputs had
+    /// symbolic axes set to 1 says so and names --shape, since that is the likely cause.
+    func explainingDefaultedAxes<T>(of session: InferenceSession, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            let given = Set(inputs.map { $0.split(separator: "=").first.map(String.init) ?? $0 } + shapes.compactMap { try? parseShapeOption($0).0 })
+            let defaulted = session.inputs.filter { !given.contains($0.name) }.compactMap { info -> String? in
+                guard case .tensor(_, let dims?)? = info.type?.type else { return nil }
+                let symbols = dims.filter { if case .fixed = $0.value { return false } else { return true } }
+                guard !symbols.isEmpty else { return nil }
+                let example = dims.map { d -> String in if case .fixed(let n) = d.value { return String(n) } else { return d.description == "?" ? "N" : d.description } }
+                return "'\(info.name)' (\(symbols.map(\.description).joined(separator: ", "))): --shape \(info.name)=\(example.joined(separator: ","))"
+            }
+            guard !defaulted.isEmpty, !(error is ValidationError) else { throw error }
+            throw DefaultedAxesFailure(underlying: error, inputs: defaulted)
+        }
+    }
+
     private func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SplitMix, name: String) throws -> Tensor {
         let n = shape.reduce(1, *)
         switch type {
@@ -84,6 +103,18 @@ struct InputOptions: ParsableArguments {
         case .bool: return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
         default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
         }
+    }
+}
+
+/// A run on random inputs failed after their symbolic axes were set to 1.
+struct DefaultedAxesFailure: Error, CustomStringConvertible {
+    let underlying: Error
+    /// Per input: its name, symbolic axes and a --shape example.
+    let inputs: [String]
+
+    var description: String {
+        "\(underlying) (the random inputs set symbolic axes to 1, which may not fit this model; give sizes for "
+            + inputs.joined(separator: "; ") + ")"
     }
 }
 

@@ -76,6 +76,19 @@ func npyFloats(_ path: String) throws -> [Float] {
     }
 }
 
+/// Random inputs with symbolic axes set to 1 that the model cannot take: the error says so and
+/// shows the --shape to give; with it the model runs.
+@Suite struct DefaultedAxesTests {
+    @Test func benchNamesTheSymbolicAxesAndTheShapeOption() throws {
+        let model = "Fixtures/cli/symbolic_pool.onnx"
+        let r = try ferry("bench", model, "--runs", "1")
+        #expect(r.status == 1)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("the random inputs set symbolic axes to 1") && r.stderr.contains("'x' (N, H, W): --shape x=N,3,H,W"), "\(r.stderr)")
+        #expect(try ferry("bench", model, "--runs", "1", "--shape", "x=1,3,8,8").status == 0)
+    }
+}
+
 /// FERRY_ISA limits the kernels for the whole process; the outputs do not depend on it.
 @Suite struct InstructionSetLimitTests {
     let model = "Fixtures/onnx/valid/small_cnn.onnx"
