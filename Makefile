@@ -107,6 +107,8 @@ demo: build venv
 fixtures: venv
 	$(VPY) tools/make_onnx_fixtures.py
 	$(VPY) tools/make_hdf5_fixtures.py
+	$(VPY) tools/make_control_fixtures.py
+	$(VPY) tools/make_run_fixtures.py
 
 # Keras fixtures need TensorFlow, tf-keras and Keras 3 (a large install, not needed by `make test`).
 fixtures-keras: venv $(VENV)/.keras-installed
