@@ -20,8 +20,10 @@ with the `safetensors` package, h5py and onnx: names and bytes identical to what
 the original. For Fixtures/keras/bad: `ferry inspect` refuses each (exit 1, one stderr line
 naming the file), except the plain tensor tree, which is read as tensors. 200 randomly damaged
 copies of the .h5 fixtures (fixed seed) are each read or refused in one line, never a crash.
-Models built at check time by tools/keras_live.py (shared and nested sub-models in every dialect)
-make the same trips against the outputs of the Keras that built them.
+Models built at check time by tools/keras_live.py (shared and nested sub-models; hard sigmoid and
+hard swish, tanh GELU, LayerNormalization over several axes and TimeDistributed convolutions,
+which Ferry writes back as compositions of layers both Kerases define alike) make the same trips,
+in every dialect, against the outputs of the Keras that built them.
 Prints one line per check and, last, `N passed, M failed`; exits 1 on a failure.
 """
 import argparse
@@ -44,7 +46,7 @@ from checks import Checks, Failure, check_damaged  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
-EXPORT_REQUIRED = {"activations", "conv1d", "conv2d", "conv3d", "conv_transpose", "dense_compiled", "dense_small",
+EXPORT_REQUIRED = {"time_distributed", "act_hard_sigmoid", "gelu_approximate", "normalization", "activations", "conv1d", "conv2d", "conv3d", "conv_transpose", "dense_compiled", "dense_small",
                    "depthwise_separable", "embedding_rnn", "gru", "lstm", "lstm_stack", "mnist_cnn", "mnist_mlp", "multi_io",
                    "nested", "padding_resize", "pool1d", "pool2d", "reshaping", "shared", "bidirectional", "bidirectional_gru", "relu_family", "merge"}
 FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
@@ -269,7 +271,7 @@ def main():
     report("damaged copies of the .h5 fixtures", lambda: check_damaged_h5(binary, work))
     report("large document models", lambda: check_big(binary, work))
     import keras_live  # noqa: E402 - loads TensorFlow, tf.keras and Keras 3
-    for case in keras_live.SHARED_CASES:
+    for case in keras_live.SHARED_CASES + keras_live.EXPORT_CASES:
         for dialect in case.dialects:
             report(f"{case.name} ({dialect})", lambda: keras_live.check_case(lambda a, b: convert(binary, a, b), case, dialect, work))
     return checks.finish(work, keep_work=bool(args.work))

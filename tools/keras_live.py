@@ -244,3 +244,56 @@ SHARED_CASES = [
     Case("sequential_in_sequential", siamese_sequential_in_sequential),
     Case("siamese_conv", siamese_conv),
 ]
+
+
+# ---------------------------------------------------------------- ops Ferry writes back as compositions
+
+
+def mobilenet_v3_block(k):
+    """MobileNetV3-style: hard-swish (x · hard_sigmoid(x)), a 5x5 depthwise convolution and a
+    squeeze-excite gate with hard_sigmoid (whose definition differs between the two Kerases)."""
+    L = k.layers
+    x = k.Input((12, 12, 8), name="image")
+    h = L.Conv2D(16, 1)(x)
+    h = L.Multiply()([h, L.Activation("hard_sigmoid")(h)])
+    h = L.DepthwiseConv2D(5, padding="same")(h)
+    s = L.GlobalAveragePooling2D(keepdims=True)(h)
+    s = L.Conv2D(4, 1, activation="relu")(s)
+    s = L.Conv2D(16, 1, activation="hard_sigmoid")(s)
+    h = L.Multiply()([h, s])
+    return k.Model(x, L.GlobalAveragePooling2D()(h), name="mobilenet_v3_block")
+
+
+def layer_norm_axes(k):
+    """LayerNormalization over several trailing axes (image and sequence), with scale and bias."""
+    L = k.layers
+    img = k.Input((5, 6, 4), name="image")
+    seq = k.Input((3, 4, 5), name="seq")
+    a = L.LayerNormalization(axis=[1, 2, 3])(L.Conv2D(4, 3, padding="same")(img))
+    b = L.LayerNormalization(axis=[2, 3], epsilon=0.01)(seq)
+    return k.Model([img, seq], [L.GlobalAveragePooling2D()(a), b], name="layer_norm_axes")
+
+
+def time_distributed_cnn(k):
+    """A CRNN front end: TimeDistributed convolution, pooling and flattening, then an LSTM."""
+    L = k.layers
+    x = k.Input((4, 10, 10, 3), name="frames")
+    h = L.TimeDistributed(L.Conv2D(6, 3, activation="relu"))(x)
+    h = L.TimeDistributed(L.MaxPooling2D(2))(h)
+    h = L.TimeDistributed(L.Conv2D(4, 3, padding="same"))(h)
+    h = L.TimeDistributed(L.Flatten())(h)
+    h = L.TimeDistributed(L.Dense(8, activation="tanh"))(h)
+    return k.Model(x, L.LSTM(5)(h), name="time_distributed_cnn")
+
+
+def gelu_tanh(k):
+    from make_keras_fixtures import b_gelu_approximate
+    return b_gelu_approximate(k)
+
+
+EXPORT_CASES = [
+    Case("mobilenet_v3_block", mobilenet_v3_block),
+    Case("layer_norm_axes", layer_norm_axes),
+    Case("time_distributed_cnn", time_distributed_cnn),
+    Case("gelu_tanh", gelu_tanh),
+]

@@ -96,8 +96,8 @@ enum ExportRules {
             guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).floatValues.first, lo == 0,
                   let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
             e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
-        case "HardSigmoid":
-            throw ExportProblem("hard_sigmoid is clip(0.2x + 0.5, 0, 1) in Keras 2 but relu6(x + 3)/6 in Keras 3, so no layer computes it in both")
+        case "HardSigmoid", "HardSwish": try CompositeExportRules.hard(n, e)
+        case "Gelu": try CompositeExportRules.gelu(n, e)
         case "Pad": try pad(n, e)
         case "ConvTranspose": try MoreExportRules.convTranspose(n, e)
         case "LayerNormalization": try MoreExportRules.layerNorm(n, e)
@@ -147,13 +147,13 @@ enum ExportRules {
             // Swapping the last two axes for a batched product: Dot contracts the right axis instead.
             e.swapped[n.outputs[0]] = x
         } else if rank == 3 && x.layout == .same && perm == [1, 0, 2] {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape)
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape, time: x.time)
         } else if rank == 3 && x.layout == .timeMajor && perm == [1, 0, 2] {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
         } else if rank >= 3 && x.layout == .same && perm == toFirst {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape)
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape, time: x.time)
         } else if rank >= 3 && x.layout == .channelsFirst && perm == toLast {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape)
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
         } else if x.layout == .same && perm.first == 0 {
             e.values[n.outputs[0]] = .init(ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(perm.dropFirst())], inputs: [x.ref]),
                                            layout: .same, shape: shape)
@@ -394,6 +394,7 @@ enum ExportRules {
         if MoreExportRules.gelu(n, e) { return }
         if try PatternExportRules.thresholdRelu(n, e) { return }
         if try PatternExportRules.dot2D(n, e) { return }
+        if CompositeExportRules.scalarAffine(n, e) { return }
         let constantInputs = n.inputs.filter { e.constants[$0] != nil }
         if constantInputs.isEmpty {
             let inputs = try n.inputs.map { try e.value($0) }

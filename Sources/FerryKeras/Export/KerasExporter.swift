@@ -1,4 +1,5 @@
 import FerryIR
+import Foundation
 
 /// Maps an IR graph onto Keras layers (the reverse of the importer). Each IR value is a Keras
 /// tensor in one of several layouts; the Transposes that change layout at graph inputs and
@@ -22,11 +23,21 @@ final class KerasExporter {
         let tensor: Int
     }
 
-    struct Value {
+    struct Value: Equatable {
         let ref: Ref
         let layout: Layout
         /// Shape of the IR value (batch may be nil).
         let shape: [Int?]
+        /// Set inside a TimeDistributed region: the Keras tensor has a time axis of this length
+        /// after its batch axis, which the IR value folds into its batch axis.
+        var time: Int?
+
+        init(ref: Ref, layout: Layout, shape: [Int?], time: Int? = nil) {
+            self.ref = ref
+            self.layout = layout
+            self.shape = shape
+            self.time = time
+        }
     }
 
     struct Layer {
@@ -60,6 +71,14 @@ final class KerasExporter {
     var swapped: [String: Value] = [:]
     /// Outputs of bidirectional recurrences until the ops that merge their directions.
     var pendingMerge: [String: PendingMerge] = [:]
+    /// While a node with time-folded inputs is converted: the time length; its layers are wrapped
+    /// in TimeDistributed (those that work on any rank are not) and their outputs stay folded.
+    private var foldedTime: Int?
+    /// Layers added while converting the current node.
+    private var addedLayers = Set<String>()
+    /// Layers that compute the same on a tensor with an extra time axis.
+    static let anyRank: Set<String> = ["Activation", "ReLU", "LeakyReLU", "ELU", "Rescaling", "Add", "Multiply", "Subtract",
+                                       "Maximum", "Minimum", "Average", "Dropout"]
 
     /// A Bidirectional layer waiting for its merge ops; `stage` counts the ops seen.
     struct PendingMerge {
@@ -102,7 +121,18 @@ final class KerasExporter {
         c["name"] = name
         c["trainable"] = true
         c["dtype"] = "float32"
-        layers.append(Layer(className: className, name: name, config: c, inputs: inputs,
+        var cls = className
+        if foldedTime != nil {
+            addedLayers.insert(name)
+            if !KerasExporter.anyRank.contains(className) {
+                if inputs.count != 1 { problems.append("\(className) '\(name)': a layer of several inputs on time steps folded into the batch") }
+                c["name"] = unique(name + "_step")
+                c = ["name": name, "trainable": true, "dtype": "float32",
+                     "layer": ["module": "keras.layers", "class_name": className, "config": c, "registered_name": NSNull()] as [String: Any]]
+                cls = "TimeDistributed"
+            }
+        }
+        layers.append(Layer(className: cls, name: name, config: c, inputs: inputs,
                             weights: weights.map { ("\(name)/\($0.0):0", $0.1) }))
         return Ref(layer: name, tensor: 0)
     }
@@ -129,16 +159,25 @@ final class KerasExporter {
         }
         for i in try graph.topologicalOrder() where !done.contains(i) {
             let node = graph.nodes[i]
+            foldedTime = node.inputs.lazy.compactMap { self.values[$0]?.time }.first
+            addedLayers = []
+            let before = foldedTime == nil ? [:] : values
             do {
                 try ExportRules.convert(node, index: i, self)
             } catch let e as ExportProblem {
                 problems.append("\(node.opType) '\(node.name)': \(e.reason)")
             }
+            // Values the node's layers compute per time step stay folded.
+            if let t = foldedTime {
+                for (name, v) in values where v.time == nil && addedLayers.contains(v.ref.layer) && before[name] != v { values[name]?.time = t }
+            }
+            foldedTime = nil
             if problems.count >= 20 { break }
         }
         if problems.isEmpty {
             for out in graph.outputs {
                 guard let v = values[out.name] else { problems.append("output '\(out.name)' has no Keras equivalent"); continue }
+                guard v.time == nil else { problems.append("output '\(out.name)' has its time steps folded into the batch"); continue }
                 switch v.layout {
                 case .same: outputLayers.append(v.ref)
                 case .channelsFirst:

@@ -75,11 +75,11 @@ enum MoreExportRules {
         let rank = x.shape.count
         var axis = n.intAttr("axis") ?? -1
         if axis < 0 { axis += rank }
-        guard axis == rank - 1 else {
-            throw ExportProblem("normalization over several axes, whose weights Keras 2 and Keras 3 shape differently")
-        }
         let scale = try e.constant(n.inputs[1])
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
+        guard axis == rank - 1 else {
+            return try CompositeExportRules.layerNormOverSeveralAxes(n, x, axis: axis, scale: scale, bias: bias, e)
+        }
         let shape = try (axis..<rank).map { i -> Int in
             guard let d = x.shape[i] else { throw ExportProblem("normalized axes of unknown size") }
             return d
@@ -151,6 +151,18 @@ enum MoreExportRules {
         let x = try e.value(n.inputs[0])
         guard x.layout == .same else { throw ExportProblem("layout") }
         let target = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
+        // What the importer writes around TimeDistributed layers: [N, T, ...] -> [-1, ...] folds the
+        // time steps into the batch, [-1, T, ...] unfolds them; the Keras tensor keeps its time axis.
+        if x.time == nil, x.shape.count >= 3, let t = x.shape[1], target.count == x.shape.count - 1, target.first == -1,
+           Array(target.dropFirst()) == x.shape.dropFirst(2).map({ $0 ?? -2 }) {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: [nil] + x.shape.dropFirst(2), time: t)
+            return
+        }
+        if let t = x.time, target.count == x.shape.count + 1, target.first == -1, target[1] == t,
+           Array(target.dropFirst(2)) == x.shape.dropFirst().map({ $0 ?? -2 }) {
+            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: [nil, t] + x.shape.dropFirst())
+            return
+        }
         guard let first = target.first, first == 0 || first == -1, (n.intAttr("allowzero") ?? 0) == 0 else {
             throw ExportProblem("reshapes that change the batch axis")
         }

@@ -1,0 +1,105 @@
+import FerryIR
+
+/// Ops that no single Keras layer computes the same in tf.keras and Keras 3 (their
+/// `hard_sigmoid` and approximate GELU differ), written as chains of layers both define
+/// identically: Rescaling (x·scale + offset), ReLU(max_value:), Multiply, Add, Activation('tanh'),
+/// Reshape and LayerNormalization over the last axis.
+enum CompositeExportRules {
+    /// clip(alpha·x + beta, 0, 1): Rescaling(alpha, beta) then ReLU(max_value: 1).
+    static func hardSigmoid(_ x: KerasExporter.Value, alpha: Float, beta: Float, name: String, _ e: KerasExporter) -> KerasExporter.Ref {
+        let affine = e.add("Rescaling", name + "_affine", ["scale": Double(alpha), "offset": Double(beta)], inputs: [x.ref])
+        return e.add("ReLU", name, ["max_value": 1.0], inputs: [affine])
+    }
+
+    /// HardSigmoid(alpha, beta) and HardSwish (x · HardSigmoid(1/6, 1/2)).
+    static func hard(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        let base = n.name.isEmpty ? (n.opType == "HardSwish" ? "hard_swish" : "hard_sigmoid") : n.name
+        var ref: KerasExporter.Ref
+        if n.opType == "HardSwish" {
+            let gate = hardSigmoid(x, alpha: 1 / 6, beta: 0.5, name: base + "_gate", e)
+            ref = e.add("Multiply", base, [:], inputs: [x.ref, gate])
+        } else {
+            ref = hardSigmoid(x, alpha: n.floatAttr("alpha") ?? 0.2, beta: n.floatAttr("beta") ?? 0.5, name: base, e)
+        }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
+    }
+
+    /// Gelu (opset 20): Activation('gelu') for the erf form; the tanh form as
+    /// x · (0.5 + 0.5 · tanh(√(2/π) · (x + 0.044715 · x³))).
+    static func gelu(_ n: Node, _ e: KerasExporter) throws {
+        let x = try e.value(n.inputs[0])
+        let base = n.name.isEmpty ? "gelu" : n.name
+        let ref: KerasExporter.Ref
+        switch n.stringAttr("approximate") ?? "none" {
+        case "none":
+            ref = e.add("Activation", base, ["activation": "gelu"], inputs: [x.ref])
+        case "tanh":
+            let cube = e.add("Multiply", base + "_cube", [:], inputs: [x.ref, x.ref, x.ref])
+            let cubic = e.add("Rescaling", base + "_cubic", ["scale": Double(Float(0.044715)), "offset": 0.0], inputs: [cube])
+            let poly = e.add("Add", base + "_poly", [:], inputs: [x.ref, cubic])
+            let scaled = e.add("Rescaling", base + "_scaled", ["scale": Double(Float((2.0 / Double.pi).squareRoot())), "offset": 0.0], inputs: [poly])
+            let tanh = e.add("Activation", base + "_tanh", ["activation": "tanh"], inputs: [scaled])
+            let gate = e.add("Rescaling", base + "_gate", ["scale": 0.5, "offset": 0.5], inputs: [tanh])
+            ref = e.add("Multiply", base, [:], inputs: [x.ref, gate])
+        case let other:
+            throw ExportProblem("approximate='\(other)'")
+        }
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
+    }
+
+    /// x·a, x + b, x − b, b − x and x / a with one-element constants, and x·a followed by + b:
+    /// one Rescaling layer. False when `n` is not such an op.
+    static func scalarAffine(_ n: Node, _ e: KerasExporter) -> Bool {
+        func scalar(_ name: String) -> Float? {
+            guard let t = e.constants[name], Tensor.elementCount(of: t.shape) == 1, [.float, .double, .float16].contains(t.elementType) else { return nil }
+            return t.floatValues.first
+        }
+        guard n.inputs.count == 2, let k = n.inputs.firstIndex(where: { scalar($0) != nil }), let v = scalar(n.inputs[k]),
+              scalar(n.inputs[1 - k]) == nil, let x = e.values[n.inputs[1 - k]] else { return false }
+        var scale: Float = 1, offset: Float = 0
+        switch (n.opType, k) {
+        case ("Mul", _): scale = v
+        case ("Add", _): offset = v
+        case ("Sub", 1): offset = -v
+        case ("Sub", 0): (scale, offset) = (-1, v)
+        case ("Div", 1) where v != 0: scale = 1 / v
+        default: return false
+        }
+        var out = n.outputs[0]
+        if n.opType == "Mul", let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Add", e.graph.nodes[c].inputs.count == 2,
+           let b = e.graph.nodes[c].inputs.first(where: { $0 != out }).flatMap(scalar) {
+            e.done.insert(c)
+            offset = b
+            out = e.graph.nodes[c].outputs[0]
+        }
+        let ref = e.add("Rescaling", n.name.isEmpty ? "rescaling" : n.name, ["scale": Double(scale), "offset": Double(offset)], inputs: [x.ref])
+        e.values[out] = .init(ref: ref, layout: x.layout, shape: x.shape)
+        return true
+    }
+
+    /// LayerNormalization over the trailing axes from `axis` < rank − 1 (Keras's `axis=[1, 2, 3]`):
+    /// Reshape to one axis, LayerNormalization over it with the scale and bias flattened, Reshape
+    /// back (tf.keras and Keras 3 shape multi-axis weights differently, the one-axis form alike).
+    static func layerNormOverSeveralAxes(_ n: Node, _ x: KerasExporter.Value, axis: Int, scale: Tensor, bias: Tensor?, _ e: KerasExporter) throws {
+        let shape = try x.shape[axis...].map { d -> Int in
+            guard let d else { throw ExportProblem("normalized axes of unknown size") }
+            return d
+        }
+        guard axis >= 1, let count = Tensor.elementCount(of: shape), scale.floatValues.count == count,
+              bias.map({ $0.floatValues.count == count }) ?? true else {
+            throw ExportProblem("scale and bias are not one value per normalized element")
+        }
+        let base = n.name.isEmpty ? "layer_normalization" : n.name
+        let kept = x.shape[1..<axis].map { $0 ?? -1 }
+        guard kept.allSatisfy({ $0 > 0 }) else { throw ExportProblem("unnormalized axes of unknown size") }
+        let flat = e.add("Reshape", base + "_flatten", ["target_shape": kept + [count]], inputs: [x.ref])
+        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [count], values: t.floatValues) }
+        let norm = e.add("LayerNormalization", base, ["axis": [axis], "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true],
+                         inputs: [flat],
+                         weights: [("gamma", vector(scale)),
+                                   ("beta", bias.map(vector) ?? Tensor(elementType: .float, shape: [count], values: [Float](repeating: 0, count: count)))])
+        let back = e.add("Reshape", base + "_unflatten", ["target_shape": kept + shape], inputs: [norm])
+        e.values[n.outputs[0]] = .init(ref: back, layout: .same, shape: x.shape)
+    }
+}
