@@ -103,6 +103,8 @@ def relative_error(got, want):
         g = np.asarray(g)
         if g.shape != w.shape:
             raise Failure(f"output shape {g.shape}, Keras gives {w.shape}")
+        if not (np.isfinite(g).all() and np.isfinite(w).all()):
+            raise Failure("outputs are not all finite (Keras's or the converted model's)")
         if w.size:
             worst = max(worst, float(np.max(np.abs(g.astype(np.float64) - w)) / max(float(np.max(np.abs(w))), 1e-12)))
     return worst
@@ -291,9 +293,22 @@ def gelu_tanh(k):
     return b_gelu_approximate(k)
 
 
+def tensor_arithmetic(k):
+    """Python arithmetic on Keras tensors: TFOpLambda layers in tf.keras, operation layers in Keras 3
+    (keras.src.ops.numpy Add, Multiply, ... whose legacy .h5 configs carry no module)."""
+    L = k.layers
+    x = k.Input((6,), name="x")
+    a, b = L.Dense(6)(x), L.Dense(6)(x)
+    c = (a + 3.0) * (1.0 / 6.0)
+    d = (a - b) / 2.0
+    e = a * b + L.Dense(1)(x)
+    return k.Model(x, [c, d, e], name="tensor_arithmetic")
+
+
 EXPORT_CASES = [
     Case("mobilenet_v3_block", mobilenet_v3_block),
     Case("layer_norm_axes", layer_norm_axes),
     Case("time_distributed_cnn", time_distributed_cnn),
     Case("gelu_tanh", gelu_tanh),
+    Case("tensor_arithmetic", tensor_arithmetic),
 ]

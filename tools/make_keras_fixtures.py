@@ -528,9 +528,9 @@ def random_value(name: str, shape, rng: np.random.RandomState) -> np.ndarray:
     """A random value for a variable, scaled so activations stay in a useful range."""
     shape = tuple(int(s) for s in shape)
     base = name.split("/")[-1].split(":")[0]
-    if "moving_variance" in base:
+    if "variance" in base:  # BatchNormalization's moving_variance, Normalization's variance
         v = rng.uniform(0.5, 2.0, shape)
-    elif "moving_mean" in base:
+    elif "mean" in base:
         v = rng.normal(0.0, 0.5, shape)
     elif base == "gamma":
         v = rng.uniform(0.5, 1.5, shape)

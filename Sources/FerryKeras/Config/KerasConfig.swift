@@ -14,11 +14,29 @@ struct KerasLayerSpec {
     let config: [String: Any]
     /// For each call of the layer, the tensors it was called on.
     let calls: [[KerasTensorRef]]
-    /// For each call, its keyword arguments (e.g. `approximate` of a wrapped TF op).
+    /// For each call, its keyword arguments (e.g. `approximate` of a wrapped TF op); Keras 3
+    /// calls also list their positional arguments under `positionalArguments`.
     var callKwargs: [[String: Any]] = []
+    /// The Python module of the class (Keras 3 configs), e.g. keras.src.ops.numpy for `x + 3`.
+    var module: String?
 
     /// True for a layer that is itself a model (nested Sequential/Functional).
     var isModel: Bool { ["Sequential", "Functional", "Model"].contains(className) }
+
+    /// A Keras 3 operation recorded as a layer (`x + 3` is keras.src.ops.numpy's Add): its module
+    /// says so, or, in legacy .h5 configs that omit modules, a config without the `trainable` and
+    /// `dtype` every layer writes.
+    var isOperation: Bool {
+        if let module { return module.hasPrefix("keras.src.ops") }
+        return !isModel && config["trainable"] == nil && config["dtype"] == nil
+    }
+
+    /// The key of its converter: operations are "ops.<class>", apart from the layers of the same
+    /// class names (Add, Multiply, ...).
+    var converterKey: String { (isOperation ? "ops." : "") + className }
+
+    /// Where Keras 3 records a call's positional arguments: tensors as `KerasCallTensor`, numbers as they are.
+    static let positionalArguments = "__positional_arguments__"
 }
 
 /// A model configuration: its layers and, for functional models, the graph's inputs and outputs.
@@ -65,25 +83,42 @@ struct KerasModelSpec {
                 // Keras 2: [[layer, node, tensor, kwargs], ...]; TF op layers use one bare [layer, node, tensor, kwargs].
                 if list.first is String { list = [list] }
                 var callArgs: [String: Any] = [:]
-                calls.append(try list.map { entry in
+                var refs = try list.map { entry in
                     guard let e = entry as? [Any], e.count >= 3, let layer = e[0] as? String,
                           let n = e[1] as? Int, let t = e[2] as? Int else {
                         throw KerasConfigError("layer \(name): malformed inbound node")
                     }
                     if e.count > 3, let extra = e[3] as? [String: Any] { callArgs.merge(extra) { a, _ in a } }
                     return KerasTensorRef(layer: layer, node: n, tensor: t)
-                })
+                }
+                // Tensors among the keyword arguments ([layer, node, tensor], e.g. TFOpLambda's y)
+                // become inputs of the call too.
+                for (key, value) in callArgs {
+                    if let e = value as? [Any], e.count == 3, let layer = e[0] as? String, let n = e[1] as? Int, let t = e[2] as? Int {
+                        callArgs[key] = KerasCallTensor(index: refs.count)
+                        refs.append(KerasTensorRef(layer: layer, node: n, tensor: t))
+                    }
+                }
+                calls.append(refs)
                 kwargs.append(callArgs)
             } else if let dict = node as? [String: Any] {
                 // Keras 3: {"args": [...keras tensors, possibly nested in lists...], "kwargs": {...}}
                 var refs: [KerasTensorRef] = []
-                collectKerasTensors(dict["args"], into: &refs)
+                var positional: [Any] = []
+                for arg in dict["args"] as? [Any] ?? [] {
+                    let before = refs.count
+                    collectKerasTensors(arg, into: &refs)
+                    positional.append(refs.count == before + 1 && !(arg is [Any]) ? KerasCallTensor(index: before) : arg)
+                }
                 calls.append(refs)
-                kwargs.append(dict["kwargs"] as? [String: Any] ?? [:])
+                var callArgs = dict["kwargs"] as? [String: Any] ?? [:]
+                callArgs[KerasLayerSpec.positionalArguments] = positional
+                kwargs.append(callArgs)
             }
         }
         var spec = KerasLayerSpec(className: className, name: name, config: config, calls: calls)
         spec.callKwargs = kwargs
+        spec.module = l["module"] as? String
         return spec
     }
 

@@ -52,7 +52,7 @@ enum ExportRules {
         case "Gemm": try gemm(n, e)
         case "MatMul":
             if e.constants[n.inputs[1]] != nil { try matmul(n, e) } else { try PatternExportRules.dot3D(n, e) }
-        case "Mul", "Add", "Sub", "Max", "Min", "Sum", "Mean": try elementwise(n, e)
+        case "Mul", "Add", "Sub", "Div", "Max", "Min", "Sum", "Mean": try elementwise(n, e)
         case "BatchNormalization": try batchNorm(n, e)
         case "Concat":
             let inputs = try n.inputs.map { try e.value($0) }
@@ -401,25 +401,37 @@ enum ExportRules {
             guard inputs.allSatisfy({ $0.layout == inputs[0].layout }), inputs[0].layout == .same || inputs[0].layout == .channelsFirst else {
                 throw ExportProblem("inputs in different layouts")
             }
-            let cls = ["Mul": "Multiply", "Add": "Add", "Sum": "Add", "Sub": "Subtract", "Max": "Maximum", "Min": "Minimum", "Mean": "Average"][n.opType]!
+            guard let cls = ["Mul": "Multiply", "Add": "Add", "Sum": "Add", "Sub": "Subtract", "Max": "Maximum", "Min": "Minimum", "Mean": "Average"][n.opType] else {
+                throw ExportProblem("no Keras layer divides one computed tensor by another")
+            }
             let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, [:], inputs: inputs.map(\.ref))
             e.values[n.outputs[0]] = .init(ref: ref, layout: inputs[0].layout, shape: inputs[0].shape)
             return
         }
-        guard n.opType == "Mul", n.inputs.count == 2, let scaleName = constantInputs.first,
-              let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Add" else {
+        // x·scale (+ shift), or x + shift, with per-channel constants.
+        guard n.inputs.count == 2, n.opType == "Mul" || n.opType == "Add", let constantName = constantInputs.first,
+              let constant = e.constants[constantName] else {
             throw ExportProblem("an operation with a constant that is not a per-channel scale and shift")
         }
-        let add = e.graph.nodes[c]
-        let shiftName = add.inputs[0] == n.outputs[0] ? add.inputs[1] : add.inputs[0]
-        guard let shift = e.constants[shiftName] else { throw ExportProblem("scale without a constant shift") }
-        let x = try e.value(n.inputs[0] == scaleName ? n.inputs[1] : n.inputs[0])
-        let scale = try e.constant(scaleName)
-        guard x.layout == .same || x.layout == .channelsFirst, scale.shape.count <= x.shape.count, scale.shape == shift.shape else {
+        let x = try e.value(n.inputs[0] == constantName ? n.inputs[1] : n.inputs[0])
+        var scale: Tensor?, shift: Tensor?, out = n.outputs[0]
+        if n.opType == "Mul" {
+            scale = constant
+            if let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Add", e.graph.nodes[c].inputs.count == 2,
+               let s = e.graph.nodes[c].inputs.first(where: { $0 != out }).flatMap({ e.constants[$0] }), s.shape == constant.shape {
+                e.done.insert(c)
+                shift = s
+                out = e.graph.nodes[c].outputs[0]
+            }
+        } else {
+            shift = constant
+        }
+        let given = scale ?? shift!
+        guard x.layout == .same || x.layout == .channelsFirst, given.shape.count <= x.shape.count else {
             throw ExportProblem("scale and shift do not broadcast over one axis")
         }
         // The one axis the constants vary along (right-aligned broadcasting).
-        let aligned = [Int](repeating: 1, count: x.shape.count - scale.shape.count) + scale.shape
+        let aligned = [Int](repeating: 1, count: x.shape.count - given.shape.count) + given.shape
         let varying = aligned.indices.filter { aligned[$0] != 1 }
         guard varying.count == 1, let axis = varying.first, axis > 0 else { throw ExportProblem("scale and shift are not one per channel") }
         let channels = aligned[axis]
@@ -428,17 +440,18 @@ enum ExportRules {
         case .channelsFirst: kerasAxis = axis == 1 ? -1 : axis - 1
         default: kerasAxis = axis == x.shape.count - 1 ? -1 : axis
         }
-        e.done.insert(c)
         // Keras computes gamma·(x − mean)/√(var + ε) + beta: mean 0 and var + ε = 1 give gamma·x + beta.
         let eps = 1e-3
-        guard scale.floatValues.count == channels, shift.floatValues.count == channels else { throw ExportProblem("scale and shift are not float") }
-        let flat = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
+        let filled = { (t: Tensor?, value: Float) in t?.floatValues ?? [Float](repeating: value, count: channels) }
+        let gamma = filled(scale, 1), beta = filled(shift, 0)
+        guard gamma.count == channels, beta.count == channels else { throw ExportProblem("scale and shift are not float") }
+        let vector = { (v: [Float]) in Tensor(elementType: .float, shape: [channels], values: v) }
         let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
                         inputs: [x.ref],
-                        weights: [("gamma", flat(scale)), ("beta", flat(shift)),
-                                  ("moving_mean", Tensor(elementType: .float, shape: [channels], values: [Float](repeating: 0, count: channels))),
-                                  ("moving_variance", Tensor(elementType: .float, shape: [channels], values: [Float](repeating: Float(1 - eps), count: channels)))])
-        e.values[add.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
+                        weights: [("gamma", vector(gamma)), ("beta", vector(beta)),
+                                  ("moving_mean", vector([Float](repeating: 0, count: channels))),
+                                  ("moving_variance", vector([Float](repeating: Float(1 - eps), count: channels)))])
+        e.values[out] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
     static func batchNorm(_ n: Node, _ e: KerasExporter) throws {

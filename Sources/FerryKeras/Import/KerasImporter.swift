@@ -27,6 +27,7 @@ final class KerasImporter {
         ReshapingLayers.register(into: &registry)
         MergeLayers.register(into: &registry)
         RecurrentLayers.register(into: &registry)
+        PreprocessingLayers.register(into: &registry)
         converters = registry
     }
 
@@ -165,7 +166,7 @@ final class KerasImporter {
             let nested = try KerasModelSpec(json: ["class_name": layer.className, "config": layer.config])
             return try run(nested, inputs: inputs, path: path + [layer.name])
         }
-        guard let convert = converters[layer.className] else {
+        guard let convert = converters[layer.converterKey] else {
             throw KerasError.unsupportedLayer(file: file, layer: layer.name, className: layer.className)
         }
         guard !inputs.isEmpty || layer.className == "InputLayer" else {

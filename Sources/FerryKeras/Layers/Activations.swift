@@ -35,6 +35,9 @@ enum Activations {
         case "softsign": return b.op1("Softsign", [x], name: n)
         case "exponential": return b.op1("Exp", [x], name: n)
         case "swish", "silu": return b.op1("Mul", [x, b.op1("Sigmoid", [x], name: n + "_sigmoid")], name: n)
+        case "hard_silu", "hard_swish":
+            // Keras 3: x · relu6(x + 3) / 6.
+            return b.op1("HardSwish", [x], name: n)
         case "leaky_relu": return b.op1("LeakyRelu", [x], [.float("alpha", 0.2)], name: n)
         case "gelu": return gelu(x, approximate: false, n, b)
         case "mish":
@@ -68,14 +71,14 @@ enum ActivationLayers {
             [try Activations.apply(c.config.activation(), to: c.x, c)]
         }
         r["ReLU"] = relu
-        // GELU saved as a wrapped TF op (tf.keras) or a Keras 3 operation.
+        // GELU and arithmetic saved as wrapped TF ops (tf.keras), GELU as a Keras 3 operation.
         r["TFOpLambda"] = { c in
-            guard c.config.string("function") == "nn.gelu" else {
-                throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TFOpLambda(\(c.config.string("function") ?? "?"))")
-            }
-            return [try gelu(c, approximate: c.kwargs["approximate"] as? Bool ?? false)]
+            let function = c.config.string("function") ?? "?"
+            if function == "nn.gelu" { return [try gelu(c, approximate: c.kwargs["approximate"] as? Bool ?? false)] }
+            if let op = PreprocessingLayers.arithmetic[function] { return try PreprocessingLayers.tfOp(c, op) }
+            throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TFOpLambda(\(function))")
         }
-        r["Gelu"] = { c in [try gelu(c, approximate: c.config.bool("approximate") ?? true)] }
+        r["ops.Gelu"] = { c in [try gelu(c, approximate: c.config.bool("approximate") ?? true)] }
         r["LeakyReLU"] = { c in
             let alpha = c.config.double("negative_slope") ?? c.config.double("alpha") ?? 0.3
             return [unary(c, "LeakyRelu", [.float("alpha", alpha)])]

@@ -105,8 +105,12 @@ enum CoreLayers {
         let shape: [Int?] = [c.x.shape[0], total]
         if c.x.rank <= 2 { return [KTensor(shape: shape, last: try c.keras(c.x))] }
         if let first = c.x.first, c.x.last == nil, let total {
-            // Column of Keras feature (s1..sk, ch) in the channels-first flattening (ch, s1..sk).
+            // Column of Keras feature (s1..sk, ch) in the channels-first flattening (ch, s1..sk);
+            // with one position both flattenings are the same.
             let spatial = c.x.shape.dropFirst().dropLast().map { $0! }
+            if spatial.allSatisfy({ $0 == 1 }) {
+                return [KTensor(shape: shape, last: c.b.op1("Flatten", [first], [.int("axis", 1)], name: c.name))]
+            }
             let channels = c.x.shape.last!!
             let positions = spatial.reduce(1, *)
             var order = [Int](repeating: 0, count: total)
