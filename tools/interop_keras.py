@@ -22,8 +22,10 @@ naming the file), except the plain tensor tree, which is read as tensors. 200 ra
 copies of the .h5 fixtures (fixed seed) are each read or refused in one line, never a crash.
 Models built at check time by tools/keras_live.py (shared and nested sub-models; hard sigmoid and
 hard swish, tanh GELU, LayerNormalization over several axes and TimeDistributed convolutions,
-which Ferry writes back as compositions of layers both Kerases define alike) make the same trips,
-in every dialect, against the outputs of the Keras that built them.
+which Ferry writes back as compositions of layers both Kerases define alike; tensor arithmetic;
+sequence and Permute models for the layout rules) make the same trips, in every dialect, against
+the outputs of the Keras that built them, with at most one Transpose per graph input and output,
+two per recurrent layer and one per Permute or Reshape layer.
 Prints one line per check and, last, `N passed, M failed`; exits 1 on a failure.
 """
 import argparse
@@ -271,7 +273,7 @@ def main():
     report("damaged copies of the .h5 fixtures", lambda: check_damaged_h5(binary, work))
     report("large document models", lambda: check_big(binary, work))
     import keras_live  # noqa: E402 - loads TensorFlow, tf.keras and Keras 3
-    for case in keras_live.SHARED_CASES + keras_live.EXPORT_CASES:
+    for case in keras_live.SHARED_CASES + keras_live.EXPORT_CASES + keras_live.LAYOUT_CASES:
         for dialect in case.dialects:
             report(f"{case.name} ({dialect})", lambda: keras_live.check_case(lambda a, b: convert(binary, a, b), case, dialect, work))
     return checks.finish(work, keep_work=bool(args.work))

@@ -78,6 +78,44 @@ enum CompositeExportRules {
         return true
     }
 
+    /// The importer's LayerNormalization over the channels of a channels-first tensor, from its
+    /// ReduceMean over axis 1: (x − mean) / √(mean of squares + ε) · gamma + beta, back to one
+    /// LayerNormalization layer. False when `n` does not start that pattern.
+    static func channelLayerNorm(_ n: Node, _ e: KerasExporter) throws -> Bool {
+        let nodes = e.graph.nodes
+        func isChannelMean(_ node: Node) -> Bool {
+            node.opType == "ReduceMean" && node.intsAttr("axes") == [1] && (node.intAttr("keepdims") ?? 1) == 1 && node.inputs.count == 1
+        }
+        /// The sole reader of `value` if it is `op`.
+        func next(_ value: String, _ op: String) -> (Int, Node)? {
+            guard let i = e.soleConsumer(value), nodes[i].opType == op else { return nil }
+            return (i, nodes[i])
+        }
+        func scalar(_ node: Node, _ other: String) -> Float? {
+            guard let t = node.inputs.first(where: { $0 != other }).flatMap({ e.constants[$0] }), Tensor.elementCount(of: t.shape) == 1 else { return nil }
+            return t.floatValues.first
+        }
+        guard isChannelMean(n), let x = e.values[n.inputs[0]], x.layout == .channelsFirst,
+              let (si, sub) = next(n.outputs[0], "Sub"), sub.inputs == [n.inputs[0], n.outputs[0]] else { return false }
+        let centered = sub.outputs[0]
+        let readers = Set(e.consumers[centered] ?? []).sorted().map { ($0, nodes[$0]) }
+        guard readers.count == 2, let (mi, square) = readers.first(where: { $0.1.opType == "Mul" && $0.1.inputs == [centered, centered] }),
+              let (di, divide) = readers.first(where: { $0.1.opType == "Div" && $0.1.inputs.first == centered }),
+              let (vi, variance) = next(square.outputs[0], "ReduceMean"), isChannelMean(variance),
+              let (ai, plus) = next(variance.outputs[0], "Add"), let epsilon = scalar(plus, variance.outputs[0]),
+              let (qi, root) = next(plus.outputs[0], "Sqrt"), divide.inputs == [centered, root.outputs[0]],
+              let (gi, scale) = next(divide.outputs[0], "Mul"), let gamma = scale.inputs.first(where: { $0 != divide.outputs[0] }).flatMap({ e.constants[$0] }),
+              let (bi, shift) = next(scale.outputs[0], "Add"), let beta = shift.inputs.first(where: { $0 != scale.outputs[0] }).flatMap({ e.constants[$0] }),
+              let channels = x.shape[1], gamma.floatValues.count == channels, beta.floatValues.count == channels else { return false }
+        e.done.formUnion([si, mi, di, vi, ai, qi, gi, bi])
+        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
+        let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
+                        ["axis": [x.shape.count - 1], "epsilon": Double(epsilon), "center": true, "scale": true],
+                        inputs: [x.ref], weights: [("gamma", vector(gamma)), ("beta", vector(beta))])
+        e.values[shift.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: x.shape)
+        return true
+    }
+
     /// LayerNormalization over the trailing axes from `axis` < rank − 1 (Keras's `axis=[1, 2, 3]`):
     /// Reshape to one axis, LayerNormalization over it with the scale and bias flattened, Reshape
     /// back (tf.keras and Keras 3 shape multi-axis weights differently, the one-axis form alike).

@@ -146,19 +146,28 @@ enum ExportRules {
            e.graph.nodes[c].opType == "MatMul", e.constants[e.graph.nodes[c].inputs[1]] == nil {
             // Swapping the last two axes for a batched product: Dot contracts the right axis instead.
             e.swapped[n.outputs[0]] = x
-        } else if rank == 3 && x.layout == .same && perm == [1, 0, 2] {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape, time: x.time)
-        } else if rank == 3 && x.layout == .timeMajor && perm == [1, 0, 2] {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
-        } else if rank >= 3 && x.layout == .same && perm == toFirst {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape, time: x.time)
-        } else if rank >= 3 && x.layout == .channelsFirst && perm == toLast {
-            e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
-        } else if x.layout == .same && perm.first == 0 {
-            e.values[n.outputs[0]] = .init(ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(perm.dropFirst())], inputs: [x.ref]),
-                                           layout: .same, shape: shape)
         } else {
-            throw ExportProblem("moves the batch axis")
+            // Output axis i is Keras axis q[i] of x's Keras tensor: a layout of it, or a Permute.
+            let keras: [Int]
+            switch x.layout {
+            case .same: keras = Array(0..<rank)
+            case .channelsFirst: keras = toFirst
+            case .timeMajor where rank == 3: keras = [1, 0, 2]
+            default: throw ExportProblem("a transpose of a flattened channels-first tensor")
+            }
+            let q = perm.map { keras[$0] }
+            if q == Array(0..<rank) {
+                e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
+            } else if rank >= 3 && q == toFirst {
+                e.values[n.outputs[0]] = .init(ref: x.ref, layout: .channelsFirst, shape: shape, time: x.time)
+            } else if rank == 3 && q == [1, 0, 2] {
+                e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape, time: x.time)
+            } else if q.first == 0 {
+                e.values[n.outputs[0]] = .init(ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(q.dropFirst())], inputs: [x.ref]),
+                                               layout: .same, shape: shape)
+            } else {
+                throw ExportProblem("moves the batch axis")
+            }
         }
     }
 
@@ -282,22 +291,20 @@ enum ExportRules {
     }
 
     static func reduce(_ n: Node, _ e: KerasExporter) throws {
+        if n.opType == "ReduceMean", try CompositeExportRules.channelLayerNorm(n, e) { return }
         let x = try e.value(n.inputs[0])
         let rank = x.shape.count
         var axes = n.intsAttr("axes") ?? []
         if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
         axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
         let keep = (n.intAttr("keepdims") ?? 1) != 0
-        let spatialAxes: [Int]
-        switch x.layout {
-        case .channelsFirst: spatialAxes = Array(2..<rank)
-        case .same: spatialAxes = Array(1..<(rank - 1))
-        default: throw ExportProblem("layout")
+        guard let map = e.kerasAxes(x), rank >= 3, axes.allSatisfy({ (0..<rank).contains($0) }) else { throw ExportProblem("layout") }
+        guard axes.map({ map[$0] }).sorted() == Array(1..<(rank - 1)) else {
+            throw ExportProblem("only reductions over all spatial axes map onto global pooling")
         }
-        guard rank >= 3, axes == spatialAxes else { throw ExportProblem("only reductions over all spatial axes map onto global pooling") }
         let cls = (n.opType == "ReduceMean" ? "GlobalAveragePooling" : "GlobalMaxPooling") + "\(rank - 2)D"
         let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["keepdims": keep, "data_format": "channels_last"], inputs: [x.ref])
-        let channels = x.layout == .channelsFirst ? x.shape[1] : x.shape[rank - 1]
+        let channels = x.shape[map.firstIndex(of: rank - 1)!]
         if keep {
             var shape = x.shape
             for a in axes { shape[a] = 1 }
@@ -364,10 +371,12 @@ enum ExportRules {
     }
 
     static func dense(_ n: Node, _ e: KerasExporter, input: String, kernel: Tensor, bias: Tensor?, output: String) throws {
-        let x = try e.value(input)
+        var x = try e.value(input)
         var k = kernel
         switch x.layout {
         case .same: break
+        case .timeMajor: break  // on the feature axis: the Keras tensor serves, the result stays time-major
+        case .channelsFirst: x = try e.inIROrder(input)
         case .flatPermuted(let order):
             // Keras feeds its own flattening: row k of the Keras kernel is row order[k] of the IR's.
             let units = kernel.shape[1]
@@ -385,7 +394,7 @@ enum ExportRules {
         }
         let ref = e.add("Dense", n.name.isEmpty ? "dense" : n.name,
                         ["units": kernel.shape[1], "activation": activation, "use_bias": bias != nil], inputs: [x.ref], weights: weights)
-        e.values[result] = .init(ref: ref, layout: .same, shape: Array(x.shape.dropLast()) + [kernel.shape[1]])
+        e.values[result] = .init(ref: ref, layout: x.layout == .timeMajor ? .timeMajor : .same, shape: Array(x.shape.dropLast()) + [kernel.shape[1]])
     }
 
     /// Binary ops: merge layers between computed tensors; x·scale + shift with per-channel

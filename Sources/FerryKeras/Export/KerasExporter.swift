@@ -222,6 +222,33 @@ final class KerasExporter {
         }
     }
 
+    /// For each axis of the IR value, the axis of its Keras tensor (nil for a flattened
+    /// channels-first value, whose columns are permuted).
+    func kerasAxes(_ v: Value) -> [Int]? {
+        let rank = v.shape.count
+        switch v.layout {
+        case .same: return Array(0..<rank)
+        case .channelsFirst where rank >= 3: return [0, rank - 1] + Array(1..<(rank - 1))
+        case .timeMajor where rank == 3: return [1, 0, 2]
+        default: return nil
+        }
+    }
+
+    /// The value with a Keras tensor in the IR's own axis order (a Permute when its layout is
+    /// another), for layers that work on the axes as the IR has them (Dense on the last axis).
+    func inIROrder(_ name: String) throws -> Value {
+        let v = try value(name)
+        let rank = v.shape.count
+        let dims: [Int]
+        switch v.layout {
+        case .same: return v
+        case .channelsFirst where rank >= 3: dims = [rank - 1] + Array(1..<(rank - 1))
+        case .timeMajor where rank == 3: throw ExportProblem("a time-major tensor, whose batch axis is not first")
+        default: throw ExportProblem("needs its input in the IR's axis order")
+        }
+        return Value(ref: add("Permute", name + "_ir_order", ["dims": dims], inputs: [v.ref]), layout: .same, shape: v.shape, time: v.time)
+    }
+
     /// The only consumer of `value`, if it has exactly one and is not a graph output.
     func soleConsumer(_ value: String) -> Int? {
         guard let c = consumers[value], c.count == 1, !graph.outputs.contains(where: { $0.name == value }) else { return nil }

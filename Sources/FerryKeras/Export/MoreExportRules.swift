@@ -71,10 +71,11 @@ enum MoreExportRules {
 
     static func layerNorm(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard x.layout == .same else { throw ExportProblem("layout") }
         let rank = x.shape.count
         var axis = n.intAttr("axis") ?? -1
         if axis < 0 { axis += rank }
+        // Over the last axis alone, any layout that keeps the features last (time-major) serves.
+        guard x.layout == .same || (axis == rank - 1 && e.kerasAxes(x)?.last == rank - 1) else { throw ExportProblem("layout") }
         let scale = try e.constant(n.inputs[1])
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
         guard axis == rank - 1 else {
@@ -93,18 +94,25 @@ enum MoreExportRules {
                         inputs: [x.ref],
                         weights: [("gamma", flat(scale)),
                                   ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: count)))])
-        e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: x.shape)
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
     static func resize(_ n: Node, _ e: KerasExporter) throws {
-        let x = try e.channelsFirst(n.inputs[0])
-        let spatial = x.shape.count - 2
-        guard spatial == 1 || spatial == 2, n.inputs.count >= 3, !n.inputs[2].isEmpty else { throw ExportProblem("only scale-based 1-D/2-D resizing") }
-        let scales = try e.constant(n.inputs[2]).floatValues
-        guard scales.count == spatial + 2, scales[0] == 1, scales[1] == 1, scales.dropFirst(2).allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+        var x = try e.value(n.inputs[0])
+        if x.layout == .same { x = try e.channelsFirst(n.inputs[0]) }
+        let rank = x.shape.count, spatial = rank - 2
+        guard let map = e.kerasAxes(x), spatial == 1 || spatial == 2, n.inputs.count >= 3, !n.inputs[2].isEmpty else {
+            throw ExportProblem("only scale-based 1-D/2-D resizing")
+        }
+        let irScales = try e.constant(n.inputs[2]).floatValues
+        guard irScales.count == rank else { throw ExportProblem("\(irScales.count) scales for a rank-\(rank) tensor") }
+        // The scales along the Keras tensor's axes: batch and channels 1, whole numbers between.
+        var scales = [Float](repeating: 1, count: rank)
+        for (i, s) in irScales.enumerated() { scales[map[i]] = s }
+        guard scales[0] == 1, scales[rank - 1] == 1, scales[1..<(rank - 1)].allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
             throw ExportProblem("scales other than whole-number upsampling of the spatial axes")
         }
-        let size = scales.dropFirst(2).map { Int($0) }
+        let size = scales[1..<(rank - 1)].map { Int($0) }
         let mode = n.stringAttr("mode") ?? "nearest", transform = n.stringAttr("coordinate_transformation_mode") ?? "half_pixel"
         let interpolation: String
         if mode == "nearest" && transform == "asymmetric" && (n.stringAttr("nearest_mode") ?? "round_prefer_floor") == "floor" {
@@ -118,33 +126,34 @@ enum MoreExportRules {
         var config: [String: Any] = ["size": spatial == 1 ? size[0] as Any : size as Any]
         if spatial == 2 { config["interpolation"] = interpolation; config["data_format"] = "channels_last" }
         let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref])
-        let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 * size[i] } }
-        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: zip(x.shape, irScales).map { d, s in d.map { $0 * Int(s) } })
     }
 
     /// Slice of the spatial axes of a channels-first tensor: Cropping1D/2D/3D.
     static func slice(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard x.layout == .channelsFirst, n.inputs.count >= 4 else { throw ExportProblem("no Keras layer for this op") }
+        guard x.layout != .same, let map = e.kerasAxes(x), n.inputs.count >= 4 else { throw ExportProblem("no Keras layer for this op") }
         let starts = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
         let ends = try e.constant(n.inputs[2]).int64Values
         let axes = try e.constant(n.inputs[3]).int64Values.map { Int($0) }
         if n.inputs.count > 4, !n.inputs[4].isEmpty, try e.constant(n.inputs[4]).int64Values.contains(where: { $0 != 1 }) {
             throw ExportProblem("strided slices")
         }
-        let spatial = x.shape.count - 2
+        let rank = x.shape.count, spatial = rank - 2
         var crops = [[Int]](repeating: [0, 0], count: spatial)
+        var shape = x.shape
         guard starts.count == axes.count, ends.count == axes.count else { throw ExportProblem("starts, ends and axes differ in length") }
         for (k, axis) in axes.enumerated() {
-            guard axis >= 2, axis < x.shape.count, starts[k] >= 0, ends[k] > -(1 << 40), ends[k] < 0 || ends[k] >= Int64(Int32.max) else {
+            // The IR axis must be a spatial axis of the Keras tensor (not its batch or channels).
+            guard axis >= 0, axis < rank, (1...spatial).contains(map[axis]), starts[k] >= 0, ends[k] > -(1 << 40), ends[k] < 0 || ends[k] >= Int64(Int32.max) else {
                 throw ExportProblem("slices that are not croppings")
             }
-            crops[axis - 2] = [starts[k], ends[k] < 0 ? Int(-ends[k]) : 0]
+            crops[map[axis] - 1] = [starts[k], ends[k] < 0 ? Int(-ends[k]) : 0]
+            shape[axis] = shape[axis].map { $0 - crops[map[axis] - 1][0] - crops[map[axis] - 1][1] }
         }
         let cls = "Cropping\(spatial)D"
         let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["cropping": spatial == 1 ? crops[0] as Any : crops as Any], inputs: [x.ref])
-        let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 - crops[i][0] - crops[i][1] } }
-        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: shape)
     }
 
     static func reshape(_ n: Node, _ e: KerasExporter) throws {
@@ -167,6 +176,12 @@ enum MoreExportRules {
             throw ExportProblem("reshapes that change the batch axis")
         }
         let rest = Array(target.dropFirst())
+        // (N, C) -> (N, C, 1, ..., 1): the channels-first form of Keras's (N, 1, ..., 1, C).
+        if x.shape.count == 2, rest.count >= 2, let channels = x.shape[1], rest.first == channels, rest.dropFirst().allSatisfy({ $0 == 1 }) {
+            let ref = e.add("Reshape", n.name.isEmpty ? "reshape" : n.name, ["target_shape": Array(rest.dropFirst()) + [channels]], inputs: [x.ref])
+            e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0]] + rest.map { Optional($0) })
+            return
+        }
         guard !rest.contains(0), rest.allSatisfy({ $0 == -1 || (1...(1 << 31)).contains($0) }),
               rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1),
               let product = Tensor.elementCount(of: rest.filter { $0 > 0 }) else { throw ExportProblem("target shape") }
@@ -199,18 +214,22 @@ enum MoreExportRules {
 
     static func prelu(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard x.layout == .same else { throw ExportProblem("layout") }
+        guard let map = e.kerasAxes(x) else { throw ExportProblem("layout") }
         let slope = try e.constant(n.inputs[1])
         let rank = x.shape.count
-        guard slope.shape.count <= rank - 1 else { throw ExportProblem("slope broadcasting over the batch") }
-        let full = [Int](repeating: 1, count: rank - 1 - slope.shape.count) + slope.shape
-        let shared = full.indices.filter { full[$0] == 1 && x.shape[$0 + 1] != 1 }.map { $0 + 1 }
-        var alpha = Tensor(elementType: .float, shape: full, values: slope.floatValues)
+        // The slope over the IR axes, with the batch axis 1, reordered into the Keras tensor's axes.
+        let full = [Int](repeating: 1, count: max(rank - slope.shape.count, 0)) + slope.shape
+        guard full.count == rank, full[map.firstIndex(of: 0)!] == 1 else { throw ExportProblem("slope broadcasting over the batch") }
+        let toKeras = (0..<rank).map { k in map.firstIndex(of: k)! }
+        var alpha = Tensor(elementType: .float, shape: full, values: slope.floatValues).permuted(toKeras)
+        alpha.shape = Array(alpha.shape.dropFirst())
         alpha.name = ""
+        let kerasShape = toKeras.map { x.shape[$0] }
+        let shared = alpha.shape.indices.filter { alpha.shape[$0] == 1 && kerasShape[$0 + 1] != 1 }.map { $0 + 1 }
         var config: [String: Any] = [:]
         if !shared.isEmpty { config["shared_axes"] = shared }
         let ref = e.add("PReLU", n.name.isEmpty ? "p_re_lu" : n.name, config, inputs: [x.ref], weights: [("alpha", alpha)])
-        e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: x.shape)
+        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
     /// x · sigmoid(x) as Activation('swish').

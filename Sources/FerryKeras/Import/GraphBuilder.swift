@@ -5,6 +5,8 @@ final class GraphBuilder {
     private(set) var nodes: [Node] = []
     private(set) var initializers: [Tensor] = []
     private var used = Set<String>()
+    /// The node computing each value.
+    private var producer: [String: Int] = [:]
 
     /// A value name not used yet, based on `base`.
     func unique(_ base: String) -> String {
@@ -44,6 +46,7 @@ final class GraphBuilder {
     func op(_ type: String, _ inputs: [String], _ attributes: [Attribute] = [], name base: String, outputs: Int = 1) -> [String] {
         let nodeName = unique(base)
         let outs = (0..<outputs).map { i in i == 0 ? nodeName : unique("\(nodeName)_out\(i)") }
+        for o in outs { producer[o] = nodes.count }
         nodes.append(Node(opType: type, name: nodeName, inputs: inputs, outputs: outs, attributes: attributes))
         return outs
     }
@@ -56,11 +59,32 @@ final class GraphBuilder {
     /// Renames the output of the most recent node (used to give graph outputs their names).
     func renameLastOutput(to name: String) {
         reserve(name)
+        producer[nodes[nodes.count - 1].outputs[0]] = nil
+        producer[name] = nodes.count - 1
         nodes[nodes.count - 1].outputs[0] = name
     }
 
+    /// x with its axes permuted. A Transpose of a Transpose's output is composed into one
+    /// Transpose of the first one's input (none when the two cancel), so layouts never bounce.
     func transpose(_ x: String, _ perm: [Int], name: String) -> String {
-        op1("Transpose", [x], [Attribute("perm", .ints(perm.map(Int64.init)))], name: name)
+        if let p = producer[x], nodes[p].opType == "Transpose", case .ints(let first)? = nodes[p].attribute("perm"),
+           first.count == perm.count, perm.allSatisfy({ (0..<first.count).contains($0) }) {
+            let combined = perm.map { Int(first[$0]) }
+            let source = nodes[p].inputs[0]
+            return combined == Array(combined.indices) ? source : transpose(source, combined, name: name)
+        }
+        return op1("Transpose", [x], [Attribute("perm", .ints(perm.map(Int64.init)))], name: name)
+    }
+
+    /// Removes Transposes whose output nothing reads (left behind by composed Transposes).
+    func removeUnreadTransposes(keeping outputs: Set<String>) {
+        while true {
+            let read = Set(nodes.flatMap(\.inputs)).union(outputs)
+            let before = nodes.count
+            nodes.removeAll { $0.opType == "Transpose" && !read.contains($0.outputs[0]) }
+            guard nodes.count < before else { break }
+        }
+        producer = Dictionary(uniqueKeysWithValues: nodes.enumerated().flatMap { i, n in n.outputs.map { ($0, i) } })
     }
 }
 

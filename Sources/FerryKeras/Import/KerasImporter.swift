@@ -57,6 +57,7 @@ final class KerasImporter {
             builder.renameLastOutput(to: out)
             graphOutputs.append(ValueInfo(name: out, type: TypeInfo(.tensor(.float, shape: t.shape.map { dim($0) }))))
         }
+        builder.removeUnreadTransposes(keeping: Set(graphOutputs.map(\.name)))
         return Graph(name: spec.name, nodes: builder.nodes, initializers: builder.initializers,
                      inputs: graphInputs, outputs: graphOutputs)
     }
@@ -193,6 +194,12 @@ final class KerasImporter {
         }
         if let tm = t.timeMajor {
             let v = builder.transpose(tm, [1, 0, 2], name: name + "_batch_major")
+            t.last = v
+            return v
+        }
+        if let (inner, steps) = t.folded {
+            let rest = t.shape.dropFirst(2).map { $0 ?? -1 }
+            let v = builder.op1("Reshape", [try keras(inner, name: name), builder.int64s(name + "_unfold", [-1, steps] + rest)], name: name + "_unfold")
             t.last = v
             return v
         }

@@ -11,6 +11,10 @@ final class KTensor {
     /// A rank-2 tensor holding a channels-first value flattened: Keras feature `i` is at column
     /// `flatOrder[i]` (lets Flatten feed Dense without a Transpose, by permuting Dense's rows).
     var flatPermuted: (name: String, order: [Int])?
+    /// The output of a TimeDistributed layer kept with its time steps folded into the batch
+    /// (batch·steps, ...), in whatever forms the wrapped layer left it: the next TimeDistributed
+    /// layer takes it as it is; others unfold it once.
+    var folded: (tensor: KTensor, steps: Int)?
 
     init(shape: [Int?], last: String? = nil, first: String? = nil, timeMajor: String? = nil) {
         self.shape = shape

@@ -14,6 +14,9 @@ enum Activations {
             out.flatPermuted = (try emit(name, flat.name, channelAxis: -1, call), flat.order)
             return out
         }
+        if t.last == nil, let tm = t.timeMajor {
+            return KTensor(shape: t.shape, timeMajor: try emit(name, tm, channelAxis: -1, call))
+        }
         return KTensor(shape: t.shape, last: try emit(name, try call.keras(t), channelAxis: -1, call))
     }
 
@@ -81,9 +84,9 @@ enum ActivationLayers {
         r["ops.Gelu"] = { c in [try gelu(c, approximate: c.config.bool("approximate") ?? true)] }
         r["LeakyReLU"] = { c in
             let alpha = c.config.double("negative_slope") ?? c.config.double("alpha") ?? 0.3
-            return [unary(c, "LeakyRelu", [.float("alpha", alpha)])]
+            return [try unary(c, "LeakyRelu", [.float("alpha", alpha)])]
         }
-        r["ELU"] = { c in [unary(c, "Elu", [.float("alpha", c.config.double("alpha") ?? 1)])] }
+        r["ELU"] = { c in [try unary(c, "Elu", [.float("alpha", c.config.double("alpha") ?? 1)])] }
         r["Softmax"] = { c in
             let axis = try c.axis(c.config.ints("axis")?.first ?? -1, rank: c.x.rank)
             return [KTensor(shape: c.x.shape, last: c.b.op1("Softmax", [try c.keras(c.x)], [.int("axis", axis)], name: c.name))]
@@ -94,6 +97,11 @@ enum ActivationLayers {
             let shape = c.x.shape.dropFirst().map { $0 ?? 1 }
             try c.expectWeights([nil])
             guard c.weights[0].shape.count == shape.count else { throw c.weightError("alpha has shape \(c.weights[0].shape), input is \(Array(shape))") }
+            if c.x.rank == 3, c.x.last == nil, let tm = c.x.timeMajor {
+                // Time-major (T, N, F): alpha (T or 1, F) gets a unit batch axis.
+                let alpha = c.b.floats(c.name + "_alpha", [c.weights[0].shape[0], 1, c.weights[0].shape[1]], c.floats(0))
+                return [KTensor(shape: c.x.shape, timeMajor: c.b.op1("PRelu", [tm, alpha], name: c.name))]
+            }
             let alpha = c.b.floats(c.name + "_alpha", c.weights[0].shape, c.floats(0))
             return [KTensor(shape: c.x.shape, last: c.b.op1("PRelu", [try c.keras(c.x), alpha], name: c.name))]
         }
@@ -105,14 +113,15 @@ enum ActivationLayers {
     }
 
     /// A unary elementwise op on the input in whatever layout it has.
-    static func unary(_ c: LayerCall, _ op: String, _ attrs: [Attribute] = []) -> KTensor {
+    static func unary(_ c: LayerCall, _ op: String, _ attrs: [Attribute] = []) throws -> KTensor {
         if let f = c.x.first { return KTensor(shape: c.x.shape, first: c.b.op1(op, [f], attrs, name: c.name)) }
+        if c.x.last == nil, let tm = c.x.timeMajor { return KTensor(shape: c.x.shape, timeMajor: c.b.op1(op, [tm], attrs, name: c.name)) }
         if let flat = c.x.flatPermuted {
             let out = KTensor(shape: c.x.shape)
             out.flatPermuted = (c.b.op1(op, [flat.name], attrs, name: c.name), flat.order)
             return out
         }
-        return KTensor(shape: c.x.shape, last: c.b.op1(op, [c.x.last!], attrs, name: c.name))
+        return KTensor(shape: c.x.shape, last: c.b.op1(op, [try c.keras(c.x)], attrs, name: c.name))
     }
 
     /// ReLU with max_value, negative_slope and threshold:

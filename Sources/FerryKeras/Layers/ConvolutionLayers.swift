@@ -209,6 +209,9 @@ enum PoolingLayers {
                     let y = c.b.op1(op, [first], [.ints("axes", Array(2..<rank)), .int("keepdims", keep ? 1 : 0)], name: c.name)
                     return [keep ? KTensor(shape: outShape, first: y) : KTensor(shape: outShape, last: y)]
                 }
+                if rank == 3, !keep, c.x.last == nil, let tm = c.x.timeMajor {
+                    return [KTensor(shape: outShape, last: c.b.op1(op, [tm], [.ints("axes", [0]), .int("keepdims", 0)], name: c.name))]
+                }
                 let y = c.b.op1(op, [try c.keras(c.x)], [.ints("axes", Array(1..<(rank - 1))), .int("keepdims", keep ? 1 : 0)], name: c.name)
                 return [KTensor(shape: outShape, last: y)]
             }

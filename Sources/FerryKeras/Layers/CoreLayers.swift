@@ -16,6 +16,12 @@ enum CoreLayers {
         r["Reshape"] = { c in
             guard let target = c.config.ints("target_shape"), target.allSatisfy({ $0 == -1 || (0...(1 << 40)).contains($0) }),
                   target.filter({ $0 == -1 }).count <= 1 else { throw c.unsupported("Reshape target_shape") }
+            // (N, C) -> (N, 1, ..., 1, C), as squeeze-excite blocks reshape a pooled vector: the
+            // channels-first form (N, C, 1, ..., 1) holds the same elements in the same order.
+            if c.x.rank == 2, target.count >= 2, let channels = c.x.shape[1], target.last == channels, target.dropLast().allSatisfy({ $0 == 1 }) {
+                let first = c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_shape", [0, channels] + target.dropLast())], name: c.name)
+                return [KTensor(shape: [c.x.shape[0]] + target.map { Optional($0) }, first: first)]
+            }
             let shape = c.b.int64s(c.name + "_shape", [0] + target)
             let out = c.b.op1("Reshape", [try c.keras(c.x), shape], name: c.name)
             var dims: [Int?] = [c.x.shape[0]] + target.map { $0 < 0 ? nil : $0 }
@@ -83,6 +89,17 @@ enum CoreLayers {
             }
             kernel = Tensor(elementType: .float, shape: [inFeatures, units], storage: .bytes(reordered))
             input = flat.name
+        } else if c.x.rank >= 3, c.x.last == nil, c.x.folded == nil, let first = c.x.first {
+            // On the channels of a channels-first tensor: a 1x1 convolution keeps it channels-first.
+            let w = kernel.permuted([1, 0])
+            let weight = c.b.constant(c.name + "_kernel", Tensor(name: "", elementType: .float, shape: [units, inFeatures] + [Int](repeating: 1, count: c.x.rank - 2),
+                                                                 storage: w.storage))
+            let bias = useBias ? [c.b.constant(c.name + "_bias", c.weights[1].asFloat32)] : []
+            let y = c.b.op1("Conv", [first, weight] + bias, [.ints("kernel_shape", [Int](repeating: 1, count: c.x.rank - 2))], name: c.name)
+            return [try Activations.apply(c.config.activation(), to: KTensor(shape: Array(c.x.shape.dropLast()) + [units], first: y), c)]
+        } else if c.x.rank == 3, c.x.last == nil, let tm = c.x.timeMajor {
+            // On the feature axis: the time-major form serves as it is, and stays time-major.
+            input = tm
         } else {
             input = try c.keras(c.x)
         }
@@ -95,7 +112,8 @@ enum CoreLayers {
             let mm = c.b.op1("MatMul", [input, w], name: bias == nil ? c.name : c.name + "_matmul")
             y = bias.map { c.b.op1("Add", [mm, $0], name: c.name) } ?? mm
         }
-        let out = KTensor(shape: Array(c.x.shape.dropLast()) + [units], last: y)
+        let shape = Array(c.x.shape.dropLast()) + [units]
+        let out = input == c.x.timeMajor ? KTensor(shape: shape, timeMajor: y) : KTensor(shape: shape, last: y)
         return [try Activations.apply(c.config.activation(), to: out, c)]
     }
 
@@ -132,21 +150,26 @@ enum CoreLayers {
         guard let convert = c.importer.converters[cls] else {
             throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TimeDistributed(\(cls))")
         }
-        // Layers that act on the last axis alone need no folding: they apply per time step as they are.
-        if ["Dense", "Activation", "Dropout"].contains(cls) {
-            let innerSpec = KerasLayerSpec(className: cls, name: c.name, config: innerConfig, calls: [])
-            return try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: c.inputs, weights: c.weights))
-        }
-        let rest = Array(c.x.shape.dropFirst(2))
-        let folded = c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })], name: c.name + "_fold")
         let innerSpec = KerasLayerSpec(className: cls, name: c.name, config: innerConfig, calls: [])
-        let innerCall = LayerCall(importer: c.importer, spec: innerSpec,
-                                  inputs: [KTensor(shape: [nil] + rest, last: folded)], weights: c.weights)
-        let y = try convert(innerCall)[0]
+        // A previous TimeDistributed layer's output is taken folded, as it left it.
+        let folded: KTensor
+        if let (f, s) = c.x.folded, s == steps {
+            folded = f
+        } else if ["Dense", "Activation", "Dropout"].contains(cls) {
+            // Layers that act on the last axis alone need no folding: they apply per time step as they are.
+            return try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: c.inputs, weights: c.weights))
+        } else {
+            let rest = Array(c.x.shape.dropFirst(2))
+            folded = KTensor(shape: [nil] + rest, last: c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })],
+                                                               name: c.name + "_fold"))
+        }
+        let y = try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: [folded], weights: c.weights))[0]
         let yRest = Array(y.shape.dropFirst())
         guard yRest.allSatisfy({ $0 != nil }) else { throw c.unsupported("a wrapped layer with outputs of unknown size") }
-        let unfolded = c.b.op1("Reshape", [try c.keras(y), c.b.int64s(c.name + "_unfold", [-1, steps] + yRest.map { $0! })], name: c.name)
-        return [KTensor(shape: [c.x.shape[0], steps] + yRest, last: unfolded)]
+        // Unfolded only when a layer other than a TimeDistributed one reads it.
+        let out = KTensor(shape: [c.x.shape[0], steps] + yRest)
+        out.folded = (y, steps)
+        return [out]
     }
 }
 
@@ -165,10 +188,34 @@ enum NormalizationLayers {
             try c.expectWeights((scale ? [shape] : []) + (center ? [shape] : []))
             let gamma = scale ? c.floats(0) : [Float](repeating: 1, count: n)
             let beta = center ? c.floats(scale ? 1 : 0) : [Float](repeating: 0, count: n)
-            let y = c.b.op1("LayerNormalization", [try c.keras(c.x), c.b.floats(c.name + "_gamma", shape, gamma), c.b.floats(c.name + "_beta", shape, beta)],
-                            [.int("axis", start), .float("epsilon", c.config.double("epsilon") ?? 1e-3)], name: c.name)
-            return [KTensor(shape: c.x.shape, last: y)]
+            let epsilon = c.config.double("epsilon") ?? 1e-3
+            if start == rank - 1, rank >= 3, c.x.last == nil, let first = c.x.first {
+                return [KTensor(shape: c.x.shape, first: channelLayerNorm(c, first, gamma: gamma, beta: beta, epsilon: epsilon))]
+            }
+            // Over the feature axis alone, a time-major tensor serves as it is.
+            let timeMajor = start == rank - 1 && rank == 3 && c.x.last == nil ? c.x.timeMajor : nil
+            let y = c.b.op1("LayerNormalization", [try timeMajor ?? c.keras(c.x), c.b.floats(c.name + "_gamma", shape, gamma), c.b.floats(c.name + "_beta", shape, beta)],
+                            [.int("axis", timeMajor == nil ? start : 2), .float("epsilon", epsilon)], name: c.name)
+            return [timeMajor == nil ? KTensor(shape: c.x.shape, last: y) : KTensor(shape: c.x.shape, timeMajor: y)]
         }
+    }
+
+    /// LayerNormalization over the channels of a channels-first tensor (ConvNeXt's, between depthwise
+    /// convolutions), kept channels-first: ONNX's LayerNormalization takes only trailing axes, so
+    /// written as (x − mean) / √(variance + ε) · gamma + beta with reductions over axis 1.
+    /// tools/keras_live.py checks the exporter maps it back onto one LayerNormalization layer.
+    static func channelLayerNorm(_ c: LayerCall, _ x: String, gamma: [Float], beta: [Float], epsilon: Double) -> String {
+        let b = c.b, n = c.name, rank = c.x.rank
+        let perChannel = [gamma.count] + [Int](repeating: 1, count: rank - 2)
+        let mean = b.op1("ReduceMean", [x], [.ints("axes", [1]), .int("keepdims", 1)], name: n + "_mean")
+        let centered = b.op1("Sub", [x, mean], name: n + "_centered")
+        let squares = b.op1("Mul", [centered, centered], name: n + "_squares")
+        let variance = b.op1("ReduceMean", [squares], [.ints("axes", [1]), .int("keepdims", 1)], name: n + "_variance")
+        let deviation = b.op1("Sqrt", [b.op1("Add", [variance, b.floats(n + "_epsilon", [], [Float(epsilon)])], name: n + "_plus_epsilon")],
+                              name: n + "_deviation")
+        let normalized = b.op1("Div", [centered, deviation], name: n + "_normalized")
+        let scaled = b.op1("Mul", [normalized, b.floats(n + "_gamma", perChannel, gamma)], name: n + "_scaled")
+        return b.op1("Add", [scaled, b.floats(n + "_beta", perChannel, beta)], name: n)
     }
 
     /// Inference-time batch normalization as x·scale + shift on the channel axis, in the input's layout.

@@ -85,13 +85,15 @@ enum ReshapingLayers {
         for (cls, dims) in [("Cropping1D", 1), ("Cropping2D", 2), ("Cropping3D", 3)] {
             r[cls] = { c in
                 let p = try pairs(c, "cropping", dims)
-                let x = try c.channelsFirst(c.x)
+                // A time-major sequence is cropped on its first axis and stays time-major.
+                let timeMajor = dims == 1 && c.x.first == nil ? c.x.timeMajor : nil
+                let x = try timeMajor ?? c.channelsFirst(c.x)
                 let starts = p.map { $0.0 }, ends = p.map { $0.1 == 0 ? Int(Int64.max) : -$0.1 }
                 let y = c.b.op1("Slice", [x, c.b.int64s(c.name + "_starts", starts), c.b.int64s(c.name + "_ends", ends),
-                                          c.b.int64s(c.name + "_axes", Array(2..<(2 + dims)))], name: c.name)
+                                          c.b.int64s(c.name + "_axes", timeMajor == nil ? Array(2..<(2 + dims)) : [0])], name: c.name)
                 var shape = c.x.shape
                 for i in 0..<dims { shape[i + 1] = shape[i + 1].map { $0 - p[i].0 - p[i].1 } }
-                return [KTensor(shape: shape, first: y)]
+                return [timeMajor == nil ? KTensor(shape: shape, first: y) : KTensor(shape: shape, timeMajor: y)]
             }
         }
         for (cls, dims) in [("UpSampling1D", 1), ("UpSampling2D", 2)] {
@@ -99,8 +101,10 @@ enum ReshapingLayers {
                 let size = c.config.ints("size").map { $0.count == 1 ? [Int](repeating: $0[0], count: dims) : $0 } ?? [Int](repeating: 2, count: dims)
                 guard size.count == dims, size.allSatisfy({ (1...4096).contains($0) }), c.x.rank == dims + 2 else { throw c.unsupported("size \(size)") }
                 let mode = c.config.string("interpolation") ?? "nearest"
-                let x = try c.channelsFirst(c.x)
-                let scales = c.b.floats(c.name + "_scales", [dims + 2], [1, 1] + size.map(Float.init))
+                // A time-major sequence is repeated on its first axis and stays time-major.
+                let timeMajor = dims == 1 && c.x.first == nil ? c.x.timeMajor : nil
+                let x = try timeMajor ?? c.channelsFirst(c.x)
+                let scales = c.b.floats(c.name + "_scales", [dims + 2], timeMajor == nil ? [1, 1] + size.map(Float.init) : [Float(size[0]), 1, 1])
                 var attrs: [Attribute]
                 switch mode {
                 case "nearest": attrs = [.string("mode", "nearest"), .string("coordinate_transformation_mode", "asymmetric"), .string("nearest_mode", "floor")]
@@ -110,7 +114,7 @@ enum ReshapingLayers {
                 let y = c.b.op1("Resize", [x, "", scales], attrs, name: c.name)
                 var shape = c.x.shape
                 for i in 0..<dims { shape[i + 1] = shape[i + 1].map { $0 * size[i] } }
-                return [KTensor(shape: shape, first: y)]
+                return [timeMajor == nil ? KTensor(shape: shape, first: y) : KTensor(shape: shape, timeMajor: y)]
             }
         }
     }
