@@ -27,7 +27,7 @@ public struct HDF5Dataset {
         }
         let id = H5Dopen2(parent, name, dapl)
         guard id >= 0 else { throw file.fail(path, "open dataset") }
-        handle = HDF5Handle(id, close: H5Dclose)
+        handle = HDF5Handle(id, close: H5Dclose, owner: file)
     }
 
     private init(file: HDF5File, path: String, handle: HDF5Handle) {
@@ -199,7 +199,7 @@ public struct HDF5Dataset {
         }
         let id = H5Dcreate2(group.handle.id, name, type.id, space, ferry_h5p_default(), dcpl, ferry_h5p_default())
         guard id >= 0 else { throw file.fail(path, "create dataset") }
-        let dataset = HDF5Dataset(file: file, path: path, handle: HDF5Handle(id, close: H5Dclose))
+        let dataset = HDF5Dataset(file: file, path: path, handle: HDF5Handle(id, close: H5Dclose, owner: file))
         let rc: herr_t
         switch tensor.storage {
         case .bytes(let b):

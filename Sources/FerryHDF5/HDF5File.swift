@@ -27,10 +27,12 @@ public final class HDF5File {
         if !externalFiles.contains(full) { externalFiles.append(full) }
     }
 
-    private init(path: String, id: hid_t, allowExternal: Bool) throws {
+    private init(path: String, id: hid_t, allowExternal: Bool, image: TensorBuffer? = nil) throws {
         self.path = path
         self.allowExternal = allowExternal
-        handle = HDF5Handle(id, close: H5Fclose)
+        // The file's handle holds its in-memory image until the library has closed the file.
+        handle = HDF5Handle(id, close: H5Fclose, owner: image)
+        self.image = image
         let lapl = H5Pcreate(ferry_h5p_link_access())
         if !allowExternal { _ = ferry_h5_forbid_external_links(lapl) }
         linkAccess = HDF5Handle(lapl, close: H5Pclose)
@@ -60,9 +62,8 @@ public final class HDF5File {
             _ = HDF5Library.errorDetail()
             throw HDF5Error.notHDF5(file: path)
         }
-        let file = try HDF5File(path: path, id: id, allowExternal: false)
+        let file = try HDF5File(path: path, id: id, allowExternal: false, image: image)
         file.mappable = false
-        file.image = image
         return file
     }
 
@@ -83,7 +84,7 @@ public final class HDF5File {
     lazy var mapped: MappedFile? = mappable ? try? MappedFile(path: path) : nil
     private var mappable = true
     /// The bytes of a file opened from memory (the file reads them in place; datasets view them).
-    private(set) var image: TensorBuffer?
+    let image: TensorBuffer?
 
     /// The root group.
     public var root: HDF5Group {

@@ -31,7 +31,7 @@ public struct HDF5Group {
         self.path = path
         let id = H5Gopen2(parent, name, file.linkAccess.id)
         guard id >= 0 else { throw file.fail(path, "open group") }
-        handle = HDF5Handle(id, close: H5Gclose)
+        handle = HDF5Handle(id, close: H5Gclose, owner: file)
     }
 
     private init(file: HDF5File, path: String, handle: HDF5Handle) {
@@ -148,7 +148,7 @@ public struct HDF5Group {
     public func createGroup(_ name: String) throws -> HDF5Group {
         let id = H5Gcreate2(handle.id, name, ferry_h5p_default(), ferry_h5p_default(), ferry_h5p_default())
         guard id >= 0 else { throw file.fail(childPath(name), "create group") }
-        return HDF5Group(file: file, path: childPath(name), handle: HDF5Handle(id, close: H5Gclose))
+        return HDF5Group(file: file, path: childPath(name), handle: HDF5Handle(id, close: H5Gclose, owner: file))
     }
 
     /// The subgroup `name`, created if missing.

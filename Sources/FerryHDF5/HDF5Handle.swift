@@ -4,11 +4,15 @@ import CHDF5
 final class HDF5Handle {
     let id: hid_t
     private let close: (hid_t) -> herr_t
+    /// Kept alive until the handle is closed: the file of a group or dataset handle, so a file
+    /// opened from memory keeps its image until the last object in it is closed.
+    private let owner: AnyObject?
 
-    init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
+    init(_ id: hid_t, close: @escaping (hid_t) -> herr_t, owner: AnyObject? = nil) {
         ferry_h5_quiet_thread()  // a handle used on a new thread: the library stays quiet there too
         self.id = id
         self.close = close
+        self.owner = owner
     }
 
     deinit { _ = close(id) }

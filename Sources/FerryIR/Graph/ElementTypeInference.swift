@@ -1,9 +1,10 @@
 /// The element type of every tensor value of a graph, where it follows from what is declared: the
 /// inputs, initializers and value_info, the values the graph reads from enclosing graphs, and
-/// per op the rule ONNX gives for its outputs' types (most ops keep their first input's type;
-/// Shape, ArgMax, comparisons, Cast, quantization ops, ... name theirs). If, Loop and Scan outputs
-/// take their subgraphs' output types, inferred the same way, so untyped branch outputs (as
-/// PyTorch exports them) get the types their bodies compute.
+/// per op the rule ONNX gives for its outputs' types (most ONNX ops keep their first input's type;
+/// Shape, ArgMax, comparisons, Cast, quantization ops, ... name theirs; ops of other domains than
+/// the ones listed stay untyped). If, Loop and Scan outputs take their subgraphs' output types,
+/// inferred the same way, so untyped branch outputs (as PyTorch exports them) get the types their
+/// bodies compute.
 public enum ElementTypeInference {
     /// The inferred types of `graph`'s values; `outer` holds the types of values its subgraphs'
     /// enclosing graphs define. A declared type wins over an inferred one.
@@ -69,11 +70,17 @@ public enum ElementTypeInference {
             case "DynamicQuantizeLSTM": return [input(0), input(0), input(0)]
             case "QGemm": return [node.inputs.count > 8 ? input(8) : .float]
             case "QLinearConcat": return [input(1)]
-            case "DynamicQuantizeMatMul", "MatMulIntegerToFloat": return [.float]
-            default: return [input(0)]
+            case "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "QAttention": return [.float]
+            case "DequantizeLinear": return [input(1)]
+            case "QuantizeLinear": return [input(2) ?? .uint8]
+            case "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool", "QLinearGlobalAveragePool",
+                 "FusedConv", "FusedGemm", "FusedMatMul", "Gelu", "FastGelu", "BiasGelu", "QuickGelu":
+                return [input(0)]
+            default: return []
             }
         }
-        guard onnx else { return [input(0)] }
+        // Other domains' ops are not known here: their outputs stay untyped.
+        guard onnx else { return [] }
         if int64Results.contains(op) { return [.int64] }
         if boolResults.contains(op) { return [.bool] }
         switch op {
@@ -108,6 +115,7 @@ public enum ElementTypeInference {
         case "StringNormalizer", "RegexFullMatch", "StringConcat", "StringSplit":
             return [op == "RegexFullMatch" ? .bool : .string, .int64]
         case "TfIdfVectorizer": return [.float]
+        case "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix": return [attributeType("output_datatype") ?? .float]
         case "If":
             return merged(subgraphs(node, "then_branch", types, skip: 0), subgraphs(node, "else_branch", types, skip: 0))
         case "Loop":

@@ -91,9 +91,9 @@ struct KerasModelSpec {
                     if e.count > 3, let extra = e[3] as? [String: Any] { callArgs.merge(extra) { a, _ in a } }
                     return KerasTensorRef(layer: layer, node: n, tensor: t)
                 }
-                // Tensors among the keyword arguments ([layer, node, tensor], e.g. TFOpLambda's y)
+                // TFOpLambda's tensor keyword arguments ([layer, node, tensor], e.g. the y of x + y)
                 // become inputs of the call too.
-                for (key, value) in callArgs {
+                for (key, value) in callArgs where className == "TFOpLambda" {
                     if let e = value as? [Any], e.count == 3, let layer = e[0] as? String, let n = e[1] as? Int, let t = e[2] as? Int {
                         callArgs[key] = KerasCallTensor(index: refs.count)
                         refs.append(KerasTensorRef(layer: layer, node: n, tensor: t))

@@ -106,7 +106,8 @@ enum CompositeExportRules {
               let (qi, root) = next(plus.outputs[0], "Sqrt"), divide.inputs == [centered, root.outputs[0]],
               let (gi, scale) = next(divide.outputs[0], "Mul"), let gamma = scale.inputs.first(where: { $0 != divide.outputs[0] }).flatMap({ e.constants[$0] }),
               let (bi, shift) = next(scale.outputs[0], "Add"), let beta = shift.inputs.first(where: { $0 != scale.outputs[0] }).flatMap({ e.constants[$0] }),
-              let channels = x.shape[1], gamma.floatValues.count == channels, beta.floatValues.count == channels else { return false }
+              let channels = x.shape[1], gamma.floatValues.count == channels, beta.floatValues.count == channels,
+              [gamma.shape, beta.shape].allSatisfy({ $0 == [channels] + [Int](repeating: 1, count: x.shape.count - 2) }) else { return false }
         e.done.formUnion([si, mi, di, vi, ai, qi, gi, bi])
         let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
         let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,

@@ -141,20 +141,13 @@ enum ExportRules {
         guard perm.sorted() == Array(0..<x.shape.count) else { throw ExportProblem("perm \(perm) of a rank-\(x.shape.count) tensor") }
         let shape = perm.map { x.shape[$0] }
         let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
-        let toLast = [0] + Array(2..<max(rank, 2)) + [1]
         if rank == 3 && x.layout == .same && perm == [0, 2, 1], let c = e.soleConsumer(n.outputs[0]),
            e.graph.nodes[c].opType == "MatMul", e.constants[e.graph.nodes[c].inputs[1]] == nil {
             // Swapping the last two axes for a batched product: Dot contracts the right axis instead.
             e.swapped[n.outputs[0]] = x
         } else {
             // Output axis i is Keras axis q[i] of x's Keras tensor: a layout of it, or a Permute.
-            let keras: [Int]
-            switch x.layout {
-            case .same: keras = Array(0..<rank)
-            case .channelsFirst: keras = toFirst
-            case .timeMajor where rank == 3: keras = [1, 0, 2]
-            default: throw ExportProblem("a transpose of a flattened channels-first tensor")
-            }
+            guard let keras = e.kerasAxes(x) else { throw ExportProblem("a transpose of a flattened channels-first tensor") }
             let q = perm.map { keras[$0] }
             if q == Array(0..<rank) {
                 e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: shape, time: x.time)
@@ -310,7 +303,7 @@ enum ExportRules {
             for a in axes { shape[a] = 1 }
             e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: shape)
         } else {
-            e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: [x.shape[0], channels])
+            e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: [x.shape[map.firstIndex(of: 0)!], channels])
         }
     }
 
@@ -423,12 +416,12 @@ enum ExportRules {
             throw ExportProblem("an operation with a constant that is not a per-channel scale and shift")
         }
         let x = try e.value(n.inputs[0] == constantName ? n.inputs[1] : n.inputs[0])
-        var scale: Tensor?, shift: Tensor?, out = n.outputs[0]
+        var scale: Tensor?, shift: Tensor?, out = n.outputs[0], fusedAdd: Int?
         if n.opType == "Mul" {
             scale = constant
             if let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Add", e.graph.nodes[c].inputs.count == 2,
                let s = e.graph.nodes[c].inputs.first(where: { $0 != out }).flatMap({ e.constants[$0] }), s.shape == constant.shape {
-                e.done.insert(c)
+                fusedAdd = c
                 shift = s
                 out = e.graph.nodes[c].outputs[0]
             }
@@ -454,6 +447,7 @@ enum ExportRules {
         let filled = { (t: Tensor?, value: Float) in t?.floatValues ?? [Float](repeating: value, count: channels) }
         let gamma = filled(scale, 1), beta = filled(shift, 0)
         guard gamma.count == channels, beta.count == channels else { throw ExportProblem("scale and shift are not float") }
+        if let fusedAdd { e.done.insert(fusedAdd) }
         let vector = { (v: [Float]) in Tensor(elementType: .float, shape: [channels], values: v) }
         let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
                         inputs: [x.ref],

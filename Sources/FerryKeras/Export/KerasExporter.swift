@@ -159,7 +159,12 @@ final class KerasExporter {
         }
         for i in try graph.topologicalOrder() where !done.contains(i) {
             let node = graph.nodes[i]
-            foldedTime = node.inputs.lazy.compactMap { self.values[$0]?.time }.first
+            let times = Set(node.inputs.compactMap { self.values[$0].map { $0.time ?? -1 } })
+            foldedTime = times.first.flatMap { $0 < 0 ? nil : $0 }
+            if times.count > 1 || (foldedTime != nil && ["LSTM", "GRU", "RNN"].contains(node.opType)) {
+                problems.append("\(node.opType) '\(node.name)': \(times.count > 1 ? "inputs with and without time steps folded into the batch" : "a recurrent layer on time steps folded into the batch")")
+                continue
+            }
             addedLayers = []
             let before = foldedTime == nil ? [:] : values
             do {
