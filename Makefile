@@ -118,6 +118,7 @@ fixtures-keras: venv $(VENV)/.keras-installed
 bench: build venv $(VENV)/.keras-installed
 	$(VPY) tools/bench_io.py --ferry .build/release/ferry
 	$(VPY) tools/bench_keras.py --ferry .build/release/ferry
+	$(VPY) tools/bench_keras_formats.py --ferry .build/release/ferry
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	$(VPY) tools/bench_vs_ort.py --ferry .build/release/ferry $$args --runs 20 --threads 1,2
 
