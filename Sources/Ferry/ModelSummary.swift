@@ -68,9 +68,9 @@ public struct ModelSummary: Encodable {
                                       bytes: s.values.byteCount + s.indices.byteCount, source: prefix + "sparse initializer"))
             }
             for n in g.nodes {
-                let op = n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain).\(n.opType)"
+                let op = n.qualifiedOpType
                 histogram[op, default: 0] += 1
-                if n.opType == "Constant", n.domain.isEmpty || n.domain == "ai.onnx", case .tensor(let t)? = n.attribute("value") {
+                if n.isONNX("Constant"), case .tensor(let t)? = n.attribute("value") {
                     rows.append(TensorRow(name: n.outputs.first ?? t.name, dtype: t.elementType.name, shape: t.shape,
                                           bytes: t.byteCount, source: prefix + "Constant"))
                 }

@@ -65,10 +65,7 @@ struct InputOptions: ParsableArguments {
             guard case .tensor(let type, let dims)? = info.type?.type else {
                 throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
             }
-            let shape = given[info.name] ?? (dims ?? []).map { d -> Int in
-                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
-                return 1
-            }
+            let shape = given[info.name] ?? (dims ?? []).map { $0.fixedSize ?? 1 }
             feeds[info.name] = try randomTensor(type, shape, &rng, name: info.name)
         }
         return feeds

@@ -64,8 +64,7 @@ public enum ElementTypeInference {
             return nil
         }
         let op = node.opType
-        let onnx = node.domain.isEmpty || node.domain == "ai.onnx"
-        if node.domain == "com.microsoft" {
+        if node.domain == Domain.microsoft {
             switch op {
             case "DynamicQuantizeLSTM": return [input(0), input(0), input(0)]
             case "QGemm": return [node.inputs.count > 8 ? input(8) : .float]
@@ -80,7 +79,7 @@ public enum ElementTypeInference {
             }
         }
         // Other domains' ops are not known here: their outputs stay untyped.
-        guard onnx else { return [] }
+        guard node.isDefaultDomain else { return [] }
         if int64Results.contains(op) { return [.int64] }
         if boolResults.contains(op) { return [.bool] }
         switch op {

@@ -110,8 +110,8 @@ public struct Model: Equatable, Sendable {
 
     /// The imported version of `domain` ("" and "ai.onnx" are the same domain).
     public func opsetVersion(for domain: String) -> Int64? {
-        let canonical = domain == "ai.onnx" ? "" : domain
-        return opsetImports.first(where: { ($0.domain == "ai.onnx" ? "" : $0.domain) == canonical })?.version
+        let canonical = Domain.canonical(domain)
+        return opsetImports.first(where: { Domain.canonical($0.domain) == canonical })?.version
     }
 
     /// Every tensor stored in the model: initializers, sparse initializers' parts, attribute tensors,

@@ -36,7 +36,7 @@ public struct Node: Equatable, Sendable {
 
     /// True for a node of ONNX's default domain with this op type.
     public func isONNX(_ op: String) -> Bool {
-        opType == op && (domain.isEmpty || domain == "ai.onnx")
+        opType == op && Domain.isONNX(domain)
     }
 
     /// The subgraphs of all graph-valued attributes (If branches, Loop/Scan bodies).

@@ -20,7 +20,7 @@ enum CompositeExportRules {
             let gate = hardSigmoid(x, alpha: 1 / 6, beta: 0.5, name: base + "_gate", e)
             ref = e.add("Multiply", base, [:], inputs: [x.ref, gate])
         } else {
-            ref = hardSigmoid(x, alpha: n.floatAttr("alpha") ?? 0.2, beta: n.floatAttr("beta") ?? 0.5, name: base, e)
+            ref = hardSigmoid(x, alpha: n.float("alpha") ?? 0.2, beta: n.float("beta") ?? 0.5, name: base, e)
         }
         e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
@@ -31,7 +31,7 @@ enum CompositeExportRules {
         let x = try e.value(n.inputs[0])
         let base = n.name.isEmpty ? "gelu" : n.name
         let ref: KerasExporter.Ref
-        switch n.stringAttr("approximate") ?? "none" {
+        switch n.string("approximate") ?? "none" {
         case "none":
             ref = e.add("Activation", base, ["activation": "gelu"], inputs: [x.ref])
         case "tanh":
@@ -84,7 +84,7 @@ enum CompositeExportRules {
     static func channelLayerNorm(_ n: Node, _ e: KerasExporter) throws -> Bool {
         let nodes = e.graph.nodes
         func isChannelMean(_ node: Node) -> Bool {
-            node.opType == "ReduceMean" && node.intsAttr("axes") == [1] && (node.intAttr("keepdims") ?? 1) == 1 && node.inputs.count == 1
+            node.opType == "ReduceMean" && node.ints("axes") == [1] && (node.int("keepdims") ?? 1) == 1 && node.inputs.count == 1
         }
         /// The sole reader of `value` if it is `op`.
         func next(_ value: String, _ op: String) -> (Int, Node)? {
@@ -134,7 +134,7 @@ enum CompositeExportRules {
         guard kept.allSatisfy({ $0 > 0 }) else { throw ExportProblem("unnormalized axes of unknown size") }
         let flat = e.add("Reshape", base + "_flatten", ["target_shape": kept + [count]], inputs: [x.ref])
         let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [count], values: t.floatValues) }
-        let norm = e.add("LayerNormalization", base, ["axis": [axis], "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true],
+        let norm = e.add("LayerNormalization", base, ["axis": [axis], "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
                          inputs: [flat],
                          weights: [("gamma", vector(scale)),
                                    ("beta", bias.map(vector) ?? Tensor(elementType: .float, shape: [count], values: [Float](repeating: 0, count: count)))])

@@ -8,7 +8,7 @@ enum ExportRules {
         case "Relu": return "relu"
         case "Sigmoid": return "sigmoid"
         case "Tanh": return "tanh"
-        case "Elu": return (n.floatAttr("alpha") ?? 1) == 1 ? "elu" : nil
+        case "Elu": return (n.float("alpha") ?? 1) == 1 ? "elu" : nil
         case "Selu": return n.attributes.isEmpty ? "selu" : nil
         case "Softplus": return "softplus"
         case "Softsign": return "softsign"
@@ -32,7 +32,7 @@ enum ExportRules {
     }
 
     static func convert(_ n: Node, index: Int, _ e: KerasExporter) throws {
-        guard n.domain.isEmpty || n.domain == "ai.onnx" else { throw ExportProblem("custom domain \(n.domain)") }
+        guard n.isDefaultDomain else { throw ExportProblem("custom domain \(n.domain)") }
         let out = n.outputs.first ?? ""
         if !n.inputs.isEmpty, e.pendingMerge[n.inputs[0]] != nil, try RecurrentExport.merge(n, e) { return }
         switch n.opType {
@@ -60,7 +60,7 @@ enum ExportRules {
                 throw ExportProblem("inputs in different layouts")
             }
             let rank = inputs[0].shape.count
-            var axis = n.intAttr("axis") ?? 0
+            var axis = n.int("axis") ?? 0
             if axis < 0 { axis += rank }
             guard axis >= 0, axis < rank, inputs.allSatisfy({ $0.shape.count == rank }) else { throw ExportProblem("axis \(axis)") }
             let kerasAxis = layout == .same ? axis : (axis == 1 ? rank - 1 : (axis == 0 ? 0 : axis - 1))
@@ -70,7 +70,7 @@ enum ExportRules {
             e.values[out] = .init(ref: ref, layout: layout, shape: shape)
         case "Softmax":
             let x = try e.value(n.inputs[0])
-            var axis = n.intAttr("axis") ?? -1
+            var axis = n.int("axis") ?? -1
             if axis < 0 { axis += x.shape.count }
             guard axis >= 0, axis < x.shape.count else { throw ExportProblem("axis \(axis)") }
             // Before opset 13 Softmax flattened the axes from `axis` on: the same only for the last axis.
@@ -82,13 +82,13 @@ enum ExportRules {
                 guard x.layout == .same else { throw ExportProblem("softmax over a spatial axis of a channels-first tensor") }
                 e.values[out] = .init(ref: e.add("Softmax", n.name.isEmpty ? "softmax" : n.name, ["axis": axis], inputs: [x.ref]), layout: x.layout, shape: x.shape)
             }
-        case "Elu" where (n.floatAttr("alpha") ?? 1) != 1:
+        case "Elu" where (n.float("alpha") ?? 1) != 1:
             let x = try e.value(n.inputs[0])
-            e.values[out] = .init(ref: e.add("ELU", n.name.isEmpty ? "elu" : n.name, ["alpha": Double(n.floatAttr("alpha") ?? 1)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            e.values[out] = .init(ref: e.add("ELU", n.name.isEmpty ? "elu" : n.name, ["alpha": Double(n.float("alpha") ?? 1)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
         case "LeakyRelu": try PatternExportRules.leakyRelu(n, e)
         case "LpNormalization":
             let x = try e.value(n.inputs[0])
-            guard (n.intAttr("p") ?? 2) == 2, (n.intAttr("axis") ?? -1) == 1 || (n.intAttr("axis") ?? -1) == -1, x.shape.count == 2,
+            guard (n.int("p") ?? 2) == 2, (n.int("axis") ?? -1) == 1 || (n.int("axis") ?? -1) == -1, x.shape.count == 2,
                   let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Mul" else { throw ExportProblem("no Keras layer for this op") }
             e.normalized[out] = x
         case "Clip":
@@ -113,14 +113,14 @@ enum ExportRules {
         case "Cast":
             // Keras layers compute in float32 whatever their input type, and Embedding casts ids
             // itself: casts to float, and casts feeding an embedding lookup, need no layer.
-            let toFloat = n.intAttr("to") == Int(ElementType.float.rawValue)
+            let toFloat = n.int("to") == Int(ElementType.float.rawValue)
             let feedsLookup = e.soleConsumer(n.outputs[0]).map { e.graph.nodes[$0].opType == "Gather" } ?? false
             guard toFloat || feedsLookup else { throw ExportProblem("no Keras layer for this op") }
             e.values[n.outputs[0]] = try e.value(n.inputs[0])
         case "Gather":
             let table = try e.constant(n.inputs[0])
             let ids = try e.value(n.inputs[1])
-            guard (n.intAttr("axis") ?? 0) == 0, table.shape.count == 2, ids.layout == .same else { throw ExportProblem("only embedding lookups (a constant 2-D table)") }
+            guard (n.int("axis") ?? 0) == 0, table.shape.count == 2, ids.layout == .same else { throw ExportProblem("only embedding lookups (a constant 2-D table)") }
             let ref = e.add("Embedding", n.name.isEmpty ? "embedding" : n.name, ["input_dim": table.shape[0], "output_dim": table.shape[1]],
                             inputs: [ids.ref], weights: [("embeddings", table)])
             e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: ids.shape + [table.shape[1]])
@@ -193,13 +193,13 @@ enum ExportRules {
         let rank = x.shape.count, spatial = rank - 2
         guard w.shape.count == rank, spatial >= 1 else { throw ExportProblem("kernel rank") }
         let kernel = Array(w.shape.dropFirst(2))
-        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
-        let dilations = n.intsAttr("dilations") ?? [Int](repeating: 1, count: spatial)
-        let group = n.intAttr("group") ?? 1
-        var pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dilations = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let group = n.int("group") ?? 1
+        var pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
         guard strides.count == spatial, dilations.count == spatial, pads.count == 2 * spatial, group >= 1,
               (strides + dilations).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else { throw ExportProblem("attributes") }
-        if let auto = n.stringAttr("auto_pad"), auto != "NOTSET" {
+        if let auto = n.string("auto_pad"), auto != "NOTSET" {
             guard auto == "SAME_UPPER" || auto == "VALID" else { throw ExportProblem("auto_pad \(auto)") }
             if auto == "SAME_UPPER" {
                 guard let computed = samePads(Array(x.shape.dropFirst(2)), kernel, strides, dilations) else { throw ExportProblem("SAME padding of unknown sizes") }
@@ -258,19 +258,19 @@ enum ExportRules {
     static func pool(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.channelsFirst(n.inputs[0])
         let spatial = x.shape.count - 2
-        guard let kernel = n.intsAttr("kernel_shape"), kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("kernel_shape") }
-        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
+        guard let kernel = n.ints("kernel_shape"), kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("kernel_shape") }
+        let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
         guard strides.count == spatial, strides.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("strides") }
-        if (n.intAttr("ceil_mode") ?? 0) != 0 { throw ExportProblem("ceil_mode") }
-        if (n.intsAttr("dilations") ?? []).contains(where: { $0 != 1 }) { throw ExportProblem("dilated pooling") }
+        if (n.int("ceil_mode") ?? 0) != 0 { throw ExportProblem("ceil_mode") }
+        if (n.ints("dilations") ?? []).contains(where: { $0 != 1 }) { throw ExportProblem("dilated pooling") }
         let sizes = Array(x.shape.dropFirst(2))
-        var pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        if let auto = n.stringAttr("auto_pad"), auto != "NOTSET" && auto != "VALID" {
+        var pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        if let auto = n.string("auto_pad"), auto != "NOTSET" && auto != "VALID" {
             guard auto == "SAME_UPPER", let computed = samePads(sizes, kernel, strides, kernel.map { _ in 1 }) else { throw ExportProblem("auto_pad \(auto)") }
             pads = computed
         }
         guard pads.count == 2 * spatial else { throw ExportProblem("pads") }
-        if n.opType == "AveragePool" && (n.intAttr("count_include_pad") ?? 0) != 0 && pads.contains(where: { $0 != 0 }) {
+        if n.opType == "AveragePool" && (n.int("count_include_pad") ?? 0) != 0 && pads.contains(where: { $0 != 0 }) {
             throw ExportProblem("count_include_pad with padding")
         }
         guard let padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }) else {
@@ -287,10 +287,10 @@ enum ExportRules {
         if n.opType == "ReduceMean", try CompositeExportRules.channelLayerNorm(n, e) { return }
         let x = try e.value(n.inputs[0])
         let rank = x.shape.count
-        var axes = n.intsAttr("axes") ?? []
+        var axes = n.ints("axes") ?? []
         if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
         axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
-        let keep = (n.intAttr("keepdims") ?? 1) != 0
+        let keep = (n.int("keepdims") ?? 1) != 0
         guard let map = e.kerasAxes(x), rank >= 3, axes.allSatisfy({ (0..<rank).contains($0) }) else { throw ExportProblem("layout") }
         guard axes.map({ map[$0] }).sorted() == Array(1..<(rank - 1)) else {
             throw ExportProblem("only reductions over all spatial axes map onto global pooling")
@@ -309,7 +309,7 @@ enum ExportRules {
 
     static func flatten(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard (n.intAttr("axis") ?? 1) == 1 else { throw ExportProblem("axis other than 1") }
+        guard (n.int("axis") ?? 1) == 1 else { throw ExportProblem("axis other than 1") }
         let total = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { x in d.map { x * $0 } } }
         let name = n.name.isEmpty ? "flatten" : n.name
         switch x.layout {
@@ -335,12 +335,12 @@ enum ExportRules {
 
     /// Dense from Gemm (A·B + C, B constant, alpha = beta = 1).
     static func gemm(_ n: Node, _ e: KerasExporter) throws {
-        guard (n.floatAttr("alpha") ?? 1) == 1, (n.floatAttr("beta") ?? 1) == 1, (n.intAttr("transA") ?? 0) == 0 else {
+        guard (n.float("alpha") ?? 1) == 1, (n.float("beta") ?? 1) == 1, (n.int("transA") ?? 0) == 0 else {
             throw ExportProblem("alpha, beta or transA")
         }
         var w = try e.constant(n.inputs[1])
         guard w.shape.count == 2 else { throw ExportProblem("B is not a matrix") }
-        if (n.intAttr("transB") ?? 0) != 0 { w = w.permuted([1, 0]) }
+        if (n.int("transB") ?? 0) != 0 { w = w.permuted([1, 0]) }
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
         if let bias, bias.shape.reduce(1, *) != w.shape[1] { throw ExportProblem("bias that is not one per unit") }
         try dense(n, e, input: n.inputs[0], kernel: w, bias: bias, output: n.outputs[0])
@@ -465,7 +465,7 @@ enum ExportRules {
         let channels = x.shape.count > 1 ? x.shape[1] : nil
         guard let channels, params.allSatisfy({ Tensor.elementCount(of: $0.shape) == channels }) else { throw ExportProblem("parameters are not one per channel") }
         let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
-                        ["axis": -1, "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
+                        ["axis": -1, "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
                         weights: zip(["gamma", "beta", "moving_mean", "moving_variance"], params).map { ($0, $1) })
         e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
@@ -473,7 +473,7 @@ enum ExportRules {
     static func pad(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.channelsFirst(n.inputs[0])
         let rank = x.shape.count, spatial = rank - 2
-        guard (n.stringAttr("mode") ?? "constant") == "constant", n.inputs.count >= 2 else { throw ExportProblem("non-constant padding") }
+        guard (n.string("mode") ?? "constant") == "constant", n.inputs.count >= 2 else { throw ExportProblem("non-constant padding") }
         if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).floatValues.contains(where: { $0 != 0 }) {
             throw ExportProblem("padding with a value other than 0")
         }
@@ -486,13 +486,6 @@ enum ExportRules {
         let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 + pairs[i][0] + pairs[i][1] } }
         e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
     }
-}
-
-extension Node {
-    func intAttr(_ name: String) -> Int? { if case .int(let v)? = attribute(name) { return Int(v) }; return nil }
-    func intsAttr(_ name: String) -> [Int]? { if case .ints(let v)? = attribute(name) { return v.map { Int($0) } }; return nil }
-    func floatAttr(_ name: String) -> Float? { if case .float(let v)? = attribute(name) { return v }; return nil }
-    func stringAttr(_ name: String) -> String? { if case .string(let v)? = attribute(name) { return String(decoding: v, as: UTF8.self) }; return nil }
 }
 
 extension Tensor {

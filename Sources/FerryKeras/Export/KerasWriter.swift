@@ -10,7 +10,7 @@ extension KerasFile {
     /// tf.keras and Keras 3 with the same outputs; `compress` stores the weights chunked with
     /// shuffle + deflate. Throws listing the ops that map onto no layer.
     public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = [], compress: Bool = false) throws {
-        let exporter = KerasExporter(graph: model.graph, file: path, opset: model.opsetVersion(for: "") ?? 17)
+        let exporter = KerasExporter(graph: model.graph, file: path, opset: model.opsetVersion(for: Domain.onnx) ?? 17)
         try exporter.run()
         exporter.layers = kerasOrder(exporter.layers, outputs: exporter.outputLayers)
         let config = try modelConfig(exporter, name: model.graph.name.isEmpty ? "model" : model.graph.name)

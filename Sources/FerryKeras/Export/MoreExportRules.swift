@@ -8,14 +8,14 @@ enum MoreExportRules {
         let x = try e.channelsFirst(n.inputs[0])
         let w = try e.constant(n.inputs[1])
         let rank = x.shape.count, spatial = rank - 2
-        guard spatial == 1 || spatial == 2, (n.intAttr("group") ?? 1) == 1, n.attribute("output_shape") == nil else {
+        guard spatial == 1 || spatial == 2, (n.int("group") ?? 1) == 1, n.attribute("output_shape") == nil else {
             throw ExportProblem("only ungrouped 1-D/2-D transposed convolutions with explicit pads")
         }
         let kernel = Array(w.shape.dropFirst(2))
-        let strides = n.intsAttr("strides") ?? [Int](repeating: 1, count: spatial)
-        let dilations = n.intsAttr("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = n.intsAttr("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        let outPad = n.intsAttr("output_padding") ?? [Int](repeating: 0, count: spatial)
+        let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dilations = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let outPad = n.ints("output_padding") ?? [Int](repeating: 0, count: spatial)
         // Keras's four cases (deconv_output_length): same or valid, with or without output_padding.
         // Each gives per axis the crop (pads) and extra length (output_padding) ONNX must show.
         func matches(_ same: Bool, explicit: [Int]?) -> Bool {
@@ -72,7 +72,7 @@ enum MoreExportRules {
     static func layerNorm(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
         let rank = x.shape.count
-        var axis = n.intAttr("axis") ?? -1
+        var axis = n.int("axis") ?? -1
         if axis < 0 { axis += rank }
         // Over the last axis alone, any layout that keeps the features last (time-major) serves.
         guard x.layout == .same || (axis == rank - 1 && e.kerasAxes(x)?.last == rank - 1) else { throw ExportProblem("layout") }
@@ -90,7 +90,7 @@ enum MoreExportRules {
         }
         let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.floatValues) }
         let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
-                        ["axis": Array(axis..<rank), "epsilon": Double(n.floatAttr("epsilon") ?? 1e-5), "center": true, "scale": true],
+                        ["axis": Array(axis..<rank), "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
                         inputs: [x.ref],
                         weights: [("gamma", flat(scale)),
                                   ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: count)))])
@@ -113,9 +113,9 @@ enum MoreExportRules {
             throw ExportProblem("scales other than whole-number upsampling of the spatial axes")
         }
         let size = scales[1..<(rank - 1)].map { Int($0) }
-        let mode = n.stringAttr("mode") ?? "nearest", transform = n.stringAttr("coordinate_transformation_mode") ?? "half_pixel"
+        let mode = n.string("mode") ?? "nearest", transform = n.string("coordinate_transformation_mode") ?? "half_pixel"
         let interpolation: String
-        if mode == "nearest" && transform == "asymmetric" && (n.stringAttr("nearest_mode") ?? "round_prefer_floor") == "floor" {
+        if mode == "nearest" && transform == "asymmetric" && (n.string("nearest_mode") ?? "round_prefer_floor") == "floor" {
             interpolation = "nearest"
         } else if mode == "linear" && transform == "half_pixel" && spatial == 2 {
             interpolation = "bilinear"
@@ -172,7 +172,7 @@ enum MoreExportRules {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: [nil, t] + x.shape.dropFirst())
             return
         }
-        guard let first = target.first, first == 0 || first == -1, (n.intAttr("allowzero") ?? 0) == 0 else {
+        guard let first = target.first, first == 0 || first == -1, (n.int("allowzero") ?? 0) == 0 else {
             throw ExportProblem("reshapes that change the batch axis")
         }
         let rest = Array(target.dropFirst())

@@ -26,7 +26,7 @@ enum PatternExportRules {
 
     /// LeakyRelu, optionally capped by Min(const): LeakyReLU or ReLU(negative_slope, max_value).
     static func leakyRelu(_ n: Node, _ e: KerasExporter) throws {
-        let slope = n.floatAttr("alpha") ?? 0.01
+        let slope = n.float("alpha") ?? 0.01
         if constantConsumer(n.outputs[0], "Min", e) != nil {
             try relu(e, input: n.inputs[0], output: n.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: 0, slope: slope)
         } else {
@@ -56,8 +56,8 @@ enum PatternExportRules {
     static func dot2D(_ n: Node, _ e: KerasExporter) throws -> Bool {
         guard n.opType == "Mul", n.inputs.count == 2, let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "ReduceSum" else { return false }
         let sum = e.graph.nodes[c]
-        let axes = sum.inputs.count > 1 ? (e.constants[sum.inputs[1]]?.int64Values ?? []) : (sum.intsAttr("axes") ?? []).map(Int64.init)
-        guard axes == [1], (sum.intAttr("keepdims") ?? 1) == 1 else { return false }
+        let axes = sum.inputs.count > 1 ? (e.constants[sum.inputs[1]]?.int64Values ?? []) : (sum.ints("axes") ?? []).map(Int64.init)
+        guard axes == [1], (sum.int("keepdims") ?? 1) == 1 else { return false }
         let normalized = n.inputs.compactMap { e.normalized[$0] }
         let inputs = normalized.count == 2 ? normalized : try n.inputs.map { try e.value($0) }
         guard inputs.allSatisfy({ $0.layout == .same && $0.shape.count == 2 }) else { return false }

@@ -8,13 +8,13 @@ enum RecurrentExport {
     static func convert(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
         guard x.layout == .timeMajor else { throw ExportProblem("input is not a batch-major Keras sequence") }
-        let direction = n.stringAttr("direction") ?? "forward"
+        let direction = n.string("direction") ?? "forward"
         let bidirectional = direction == "bidirectional"
         let backwards = direction == "reverse"
         guard n.inputs.count <= 4 || n.inputs[4...].allSatisfy({ $0.isEmpty }) else { throw ExportProblem("sequence lengths or initial states") }
         let W = try e.constant(n.inputs[1]), R = try e.constant(n.inputs[2])
         let bias = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try e.constant(n.inputs[3]) : nil
-        guard let units = n.intAttr("hidden_size") ?? R.shape.last else { throw ExportProblem("no hidden size") }
+        guard let units = n.int("hidden_size") ?? R.shape.last else { throw ExportProblem("no hidden size") }
         let features = W.shape[2]
         let gates = n.opType == "LSTM" ? 4 : (n.opType == "GRU" ? 3 : 1)
         let order = n.opType == "LSTM" ? [0, 2, 3, 1] : Array(0..<gates)  // ONNX i,o,f,c -> Keras i,f,c,o
@@ -60,7 +60,7 @@ enum RecurrentExport {
             let per = t.shape.dropFirst().reduce(1, *)
             return Tensor(elementType: .float, shape: Array(t.shape.dropFirst()), values: Array(t.floatValues[(d * per)..<((d + 1) * per)]))
         }
-        if n.opType == "GRU" { config["reset_after"] = (n.intAttr("linear_before_reset") ?? 0) != 0 }
+        if n.opType == "GRU" { config["reset_after"] = (n.int("linear_before_reset") ?? 0) != 0 }
         for d in 0..<directions {
             let prefix = bidirectional ? (d == 0 ? "forward_" : "backward_") + cls.lowercased() + "/" : ""
             weights.append(("\(prefix)\(cell)/kernel", kerasMatrix(slice(W, d), rows: features)))
@@ -68,7 +68,7 @@ enum RecurrentExport {
             if let bias {
                 let b = slice(bias, d).floatValues, half = gates * units
                 let wb = kerasVector(b[0..<half]), rb = kerasVector(b[half...])
-                if n.opType == "GRU" && (n.intAttr("linear_before_reset") ?? 0) != 0 {
+                if n.opType == "GRU" && (n.int("linear_before_reset") ?? 0) != 0 {
                     weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
                 } else {
                     weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 })))
@@ -135,7 +135,7 @@ enum RecurrentExport {
         }
         switch n.opType {
         case "Transpose":
-            let perm = n.intsAttr("perm") ?? []
+            let perm = n.ints("perm") ?? []
             guard p.stage == 0, perm == (p.sequences ? [0, 2, 1, 3] : [1, 0, 2]) else { throw ExportProblem("direction merge") }
             var next = p
             next.stage = 1
@@ -144,9 +144,9 @@ enum RecurrentExport {
             guard p.stage == 1, try e.constant(n.inputs[1]).int64Values == (p.sequences ? [0, 0, -1] : [0, -1]) else { throw ExportProblem("direction merge") }
             finish("concat", width: 2 * p.units)
         case "ReduceSum", "ReduceMean", "ReduceProd":
-            var axes = n.intsAttr("axes") ?? []
+            var axes = n.ints("axes") ?? []
             if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
-            guard axes == [1], (n.intAttr("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else { throw ExportProblem("direction merge") }
+            guard axes == [1], (n.int("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else { throw ExportProblem("direction merge") }
             finish(["ReduceSum": "sum", "ReduceMean": "ave", "ReduceProd": "mul"][n.opType]!, width: p.units)
         default:
             return false

@@ -6,8 +6,7 @@ import FerryIR
 /// may not know the op, so `Optimizer` can leave this pass out. Tanh, which FusedConv allows, is
 /// left unfused: Ferry's convolution has no fused Tanh.
 public struct ActivationFusion: OptimizationPass {
-    /// The domain and op type of the fused node.
-    public static let domain = "com.microsoft"
+    /// The op type of the fused node (of domain com.microsoft).
     public static let opType = "FusedConv"
 
     public init() {}
@@ -17,7 +16,7 @@ public struct ActivationFusion: OptimizationPass {
     public func apply(to model: inout Model) throws -> Int {
         let constants = model.constantInitializers
         let index = GraphIndex(model.graph)
-        let opset = model.opsetVersion(for: "") ?? 1
+        let opset = model.defaultOpset
         var removed = Set<Int>(), touched = Set<Int>()
         for j in model.graph.nodes.indices {
             let act = model.graph.nodes[j]
@@ -28,16 +27,14 @@ public struct ActivationFusion: OptimizationPass {
                   elementType(conv.inputs[1], model: model, constants: constants) == .float else { continue }
             var attributes = conv.attributes + [Attribute("activation", .string(Array(kind.utf8)))]
             if !params.isEmpty { attributes.append(Attribute("activation_params", .floats(params))) }
-            model.graph.nodes[p] = Node(opType: ActivationFusion.opType, domain: ActivationFusion.domain, name: conv.name,
+            model.graph.nodes[p] = Node(opType: ActivationFusion.opType, domain: Domain.microsoft, name: conv.name,
                                         inputs: conv.inputs, outputs: act.outputs, attributes: attributes, docString: conv.docString)
             touched.insert(p)
             removed.insert(j)
         }
         guard !removed.isEmpty else { return 0 }
         model.graph.nodes = model.graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        if model.opsetVersion(for: ActivationFusion.domain) == nil {
-            model.opsetImports.append(OpsetID(domain: ActivationFusion.domain, version: 1))
-        }
+        model.importDomain(Domain.microsoft, version: 1)
         return removed.count
     }
 

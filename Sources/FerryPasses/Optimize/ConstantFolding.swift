@@ -78,11 +78,7 @@ public struct ConstantFolding: OptimizationPass {
         var result: [String: (type: ElementType, shape: [Int])] = [:]
         for input in graph.runtimeInputs {
             guard case .tensor(let type, let dims?)? = input.type?.type else { continue }
-            let sizes = dims.compactMap { d -> Int? in
-                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
-                return nil
-            }
-            if sizes.count == dims.count { result[input.name] = (type, sizes) }
+            if let sizes = dims.fixedSizes { result[input.name] = (type, sizes) }
         }
         return result
     }

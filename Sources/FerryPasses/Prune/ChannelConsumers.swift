@@ -4,7 +4,7 @@ import FerryIR
 extension ChannelDependencies {
     /// Routes the channels reaching node `i` at `slots` by the node's op type.
     mutating func follow(_ i: Int, _ n: Node, _ slots: [Int]) {
-        let op = (n.domain.isEmpty || n.domain == "ai.onnx") ? n.opType : "\(n.domain).\(n.opType)"
+        let op = n.qualifiedOpType
         let l = plan.layouts[n.inputs[slots[0]]]!
         guard let out = n.outputs.first, !out.isEmpty else { return blockInputs(n, slots, "\(label(i)) has no output") }
         switch op {

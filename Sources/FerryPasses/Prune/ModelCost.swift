@@ -30,7 +30,7 @@ public struct ModelCost: Equatable, Sendable, Encodable {
     /// Multiply-adds of one Conv, ConvTranspose, Gemm or MatMul node (nil for other ops or
     /// unknown shapes).
     public static func multiplyAdds(_ n: Node, _ shapes: [String: [Int]]) -> Int? {
-        guard n.domain.isEmpty || n.domain == "ai.onnx", n.inputs.count >= 2,
+        guard n.isDefaultDomain, n.inputs.count >= 2,
               let a = shapes[n.inputs[0]], let b = shapes[n.inputs[1]], let y = n.outputs.first.flatMap({ shapes[$0] }) else { return nil }
         func product(_ dims: ArraySlice<Int>) -> Int { dims.reduce(1, *) }
         switch n.opType {

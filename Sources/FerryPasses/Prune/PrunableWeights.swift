@@ -24,7 +24,7 @@ enum PrunableWeights {
         let excluded = Set(options.exclude)
         var uses: [WeightUse] = []
         var seen = Set<Int>()
-        for (i, n) in graph.nodes.enumerated() where weightOps.contains(n.opType) && (n.domain.isEmpty || n.domain == "ai.onnx") {
+        for (i, n) in graph.nodes.enumerated() where weightOps.contains(n.opType) && n.isDefaultDomain {
             guard let (slot, position) = weightSlot(n, index), seen.insert(position).inserted else { continue }
             let t = graph.initializers[position]
             var use = WeightUse(node: i, slot: slot, initializer: position)

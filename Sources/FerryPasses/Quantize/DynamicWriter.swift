@@ -86,7 +86,7 @@ struct DynamicWriter {
                 inputs[k] = qName
                 extra += [scale, zero]
             }
-            graph.nodes[i] = Node(opType: "DynamicQuantizeLSTM", domain: "com.microsoft", name: n.name, inputs: Array(inputs.prefix(8)) + extra,
+            graph.nodes[i] = Node(opType: "DynamicQuantizeLSTM", domain: Domain.microsoft, name: n.name, inputs: Array(inputs.prefix(8)) + extra,
                                   outputs: n.outputs, attributes: n.attributes.filter { $0.name != "layout" })
             rewritten.append(n.name)
         }

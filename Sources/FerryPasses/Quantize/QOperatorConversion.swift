@@ -67,7 +67,7 @@ enum QOperatorConversion {
                 var ins = parts(0) + parts(1)
                 ins.append(t.bias.map { inputs[$0]!.inputs[0] } ?? "")
                 ins += q.inputs[1...2]
-                qnode = Node(opType: "QGemm", domain: "com.microsoft", name: node.name, inputs: ins, outputs: [q.outputs[0]],
+                qnode = Node(opType: "QGemm", domain: Domain.microsoft, name: node.name, inputs: ins, outputs: [q.outputs[0]],
                              attributes: node.attributes.filter { $0.name != "beta" })
             }
             var nodes = [qnode]

@@ -94,14 +94,11 @@ public struct Quantizer {
             case .dynamic:
                 var w = DynamicWriter(model)
                 _ = try w.rewrite(targets.targets, perChannel: perChannel, levels: options.weightLevels)
-                if try !w.rewriteLSTMs(excluding: Set(options.exclude).union(kept), levels: options.weightLevels).isEmpty,
-                   !result.opsetImports.contains(where: { $0.domain == "com.microsoft" }) {
-                    result.opsetImports.append(OpsetID(domain: "com.microsoft", version: 1))
+                if try !w.rewriteLSTMs(excluding: Set(options.exclude).union(kept), levels: options.weightLevels).isEmpty {
+                    result.importDomain(Domain.microsoft, version: 1)
                 }
                 result.graph = w.graph
-                if !result.opsetImports.contains(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) {
-                    result.opsetImports.append(OpsetID(domain: "", version: 11))
-                }
+                result.importDomain(Domain.onnx, version: 11)
             case .weights, .static:
                 var w = QDQWriter(model, options: options, perChannel: perChannel)
                 if options.mode == .static {
@@ -113,9 +110,7 @@ public struct Quantizer {
                 result.graph = w.graph
                 if options.mode == .static && options.format == .qoperator {
                     _ = QOperatorConversion.convert(&result.graph, targets: targets.targets, activationType: options.activationType)
-                    if !result.opsetImports.contains(where: { $0.domain == "com.microsoft" }) && result.graph.nodes.contains(where: { $0.domain == "com.microsoft" }) {
-                        result.opsetImports.append(OpsetID(domain: "com.microsoft", version: 1))
-                    }
+                    if result.graph.nodes.contains(where: { $0.domain == Domain.microsoft }) { result.importDomain(Domain.microsoft, version: 1) }
                 }
             }
             GraphCleanup.removeUnused(&result.graph)

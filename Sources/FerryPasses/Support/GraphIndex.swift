@@ -47,23 +47,3 @@ extension Graph {
         }
     }
 }
-
-extension Node {
-    /// Integer attribute `name`, or `fallback` when absent.
-    public func int(_ name: String, _ fallback: Int) -> Int {
-        if case .int(let v)? = attribute(name) { return Int(clamping: v) }
-        return fallback
-    }
-
-    /// Float attribute `name`, or `fallback` when absent.
-    public func float(_ name: String, _ fallback: Float) -> Float {
-        if case .float(let v)? = attribute(name) { return v }
-        return fallback
-    }
-
-    /// Integer-list attribute `name`, or nil when absent.
-    public func ints(_ name: String) -> [Int]? {
-        if case .ints(let v)? = attribute(name) { return v.map { Int(clamping: $0) } }
-        return nil
-    }
-}

@@ -12,7 +12,7 @@ public struct OpsetUpgradePass: GraphPass {
 
     /// The default-domain opset of `model`.
     public static func opset(of model: Model) -> Int64 {
-        model.opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 1
+        model.defaultOpset
     }
 
     public func run(on model: inout Model) throws -> Bool {
@@ -25,7 +25,7 @@ public struct OpsetUpgradePass: GraphPass {
         let ranks = declaredRanks(model.graph)
         var nodes: [Node] = []
         for var n in model.graph.nodes {
-            guard n.domain.isEmpty || n.domain == "ai.onnx" else { nodes.append(n); continue }
+            guard n.isDefaultDomain else { nodes.append(n); continue }
             guard n.subgraphs.isEmpty else {
                 throw PassError.unsupported(subject: "node '\(n.name)' (\(n.opType))", reason: "upgrading subgraphs to opset 13 is not supported")
             }
@@ -60,7 +60,7 @@ public struct OpsetUpgradePass: GraphPass {
             }
         }
         model.graph.nodes = nodes
-        model.opsetImports = model.opsetImports.map { ($0.domain.isEmpty || $0.domain == "ai.onnx") ? OpsetID(domain: $0.domain, version: 13) : $0 }
+        model.opsetImports = model.opsetImports.map { Domain.isONNX($0.domain) ? OpsetID(domain: $0.domain, version: 13) : $0 }
         return true
     }
 

@@ -16,10 +16,7 @@ public enum ValueShapes {
             guard case .tensor(let type, let dims?)? = input.type?.type else {
                 throw PassError.unsupported(subject: "input '\(input.name)'", reason: "has no declared tensor shape to run the model on")
             }
-            let shape = given[input.name] ?? dims.map { d -> Int in
-                if case .fixed(let n) = d.value, n >= 0 { return Int(n) }
-                return 1
-            }
+            let shape = given[input.name] ?? dims.map { $0.fixedSize ?? 1 }
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), type != .string else {
                 throw PassError.unsupported(subject: "input '\(input.name)'", reason: "cannot make a zero \(type.name) tensor of shape \(shape)")
             }

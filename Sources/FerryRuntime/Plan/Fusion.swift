@@ -105,7 +105,7 @@ enum Fusion {
         switch consumer.opType {
         case "BatchNormalization":
             guard consumer.inputs.count == 5, consumer.outputs.filter({ !$0.isEmpty }).count == 1,
-                  (try? intAttribute(consumer, "training_mode")) ?? 0 == 0,
+                  consumer.int("training_mode", 0) == 0,
                   let g = channelValues(constants[consumer.inputs[1]], m), let b = channelValues(constants[consumer.inputs[2]], m),
                   let mean = channelValues(constants[consumer.inputs[3]], m), let v = channelValues(constants[consumer.inputs[4]], m) else { return nil }
             var eps: Float = 1e-5
@@ -180,13 +180,9 @@ enum Fusion {
         guard let kind = FusedActivation.kind(of: n.opType) else { return nil }
         var a = FusedActivation()
         a.kind = kind
-        func float(_ name: String, _ fallback: Float) -> Float {
-            if case .float(let v)? = n.attribute(name) { return v }
-            return fallback
-        }
         switch n.opType {
-        case "LeakyRelu": a.alpha = float("alpha", 0.01)
-        case "HardSigmoid": a.alpha = float("alpha", 0.2); a.beta = float("beta", 0.5)
+        case "LeakyRelu": a.alpha = n.float("alpha", 0.01)
+        case "HardSigmoid": a.alpha = n.float("alpha", 0.2); a.beta = n.float("beta", 0.5)
         case "Clip":
             if n.inputs.count > 1 || n.attribute("min") == nil && n.attribute("max") == nil {
                 func bound(_ i: Int, _ fallback: Float) -> Float? {
@@ -197,16 +193,11 @@ enum Fusion {
                 guard let lo = bound(1, -.infinity), let hi = bound(2, .infinity) else { return nil }
                 a.alpha = lo; a.beta = hi
             } else {
-                a.alpha = float("min", -.greatestFiniteMagnitude); a.beta = float("max", .greatestFiniteMagnitude)
+                a.alpha = n.float("min", -.greatestFiniteMagnitude); a.beta = n.float("max", .greatestFiniteMagnitude)
             }
         default: break
         }
         return n.inputs.count >= 1 ? a : nil
-    }
-
-    private static func intAttribute(_ n: Node, _ name: String) throws -> Int {
-        if case .int(let v)? = n.attribute(name) { return Int(v) }
-        return 0
     }
 
     /// A float vector of exactly `m` values.

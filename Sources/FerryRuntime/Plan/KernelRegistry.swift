@@ -1,3 +1,5 @@
+import FerryIR
+
 /// Makes a kernel for one node.
 typealias KernelBuilder = (NodeSpec) throws -> Kernel
 
@@ -27,6 +29,6 @@ struct KernelRegistry {
     var ops: [String] { table.keys.sorted() }
 
     private static func key(_ domain: String, _ op: String) -> String {
-        (domain == "ai.onnx" ? "" : domain) + "::" + op
+        Domain.canonical(domain) + "::" + op
     }
 }

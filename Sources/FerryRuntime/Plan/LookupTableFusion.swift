@@ -67,7 +67,7 @@ extension Planner {
                       scalar(n.inputs[1])?.type == .float, let z = scalar(n.inputs[2]), QuantizedType.isByte(z.type) else { return nil }
                 return (variable, n.opType == "DequantizeLinear" ? 0 : nil, z.type)
             }
-            if n.domain == QuantizationOps.microsoft && (n.opType == "QLinearAdd" || n.opType == "QLinearMul") {
+            if n.domain == Domain.microsoft && (n.opType == "QLinearAdd" || n.opType == "QLinearMul") {
                 guard n.inputs.count >= 8, variable.allSatisfy({ $0 == 0 || $0 == 3 }), let z = scalar(n.inputs[2]),
                       QuantizedType.isByte(z.type) else { return nil }
                 return (variable, variable[0], z.type)
@@ -85,7 +85,7 @@ extension Planner {
             for k in inputs {
                 if let r = rootOf[n.inputs[k]] {
                     roots.insert(r)
-                } else if let b = byteInput, k == b || (n.domain == QuantizationOps.microsoft && (k == 0 || k == 3)), let t = byteType {
+                } else if let b = byteInput, k == b || (n.domain == Domain.microsoft && (k == 0 || k == 3)), let t = byteType {
                     // an 8-bit value from outside: a new root (QLinearAdd/Mul operands share one type)
                     roots.insert(n.inputs[k])
                     if rootType[n.inputs[k]] == nil { rootType[n.inputs[k]] = t }
@@ -114,7 +114,7 @@ extension Planner {
             // 8-bit values of the function read outside it (or kept): each becomes a lookup
             let exits = group.filter { i in
                 let n = nodes[i], out = n.outputs[0]
-                let bytes = !n.isONNX("DequantizeLinear") && (n.isONNX("QuantizeLinear") || n.domain == QuantizationOps.microsoft)
+                let bytes = !n.isONNX("DequantizeLinear") && (n.isONNX("QuantizeLinear") || n.domain == Domain.microsoft)
                 return bytes && (keep.contains(out) || readers[out, default: []].contains { member[$0] != root })
             }
             guard !exits.isEmpty, let type = rootType[root] else { continue }
@@ -129,7 +129,7 @@ extension Planner {
                     let fixed = n.inputs.map { $0.isEmpty || values[$0] != nil ? nil : known[$0] }
                     // a rank-1 operand of an elementwise op makes a rank-0 input's result rank 1
                     widen = widen || (Self.tabulable.contains(n.opType) && n.isONNX(n.opType) && fixed.contains { $0?.rank == 1 })
-                    guard let y = try makeKernel(n, label: "'\(n.name)'", constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
+                    guard let y = try makeKernel(n, label: n.label(index: 0), constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
                           y.count == 256 else { throw KernelError.invalid("not elementwise") }
                     values[n.outputs[0]] = y
                 }

@@ -30,72 +30,19 @@ struct NodeSpec {
 
     func has(_ name: String) -> Bool { node.attribute(name) != nil }
 
-    func int(_ name: String, _ fallback: Int) throws -> Int {
-        switch node.attribute(name) {
-        case nil: return fallback
-        case .int(let v)?: return Int(v)
-        default: throw wrongKind(name, "an int")
+    /// Reads an attribute with FerryIR's typed getters; one of another kind is an invalid node.
+    private func read<T>(_ get: () throws -> T) throws -> T {
+        do { return try get() } catch let e as AttributeKindError {
+            throw KernelError.invalid("attribute '\(e.name)' must be \(e.expected)")
         }
     }
 
-    func ints(_ name: String) throws -> [Int]? {
-        switch node.attribute(name) {
-        case nil: return nil
-        case .ints(let v)?: return v.map { Int($0) }
-        default: throw wrongKind(name, "a list of ints")
-        }
-    }
-
-    func float(_ name: String, _ fallback: Float) throws -> Float {
-        switch node.attribute(name) {
-        case nil: return fallback
-        case .float(let v)?: return v
-        case .int(let v)?: return Float(v)
-        default: throw wrongKind(name, "a float")
-        }
-    }
-
-    func floats(_ name: String) throws -> [Float]? {
-        switch node.attribute(name) {
-        case nil: return nil
-        case .floats(let v)?: return v
-        default: throw wrongKind(name, "a list of floats")
-        }
-    }
-
-    func string(_ name: String, _ fallback: String) throws -> String {
-        switch node.attribute(name) {
-        case nil: return fallback
-        case .string(let v)?: return String(decoding: v, as: UTF8.self)
-        default: throw wrongKind(name, "a string")
-        }
-    }
-
-    func strings(_ name: String) throws -> [String]? {
-        switch node.attribute(name) {
-        case nil: return nil
-        case .strings(let v)?: return v.map { String(decoding: $0, as: UTF8.self) }
-        default: throw wrongKind(name, "a list of strings")
-        }
-    }
-
-    func tensor(_ name: String) throws -> Tensor? {
-        switch node.attribute(name) {
-        case nil: return nil
-        case .tensor(let t)?: return t
-        default: throw wrongKind(name, "a tensor")
-        }
-    }
-
-    func graph(_ name: String) throws -> Graph? {
-        switch node.attribute(name) {
-        case nil: return nil
-        case .graph(let g)?: return g
-        default: throw wrongKind(name, "a graph")
-        }
-    }
-
-    private func wrongKind(_ name: String, _ expected: String) -> KernelError {
-        .invalid("attribute '\(name)' must be \(expected)")
-    }
+    func int(_ name: String, _ fallback: Int) throws -> Int { try read { try node.intAttribute(name) } ?? fallback }
+    func ints(_ name: String) throws -> [Int]? { try read { try node.intsAttribute(name) } }
+    func float(_ name: String, _ fallback: Float) throws -> Float { try read { try node.floatAttribute(name) } ?? fallback }
+    func floats(_ name: String) throws -> [Float]? { try read { try node.floatsAttribute(name) } }
+    func string(_ name: String, _ fallback: String) throws -> String { try read { try node.stringAttribute(name) } ?? fallback }
+    func strings(_ name: String) throws -> [String]? { try read { try node.stringsAttribute(name) } }
+    func tensor(_ name: String) throws -> Tensor? { try read { try node.tensorAttribute(name) } }
+    func graph(_ name: String) throws -> Graph? { try read { try node.graphAttribute(name) } }
 }

@@ -32,8 +32,7 @@ struct Planner: SubgraphCompiler {
         var staticShapes: [String: [Int]] = [:]
         for i in inputs {
             if case .tensor(_, let dims?)? = i.type?.type {
-                let fixed = dims.compactMap { d -> Int? in if case .fixed(let n) = d.value, n >= 0 { return Int(n) } else { return nil } }
-                if fixed.count == dims.count { staticShapes[i.name] = fixed }
+                if let fixed = dims.fixedSizes { staticShapes[i.name] = fixed }
             }
         }
 
@@ -54,7 +53,7 @@ struct Planner: SubgraphCompiler {
             } catch let e as PlanProblem {
                 problems.add(e.subject, e.reason)
             } catch let e as KernelError {
-                problems.add("node \(label) (\(node.opType))", e.reason)
+                problems.add("node \(label)", e.reason)
             }
         }
         func materialize(_ name: String) throws {
@@ -66,7 +65,7 @@ struct Planner: SubgraphCompiler {
             let label = node.label(index: index)
             var ready = true
             for name in node.inputs where !name.isEmpty && !available.contains(name) {
-                problems.add("node \(label) (\(node.opType))", "input '\(name)' is not computed by any node")
+                problems.add("node \(label)", "input '\(name)' is not computed by any node")
                 ready = false
             }
             for out in node.outputs where !out.isEmpty { available.insert(out) }
@@ -113,17 +112,17 @@ struct Planner: SubgraphCompiler {
         var pendingReaders: [String: Int] = [:]
         for node in remaining { for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { pendingReaders[name, default: 0] += 1 } }
         for (index, node) in remaining.enumerated() {
-            let label = node.name.isEmpty ? "#\(index) \(node.opType)" : node.name
+            let label = node.label(index: index), step = node.name.isEmpty ? "#\(index)" : node.name
             var seen = Set(node.inputs)
             let implicit = node.subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             let names = node.inputs + implicit
             do {
-                let kernel = try makeKernel(node, label: "'\(label)'", constants: names.map { known[$0] }, implicit: implicit, types: types)
+                let kernel = try makeKernel(node, label: label, constants: names.map { known[$0] }, implicit: implicit, types: types)
                 let packed = kernel.prepackedInputs
                 let inputSlots = names.enumerated().map { i, name in
                     name.isEmpty || (packed.contains(i) && known[name] != nil) ? -1 : slot(name)
                 }
-                built.append((kernel, inputSlots, node.outputs.map { $0.isEmpty ? -1 : slot($0) }, label, node.opType))
+                built.append((kernel, inputSlots, node.outputs.map { $0.isEmpty ? -1 : slot($0) }, step, node.opType))
                 // A constant every reader has packed into its own form is released as soon as the
                 // last of them is planned.
                 for name in names { pendingReaders[name, default: 1] -= 1 }
@@ -134,9 +133,9 @@ struct Planner: SubgraphCompiler {
             } catch let e as PlanProblem {
                 problems.add(e.subject, e.reason)
             } catch let e as KernelError {
-                problems.add("node '\(label)' (\(node.opType))", e.reason)
+                problems.add("node \(label)", e.reason)
             } catch let e as RuntimeError {
-                problems.add("node '\(label)' (\(node.opType))", "subgraph: \(e)")
+                problems.add("node \(label)", "subgraph: \(e)")
             }
         }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
@@ -164,13 +163,13 @@ struct Planner: SubgraphCompiler {
     }
 
     /// The kernel the registry builds for `node` at the graph's opset, with the inputs known at
-    /// plan time and the element types known in the graph; a node no builder takes is a plan problem.
+    /// plan time and the element types known in the graph; a node no builder takes is a plan
+    /// problem. `label` names the node in messages (`Node.label`).
     func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String], types: [String: ElementType] = [:]) throws -> Kernel {
-        let domain = node.domain == "ai.onnx" ? "" : node.domain
-        let opset = opsets[domain] ?? (domain.isEmpty ? 1 : 1)
+        let domain = Domain.canonical(node.domain)
+        let opset = opsets[domain] ?? 1
         guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {
-            let d = domain.isEmpty ? "" : "\(domain)."
-            throw PlanProblem(subject: "node \(label)", reason: "op \(d)\(node.opType) (opset \(opset)) is not supported")
+            throw PlanProblem(subject: "node \(label)", reason: "op \(node.qualifiedOpType) (opset \(opset)) is not supported")
         }
         let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit,
                             valueTypes: node.subgraphs.isEmpty ? [:] : types)

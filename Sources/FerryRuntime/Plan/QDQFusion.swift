@@ -147,12 +147,12 @@ enum QDQFusion {
             guard node.inputs.count >= 2, let x = activation(node.inputs[0]),
                   let w = dequantized(node.inputs[1]), w.node == nil, let wq = constants[w.quantized], QuantizedType.isByte(wq.type),
                   let xScale = constants[x.scale]?.floats[0], let wScales = try? constants[w.scale]!.scaleValues() else { return }
-            let transB = node.int("transB") != 0
+            let transB = node.int("transB", 0) != 0
             // The weights' quantization axis must be the output channels.
             switch node.opType {
             case "Conv": guard w.axis == nil || w.axis == 0 else { return }
             case "Gemm":
-                guard node.int("transA") == 0, node.float("alpha") ?? 1 == 1, node.float("beta") ?? 1 == 1, wq.rank == 2 else { return }
+                guard node.int("transA", 0) == 0, node.float("alpha") ?? 1 == 1, node.float("beta") ?? 1 == 1, wq.rank == 2 else { return }
                 guard w.axis == nil || w.axis == (transB ? 0 : 1) || !transB && w.axis == -1 else { return }
             default: guard wq.rank == 2, w.axis == nil || w.axis == 1 || w.axis == -1 else { return }
             }
@@ -178,7 +178,7 @@ enum QDQFusion {
                 fused.attributes = node.attributes
             case "Gemm":
                 fused.opType = "QGemm"
-                fused.domain = QuantizationOps.microsoft
+                fused.domain = Domain.microsoft
                 fused.inputs = xIn + wIn + [bias, yScale, yZero]
                 fused.attributes = node.attributes.filter { $0.name == "transB" }
             default:
@@ -198,7 +198,7 @@ enum QDQFusion {
                   a.type == b.type, a.node != nil || b.node != nil else { return }
             let t = tail(node.outputs[0], activations: true)
             guard let (yScale, yZero) = t.q, constants[yZero]?.type == a.type else { return }
-            var fused = Node(opType: node.opType == "Mul" ? "QLinearMul" : "QLinearAdd", domain: QuantizationOps.microsoft, name: node.name,
+            var fused = Node(opType: node.opType == "Mul" ? "QLinearMul" : "QLinearAdd", domain: Domain.microsoft, name: node.name,
                              inputs: [a.quantized, a.scale, a.zeroPoint, b.quantized, b.scale, b.zeroPoint, yScale, yZero], outputs: [t.out])
             fused.attributes = t.activation.attributes
             commit(i, fused, chain: t.chain, dequantized: [(node.inputs[0], a), (node.inputs[1], b)])
@@ -212,7 +212,7 @@ enum QDQFusion {
             guard node.inputs.count == 1, let x = activation(node.inputs[0]) else { return }
             let t = tail(node.outputs[0], activations: false)
             guard let (yScale, yZero) = t.q, constants[yZero]?.type == x.type else { return }
-            var fused = Node(opType: "Q" + "Linear" + node.opType, domain: QuantizationOps.microsoft, name: node.name,
+            var fused = Node(opType: "Q" + "Linear" + node.opType, domain: Domain.microsoft, name: node.name,
                              inputs: [x.quantized, x.scale, x.zeroPoint, yScale, yZero], outputs: [t.out])
             fused.attributes = node.attributes
             commit(i, fused, chain: t.chain, dequantized: [(node.inputs[0], x)])
@@ -225,7 +225,7 @@ enum QDQFusion {
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), parts.contains(where: { $0!.node != nil }) else { return }
             let t = tail(node.outputs[0], activations: false)
             guard let (yScale, yZero) = t.q, parts.allSatisfy({ constants[yZero]?.type == $0!.type }) else { return }
-            var fused = Node(opType: "QLinearConcat", domain: QuantizationOps.microsoft, name: node.name,
+            var fused = Node(opType: "QLinearConcat", domain: Domain.microsoft, name: node.name,
                              inputs: [yScale, yZero] + parts.flatMap { [$0!.quantized, $0!.scale, $0!.zeroPoint] }, outputs: [t.out])
             fused.attributes = node.attributes
             commit(i, fused, chain: t.chain, dequantized: zip(node.inputs, parts.map { $0! }).map { ($0, $1) })
@@ -255,19 +255,5 @@ enum QDQFusion {
               let s = constants[n.inputs[1]], s.type == .float, s.count == 1,
               let z = constants[n.inputs[2]], z.count == 1, QuantizedType.isByte(z.type) else { return nil }
         return (n.inputs[1], n.inputs[2])
-    }
-}
-
-private extension Node {
-    /// An int attribute (0 when absent).
-    func int(_ name: String) -> Int {
-        if case .int(let v)? = attribute(name) { return Int(v) }
-        return 0
-    }
-
-    /// A float attribute, if present.
-    func float(_ name: String) -> Float? {
-        if case .float(let v)? = attribute(name) { return v }
-        return nil
     }
 }

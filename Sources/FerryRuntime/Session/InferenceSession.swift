@@ -46,7 +46,7 @@ public final class InferenceSession {
         openblas_set_num_threads(1)
         #endif
         var opsets: [String: Int] = [:]
-        for o in model.opsetImports { opsets[o.domain == "ai.onnx" ? "" : o.domain] = Int(o.version) }
+        for o in model.opsetImports { opsets[Domain.canonical(o.domain)] = Int(o.version) }
         if opsets[""] == nil { opsets[""] = 1 }
         let planner = Planner(opsets: opsets, registry: KernelRegistry.standard, threads: options.threads)
         let widen = HalfPrecision.needed(model.graph)

@@ -46,10 +46,6 @@ struct ControlSubgraph {
     func declaredOutput(_ i: Int) -> (type: ElementType, shape: [Int]?)? {
         guard let type = program.outputTypes[i] else { return nil }
         guard case .tensor(_, let dims?)? = program.outputs[i].type?.type else { return (type, nil) }
-        let fixed = dims.compactMap { dim -> Int? in
-            if case .fixed(let n) = dim.value, n >= 0 { return Int(n) }
-            return nil
-        }
-        return (type, fixed.count == dims.count ? fixed : nil)
+        return (type, dims.fixedSizes)
     }
 }

@@ -243,6 +243,6 @@ enum ConvOps {
     static func register(into r: inout KernelRegistry) {
         r.register("Conv") { spec in try ConvKernel(spec) }
         r.register("ConvTranspose") { spec in try ConvTransposeKernel(spec) }
-        r.register("FusedConv", domain: "com.microsoft") { spec in try ConvKernel(try FusedConv.convSpec(spec)) }
+        r.register("FusedConv", domain: Domain.microsoft) { spec in try ConvKernel(try FusedConv.convSpec(spec)) }
     }
 }
