@@ -35,7 +35,7 @@ public enum NumPyFile {
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw NumPyError.invalid(file: path, reason: "not a zip archive (.npz)")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let size = FerryIR.fileSize(path) ?? 0
         var out: [(String, Tensor)] = []
         for entry in archive where entry.type == .file {
             guard entry.path.hasSuffix(".npy") else { continue }

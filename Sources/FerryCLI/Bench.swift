@@ -44,41 +44,35 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
-            let feeds = try inputOptions.feeds(for: session, random: true)
-            var times: [Double] = []
-            var peakActivations = 0
-            let profiler = profile ? Profiler() : nil
-            try inputOptions.explainingDefaultedAxes(of: session) {
-                for _ in 0..<warmup { _ = try session.run(feeds) }
-                for _ in 0..<runs {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    _ = try session.run(feeds, profiler: profiler)
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-                    peakActivations = max(peakActivations, session.peakActivationBytes)
-                }
+        let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
+        let feeds = try inputOptions.feeds(for: session, random: true)
+        var times: [Double] = []
+        var peakActivations = 0
+        let profiler = profile ? Profiler() : nil
+        try inputOptions.explainingDefaultedAxes(of: session) {
+            for _ in 0..<warmup { _ = try session.run(feeds) }
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try session.run(feeds, profiler: profiler)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                peakActivations = max(peakActivations, session.peakActivationBytes)
             }
-            let sorted = times.sorted()
-            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-            let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
-            let mean = times.reduce(0, +) / Double(times.count)
-            let report = BenchReport(model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, plan_seconds: planSeconds,
-                                     latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
-                                     runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
-            if json {
-                try printJSON(report)
-            } else {
-                print("\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), kernels \(report.isa), plan \(String(format: "%.1f", planSeconds * 1000)) ms")
-                print(String(format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean, 1000 / mean))
-                print(String(format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6, Double(peakActivations) / 1e6))
-            }
-            if let profiler { printProfile(profiler, runs: runs) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
         }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
+        let mean = times.reduce(0, +) / Double(times.count)
+        let report = BenchReport(model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, plan_seconds: planSeconds,
+                                 latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
+                                 runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
+        if json {
+            try printJSON(report)
+        } else {
+            print("\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), kernels \(report.isa), plan \(String(format: "%.1f", planSeconds * 1000)) ms")
+            print(String(format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean, 1000 / mean))
+            print(String(format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6, Double(peakActivations) / 1e6))
+        }
+        if let profiler { printProfile(profiler, runs: runs) }
     }
 
     private func printProfile(_ profiler: Profiler, runs: Int) {

@@ -68,25 +68,19 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            CrashGuard.guardReading(input)
-            let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
-            var model = loaded.model
-            _ = try TopologicalSortPass().run(on: &model)
-            var options = SaveOptions()
-            options.replaceExisting = force
-            options.externalDataFile = externalData
-            options.sizeThreshold = sizeThreshold
-            options.weightsOnly = weightsOnly
-            options.compress = compress
-            options.protectedFiles = loaded.sourceFiles
-            try ModelIO.save(model, to: output, format: to, options: options)
-            if check { try compareOutputs(source: model) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
-        }
+        CrashGuard.guardReading(input)
+        let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
+        var model = loaded.model
+        _ = try TopologicalSortPass().run(on: &model)
+        var options = SaveOptions()
+        options.replaceExisting = force
+        options.externalDataFile = externalData
+        options.sizeThreshold = sizeThreshold
+        options.weightsOnly = weightsOnly
+        options.compress = compress
+        options.protectedFiles = loaded.sourceFiles
+        try ModelIO.save(model, to: output, format: to, options: options)
+        if check { try compareOutputs(source: model) }
     }
 
     /// Runs the source model and the file just written on the same inputs; fails when any output

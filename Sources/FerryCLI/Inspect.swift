@@ -22,9 +22,8 @@ struct Inspect: ParsableCommand {
     @OptionGroup var reading: ReadingOptions
 
     func run() throws {
-        let loaded: LoadedModel
         CrashGuard.guardReading(model)
-        do { loaded = try ModelIO.load(model, format: format, options: reading.loadOptions) } catch { reportFailure(error) }
+        let loaded = try ModelIO.load(model, format: format, options: reading.loadOptions)
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
             try printJSON(summary)

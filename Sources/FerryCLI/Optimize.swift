@@ -37,24 +37,18 @@ struct Optimize: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let loaded = try files.load()
-            var model = loaded.model
-            let before = GraphSize(model)
-            let optimizer = try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
-                                          foldLimit: foldLimit)
-            let report = try optimizer.optimize(&model)
-            try files.save(model, from: loaded)
-            let after = GraphSize(model)
-            let summary = Summary(nodes_before: before.nodes, nodes_after: after.nodes,
-                                  initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
-                                  rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
-            if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
-        }
+        let loaded = try files.load()
+        var model = loaded.model
+        let before = GraphSize(model)
+        let optimizer = try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
+                                      foldLimit: foldLimit)
+        let report = try optimizer.optimize(&model)
+        try files.save(model, from: loaded)
+        let after = GraphSize(model)
+        let summary = Summary(nodes_before: before.nodes, nodes_after: after.nodes,
+                              initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
+                              rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
+        if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
     }
 
     /// Node count and initializer bytes of a main graph.

@@ -60,35 +60,20 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let loaded = try files.load()
-            var model = loaded.model
-            var options = PruneOptions(sparsity: sparsity, method: method, scope: scope ?? .layer, minElements: minElements, exclude: exclude)
-            options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
-            var result = try Pruning.prune(&model, options: options)
-            if sparseStorage && ModelFormat(path: files.output) == .onnx {
-                let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))
-                result.notes.append((model.irVersion ?? 0) >= 6 ? "\(stored.count) weights stored as sparse initializers"
-                                    : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
-            }
-            try files.save(model, from: loaded, compress: sparseStorage)
-            result.fileBytesBefore = fileSize(files.input)
-            result.fileBytesAfter = fileSize(files.output)
-            print(result.text, terminator: "")
-            if let report {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                try encoder.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
-            }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
+        let loaded = try files.load()
+        var model = loaded.model
+        var options = PruneOptions(sparsity: sparsity, method: method, scope: scope ?? .layer, minElements: minElements, exclude: exclude)
+        options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
+        var result = try Pruning.prune(&model, options: options)
+        if sparseStorage && ModelFormat(path: files.output) == .onnx {
+            let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))
+            result.notes.append((model.irVersion ?? 0) >= 6 ? "\(stored.count) weights stored as sparse initializers"
+                                : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
         }
-    }
-
-    private func fileSize(_ path: String) -> Int? {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        try files.save(model, from: loaded, compress: sparseStorage)
+        result.fileBytesBefore = fileSize(files.input)
+        result.fileBytesAfter = fileSize(files.output)
+        print(result.text, terminator: "")
+        if let report { try writeJSON(result, to: report) }
     }
 }

@@ -66,36 +66,24 @@ struct Quantize: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let loaded = try files.load()
-            var options = QuantizationOptions()
-            options.mode = mode
-            options.format = format
-            options.method = method
-            options.percentile = percentile
-            options.perChannel = !perTensor
-            options.reduceRange = reduceRange
-            options.activationType = activationType == "int8" ? .int8 : .uint8
-            options.exclude = exclude
-            options.keepEdgeLayersFloat = keepEdgeLayers
-            options.equalize = equalize
-            options.accuracyTarget = accuracyTarget
-            let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
-            let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
-            try files.save(model, from: loaded)
-            if let report {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let file = try AtomicFile(path: report, replace: true)
-                try Data(try encoder.encode(result)).withUnsafeBytes { try file.write($0) }
-                try file.commit()
-            }
-            printSummary(result)
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
-        }
+        let loaded = try files.load()
+        var options = QuantizationOptions()
+        options.mode = mode
+        options.format = format
+        options.method = method
+        options.percentile = percentile
+        options.perChannel = !perTensor
+        options.reduceRange = reduceRange
+        options.activationType = activationType == "int8" ? .int8 : .uint8
+        options.exclude = exclude
+        options.keepEdgeLayersFloat = keepEdgeLayers
+        options.equalize = equalize
+        options.accuracyTarget = accuracyTarget
+        let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
+        let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
+        try files.save(model, from: loaded)
+        if let report { try writeJSON(result, to: report) }
+        printSummary(result)
     }
 
     private func printSummary(_ r: QuantizationReport) {
@@ -123,8 +111,3 @@ struct Quantize: ParsableCommand {
 extension QuantizationOptions.Mode: ExpressibleByArgument {}
 extension QuantizationOptions.Format: ExpressibleByArgument {}
 extension QuantizationOptions.Method: ExpressibleByArgument {}
-
-/// Size of a file in bytes, nil when it cannot be read.
-func fileSize(_ path: String) -> Int? {
-    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
-}

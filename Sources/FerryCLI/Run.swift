@@ -32,39 +32,33 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
-            let feeds = try inputOptions.feeds(for: session, random: false)
-            let runStart = Date()
-            let outputs = try session.run(feeds)
-            let runSeconds = Date().timeIntervalSince(runStart)
-            var rows: [OutputSummary] = []
-            for (name, tensor) in outputs {
-                var file: String?
-                if let outputDir {
-                    try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-                    let path = outputDir + "/" + fileSafe(name) + ".npy"
-                    try NumPyFile.write(tensor, to: path)
-                    file = path
-                }
-                rows.append(OutputSummary(name: name, tensor: tensor, file: file))
+        let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
+        let feeds = try inputOptions.feeds(for: session, random: false)
+        let runStart = Date()
+        let outputs = try session.run(feeds)
+        let runSeconds = Date().timeIntervalSince(runStart)
+        var rows: [OutputSummary] = []
+        for (name, tensor) in outputs {
+            var file: String?
+            if let outputDir {
+                try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+                let path = outputDir + "/" + fileSafe(name) + ".npy"
+                try NumPyFile.write(tensor, to: path)
+                file = path
             }
-            if json {
-                let report = RunReport(outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
-                                       peak_activation_bytes: session.peakActivationBytes)
-                try printJSON(report)
-            } else {
-                for r in rows {
-                    let stats = r.min.map { String(format: "min %.6g  max %.6g  mean %.6g", $0, r.max!, r.mean!) } ?? ""
-                    print("\(r.name)  \(r.dtype)\(r.shape)  \(stats)\(r.file.map { "  -> \($0)" } ?? "")")
-                }
-                print(String(format: "plan %.1f ms, run %.1f ms, peak activations %.1f MB", planSeconds * 1000, runSeconds * 1000,
-                             Double(session.peakActivationBytes) / 1e6))
+            rows.append(OutputSummary(name: name, tensor: tensor, file: file))
+        }
+        if json {
+            let report = RunReport(outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
+                                   peak_activation_bytes: session.peakActivationBytes)
+            try printJSON(report)
+        } else {
+            for r in rows {
+                let stats = r.min.map { String(format: "min %.6g  max %.6g  mean %.6g", $0, r.max!, r.mean!) } ?? ""
+                print("\(r.name)  \(r.dtype)\(r.shape)  \(stats)\(r.file.map { "  -> \($0)" } ?? "")")
             }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            reportFailure(error)
+            print(String(format: "plan %.1f ms, run %.1f ms, peak activations %.1f MB", planSeconds * 1000, runSeconds * 1000,
+                         Double(session.peakActivationBytes) / 1e6))
         }
     }
 }

@@ -26,9 +26,23 @@ func plannedSession(_ model: String, reading: ReadingOptions, threads: ThreadOpt
 
 /// Prints `value` as indented JSON with sorted keys.
 func printJSON<T: Encodable>(_ value: T) throws {
+    print(String(decoding: try jsonDocument(value), as: UTF8.self))
+}
+
+/// Writes `value` as a JSON document to `path` atomically (`--report FILE`), replacing a file there.
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let file = try AtomicFile(path: path, replace: true)
+    try jsonDocument(value).withUnsafeBytes { try file.write($0) }
+    try file.commit()
+}
+
+/// Every JSON document the CLI writes (`--json` output, `--report` files): snake_case keys, sorted,
+/// indented.
+private func jsonDocument<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    return try encoder.encode(value)
 }
 
 /// The elements of a numeric tensor as Doubles; nil for element types the CLI does not summarise.

@@ -65,7 +65,7 @@ public enum KerasFile {
             throw KerasError.invalidConfig(file: path, reason: "not a .keras archive (\(error))")
         }
         // Members may expand at most 1024-fold over the archive's size (Keras stores them uncompressed).
-        let archiveSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let archiveSize = FerryIR.fileSize(path) ?? 0
         func member(_ name: String, limit: Int) throws -> TensorBuffer {
             guard let entry = archive[name] else { throw KerasError.invalidConfig(file: path, reason: "the archive has no \(name)") }
             let cap = min(limit, max(archiveSize, 1).multipliedReportingOverflow(by: 1024).partialValue)

@@ -105,7 +105,7 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == ["out.onnx", "out.weights"])
         let inspect = try ferry("inspect", dir + "/out.onnx", "--json")
         #expect(inspect.status == 0)
-        #expect(inspect.stdout.contains("\"parameterCount\""))
+        #expect(inspect.stdout.contains("\"parameter_count\""))
     }
 
     @Test func filesReadThroughExternalLinksAreNeverOverwritten() throws {

@@ -45,10 +45,10 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: try TestSupport.contents(dir + "/report.json")) as! [String: Any]
         let layers = report["layers"] as! [[String: Any]]
         #expect(layers.map { $0["node"] as! String } == ["conv1", "conv2", "conv3", "fc1", "probs_1"])
-        #expect(layers.filter { $0["keptFloat"] as! Bool }.count == 2)
+        #expect(layers.filter { $0["kept_float"] as! Bool }.count == 2)
         #expect((report["samples"] as! Int) == 200)
-        #expect((report["outputCosine"] as! Double) > 0.999)
-        #expect((report["weightBytesAfter"] as! Int) < (report["weightBytesBefore"] as! Int))
+        #expect((report["output_cosine"] as! Double) > 0.999)
+        #expect((report["weight_bytes_after"] as! Int) < (report["weight_bytes_before"] as! Int))
         // The written model runs in Ferry on the test images.
         let run = try ferry("run", dir + "/out.onnx", "--input", "Fixtures/digits/test_x.npy")
         #expect(run.status == 0, "\(run.stderr)")

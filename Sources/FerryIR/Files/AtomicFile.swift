@@ -97,6 +97,13 @@ public func lstatKind(_ path: String) -> mode_t? {
     return st.st_mode & S_IFMT
 }
 
+/// The size in bytes of the file at `path` (following links), nil when it cannot be read.
+public func fileSize(_ path: String) -> Int? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return Int(st.st_size)
+}
+
 /// Device and inode of the file at `path` (following links), to tell whether two paths are the same file.
 public func fileIdentity(_ path: String) -> FileIdentity? {
     var st = stat()
