@@ -44,6 +44,8 @@ public enum FerryError: Error, CustomStringConvertible {
     case unknownFormat(path: String)
     /// The model cannot be written in the requested format as asked.
     case cannotWrite(path: String, reason: String)
+    /// The format holds tensors only and the model has a graph.
+    case tensorsOnly(path: String, format: String)
 
     public var description: String {
         switch self {
@@ -52,7 +54,16 @@ public enum FerryError: Error, CustomStringConvertible {
             return "\(path): cannot tell the format from the extension (known: \(known))"
         case .cannotWrite(let path, let reason):
             return "\(path): \(reason)"
+        case .tensorsOnly(let path, let format):
+            return "\(path): \(format) holds tensors only, not the model's graph"
         }
+    }
+}
+
+extension FerryError: Remediable {
+    public var remedy: Remedy? {
+        if case .tensorsOnly = self { return .writeWeightsOnly }
+        return nil
     }
 }
 
@@ -137,7 +148,7 @@ public enum ModelIO {
             o.replaceExisting = options.replaceExisting
             o.protectedFiles = options.protectedFiles
             if options.weightsOnly && !model.graph.sparseInitializers.isEmpty {
-                throw FerryError.cannotWrite(path: path, reason: "--weights-only would drop the sparse initializers")
+                throw FerryError.cannotWrite(path: path, reason: "writing the weights alone would drop the sparse initializers")
             }
             try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
         case .hdf5:
@@ -154,7 +165,7 @@ public enum ModelIO {
             throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
-                throw FerryError.cannotWrite(path: path, reason: "safetensors holds tensors only; pass --weights-only to write the model's initializers")
+                throw FerryError.tensorsOnly(path: path, format: "safetensors")
             }
             guard model.graph.sparseInitializers.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to safetensors")

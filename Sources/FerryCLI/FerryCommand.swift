@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FerryIR
 import FerryRuntime
 
 /// The `ferry` command: inspect and convert neural-network model files.
@@ -39,9 +40,17 @@ struct FerryCommand: ParsableCommand {
     }
 }
 
-/// Prints `error` as a single line on standard error and exits with status 1.
+/// Prints `error` as a single line on standard error, with the flag that remedies it, and exits
+/// with status 1.
 func reportFailure(_ error: Error) -> Never {
-    let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    var text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    switch (error as? Remediable)?.remedy {
+    case .replaceOutput?: text += " (pass --force to replace it)"
+    case .allowExternalData?: text += " (pass --allow-external-data to follow it)"
+    case .useExternalData?: text += "; use --external-data"
+    case .writeWeightsOnly?: text += "; pass --weights-only to write the model's initializers"
+    case nil: break
+    }
     FileHandle.standardError.write(Data("error: \(text)\n".utf8))
     exit(1)
 }

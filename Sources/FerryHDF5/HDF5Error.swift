@@ -21,7 +21,7 @@ public enum HDF5Error: Error, CustomStringConvertible {
         case .library(let f, let o, let op, let d):
             return "\(f): \(o): \(op) failed\(d.isEmpty ? "" : ": " + d)"
         case .refusedExternal(let f, let o, let kind):
-            return "\(f): \(o): refusing \(kind), which reads data from outside this file (pass --allow-external-data to follow it)"
+            return "\(f): \(o): refusing \(kind), which reads data from outside this file"
         case .unsupportedType(let f, let o, let t):
             return "\(f): \(o): unsupported HDF5 type (\(t))"
         case .notHDF5(let f):
@@ -30,6 +30,16 @@ public enum HDF5Error: Error, CustomStringConvertible {
             return "\(f): \(o): \(reason)"
         case .io(let e):
             return e.description
+        }
+    }
+}
+
+extension HDF5Error: Remediable {
+    public var remedy: Remedy? {
+        switch self {
+        case .refusedExternal: return .allowExternalData
+        case .io(let e): return e.remedy
+        default: return nil
         }
     }
 }

@@ -19,6 +19,8 @@ public enum ONNXError: Error, CustomStringConvertible {
     case invalidModel(file: String, error: IRError)
     /// The model cannot be written as asked.
     case unwritable(file: String, part: String, reason: String)
+    /// The model is over protobuf's 2 GiB limit without external data.
+    case tooLargeForOneFile(file: String, bytes: Int)
     /// A file system operation failed.
     case io(FileError)
 
@@ -40,8 +42,20 @@ public enum ONNXError: Error, CustomStringConvertible {
             return "\(f): \(e.description)"
         case .unwritable(let f, let part, let reason):
             return "\(f): \(part): \(reason)"
+        case .tooLargeForOneFile(let f, let bytes):
+            return "\(f): model: \(bytes) bytes without external data is over protobuf's 2 GiB limit"
         case .io(let e):
             return e.description
+        }
+    }
+}
+
+extension ONNXError: Remediable {
+    public var remedy: Remedy? {
+        switch self {
+        case .tooLargeForOneFile: return .useExternalData
+        case .io(let e): return e.remedy
+        default: return nil
         }
     }
 }

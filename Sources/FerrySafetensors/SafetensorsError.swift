@@ -17,3 +17,10 @@ public enum SafetensorsError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension SafetensorsError: Remediable {
+    public var remedy: Remedy? {
+        if case .io(let e) = self { return e.remedy }
+        return nil
+    }
+}

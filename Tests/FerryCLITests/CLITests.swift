@@ -80,7 +80,7 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(try TestSupport.contents(out) == TestSupport.contents(TestSupport.fixture("onnx/valid/small_cnn.onnx")))
         let again = try ferry("convert", model, out)
         #expect(again.status == 1)
-        #expect(again.stderr.contains("already exists"))
+        #expect(again.stderr.contains("already exists (pass --force to replace it)"))
         #expect(try ferry("convert", model, out, "--force").status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.onnx"])
     }

@@ -22,7 +22,7 @@ public enum FileError: Error, CustomStringConvertible {
         case .notRegularFile(let path):
             return "\(path): not a regular file"
         case .outputExists(let path):
-            return "\(path): already exists (pass --force to replace it)"
+            return "\(path): already exists"
         case .outputIsInput(let path):
             return "\(path): refusing to overwrite an input file"
         }

@@ -72,7 +72,7 @@ public struct ONNXWriter {
         do { proto = try encoder.model(model) } catch let e as FileError { throw ONNXError.io(e) }
         let size = onnx__model_proto__get_packed_size(proto)
         guard size < options.inlineLimit || size <= Int(Int32.max) else {
-            throw ONNXError.unwritable(file: path, part: "model", reason: "\(size) bytes without external data is over protobuf's 2 GiB limit; use --external-data")
+            throw ONNXError.tooLargeForOneFile(file: path, bytes: size)
         }
         guard size <= Int(Int32.max) else {
             throw ONNXError.unwritable(file: path, part: "model", reason: "\(size) bytes is over protobuf's 2 GiB limit even with external data")

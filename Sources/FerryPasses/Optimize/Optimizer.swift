@@ -17,7 +17,7 @@ public struct Optimizer {
     /// contrib op, not standard ONNX); `foldLimit` is `ConstantFolding.maxGrowthBytes`.
     public init(skip: Set<String> = [], fuseActivations: Bool = true, foldLimit: Int = ConstantFolding.defaultGrowthLimit) throws {
         if let unknown = skip.subtracting(Optimizer.passNames).sorted().first {
-            throw PassError.invalidOption(option: "--skip \(unknown)", reason: "no such pass (passes: \(Optimizer.passNames.joined(separator: ", ")))")
+            throw PassError.invalidOption(option: "skip", reason: "no pass is called \(unknown) (passes: \(Optimizer.passNames.joined(separator: ", ")))")
         }
         passes = Optimizer.standardPasses(foldLimit: foldLimit).filter { !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion)) }
     }

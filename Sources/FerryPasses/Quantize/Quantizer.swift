@@ -17,10 +17,10 @@ public struct Quantizer {
             throw PassError.invalidOption(option: "activation type", reason: "must be uint8 or int8, not \(options.activationType.name)")
         }
         if options.mode == .static && rawSamples.isEmpty {
-            throw PassError.invalidOption(option: "--calibrate", reason: "static quantization needs calibration samples")
+            throw PassError.invalidOption(option: "samples", reason: "static quantization needs calibration samples")
         }
         if options.accuracyTarget != nil && rawSamples.isEmpty {
-            throw PassError.invalidOption(option: "--accuracy-target", reason: "needs calibration samples to measure accuracy on")
+            throw PassError.invalidOption(option: "accuracyTarget", reason: "needs calibration samples to measure accuracy on")
         }
         try input.graph.checkExclusions(options.exclude)
         var notes: [String] = []
