@@ -137,9 +137,19 @@ public enum ModelIO {
         }
     }
 
-    /// Writes `model` to `path` atomically; `format` overrides the extension.
+    /// Writes `model` to `path` atomically; `format` overrides the extension. A model with a graph
+    /// is written with its nodes in topological order, and only when it passes `ModelValidator`.
     public static func save(_ model: Model, to path: String, format: ModelFormat? = nil, options: SaveOptions = SaveOptions()) throws {
         guard let format = format ?? ModelFormat(path: path) else { throw FerryError.unknownFormat(path: path) }
+        var model = model
+        if !model.graph.nodes.isEmpty {
+            do {
+                _ = try TopologicalSortPass().run(on: &model)
+                try ModelValidator.validate(model)
+            } catch let e as IRError {
+                throw FerryError.cannotWrite(path: path, reason: e.description)
+            }
+        }
         switch format {
         case .onnx:
             var o = ONNXWriteOptions()

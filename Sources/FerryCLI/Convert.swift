@@ -70,8 +70,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         CrashGuard.guardReading(input)
         let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
-        var model = loaded.model
-        _ = try TopologicalSortPass().run(on: &model)
+        let model = loaded.model
         var options = SaveOptions()
         options.replaceExisting = force
         options.externalDataFile = externalData

@@ -31,12 +31,9 @@ struct RewriteOptions: ParsableArguments {
         return loaded
     }
 
-    /// Writes `model` to OUT atomically (sorted, validated), never over the files IN was read from;
-    /// `compress` deflates HDF5 datasets.
+    /// Writes `model` to OUT atomically (`ModelIO.save` sorts and validates it), never over the
+    /// files IN was read from; `compress` deflates HDF5 datasets.
     func save(_ model: Model, from loaded: LoadedModel, compress: Bool = false) throws {
-        var model = model
-        _ = try TopologicalSortPass().run(on: &model)
-        try ModelValidator.validate(model)
         var options = SaveOptions()
         options.replaceExisting = force
         options.protectedFiles = loaded.sourceFiles
