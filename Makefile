@@ -33,11 +33,16 @@ $(VENV)/.keras-installed: $(VENV)/.installed tools/requirements-keras.txt
 
 venv: $(VENV)/.installed
 
+# The C kernels are compiled with -O3 (SwiftPM's release default is lower); Package.swift carries no flags.
 build: deps
-	swift build -c release -j $(SWIFT_JOBS)
+	swift build -c release -j $(SWIFT_JOBS) -Xcc -O3
+
+# Debug builds for the tests are optimised (the tests and interop checks run real models): the
+# flags live here, not in Package.swift, so that other packages can depend on Ferry by version.
+DEBUG_OPTIMIZE := -Xswiftc -O -Xcc -O3
 
 build-tests: deps
-	swift build --build-tests -j $(SWIFT_JOBS)
+	swift build --build-tests -j $(SWIFT_JOBS) $(DEBUG_OPTIMIZE)
 
 # AVX-512 VNNI machines run the int8 checks a second time with those paths off (FERRY_ISA=avx2), so
 # they compute what an AVX2-only CPU computes; elsewhere the first run already is that run.

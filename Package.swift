@@ -34,15 +34,15 @@ let package = Package(
         .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryHDF5", "ZIPFoundation"]),
         // CBLAS: OpenBLAS on Linux (Debian libopenblas-dev); Accelerate replaces it on macOS.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // The interpreter's C micro-kernels, optimised even in debug builds (tests run real models).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // The interpreter's C micro-kernels. No unsafe flags here (SwiftPM refuses them in a versioned
+        // dependency): `make build-tests` optimises debug builds, whose tests run real models.
+        .target(name: "CKernels"),
         .target(
             name: "FerryRuntime",
-            dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
-            swiftSettings: [.unsafeFlags(["-O"])]
+            dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         // Optimization, quantization and pruning passes over the IR (calibration runs the interpreter).
-        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"]),
         .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
         .executableTarget(
             name: "FerryCLI",
