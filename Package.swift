@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FerryHDF5", targets: ["FerryHDF5"]),
         .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
         .library(name: "FerryKeras", targets: ["FerryKeras"]),
+        .library(name: "FerryRewrite", targets: ["FerryRewrite"]),
         .library(name: "FerryRuntime", targets: ["FerryRuntime"]),
         .library(name: "FerryPasses", targets: ["FerryPasses"]),
     ],
@@ -31,18 +32,20 @@ let package = Package(
         .target(name: "FerryONNX", dependencies: ["FerryIR", "CProtobufONNX"]),
         .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
         .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
-        .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryHDF5", "ZIPFoundation"]),
+        .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryRewrite", "FerryHDF5", "ZIPFoundation"]),
         // CBLAS: OpenBLAS on Linux (Debian libopenblas-dev); Accelerate replaces it on macOS.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The interpreter's C micro-kernels. No unsafe flags here (SwiftPM refuses them in a versioned
         // dependency): `make build-tests` optimises debug builds, whose tests run real models.
         .target(name: "CKernels"),
+        // Pattern matchers and graph rewrites shared by the planner and the passes.
+        .target(name: "FerryRewrite", dependencies: ["FerryIR"]),
         .target(
             name: "FerryRuntime",
-            dependencies: ["FerryIR", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: ["FerryIR", "FerryRewrite", "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         // Optimization, quantization and pruning passes over the IR (calibration runs the interpreter).
-        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRuntime"]),
+        .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRewrite", "FerryRuntime"]),
         .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
         .executableTarget(
             name: "FerryCLI",
@@ -54,8 +57,9 @@ let package = Package(
         .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryRewriteTests", dependencies: ["FerryRewrite", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
-        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "FerryRewrite", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -25,17 +25,6 @@ import Testing
         #expect(g.inputs.map(\.name) == ["x"])
     }
 
-    @Test func indexKnowsProducersReadersAndPrivateValues() {
-        let g = graphWithDeadBranch()
-        let index = GraphIndex(g)
-        #expect(index.producer["t"] == 1)
-        #expect(index.readers(of: "x") == [0, 1])
-        #expect(index.isPrivate("t"))
-        #expect(!index.isPrivate("x"))
-        #expect(!index.isPrivate("y"))
-        #expect(index.initializer["unused"] == 1)
-    }
-
     @Test func freshNamesAvoidEveryUsedName() {
         var names = NameAllocator(Model(irVersion: 8, opsetImports: [], graph: graphWithDeadBranch()))
         #expect(names.fresh("t") == "t_1")

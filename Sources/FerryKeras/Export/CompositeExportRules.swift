@@ -53,7 +53,7 @@ enum CompositeExportRules {
     static func scalarAffine(_ n: Node, _ e: KerasExporter) -> Bool {
         func scalar(_ name: String) -> Float? {
             guard let t = e.constants[name], Tensor.elementCount(of: t.shape) == 1, [.float, .double, .float16].contains(t.elementType) else { return nil }
-            return t.floatValues.first
+            return t.float32Values.first
         }
         guard n.inputs.count == 2, let k = n.inputs.firstIndex(where: { scalar($0) != nil }), let v = scalar(n.inputs[k]),
               scalar(n.inputs[1 - k]) == nil, let x = e.values[n.inputs[1 - k]] else { return false }
@@ -93,12 +93,12 @@ enum CompositeExportRules {
         }
         func scalar(_ node: Node, _ other: String) -> Float? {
             guard let t = node.inputs.first(where: { $0 != other }).flatMap({ e.constants[$0] }), Tensor.elementCount(of: t.shape) == 1 else { return nil }
-            return t.floatValues.first
+            return t.float32Values.first
         }
         guard isChannelMean(n), let x = e.values[n.inputs[0]], x.layout == .channelsFirst,
               let (si, sub) = next(n.outputs[0], "Sub"), sub.inputs == [n.inputs[0], n.outputs[0]] else { return false }
         let centered = sub.outputs[0]
-        let readers = Set(e.consumers[centered] ?? []).sorted().map { ($0, nodes[$0]) }
+        let readers = Set(e.index.readers(of: centered)).sorted().map { ($0, nodes[$0]) }
         guard readers.count == 2, let (mi, square) = readers.first(where: { $0.1.opType == "Mul" && $0.1.inputs == [centered, centered] }),
               let (di, divide) = readers.first(where: { $0.1.opType == "Div" && $0.1.inputs.first == centered }),
               let (vi, variance) = next(square.outputs[0], "ReduceMean"), isChannelMean(variance),
@@ -106,10 +106,10 @@ enum CompositeExportRules {
               let (qi, root) = next(plus.outputs[0], "Sqrt"), divide.inputs == [centered, root.outputs[0]],
               let (gi, scale) = next(divide.outputs[0], "Mul"), let gamma = scale.inputs.first(where: { $0 != divide.outputs[0] }).flatMap({ e.constants[$0] }),
               let (bi, shift) = next(scale.outputs[0], "Add"), let beta = shift.inputs.first(where: { $0 != scale.outputs[0] }).flatMap({ e.constants[$0] }),
-              let channels = x.shape[1], gamma.floatValues.count == channels, beta.floatValues.count == channels,
+              let channels = x.shape[1], gamma.float32Values.count == channels, beta.float32Values.count == channels,
               [gamma.shape, beta.shape].allSatisfy({ $0 == [channels] + [Int](repeating: 1, count: x.shape.count - 2) }) else { return false }
         e.done.formUnion([si, mi, di, vi, ai, qi, gi, bi])
-        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.floatValues) }
+        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [channels], values: t.float32Values) }
         let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
                         ["axis": [x.shape.count - 1], "epsilon": Double(epsilon), "center": true, "scale": true],
                         inputs: [x.ref], weights: [("gamma", vector(gamma)), ("beta", vector(beta))])
@@ -125,15 +125,15 @@ enum CompositeExportRules {
             guard let d else { throw ExportProblem("normalized axes of unknown size") }
             return d
         }
-        guard axis >= 1, let count = Tensor.elementCount(of: shape), scale.floatValues.count == count,
-              bias.map({ $0.floatValues.count == count }) ?? true else {
+        guard axis >= 1, let count = Tensor.elementCount(of: shape), scale.float32Values.count == count,
+              bias.map({ $0.float32Values.count == count }) ?? true else {
             throw ExportProblem("scale and bias are not one value per normalized element")
         }
         let base = n.name.isEmpty ? "layer_normalization" : n.name
         let kept = x.shape[1..<axis].map { $0 ?? -1 }
         guard kept.allSatisfy({ $0 > 0 }) else { throw ExportProblem("unnormalized axes of unknown size") }
         let flat = e.add("Reshape", base + "_flatten", ["target_shape": kept + [count]], inputs: [x.ref])
-        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [count], values: t.floatValues) }
+        let vector = { (t: Tensor) in Tensor(elementType: .float, shape: [count], values: t.float32Values) }
         let norm = e.add("LayerNormalization", base, ["axis": [axis], "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
                          inputs: [flat],
                          weights: [("gamma", vector(scale)),

@@ -14,8 +14,8 @@ enum ExportRules {
         case "Softsign": return "softsign"
         case "Exp": return "exponential"
         case "Clip":
-            guard n.inputs.count == 3, let lo = try? e.constant(n.inputs[1]).floatValues.first,
-                  let hi = try? e.constant(n.inputs[2]).floatValues.first, lo == 0, hi == 6 else { return nil }
+            guard n.inputs.count == 3, let lo = try? e.constant(n.inputs[1]).float32Values.first,
+                  let hi = try? e.constant(n.inputs[2]).float32Values.first, lo == 0, hi == 6 else { return nil }
             return "relu6"
         default: return nil
         }
@@ -93,8 +93,8 @@ enum ExportRules {
             e.normalized[out] = x
         case "Clip":
             let x = try e.value(n.inputs[0])
-            guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).floatValues.first, lo == 0,
-                  let hi = try e.constant(n.inputs[2]).floatValues.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
+            guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).float32Values.first, lo == 0,
+                  let hi = try e.constant(n.inputs[2]).float32Values.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
             e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
         case "HardSigmoid", "HardSwish": try CompositeExportRules.hard(n, e)
         case "Gelu": try CompositeExportRules.gelu(n, e)
@@ -373,11 +373,10 @@ enum ExportRules {
         case .flatPermuted(let order):
             // Keras feeds its own flattening: row k of the Keras kernel is row order[k] of the IR's.
             let units = kernel.shape[1]
-            let src = kernel.floatValues
+            let src = kernel.float32Values
             var rows = [Float](repeating: 0, count: src.count)
             for (kr, ir) in order.enumerated() { for u in 0..<units { rows[kr * units + u] = src[ir * units + u] } }
             k = Tensor(elementType: .float, shape: kernel.shape, values: rows)
-        default: throw ExportProblem("input layout")
         }
         let (activation, result) = fuseActivation(after: output, e)
         var weights: [(String, Tensor)] = [("kernel", k)]
@@ -444,7 +443,7 @@ enum ExportRules {
         }
         // Keras computes gamma·(x − mean)/√(var + ε) + beta: mean 0 and var + ε = 1 give gamma·x + beta.
         let eps = 1e-3
-        let filled = { (t: Tensor?, value: Float) in t?.floatValues ?? [Float](repeating: value, count: channels) }
+        let filled = { (t: Tensor?, value: Float) in t?.float32Values ?? [Float](repeating: value, count: channels) }
         let gamma = filled(scale, 1), beta = filled(shift, 0)
         guard gamma.count == channels, beta.count == channels else { throw ExportProblem("scale and shift are not float") }
         if let fusedAdd { e.done.insert(fusedAdd) }
@@ -474,7 +473,7 @@ enum ExportRules {
         let x = try e.channelsFirst(n.inputs[0])
         let rank = x.shape.count, spatial = rank - 2
         guard (n.string("mode") ?? "constant") == "constant", n.inputs.count >= 2 else { throw ExportProblem("non-constant padding") }
-        if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).floatValues.contains(where: { $0 != 0 }) {
+        if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).float32Values.contains(where: { $0 != 0 }) {
             throw ExportProblem("padding with a value other than 0")
         }
         let pads = try e.constant(n.inputs[1]).int64Values.map { Int($0) }

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 import Foundation
 
 /// Maps an IR graph onto Keras layers (the reverse of the importer). Each IR value is a Keras
@@ -58,7 +59,8 @@ final class KerasExporter {
     var inputLayers: [Ref] = []
     var outputLayers: [Ref] = []
     private var used = Set<String>()
-    var consumers: [String: [Int]] = [:]
+    /// Who reads each value of the graph.
+    let index: GraphIndex
     var done = Set<Int>()
     var problems: [String] = []
     /// Recurrent outputs whose direction axis a following Squeeze removes.
@@ -93,9 +95,9 @@ final class KerasExporter {
         self.graph = graph
         self.file = file
         self.opset = opset
+        index = GraphIndex(graph)
         for t in graph.initializers { constants[t.name] = t }
         for (i, n) in graph.nodes.enumerated() {
-            for input in n.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
             if n.opType == "Constant", case .tensor(let t)? = n.attribute("value"), let out = n.outputs.first {
                 constants[out] = t
                 done.insert(i)
@@ -256,7 +258,8 @@ final class KerasExporter {
 
     /// The only consumer of `value`, if it has exactly one and is not a graph output.
     func soleConsumer(_ value: String) -> Int? {
-        guard let c = consumers[value], c.count == 1, !graph.outputs.contains(where: { $0.name == value }) else { return nil }
+        let c = index.readers(of: value)
+        guard c.count == 1, !index.graphOutputs.contains(value) else { return nil }
         return c[0]
     }
 }

@@ -30,7 +30,7 @@ extension KerasFile {
                     let parts = name.split(separator: "/").map(String.init)
                     for part in parts.dropLast() { g = try g.groupCreatingIfNeeded(part) }
                     var t = tensor
-                    if t.elementType != .float { t = Tensor(elementType: .float, shape: t.shape, values: t.floatValues) }
+                    if t.elementType != .float { t = Tensor(elementType: .float, shape: t.shape, values: t.float32Values) }
                     try g.writeDataset(parts.last!, t, compress: compress)
                 }
             }

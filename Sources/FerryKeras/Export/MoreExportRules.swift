@@ -85,10 +85,10 @@ enum MoreExportRules {
             guard let d = x.shape[i] else { throw ExportProblem("normalized axes of unknown size") }
             return d
         }
-        guard let count = Tensor.elementCount(of: shape), scale.floatValues.count == count, bias.map({ $0.floatValues.count == count }) ?? true else {
+        guard let count = Tensor.elementCount(of: shape), scale.float32Values.count == count, bias.map({ $0.float32Values.count == count }) ?? true else {
             throw ExportProblem("scale and bias are not one value per normalized element")
         }
-        let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.floatValues) }
+        let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.float32Values) }
         let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
                         ["axis": Array(axis..<rank), "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
                         inputs: [x.ref],
@@ -104,7 +104,7 @@ enum MoreExportRules {
         guard let map = e.kerasAxes(x), spatial == 1 || spatial == 2, n.inputs.count >= 3, !n.inputs[2].isEmpty else {
             throw ExportProblem("only scale-based 1-D/2-D resizing")
         }
-        let irScales = try e.constant(n.inputs[2]).floatValues
+        let irScales = try e.constant(n.inputs[2]).float32Values
         guard irScales.count == rank else { throw ExportProblem("\(irScales.count) scales for a rank-\(rank) tensor") }
         // The scales along the Keras tensor's axes: batch and channels 1, whole numbers between.
         var scales = [Float](repeating: 1, count: rank)
@@ -221,7 +221,7 @@ enum MoreExportRules {
         let full = [Int](repeating: 1, count: max(rank - slope.shape.count, 0)) + slope.shape
         guard full.count == rank, full[map.firstIndex(of: 0)!] == 1 else { throw ExportProblem("slope broadcasting over the batch") }
         let toKeras = (0..<rank).map { k in map.firstIndex(of: k)! }
-        var alpha = Tensor(elementType: .float, shape: full, values: slope.floatValues).permuted(toKeras)
+        var alpha = Tensor(elementType: .float, shape: full, values: slope.float32Values).permuted(toKeras)
         alpha.shape = Array(alpha.shape.dropFirst())
         alpha.name = ""
         let kerasShape = toKeras.map { x.shape[$0] }
@@ -248,15 +248,15 @@ enum MoreExportRules {
     static func gelu(_ n: Node, _ e: KerasExporter) -> Bool {
         // n = Mul(x, 1/√2) -> Erf -> Add(·, 1) -> Mul(Mul(x, 0.5), ·)
         guard n.opType == "Mul", n.inputs.count == 2,
-              let k = e.constants[n.inputs[1]]?.floatValues.first, abs(k - Float(1 / 2.0.squareRoot())) < 1e-6,
+              let k = e.constants[n.inputs[1]]?.float32Values.first, abs(k - Float(1 / 2.0.squareRoot())) < 1e-6,
               let erfIndex = e.soleConsumer(n.outputs[0]), e.graph.nodes[erfIndex].opType == "Erf",
               let addIndex = e.soleConsumer(e.graph.nodes[erfIndex].outputs[0]), e.graph.nodes[addIndex].opType == "Add",
-              let one = e.graph.nodes[addIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[one]?.floatValues == [1],
+              let one = e.graph.nodes[addIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[one]?.float32Values == [1],
               let finalIndex = e.soleConsumer(e.graph.nodes[addIndex].outputs[0]), e.graph.nodes[finalIndex].opType == "Mul",
               let halfValue = e.graph.nodes[finalIndex].inputs.first(where: { $0 != e.graph.nodes[addIndex].outputs[0] }),
               let halfIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == halfValue }), e.graph.nodes[halfIndex].opType == "Mul",
               e.graph.nodes[halfIndex].inputs.contains(n.inputs[0]),
-              let halfConst = e.graph.nodes[halfIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[halfConst]?.floatValues == [0.5],
+              let halfConst = e.graph.nodes[halfIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[halfConst]?.float32Values == [0.5],
               let x = e.values[n.inputs[0]] else { return false }
         e.done.formUnion([erfIndex, addIndex, finalIndex, halfIndex])
         e.values[e.graph.nodes[finalIndex].outputs[0]] = .init(ref: e.add("Activation", n.name.isEmpty ? "gelu" : n.name, ["activation": "gelu"], inputs: [x.ref]),

@@ -9,7 +9,7 @@ enum PatternExportRules {
     static func constantConsumer(_ value: String, _ op: String, _ e: KerasExporter) -> (Int, [Float])? {
         guard let c = e.soleConsumer(value), e.graph.nodes[c].opType == op, e.graph.nodes[c].inputs.count == 2,
               let other = e.graph.nodes[c].inputs.first(where: { $0 != value }), let t = e.constants[other] else { return nil }
-        return (c, t.floatValues)
+        return (c, t.float32Values)
     }
 
     static func relu(_ e: KerasExporter, input: String, output: String, name: String, threshold: Float, slope: Float) throws {
@@ -39,14 +39,14 @@ enum PatternExportRules {
     /// Where(x ≥ t, x, (x − t)·slope) [then Min(cap)]: ReLU(threshold, negative_slope, max_value).
     /// `n` is the Sub(x, t).
     static func thresholdRelu(_ n: Node, _ e: KerasExporter) throws -> Bool {
-        guard n.opType == "Sub", n.inputs.count == 2, let t = e.constants[n.inputs[1]]?.floatValues, t.count == 1,
+        guard n.opType == "Sub", n.inputs.count == 2, let t = e.constants[n.inputs[1]]?.float32Values, t.count == 1,
               let (mulIndex, slope) = constantConsumer(n.outputs[0], "Mul", e), slope.count == 1,
               let whereIndex = e.soleConsumer(e.graph.nodes[mulIndex].outputs[0]), e.graph.nodes[whereIndex].opType == "Where" else { return false }
         let w = e.graph.nodes[whereIndex]
         guard w.inputs.count == 3, w.inputs[1] == n.inputs[0], w.inputs[2] == e.graph.nodes[mulIndex].outputs[0],
               let condIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == w.inputs[0] }),
               e.graph.nodes[condIndex].opType == "GreaterOrEqual", e.graph.nodes[condIndex].inputs.first == n.inputs[0],
-              e.constants[e.graph.nodes[condIndex].inputs[1]]?.floatValues == t else { return false }
+              e.constants[e.graph.nodes[condIndex].inputs[1]]?.float32Values == t else { return false }
         e.done.formUnion([mulIndex, whereIndex, condIndex])
         try relu(e, input: n.inputs[0], output: w.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: t[0], slope: slope[0])
         return true

@@ -41,7 +41,7 @@ enum RecurrentExport {
         }
         // (gates·units, rows) in ONNX gate order -> Keras (rows, gates·units).
         func kerasMatrix(_ t: Tensor, rows: Int) -> Tensor {
-            let m = t.floatValues
+            let m = t.float32Values
             var out = [Float](repeating: 0, count: m.count)
             for (dst, src) in order.enumerated() {
                 for u in 0..<units { for r in 0..<rows { out[r * gates * units + dst * units + u] = m[(src * units + u) * rows + r] } }
@@ -58,7 +58,7 @@ enum RecurrentExport {
         let directions = bidirectional ? 2 : 1
         func slice(_ t: Tensor, _ d: Int) -> Tensor {
             let per = t.shape.dropFirst().reduce(1, *)
-            return Tensor(elementType: .float, shape: Array(t.shape.dropFirst()), values: Array(t.floatValues[(d * per)..<((d + 1) * per)]))
+            return Tensor(elementType: .float, shape: Array(t.shape.dropFirst()), values: Array(t.float32Values[(d * per)..<((d + 1) * per)]))
         }
         if n.opType == "GRU" { config["reset_after"] = (n.int("linear_before_reset") ?? 0) != 0 }
         for d in 0..<directions {
@@ -66,7 +66,7 @@ enum RecurrentExport {
             weights.append(("\(prefix)\(cell)/kernel", kerasMatrix(slice(W, d), rows: features)))
             weights.append(("\(prefix)\(cell)/recurrent_kernel", kerasMatrix(slice(R, d), rows: units)))
             if let bias {
-                let b = slice(bias, d).floatValues, half = gates * units
+                let b = slice(bias, d).float32Values, half = gates * units
                 let wb = kerasVector(b[0..<half]), rb = kerasVector(b[half...])
                 if n.opType == "GRU" && (n.int("linear_before_reset") ?? 0) != 0 {
                     weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
@@ -76,9 +76,9 @@ enum RecurrentExport {
             }
         }
         // Which output does the graph use?
-        let usesSequence = !(e.consumers[n.outputs[0]] ?? []).isEmpty
-        let usesState = n.outputs.count > 1 && !(e.consumers[n.outputs[1]] ?? []).isEmpty
-        guard usesSequence != usesState, n.outputs.count < 3 || (e.consumers[n.outputs[2]] ?? []).isEmpty else {
+        let usesSequence = !e.index.readers(of: n.outputs[0]).isEmpty
+        let usesState = n.outputs.count > 1 && !e.index.readers(of: n.outputs[1]).isEmpty
+        guard usesSequence != usesState, n.outputs.count < 3 || e.index.readers(of: n.outputs[2]).isEmpty else {
             throw ExportProblem("both the sequence and the states are used")
         }
         config["return_sequences"] = usesSequence

@@ -39,7 +39,7 @@ struct LayerCall {
     }
 
     /// Weight `i` as float32 values.
-    func floats(_ i: Int) -> [Float] { weights[i].floatValues }
+    func floats(_ i: Int) -> [Float] { weights[i].float32Values }
 
     /// The input in Keras layout.
     func keras(_ t: KTensor) throws -> String { try importer.keras(t, name: spec.name) }
@@ -64,7 +64,7 @@ struct LayerCall {
 
 extension Tensor {
     /// The elements as float32 (float16 and float64 weights are converted).
-    var floatValues: [Float] {
+    var float32Values: [Float] {
         guard let b = bytes else { return [] }
         switch elementType {
         case .float: return b.toArray(of: Float.self)
@@ -76,7 +76,7 @@ extension Tensor {
 
     /// This tensor as float32: itself (sharing its bytes) when it already is.
     var asFloat32: Tensor {
-        elementType == .float ? self : Tensor(name: name, elementType: .float, shape: shape, values: floatValues)
+        elementType == .float ? self : Tensor(name: name, elementType: .float, shape: shape, values: float32Values)
     }
 
     /// A float32 tensor with this one's values moved so that output axis k is input axis perm[k],

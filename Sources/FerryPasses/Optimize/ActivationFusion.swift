@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Fuses a float32 Conv and the activation reading its output (Relu, Sigmoid, LeakyRelu,
 /// HardSigmoid, Clip with constant bounds) into one `FusedConv` node of domain com.microsoft, the
@@ -14,21 +15,20 @@ public struct ActivationFusion: OptimizationPass {
     public var name: String { "fuse-activations" }
 
     public func apply(to model: inout Model) throws -> Int {
-        let constants = model.constantInitializers
+        let tensors = model.constantInitializers
+        let constants = Constants(tensors)
         let index = GraphIndex(model.graph)
         let opset = model.defaultOpset
         var removed = Set<Int>(), touched = Set<Int>()
         for j in model.graph.nodes.indices {
             let act = model.graph.nodes[j]
             guard let x = act.inputs.first, let p = index.producer[x], index.isPrivate(x), !touched.contains(p), !removed.contains(p),
-                  let (kind, params) = fusedForm(act, opset: opset, constants: constants) else { continue }
+                  let fused = ActivationDescriptor(act, opset: opset, constants: constants)?.fusedConvAttributes else { continue }
             let conv = model.graph.nodes[p]
             guard conv.isONNX("Conv"), conv.outputs == [x], conv.inputs.count >= 2,
-                  elementType(conv.inputs[1], model: model, constants: constants) == .float else { continue }
-            var attributes = conv.attributes + [Attribute("activation", .string(Array(kind.utf8)))]
-            if !params.isEmpty { attributes.append(Attribute("activation_params", .floats(params))) }
+                  elementType(conv.inputs[1], model: model, constants: tensors) == .float else { continue }
             model.graph.nodes[p] = Node(opType: ActivationFusion.opType, domain: Domain.microsoft, name: conv.name,
-                                        inputs: conv.inputs, outputs: act.outputs, attributes: attributes, docString: conv.docString)
+                                        inputs: conv.inputs, outputs: act.outputs, attributes: conv.attributes + fused, docString: conv.docString)
             touched.insert(p)
             removed.insert(j)
         }
@@ -36,24 +36,6 @@ public struct ActivationFusion: OptimizationPass {
         model.graph.nodes = model.graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         model.importDomain(Domain.microsoft, version: 1)
         return removed.count
-    }
-
-    /// FusedConv's `activation` and `activation_params` for an activation node, if it has them.
-    private func fusedForm(_ n: Node, opset: Int64, constants: [String: Tensor]) -> (String, [Float])? {
-        guard n.outputs.count == 1, n.subgraphs.isEmpty else { return nil }
-        if n.isONNX("Relu") || n.isONNX("Sigmoid") { return n.inputs.count == 1 ? (n.opType, []) : nil }
-        if n.isONNX("LeakyRelu") { return (n.opType, [n.float("alpha", 0.01)]) }
-        if n.isONNX("HardSigmoid") { return (n.opType, [n.float("alpha", 0.2), n.float("beta", 0.5)]) }
-        guard n.isONNX("Clip") else { return nil }
-        let widest = Float.greatestFiniteMagnitude
-        if opset < 11 { return (n.opType, [n.float("min", -widest), n.float("max", widest)]) }
-        func bound(_ i: Int, _ fallback: Float) -> Float? {
-            guard i < n.inputs.count, !n.inputs[i].isEmpty else { return fallback }
-            guard let v = constants[n.inputs[i]]?.floatValues, v.count == 1 else { return nil }
-            return v[0]
-        }
-        guard let lo = bound(1, -widest), let hi = bound(2, widest) else { return nil }
-        return (n.opType, [lo, hi])
     }
 
     /// The element type of `value` when it is a constant, a ConstantOfShape output or declared.

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Folds a per-channel affine map (an inference-mode BatchNormalization; after Conv and
 /// ConvTranspose also a Mul or an Add by a per-channel constant, how Keras batch norms arrive) into
@@ -12,7 +13,7 @@ public struct BatchNormFolding: OptimizationPass {
     public var name: String { "fold-batch-norm" }
 
     public func apply(to model: inout Model) throws -> Int {
-        let constants = model.constantInitializers
+        let constants = Constants(model.constantInitializers)
         let index = GraphIndex(model.graph)
         var names = NameAllocator(model)
         var touched = Set<Int>(), removed = Set<Int>()
@@ -24,10 +25,12 @@ public struct BatchNormFolding: OptimizationPass {
                   let x = consumer.inputs.first(where: { index.producer[$0] != nil && index.isPrivate($0) }),
                   let p = index.producer[x], !touched.contains(p), !removed.contains(p), !touched.contains(j),
                   model.graph.nodes[p].outputs.count == 1 else { continue }
-            var fold = AffineFold(producer: model.graph.nodes[p], constants: constants, graph: model.graph)
+            let producer = model.graph.nodes[p]
+            var fold = AffineFold(producer: producer, constants: constants,
+                                  inputRank: producer.inputs.first.flatMap { AffineFold.rank(of: $0, in: model.graph) })
             guard let m = fold.channels,
                   let affine = ChannelAffine(consumer, input: x, channels: m, rank: fold.convolutionRank, constants: constants),
-                  fold.apply(affine, output: consumer.outputs[0], names: &names) else { continue }
+                  fold.apply(affine, output: consumer.outputs[0], name: { names.fresh(consumer.outputs[0] + "_" + $0) }) else { continue }
             model.graph.nodes[p] = fold.producer
             created += fold.created
             if let extra = fold.biasNode { added.append((p, extra)) }

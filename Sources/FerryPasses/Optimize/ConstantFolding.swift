@@ -1,10 +1,11 @@
 import FerryIR
+import FerryRewrite
 import FerryRuntime
 
 /// Replaces nodes whose inputs are all constants (fixed initializers, Constant nodes, earlier
 /// folds) by initializers holding their outputs, computed by Ferry's interpreter: each node runs
 /// once in an `InferenceSession` of its own. Shape nodes of graph inputs whose declared shape is
-/// fully fixed fold too.
+/// fully fixed fold too (`Foldability` holds the rules the planner follows as well).
 ///
 /// Not folded: nondeterministic ops (Random*, Multinomial, Bernoulli), nodes with nested graphs,
 /// nodes writing a graph output, float16 computations, nodes the interpreter cannot run, and folds
@@ -17,9 +18,6 @@ public struct ConstantFolding: OptimizationPass {
     /// The largest number of bytes a fold may add beyond the bytes of the constants it reads.
     public let maxGrowthBytes: Int
 
-    static let nondeterministic: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-                                                 "Multinomial", "Bernoulli"]
-
     public init(maxGrowthBytes: Int = ConstantFolding.defaultGrowthLimit) {
         self.maxGrowthBytes = min(max(0, maxGrowthBytes), 1 << 50)
     }
@@ -29,15 +27,21 @@ public struct ConstantFolding: OptimizationPass {
     public func apply(to model: inout Model) throws -> Int {
         var constants = model.constantInitializers
         let graphOutputs = Set(model.graph.outputs.map(\.name))
-        let fixedInputs = fixedShapeInputs(model.graph)
+        let fixedInputs = Foldability.fixedShapes(of: model.graph.runtimeInputs)
         var folded = Set<Int>()
         var created: [Tensor] = []
         for i in try model.graph.topologicalOrder() {
             let node = model.graph.nodes[i]
-            guard node.subgraphs.isEmpty, !ConstantFolding.nondeterministic.contains(node.opType),
-                  !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty }),
-                  let inputs = constantInputs(node, constants: constants, fixedInputs: fixedInputs),
-                  !involvesFloat16(node, inputs) else { continue }
+            guard Foldability.isDeterministic(node),
+                  !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty }) else { continue }
+            if let input = node.inputs.first, let fixed = fixedInputs[input], let dims = Foldability.shape(node, of: fixed.shape) {
+                let t = Tensor(name: node.outputs[0], elementType: .int64, shape: [dims.count], values: dims.map(Int64.init))
+                constants[t.name] = t
+                created.append(t)
+                folded.insert(i)
+                continue
+            }
+            guard let inputs = constantInputs(node, constants: constants), !involvesFloat16(node, inputs) else { continue }
             let inputBytes = inputs.reduce(0) { $0 + $1.byteCount }
             if let estimate = FoldSize.outputBytes(node, inputs: inputs), estimate > inputBytes + maxGrowthBytes { continue }
             guard let results = evaluate(node, inputs: inputs, model: model),
@@ -54,31 +58,13 @@ public struct ConstantFolding: OptimizationPass {
         return folded.count
     }
 
-    /// The node's inputs as tensors when all are known (a Shape node's input when its declared
-    /// shape is fixed: zeros of that shape); nil otherwise.
-    private func constantInputs(_ node: Node, constants: [String: Tensor],
-                                fixedInputs: [String: (type: ElementType, shape: [Int])]) -> [Tensor]? {
+    /// The node's inputs as tensors when all are known; nil otherwise.
+    private func constantInputs(_ node: Node, constants: [String: Tensor]) -> [Tensor]? {
         var result: [Tensor] = []
         var seen = Set<String>()
         for name in node.inputs where !name.isEmpty && seen.insert(name).inserted {
-            if let t = constants[name] {
-                result.append(t)
-            } else if node.isONNX("Shape"), let (type, shape) = fixedInputs[name], let count = Tensor.elementCount(of: shape),
-                      let bytes = type.byteCount(elements: count) {
-                result.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes))))
-            } else {
-                return nil
-            }
-        }
-        return result
-    }
-
-    /// Element type and shape of the graph inputs whose declared shape is fully fixed.
-    private func fixedShapeInputs(_ graph: Graph) -> [String: (type: ElementType, shape: [Int])] {
-        var result: [String: (type: ElementType, shape: [Int])] = [:]
-        for input in graph.runtimeInputs {
-            guard case .tensor(let type, let dims?)? = input.type?.type else { continue }
-            if let sizes = dims.fixedSizes { result[input.name] = (type, sizes) }
+            guard let t = constants[name] else { return nil }
+            result.append(t)
         }
         return result
     }

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Makes a Reshape reading another Reshape's output reshape the first one's input directly, when
 /// its target shape is a constant that does not copy input dimensions (no 0 entries, or

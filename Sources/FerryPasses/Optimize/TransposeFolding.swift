@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Composes a Transpose reading another Transpose's output into one Transpose of the first one's
 /// input (perm[i] = first[second[i]]); when the composition is the identity the node becomes an

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// A change one channel space asks of a constant input of a node.
 struct ChannelEdit {

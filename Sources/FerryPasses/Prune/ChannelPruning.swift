@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Structured pruning: removes whole output channels (Conv filters, Gemm/MatMul units) chosen by
 /// L1 norm, and cuts everything a `ChannelPlan` ties to them.

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// A weight tensor read by a Conv, ConvTranspose, Gemm or MatMul node.
 struct WeightUse {

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// `ferry prune`'s pass: magnitude (unstructured) or channel (structured) pruning of a model's
 /// Conv, ConvTranspose, Gemm and MatMul weights.

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Turns a QDQ model into operator form: each quantized Conv, MatMul and Gemm whose inputs come from
 /// DequantizeLinear and whose output (after an absorbed Relu, or a Clip from 0) goes through a

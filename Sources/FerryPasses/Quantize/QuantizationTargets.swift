@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// The operators a quantization mode turns into integer ones, and the float activations they read.
 struct QuantizationTargets {

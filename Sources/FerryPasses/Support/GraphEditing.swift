@@ -42,4 +42,17 @@ extension Graph {
     public var capturedValues: Set<String> {
         Set(nodes.flatMap { $0.subgraphs.flatMap { $0.outerScopeReads() } })
     }
+
+    /// The initializer called `name`, if there is one.
+    public func initializer(named name: String) -> Tensor? {
+        initializers.first { $0.name == name }
+    }
+
+    /// Checks an `--exclude` list: every entry must name a node or an op type of this graph.
+    func checkExclusions(_ names: [String]) throws {
+        let known = Set(nodes.map(\.name)).union(nodes.map(\.opType))
+        for name in names where !known.contains(name) {
+            throw PassError.invalidOption(option: "exclude", reason: "'\(name)' is neither a node name nor an op type of the model")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import CKernels
 import FerryIR
+import FerryRewrite
 
 /// The op that stands for elementwise work on one 8-bit value (DequantizeLinear -> elementwise ops
 /// -> QuantizeLinear, see Planner.fuseLookupTables): input 0 the quantized values, input 1 the table
@@ -99,13 +100,10 @@ extension Planner {
         }
         guard !member.isEmpty else { return nodes }
 
-        var readers: [String: [Int]] = [:]
-        for (i, n) in nodes.enumerated() {
-            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
-        }
+        let index = GraphIndex(nodes: nodes, keeping: keep)
         // A DequantizeLinear read only outside the function stays as it is: its 8-bit input leaves instead.
         for (i, r) in member where nodes[i].isONNX("DequantizeLinear") {
-            if !readers[nodes[i].outputs[0], default: []].contains(where: { member[$0] == r }) { member[i] = nil }
+            if !index.readers(of: nodes[i].outputs[0]).contains(where: { member[$0] == r }) { member[i] = nil }
         }
 
         var replaced: [Int: Node] = [:]
@@ -115,7 +113,7 @@ extension Planner {
             let exits = group.filter { i in
                 let n = nodes[i], out = n.outputs[0]
                 let bytes = !n.isONNX("DequantizeLinear") && (n.isONNX("QuantizeLinear") || n.domain == Domain.microsoft)
-                return bytes && (keep.contains(out) || readers[out, default: []].contains { member[$0] != root })
+                return bytes && (keep.contains(out) || index.readers(of: out).contains { member[$0] != root })
             }
             guard !exits.isEmpty, let type = rootType[root] else { continue }
             var values: [String: Value] = [root: Value(type: type, shape: [256], buffer: TensorBuffer(count: 256) { p in

@@ -1,4 +1,5 @@
 import FerryIR
+import FerryRewrite
 
 /// Turns graphs into programs: computes every node whose inputs are all known at plan time,
 /// applies the fusions the kernels implement, picks a kernel per remaining node from the registry,
@@ -8,10 +9,6 @@ struct Planner: SubgraphCompiler {
     let opsets: [String: Int]
     let registry: KernelRegistry
     let threads: Int
-
-    /// Ops never computed at plan time: their results differ from run to run.
-    static let nondeterministic: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-                                                 "Multinomial", "Bernoulli"]
 
     func compile(_ graph: Graph, outerNames: [String], outerTypes: [String: ElementType] = [:]) throws -> GraphProgram {
         let types = ElementTypeInference.infer(graph, outer: outerTypes)
@@ -29,12 +26,7 @@ struct Planner: SubgraphCompiler {
         for i in inputs { known[i.name] = nil }
         var available = Set(inputs.map(\.name)).union(outerNames).union(known.keys)
         // Inputs whose declared shape is fully fixed: Shape nodes reading them fold at plan time.
-        var staticShapes: [String: [Int]] = [:]
-        for i in inputs {
-            if case .tensor(_, let dims?)? = i.type?.type {
-                if let fixed = dims.fixedSizes { staticShapes[i.name] = fixed }
-            }
-        }
+        let fixedShapes = Foldability.fixedShapes(of: inputs)
 
         // Plan-time evaluation of nodes whose inputs are all known. DequantizeLinear of constants
         // (quantized weights) waits: QDQ fusion uses the quantized values, so the float ones are
@@ -70,12 +62,11 @@ struct Planner: SubgraphCompiler {
             }
             for out in node.outputs where !out.isEmpty { available.insert(out) }
             guard ready else { continue }
-            if node.opType == "Shape", node.domain.isEmpty, node.inputs.count == 1, node.outputs.count == 1,
-               let dims = staticShapes[node.inputs[0]] {
-                known[node.outputs[0]] = Value.int64(shapeSlice(dims, node))
+            if let input = node.inputs.first, let fixed = fixedShapes[input], let dims = Foldability.shape(node, of: fixed.shape) {
+                known[node.outputs[0]] = Value.int64(dims)
                 continue
             }
-            let foldable = node.subgraphs.isEmpty && !Planner.nondeterministic.contains(node.opType)
+            let foldable = Foldability.isDeterministic(node)
                 && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil || deferred[$0] != nil }
             guard foldable else {
                 remaining.append(node)
@@ -92,12 +83,13 @@ struct Planner: SubgraphCompiler {
         let outputNames = Set(graph.outputs.map(\.name))
         // Spelled-out hard swish becomes one node first, so a quantized conv before it can take it
         // into its output pass too.
-        remaining = Fusion.recognizeHardSwish(remaining, constants: known, keep: outputNames)
-        remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), keep: outputNames)
+        let opset = Int64(opsets[Domain.onnx] ?? 1)
+        remaining = HardSwishPattern.rewrite(remaining, constants: Fusion.constants(known), keeping: outputNames)
+        remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), opset: opset, keep: outputNames)
         remaining = fuseLookupTables(remaining, known: &known, keep: outputNames, ctx: ctx)
         for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
-        remaining = Fusion.apply(remaining, constants: &known, keep: outputNames)
+        remaining = Fusion.apply(remaining, known: &known, opset: opset, keep: outputNames)
 
         // Kernels for the nodes left to run.
         var slotOf: [String: Int] = [:]
@@ -174,18 +166,6 @@ struct Planner: SubgraphCompiler {
         let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit,
                             valueTypes: node.subgraphs.isEmpty ? [:] : types)
         return try build(spec)
-    }
-
-    /// The dimensions a Shape node returns for `dims` (its start and end attributes, opset 15).
-    private func shapeSlice(_ dims: [Int], _ node: Node) -> [Int] {
-        func attr(_ name: String, _ fallback: Int) -> Int {
-            if case .int(let v)? = node.attribute(name) { return Int(clamping: v) }
-            return fallback
-        }
-        let r = dims.count
-        func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + r : i, 0), r) }
-        let start = clamp(attr("start", 0)), end = clamp(attr("end", r))
-        return start < end ? Array(dims[start..<end]) : []
     }
 
     /// A sparse initializer as a dense value (values scattered into zeros).

@@ -1,5 +1,6 @@
 import CKernels
 import FerryIR
+import FerryRewrite
 
 /// QDQ fusion, applied by the planner before `Fusion`: patterns of DequantizeLinear, a float op and
 /// QuantizeLinear become the int8 op onnxruntime would run.
@@ -32,9 +33,9 @@ enum QDQFusion {
 
     /// Returns `nodes` rewritten. `constants` are the values known at plan time, `folded` the
     /// deferred DequantizeLinear nodes of constants by output name; values named in `keep` (graph
-    /// outputs) are never fused away.
-    static func apply(_ nodes: [Node], constants: [String: Value], folded: [String: Node], keep: Set<String>) -> [Node] {
-        var rewriter = Rewriter(nodes: nodes, constants: constants, folded: folded, keep: keep)
+    /// outputs) are never fused away; `opset` is the default domain's.
+    static func apply(_ nodes: [Node], constants: [String: Value], folded: [String: Node], opset: Int64, keep: Set<String>) -> [Node] {
+        var rewriter = Rewriter(nodes: nodes, constants: constants, folded: folded, opset: opset, keep: keep)
         for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 && !rewriter.removed.contains(i) {
             switch node.opType {
             case "Conv", "Gemm", "MatMul": rewriter.fuseProduct(i)
@@ -57,21 +58,19 @@ enum QDQFusion {
         let nodes: [Node]
         let constants: [String: Value]
         let folded: [String: Node]
+        let opset: Int64
         let keep: Set<String>
-        var producer: [String: Int] = [:]
-        var readers: [String: [Int]] = [:]
+        var index: GraphIndex
         var replaced: [Int: Node] = [:]
         var removed = Set<Int>()
 
-        init(nodes: [Node], constants: [String: Value], folded: [String: Node], keep: Set<String>) {
+        init(nodes: [Node], constants: [String: Value], folded: [String: Node], opset: Int64, keep: Set<String>) {
             self.nodes = nodes
             self.constants = constants
             self.folded = folded
+            self.opset = opset
             self.keep = keep
-            for (i, n) in nodes.enumerated() {
-                for o in n.outputs where !o.isEmpty { producer[o] = i }
-                for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { readers[name, default: []].append(i) }
-            }
+            index = GraphIndex(nodes: nodes, keeping: keep)
         }
 
         /// The nodes after the rewrites.
@@ -82,9 +81,8 @@ enum QDQFusion {
         /// The DequantizeLinear (a node of the program, or one folded at plan time) making `name`,
         /// when its scale and zero point are constant and it is not blocked.
         func dequantized(_ name: String) -> Dequantized? {
-            let index = producer[name]
-            guard let node = index.map({ nodes[$0] }) ?? folded[name], node.opType == "DequantizeLinear", node.domain.isEmpty,
-                  node.attribute("block_size").map({ if case .int(0) = $0 { return true } else { return false } }) ?? true,
+            let position = index.producer[name]
+            guard let node = position.map({ nodes[$0] }) ?? folded[name], node.isONNX("DequantizeLinear"), node.attribute("block_size") == nil || node.int("block_size") == 0,
                   node.inputs.count >= 2, let scale = constants[node.inputs[1]], scale.type == .float else { return nil }
             let zeroName = node.inputs.count > 2 ? node.inputs[2] : ""
             let zero = zeroName.isEmpty ? nil : constants[zeroName]
@@ -93,9 +91,9 @@ enum QDQFusion {
             var axis: Int? = nil
             if scale.count != 1 {
                 guard scale.rank == 1 else { return nil }
-                if case .int(let a)? = node.attribute("axis") { axis = Int(a) } else { axis = 1 }
+                axis = node.int("axis", 1)
             }
-            return Dequantized(quantized: node.inputs[0], scale: node.inputs[1], zeroPoint: zeroName, axis: axis, type: type, node: index)
+            return Dequantized(quantized: node.inputs[0], scale: node.inputs[1], zeroPoint: zeroName, axis: axis, type: type, node: position)
         }
 
         /// A per-tensor, 1-byte DequantizeLinear making `name` (at run time unless `constant`).
@@ -105,10 +103,7 @@ enum QDQFusion {
         }
 
         /// The one reader of `value`, when it is not kept.
-        func only(_ value: String) -> Int? {
-            guard !keep.contains(value), let r = readers[value], r.count == 1 else { return nil }
-            return r[0]
-        }
+        func only(_ value: String) -> Int? { index.soleReader(of: value) }
 
         /// What follows `out`: an optional activation (when allowed), then an optional per-tensor
         /// QuantizeLinear; the nodes taken, the final value, the activation and the quantizer's
@@ -117,8 +112,9 @@ enum QDQFusion {
         /// products apply it to dequantized values before quantizing).
         func tail(_ out: String, activations: Bool, quantizeAfterAny: Bool = false) -> (chain: [Int], out: String, activation: FusedActivation, q: (String, String)?) {
             var chain = [Int](), out = out, act = FusedActivation()
-            if activations, let r = only(out), nodes[r].domain.isEmpty, nodes[r].outputs.count == 1, let a = Fusion.activation(nodes[r], constants: constants) {
-                act = a
+            if activations, let r = only(out),
+               let a = ActivationDescriptor(nodes[r], opset: opset, constants: Fusion.constants(constants)) {
+                act = FusedActivation(a)
                 chain.append(r)
                 out = nodes[r].outputs[0]
             }
@@ -136,8 +132,8 @@ enum QDQFusion {
             replaced[i] = fused
             removed.formUnion(chain)
             for (name, d) in inputs {
-                readers[name]?.removeAll { $0 == i }
-                if let index = d.node, readers[name]?.isEmpty ?? true, !keep.contains(name) { removed.insert(index) }
+                index.dropRead(of: name, by: i)
+                if let node = d.node, index.readers(of: name).isEmpty, !keep.contains(name) { removed.insert(node) }
             }
         }
 

@@ -1,5 +1,6 @@
 import CKernels
 import FerryIR
+import FerryRewrite
 
 /// An activation fused into a producer's output pass (set by `Fusion`, carried as node attributes).
 struct FusedActivation {
@@ -20,17 +21,18 @@ struct FusedActivation {
 
     var code: Int32 { Int32(kind.rawValue) }
 
-    /// The fused kind of the ONNX activation op `op` (same name as the op), if kernels have one.
-    static func kind(of op: String) -> ferry_activation? {
-        switch op {
-        case "Relu": return FERRY_ACT_RELU
-        case "Sigmoid": return FERRY_ACT_SIGMOID
-        case "HardSwish": return FERRY_ACT_HARDSWISH
-        case "LeakyRelu": return FERRY_ACT_LEAKYRELU
-        case "HardSigmoid": return FERRY_ACT_HARDSIGMOID
-        case "Clip": return FERRY_ACT_CLIP
-        default: return nil
+    /// The kernels' form of `activation`.
+    init(_ activation: ActivationDescriptor) {
+        switch activation.kind {
+        case .relu: kind = FERRY_ACT_RELU
+        case .sigmoid: kind = FERRY_ACT_SIGMOID
+        case .hardSwish: kind = FERRY_ACT_HARDSWISH
+        case .leakyRelu: kind = FERRY_ACT_LEAKYRELU
+        case .hardSigmoid: kind = FERRY_ACT_HARDSIGMOID
+        case .clip: kind = FERRY_ACT_CLIP
         }
+        alpha = activation.alpha
+        beta = activation.beta
     }
 
     /// The node attributes that carry this activation (none for no activation).

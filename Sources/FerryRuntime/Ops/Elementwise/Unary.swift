@@ -1,5 +1,6 @@
 import CKernels
 import FerryIR
+import FerryRewrite
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -189,15 +190,16 @@ enum UnaryOps {
             return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
         }
         r.register("Clip") { spec in
-            let attrMin = try spec.float("min", -Float.greatestFiniteMagnitude), attrMax = try spec.float("max", Float.greatestFiniteMagnitude)
+            let widest = ActivationDescriptor.clipDefaults
+            let attrMin = try spec.float("min", widest.lower), attrMax = try spec.float("max", widest.upper)
             let legacy = spec.opset < 11
             return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0)
                 if legacy || x.type == .float {
                     var lo = attrMin, hi = attrMax
                     if !legacy {
-                        lo = try inputs.optional(1).map { try Float(scalarOf: $0) } ?? -Float.infinity
-                        hi = try inputs.optional(2).map { try Float(scalarOf: $0) } ?? Float.infinity
+                        lo = try inputs.optional(1).map { try Float(scalarOf: $0) } ?? widest.lower
+                        hi = try inputs.optional(2).map { try Float(scalarOf: $0) } ?? widest.upper
                     }
                     let fn = FloatFunction(f: { min(max($0, lo), hi) }, d: { min(max($0, Double(lo)), Double(hi)) })
                     if x.type == .float { return [try activation(x, FERRY_ACT_CLIP, lo, hi, fallback: fn, ctx)] }

@@ -1,5 +1,3 @@
-import FerryIR
-
 extension Tensor {
     /// A float32 tensor holding `values`.
     public init(name: String, floats values: [Float], shape: [Int]) {

@@ -2,16 +2,16 @@ import FerryIR
 
 /// A per-channel affine map y = x * scale[c] + shift[c] that a node applies to its input: an
 /// inference-mode BatchNormalization, or a Mul or an Add by a per-channel constant.
-struct ChannelAffine {
+public struct ChannelAffine {
     /// nil means 1 for every channel.
-    var scale: [Float]?
+    public var scale: [Float]?
     /// nil means 0 for every channel.
-    var shift: [Float]?
+    public var shift: [Float]?
 
     /// The map `consumer` applies to `input` (whose channel axis is 1 and which has `channels`
     /// channels); Mul and Add only when `rank` (the input's rank) is given. nil when `consumer` is
     /// no such map or its parameters are not fixed float32 constants of the right size.
-    init?(_ consumer: Node, input: String, channels m: Int, rank: Int?, constants: [String: Tensor]) {
+    public init?(_ consumer: Node, input: String, channels m: Int, rank: Int?, constants: Constants) {
         guard consumer.subgraphs.isEmpty, consumer.outputs.dropFirst().allSatisfy(\.isEmpty) else { return nil }
         if consumer.isONNX("BatchNormalization") {
             guard consumer.inputs.count == 5, consumer.inputs[0] == input, consumer.int("training_mode", 0) == 0 else { return nil }
@@ -48,7 +48,7 @@ struct ChannelAffine {
     }
 
     /// Bias after the map: b[o] * scale[o] + shift[o] (b absent counts as 0).
-    func bias(_ b: [Float]?, channels m: Int) -> [Float] {
+    public func bias(_ b: [Float]?, channels m: Int) -> [Float] {
         (0..<m).map { o in (b?[o] ?? 0) * (scale?[o] ?? 1) + (shift?[o] ?? 0) }
     }
 }

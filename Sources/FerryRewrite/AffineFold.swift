@@ -1,14 +1,15 @@
 import FerryIR
 
 /// Rewrites a Conv, ConvTranspose, Gemm or MatMul so that it also applies a per-output-channel
-/// affine map: weights scaled per output channel, bias b * scale + shift.
-struct AffineFold {
+/// affine map: weights scaled per output channel, bias b * scale + shift. The passes fold batch
+/// norms with it; the planner folds them into convolutions before choosing kernels.
+public struct AffineFold {
     /// The node being rewritten (updated by `apply`).
-    private(set) var producer: Node
+    public private(set) var producer: Node
     /// The new weight and bias tensors `apply` made.
-    private(set) var created: [Tensor] = []
+    public private(set) var created: [Tensor] = []
     /// For MatMul, which has no bias: the Add node `apply` put after it.
-    private(set) var biasNode: Node?
+    public private(set) var biasNode: Node?
     private let weight: Tensor?
     private let weightValues: [Float]?
     private let bias: Tensor?
@@ -16,17 +17,19 @@ struct AffineFold {
     /// False for a MatMul whose input is not known to be 2-D (its channel axis would not be 1).
     private let rankAllowsFold: Bool
 
-    init(producer: Node, constants: [String: Tensor], graph: Graph) {
+    /// A fold into `producer`; `inputRank` is the rank of its data input when known (a MatMul is
+    /// folded only when it is 2, its channel axis then being 1).
+    public init(producer: Node, constants: Constants, inputRank: Int?) {
         self.producer = producer
         weight = producer.inputs.count > 1 ? constants[producer.inputs[1]] : nil
         weightValues = weight?.floatValues
         hasBias = producer.inputs.count > 2 && !producer.inputs[2].isEmpty
         bias = hasBias ? constants[producer.inputs[2]] : nil
-        rankAllowsFold = !producer.isONNX("MatMul") || AffineFold.rank(of: producer.inputs[0], in: graph) == 2
+        rankAllowsFold = !producer.isONNX("MatMul") || inputRank == 2
     }
 
     /// Output channels of the producer, when it is one `apply` can rewrite.
-    var channels: Int? {
+    public var channels: Int? {
         guard let w = weight, weightValues != nil, w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
               !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty else { return nil }
         let s = w.shape
@@ -45,12 +48,13 @@ struct AffineFold {
 
     /// The rank of the producer's output when a Mul or Add by a per-channel constant may be folded
     /// (convolutions only: their channel axis is 1).
-    var convolutionRank: Int? {
+    public var convolutionRank: Int? {
         producer.isONNX("Conv") || producer.isONNX("ConvTranspose") ? weight?.shape.count : nil
     }
 
-    /// Applies `affine`; the producer then writes `output`. False when the bias cannot absorb it.
-    mutating func apply(_ affine: ChannelAffine, output: String, names: inout NameAllocator) -> Bool {
+    /// Applies `affine`; the producer then writes `output`. `name` gives the name of each new value
+    /// and node from its role ("weight", "bias", "product", "add"). False when the bias cannot absorb it.
+    public mutating func apply(_ affine: ChannelAffine, output: String, name: (String) -> String) -> Bool {
         guard let m = channels, let w = weight, var values = weightValues else { return false }
         let s = w.shape
         if let scale = affine.scale {
@@ -78,20 +82,20 @@ struct AffineFold {
         } else {
             newBias = affine.bias(bias?.floatValues, channels: m)
         }
-        let wName = names.fresh(output + "_weight")
+        let wName = name("weight")
         created.append(Tensor(name: wName, floats: values, shape: s))
         producer.inputs[1] = wName
         let needsBias = affine.shift != nil || hasBias
         if producer.isONNX("MatMul") {
             if needsBias {
-                let product = names.fresh(output + "_product"), bName = names.fresh(output + "_bias")
+                let product = name("product"), bName = name("bias")
                 created.append(Tensor(name: bName, floats: newBias, shape: [m]))
                 producer.outputs = [product]
-                biasNode = Node(opType: "Add", name: names.fresh(output + "_add"), inputs: [product, bName], outputs: [output])
+                biasNode = Node(opType: "Add", name: name("add"), inputs: [product, bName], outputs: [output])
                 return true
             }
         } else if needsBias {
-            let bName = names.fresh(output + "_bias")
+            let bName = name("bias")
             created.append(Tensor(name: bName, floats: newBias, shape: [m]))
             producer.inputs = Array(producer.inputs.prefix(2)) + [bName]
         }
@@ -111,7 +115,7 @@ struct AffineFold {
 
     /// The rank a value is declared with (graph input, output or value_info), or known from its
     /// producer (Flatten and Gemm make 2-D values).
-    private static func rank(of value: String, in graph: Graph) -> Int? {
+    public static func rank(of value: String, in graph: Graph) -> Int? {
         for info in graph.inputs + graph.valueInfo + graph.outputs where info.name == value {
             if case .tensor(_, let dims?)? = info.type?.type { return dims.count }
         }
