@@ -11,7 +11,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop conformance fixtures fixtures-keras bench clean
+.PHONY: demo test deps venv build build-tests unit interop example docs conformance fixtures fixtures-keras bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -83,7 +83,30 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi
 
-test: unit interop
+test: unit interop example docs
+
+# The DocC archive of Ferry (Sources/Ferry/Ferry.docc: overview, getting started), FerryIR,
+# FerryRuntime and FerryPasses in .build/docs; a broken symbol link fails it. Its own build folder
+# keeps the unoptimised symbol-graph build from replacing the test build.
+docs: deps
+	swift package --scratch-path .build/docs-build --allow-writing-to-directory .build/docs \
+	  generate-documentation --target Ferry --target FerryIR --target FerryRuntime --target FerryPasses \
+	  --enable-experimental-combined-documentation --output-path .build/docs --warnings-as-errors
+
+# Examples/Digits depends on Ferry as another package does, by version: the working tree's files
+# (tracked, and new ones git does not ignore) are committed to .build/example/ferry and tagged 0.1.0
+# (a new commit each time: the example's Package.resolved, pinning the last one, is dropped).
+EXAMPLE := .build/example
+example: deps
+	@rm -rf $(EXAMPLE) && mkdir -p $(EXAMPLE)/ferry $(EXAMPLE)/out
+	@git ls-files -z --cached --others --exclude-standard | \
+	  while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done | \
+	  xargs -0 cp --parents -t $(EXAMPLE)/ferry
+	@cd $(EXAMPLE)/ferry && git init -q -b main && git add -A && \
+	  git -c user.name=Ferry -c user.email=ferry@localhost commit -q -m "Ferry snapshot" && git tag 0.1.0
+	rm -f Examples/Digits/Package.resolved
+	cd Examples/Digits && swift build --scratch-path ../../$(EXAMPLE)/build -j $(SWIFT_JOBS)
+	$(EXAMPLE)/build/debug/Digits Fixtures/digits $(EXAMPLE)/out
 
 demo: build venv
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
