@@ -56,6 +56,8 @@ endef
 unit: build-tests conformance
 	swift test --skip-build
 	$(call avx2_pass,swift test --skip-build)
+	@echo "== again with the portable C paths only (FERRY_ISA=portable)"
+	FERRY_ISA=portable swift test --skip-build
 
 # The ONNX backend conformance cases, written by ../shared/tools from the onnx package in .venv.
 CONFORMANCE := .build/onnx-conformance

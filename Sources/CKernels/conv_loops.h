@@ -1,7 +1,9 @@
 /* Loops shared by the float and the int8 convolution kernels (private to CKernels): im2col bodies
- * written once for any element types, and the output columns a window tap reaches. */
+ * written once for any element types, the one loop that packs im2col rows straight into a GEMM's B
+ * panels, and the output columns a window tap reaches. */
 #ifndef FERRY_CONV_LOOPS_H
 #define FERRY_CONV_LOOPS_H
+#include "gemm_driver.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -141,5 +143,48 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
             }                                                                                           \
         }                                                                                               \
     }
+
+/* An image and the window it is read through: what an im2col reads besides the rows it writes. The
+ * columns are output positions [col_begin, col_end) (flattened); zp is what the body's CONV and PAD
+ * take. */
+struct im2col_geometry {
+    const void *x;
+    int32_t zp;
+    size_t rank;
+    const size_t *in_shape, *kernel, *strides, *dilations, *pads_begin, *out_shape;
+    size_t col_begin, col_end;
+};
+
+/* Rows [rb, re) of the im2col matrix into col, col_end - col_begin elements per row. */
+typedef void (*im2col_rows_fn)(const struct im2col_geometry *g, size_t rb, size_t re, void *col);
+
+/* An im2col_rows_fn over the 2-D body (rank 2) and the N-d one (any other rank). */
+#define DEFINE_IM2COL_ROWS(NAME, BODY_2D, BODY_ND, SRC_T)                                               \
+    static void NAME(const struct im2col_geometry *g, size_t rb, size_t re, void *col) {               \
+        const SRC_T *x = g->x;                                                                          \
+        if (g->rank == 2)                                                                               \
+            BODY_2D(x, g->in_shape[0], g->in_shape[1], g->kernel[0], g->kernel[1], g->strides[0],       \
+                    g->strides[1], g->dilations[0], g->dilations[1], g->pads_begin[0], g->pads_begin[1], \
+                    g->out_shape[1], g->col_begin, g->col_end, rb, re, g->zp, col);                    \
+        else                                                                                            \
+            BODY_ND(x, g->rank, g->in_shape, g->kernel, g->strides, g->dilations, g->pads_begin,       \
+                    g->out_shape, g->col_begin, g->col_end, rb, re, g->zp, col);                        \
+    }
+
+/* im2col of one image and one group (channels x the kernel's taps rows) straight into B's packed
+ * panels, `group` rows a step (one float, an int16 pair, a byte quad), k padded with zero rows to
+ * whole steps; rows is scratch for `group` rows of elem_size-byte elements. */
+static inline void im2col_pack(const struct im2col_geometry *g, size_t channels, size_t group, size_t elem_size,
+                               im2col_rows_fn fill, pack_step_fn pack, void *rows, void *packed) {
+    size_t ksize = 1;
+    for (size_t d = 0; d < g->rank; d++) ksize *= g->kernel[d];
+    const size_t k = channels * ksize, steps = (k + group - 1) / group, n = g->col_end - g->col_begin;
+    for (size_t q = 0; q < steps; q++) {
+        const size_t rb = q * group, re = rb + group < k ? rb + group : k;
+        if (re - rb < group) memset((unsigned char *)rows + (re - rb) * n * elem_size, 0, (group - (re - rb)) * n * elem_size);
+        fill(g, rb, re, rows);
+        pack(rows, n, n, steps * group, q, packed);
+    }
+}
 
 #endif

@@ -15,8 +15,6 @@
 #include "qgemm_tile.h"
 #include <string.h>
 
-enum { CHUNK = 256 /* columns of B converted at a time by ferry_qgemm_bytes_pack_b */ };
-
 /* k rounded up to a multiple of 4: the packed depth. */
 static inline size_t quad_k(size_t k) { return (k + 3) & ~(size_t)3; }
 
@@ -50,41 +48,38 @@ void ferry_qgemm_bytes_pack_a(const int8_t *a, size_t lda, size_t m, size_t k, v
     }
 }
 
-/* Writes quad q of n columns (rows[t] is k 4q + t, as uint8) into B's panels; the last panel's
- * columns past n get zeros. */
-static void store_quad_portable(const uint8_t *const rows[4], size_t n, size_t k4, size_t q, uint8_t *packed) {
+/* Writes quad q of n columns (uint8 rows k 4q + t at rows + t * ld) into B's panels; the last
+ * panel's columns past n get zeros. A pack_step_fn. */
+static void store_quad_portable(const void *rows, size_t ld, size_t n, size_t k4, size_t q, void *packed) {
+    const uint8_t *r = rows;
     for (size_t j = 0; j < n; j += NR) {
-        uint8_t *dst = packed + j * k4 + q * 4 * NR;
+        uint8_t *dst = (uint8_t *)packed + j * k4 + q * 4 * NR;
         for (size_t c = 0; c < NR; c++)
-            for (size_t t = 0; t < 4; t++) dst[4 * c + t] = j + c < n ? rows[t][j + c] : 0;
+            for (size_t t = 0; t < 4; t++) dst[4 * c + t] = j + c < n ? r[t * ld + j + c] : 0;
     }
 }
 
 #if FERRY_X86
-FERRY_AVX2_ATTR static void store_quad_avx2(const uint8_t *const rows[4], size_t n, size_t k4, size_t q, uint8_t *packed) {
+FERRY_AVX2_ATTR static void store_quad_avx2(const void *rows, size_t ld, size_t n, size_t k4, size_t q, void *packed) {
+    const uint8_t *r = rows;
     size_t j = 0;
     for (; j + NR <= n; j += NR) {
-        const __m128i r0 = _mm_loadu_si128((const __m128i *)(rows[0] + j)), r1 = _mm_loadu_si128((const __m128i *)(rows[1] + j));
-        const __m128i r2 = _mm_loadu_si128((const __m128i *)(rows[2] + j)), r3 = _mm_loadu_si128((const __m128i *)(rows[3] + j));
+        const __m128i r0 = _mm_loadu_si128((const __m128i *)(r + j)), r1 = _mm_loadu_si128((const __m128i *)(r + ld + j));
+        const __m128i r2 = _mm_loadu_si128((const __m128i *)(r + 2 * ld + j)), r3 = _mm_loadu_si128((const __m128i *)(r + 3 * ld + j));
         /* byte pairs (k 4q, 4q + 1) and (4q + 2, 4q + 3) of columns 0-7 and 8-15, then the quads */
         const __m128i lo01 = _mm_unpacklo_epi8(r0, r1), hi01 = _mm_unpackhi_epi8(r0, r1);
         const __m128i lo23 = _mm_unpacklo_epi8(r2, r3), hi23 = _mm_unpackhi_epi8(r2, r3);
-        __m128i *dst = (__m128i *)(packed + j * k4 + q * 4 * NR);
+        __m128i *dst = (__m128i *)((uint8_t *)packed + j * k4 + q * 4 * NR);
         _mm_storeu_si128(dst, _mm_unpacklo_epi16(lo01, lo23));
         _mm_storeu_si128(dst + 1, _mm_unpackhi_epi16(lo01, lo23));
         _mm_storeu_si128(dst + 2, _mm_unpacklo_epi16(hi01, hi23));
         _mm_storeu_si128(dst + 3, _mm_unpackhi_epi16(hi01, hi23));
     }
-    if (j < n) {
-        const uint8_t *const tail[4] = {rows[0] + j, rows[1] + j, rows[2] + j, rows[3] + j};
-        store_quad_portable(tail, n - j, k4, q, packed + j * k4);
-    }
+    if (j < n) store_quad_portable(r + j, ld, n - j, k4, q, (uint8_t *)packed + j * k4);
 }
 #endif
 
-typedef void (*store_quad_fn)(const uint8_t *const[4], size_t, size_t, size_t, uint8_t *);
-
-static store_quad_fn store_quad_kernel(void) {
+static pack_step_fn store_quad_kernel(void) {
 #if FERRY_X86
     if (ferry_has_avx2()) return store_quad_avx2;
 #endif
@@ -99,27 +94,21 @@ static void to_unsigned(const uint8_t *src, int is_signed, size_t n, uint8_t *ds
         memcpy(dst, src, n);
 }
 
+/* A convert_row_fn: to_unsigned, the context pointing at the signedness. */
+static void unsigned_row(const void *src, size_t n, const void *context, void *dst) {
+    to_unsigned(src, *(const int *)context, n, dst);
+}
+
 void ferry_qgemm_bytes_pack_b(const void *b, int b_signed, size_t ldb, size_t k, size_t n, void *packed) {
-    const size_t k4 = quad_k(k);
-    const store_quad_fn store = store_quad_kernel();
-    uint8_t scratch[4][CHUNK];
-    const uint8_t *const rows[4] = {scratch[0], scratch[1], scratch[2], scratch[3]};
-    for (size_t j0 = 0; j0 < n; j0 += CHUNK) {
-        const size_t nc = n - j0 < CHUNK ? n - j0 : CHUNK;
-        for (size_t q = 0; q < k4 / 4; q++) {
-            for (size_t t = 0; t < 4; t++) {
-                if (4 * q + t < k) to_unsigned((const uint8_t *)b + (4 * q + t) * ldb + j0, b_signed, nc, scratch[t]);
-                else memset(scratch[t], 0, nc);
-            }
-            store(rows, nc, k4, q, (uint8_t *)packed + j0 * k4);
-        }
-    }
+    gemm_pack_b(b, ldb, k, n, 4, 1, unsigned_row, &b_signed, store_quad_kernel(), packed);
 }
 
 DEFINE_IM2COL_2D(im2col_bytes_2d_u8, uint8_t, uint8_t, IM2COL_SAME, IM2COL_PAD_ZP)
 DEFINE_IM2COL_2D(im2col_bytes_2d_s8, int8_t, uint8_t, IM2COL_SHIFTED, IM2COL_PAD_ZP)
 DEFINE_IM2COL_ND(im2col_bytes_nd_u8, uint8_t, uint8_t, IM2COL_SAME, IM2COL_PAD_ZP)
 DEFINE_IM2COL_ND(im2col_bytes_nd_s8, int8_t, uint8_t, IM2COL_SHIFTED, IM2COL_PAD_ZP)
+DEFINE_IM2COL_ROWS(im2col_bytes_rows_u8, im2col_bytes_2d_u8, im2col_bytes_nd_u8, uint8_t)
+DEFINE_IM2COL_ROWS(im2col_bytes_rows_s8, im2col_bytes_2d_s8, im2col_bytes_nd_s8, int8_t)
 
 /* The activations' zero point as it stands in packed B: int8 values are shifted by 128. */
 static inline int32_t packed_zero_point(int b_signed, int32_t zero_point) { return b_signed ? zero_point + 128 : zero_point; }
@@ -128,50 +117,44 @@ void ferry_qim2col_bytes_packed(const void *x, int x_signed, int32_t zero_point,
                                 const size_t *in_shape, const size_t *kernel, const size_t *strides,
                                 const size_t *dilations, const size_t *pads_begin, const size_t *out_shape,
                                 size_t col_begin, size_t col_end, void *packed, void *row) {
-    size_t ksize = 1;
-    for (size_t d = 0; d < rank; d++) ksize *= kernel[d];
-    const size_t k = channels * ksize, k4 = quad_k(k), n = col_end - col_begin;
-    const int32_t zp = packed_zero_point(x_signed, zero_point);
-    const store_quad_fn store = store_quad_kernel();
-    uint8_t *r0 = row;
-    const uint8_t *const rows[4] = {r0, r0 + n, r0 + 2 * n, r0 + 3 * n};
-    for (size_t q = 0; q < k4 / 4; q++) {
-        const size_t rb = 4 * q, re = rb + 4 < k ? rb + 4 : k;
-        if (re - rb < 4) memset(r0 + (re - rb) * n, 0, (4 - (re - rb)) * n);
-        if (rank == 2) {
-            if (x_signed)
-                im2col_bytes_2d_s8(x, in_shape[0], in_shape[1], kernel[0], kernel[1], strides[0], strides[1], dilations[0],
-                                   dilations[1], pads_begin[0], pads_begin[1], out_shape[1], col_begin, col_end, rb, re, zp, r0);
-            else
-                im2col_bytes_2d_u8(x, in_shape[0], in_shape[1], kernel[0], kernel[1], strides[0], strides[1], dilations[0],
-                                   dilations[1], pads_begin[0], pads_begin[1], out_shape[1], col_begin, col_end, rb, re, zp, r0);
-        } else if (x_signed) {
-            im2col_bytes_nd_s8(x, rank, in_shape, kernel, strides, dilations, pads_begin, out_shape, col_begin, col_end, rb,
-                               re, zp, r0);
-        } else {
-            im2col_bytes_nd_u8(x, rank, in_shape, kernel, strides, dilations, pads_begin, out_shape, col_begin, col_end, rb,
-                               re, zp, r0);
-        }
-        store(rows, n, k4, q, packed);
-    }
+    const struct im2col_geometry g = {x, packed_zero_point(x_signed, zero_point), rank, in_shape, kernel, strides,
+                                      dilations, pads_begin, out_shape, col_begin, col_end};
+    im2col_pack(&g, channels, 4, 1, x_signed ? im2col_bytes_rows_s8 : im2col_bytes_rows_u8, store_quad_kernel(), row,
+                packed);
 }
 
-/* One MR x NR tile of C from kc quads of k, row r's sums starting at init[r]. */
-static void tile_portable(size_t kc, const int8_t *ap, const uint8_t *bp, const int32_t *init, int32_t *c, size_t ldc,
-                          size_t mr, size_t nr, int accumulate) {
+/* What the tiles need besides the operands: the row sums of A and B's zero point (as uint32). */
+struct bytes_context {
+    const int32_t *row_sums;
+    uint32_t zp;
+};
+
+/* Where a tile's sums start: on the first K block -z * rowsum, the correction for B's zero point;
+ * 0 after. */
+static inline void tile_start(const struct gemm_tile *t, const struct bytes_context *ctx, int32_t start[MR]) {
+    for (size_t r = 0; r < MR; r++)
+        start[r] = t->accumulate ? 0 : (int32_t)(0u - ctx->zp * (uint32_t)ctx->row_sums[t->row + r]);
+}
+
+/* One MR x NR tile of C from kc quads of k. */
+static void tile_portable(const struct gemm_tile *t, const void *context) {
+    const int8_t *ap = t->a;
+    const uint8_t *bp = t->b;
+    int32_t init[MR];
+    tile_start(t, context, init);
     uint32_t acc[MR * NR];
     for (size_t r = 0; r < MR; r++)
         for (size_t j = 0; j < NR; j++) acc[r * NR + j] = (uint32_t)init[r];
-    for (size_t q = 0; q < kc; q++) {
+    for (size_t q = 0; q < t->kc; q++) {
         for (size_t r = 0; r < MR; r++)
             for (size_t j = 0; j < NR; j++)
-                for (size_t t = 0; t < 4; t++) acc[r * NR + j] += (uint32_t)(ap[4 * r + t] * bp[4 * j + t]);
+                for (size_t u = 0; u < 4; u++) acc[r * NR + j] += (uint32_t)(ap[4 * r + u] * bp[4 * j + u]);
         ap += 4 * MR;
         bp += 4 * NR;
     }
     int32_t tile[MR * NR];
     memcpy(tile, acc, sizeof tile);
-    write_tile(tile, c, ldc, mr, nr, accumulate);
+    write_tile(tile, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 #if FERRY_X86
@@ -181,8 +164,12 @@ static void tile_portable(size_t kc, const int8_t *ap, const uint8_t *bp, const 
     acc[r][0] = _mm256_dpbusd_epi32(acc[r][0], b0, a);                                                  \
     acc[r][1] = _mm256_dpbusd_epi32(acc[r][1], b1, a);
 
-FERRY_VNNI_ATTR static void tile_vnni(size_t kc, const int8_t *ap, const uint8_t *bp, const int32_t *init, int32_t *c,
-                                      size_t ldc, size_t mr, size_t nr, int accumulate) {
+FERRY_VNNI_ATTR static void tile_vnni(const struct gemm_tile *t, const void *context) {
+    const int8_t *ap = t->a;
+    const uint8_t *bp = t->b;
+    const size_t kc = t->kc;
+    int32_t init[MR];
+    tile_start(t, context, init);
     __m256i acc[MR][2];
     for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_set1_epi32(init[r]);
     _Pragma("GCC unroll 4")
@@ -194,7 +181,7 @@ FERRY_VNNI_ATTR static void tile_vnni(size_t kc, const int8_t *ap, const uint8_t
         ap += 4 * MR;
         bp += 4 * NR;
     }
-    store_tile(acc, c, ldc, mr, nr, accumulate);
+    store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 #endif
 
@@ -235,9 +222,14 @@ void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const
 #if FERRY_X86
 /* One MR x 2NR tile from two consecutive B panels, on 512-bit registers: a quad of one panel's 16
  * columns is one register, so each row's broadcast quad feeds one vpdpbusd per panel. */
-FERRY_VNNI512_ATTR static void tile2_vnni512(size_t kc, const int8_t *ap, const uint8_t *bp0, const uint8_t *bp1,
-                                             const int32_t *init, int32_t *c, size_t ldc, size_t mr, size_t nr,
-                                             int accumulate) {
+FERRY_VNNI512_ATTR static void tile2_vnni512(const struct gemm_tile *t, const void *context) {
+    const int8_t *ap = t->a;
+    const uint8_t *bp0 = t->b, *bp1 = t->b_next;
+    const size_t kc = t->kc, mr = t->mr, nr = t->nr, ldc = t->ldc;
+    const int accumulate = t->accumulate;
+    int32_t *c = t->c;
+    int32_t init[MR];
+    tile_start(t, context, init);
     __m512i acc[MR][2];
     for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(init[r]);
     _Pragma("GCC unroll 2")
@@ -285,43 +277,18 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
         for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(int32_t));
         return;
     }
-    void (*tile)(size_t, const int8_t *, const uint8_t *, const int32_t *, int32_t *, size_t, size_t, size_t, int) = tile_portable;
-    const int wide = ferry_has_vnni(); /* two B panels per tile on 512-bit registers */
+    gemm_tile_fn tile = tile_portable, wide = NULL;
 #if FERRY_X86
-    if (wide) tile = tile_vnni;
-#endif
-    const int8_t *a = packed_a;
-    const uint8_t *b = packed_b;
-    const int32_t *row_sums = (const int32_t *)((const uint8_t *)packed_a + row_sums_offset(m, k));
-    const uint32_t zp = (uint32_t)packed_zero_point(b_signed, b_zero_point);
-    const size_t k4 = quad_k(k), quads = k4 / 4;
-    const size_t kblock = qgemm_k_block(quads), mblock = qgemm_m_block(m);
-    for (size_t q0 = 0; q0 < quads; q0 += kblock) {
-        const size_t kc = quads - q0 < kblock ? quads - q0 : kblock;
-        const int acc = q0 > 0;
-        for (size_t m0 = 0; m0 < m; m0 += mblock) {
-            const size_t mc = m - m0 < mblock ? m - m0 : mblock;
-            for (size_t j = 0; j < n;) {
-                /* two panels at a time on 512-bit registers when there is a second one */
-                const int pair = wide && n - j > NR;
-                const size_t width = pair ? 2 * NR : NR, nr = n - j < width ? n - j : width;
-                const uint8_t *bp = b + j * k4 + q0 * 4 * NR;
-                for (size_t i = m0; i < m0 + mc; i += MR) {
-                    const size_t mr = m - i < MR ? m - i : MR;
-                    /* the first K block starts from -z * rowsum, the correction for B's zero point */
-                    int32_t start[MR] = {0};
-                    if (!acc)
-                        for (size_t r = 0; r < MR; r++) start[r] = (int32_t)(0u - zp * (uint32_t)row_sums[i + r]);
-#if FERRY_X86
-                    if (pair) {
-                        tile2_vnni512(kc, a + i * k4 + q0 * 4 * MR, bp, bp + NR * k4, start, c + i * ldc + j, ldc, mr, nr, acc);
-                        continue;
-                    }
-#endif
-                    tile(kc, a + i * k4 + q0 * 4 * MR, bp, start, c + i * ldc + j, ldc, mr, nr, acc);
-                }
-                j += width;
-            }
-        }
+    if (ferry_has_vnni()) {
+        tile = tile_vnni;
+        wide = tile2_vnni512; /* two B panels per tile on 512-bit registers */
     }
+#endif
+    const struct bytes_context context = {
+        (const int32_t *)((const uint8_t *)packed_a + row_sums_offset(m, k)),
+        (uint32_t)packed_zero_point(b_signed, b_zero_point),
+    };
+    const size_t k4 = quad_k(k), quads = k4 / 4;
+    const struct gemm_operands op = {packed_a, quads, packed_b, k4, 4 * NR, (unsigned char *)c, ldc};
+    gemm_blocked(m, n, op, gemm_equal_blocks(quads, m), tile, wide, &context);
 }

@@ -1,30 +1,15 @@
-/* What the int16 GEMM (qgemm.c) and the byte GEMM (qgemm_bytes.c) share (private to CKernels): the
- * 6x16 register tile, the block sizes and the stores of a finished tile into C. */
+/* What the int16 GEMM (qgemm.c) and the byte GEMM (qgemm_bytes.c) share (private to CKernels) besides
+ * gemm_driver.h's loops: the stores of a finished 6x16 tile into C and the matrix-vector product. */
 #ifndef FERRY_QGEMM_TILE_H
 #define FERRY_QGEMM_TILE_H
 #include "cpu.h"
 #include "ferry_kernels.h"
+#include "gemm_driver.h"
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    MR = FERRY_QGEMM_PANEL_ROWS, NR = 16,
-    KC = 256, /* most k steps (pairs or quads) per block: a B panel's block is at most 16 KB */
-    MC = 120  /* most rows per block of A */
-};
-
-/* Blocks of equal size rather than full ones and a short remainder (288 steps are 144 + 144, not
- * 256 + 32): the k steps per block for `steps` in all. */
-static inline size_t qgemm_k_block(size_t steps) {
-    const size_t blocks = (steps + KC - 1) / KC;
-    return (steps + blocks - 1) / blocks;
-}
-
-/* Rows per M block of m rows, equal blocks as for K, a multiple of MR. */
-static inline size_t qgemm_m_block(size_t m) {
-    const size_t blocks = (m + MC - 1) / MC;
-    return ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
-}
+enum { MR = GEMM_MR, NR = GEMM_NR };
+_Static_assert(GEMM_MR == FERRY_QGEMM_PANEL_ROWS, "the packed A's panels are the driver's row panels");
 
 /* The tile's result goes to C: stored on the first K block, added (modulo 2^32) after. */
 static inline void write_tile(const int32_t *tile, int32_t *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
@@ -49,6 +34,11 @@ static inline void qgemv_store(const int32_t lanes[8], size_t panel, size_t m, c
 }
 
 #if FERRY_X86
+/* Accumulating int16 pair products: vpmaddwd then vpaddd (AVX2), or vpdpwssd (AVX-512 VNNI on
+ * 256-bit registers) in one instruction. */
+#define MADD_ADD(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+#define DPWSSD(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
+
 /* Matrix-vector product over a packed A whose k groups (int16 pairs, or int8 quads) are 32 bits per
  * row: per group, one load of the panel's 6 rows (lanes 6 and 7 masked off) times the broadcast
  * group of x, ACC(acc, a, x) accumulating, four accumulators; row_sums and zp as in qgemv_store. */

@@ -1,15 +1,18 @@
 /* Ferry's single-precision GEMM: C = A * B for row-major matrices, with A (the weights of a layer)
  * packed once into 6-row panels and B packed into 16-column panels, a 6x16 register-tile
- * micro-kernel (AVX2/FMA, with a portable version of the same loop), K blocked by 256 and M by 120.
+ * micro-kernel (AVX2/FMA, with a portable version of the same loop), K blocked by 256 and M by 120
+ * (gemm_driver.h's loops, full blocks).
  * B is packed whole by the caller, a tile of columns at a time (convolutions pack it straight from
  * the image, so im2col and packing are one pass).
  * Every element of C is the same chain of multiply-adds over k in order, whatever its row or column,
  * so equal rows of A give bitwise equal rows of C (which BLAS libraries do not promise). */
 #include "ferry_kernels.h"
+#include "conv_loops.h"
 #include "cpu.h"
+#include "gemm_driver.h"
 #include <string.h>
 
-enum { MR = 6, NR = 16, KC = 256, MC = 120 };
+enum { MR = GEMM_MR, NR = GEMM_NR };
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -31,24 +34,26 @@ static inline void write_tile(const float *tile, float *c, size_t ldc, size_t mr
             c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
 }
 
-/* One MR x NR tile of C from kc steps; B's rows are bstride floats apart (NR when packed). */
-static void kernel_portable(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
-                            size_t mr, size_t nr, int accumulate) {
+/* One MR x NR tile of C from kc steps. */
+static void tile_portable(const struct gemm_tile *t, const void *context) {
+    (void)context;
+    const float *ap = t->a, *bp = t->b;
+    const size_t bstride = t->b_step / sizeof(float);
     float acc[MR * NR];
     memset(acc, 0, sizeof acc);
-    for (size_t kk = 0; kk < kc; kk++) {
+    for (size_t kk = 0; kk < t->kc; kk++) {
         for (size_t r = 0; r < MR; r++) {
             const float av = ap[kk * MR + r];
             for (size_t j = 0; j < NR; j++) acc[r * NR + j] += av * bp[kk * bstride + j];
         }
     }
-    write_tile(acc, c, ldc, mr, nr, accumulate);
+    write_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 #if FERRY_X86
 FERRY_AVX2_ATTR __attribute__((always_inline))
-static inline void tile_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
-                        size_t mr, size_t nr, int accumulate) {
+static inline void tile_avx2_strided(size_t kc, const float *ap, const float *bp, size_t bstride, float *c,
+                                     size_t ldc, size_t mr, size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -91,10 +96,11 @@ static inline void tile_avx2(size_t kc, const float *ap, const float *bp, size_t
 /* The tile for packed B (stride NR, a constant the compiler folds into the loads) and for B read in
  * place (any stride). */
 FERRY_AVX2_ATTR
-static void kernel_avx2(size_t kc, const float *ap, const float *bp, size_t bstride, float *c, size_t ldc,
-                        size_t mr, size_t nr, int accumulate) {
-    if (bstride == NR) tile_avx2(kc, ap, bp, NR, c, ldc, mr, nr, accumulate);
-    else tile_avx2(kc, ap, bp, bstride, c, ldc, mr, nr, accumulate);
+static void tile_avx2(const struct gemm_tile *t, const void *context) {
+    (void)context;
+    const size_t bstride = t->b_step / sizeof(float);
+    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx2_strided(t->kc, t->a, t->b, bstride, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 #endif
 
@@ -116,49 +122,37 @@ void ferry_pack_b_panels(const float *b, size_t ldb, size_t k, size_t n, float *
     for (size_t r = 0; r < k; r++) scatter_row(b + r * ldb, n, k, r, packed);
 }
 
+/* One step of B (one row) into the panels: pack_step_fn over scatter_row. */
+static void pack_row_step(const void *rows, size_t ld, size_t n, size_t k, size_t step, void *packed) {
+    (void)ld;
+    scatter_row(rows, n, k, step, packed);
+}
+
+DEFINE_IM2COL_2D(im2col_2d_f32, float, float, IM2COL_SAME, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_ND(im2col_nd_f32, float, float, IM2COL_SAME, IM2COL_PAD_ZERO)
+DEFINE_IM2COL_ROWS(im2col_rows_f32, im2col_2d_f32, im2col_nd_f32, float)
+
 void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const size_t *in_shape,
                          const size_t *kernel, const size_t *strides, const size_t *dilations,
                          const size_t *pads_begin, const size_t *out_shape,
                          size_t col_begin, size_t col_end, float *packed, float *row) {
-    size_t ksize = 1;
-    for (size_t d = 0; d < rank; d++) ksize *= kernel[d];
-    const size_t k = channels * ksize, n = col_end - col_begin;
-    for (size_t r = 0; r < k; r++) {
-        if (rank == 2)
-            ferry_im2col_2d(x, channels, in_shape[0], in_shape[1], kernel[0], kernel[1], strides[0], strides[1],
-                            dilations[0], dilations[1], pads_begin[0], pads_begin[1], out_shape[0], out_shape[1],
-                            col_begin, col_end, r, r + 1, row);
-        else
-            ferry_im2col_nd(x, channels, rank, in_shape, kernel, strides, dilations, pads_begin, out_shape,
-                            col_begin, col_end, r, r + 1, row);
-        scatter_row(row, n, k, r, packed);
-    }
+    const struct im2col_geometry g = {x, 0, rank, in_shape, kernel, strides, dilations, pads_begin, out_shape,
+                                      col_begin, col_end};
+    im2col_pack(&g, channels, 1, sizeof(float), im2col_rows_f32, pack_row_step, row, packed);
 }
 
-/* The blocked loops over K, M and 16-column panels of B. Element (k, j) of B is at
- * b[j * jstride + k * kstride]: jstride = k, kstride = NR for packed panels (j a multiple of NR);
- * jstride = 1, kstride = ldb for a row-major matrix read in place (full panels only). */
-static void gemm_blocked(size_t m, size_t n, size_t k, const float *packed_a, const float *b,
-                         size_t jstride, size_t kstride, float *c, size_t ldc) {
-    void (*kernel)(size_t, const float *, const float *, size_t, float *, size_t, size_t, size_t, int) = kernel_portable;
+/* The blocked loops over a B whose element (k, j) is at b[j * jstride + k * kstride]: jstride = k,
+ * kstride = NR for packed panels (j a multiple of NR); jstride = 1, kstride = ldb for a row-major
+ * matrix read in place (full panels only). */
+static void gemm_blocked_floats(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t jstride,
+                                size_t kstride, float *c, size_t ldc) {
+    gemm_tile_fn tile = tile_portable;
 #if FERRY_X86
-    if (ferry_has_avx2()) kernel = kernel_avx2;
+    if (ferry_has_avx2()) tile = tile_avx2;
 #endif
-    for (size_t k0 = 0; k0 < k; k0 += KC) {
-        const size_t kc = k - k0 < KC ? k - k0 : KC;
-        const int acc = k0 > 0;
-        for (size_t m0 = 0; m0 < m; m0 += MC) {
-            const size_t mc = m - m0 < MC ? m - m0 : MC;
-            for (size_t j = 0; j < n; j += NR) {
-                const size_t nr = n - j < NR ? n - j : NR;
-                const float *bp = b + j * jstride + k0 * kstride;
-                for (size_t i = m0; i < m0 + mc; i += MR) {
-                    const size_t mr = m - i < MR ? m - i : MR;
-                    kernel(kc, packed_a + i * k + k0 * MR, bp, kstride, c + i * ldc + j, ldc, mr, nr, acc);
-                }
-            }
-        }
-    }
+    const struct gemm_operands op = {(const unsigned char *)packed_a, k, (const unsigned char *)b,
+                                     jstride * sizeof(float), kstride * sizeof(float), (unsigned char *)c, ldc};
+    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, NULL, NULL);
 }
 
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
@@ -168,7 +162,7 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
         for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
-    gemm_blocked(m, n, k, packed_a, packed_b, k, NR, c, ldc);
+    gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc);
 }
 
 void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
@@ -178,7 +172,7 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         return;
     }
     const size_t full = n / NR * NR;
-    gemm_blocked(m, full, k, packed_a, b, 1, ldb, c, ldc);
+    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc);
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {

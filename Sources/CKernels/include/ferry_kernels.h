@@ -20,22 +20,9 @@ typedef enum {
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
                           int act, float a, float b);
 
-/* 2-D im2col for one image and one group: writes rows [channels * kh * kw] x columns [col_begin, col_end)
- * of the output positions (flattened oh * ow) into col, row-major with leading dimension col_end - col_begin. */
-void ferry_im2col_2d(const float *x, size_t channels, size_t h, size_t w,
-                     size_t kh, size_t kw, size_t stride_h, size_t stride_w,
-                     size_t dil_h, size_t dil_w, size_t pad_top, size_t pad_left,
-                     size_t oh, size_t ow, size_t col_begin, size_t col_end,
-                     size_t row_begin, size_t row_end, float *col);
-
-/* N-d im2col (any rank up to 8): same layout as ferry_im2col_2d. */
-void ferry_im2col_nd(const float *x, size_t channels, size_t rank, const size_t *in_shape,
-                     const size_t *kernel, const size_t *strides, const size_t *dilations,
-                     const size_t *pads_begin, const size_t *out_shape,
-                     size_t col_begin, size_t col_end, size_t row_begin, size_t row_end, float *col);
-
-/* N-d col2im (adds col into y, which must be initialised): the inverse of ferry_im2col_nd over all
- * columns, used by ConvTranspose. in_shape is the image (y) shape, out_shape the column grid. */
+/* N-d col2im (adds col into y, which must be initialised): the inverse of im2col over all columns
+ * (rows channel x kernel taps, columns the output grid), used by ConvTranspose. in_shape is the
+ * image (y) shape, out_shape the column grid. */
 void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_t *in_shape,
                      const size_t *kernel, const size_t *strides, const size_t *dilations,
                      const size_t *pads_begin, const size_t *out_shape, float *y);
@@ -89,10 +76,9 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
 typedef void (*ferry_task_fn)(void *ctx, size_t index);
 void ferry_parallel_for(size_t count, size_t threads, ferry_task_fn fn, void *ctx);
 
-/* out[j * rows + i] = in[i * cols + j] for a rows x cols float matrix. */
-void ferry_transpose_2d_f32(const float *in, float *out, size_t rows, size_t cols);
 
-/* ---- int8 (qgemm.c) ------------------------------------------------------------------------
+/* ---- int8 (GEMM qgemm.c, output passes requantize.c, depthwise qdepthwise.c, elementwise
+ * qelementwise.c) ----------------------------------------------------------------------------
  * Exact integer GEMM for quantized Conv/MatMul: C[m x n] (int32) = sum_k (A[m,k] - za[m]) * (B[k,n] - zb).
  * A (weights, m x k, int8 or uint8, one zero point per row) is packed once at plan time; B (activations,
  * k x n, uint8 or int8, one zero point) is packed per call, from a row-major matrix or straight from

@@ -1,0 +1,221 @@
+import CKernels
+import Foundation
+import FerryTestSupport
+import Testing
+
+/// The float C kernels outside the GEMM (depthwise convolution, pooling, the fused activation pass,
+/// col2im) swept over shapes against loops written here from the ONNX definitions, under every
+/// instruction-set limit (the portable paths included). Sums may be taken in another order than the
+/// reference's Double ones, so they agree within 1e-5 of the sum of the terms' magnitudes; maxima,
+/// activations of exact values and copies agree exactly.
+@Suite struct FloatKernelTests {
+    static let isas: [Int32] = [FERRY_ISA_BEST, FERRY_ISA_AVX2, FERRY_ISA_PORTABLE].map { Int32($0) }
+
+    /// One 2-D window: kernel, strides, dilations, pads (top, left, bottom, right), input size.
+    struct Window: CustomStringConvertible {
+        var h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr: Int
+        var oh: Int { (h + pt + pb - dh * (kh - 1) - 1) / sh + 1 }
+        var ow: Int { (w + pl + pr - dw * (kw - 1) - 1) / sw + 1 }
+        var description: String { "\(h)x\(w) k\(kh)x\(kw) s\(sh),\(sw) d\(dh),\(dw) p\(pt),\(pl),\(pb),\(pr)" }
+        /// The input position tap (ki, kj) of output (oy, ox) reads, nil in the padding.
+        func tap(_ oy: Int, _ ox: Int, _ ki: Int, _ kj: Int) -> (Int, Int)? {
+            let y = oy * sh + ki * dh - pt, x = ox * sw + kj * dw - pl
+            return y >= 0 && y < h && x >= 0 && x < w ? (y, x) : nil
+        }
+    }
+
+    /// 3x3 stride 1 (the register-blocked kernel, with and without padding, narrow and wide rows),
+    /// 5x5 and 7x7, strides 2, dilation 2, a 1x1, asymmetric padding.
+    static let windows: [Window] = [
+        Window(h: 9, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
+        Window(h: 5, w: 37, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
+        Window(h: 12, w: 12, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, pt: 2, pl: 2, pb: 2, pr: 2),
+        Window(h: 13, w: 11, kh: 5, kw: 5, sh: 2, sw: 2, dh: 1, dw: 1, pt: 2, pl: 1, pb: 2, pr: 2),
+        Window(h: 14, w: 15, kh: 7, kw: 7, sh: 1, sw: 2, dh: 1, dw: 1, pt: 3, pl: 3, pb: 3, pr: 3),
+        Window(h: 10, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2),
+        Window(h: 6, w: 7, kh: 1, kw: 1, sh: 2, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
+        Window(h: 8, w: 9, kh: 2, kw: 3, sh: 2, sw: 3, dh: 1, dw: 1, pt: 0, pl: 1, pb: 1, pr: 0),
+    ]
+
+    /// The fused activations with parameters: (kind, a, b).
+    static let activations: [(Int32, Float, Float)] = [
+        (Int32(FERRY_ACT_NONE.rawValue), 0, 0), (Int32(FERRY_ACT_RELU.rawValue), 0, 0),
+        (Int32(FERRY_ACT_CLIP.rawValue), -0.5, 0.75), (Int32(FERRY_ACT_SIGMOID.rawValue), 0, 0),
+        (Int32(FERRY_ACT_HARDSWISH.rawValue), 0, 0), (Int32(FERRY_ACT_LEAKYRELU.rawValue), 0.1, 0),
+        (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5),
+    ]
+
+    /// The ONNX definition of each activation, in Double.
+    static func activate(_ v: Double, _ act: Int32, _ a: Float, _ b: Float) -> Double {
+        let (a, b) = (Double(a), Double(b))
+        switch UInt32(act) {
+        case FERRY_ACT_RELU.rawValue: return max(v, 0)
+        case FERRY_ACT_CLIP.rawValue: return min(max(v, a), b)
+        case FERRY_ACT_SIGMOID.rawValue: return 1 / (1 + exp(-v))
+        case FERRY_ACT_HARDSWISH.rawValue: return v * min(max(v / 6 + 0.5, 0), 1)
+        case FERRY_ACT_LEAKYRELU.rawValue: return v < 0 ? a * v : v
+        case FERRY_ACT_HARDSIGMOID.rawValue: return min(max(a * v + b, 0), 1)
+        default: return v
+        }
+    }
+
+    func limited(to isa: Int32, _ body: () -> Void) {
+        ferry_kernels_limit_isa(isa)
+        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
+        body()
+    }
+
+    static func random(_ count: Int, _ rng: inout SplitMix64) -> [Float] { (0..<count).map { _ in rng.unit() } }
+
+    /// Expects `got` within 1e-5 of `want` relative to `scale` (the magnitude of the terms summed).
+    static func expectClose(_ got: [Float], _ want: [Double], scale: [Double], _ what: String) {
+        let bad = got.indices.first { abs(Double(got[$0]) - want[$0]) > 1e-5 * max(scale[$0], 1e-3) }
+        #expect(bad == nil, "\(what): element \(bad ?? 0) is \(bad.map { got[$0] } ?? 0), want \(bad.map { want[$0] } ?? 0)")
+    }
+
+    @Test(arguments: isas)
+    func depthwiseMatchesTheDefinition(isa: Int32) {
+        var rng = SplitMix64(seed: 5)
+        for window in Self.windows {
+            let channels = 5, (oh, ow) = (window.oh, window.ow)
+            let x = Self.random(channels * window.h * window.w, &rng), w = Self.random(channels * window.kh * window.kw, &rng)
+            let bias = Self.random(channels, &rng), (act, a, b) = rng.pick(Self.activations)
+            var want = [Double](repeating: 0, count: channels * oh * ow), scale = want
+            for c in 0..<channels {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias[c]), size = abs(Double(bias[c]))
+                        for ki in 0..<window.kh {
+                            for kj in 0..<window.kw {
+                                guard let at = window.tap(oy, ox, ki, kj) else { continue }
+                                let term = Double(x[(c * window.h + at.0) * window.w + at.1]) * Double(w[(c * window.kh + ki) * window.kw + kj])
+                                sum += term
+                                size += abs(term)
+                            }
+                        }
+                        want[(c * oh + oy) * ow + ox] = Self.activate(sum, act, a, b)
+                        scale[(c * oh + oy) * ow + ox] = size
+                    }
+                }
+            }
+            // channels 1..<5: a range that starts inside the tensor
+            var y = [Float](repeating: .nan, count: channels * oh * ow)
+            limited(to: isa) {
+                ferry_depthwise_2d(x, w, bias, &y, 1, channels, window.h, window.w, window.kh, window.kw, window.sh, window.sw,
+                                   window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b)
+            }
+            let part = (oh * ow)..<(channels * oh * ow)
+            Self.expectClose(Array(y[part]), Array(want[part]), scale: Array(scale[part]), "depthwise \(window) act \(act)")
+            let untouched = y[0..<(oh * ow)].allSatisfy { $0.isNaN }
+            #expect(untouched, "depthwise \(window): channel 0 was outside the range")
+        }
+    }
+
+    @Test(arguments: isas)
+    func poolingMatchesTheDefinition(isa: Int32) {
+        var rng = SplitMix64(seed: 9)
+        for window in Self.windows where window.pt < window.kh && window.pl < window.kw {
+            let planes = 3, (oh, ow) = (window.oh, window.ow)
+            let x = Self.random(planes * window.h * window.w, &rng)
+            for (average, includePad) in [(0, 0), (1, 0), (1, 1)] {
+                var want = [Double](repeating: 0, count: planes * oh * ow)
+                for p in 0..<planes {
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var best = -Double.infinity, sum = 0.0, inside = 0, padded = 0
+                            for ki in 0..<window.kh {
+                                for kj in 0..<window.kw {
+                                    let y = oy * window.sh + ki * window.dh - window.pt, xx = ox * window.sw + kj * window.dw - window.pl
+                                    if y < window.h + window.pb, xx < window.w + window.pr { padded += 1 }
+                                    guard let at = window.tap(oy, ox, ki, kj) else { continue }
+                                    let v = Double(x[(p * window.h + at.0) * window.w + at.1])
+                                    best = max(best, v)
+                                    sum += v
+                                    inside += 1
+                                }
+                            }
+                            want[(p * oh + oy) * ow + ox] = average == 0 ? best : sum / Double(includePad == 1 ? padded : inside)
+                        }
+                    }
+                }
+                var y = [Float](repeating: .nan, count: planes * oh * ow)
+                limited(to: isa) {
+                    ferry_pool_2d(x, &y, 0, planes, window.h, window.w, window.kh, window.kw, window.sh, window.sw, window.dh,
+                                  window.dw, window.pt, window.pl, window.pb, window.pr, oh, ow, Int32(average), Int32(includePad))
+                }
+                if average == 0 {
+                    #expect(y.map(Double.init) == want, "max pool \(window)")
+                } else {
+                    Self.expectClose(y, want, scale: want.map { _ in 1 }, "average pool \(window) include pad \(includePad)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: isas)
+    func scaleBiasActivationMatchesTheDefinition(isa: Int32) {
+        var rng = SplitMix64(seed: 13)
+        for (act, a, b) in Self.activations {
+            for (rows, cols, ldy) in [(1, 1, 1), (3, 17, 20), (4, 64, 64), (2, 5, 9)] {
+                let y0 = (0..<(rows * ldy)).map { _ in rng.unit() * 8 }
+                let scale = Self.random(rows, &rng), bias = Self.random(rows, &rng)
+                for (useScale, useBias) in [(true, true), (false, true), (true, false), (false, false)] {
+                    var y = y0
+                    limited(to: isa) {
+                        ferry_scale_bias_act(&y, rows, cols, ldy, useScale ? scale : nil, useBias ? bias : nil, act, a, b)
+                    }
+                    for r in 0..<rows {
+                        for p in 0..<ldy {
+                            let v = y0[r * ldy + p]
+                            guard p < cols else {
+                                #expect(y[r * ldy + p] == v, "act \(act): column \(p) past cols changed")
+                                continue
+                            }
+                            let pre = Double(v) * Double(useScale ? scale[r] : 1) + Double(useBias ? bias[r] : 0)
+                            let want = Self.activate(pre, act, a, b)
+                            #expect(abs(Double(y[r * ldy + p]) - want) <= 1e-6 * max(abs(pre), 1),
+                                    "act \(act) rows \(rows) cols \(cols): \(y[r * ldy + p]) want \(want)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: isas)
+    func col2imAddsEveryColumnBack(isa: Int32) {
+        var rng = SplitMix64(seed: 17)
+        // (image shape, kernel, strides, dilations, pads, channels)
+        let cases: [([Int], [Int], [Int], [Int], [Int], Int)] = [
+            ([6, 7], [3, 3], [1, 1], [1, 1], [1, 1], 2), ([9, 8], [3, 2], [2, 1], [1, 2], [1, 0], 3),
+            ([11], [4], [3], [2], [2], 2), ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2),
+        ]
+        for (image, kernel, strides, dilations, pads, channels) in cases {
+            let grid = image.indices.map { (image[$0] + 2 * pads[$0] - dilations[$0] * (kernel[$0] - 1) - 1) / strides[$0] + 1 }
+            let taps = kernel.reduce(1, *), columns = grid.reduce(1, *), plane = image.reduce(1, *)
+            let col = Self.random(channels * taps * columns, &rng), y0 = Self.random(channels * plane, &rng)
+            var want = y0.map(Double.init), scale = y0.map { abs(Double($0)) }
+            for c in 0..<channels {
+                for t in 0..<taps {
+                    let tap = SGemmKernelTests.unflatten(t, kernel)
+                    for p in 0..<columns {
+                        let out = SGemmKernelTests.unflatten(p, grid)
+                        var offset = 0, inside = true
+                        for d in image.indices {
+                            let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
+                            if i < 0 || i >= image[d] { inside = false; break }
+                            offset = offset * image[d] + i
+                        }
+                        guard inside else { continue }
+                        let v = Double(col[(c * taps + t) * columns + p])
+                        want[c * plane + offset] += v
+                        scale[c * plane + offset] += abs(v)
+                    }
+                }
+            }
+            var y = y0
+            limited(to: isa) { ferry_col2im_nd(col, channels, image.count, image, kernel, strides, dilations, pads, grid, &y) }
+            Self.expectClose(y, want, scale: scale, "col2im \(image) kernel \(kernel)")
+        }
+    }
+}

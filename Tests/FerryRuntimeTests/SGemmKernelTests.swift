@@ -1,0 +1,176 @@
+import CKernels
+import FerryTestSupport
+import Testing
+
+/// The float GEMM (sgemm.c) against loops written here that take the kernel's own order of
+/// operations: each element of C is one chain of multiply-adds over k in order, restarted every 256 k
+/// and added to C block by block; fused multiply-adds on the AVX2 path (and wherever the compiler
+/// contracts the portable loop, as on arm64), a product then a sum on x86's portable path. So every
+/// result must equal the reference bit for bit, under every instruction-set limit.
+@Suite struct SGemmKernelTests {
+    /// The limits to run under; each holds on the test's thread only.
+    static let isas: [Int32] = [FERRY_ISA_BEST, FERRY_ISA_AVX2, FERRY_ISA_PORTABLE].map { Int32($0) }
+    /// (m, n, k): single elements, one tile, partial tiles, K past one block (256) and two, M past
+    /// one block (120), k = 0.
+    static let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (6, 16, 8), (7, 17, 3), (5, 40, 300), (13, 33, 513), (121, 18, 20), (3, 5, 0), (2, 48, 256),
+    ]
+
+    /// Runs `body` with the calling thread limited to `isa`; true when the active path fuses.
+    func limited<R>(to isa: Int32, _ body: (_ fused: Bool) -> R) -> R {
+        ferry_kernels_limit_isa(isa)
+        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
+        #if arch(arm64)
+        let fused = true
+        #else
+        let fused = String(cString: ferry_isa_active_name()) != "portable"
+        #endif
+        return body(fused)
+    }
+
+    /// C = A B (A m x k, B k x n, both row-major) in the kernel's order.
+    static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, fused: Bool) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var total: Float = 0
+                for k0 in stride(from: 0, to: k, by: 256) {
+                    var sum: Float = 0
+                    for kk in k0..<min(k0 + 256, k) {
+                        let (x, y) = (a[i * k + kk], b[kk * n + j])
+                        sum = fused ? sum.addingProduct(x, y) : sum + x * y
+                    }
+                    total = k0 == 0 ? sum : total + sum
+                }
+                c[i * n + j] = total
+            }
+        }
+        return c
+    }
+
+    /// Expects the same bits everywhere; names the first element that differs.
+    static func expectIdentical(_ got: [Float], _ want: [Float], _ what: String,
+                                sourceLocation: SourceLocation = #_sourceLocation) {
+        let bad = got.indices.first { $0 >= want.count || got[$0].bitPattern != want[$0].bitPattern }
+        #expect(got.count == want.count && bad == nil,
+                "\(what): element \(bad ?? got.count) is \(bad.map { got[$0] } ?? .nan), want \(bad.map { want[$0] } ?? .nan)",
+                sourceLocation: sourceLocation)
+    }
+
+    static func random(_ count: Int, _ rng: inout SplitMix64) -> [Float] { (0..<count).map { _ in rng.unit() } }
+
+    /// A packed the way layers pack their weights: from A, or from its transpose with `trans`.
+    static func packA(_ a: [Float], m: Int, k: Int, trans: Bool) -> [Float] {
+        var packed = [Float](repeating: .nan, count: ferry_sgemm_packed_a_size(m, k))
+        if trans {
+            var t = [Float](repeating: 0, count: m * k)
+            for i in 0..<m { for kk in 0..<k { t[kk * m + i] = a[i * k + kk] } }
+            ferry_sgemm_pack_a(t, m, 1, m, k, &packed)
+        } else {
+            ferry_sgemm_pack_a(a, k, 0, m, k, &packed)
+        }
+        return packed
+    }
+
+    @Test(arguments: isas)
+    func prepackedMatchesTheReference(isa: Int32) {
+        var rng = SplitMix64(seed: 7)
+        for (m, n, k) in Self.shapes {
+            let a = Self.random(m * k, &rng), b = Self.random(k * n, &rng)
+            let trans = rng.bool()
+            var packedB = [Float](repeating: .nan, count: ferry_sgemm_packed_b_size(n, k))
+            ferry_pack_b_panels(b, n, k, n, &packedB)
+            let ldc = n + 3
+            var c = [Float](repeating: .nan, count: m * ldc)
+            let want = limited(to: isa) { fused in
+                ferry_sgemm_prepacked(m, n, k, Self.packA(a, m: m, k: k, trans: trans), packedB, &c, ldc)
+                return Self.reference(a, b, m: m, n: n, k: k, fused: fused)
+            }
+            let got = (0..<m).flatMap { c[($0 * ldc)..<($0 * ldc + n)] }
+            Self.expectIdentical(got, want, "m \(m) n \(n) k \(k) (A \(trans ? "transposed" : "as is"))")
+        }
+    }
+
+    @Test(arguments: isas)
+    func rowsReadInPlaceMatchTheReference(isa: Int32) {
+        var rng = SplitMix64(seed: 11)
+        for (m, n, k) in Self.shapes {
+            let a = Self.random(m * k, &rng), ldb = n + 5
+            var b = [Float](repeating: .nan, count: max(1, k * ldb))
+            var dense = [Float](repeating: 0, count: k * n)
+            for kk in 0..<k { for j in 0..<n { let v = rng.unit(); b[kk * ldb + j] = v; dense[kk * n + j] = v } }
+            var c = [Float](repeating: .nan, count: m * n)
+            var tail = [Float](repeating: .nan, count: max(1, k * 16))
+            let want = limited(to: isa) { fused in
+                ferry_sgemm_rows(m, n, k, Self.packA(a, m: m, k: k, trans: false), b, ldb, &c, n, &tail)
+                return Self.reference(a, dense, m: m, n: n, k: k, fused: fused)
+            }
+            Self.expectIdentical(c, want, "m \(m) n \(n) k \(k)")
+        }
+    }
+
+    /// im2col straight into packed panels equals packing a naive im2col matrix: 2-D (the fast
+    /// shifted-plane case and strided, dilated, padded ones) and 1-D and 3-D (the N-d loop), whole and
+    /// split column ranges.
+    @Test(arguments: isas)
+    func im2colPackedEqualsPackingTheMatrix(isa: Int32) {
+        var rng = SplitMix64(seed: 3)
+        // (input shape, kernel, strides, dilations, pads at the start, channels)
+        let cases: [([Int], [Int], [Int], [Int], [Int], Int)] = [
+            ([6, 7], [3, 3], [1, 1], [1, 1], [1, 1], 3), ([9, 8], [3, 2], [2, 1], [1, 2], [1, 0], 2),
+            ([5, 5], [1, 1], [1, 1], [1, 1], [0, 0], 4), ([11], [4], [3], [2], [2], 3), ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2),
+        ]
+        for (inShape, kernel, strides, dilations, pads, channels) in cases {
+            let outShape = inShape.indices.map { d in
+                (inShape[d] + 2 * pads[d] - dilations[d] * (kernel[d] - 1) - 1) / strides[d] + 1
+            }
+            let x = Self.random(channels * inShape.reduce(1, *), &rng)
+            let columns = outShape.reduce(1, *), rows = channels * kernel.reduce(1, *)
+            let matrix = Self.im2col(x, channels: channels, inShape, kernel, strides, dilations, pads, outShape)
+            for (begin, end) in [(0, columns), (columns / 3, columns)] {
+                let n = end - begin
+                var slice = [Float](repeating: 0, count: rows * n)
+                for r in 0..<rows { for j in 0..<n { slice[r * n + j] = matrix[r * columns + begin + j] } }
+                var want = [Float](repeating: .nan, count: ferry_sgemm_packed_b_size(n, rows))
+                ferry_pack_b_panels(slice, n, rows, n, &want)
+                var got = [Float](repeating: .nan, count: want.count), row = [Float](repeating: .nan, count: n)
+                limited(to: isa) { _ in
+                    ferry_im2col_packed(x, channels, inShape.count, inShape, kernel, strides, dilations, pads, outShape,
+                                        begin, end, &got, &row)
+                }
+                Self.expectIdentical(got, want, "\(inShape) kernel \(kernel) columns \(begin)..<\(end)")
+            }
+        }
+    }
+
+    /// The im2col matrix by its definition: row (channel, taps), column (output position), the input
+    /// element the tap reads or 0 in the padding.
+    static func im2col(_ x: [Float], channels: Int, _ inShape: [Int], _ kernel: [Int], _ strides: [Int],
+                       _ dilations: [Int], _ pads: [Int], _ outShape: [Int]) -> [Float] {
+        let rank = inShape.count, taps = kernel.reduce(1, *), columns = outShape.reduce(1, *)
+        let plane = inShape.reduce(1, *)
+        var col = [Float](repeating: 0, count: channels * taps * columns)
+        for c in 0..<channels {
+            for t in 0..<taps {
+                let tap = Self.unflatten(t, kernel)
+                for p in 0..<columns {
+                    let out = Self.unflatten(p, outShape)
+                    var offset = 0, inside = true
+                    for d in 0..<rank {
+                        let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
+                        if i < 0 || i >= inShape[d] { inside = false; break }
+                        offset = offset * inShape[d] + i
+                    }
+                    col[(c * taps + t) * columns + p] = inside ? x[c * plane + offset] : 0
+                }
+            }
+        }
+        return col
+    }
+
+    static func unflatten(_ index: Int, _ shape: [Int]) -> [Int] {
+        var rest = index, digits = [Int](repeating: 0, count: shape.count)
+        for d in shape.indices.reversed() { digits[d] = rest % shape[d]; rest /= shape[d] }
+        return digits
+    }
+}
