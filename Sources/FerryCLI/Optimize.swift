@@ -30,19 +30,20 @@ struct Optimize: ParsableCommand {
     var json = false
 
     func validate() throws {
-        for name in skip where !Optimizer.passNames.contains(name) {
-            throw ValidationError("--skip \(name): no such pass (passes: \(Optimizer.passNames.joined(separator: ", ")))")
-        }
-        guard foldLimit >= 0, foldLimit <= 1 << 40 else { throw ValidationError("--fold-limit must be between 0 and 2^40") }
+        try validatingOptions { _ = try optimizer() }
+    }
+
+    /// The optimizer the flags ask for; Conv + activation fusion only when OUT is ONNX.
+    func optimizer() throws -> Optimizer {
+        try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
+                      foldLimit: foldLimit)
     }
 
     func run() throws {
         let loaded = try files.load()
         var model = loaded.model
         let before = GraphSize(model)
-        let optimizer = try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
-                                      foldLimit: foldLimit)
-        let report = try optimizer.optimize(&model)
+        let report = try optimizer().optimize(&model)
         try files.save(model, from: loaded)
         let after = GraphSize(model)
         let summary = Summary(nodes_before: before.nodes, nodes_after: after.nodes,

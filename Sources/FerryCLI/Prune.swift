@@ -50,8 +50,7 @@ struct Prune: ParsableCommand {
     var report: String?
 
     func validate() throws {
-        guard sparsity.isFinite, sparsity >= 0, sparsity < 1 else { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
-        guard minElements >= 0 else { throw ValidationError("--min-elements must be 0 or more") }
+        try validatingOptions { try options.validate() }
         for s in shapes { _ = try parseShapeOption(s) }
         if method == .channels && scope != nil { throw ValidationError("--scope is for --method magnitude") }
         if let report, report.isEmpty || report == files.input || report == files.output {
@@ -59,10 +58,15 @@ struct Prune: ParsableCommand {
         }
     }
 
+    /// The library options the flags ask for (input shapes apart: they are parsed in `run`).
+    var options: PruneOptions {
+        PruneOptions(sparsity: sparsity, method: method, scope: scope ?? .layer, minElements: minElements, exclude: exclude)
+    }
+
     func run() throws {
         let loaded = try files.load()
         var model = loaded.model
-        var options = PruneOptions(sparsity: sparsity, method: method, scope: scope ?? .layer, minElements: minElements, exclude: exclude)
+        var options = self.options
         options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
         var result = try Pruning.prune(&model, options: options)
         if sparseStorage && ModelFormat(path: files.output) == .onnx {

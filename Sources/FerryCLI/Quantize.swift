@@ -39,7 +39,7 @@ struct Quantize: ParsableCommand {
     var reduceRange = false
 
     @Option(help: "Activation type: uint8 or int8.")
-    var activationType: String = "uint8"
+    var activationType: ActivationType = .uint8
 
     @Flag(inversion: .prefixedNo, help: "Static mode: keep the first and last layers in float.")
     var keepEdgeLayers = true
@@ -58,15 +58,12 @@ struct Quantize: ParsableCommand {
 
     func validate() throws {
         if mode == .static && calibrate == nil { throw ValidationError("--mode static needs --calibrate DIR") }
-        guard activationType == "uint8" || activationType == "int8" else { throw ValidationError("--activation-type takes uint8 or int8") }
-        guard percentile > 50 && percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100]") }
-        if let t = accuracyTarget, !(t > 0 && t <= 1) { throw ValidationError("--accuracy-target is a cosine similarity in (0, 1]") }
-        if mode != .static && format == .qoperator { throw ValidationError("--format qoperator is for --mode static") }
+        try validatingOptions { try options.validate() }
         if ModelFormat(path: files.output) != .onnx { throw ValidationError("quantized models are written as ONNX (.onnx)") }
     }
 
-    func run() throws {
-        let loaded = try files.load()
+    /// The library options the flags ask for.
+    var options: QuantizationOptions {
         var options = QuantizationOptions()
         options.mode = mode
         options.format = format
@@ -74,11 +71,16 @@ struct Quantize: ParsableCommand {
         options.percentile = percentile
         options.perChannel = !perTensor
         options.reduceRange = reduceRange
-        options.activationType = activationType == "int8" ? .int8 : .uint8
+        options.activationType = activationType == .int8 ? .int8 : .uint8
         options.exclude = exclude
         options.keepEdgeLayersFloat = keepEdgeLayers
         options.equalize = equalize
         options.accuracyTarget = accuracyTarget
+        return options
+    }
+
+    func run() throws {
+        let loaded = try files.load()
         let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
         let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
         try files.save(model, from: loaded)
@@ -111,3 +113,8 @@ struct Quantize: ParsableCommand {
 extension QuantizationOptions.Mode: ExpressibleByArgument {}
 extension QuantizationOptions.Format: ExpressibleByArgument {}
 extension QuantizationOptions.Method: ExpressibleByArgument {}
+
+/// The element types `--activation-type` takes.
+enum ActivationType: String, ExpressibleByArgument, CaseIterable {
+    case uint8, int8
+}

@@ -19,6 +19,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.onnx"))
     }
 
+    /// Options are checked by the library (`QuantizationOptions.validate`); the CLI names the flag.
+    @Test(arguments: [
+        (["--mode", "dynamic", "--format", "qoperator"], "--format: qoperator needs static mode, not dynamic"),
+        (["--calibrate", "Fixtures/digits/calibration", "--percentile", "101"], "--percentile: 101.0 is outside (50, 100]"),
+        (["--calibrate", "Fixtures/digits/calibration", "--accuracy-target", "0"], "--accuracy-target: 0.0 is not a cosine similarity in (0, 1]"),
+    ])
+    func libraryOptionChecksNameTheFlag(arguments: [String], message: String) throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry(["quantize", model, dir + "/out.onnx"] + arguments)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("Error: " + message) || r.stderr.contains("error: " + message), "\(r.stderr)")
+    }
+
     @Test func badInputsFailOnOneLine() throws {
         let dir = try TestSupport.temporaryDirectory()
         let cases: [[String]] = [

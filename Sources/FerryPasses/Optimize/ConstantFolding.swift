@@ -15,6 +15,8 @@ import FerryRuntime
 public struct ConstantFolding: OptimizationPass {
     /// The default `maxGrowthBytes`: 64 KiB.
     public static let defaultGrowthLimit = 64 << 10
+    /// The largest `maxGrowthBytes` the optimizer accepts: 2^40 (1 TiB, no limit in practice).
+    public static let largestGrowthLimit = 1 << 40
     /// The largest number of bytes a fold may add beyond the bytes of the constants it reads.
     public let maxGrowthBytes: Int
 

@@ -19,6 +19,9 @@ public struct Optimizer {
         if let unknown = skip.subtracting(Optimizer.passNames).sorted().first {
             throw PassError.invalidOption(option: "skip", reason: "no pass is called \(unknown) (passes: \(Optimizer.passNames.joined(separator: ", ")))")
         }
+        guard foldLimit >= 0, foldLimit <= ConstantFolding.largestGrowthLimit else {
+            throw PassError.invalidOption(option: "foldLimit", reason: "\(foldLimit) is outside [0, 2^40]")
+        }
         passes = Optimizer.standardPasses(foldLimit: foldLimit).filter { !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion)) }
     }
 

@@ -43,13 +43,14 @@ public struct PruneOptions: Sendable {
         self.exclude = exclude
     }
 
-    /// Throws `PassError.invalidOption` for a sparsity outside [0, 1) or a negative minimum.
+    /// Throws `PassError.invalidOption` (naming the property) for a sparsity outside [0, 1) or a
+    /// negative minimum. The pruning passes call it; a caller may too, before loading a model.
     public func validate() throws {
         guard sparsity.isFinite, sparsity >= 0, sparsity < 1 else {
             throw PassError.invalidOption(option: "sparsity", reason: "\(sparsity) is outside [0, 1)")
         }
         guard minElements >= 0 else {
-            throw PassError.invalidOption(option: "min-elements", reason: "\(minElements) is negative")
+            throw PassError.invalidOption(option: "minElements", reason: "\(minElements) is negative")
         }
     }
 

@@ -60,4 +60,21 @@ public struct QuantizationOptions: Sendable {
     public var accuracyTarget: Double?
 
     public init() {}
+
+    /// Throws `PassError.invalidOption` (naming the property) for a setting outside its range or one
+    /// that contradicts another. `Quantizer` calls it; a caller may too, before loading a model.
+    public func validate() throws {
+        guard activationType == .uint8 || activationType == .int8 else {
+            throw PassError.invalidOption(option: "activationType", reason: "must be uint8 or int8, not \(activationType.name)")
+        }
+        guard percentile > 50, percentile <= 100 else {
+            throw PassError.invalidOption(option: "percentile", reason: "\(percentile) is outside (50, 100]")
+        }
+        if let target = accuracyTarget, !(target > 0 && target <= 1) {
+            throw PassError.invalidOption(option: "accuracyTarget", reason: "\(target) is not a cosine similarity in (0, 1]")
+        }
+        if format == .qoperator && mode != .static {
+            throw PassError.invalidOption(option: "format", reason: "qoperator needs static mode, not \(mode.rawValue)")
+        }
+    }
 }

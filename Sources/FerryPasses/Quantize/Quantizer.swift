@@ -13,9 +13,7 @@ public struct Quantizer {
     /// Returns the quantized model and its report. `samples` are calibration inputs (name -> tensor);
     /// static mode needs them, the other modes use them for the report when given.
     public func quantize(_ input: Model, samples rawSamples: [[String: Tensor]] = []) throws -> (model: Model, report: QuantizationReport) {
-        guard options.activationType == .uint8 || options.activationType == .int8 else {
-            throw PassError.invalidOption(option: "activation type", reason: "must be uint8 or int8, not \(options.activationType.name)")
-        }
+        try options.validate()
         if options.mode == .static && rawSamples.isEmpty {
             throw PassError.invalidOption(option: "samples", reason: "static quantization needs calibration samples")
         }
