@@ -140,10 +140,13 @@ fixtures: venv
 	$(VPY) tools/make_hdf5_fixtures.py
 	$(VPY) tools/make_control_fixtures.py
 	$(VPY) tools/make_run_fixtures.py
+	$(VPY) tools/make_quant_fixtures.py
 
-# Keras fixtures need TensorFlow, tf-keras and Keras 3 (a large install, not needed by `make test`).
+# Keras fixtures need TensorFlow, tf-keras and Keras 3 (a large install); so does retraining the
+# digits CNN (Fixtures/digits, deterministic).
 fixtures-keras: venv $(VENV)/.keras-installed
 	$(VPY) tools/make_keras_fixtures.py
+	TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= $(VPY) tools/make_digits_fixture.py
 
 bench: build venv $(VENV)/.keras-installed
 	$(VPY) tools/bench_io.py --ferry .build/release/ferry

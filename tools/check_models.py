@@ -33,7 +33,7 @@ import onnxruntime as ort
 from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, Failure  # noqa: E402
+from checks import Checks, Failure, ort_run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERAS = os.path.join(ROOT, "Fixtures", "keras")
@@ -141,10 +141,7 @@ def compare(got, want, rtol, atol):
 
 
 def ort_outputs(model_bytes, feeds):
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    sess = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
-    return [(o.name, v) for o, v in zip(sess.get_outputs(), sess.run(None, feeds))]
+    return ort_run(model_bytes, feeds, optimization="basic")
 
 
 def with_probes(model):

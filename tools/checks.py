@@ -1,5 +1,34 @@
-"""Shared plumbing of the interop checks: one line per check, and `N passed, M failed` last."""
+"""Shared plumbing of the interop checks: one line per check, `N passed, M failed` last, and the
+onnxruntime sessions the checks compare with."""
 import shutil
+
+# Graph optimization levels of onnxruntime by the names the checks use.
+ORT_OPTIMIZATION = {"none": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
+                    "all": "ORT_ENABLE_ALL"}
+
+
+def ort_session(model, threads=None, optimization="all", save_optimized=None):
+    """An onnxruntime CPU session on `model` (a path, or a serialized ModelProto): `threads` intra-op
+    threads (None: onnxruntime's choice), one inter-op thread, graph optimizations up to
+    `optimization` (none, basic, extended, all), warnings not logged; with `save_optimized`,
+    onnxruntime writes the model it optimized to that path."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    if threads is not None:
+        so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, ORT_OPTIMIZATION[optimization])
+    so.log_severity_level = 3
+    if save_optimized:
+        so.optimized_model_filepath = save_optimized
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+
+
+def ort_run(model, feeds, **options):
+    """[(output name, value)] of `model` on `feeds` in onnxruntime (options as for ort_session)."""
+    sess = ort_session(model, **options)
+    return [(o.name, v) for o, v in zip(sess.get_outputs(), sess.run(None, feeds))]
 
 
 class Failure(Exception):
@@ -27,6 +56,11 @@ class Checks:
         else:
             print(f"ok   {label:<{self.width}}  ({', '.join(details)})", flush=True)
             self.passed += 1
+
+    def record(self, ok, label, detail):
+        """Counts a check whose outcome is already known, with its detail on its line."""
+        print(f"{'ok  ' if ok else 'FAIL'} {label:<{self.width}}  {detail}", flush=True)
+        self.passed, self.failed = self.passed + bool(ok), self.failed + (not ok)
 
     def finish(self, work, keep_work):
         """Removes the work folder unless asked to keep it or a check failed; prints the summary

@@ -6,15 +6,18 @@
 NAME.input_K.npy are the inputs and NAME.output_K.npy the outputs Keras computed. Exit 1 when an
 output differs by more than 1e-5 relative to its largest magnitude."""
 import glob
+import os
 import sys
 
 import numpy as np
-import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import ort_session  # noqa: E402
 
 
 def main() -> int:
     model, prefix = sys.argv[1], sys.argv[2]
-    sess = ort.InferenceSession(model)
+    sess = ort_session(model)
     inputs = [np.load(p) for p in sorted(glob.glob(prefix + ".input_*.npy"))]
     expected = [np.load(p) for p in sorted(glob.glob(prefix + ".output_*.npy"))]
     got = sess.run(None, {i.name: x.astype(np.float32) for i, x in zip(sess.get_inputs(), inputs)})

@@ -11,7 +11,9 @@ import os
 import sys
 
 import numpy as np
-import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import ort_session  # noqa: E402
 
 DIGITS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Fixtures", "digits")
 
@@ -22,7 +24,7 @@ def main() -> int:
     ferry = {float_model: np.load(ferry_float), int8_model: np.load(ferry_int8)}
     print(f"{'model':32s} {'bytes':>8s} {'Ferry accuracy':>15s} {'onnxruntime accuracy':>21s}")
     for path in (float_model, int8_model):
-        s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        s = ort_session(path)
         o = s.run(None, {s.get_inputs()[0].name: x})[0]
         print(f"{os.path.basename(path):32s} {os.path.getsize(path):8d} {(ferry[path].argmax(1) == y).mean() * 100:14.2f}% "
               f"{(o.argmax(1) == y).mean() * 100:20.2f}%")

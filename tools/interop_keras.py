@@ -44,7 +44,7 @@ from onnx import numpy_helper
 from safetensors.numpy import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, Failure, check_damaged  # noqa: E402
+from checks import Checks, Failure, check_damaged, ort_session  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Models whose ONNX form Ferry writes back as Keras .h5 (a regression guard; the others are refused).
@@ -84,7 +84,7 @@ def check_model(binary, entry, form, work):
     expected = entry["outputs"]
     if form == "keras" and entry.get("keras3_outputs"):
         expected = entry["keras3_outputs"]
-    sess = ort.InferenceSession(out)
+    sess = ort_session(out)
     feeds = {}
     for i, spec in zip(sess.get_inputs(), entry["inputs"]):
         x = np.load(os.path.join(FIXTURES, spec["file"]))
@@ -165,7 +165,7 @@ def check_big(binary, work):
         x = rs.randint(0, 10000, shape).astype(np.float32) if "embedding" in name else rs.uniform(-1, 1, shape).astype(np.float32)
         ref = model.predict(x, verbose=0)
         convert(binary, src, os.path.join(work, name + ".onnx"))
-        sess = ort.InferenceSession(os.path.join(work, name + ".onnx"))
+        sess = ort_session(os.path.join(work, name + ".onnx"))
         declared = {"tensor(int32)": np.int32, "tensor(int64)": np.int64}.get(sess.get_inputs()[0].type, np.float32)
         got = sess.run(None, {sess.get_inputs()[0].name: x.astype(declared)})
         err = relative_error(got, [ref])

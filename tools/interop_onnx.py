@@ -39,7 +39,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from onnx import TensorProto, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, Failure, check_damaged  # noqa: E402
+from checks import Checks, Failure, check_damaged, ort_session  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Fixtures", "onnx")
@@ -171,11 +171,7 @@ ORT_DTYPES = {
 
 
 def session(path: str) -> ort.InferenceSession:
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return ort_session(path, threads=1)
 
 
 def make_inputs(sess: ort.InferenceSession):

@@ -48,7 +48,7 @@ from onnx import helper, numpy_helper
 
 sys.dont_write_bytecode = True  # no __pycache__ in tools/ from the imports below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, Failure  # noqa: E402
+from checks import Checks, Failure, ort_run  # noqa: E402
 from check_models import ATOL, KERAS, LIGHT, ROOT, RTOL, compare, ferry_run, first_line, graph_inputs, safe, shared_inputs  # noqa: E402
 
 TOLERANCE = 1e-5
@@ -63,13 +63,6 @@ def run(argv, timeout):
     if p.returncode != 0:
         raise Failure(f"{os.path.basename(argv[0])} {argv[1]} exited {p.returncode}: {first_line(p.stderr)}")
     return p.stdout
-
-
-def ort_run(path, feeds):
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    return [(o.name, v) for o, v in zip(sess.get_outputs(), sess.run(None, feeds))]
 
 
 def difference(want, got):
@@ -104,8 +97,8 @@ def check(ferry, original, source, feeds_of, work, timeout, extra=()):
     for path in (original, out):
         onnx.checker.check_model(path, full_check=True)
     feeds = feeds_of(onnx.load(original, load_external_data=False))
-    optimized = ort_run(out, feeds)
-    worst = difference(ort_run(original, feeds), optimized)
+    optimized = ort_run(out, feeds, optimization="none")
+    worst = difference(ort_run(original, feeds, optimization="none"), optimized)
     if worst > TOLERANCE:
         raise Failure(f"outputs differ by {worst:.3g} (> {TOLERANCE})")
     # Ferry runs the optimized file too (FusedConv included), within check_models.py's tolerance.

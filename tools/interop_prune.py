@@ -35,7 +35,7 @@ import onnxruntime as ort
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, Failure  # noqa: E402
+from checks import Checks, Failure, ort_session  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIGHT = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
@@ -77,7 +77,7 @@ def onnx_inputs(model, shapes):
 
 
 def ort_run(path, feeds):
-    return ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+    return ort_session(path).run(None, feeds)
 
 
 def recount_macs(path, shapes):
@@ -92,7 +92,7 @@ def recount_macs(path, shapes):
     for v in dict.fromkeys(wanted):
         if v not in declared and v not in {i.name for i in m.graph.input}:
             m.graph.output.append(onnx.helper.make_tensor_value_info(v, onnx.TensorProto.FLOAT, None))
-    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    sess = ort_session(m.SerializeToString())
     feeds = onnx_inputs(m, shapes)
     known = dict(weights)
     known.update({name: list(a.shape) for name, a in feeds.items()})
@@ -192,7 +192,7 @@ def check_keras_channels(ferry, work):
     model = keras.models.load_model(h5, compile=False)
     x = np.load(os.path.join(ROOT, "Fixtures", "keras", "mnist_cnn.input_0.npy"))
     got = model.predict(x, verbose=0)
-    sess = ort.InferenceSession(onnx_out, providers=["CPUExecutionProvider"])
+    sess = ort_session(onnx_out)
     want = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     diff = float(np.max(np.abs(got - want)))
     if diff > 1e-4:

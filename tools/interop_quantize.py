@@ -51,19 +51,15 @@ import onnx
 import onnxruntime as ort
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, ort_session  # noqa: E402
+
 ort.set_default_logger_severity(3)  # onnxruntime's warnings about its own anchor files are noise here
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DIGITS = os.path.join(ROOT, "Fixtures", "digits")
 SHARED_MODEL = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 
-passed = failed = 0
-
-
-def check(ok: bool, name: str, detail: str) -> None:
-    global passed, failed
-    passed, failed = passed + ok, failed + (not ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name:44s} {detail}", flush=True)
+CHECKS = Checks(width=44)
 
 
 def ferry(args, *argv) -> str:
@@ -74,11 +70,7 @@ def ferry(args, *argv) -> str:
 
 
 def ort_run(model: str, x: np.ndarray, optimize: bool = True) -> np.ndarray:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    if not optimize:
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    s = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    s = ort_session(model, threads=1, optimization="all" if optimize else "none")
     return s.run(None, {s.get_inputs()[0].name: x})[0]
 
 
@@ -87,11 +79,9 @@ def unfused_weights(model: str, work: str) -> list[str]:
     quantized, maybe after a Relu) that still read a DequantizeLinear of a constant after
     onnxruntime's graph optimizations (its QDQ fusions): each runs in float on weights dequantized
     every run. Layers kept in float, and those whose output stays float, are not counted."""
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    opts.optimized_model_filepath = os.path.join(tempfile.mkdtemp(dir=work), "optimized.onnx")
-    ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-    g = onnx.load(opts.optimized_model_filepath).graph
+    optimized = os.path.join(tempfile.mkdtemp(dir=work), "optimized.onnx")
+    ort_session(model, optimization="extended", save_optimized=optimized)
+    g = onnx.load(optimized).graph
     constants = {t.name for t in g.initializer}
     dequantized = {n.output[0]: n.input[0] in constants for n in g.node if n.op_type == "DequantizeLinear"}
     readers: dict[str, list] = {}
@@ -164,25 +154,25 @@ def digits(args, work: str) -> None:
             onnx.checker.check_model(onnx.load(out), full_check=True)
             exact = quant_reference.run_exact(out, x)
             acc = (exact.argmax(1) == y).mean() * 100
-            check(base - acc <= limit, f"digits {name}: accuracy",
+            CHECKS.record(base - acc <= limit, f"digits {name}: accuracy",
                   f"{acc:.2f}% in the onnx reference evaluator (float {base:.2f}%, drop limit {limit}), size {os.path.getsize(out) / base_size:.2f}x")
             ferry_out = ferry_run(args, out, x, work)
             ok, detail = compare(ferry_out, exact, float_out)
-            check(ok, f"digits {name}: ferry vs reference", detail)
+            CHECKS.record(ok, f"digits {name}: ferry vs reference", detail)
             # onnxruntime's integer kernels (MatMulInteger, QLinearConv, QGemm) multiply u8 x s8
             # pairs into a saturating int16 on AVX2: exact on every CPU only for 7-bit weights.
             # QDQ files also run with its optimizations off, as float ops, exact everywhere.
             if "7-bit" in name or not (name.startswith("dynamic") or "qoperator" in name):
                 ok, detail = agreement(ferry_out, out, x, float_out)
-                check(ok, f"digits {name}: ferry vs onnxruntime", detail)
+                CHECKS.record(ok, f"digits {name}: ferry vs onnxruntime", detail)
             else:
                 print(f"     digits {name}: onnxruntime vs reference (8-bit weights, exact only with AVX-512 VNNI): {compare(ort_run(out, x), exact, float_out)[1]}")
             if name.startswith("static") and "qoperator" not in name:
                 left = unfused_weights(out, work)
-                check(not left, f"digits {name}: onnxruntime fuses QDQ",
+                CHECKS.record(not left, f"digits {name}: onnxruntime fuses QDQ",
                       "every quantized Conv/Gemm runs on integers" if not left else f"float on dequantized weights: {left}")
         except Exception as e:  # noqa: BLE001 - any failure is a failed check with its reason
-            check(False, f"digits {name}", str(e).splitlines()[0])
+            CHECKS.record(False, f"digits {name}", str(e).splitlines()[0])
 
 
 def lstm_model(path: str) -> np.ndarray:
@@ -215,13 +205,11 @@ def ferry_run_all(args, model: str, x: np.ndarray, work: str) -> list:
     return [np.load(os.path.join(out, o.name + ".npy")) for o in onnx.load(model).graph.output]
 
 
-def ort_session(model: str) -> ort.InferenceSession:
+def lstm_session(model: str) -> ort.InferenceSession:
     """onnxruntime on one thread. Its DynamicQuantizeLSTM quantizes H(t-1) in groups of
     ceil(batch / threads) batch rows when batch > 4 or (batch >= 2 and hidden <= 256), so its
     results depend on its thread count; on one thread it quantizes the whole batch, as Ferry does."""
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    return ort_session(model, threads=1)
 
 
 def lstm(args, work: str) -> None:
@@ -252,13 +240,13 @@ def lstm(args, work: str) -> None:
             detail = f"ferry vs int64 numpy reference {err:.1e}"
             ok = err <= 1e-5
             if "7-bit" in label:
-                s = ort_session(path)
+                s = lstm_session(path)
                 ort_err, ref_err = relative(got, s.run(None, {"X": x})), relative(s.run(None, {"X": x}), want)
                 detail += f", ferry vs onnxruntime {ort_err:.1e}, onnxruntime vs reference {ref_err:.1e}"
                 ok = ok and ort_err <= 1e-5 and ref_err <= 1e-5
-            check(ok, f"DynamicQuantizeLSTM: {label}", detail + " (limit 1e-5 of the range)")
+            CHECKS.record(ok, f"DynamicQuantizeLSTM: {label}", detail + " (limit 1e-5 of the range)")
         except Exception as e:  # noqa: BLE001
-            check(False, f"DynamicQuantizeLSTM: {label}", str(e).splitlines()[0])
+            CHECKS.record(False, f"DynamicQuantizeLSTM: {label}", str(e).splitlines()[0])
 
     keras = os.path.join(ROOT, "Fixtures", "keras")
     out = os.path.join(work, "lstm_dynamic.onnx")
@@ -268,16 +256,16 @@ def lstm(args, work: str) -> None:
         onnx.checker.check_model(m, full_check=True)
         lstms = sum(n.op_type == "DynamicQuantizeLSTM" for n in m.graph.node)
         x = np.load(os.path.join(keras, "lstm.input_0.npy"))
-        s = ort_session(out)
+        s = lstm_session(out)
         runs = {"onnxruntime": s.run(None, {s.get_inputs()[0].name: x}), "ferry": ferry_run_all(args, out, x, work)}
         want = [np.load(os.path.join(keras, f"lstm.output_{k}.npy")) for k in range(len(m.graph.output))]
         apart = relative(runs["ferry"], runs["onnxruntime"])
         for who, got in runs.items():
             worst = relative(got, want)
-            check(lstms == 4 and worst <= 0.04, f"keras lstm dynamic 7-bit: {who} vs Keras", f"{lstms} DynamicQuantizeLSTM, max |diff| {worst:.2%} of the range (limit 4%)")
-        check(apart <= 1e-5, "keras lstm dynamic 7-bit: ferry vs onnxruntime", f"{apart:.1e} of the range (limit 1e-5)")
+            CHECKS.record(lstms == 4 and worst <= 0.04, f"keras lstm dynamic 7-bit: {who} vs Keras", f"{lstms} DynamicQuantizeLSTM, max |diff| {worst:.2%} of the range (limit 4%)")
+        CHECKS.record(apart <= 1e-5, "keras lstm dynamic 7-bit: ferry vs onnxruntime", f"{apart:.1e} of the range (limit 1e-5)")
     except Exception as e:  # noqa: BLE001
-        check(False, "keras lstm dynamic", str(e).splitlines()[0])
+        CHECKS.record(False, "keras lstm dynamic", str(e).splitlines()[0])
 
 
 def shared(args, work: str) -> None:
@@ -301,15 +289,15 @@ def shared(args, work: str) -> None:
         ferry(args, "quantize", model, out, "--calibrate", cal, "--force")
         onnx.checker.check_model(onnx.load(out), full_check=True)
     except Exception as e:  # noqa: BLE001
-        check(False, "shared model: ferry quantize", str(e).splitlines()[0])
+        CHECKS.record(False, "shared model: ferry quantize", str(e).splitlines()[0])
         return
     ref = anchor.run(model, x_eval)
     s = anchor.score(ref, anchor.run(out, x_eval, exact=True))
     size = os.path.getsize(out) / os.path.getsize(model)
-    check(s["top1_agreement"] >= 95 and s["mean_cosine"] >= 0.98, "shared model: default static int8 on photos",
+    CHECKS.record(s["top1_agreement"] >= 95 and s["mean_cosine"] >= 0.98, "shared model: default static int8 on photos",
           f"top-1 kept {s['top1_agreement']:.1f}%, mean cosine {s['mean_cosine']:.4f} (min {s['min_cosine']:.3f}), size {size:.2f}x")
     ok, detail = agreement(ferry_run(args, out, x_eval, work), out, x_eval, ref)
-    check(ok, "shared model: ferry vs onnxruntime", detail)
+    CHECKS.record(ok, "shared model: ferry vs onnxruntime", detail)
     pre = anchor.prepared(model, os.path.join(work, "preprocessed.onnx"))
     for method in ("MinMax", "Percentile"):
         try:
@@ -331,8 +319,7 @@ def main() -> int:
         digits(args, work)
         lstm(args, work)
         shared(args, work)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+        return CHECKS.finish(work, keep_work=True)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,11 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
-import onnxruntime as ort  # noqa: E402
 
 import keras  # noqa: E402
 import tf_keras  # noqa: E402
 
-from checks import Failure  # noqa: E402
+from checks import Failure, ort_session  # noqa: E402
 from make_keras_fixtures import clear_sessions, randomize, seed_of  # noqa: E402
 
 TOLERANCE = 1e-5
@@ -111,7 +110,6 @@ def write(case, dialect, work):
     randomize(model, seed)
     inputs = make_inputs(model, case, seed)
     outputs = predict(model, inputs)
-    suffix = ".keras" if dialect.endswith(".keras") else ".h5"
     path = os.path.join(work, f"{case.name}.{dialect.split()[0].replace('.', '')}{dialect.split()[-1]}")
     if k is tf_keras:
         model.save(path, save_format="h5")
@@ -145,7 +143,7 @@ def layout(model_proto):
 
 
 def ort_outputs(path, inputs):
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    sess = ort_session(path)
     feeds = {}
     for i, x in zip(sess.get_inputs(), inputs):
         want = {"tensor(int32)": np.int32, "tensor(int64)": np.int64}.get(i.type, np.float32)

@@ -35,13 +35,13 @@ import tempfile
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                       QuantType, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import photo_inputs  # noqa: E402
+from checks import ort_session  # noqa: E402
 
 METHODS = {"MinMax": CalibrationMethod.MinMax, "Percentile": CalibrationMethod.Percentile,
            "Entropy": CalibrationMethod.Entropy}
@@ -64,11 +64,7 @@ def run(model: str, x: np.ndarray, exact: bool = False) -> np.ndarray:
     optimizations are off: a QDQ file then runs as DequantizeLinear -> float op -> QuantizeLinear,
     as ONNX defines it, on every CPU; optimized, onnxruntime fuses it into integer kernels whose
     AVX2 u8 x s8 products saturate (exact only with AVX-512 VNNI)."""
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    if exact:
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    sess = ort_session(model, threads=1, optimization="none" if exact else "all")
     name = sess.get_inputs()[0].name
     return np.concatenate([sess.run(None, {name: x[i:i + BATCH]})[0]
                            for i in range(0, len(x), BATCH)]).astype(np.float64)
