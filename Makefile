@@ -58,6 +58,8 @@ unit: build-tests conformance
 	$(call avx2_pass,swift test --skip-build)
 	@echo "== again with the portable C paths only (FERRY_ISA=portable)"
 	FERRY_ISA=portable swift test --skip-build
+	@echo "== the worker pool's race test alone (Swift Testing runs suites in parallel, which share the pool)"
+	swift test --skip-build --filter ParallelForTests
 
 # The ONNX backend conformance cases, written by ../shared/tools from the onnx package in .venv.
 CONFORMANCE := .build/onnx-conformance

@@ -1,7 +1,7 @@
 import FerryIR
 import FerryTestSupport
 @testable import FerryRuntime
-import XCTest
+import Testing
 
 /// A BatchNormalization that follows no convolution taking over the per-channel Mul, Add and Relu
 /// after it (DenseNet's pre-activation blocks), against the step-by-step computation in Double.
@@ -45,7 +45,7 @@ extension FusionTests {
         return zip(pa, pb).map { max($0, $1) }
     }
 
-    func testBatchNormalizationTakesPerChannelMulAddRelu() {
+    @Test func batchNormalizationTakesPerChannelMulAddRelu() {
         var rng = SplitMix64(seed: 41)
         let c = 5
         for spatial in [[6, 7], [9], []] {
@@ -62,12 +62,12 @@ extension FusionTests {
 
     /// Constants laid out for a 4-D input meet a 3-D one: [C, 1, 1] broadcast against [1, C, L] is
     /// not per-channel (it makes a [C, C, L] result), so the steps run as the separate ops would.
-    func testBatchNormalizationStepsThatAreNotPerChannel() {
+    @Test func batchNormalizationStepsThatAreNotPerChannel() {
         var rng = SplitMix64(seed: 42)
         let c = 4
         let s = HostTensor([c, 1, 1], (0..<c).map { _ in 2 * rng.unit() }), t = HostTensor([c, 1], (0..<c).map { _ in rng.unit() })
         let (g, want) = batchNormSteps(x: rng.tensor([1, c, 6]), s: s, t: t, rng: &rng)
-        XCTAssertEqual(want.shape, [c, c, 6])
+        #expect(want.shape == [c, c, 6])
         verify(g, [want], ops: ["BatchNormalization"], "BatchNormalization([1, C, L]) -> Mul([C, 1, 1]) -> Add([C, 1]) -> Relu")
     }
 }

@@ -2,14 +2,14 @@ import FerryIR
 import FerryRuntime
 import FerryTestSupport
 import Foundation
-import XCTest
+import Testing
 
 /// DequantizeLinear -> elementwise op with scalar constants -> QuantizeLinear (as onnxruntime's
 /// quantizer leaves the Div of a spelled-out hard swish, or a HardSigmoid) runs as one lookup in a
 /// table of the 256 inputs; checked against the ONNX definition computed here, on every byte value
 /// and both 8-bit types.
-final class ByteLookupFusionTests: XCTestCase {
-    func testDequantizeOpQuantizeBecomesOneLookup() throws {
+@Suite struct ByteLookupFusionTests {
+    @Test func dequantizeOpQuantizeBecomesOneLookup() throws {
         let ops: [(op: String, constant: Float?, attributes: [Attribute], f: (Float) -> Float, exact: Bool)] = [
             ("Div", 6, [], { $0 / 6 }, true),
             ("Sub", 0.75, [], { $0 - 0.75 }, true),
@@ -46,15 +46,15 @@ final class ByteLookupFusionTests: XCTestCase {
                     let profiler = Profiler()
                     let got = try g.run(threads: threads, profiler: profiler)[0]
                     let ran = profiler.nodes.map(\.op)
-                    XCTAssertEqual(ran.filter { $0 == "ByteLookup" }.count, 1, "\(o.op) \(type.name): \(ran)")
-                    XCTAssertFalse(ran.contains(o.op), "\(o.op) \(type.name) not fused: \(ran)")
-                    XCTAssertEqual(got.shape, [2, 128])
+                    #expect(ran.filter { $0 == "ByteLookup" }.count == 1, "\(o.op) \(type.name): \(ran)")
+                    #expect(!ran.contains(o.op), "\(o.op) \(type.name) not fused: \(ran)")
+                    #expect(got.shape == [2, 128])
                     for (i, b) in (lo...hi).enumerated() {
                         let v = o.f(Float(b - xz) * xs)
                         let q = Int32(max(Float(lo), min(Float(hi), (v / ys).rounded(.toNearestOrEven) + Float(yz))))
                         let want = Float(q - yz) * ys
                         // arithmetic is exact; HardSigmoid and Tanh may round their float result differently
-                        XCTAssertEqual(got.data[i], want, accuracy: o.exact ? 0 : ys * 1.001, "\(o.op) \(type.name) byte \(b)")
+                        #expect(abs(got.data[i] - want) <= (o.exact ? 0 : ys * 1.001), "\(o.op) \(type.name) byte \(b)")
                     }
                 }
             }
@@ -66,7 +66,7 @@ final class ByteLookupFusionTests: XCTestCase {
     /// constant, the QLinearMul of x by that and the Div all depend on x's byte alone, so they run as
     /// one lookup; checked on every byte against the steps computed here (within one output step:
     /// the float32 rounding of the intermediate steps may differ).
-    func testSpelledOutQuantizedHardSwishBecomesOneLookup() throws {
+    @Test func spelledOutQuantizedHardSwishBecomesOneLookup() throws {
         let xs: Float = 0.05, xz: Int32 = 128, ts: Float = 6.0 / 255, ms: Float = 0.06, ys: Float = 0.03
         let x = HostTensor([256], (0..<256).map { Float($0 - Int(xz)) * xs })
         func u8(_ name: String, _ v: Int32) -> Tensor { Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(v)]) }
@@ -93,12 +93,12 @@ final class ByteLookupFusionTests: XCTestCase {
             let profiler = Profiler()
             let got = try g.run(threads: threads, profiler: profiler)[0]
             let ran = profiler.nodes.map(\.op)
-            XCTAssertEqual(ran.filter { $0 == "ByteLookup" }.count, 1, "\(ran)")
-            XCTAssertTrue(Set(ran).isDisjoint(with: ["Add", "Mul", "Div", "QLinearAdd", "QLinearMul"]), "not fused: \(ran)")
+            #expect(ran.filter { $0 == "ByteLookup" }.count == 1, "\(ran)")
+            #expect(Set(ran).isDisjoint(with: ["Add", "Mul", "Div", "QLinearAdd", "QLinearMul"]), "not fused: \(ran)")
             for b in 0..<256 {
                 let xv = Float(b - Int(xz)) * xs
                 let want = quantize(quantize(xv * quantize(xv + 150 * 0.02, ts), ms) / 6, ys)
-                XCTAssertEqual(got.data[b], want, accuracy: ys * 1.001, "byte \(b)")
+                #expect(abs(got.data[b] - want) <= ys * 1.001, "byte \(b)")
             }
         }
     }

@@ -3,7 +3,7 @@ import FerryONNX
 @testable import FerryRuntime
 import FerryTestSupport
 import Foundation
-import XCTest
+import Testing
 
 /// Runs the ONNX backend node conformance cases (written into `.build/onnx-conformance` by
 /// `make test` from the `onnx` package) and checks that every case in
@@ -11,16 +11,21 @@ import XCTest
 ///
 /// `FERRY_CONFORMANCE=DIR` points elsewhere; `FERRY_CONFORMANCE_FILTER=TEXT` runs only cases whose
 /// name contains TEXT and prints why each failing one failed.
-final class ConformanceTests: XCTestCase {
+@Suite struct ConformanceTests {
     struct Expectation { let rtol: Double; let atol: Double }
 
-    func testBackendNodeCases() throws {
+    /// The folder of node cases: `FERRY_CONFORMANCE/node`, else `.build/onnx-conformance/node`.
+    static var nodeDir: String {
+        let dir = ProcessInfo.processInfo.environment["FERRY_CONFORMANCE"]
+            ?? TestSupport.root.appendingPathComponent(".build/onnx-conformance").path
+        return dir + "/node"
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ConformanceTests.nodeDir),
+                   "no conformance cases at \(ConformanceTests.nodeDir) (make conformance writes them; needs ../shared)"))
+    func backendNodeCases() throws {
         let env = ProcessInfo.processInfo.environment
-        let dir = env["FERRY_CONFORMANCE"] ?? TestSupport.root.appendingPathComponent(".build/onnx-conformance").path
-        let nodeDir = dir + "/node"
-        guard FileManager.default.fileExists(atPath: nodeDir) else {
-            throw XCTSkip("no conformance cases at \(nodeDir) (make conformance writes them; needs ../shared)")
-        }
+        let nodeDir = Self.nodeDir
         let manifest = try Self.manifest()
         let filter = env["FERRY_CONFORMANCE_FILTER"]
         let cases = try FileManager.default.contentsOfDirectory(atPath: nodeDir).sorted()
@@ -44,8 +49,8 @@ final class ConformanceTests: XCTestCase {
         if filter == nil {
             try? passed.joined(separator: "\n").appending("\n").write(toFile: TestSupport.root.appendingPathComponent(".build/conformance-passed.txt").path, atomically: true, encoding: .utf8)
         }
-        for (name, reason) in listedFailures { XCTFail("\(name): \(reason)") }
-        for name in missing { XCTFail("\(name): listed in the manifest but not among the generated cases") }
+        for (name, reason) in listedFailures { Issue.record("\(name): \(reason)") }
+        for name in missing { Issue.record("\(name): listed in the manifest but not among the generated cases") }
     }
 
     /// `case rtol atol` per line; `#` starts a comment.

@@ -1,10 +1,10 @@
 import FerryIR
 import FerryTestSupport
-import XCTest
+import Testing
 
 /// Conv and ConvTranspose against direct loops over the ONNX definitions, each case run with 1 and
 /// 2 threads (see `runAndCompare`).
-final class ConvKernelTests: XCTestCase {
+@Suite struct ConvKernelTests {
     /// One convolution: shapes and attributes.
     struct Case: CustomStringConvertible {
         var n = 1, c = 3, m = 4
@@ -31,7 +31,7 @@ final class ConvKernelTests: XCTestCase {
 
     /// Builds the case, runs it with each thread count and compares with `referenceConv`.
     @discardableResult
-    func check(_ p: Case, seed: UInt64, threads: [Int] = [1, 2], file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    func check(_ p: Case, seed: UInt64, threads: [Int] = [1, 2], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var rng = SplitMix64(seed: seed)
         let rank = p.kernel.count
         let x = rng.tensor([p.n, p.c] + p.input), w = rng.tensor([p.m, p.c / p.group] + p.kernel)
@@ -51,10 +51,10 @@ final class ConvKernelTests: XCTestCase {
         if p.kernelShape { attrs.append(attr("kernel_shape", p.kernel)) }
         g.node("Conv", b == nil ? ["x", "w"] : ["x", "w", "b"], ["y"], attrs)
         g.outputs = ["y"]
-        return runAndCompare(g, want: want, shape: [p.n, p.m] + axes.map(\.out), label: "Conv \(p)", threads: threads, file: file, line: line)
+        return runAndCompare(g, want: want, shape: [p.n, p.m] + axes.map(\.out), label: "Conv \(p)", threads: threads, sourceLocation: sourceLocation)
     }
 
-    func testConv2DExplicitPads() {
+    @Test func conv2DExplicitPads() {
         var rng = SplitMix64(seed: 1), count = 0
         let kernels = [[1, 1], [2, 2], [3, 3], [1, 3], [3, 1], [2, 3]]
         let padSets = [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 1, 2, 0], [2, 0, 1, 1]]
@@ -66,10 +66,10 @@ final class ConvKernelTests: XCTestCase {
             count += 1
             if !check(p, seed: rng.next()) { return }
         } } } }
-        XCTAssertEqual(count, 120)
+        #expect(count == 120)
     }
 
-    func testConv2DAutoPad() {
+    @Test func conv2DAutoPad() {
         var rng = SplitMix64(seed: 2), count = 0
         for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"] { for k in [[1, 1], [2, 2], [3, 3], [2, 3]] {
             for s in 1...2 { for d in 1...2 {
@@ -81,12 +81,12 @@ final class ConvKernelTests: XCTestCase {
                 if !check(p, seed: rng.next()) { return }
             } }
         } }
-        XCTAssertEqual(count, 48)
+        #expect(count == 48)
     }
 
     /// 1x1 stride-1 unpadded (reads X directly), depthwise with a channel multiplier (general
     /// path), four groups, and 1x1 with a stride or end pad (im2col path).
-    func testConv2DSpecialLayouts() {
+    @Test func conv2DSpecialLayouts() {
         let cases = [
             Case(n: 2, c: 8, m: 16, input: [6, 7], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0]),
             Case(n: 1, c: 8, m: 6, input: [5, 5], kernel: [1, 1], strides: [1, 1], dilations: [2, 2], pads: [0, 0, 0, 0], group: 2,
@@ -104,7 +104,7 @@ final class ConvKernelTests: XCTestCase {
     /// Depthwise (group = C = M) on rows wide enough for the vector loops: 3x3 stride 1 (its own
     /// AVX2 kernel, eight columns at a time between scalar edges) over widths around multiples of 8,
     /// then other kernels, strides and dilations.
-    func testDepthwiseWideRows() {
+    @Test func depthwiseWideRows() {
         var rng = SplitMix64(seed: 5), count = 0
         for width in [3, 7, 8, 9, 10, 11, 16, 17, 26, 41] {
             for pads in [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 2, 1, 0], [1, 0, 2, 1]] {
@@ -122,14 +122,14 @@ final class ConvKernelTests: XCTestCase {
             count += 1
             if !check(p, seed: rng.next()) { return }
         } } }
-        XCTAssertEqual(count, 70)
+        #expect(count == 70)
     }
 
     /// Big enough for the im2col tiling (576 rows: 1820 columns per 4 MiB tile, 6400 outputs) and
     /// for the threaded sgemm split along N; the same strided and dilated (1980 outputs, 2 tiles); a
     /// 3-D one (864 rows, 1213 columns per tile, 1728 outputs); a large 1x1 convolution (threaded,
     /// direct); and many output channels over 64 positions (threaded split along M).
-    func testConvLargeTiledAndThreaded() {
+    @Test func convLargeTiledAndThreaded() {
         check(Case(n: 1, c: 64, m: 4, input: [80, 80], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]), seed: 7)
         check(Case(n: 1, c: 64, m: 4, input: [90, 89], kernel: [3, 3], strides: [2, 2], dilations: [2, 1], pads: [1, 0, 2, 1]), seed: 10)
         check(Case(n: 1, c: 32, m: 2, input: [12, 12, 12], kernel: [3, 3, 3], strides: [1, 1, 1], dilations: [1, 1, 1],
@@ -139,7 +139,7 @@ final class ConvKernelTests: XCTestCase {
         check(Case(n: 1, c: 32, m: 128, input: [8, 8], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]), seed: 9)
     }
 
-    func testConv1DAnd3D() {
+    @Test func conv1DAnd3D() {
         var rng = SplitMix64(seed: 3), count = 0
         for k in 1...3 { for s in 1...2 { for d in 1...2 {
             for (pads, mode) in [([0, 0], "NOTSET"), ([1, 1], "NOTSET"), ([2, 0], "NOTSET"), ([0, 2], "NOTSET"),
@@ -162,7 +162,7 @@ final class ConvKernelTests: XCTestCase {
                 if !check(p, seed: rng.next()) { return }
             }
         } }
-        XCTAssertEqual(count, 84 + 40)
+        #expect(count == 84 + 40)
     }
 }
 
@@ -170,7 +170,7 @@ extension ConvKernelTests {
     /// ONNX ConvTranspose: each X[n, c, i] * W[c, j, k] adds into Y[n, g * M/group + j, i * stride + k * dilation - padBegin].
     /// Output sizes and pads by the operator's formulas (total padding clamped at 0 for SAME_*, as onnxruntime does).
     @discardableResult
-    func checkTranspose(_ p: Case, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    func checkTranspose(_ p: Case, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var rng = SplitMix64(seed: seed)
         let rank = p.kernel.count, mg = p.m / p.group, cg = p.c / p.group
         let x = rng.tensor([p.n, p.c] + p.input), w = rng.tensor([p.c, mg] + p.kernel)
@@ -216,7 +216,7 @@ extension ConvKernelTests {
         if p.kernelShape { attrs.append(attr("kernel_shape", p.kernel)) }
         g.node("ConvTranspose", b == nil ? ["x", "w"] : ["x", "w", "b"], ["y"], attrs)
         g.outputs = ["y"]
-        return runAndCompare(g, want: want, shape: [p.n, p.m] + out, label: "ConvTranspose \(p)", threads: [1, 2], file: file, line: line)
+        return runAndCompare(g, want: want, shape: [p.n, p.m] + out, label: "ConvTranspose \(p)", threads: [1, 2], sourceLocation: sourceLocation)
     }
 
     /// Variants per stride/dilation/kernel: explicit pads, output_padding, output_shape, SAME_UPPER, SAME_LOWER.
@@ -237,7 +237,7 @@ extension ConvKernelTests {
         }
     }
 
-    func testConvTranspose1DAnd2D() {
+    @Test func convTranspose1DAnd2D() {
         var rng = SplitMix64(seed: 4), count = 0
         let layouts = [(3, 4, 1), (4, 6, 2), (4, 4, 4)]
         for rank in 1...2 { for s in 1...3 { for k in 1...3 { for v in 0...5 {
@@ -251,6 +251,6 @@ extension ConvKernelTests {
             count += 1
             if !checkTranspose(p, seed: rng.next()) { return }
         } } } }
-        XCTAssertEqual(count, 108)
+        #expect(count == 108)
     }
 }

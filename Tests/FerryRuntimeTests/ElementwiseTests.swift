@@ -1,15 +1,15 @@
 import FerryIR
 @testable import FerryRuntime
-import XCTest
+import Testing
 
-final class ElementwiseTests: XCTestCase {
-    func testBroadcastAddMatchesNaiveLoop() throws {
+@Suite struct ElementwiseTests {
+    @Test func broadcastAddMatchesNaiveLoop() throws {
         let a = (0..<24).map { Float($0) }, b: [Float] = [10, 20, 30]
         let model = TestModels.single(op: "Add", inputs: [("a", .float, [2, 4, 3]), ("b", .float, [3])], output: ("y", .float))
         let y = try InferenceSession(model: model).run(["a": Tensor(name: "a", elementType: .float, shape: [2, 4, 3], values: a),
                                                         "b": Tensor(name: "b", elementType: .float, shape: [3], values: b)])
-        XCTAssertEqual(y[0].tensor.shape, [2, 4, 3])
-        XCTAssertEqual(y[0].tensor.bytes!.toArray(of: Float.self), (0..<24).map { Float($0) + b[$0 % 3] })
+        #expect(y[0].tensor.shape == [2, 4, 3])
+        #expect(y[0].tensor.bytes!.toArray(of: Float.self) == (0..<24).map { Float($0) + b[$0 % 3] })
     }
 }
 

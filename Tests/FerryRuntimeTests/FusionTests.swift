@@ -1,12 +1,13 @@
 import FerryIR
 import FerryTestSupport
 @testable import FerryRuntime
-import XCTest
+import Foundation
+import Testing
 
 /// Planner fusions (BatchNormalization / per-channel Mul and Add folded into Conv weights, activations
 /// moved into Conv and Gemm) against the unfused computation done step by step in Double. The
 /// profiler's node list shows which nodes were left after fusion.
-final class FusionTests: XCTestCase {
+@Suite struct FusionTests {
     /// A convolution the fusion tests build on; each takes a different Conv kernel path.
     struct Geometry {
         var c: Int, m: Int, group: Int, kernel: [Int], stride: Int, pad: Int, input: [Int]
@@ -47,17 +48,17 @@ final class FusionTests: XCTestCase {
     }
 
     /// Runs with 1 and 2 threads, checks every output and that the nodes left are `ops` (any order).
-    func verify(_ g: KernelGraph, _ wants: [Expected], ops: [String], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    func verify(_ g: KernelGraph, _ wants: [Expected], ops: [String], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
         for t in [1, 2] {
             do {
                 let profiler = Profiler()
                 let outs = try g.run(threads: t, profiler: profiler)
                 for (i, (out, want)) in zip(outs, wants).enumerated() {
-                    assertClose(out, want.values, shape: want.shape, "\(label) output \(i) threads=\(t)", file: file, line: line)
+                    assertClose(out, want.values, shape: want.shape, "\(label) output \(i) threads=\(t)", sourceLocation: sourceLocation)
                 }
-                XCTAssertEqual(profiler.nodes.map(\.op).sorted(), ops.sorted(), "\(label): nodes left after fusion", file: file, line: line)
+                #expect(profiler.nodes.map(\.op).sorted() == ops.sorted(), "\(label): nodes left after fusion", sourceLocation: sourceLocation)
             } catch {
-                XCTFail("\(label) threads=\(t): \(error)", file: file, line: line)
+                Issue.record("\(label) threads=\(t): \(error)", sourceLocation: sourceLocation)
             }
         }
     }
@@ -67,7 +68,7 @@ final class FusionTests: XCTestCase {
         HostTensor((leadingOne ? [1] : []) + [v.count] + [Int](repeating: 1, count: rank - 2), v)
     }
 
-    func testConvBatchNormRelu() {
+    @Test func convBatchNormRelu() {
         var rng = SplitMix64(seed: 31)
         for (i, geo) in Self.geometries.enumerated() {
             var g = KernelGraph()
@@ -85,7 +86,7 @@ final class FusionTests: XCTestCase {
         }
     }
 
-    func testConvMulAddClip() {
+    @Test func convMulAddClip() {
         var rng = SplitMix64(seed: 32)
         for (i, geo) in Self.geometries.enumerated() {
             var g = KernelGraph()
@@ -113,7 +114,7 @@ final class FusionTests: XCTestCase {
         ("HardSigmoid", [attr("alpha", Float(0.3)), attr("beta", Float(0.4))], { min(1, max(0, 0.3 * $0 + 0.4)) }),
     ]
 
-    func testConvActivations() {
+    @Test func convActivations() {
         var rng = SplitMix64(seed: 33)
         for (geo, act) in Self.geometries.flatMap({ geo in Self.activations.map { (geo, $0) } }) {
             var g = KernelGraph()
@@ -125,7 +126,7 @@ final class FusionTests: XCTestCase {
     }
 
     /// Gemm -> activation, small and big enough for the threaded split (m * n * k >= 2^18).
-    func testGemmActivations() {
+    @Test func gemmActivations() {
         var rng = SplitMix64(seed: 34)
         for ((m, n, k), act) in [(5, 8, 16), (64, 256, 32), (300, 40, 30)].flatMap({ s in Self.activations.map { (s, $0) } }) {
             let a = rng.tensor([m, k]), b = rng.tensor([n, k]), c = rng.tensor([n])
@@ -142,7 +143,7 @@ final class FusionTests: XCTestCase {
     }
 
     /// Values that are graph outputs, have two readers, or come after a fused activation stay as they are.
-    func testFusionKeepsValuesItMustNotRemove() {
+    @Test func fusionKeepsValuesItMustNotRemove() {
         var rng = SplitMix64(seed: 35)
         let geo = Self.geometries[0], sv = (0..<geo.m).map { _ in 2 * rng.unit() - 0.5 }
         let relu: (Double) -> Double = { max(0, $0) }
@@ -186,7 +187,7 @@ final class FusionTests: XCTestCase {
     }
 
     /// A scalar Add folds into the Conv; constants that vary along other axes than the channel do not.
-    func testConvConstantsThatAreNotPerChannel() {
+    @Test func convConstantsThatAreNotPerChannel() {
         var rng = SplitMix64(seed: 37)
         let geo = Self.geometries[0]
         for (shape, folds) in [([], true), ([1], true), ([1, 1, 1, 9], false), ([2, geo.m, 1, 1], false), ([1, geo.m, 8, 1], false)] {
@@ -206,9 +207,9 @@ final class FusionTests: XCTestCase {
 
     /// Conv -> BatchNormalization -> Relu with the Conv output also a graph output (needs the
     /// BatchNormalization kernel, since it may not fold into the Conv; the Relu runs in its pass).
-    func testConvOutputKeptBeforeBatchNormalization() throws {
-        try XCTSkipUnless(KernelRegistry.standard.builder(domain: "", op: "BatchNormalization", opset: 19) != nil,
-                          "no BatchNormalization kernel registered yet")
+    @Test(.enabled(if: KernelRegistry.standard.builder(domain: "", op: "BatchNormalization", opset: 19) != nil,
+                   "no BatchNormalization kernel registered yet"))
+    func convOutputKeptBeforeBatchNormalization() throws {
         var rng = SplitMix64(seed: 36)
         let geo = Self.geometries[0]
         var g = KernelGraph()

@@ -1,10 +1,10 @@
 import FerryIR
 import FerryTestSupport
 import FerryRuntime
-import XCTest
+import Testing
 
 /// Gemm and MatMul against direct loops, each case run with 1 and 2 threads (see `runAndCompare`).
-final class GemmKernelTests: XCTestCase {
+@Suite struct GemmKernelTests {
     /// One Gemm: sizes, attributes and C's shape (nil: no C input).
     struct Case: CustomStringConvertible {
         var m: Int, n: Int, k: Int
@@ -18,7 +18,7 @@ final class GemmKernelTests: XCTestCase {
     }
 
     @discardableResult
-    func check(_ p: Case, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    func check(_ p: Case, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var rng = SplitMix64(seed: seed)
         let a = rng.tensor(p.transA ? [p.k, p.m] : [p.m, p.k]), b = rng.tensor(p.transB ? [p.n, p.k] : [p.k, p.n])
         let c = p.cShape.map { rng.tensor($0) }
@@ -30,13 +30,13 @@ final class GemmKernelTests: XCTestCase {
         g.node("Gemm", c == nil ? ["a", "b"] : ["a", "b", "c"], ["y"],
                [attr("transA", p.transA ? 1 : 0), attr("transB", p.transB ? 1 : 0), attr("alpha", p.alpha), attr("beta", p.beta)])
         g.outputs = ["y"]
-        return runAndCompare(g, want: want.values, shape: want.shape, label: "\(p)", file: file, line: line)
+        return runAndCompare(g, want: want.values, shape: want.shape, label: "\(p)", sourceLocation: sourceLocation)
     }
 
     /// C's shapes for [M, N]: none, [N], [1, N], [M, 1], [M, N], scalar, [1], [1, 1].
     func cShapes(_ m: Int, _ n: Int) -> [[Int]?] { [nil, [n], [1, n], [m, 1], [m, n], [], [1], [1, 1]] }
 
-    func testGemmSmallSweep() {
+    @Test func gemmSmallSweep() {
         var rng = SplitMix64(seed: 21), count = 0
         let scales: [(Float, Float)] = [(1, 1), (0.5, -2), (2, 0), (-1.5, 0.25)]
         for transA in [false, true] { for transB in [false, true] { for ci in 0..<8 { for _ in 0..<2 {
@@ -47,11 +47,11 @@ final class GemmKernelTests: XCTestCase {
             count += 1
             if !check(p, seed: rng.next()) { return }
         } } } }
-        XCTAssertEqual(count, 64)
+        #expect(count == 64)
     }
 
     /// m * n * k >= minimumParallelWork (2^21) with 2 threads: split along N when N >= 128, else along M.
-    func testGemmThreadedSplits() {
+    @Test func gemmThreadedSplits() {
         var rng = SplitMix64(seed: 22), count = 0
         for (m, n, k) in [(33, 300, 220), (300, 40, 180)] { for transA in [false, true] { for transB in [false, true] {
             for cShape in [[m, 1], [n]] {
@@ -60,7 +60,7 @@ final class GemmKernelTests: XCTestCase {
                 if !check(p, seed: rng.next()) { return }
             }
         } } }
-        XCTAssertEqual(count, 16)
+        #expect(count == 16)
     }
 
     /// NumPy matmul: 1-D operands promoted (and their axis dropped), batch axes broadcast.
@@ -85,7 +85,7 @@ final class GemmKernelTests: XCTestCase {
         return (shape, values)
     }
 
-    func testMatMulBroadcasting() {
+    @Test func matMulBroadcasting() {
         var rng = SplitMix64(seed: 23)
         let shapes: [([Int], [Int])] = [
             ([3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 5]), ([4], [4, 5]), ([3, 4], [4]), ([4], [4]), ([2, 3, 3, 4], [4]), ([4], [2, 4, 5]),
@@ -105,7 +105,7 @@ final class GemmKernelTests: XCTestCase {
         }
     }
 
-    func testMatMulInt64() throws {
+    @Test func matMulInt64() throws {
         var rng = SplitMix64(seed: 24)
         for (sa, sb) in [([2, 1, 3, 4], [3, 4, 5]), ([4], [4, 5]), ([3, 4], [4]), ([3, 3, 4], [4, 2])] as [([Int], [Int])] {
             let a = HostTensor(sa, (0..<sa.reduce(1, *)).map { _ in Float(rng.int(-50...50)) })
@@ -117,7 +117,7 @@ final class GemmKernelTests: XCTestCase {
             g.node("MatMul", ["a", "b"], ["y"])
             g.outputs = ["y"]
             if !runAndCompare(g, want: want.values, shape: want.shape, label: "MatMul int64 \(sa) x \(sb)", rtol: 0) { return }
-            XCTAssertEqual(try InferenceSession(model: g.model).run(g.feeds)[0].tensor.elementType, .int64)
+            #expect(try InferenceSession(model: g.model).run(g.feeds)[0].tensor.elementType == .int64)
         }
     }
 }

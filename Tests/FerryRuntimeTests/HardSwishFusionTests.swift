@@ -1,12 +1,12 @@
 import FerryIR
 import FerryTestSupport
 @testable import FerryRuntime
-import XCTest
+import Testing
 
 /// The spelled-out hard swish exporters write (PaddlePaddle, TF): x * clip(x + 3, 0, 6) / 6, as
 /// Add, Clip, Mul, Div (or Div before Mul) becomes one HardSwish fused into the Conv before it.
 extension FusionTests {
-    func testSpelledOutHardSwishIsRecognisedAndFused() throws {
+    @Test func spelledOutHardSwishIsRecognisedAndFused() throws {
         let geo = FusionTests.geometries[0]
         for divFirst in [false, true] {
             var rng = SplitMix64(seed: divFirst ? 7 : 8)
@@ -29,11 +29,11 @@ extension FusionTests {
             let profiler = Profiler()
             let out = try g.run(threads: 1, profiler: profiler)
             assertClose(out[0], want, shape: conv.shape, "hard swish (div first: \(divFirst))")
-            XCTAssertEqual(profiler.nodes.map(\.op), ["Conv"])
+            #expect(profiler.nodes.map(\.op) == ["Conv"])
         }
     }
 
-    func testPatternWithAnotherReaderIsLeftAlone() throws {
+    @Test func patternWithAnotherReaderIsLeftAlone() throws {
         var rng = SplitMix64(seed: 9)
         var g = KernelGraph()
         let x = rng.tensor([2, 5])
@@ -51,6 +51,6 @@ extension FusionTests {
         let xs = x.data.map(Double.init)
         assertClose(out[0], xs.map { $0 * min(max($0 + 3, 0), 6) / 6 }, shape: [2, 5], "y")
         assertClose(out[1], xs.map { min(max($0 + 3, 0), 6) }, shape: [2, 5], "c")
-        XCTAssertEqual(profiler.nodes.map(\.op), ["Add", "Clip", "Mul", "Div"])
+        #expect(profiler.nodes.map(\.op) == ["Add", "Clip", "Mul", "Div"])
     }
 }

@@ -1,7 +1,7 @@
 import FerryIR
 import FerryRuntime
 import FerryTestSupport
-import XCTest
+import Testing
 
 extension SplitMix64 {
     /// A float tensor of uniform [-1, 1) values.
@@ -83,9 +83,9 @@ struct KernelGraph {
 /// the first bad element and returns whether all matched.
 @discardableResult
 func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @autoclosure () -> String, rtol: Double = 1e-4,
-                 file: StaticString = #filePath, line: UInt = #line) -> Bool {
+                 sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
     guard got.shape == shape else {
-        XCTFail("\(label()): shape \(got.shape), expected \(shape)", file: file, line: line)
+        Issue.record("\(label()): shape \(got.shape), expected \(shape)", sourceLocation: sourceLocation)
         return false
     }
     var bad = 0, first = -1, worst = 0.0
@@ -98,8 +98,9 @@ func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @au
         }
     }
     if bad > 0 {
-        XCTFail("\(label()): \(bad)/\(want.count) values differ (max error \(worst)); first at flat index \(first): "
-                + "got \(got.data[first]), expected \(want[first])", file: file, line: line)
+        let message = "\(label()): \(bad)/\(want.count) values differ (max error \(worst)); first at flat index \(first): "
+            + "got \(got.data[first]), expected \(want[first])"
+        Issue.record("\(message)", sourceLocation: sourceLocation)
     }
     return bad == 0
 }
@@ -109,19 +110,19 @@ func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @au
 /// sub-problem sizes OpenBLAS sees, and it picks kernels and blocking by size).
 @discardableResult
 func runAndCompare(_ g: KernelGraph, want: [Double], shape: [Int], label: String, threads: [Int] = [1, 2], rtol: Double = 1e-4,
-                   file: StaticString = #filePath, line: UInt = #line) -> Bool {
+                   sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
     var first: HostTensor?
     for t in threads {
         do {
             let y = try g.run(threads: t)[0]
-            guard assertClose(y, want, shape: shape, "\(label) threads=\(t)", rtol: rtol, file: file, line: line) else { return false }
+            guard assertClose(y, want, shape: shape, "\(label) threads=\(t)", rtol: rtol, sourceLocation: sourceLocation) else { return false }
             if let first, !assertClose(y, first.data.map(Double.init), shape: first.shape, "\(label): threads=\(t) against threads=\(threads[0])",
-                                       rtol: min(rtol, 1e-5), file: file, line: line) {
+                                       rtol: min(rtol, 1e-5), sourceLocation: sourceLocation) {
                 return false
             }
             first = first ?? y
         } catch {
-            XCTFail("\(label) threads=\(t): \(error)", file: file, line: line)
+            Issue.record("\(label) threads=\(t): \(error)", sourceLocation: sourceLocation)
             return false
         }
     }

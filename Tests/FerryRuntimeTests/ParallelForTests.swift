@@ -1,12 +1,12 @@
 import CKernels
 import Glibc
-import XCTest
+import Testing
 
 /// ferry_parallel_for runs every index of every job exactly once, with that job's function and
 /// context, when jobs follow each other as fast as they can. (A stress test: the race it guards
 /// against, a worker leaving one job late and taking an index of the next, needs a preemption in a
 /// window of a few instructions and did not show in these runs before the fix either.)
-final class ParallelForTests: XCTestCase {
+@Suite struct ParallelForTests {
     /// One job's bookkeeping: how often each index ran, and which job the task believed it served.
     struct Job {
         var id: Int
@@ -14,7 +14,7 @@ final class ParallelForTests: XCTestCase {
         var wrongJob: UnsafeMutablePointer<Int>
     }
 
-    func testBackToBackJobsRunEachIndexOnce() {
+    @Test func backToBackJobsRunEachIndexOnce() {
         let jobs = 20_000, maxCount = 7
         let runs = UnsafeMutablePointer<Int>.allocate(capacity: jobs * maxCount)
         runs.initialize(repeating: 0, count: jobs * maxCount)
@@ -35,10 +35,10 @@ final class ParallelForTests: XCTestCase {
             }
             job.id = -1  // a late task reading this context now would count as wrong
             for i in 0..<count where runs[j * maxCount + i] != 1 {
-                XCTFail("job \(j): index \(i) ran \(runs[j * maxCount + i]) times")
+                Issue.record("job \(j): index \(i) ran \(runs[j * maxCount + i]) times")
                 return
             }
         }
-        XCTAssertEqual(wrong.pointee, 0)
+        #expect(wrong.pointee == 0)
     }
 }

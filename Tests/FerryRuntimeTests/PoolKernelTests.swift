@@ -1,10 +1,10 @@
 import FerryIR
 import FerryTestSupport
-import XCTest
+import Testing
 
 /// MaxPool, AveragePool and the global pools against direct loops over the ONNX definitions, each
 /// case run with 1 and 2 threads (which must agree exactly: pooling does not use BLAS).
-final class PoolKernelTests: XCTestCase {
+@Suite struct PoolKernelTests {
     /// One 2-D pooling.
     struct Case: CustomStringConvertible {
         var op = "MaxPool"
@@ -52,7 +52,7 @@ final class PoolKernelTests: XCTestCase {
     }
 
     @discardableResult
-    func check(_ p: Case, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    func check(_ p: Case, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var rng = SplitMix64(seed: seed)
         let x = rng.tensor([p.n, p.c] + p.input)
         let want = reference(p, x)
@@ -69,18 +69,18 @@ final class PoolKernelTests: XCTestCase {
         for t in [1, 2] {
             do {
                 let out = try g.run(threads: t)
-                guard assertClose(out[0], want.values, shape: want.shape, "\(p) threads=\(t)", file: file, line: line) else { return false }
+                guard assertClose(out[0], want.values, shape: want.shape, "\(p) threads=\(t)", sourceLocation: sourceLocation) else { return false }
                 if p.indices {
-                    guard assertClose(out[1], want.indices, shape: want.shape, "\(p) Indices threads=\(t)", rtol: 0, file: file, line: line)
+                    guard assertClose(out[1], want.indices, shape: want.shape, "\(p) Indices threads=\(t)", rtol: 0, sourceLocation: sourceLocation)
                     else { return false }
                 }
                 if let first, first.map(\.data) != out.map(\.data) {
-                    XCTFail("\(p): threads=1 and threads=\(t) differ", file: file, line: line)
+                    Issue.record("\(p): threads=1 and threads=\(t) differ", sourceLocation: sourceLocation)
                     return false
                 }
                 first = out
             } catch {
-                XCTFail("\(p) threads=\(t): \(error)", file: file, line: line)
+                Issue.record("\(p) threads=\(t): \(error)", sourceLocation: sourceLocation)
                 return false
             }
         }
@@ -90,7 +90,7 @@ final class PoolKernelTests: XCTestCase {
     /// The three pools the sweeps rotate through: MaxPool, AveragePool without and with padding counted.
     func kind(_ i: Int) -> (op: String, include: Bool) { [("MaxPool", false), ("AveragePool", false), ("AveragePool", true)][i % 3] }
 
-    func testPool2DExplicitPads() {
+    @Test func pool2DExplicitPads() {
         var rng = SplitMix64(seed: 11), count = 0
         for k in [[2, 2], [3, 3], [2, 3]] { for s in 1...2 { for pads in [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]] {
             for ceil in [false, true] { for v in 0..<3 {
@@ -102,10 +102,10 @@ final class PoolKernelTests: XCTestCase {
                 if !check(p, seed: rng.next()) { return }
             } }
         } } }
-        XCTAssertEqual(count, 108)
+        #expect(count == 108)
     }
 
-    func testPool2DAutoPad() {
+    @Test func pool2DAutoPad() {
         var rng = SplitMix64(seed: 12), count = 0
         for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"] { for k in [[2, 2], [3, 3], [2, 3]] { for s in 1...2 { for v in 0..<3 {
             let (op, include) = kind(v)
@@ -115,12 +115,12 @@ final class PoolKernelTests: XCTestCase {
             count += 1
             if !check(p, seed: rng.next()) { return }
         } } } }
-        XCTAssertEqual(count, 54)
+        #expect(count == 54)
     }
 
     /// ceil_mode windows that would start in the right padding are dropped: 5 + 1 + 1 with kernel
     /// 2, stride 2 gives 3 outputs (not 4), and the last window's divisor counts only the end pad.
-    func testCeilModeDropsWindowStartingInPadding() {
+    @Test func ceilModeDropsWindowStartingInPadding() {
         for (v, include) in [(0, false), (1, false), (2, true)] {
             check(Case(op: kind(v).op, input: [5, 5], kernel: [2, 2], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], ceil: true,
                        countIncludePad: include, indices: v == 0), seed: 13)
@@ -129,7 +129,7 @@ final class PoolKernelTests: XCTestCase {
         }
     }
 
-    func testGlobalPools() throws {
+    @Test func globalPools() throws {
         var rng = SplitMix64(seed: 15)
         for shape in [[2, 3, 5, 7], [1, 4, 3, 4, 5], [2, 3, 9], [1, 2, 1, 1], [3, 70, 16, 16]] {
             let x = rng.tensor(shape)

@@ -2,14 +2,14 @@ import FerryIR
 import FerryRuntime
 import FerryTestSupport
 import Foundation
-import XCTest
+import Testing
 
 /// DequantizeLinear -> Conv -> (Sigmoid | HardSigmoid | HardSwish | LeakyRelu) -> QuantizeLinear runs
 /// as one int8 convolution whose output pass dequantizes, applies the activation and quantizes;
 /// checked against the ONNX definition computed here in Double (dequantize, convolve, activate,
 /// quantize with rounding half to even), within one output step.
-final class QDQActivationFusionTests: XCTestCase {
-    func testActivationBetweenConvAndQuantizeLinearIsFusedAndExact() throws {
+@Suite struct QDQActivationFusionTests {
+    @Test func activationBetweenConvAndQuantizeLinearIsFusedAndExact() throws {
         let activations: [(op: String, attributes: [Attribute], f: (Double) -> Double)] = [
             ("Sigmoid", [], { 1 / (1 + exp(-$0)) }),
             ("HardSigmoid", [], { max(0, min(1, 0.2 * $0 + 0.5)) }),
@@ -57,16 +57,16 @@ final class QDQActivationFusionTests: XCTestCase {
                 let profiler = Profiler()
                 let got = try g.run(threads: threads, profiler: profiler)[0]
                 let ops = profiler.nodes.map(\.op)
-                XCTAssertTrue(ops.contains("QLinearConv"), "\(a.op): \(ops)")
-                XCTAssertFalse(ops.contains(a.op) || ops.filter { $0 == "QuantizeLinear" }.count > 1, "\(a.op) not fused: \(ops)")
+                #expect(ops.contains("QLinearConv"), "\(a.op): \(ops)")
+                #expect(!(ops.contains(a.op) || ops.filter { $0 == "QuantizeLinear" }.count > 1), "\(a.op) not fused: \(ops)")
                 var exact = 0
                 for (i, v) in conv.enumerated() {
                     let want = Double(quantize(a.f(v), ys, yz) - yz) * Double(ys)
                     let diff = abs(Double(got.data[i]) - want)
-                    XCTAssertLessThanOrEqual(diff, Double(ys) * 1.001, "\(a.op) element \(i)")
+                    #expect(diff <= Double(ys) * 1.001, "\(a.op) element \(i)")
                     if diff < Double(ys) / 2 { exact += 1 }
                 }
-                XCTAssertGreaterThanOrEqual(Double(exact) / Double(conv.count), 0.98, "\(a.op): \(exact) of \(conv.count) exact")
+                #expect(Double(exact) / Double(conv.count) >= 0.98, "\(a.op): \(exact) of \(conv.count) exact")
             }
         }
     }

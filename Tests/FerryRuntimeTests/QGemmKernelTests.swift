@@ -2,12 +2,12 @@ import FerryTestSupport
 import CKernels
 import Dispatch
 import Foundation
-import XCTest
+import Testing
 
 /// The int8 C kernels (qgemm.c) against plain loops written here: integer sums in Int64, the output
 /// passes by their formulas. Every case runs on each instruction-set path the CPU has (portable C,
 /// AVX2, AVX-512 VNNI), which must all give the reference exactly.
-final class QGemmKernelTests: XCTestCase {
+@Suite struct QGemmKernelTests {
     /// The paths to try, each limited on the test's thread only.
     static let isas: [(name: String, isa: Int32)] = [
         ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE)),
@@ -82,7 +82,7 @@ final class QGemmKernelTests: XCTestCase {
     /// `bytes`, the byte GEMM: A int8 with zero points 0.
     @discardableResult
     func checkGemm(m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
-                   nullZeroPoints: Bool = false, bytes: Bool = false, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+                   nullZeroPoints: Bool = false, bytes: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         let lda = k + rng.int(0...3), ldb = n + rng.int(0...3), ldc = n + rng.int(0...2)
         var a = QBytes(count: m * lda, signed: aSigned, rng: &rng), b = QBytes(count: k * ldb, signed: bSigned, rng: &rng)
         var za: [Int32]? = (0..<m).map { _ in Self.zeroPoint(signed: aSigned, rng: &rng) }
@@ -120,7 +120,7 @@ final class QGemmKernelTests: XCTestCase {
             guard ok else { return }
             let c = qgemm(a, lda: lda, za: za, b, ldb: ldb, zb: zb, m: m, n: n, k: k, ldc: ldc, bytes: bytes)
             for i in 0..<m { for j in 0..<n where Int64(c[i * ldc + j]) != want[i * n + j] {
-                XCTFail("\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])", file: file, line: line)
+                Issue.record("\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])", sourceLocation: sourceLocation)
                 ok = false
                 return
             } }
@@ -129,7 +129,7 @@ final class QGemmKernelTests: XCTestCase {
                 let c = qgemv(a, lda: lda, za: za, x: QBytes(bytes: (0..<k).map { b.bytes[$0 * ldb] }, signed: bSigned), zx: zb, m: m, k: k,
                               split: split, bytes: bytes)
                 for i in 0..<m where Int64(c[i]) != want[i] {
-                    XCTFail("\(label) as qgemv split at \(split) [\(isa)]: c[\(i)] = \(c[i]), expected \(want[i])", file: file, line: line)
+                    Issue.record("\(label) as qgemv split at \(split) [\(isa)]: c[\(i)] = \(c[i]), expected \(want[i])", sourceLocation: sourceLocation)
                     ok = false
                     return
                 }
@@ -158,13 +158,13 @@ final class QGemmKernelTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(c[m], 0x5EED, "qgemv wrote past m")
+        #expect(c[m] == 0x5EED, "qgemv wrote past m")
         return c
     }
 
     /// Sizes around the 6x16 tile (1, tails, exact multiples), odd k, every signedness, every kind
     /// of zero point.
-    func testQGemmSizeSweep() {
+    @Test func qGemmSizeSweep() {
         var rng = SplitMix64(seed: 801), count = 0
         for m in [1, 2, 5, 6, 7, 13, 25] { for n in [1, 3, 15, 16, 17, 40] {
             let k = rng.pick([1, 2, 3, 8, 17, 64, 129])
@@ -173,11 +173,11 @@ final class QGemmKernelTests: XCTestCase {
                 if !checkGemm(m: m, n: n, k: k, aSigned: aSigned, bSigned: bSigned, rng: &rng) { return }
             }
         } }
-        XCTAssertEqual(count, 168)
+        #expect(count == 168)
     }
 
     /// Several K blocks (256 pairs each) and M blocks (120 rows), and k = 0 (C all zero).
-    func testQGemmBlocksAndEmptyK() {
+    @Test func qGemmBlocksAndEmptyK() {
         var rng = SplitMix64(seed: 802)
         checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng)
         checkGemm(m: 250, n: 18, k: 577, aSigned: false, bSigned: true, rng: &rng)
@@ -186,7 +186,7 @@ final class QGemmKernelTests: XCTestCase {
     }
 
     /// Every term at the largest magnitude (255 * 255), 4001 of them: -260 million, still exact.
-    func testQGemmExtremeOperands() {
+    @Test func qGemmExtremeOperands() {
         var rng = SplitMix64(seed: 803)
         for (aSigned, bSigned) in [(true, false), (false, true), (false, false), (true, true)] {
             checkGemm(m: 7, n: 19, k: 4001, aSigned: aSigned, bSigned: bSigned, rng: &rng, extreme: true)
@@ -256,8 +256,8 @@ final class QGemmKernelTests: XCTestCase {
     /// Checks a convolution built from im2col tiles of `tile` columns against the reference; with
     /// `bytes`, on the byte GEMM (int8 weights with zero points 0, x's zero point a value of its type).
     @discardableResult
-    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, bytes: Bool = false, file: StaticString = #filePath,
-                   line: UInt = #line) -> Bool {
+    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, bytes: Bool = false,
+                   sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         let xSigned = rng.bool(), wSigned = bytes || rng.bool()
         let x = QBytes(count: p.channels * p.input.reduce(1, *), signed: xSigned, rng: &rng)
         let k = p.channels * p.kernel.reduce(1, *), n = p.out.reduce(1, *)
@@ -288,8 +288,9 @@ final class QGemmKernelTests: XCTestCase {
                 }
             }
             if let bad = (0..<c.count).first(where: { Int64(c[$0]) != want[$0] }) {
-                XCTFail("\(bytes ? "byte " : "")qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
-                        + "expected \(want[bad])", file: file, line: line)
+                let message = "\(bytes ? "byte " : "")qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
+                    + "expected \(want[bad])"
+                Issue.record("\(message)", sourceLocation: sourceLocation)
                 ok = false
             }
         }
@@ -316,17 +317,17 @@ final class QGemmKernelTests: XCTestCase {
             let n = p.out.reduce(1, *)
             if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng, bytes: bytes) { return }
         } }
-        XCTAssertGreaterThan(count, 50)
+        #expect(count > 50)
     }
 
-    func testQIm2colConvSweep() { im2colConvSweep(seed: 804, bytes: false) }
+    @Test func qIm2colConvSweep() { im2colConvSweep(seed: 804, bytes: false) }
 
     /// The byte GEMM's im2col: padding is the zero point byte, taken out with the rest of it.
-    func testQBytesIm2colConvSweep() { im2colConvSweep(seed: 806, bytes: true) }
+    @Test func qBytesIm2colConvSweep() { im2colConvSweep(seed: 806, bytes: true) }
 
     /// The byte GEMM against Int64 sums on every path: sizes around the tile, k around multiples of
     /// 4, several K and M blocks, k = 0, uint8 and int8 B with every kind of zero point.
-    func testQBytesGemmSizeSweep() {
+    @Test func qBytesGemmSizeSweep() {
         var rng = SplitMix64(seed: 807), count = 0
         for m in [1, 5, 6, 7, 13] { for n in [1, 15, 16, 17, 40] {
             for k in [1, 2, 3, 4, 5, 7, 8, 17, 64, 130] {
@@ -336,7 +337,7 @@ final class QGemmKernelTests: XCTestCase {
                 }
             }
         } }
-        XCTAssertEqual(count, 500)
+        #expect(count == 500)
         checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng, bytes: true)
         checkGemm(m: 250, n: 18, k: 2051, aSigned: true, bSigned: true, rng: &rng, bytes: true)
         checkGemm(m: 7, n: 9, k: 0, aSigned: true, bSigned: false, rng: &rng, bytes: true)
@@ -345,7 +346,7 @@ final class QGemmKernelTests: XCTestCase {
 
     /// The byte GEMM's largest terms (255 * -128), 4001 of them, and the zero point correction with
     /// them: exact.
-    func testQBytesGemmExtremeOperands() {
+    @Test func qBytesGemmExtremeOperands() {
         var rng = SplitMix64(seed: 808)
         for bSigned in [false, true] {
             checkGemm(m: 7, n: 19, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true)
@@ -355,7 +356,7 @@ final class QGemmKernelTests: XCTestCase {
 
     /// Column tiles of one convolution im2col'ed and multiplied on several threads at once, each
     /// with its own scratch, into disjoint columns of one C.
-    func testQGemmConcurrentTiles() {
+    @Test func qGemmConcurrentTiles() {
         var rng = SplitMix64(seed: 805)
         let p = ConvCase(channels: 16, m: 24, input: [20, 18], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1])
         let x = QBytes(count: p.channels * 360, signed: false, rng: &rng), w = QBytes(count: p.m * 144, signed: true, rng: &rng)
@@ -371,7 +372,7 @@ final class QGemmKernelTests: XCTestCase {
                 convColumns(p, x: x, zx: zx, packedA: pa, begin: t * tile, end: min(n, t * tile + tile), c: base, ldc: n)
             }
         }
-        XCTAssertEqual(c.map(Int64.init), want)
+        #expect(c.map { Int64($0) } == want)
     }
 
     /// y = clamp(roundHalfEven(Float(c + bias) * scale) + zp, qmin, qmax) per the header.
@@ -391,7 +392,7 @@ final class QGemmKernelTests: XCTestCase {
             var got: [Int32] = []
             for r in 0..<rows {
                 for j in 0..<cols { got.append(signed ? Int32(Int8(bitPattern: y[r * ldy + j])) : Int32(y[r * ldy + j])) }
-                XCTAssertEqual(Array(y[(r * ldy + cols)..<(r * ldy + ldy)]), [0xA5, 0xA5, 0xA5], "requantize wrote past cols [\(isa)]")
+                #expect(Array(y[(r * ldy + cols)..<(r * ldy + ldy)]) == [0xA5, 0xA5, 0xA5], "requantize wrote past cols [\(isa)]")
             }
             check(got, isa)
         }
@@ -399,7 +400,7 @@ final class QGemmKernelTests: XCTestCase {
 
     /// Ties round to even (IEEE roundTiesToEven, as onnxruntime's cvtps and numpy.round do), on
     /// both sides of zero and in the vector body and the scalar tail.
-    func testRequantizeTiesToEven() {
+    @Test func requantizeTiesToEven() {
         // scale 0.5 makes every odd sum a tie: 5 -> 2.5 -> 2, 7 -> 3.5 -> 4, -5 -> -2, -1 -> -0.5 -> 0
         let sums: [Int32] = [5, 7, -5, -7, 1, -1, 3, -3, 9, 11, 13, -13, 0, 2, 4]
         let expected: [Int32] = [2, 4, -2, -4, 0, 0, 2, -2, 4, 6, 6, -6, 0, 1, 2]
@@ -407,14 +408,14 @@ final class QGemmKernelTests: XCTestCase {
             let zp: Int32 = signed ? 0 : 100
             requantize(sums, ldc: sums.count, rows: 1, cols: sums.count, bias: nil, scale: [0.5], zp: zp,
                        qmin: signed ? -128 : 0, qmax: signed ? 127 : 255, signed: signed) { got, isa in
-                XCTAssertEqual(got, expected.map { $0 + zp }, "requantize ties signed=\(signed) [\(isa)]")
+                #expect(got == expected.map { $0 + zp }, "requantize ties signed=\(signed) [\(isa)]")
             }
         }
     }
 
     /// Random sums, biases and scales against the formula, with narrowed (fused Relu/Clip) ranges,
     /// sums far past the output range and past int32 when the bias is added (wrapping, as vpaddd).
-    func testRequantizeSweep() {
+    @Test func requantizeSweep() {
         var rng = SplitMix64(seed: 806)
         for trial in 0..<24 {
             let signed = trial % 2 == 0, rows = rng.int(1...5), cols = rng.pick([1, 7, 8, 9, 16, 31, 40]), ldc = cols + rng.int(0...4)
@@ -435,7 +436,7 @@ final class QGemmKernelTests: XCTestCase {
                 for r in 0..<rows { for j in 0..<cols {
                     let want = referenceRequantize(c[r * ldc + j], bias: bias?[r] ?? 0, scale: scale[r], zp: zp, qmin: qmin, qmax: qmax)
                     if got[r * cols + j] != want {
-                        XCTFail("requantize trial \(trial) [\(isa)]: [\(r), \(j)] c=\(c[r * ldc + j]) got \(got[r * cols + j]), expected \(want)")
+                        Issue.record("requantize trial \(trial) [\(isa)]: [\(r), \(j)] c=\(c[r * ldc + j]) got \(got[r * cols + j]), expected \(want)")
                         return
                     }
                 } }
@@ -446,7 +447,7 @@ final class QGemmKernelTests: XCTestCase {
     /// QuantizeLinear to 8 bits against its definition computed in Double: ties to even on both sides
     /// of zero, values far outside the range, infinities and NaN (low bound), narrowed ranges, every
     /// length from 0 to 40 (vector body and scalar tail).
-    func testQuantizeFloatsAgainstDefinition() {
+    @Test func quantizeFloatsAgainstDefinition() {
         var rng = SplitMix64(seed: 809)
         for trial in 0..<41 {
             let signed = trial % 2 == 1, n = trial
@@ -471,9 +472,9 @@ final class QGemmKernelTests: XCTestCase {
                     let q = Double(x[i]) / Double(scale), f = Double(Float(q))  // the quotient as float division gives it
                     let want = x[i].isNaN ? qmin : Int32(max(Double(qmin), min(Double(qmax), f.rounded(.toNearestOrEven) + Double(zp))))
                     let got = signed ? Int32(Int8(bitPattern: y[i])) : Int32(y[i])
-                    if got != want { XCTFail("quantize trial \(trial) [\(isa)]: x[\(i)] = \(x[i]) scale \(scale) zp \(zp) got \(got), expected \(want)"); return }
+                    if got != want { Issue.record("quantize trial \(trial) [\(isa)]: x[\(i)] = \(x[i]) scale \(scale) zp \(zp) got \(got), expected \(want)"); return }
                 }
-                XCTAssertEqual(y[n], 0xA5, "quantize wrote past n [\(isa)]")
+                #expect(y[n] == 0xA5, "quantize wrote past n [\(isa)]")
             }
         }
     }
@@ -482,7 +483,7 @@ final class QGemmKernelTests: XCTestCase {
     /// stride, dilation and pad sweeps, for planes [p_begin, p_end).
     /// Byte lookups on every path against the table read one byte at a time: lengths around the
     /// 64-byte step, every index value, offsets off alignment.
-    func testByteLookup() {
+    @Test func byteLookup() {
         var rng = SplitMix64(seed: 812)
         let table = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         for n in [0, 1, 63, 64, 65, 127, 256, 300] {
@@ -493,12 +494,12 @@ final class QGemmKernelTests: XCTestCase {
                     y.withUnsafeMutableBufferPointer { yp in ferry_byte_lookup(xp.baseAddress! + 1, n, table, yp.baseAddress! + 1) }
                 }
                 let want = [0xEE] + (1..<(n + 1)).map { table[Int(x[$0])] } + [0xEE, 0xEE]
-                XCTAssertEqual(y, want, "n=\(n) [\(isa)]")
+                #expect(y == want, "n=\(n) [\(isa)]")
             }
         }
     }
 
-    func testMaxPoolBytesSweep() {
+    @Test func maxPoolBytesSweep() {
         var rng = SplitMix64(seed: 810), count = 0
         for trial in 0..<120 {
             // every third case is the 2x2 stride-2 unpadded pooling of its own vector loop, on rows
@@ -531,19 +532,20 @@ final class QGemmKernelTests: XCTestCase {
                 x.bytes.withUnsafeBytes { ferry_max_pool_2d_bytes($0.baseAddress, &y, signed ? 1 : 0, 0, pb, pe, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow) }
                 let got = y.map { signed ? Int64(Int8(bitPattern: $0)) : Int64($0) }
                 if let bad = (0..<got.count).first(where: { got[$0] != want[$0] }) {
-                    XCTFail("max pool bytes c=\(planes) [\(pb), \(pe)) h=\(h) w=\(w) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) p=\(pt),\(pl) "
-                            + "\(signed ? "s8" : "u8") [\(isa)]: flat \(bad) = \(got[bad]), expected \(want[bad])")
+                    let message = "max pool bytes c=\(planes) [\(pb), \(pe)) h=\(h) w=\(w) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) p=\(pt),\(pl) "
+                        + "\(signed ? "s8" : "u8") [\(isa)]: flat \(bad) = \(got[bad]), expected \(want[bad])"
+                    Issue.record("\(message)")
                     ok = false
                 }
             }
             if !ok { return }
         }
-        XCTAssertGreaterThan(count, 60)
+        #expect(count > 60)
     }
 
     /// QLinearAdd / QLinearMul on 8-bit operands against the same float32 arithmetic written out
     /// here, with unit and broadcast (0) steps, narrowed ranges and every length up to 40.
-    func testQLinearBinaryBytes() {
+    @Test func qLinearBinaryBytes() {
         var rng = SplitMix64(seed: 811)
         for trial in 0..<80 {
             let signed = trial % 2 == 1, multiply = trial % 4 >= 2, n = trial % 41
@@ -566,14 +568,14 @@ final class QGemmKernelTests: XCTestCase {
                                                sc, zc, qmin, hi, &y)
                 } }
                 let got = (0..<n).map { signed ? Int32(Int8(bitPattern: y[$0])) : Int32(y[$0]) }
-                XCTAssertEqual(got, want, "qlinear \(multiply ? "mul" : "add") trial \(trial) [\(isa)]")
-                XCTAssertEqual(y[n], 0xA5, "wrote past n [\(isa)]")
+                #expect(got == want, "qlinear \(multiply ? "mul" : "add") trial \(trial) [\(isa)]")
+                #expect(y[n] == 0xA5, "wrote past n [\(isa)]")
             }
         }
     }
 
     /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
-    func testDequantizeOutputActivations() {
+    @Test func dequantizeOutputActivations() {
         var rng = SplitMix64(seed: 807)
         let acts: [(Int32, Float, Float, (Float, Float, Float) -> Float)] = [
             (Int32(FERRY_ACT_NONE.rawValue), 0, 0, { v, _, _ in v }),
@@ -595,16 +597,16 @@ final class QGemmKernelTests: XCTestCase {
                 for r in 0..<rows { for j in 0..<cols {
                     let want = f(Float(c[r * ldc + j] + (bias?[r] ?? 0)) * scale[r], a, b), got = y[r * ldy + j]
                     // exact but for the float activations' own rounding (fused multiply-adds, expf)
-                    XCTAssertEqual(got, want, accuracy: 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
+                    #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
                 } }
-                XCTAssertTrue(y[cols].isNaN, "dequantize wrote past cols")
+                #expect(y[cols].isNaN, "dequantize wrote past cols")
             }
         }
     }
 
     /// Depthwise sums for channels [c_begin, c_end) against Int64 loops, over kernel, stride,
     /// dilation and pad sweeps; channels outside the range stay untouched.
-    func testQDepthwiseSweep() {
+    @Test func qDepthwiseSweep() {
         var rng = SplitMix64(seed: 808), count = 0
         for _ in 0..<240 {
             let channels = rng.int(1...6), h = rng.int(1...12), wd = rng.int(1...40)
@@ -641,13 +643,14 @@ final class QGemmKernelTests: XCTestCase {
                                         h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
                 } } }
                 if let bad = (0..<acc.count).first(where: { Int64(acc[$0]) != want[$0] }) {
-                    XCTFail("qdepthwise c=\(channels) [\(cb), \(ce)) h=\(h) w=\(wd) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) "
-                            + "p=\(pt),\(pl) x \(xSigned ? "s8" : "u8") zx=\(zx) [\(isa)]: flat \(bad) = \(acc[bad]), expected \(want[bad])")
+                    let message = "qdepthwise c=\(channels) [\(cb), \(ce)) h=\(h) w=\(wd) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) "
+                        + "p=\(pt),\(pl) x \(xSigned ? "s8" : "u8") zx=\(zx) [\(isa)]: flat \(bad) = \(acc[bad]), expected \(want[bad])"
+                    Issue.record("\(message)")
                     ok = false
                 }
             }
             if !ok { return }
         }
-        XCTAssertGreaterThan(count, 180)
+        #expect(count > 180)
     }
 }

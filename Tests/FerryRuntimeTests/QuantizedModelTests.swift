@@ -3,13 +3,13 @@ import FerryONNX
 @testable import FerryRuntime
 import FerryTestSupport
 import Foundation
-import XCTest
+import Testing
 
 /// Models quantized by onnxruntime (tools/make_quant_fixtures.py: QDQ per channel and per tensor,
 /// QOperator, dynamic) run against onnxruntime's outputs on the same files, within one quantization
 /// step of each output (Fixtures/quant/manifest.txt). QDQ models must have their Conv, Gemm and
 /// MatMul patterns fused into int8 kernels.
-final class QuantizedModelTests: XCTestCase {
+@Suite struct QuantizedModelTests {
     struct Case { let name: String; let output: Int; let tolerance: Double }
 
     static func cases() throws -> [Case] {
@@ -31,18 +31,21 @@ final class QuantizedModelTests: XCTestCase {
         return (outputs.map(\.tensor), profiler.nodes.map(\.op))
     }
 
-    func testOutputsMatchOnnxruntime() throws {
+    @Test func outputsMatchOnnxruntime() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 13)
+        #expect(cases.count == 13)
         for c in cases {
             let want = try ONNXTensorFile.read(TestSupport.fixture("quant/\(c.name).output_\(c.output).pb"))
             for threads in [1, 2] {
                 let got = try run(c.name, threads: threads).outputs[c.output]
-                XCTAssertEqual(got.shape, want.shape, c.name)
-                guard case .bytes(let g) = got.storage, case .bytes(let w) = want.storage else { return XCTFail("\(c.name): not numeric") }
+                #expect(got.shape == want.shape, "\(c.name)")
+                guard case .bytes(let g) = got.storage, case .bytes(let w) = want.storage else {
+                    Issue.record("\(c.name): not numeric")
+                    return
+                }
                 let gv = g.toArray(of: Float.self), wv = w.toArray(of: Float.self)
                 let worst = zip(gv, wv).map { abs(Double($0) - Double($1)) }.max() ?? 0
-                XCTAssertLessThanOrEqual(worst, c.tolerance * 1.0001, "\(c.name) output \(c.output) threads=\(threads): off by \(worst), one step is \(c.tolerance)")
+                #expect(worst <= c.tolerance * 1.0001, "\(c.name) output \(c.output) threads=\(threads): off by \(worst), one step is \(c.tolerance)")
             }
         }
     }
@@ -52,10 +55,10 @@ final class QuantizedModelTests: XCTestCase {
     /// huge values, infinities and NaN, and data-movement ops on uint8/int8 tensors (Reshape,
     /// Transpose, Slice, Pad, MaxPool, Resize, Gather...). Integer outputs equal onnxruntime's
     /// exactly, float outputs within 1e-5 relative.
-    func testSingleOpsMatchOnnxruntime() throws {
+    @Test func singleOpsMatchOnnxruntime() throws {
         let text = try String(contentsOfFile: TestSupport.fixture("quant/ops/cases.txt"), encoding: .utf8)
         let names = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
-        XCTAssertEqual(names.count, 46)
+        #expect(names.count == 46)
         for name in names {
             let base = TestSupport.fixture("quant/ops/\(name)")
             let model = try ONNXReader(path: base + ".onnx").read().model
@@ -66,10 +69,10 @@ final class QuantizedModelTests: XCTestCase {
                 do {
                     let got = try InferenceSession(model: model, options: SessionOptions(threads: threads)).run(feeds)[0].tensor
                     if let problem = ConformanceTests.compare(got, want, .init(rtol: 1e-5, atol: 1e-6)) {
-                        XCTFail("\(name) threads=\(threads): \(problem)")
+                        Issue.record("\(name) threads=\(threads): \(problem)")
                     }
                 } catch {
-                    XCTFail("\(name) threads=\(threads): \(error)")
+                    Issue.record("\(name) threads=\(threads): \(error)")
                 }
             }
         }
@@ -77,21 +80,21 @@ final class QuantizedModelTests: XCTestCase {
 
     /// The QDQ models' Conv, Gemm and MatMul (with their DequantizeLinear inputs, Relu and
     /// QuantizeLinear) became QLinearConv, QGemm and QLinearMatMul.
-    func testQDQPatternsAreFused() throws {
+    @Test func qdqPatternsAreFused() throws {
         for variant in ["qdq_per_channel", "qdq_per_tensor", "qdq_s8s8"] {
             let conv = try run("convnet_\(variant)", threads: 1).ops
-            XCTAssertEqual(conv.filter { $0 == "QLinearConv" }.count, 4, "convnet_\(variant): \(conv)")
-            XCTAssertEqual(conv.filter { $0 == "QGemm" }.count, 1, "convnet_\(variant): \(conv)")
-            XCTAssertFalse(conv.contains("Conv") || conv.contains("Gemm"), "convnet_\(variant): \(conv)")
+            #expect(conv.filter { $0 == "QLinearConv" }.count == 4, "convnet_\(variant): \(conv)")
+            #expect(conv.filter { $0 == "QGemm" }.count == 1, "convnet_\(variant): \(conv)")
+            #expect(!(conv.contains("Conv") || conv.contains("Gemm")), "convnet_\(variant): \(conv)")
             guard variant != "qdq_s8s8" else { continue }
             let mlp = try run("mlp_\(variant)", threads: 1).ops
-            XCTAssertEqual(mlp.filter { $0 == "QLinearMatMul" }.count, 3, "mlp_\(variant): \(mlp)")
-            XCTAssertFalse(mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
+            #expect(mlp.filter { $0 == "QLinearMatMul" }.count == 3, "mlp_\(variant): \(mlp)")
+            #expect(!mlp.contains("MatMul"), "mlp_\(variant): \(mlp)")
         }
         // A conv output that is also a graph output: int8 conv with float output; Relu and
         // QuantizeLinear stay. A second conv with Clip(0, 6) fuses whole.
         let edge = try run("edge_qdq_kept_output", threads: 1).ops
-        XCTAssertEqual(edge.sorted(), ["DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"],
-                       "\(edge)")
+        #expect(edge.sorted() == ["DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"],
+                "\(edge)")
     }
 }

@@ -1,14 +1,14 @@
 import FerryIR
 @testable import FerryRuntime
 import Foundation
-import XCTest
+import Testing
 
 /// RNN, GRU and LSTM attributes the ONNX conformance cases leave out (sequence_lens with reverse
 /// and bidirectional passes, layout 1 with bidirectional GRU and LSTM, linear_before_reset,
 /// input_forget, clip, activations with alpha and beta, float64 and float16), each checked
 /// against a naive per-element loop.
-final class RecurrentTests: XCTestCase {
-    func testLSTMBidirectionalSequenceLengthsPeepholesClip() throws {
+@Suite struct RecurrentTests {
+    @Test func lstmBidirectionalSequenceLengthsPeepholesClip() throws {
         var c = RecurrentCase(op: "LSTM")
         c.direction = "bidirectional"
         c.lens = [4, 2, 0]
@@ -17,7 +17,7 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testLSTMBatchMajorReverseInputForgetActivations() throws {
+    @Test func lstmBatchMajorReverseInputForgetActivations() throws {
         var c = RecurrentCase(op: "LSTM")
         c.direction = "reverse"
         c.layout = 1
@@ -27,7 +27,7 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testLSTMBidirectionalBatchMajor() throws {
+    @Test func lstmBidirectionalBatchMajor() throws {
         var c = RecurrentCase(op: "LSTM")
         c.direction = "bidirectional"
         c.layout = 1
@@ -35,7 +35,7 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testGRULinearBeforeResetBidirectionalBatchMajor() throws {
+    @Test func gruLinearBeforeResetBidirectionalBatchMajor() throws {
         var c = RecurrentCase(op: "GRU")
         c.direction = "bidirectional"
         c.layout = 1
@@ -44,7 +44,7 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testGRUReverseSequenceLengths() throws {
+    @Test func gruReverseSequenceLengths() throws {
         var c = RecurrentCase(op: "GRU")
         c.direction = "reverse"
         c.lens = [2, 0, 4]
@@ -52,7 +52,7 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testGRUDouble() throws {
+    @Test func gruDouble() throws {
         var c = RecurrentCase(op: "GRU")
         c.direction = "bidirectional"
         c.type = .double
@@ -60,14 +60,14 @@ final class RecurrentTests: XCTestCase {
         try c.check()
     }
 
-    func testLSTMHalf() throws {
+    @Test func lstmHalf() throws {
         var c = RecurrentCase(op: "LSTM")
         c.type = .float16
         c.lens = [4, 1, 3]
         try c.check()
     }
 
-    func testRNNActivationsPerDirection() throws {
+    @Test func rnnActivationsPerDirection() throws {
         var c = RecurrentCase(op: "RNN")
         c.direction = "bidirectional"
         c.lens = [3, 1, 4]
@@ -175,14 +175,14 @@ private struct RecurrentCase {
             (bm ? permute(want.c, [nd, batch, hidden], [1, 0, 2]) : want.c, stateShape),
         ]
         for (k, out) in got.enumerated() {
-            XCTAssertEqual(out.tensor.shape, expected[k].1, "\(op) \(out.name) shape")
+            #expect(out.tensor.shape == expected[k].1, "\(op) \(out.name) shape")
             let bytes = out.tensor.bytes!
             let values = type == .double ? bytes.toArray(of: Double.self)
                 : (type == .float16 ? bytes.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) } : bytes.toArray(of: Float.self).map(Double.init))
             let (atol, rtol) = type == .float16 ? (1e-3, 1e-3) : (1e-5, 1e-4)
-            XCTAssertEqual(values.count, expected[k].0.count)
+            #expect(values.count == expected[k].0.count)
             for (i, (a, e)) in zip(values, expected[k].0).enumerated() where abs(a - e) > atol + rtol * abs(e) {
-                XCTFail("\(op) \(direction) layout \(layout) \(out.name)[\(i)] = \(a), expected \(e)")
+                Issue.record("\(op) \(direction) layout \(layout) \(out.name)[\(i)] = \(a), expected \(e)")
                 break
             }
         }
