@@ -11,10 +11,11 @@
 /* Depthwise: every tap of the filter sweeps the output columns it reaches (window_columns), so the
  * inner loops have no bounds checks and vectorise; padded taps are skipped (they add 0). */
 #define DEFINE_QDEPTHWISE(NAME, ATTR, XT)                                                               \
-    ATTR static void NAME(const XT *x, int32_t xz, const void *w, int w_signed, const int32_t *wz,     \
+    ATTR static void NAME(const void *image, int32_t xz, const void *w, int w_signed, const int32_t *wz, \
                           int32_t *acc, size_t cb, size_t ce, size_t h, size_t wd, size_t kh, size_t kw, \
                           size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl, size_t oh,   \
                           size_t ow) {                                                                  \
+        const XT *x = image;                                                                            \
         for (size_t c = cb; c < ce; c++) {                                                              \
             const XT *img = x + c * h * wd;                                                             \
             uint32_t *out = (uint32_t *)acc + c * oh * ow;                                              \
@@ -43,6 +44,9 @@
             }                                                                                           \
         }                                                                                               \
     }
+
+typedef void (*qdw_sweep_fn)(const void *, int32_t, const void *, int, const int32_t *, int32_t *, size_t, size_t, size_t,
+                             size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t);
 
 DEFINE_QDEPTHWISE(qdw_u8_portable, , uint8_t)
 DEFINE_QDEPTHWISE(qdw_s8_portable, , int8_t)
@@ -213,20 +217,11 @@ void ferry_qdepthwise_2d(const void *x, int x_signed, int32_t x_zero_point, cons
             return;
         }
     }
-    if (ferry_has_avx2()) {
-        if (x_signed)
-            qdw_s8_avx2(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h,
-                        stride_w, dil_h, dil_w, pad_top, pad_left, oh, ow);
-        else
-            qdw_u8_avx2(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h,
-                        stride_w, dil_h, dil_w, pad_top, pad_left, oh, ow);
-        return;
-    }
 #endif
-    if (x_signed)
-        qdw_s8_portable(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h,
-                        stride_w, dil_h, dil_w, pad_top, pad_left, oh, ow);
-    else
-        qdw_u8_portable(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h,
-                        stride_w, dil_h, dil_w, pad_top, pad_left, oh, ow);
+    qdw_sweep_fn sweep = x_signed ? qdw_s8_portable : qdw_u8_portable;
+#if FERRY_X86
+    if (ferry_has_avx2()) sweep = x_signed ? qdw_s8_avx2 : qdw_u8_avx2;
+#endif
+    sweep(x, x_zero_point, w, w_signed, w_zero_points, acc, c_begin, c_end, h, wd, kh, kw, stride_h, stride_w, dil_h, dil_w,
+          pad_top, pad_left, oh, ow);
 }

@@ -91,19 +91,10 @@ extension Tensor {
         let bytes = source.bytes!.withUnsafeBufferPointer(as: Float.self) { src in
             TensorBytes(count: count * 4) { raw in
                 let out = raw.bindMemory(to: Float.self)
-                var index = [Int](repeating: 0, count: outShape.count)
-                var offset = 0
+                var walk = StridedWalk(shape: outShape, strides: strides)
                 for o in 0..<count {
-                    out[o] = src[offset]
-                    var k = outShape.count - 1
-                    while k >= 0 {
-                        index[k] += 1
-                        offset += strides[k]
-                        if index[k] < outShape[k] { break }
-                        offset -= strides[k] * outShape[k]
-                        index[k] = 0
-                        k -= 1
-                    }
+                    out[o] = src[walk.offset]
+                    walk.advance()
                 }
             }
         }

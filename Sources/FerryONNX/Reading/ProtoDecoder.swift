@@ -185,15 +185,16 @@ final class ProtoDecoder {
         return e
     }
 
+    /// A dimension from the oneof of a shape or a sharding: its size, its parameter name, or unknown.
+    private func dimValue(_ isFixed: Bool, _ size: Int64, _ isSymbol: Bool, _ name: UnsafeMutablePointer<CChar>?) -> DimValue {
+        isFixed ? .fixed(size) : isSymbol ? .symbol(text(name)) : .unknown
+    }
+
     private func shape(_ s: UnsafeMutablePointer<Onnx__TensorShapeProto>) -> [Dim] {
         items(s.pointee.n_dim, s.pointee.dim).map { d in
             let p = d.pointee
-            let value: DimValue
-            switch p.value_case {
-            case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE: value = .fixed(p.dim_value)
-            case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM: value = .symbol(text(p.dim_param))
-            default: value = .unknown
-            }
+            let value = dimValue(p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, p.dim_value,
+                                 p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, p.dim_param)
             return Dim(value, denotation: text(p.denotation))
         }
     }
@@ -250,12 +251,8 @@ final class ProtoDecoder {
                     shardedDims: items(q.n_sharded_dim, q.sharded_dim).map { sd in
                         ShardedDim(axis: sd.pointee.axis, simpleShardings: items(sd.pointee.n_simple_sharding, sd.pointee.simple_sharding).map { ss in
                             let r = ss.pointee
-                            let dim: DimValue
-                            switch r.dim_case {
-                            case ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE: dim = .fixed(r.dim_value)
-                            case ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM: dim = .symbol(text(r.dim_param))
-                            default: dim = .unknown
-                            }
+                            let dim = dimValue(r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE, r.dim_value,
+                                               r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM, r.dim_param)
                             return ShardedDim.SimpleSharding(dim: dim, shardCount: r.has_num_shards != 0 ? r.num_shards : nil)
                         })
                     })

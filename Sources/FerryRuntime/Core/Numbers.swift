@@ -25,36 +25,30 @@ protocol RTNumber: Comparable {
 
 protocol RTFloat: RTNumber, BinaryFloatingPoint {}
 
-extension Float: RTFloat {
-    static var elementType: ElementType { .float }
-    static var zero: Float { 0 }
-    static var one: Float { 1 }
-    @inline(__always) static func add(_ a: Float, _ b: Float) -> Float { a + b }
-    @inline(__always) static func sub(_ a: Float, _ b: Float) -> Float { a - b }
-    @inline(__always) static func mul(_ a: Float, _ b: Float) -> Float { a * b }
-    @inline(__always) static func div(_ a: Float, _ b: Float) -> Float { a / b }
-    @inline(__always) static func pow(_ a: Float, _ b: Float) -> Float { powf(a, b) }
-    @inline(__always) static func mod(_ a: Float, _ b: Float, fmod: Bool) -> Float {
-        let r = fmodf(a, b)
+extension RTFloat {
+    static var zero: Self { 0 }
+    static var one: Self { 1 }
+    @inline(__always) static func add(_ a: Self, _ b: Self) -> Self { a + b }
+    @inline(__always) static func sub(_ a: Self, _ b: Self) -> Self { a - b }
+    @inline(__always) static func mul(_ a: Self, _ b: Self) -> Self { a * b }
+    @inline(__always) static func div(_ a: Self, _ b: Self) -> Self { a / b }
+    /// C's fmod (exact, the sign of `a`), moved to the divisor's sign unless `fmod`.
+    @inline(__always) static func mod(_ a: Self, _ b: Self, fmod: Bool) -> Self {
+        let r = a.truncatingRemainder(dividingBy: b)
         return fmod || r == 0 || (r < 0) == (b < 0) ? r : r + b
     }
+}
+
+extension Float: RTFloat {
+    static var elementType: ElementType { .float }
+    @inline(__always) static func pow(_ a: Float, _ b: Float) -> Float { powf(a, b) }
     init(double: Double) { self = Float(double) }
     var double: Double { Double(self) }
 }
 
 extension Double: RTFloat {
     static var elementType: ElementType { .double }
-    static var zero: Double { 0 }
-    static var one: Double { 1 }
-    @inline(__always) static func add(_ a: Double, _ b: Double) -> Double { a + b }
-    @inline(__always) static func sub(_ a: Double, _ b: Double) -> Double { a - b }
-    @inline(__always) static func mul(_ a: Double, _ b: Double) -> Double { a * b }
-    @inline(__always) static func div(_ a: Double, _ b: Double) -> Double { a / b }
     @inline(__always) static func pow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
-    @inline(__always) static func mod(_ a: Double, _ b: Double, fmod: Bool) -> Double {
-        let r = Glibc.fmod(a, b)
-        return fmod || r == 0 || (r < 0) == (b < 0) ? r : r + b
-    }
     init(double: Double) { self = double }
     var double: Double { self }
 }

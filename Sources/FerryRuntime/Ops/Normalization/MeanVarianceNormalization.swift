@@ -34,19 +34,10 @@ private struct NormalizationMVNVisitor: FloatVisitor {
             slices *= shape[d]
         }
         var slice = [Int](repeating: 0, count: total)
-        var index = [Int](repeating: 0, count: shape.count)
-        var current = 0
+        var walk = StridedWalk(shape: shape, strides: keptStrides)
         for i in 0..<total {
-            slice[i] = current
-            var d = shape.count - 1
-            while d >= 0 {
-                index[d] += 1
-                current += keptStrides[d]
-                if index[d] < shape[d] { break }
-                current -= keptStrides[d] * index[d]
-                index[d] = 0
-                d -= 1
-            }
+            slice[i] = walk.offset
+            walk.advance()
         }
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         let perSlice = Double(total / slices)

@@ -1,3 +1,5 @@
+import FerryIR
+
 /// How QuantizeLinear and DequantizeLinear pair a tensor's elements with its scales and zero points:
 /// per tensor (one scale), per axis (a 1-D scale along `axis`) or blocked (scales of the input's
 /// rank, one per `blockSize` elements along `axis`). The tensor is walked as runs of `inner`
@@ -73,5 +75,19 @@ struct QuantizationAxis {
     /// The layout for an input of `shape` and parameters of `parameterShape`.
     func layout(_ shape: [Int], parameters parameterShape: [Int]) throws -> QuantizationLayout {
         try QuantizationLayout(shape: shape, parameterShape: parameterShape, axis: axis, blockSize: blockSize, opset: opset)
+    }
+}
+
+extension NodeSpec {
+    /// The `output_dtype` attribute (opset 21): nil when absent or 0, else one of `allowed`;
+    /// `refusing` makes the error for another type.
+    func outputType(allowed: Set<ElementType>, refusing: (ElementType) -> Error) throws -> ElementType? {
+        let code = try int("output_dtype", 0)
+        guard code != 0 else { return nil }
+        guard let type = ElementType(rawValue: Int32(clamping: code)) else {
+            throw KernelError.invalid("output_dtype \(code) is not a tensor type")
+        }
+        guard allowed.contains(type) else { throw refusing(type) }
+        return type
     }
 }

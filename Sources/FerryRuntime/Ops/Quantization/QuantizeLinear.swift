@@ -10,14 +10,7 @@ final class QuantizeLinearKernel: Kernel {
 
     init(_ spec: NodeSpec) throws {
         placement = try QuantizationAxis(spec)
-        let code = try spec.int("output_dtype", 0)
-        if code != 0 {
-            guard let t = ElementType(rawValue: Int32(clamping: code)) else { throw KernelError.invalid("output_dtype \(code) is not a tensor type") }
-            guard QuantizedType.quantizeTargets.contains(t) else { throw QuantizedType.unsupported(t) }
-            outputType = t
-        } else {
-            outputType = nil
-        }
+        outputType = try spec.outputType(allowed: QuantizedType.quantizeTargets, refusing: QuantizedType.unsupported)
         if let z = spec.constant(2), !QuantizedType.quantizeTargets.contains(z.type) { throw QuantizedType.unsupported(z.type) }
     }
 
@@ -109,14 +102,8 @@ final class DequantizeLinearKernel: Kernel {
 
     init(_ spec: NodeSpec) throws {
         placement = try QuantizationAxis(spec)
-        let code = try spec.int("output_dtype", 0)
-        if code != 0 {
-            guard let t = ElementType(rawValue: Int32(clamping: code)), [.float, .float16, .bfloat16].contains(t) else {
-                throw KernelError.invalid("output_dtype \(code) is not float32, float16 or bfloat16")
-            }
-            outputType = t
-        } else {
-            outputType = nil
+        outputType = try spec.outputType(allowed: [.float, .float16, .bfloat16]) {
+            KernelError.invalid("output_dtype \($0.name) is not float32, float16 or bfloat16")
         }
         for i in [0, 2] {
             if let v = spec.constant(i), v.type != .int32, !QuantizedType.quantizeTargets.contains(v.type) { throw QuantizedType.unsupported(v.type) }

@@ -55,32 +55,18 @@ enum ReduceLayout {
         let rank = dims.count
         let row = dims[rank - 1], rowStep = steps[rank - 1]
         let rows = dims.dropLast().reduce(1, *)
+        let outerDims = Array(dims.dropLast()), outerSteps = Array(steps.dropLast())
         ctx.parallel(rows, grain: max(1, 32768 / row)) { range in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
-                // Odometer over the outer axes, started at the first row of the range.
-                var rem = range.lowerBound, offset = 0
-                for a in stride(from: rank - 2, through: 0, by: -1) {
-                    index[a] = rem % dims[a]
-                    rem /= dims[a]
-                    offset += index[a] * steps[a]
+            // The outer axes, from the first row of the range.
+            var walk = StridedWalk(shape: outerDims, strides: outerSteps, start: range.lowerBound)
+            for r in range {
+                let o = d + r * row, i = s + walk.offset
+                if rowStep == 1 {
+                    o.update(from: i, count: row)
+                } else {
+                    for k in 0..<row { o[k] = i[k * rowStep] }
                 }
-                for r in range {
-                    let o = d + r * row, i = s + offset
-                    if rowStep == 1 {
-                        o.update(from: i, count: row)
-                    } else {
-                        for k in 0..<row { o[k] = i[k * rowStep] }
-                    }
-                    var a = rank - 2
-                    while a >= 0 {
-                        index[a] += 1
-                        offset += steps[a]
-                        if index[a] < dims[a] { break }
-                        offset -= index[a] * steps[a]
-                        index[a] = 0
-                        a -= 1
-                    }
-                }
+                walk.advance()
             }
         }
     }

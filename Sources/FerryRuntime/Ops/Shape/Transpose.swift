@@ -17,9 +17,7 @@ extension ShapeOps {
         r.register("DepthToSpace") { spec in
             let (b, mode) = try shapeBlockAttributes(spec, modeFromOpset: 11)
             return FunctionKernel { inputs, ctx in
-                let x = try inputs.required(0)
-                guard x.rank == 4 else { throw KernelError.invalid("input must be 4-D, got shape \(x.shape)") }
-                let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+                let (x, n, c, h, w) = try blockInput(inputs)
                 let bb = try shapeMultiply(b, b)
                 guard c % bb == 0 else { throw KernelError.invalid("channels \(c) are not a multiple of blocksize² \(bb)") }
                 let out = [n, c / bb, try shapeMultiply(h, b), try shapeMultiply(w, b)]
@@ -32,9 +30,7 @@ extension ShapeOps {
         r.register("SpaceToDepth") { spec in
             let (b, mode) = try shapeBlockAttributes(spec, modeFromOpset: 1)
             return FunctionKernel { inputs, ctx in
-                let x = try inputs.required(0)
-                guard x.rank == 4 else { throw KernelError.invalid("input must be 4-D, got shape \(x.shape)") }
-                let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+                let (x, n, c, h, w) = try blockInput(inputs)
                 guard h % b == 0, w % b == 0 else { throw KernelError.invalid("spatial size \(h)x\(w) is not a multiple of blocksize \(b)") }
                 let view = [n, c, h / b, b, w / b, b], out = [n, try shapeMultiply(c, try shapeMultiply(b, b)), h / b, w / b]
                 let perm = mode == "DCR" ? [0, 3, 5, 1, 2, 4] : [0, 1, 3, 5, 2, 4]
@@ -57,6 +53,13 @@ extension ShapeOps {
 
 /// DepthToSpace / SpaceToDepth's positive `blocksize` and DCR/CRD `mode` (read from `modeFromOpset`
 /// on; DCR before).
+/// The 4-D input of DepthToSpace and SpaceToDepth, with its sizes (N, C, H, W).
+private func blockInput(_ inputs: [Value?]) throws -> (Value, Int, Int, Int, Int) {
+    let x = try inputs.required(0)
+    guard x.rank == 4 else { throw KernelError.invalid("input must be 4-D, got shape \(x.shape)") }
+    return (x, x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+}
+
 private func shapeBlockAttributes(_ spec: NodeSpec, modeFromOpset: Int) throws -> (blocksize: Int, mode: String) {
     let b = try spec.int("blocksize", 0)
     let mode = spec.opset < modeFromOpset ? "DCR" : try spec.string("mode", "DCR")
