@@ -11,7 +11,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop example docs conformance fixtures fixtures-keras bench clean
+.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -87,7 +87,18 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi
 
-test: unit interop example docs
+test: format-check unit interop example docs
+
+# swift-format (shipped with the toolchain) with .swift-format: `make format` rewrites the Swift
+# files in place; `make format-check` (part of make test) fails when one is not formatted.
+SWIFT_FORMAT_PATHS := Sources Tests Examples Package.swift
+format:
+	swift-format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
+format-check:
+	@unformatted=$$(for f in $$(git ls-files -co --exclude-standard '*.swift'); do \
+	  swift-format format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$unformatted" ]; then echo "not formatted (make format):"; echo "$$unformatted"; exit 1; fi; \
+	echo "format-check: every Swift file is formatted"
 
 # The DocC archive of Ferry (Sources/Ferry/Ferry.docc: overview, getting started), FerryIR,
 # FerryRuntime and FerryPasses in .build/docs; a broken symbol link fails it. Its own build folder

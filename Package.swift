@@ -14,13 +14,13 @@ let package = Package(
         .library(name: "FerryKeras", targets: ["FerryKeras"]),
         .library(name: "FerryRewrite", targets: ["FerryRewrite"]),
         .library(name: "FerryRuntime", targets: ["FerryRuntime"]),
-        .library(name: "FerryPasses", targets: ["FerryPasses"]),
+        .library(name: "FerryPasses", targets: ["FerryPasses"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         // `make docs`: swift package generate-documentation.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0")
     ],
     targets: [
         // protoc-c output for Schemas/onnx.proto (generated, committed) plus Ferry's wire helpers.
@@ -48,10 +48,15 @@ let package = Package(
         ),
         // Optimization, quantization and pruning passes over the IR (calibration runs the interpreter).
         .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRewrite", "FerryRuntime"]),
-        .target(name: "Ferry", dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]),
+        .target(
+            name: "Ferry",
+            dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]
+        ),
         .executableTarget(
             name: "FerryCLI",
-            dependencies: ["Ferry", "FerryRuntime", "FerryPasses", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Ferry", "FerryRuntime", "FerryPasses", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),
@@ -60,9 +65,12 @@ let package = Package(
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRewriteTests", dependencies: ["FerryRewrite", "FerryIR", "FerryTestSupport"]),
-        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
-        .testTarget(name: "FerryPassesTests", dependencies: ["FerryPasses", "FerryRewrite", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
-        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"]),
+        .testTarget(
+            name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
+        .testTarget(
+            name: "FerryPassesTests",
+            dependencies: ["FerryPasses", "FerryRewrite", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryTestSupport"])
     ],
     swiftLanguageModes: [.v5]
 )

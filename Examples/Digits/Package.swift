@@ -17,8 +17,8 @@ let package = Package(
                 .product(name: "Ferry", package: "ferry"),
                 .product(name: "FerryIR", package: "ferry"),
                 .product(name: "FerryRuntime", package: "ferry"),
-                .product(name: "FerryPasses", package: "ferry"),
+                .product(name: "FerryPasses", package: "ferry")
             ]
-        ),
+        )
     ]
 )

@@ -111,7 +111,9 @@ public struct SaveOptions {
 /// The CLI and library users share this entry point.
 public enum ModelIO {
     /// Reads the model at `path`; `format` overrides the extension.
-    public static func load(_ path: String, format: ModelFormat? = nil, options: LoadOptions = LoadOptions()) throws -> LoadedModel {
+    public static func load(_ path: String, format: ModelFormat? = nil, options: LoadOptions = LoadOptions()) throws
+        -> LoadedModel
+    {
         guard let format = format ?? ModelFormat(path: path) else { throw FerryError.unknownFormat(path: path) }
         switch format {
         case .onnx:
@@ -139,7 +141,9 @@ public enum ModelIO {
 
     /// Writes `model` to `path` atomically; `format` overrides the extension. A model with a graph
     /// is written with its nodes in topological order, and only when it passes `ModelValidator`.
-    public static func save(_ model: Model, to path: String, format: ModelFormat? = nil, options: SaveOptions = SaveOptions()) throws {
+    public static func save(_ model: Model, to path: String, format: ModelFormat? = nil, options: SaveOptions = SaveOptions())
+        throws
+    {
         guard let format = format ?? ModelFormat(path: path) else { throw FerryError.unknownFormat(path: path) }
         var model = model
         if !model.graph.nodes.isEmpty {
@@ -163,14 +167,17 @@ public enum ModelIO {
             try ONNXWriter(path: path, options: o).write(options.weightsOnly ? weightsOnlyModel(model.graph.initializers) : model)
         case .hdf5:
             if !options.weightsOnly && !model.graph.nodes.isEmpty {
-                try KerasFile.writeLegacy(model, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles, compress: options.compress)
+                try KerasFile.writeLegacy(
+                    model, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles,
+                    compress: options.compress)
                 return
             }
             guard model.graph.sparseInitializers.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to HDF5")
             }
-            try HDF5TensorTree.write(model.graph.initializers, to: path, compress: options.compress,
-                                     replace: options.replaceExisting, protectedFiles: options.protectedFiles, metadata: model.metadata)
+            try HDF5TensorTree.write(
+                model.graph.initializers, to: path, compress: options.compress,
+                replace: options.replaceExisting, protectedFiles: options.protectedFiles, metadata: model.metadata)
         case .keras:
             throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
         case .safetensors:
@@ -180,8 +187,9 @@ public enum ModelIO {
             guard model.graph.sparseInitializers.isEmpty else {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to safetensors")
             }
-            try SafetensorsFile.write(SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
-                                      replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+            try SafetensorsFile.write(
+                SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
+                replace: options.replaceExisting, protectedFiles: options.protectedFiles)
         }
     }
 
@@ -193,7 +201,8 @@ public enum ModelIO {
 
     /// A model holding only `tensors` as initializers (no nodes): what weights-only files import as.
     public static func weightsOnlyModel(_ tensors: [Tensor]) -> Model {
-        Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
-              graph: Graph(name: "weights", initializers: tensors))
+        Model(
+            irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
+            graph: Graph(name: "weights", initializers: tensors))
     }
 }

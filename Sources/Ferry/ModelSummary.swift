@@ -51,7 +51,8 @@ public struct ModelSummary: Encodable {
         self.file = file
         format = loaded.format.rawValue
         irVersion = model.irVersion
-        opsets = Dictionary(model.opsetImports.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }, uniquingKeysWith: { a, _ in a })
+        opsets = Dictionary(
+            model.opsetImports.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }, uniquingKeysWith: { a, _ in a })
         producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         graphName = model.graph.name
         inputs = model.graph.runtimeInputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
@@ -61,18 +62,25 @@ public struct ModelSummary: Encodable {
         var rows: [TensorRow] = []
         func visit(_ g: Graph, prefix: String) {
             for t in g.initializers {
-                rows.append(TensorRow(name: t.name, dtype: t.elementType.name, shape: t.shape, bytes: t.byteCount, source: prefix + "initializer"))
+                rows.append(
+                    TensorRow(
+                        name: t.name, dtype: t.elementType.name, shape: t.shape, bytes: t.byteCount,
+                        source: prefix + "initializer"))
             }
             for s in g.sparseInitializers {
-                rows.append(TensorRow(name: s.name, dtype: s.values.elementType.name, shape: s.shape,
-                                      bytes: s.values.byteCount + s.indices.byteCount, source: prefix + "sparse initializer"))
+                rows.append(
+                    TensorRow(
+                        name: s.name, dtype: s.values.elementType.name, shape: s.shape,
+                        bytes: s.values.byteCount + s.indices.byteCount, source: prefix + "sparse initializer"))
             }
             for n in g.nodes {
                 let op = n.qualifiedOpType
                 histogram[op, default: 0] += 1
                 if n.isONNX("Constant"), case .tensor(let t)? = n.attribute("value") {
-                    rows.append(TensorRow(name: n.outputs.first ?? t.name, dtype: t.elementType.name, shape: t.shape,
-                                          bytes: t.byteCount, source: prefix + "Constant"))
+                    rows.append(
+                        TensorRow(
+                            name: n.outputs.first ?? t.name, dtype: t.elementType.name, shape: t.shape,
+                            bytes: t.byteCount, source: prefix + "Constant"))
                 }
                 for sub in n.subgraphs { visit(sub, prefix: prefix + "subgraph ") }
             }

@@ -42,7 +42,8 @@ public enum NumPyFile {
             // Deflate cannot expand more than ~1032x; anything claiming more is hostile.
             let cap = max(size, 1).multipliedReportingOverflow(by: 1032).partialValue
             guard entry.uncompressedSize <= UInt64(cap) else {
-                throw NumPyError.invalid(file: path, reason: "\(entry.path) claims \(entry.uncompressedSize) bytes, more than the archive can hold")
+                throw NumPyError.invalid(
+                    file: path, reason: "\(entry.path) claims \(entry.uncompressedSize) bytes, more than the archive can hold")
             }
             var bytes = Data()
             bytes.reserveCapacity(Int(entry.uncompressedSize))
@@ -63,7 +64,7 @@ public enum NumPyFile {
     /// The element types NumPy descriptors name (little-endian or byte-sized).
     private static let types: [String: ElementType] = [
         "f4": .float, "f8": .double, "f2": .float16, "i8": .int64, "i4": .int32, "i2": .int16, "i1": .int8,
-        "u8": .uint64, "u4": .uint32, "u2": .uint16, "u1": .uint8, "b1": .bool,
+        "u8": .uint64, "u4": .uint32, "u2": .uint16, "u1": .uint8, "b1": .bool
     ]
 
     static func decode(_ data: Data, file: String) throws -> Tensor {
@@ -104,16 +105,21 @@ public enum NumPyFile {
             throw bad("big-endian arrays ('\(descr)') are not supported; save with dtype '<\(code)'")
         }
         guard let type = types[code] else { throw bad("unsupported dtype '\(descr)'") }
-        guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count) else { throw bad("shape \(shape) is too large") }
+        guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count) else {
+            throw bad("shape \(shape) is too large")
+        }
         let offset = start + headerLength
         guard data.count - offset == bytes else {
             throw bad("shape \(shape) of \(type.name) needs \(bytes) data bytes, the file has \(data.count - offset)")
         }
-        var tensor = Tensor(elementType: type, shape: shape, storage: .bytes(TensorBytes(count: bytes) { out in
-            data.withUnsafeBytes { raw in
-                if bytes > 0 { out.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: bytes) }
-            }
-        }))
+        var tensor = Tensor(
+            elementType: type, shape: shape,
+            storage: .bytes(
+                TensorBytes(count: bytes) { out in
+                    data.withUnsafeBytes { raw in
+                        if bytes > 0 { out.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: bytes) }
+                    }
+                }))
         if fortran && shape.count > 1 { tensor = reorderFromFortran(tensor) }
         return tensor
     }
@@ -153,7 +159,12 @@ public enum NumPyFile {
                     for d in 0..<shape.count { off += idx[d] * fstride[d] }
                     dst.baseAddress!.advanced(by: i * size).copyMemory(from: s.baseAddress! + off * size, byteCount: size)
                     var d = shape.count - 1
-                    while d >= 0 { idx[d] += 1; if idx[d] < shape[d] { break }; idx[d] = 0; d -= 1 }
+                    while d >= 0 {
+                        idx[d] += 1
+                        if idx[d] < shape[d] { break }
+                        idx[d] = 0
+                        d -= 1
+                    }
                 }
             }
         }
@@ -167,11 +178,17 @@ public enum NumPyFile {
             throw NumPyError.invalid(file: path, reason: "\(tensor.elementType.name) tensors cannot be written as .npy")
         }
         let order = code == "u1" || code == "i1" || code == "b1" ? "|" : "<"
-        let shapeText = tensor.shape.isEmpty ? "()" : tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        let shapeText =
+            tensor.shape.isEmpty
+            ? "()"
+            : tensor.shape.count == 1
+                ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(order)\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
         let total = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var prefix: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+        var prefix: [UInt8] = [
+            0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)
+        ]
         prefix += Array(header.utf8)
         let file = try AtomicFile(path: path, replace: replace)
         try prefix.withUnsafeBytes { try file.write($0) }

@@ -3,15 +3,18 @@ import Ferry
 import FerryIR
 import FerryRuntime
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `ferry bench MODEL`: latency of the interpreter on a model.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure inference latency: min/median/p90 over repeated runs, runs per second, peak memory.",
-        discussion: "Inputs come from --input files or are random (fixed seed) with --shape for symbolic axes. --profile adds the time per op type and the slowest nodes.")
+        discussion:
+            "Inputs come from --input files or are random (fixed seed) with --shape for symbolic axes. --profile adds the time per op type and the slowest nodes."
+    )
 
     @Argument(help: "The model file.")
     var model: String
@@ -59,18 +62,28 @@ struct Bench: ParsableCommand {
             }
         }
         let sorted = times.sorted()
-        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let median =
+            sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
         let mean = times.reduce(0, +) / Double(times.count)
-        let report = BenchReport(model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, plan_seconds: planSeconds,
-                                 latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
-                                 runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
+        let report = BenchReport(
+            model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, plan_seconds: planSeconds,
+            latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
+            runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
         if json {
             try printJSON(report)
         } else {
-            print("\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), kernels \(report.isa), plan \(String(format: "%.1f", planSeconds * 1000)) ms")
-            print(String(format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean, 1000 / mean))
-            print(String(format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6, Double(peakActivations) / 1e6))
+            print(
+                "\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), kernels \(report.isa), plan \(String(format: "%.1f", planSeconds * 1000)) ms"
+            )
+            print(
+                String(
+                    format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean,
+                    1000 / mean))
+            print(
+                String(
+                    format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6,
+                    Double(peakActivations) / 1e6))
         }
         if let profiler { printProfile(profiler, runs: runs) }
     }
@@ -80,8 +93,11 @@ struct Bench: ParsableCommand {
         print("\nper op type (ms per run, share):")
         for row in profiler.byOpType {
             let name = row.op.count >= 24 ? row.op : row.op + String(repeating: " ", count: 24 - row.op.count)
-            print("  " + name + String(format: " %9.3f  %5.1f%%  (%d nodes)", Double(row.nanos) / 1e6 / Double(runs),
-                                       100 * Double(row.nanos) / max(total, 1), row.nodes))
+            print(
+                "  " + name
+                    + String(
+                        format: " %9.3f  %5.1f%%  (%d nodes)", Double(row.nanos) / 1e6 / Double(runs),
+                        100 * Double(row.nanos) / max(total, 1), row.nodes))
         }
         print("slowest nodes (ms per run):")
         for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(slowest) {
@@ -94,8 +110,9 @@ struct Bench: ParsableCommand {
 /// ru_maxrss would start from the parent's size when a large process launched this one).
 func peakRSS() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024

@@ -16,14 +16,18 @@ enum CalibrationSamples {
             let path = dir + "/" + name
             if name.hasSuffix(".npy") {
                 guard inputs.count == 1 else {
-                    throw PassError.calibration(file: path, reason: "the model has \(inputs.count) inputs; use .npz files with an array per input")
+                    throw PassError.calibration(
+                        file: path, reason: "the model has \(inputs.count) inputs; use .npz files with an array per input")
                 }
                 return [inputs[0]: try NumPyFile.read(path)]
             }
             var sample: [String: Tensor] = [:]
             for (key, t) in try NumPyFile.readArchive(path) {
                 let input = inputs.contains(key) ? key : (inputs.count == 1 ? inputs[0] : nil)
-                guard let input else { throw PassError.calibration(file: path, reason: "array '\(key)' names no input (\(inputs.joined(separator: ", ")))") }
+                guard let input else {
+                    throw PassError.calibration(
+                        file: path, reason: "array '\(key)' names no input (\(inputs.joined(separator: ", ")))")
+                }
                 sample[input] = t
             }
             return sample

@@ -52,8 +52,12 @@ struct Convert: ParsableCommand {
     @OptionGroup(title: "--check inputs") var checkInputs: InputOptions
 
     func validate() throws {
-        guard from ?? ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from") }
-        guard to ?? ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to") }
+        guard from ?? ModelFormat(path: input) != nil else {
+            throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from")
+        }
+        guard to ?? ModelFormat(path: output) != nil else {
+            throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to")
+        }
         guard sizeThreshold >= 0 else { throw ValidationError("--size-threshold must be 0 or more") }
         if let name = externalData, name.isEmpty || name.contains("/") || name.contains("\\") || name.contains("..") {
             throw ValidationError("--external-data takes a plain file name; the file is created next to OUT")
@@ -95,18 +99,24 @@ struct Convert: ParsableCommand {
         var feedsB: [String: Tensor] = [:]
         for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name] }
         let (outA, outB) = try checkInputs.explainingDefaultedAxes(of: a) { (try a.run(feeds), try b.run(feedsB)) }
-        guard outA.count == outB.count else { throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)") }
+        guard outA.count == outB.count else {
+            throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)")
+        }
         var worst = 0.0
         for (x, y) in zip(outA, outB) {
             guard x.tensor.shape == y.tensor.shape, x.tensor.elementType == y.tensor.elementType else {
-                throw CheckFailure("output '\(x.name)': \(input) gives \(x.tensor.elementType.name)\(x.tensor.shape), \(output) gives \(y.tensor.elementType.name)\(y.tensor.shape)")
+                throw CheckFailure(
+                    "output '\(x.name)': \(input) gives \(x.tensor.elementType.name)\(x.tensor.shape), \(output) gives \(y.tensor.elementType.name)\(y.tensor.shape)"
+                )
             }
             let (diff, relative) = maxDifference(x.tensor, y.tensor)
             worst = max(worst, relative)
             print("check: output '\(x.name)' \(x.tensor.shape): max difference \(String(format: "%.3g", diff))")
         }
         if worst > tolerance {
-            throw CheckFailure("\(output) differs from \(input) by up to \(String(format: "%.3g", worst)) (relative), above --tolerance \(tolerance)")
+            throw CheckFailure(
+                "\(output) differs from \(input) by up to \(String(format: "%.3g", worst)) (relative), above --tolerance \(tolerance)"
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Turns a memory fault inside a C library (libhdf5 1.10 can fault on damaged files) or a mapped input
@@ -13,7 +13,8 @@ enum CrashGuard {
 
     /// Reports `file` as the input at fault should a fatal signal arrive.
     static func guardReading(_ file: String) {
-        let text = "error: \(file): reading failed inside a library: the file is damaged or hostile (or changed while being read); nothing was written\n"
+        let text =
+            "error: \(file): reading failed inside a library: the file is damaged or hostile (or changed while being read); nothing was written\n"
         let copy = strdup(text)
         length = strlen(copy!)
         message = copy

@@ -1,14 +1,15 @@
 import ArgumentParser
-import Foundation
 import FerryIR
 import FerryRuntime
+import Foundation
 
 /// The `ferry` command: inspect and convert neural-network model files.
 @main
 struct FerryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
+        abstract:
+            "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
         version: "0.1.0",
         subcommands: [Inspect.self, Convert.self, Run.self, Bench.self, Optimize.self, Quantize.self, Prune.self]
     )

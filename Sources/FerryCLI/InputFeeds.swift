@@ -5,7 +5,9 @@ import FerryRuntime
 
 /// A `--shape NAME=DIMS` value (e.g. input=1,3,224,224) as its name and sizes.
 func parseShapeOption(_ s: String) throws -> (String, [Int]) {
-    guard let eq = s.firstIndex(of: "=") else { throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')") }
+    guard let eq = s.firstIndex(of: "=") else {
+        throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
+    }
     let dims = s[s.index(after: eq)...].split(separator: ",").map { Int($0) }
     guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) >= 0 }) else {
         throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
@@ -15,13 +17,18 @@ func parseShapeOption(_ s: String) throws -> (String, [Int]) {
 
 /// Options naming a model's input values: files, or shapes for random data.
 struct InputOptions: ParsableArguments {
-    @Option(name: .customLong("input"), help: ArgumentHelp(
-        "An input: NAME=FILE.npy, or FILE.npz (arrays named after inputs), or FILE.npy alone for a single-input model.",
-        valueName: "NAME=FILE"))
+    @Option(
+        name: .customLong("input"),
+        help: ArgumentHelp(
+            "An input: NAME=FILE.npy, or FILE.npz (arrays named after inputs), or FILE.npy alone for a single-input model.",
+            valueName: "NAME=FILE"))
     var inputs: [String] = []
 
-    @Option(name: .customLong("shape"), help: ArgumentHelp(
-        "Shape of a random input, NAME=1,3,224,224 (fills its symbolic axes; without it they are 1).", valueName: "NAME=DIMS"))
+    @Option(
+        name: .customLong("shape"),
+        help: ArgumentHelp(
+            "Shape of a random input, NAME=1,3,224,224 (fills its symbolic axes; without it they are 1).", valueName: "NAME=DIMS")
+    )
     var shapes: [String] = []
 
     @Option(help: "Seed of the random inputs.")
@@ -42,13 +49,19 @@ struct InputOptions: ParsableArguments {
                 feeds[name] = try NumPyFile.read(path)
             } else if item.hasSuffix(".npz") {
                 for (name, t) in try NumPyFile.readArchive(item) {
-                    if names.contains(name) { feeds[name] = t } else if names.count == 1 && feeds.isEmpty { feeds[names[0]] = t } else {
+                    if names.contains(name) {
+                        feeds[name] = t
+                    } else if names.count == 1 && feeds.isEmpty {
+                        feeds[names[0]] = t
+                    } else {
                         throw RuntimeError.unknownInput(name: name, expected: names)
                     }
                 }
             } else {
                 guard names.count == 1 else {
-                    throw ValidationError("the model has \(names.count) inputs (\(names.joined(separator: ", "))); name each: --input NAME=FILE.npy")
+                    throw ValidationError(
+                        "the model has \(names.count) inputs (\(names.joined(separator: ", "))); name each: --input NAME=FILE.npy"
+                    )
                 }
                 feeds[names[0]] = try NumPyFile.read(item)
             }
@@ -77,13 +90,22 @@ struct InputOptions: ParsableArguments {
         do {
             return try body()
         } catch {
-            let given = Set(inputs.map { $0.split(separator: "=").first.map(String.init) ?? $0 } + shapes.compactMap { try? parseShapeOption($0).0 })
+            let given = Set(
+                inputs.map { $0.split(separator: "=").first.map(String.init) ?? $0 }
+                    + shapes.compactMap { try? parseShapeOption($0).0 })
             let defaulted = session.inputs.filter { !given.contains($0.name) }.compactMap { info -> String? in
                 guard case .tensor(_, let dims?)? = info.type?.type else { return nil }
                 let symbols = dims.filter { if case .fixed = $0.value { return false } else { return true } }
                 guard !symbols.isEmpty else { return nil }
-                let example = dims.map { d -> String in if case .fixed(let n) = d.value { return String(n) } else { return d.description == "?" ? "N" : d.description } }
-                return "'\(info.name)' (\(symbols.map(\.description).joined(separator: ", "))): --shape \(info.name)=\(example.joined(separator: ","))"
+                let example = dims.map { d -> String in
+                    if case .fixed(let n) = d.value {
+                        return String(n)
+                    } else {
+                        return d.description == "?" ? "N" : d.description
+                    }
+                }
+                return
+                    "'\(info.name)' (\(symbols.map(\.description).joined(separator: ", "))): --shape \(info.name)=\(example.joined(separator: ","))"
             }
             guard !defaulted.isEmpty, !(error is ValidationError) else { throw error }
             throw DefaultedAxesFailure(underlying: error, inputs: defaulted)
@@ -94,10 +116,14 @@ struct InputOptions: ParsableArguments {
         let n = shape.reduce(1, *)
         switch type {
         case .float: return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.unit() })
-        case .double: return Tensor(name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.unit()) })
-        case .int64: return Tensor(name: name, elementType: .int64, shape: shape, values: (0..<n).map { _ in Int64(rng.next() % 10) })
-        case .int32: return Tensor(name: name, elementType: .int32, shape: shape, values: (0..<n).map { _ in Int32(rng.next() % 10) })
-        case .bool: return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
+        case .double:
+            return Tensor(name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.unit()) })
+        case .int64:
+            return Tensor(name: name, elementType: .int64, shape: shape, values: (0..<n).map { _ in Int64(rng.next() % 10) })
+        case .int32:
+            return Tensor(name: name, elementType: .int32, shape: shape, values: (0..<n).map { _ in Int32(rng.next() % 10) })
+        case .bool:
+            return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
         default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
         }
     }

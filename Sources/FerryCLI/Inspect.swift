@@ -50,20 +50,28 @@ struct SummaryTable {
         if s.format == "onnx" && !s.producer.isEmpty { row("producer", s.producer) }
         if s.format == "onnx" && !s.graphName.isEmpty { row("graph", s.graphName) }
         let width = (s.inputs + s.outputs).map(\.name.count).max() ?? 0
-        for (i, v) in s.inputs.enumerated() { row(i == 0 ? "inputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
-        for (i, v) in s.outputs.enumerated() { row(i == 0 ? "outputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type) }
+        for (i, v) in s.inputs.enumerated() {
+            row(i == 0 ? "inputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type)
+        }
+        for (i, v) in s.outputs.enumerated() {
+            row(i == 0 ? "outputs" : "", v.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + v.type)
+        }
         if let layers = s.kerasLayers {
             lines.append("")
             let shapeText = { (shapes: [[Int?]]) in
-                shapes.map { "(" + $0.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" }.joined(separator: ", ")
+                shapes.map { "(" + $0.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" }.joined(
+                    separator: ", ")
             }
             let nameWidth = max(14, layers.map { $0.name.count + $0.className.count + 3 }.max() ?? 0)
             let shapeWidth = max(14, layers.map { shapeText($0.outputShapes).count }.max() ?? 0)
-            lines.append("Layer (type)".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
-                         + "Output Shape".padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + "Param #")
+            lines.append(
+                "Layer (type)".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                    + "Output Shape".padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + "Param #")
             for l in layers {
-                lines.append("\(l.name) (\(l.className))".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
-                             + shapeText(l.outputShapes).padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + grouped(l.parameters))
+                lines.append(
+                    "\(l.name) (\(l.className))".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                        + shapeText(l.outputShapes).padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0)
+                        + grouped(l.parameters))
             }
             lines.append("Total params: \(grouped(layers.reduce(0) { $0 + $1.parameters }))")
             lines.append("")
@@ -74,18 +82,24 @@ struct SummaryTable {
         for op in s.ops { row("", op.op.padding(toLength: opWidth + 2, withPad: " ", startingAt: 0) + "\(op.count)") }
         row("parameters", "\(grouped(s.parameterCount)) (\(byteText(s.parameterBytes)))")
         for g in s.parametersByDtype {
-            row("", g.dtype.padding(toLength: 10, withPad: " ", startingAt: 0) + grouped(g.count).padding(toLength: 16, withPad: " ", startingAt: 0) + byteText(g.bytes))
+            row(
+                "",
+                g.dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + grouped(g.count).padding(toLength: 16, withPad: " ", startingAt: 0) + byteText(g.bytes))
         }
         if let tensors = s.tensors {
             lines.append("")
             let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)
-            lines.append("name".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0) + "dtype     shape                 bytes       source")
+            lines.append(
+                "name".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                    + "dtype     shape                 bytes       source")
             for t in tensors {
                 let shape = "[" + t.shape.map(String.init).joined(separator: ",") + "]"
-                lines.append(t.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
-                             + t.dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
-                             + shape.padding(toLength: 22, withPad: " ", startingAt: 0)
-                             + String(t.bytes).padding(toLength: 12, withPad: " ", startingAt: 0) + t.source)
+                lines.append(
+                    t.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                        + t.dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + shape.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + String(t.bytes).padding(toLength: 12, withPad: " ", startingAt: 0) + t.source)
             }
         }
         text = lines.joined(separator: "\n") + "\n"
@@ -107,6 +121,9 @@ func grouped(_ n: Int) -> String {
 func byteText(_ n: Int) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"]
     var v = Double(n), u = 0
-    while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+    while v >= 1000 && u < units.count - 1 {
+        v /= 1000
+        u += 1
+    }
     return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
 }

@@ -20,10 +20,13 @@ struct Optimize: ParsableCommand {
     @Flag(help: "Do not fuse Conv and activation pairs into com.microsoft FusedConv nodes.")
     var noFuseActivations = false
 
-    @Option(name: .customLong("skip"), parsing: .upToNextOption, help: ArgumentHelp("Passes not to run (after IN and OUT, or one --skip per pass).", valueName: "pass"))
+    @Option(
+        name: .customLong("skip"), parsing: .upToNextOption,
+        help: ArgumentHelp("Passes not to run (after IN and OUT, or one --skip per pass).", valueName: "pass"))
     var skip: [String] = []
 
-    @Option(help: ArgumentHelp("Most bytes a constant fold may add to the model beyond the constants it reads.", valueName: "bytes"))
+    @Option(
+        help: ArgumentHelp("Most bytes a constant fold may add to the model beyond the constants it reads.", valueName: "bytes"))
     var foldLimit = ConstantFolding.defaultGrowthLimit
 
     @Flag(help: "Print the summary as JSON.")
@@ -35,8 +38,9 @@ struct Optimize: ParsableCommand {
 
     /// The optimizer the flags ask for; Conv + activation fusion only when OUT is ONNX.
     func optimizer() throws -> Optimizer {
-        try Optimizer(skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
-                      foldLimit: foldLimit)
+        try Optimizer(
+            skip: Set(skip), fuseActivations: !noFuseActivations && ModelFormat(path: files.output) == .onnx,
+            foldLimit: foldLimit)
     }
 
     func run() throws {
@@ -46,9 +50,10 @@ struct Optimize: ParsableCommand {
         let report = try optimizer().optimize(&model)
         try files.save(model, from: loaded)
         let after = GraphSize(model)
-        let summary = Summary(nodes_before: before.nodes, nodes_after: after.nodes,
-                              initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
-                              rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
+        let summary = Summary(
+            nodes_before: before.nodes, nodes_after: after.nodes,
+            initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
+            rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
         if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
     }
 
@@ -76,9 +81,11 @@ struct Optimize: ParsableCommand {
         let passes: [Pass]
 
         func text(output: String) -> String {
-            var lines = ["wrote \(output)",
-                         "nodes: \(nodes_before) -> \(nodes_after)",
-                         "initializer bytes: \(initializer_bytes_before) -> \(initializer_bytes_after)"]
+            var lines = [
+                "wrote \(output)",
+                "nodes: \(nodes_before) -> \(nodes_after)",
+                "initializer bytes: \(initializer_bytes_before) -> \(initializer_bytes_after)"
+            ]
             let width = passes.map(\.name.count).max() ?? 0
             lines += passes.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.rewrites)" }
             return lines.joined(separator: "\n")

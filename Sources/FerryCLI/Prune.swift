@@ -36,14 +36,22 @@ struct Prune: ParsableCommand {
     @Option(help: ArgumentHelp("Leave weight tensors with fewer elements alone.", valueName: "n"))
     var minElements: Int = PruneOptions.defaultMinElements
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep dense (channels: whose output channels all stay).", valueName: "node-or-op"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Node names or op types to keep dense (channels: whose output channels all stay).", valueName: "node-or-op"))
     var exclude: [String] = []
 
-    @Option(name: .customLong("shape"), help: ArgumentHelp(
-        "Shape to count multiply-adds and follow channels with, NAME=1,3,224,224 (fills symbolic axes; without it they are 1).", valueName: "NAME=DIMS"))
+    @Option(
+        name: .customLong("shape"),
+        help: ArgumentHelp(
+            "Shape to count multiply-adds and follow channels with, NAME=1,3,224,224 (fills symbolic axes; without it they are 1).",
+            valueName: "NAME=DIMS"))
     var shapes: [String] = []
 
-    @Flag(help: "Store the result small on disk: ONNX writes mostly-zero weights as sparse initializers, HDF5 deflates its datasets.")
+    @Flag(
+        help:
+            "Store the result small on disk: ONNX writes mostly-zero weights as sparse initializers, HDF5 deflates its datasets.")
     var sparseStorage = false
 
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file.json"))
@@ -71,8 +79,10 @@ struct Prune: ParsableCommand {
         var result = try Pruning.prune(&model, options: options)
         if sparseStorage && ModelFormat(path: files.output) == .onnx {
             let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))
-            result.notes.append((model.irVersion ?? 0) >= 6 ? "\(stored.count) weights stored as sparse initializers"
-                                : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
+            result.notes.append(
+                (model.irVersion ?? 0) >= 6
+                    ? "\(stored.count) weights stored as sparse initializers"
+                    : "IR version \(model.irVersion ?? 0) has no sparse initializers; weights stored dense")
         }
         try files.save(model, from: loaded, compress: sparseStorage)
         result.fileBytesBefore = fileSize(files.input)

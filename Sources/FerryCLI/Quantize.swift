@@ -35,7 +35,10 @@ struct Quantize: ParsableCommand {
     @Flag(help: "One weight scale per tensor instead of one per output channel.")
     var perTensor = false
 
-    @Flag(help: "7-bit weights (|q| <= 64, onnxruntime's reduce_range): exact in onnxruntime on CPUs without AVX-512 VNNI, one bit less weight precision.")
+    @Flag(
+        help:
+            "7-bit weights (|q| <= 64, onnxruntime's reduce_range): exact in onnxruntime on CPUs without AVX-512 VNNI, one bit less weight precision."
+    )
     var reduceRange = false
 
     @Option(help: "Activation type: uint8 or int8.")
@@ -44,13 +47,20 @@ struct Quantize: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Static mode: keep the first and last layers in float.")
     var keepEdgeLayers = true
 
-    @Flag(inversion: .prefixedNo, help: "Static mode: cross-layer equalization first, balancing the weight ranges of Conv -> (Relu) -> Conv pairs (the float function stays the same).")
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Static mode: cross-layer equalization first, balancing the weight ranges of Conv -> (Relu) -> Conv pairs (the float function stays the same)."
+    )
     var equalize = true
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
     var exclude: [String] = []
 
-    @Option(help: ArgumentHelp("Keep the most sensitive layers in float until the outputs' mean cosine similarity reaches this.", valueName: "cosine"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep the most sensitive layers in float until the outputs' mean cosine similarity reaches this.", valueName: "cosine"
+        ))
     var accuracyTarget: Double?
 
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
@@ -81,7 +91,8 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         let loaded = try files.load()
-        let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
+        let samples =
+            try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
         let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
         try files.save(model, from: loaded)
         if let report { try writeJSON(result, to: report) }
@@ -90,21 +101,30 @@ struct Quantize: ParsableCommand {
 
     private func printSummary(_ r: QuantizationReport) {
         let before = fileSize(files.input), after = fileSize(files.output)
-        print("\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor")\(reduceRange ? " 7-bit" : "") weights")
+        print(
+            "\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor")\(reduceRange ? " 7-bit" : "") weights"
+        )
         if let before, let after {
-            print(String(format: "file size %.1f KB -> %.1f KB (%.2fx)", Double(before) / 1024, Double(after) / 1024, Double(after) / Double(max(before, 1))))
+            print(
+                String(
+                    format: "file size %.1f KB -> %.1f KB (%.2fx)", Double(before) / 1024, Double(after) / 1024,
+                    Double(after) / Double(max(before, 1))))
         }
         print(String(format: "weights %.1f KB -> %.1f KB", Double(r.weightBytesBefore) / 1024, Double(r.weightBytesAfter) / 1024))
         func db(_ v: Double?) -> String { v.map { String(format: "%7.1f", $0) } ?? "      -" }
         print("layer                                     op        weight dB  output dB  max error")
         for l in r.layers {
             let name = l.node.count > 40 ? String(l.node.prefix(37)) + "..." : l.node
-            print(name.padding(toLength: 42, withPad: " ", startingAt: 0) + l.op.padding(toLength: 10, withPad: " ", startingAt: 0)
-                  + "  " + db(l.weightSQNR) + "    " + db(l.outputSQNR) + "   " + (l.outputMaxError.map { String(format: "%.3g", $0) } ?? "-")
-                  + (l.keptFloat ? "  (kept float)" : ""))
+            print(
+                name.padding(toLength: 42, withPad: " ", startingAt: 0) + l.op.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + "  " + db(l.weightSQNR) + "    " + db(l.outputSQNR) + "   "
+                    + (l.outputMaxError.map { String(format: "%.3g", $0) } ?? "-")
+                    + (l.keptFloat ? "  (kept float)" : ""))
         }
         if let c = r.outputCosine {
-            print(String(format: "outputs vs float on %d samples: mean cosine %.5f", r.samples, c) + (r.top1Agreement.map { String(format: ", top-1 kept %.1f%%", $0 * 100) } ?? ""))
+            print(
+                String(format: "outputs vs float on %d samples: mean cosine %.5f", r.samples, c)
+                    + (r.top1Agreement.map { String(format: ", top-1 kept %.1f%%", $0 * 100) } ?? ""))
         }
         for n in r.notes { print("note: \(n)") }
     }

@@ -17,8 +17,12 @@ struct RewriteOptions: ParsableArguments {
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
-        guard ModelFormat(path: input) != nil else { throw ValidationError("cannot tell the format of '\(input)' from its extension") }
-        guard ModelFormat(path: output) != nil else { throw ValidationError("cannot tell the format of '\(output)' from its extension") }
+        guard ModelFormat(path: input) != nil else {
+            throw ValidationError("cannot tell the format of '\(input)' from its extension")
+        }
+        guard ModelFormat(path: output) != nil else {
+            throw ValidationError("cannot tell the format of '\(output)' from its extension")
+        }
     }
 
     /// Reads IN; a model without a graph (a weights-only file) is refused.

@@ -8,7 +8,9 @@ import Foundation
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on the CPU; inputs from .npy/.npz files, outputs written as .npy.",
-        discussion: "Any format Ferry reads runs (a Keras model is converted in memory). Each output is written to DIR/<name>.npy when --output-dir is given, and summarised (shape, dtype, min, max, mean).")
+        discussion:
+            "Any format Ferry reads runs (a Keras model is converted in memory). Each output is written to DIR/<name>.npy when --output-dir is given, and summarised (shape, dtype, min, max, mean)."
+    )
 
     @Argument(help: "The model file.")
     var model: String
@@ -27,7 +29,9 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if !inputOptions.shapes.isEmpty {
-            throw ValidationError("--shape is for random inputs, which ferry run does not make; give each input with --input (ferry bench takes --shape)")
+            throw ValidationError(
+                "--shape is for random inputs, which ferry run does not make; give each input with --input (ferry bench takes --shape)"
+            )
         }
     }
 
@@ -49,16 +53,19 @@ struct Run: ParsableCommand {
             rows.append(OutputSummary(name: name, tensor: tensor, file: file))
         }
         if json {
-            let report = RunReport(outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
-                                   peak_activation_bytes: session.peakActivationBytes)
+            let report = RunReport(
+                outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
+                peak_activation_bytes: session.peakActivationBytes)
             try printJSON(report)
         } else {
             for r in rows {
                 let stats = r.min.map { String(format: "min %.6g  max %.6g  mean %.6g", $0, r.max!, r.mean!) } ?? ""
                 print("\(r.name)  \(r.dtype)\(r.shape)  \(stats)\(r.file.map { "  -> \($0)" } ?? "")")
             }
-            print(String(format: "plan %.1f ms, run %.1f ms, peak activations %.1f MB", planSeconds * 1000, runSeconds * 1000,
-                         Double(session.peakActivationBytes) / 1e6))
+            print(
+                String(
+                    format: "plan %.1f ms, run %.1f ms, peak activations %.1f MB", planSeconds * 1000, runSeconds * 1000,
+                    Double(session.peakActivationBytes) / 1e6))
         }
     }
 }
@@ -90,7 +97,9 @@ struct OutputSummary: Encodable {
             max = values.max()
             mean = values.reduce(0, +) / Double(values.count)
         } else {
-            min = nil; max = nil; mean = nil
+            min = nil
+            max = nil
+            mean = nil
         }
     }
 }

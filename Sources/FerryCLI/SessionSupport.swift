@@ -16,11 +16,14 @@ struct ThreadOptions: ParsableArguments {
 
 /// Loads `model` and plans it; returns the session and the seconds planning took. The loaded model
 /// is not kept: the session holds only the tensors its plan still needs.
-func plannedSession(_ model: String, reading: ReadingOptions, threads: ThreadOptions) throws -> (session: InferenceSession, seconds: Double) {
+func plannedSession(_ model: String, reading: ReadingOptions, threads: ThreadOptions) throws -> (
+    session: InferenceSession, seconds: Double
+) {
     CrashGuard.guardReading(model)
     let start = Date()
-    let session = try InferenceSession(model: try ModelIO.load(model, options: reading.loadOptions).model,
-                                       options: SessionOptions(threads: threads.threads))
+    let session = try InferenceSession(
+        model: try ModelIO.load(model, options: reading.loadOptions).model,
+        options: SessionOptions(threads: threads.threads))
     return (session, Date().timeIntervalSince(start))
 }
 

@@ -26,7 +26,10 @@ enum HDF5Attributes {
         guard attr >= 0 else { throw file.fail(part, "open") }
         defer { H5Aclose(attr) }
         let ftype = H5Aget_type(attr), space = H5Aget_space(attr)
-        defer { H5Tclose(ftype); H5Sclose(space) }
+        defer {
+            H5Tclose(ftype)
+            H5Sclose(space)
+        }
         let rank = H5Sget_simple_extent_ndims(space)
         let count = Int(H5Sget_simple_extent_npoints(space))
         guard rank >= 0, count >= 0 else { throw file.fail(part, "read shape") }
@@ -73,7 +76,8 @@ enum HDF5Attributes {
             space = HDF5Handle(H5Screate_simple(1, &d, nil), close: H5Sclose)
         case .tensor(let t):
             guard let mt = HDF5TypeMapping.memoryType(for: t.elementType) else {
-                throw HDF5Error.unsupportedType(file: file.path, object: part, type: "\(t.elementType.name) has no HDF5 equivalent")
+                throw HDF5Error.unsupportedType(
+                    file: file.path, object: part, type: "\(t.elementType.name) has no HDF5 equivalent")
             }
             type = mt
             var d = t.shape.map { hsize_t($0) }

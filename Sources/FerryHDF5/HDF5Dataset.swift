@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CHDF5
 import FerryIR
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A dataset of an open file.
 public struct HDF5Dataset {
@@ -52,7 +53,8 @@ public struct HDF5Dataset {
         var d = [hsize_t](repeating: 0, count: Int(rank))
         H5Sget_simple_extent_dims(space, &d, nil)
         guard d.allSatisfy({ $0 <= hsize_t(Int.max) }), let shape = Optional(d.map { Int($0) }),
-              Tensor.elementCount(of: shape) != nil else {
+            Tensor.elementCount(of: shape) != nil
+        else {
             throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(d) is too large")
         }
         return shape
@@ -94,16 +96,22 @@ public struct HDF5Dataset {
             // Each stored string takes at least one byte of the dataset's storage (16 for variable-length ones).
             let perString = H5Tis_variable_str(ftype) > 0 ? 16 : max(1, H5Tget_size(ftype))
             try checkPlausible(bytes: count.multipliedReportingOverflow(by: perString).partialValue, shape: shape)
-            guard let strings = readStrings(fileType: ftype, count: count, read: { mem, buf in
-                H5Dread(handle.id, mem, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), buf)
-            }) else { throw file.fail(path, "read") }
+            guard
+                let strings = readStrings(
+                    fileType: ftype, count: count,
+                    read: { mem, buf in
+                        H5Dread(handle.id, mem, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), buf)
+                    })
+            else { throw file.fail(path, "read") }
             return Tensor(name: name, elementType: .string, shape: shape, storage: .strings(strings.map { Array($0.utf8) }))
         }
         guard let bytes = mapping.element.byteCount(elements: count) else {
             throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(shape) is too large")
         }
         try checkPlausible(bytes: bytes, shape: shape)
-        if let view = inPlaceView(fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: max(1, mapping.element.bitWidth / 8)) {
+        if let view = inPlaceView(
+            fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: max(1, mapping.element.bitWidth / 8))
+        {
             return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(view))
         }
         // libhdf5 writes every byte, so the buffer is not zero-filled first.
@@ -126,8 +134,9 @@ public struct HDF5Dataset {
         let filtered = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) > 0
         let limit = filtered ? stored.multipliedReportingOverflow(by: 1024).partialValue : stored
         guard bytes <= limit || H5Pget_external_count(dcpl) > 0 || H5Pget_layout(dcpl) == H5D_VIRTUAL else {
-            throw HDF5Error.invalid(file: file.path, object: path,
-                                    reason: "shape \(shape) needs \(bytes) bytes but the file stores \(stored)\(filtered ? " (compressed)" : "")")
+            throw HDF5Error.invalid(
+                file: file.path, object: path,
+                reason: "shape \(shape) needs \(bytes) bytes but the file stores \(stored)\(filtered ? " (compressed)" : "")")
         }
     }
 
@@ -137,7 +146,9 @@ public struct HDF5Dataset {
         guard bytes >= 4096, H5Tequal(fileType, memoryType) > 0 else { return nil }
         let dcpl = H5Dget_create_plist(handle.id)
         defer { H5Pclose(dcpl) }
-        guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else { return nil }
+        guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else {
+            return nil
+        }
         let offset = H5Dget_offset(handle.id)
         guard offset != ferry_haddr_undef(), offset <= UInt64(Int.max) else { return nil }
         let start = Int(offset)
@@ -154,7 +165,9 @@ public struct HDF5Dataset {
     public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
 
     /// The attribute `name`, or nil when absent.
-    public func attribute(_ name: String) throws -> HDF5Value? { try HDF5Attributes.read(name, of: handle.id, file: file, object: path) }
+    public func attribute(_ name: String) throws -> HDF5Value? {
+        try HDF5Attributes.read(name, of: handle.id, file: file, object: path)
+    }
 
     /// Sets (replaces) an attribute.
     public func setAttribute(_ name: String, _ value: HDF5Value) throws {
@@ -195,7 +208,8 @@ public struct HDF5Dataset {
         } else if let t = HDF5TypeMapping.memoryType(for: tensor.elementType) {
             type = t
         } else {
-            throw HDF5Error.unsupportedType(file: file.path, object: path, type: "\(tensor.elementType.name) has no HDF5 equivalent")
+            throw HDF5Error.unsupportedType(
+                file: file.path, object: path, type: "\(tensor.elementType.name) has no HDF5 equivalent")
         }
         let id = H5Dcreate2(group.handle.id, name, type.id, space, ferry_h5p_default(), dcpl, ferry_h5p_default())
         guard id >= 0 else { throw file.fail(path, "create dataset") }
@@ -203,9 +217,12 @@ public struct HDF5Dataset {
         let rc: herr_t
         switch tensor.storage {
         case .bytes(let b):
-            rc = count == 0 ? 0 : b.withUnsafeBytes {
-                H5Dwrite(id, type.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), $0.baseAddress)
-            }
+            rc =
+                count == 0
+                ? 0
+                : b.withUnsafeBytes {
+                    H5Dwrite(id, type.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), $0.baseAddress)
+                }
         case .strings(let s):
             rc = withCStringArray(s.map { String(decoding: $0, as: UTF8.self) }) { ptrs in
                 H5Dwrite(id, type.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), ptrs)

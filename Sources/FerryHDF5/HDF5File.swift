@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CHDF5
 import FerryIR
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// An open HDF5 file. Reading never follows external links, external raw storage or virtual
 /// datasets unless `allowExternal` is set: such data would come from other files.
@@ -73,7 +74,8 @@ public final class HDF5File {
         HDF5Library.prepareThread()
         let id = H5Fcreate(path, ferry_h5f_acc_trunc(), ferry_h5p_default(), ferry_h5p_default())
         guard id >= 0 else {
-            throw HDF5Error.library(file: displayPath ?? path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
+            throw HDF5Error.library(
+                file: displayPath ?? path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
         }
         let file = try HDF5File(path: displayPath ?? path, id: id, allowExternal: false)
         file.mappable = false
@@ -94,8 +96,10 @@ public final class HDF5File {
     /// Writes a new file at `path` through `body` atomically: into a temporary file next to it,
     /// renamed into place only when `body` succeeds. Never replaces a file in `protectedFiles`,
     /// nor an existing file unless `replace`.
-    public static func writeAtomically(_ path: String, replace: Bool, protectedFiles: [String] = [],
-                                       _ body: (HDF5Group) throws -> Void) throws {
+    public static func writeAtomically(
+        _ path: String, replace: Bool, protectedFiles: [String] = [],
+        _ body: (HDF5Group) throws -> Void
+    ) throws {
         if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
             throw HDF5Error.io(.outputIsInput(path: path))
         }

@@ -47,11 +47,13 @@ public struct HDF5Group {
         final class Names { var list: [String] = [] }
         let names = Names()
         let status = withExtendedLifetime(names) {
-            ferry_h5_list_members(handle.id, { name, context in
-                guard let name, let context else { return 1 }
-                Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
-                return 0
-            }, Unmanaged.passUnretained(names).toOpaque())
+            ferry_h5_list_members(
+                handle.id,
+                { name, context in
+                    guard let name, let context else { return 1 }
+                    Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
+                    return 0
+                }, Unmanaged.passUnretained(names).toOpaque())
         }
         guard status >= 0 else { throw file.fail(path, "list group") }
         return names.list.map { HDF5Member(name: $0, kind: kind(of: $0)) }
@@ -135,7 +137,9 @@ public struct HDF5Group {
     public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
 
     /// The attribute `name`, or nil when absent.
-    public func attribute(_ name: String) throws -> HDF5Value? { try HDF5Attributes.read(name, of: handle.id, file: file, object: path) }
+    public func attribute(_ name: String) throws -> HDF5Value? {
+        try HDF5Attributes.read(name, of: handle.id, file: file, object: path)
+    }
 
     /// Sets (replaces) an attribute.
     public func setAttribute(_ name: String, _ value: HDF5Value) throws {

@@ -9,7 +9,7 @@ final class HDF5Handle {
     private let owner: AnyObject?
 
     init(_ id: hid_t, close: @escaping (hid_t) -> herr_t, owner: AnyObject? = nil) {
-        ferry_h5_quiet_thread()  // a handle used on a new thread: the library stays quiet there too
+        ferry_h5_quiet_thread() // a handle used on a new thread: the library stays quiet there too
         self.id = id
         self.close = close
         self.owner = owner

@@ -35,7 +35,8 @@ public enum HDF5TensorTree {
                     tensors.append(try group.dataset(member.name).read(name: name))
                 case .externalLink:
                     guard file.allowExternal else {
-                        throw HDF5Error.refusedExternal(file: file.path, object: group.childPath(member.name), kind: "an external link")
+                        throw HDF5Error.refusedExternal(
+                            file: file.path, object: group.childPath(member.name), kind: "an external link")
                     }
                     // Allowed: the link leads to a dataset or a group in the other file.
                     var target = [CChar](repeating: 0, count: 4096)
@@ -57,14 +58,17 @@ public enum HDF5TensorTree {
 
     /// Writes `tensors` as datasets named by their names ('/' separates groups), atomically.
     /// Every name must be a valid HDF5 path so that reading the file back gives the same names.
-    public static func write(_ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = [],
-                             metadata: [KeyValue] = []) throws {
-        var kinds: [[UInt8]: Bool] = [:]  // path (as bytes, like HDF5 compares names) -> is a group
+    public static func write(
+        _ tensors: [Tensor], to path: String, compress: Bool, replace: Bool, protectedFiles: [String] = [],
+        metadata: [KeyValue] = []
+    ) throws {
+        var kinds: [[UInt8]: Bool] = [:] // path (as bytes, like HDF5 compares names) -> is a group
         for t in tensors {
             let parts = t.name.split(separator: "/", omittingEmptySubsequences: false)
             guard !t.name.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-                throw HDF5Error.invalid(file: path, object: t.name.isEmpty ? "(unnamed tensor)" : t.name,
-                                        reason: "tensor name is not a valid HDF5 path (empty, '.' or '..' component)")
+                throw HDF5Error.invalid(
+                    file: path, object: t.name.isEmpty ? "(unnamed tensor)" : t.name,
+                    reason: "tensor name is not a valid HDF5 path (empty, '.' or '..' component)")
             }
             for i in 1..<parts.count {
                 let prefix = parts[..<i].joined(separator: "/")

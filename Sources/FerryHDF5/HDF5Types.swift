@@ -56,8 +56,12 @@ struct HDF5TypeMapping {
         case H5T_ENUM:
             // h5py stores numpy bools as an int8 enum {FALSE = 0, TRUE = 1}.
             guard size == 1, H5Tget_nmembers(type) == 2,
-                  let a = H5Tget_member_name(type, 0), let b = H5Tget_member_name(type, 1) else { return nil }
-            defer { H5free_memory(a); H5free_memory(b) }
+                let a = H5Tget_member_name(type, 0), let b = H5Tget_member_name(type, 1)
+            else { return nil }
+            defer {
+                H5free_memory(a)
+                H5free_memory(b)
+            }
             guard String(cString: a) == "FALSE", String(cString: b) == "TRUE" else { return nil }
             return HDF5TypeMapping(element: .bool, memory: memoryType(for: .bool)!)
         case H5T_STRING:
@@ -101,10 +105,12 @@ struct HDF5TypeMapping {
 
     /// A short description of a file type for error messages.
     static func describe(_ type: hid_t) -> String {
-        let names: [H5T_class_t: String] = [H5T_INTEGER: "integer", H5T_FLOAT: "float", H5T_STRING: "string",
-                                            H5T_BITFIELD: "bitfield", H5T_OPAQUE: "opaque", H5T_COMPOUND: "compound",
-                                            H5T_REFERENCE: "reference", H5T_ENUM: "enum", H5T_VLEN: "variable-length",
-                                            H5T_ARRAY: "array"]
+        let names: [H5T_class_t: String] = [
+            H5T_INTEGER: "integer", H5T_FLOAT: "float", H5T_STRING: "string",
+            H5T_BITFIELD: "bitfield", H5T_OPAQUE: "opaque", H5T_COMPOUND: "compound",
+            H5T_REFERENCE: "reference", H5T_ENUM: "enum", H5T_VLEN: "variable-length",
+            H5T_ARRAY: "array"
+        ]
         return "\(names[H5Tget_class(type)] ?? "unknown class") of \(H5Tget_size(type)) bytes"
     }
 }

@@ -42,15 +42,18 @@ public enum KerasFile {
     }
 
     /// Imports a legacy `.h5` full model with its layer table.
-    public static func importLegacyWithLayers(_ file: HDF5File, options: KerasImportOptions = KerasImportOptions()) throws -> KerasImport {
+    public static func importLegacyWithLayers(_ file: HDF5File, options: KerasImportOptions = KerasImportOptions()) throws
+        -> KerasImport
+    {
         let root = try file.root
         guard case .string(let json)? = try root.attribute("model_config") ?? nil else {
             throw KerasError.invalidConfig(file: file.path, reason: "no model_config attribute (not a full Keras model)")
         }
         let version = (try? root.attribute("keras_version"))??.stringList?.first ?? ""
         let weights = root.contains("model_weights") ? try root.group("model_weights") : root
-        return try importModel(json: Data(json.utf8), file: file.path, weights: LegacyWeightStore(root: weights),
-                               keras3: version.hasPrefix("3"), producerVersion: version, options: options)
+        return try importModel(
+            json: Data(json.utf8), file: file.path, weights: LegacyWeightStore(root: weights),
+            keras3: version.hasPrefix("3"), producerVersion: version, options: options)
     }
 
     /// Imports a Keras 3 `.keras` archive (zip with config.json and model.weights.h5).
@@ -59,7 +62,9 @@ public enum KerasFile {
     }
 
     /// Imports a Keras 3 `.keras` archive with its layer table.
-    public static func importArchiveWithLayers(_ path: String, options: KerasImportOptions = KerasImportOptions()) throws -> KerasImport {
+    public static func importArchiveWithLayers(_ path: String, options: KerasImportOptions = KerasImportOptions()) throws
+        -> KerasImport
+    {
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw KerasError.invalidConfig(file: path, reason: "not a .keras archive (\(error))")
@@ -67,9 +72,14 @@ public enum KerasFile {
         // Members may expand at most 1024-fold over the archive's size (Keras stores them uncompressed).
         let archiveSize = FerryIR.fileSize(path) ?? 0
         func member(_ name: String, limit: Int) throws -> TensorBuffer {
-            guard let entry = archive[name] else { throw KerasError.invalidConfig(file: path, reason: "the archive has no \(name)") }
+            guard let entry = archive[name] else {
+                throw KerasError.invalidConfig(file: path, reason: "the archive has no \(name)")
+            }
             let cap = min(limit, max(archiveSize, 1).multipliedReportingOverflow(by: 1024).partialValue)
-            guard entry.uncompressedSize <= UInt64(cap) else { throw KerasError.invalidConfig(file: path, reason: "\(name) claims \(entry.uncompressedSize) bytes, more than the archive can hold") }
+            guard entry.uncompressedSize <= UInt64(cap) else {
+                throw KerasError.invalidConfig(
+                    file: path, reason: "\(name) claims \(entry.uncompressedSize) bytes, more than the archive can hold")
+            }
             let size = Int(entry.uncompressedSize)
             guard size > 0 else { return TensorBuffer(zeroed: 0) }
             guard let block = TensorBuffer.tryAllocate(size) else {
@@ -89,19 +99,23 @@ public enum KerasFile {
                 throw KerasError.invalidConfig(file: path, reason: "cannot read \(name) from the archive (\(error))")
             }
             guard filled == size, FerryIR.CRC32.checksum(buffer.bytes) == entry.checksum else {
-                throw KerasError.invalidConfig(file: path, reason: "\(name) is damaged (its size or checksum differs from the archive's)")
+                throw KerasError.invalidConfig(
+                    file: path, reason: "\(name) is damaged (its size or checksum differs from the archive's)")
             }
             return buffer
         }
         let config = try member("config.json", limit: 256 << 20)
         let weightsImage = try member("model.weights.h5", limit: Int.max / 2)
         let weightsFile = try HDF5File.open(image: weightsImage, path: path + "/model.weights.h5")
-        return try importModel(json: Data(config.bytes), file: path, weights: Keras3WeightStore(root: try weightsFile.root),
-                               keras3: true, producerVersion: "3", options: options)
+        return try importModel(
+            json: Data(config.bytes), file: path, weights: Keras3WeightStore(root: try weightsFile.root),
+            keras3: true, producerVersion: "3", options: options)
     }
 
-    static func importModel(json: Data, file: String, weights: KerasWeightStore, keras3: Bool, producerVersion: String,
-                            options: KerasImportOptions) throws -> KerasImport {
+    static func importModel(
+        json: Data, file: String, weights: KerasWeightStore, keras3: Bool, producerVersion: String,
+        options: KerasImportOptions
+    ) throws -> KerasImport {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: json) } catch {
             throw KerasError.invalidConfig(file: file, reason: "not valid JSON")
@@ -110,10 +124,12 @@ public enum KerasFile {
         do { spec = try KerasModelSpec(json: object) } catch let e as KerasConfigError {
             throw KerasError.invalidConfig(file: file, reason: e.reason)
         }
-        let importer = KerasImporter(file: file, weights: weights, keras3: keras3, channelsFirstInputs: options.channelsFirstInputs)
+        let importer = KerasImporter(
+            file: file, weights: weights, keras3: keras3, channelsFirstInputs: options.channelsFirstInputs)
         let graph = try importer.importModel(spec)
-        let model = Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
-                          producerVersion: "keras " + producerVersion, graph: graph)
+        let model = Model(
+            irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], producerName: "ferry",
+            producerVersion: "keras " + producerVersion, graph: graph)
         return KerasImport(model: model, layers: importer.summary)
     }
 }

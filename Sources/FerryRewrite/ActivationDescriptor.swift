@@ -7,8 +7,12 @@ import FerryIR
 public struct ActivationDescriptor: Equatable, Sendable {
     /// The activations output passes implement, named as their ONNX ops.
     public enum Kind: String, CaseIterable, Sendable {
-        case relu = "Relu", sigmoid = "Sigmoid", hardSwish = "HardSwish", leakyRelu = "LeakyRelu"
-        case hardSigmoid = "HardSigmoid", clip = "Clip"
+        case relu = "Relu"
+        case sigmoid = "Sigmoid"
+        case hardSwish = "HardSwish"
+        case leakyRelu = "LeakyRelu"
+        case hardSigmoid = "HardSigmoid"
+        case clip = "Clip"
 
         /// How many of alpha and beta the op has (FusedConv's `activation_params` count).
         public var parameterCount: Int {
@@ -40,7 +44,8 @@ public struct ActivationDescriptor: Equatable, Sendable {
     /// `opset`; nil when `node` is no such activation or a Clip bound is not a fixed scalar.
     public init?(_ node: Node, opset: Int64, constants: Constants) {
         guard node.isDefaultDomain, let kind = Kind(rawValue: node.opType), node.outputs.count == 1, node.subgraphs.isEmpty,
-              !node.inputs.isEmpty, node.inputs[0] != "" else { return nil }
+            !node.inputs.isEmpty, node.inputs[0] != ""
+        else { return nil }
         switch kind {
         case .relu, .sigmoid, .hardSwish:
             guard node.inputs.count == 1 else { return nil }

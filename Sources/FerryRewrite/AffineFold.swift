@@ -31,7 +31,8 @@ public struct AffineFold {
     /// Output channels of the producer, when it is one `apply` can rewrite.
     public var channels: Int? {
         guard let w = weight, weightValues != nil, w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
-              !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty else { return nil }
+            !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty
+        else { return nil }
         let s = w.shape
         // A convolution's bias has one value per output channel.
         func convBiasFits(_ m: Int) -> Int? { !hasBias || bias?.floatValues?.count == m ? m : nil }
@@ -41,7 +42,9 @@ public struct AffineFold {
             guard g >= 1, s[0] % g == 0 else { return nil }
             return convBiasFits(s[1] * g)
         }
-        if producer.isONNX("Gemm"), s.count == 2, producer.inputs.count <= 3 { return producer.int("transB", 0) != 0 ? s[0] : s[1] }
+        if producer.isONNX("Gemm"), s.count == 2, producer.inputs.count <= 3 {
+            return producer.int("transB", 0) != 0 ? s[0] : s[1]
+        }
         if producer.isONNX("MatMul"), s.count == 2, producer.inputs.count == 2 { return s[1] }
         return nil
     }

@@ -14,7 +14,9 @@ public struct ChannelAffine {
     public init?(_ consumer: Node, input: String, channels m: Int, rank: Int?, constants: Constants) {
         guard consumer.subgraphs.isEmpty, consumer.outputs.dropFirst().allSatisfy(\.isEmpty) else { return nil }
         if consumer.isONNX("BatchNormalization") {
-            guard consumer.inputs.count == 5, consumer.inputs[0] == input, consumer.int("training_mode", 0) == 0 else { return nil }
+            guard consumer.inputs.count == 5, consumer.inputs[0] == input, consumer.int("training_mode", 0) == 0 else {
+                return nil
+            }
             let p = consumer.inputs.dropFirst().map { ChannelAffine.vector(constants[$0], m) }
             guard let g = p[0], let b = p[1], let mean = p[2], let v = p[3] else { return nil }
             let eps = consumer.float("epsilon", 1e-5)

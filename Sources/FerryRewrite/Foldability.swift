@@ -4,8 +4,10 @@ import FerryIR
 /// time) and constant folding (which stores their results as initializers): the rules both follow.
 public enum Foldability {
     /// Ops whose results differ from run to run: never computed ahead.
-    public static let nondeterministicOps: Set<String> = ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-                                                          "Multinomial", "Bernoulli"]
+    public static let nondeterministicOps: Set<String> = [
+        "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+        "Multinomial", "Bernoulli"
+    ]
 
     /// True when `node` gives the same results whenever its inputs are the same: no nested graphs
     /// (they may read values from outside) and no random op.

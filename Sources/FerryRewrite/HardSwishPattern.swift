@@ -15,22 +15,31 @@ public enum HardSwishPattern {
             return n.inputs[0] == known ? n.inputs[1] : (n.inputs[1] == known ? n.inputs[0] : nil)
         }
         var removed = Set<Int>(), replaced: [Int: Node] = [:]
-        for (i, add) in nodes.enumerated() where add.isONNX("Add") && add.inputs.count == 2 && add.outputs.count == 1 && !removed.contains(i) {
-            guard let x = add.inputs.first(where: { constants.scalar($0) == nil }), let three = other(add, x), constants.scalar(three) == 3,
-                  let ci = only(add.outputs[0], "Clip") else { continue }
+        for (i, add) in nodes.enumerated()
+        where add.isONNX("Add") && add.inputs.count == 2 && add.outputs.count == 1 && !removed.contains(i) {
+            guard let x = add.inputs.first(where: { constants.scalar($0) == nil }), let three = other(add, x),
+                constants.scalar(three) == 3,
+                let ci = only(add.outputs[0], "Clip")
+            else { continue }
             let clip = nodes[ci]
-            let lo = clip.inputs.count > 1 ? constants.scalar(clip.inputs[1]) : nil, hi = clip.inputs.count > 2 ? constants.scalar(clip.inputs[2]) : nil
+            let lo = clip.inputs.count > 1 ? constants.scalar(clip.inputs[1]) : nil,
+                hi = clip.inputs.count > 2 ? constants.scalar(clip.inputs[2]) : nil
             guard clip.inputs[0] == add.outputs[0], lo == 0, hi == 6 else { continue }
             var chain: [Int] = [i, ci]
             let out: String
             if let mi = only(clip.outputs[0], "Mul"), other(nodes[mi], clip.outputs[0]) == x,
-               let di = only(nodes[mi].outputs[0], "Div"), nodes[di].inputs.count == 2, nodes[di].inputs[0] == nodes[mi].outputs[0],
-               constants.scalar(nodes[di].inputs[1]) == 6 {
-                chain += [mi, di]; out = nodes[di].outputs[0]
+                let di = only(nodes[mi].outputs[0], "Div"), nodes[di].inputs.count == 2,
+                nodes[di].inputs[0] == nodes[mi].outputs[0],
+                constants.scalar(nodes[di].inputs[1]) == 6
+            {
+                chain += [mi, di]
+                out = nodes[di].outputs[0]
             } else if let di = only(clip.outputs[0], "Div"), nodes[di].inputs.count == 2, nodes[di].inputs[0] == clip.outputs[0],
-                      constants.scalar(nodes[di].inputs[1]) == 6,
-                      let mi = only(nodes[di].outputs[0], "Mul"), other(nodes[mi], nodes[di].outputs[0]) == x {
-                chain += [di, mi]; out = nodes[mi].outputs[0]
+                constants.scalar(nodes[di].inputs[1]) == 6,
+                let mi = only(nodes[di].outputs[0], "Mul"), other(nodes[mi], nodes[di].outputs[0]) == x
+            {
+                chain += [di, mi]
+                out = nodes[mi].outputs[0]
             } else {
                 continue
             }

@@ -25,13 +25,17 @@ struct HeaderParser {
     mutating func parse() throws -> (entries: [Entry], metadata: [(String, String)]) {
         var entries: [Entry] = []
         var metadata: [(String, String)] = []
-        var seen = Set<[UInt8]>()  // by bytes: Swift's String equality would merge canonically equivalent names
+        var seen = Set<[UInt8]>() // by bytes: Swift's String equality would merge canonically equivalent names
         try expect(UInt8(ascii: "{"), part: "header")
         skipSpace()
-        if peek() == UInt8(ascii: "}") { i += 1 } else {
+        if peek() == UInt8(ascii: "}") {
+            i += 1
+        } else {
             while true {
                 let key = try string(part: "header")
-                guard seen.insert(Array(key.utf8)).inserted else { throw Failure(part: "tensor '\(key)'", reason: "appears twice in the header") }
+                guard seen.insert(Array(key.utf8)).inserted else {
+                    throw Failure(part: "tensor '\(key)'", reason: "appears twice in the header")
+                }
                 try expect(UInt8(ascii: ":"), part: "'\(key)'")
                 if key == "__metadata__" {
                     metadata = try stringMap(part: "__metadata__")
@@ -39,13 +43,18 @@ struct HeaderParser {
                     entries.append(try entry(key))
                 }
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { i += 1; continue }
+                if peek() == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "}"), part: "header")
                 break
             }
         }
         skipSpace()
-        guard i == bytes.count else { throw Failure(part: "header", reason: "unexpected bytes after the JSON object at byte \(i + 8)") }
+        guard i == bytes.count else {
+            throw Failure(part: "header", reason: "unexpected bytes after the JSON object at byte \(i + 8)")
+        }
         return (entries, metadata)
     }
 
@@ -65,7 +74,10 @@ struct HeaderParser {
                 default: throw Failure(part: part, reason: "unknown field '\(key)'")
                 }
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { i += 1; continue }
+                if peek() == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 break
             }
         }
@@ -81,14 +93,20 @@ struct HeaderParser {
         var out: [(String, String)] = []
         try expect(UInt8(ascii: "{"), part: part)
         skipSpace()
-        if peek() == UInt8(ascii: "}") { i += 1; return out }
+        if peek() == UInt8(ascii: "}") {
+            i += 1
+            return out
+        }
         while true {
             let k = try string(part: part)
             try expect(UInt8(ascii: ":"), part: part)
             let v = try string(part: "\(part) '\(k)'")
             out.append((k, v))
             skipSpace()
-            if peek() == UInt8(ascii: ",") { i += 1; continue }
+            if peek() == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
             try expect(UInt8(ascii: "}"), part: part)
             return out
         }
@@ -98,7 +116,10 @@ struct HeaderParser {
         var out: [Int] = []
         try expect(UInt8(ascii: "["), part: part)
         skipSpace()
-        if peek() == UInt8(ascii: "]") { i += 1; return out }
+        if peek() == UInt8(ascii: "]") {
+            i += 1
+            return out
+        }
         while true {
             skipSpace()
             var v = 0
@@ -113,7 +134,10 @@ struct HeaderParser {
             guard i > start else { throw Failure(part: part, reason: "expected a non-negative integer at byte \(i + 8)") }
             out.append(v)
             skipSpace()
-            if peek() == UInt8(ascii: ",") { i += 1; continue }
+            if peek() == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
             try expect(UInt8(ascii: "]"), part: part)
             return out
         }
@@ -135,7 +159,10 @@ struct HeaderParser {
                 return s
             }
             if c < 0x20 { throw Failure(part: part, reason: "control character in a string at byte \(i + 7)") }
-            if c != UInt8(ascii: "\\") { out.append(c); continue }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                continue
+            }
             guard i < bytes.count else { break }
             let e = bytes[i]
             i += 1

@@ -21,12 +21,14 @@ public enum SafetensorsFile {
         do { file = try MappedFile(path: path) } catch let e as FileError { throw SafetensorsError.io(e) }
         let bytes = file.bytes
         guard bytes.count >= 8 else {
-            throw SafetensorsError.malformed(file: path, part: "header", reason: "file of \(bytes.count) bytes is too short for the 8-byte header length")
+            throw SafetensorsError.malformed(
+                file: path, part: "header", reason: "file of \(bytes.count) bytes is too short for the 8-byte header length")
         }
         var n: UInt64 = 0
         for k in 0..<8 { n |= UInt64(bytes[k]) << (8 * k) }
         guard n <= UInt64(bytes.count - 8) else {
-            throw SafetensorsError.malformed(file: path, part: "header", reason: "header length \(n) runs past the end of the \(bytes.count)-byte file")
+            throw SafetensorsError.malformed(
+                file: path, part: "header", reason: "header length \(n) runs past the end of the \(bytes.count)-byte file")
         }
         let headerEnd = 8 + Int(n)
         var parser = HeaderParser(UnsafeRawBufferPointer(rebasing: bytes[8..<headerEnd]))
@@ -48,22 +50,30 @@ public enum SafetensorsFile {
                 throw SafetensorsError.malformed(file: path, part: part, reason: "element count of shape \(e.shape) overflows")
             }
             guard e.begin <= e.end, e.end <= dataSize else {
-                throw SafetensorsError.malformed(file: path, part: part, reason: "data_offsets [\(e.begin), \(e.end)] are outside the \(dataSize)-byte data section")
+                throw SafetensorsError.malformed(
+                    file: path, part: part,
+                    reason: "data_offsets [\(e.begin), \(e.end)] are outside the \(dataSize)-byte data section")
             }
             guard e.end - e.begin == size else {
-                throw SafetensorsError.malformed(file: path, part: part, reason: "shape \(e.shape) of \(e.dtype) needs \(size) bytes, data_offsets span \(e.end - e.begin)")
+                throw SafetensorsError.malformed(
+                    file: path, part: part,
+                    reason: "shape \(e.shape) of \(e.dtype) needs \(size) bytes, data_offsets span \(e.end - e.begin)")
             }
             guard e.begin >= previousEnd || size == 0 else {
                 throw SafetensorsError.malformed(file: path, part: part, reason: "data overlaps tensor '\(previousName)'")
             }
-            if size > 0 { previousEnd = e.end; previousName = e.name }
+            if size > 0 {
+                previousEnd = e.end
+                previousName = e.name
+            }
         }
 
         let tensors = parsed.entries.map { e -> Tensor in
             let type = SafetensorsDType.byName[e.dtype]!
             let offset = headerEnd + e.begin, count = e.end - e.begin
             let alignment = max(1, min(16, type.bitWidth / 8))
-            let data = offset % alignment == 0
+            let data =
+                offset % alignment == 0
                 ? TensorBytes(TensorBuffer(viewing: file, offset: offset, count: count))
                 : TensorBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]))
             return Tensor(name: e.name, elementType: type, shape: e.shape, storage: .bytes(data))
@@ -73,12 +83,15 @@ public enum SafetensorsFile {
 
     /// Writes `content` atomically: header entries and data in name order, the header padded with
     /// spaces so the data starts on a 64-byte boundary.
-    public static func write(_ content: SafetensorsContent, to path: String, replace: Bool, protectedFiles: [String] = []) throws {
+    public static func write(_ content: SafetensorsContent, to path: String, replace: Bool, protectedFiles: [String] = []) throws
+    {
         let tensors = content.tensors.sorted { $0.name < $1.name }
-        var names = Set<[UInt8]>()  // by bytes, as the header compares them
+        var names = Set<[UInt8]>() // by bytes, as the header compares them
         var header = "{"
         if !content.metadata.isEmpty {
-            header += "\"__metadata__\":{" + content.metadata.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
+            header +=
+                "\"__metadata__\":{"
+                + content.metadata.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
         }
         var offset = 0
         for t in tensors {
@@ -92,7 +105,8 @@ public enum SafetensorsFile {
                 throw SafetensorsError.unsupportedType(file: path, tensor: t.name, type: t.elementType.name)
             }
             if header.count > 1 { header += "," }
-            header += "\(jsonString(t.name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + b.count)]}"
+            header +=
+                "\(jsonString(t.name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + b.count)]}"
             offset += b.count
         }
         header += "}"

@@ -28,7 +28,8 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Run(
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
 @Suite struct InspectCommandTests {
@@ -37,13 +38,17 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
     @Test func tableMatchesGolden() throws {
         let r = try ferry("inspect", model)
         #expect(r.status == 0)
-        #expect(r.stdout == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.txt")), as: UTF8.self))
+        #expect(
+            r.stdout
+                == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.txt")), as: UTF8.self))
     }
 
     @Test func jsonMatchesGolden() throws {
         let r = try ferry("inspect", model, "--json")
         #expect(r.status == 0)
-        #expect(r.stdout == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.json")), as: UTF8.self))
+        #expect(
+            r.stdout
+                == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.json")), as: UTF8.self))
     }
 
     @Test func tensorsListsEveryInitializer() throws {
@@ -54,7 +59,8 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         }
     }
 
-    @Test(arguments: ["empty.onnx", "truncated.onnx", "random.onnx", "dims_overflow.onnx", "deep_nesting.onnx", "ext_dotdot.onnx"])
+    @Test(arguments: ["empty.onnx", "truncated.onnx", "random.onnx", "dims_overflow.onnx", "deep_nesting.onnx", "ext_dotdot.onnx"]
+    )
     func badInputIsOneLineAndExitOne(file: String) throws {
         let r = try ferry("inspect", "Fixtures/onnx/malformed/" + file)
         #expect(r.status == 1)
@@ -128,9 +134,11 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
-    @Test(arguments: [["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
-                      ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],
-                      ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.bin"], ["convert", "a.onnx", "b.bin", "--to", "zip"]])
+    @Test(arguments: [
+        ["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
+        ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],
+        ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.bin"], ["convert", "a.onnx", "b.bin", "--to", "zip"]
+    ])
     func usageErrorsExitTwo(arguments: [String]) throws {
         let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let p = Process()

@@ -36,11 +36,13 @@ import Testing
         let passes = json?["passes"] as? [[String: Any]] ?? []
         #expect(passes.first { $0["name"] as? String == "fold-batch-norm" }?["rewrites"] as? Int == 2)
         #expect((json?["nodes_after"] as? Int ?? 99) < (json?["nodes_before"] as? Int ?? 0))
-        let run = try ferry("run", out, "--input", "image=Fixtures/keras/normalization.input_0.npy",
-                            "--input", "seq=Fixtures/keras/normalization.input_1.npy", "--output-dir", dir)
+        let run = try ferry(
+            "run", out, "--input", "image=Fixtures/keras/normalization.input_0.npy",
+            "--input", "seq=Fixtures/keras/normalization.input_1.npy", "--output-dir", dir)
         #expect(run.status == 0, "\(run.stderr)")
         for (k, name) in ["layer_normalization_2", "layer_normalization", "batch_normalization_4"].enumerated() {
-            expectClose(try npyFloats(dir + "/\(name).npy"), try npyFloats(TestSupport.fixture("keras/normalization.output_\(k).npy")))
+            expectClose(
+                try npyFloats(dir + "/\(name).npy"), try npyFloats(TestSupport.fixture("keras/normalization.output_\(k).npy")))
         }
     }
 

@@ -7,8 +7,10 @@ import Testing
 
     @Test func usageErrorsExitTwo() throws {
         let dir = try TestSupport.temporaryDirectory()
-        for args in [["--sparsity", "1"], ["--sparsity", "-0.1"], ["--sparsity", "0.5", "--method", "random"],
-                     ["--sparsity", "0.5", "--method", "channels", "--scope", "global"], ["--sparsity", "0.5", "--shape", "x"]] {
+        for args in [
+            ["--sparsity", "1"], ["--sparsity", "-0.1"], ["--sparsity", "0.5", "--method", "random"],
+            ["--sparsity", "0.5", "--method", "channels", "--scope", "global"], ["--sparsity", "0.5", "--shape", "x"]
+        ] {
             let r = try ferry(["prune", model, dir + "/out.onnx"] + args)
             #expect(r.status == 2, "\(args)")
             #expect(!r.stderr.isEmpty)
@@ -28,7 +30,8 @@ import Testing
 
     @Test func magnitudeWritesTheModelAndAJSONReport() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let r = try ferry("prune", model, dir + "/out.onnx", "--sparsity", "0.5", "--min-elements", "0", "--report", dir + "/report.json")
+        let r = try ferry(
+            "prune", model, dir + "/out.onnx", "--sparsity", "0.5", "--min-elements", "0", "--report", dir + "/report.json")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("magnitude pruning, sparsity 0.5"))
         let report = try JSONSerialization.jsonObject(with: try TestSupport.contents(dir + "/report.json")) as! [String: Any]
@@ -54,7 +57,9 @@ import Testing
     @Test func sparseStorageDeflatesKerasWeights() throws {
         let dir = try TestSupport.temporaryDirectory()
         #expect(try ferry("prune", "Fixtures/keras/mnist_cnn.h5", dir + "/plain.h5", "--sparsity", "0.5").status == 0)
-        #expect(try ferry("prune", "Fixtures/keras/mnist_cnn.h5", dir + "/small.h5", "--sparsity", "0.5", "--sparse-storage").status == 0)
+        #expect(
+            try ferry("prune", "Fixtures/keras/mnist_cnn.h5", dir + "/small.h5", "--sparsity", "0.5", "--sparse-storage").status
+                == 0)
         let plain = try FileManager.default.attributesOfItem(atPath: dir + "/plain.h5")[.size] as! Int
         let small = try FileManager.default.attributesOfItem(atPath: dir + "/small.h5")[.size] as! Int
         #expect(small < plain)

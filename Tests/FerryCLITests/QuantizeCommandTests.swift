@@ -8,8 +8,10 @@ import Testing
 
     @Test func usageErrorsExitTwo() throws {
         let dir = try TestSupport.temporaryDirectory()
-        for args in [[String](), ["--mode", "weights", "--format", "qoperator"], ["--calibrate", calibration, "--activation-type", "int4"],
-                     ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"]] {
+        for args in [
+            [String](), ["--mode", "weights", "--format", "qoperator"], ["--calibrate", calibration, "--activation-type", "int4"],
+            ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"]
+        ] {
             let r = try ferry(["quantize", model, dir + "/out.onnx"] + args)
             #expect(r.status == 2, "\(args)")
             #expect(!r.stderr.isEmpty)
@@ -23,7 +25,10 @@ import Testing
     @Test(arguments: [
         (["--mode", "dynamic", "--format", "qoperator"], "--format: qoperator needs static mode, not dynamic"),
         (["--calibrate", "Fixtures/digits/calibration", "--percentile", "101"], "--percentile: 101.0 is outside (50, 100]"),
-        (["--calibrate", "Fixtures/digits/calibration", "--accuracy-target", "0"], "--accuracy-target: 0.0 is not a cosine similarity in (0, 1]"),
+        (
+            ["--calibrate", "Fixtures/digits/calibration", "--accuracy-target", "0"],
+            "--accuracy-target: 0.0 is not a cosine similarity in (0, 1]"
+        )
     ])
     func libraryOptionChecksNameTheFlag(arguments: [String], message: String) throws {
         let dir = try TestSupport.temporaryDirectory()
@@ -36,10 +41,10 @@ import Testing
         let dir = try TestSupport.temporaryDirectory()
         let cases: [[String]] = [
             ["quantize", "Fixtures/onnx/malformed/bad_wire.onnx", dir + "/out.onnx", "--mode", "weights"],
-            ["quantize", model, dir + "/out.onnx", "--calibrate", dir],                                // no samples
+            ["quantize", model, dir + "/out.onnx", "--calibrate", dir], // no samples
             ["quantize", model, dir + "/out.onnx", "--calibrate", dir + "/missing"],
             ["quantize", model, dir + "/out.onnx", "--mode", "weights", "--exclude", "no_such_layer"],
-            ["quantize", model, dir + "/out.onnx", "--calibrate", "Fixtures/cli"],                     // samples of another model
+            ["quantize", model, dir + "/out.onnx", "--calibrate", "Fixtures/cli"] // samples of another model
         ]
         for args in cases {
             let r = try ferry(args)

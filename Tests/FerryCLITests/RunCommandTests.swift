@@ -15,7 +15,8 @@ func npyFloats(_ path: String) throws -> [Float] {
 
     @Test func outputsMatchOnnxruntime() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let r = try ferry("run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir, "--threads", "1")
+        let r = try ferry(
+            "run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir, "--threads", "1")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("output  float32[1, 10]  min "))
         let got = try npyFloats(dir + "/output.npy"), want = try npyFloats(TestSupport.fixture("cli/small_cnn.ort_output.npy"))
@@ -36,11 +37,20 @@ func npyFloats(_ path: String) throws -> [Float] {
     }
 
     @Test(arguments: [
-        (["--input", "nope=Fixtures/cli/small_cnn.input.npy"], "error: input 'nope' is not an input of the model (inputs: input)"),
-        (["--input", "input=Fixtures/cli/float64_input.npy"], "error: input 'input' is float64, the model expects float32[1,1,16,16]"),
-        (["--input", "input=Fixtures/cli/object_array.npy"], "error: Fixtures/cli/object_array.npy: object arrays are refused (loading them would unpickle Python code)"),
+        (
+            ["--input", "nope=Fixtures/cli/small_cnn.input.npy"],
+            "error: input 'nope' is not an input of the model (inputs: input)"
+        ),
+        (
+            ["--input", "input=Fixtures/cli/float64_input.npy"],
+            "error: input 'input' is float64, the model expects float32[1,1,16,16]"
+        ),
+        (
+            ["--input", "input=Fixtures/cli/object_array.npy"],
+            "error: Fixtures/cli/object_array.npy: object arrays are refused (loading them would unpickle Python code)"
+        ),
         (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: cannot read"),
-        ([], "error: input 'input' (float32[1,1,16,16]) is required"),
+        ([], "error: input 'input' (float32[1,1,16,16]) is required")
     ])
     func badInputsAreOneLineErrors(arguments: [String], message: String) throws {
         let r = try ferry(["run", model] + arguments)
@@ -84,7 +94,9 @@ func npyFloats(_ path: String) throws -> [Float] {
         let r = try ferry("bench", model, "--runs", "1")
         #expect(r.status == 1)
         #expect(r.stderr.split(separator: "\n").count == 1)
-        #expect(r.stderr.contains("the random inputs set symbolic axes to 1") && r.stderr.contains("'x' (N, H, W): --shape x=N,3,H,W"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("the random inputs set symbolic axes to 1")
+                && r.stderr.contains("'x' (N, H, W): --shape x=N,3,H,W"), "\(r.stderr)")
         #expect(try ferry("bench", model, "--runs", "1", "--shape", "x=1,3,8,8").status == 0)
     }
 }
@@ -97,13 +109,17 @@ func npyFloats(_ path: String) throws -> [Float] {
         var outputs: [[Float]] = []
         for isa in ["portable", "avx2", "best"] {
             let dir = try TestSupport.temporaryDirectory()
-            let r = try ferry(["run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir], environment: ["FERRY_ISA": isa])
+            let r = try ferry(
+                ["run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir],
+                environment: ["FERRY_ISA": isa])
             #expect(r.status == 0, "\(r.stderr)")
             outputs.append(try npyFloats(dir + "/output.npy"))
             let b = try ferry(["bench", model, "--runs", "1", "--json"], environment: ["FERRY_ISA": isa])
             let json = try JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any]
             let active = json?["isa"] as? String
-            #expect(isa == "best" ? active != nil : active == isa || (isa == "avx2" && active == "portable"), "FERRY_ISA=\(isa): \(active ?? "none")")
+            #expect(
+                isa == "best" ? active != nil : active == isa || (isa == "avx2" && active == "portable"),
+                "FERRY_ISA=\(isa): \(active ?? "none")")
         }
         for o in outputs.dropFirst() {
             for (a, b) in zip(o, outputs[0]) { #expect(abs(a - b) <= 1e-5 + 1e-5 * abs(b)) }

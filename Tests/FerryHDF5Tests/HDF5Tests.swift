@@ -34,12 +34,17 @@ import Testing
         #expect(try root.attribute("vlen_array")?.stringList == ["a", "bb", "\u{fc}"])
         #expect(try root.attribute("empty_list")?.stringList == [])
         #expect(try root.attribute("missing") == nil)
-        guard case .tensor(let n)? = try root.attribute("number") else { Issue.record("number is not numeric"); return }
+        guard case .tensor(let n)? = try root.attribute("number") else {
+            Issue.record("number is not numeric")
+            return
+        }
         #expect(n.bytes?.toArray(of: Int64.self) == [7])
     }
 
-    @Test(arguments: [("elink.h5", "/g/link", "an external link"), ("extstore.h5", "/w", "external raw storage"),
-                      ("vds.h5", "/v", "a virtual dataset")])
+    @Test(arguments: [
+        ("elink.h5", "/g/link", "an external link"), ("extstore.h5", "/w", "external raw storage"),
+        ("vds.h5", "/v", "a virtual dataset")
+    ])
     func dataFromOtherFilesIsRefused(file: String, object: String, kind: String) throws {
         let path = TestSupport.fixture("hdf5/" + file)
         let error = #expect(throws: HDF5Error.self) { _ = try HDF5TensorTree.read(try HDF5File.open(path)) }
@@ -66,14 +71,16 @@ import Testing
 
 @Suite struct HDF5WriteTests {
     private let tensors: [Tensor] = [
-        Tensor(name: "encoder/layer.0/weight", elementType: .float, shape: [2, 3], values: [Float](arrayLiteral: 1, 2, 3, 4, 5, -0.0)),
+        Tensor(
+            name: "encoder/layer.0/weight", elementType: .float, shape: [2, 3], values: [Float](arrayLiteral: 1, 2, 3, 4, 5, -0.0)
+        ),
         Tensor(name: "encoder/layer.0/bias", elementType: .float16, shape: [2], values: [UInt16](arrayLiteral: 0x3C00, 0x7E00)),
         Tensor(name: "encoder/bf", elementType: .bfloat16, shape: [1], values: [UInt16](arrayLiteral: 0x3F80)),
         Tensor(name: "mask", elementType: .bool, shape: [3], values: [UInt8](arrayLiteral: 1, 0, 1)),
         Tensor(name: "steps", elementType: .int64, shape: [], values: [Int64(42)]),
         Tensor(name: "u32", elementType: .uint32, shape: [2], values: [UInt32](arrayLiteral: 0, .max)),
         Tensor(name: "empty", elementType: .float, shape: [0, 4], values: [Float]()),
-        Tensor(name: "vocab", elementType: .string, shape: [2], storage: .strings([Array("h\u{e9}".utf8), []])),
+        Tensor(name: "vocab", elementType: .string, shape: [2], storage: .strings([Array("h\u{e9}".utf8), []]))
     ]
 
     @Test(arguments: [false, true])
@@ -106,7 +113,9 @@ import Testing
     @Test func bytesThatDoNotFillTheShapeAreRefused() throws {
         let dir = try TestSupport.temporaryDirectory()
         let short = Tensor(name: "w", elementType: .float, shape: [100_000], values: [Float](repeating: 1, count: 3))
-        let error = #expect(throws: HDF5Error.self) { try HDF5TensorTree.write([short], to: dir + "/t.h5", compress: false, replace: false) }
+        let error = #expect(throws: HDF5Error.self) {
+            try HDF5TensorTree.write([short], to: dir + "/t.h5", compress: false, replace: false)
+        }
         let text = String(describing: try #require(error))
         #expect(text.hasPrefix(dir + "/t.h5") && text.contains("/w"), "\(text)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
@@ -115,7 +124,9 @@ import Testing
     @Test func typesHDF5CannotHoldAreRefusedByName() throws {
         let dir = try TestSupport.temporaryDirectory()
         let t = Tensor(name: "q", elementType: .int4, shape: [2], values: [UInt8(0x21)])
-        let error = #expect(throws: HDF5Error.self) { try HDF5TensorTree.write([t], to: dir + "/t.h5", compress: false, replace: false) }
+        let error = #expect(throws: HDF5Error.self) {
+            try HDF5TensorTree.write([t], to: dir + "/t.h5", compress: false, replace: false)
+        }
         #expect(String(describing: try #require(error)).contains("/q"))
     }
 

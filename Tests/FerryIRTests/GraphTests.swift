@@ -7,12 +7,14 @@ private func floats(_ name: String, _ dims: Int64...) -> ValueInfo {
 }
 
 @Suite struct GraphTests {
-    let chain = Graph(name: "g", nodes: [
-        Node(opType: "Relu", name: "a", inputs: ["x"], outputs: ["t1"]),
-        Node(opType: "Neg", name: "b", inputs: ["t1"], outputs: ["t2"]),
-        Node(opType: "Add", name: "c", inputs: ["t2", "w"], outputs: ["y"]),
-    ], initializers: [Tensor(name: "w", elementType: .float, shape: [1], values: [Float(1)])],
-       inputs: [floats("x", 1)], outputs: [floats("y", 1)])
+    let chain = Graph(
+        name: "g",
+        nodes: [
+            Node(opType: "Relu", name: "a", inputs: ["x"], outputs: ["t1"]),
+            Node(opType: "Neg", name: "b", inputs: ["t1"], outputs: ["t2"]),
+            Node(opType: "Add", name: "c", inputs: ["t2", "w"], outputs: ["y"])
+        ], initializers: [Tensor(name: "w", elementType: .float, shape: [1], values: [Float(1)])],
+        inputs: [floats("x", 1)], outputs: [floats("y", 1)])
 
     @Test func aSortedGraphKeepsItsOrder() throws {
         #expect(try chain.topologicalOrder() == [0, 1, 2])
@@ -29,11 +31,16 @@ private func floats(_ name: String, _ dims: Int64...) -> ValueInfo {
     }
 
     @Test func aValueCapturedBySubgraphOrdersItsProducerFirst() throws {
-        let body = Graph(name: "then", nodes: [Node(opType: "Identity", inputs: ["late"], outputs: ["o"])], outputs: [floats("o", 1)])
-        let g = Graph(name: "g", nodes: [
-            Node(opType: "If", name: "if", inputs: ["cond"], outputs: ["y"], attributes: [Attribute("then_branch", .graph(body)), Attribute("else_branch", .graph(body))]),
-            Node(opType: "Relu", name: "producer", inputs: ["x"], outputs: ["late"]),
-        ], inputs: [ValueInfo(name: "cond", type: nil), floats("x", 1)], outputs: [floats("y", 1)])
+        let body = Graph(
+            name: "then", nodes: [Node(opType: "Identity", inputs: ["late"], outputs: ["o"])], outputs: [floats("o", 1)])
+        let g = Graph(
+            name: "g",
+            nodes: [
+                Node(
+                    opType: "If", name: "if", inputs: ["cond"], outputs: ["y"],
+                    attributes: [Attribute("then_branch", .graph(body)), Attribute("else_branch", .graph(body))]),
+                Node(opType: "Relu", name: "producer", inputs: ["x"], outputs: ["late"])
+            ], inputs: [ValueInfo(name: "cond", type: nil), floats("x", 1)], outputs: [floats("y", 1)])
         #expect(try g.topologicalOrder() == [1, 0])
         #expect(throws: Never.self) { try ModelValidator.validate(Model(graph: g)) }
     }
@@ -49,7 +56,8 @@ private func floats(_ name: String, _ dims: Int64...) -> ValueInfo {
     @Test func validationFindsDuplicateOutputs() {
         var g = chain
         g.nodes[1].outputs = ["t1"]
-        #expect(throws: IRError.duplicateDefinition(value: "t1", first: "node 'a' (Relu)", second: "node 'b' (Neg)", graph: "g")) {
+        #expect(throws: IRError.duplicateDefinition(value: "t1", first: "node 'a' (Relu)", second: "node 'b' (Neg)", graph: "g"))
+        {
             try ModelValidator.validate(Model(graph: g))
         }
     }

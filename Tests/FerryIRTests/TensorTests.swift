@@ -57,15 +57,20 @@ import Testing
 
     @Test func validationNamesTheTensorAndTheProblem() {
         let short = Tensor(name: "w", elementType: .float, shape: [2, 3], values: [Float](repeating: 0, count: 5))
-        #expect(throws: IRError.invalidTensor(tensor: "w", reason: "shape [2, 3] of float32 needs 24 bytes, found 20")) { try short.validate() }
+        #expect(throws: IRError.invalidTensor(tensor: "w", reason: "shape [2, 3] of float32 needs 24 bytes, found 20")) {
+            try short.validate()
+        }
         let negative = Tensor(name: "n", elementType: .float, shape: [-1], values: [Float]())
         #expect(throws: IRError.self) { try negative.validate() }
         let huge = Tensor(name: "h", elementType: .float, shape: [1 << 40, 1 << 40], values: [Float]())
-        #expect(throws: IRError.invalidTensor(tensor: "h", reason: "element count of shape [1099511627776, 1099511627776] overflows")) { try huge.validate() }
+        #expect(
+            throws: IRError.invalidTensor(tensor: "h", reason: "element count of shape [1099511627776, 1099511627776] overflows")
+        ) { try huge.validate() }
         let strings = Tensor(name: "s", elementType: .string, shape: [2], storage: .strings([[1], []]))
         #expect(throws: Never.self) { try strings.validate() }
-        let segment = Tensor(name: "seg", elementType: .int8, shape: [10], storage: .bytes(TensorBytes(zeroed: 4)),
-                             segment: .init(begin: 2, end: 6))
+        let segment = Tensor(
+            name: "seg", elementType: .int8, shape: [10], storage: .bytes(TensorBytes(zeroed: 4)),
+            segment: .init(begin: 2, end: 6))
         #expect(throws: Never.self) { try segment.validate() }
     }
 }

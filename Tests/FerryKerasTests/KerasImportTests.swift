@@ -78,18 +78,23 @@ import Testing
         try KerasFile.writeLegacy(original, to: dir + "/back.h5", replace: false)
         let back = try KerasFile.importLegacy(try HDF5File.open(dir + "/back.h5"))
         #expect(back.graph.nodes.map(\.opType) == original.graph.nodes.map(\.opType))
-        #expect(back.graph.initializers.map { $0.bytes?.toArray(of: UInt8.self) ?? [] }
+        #expect(
+            back.graph.initializers.map { $0.bytes?.toArray(of: UInt8.self) ?? [] }
                 == original.graph.initializers.map { $0.bytes?.toArray(of: UInt8.self) ?? [] })
     }
 
     @Test func opsWithoutALayerAreAllListed() throws {
         let x = ValueInfo(name: "x", type: TypeInfo(.tensor(.float, shape: [.symbol("N"), .fixed(4)])))
-        let graph = Graph(name: "g", nodes: [
-            Node(opType: "Sin", name: "sin", inputs: ["x"], outputs: ["a"]),
-            Node(opType: "Erf", name: "erf", inputs: ["a"], outputs: ["y"]),
-        ], inputs: [x], outputs: [ValueInfo(name: "y", type: x.type)])
+        let graph = Graph(
+            name: "g",
+            nodes: [
+                Node(opType: "Sin", name: "sin", inputs: ["x"], outputs: ["a"]),
+                Node(opType: "Erf", name: "erf", inputs: ["a"], outputs: ["y"])
+            ], inputs: [x], outputs: [ValueInfo(name: "y", type: x.type)])
         let dir = try TestSupport.temporaryDirectory()
-        let error = #expect(throws: KerasError.self) { try KerasFile.writeLegacy(Model(graph: graph), to: dir + "/m.h5", replace: false) }
+        let error = #expect(throws: KerasError.self) {
+            try KerasFile.writeLegacy(Model(graph: graph), to: dir + "/m.h5", replace: false)
+        }
         let text = String(describing: try #require(error))
         #expect(text.contains("Sin 'sin'") && text.contains("Erf 'erf'"), "\(text)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
@@ -117,7 +122,7 @@ import Testing
         do {
             try KerasFile.writeLegacy(model, to: dir + "/back.h5", replace: false)
         } catch KerasError.cannotExport {
-            return  // models that do not map back are covered by the refusal tests
+            return // models that do not map back are covered by the refusal tests
         }
         #expect(try weightShapesInOrder(dir + "/back.h5") == weightShapesInOrder(original))
     }

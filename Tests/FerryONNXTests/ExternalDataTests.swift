@@ -10,7 +10,8 @@ import Testing
     }
 
     /// Writes `model` with all initializers of at least `threshold` bytes in `data`.
-    private func writeExternal(_ model: Model, dir: String, data: String = "w.bin", threshold: Int = 16) throws -> ONNXWriteReport {
+    private func writeExternal(_ model: Model, dir: String, data: String = "w.bin", threshold: Int = 16) throws -> ONNXWriteReport
+    {
         var o = ONNXWriteOptions()
         o.externalDataFile = data
         o.sizeThreshold = threshold
@@ -19,7 +20,10 @@ import Testing
 
     @Test func theFixtureReadsItsTensorsFromTheDataFile() throws {
         let file = try ONNXReader(path: TestSupport.fixture("onnx/valid/external/model.onnx")).read()
-        #expect(file.externalFiles.map { $0.split(separator: "/").suffix(2).joined(separator: "/") } == ["external/weights.bin", "data/extra.bin"])
+        #expect(
+            file.externalFiles.map { $0.split(separator: "/").suffix(2).joined(separator: "/") } == [
+                "external/weights.bin", "data/extra.bin"
+            ])
         let w4 = try #require(file.model.graph.initializers.first { $0.name == "w4" })
         #expect(w4.bytes?.toArray(of: Float.self) == [2.0, 0.5, -1.0, 3.0])
     }
@@ -142,4 +146,3 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 }
-

@@ -30,7 +30,10 @@ import Testing
             _ = try ONNXReader(path: path).read()
             Issue.record("read a graph with a value defined twice")
         } catch ONNXError.invalidModel(_, let e) {
-            #expect(e == .duplicateDefinition(value: "y", first: "node 'relu_a' (Relu)", second: "node 'relu_b' (Relu)", graph: "duplicate_output"))
+            #expect(
+                e
+                    == .duplicateDefinition(
+                        value: "y", first: "node 'relu_a' (Relu)", second: "node 'relu_b' (Relu)", graph: "duplicate_output"))
         }
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 import Testing
 
 @Suite struct RoundTripTests {
-    static let models = ["storage_forms.onnx", "constant_nodes.onnx", "attributes.onnx", "subgraphs.onnx",
-                         "metadata.onnx", "small_cnn.onnx", "external/model.onnx"]
+    static let models = [
+        "storage_forms.onnx", "constant_nodes.onnx", "attributes.onnx", "subgraphs.onnx",
+        "metadata.onnx", "small_cnn.onnx", "external/model.onnx"
+    ]
 
     @Test(arguments: RoundTripTests.models)
     func writtenModelReadsBackEqual(name: String) throws {
@@ -61,9 +63,11 @@ import Testing
     @Test func payloadsOfEverySizeKeepTheirOrder() throws {
         let sizes = [10, 100_000, 600_000, 3, 400_000, 524_288, 524_287, 2_000_000, 1, 700_000]
         let tensors = sizes.enumerated().map { i, n in
-            Tensor(name: "t\(i)", elementType: .uint8, shape: [n], values: (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })
+            Tensor(
+                name: "t\(i)", elementType: .uint8, shape: [n], values: (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })
         }
-        let model = Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], graph: Graph(name: "sizes", initializers: tensors))
+        let model = Model(
+            irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)], graph: Graph(name: "sizes", initializers: tensors))
         let dir = try TestSupport.temporaryDirectory()
         try ONNXWriter(path: dir + "/m.onnx").write(model)
         #expect(try ONNXReader(path: dir + "/m.onnx").read().model == model)

@@ -18,9 +18,10 @@ import Testing
     static let expected: [Expected] = {
         let list = (try? TestSupport.json("onnx/valid/storage_forms.expect.json")) as? [[String: Any]] ?? []
         return list.map { e in
-            Expected(name: e["name"] as! String, code: Int32(e["data_type"] as! Int), dims: e["dims"] as! [Int],
-                     form: e["form"] as! String, bytes: (e["hex"] as? String).map(TestSupport.bytes(hex:)),
-                     strings: (e["strings_hex"] as? [String])?.map(TestSupport.bytes(hex:)))
+            Expected(
+                name: e["name"] as! String, code: Int32(e["data_type"] as! Int), dims: e["dims"] as! [Int],
+                form: e["form"] as! String, bytes: (e["hex"] as? String).map(TestSupport.bytes(hex:)),
+                strings: (e["strings_hex"] as? [String])?.map(TestSupport.bytes(hex:)))
         }
     }()
 
@@ -28,7 +29,10 @@ import Testing
 
     @Test func theReferenceListCoversEveryForm() {
         let forms = Set(Self.expected.map(\.form))
-        #expect(forms.isSuperset(of: ["raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data", "string_data"]))
+        #expect(
+            forms.isSuperset(of: [
+                "raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data", "string_data"
+            ]))
         #expect(Self.expected.count >= 30)
     }
 

@@ -1,8 +1,9 @@
 import FerryIR
-@testable import FerryPasses
 import FerryRuntime
 import FerryTestSupport
 import Testing
+
+@testable import FerryPasses
 
 /// Cross-layer equalization on the digits CNN: the float model computes the same probabilities,
 /// the pairs' ranges end balanced (a second pass changes nothing), and static int8 after it keeps
@@ -19,7 +20,8 @@ import Testing
         var equalized = prepared
         let pairs = CrossLayerEqualization.run(on: &equalized.graph)
         #expect(pairs >= 1)
-        let changed = zip(prepared.graph.initializers, equalized.graph.initializers).filter { $0.floatValues != $1.floatValues }.count
+        let changed = zip(prepared.graph.initializers, equalized.graph.initializers).filter { $0.floatValues != $1.floatValues }
+            .count
         #expect(changed >= 2, "weights of at least one pair rescaled")
         let a = try probabilities(prepared), b = try probabilities(equalized)
         let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 1
@@ -35,7 +37,7 @@ import Testing
     }
 
     @Test func staticInt8AfterEqualizationKeepsAccuracy() throws {
-        let options = QuantizationOptions()  // equalization is on by default
+        let options = QuantizationOptions() // equalization is on by default
         let (m, report) = try Quantizer(options: options).quantize(DigitsFixture.model, samples: DigitsFixture.calibration)
         #expect(report.notes.contains { $0.hasPrefix("cross-layer equalization:") && $0.contains("equalized") })
         let acc = try DigitsFixture.accuracy(m)

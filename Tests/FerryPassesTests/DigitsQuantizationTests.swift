@@ -23,7 +23,10 @@ import Testing
     @Test func staticInt8LosesAtMostHalfAPoint() throws {
         for format in QuantizationOptions.Format.allCases {
             for activation in [ElementType.uint8, .int8] {
-                let (m, report) = try quantized { $0.format = format; $0.activationType = activation }
+                let (m, report) = try quantized {
+                    $0.format = format
+                    $0.activationType = activation
+                }
                 let acc = try DigitsFixture.accuracy(m)
                 #expect(DigitsFixture.floatAccuracy - acc <= 0.5, "\(format) \(activation.name): \(acc)%")
                 #expect(m.graph.nodes.contains { $0.opType == "QuantizeLinear" })
@@ -58,7 +61,10 @@ import Testing
 
     @Test func everyCalibrationMethodKeepsAccuracyWithoutTheEdgeLayersInFloat() throws {
         for method in QuantizationOptions.Method.allCases {
-            let (m, report) = try quantized { $0.method = method; $0.keepEdgeLayersFloat = false }
+            let (m, report) = try quantized {
+                $0.method = method
+                $0.keepEdgeLayersFloat = false
+            }
             #expect(report.layers.allSatisfy { !$0.keptFloat })
             let acc = try DigitsFixture.accuracy(m)
             #expect(DigitsFixture.floatAccuracy - acc <= 0.5, "\(method): \(acc)%")
@@ -83,10 +89,16 @@ import Testing
     @Test func accuracyTargetKeepsSensitiveLayersInFloat() throws {
         // Ranges clipped at the 90th percentile cost accuracy; the target wins it back by keeping
         // layers in float.
-        func clipped(_ o: inout QuantizationOptions) { o.keepEdgeLayersFloat = false; o.percentile = 90 }
+        func clipped(_ o: inout QuantizationOptions) {
+            o.keepEdgeLayersFloat = false
+            o.percentile = 90
+        }
         let (_, loose) = try quantized(clipped)
         #expect((loose.outputCosine ?? 1) < 0.9999)
-        let (m, report) = try quantized { clipped(&$0); $0.accuracyTarget = 0.9999 }
+        let (m, report) = try quantized {
+            clipped(&$0)
+            $0.accuracyTarget = 0.9999
+        }
         let kept = report.layers.filter(\.keptFloat).count
         #expect(kept >= 1 && kept < report.layers.count)
         #expect((report.outputCosine ?? 0) >= 0.9999)
@@ -95,10 +107,14 @@ import Testing
     }
 
     @Test func optionsThatCannotWorkAreRefused() {
-        #expect(throws: PassError.self) { try Quantizer(options: QuantizationOptions()).quantize(DigitsFixture.model, samples: []) }
+        #expect(throws: PassError.self) {
+            try Quantizer(options: QuantizationOptions()).quantize(DigitsFixture.model, samples: [])
+        }
         var o = QuantizationOptions()
         o.activationType = .float
-        #expect(throws: PassError.self) { try Quantizer(options: o).quantize(DigitsFixture.model, samples: DigitsFixture.calibration) }
+        #expect(throws: PassError.self) {
+            try Quantizer(options: o).quantize(DigitsFixture.model, samples: DigitsFixture.calibration)
+        }
     }
 }
 

@@ -5,13 +5,16 @@ import Testing
 @Suite struct GraphSupportTests {
     /// x -> Relu -> y (output), and a dead branch x -> Neg -> Abs reading an initializer nobody else reads.
     private func graphWithDeadBranch() -> Graph {
-        Graph(name: "g",
-              nodes: [Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["y"]),
-                      Node(opType: "Add", name: "add", inputs: ["x", "c"], outputs: ["t"]),
-                      Node(opType: "Abs", name: "abs", inputs: ["t"], outputs: ["u"])],
-              initializers: [Tensor(name: "c", floats: [1], shape: [1]), Tensor(name: "unused", floats: [2], shape: [1])],
-              inputs: [ValueInfo(name: "x", type: nil), ValueInfo(name: "unused", type: nil)],
-              outputs: [ValueInfo(name: "y", type: nil)])
+        Graph(
+            name: "g",
+            nodes: [
+                Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["y"]),
+                Node(opType: "Add", name: "add", inputs: ["x", "c"], outputs: ["t"]),
+                Node(opType: "Abs", name: "abs", inputs: ["t"], outputs: ["u"])
+            ],
+            initializers: [Tensor(name: "c", floats: [1], shape: [1]), Tensor(name: "unused", floats: [2], shape: [1])],
+            inputs: [ValueInfo(name: "x", type: nil), ValueInfo(name: "unused", type: nil)],
+            outputs: [ValueInfo(name: "y", type: nil)])
     }
 
     @Test func removesDeadNodesAndTheirInitializers() {

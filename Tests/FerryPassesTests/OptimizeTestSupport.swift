@@ -24,11 +24,15 @@ enum Build {
     }
 
     /// A model of one graph; `inputs` are float32 with fixed shapes, outputs untyped.
-    static func model(_ nodes: [Node], initializers: [Tensor] = [], inputs: [(String, [Int])], outputs: [String],
-                      opset: Int64 = 17, ir: Int64 = 8) -> Model {
-        Model(irVersion: ir, opsetImports: [OpsetID(domain: "", version: opset)],
-              graph: Graph(name: "test", nodes: nodes, initializers: initializers, inputs: inputs.map { value($0.0, $0.1) },
-                           outputs: outputs.map { ValueInfo(name: $0, type: nil) }))
+    static func model(
+        _ nodes: [Node], initializers: [Tensor] = [], inputs: [(String, [Int])], outputs: [String],
+        opset: Int64 = 17, ir: Int64 = 8
+    ) -> Model {
+        Model(
+            irVersion: ir, opsetImports: [OpsetID(domain: "", version: opset)],
+            graph: Graph(
+                name: "test", nodes: nodes, initializers: initializers, inputs: inputs.map { value($0.0, $0.1) },
+                outputs: outputs.map { ValueInfo(name: $0, type: nil) }))
     }
 
     /// A float32 tensor of seeded random values in [-1, 1] (`offset` shifts them, e.g. to keep variances positive).
@@ -40,8 +44,10 @@ enum Build {
 
     /// Inference-mode BatchNormalization parameters (scale, bias, mean, variance) for `m` channels.
     static func batchNorm(_ prefix: String, _ m: Int, seed: UInt64) -> [Tensor] {
-        [random(prefix + "_scale", [m], seed: seed), random(prefix + "_bias", [m], seed: seed + 1),
-         random(prefix + "_mean", [m], seed: seed + 2), random(prefix + "_var", [m], seed: seed + 3, offset: 1.5)]
+        [
+            random(prefix + "_scale", [m], seed: seed), random(prefix + "_bias", [m], seed: seed + 1),
+            random(prefix + "_mean", [m], seed: seed + 2), random(prefix + "_var", [m], seed: seed + 3, offset: 1.5)
+        ]
     }
 }
 
@@ -49,8 +55,10 @@ enum Build {
 /// valid model and that Ferry's interpreter gives the same outputs for both on seeded random
 /// inputs: max |a - b| / (1 + |a|) <= 1e-5. Returns the optimized model.
 @discardableResult
-func optimizedKeepingOutputs(_ model: Model, passes: [OptimizationPass]? = nil, seed: UInt64 = 7,
-                             sourceLocation: SourceLocation = #_sourceLocation) throws -> Model {
+func optimizedKeepingOutputs(
+    _ model: Model, passes: [OptimizationPass]? = nil, seed: UInt64 = 7,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Model {
     var optimized = model
     let optimizer = try passes.map { Optimizer(passes: $0) } ?? Optimizer()
     _ = try optimizer.optimize(&optimized)
@@ -62,7 +70,8 @@ func optimizedKeepingOutputs(_ model: Model, passes: [OptimizationPass]? = nil, 
     for input in a.inputs {
         guard case .tensor(_, let dims?)? = input.type?.type else { continue }
         let shape = dims.map { d -> Int in if case .fixed(let n) = d.value { return Int(n) } else { return 1 } }
-        feeds[input.name] = Tensor(name: input.name, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &g) }, shape: shape)
+        feeds[input.name] = Tensor(
+            name: input.name, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &g) }, shape: shape)
     }
     let want = try a.run(feeds), got = try b.run(feeds)
     #expect(want.map(\.name) == got.map(\.name), sourceLocation: sourceLocation)

@@ -32,10 +32,14 @@ private struct ModelBuilder {
     }
 
     /// A Conv with a random weight [out, in/group, k, k] and bias, both zero for `zero` channels.
-    mutating func conv(_ name: String, _ x: String, out: Int, in c: Int, k: Int = 3, group: Int = 1, pad: Int = 1, zero: [Int] = []) -> String {
+    mutating func conv(
+        _ name: String, _ x: String, out: Int, in c: Int, k: Int = 3, group: Int = 1, pad: Int = 1, zero: [Int] = []
+    ) -> String {
         let w = constant(name + "_w", [out, c / group, k, k], zeroRows: zero)
         let b = constant(name + "_b", [out], zeroRows: zero)
-        return node("Conv", name, [x, w, b], [Attribute("group", .int(Int64(group))), Attribute("pads", .ints([Int64]((0..<4).map { _ in Int64(pad) })))])
+        return node(
+            "Conv", name, [x, w, b],
+            [Attribute("group", .int(Int64(group))), Attribute("pads", .ints([Int64]((0..<4).map { _ in Int64(pad) })))])
     }
 
     /// BatchNormalization whose output is exactly 0 for a zero input on the `zero` channels.
@@ -48,10 +52,12 @@ private struct ModelBuilder {
     }
 
     func model(input shape: [Int], outputs: [String]) -> Model {
-        Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)],
-              graph: Graph(name: "g", nodes: nodes, initializers: initializers,
-                           inputs: [ValueInfo(name: "x", type: TypeInfo(.tensor(.float, shape: shape.map { Dim.fixed(Int64($0)) })))],
-                           outputs: outputs.map { ValueInfo(name: $0, type: nil) }))
+        Model(
+            irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)],
+            graph: Graph(
+                name: "g", nodes: nodes, initializers: initializers,
+                inputs: [ValueInfo(name: "x", type: TypeInfo(.tensor(.float, shape: shape.map { Dim.fixed(Int64($0)) })))],
+                outputs: outputs.map { ValueInfo(name: $0, type: nil) }))
     }
 }
 
@@ -155,7 +161,10 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         #expect(throws: PassError.invalidOption(option: "sparsity", reason: "1.0 is outside [0, 1)")) {
             try Pruning.prune(&m, options: PruneOptions(sparsity: 1))
         }
-        #expect(throws: PassError.invalidOption(option: "exclude", reason: "'nope' is neither a node name nor an op type of the model")) {
+        #expect(
+            throws: PassError.invalidOption(
+                option: "exclude", reason: "'nope' is neither a node name nor an op type of the model")
+        ) {
             try Pruning.prune(&m, options: PruneOptions(sparsity: 0.5, exclude: ["nope"]))
         }
     }
@@ -288,9 +297,11 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         var b = ModelBuilder()
         let r = b.node("Relu", "r", [b.conv("c", "x", out: 8, in: 3, zero: [1, 2, 5, 6])])
         let gap = b.node("GlobalAveragePool", "gap", [r])
-        b.initializers += [Tensor(name: "zero", elementType: .int64, shape: [1], values: [Int64(0)]),
-                           Tensor(name: "one", elementType: .int64, shape: [1], values: [Int64(1)]),
-                           Tensor(name: "channels", elementType: .int64, shape: [1], values: [Int64(8)])]
+        b.initializers += [
+            Tensor(name: "zero", elementType: .int64, shape: [1], values: [Int64(0)]),
+            Tensor(name: "one", elementType: .int64, shape: [1], values: [Int64(1)]),
+            Tensor(name: "channels", elementType: .int64, shape: [1], values: [Int64(8)])
+        ]
         let batch = b.node("Slice", "batch", [b.node("Shape", "shape", [gap]), "zero", "one"])
         let target = b.node("Concat", "target", [batch, "channels"], [Attribute("axis", .int(0))])
         b.constant("fc_w", [8, 3])
@@ -334,8 +345,12 @@ private func rows(_ t: Tensor, axis: Int, _ keep: [Int]) -> [Float] {
         let output = b.conv("c3", c2, out: 2, in: 4)
         let model = b.model(input: [1, 3, 5, 5], outputs: [output])
         var m = model
-        let report = try Pruning.prune(&m, options: PruneOptions(sparsity: 0.5, method: .channels, minElements: 0, exclude: ["c1"]))
-        #expect(report.layers.map(\.reason) == ["excluded", "feeds LRN 'lrn', whose channel mapping is unclear", "reaches the graph output 'c3'"])
+        let report = try Pruning.prune(
+            &m, options: PruneOptions(sparsity: 0.5, method: .channels, minElements: 0, exclude: ["c1"]))
+        #expect(
+            report.layers.map(\.reason) == [
+                "excluded", "feeds LRN 'lrn', whose channel mapping is unclear", "reaches the graph output 'c3'"
+            ])
         #expect(m.graph.initializers == model.graph.initializers)
     }
 

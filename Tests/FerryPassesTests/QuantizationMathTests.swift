@@ -1,7 +1,8 @@
 import FerryIR
 import FerryTestSupport
-@testable import FerryPasses
 import Testing
+
+@testable import FerryPasses
 
 /// The arithmetic of quantization parameters, weight quantization and range calibration.
 @Suite struct QuantizationMathTests {
@@ -29,7 +30,7 @@ import Testing
         var rng = SplitMix64(seed: 7)
         let shape = [4, 3, 3, 3]
         var w = (0..<108).map { _ in Float.random(in: -1...1, using: &rng) }
-        for i in 27..<54 { w[i] *= 0.01 }  // a channel 100x smaller than the others
+        for i in 27..<54 { w[i] *= 0.01 } // a channel 100x smaller than the others
         let q = try QuantizedWeight(Tensor(name: "w", floats: w, shape: shape), name: "w_q", axis: 0)
         #expect(q.scales.count == 4)
         let ints = q.values.bytes!.toArray(of: Int8.self)
@@ -77,4 +78,3 @@ import Testing
         #expect(Calibration.entropyThreshold(flat, max: 10, levels: 128) > 9.9)
     }
 }
-

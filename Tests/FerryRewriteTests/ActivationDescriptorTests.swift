@@ -3,12 +3,17 @@ import FerryRewrite
 import Testing
 
 @Suite struct ActivationDescriptorTests {
-    private let constants = Constants(["zero": Tensor(name: "zero", floats: [0], shape: []),
-                                       "six": Tensor(name: "six", floats: [6], shape: [1]),
-                                       "pair": Tensor(name: "pair", floats: [0, 6], shape: [2])])
+    private let constants = Constants([
+        "zero": Tensor(name: "zero", floats: [0], shape: []),
+        "six": Tensor(name: "six", floats: [6], shape: [1]),
+        "pair": Tensor(name: "pair", floats: [0, 6], shape: [2])
+    ])
 
-    private func descriptor(_ op: String, _ inputs: [String] = ["x"], _ attributes: [Attribute] = [], opset: Int64 = 13) -> ActivationDescriptor? {
-        ActivationDescriptor(Node(opType: op, inputs: inputs, outputs: ["y"], attributes: attributes), opset: opset, constants: constants)
+    private func descriptor(_ op: String, _ inputs: [String] = ["x"], _ attributes: [Attribute] = [], opset: Int64 = 13)
+        -> ActivationDescriptor?
+    {
+        ActivationDescriptor(
+            Node(opType: op, inputs: inputs, outputs: ["y"], attributes: attributes), opset: opset, constants: constants)
     }
 
     @Test func readsEachActivationWithTheSpecDefaults() {
@@ -19,8 +24,10 @@ import Testing
         #expect(descriptor("LeakyRelu", ["x"], [Attribute("alpha", .float(0.3))]) == ActivationDescriptor(.leakyRelu, alpha: 0.3))
         #expect(descriptor("HardSigmoid") == ActivationDescriptor(.hardSigmoid, alpha: 0.2, beta: 0.5))
         #expect(descriptor("Tanh") == nil)
-        #expect(ActivationDescriptor(Node(opType: "Relu", domain: "com.example", inputs: ["x"], outputs: ["y"]), opset: 13,
-                                     constants: constants) == nil)
+        #expect(
+            ActivationDescriptor(
+                Node(opType: "Relu", domain: "com.example", inputs: ["x"], outputs: ["y"]), opset: 13,
+                constants: constants) == nil)
     }
 
     @Test func clipBoundsComeFromInputsFromOpset11AndAttributesBefore() {
@@ -32,14 +39,19 @@ import Testing
         // A bound computed at run time, or not a scalar, cannot be fused.
         #expect(descriptor("Clip", ["x", "runtime"]) == nil)
         #expect(descriptor("Clip", ["x", "pair"]) == nil)
-        #expect(descriptor("Clip", ["x"], [Attribute("min", .float(-1))], opset: 6) == ActivationDescriptor(.clip, alpha: -1, beta: widest))
+        #expect(
+            descriptor("Clip", ["x"], [Attribute("min", .float(-1))], opset: 6)
+                == ActivationDescriptor(.clip, alpha: -1, beta: widest))
     }
 
     @Test func roundTripsThroughFusedConvAttributes() throws {
-        for d in [ActivationDescriptor(.relu), ActivationDescriptor(.sigmoid), ActivationDescriptor(.leakyRelu, alpha: 0.2),
-                  ActivationDescriptor(.hardSigmoid, alpha: 0.1, beta: 0.4), ActivationDescriptor(.clip, alpha: -1, beta: 3)] {
+        for d in [
+            ActivationDescriptor(.relu), ActivationDescriptor(.sigmoid), ActivationDescriptor(.leakyRelu, alpha: 0.2),
+            ActivationDescriptor(.hardSigmoid, alpha: 0.1, beta: 0.4), ActivationDescriptor(.clip, alpha: -1, beta: 3)
+        ] {
             let attributes = try #require(d.fusedConvAttributes)
-            let node = Node(opType: "FusedConv", domain: Domain.microsoft, inputs: ["x", "w"], outputs: ["y"], attributes: attributes)
+            let node = Node(
+                opType: "FusedConv", domain: Domain.microsoft, inputs: ["x", "w"], outputs: ["y"], attributes: attributes)
             let name = try #require(node.string("activation"))
             #expect(ActivationDescriptor(fusedConvActivation: name, parameters: node.floats("activation_params") ?? []) == d)
         }

@@ -4,14 +4,17 @@ import Testing
 
 @Suite struct GraphIndexTests {
     /// x -> Relu -> y (output); x, c -> Add -> t -> Abs -> u, and Mul reading u twice.
-    private let graph = Graph(name: "g",
-                              nodes: [Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["y"]),
-                                      Node(opType: "Add", name: "add", inputs: ["x", "c"], outputs: ["t"]),
-                                      Node(opType: "Abs", name: "abs", inputs: ["t"], outputs: ["u"]),
-                                      Node(opType: "Mul", name: "square", inputs: ["u", "u"], outputs: ["v"])],
-                              initializers: [Tensor(name: "c", floats: [1], shape: [1]), Tensor(name: "unused", floats: [2], shape: [1])],
-                              inputs: [ValueInfo(name: "x", type: nil)],
-                              outputs: [ValueInfo(name: "y", type: nil), ValueInfo(name: "v", type: nil)])
+    private let graph = Graph(
+        name: "g",
+        nodes: [
+            Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["y"]),
+            Node(opType: "Add", name: "add", inputs: ["x", "c"], outputs: ["t"]),
+            Node(opType: "Abs", name: "abs", inputs: ["t"], outputs: ["u"]),
+            Node(opType: "Mul", name: "square", inputs: ["u", "u"], outputs: ["v"])
+        ],
+        initializers: [Tensor(name: "c", floats: [1], shape: [1]), Tensor(name: "unused", floats: [2], shape: [1])],
+        inputs: [ValueInfo(name: "x", type: nil)],
+        outputs: [ValueInfo(name: "y", type: nil), ValueInfo(name: "v", type: nil)])
 
     @Test func knowsProducersReadersAndPrivateValues() {
         let index = GraphIndex(graph)
@@ -43,9 +46,11 @@ import Testing
     }
 
     @Test func nestedGraphsCapturesCountAsReads() {
-        let body = Graph(name: "then", nodes: [Node(opType: "Neg", inputs: ["t"], outputs: ["n"])], outputs: [ValueInfo(name: "n", type: nil)])
-        let ifNode = Node(opType: "If", inputs: ["cond"], outputs: ["r"],
-                          attributes: [Attribute("then_branch", .graph(body)), Attribute("else_branch", .graph(body))])
+        let body = Graph(
+            name: "then", nodes: [Node(opType: "Neg", inputs: ["t"], outputs: ["n"])], outputs: [ValueInfo(name: "n", type: nil)])
+        let ifNode = Node(
+            opType: "If", inputs: ["cond"], outputs: ["r"],
+            attributes: [Attribute("then_branch", .graph(body)), Attribute("else_branch", .graph(body))])
         let index = GraphIndex(nodes: graph.nodes + [ifNode], keeping: [])
         #expect(!index.isPrivate("t"))
         #expect(Set(index.readers(of: "t")) == [2, 4])

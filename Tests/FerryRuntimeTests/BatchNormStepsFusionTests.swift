@@ -1,7 +1,8 @@
 import FerryIR
 import FerryTestSupport
-@testable import FerryRuntime
 import Testing
+
+@testable import FerryRuntime
 
 /// A BatchNormalization that follows no convolution taking over the per-channel Mul, Add and Relu
 /// after it (DenseNet's pre-activation blocks), against the step-by-step computation in Double.
@@ -13,7 +14,9 @@ extension FusionTests {
         let variance = HostTensor([c], (0..<c).map { _ in 0.5 + abs(rng.unit()) })
         var g = KernelGraph()
         g.input("x", x)
-        for (name, v) in [("scale", scale), ("shift", shift), ("mean", mean), ("var", variance), ("s", s), ("t", t)] { g.constant(name, v) }
+        for (name, v) in [("scale", scale), ("shift", shift), ("mean", mean), ("var", variance), ("s", s), ("t", t)] {
+            g.constant(name, v)
+        }
         g.node("BatchNormalization", ["x", "scale", "shift", "mean", "var"], ["bn"], [attr("epsilon", Float(1e-3))])
         g.node("Mul", ["bn", "s"], ["scaled"])
         g.node("Add", ["t", "scaled"], ["shifted"])
@@ -28,7 +31,10 @@ extension FusionTests {
         }
         let shape = broadcastShape(broadcastShape(x.shape, s.shape), t.shape)
         let values = allIndices(shape).map { idx -> Double in
-            max(0, element(normalized, x.shape, idx) * element(s.data.map(Double.init), s.shape, idx) + element(t.data.map(Double.init), t.shape, idx))
+            max(
+                0,
+                element(normalized, x.shape, idx) * element(s.data.map(Double.init), s.shape, idx)
+                    + element(t.data.map(Double.init), t.shape, idx))
         }
         return (g, (shape, values))
     }
@@ -56,7 +62,8 @@ extension FusionTests {
             verify(g, [want], ops: ["BatchNormalization"], "BatchNormalization(rank \(rank)) -> Mul -> Add -> Relu")
         }
         // A scalar factor is per-channel for any rank.
-        let (g, want) = batchNormSteps(x: rng.tensor([1, c, 4, 3]), s: HostTensor([], [1.5]), t: HostTensor([1], [-0.25]), rng: &rng)
+        let (g, want) = batchNormSteps(
+            x: rng.tensor([1, c, 4, 3]), s: HostTensor([], [1.5]), t: HostTensor([1], [-0.25]), rng: &rng)
         verify(g, [want], ops: ["BatchNormalization"], "BatchNormalization -> Mul(scalar) -> Add(scalar) -> Relu")
     }
 
@@ -65,7 +72,8 @@ extension FusionTests {
     @Test func batchNormalizationStepsThatAreNotPerChannel() {
         var rng = SplitMix64(seed: 42)
         let c = 4
-        let s = HostTensor([c, 1, 1], (0..<c).map { _ in 2 * rng.unit() }), t = HostTensor([c, 1], (0..<c).map { _ in rng.unit() })
+        let s = HostTensor([c, 1, 1], (0..<c).map { _ in 2 * rng.unit() }),
+            t = HostTensor([c, 1], (0..<c).map { _ in rng.unit() })
         let (g, want) = batchNormSteps(x: rng.tensor([1, c, 6]), s: s, t: t, rng: &rng)
         #expect(want.shape == [c, c, 6])
         verify(g, [want], ops: ["BatchNormalization"], "BatchNormalization([1, C, L]) -> Mul([C, 1, 1]) -> Add([C, 1]) -> Relu")

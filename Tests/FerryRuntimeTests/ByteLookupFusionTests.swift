@@ -13,8 +13,11 @@ import Testing
         let ops: [(op: String, constant: Float?, attributes: [Attribute], f: (Float) -> Float, exact: Bool)] = [
             ("Div", 6, [], { $0 / 6 }, true),
             ("Sub", 0.75, [], { $0 - 0.75 }, true),
-            ("HardSigmoid", nil, [attr("alpha", Float(0.2)), attr("beta", Float(0.5))], { max(0, min(1, 0.2 * $0 + 0.5)) }, false),
-            ("Tanh", nil, [], { Float(tanh(Double($0))) }, false),
+            (
+                "HardSigmoid", nil, [attr("alpha", Float(0.2)), attr("beta", Float(0.5))], { max(0, min(1, 0.2 * $0 + 0.5)) },
+                false
+            ),
+            ("Tanh", nil, [], { Float(tanh(Double($0))) }, false)
         ]
         for signed in [false, true] {
             let type: ElementType = signed ? .int8 : .uint8
@@ -23,14 +26,17 @@ import Testing
             // every byte, as the float values that quantize to it
             let x = HostTensor([2, 128], (lo...hi).map { Float($0 - xz) * xs })
             func zero(_ name: String, _ z: Int32) -> Tensor {
-                signed ? Tensor(name: name, elementType: .int8, shape: [], values: [Int8(z)])
-                       : Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(z)])
+                signed
+                    ? Tensor(name: name, elementType: .int8, shape: [], values: [Int8(z)])
+                    : Tensor(name: name, elementType: .uint8, shape: [], values: [UInt8(z)])
             }
             for o in ops {
                 var g = KernelGraph()
                 g.input("x", x)
-                g.initializers += [Tensor(name: "xs", elementType: .float, shape: [], values: [xs]), zero("xz", xz),
-                                   Tensor(name: "ys", elementType: .float, shape: [], values: [ys]), zero("yz", yz)]
+                g.initializers += [
+                    Tensor(name: "xs", elementType: .float, shape: [], values: [xs]), zero("xz", xz),
+                    Tensor(name: "ys", elementType: .float, shape: [], values: [ys]), zero("yz", yz)
+                ]
                 g.node("QuantizeLinear", ["x", "xs", "xz"], ["xq"])
                 g.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
                 if let c = o.constant {
@@ -73,8 +79,10 @@ import Testing
         func f32(_ name: String, _ v: Float) -> Tensor { Tensor(name: name, elementType: .float, shape: [], values: [v]) }
         var g = KernelGraph()
         g.input("x", x)
-        g.initializers += [f32("xs", xs), u8("xz", xz), f32("ts", ts), u8("tz", 0), f32("ms", ms), u8("mz", 0), f32("ys", ys), u8("yz", 0),
-                           f32("cs", 0.02), u8("cz", 0), u8("c3q", 150), f32("six", 6)]
+        g.initializers += [
+            f32("xs", xs), u8("xz", xz), f32("ts", ts), u8("tz", 0), f32("ms", ms), u8("mz", 0), f32("ys", ys), u8("yz", 0),
+            f32("cs", 0.02), u8("cz", 0), u8("c3q", 150), f32("six", 6)
+        ]
         g.node("QuantizeLinear", ["x", "xs", "xz"], ["xq"])
         g.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
         g.node("DequantizeLinear", ["c3q", "cs", "cz"], ["c3"])

@@ -1,9 +1,10 @@
 import FerryIR
 import FerryONNX
-@testable import FerryRuntime
 import FerryTestSupport
 import Foundation
 import Testing
+
+@testable import FerryRuntime
 
 /// Runs the ONNX backend node conformance cases (written into `.build/onnx-conformance` by
 /// `make test` from the `onnx` package) and checks that every case in
@@ -12,17 +13,23 @@ import Testing
 /// `FERRY_CONFORMANCE=DIR` points elsewhere; `FERRY_CONFORMANCE_FILTER=TEXT` runs only cases whose
 /// name contains TEXT and prints why each failing one failed.
 @Suite struct ConformanceTests {
-    struct Expectation { let rtol: Double; let atol: Double }
+    struct Expectation {
+        let rtol: Double
+        let atol: Double
+    }
 
     /// The folder of node cases: `FERRY_CONFORMANCE/node`, else `.build/onnx-conformance/node`.
     static var nodeDir: String {
-        let dir = ProcessInfo.processInfo.environment["FERRY_CONFORMANCE"]
+        let dir =
+            ProcessInfo.processInfo.environment["FERRY_CONFORMANCE"]
             ?? TestSupport.root.appendingPathComponent(".build/onnx-conformance").path
         return dir + "/node"
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: ConformanceTests.nodeDir),
-                   "no conformance cases at \(ConformanceTests.nodeDir) (make conformance writes them; needs ../shared)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: ConformanceTests.nodeDir),
+            "no conformance cases at \(ConformanceTests.nodeDir) (make conformance writes them; needs ../shared)"))
     func backendNodeCases() throws {
         let env = ProcessInfo.processInfo.environment
         let nodeDir = Self.nodeDir
@@ -47,7 +54,9 @@ import Testing
         let missing = filter == nil ? manifest.keys.filter { !cases.contains($0) }.sorted() : []
         // The full list (unfiltered runs only) feeds tools/update_conformance_manifest.py.
         if filter == nil {
-            try? passed.joined(separator: "\n").appending("\n").write(toFile: TestSupport.root.appendingPathComponent(".build/conformance-passed.txt").path, atomically: true, encoding: .utf8)
+            try? passed.joined(separator: "\n").appending("\n").write(
+                toFile: TestSupport.root.appendingPathComponent(".build/conformance-passed.txt").path, atomically: true,
+                encoding: .utf8)
         }
         for (name, reason) in listedFailures { Issue.record("\(name): \(reason)") }
         for name in missing { Issue.record("\(name): listed in the manifest but not among the generated cases") }
@@ -74,7 +83,8 @@ import Testing
             for set in sets {
                 let base = dir + "/" + set + "/"
                 var feeds: [String: Tensor] = [:]
-                for (j, info) in model.graph.inputs.enumerated() where FileManager.default.fileExists(atPath: base + "input_\(j).pb") {
+                for (j, info) in model.graph.inputs.enumerated()
+                where FileManager.default.fileExists(atPath: base + "input_\(j).pb") {
                     feeds[info.name] = try ONNXTensorFile.read(base + "input_\(j).pb")
                 }
                 let outputs = try session.run(feeds)
@@ -94,7 +104,9 @@ import Testing
 
     /// Compares like numpy's assert_allclose (NaNs equal); integers and bools exactly.
     static func compare(_ got: Tensor, _ want: Tensor, _ e: Expectation) -> String? {
-        guard got.elementType == want.elementType else { return "type \(got.elementType.name), expected \(want.elementType.name)" }
+        guard got.elementType == want.elementType else {
+            return "type \(got.elementType.name), expected \(want.elementType.name)"
+        }
         guard got.shape == want.shape else { return "shape \(got.shape), expected \(want.shape)" }
         guard case .bytes(let gb) = got.storage, case .bytes(let wb) = want.storage else {
             return got.storage == want.storage ? nil : "strings differ"
@@ -111,9 +123,13 @@ import Testing
         case .float: return check(gb.toArray(of: Float.self).map(Double.init), wb.toArray(of: Float.self).map(Double.init))
         case .double: return check(gb.toArray(of: Double.self), wb.toArray(of: Double.self))
         case .float16:
-            return check(gb.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) }, wb.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) })
+            return check(
+                gb.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) },
+                wb.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) })
         case .bfloat16:
-            return check(gb.toArray(of: UInt16.self).map { Double(Float(bfloat16Bits: $0)) }, wb.toArray(of: UInt16.self).map { Double(Float(bfloat16Bits: $0)) })
+            return check(
+                gb.toArray(of: UInt16.self).map { Double(Float(bfloat16Bits: $0)) },
+                wb.toArray(of: UInt16.self).map { Double(Float(bfloat16Bits: $0)) })
         default:
             return gb == wb ? nil : "values differ"
         }

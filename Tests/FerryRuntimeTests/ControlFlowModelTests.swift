@@ -28,7 +28,9 @@ import Testing
         let base = TestSupport.fixture("onnx/control/\(parts[0])")
         let model = try ONNXReader(path: base + ".onnx").read().model
         var feeds: [String: Tensor] = [:]
-        for (k, info) in model.graph.inputs.enumerated() { feeds[info.name] = try ONNXTensorFile.read(base + ".\(parts[1]).input_\(k).pb") }
+        for (k, info) in model.graph.inputs.enumerated() {
+            feeds[info.name] = try ONNXTensorFile.read(base + ".\(parts[1]).input_\(k).pb")
+        }
         for threads in [1, 2] {
             let outputs = try InferenceSession(model: model, options: SessionOptions(threads: threads)).run(feeds)
             for (k, out) in outputs.enumerated() {
@@ -49,7 +51,9 @@ import Testing
         } catch {
             let text = String(describing: error)
             #expect(!text.contains("\n"))
-            #expect(text.contains("then_branch ('t')") && text.contains("else_branch ('e')") && text.contains("float32") && text.contains("int64"), "\(text)")
+            #expect(
+                text.contains("then_branch ('t')") && text.contains("else_branch ('e')") && text.contains("float32")
+                    && text.contains("int64"), "\(text)")
         }
     }
 }

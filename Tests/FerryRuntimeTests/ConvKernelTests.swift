@@ -37,11 +37,13 @@ import Testing
         let x = rng.tensor([p.n, p.c] + p.input), w = rng.tensor([p.m, p.c / p.group] + p.kernel)
         let b = p.bias ? rng.tensor([p.m]) : nil
         let axes = (0..<rank).map {
-            onnxWindowAxis(input: p.input[$0], kernel: p.kernel[$0], stride: p.strides[$0], dilation: p.dilations[$0],
-                           pads: (p.pads[$0], p.pads[$0 + rank]), autoPad: p.autoPad)
+            onnxWindowAxis(
+                input: p.input[$0], kernel: p.kernel[$0], stride: p.strides[$0], dilation: p.dilations[$0],
+                pads: (p.pads[$0], p.pads[$0 + rank]), autoPad: p.autoPad)
         }
-        let want = referenceConv(x, w, bias: b?.data, group: p.group, strides: p.strides, dilations: p.dilations,
-                                 padBegin: axes.map(\.padBegin), outSpatial: axes.map(\.out))
+        let want = referenceConv(
+            x, w, bias: b?.data, group: p.group, strides: p.strides, dilations: p.dilations,
+            padBegin: axes.map(\.padBegin), outSpatial: axes.map(\.out))
         var g = KernelGraph()
         g.input("x", x)
         g.add("w", w, constant: p.constantWeights)
@@ -51,36 +53,51 @@ import Testing
         if p.kernelShape { attrs.append(attr("kernel_shape", p.kernel)) }
         g.node("Conv", b == nil ? ["x", "w"] : ["x", "w", "b"], ["y"], attrs)
         g.outputs = ["y"]
-        return runAndCompare(g, want: want, shape: [p.n, p.m] + axes.map(\.out), label: "Conv \(p)", threads: threads, sourceLocation: sourceLocation)
+        return runAndCompare(
+            g, want: want, shape: [p.n, p.m] + axes.map(\.out), label: "Conv \(p)", threads: threads,
+            sourceLocation: sourceLocation)
     }
 
     @Test func conv2DExplicitPads() {
         var rng = SplitMix64(seed: 1), count = 0
         let kernels = [[1, 1], [2, 2], [3, 3], [1, 3], [3, 1], [2, 3]]
         let padSets = [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 1, 2, 0], [2, 0, 1, 1]]
-        for k in kernels { for s in 1...2 { for d in 1...2 { for pads in padSets {
-            let (c, m, group) = Self.layouts[count % 3]
-            let p = Case(n: rng.int(1...2), c: c, m: m, input: [rng.int(5...9), rng.int(5...9)], kernel: k, strides: [s, s],
-                         dilations: [d, d], pads: pads, group: group, bias: rng.bool(), constantWeights: count % 2 == 1,
-                         kernelShape: count % 4 < 2)
-            count += 1
-            if !check(p, seed: rng.next()) { return }
-        } } } }
+        for k in kernels {
+            for s in 1...2 {
+                for d in 1...2 {
+                    for pads in padSets {
+                        let (c, m, group) = Self.layouts[count % 3]
+                        let p = Case(
+                            n: rng.int(1...2), c: c, m: m, input: [rng.int(5...9), rng.int(5...9)], kernel: k, strides: [s, s],
+                            dilations: [d, d], pads: pads, group: group, bias: rng.bool(), constantWeights: count % 2 == 1,
+                            kernelShape: count % 4 < 2)
+                        count += 1
+                        if !check(p, seed: rng.next()) { return }
+                    }
+                }
+            }
+        }
         #expect(count == 120)
     }
 
     @Test func conv2DAutoPad() {
         var rng = SplitMix64(seed: 2), count = 0
-        for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"] { for k in [[1, 1], [2, 2], [3, 3], [2, 3]] {
-            for s in 1...2 { for d in 1...2 {
-                let (c, m, group) = Self.layouts[count % 3]
-                let p = Case(n: rng.int(1...2), c: c, m: m, input: [rng.int(5...9), rng.int(5...9)], kernel: k, strides: [s, 3 - s],
-                             dilations: [d, d], pads: [0, 0, 0, 0], autoPad: mode, group: group, bias: rng.bool(),
-                             constantWeights: count % 2 == 0)
-                count += 1
-                if !check(p, seed: rng.next()) { return }
-            } }
-        } }
+        for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"] {
+            for k in [[1, 1], [2, 2], [3, 3], [2, 3]] {
+                for s in 1...2 {
+                    for d in 1...2 {
+                        let (c, m, group) = Self.layouts[count % 3]
+                        let p = Case(
+                            n: rng.int(1...2), c: c, m: m, input: [rng.int(5...9), rng.int(5...9)], kernel: k,
+                            strides: [s, 3 - s],
+                            dilations: [d, d], pads: [0, 0, 0, 0], autoPad: mode, group: group, bias: rng.bool(),
+                            constantWeights: count % 2 == 0)
+                        count += 1
+                        if !check(p, seed: rng.next()) { return }
+                    }
+                }
+            }
+        }
         #expect(count == 48)
     }
 
@@ -89,14 +106,18 @@ import Testing
     @Test func conv2DSpecialLayouts() {
         let cases = [
             Case(n: 2, c: 8, m: 16, input: [6, 7], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0]),
-            Case(n: 1, c: 8, m: 6, input: [5, 5], kernel: [1, 1], strides: [1, 1], dilations: [2, 2], pads: [0, 0, 0, 0], group: 2,
-                 bias: false, constantWeights: true),
+            Case(
+                n: 1, c: 8, m: 6, input: [5, 5], kernel: [1, 1], strides: [1, 1], dilations: [2, 2], pads: [0, 0, 0, 0], group: 2,
+                bias: false, constantWeights: true),
             Case(n: 1, c: 6, m: 4, input: [5, 6], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 1, 1]),
             Case(n: 2, c: 6, m: 4, input: [7, 6], kernel: [1, 1], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0]),
-            Case(n: 2, c: 3, m: 6, input: [7, 7], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 3),
-            Case(n: 1, c: 8, m: 8, input: [6, 6], kernel: [3, 3], strides: [2, 1], dilations: [1, 2], pads: [1, 2, 0, 1], group: 4,
-                 constantWeights: true),
-            Case(n: 2, c: 4, m: 4, input: [9, 8], kernel: [3, 2], strides: [3, 2], dilations: [2, 1], pads: [2, 1, 1, 0], group: 4),
+            Case(
+                n: 2, c: 3, m: 6, input: [7, 7], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 3),
+            Case(
+                n: 1, c: 8, m: 8, input: [6, 6], kernel: [3, 3], strides: [2, 1], dilations: [1, 2], pads: [1, 2, 0, 1], group: 4,
+                constantWeights: true),
+            Case(
+                n: 2, c: 4, m: 4, input: [9, 8], kernel: [3, 2], strides: [3, 2], dilations: [2, 1], pads: [2, 1, 1, 0], group: 4)
         ]
         for (i, p) in cases.enumerated() where !check(p, seed: UInt64(100 + i)) { return }
     }
@@ -109,19 +130,25 @@ import Testing
         for width in [3, 7, 8, 9, 10, 11, 16, 17, 26, 41] {
             for pads in [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 2, 1, 0], [1, 0, 2, 1]] {
                 let ch = rng.pick([1, 3, 8])
-                let p = Case(n: rng.int(1...2), c: ch, m: ch, input: [rng.int(3...6), width], kernel: [3, 3], strides: [1, 1],
-                             dilations: [1, 1], pads: pads, autoPad: count % 7 == 3 ? rng.pick(["SAME_UPPER", "SAME_LOWER"]) : "NOTSET",
-                             group: ch, bias: rng.bool(), constantWeights: count % 2 == 0)
+                let p = Case(
+                    n: rng.int(1...2), c: ch, m: ch, input: [rng.int(3...6), width], kernel: [3, 3], strides: [1, 1],
+                    dilations: [1, 1], pads: pads, autoPad: count % 7 == 3 ? rng.pick(["SAME_UPPER", "SAME_LOWER"]) : "NOTSET",
+                    group: ch, bias: rng.bool(), constantWeights: count % 2 == 0)
                 count += 1
                 if !check(p, seed: rng.next()) { return }
             }
         }
-        for k in [[1, 1], [2, 2], [3, 3], [1, 5], [5, 3]] { for s in 1...2 { for d in 1...2 {
-            let p = Case(n: 1, c: 4, m: 4, input: [rng.int(9...13), rng.int(17...35)], kernel: k, strides: [rng.int(1...2), s],
-                         dilations: [rng.int(1...2), d], pads: (0..<4).map { _ in rng.int(0...2) }, group: 4, bias: rng.bool())
-            count += 1
-            if !check(p, seed: rng.next()) { return }
-        } } }
+        for k in [[1, 1], [2, 2], [3, 3], [1, 5], [5, 3]] {
+            for s in 1...2 {
+                for d in 1...2 {
+                    let p = Case(
+                        n: 1, c: 4, m: 4, input: [rng.int(9...13), rng.int(17...35)], kernel: k, strides: [rng.int(1...2), s],
+                        dilations: [rng.int(1...2), d], pads: (0..<4).map { _ in rng.int(0...2) }, group: 4, bias: rng.bool())
+                    count += 1
+                    if !check(p, seed: rng.next()) { return }
+                }
+            }
+        }
         #expect(count == 70)
     }
 
@@ -130,38 +157,60 @@ import Testing
     /// 3-D one (864 rows, 1213 columns per tile, 1728 outputs); a large 1x1 convolution (threaded,
     /// direct); and many output channels over 64 positions (threaded split along M).
     @Test func convLargeTiledAndThreaded() {
-        check(Case(n: 1, c: 64, m: 4, input: [80, 80], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]), seed: 7)
-        check(Case(n: 1, c: 64, m: 4, input: [90, 89], kernel: [3, 3], strides: [2, 2], dilations: [2, 1], pads: [1, 0, 2, 1]), seed: 10)
-        check(Case(n: 1, c: 32, m: 2, input: [12, 12, 12], kernel: [3, 3, 3], strides: [1, 1, 1], dilations: [1, 1, 1],
-                   pads: [1, 1, 1, 1, 1, 1]), seed: 11)
-        check(Case(n: 2, c: 64, m: 32, input: [32, 32], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
-                   constantWeights: true), seed: 8)
-        check(Case(n: 1, c: 32, m: 128, input: [8, 8], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]), seed: 9)
+        check(
+            Case(n: 1, c: 64, m: 4, input: [80, 80], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]),
+            seed: 7)
+        check(
+            Case(n: 1, c: 64, m: 4, input: [90, 89], kernel: [3, 3], strides: [2, 2], dilations: [2, 1], pads: [1, 0, 2, 1]),
+            seed: 10)
+        check(
+            Case(
+                n: 1, c: 32, m: 2, input: [12, 12, 12], kernel: [3, 3, 3], strides: [1, 1, 1], dilations: [1, 1, 1],
+                pads: [1, 1, 1, 1, 1, 1]), seed: 11)
+        check(
+            Case(
+                n: 2, c: 64, m: 32, input: [32, 32], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
+                constantWeights: true), seed: 8)
+        check(
+            Case(n: 1, c: 32, m: 128, input: [8, 8], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]),
+            seed: 9)
     }
 
     @Test func conv1DAnd3D() {
         var rng = SplitMix64(seed: 3), count = 0
-        for k in 1...3 { for s in 1...2 { for d in 1...2 {
-            for (pads, mode) in [([0, 0], "NOTSET"), ([1, 1], "NOTSET"), ([2, 0], "NOTSET"), ([0, 2], "NOTSET"),
-                                 ([0, 0], "SAME_UPPER"), ([0, 0], "SAME_LOWER"), ([0, 0], "VALID")] {
-                let (c, m, group) = Self.layouts[count % 3]
-                let p = Case(n: rng.int(1...2), c: c, m: m, input: [rng.int(5...12)], kernel: [k], strides: [s], dilations: [d],
-                             pads: pads, autoPad: mode, group: group, bias: rng.bool(), constantWeights: count % 2 == 0)
-                count += 1
-                if !check(p, seed: rng.next()) { return }
+        for k in 1...3 {
+            for s in 1...2 {
+                for d in 1...2 {
+                    for (pads, mode) in [
+                        ([0, 0], "NOTSET"), ([1, 1], "NOTSET"), ([2, 0], "NOTSET"), ([0, 2], "NOTSET"),
+                        ([0, 0], "SAME_UPPER"), ([0, 0], "SAME_LOWER"), ([0, 0], "VALID")
+                    ] {
+                        let (c, m, group) = Self.layouts[count % 3]
+                        let p = Case(
+                            n: rng.int(1...2), c: c, m: m, input: [rng.int(5...12)], kernel: [k], strides: [s], dilations: [d],
+                            pads: pads, autoPad: mode, group: group, bias: rng.bool(), constantWeights: count % 2 == 0)
+                        count += 1
+                        if !check(p, seed: rng.next()) { return }
+                    }
+                }
             }
-        } } }
-        for k in [[1, 1, 1], [2, 2, 2], [3, 3, 3], [1, 2, 3]] { for s in 1...2 {
-            for (pads, mode) in [([0, 0, 0, 0, 0, 0], "NOTSET"), ([1, 1, 1, 1, 1, 1], "NOTSET"), ([0, 1, 2, 1, 0, 0], "NOTSET"),
-                                 ([0, 0, 0, 0, 0, 0], "SAME_UPPER"), ([0, 0, 0, 0, 0, 0], "VALID")] {
-                let group = count % 2 + 1, d = rng.int(1...2)
-                let p = Case(n: rng.int(1...2), c: 2 * group, m: 2 * group, input: (0..<3).map { _ in rng.int(5...6) }, kernel: k,
-                             strides: [s, s, 3 - s], dilations: [d, 1, d], pads: pads, autoPad: mode, group: group, bias: rng.bool(),
-                             constantWeights: count % 2 == 1)
-                count += 1
-                if !check(p, seed: rng.next()) { return }
+        }
+        for k in [[1, 1, 1], [2, 2, 2], [3, 3, 3], [1, 2, 3]] {
+            for s in 1...2 {
+                for (pads, mode) in [
+                    ([0, 0, 0, 0, 0, 0], "NOTSET"), ([1, 1, 1, 1, 1, 1], "NOTSET"), ([0, 1, 2, 1, 0, 0], "NOTSET"),
+                    ([0, 0, 0, 0, 0, 0], "SAME_UPPER"), ([0, 0, 0, 0, 0, 0], "VALID")
+                ] {
+                    let group = count % 2 + 1, d = rng.int(1...2)
+                    let p = Case(
+                        n: rng.int(1...2), c: 2 * group, m: 2 * group, input: (0..<3).map { _ in rng.int(5...6) }, kernel: k,
+                        strides: [s, s, 3 - s], dilations: [d, 1, d], pads: pads, autoPad: mode, group: group, bias: rng.bool(),
+                        constantWeights: count % 2 == 1)
+                    count += 1
+                    if !check(p, seed: rng.next()) { return }
+                }
             }
-        } }
+        }
         #expect(count == 84 + 40)
     }
 }
@@ -191,19 +240,29 @@ extension ConvKernelTests {
         let inIdx = allIndices(p.input), kIdx = allIndices(p.kernel), outStride = rowMajorStrides(out)
         let inPlane = p.input.reduce(1, *), kPlane = p.kernel.reduce(1, *), outPlane = out.reduce(1, *)
         var want = [Double](repeating: 0, count: p.n * p.m * outPlane)
-        for img in 0..<p.n { for ch in 0..<p.c { for (ip, i) in inIdx.enumerated() { for (kp, k) in kIdx.enumerated() {
-            var off = 0, inside = true
-            for d in 0..<rank {
-                let o = i[d] * p.strides[d] + k[d] * p.dilations[d] - padBegin[d]
-                if o < 0 || o >= out[d] { inside = false; break }
-                off += o * outStride[d]
+        for img in 0..<p.n {
+            for ch in 0..<p.c {
+                for (ip, i) in inIdx.enumerated() {
+                    for (kp, k) in kIdx.enumerated() {
+                        var off = 0, inside = true
+                        for d in 0..<rank {
+                            let o = i[d] * p.strides[d] + k[d] * p.dilations[d] - padBegin[d]
+                            if o < 0 || o >= out[d] {
+                                inside = false
+                                break
+                            }
+                            off += o * outStride[d]
+                        }
+                        guard inside else { continue }
+                        let xv = Double(x.data[(img * p.c + ch) * inPlane + ip])
+                        for j in 0..<mg {
+                            want[(img * p.m + (ch / cg) * mg + j) * outPlane + off] +=
+                                xv * Double(w.data[(ch * mg + j) * kPlane + kp])
+                        }
+                    }
+                }
             }
-            guard inside else { continue }
-            let xv = Double(x.data[(img * p.c + ch) * inPlane + ip])
-            for j in 0..<mg {
-                want[(img * p.m + (ch / cg) * mg + j) * outPlane + off] += xv * Double(w.data[(ch * mg + j) * kPlane + kp])
-            }
-        } } } }
+        }
         if let b { for i in want.indices { want[i] += Double(b.data[(i / outPlane) % p.m]) } }
         var g = KernelGraph()
         g.input("x", x)
@@ -216,12 +275,15 @@ extension ConvKernelTests {
         if p.kernelShape { attrs.append(attr("kernel_shape", p.kernel)) }
         g.node("ConvTranspose", b == nil ? ["x", "w"] : ["x", "w", "b"], ["y"], attrs)
         g.outputs = ["y"]
-        return runAndCompare(g, want: want, shape: [p.n, p.m] + out, label: "ConvTranspose \(p)", threads: [1, 2], sourceLocation: sourceLocation)
+        return runAndCompare(
+            g, want: want, shape: [p.n, p.m] + out, label: "ConvTranspose \(p)", threads: [1, 2], sourceLocation: sourceLocation)
     }
 
     /// Variants per stride/dilation/kernel: explicit pads, output_padding, output_shape, SAME_UPPER, SAME_LOWER.
-    func transposeVariant(_ v: Int, rank: Int, input: [Int], kernel: [Int], stride: Int, dilation: Int,
-                          rng: inout SplitMix64) -> (pads: [Int], autoPad: String, outputPadding: [Int]?, outputShape: [Int]?) {
+    func transposeVariant(
+        _ v: Int, rank: Int, input: [Int], kernel: [Int], stride: Int, dilation: Int,
+        rng: inout SplitMix64
+    ) -> (pads: [Int], autoPad: String, outputPadding: [Int]?, outputShape: [Int]?) {
         let zeros = [Int](repeating: 0, count: 2 * rank), op = [Int](repeating: max(stride, dilation) - 1, count: rank)
         switch v {
         case 0: return (zeros, "NOTSET", nil, nil)
@@ -240,17 +302,27 @@ extension ConvKernelTests {
     @Test func convTranspose1DAnd2D() {
         var rng = SplitMix64(seed: 4), count = 0
         let layouts = [(3, 4, 1), (4, 6, 2), (4, 4, 4)]
-        for rank in 1...2 { for s in 1...3 { for k in 1...3 { for v in 0...5 {
-            let (c, m, group) = layouts[count % 3], d = rng.int(1...2)
-            let input = (0..<rank).map { _ in rng.int(5...7) }, kernel = rank == 1 ? [k] : [k, rng.int(1...3)]
-            let variant = transposeVariant(v, rank: rank, input: input, kernel: kernel, stride: s, dilation: d, rng: &rng)
-            let p = Case(n: rng.int(1...2), c: c, m: m, input: input, kernel: kernel, strides: [Int](repeating: s, count: rank),
-                         dilations: [Int](repeating: d, count: rank), pads: variant.pads, autoPad: variant.autoPad, group: group,
-                         bias: rng.bool(), constantWeights: count % 2 == 0, kernelShape: count % 4 == 1,
-                         outputPadding: variant.outputPadding, outputShape: variant.outputShape)
-            count += 1
-            if !checkTranspose(p, seed: rng.next()) { return }
-        } } } }
+        for rank in 1...2 {
+            for s in 1...3 {
+                for k in 1...3 {
+                    for v in 0...5 {
+                        let (c, m, group) = layouts[count % 3], d = rng.int(1...2)
+                        let input = (0..<rank).map { _ in rng.int(5...7) }, kernel = rank == 1 ? [k] : [k, rng.int(1...3)]
+                        let variant = transposeVariant(
+                            v, rank: rank, input: input, kernel: kernel, stride: s, dilation: d, rng: &rng)
+                        let p = Case(
+                            n: rng.int(1...2), c: c, m: m, input: input, kernel: kernel,
+                            strides: [Int](repeating: s, count: rank),
+                            dilations: [Int](repeating: d, count: rank), pads: variant.pads, autoPad: variant.autoPad,
+                            group: group,
+                            bias: rng.bool(), constantWeights: count % 2 == 0, kernelShape: count % 4 == 1,
+                            outputPadding: variant.outputPadding, outputShape: variant.outputShape)
+                        count += 1
+                        if !checkTranspose(p, seed: rng.next()) { return }
+                    }
+                }
+            }
+        }
         #expect(count == 108)
     }
 }

@@ -1,6 +1,6 @@
 import CKernels
-import Foundation
 import FerryTestSupport
+import Foundation
 import Testing
 
 /// The float C kernels outside the GEMM (depthwise convolution, pooling, the fused activation pass,
@@ -34,7 +34,7 @@ import Testing
         Window(h: 14, w: 15, kh: 7, kw: 7, sh: 1, sw: 2, dh: 1, dw: 1, pt: 3, pl: 3, pb: 3, pr: 3),
         Window(h: 10, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2),
         Window(h: 6, w: 7, kh: 1, kw: 1, sh: 2, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
-        Window(h: 8, w: 9, kh: 2, kw: 3, sh: 2, sw: 3, dh: 1, dw: 1, pt: 0, pl: 1, pb: 1, pr: 0),
+        Window(h: 8, w: 9, kh: 2, kw: 3, sh: 2, sw: 3, dh: 1, dw: 1, pt: 0, pl: 1, pb: 1, pr: 0)
     ]
 
     /// The fused activations with parameters: (kind, a, b).
@@ -42,7 +42,7 @@ import Testing
         (Int32(FERRY_ACT_NONE.rawValue), 0, 0), (Int32(FERRY_ACT_RELU.rawValue), 0, 0),
         (Int32(FERRY_ACT_CLIP.rawValue), -0.5, 0.75), (Int32(FERRY_ACT_SIGMOID.rawValue), 0, 0),
         (Int32(FERRY_ACT_HARDSWISH.rawValue), 0, 0), (Int32(FERRY_ACT_LEAKYRELU.rawValue), 0.1, 0),
-        (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5),
+        (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5)
     ]
 
     /// The ONNX definition of each activation, in Double.
@@ -88,7 +88,9 @@ import Testing
                         for ki in 0..<window.kh {
                             for kj in 0..<window.kw {
                                 guard let at = window.tap(oy, ox, ki, kj) else { continue }
-                                let term = Double(x[(c * window.h + at.0) * window.w + at.1]) * Double(w[(c * window.kh + ki) * window.kw + kj])
+                                let term =
+                                    Double(x[(c * window.h + at.0) * window.w + at.1])
+                                    * Double(w[(c * window.kh + ki) * window.kw + kj])
                                 sum += term
                                 size += abs(term)
                             }
@@ -101,8 +103,9 @@ import Testing
             // channels 1..<5: a range that starts inside the tensor
             var y = [Float](repeating: .nan, count: channels * oh * ow)
             limited(to: isa) {
-                ferry_depthwise_2d(x, w, bias, &y, 1, channels, window.h, window.w, window.kh, window.kw, window.sh, window.sw,
-                                   window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b)
+                ferry_depthwise_2d(
+                    x, w, bias, &y, 1, channels, window.h, window.w, window.kh, window.kw, window.sh, window.sw,
+                    window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b)
             }
             let part = (oh * ow)..<(channels * oh * ow)
             Self.expectClose(Array(y[part]), Array(want[part]), scale: Array(scale[part]), "depthwise \(window) act \(act)")
@@ -125,7 +128,8 @@ import Testing
                             var best = -Double.infinity, sum = 0.0, inside = 0, padded = 0
                             for ki in 0..<window.kh {
                                 for kj in 0..<window.kw {
-                                    let y = oy * window.sh + ki * window.dh - window.pt, xx = ox * window.sw + kj * window.dw - window.pl
+                                    let y = oy * window.sh + ki * window.dh - window.pt,
+                                        xx = ox * window.sw + kj * window.dw - window.pl
                                     if y < window.h + window.pb, xx < window.w + window.pr { padded += 1 }
                                     guard let at = window.tap(oy, ox, ki, kj) else { continue }
                                     let v = Double(x[(p * window.h + at.0) * window.w + at.1])
@@ -140,8 +144,9 @@ import Testing
                 }
                 var y = [Float](repeating: .nan, count: planes * oh * ow)
                 limited(to: isa) {
-                    ferry_pool_2d(x, &y, 0, planes, window.h, window.w, window.kh, window.kw, window.sh, window.sw, window.dh,
-                                  window.dw, window.pt, window.pl, window.pb, window.pr, oh, ow, Int32(average), Int32(includePad))
+                    ferry_pool_2d(
+                        x, &y, 0, planes, window.h, window.w, window.kh, window.kw, window.sh, window.sw, window.dh,
+                        window.dw, window.pt, window.pl, window.pb, window.pr, oh, ow, Int32(average), Int32(includePad))
                 }
                 if average == 0 {
                     #expect(y.map(Double.init) == want, "max pool \(window)")
@@ -173,8 +178,9 @@ import Testing
                             }
                             let pre = Double(v) * Double(useScale ? scale[r] : 1) + Double(useBias ? bias[r] : 0)
                             let want = Self.activate(pre, act, a, b)
-                            #expect(abs(Double(y[r * ldy + p]) - want) <= 1e-6 * max(abs(pre), 1),
-                                    "act \(act) rows \(rows) cols \(cols): \(y[r * ldy + p]) want \(want)")
+                            #expect(
+                                abs(Double(y[r * ldy + p]) - want) <= 1e-6 * max(abs(pre), 1),
+                                "act \(act) rows \(rows) cols \(cols): \(y[r * ldy + p]) want \(want)")
                         }
                     }
                 }
@@ -188,7 +194,7 @@ import Testing
         // (image shape, kernel, strides, dilations, pads, channels)
         let cases: [([Int], [Int], [Int], [Int], [Int], Int)] = [
             ([6, 7], [3, 3], [1, 1], [1, 1], [1, 1], 2), ([9, 8], [3, 2], [2, 1], [1, 2], [1, 0], 3),
-            ([11], [4], [3], [2], [2], 2), ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2),
+            ([11], [4], [3], [2], [2], 2), ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2)
         ]
         for (image, kernel, strides, dilations, pads, channels) in cases {
             let grid = image.indices.map { (image[$0] + 2 * pads[$0] - dilations[$0] * (kernel[$0] - 1) - 1) / strides[$0] + 1 }
@@ -203,7 +209,10 @@ import Testing
                         var offset = 0, inside = true
                         for d in image.indices {
                             let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
-                            if i < 0 || i >= image[d] { inside = false; break }
+                            if i < 0 || i >= image[d] {
+                                inside = false
+                                break
+                            }
                             offset = offset * image[d] + i
                         }
                         guard inside else { continue }

@@ -1,8 +1,9 @@
 import FerryIR
 import FerryTestSupport
-@testable import FerryRuntime
 import Foundation
 import Testing
+
+@testable import FerryRuntime
 
 /// Planner fusions (BatchNormalization / per-channel Mul and Add folded into Conv weights, activations
 /// moved into Conv and Gemm) against the unfused computation done step by step in Double. The
@@ -14,31 +15,41 @@ import Testing
     }
 
     static let geometries = [
-        Geometry(c: 3, m: 6, group: 1, kernel: [3, 3], stride: 1, pad: 1, input: [8, 9]),  // im2col
-        Geometry(c: 4, m: 4, group: 4, kernel: [3, 3], stride: 2, pad: 1, input: [9, 8]),  // depthwise
+        Geometry(c: 3, m: 6, group: 1, kernel: [3, 3], stride: 1, pad: 1, input: [8, 9]), // im2col
+        Geometry(c: 4, m: 4, group: 4, kernel: [3, 3], stride: 2, pad: 1, input: [9, 8]), // depthwise
         Geometry(c: 3, m: 3, group: 3, kernel: [3, 3], stride: 1, pad: 1, input: [5, 21]), // depthwise 3x3 stride 1
-        Geometry(c: 8, m: 5, group: 1, kernel: [1, 1], stride: 1, pad: 0, input: [6, 6]),  // 1x1 direct
-        Geometry(c: 4, m: 6, group: 2, kernel: [3], stride: 2, pad: 1, input: [11]),       // 1-D
+        Geometry(c: 8, m: 5, group: 1, kernel: [1, 1], stride: 1, pad: 0, input: [6, 6]), // 1x1 direct
+        Geometry(c: 4, m: 6, group: 2, kernel: [3], stride: 2, pad: 1, input: [11]) // 1-D
     ]
 
     typealias Expected = (shape: [Int], values: [Double])
 
     /// Adds X (runtime input), constant W and B and a Conv writing `output`; returns the reference result.
-    func addConv(_ geo: Geometry, bias: Bool, to g: inout KernelGraph, rng: inout SplitMix64, output: String = "conv",
-                 constantWeights: Bool = true) -> Expected {
+    func addConv(
+        _ geo: Geometry, bias: Bool, to g: inout KernelGraph, rng: inout SplitMix64, output: String = "conv",
+        constantWeights: Bool = true
+    ) -> Expected {
         let rank = geo.kernel.count
         let x = rng.tensor([2, geo.c] + geo.input), w = rng.tensor([geo.m, geo.c / geo.group] + geo.kernel)
         let b = bias ? rng.tensor([geo.m]) : nil
         g.input("x", x)
         g.add("w", w, constant: constantWeights)
         if let b { g.constant("b", b) }
-        g.node("Conv", b == nil ? ["x", "w"] : ["x", "w", "b"], [output],
-               [attr("strides", [Int](repeating: geo.stride, count: rank)), attr("pads", [Int](repeating: geo.pad, count: 2 * rank)),
-                attr("group", geo.group)])
+        g.node(
+            "Conv", b == nil ? ["x", "w"] : ["x", "w", "b"], [output],
+            [
+                attr("strides", [Int](repeating: geo.stride, count: rank)),
+                attr("pads", [Int](repeating: geo.pad, count: 2 * rank)),
+                attr("group", geo.group)
+            ])
         let out = geo.input.map { ($0 + 2 * geo.pad - geo.kernel[0]) / geo.stride + 1 }
-        return ([2, geo.m] + out, referenceConv(x, w, bias: b?.data, group: geo.group, strides: [Int](repeating: geo.stride, count: rank),
-                                                dilations: [Int](repeating: 1, count: rank),
-                                                padBegin: [Int](repeating: geo.pad, count: rank), outSpatial: out))
+        return (
+            [2, geo.m] + out,
+            referenceConv(
+                x, w, bias: b?.data, group: geo.group, strides: [Int](repeating: geo.stride, count: rank),
+                dilations: [Int](repeating: 1, count: rank),
+                padBegin: [Int](repeating: geo.pad, count: rank), outSpatial: out)
+        )
     }
 
     /// Elementwise through one channel value per (n, m) plane: f(value, channel).
@@ -48,15 +59,20 @@ import Testing
     }
 
     /// Runs with 1 and 2 threads, checks every output and that the nodes left are `ops` (any order).
-    func verify(_ g: KernelGraph, _ wants: [Expected], ops: [String], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func verify(
+        _ g: KernelGraph, _ wants: [Expected], ops: [String], _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         for t in [1, 2] {
             do {
                 let profiler = Profiler()
                 let outs = try g.run(threads: t, profiler: profiler)
                 for (i, (out, want)) in zip(outs, wants).enumerated() {
-                    assertClose(out, want.values, shape: want.shape, "\(label) output \(i) threads=\(t)", sourceLocation: sourceLocation)
+                    assertClose(
+                        out, want.values, shape: want.shape, "\(label) output \(i) threads=\(t)", sourceLocation: sourceLocation)
                 }
-                #expect(profiler.nodes.map(\.op).sorted() == ops.sorted(), "\(label): nodes left after fusion", sourceLocation: sourceLocation)
+                #expect(
+                    profiler.nodes.map(\.op).sorted() == ops.sorted(), "\(label): nodes left after fusion",
+                    sourceLocation: sourceLocation)
             } catch {
                 Issue.record("\(label) threads=\(t): \(error)", sourceLocation: sourceLocation)
             }
@@ -80,7 +96,10 @@ import Testing
             g.node("Relu", ["bn"], ["y"])
             g.outputs = ["y"]
             let want = perChannel(conv) { v, c in
-                max(0, (v - Double(mean.data[c])) / (Double(variance.data[c]) + 1e-3).squareRoot() * Double(scale.data[c]) + Double(shift.data[c]))
+                max(
+                    0,
+                    (v - Double(mean.data[c])) / (Double(variance.data[c]) + 1e-3).squareRoot() * Double(scale.data[c])
+                        + Double(shift.data[c]))
             }
             verify(g, [want], ops: ["Conv"], "Conv(\(geo)) -> BatchNormalization -> Relu")
         }
@@ -111,7 +130,7 @@ import Testing
         ("Sigmoid", [], { 1 / (1 + exp(-$0)) }),
         ("HardSwish", [], { $0 * min(1, max(0, $0 / 6 + 0.5)) }),
         ("LeakyRelu", [attr("alpha", Float(0.2))], { $0 < 0 ? 0.2 * $0 : $0 }),
-        ("HardSigmoid", [attr("alpha", Float(0.3)), attr("beta", Float(0.4))], { min(1, max(0, 0.3 * $0 + 0.4)) }),
+        ("HardSigmoid", [attr("alpha", Float(0.3)), attr("beta", Float(0.4))], { min(1, max(0, 0.3 * $0 + 0.4)) })
     ]
 
     @Test func convActivations() {
@@ -147,7 +166,9 @@ import Testing
         var rng = SplitMix64(seed: 35)
         let geo = Self.geometries[0], sv = (0..<geo.m).map { _ in 2 * rng.unit() - 0.5 }
         let relu: (Double) -> Double = { max(0, $0) }
-        func build(_ outputs: [String], _ nodes: (inout KernelGraph) -> Void, constantWeights: Bool = true) -> (KernelGraph, Expected) {
+        func build(_ outputs: [String], _ nodes: (inout KernelGraph) -> Void, constantWeights: Bool = true) -> (
+            KernelGraph, Expected
+        ) {
             var g = KernelGraph()
             let conv = addConv(geo, bias: true, to: &g, rng: &rng, constantWeights: constantWeights)
             g.constant("s", channelConstant(sv, rank: 4, leadingOne: false))
@@ -157,22 +178,42 @@ import Testing
             return (g, conv)
         }
         // Conv output is also a graph output: nothing fuses into the Conv.
-        var (g, conv) = build(["conv", "y"]) { $0.node("Mul", ["conv", "s"], ["mul"]); $0.node("Add", ["mul", "one"], ["add"]); $0.node("Relu", ["add"], ["y"]) }
+        var (g, conv) = build(["conv", "y"]) {
+            $0.node("Mul", ["conv", "s"], ["mul"])
+            $0.node("Add", ["mul", "one"], ["add"])
+            $0.node("Relu", ["add"], ["y"])
+        }
         var scaled = perChannel(conv) { v, c in v * Double(sv[c]) }
         verify(g, [conv, (conv.shape, scaled.values.map { relu($0 + 1) })], ops: ["Conv", "Mul", "Add", "Relu"], "conv kept")
         // The Mul output is a graph output: Mul folds in, Add and Relu stay.
-        (g, conv) = build(["mul", "y"]) { $0.node("Mul", ["conv", "s"], ["mul"]); $0.node("Add", ["mul", "one"], ["add"]); $0.node("Relu", ["add"], ["y"]) }
+        (g, conv) = build(["mul", "y"]) {
+            $0.node("Mul", ["conv", "s"], ["mul"])
+            $0.node("Add", ["mul", "one"], ["add"])
+            $0.node("Relu", ["add"], ["y"])
+        }
         scaled = perChannel(conv) { v, c in v * Double(sv[c]) }
         verify(g, [scaled, (conv.shape, scaled.values.map { relu($0 + 1) })], ops: ["Conv", "Add", "Relu"], "mul kept")
         // Two readers of the Conv output.
-        (g, conv) = build(["y", "z"]) { $0.node("Relu", ["conv"], ["y"]); $0.node("Sigmoid", ["conv"], ["z"]) }
-        verify(g, [(conv.shape, conv.values.map(relu)), (conv.shape, conv.values.map { 1 / (1 + exp(-$0)) })],
-               ops: ["Conv", "Relu", "Sigmoid"], "two readers")
+        (g, conv) = build(["y", "z"]) {
+            $0.node("Relu", ["conv"], ["y"])
+            $0.node("Sigmoid", ["conv"], ["z"])
+        }
+        verify(
+            g, [(conv.shape, conv.values.map(relu)), (conv.shape, conv.values.map { 1 / (1 + exp(-$0)) })],
+            ops: ["Conv", "Relu", "Sigmoid"], "two readers")
         // Relu then Mul: the scale must not move in front of the activation.
-        (g, conv) = build(["y"]) { $0.node("Relu", ["conv"], ["r"]); $0.node("Mul", ["r", "s"], ["y"]) }
+        (g, conv) = build(["y"]) {
+            $0.node("Relu", ["conv"], ["r"])
+            $0.node("Mul", ["r", "s"], ["y"])
+        }
         verify(g, [perChannel(conv) { v, c in relu(v) * Double(sv[c]) }], ops: ["Conv", "Mul"], "relu before mul")
         // Weights fed at run time cannot be folded; the Relu after the Mul stays too.
-        (g, conv) = build(["y"], { $0.node("Mul", ["conv", "s"], ["mul"]); $0.node("Relu", ["mul"], ["y"]) }, constantWeights: false)
+        (g, conv) = build(
+            ["y"],
+            {
+                $0.node("Mul", ["conv", "s"], ["mul"])
+                $0.node("Relu", ["mul"], ["y"])
+            }, constantWeights: false)
         verify(g, [perChannel(conv) { v, c in relu(v * Double(sv[c])) }], ops: ["Conv", "Mul", "Relu"], "runtime weights")
         // Gemm output is also a graph output.
         let a = rng.tensor([4, 6]), b = rng.tensor([6, 5])
@@ -190,7 +231,9 @@ import Testing
     @Test func convConstantsThatAreNotPerChannel() {
         var rng = SplitMix64(seed: 37)
         let geo = Self.geometries[0]
-        for (shape, folds) in [([], true), ([1], true), ([1, 1, 1, 9], false), ([2, geo.m, 1, 1], false), ([1, geo.m, 8, 1], false)] {
+        for (shape, folds) in [
+            ([], true), ([1], true), ([1, 1, 1, 9], false), ([2, geo.m, 1, 1], false), ([1, geo.m, 8, 1], false)
+        ] {
             var g = KernelGraph()
             let conv = addConv(geo, bias: true, to: &g, rng: &rng)
             let k = rng.tensor(shape)
@@ -207,8 +250,10 @@ import Testing
 
     /// Conv -> BatchNormalization -> Relu with the Conv output also a graph output (needs the
     /// BatchNormalization kernel, since it may not fold into the Conv; the Relu runs in its pass).
-    @Test(.enabled(if: KernelRegistry.standard.builder(domain: "", op: "BatchNormalization", opset: 19) != nil,
-                   "no BatchNormalization kernel registered yet"))
+    @Test(
+        .enabled(
+            if: KernelRegistry.standard.builder(domain: "", op: "BatchNormalization", opset: 19) != nil,
+            "no BatchNormalization kernel registered yet"))
     func convOutputKeptBeforeBatchNormalization() throws {
         var rng = SplitMix64(seed: 36)
         let geo = Self.geometries[0]
@@ -221,7 +266,8 @@ import Testing
         g.node("Relu", ["bn"], ["y"])
         g.outputs = ["conv", "y"]
         let bn = perChannel(conv) { v, c in
-            (v - Double(mean.data[c])) / (Double(variance.data[c]) + 1e-5).squareRoot() * Double(scale.data[c]) + Double(shift.data[c])
+            (v - Double(mean.data[c])) / (Double(variance.data[c]) + 1e-5).squareRoot() * Double(scale.data[c])
+                + Double(shift.data[c])
         }
         verify(g, [conv, (bn.shape, bn.values.map { max(0, $0) })], ops: ["Conv", "BatchNormalization"], "conv kept before BN")
     }

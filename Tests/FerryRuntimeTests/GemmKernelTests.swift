@@ -1,6 +1,6 @@
 import FerryIR
-import FerryTestSupport
 import FerryRuntime
+import FerryTestSupport
 import Testing
 
 /// Gemm and MatMul against direct loops, each case run with 1 and 2 threads (see `runAndCompare`).
@@ -27,8 +27,9 @@ import Testing
         g.input("a", a)
         g.add("b", b, constant: p.constantB)
         if let c { g.input("c", c) }
-        g.node("Gemm", c == nil ? ["a", "b"] : ["a", "b", "c"], ["y"],
-               [attr("transA", p.transA ? 1 : 0), attr("transB", p.transB ? 1 : 0), attr("alpha", p.alpha), attr("beta", p.beta)])
+        g.node(
+            "Gemm", c == nil ? ["a", "b"] : ["a", "b", "c"], ["y"],
+            [attr("transA", p.transA ? 1 : 0), attr("transB", p.transB ? 1 : 0), attr("alpha", p.alpha), attr("beta", p.beta)])
         g.outputs = ["y"]
         return runAndCompare(g, want: want.values, shape: want.shape, label: "\(p)", sourceLocation: sourceLocation)
     }
@@ -39,27 +40,40 @@ import Testing
     @Test func gemmSmallSweep() {
         var rng = SplitMix64(seed: 21), count = 0
         let scales: [(Float, Float)] = [(1, 1), (0.5, -2), (2, 0), (-1.5, 0.25)]
-        for transA in [false, true] { for transB in [false, true] { for ci in 0..<8 { for _ in 0..<2 {
-            let m = rng.pick([1, 2, 5, 7]), n = rng.pick([1, 3, 6, 9]), k = rng.pick([1, 4, 8])
-            let (alpha, beta) = scales[count % 4]
-            let p = Case(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, cShape: cShapes(m, n)[ci],
-                         constantB: count % 2 == 1)
-            count += 1
-            if !check(p, seed: rng.next()) { return }
-        } } } }
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for ci in 0..<8 {
+                    for _ in 0..<2 {
+                        let m = rng.pick([1, 2, 5, 7]), n = rng.pick([1, 3, 6, 9]), k = rng.pick([1, 4, 8])
+                        let (alpha, beta) = scales[count % 4]
+                        let p = Case(
+                            m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, cShape: cShapes(m, n)[ci],
+                            constantB: count % 2 == 1)
+                        count += 1
+                        if !check(p, seed: rng.next()) { return }
+                    }
+                }
+            }
+        }
         #expect(count == 64)
     }
 
     /// m * n * k >= minimumParallelWork (2^21) with 2 threads: split along N when N >= 128, else along M.
     @Test func gemmThreadedSplits() {
         var rng = SplitMix64(seed: 22), count = 0
-        for (m, n, k) in [(33, 300, 220), (300, 40, 180)] { for transA in [false, true] { for transB in [false, true] {
-            for cShape in [[m, 1], [n]] {
-                let p = Case(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 1.5, cShape: cShape, constantB: transB)
-                count += 1
-                if !check(p, seed: rng.next()) { return }
+        for (m, n, k) in [(33, 300, 220), (300, 40, 180)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for cShape in [[m, 1], [n]] {
+                        let p = Case(
+                            m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 1.5, cShape: cShape,
+                            constantB: transB)
+                        count += 1
+                        if !check(p, seed: rng.next()) { return }
+                    }
+                }
             }
-        } } }
+        }
         #expect(count == 16)
     }
 
@@ -72,12 +86,15 @@ import Testing
         let batch = zip(pa, pb).map { max($0, $1) }
         var values: [Double] = []
         for idx in allIndices(batch) {
-            let ia = zip(idx, pa).reduce(0) { $0 * $1.1 + ($1.1 == 1 ? 0 : $1.0) }, ib = zip(idx, pb).reduce(0) { $0 * $1.1 + ($1.1 == 1 ? 0 : $1.0) }
-            for i in 0..<m { for j in 0..<n {
-                var s = 0.0
-                for t in 0..<k { s += Double(a.data[(ia * m + i) * k + t]) * Double(b.data[(ib * k + t) * n + j]) }
-                values.append(s)
-            } }
+            let ia = zip(idx, pa).reduce(0) { $0 * $1.1 + ($1.1 == 1 ? 0 : $1.0) },
+                ib = zip(idx, pb).reduce(0) { $0 * $1.1 + ($1.1 == 1 ? 0 : $1.0) }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for t in 0..<k { s += Double(a.data[(ia * m + i) * k + t]) * Double(b.data[(ib * k + t) * n + j]) }
+                    values.append(s)
+                }
+            }
         }
         var shape = batch + [m, n]
         if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
@@ -88,10 +105,11 @@ import Testing
     @Test func matMulBroadcasting() {
         var rng = SplitMix64(seed: 23)
         let shapes: [([Int], [Int])] = [
-            ([3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 5]), ([4], [4, 5]), ([3, 4], [4]), ([4], [4]), ([2, 3, 3, 4], [4]), ([4], [2, 4, 5]),
+            ([3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 5]), ([4], [4, 5]), ([3, 4], [4]), ([4], [4]), ([2, 3, 3, 4], [4]),
+            ([4], [2, 4, 5]),
             ([3, 3, 4], [4, 5]), ([3, 4], [2, 4, 5]), ([1, 3, 4], [4, 4, 5]), ([2, 1, 3, 4], [1, 3, 4, 5]), ([2, 3, 0], [0, 4]),
             ([2, 3, 0], [2, 0, 4]),
-            ([4, 64, 64], [64, 64]), ([2, 32, 64], [64, 256]), ([3, 40, 50], [3, 50, 60]),
+            ([4, 64, 64], [64, 64]), ([2, 32, 64], [64, 256]), ([3, 40, 50], [3, 50, 60])
         ]
         for (sa, sb) in shapes {
             let a = rng.tensor(sa), b = rng.tensor(sb)

@@ -1,7 +1,8 @@
 import FerryIR
 import FerryTestSupport
-@testable import FerryRuntime
 import Testing
+
+@testable import FerryRuntime
 
 /// The spelled-out hard swish exporters write (PaddlePaddle, TF): x * clip(x + 3, 0, 6) / 6, as
 /// Add, Clip, Mul, Div (or Div before Mul) becomes one HardSwish fused into the Conv before it.

@@ -63,8 +63,9 @@ struct KernelGraph {
     }
 
     var model: Model {
-        let graph = Graph(name: "g", nodes: nodes, initializers: initializers, inputs: inputs,
-                          outputs: outputs.map { ValueInfo(name: $0, type: TypeInfo(.tensor(.undefined, shape: nil))) })
+        let graph = Graph(
+            name: "g", nodes: nodes, initializers: initializers, inputs: inputs,
+            outputs: outputs.map { ValueInfo(name: $0, type: TypeInfo(.tensor(.undefined, shape: nil))) })
         return Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: opset)], graph: graph)
     }
 
@@ -82,8 +83,10 @@ struct KernelGraph {
 /// Checks `got` against a reference: shape exactly, values within `rtol * max(1, |want|)`. Reports
 /// the first bad element and returns whether all matched.
 @discardableResult
-func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @autoclosure () -> String, rtol: Double = 1e-4,
-                 sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+func assertClose(
+    _ got: HostTensor, _ want: [Double], shape: [Int], _ label: @autoclosure () -> String, rtol: Double = 1e-4,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> Bool {
     guard got.shape == shape else {
         Issue.record("\(label()): shape \(got.shape), expected \(shape)", sourceLocation: sourceLocation)
         return false
@@ -98,7 +101,8 @@ func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @au
         }
     }
     if bad > 0 {
-        let message = "\(label()): \(bad)/\(want.count) values differ (max error \(worst)); first at flat index \(first): "
+        let message =
+            "\(label()): \(bad)/\(want.count) values differ (max error \(worst)); first at flat index \(first): "
             + "got \(got.data[first]), expected \(want[first])"
         Issue.record("\(message)", sourceLocation: sourceLocation)
     }
@@ -109,15 +113,22 @@ func assertClose(_ got: HostTensor, _ want: [Double], shape: [Int], _ label: @au
 /// agree with the first to 1e-5 (not bit for bit: splitting a large sgemm over threads changes the
 /// sub-problem sizes OpenBLAS sees, and it picks kernels and blocking by size).
 @discardableResult
-func runAndCompare(_ g: KernelGraph, want: [Double], shape: [Int], label: String, threads: [Int] = [1, 2], rtol: Double = 1e-4,
-                   sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+func runAndCompare(
+    _ g: KernelGraph, want: [Double], shape: [Int], label: String, threads: [Int] = [1, 2], rtol: Double = 1e-4,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> Bool {
     var first: HostTensor?
     for t in threads {
         do {
             let y = try g.run(threads: t)[0]
-            guard assertClose(y, want, shape: shape, "\(label) threads=\(t)", rtol: rtol, sourceLocation: sourceLocation) else { return false }
-            if let first, !assertClose(y, first.data.map(Double.init), shape: first.shape, "\(label): threads=\(t) against threads=\(threads[0])",
-                                       rtol: min(rtol, 1e-5), sourceLocation: sourceLocation) {
+            guard assertClose(y, want, shape: shape, "\(label) threads=\(t)", rtol: rtol, sourceLocation: sourceLocation) else {
+                return false
+            }
+            if let first,
+                !assertClose(
+                    y, first.data.map(Double.init), shape: first.shape, "\(label): threads=\(t) against threads=\(threads[0])",
+                    rtol: min(rtol, 1e-5), sourceLocation: sourceLocation)
+            {
                 return false
             }
             first = first ?? y
@@ -145,8 +156,10 @@ func allIndices(_ shape: [Int]) -> [[Int]] {
 
 /// Output size and pads of one spatial axis by the ONNX Conv / pooling formulas. With `ceil`, a
 /// window that would start in the right padding is dropped (the ONNX MaxPool note, PyTorch's rule).
-func onnxWindowAxis(input: Int, kernel: Int, stride: Int, dilation: Int, pads: (Int, Int), autoPad: String,
-                    ceil: Bool = false) -> (out: Int, padBegin: Int, padEnd: Int) {
+func onnxWindowAxis(
+    input: Int, kernel: Int, stride: Int, dilation: Int, pads: (Int, Int), autoPad: String,
+    ceil: Bool = false
+) -> (out: Int, padBegin: Int, padEnd: Int) {
     let span = (kernel - 1) * dilation + 1
     switch autoPad {
     case "SAME_UPPER", "SAME_LOWER":
@@ -166,8 +179,10 @@ func onnxWindowAxis(input: Int, kernel: Int, stride: Int, dilation: Int, pads: (
 
 /// Y[n, m, o] = B[m] + sum over the group's input channels c and kernel offsets k of
 /// X[n, c, o * stride + k * dilation - padBegin] * W[m, c, k] (ONNX Conv, out-of-range taps are zero).
-func referenceConv(_ x: HostTensor, _ w: HostTensor, bias: [Float]?, group: Int, strides: [Int], dilations: [Int],
-                   padBegin: [Int], outSpatial: [Int]) -> [Double] {
+func referenceConv(
+    _ x: HostTensor, _ w: HostTensor, bias: [Float]?, group: Int, strides: [Int], dilations: [Int],
+    padBegin: [Int], outSpatial: [Int]
+) -> [Double] {
     let n = x.shape[0], c = x.shape[1], m = w.shape[0], cg = c / group, mg = m / group
     let inSpatial = Array(x.shape.dropFirst(2)), kernel = Array(w.shape.dropFirst(2))
     let inPlane = inSpatial.reduce(1, *), kPlane = kernel.reduce(1, *), outPlane = outSpatial.reduce(1, *)
@@ -186,27 +201,31 @@ func referenceConv(_ x: HostTensor, _ w: HostTensor, bias: [Float]?, group: Int,
     }
     let xd = x.data.map(Double.init), wd = w.data.map(Double.init)
     var y = [Double](repeating: 0, count: n * m * outPlane)
-    xd.withUnsafeBufferPointer { xp in wd.withUnsafeBufferPointer { wp in
-        for img in 0..<n {
-            for oc in 0..<m {
-                let xBase = (img * c + (oc / mg) * cg) * inPlane, wBase = oc * cg * kPlane
-                for p in 0..<outPlane {
-                    var s = Double(bias?[oc] ?? 0)
-                    for t in taps[p] {
-                        for ci in 0..<cg { s += xp[xBase + ci * inPlane + t.x] * wp[wBase + ci * kPlane + t.k] }
+    xd.withUnsafeBufferPointer { xp in
+        wd.withUnsafeBufferPointer { wp in
+            for img in 0..<n {
+                for oc in 0..<m {
+                    let xBase = (img * c + (oc / mg) * cg) * inPlane, wBase = oc * cg * kPlane
+                    for p in 0..<outPlane {
+                        var s = Double(bias?[oc] ?? 0)
+                        for t in taps[p] {
+                            for ci in 0..<cg { s += xp[xBase + ci * inPlane + t.x] * wp[wBase + ci * kPlane + t.k] }
+                        }
+                        y[(img * m + oc) * outPlane + p] = s
                     }
-                    y[(img * m + oc) * outPlane + p] = s
                 }
             }
         }
-    } }
+    }
     return y
 }
 
 /// Y = alpha * op(A) * op(B) + beta * C, C broadcast to [M, N] as a vector of length N, [M, 1],
 /// [1, N], [M, N] or one value (ONNX Gemm).
-func referenceGemm(_ a: HostTensor, _ b: HostTensor, _ c: HostTensor?, transA: Bool, transB: Bool,
-                   alpha: Double, beta: Double) -> (shape: [Int], values: [Double]) {
+func referenceGemm(
+    _ a: HostTensor, _ b: HostTensor, _ c: HostTensor?, transA: Bool, transB: Bool,
+    alpha: Double, beta: Double
+) -> (shape: [Int], values: [Double]) {
     let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
     let n = transB ? b.shape[0] : b.shape[1]
     var y = [Double](repeating: 0, count: m * n)

@@ -20,20 +20,25 @@ import Testing
         runs.initialize(repeating: 0, count: jobs * maxCount)
         let wrong = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         wrong.initialize(to: 0)
-        defer { runs.deallocate(); wrong.deallocate() }
+        defer {
+            runs.deallocate()
+            wrong.deallocate()
+        }
         for j in 0..<jobs {
             var job = Job(id: j, runs: runs + j * maxCount, wrongJob: wrong)
             let count = 2 + j % (maxCount - 1)
             withUnsafeMutablePointer(to: &job) { ctx in
-                ferry_parallel_for(count, 2, { raw, i in
-                    let job = raw!.assumingMemoryBound(to: Job.self)
-                    // Yielding now and then lets the other thread overtake, as a busy machine would.
-                    if (job.pointee.id + i) % 3 == 0 { sched_yield() }
-                    job.pointee.runs[i] += 1
-                    if job.pointee.id < 0 { job.pointee.wrongJob.pointee += 1 }
-                }, ctx)
+                ferry_parallel_for(
+                    count, 2,
+                    { raw, i in
+                        let job = raw!.assumingMemoryBound(to: Job.self)
+                        // Yielding now and then lets the other thread overtake, as a busy machine would.
+                        if (job.pointee.id + i) % 3 == 0 { sched_yield() }
+                        job.pointee.runs[i] += 1
+                        if job.pointee.id < 0 { job.pointee.wrongJob.pointee += 1 }
+                    }, ctx)
             }
-            job.id = -1  // a late task reading this context now would count as wrong
+            job.id = -1 // a late task reading this context now would count as wrong
             for i in 0..<count where runs[j * maxCount + i] != 1 {
                 Issue.record("job \(j): index \(i) ran \(runs[j * maxCount + i]) times")
                 return

@@ -1,33 +1,42 @@
-import FerryTestSupport
 import CKernels
+import FerryTestSupport
 import Testing
 
 /// The direct channels-last int8 convolution (qconv_direct.c) against Int64 sums of the plain-loop
 /// convolution and the requantize formula, on CPUs with AVX-512 VNNI (elsewhere it is never used).
 extension QGemmKernelTests {
     /// Runs the direct kernel on `p` (2-D) with the pixels split into `parts` calls; output bytes.
-    func directConv(_ p: ConvCase, x: QBytes, zx: Int32, w: QBytes, bias: [Int32]?, scale: [Float], zp: Int32,
-                    qmin: Int32, qmax: Int32, parts: Int) -> [UInt8] {
+    func directConv(
+        _ p: ConvCase, x: QBytes, zx: Int32, w: QBytes, bias: [Int32]?, scale: [Float], zp: Int32,
+        qmin: Int32, qmax: Int32, parts: Int
+    ) -> [UInt8] {
         let plane = p.input[0] * p.input[1], outPlane = p.out[0] * p.out[1], taps = p.kernel[0] * p.kernel[1]
         let packed = Self.buffer(ferry_qconv_direct_packed_w_size(p.m, p.channels, taps))
         let channelsLast = Self.buffer(ferry_qconv_direct_input_size(p.channels, plane))
-        defer { packed.deallocate(); channelsLast.deallocate() }
-        w.bytes.withUnsafeBytes { ferry_qconv_direct_pack_w($0.baseAddress?.assumingMemoryBound(to: Int8.self), p.m, p.channels, taps, packed) }
+        defer {
+            packed.deallocate()
+            channelsLast.deallocate()
+        }
+        w.bytes.withUnsafeBytes {
+            ferry_qconv_direct_pack_w($0.baseAddress?.assumingMemoryBound(to: Int8.self), p.m, p.channels, taps, packed)
+        }
         let xSigned: Int32 = x.signed ? 1 : 0
         x.bytes.withUnsafeBytes { xp in
             for part in 0..<parts {
-                ferry_qconv_direct_channels_last(xp.baseAddress, xSigned, zx, p.channels, plane, plane * part / parts,
-                                                 plane * (part + 1) / parts, channelsLast)
+                ferry_qconv_direct_channels_last(
+                    xp.baseAddress, xSigned, zx, p.channels, plane, plane * part / parts,
+                    plane * (part + 1) / parts, channelsLast)
             }
         }
         var y = [UInt8](repeating: 0xA5, count: p.m * outPlane)
         y.withUnsafeMutableBytes { yp in
             Self.pointer(bias) { b in
                 for part in 0..<parts {
-                    ferry_qconv_direct(packed, p.m, p.channels, channelsLast, xSigned, zx, p.input[0], p.input[1], p.kernel[0],
-                                       p.kernel[1], p.strides[0], p.strides[1], p.dilations[0], p.dilations[1], p.pads[0], p.pads[1],
-                                       p.out[0], p.out[1], outPlane * part / parts, outPlane * (part + 1) / parts, b, scale, zp,
-                                       qmin, qmax, yp.baseAddress)
+                    ferry_qconv_direct(
+                        packed, p.m, p.channels, channelsLast, xSigned, zx, p.input[0], p.input[1], p.kernel[0],
+                        p.kernel[1], p.strides[0], p.strides[1], p.dilations[0], p.dilations[1], p.pads[0], p.pads[1],
+                        p.out[0], p.out[1], outPlane * part / parts, outPlane * (part + 1) / parts, b, scale, zp,
+                        qmin, qmax, yp.baseAddress)
                 }
             }
         }
@@ -46,9 +55,10 @@ extension QGemmKernelTests {
             guard kernel[0] * kernel[1] >= 2 else { continue }
             let input = [rng.int(kernel[0]...13), rng.int(kernel[1]...13)]
             let dilations = kernel.map { $0 > 3 ? 1 : rng.pick([1, 1, 2]) }
-            let p = ConvCase(channels: rng.pick([16, 17, 19, 32, 45, 64]), m: rng.pick([1, 7, 16, 31, 32, 33, 64, 70]), input: input,
-                             kernel: kernel, strides: kernel.map { _ in rng.pick([1, 1, 2, 3]) }, dilations: dilations,
-                             pads: kernel.map { rng.int(0...$0 - 1) })
+            let p = ConvCase(
+                channels: rng.pick([16, 17, 19, 32, 45, 64]), m: rng.pick([1, 7, 16, 31, 32, 33, 64, 70]), input: input,
+                kernel: kernel, strides: kernel.map { _ in rng.pick([1, 1, 2, 3]) }, dilations: dilations,
+                pads: kernel.map { rng.int(0...$0 - 1) })
             guard p.out.allSatisfy({ $0 > 0 }) else { continue }
             count += 1
             let xSigned = rng.bool()
@@ -66,11 +76,13 @@ extension QGemmKernelTests {
             let parts = rng.int(1...3), n = p.out.reduce(1, *)
             let got = directConv(p, x: x, zx: zx, w: w, bias: bias, scale: scale, zp: zp, qmin: qmin, qmax: qmax, parts: parts)
             for i in 0..<(p.m * n) {
-                let want = referenceRequantize(Int32(truncatingIfNeeded: sums[i]), bias: bias?[i / n] ?? 0, scale: scale[i / n], zp: zp,
-                                               qmin: qmin, qmax: qmax)
+                let want = referenceRequantize(
+                    Int32(truncatingIfNeeded: sums[i]), bias: bias?[i / n] ?? 0, scale: scale[i / n], zp: zp,
+                    qmin: qmin, qmax: qmax)
                 let value = outSigned ? Int32(Int8(bitPattern: got[i])) : Int32(got[i])
                 if value != want {
-                    let message = "direct conv \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) parts=\(parts): Y[\(i / n), \(i % n)] = \(value), "
+                    let message =
+                        "direct conv \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) parts=\(parts): Y[\(i / n), \(i % n)] = \(value), "
                         + "expected \(want) (sum \(sums[i]))"
                     Issue.record("\(message)")
                     return

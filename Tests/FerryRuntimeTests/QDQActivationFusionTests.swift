@@ -14,7 +14,7 @@ import Testing
             ("Sigmoid", [], { 1 / (1 + exp(-$0)) }),
             ("HardSigmoid", [], { max(0, min(1, 0.2 * $0 + 0.5)) }),
             ("HardSwish", [], { $0 * max(0, min(1, $0 / 6 + 0.5)) }),
-            ("LeakyRelu", [attr("alpha", Float(0.1))], { $0 < 0 ? 0.1 * $0 : $0 }),
+            ("LeakyRelu", [attr("alpha", Float(0.1))], { $0 < 0 ? 0.1 * $0 : $0 })
         ]
         var rng = SplitMix64(seed: 91)
         let c = 4, m = 5, h = 6, w = 7
@@ -31,18 +31,22 @@ import Testing
         let xd = HostTensor(x.shape, x.data.map { Float(Double(quantize(Double($0), xs, xz) - xz) * Double(xs)) })
         let wd = HostTensor([m, c, 3, 3], wq.enumerated().map { Float(Double($1) * Double(ws[$0 / (c * 9)])) })
         let bias = (0..<m).map { Float(Double(bq[$0]) * Double(xs) * Double(ws[$0])) }
-        let conv = referenceConv(xd, wd, bias: bias, group: 1, strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], outSpatial: [h, w])
+        let conv = referenceConv(
+            xd, wd, bias: bias, group: 1, strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], outSpatial: [h, w])
 
         for a in activations {
             var g = KernelGraph()
             g.input("x", x)
             g.initializers += [
-                Tensor(name: "xs", elementType: .float, shape: [], values: [xs]), Tensor(name: "xz", elementType: .uint8, shape: [], values: [UInt8(xz)]),
-                Tensor(name: "wq", elementType: .int8, shape: [m, c, 3, 3], values: wq), Tensor(name: "ws", elementType: .float, shape: [m], values: ws),
+                Tensor(name: "xs", elementType: .float, shape: [], values: [xs]),
+                Tensor(name: "xz", elementType: .uint8, shape: [], values: [UInt8(xz)]),
+                Tensor(name: "wq", elementType: .int8, shape: [m, c, 3, 3], values: wq),
+                Tensor(name: "ws", elementType: .float, shape: [m], values: ws),
                 Tensor(name: "wz", elementType: .int8, shape: [m], values: [Int8](repeating: 0, count: m)),
                 Tensor(name: "bq", elementType: .int32, shape: [m], values: bq),
                 Tensor(name: "bs", elementType: .float, shape: [m], values: ws.map { $0 * xs }),
-                Tensor(name: "ys", elementType: .float, shape: [], values: [ys]), Tensor(name: "yz", elementType: .uint8, shape: [], values: [UInt8(yz)]),
+                Tensor(name: "ys", elementType: .float, shape: [], values: [ys]),
+                Tensor(name: "yz", elementType: .uint8, shape: [], values: [UInt8(yz)])
             ]
             g.node("QuantizeLinear", ["x", "xs", "xz"], ["xq"])
             g.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])

@@ -1,6 +1,6 @@
-import FerryTestSupport
 import CKernels
 import Dispatch
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
 @Suite struct QGemmKernelTests {
     /// The paths to try, each limited on the test's thread only.
     static let isas: [(name: String, isa: Int32)] = [
-        ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE)),
+        ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE))
     ]
 
     /// Runs `body` limited to each path in turn, lifting the limit afterwards.
@@ -59,20 +59,32 @@ import Testing
 
     /// C = (A - za) * (B - zb) through pack_a, pack_b and prepacked, C with leading dimension ldc; with
     /// `bytes`, through the byte GEMM (A int8 and za all 0).
-    func qgemm(_ a: QBytes, lda: Int, za: [Int32]?, _ b: QBytes, ldb: Int, zb: Int32, m: Int, n: Int, k: Int,
-               ldc: Int, bytes: Bool) -> [Int32] {
+    func qgemm(
+        _ a: QBytes, lda: Int, za: [Int32]?, _ b: QBytes, ldb: Int, zb: Int32, m: Int, n: Int, k: Int,
+        ldc: Int, bytes: Bool
+    ) -> [Int32] {
         var c = [Int32](repeating: 0x5EED, count: max(1, (m - 1) * ldc + n))
         if bytes {
             let pa = Self.buffer(ferry_qgemm_bytes_packed_a_size(m, k)), pb = Self.buffer(ferry_qgemm_bytes_packed_b_size(n, k))
-            defer { pa.deallocate(); pb.deallocate() }
-            a.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa) }
+            defer {
+                pa.deallocate()
+                pb.deallocate()
+            }
+            a.bytes.withUnsafeBytes {
+                ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa)
+            }
             b.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_b($0.baseAddress, b.signed ? 1 : 0, ldb, k, n, pb) }
             ferry_qgemm_bytes_prepacked(m, n, k, pa, pb, b.signed ? 1 : 0, zb, &c, ldc)
             return c
         }
         let pa = Self.buffer(ferry_qgemm_packed_a_size(m, k)), pb = Self.buffer(ferry_qgemm_packed_b_size(n, k))
-        defer { pa.deallocate(); pb.deallocate() }
-        a.bytes.withUnsafeBytes { ap in Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) } }
+        defer {
+            pa.deallocate()
+            pb.deallocate()
+        }
+        a.bytes.withUnsafeBytes { ap in
+            Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) }
+        }
         b.bytes.withUnsafeBytes { ferry_qgemm_pack_b($0.baseAddress, b.signed ? 1 : 0, ldb, k, n, zb, pb) }
         ferry_qgemm_prepacked(m, n, k, pa, pb, &c, ldc)
         return c
@@ -81,8 +93,10 @@ import Testing
     /// Checks one GEMM on every path against Int64 sums; returns false at the first mismatch. With
     /// `bytes`, the byte GEMM: A int8 with zero points 0.
     @discardableResult
-    func checkGemm(m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
-                   nullZeroPoints: Bool = false, bytes: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    func checkGemm(
+        m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
+        nullZeroPoints: Bool = false, bytes: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
         let lda = k + rng.int(0...3), ldb = n + rng.int(0...3), ldc = n + rng.int(0...2)
         var a = QBytes(count: m * lda, signed: aSigned, rng: &rng), b = QBytes(count: k * ldb, signed: bSigned, rng: &rng)
         var za: [Int32]? = (0..<m).map { _ in Self.zeroPoint(signed: aSigned, rng: &rng) }
@@ -114,22 +128,30 @@ import Testing
                 for j in 0..<n { want[i * n + j] += av * (b[t * ldb + j] - Int64(zb)) }
             }
         }
-        let label = "\(bytes ? "byte " : "")qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
+        let label =
+            "\(bytes ? "byte " : "")qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
         var ok = true
         forEachISA { isa in
             guard ok else { return }
             let c = qgemm(a, lda: lda, za: za, b, ldb: ldb, zb: zb, m: m, n: n, k: k, ldc: ldc, bytes: bytes)
-            for i in 0..<m { for j in 0..<n where Int64(c[i * ldc + j]) != want[i * n + j] {
-                Issue.record("\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])", sourceLocation: sourceLocation)
-                ok = false
-                return
-            } }
+            for i in 0..<m {
+                for j in 0..<n where Int64(c[i * ldc + j]) != want[i * n + j] {
+                    Issue.record(
+                        "\(label) [\(isa)]: C[\(i), \(j)] = \(c[i * ldc + j]), expected \(want[i * n + j])",
+                        sourceLocation: sourceLocation)
+                    ok = false
+                    return
+                }
+            }
             if n == 1 {
                 let split = rng.int(0...(m + 5) / 6) * 6
-                let c = qgemv(a, lda: lda, za: za, x: QBytes(bytes: (0..<k).map { b.bytes[$0 * ldb] }, signed: bSigned), zx: zb, m: m, k: k,
-                              split: split, bytes: bytes)
+                let c = qgemv(
+                    a, lda: lda, za: za, x: QBytes(bytes: (0..<k).map { b.bytes[$0 * ldb] }, signed: bSigned), zx: zb, m: m, k: k,
+                    split: split, bytes: bytes)
                 for i in 0..<m where Int64(c[i]) != want[i] {
-                    Issue.record("\(label) as qgemv split at \(split) [\(isa)]: c[\(i)] = \(c[i]), expected \(want[i])", sourceLocation: sourceLocation)
+                    Issue.record(
+                        "\(label) as qgemv split at \(split) [\(isa)]: c[\(i)] = \(c[i]), expected \(want[i])",
+                        sourceLocation: sourceLocation)
                     ok = false
                     return
                 }
@@ -142,12 +164,20 @@ import Testing
     /// [split, m) in two calls.
     func qgemv(_ a: QBytes, lda: Int, za: [Int32]?, x: QBytes, zx: Int32, m: Int, k: Int, split: Int, bytes: Bool) -> [Int32] {
         var c = [Int32](repeating: 0x5EED, count: m + 1)
-        let pa = Self.buffer(bytes ? ferry_qgemm_bytes_packed_a_size(m, k) : ferry_qgemm_packed_a_size(m, k)), scratch = Self.buffer(2 * k + 4)
-        defer { pa.deallocate(); scratch.deallocate() }
+        let pa = Self.buffer(bytes ? ferry_qgemm_bytes_packed_a_size(m, k) : ferry_qgemm_packed_a_size(m, k)),
+            scratch = Self.buffer(2 * k + 4)
+        defer {
+            pa.deallocate()
+            scratch.deallocate()
+        }
         if bytes {
-            a.bytes.withUnsafeBytes { ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa) }
+            a.bytes.withUnsafeBytes {
+                ferry_qgemm_bytes_pack_a($0.baseAddress?.assumingMemoryBound(to: Int8.self), lda, m, k, pa)
+            }
         } else {
-            a.bytes.withUnsafeBytes { ap in Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) } }
+            a.bytes.withUnsafeBytes { ap in
+                Self.pointer(za) { ferry_qgemm_pack_a(ap.baseAddress, a.signed ? 1 : 0, lda, m, k, $0, pa) }
+            }
         }
         x.bytes.withUnsafeBytes { xp in
             for (lo, hi) in [(0, min(split, m)), (min(split, m), m)] {
@@ -166,13 +196,15 @@ import Testing
     /// of zero point.
     @Test func qGemmSizeSweep() {
         var rng = SplitMix64(seed: 801), count = 0
-        for m in [1, 2, 5, 6, 7, 13, 25] { for n in [1, 3, 15, 16, 17, 40] {
-            let k = rng.pick([1, 2, 3, 8, 17, 64, 129])
-            for (aSigned, bSigned) in [(true, false), (false, true), (true, true), (false, false)] {
-                count += 1
-                if !checkGemm(m: m, n: n, k: k, aSigned: aSigned, bSigned: bSigned, rng: &rng) { return }
+        for m in [1, 2, 5, 6, 7, 13, 25] {
+            for n in [1, 3, 15, 16, 17, 40] {
+                let k = rng.pick([1, 2, 3, 8, 17, 64, 129])
+                for (aSigned, bSigned) in [(true, false), (false, true), (true, true), (false, false)] {
+                    count += 1
+                    if !checkGemm(m: m, n: n, k: k, aSigned: aSigned, bSigned: bSigned, rng: &rng) { return }
+                }
             }
-        } }
+        }
         #expect(count == 168)
     }
 
@@ -217,7 +249,10 @@ import Testing
                 var off = 0, inside = true
                 for d in 0..<o.count {
                     let i = o[d] * p.strides[d] + kk[d] * p.dilations[d] - p.pads[d]
-                    if i < 0 || i >= p.input[d] { inside = false; break }
+                    if i < 0 || i >= p.input[d] {
+                        inside = false
+                        break
+                    }
                     off += i * inStride[d]
                 }
                 guard inside else { continue }
@@ -232,18 +267,26 @@ import Testing
 
     /// im2col of columns [begin, end) into a packed B, multiplied by the packed weights (in the byte
     /// layout with `bytes`).
-    func convColumns(_ p: ConvCase, x: QBytes, zx: Int32, packedA: UnsafeRawPointer, begin: Int, end: Int,
-                     c: UnsafeMutablePointer<Int32>, ldc: Int, bytes: Bool = false) {
+    func convColumns(
+        _ p: ConvCase, x: QBytes, zx: Int32, packedA: UnsafeRawPointer, begin: Int, end: Int,
+        c: UnsafeMutablePointer<Int32>, ldc: Int, bytes: Bool = false
+    ) {
         let k = p.channels * p.kernel.reduce(1, *), n = end - begin, xSigned: Int32 = x.signed ? 1 : 0
-        let pb = Self.buffer(bytes ? ferry_qgemm_bytes_packed_b_size(n, k) : ferry_qgemm_packed_b_size(n, k)), row = Self.buffer(4 * n)
-        defer { pb.deallocate(); row.deallocate() }
+        let pb = Self.buffer(bytes ? ferry_qgemm_bytes_packed_b_size(n, k) : ferry_qgemm_packed_b_size(n, k)),
+            row = Self.buffer(4 * n)
+        defer {
+            pb.deallocate()
+            row.deallocate()
+        }
         x.bytes.withUnsafeBytes { xp in
             if bytes {
-                ferry_qim2col_bytes_packed(xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
-                                           p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+                ferry_qim2col_bytes_packed(
+                    xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
+                    p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
             } else {
-                ferry_qim2col_packed(xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
-                                     p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
+                ferry_qim2col_packed(
+                    xp.baseAddress, xSigned, zx, p.channels, p.input.count, p.input, p.kernel,
+                    p.strides, p.dilations, p.pads, p.out, begin, end, pb, row)
             }
         }
         if bytes {
@@ -256,13 +299,16 @@ import Testing
     /// Checks a convolution built from im2col tiles of `tile` columns against the reference; with
     /// `bytes`, on the byte GEMM (int8 weights with zero points 0, x's zero point a value of its type).
     @discardableResult
-    func checkConv(_ p: ConvCase, tile: Int, rng: inout SplitMix64, bytes: Bool = false,
-                   sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    func checkConv(
+        _ p: ConvCase, tile: Int, rng: inout SplitMix64, bytes: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
         let xSigned = rng.bool(), wSigned = bytes || rng.bool()
         let x = QBytes(count: p.channels * p.input.reduce(1, *), signed: xSigned, rng: &rng)
         let k = p.channels * p.kernel.reduce(1, *), n = p.out.reduce(1, *)
         let w = QBytes(count: p.m * k, signed: wSigned, rng: &rng)
-        var zx = Self.zeroPoint(signed: xSigned, rng: &rng), zw = (0..<p.m).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
+        var zx = Self.zeroPoint(signed: xSigned, rng: &rng),
+            zw = (0..<p.m).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
         if bytes {
             zw = [Int32](repeating: 0, count: p.m)
             if !xSigned && zx < 0 { zx = 255 }
@@ -283,12 +329,14 @@ import Testing
             var c = [Int32](repeating: 0x5EED, count: p.m * n)
             c.withUnsafeMutableBufferPointer { cp in
                 for begin in stride(from: 0, to: n, by: tile) {
-                    convColumns(p, x: x, zx: zx, packedA: pa, begin: begin, end: min(n, begin + tile), c: cp.baseAddress!, ldc: n,
-                                bytes: bytes)
+                    convColumns(
+                        p, x: x, zx: zx, packedA: pa, begin: begin, end: min(n, begin + tile), c: cp.baseAddress!, ldc: n,
+                        bytes: bytes)
                 }
             }
             if let bad = (0..<c.count).first(where: { Int64(c[$0]) != want[$0] }) {
-                let message = "\(bytes ? "byte " : "")qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
+                let message =
+                    "\(bytes ? "byte " : "")qim2col \(p) x \(xSigned ? "s8" : "u8") zx=\(zx) tile=\(tile) [\(isa)]: Y[\(bad / n), \(bad % n)] = \(c[bad]), "
                     + "expected \(want[bad])"
                 Issue.record("\(message)", sourceLocation: sourceLocation)
                 ok = false
@@ -301,22 +349,25 @@ import Testing
     /// and in column tiles that start mid-row; with `bytes`, on the byte GEMM.
     func im2colConvSweep(seed: UInt64, bytes: Bool) {
         var rng = SplitMix64(seed: seed), count = 0
-        for rank in [1, 2, 3] { for _ in 0..<(rank == 2 ? 40 : 16) {
-            // every third 2-D case keeps the width ("same" padding, strides and dilations 1: the
-            // shifted-plane im2col), some with filters wider than the input
-            let same = rank == 2 && count % 3 == 1
-            let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : (same ? 1...11 : 3...11)) }
-            var kernel = same ? input.map { _ in rng.pick([1, 3, 5]) } : input.map { rng.int(1...min(4, $0)) }
-            if rank == 2 && count % 5 == 0 && !same { kernel = [3, 3] }
-            let dilations = same ? [1, 1] : kernel.map { _ in rng.pick([1, 1, 2]) }
-            let pads = same ? kernel.map { ($0 - 1) / 2 } : kernel.map { rng.int(0...$0 - 1) }
-            let p = ConvCase(channels: rng.int(1...5), m: rng.int(1...9), input: input, kernel: kernel,
-                             strides: same ? [1, 1] : kernel.map { _ in rng.pick([1, 2, 3]) }, dilations: dilations, pads: pads)
-            guard p.out.allSatisfy({ $0 > 0 }) else { continue }
-            count += 1
-            let n = p.out.reduce(1, *)
-            if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng, bytes: bytes) { return }
-        } }
+        for rank in [1, 2, 3] {
+            for _ in 0..<(rank == 2 ? 40 : 16) {
+                // every third 2-D case keeps the width ("same" padding, strides and dilations 1: the
+                // shifted-plane im2col), some with filters wider than the input
+                let same = rank == 2 && count % 3 == 1
+                let input = (0..<rank).map { _ in rng.int(rank == 3 ? 2...6 : (same ? 1...11 : 3...11)) }
+                var kernel = same ? input.map { _ in rng.pick([1, 3, 5]) } : input.map { rng.int(1...min(4, $0)) }
+                if rank == 2 && count % 5 == 0 && !same { kernel = [3, 3] }
+                let dilations = same ? [1, 1] : kernel.map { _ in rng.pick([1, 1, 2]) }
+                let pads = same ? kernel.map { ($0 - 1) / 2 } : kernel.map { rng.int(0...$0 - 1) }
+                let p = ConvCase(
+                    channels: rng.int(1...5), m: rng.int(1...9), input: input, kernel: kernel,
+                    strides: same ? [1, 1] : kernel.map { _ in rng.pick([1, 2, 3]) }, dilations: dilations, pads: pads)
+                guard p.out.allSatisfy({ $0 > 0 }) else { continue }
+                count += 1
+                let n = p.out.reduce(1, *)
+                if !checkConv(p, tile: rng.pick([n, 16, 7, max(1, n / 3)]), rng: &rng, bytes: bytes) { return }
+            }
+        }
         #expect(count > 50)
     }
 
@@ -329,14 +380,16 @@ import Testing
     /// 4, several K and M blocks, k = 0, uint8 and int8 B with every kind of zero point.
     @Test func qBytesGemmSizeSweep() {
         var rng = SplitMix64(seed: 807), count = 0
-        for m in [1, 5, 6, 7, 13] { for n in [1, 15, 16, 17, 40] {
-            for k in [1, 2, 3, 4, 5, 7, 8, 17, 64, 130] {
-                for bSigned in [false, true] {
-                    count += 1
-                    if !checkGemm(m: m, n: n, k: k, aSigned: true, bSigned: bSigned, rng: &rng, bytes: true) { return }
+        for m in [1, 5, 6, 7, 13] {
+            for n in [1, 15, 16, 17, 40] {
+                for k in [1, 2, 3, 4, 5, 7, 8, 17, 64, 130] {
+                    for bSigned in [false, true] {
+                        count += 1
+                        if !checkGemm(m: m, n: n, k: k, aSigned: true, bSigned: bSigned, rng: &rng, bytes: true) { return }
+                    }
                 }
             }
-        } }
+        }
         #expect(count == 500)
         checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng, bytes: true)
         checkGemm(m: 250, n: 18, k: 2051, aSigned: true, bSigned: true, rng: &rng, bytes: true)
@@ -383,8 +436,10 @@ import Testing
     }
 
     /// Runs ferry_requantize on every path: rows x cols of c (leading dimension ldc) into bytes.
-    func requantize(_ c: [Int32], ldc: Int, rows: Int, cols: Int, bias: [Int32]?, scale: [Float], zp: Int32, qmin: Int32,
-                    qmax: Int32, signed: Bool, check: ([Int32], String) -> Void) {
+    func requantize(
+        _ c: [Int32], ldc: Int, rows: Int, cols: Int, bias: [Int32]?, scale: [Float], zp: Int32, qmin: Int32,
+        qmax: Int32, signed: Bool, check: ([Int32], String) -> Void
+    ) {
         forEachISA { isa in
             let ldy = cols + 3
             var y = [UInt8](repeating: 0xA5, count: rows * ldy)
@@ -406,8 +461,10 @@ import Testing
         let expected: [Int32] = [2, 4, -2, -4, 0, 0, 2, -2, 4, 6, 6, -6, 0, 1, 2]
         for signed in [true, false] {
             let zp: Int32 = signed ? 0 : 100
-            requantize(sums, ldc: sums.count, rows: 1, cols: sums.count, bias: nil, scale: [0.5], zp: zp,
-                       qmin: signed ? -128 : 0, qmax: signed ? 127 : 255, signed: signed) { got, isa in
+            requantize(
+                sums, ldc: sums.count, rows: 1, cols: sums.count, bias: nil, scale: [0.5], zp: zp,
+                qmin: signed ? -128 : 0, qmax: signed ? 127 : 255, signed: signed
+            ) { got, isa in
                 #expect(got == expected.map { $0 + zp }, "requantize ties signed=\(signed) [\(isa)]")
             }
         }
@@ -418,7 +475,8 @@ import Testing
     @Test func requantizeSweep() {
         var rng = SplitMix64(seed: 806)
         for trial in 0..<24 {
-            let signed = trial % 2 == 0, rows = rng.int(1...5), cols = rng.pick([1, 7, 8, 9, 16, 31, 40]), ldc = cols + rng.int(0...4)
+            let signed = trial % 2 == 0, rows = rng.int(1...5), cols = rng.pick([1, 7, 8, 9, 16, 31, 40]),
+                ldc = cols + rng.int(0...4)
             let zp = Self.zeroPoint(signed: signed, rng: &rng)
             let (lo, hi): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
             let qmin = trial % 3 == 0 ? max(lo, zp) : lo, qmax = trial % 4 == 1 ? min(hi, max(qmin, zp + 60)) : hi
@@ -432,14 +490,21 @@ import Testing
                 default: return Int32(rng.int(-40_000...40_000))
                 }
             }
-            requantize(c, ldc: ldc, rows: rows, cols: cols, bias: bias, scale: scale, zp: zp, qmin: qmin, qmax: qmax, signed: signed) { got, isa in
-                for r in 0..<rows { for j in 0..<cols {
-                    let want = referenceRequantize(c[r * ldc + j], bias: bias?[r] ?? 0, scale: scale[r], zp: zp, qmin: qmin, qmax: qmax)
-                    if got[r * cols + j] != want {
-                        Issue.record("requantize trial \(trial) [\(isa)]: [\(r), \(j)] c=\(c[r * ldc + j]) got \(got[r * cols + j]), expected \(want)")
-                        return
+            requantize(
+                c, ldc: ldc, rows: rows, cols: cols, bias: bias, scale: scale, zp: zp, qmin: qmin, qmax: qmax, signed: signed
+            ) { got, isa in
+                for r in 0..<rows {
+                    for j in 0..<cols {
+                        let want = referenceRequantize(
+                            c[r * ldc + j], bias: bias?[r] ?? 0, scale: scale[r], zp: zp, qmin: qmin, qmax: qmax)
+                        if got[r * cols + j] != want {
+                            Issue.record(
+                                "requantize trial \(trial) [\(isa)]: [\(r), \(j)] c=\(c[r * ldc + j]) got \(got[r * cols + j]), expected \(want)"
+                            )
+                            return
+                        }
                     }
-                } }
+                }
             }
         }
     }
@@ -457,7 +522,7 @@ import Testing
             let scale = Float(rng.int(1...1000)) / 512
             let x = (0..<n).map { i -> Float in
                 switch i % 9 {
-                case 0: return Float(rng.int(-300...300)) * scale + scale / 2  // a tie unless the product rounds
+                case 0: return Float(rng.int(-300...300)) * scale + scale / 2 // a tie unless the product rounds
                 case 1: return Float(rng.int(-3...3)) * 0.5 * scale
                 case 2: return .nan
                 case 3: return i % 2 == 0 ? .infinity : -.infinity
@@ -469,10 +534,16 @@ import Testing
                 var y = [UInt8](repeating: 0xA5, count: n + 1)
                 ferry_quantize_floats(x, n, scale, zp, qmin, qmax, signed ? 1 : 0, &y)
                 for i in 0..<n {
-                    let q = Double(x[i]) / Double(scale), f = Double(Float(q))  // the quotient as float division gives it
-                    let want = x[i].isNaN ? qmin : Int32(max(Double(qmin), min(Double(qmax), f.rounded(.toNearestOrEven) + Double(zp))))
+                    let q = Double(x[i]) / Double(scale), f = Double(Float(q)) // the quotient as float division gives it
+                    let want =
+                        x[i].isNaN ? qmin : Int32(max(Double(qmin), min(Double(qmax), f.rounded(.toNearestOrEven) + Double(zp))))
                     let got = signed ? Int32(Int8(bitPattern: y[i])) : Int32(y[i])
-                    if got != want { Issue.record("quantize trial \(trial) [\(isa)]: x[\(i)] = \(x[i]) scale \(scale) zp \(zp) got \(got), expected \(want)"); return }
+                    if got != want {
+                        Issue.record(
+                            "quantize trial \(trial) [\(isa)]: x[\(i)] = \(x[i]) scale \(scale) zp \(zp) got \(got), expected \(want)"
+                        )
+                        return
+                    }
                 }
                 #expect(y[n] == 0xA5, "quantize wrote past n [\(isa)]")
             }
@@ -491,7 +562,8 @@ import Testing
             forEachISA { isa in
                 var y = [UInt8](repeating: 0xEE, count: n + 3)
                 x.withUnsafeBufferPointer { xp in
-                    y.withUnsafeMutableBufferPointer { yp in ferry_byte_lookup(xp.baseAddress! + 1, n, table, yp.baseAddress! + 1) }
+                    y.withUnsafeMutableBufferPointer { yp in ferry_byte_lookup(xp.baseAddress! + 1, n, table, yp.baseAddress! + 1)
+                    }
                 }
                 let want = [0xEE] + (1..<(n + 1)).map { table[Int(x[$0])] } + [0xEE, 0xEE]
                 #expect(y == want, "n=\(n) [\(isa)]")
@@ -516,23 +588,33 @@ import Testing
             let signed = rng.bool(), x = QBytes(count: planes * h * w, signed: signed, rng: &rng)
             let pb = rng.int(0...planes - 1), pe = rng.int(pb + 1...planes)
             var want = [Int64](repeating: 0x5A, count: planes * oh * ow)
-            for c in pb..<pe { for oy in 0..<oh { for ox in 0..<ow {
-                var best: Int64? = nil
-                for ki in 0..<kh { for kj in 0..<kw {
-                    let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
-                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                    best = max(best ?? .min, x[(c * h + iy) * w + ix])
-                } }
-                want[(c * oh + oy) * ow + ox] = best ?? 0
-            } } }
+            for c in pb..<pe {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best: Int64? = nil
+                        for ki in 0..<kh {
+                            for kj in 0..<kw {
+                                let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                best = max(best ?? .min, x[(c * h + iy) * w + ix])
+                            }
+                        }
+                        want[(c * oh + oy) * ow + ox] = best ?? 0
+                    }
+                }
+            }
             var ok = true
             forEachISA { isa in
                 guard ok else { return }
                 var y = [UInt8](repeating: 0x5A, count: planes * oh * ow)
-                x.bytes.withUnsafeBytes { ferry_max_pool_2d_bytes($0.baseAddress, &y, signed ? 1 : 0, 0, pb, pe, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow) }
+                x.bytes.withUnsafeBytes {
+                    ferry_max_pool_2d_bytes(
+                        $0.baseAddress, &y, signed ? 1 : 0, 0, pb, pe, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+                }
                 let got = y.map { signed ? Int64(Int8(bitPattern: $0)) : Int64($0) }
                 if let bad = (0..<got.count).first(where: { got[$0] != want[$0] }) {
-                    let message = "max pool bytes c=\(planes) [\(pb), \(pe)) h=\(h) w=\(w) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) p=\(pt),\(pl) "
+                    let message =
+                        "max pool bytes c=\(planes) [\(pb), \(pe)) h=\(h) w=\(w) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) p=\(pt),\(pl) "
                         + "\(signed ? "s8" : "u8") [\(isa)]: flat \(bad) = \(got[bad]), expected \(want[bad])"
                     Issue.record("\(message)")
                     ok = false
@@ -551,7 +633,8 @@ import Testing
             let signed = trial % 2 == 1, multiply = trial % 4 >= 2, n = trial % 41
             let stepA = trial % 5 == 0 ? 0 : 1, stepB = trial % 7 == 0 ? 0 : 1
             let a = QBytes(count: max(1, n), signed: signed, rng: &rng), b = QBytes(count: max(1, n), signed: signed, rng: &rng)
-            let za = Self.zeroPoint(signed: signed, rng: &rng), zb = Self.zeroPoint(signed: signed, rng: &rng), zc = Self.zeroPoint(signed: signed, rng: &rng)
+            let za = Self.zeroPoint(signed: signed, rng: &rng), zb = Self.zeroPoint(signed: signed, rng: &rng),
+                zc = Self.zeroPoint(signed: signed, rng: &rng)
             let sa = Float(rng.int(1...900)) / 4096, sb = Float(rng.int(1...900)) / 4096, sc = Float(rng.int(1...900)) / 1024
             let (lo, hi): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
             let qmin = trial % 3 == 0 ? max(lo, zc) : lo
@@ -563,10 +646,13 @@ import Testing
             }
             forEachISA { isa in
                 var y = [UInt8](repeating: 0xA5, count: n + 1)
-                a.bytes.withUnsafeBytes { pa in b.bytes.withUnsafeBytes { pb in
-                    ferry_qlinear_binary_bytes(pa.baseAddress, stepA, pb.baseAddress, stepB, n, signed ? 1 : 0, multiply ? 1 : 0, sa, za, sb, zb,
-                                               sc, zc, qmin, hi, &y)
-                } }
+                a.bytes.withUnsafeBytes { pa in
+                    b.bytes.withUnsafeBytes { pb in
+                        ferry_qlinear_binary_bytes(
+                            pa.baseAddress, stepA, pb.baseAddress, stepB, n, signed ? 1 : 0, multiply ? 1 : 0, sa, za, sb, zb,
+                            sc, zc, qmin, hi, &y)
+                    }
+                }
                 let got = (0..<n).map { signed ? Int32(Int8(bitPattern: y[$0])) : Int32(y[$0]) }
                 #expect(got == want, "qlinear \(multiply ? "mul" : "add") trial \(trial) [\(isa)]")
                 #expect(y[n] == 0xA5, "wrote past n [\(isa)]")
@@ -584,7 +670,7 @@ import Testing
             (Int32(FERRY_ACT_SIGMOID.rawValue), 0, 0, { v, _, _ in 1 / (1 + exp(-v)) }),
             (Int32(FERRY_ACT_HARDSWISH.rawValue), 0, 0, { v, _, _ in v * max(0, min(1, v / 6 + 0.5)) }),
             (Int32(FERRY_ACT_LEAKYRELU.rawValue), 0.1, 0, { v, a, _ in v < 0 ? a * v : v }),
-            (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5, { v, a, b in max(0, min(1, a * v + b)) }),
+            (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5, { v, a, b in max(0, min(1, a * v + b)) })
         ]
         for (i, (act, a, b, f)) in acts.enumerated() {
             let rows = 3, cols = 21, ldc = 24, ldy = 22
@@ -594,11 +680,13 @@ import Testing
             forEachISA { isa in
                 var y = [Float](repeating: .nan, count: rows * ldy)
                 Self.pointer(bias) { ferry_dequantize_output(c, ldc, rows, cols, $0, scale, act, a, b, &y, ldy) }
-                for r in 0..<rows { for j in 0..<cols {
-                    let want = f(Float(c[r * ldc + j] + (bias?[r] ?? 0)) * scale[r], a, b), got = y[r * ldy + j]
-                    // exact but for the float activations' own rounding (fused multiply-adds, expf)
-                    #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
-                } }
+                for r in 0..<rows {
+                    for j in 0..<cols {
+                        let want = f(Float(c[r * ldc + j] + (bias?[r] ?? 0)) * scale[r], a, b), got = y[r * ldy + j]
+                        // exact but for the float activations' own rounding (fused multiply-adds, expf)
+                        #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
+                    }
+                }
                 #expect(y[cols].isNaN, "dequantize wrote past cols")
             }
         }
@@ -613,37 +701,52 @@ import Testing
             // every other case has a filter up to 7x7, horizontal stride 1 or 2 and no dilation (the
             // vectorised path); a third of those are 3x3
             let fast = count % 2 == 0, square = count % 3 == 0
-            let kh = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5), kw = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5)
+            let kh = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5),
+                kw = fast ? (square ? 3 : rng.int(1...7)) : rng.int(1...5)
             let sh = rng.pick([1, 2, 3]), sw = fast ? rng.pick([1, 2]) : rng.pick([1, 2, 3])
-            let dh = fast ? 1 : rng.pick([1, 2]), dw = fast ? 1 : rng.pick([1, 2]), pt = rng.int(0...kh - 1), pl = rng.int(0...kw - 1)
+            let dh = fast ? 1 : rng.pick([1, 2]), dw = fast ? 1 : rng.pick([1, 2]), pt = rng.int(0...kh - 1),
+                pl = rng.int(0...kw - 1)
             let oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1, ow = (wd + 2 * pl - (kw - 1) * dw - 1) / sw + 1
             guard h + 2 * pt >= (kh - 1) * dh + 1, wd + 2 * pl >= (kw - 1) * dw + 1 else { continue }
             count += 1
             let xSigned = rng.bool(), wSigned = rng.bool()
-            let x = QBytes(count: channels * h * wd, signed: xSigned, rng: &rng), w = QBytes(count: channels * kh * kw, signed: wSigned, rng: &rng)
+            let x = QBytes(count: channels * h * wd, signed: xSigned, rng: &rng),
+                w = QBytes(count: channels * kh * kw, signed: wSigned, rng: &rng)
             let zx = Self.zeroPoint(signed: xSigned, rng: &rng)
             let zw: [Int32]? = count % 7 == 0 ? nil : (0..<channels).map { _ in Self.zeroPoint(signed: wSigned, rng: &rng) }
             let cb = rng.int(0...channels - 1), ce = rng.int(cb + 1...channels)
             var want = [Int64](repeating: 0x5EED, count: channels * oh * ow)
-            for c in cb..<ce { for oy in 0..<oh { for ox in 0..<ow {
-                var s: Int64 = 0
-                for ki in 0..<kh { for kj in 0..<kw {
-                    let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
-                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                    s += (w[(c * kh + ki) * kw + kj] - Int64(zw?[c] ?? 0)) * (x[(c * h + iy) * wd + ix] - Int64(zx))
-                } }
-                want[(c * oh + oy) * ow + ox] = s
-            } } }
+            for c in cb..<ce {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var s: Int64 = 0
+                        for ki in 0..<kh {
+                            for kj in 0..<kw {
+                                let iy = oy * sh + ki * dh - pt, ix = ox * sw + kj * dw - pl
+                                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                s += (w[(c * kh + ki) * kw + kj] - Int64(zw?[c] ?? 0)) * (x[(c * h + iy) * wd + ix] - Int64(zx))
+                            }
+                        }
+                        want[(c * oh + oy) * ow + ox] = s
+                    }
+                }
+            }
             var ok = true
             forEachISA { isa in
                 guard ok else { return }
                 var acc = [Int32](repeating: 0x5EED, count: channels * oh * ow)
-                x.bytes.withUnsafeBytes { xp in w.bytes.withUnsafeBytes { wp in Self.pointer(zw) { zwp in
-                    ferry_qdepthwise_2d(xp.baseAddress, xSigned ? 1 : 0, zx, wp.baseAddress, wSigned ? 1 : 0, zwp, &acc, cb, ce,
-                                        h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
-                } } }
+                x.bytes.withUnsafeBytes { xp in
+                    w.bytes.withUnsafeBytes { wp in
+                        Self.pointer(zw) { zwp in
+                            ferry_qdepthwise_2d(
+                                xp.baseAddress, xSigned ? 1 : 0, zx, wp.baseAddress, wSigned ? 1 : 0, zwp, &acc, cb, ce,
+                                h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+                        }
+                    }
+                }
                 if let bad = (0..<acc.count).first(where: { Int64(acc[$0]) != want[$0] }) {
-                    let message = "qdepthwise c=\(channels) [\(cb), \(ce)) h=\(h) w=\(wd) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) "
+                    let message =
+                        "qdepthwise c=\(channels) [\(cb), \(ce)) h=\(h) w=\(wd) k=\(kh)x\(kw) s=\(sh),\(sw) d=\(dh),\(dw) "
                         + "p=\(pt),\(pl) x \(xSigned ? "s8" : "u8") zx=\(zx) [\(isa)]: flat \(bad) = \(acc[bad]), expected \(want[bad])"
                     Issue.record("\(message)")
                     ok = false

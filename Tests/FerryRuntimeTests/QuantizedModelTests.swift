@@ -1,16 +1,21 @@
 import FerryIR
 import FerryONNX
-@testable import FerryRuntime
 import FerryTestSupport
 import Foundation
 import Testing
+
+@testable import FerryRuntime
 
 /// Models quantized by onnxruntime (tools/make_quant_fixtures.py: QDQ per channel and per tensor,
 /// QOperator, dynamic) run against onnxruntime's outputs on the same files, within one quantization
 /// step of each output (Fixtures/quant/manifest.txt). QDQ models must have their Conv, Gemm and
 /// MatMul patterns fused into int8 kernels.
 @Suite struct QuantizedModelTests {
-    struct Case { let name: String; let output: Int; let tolerance: Double }
+    struct Case {
+        let name: String
+        let output: Int
+        let tolerance: Double
+    }
 
     static func cases() throws -> [Case] {
         let text = try String(contentsOfFile: TestSupport.fixture("quant/manifest.txt"), encoding: .utf8)
@@ -45,7 +50,9 @@ import Testing
                 }
                 let gv = g.toArray(of: Float.self), wv = w.toArray(of: Float.self)
                 let worst = zip(gv, wv).map { abs(Double($0) - Double($1)) }.max() ?? 0
-                #expect(worst <= c.tolerance * 1.0001, "\(c.name) output \(c.output) threads=\(threads): off by \(worst), one step is \(c.tolerance)")
+                #expect(
+                    worst <= c.tolerance * 1.0001,
+                    "\(c.name) output \(c.output) threads=\(threads): off by \(worst), one step is \(c.tolerance)")
             }
         }
     }
@@ -63,7 +70,9 @@ import Testing
             let base = TestSupport.fixture("quant/ops/\(name)")
             let model = try ONNXReader(path: base + ".onnx").read().model
             var feeds: [String: Tensor] = [:]
-            for (k, info) in model.graph.inputs.enumerated() { feeds[info.name] = try ONNXTensorFile.read(base + ".input_\(k).pb") }
+            for (k, info) in model.graph.inputs.enumerated() {
+                feeds[info.name] = try ONNXTensorFile.read(base + ".input_\(k).pb")
+            }
             let want = try ONNXTensorFile.read(base + ".output_0.pb")
             for threads in [1, 2] {
                 do {
@@ -94,7 +103,10 @@ import Testing
         // A conv output that is also a graph output: int8 conv with float output; Relu and
         // QuantizeLinear stay. A second conv with Clip(0, 6) fuses whole.
         let edge = try run("edge_qdq_kept_output", threads: 1).ops
-        #expect(edge.sorted() == ["DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"],
-                "\(edge)")
+        #expect(
+            edge.sorted() == [
+                "DequantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearConv", "QuantizeLinear", "QuantizeLinear", "Relu"
+            ],
+            "\(edge)")
     }
 }

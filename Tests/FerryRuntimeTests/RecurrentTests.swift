@@ -1,7 +1,8 @@
 import FerryIR
-@testable import FerryRuntime
 import Foundation
 import Testing
+
+@testable import FerryRuntime
 
 /// RNN, GRU and LSTM attributes the ONNX conformance cases leave out (sequence_lens with reverse
 /// and bidirectional passes, layout 1 with bidirectional GRU and LSTM, linear_before_reset,
@@ -129,9 +130,14 @@ private struct RecurrentCase {
         let stateShape = bm ? [batch, nd, hidden] : [nd, batch, hidden]
         var inputs: [(String, ElementType, [Int], [Double])] = [
             ("X", type, bm ? [batch, seq, input] : [seq, batch, input], xFed),
-            ("W", type, [nd, g * hidden, input], w), ("R", type, [nd, g * hidden, hidden], r), ("B", type, [nd, 2 * g * hidden], b),
+            ("W", type, [nd, g * hidden, input], w), ("R", type, [nd, g * hidden, hidden], r),
+            ("B", type, [nd, 2 * g * hidden], b)
         ]
-        if let lens { inputs.append(("sequence_lens", .int32, [batch], lens.map(Double.init))) } else { inputs.append(("", .int32, [], [])) }
+        if let lens {
+            inputs.append(("sequence_lens", .int32, [batch], lens.map(Double.init)))
+        } else {
+            inputs.append(("", .int32, [], []))
+        }
         inputs.append(("initial_h", type, stateShape, h0Fed))
         if op == "LSTM" {
             inputs.append(("initial_c", type, stateShape, c0Fed))
@@ -147,22 +153,25 @@ private struct RecurrentCase {
             attributes.append(Attribute("activations", .strings(all.map { Array($0.0.utf8) })))
             let takesAlpha: Set = ["LeakyRelu", "ThresholdedRelu", "Elu", "HardSigmoid", "ScaledTanh", "Affine"]
             let takesBeta: Set = ["HardSigmoid", "ScaledTanh", "Affine"]
-            attributes.append(Attribute("activation_alpha", .floats(all.filter { takesAlpha.contains($0.0) }.map { Float($0.1) })))
+            attributes.append(
+                Attribute("activation_alpha", .floats(all.filter { takesAlpha.contains($0.0) }.map { Float($0.1) })))
             attributes.append(Attribute("activation_beta", .floats(all.filter { takesBeta.contains($0.0) }.map { Float($0.2) })))
         }
         let outputs = op == "LSTM" ? ["Y", "Y_h", "Y_c"] : ["Y", "Y_h"]
         let node = Node(opType: op, inputs: inputs.map(\.0), outputs: outputs, attributes: attributes)
         let fed = inputs.filter { !$0.0.isEmpty }
-        let graph = Graph(name: "g", nodes: [node],
-                          inputs: fed.map { ValueInfo(name: $0.0, type: TypeInfo(.tensor($0.1, shape: $0.2.map { .fixed(Int64($0)) }))) },
-                          outputs: outputs.map { ValueInfo(name: $0, type: TypeInfo(.tensor(type, shape: nil))) })
+        let graph = Graph(
+            name: "g", nodes: [node],
+            inputs: fed.map { ValueInfo(name: $0.0, type: TypeInfo(.tensor($0.1, shape: $0.2.map { .fixed(Int64($0)) }))) },
+            outputs: outputs.map { ValueInfo(name: $0, type: TypeInfo(.tensor(type, shape: nil))) })
         let model = Model(irVersion: 8, opsetImports: [OpsetID(domain: "", version: 14)], graph: graph)
         var feeds: [String: Tensor] = [:]
         for (name, t, shape, values) in fed {
             switch t {
             case .int32: feeds[name] = Tensor(name: name, elementType: t, shape: shape, values: values.map { Int32($0) })
             case .double: feeds[name] = Tensor(name: name, elementType: t, shape: shape, values: values)
-            case .float16: feeds[name] = Tensor(name: name, elementType: t, shape: shape, values: values.map { Float($0).halfBits })
+            case .float16:
+                feeds[name] = Tensor(name: name, elementType: t, shape: shape, values: values.map { Float($0).halfBits })
             default: feeds[name] = Tensor(name: name, elementType: t, shape: shape, values: values.map { Float($0) })
             }
         }
@@ -172,13 +181,17 @@ private struct RecurrentCase {
         let expected: [([Double], [Int])] = [
             (yWant, bm ? [batch, seq, nd, hidden] : [seq, nd, batch, hidden]),
             (bm ? permute(want.h, [nd, batch, hidden], [1, 0, 2]) : want.h, stateShape),
-            (bm ? permute(want.c, [nd, batch, hidden], [1, 0, 2]) : want.c, stateShape),
+            (bm ? permute(want.c, [nd, batch, hidden], [1, 0, 2]) : want.c, stateShape)
         ]
         for (k, out) in got.enumerated() {
             #expect(out.tensor.shape == expected[k].1, "\(op) \(out.name) shape")
             let bytes = out.tensor.bytes!
-            let values = type == .double ? bytes.toArray(of: Double.self)
-                : (type == .float16 ? bytes.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) } : bytes.toArray(of: Float.self).map(Double.init))
+            let values =
+                type == .double
+                ? bytes.toArray(of: Double.self)
+                : (type == .float16
+                    ? bytes.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) }
+                    : bytes.toArray(of: Float.self).map(Double.init))
             let (atol, rtol) = type == .float16 ? (1e-3, 1e-3) : (1e-5, 1e-4)
             #expect(values.count == expected[k].0.count)
             for (i, (a, e)) in zip(values, expected[k].0).enumerated() where abs(a - e) > atol + rtol * abs(e) {
@@ -225,12 +238,17 @@ private struct RecurrentCase {
     /// Layout-0 Y [seq, nd, batch, hidden] and final h, c [nd, batch, hidden], one batch row and
     /// one unit at a time.
     func reference(x: [Double], w: [Double], r: [Double], b: [Double], h0: [Double], c0: [Double], p: [Double])
-        -> (y: [Double], h: [Double], c: [Double]) {
+        -> (y: [Double], h: [Double], c: [Double])
+    {
         let nd = directions.count, g = gates, width = g * hidden
-        let defaults: [(String, Double, Double)] = op == "LSTM" ? [("Sigmoid", 0, 0), ("Tanh", 0, 0), ("Tanh", 0, 0)]
+        let defaults: [(String, Double, Double)] =
+            op == "LSTM"
+            ? [("Sigmoid", 0, 0), ("Tanh", 0, 0), ("Tanh", 0, 0)]
             : (op == "GRU" ? [("Sigmoid", 0, 0), ("Tanh", 0, 0)] : [("Tanh", 0, 0)])
         let perDirection = defaults.count
-        let allFunctions = (activations ?? Array(Array(repeating: defaults, count: nd).joined())).map { Self.function($0.0, $0.1, $0.2) }
+        let allFunctions = (activations ?? Array(Array(repeating: defaults, count: nd).joined())).map {
+            Self.function($0.0, $0.1, $0.2)
+        }
         let cl: (Double) -> Double = { v in clip.map { min(max(v, -$0), $0) } ?? v }
         var y = [Double](repeating: 0, count: seq * nd * batch * hidden)
         var hOut = h0, cOut = c0
@@ -259,16 +277,22 @@ private struct RecurrentCase {
                         let rg = (0..<hidden).map { fns[0](cl(wx(hidden + $0) + rh(hidden + $0, hs))) }
                         let gated = (0..<hidden).map { rg[$0] * hs[$0] }
                         let cand = (0..<hidden).map { j in
-                            fns[1](cl(linearBeforeReset ? wx(2 * hidden + j) + rg[j] * rh(2 * hidden + j, hs)
-                                                        : wx(2 * hidden + j) + rh(2 * hidden + j, gated)))
+                            fns[1](
+                                cl(
+                                    linearBeforeReset
+                                        ? wx(2 * hidden + j) + rg[j] * rh(2 * hidden + j, hs)
+                                        : wx(2 * hidden + j) + rh(2 * hidden + j, gated)))
                         }
                         hs = (0..<hidden).map { (1 - z[$0]) * cand[$0] + z[$0] * hs[$0] }
                     default:
                         let pd = d * 3 * hidden
-                        let pi = { (j: Int) in peepholes ? p[pd + j] : 0 }, po = { (j: Int) in peepholes ? p[pd + hidden + j] : 0 }
+                        let pi = { (j: Int) in peepholes ? p[pd + j] : 0 },
+                            po = { (j: Int) in peepholes ? p[pd + hidden + j] : 0 }
                         let pf = { (j: Int) in peepholes ? p[pd + 2 * hidden + j] : 0 }
                         let i = (0..<hidden).map { fns[0](cl(wx($0) + rh($0, hs) + pi($0) * cs[$0])) }
-                        let f = (0..<hidden).map { inputForget ? 1 - i[$0] : fns[0](cl(wx(2 * hidden + $0) + rh(2 * hidden + $0, hs) + pf($0) * cs[$0])) }
+                        let f = (0..<hidden).map {
+                            inputForget ? 1 - i[$0] : fns[0](cl(wx(2 * hidden + $0) + rh(2 * hidden + $0, hs) + pf($0) * cs[$0]))
+                        }
                         let cand = (0..<hidden).map { fns[1](cl(wx(3 * hidden + $0) + rh(3 * hidden + $0, hs))) }
                         cs = (0..<hidden).map { f[$0] * cs[$0] + i[$0] * cand[$0] }
                         let o = (0..<hidden).map { fns[0](cl(wx(hidden + $0) + rh(hidden + $0, hs) + po($0) * cs[$0])) }

@@ -13,7 +13,7 @@ import Testing
     /// (m, n, k): single elements, one tile, partial tiles, K past one block (256) and two, M past
     /// one block (120), k = 0.
     static let shapes: [(Int, Int, Int)] = [
-        (1, 1, 1), (6, 16, 8), (7, 17, 3), (5, 40, 300), (13, 33, 513), (121, 18, 20), (3, 5, 0), (2, 48, 256),
+        (1, 1, 1), (6, 16, 8), (7, 17, 3), (5, 40, 300), (13, 33, 513), (121, 18, 20), (3, 5, 0), (2, 48, 256)
     ]
 
     /// Runs `body` with the calling thread limited to `isa`; true when the active path fuses.
@@ -21,9 +21,9 @@ import Testing
         ferry_kernels_limit_isa(isa)
         defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
         #if arch(arm64)
-        let fused = true
+            let fused = true
         #else
-        let fused = String(cString: ferry_isa_active_name()) != "portable"
+            let fused = String(cString: ferry_isa_active_name()) != "portable"
         #endif
         return body(fused)
     }
@@ -49,12 +49,15 @@ import Testing
     }
 
     /// Expects the same bits everywhere; names the first element that differs.
-    static func expectIdentical(_ got: [Float], _ want: [Float], _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectIdentical(
+        _ got: [Float], _ want: [Float], _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let bad = got.indices.first { $0 >= want.count || got[$0].bitPattern != want[$0].bitPattern }
-        #expect(got.count == want.count && bad == nil,
-                "\(what): element \(bad ?? got.count) is \(bad.map { got[$0] } ?? .nan), want \(bad.map { want[$0] } ?? .nan)",
-                sourceLocation: sourceLocation)
+        #expect(
+            got.count == want.count && bad == nil,
+            "\(what): element \(bad ?? got.count) is \(bad.map { got[$0] } ?? .nan), want \(bad.map { want[$0] } ?? .nan)",
+            sourceLocation: sourceLocation)
     }
 
     static func random(_ count: Int, _ rng: inout SplitMix64) -> [Float] { (0..<count).map { _ in rng.unit() } }
@@ -98,7 +101,13 @@ import Testing
             let a = Self.random(m * k, &rng), ldb = n + 5
             var b = [Float](repeating: .nan, count: max(1, k * ldb))
             var dense = [Float](repeating: 0, count: k * n)
-            for kk in 0..<k { for j in 0..<n { let v = rng.unit(); b[kk * ldb + j] = v; dense[kk * n + j] = v } }
+            for kk in 0..<k {
+                for j in 0..<n {
+                    let v = rng.unit()
+                    b[kk * ldb + j] = v
+                    dense[kk * n + j] = v
+                }
+            }
             var c = [Float](repeating: .nan, count: m * n)
             var tail = [Float](repeating: .nan, count: max(1, k * 16))
             let want = limited(to: isa) { fused in
@@ -118,7 +127,8 @@ import Testing
         // (input shape, kernel, strides, dilations, pads at the start, channels)
         let cases: [([Int], [Int], [Int], [Int], [Int], Int)] = [
             ([6, 7], [3, 3], [1, 1], [1, 1], [1, 1], 3), ([9, 8], [3, 2], [2, 1], [1, 2], [1, 0], 2),
-            ([5, 5], [1, 1], [1, 1], [1, 1], [0, 0], 4), ([11], [4], [3], [2], [2], 3), ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2),
+            ([5, 5], [1, 1], [1, 1], [1, 1], [0, 0], 4), ([11], [4], [3], [2], [2], 3),
+            ([4, 5, 3], [2, 3, 2], [1, 2, 1], [1, 1, 2], [1, 1, 0], 2)
         ]
         for (inShape, kernel, strides, dilations, pads, channels) in cases {
             let outShape = inShape.indices.map { d in
@@ -135,8 +145,9 @@ import Testing
                 ferry_pack_b_panels(slice, n, rows, n, &want)
                 var got = [Float](repeating: .nan, count: want.count), row = [Float](repeating: .nan, count: n)
                 limited(to: isa) { _ in
-                    ferry_im2col_packed(x, channels, inShape.count, inShape, kernel, strides, dilations, pads, outShape,
-                                        begin, end, &got, &row)
+                    ferry_im2col_packed(
+                        x, channels, inShape.count, inShape, kernel, strides, dilations, pads, outShape,
+                        begin, end, &got, &row)
                 }
                 Self.expectIdentical(got, want, "\(inShape) kernel \(kernel) columns \(begin)..<\(end)")
             }
@@ -145,8 +156,10 @@ import Testing
 
     /// The im2col matrix by its definition: row (channel, taps), column (output position), the input
     /// element the tap reads or 0 in the padding.
-    static func im2col(_ x: [Float], channels: Int, _ inShape: [Int], _ kernel: [Int], _ strides: [Int],
-                       _ dilations: [Int], _ pads: [Int], _ outShape: [Int]) -> [Float] {
+    static func im2col(
+        _ x: [Float], channels: Int, _ inShape: [Int], _ kernel: [Int], _ strides: [Int],
+        _ dilations: [Int], _ pads: [Int], _ outShape: [Int]
+    ) -> [Float] {
         let rank = inShape.count, taps = kernel.reduce(1, *), columns = outShape.reduce(1, *)
         let plane = inShape.reduce(1, *)
         var col = [Float](repeating: 0, count: channels * taps * columns)
@@ -158,7 +171,10 @@ import Testing
                     var offset = 0, inside = true
                     for d in 0..<rank {
                         let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
-                        if i < 0 || i >= inShape[d] { inside = false; break }
+                        if i < 0 || i >= inShape[d] {
+                            inside = false
+                            break
+                        }
                         offset = offset * inShape[d] + i
                     }
                     col[(c * taps + t) * columns + p] = inside ? x[c * plane + offset] : 0
@@ -170,7 +186,10 @@ import Testing
 
     static func unflatten(_ index: Int, _ shape: [Int]) -> [Int] {
         var rest = index, digits = [Int](repeating: 0, count: shape.count)
-        for d in shape.indices.reversed() { digits[d] = rest % shape[d]; rest /= shape[d] }
+        for d in shape.indices.reversed() {
+            digits[d] = rest % shape[d]
+            rest /= shape[d]
+        }
         return digits
     }
 }

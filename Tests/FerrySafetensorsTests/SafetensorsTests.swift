@@ -11,7 +11,7 @@ import Testing
         Tensor(name: "mask", elementType: .bool, shape: [3], values: [UInt8](arrayLiteral: 1, 0, 1)),
         Tensor(name: "ids", elementType: .int64, shape: [], values: [Int64(-5)]),
         Tensor(name: "none", elementType: .float16, shape: [0], values: [UInt16]()),
-        Tensor(name: "f8", elementType: .float8e4m3fn, shape: [1], values: [UInt8(0x38)]),
+        Tensor(name: "f8", elementType: .float8e4m3fn, shape: [1], values: [UInt8(0x38)])
     ]
 
     /// A safetensors file from a raw header and data section.
@@ -49,7 +49,9 @@ import Testing
     @Test func aHeaderOfManyTensorsIsRead() throws {
         let count = 200_000
         var header = "{"
-        for i in 0..<count { header += (i > 0 ? "," : "") + "\"t\(i)\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[\(i),\(i + 1)]}" }
+        for i in 0..<count {
+            header += (i > 0 ? "," : "") + "\"t\(i)\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[\(i),\(i + 1)]}"
+        }
         header += "}"
         let content = try SafetensorsFile.read(try file(header: header, data: [UInt8](repeating: 7, count: count)))
         #expect(content.tensors.count == count)
@@ -61,16 +63,22 @@ import Testing
         ("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}", "tensor 'w'", "needs 4 bytes"),
         ("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", "tensor 'w'", "outside"),
         ("{\"w\":{\"dtype\":\"Q9\",\"shape\":[1],\"data_offsets\":[0,1]}}", "tensor 'w'", "unknown dtype"),
-        ("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}", "tensor 'b'", "overlaps"),
+        (
+            "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}",
+            "tensor 'b'", "overlaps"
+        ),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,0]}}", "tensor 'w'", "outside"),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", "tensor 'w'", "non-negative integer"),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[99999999999,99999999999],\"data_offsets\":[0,1]}}", "tensor 'w'", "overflows"),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[1]}}", "tensor 'w'", "needs dtype, shape and data_offsets"),
-        ("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", "tensor 'w'", "twice"),
+        (
+            "{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
+            "tensor 'w'", "twice"
+        ),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}} x", "header", "unexpected bytes"),
         ("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}", "header", "expected"),
         ("[1,2]", "header", "expected '{'"),
-        ("{\"w\\x\":1}", "header", "invalid escape"),
+        ("{\"w\\x\":1}", "header", "invalid escape")
     ])
     func malformedHeadersAreRefusedNamingThePart(header: String, part: String, reason: String) throws {
         let path = try file(header: header, data: [UInt8](repeating: 0, count: 8))
@@ -80,7 +88,9 @@ import Testing
     }
 
     @Test func lengthsPastTheEndAreRefused() throws {
-        let error = #expect(throws: SafetensorsError.self) { _ = try SafetensorsFile.read(try file(header: "{}", length: 1 << 40)) }
+        let error = #expect(throws: SafetensorsError.self) {
+            _ = try SafetensorsFile.read(try file(header: "{}", length: 1 << 40))
+        }
         #expect(String(describing: try #require(error)).contains("runs past the end"))
         let dir = try TestSupport.temporaryDirectory()
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/short.safetensors"))

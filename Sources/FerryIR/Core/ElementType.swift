@@ -1,12 +1,34 @@
 /// The element type of a tensor, numbered as ONNX's `TensorProto.DataType`.
 public enum ElementType: Int32, CaseIterable, Sendable, Hashable {
     case undefined = 0
-    case float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7
-    case string = 8, bool = 9, float16 = 10, double = 11, uint32 = 12, uint64 = 13
-    case complex64 = 14, complex128 = 15, bfloat16 = 16
-    case float8e4m3fn = 17, float8e4m3fnuz = 18, float8e5m2 = 19, float8e5m2fnuz = 20
-    case uint4 = 21, int4 = 22, float4e2m1 = 23, float8e8m0 = 24, uint2 = 25, int2 = 26
-    case float6e2m3 = 27, float6e3m2 = 28
+    case float = 1
+    case uint8 = 2
+    case int8 = 3
+    case uint16 = 4
+    case int16 = 5
+    case int32 = 6
+    case int64 = 7
+    case string = 8
+    case bool = 9
+    case float16 = 10
+    case double = 11
+    case uint32 = 12
+    case uint64 = 13
+    case complex64 = 14
+    case complex128 = 15
+    case bfloat16 = 16
+    case float8e4m3fn = 17
+    case float8e4m3fnuz = 18
+    case float8e5m2 = 19
+    case float8e5m2fnuz = 20
+    case uint4 = 21
+    case int4 = 22
+    case float4e2m1 = 23
+    case float8e8m0 = 24
+    case uint2 = 25
+    case int2 = 26
+    case float6e2m3 = 27
+    case float6e3m2 = 28
 
     /// Bits one element occupies in packed storage; 0 for `string` and `undefined`.
     public var bitWidth: Int {

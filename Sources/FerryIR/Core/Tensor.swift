@@ -30,8 +30,10 @@ public struct Tensor: Equatable, Sendable {
 
     /// A tensor after its storage has been checked against `elementType` and `shape`
     /// (see `Tensor.validated`).
-    public init(name: String = "", elementType: ElementType, shape: [Int], storage: TensorStorage,
-                docString: String = "", metadata: [KeyValue] = [], segment: Segment? = nil) {
+    public init(
+        name: String = "", elementType: ElementType, shape: [Int], storage: TensorStorage,
+        docString: String = "", metadata: [KeyValue] = [], segment: Segment? = nil
+    ) {
         self.name = name
         self.elementType = elementType
         self.shape = shape
@@ -90,7 +92,8 @@ public struct Tensor: Equatable, Sendable {
         var expected = total
         if let segment {
             guard segment.begin >= 0, segment.begin <= segment.end, segment.end <= Int64(total) else {
-                throw IRError.invalidTensor(tensor: label, reason: "segment [\(segment.begin), \(segment.end)) is outside the \(total) elements")
+                throw IRError.invalidTensor(
+                    tensor: label, reason: "segment [\(segment.begin), \(segment.end)) is outside the \(total) elements")
             }
             expected = Int(segment.end - segment.begin)
         }
@@ -107,7 +110,8 @@ public struct Tensor: Equatable, Sendable {
                 throw IRError.invalidTensor(tensor: label, reason: "element type \(elementType.name) cannot be stored as bytes")
             }
             guard b.count == need else {
-                throw IRError.invalidTensor(tensor: label, reason: "shape \(shape) of \(elementType.name) needs \(need) bytes, found \(b.count)")
+                throw IRError.invalidTensor(
+                    tensor: label, reason: "shape \(shape) of \(elementType.name) needs \(need) bytes, found \(b.count)")
             }
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One contiguous block of tensor bytes: 64-byte aligned memory Ferry owns, memory adopted from a
@@ -63,8 +63,10 @@ public final class TensorBuffer: @unchecked Sendable {
 
     /// Writable memory lent by an allocator that takes it back: `recycle(baseAddress, capacity)` runs
     /// when the buffer goes away. `count` may be smaller than the block's `capacity`.
-    public init(lending pointer: UnsafeMutableRawPointer, count: Int, capacity: Int,
-                recycle: @escaping @Sendable (UnsafeMutableRawPointer, Int) -> Void) {
+    public init(
+        lending pointer: UnsafeMutableRawPointer, count: Int, capacity: Int,
+        recycle: @escaping @Sendable (UnsafeMutableRawPointer, Int) -> Void
+    ) {
         precondition(count <= capacity, "lent block is smaller than the buffer")
         baseAddress = pointer
         self.count = count
@@ -88,7 +90,8 @@ public final class TensorBuffer: @unchecked Sendable {
 
     /// A read-only view of `count` bytes of `buffer` at `offset`, without copying; it keeps `buffer` alive.
     public init(viewing buffer: TensorBuffer, offset: Int, count: Int) {
-        precondition(offset >= 0 && count >= 0 && offset <= buffer.count && count <= buffer.count - offset, "view outside the buffer")
+        precondition(
+            offset >= 0 && count >= 0 && offset <= buffer.count && count <= buffer.count - offset, "view outside the buffer")
         baseAddress = count == 0 ? TensorBuffer.emptyBlock : buffer.baseAddress + offset
         release = count == 0 ? .none : .keepAlive(buffer)
         self.count = count
@@ -133,7 +136,7 @@ public final class TensorBuffer: @unchecked Sendable {
         let huge = count >= hugePageThreshold
         guard posix_memalign(&p, huge ? 2 << 20 : alignment, count) == 0, let p else { return nil }
         #if os(Linux)
-        if huge { _ = madvise(p, count, MADV_HUGEPAGE) }
+            if huge { _ = madvise(p, count, MADV_HUGEPAGE) }
         #endif
         return p
     }
@@ -187,7 +190,9 @@ public struct TensorBytes: @unchecked Sendable {
     }
 
     /// Writes the bytes as elements of `T` (copy-on-write, like `withUnsafeMutableBytes`).
-    public mutating func withUnsafeMutableBufferPointer<T, R>(as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<T, R>(
+        as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
+    ) rethrows -> R {
         try withUnsafeMutableBytes { raw in
             precondition(raw.count % MemoryLayout<T>.stride == 0, "byte count is not a multiple of the element size")
             return try body(raw.bindMemory(to: T.self))

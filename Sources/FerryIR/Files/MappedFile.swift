@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A whole file mapped read-only into memory. Tensors may view regions of it without copying;
@@ -45,12 +45,12 @@ public final class MappedFile: @unchecked Sendable {
     /// e.g. by write(2) copying them to another file, takes no page fault per 4 KiB page.
     public func prefault(_ range: Range<Int>) {
         #if os(Linux)
-        guard let base = baseAddress else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page
-        let end = min(count, (range.upperBound + page - 1) / page * page)
-        guard end > start else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, 22 /* MADV_POPULATE_READ */)
+            guard let base = baseAddress else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = range.lowerBound / page * page
+            let end = min(count, (range.upperBound + page - 1) / page * page)
+            guard end > start else { return }
+            _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, 22 /* MADV_POPULATE_READ */)
         #endif
     }
 

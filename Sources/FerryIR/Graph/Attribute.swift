@@ -1,8 +1,20 @@
 /// The kinds of attribute value ONNX defines, numbered as `AttributeProto.AttributeType`.
 public enum AttributeKind: Int32, Sendable, CaseIterable {
     case undefined = 0
-    case float = 1, int = 2, string = 3, tensor = 4, graph = 5, sparseTensor = 11, typeProto = 13
-    case floats = 6, ints = 7, strings = 8, tensors = 9, graphs = 10, sparseTensors = 12, typeProtos = 14
+    case float = 1
+    case int = 2
+    case string = 3
+    case tensor = 4
+    case graph = 5
+    case sparseTensor = 11
+    case typeProto = 13
+    case floats = 6
+    case ints = 7
+    case strings = 8
+    case tensors = 9
+    case graphs = 10
+    case sparseTensors = 12
+    case typeProtos = 14
 }
 
 /// An attribute's value.

@@ -36,7 +36,8 @@ public enum ElementTypeInference {
     }
 
     /// `outer` with the types `inputs` gives `graph`'s inputs (declared types still win in `infer`).
-    public static func seeding(_ graph: Graph, _ outer: [String: ElementType], _ inputs: [ElementType?]) -> [String: ElementType] {
+    public static func seeding(_ graph: Graph, _ outer: [String: ElementType], _ inputs: [ElementType?]) -> [String: ElementType]
+    {
         var types = outer
         for (v, t) in zip(graph.inputs, inputs) { types[v.name] = t }
         return types
@@ -53,14 +54,18 @@ public enum ElementTypeInference {
     /// Ops whose outputs are int64 whatever their inputs.
     private static let int64Results: Set<String> = ["Shape", "Size", "NonZero", "ArgMax", "ArgMin", "NonMaxSuppression"]
     /// Ops whose outputs are bool.
-    private static let boolResults: Set<String> = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And",
-                                                   "Or", "Xor", "IsNaN", "IsInf"]
+    private static let boolResults: Set<String> = [
+        "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And",
+        "Or", "Xor", "IsNaN", "IsInf"
+    ]
 
     /// The element types of a node's outputs given its inputs' types (nil where unknown).
     static func outputTypes(_ node: Node, _ types: [String: ElementType]) -> [ElementType?] {
         func input(_ i: Int) -> ElementType? { i < node.inputs.count ? types[node.inputs[i]] : nil }
         func attributeType(_ name: String) -> ElementType? {
-            if case .int(let v)? = node.attribute(name), let t = ElementType(rawValue: Int32(clamping: v)), t != .undefined { return t }
+            if case .int(let v)? = node.attribute(name), let t = ElementType(rawValue: Int32(clamping: v)), t != .undefined {
+                return t
+            }
             return nil
         }
         let op = node.opType
@@ -72,8 +77,9 @@ public enum ElementTypeInference {
             case "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "QAttention": return [.float]
             case "DequantizeLinear": return [input(1)]
             case "QuantizeLinear": return [input(2) ?? .uint8]
-            case "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool", "QLinearGlobalAveragePool",
-                 "FusedConv", "FusedGemm", "FusedMatMul", "Gelu", "FastGelu", "BiasGelu", "QuickGelu":
+            case "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool",
+                "QLinearGlobalAveragePool",
+                "FusedConv", "FusedGemm", "FusedMatMul", "Gelu", "FastGelu", "BiasGelu", "QuickGelu":
                 return [input(0)]
             default: return []
             }
@@ -114,7 +120,8 @@ public enum ElementTypeInference {
         case "StringNormalizer", "RegexFullMatch", "StringConcat", "StringSplit":
             return [op == "RegexFullMatch" ? .bool : .string, .int64]
         case "TfIdfVectorizer": return [.float]
-        case "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix": return [attributeType("output_datatype") ?? .float]
+        case "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix":
+            return [attributeType("output_datatype") ?? .float]
         case "If":
             return merged(subgraphs(node, "then_branch", types, skip: 0), subgraphs(node, "else_branch", types, skip: 0))
         case "Loop":
@@ -134,8 +141,10 @@ public enum ElementTypeInference {
     }
 
     /// The output types of graph attribute `name` after its first `skip` outputs.
-    private static func subgraphs(_ node: Node, _ name: String, _ types: [String: ElementType], skip: Int,
-                                  inputs: [ElementType?] = []) -> [ElementType?] {
+    private static func subgraphs(
+        _ node: Node, _ name: String, _ types: [String: ElementType], skip: Int,
+        inputs: [ElementType?] = []
+    ) -> [ElementType?] {
         guard case .graph(let g)? = node.attribute(name) else { return [] }
         return Array(outputTypes(of: g, outer: types, inputs: inputs).dropFirst(skip))
     }

@@ -38,9 +38,11 @@ public struct Graph: Equatable, Sendable {
     public var docString: String
     public var metadata: [KeyValue]
 
-    public init(name: String = "", nodes: [Node] = [], initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [],
-                inputs: [ValueInfo] = [], outputs: [ValueInfo] = [], valueInfo: [ValueInfo] = [],
-                quantizationAnnotations: [TensorAnnotation] = [], docString: String = "", metadata: [KeyValue] = []) {
+    public init(
+        name: String = "", nodes: [Node] = [], initializers: [Tensor] = [], sparseInitializers: [SparseTensor] = [],
+        inputs: [ValueInfo] = [], outputs: [ValueInfo] = [], valueInfo: [ValueInfo] = [],
+        quantizationAnnotations: [TensorAnnotation] = [], docString: String = "", metadata: [KeyValue] = []
+    ) {
         self.name = name
         self.nodes = nodes
         self.initializers = initializers

@@ -16,7 +16,9 @@ public struct TopologicalSortPass: GraphPass {
     public func run(on model: inout Model) throws -> Bool {
         var changed = try sort(&model.graph)
         for i in model.trainingInfo.indices {
-            if model.trainingInfo[i].initialization != nil { changed = try sort(&model.trainingInfo[i].initialization!) || changed }
+            if model.trainingInfo[i].initialization != nil {
+                changed = try sort(&model.trainingInfo[i].initialization!) || changed
+            }
             if model.trainingInfo[i].algorithm != nil { changed = try sort(&model.trainingInfo[i].algorithm!) || changed }
         }
         for i in model.functions.indices {
@@ -35,11 +37,17 @@ public struct TopologicalSortPass: GraphPass {
             for a in graph.nodes[n].attributes.indices {
                 switch graph.nodes[n].attributes[a].value {
                 case .graph(var g):
-                    if try sort(&g) { graph.nodes[n].attributes[a].value = .graph(g); changed = true }
+                    if try sort(&g) {
+                        graph.nodes[n].attributes[a].value = .graph(g)
+                        changed = true
+                    }
                 case .graphs(var gs):
                     var any = false
                     for j in gs.indices { any = try sort(&gs[j]) || any }
-                    if any { graph.nodes[n].attributes[a].value = .graphs(gs); changed = true }
+                    if any {
+                        graph.nodes[n].attributes[a].value = .graphs(gs)
+                        changed = true
+                    }
                 default: break
                 }
             }

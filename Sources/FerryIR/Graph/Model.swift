@@ -27,9 +27,11 @@ public struct Function: Equatable, Sendable {
     public var docString: String
     public var metadata: [KeyValue]
 
-    public init(name: String, domain: String, overload: String = "", inputs: [String], outputs: [String],
-                attributeNames: [String] = [], attributeDefaults: [Attribute] = [], nodes: [Node],
-                opsetImports: [OpsetID] = [], valueInfo: [ValueInfo] = [], docString: String = "", metadata: [KeyValue] = []) {
+    public init(
+        name: String, domain: String, overload: String = "", inputs: [String], outputs: [String],
+        attributeNames: [String] = [], attributeDefaults: [Attribute] = [], nodes: [Node],
+        opsetImports: [OpsetID] = [], valueInfo: [ValueInfo] = [], docString: String = "", metadata: [KeyValue] = []
+    ) {
         self.name = name
         self.domain = domain
         self.overload = overload
@@ -52,7 +54,8 @@ public struct TrainingInfo: Equatable, Sendable {
     public var initializationBinding: [KeyValue]
     public var updateBinding: [KeyValue]
 
-    public init(initialization: Graph?, algorithm: Graph?, initializationBinding: [KeyValue] = [], updateBinding: [KeyValue] = []) {
+    public init(initialization: Graph?, algorithm: Graph?, initializationBinding: [KeyValue] = [], updateBinding: [KeyValue] = [])
+    {
         self.initialization = initialization
         self.algorithm = algorithm
         self.initializationBinding = initializationBinding
@@ -90,10 +93,12 @@ public struct Model: Equatable, Sendable {
     public var functions: [Function]
     public var deviceConfigurations: [DeviceConfiguration]
 
-    public init(irVersion: Int64? = nil, opsetImports: [OpsetID] = [], producerName: String = "", producerVersion: String = "",
-                domain: String = "", modelVersion: Int64? = nil, docString: String = "", graph: Graph,
-                metadata: [KeyValue] = [], trainingInfo: [TrainingInfo] = [], functions: [Function] = [],
-                deviceConfigurations: [DeviceConfiguration] = []) {
+    public init(
+        irVersion: Int64? = nil, opsetImports: [OpsetID] = [], producerName: String = "", producerVersion: String = "",
+        domain: String = "", modelVersion: Int64? = nil, docString: String = "", graph: Graph,
+        metadata: [KeyValue] = [], trainingInfo: [TrainingInfo] = [], functions: [Function] = [],
+        deviceConfigurations: [DeviceConfiguration] = []
+    ) {
         self.irVersion = irVersion
         self.opsetImports = opsetImports
         self.producerName = producerName
@@ -122,8 +127,14 @@ public struct Model: Equatable, Sendable {
                 switch a.value {
                 case .tensor(let t): try body(t)
                 case .tensors(let ts): for t in ts { try body(t) }
-                case .sparseTensor(let s): try body(s.values); try body(s.indices)
-                case .sparseTensors(let ss): for s in ss { try body(s.values); try body(s.indices) }
+                case .sparseTensor(let s):
+                    try body(s.values)
+                    try body(s.indices)
+                case .sparseTensors(let ss):
+                    for s in ss {
+                        try body(s.values)
+                        try body(s.indices)
+                    }
                 case .graph(let g): try visit(g)
                 case .graphs(let gs): for g in gs { try visit(g) }
                 default: break
@@ -132,7 +143,10 @@ public struct Model: Equatable, Sendable {
         }
         func visit(_ g: Graph) throws {
             for t in g.initializers { try body(t) }
-            for s in g.sparseInitializers { try body(s.values); try body(s.indices) }
+            for s in g.sparseInitializers {
+                try body(s.values)
+                try body(s.indices)
+            }
             for n in g.nodes { try visit(n.attributes) }
         }
         try visit(graph)

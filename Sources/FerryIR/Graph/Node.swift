@@ -14,9 +14,11 @@ public struct Node: Equatable, Sendable {
     public var metadata: [KeyValue]
     public var deviceConfigurations: [NodeDeviceConfiguration]
 
-    public init(opType: String, domain: String = "", name: String = "", inputs: [String], outputs: [String],
-                attributes: [Attribute] = [], docString: String = "", overload: String = "",
-                metadata: [KeyValue] = [], deviceConfigurations: [NodeDeviceConfiguration] = []) {
+    public init(
+        opType: String, domain: String = "", name: String = "", inputs: [String], outputs: [String],
+        attributes: [Attribute] = [], docString: String = "", overload: String = "",
+        metadata: [KeyValue] = [], deviceConfigurations: [NodeDeviceConfiguration] = []
+    ) {
         self.opType = opType
         self.domain = domain
         self.name = name
@@ -78,7 +80,9 @@ public struct ShardingSpec: Equatable, Sendable {
         }
     }
 
-    public init(tensorName: String, devices: [Int64] = [], indexToDeviceGroup: [IndexToDeviceGroup] = [], shardedDims: [ShardedDim] = []) {
+    public init(
+        tensorName: String, devices: [Int64] = [], indexToDeviceGroup: [IndexToDeviceGroup] = [], shardedDims: [ShardedDim] = []
+    ) {
         self.tensorName = tensorName
         self.devices = devices
         self.indexToDeviceGroup = indexToDeviceGroup

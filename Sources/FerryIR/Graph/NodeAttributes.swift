@@ -39,11 +39,15 @@ extension Node {
     }
 
     public func stringAttribute(_ name: String) throws -> String? {
-        try read(name, "a string") { if case .string(let v) = $0 { return String(decoding: v, as: UTF8.self) } else { return nil } }
+        try read(name, "a string") {
+            if case .string(let v) = $0 { return String(decoding: v, as: UTF8.self) } else { return nil }
+        }
     }
 
     public func stringsAttribute(_ name: String) throws -> [String]? {
-        try read(name, "a list of strings") { if case .strings(let v) = $0 { return v.map { String(decoding: $0, as: UTF8.self) } } else { return nil } }
+        try read(name, "a list of strings") {
+            if case .strings(let v) = $0 { return v.map { String(decoding: $0, as: UTF8.self) } } else { return nil }
+        }
     }
 
     public func tensorAttribute(_ name: String) throws -> Tensor? {

@@ -15,9 +15,10 @@ public enum ModelValidator {
             }
         }
         for f in model.functions {
-            let body = Graph(name: "function \(f.domain.isEmpty ? "" : f.domain + ".")\(f.name)", nodes: f.nodes,
-                             inputs: f.inputs.map { ValueInfo(name: $0, type: nil) },
-                             outputs: f.outputs.map { ValueInfo(name: $0, type: nil) })
+            let body = Graph(
+                name: "function \(f.domain.isEmpty ? "" : f.domain + ".")\(f.name)", nodes: f.nodes,
+                inputs: f.inputs.map { ValueInfo(name: $0, type: nil) },
+                outputs: f.outputs.map { ValueInfo(name: $0, type: nil) })
             try validate(body, outerScope: [], depth: 0)
         }
     }

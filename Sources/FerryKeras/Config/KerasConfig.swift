@@ -85,7 +85,8 @@ struct KerasModelSpec {
                 var callArgs: [String: Any] = [:]
                 var refs = try list.map { entry in
                     guard let e = entry as? [Any], e.count >= 3, let layer = e[0] as? String,
-                          let n = e[1] as? Int, let t = e[2] as? Int else {
+                        let n = e[1] as? Int, let t = e[2] as? Int
+                    else {
                         throw KerasConfigError("layer \(name): malformed inbound node")
                     }
                     if e.count > 3, let extra = e[3] as? [String: Any] { callArgs.merge(extra) { a, _ in a } }
@@ -94,7 +95,9 @@ struct KerasModelSpec {
                 // TFOpLambda's tensor keyword arguments ([layer, node, tensor], e.g. the y of x + y)
                 // become inputs of the call too.
                 for (key, value) in callArgs where className == "TFOpLambda" {
-                    if let e = value as? [Any], e.count == 3, let layer = e[0] as? String, let n = e[1] as? Int, let t = e[2] as? Int {
+                    if let e = value as? [Any], e.count == 3, let layer = e[0] as? String, let n = e[1] as? Int,
+                        let t = e[2] as? Int
+                    {
                         callArgs[key] = KerasCallTensor(index: refs.count)
                         refs.append(KerasTensorRef(layer: layer, node: n, tensor: t))
                     }
@@ -128,8 +131,9 @@ struct KerasModelSpec {
             for item in list { collectKerasTensors(item, into: &refs) }
         } else if let dict = any as? [String: Any] {
             if dict["class_name"] as? String == "__keras_tensor__",
-               let config = dict["config"] as? [String: Any], let history = config["keras_history"] as? [Any],
-               history.count >= 3, let layer = history[0] as? String, let n = history[1] as? Int, let t = history[2] as? Int {
+                let config = dict["config"] as? [String: Any], let history = config["keras_history"] as? [Any],
+                history.count >= 3, let layer = history[0] as? String, let n = history[1] as? Int, let t = history[2] as? Int
+            {
                 refs.append(KerasTensorRef(layer: layer, node: n, tensor: t))
             }
         }
@@ -142,7 +146,8 @@ struct KerasModelSpec {
             return [KerasTensorRef(layer: name, node: n, tensor: t)]
         }
         return try list.map { item in
-            guard let e = item as? [Any], e.count >= 3, let name = e[0] as? String, let n = e[1] as? Int, let t = e[2] as? Int else {
+            guard let e = item as? [Any], e.count >= 3, let name = e[0] as? String, let n = e[1] as? Int, let t = e[2] as? Int
+            else {
                 throw KerasConfigError("malformed input_layers/output_layers entry")
             }
             return KerasTensorRef(layer: name, node: n, tensor: t)
@@ -176,7 +181,8 @@ struct LayerConfig {
     func activation(_ key: String = "activation") -> String? {
         if let s = dict[key] as? String { return s }
         if let d = dict[key] as? [String: Any] {
-            return (d["config"] as? String) ?? ((d["config"] as? [String: Any])?["name"] as? String) ?? (d["class_name"] as? String)
+            return (d["config"] as? String) ?? ((d["config"] as? [String: Any])?["name"] as? String)
+                ?? (d["class_name"] as? String)
         }
         return nil
     }

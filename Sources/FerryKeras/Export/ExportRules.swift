@@ -15,7 +15,8 @@ enum ExportRules {
         case "Exp": return "exponential"
         case "Clip":
             guard n.inputs.count == 3, let lo = try? e.constant(n.inputs[1]).float32Values.first,
-                  let hi = try? e.constant(n.inputs[2]).float32Values.first, lo == 0, hi == 6 else { return nil }
+                let hi = try? e.constant(n.inputs[2]).float32Values.first, lo == 0, hi == 6
+            else { return nil }
             return "relu6"
         default: return nil
         }
@@ -45,8 +46,10 @@ enum ExportRules {
             let x = try e.channelsFirst(n.inputs[0])
             let rank = x.shape.count
             let cls = (n.opType == "GlobalAveragePool" ? "GlobalAveragePooling" : "GlobalMaxPooling") + "\(rank - 2)D"
-            let ref = e.add(cls, n.name.isEmpty ? cls : n.name, ["keepdims": true, "data_format": "channels_last"], inputs: [x.ref])
-            e.values[out] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + [Int?](repeating: 1, count: rank - 2))
+            let ref = e.add(
+                cls, n.name.isEmpty ? cls : n.name, ["keepdims": true, "data_format": "channels_last"], inputs: [x.ref])
+            e.values[out] = .init(
+                ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + [Int?](repeating: 1, count: rank - 2))
         case "ReduceMean", "ReduceMax": try reduce(n, e)
         case "Flatten": try flatten(n, e)
         case "Gemm": try gemm(n, e)
@@ -56,17 +59,22 @@ enum ExportRules {
         case "BatchNormalization": try batchNorm(n, e)
         case "Concat":
             let inputs = try n.inputs.map { try e.value($0) }
-            guard let layout = inputs.first?.layout, inputs.allSatisfy({ $0.layout == layout }), layout == .same || layout == .channelsFirst else {
+            guard let layout = inputs.first?.layout, inputs.allSatisfy({ $0.layout == layout }),
+                layout == .same || layout == .channelsFirst
+            else {
                 throw ExportProblem("inputs in different layouts")
             }
             let rank = inputs[0].shape.count
             var axis = n.int("axis") ?? 0
             if axis < 0 { axis += rank }
-            guard axis >= 0, axis < rank, inputs.allSatisfy({ $0.shape.count == rank }) else { throw ExportProblem("axis \(axis)") }
+            guard axis >= 0, axis < rank, inputs.allSatisfy({ $0.shape.count == rank }) else {
+                throw ExportProblem("axis \(axis)")
+            }
             let kerasAxis = layout == .same ? axis : (axis == 1 ? rank - 1 : (axis == 0 ? 0 : axis - 1))
             var shape = inputs[0].shape
             shape[axis] = inputs.reduce(0 as Int?) { a, v in a.flatMap { x in v.shape[axis].map { x + $0 } } }
-            let ref = e.add("Concatenate", n.name.isEmpty ? "concatenate" : n.name, ["axis": kerasAxis], inputs: inputs.map(\.ref))
+            let ref = e.add(
+                "Concatenate", n.name.isEmpty ? "concatenate" : n.name, ["axis": kerasAxis], inputs: inputs.map(\.ref))
             e.values[out] = .init(ref: ref, layout: layout, shape: shape)
         case "Softmax":
             let x = try e.value(n.inputs[0])
@@ -77,25 +85,35 @@ enum ExportRules {
             if e.opset < 13 && axis != x.shape.count - 1 { throw ExportProblem("opset \(e.opset) softmax over several axes") }
             let last = x.layout == .channelsFirst ? 1 : x.shape.count - 1
             if axis == last {
-                e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+                e.values[out] = .init(
+                    ref: e.add("Activation", n.name.isEmpty ? "softmax" : n.name, ["activation": "softmax"], inputs: [x.ref]),
+                    layout: x.layout, shape: x.shape)
             } else {
                 guard x.layout == .same else { throw ExportProblem("softmax over a spatial axis of a channels-first tensor") }
-                e.values[out] = .init(ref: e.add("Softmax", n.name.isEmpty ? "softmax" : n.name, ["axis": axis], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+                e.values[out] = .init(
+                    ref: e.add("Softmax", n.name.isEmpty ? "softmax" : n.name, ["axis": axis], inputs: [x.ref]), layout: x.layout,
+                    shape: x.shape)
             }
         case "Elu" where (n.float("alpha") ?? 1) != 1:
             let x = try e.value(n.inputs[0])
-            e.values[out] = .init(ref: e.add("ELU", n.name.isEmpty ? "elu" : n.name, ["alpha": Double(n.float("alpha") ?? 1)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+            e.values[out] = .init(
+                ref: e.add("ELU", n.name.isEmpty ? "elu" : n.name, ["alpha": Double(n.float("alpha") ?? 1)], inputs: [x.ref]),
+                layout: x.layout, shape: x.shape)
         case "LeakyRelu": try PatternExportRules.leakyRelu(n, e)
         case "LpNormalization":
             let x = try e.value(n.inputs[0])
             guard (n.int("p") ?? 2) == 2, (n.int("axis") ?? -1) == 1 || (n.int("axis") ?? -1) == -1, x.shape.count == 2,
-                  let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Mul" else { throw ExportProblem("no Keras layer for this op") }
+                let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Mul"
+            else { throw ExportProblem("no Keras layer for this op") }
             e.normalized[out] = x
         case "Clip":
             let x = try e.value(n.inputs[0])
             guard n.inputs.count == 3, let lo = try e.constant(n.inputs[1]).float32Values.first, lo == 0,
-                  let hi = try e.constant(n.inputs[2]).float32Values.first else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
-            e.values[out] = .init(ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+                let hi = try e.constant(n.inputs[2]).float32Values.first
+            else { throw ExportProblem("only Clip(0, max) maps onto ReLU") }
+            e.values[out] = .init(
+                ref: e.add("ReLU", n.name.isEmpty ? "re_lu" : n.name, ["max_value": Double(hi)], inputs: [x.ref]),
+                layout: x.layout, shape: x.shape)
         case "HardSigmoid", "HardSwish": try CompositeExportRules.hard(n, e)
         case "Gelu": try CompositeExportRules.gelu(n, e)
         case "Pad": try pad(n, e)
@@ -120,14 +138,19 @@ enum ExportRules {
         case "Gather":
             let table = try e.constant(n.inputs[0])
             let ids = try e.value(n.inputs[1])
-            guard (n.int("axis") ?? 0) == 0, table.shape.count == 2, ids.layout == .same else { throw ExportProblem("only embedding lookups (a constant 2-D table)") }
-            let ref = e.add("Embedding", n.name.isEmpty ? "embedding" : n.name, ["input_dim": table.shape[0], "output_dim": table.shape[1]],
-                            inputs: [ids.ref], weights: [("embeddings", table)])
+            guard (n.int("axis") ?? 0) == 0, table.shape.count == 2, ids.layout == .same else {
+                throw ExportProblem("only embedding lookups (a constant 2-D table)")
+            }
+            let ref = e.add(
+                "Embedding", n.name.isEmpty ? "embedding" : n.name, ["input_dim": table.shape[0], "output_dim": table.shape[1]],
+                inputs: [ids.ref], weights: [("embeddings", table)])
             e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: ids.shape + [table.shape[1]])
         default:
             if let name = activationName(n, e) {
                 let x = try e.value(n.inputs[0])
-                e.values[out] = .init(ref: e.add("Activation", n.name.isEmpty ? name : n.name, ["activation": name], inputs: [x.ref]), layout: x.layout, shape: x.shape)
+                e.values[out] = .init(
+                    ref: e.add("Activation", n.name.isEmpty ? name : n.name, ["activation": name], inputs: [x.ref]),
+                    layout: x.layout, shape: x.shape)
             } else {
                 throw ExportProblem("no Keras layer for this op")
             }
@@ -138,11 +161,14 @@ enum ExportRules {
         let x = try e.value(n.inputs[0])
         guard case .ints(let p)? = n.attribute("perm") else { throw ExportProblem("no perm") }
         let perm = p.map { Int($0) }, rank = perm.count
-        guard perm.sorted() == Array(0..<x.shape.count) else { throw ExportProblem("perm \(perm) of a rank-\(x.shape.count) tensor") }
+        guard perm.sorted() == Array(0..<x.shape.count) else {
+            throw ExportProblem("perm \(perm) of a rank-\(x.shape.count) tensor")
+        }
         let shape = perm.map { x.shape[$0] }
         let toFirst = [0, rank - 1] + Array(1..<max(rank - 1, 1))
         if rank == 3 && x.layout == .same && perm == [0, 2, 1], let c = e.soleConsumer(n.outputs[0]),
-           e.graph.nodes[c].opType == "MatMul", e.constants[e.graph.nodes[c].inputs[1]] == nil {
+            e.graph.nodes[c].opType == "MatMul", e.constants[e.graph.nodes[c].inputs[1]] == nil
+        {
             // Swapping the last two axes for a batched product: Dot contracts the right axis instead.
             e.swapped[n.outputs[0]] = x
         } else {
@@ -156,8 +182,9 @@ enum ExportRules {
             } else if rank == 3 && q == [1, 0, 2] {
                 e.values[n.outputs[0]] = .init(ref: x.ref, layout: .timeMajor, shape: shape, time: x.time)
             } else if q.first == 0 {
-                e.values[n.outputs[0]] = .init(ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(q.dropFirst())], inputs: [x.ref]),
-                                               layout: .same, shape: shape)
+                e.values[n.outputs[0]] = .init(
+                    ref: e.add("Permute", n.name.isEmpty ? "permute" : n.name, ["dims": Array(q.dropFirst())], inputs: [x.ref]),
+                    layout: .same, shape: shape)
             } else {
                 throw ExportProblem("moves the batch axis")
             }
@@ -198,11 +225,14 @@ enum ExportRules {
         let group = n.int("group") ?? 1
         var pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
         guard strides.count == spatial, dilations.count == spatial, pads.count == 2 * spatial, group >= 1,
-              (strides + dilations).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else { throw ExportProblem("attributes") }
+            (strides + dilations).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 })
+        else { throw ExportProblem("attributes") }
         if let auto = n.string("auto_pad"), auto != "NOTSET" {
             guard auto == "SAME_UPPER" || auto == "VALID" else { throw ExportProblem("auto_pad \(auto)") }
             if auto == "SAME_UPPER" {
-                guard let computed = samePads(Array(x.shape.dropFirst(2)), kernel, strides, dilations) else { throw ExportProblem("SAME padding of unknown sizes") }
+                guard let computed = samePads(Array(x.shape.dropFirst(2)), kernel, strides, dilations) else {
+                    throw ExportProblem("SAME padding of unknown sizes")
+                }
                 pads = computed
             }
         }
@@ -211,7 +241,9 @@ enum ExportRules {
         if padding == nil {
             guard spatial <= 3 else { throw ExportProblem("padding") }
             let pairs = (0..<spatial).map { [pads[$0], pads[$0 + spatial]] }
-            let ref = e.add("ZeroPadding\(spatial)D", n.name + "_pad", ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any], inputs: [x.ref])
+            let ref = e.add(
+                "ZeroPadding\(spatial)D", n.name + "_pad", ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any],
+                inputs: [x.ref])
             sizes = sizes.indices.map { i in sizes[i].map { $0 + pads[i] + pads[i + spatial] } }
             x = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
             padding = "valid"
@@ -220,8 +252,10 @@ enum ExportRules {
         let outChannels = w.shape[0]
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
         let (activation, result) = fuseActivation(after: n.outputs[0], e)
-        var config: [String: Any] = ["kernel_size": kernel, "strides": strides, "padding": padding!, "dilation_rate": dilations,
-                                     "activation": activation, "use_bias": bias != nil, "data_format": "channels_last"]
+        var config: [String: Any] = [
+            "kernel_size": kernel, "strides": strides, "padding": padding!, "dilation_rate": dilations,
+            "activation": activation, "use_bias": bias != nil, "data_format": "channels_last"
+        ]
         var weights: [(String, Tensor)]
         let cls: String
         if group > 1 && group == inChannels && w.shape[1] == 1 && spatial == 2 {
@@ -250,7 +284,8 @@ enum ExportRules {
             let k = (kernel[i] - 1) * dilations[i] + 1
             let o = (n + strides[i] - 1) / strides[i]
             let total = max((o - 1) * strides[i] + k - n, 0)
-            begin.append(total / 2); end.append(total - total / 2)
+            begin.append(total / 2)
+            end.append(total - total / 2)
         }
         return begin + end
     }
@@ -258,7 +293,9 @@ enum ExportRules {
     static func pool(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.channelsFirst(n.inputs[0])
         let spatial = x.shape.count - 2
-        guard let kernel = n.ints("kernel_shape"), kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("kernel_shape") }
+        guard let kernel = n.ints("kernel_shape"), kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else {
+            throw ExportProblem("kernel_shape")
+        }
         let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
         guard strides.count == spatial, strides.allSatisfy({ $0 >= 1 }) else { throw ExportProblem("strides") }
         if (n.int("ceil_mode") ?? 0) != 0 { throw ExportProblem("ceil_mode") }
@@ -266,21 +303,28 @@ enum ExportRules {
         let sizes = Array(x.shape.dropFirst(2))
         var pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
         if let auto = n.string("auto_pad"), auto != "NOTSET" && auto != "VALID" {
-            guard auto == "SAME_UPPER", let computed = samePads(sizes, kernel, strides, kernel.map { _ in 1 }) else { throw ExportProblem("auto_pad \(auto)") }
+            guard auto == "SAME_UPPER", let computed = samePads(sizes, kernel, strides, kernel.map { _ in 1 }) else {
+                throw ExportProblem("auto_pad \(auto)")
+            }
             pads = computed
         }
         guard pads.count == 2 * spatial else { throw ExportProblem("pads") }
         if n.opType == "AveragePool" && (n.int("count_include_pad") ?? 0) != 0 && pads.contains(where: { $0 != 0 }) {
             throw ExportProblem("count_include_pad with padding")
         }
-        guard let padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }) else {
+        guard
+            let padding = tfPadding(pads: pads, sizes: sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 })
+        else {
             throw ExportProblem("padding that is neither valid nor TF's same")
         }
         let cls = (n.opType == "MaxPool" ? "MaxPooling" : "AveragePooling") + "\(spatial)D"
-        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name,
-                        ["pool_size": kernel, "strides": strides, "padding": padding, "data_format": "channels_last"], inputs: [x.ref])
-        e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst,
-                                       shape: [x.shape[0], x.shape[1]] + windowOutput(sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }, padding: padding))
+        let ref = e.add(
+            cls, n.name.isEmpty ? cls.lowercased() : n.name,
+            ["pool_size": kernel, "strides": strides, "padding": padding, "data_format": "channels_last"], inputs: [x.ref])
+        e.values[n.outputs[0]] = .init(
+            ref: ref, layout: .channelsFirst,
+            shape: [x.shape[0], x.shape[1]]
+                + windowOutput(sizes, kernel: kernel, strides: strides, dilations: kernel.map { _ in 1 }, padding: padding))
     }
 
     static func reduce(_ n: Node, _ e: KerasExporter) throws {
@@ -291,12 +335,15 @@ enum ExportRules {
         if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
         axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
         let keep = (n.int("keepdims") ?? 1) != 0
-        guard let map = e.kerasAxes(x), rank >= 3, axes.allSatisfy({ (0..<rank).contains($0) }) else { throw ExportProblem("layout") }
+        guard let map = e.kerasAxes(x), rank >= 3, axes.allSatisfy({ (0..<rank).contains($0) }) else {
+            throw ExportProblem("layout")
+        }
         guard axes.map({ map[$0] }).sorted() == Array(1..<(rank - 1)) else {
             throw ExportProblem("only reductions over all spatial axes map onto global pooling")
         }
         let cls = (n.opType == "ReduceMean" ? "GlobalAveragePooling" : "GlobalMaxPooling") + "\(rank - 2)D"
-        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["keepdims": keep, "data_format": "channels_last"], inputs: [x.ref])
+        let ref = e.add(
+            cls, n.name.isEmpty ? cls.lowercased() : n.name, ["keepdims": keep, "data_format": "channels_last"], inputs: [x.ref])
         let channels = x.shape[map.firstIndex(of: rank - 1)!]
         if keep {
             var shape = x.shape
@@ -314,20 +361,26 @@ enum ExportRules {
         let name = n.name.isEmpty ? "flatten" : n.name
         switch x.layout {
         case .same:
-            e.values[n.outputs[0]] = .init(ref: x.shape.count == 2 ? x.ref : e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same, shape: [x.shape[0], total])
+            e.values[n.outputs[0]] = .init(
+                ref: x.shape.count == 2 ? x.ref : e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same,
+                shape: [x.shape[0], total])
         case .channelsFirst:
             // All spatial sizes 1: both flattenings agree.
             let spatial = x.shape.dropFirst(2)
             if spatial.allSatisfy({ $0 == 1 }) {
-                e.values[n.outputs[0]] = .init(ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same, shape: [x.shape[0], total])
+                e.values[n.outputs[0]] = .init(
+                    ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .same, shape: [x.shape[0], total])
                 return
             }
-            guard let channels = x.shape[1], let positions = spatial.reduce(1 as Int?, { a, d in a.flatMap { x in d.map { x * $0 } } }) else {
+            guard let channels = x.shape[1],
+                let positions = spatial.reduce(1 as Int?, { a, d in a.flatMap { x in d.map { x * $0 } } })
+            else {
                 throw ExportProblem("flattening a tensor of unknown size")
             }
             var order = [Int](repeating: 0, count: channels * positions)
             for p in 0..<positions { for c in 0..<channels { order[p * channels + c] = c * positions + p } }
-            e.values[n.outputs[0]] = .init(ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .flatPermuted(order), shape: [x.shape[0], total])
+            e.values[n.outputs[0]] = .init(
+                ref: e.add("Flatten", name, [:], inputs: [x.ref]), layout: .flatPermuted(order), shape: [x.shape[0], total])
         default:
             throw ExportProblem("layout")
         }
@@ -368,7 +421,7 @@ enum ExportRules {
         var k = kernel
         switch x.layout {
         case .same: break
-        case .timeMajor: break  // on the feature axis: the Keras tensor serves, the result stays time-major
+        case .timeMajor: break // on the feature axis: the Keras tensor serves, the result stays time-major
         case .channelsFirst: x = try e.inIROrder(input)
         case .flatPermuted(let order):
             // Keras feeds its own flattening: row k of the Keras kernel is row order[k] of the IR's.
@@ -384,9 +437,11 @@ enum ExportRules {
             b.shape = [kernel.shape[1]]
             weights.append(("bias", b))
         }
-        let ref = e.add("Dense", n.name.isEmpty ? "dense" : n.name,
-                        ["units": kernel.shape[1], "activation": activation, "use_bias": bias != nil], inputs: [x.ref], weights: weights)
-        e.values[result] = .init(ref: ref, layout: x.layout == .timeMajor ? .timeMajor : .same, shape: Array(x.shape.dropLast()) + [kernel.shape[1]])
+        let ref = e.add(
+            "Dense", n.name.isEmpty ? "dense" : n.name,
+            ["units": kernel.shape[1], "activation": activation, "use_bias": bias != nil], inputs: [x.ref], weights: weights)
+        e.values[result] = .init(
+            ref: ref, layout: x.layout == .timeMajor ? .timeMajor : .same, shape: Array(x.shape.dropLast()) + [kernel.shape[1]])
     }
 
     /// Binary ops: merge layers between computed tensors; x·scale + shift with per-channel
@@ -399,10 +454,17 @@ enum ExportRules {
         let constantInputs = n.inputs.filter { e.constants[$0] != nil }
         if constantInputs.isEmpty {
             let inputs = try n.inputs.map { try e.value($0) }
-            guard inputs.allSatisfy({ $0.layout == inputs[0].layout }), inputs[0].layout == .same || inputs[0].layout == .channelsFirst else {
+            guard inputs.allSatisfy({ $0.layout == inputs[0].layout }),
+                inputs[0].layout == .same || inputs[0].layout == .channelsFirst
+            else {
                 throw ExportProblem("inputs in different layouts")
             }
-            guard let cls = ["Mul": "Multiply", "Add": "Add", "Sum": "Add", "Sub": "Subtract", "Max": "Maximum", "Min": "Minimum", "Mean": "Average"][n.opType] else {
+            guard
+                let cls = [
+                    "Mul": "Multiply", "Add": "Add", "Sum": "Add", "Sub": "Subtract", "Max": "Maximum", "Min": "Minimum",
+                    "Mean": "Average"
+                ][n.opType]
+            else {
                 throw ExportProblem("no Keras layer divides one computed tensor by another")
             }
             let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, [:], inputs: inputs.map(\.ref))
@@ -411,7 +473,8 @@ enum ExportRules {
         }
         // x·scale (+ shift), or x + shift, with per-channel constants.
         guard n.inputs.count == 2, n.opType == "Mul" || n.opType == "Add", let constantName = constantInputs.first,
-              let constant = e.constants[constantName] else {
+            let constant = e.constants[constantName]
+        else {
             throw ExportProblem("an operation with a constant that is not a per-channel scale and shift")
         }
         let x = try e.value(n.inputs[0] == constantName ? n.inputs[1] : n.inputs[0])
@@ -419,7 +482,9 @@ enum ExportRules {
         if n.opType == "Mul" {
             scale = constant
             if let c = e.soleConsumer(out), e.graph.nodes[c].opType == "Add", e.graph.nodes[c].inputs.count == 2,
-               let s = e.graph.nodes[c].inputs.first(where: { $0 != out }).flatMap({ e.constants[$0] }), s.shape == constant.shape {
+                let s = e.graph.nodes[c].inputs.first(where: { $0 != out }).flatMap({ e.constants[$0] }),
+                s.shape == constant.shape
+            {
                 fusedAdd = c
                 shift = s
                 out = e.graph.nodes[c].outputs[0]
@@ -434,7 +499,9 @@ enum ExportRules {
         // The one axis the constants vary along (right-aligned broadcasting).
         let aligned = [Int](repeating: 1, count: x.shape.count - given.shape.count) + given.shape
         let varying = aligned.indices.filter { aligned[$0] != 1 }
-        guard varying.count == 1, let axis = varying.first, axis > 0 else { throw ExportProblem("scale and shift are not one per channel") }
+        guard varying.count == 1, let axis = varying.first, axis > 0 else {
+            throw ExportProblem("scale and shift are not one per channel")
+        }
         let channels = aligned[axis]
         let kerasAxis: Int
         switch x.layout {
@@ -448,11 +515,15 @@ enum ExportRules {
         guard gamma.count == channels, beta.count == channels else { throw ExportProblem("scale and shift are not float") }
         if let fusedAdd { e.done.insert(fusedAdd) }
         let vector = { (v: [Float]) in Tensor(elementType: .float, shape: [channels], values: v) }
-        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name, ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
-                        inputs: [x.ref],
-                        weights: [("gamma", vector(gamma)), ("beta", vector(beta)),
-                                  ("moving_mean", vector([Float](repeating: 0, count: channels))),
-                                  ("moving_variance", vector([Float](repeating: Float(1 - eps), count: channels)))])
+        let ref = e.add(
+            "BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
+            ["axis": kerasAxis, "epsilon": eps, "center": true, "scale": true],
+            inputs: [x.ref],
+            weights: [
+                ("gamma", vector(gamma)), ("beta", vector(beta)),
+                ("moving_mean", vector([Float](repeating: 0, count: channels))),
+                ("moving_variance", vector([Float](repeating: Float(1 - eps), count: channels)))
+            ])
         e.values[out] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
@@ -462,17 +533,22 @@ enum ExportRules {
         guard n.inputs.count >= 5 else { throw ExportProblem("missing parameters") }
         let params = try n.inputs[1...4].map { try e.constant($0) }
         let channels = x.shape.count > 1 ? x.shape[1] : nil
-        guard let channels, params.allSatisfy({ Tensor.elementCount(of: $0.shape) == channels }) else { throw ExportProblem("parameters are not one per channel") }
-        let ref = e.add("BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
-                        ["axis": -1, "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
-                        weights: zip(["gamma", "beta", "moving_mean", "moving_variance"], params).map { ($0, $1) })
+        guard let channels, params.allSatisfy({ Tensor.elementCount(of: $0.shape) == channels }) else {
+            throw ExportProblem("parameters are not one per channel")
+        }
+        let ref = e.add(
+            "BatchNormalization", n.name.isEmpty ? "batch_normalization" : n.name,
+            ["axis": -1, "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true], inputs: [x.ref],
+            weights: zip(["gamma", "beta", "moving_mean", "moving_variance"], params).map { ($0, $1) })
         e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
     static func pad(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.channelsFirst(n.inputs[0])
         let rank = x.shape.count, spatial = rank - 2
-        guard (n.string("mode") ?? "constant") == "constant", n.inputs.count >= 2 else { throw ExportProblem("non-constant padding") }
+        guard (n.string("mode") ?? "constant") == "constant", n.inputs.count >= 2 else {
+            throw ExportProblem("non-constant padding")
+        }
         if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).float32Values.contains(where: { $0 != 0 }) {
             throw ExportProblem("padding with a value other than 0")
         }
@@ -481,7 +557,9 @@ enum ExportRules {
             throw ExportProblem("padding of the batch or channel axes")
         }
         let pairs = (0..<spatial).map { [pads[2 + $0], pads[rank + 2 + $0]] }
-        let ref = e.add("ZeroPadding\(spatial)D", n.name.isEmpty ? "zero_padding" : n.name, ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any], inputs: [x.ref])
+        let ref = e.add(
+            "ZeroPadding\(spatial)D", n.name.isEmpty ? "zero_padding" : n.name,
+            ["padding": spatial == 1 ? pairs[0] as Any : pairs as Any], inputs: [x.ref])
         let sizes = (0..<spatial).map { i in x.shape[i + 2].map { $0 + pairs[i][0] + pairs[i][1] } }
         e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], x.shape[1]] + sizes)
     }

@@ -79,8 +79,10 @@ final class KerasExporter {
     /// Layers added while converting the current node.
     private var addedLayers = Set<String>()
     /// Layers that compute the same on a tensor with an extra time axis.
-    static let anyRank: Set<String> = ["Activation", "ReLU", "LeakyReLU", "ELU", "Rescaling", "Add", "Multiply", "Subtract",
-                                       "Maximum", "Minimum", "Average", "Dropout"]
+    static let anyRank: Set<String> = [
+        "Activation", "ReLU", "LeakyReLU", "ELU", "Rescaling", "Add", "Multiply", "Subtract",
+        "Maximum", "Minimum", "Average", "Dropout"
+    ]
 
     /// A Bidirectional layer waiting for its merge ops; `stage` counts the ops seen.
     struct PendingMerge {
@@ -110,14 +112,18 @@ final class KerasExporter {
         var name = String(clean).isEmpty ? "layer" : String(clean)
         if let f = name.first, f.isNumber { name = "l_" + name }
         var candidate = name, k = 1
-        while used.contains(candidate) { candidate = "\(name)_\(k)"; k += 1 }
+        while used.contains(candidate) {
+            candidate = "\(name)_\(k)"
+            k += 1
+        }
         used.insert(candidate)
         return candidate
     }
 
     /// Adds a layer called on `inputs`; returns the reference to its output `tensor`.
     @discardableResult
-    func add(_ className: String, _ base: String, _ config: [String: Any], inputs: [Ref], weights: [(String, Tensor)] = []) -> Ref {
+    func add(_ className: String, _ base: String, _ config: [String: Any], inputs: [Ref], weights: [(String, Tensor)] = []) -> Ref
+    {
         let name = unique(base)
         var c = config
         c["name"] = name
@@ -127,15 +133,22 @@ final class KerasExporter {
         if foldedTime != nil {
             addedLayers.insert(name)
             if !KerasExporter.anyRank.contains(className) {
-                if inputs.count != 1 { problems.append("\(className) '\(name)': a layer of several inputs on time steps folded into the batch") }
+                if inputs.count != 1 {
+                    problems.append("\(className) '\(name)': a layer of several inputs on time steps folded into the batch")
+                }
                 c["name"] = unique(name + "_step")
-                c = ["name": name, "trainable": true, "dtype": "float32",
-                     "layer": ["module": "keras.layers", "class_name": className, "config": c, "registered_name": NSNull()] as [String: Any]]
+                c = [
+                    "name": name, "trainable": true, "dtype": "float32",
+                    "layer": ["module": "keras.layers", "class_name": className, "config": c, "registered_name": NSNull()]
+                        as [String: Any]
+                ]
                 cls = "TimeDistributed"
             }
         }
-        layers.append(Layer(className: cls, name: name, config: c, inputs: inputs,
-                            weights: weights.map { ("\(name)/\($0.0):0", $0.1) }))
+        layers.append(
+            Layer(
+                className: cls, name: name, config: c, inputs: inputs,
+                weights: weights.map { ("\(name)/\($0.0):0", $0.1) }))
         return Ref(layer: name, tensor: 0)
     }
 
@@ -146,15 +159,23 @@ final class KerasExporter {
                 throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' has no tensor shape")
             }
             let shape: [Int?] = dims.map { if case .fixed(let n) = $0.value { return Int(n) } else { return nil } }
-            guard !shape.isEmpty else { throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' is a scalar; Keras inputs have a batch axis") }
+            guard !shape.isEmpty else {
+                throw KerasError.invalidGraph(
+                    file: file, reason: "input '\(input.name)' is a scalar; Keras inputs have a batch axis")
+            }
             guard shape.allSatisfy({ $0 == nil || (0...(1 << 31)).contains($0!) }) else {
                 throw KerasError.invalidGraph(file: file, reason: "input '\(input.name)' has a negative or huge dimension")
             }
             let name = unique(input.name)
             let dtype: String = [ElementType.int32: "int32", .int64: "int64", .double: "float64"][type] ?? "float32"
-            layers.append(Layer(className: "InputLayer", name: name,
-                                config: ["batch_input_shape": [shape[0] as Any] + shape.dropFirst().map { $0 as Any }, "dtype": dtype, "sparse": false, "ragged": false, "name": name],
-                                inputs: [], weights: []))
+            layers.append(
+                Layer(
+                    className: "InputLayer", name: name,
+                    config: [
+                        "batch_input_shape": [shape[0] as Any] + shape.dropFirst().map { $0 as Any }, "dtype": dtype,
+                        "sparse": false, "ragged": false, "name": name
+                    ],
+                    inputs: [], weights: []))
             let ref = Ref(layer: name, tensor: 0)
             inputLayers.append(ref)
             values[input.name] = Value(ref: ref, layout: .same, shape: shape.map { $0 ?? nil })
@@ -164,7 +185,9 @@ final class KerasExporter {
             let times = Set(node.inputs.compactMap { self.values[$0].map { $0.time ?? -1 } })
             foldedTime = times.first.flatMap { $0 < 0 ? nil : $0 }
             if times.count > 1 || (foldedTime != nil && ["LSTM", "GRU", "RNN"].contains(node.opType)) {
-                problems.append("\(node.opType) '\(node.name)': \(times.count > 1 ? "inputs with and without time steps folded into the batch" : "a recurrent layer on time steps folded into the batch")")
+                problems.append(
+                    "\(node.opType) '\(node.name)': \(times.count > 1 ? "inputs with and without time steps folded into the batch" : "a recurrent layer on time steps folded into the batch")"
+                )
                 continue
             }
             addedLayers = []
@@ -176,15 +199,23 @@ final class KerasExporter {
             }
             // Values the node's layers compute per time step stay folded.
             if let t = foldedTime {
-                for (name, v) in values where v.time == nil && addedLayers.contains(v.ref.layer) && before[name] != v { values[name]?.time = t }
+                for (name, v) in values where v.time == nil && addedLayers.contains(v.ref.layer) && before[name] != v {
+                    values[name]?.time = t
+                }
             }
             foldedTime = nil
             if problems.count >= 20 { break }
         }
         if problems.isEmpty {
             for out in graph.outputs {
-                guard let v = values[out.name] else { problems.append("output '\(out.name)' has no Keras equivalent"); continue }
-                guard v.time == nil else { problems.append("output '\(out.name)' has its time steps folded into the batch"); continue }
+                guard let v = values[out.name] else {
+                    problems.append("output '\(out.name)' has no Keras equivalent")
+                    continue
+                }
+                guard v.time == nil else {
+                    problems.append("output '\(out.name)' has its time steps folded into the batch")
+                    continue
+                }
                 switch v.layout {
                 case .same: outputLayers.append(v.ref)
                 case .channelsFirst:
@@ -253,7 +284,8 @@ final class KerasExporter {
         case .timeMajor where rank == 3: throw ExportProblem("a time-major tensor, whose batch axis is not first")
         default: throw ExportProblem("needs its input in the IR's axis order")
         }
-        return Value(ref: add("Permute", name + "_ir_order", ["dims": dims], inputs: [v.ref]), layout: .same, shape: v.shape, time: v.time)
+        return Value(
+            ref: add("Permute", name + "_ir_order", ["dims": dims], inputs: [v.ref]), layout: .same, shape: v.shape, time: v.time)
     }
 
     /// The only consumer of `value`, if it has exactly one and is not a graph output.

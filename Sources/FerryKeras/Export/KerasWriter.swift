@@ -9,7 +9,9 @@ extension KerasFile {
     /// Writes `model`'s graph as a legacy full-model `.h5` (config + weights), loadable by
     /// tf.keras and Keras 3 with the same outputs; `compress` stores the weights chunked with
     /// shuffle + deflate. Throws listing the ops that map onto no layer.
-    public static func writeLegacy(_ model: Model, to path: String, replace: Bool, protectedFiles: [String] = [], compress: Bool = false) throws {
+    public static func writeLegacy(
+        _ model: Model, to path: String, replace: Bool, protectedFiles: [String] = [], compress: Bool = false
+    ) throws {
         let exporter = KerasExporter(graph: model.graph, file: path, opset: model.opsetVersion(for: Domain.onnx) ?? 17)
         try exporter.run()
         exporter.layers = kerasOrder(exporter.layers, outputs: exporter.outputLayers)
@@ -75,14 +77,16 @@ extension KerasFile {
                 "class_name": l.className,
                 "config": l.config,
                 "name": l.name,
-                "inbound_nodes": l.inputs.isEmpty ? [] : [l.inputs.map { [$0.layer, 0, $0.tensor, [String: Any]()] as [Any] }],
+                "inbound_nodes": l.inputs.isEmpty ? [] : [l.inputs.map { [$0.layer, 0, $0.tensor, [String: Any]()] as [Any] }]
             ]
         }
         let object: [String: Any] = [
             "class_name": "Functional",
-            "config": ["name": name, "layers": layers, "input_layers": refs(e.inputLayers), "output_layers": refs(e.outputLayers)],
+            "config": [
+                "name": name, "layers": layers, "input_layers": refs(e.inputLayers), "output_layers": refs(e.outputLayers)
+            ],
             "keras_version": writtenKerasVersion,
-            "backend": "tensorflow",
+            "backend": "tensorflow"
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -46,7 +46,9 @@ enum MoreExportRules {
                 let k = (kernel[i] - 1) * dilations[i] + 1
                 candidate.append(2 * (k / 2) - pads[i] - pads[i + spatial] + outPad[i])
             }
-            guard candidate.allSatisfy({ $0 >= 0 }), matches(true, explicit: candidate) else { throw ExportProblem("padding Keras cannot express") }
+            guard candidate.allSatisfy({ $0 >= 0 }), matches(true, explicit: candidate) else {
+                throw ExportProblem("padding Keras cannot express")
+            }
             padding = "same"
             kerasOutPad = candidate
         }
@@ -64,7 +66,9 @@ enum MoreExportRules {
         config["data_format"] = "channels_last"
         let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref], weights: weights)
         let sizes: [Int?] = (0..<spatial).map { i in
-            x.shape[i + 2].map { (($0 - 1) * strides[i]) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial] }
+            x.shape[i + 2].map {
+                (($0 - 1) * strides[i]) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial]
+            }
         }
         e.values[result] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0], filters] + sizes)
     }
@@ -85,15 +89,20 @@ enum MoreExportRules {
             guard let d = x.shape[i] else { throw ExportProblem("normalized axes of unknown size") }
             return d
         }
-        guard let count = Tensor.elementCount(of: shape), scale.float32Values.count == count, bias.map({ $0.float32Values.count == count }) ?? true else {
+        guard let count = Tensor.elementCount(of: shape), scale.float32Values.count == count,
+            bias.map({ $0.float32Values.count == count }) ?? true
+        else {
             throw ExportProblem("scale and bias are not one value per normalized element")
         }
         let flat = { (t: Tensor) in Tensor(elementType: .float, shape: shape, values: t.float32Values) }
-        let ref = e.add("LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
-                        ["axis": Array(axis..<rank), "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
-                        inputs: [x.ref],
-                        weights: [("gamma", flat(scale)),
-                                  ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: count)))])
+        let ref = e.add(
+            "LayerNormalization", n.name.isEmpty ? "layer_normalization" : n.name,
+            ["axis": Array(axis..<rank), "epsilon": Double(n.float("epsilon") ?? 1e-5), "center": true, "scale": true],
+            inputs: [x.ref],
+            weights: [
+                ("gamma", flat(scale)),
+                ("beta", bias.map(flat) ?? Tensor(elementType: .float, shape: shape, values: [Float](repeating: 0, count: count)))
+            ])
         e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
@@ -124,15 +133,21 @@ enum MoreExportRules {
         }
         let cls = "UpSampling\(spatial)D"
         var config: [String: Any] = ["size": spatial == 1 ? size[0] as Any : size as Any]
-        if spatial == 2 { config["interpolation"] = interpolation; config["data_format"] = "channels_last" }
+        if spatial == 2 {
+            config["interpolation"] = interpolation
+            config["data_format"] = "channels_last"
+        }
         let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, config, inputs: [x.ref])
-        e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: zip(x.shape, irScales).map { d, s in d.map { $0 * Int(s) } })
+        e.values[n.outputs[0]] = .init(
+            ref: ref, layout: x.layout, shape: zip(x.shape, irScales).map { d, s in d.map { $0 * Int(s) } })
     }
 
     /// Slice of the spatial axes of a channels-first tensor: Cropping1D/2D/3D.
     static func slice(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard x.layout != .same, let map = e.kerasAxes(x), n.inputs.count >= 4 else { throw ExportProblem("no Keras layer for this op") }
+        guard x.layout != .same, let map = e.kerasAxes(x), n.inputs.count >= 4 else {
+            throw ExportProblem("no Keras layer for this op")
+        }
         let starts = try e.constant(n.inputs[1]).int64Values.map { Int($0) }
         let ends = try e.constant(n.inputs[2]).int64Values
         let axes = try e.constant(n.inputs[3]).int64Values.map { Int($0) }
@@ -142,17 +157,23 @@ enum MoreExportRules {
         let rank = x.shape.count, spatial = rank - 2
         var crops = [[Int]](repeating: [0, 0], count: spatial)
         var shape = x.shape
-        guard starts.count == axes.count, ends.count == axes.count else { throw ExportProblem("starts, ends and axes differ in length") }
+        guard starts.count == axes.count, ends.count == axes.count else {
+            throw ExportProblem("starts, ends and axes differ in length")
+        }
         for (k, axis) in axes.enumerated() {
             // The IR axis must be a spatial axis of the Keras tensor (not its batch or channels).
-            guard axis >= 0, axis < rank, (1...spatial).contains(map[axis]), starts[k] >= 0, ends[k] > -(1 << 40), ends[k] < 0 || ends[k] >= Int64(Int32.max) else {
+            guard axis >= 0, axis < rank, (1...spatial).contains(map[axis]), starts[k] >= 0, ends[k] > -(1 << 40),
+                ends[k] < 0 || ends[k] >= Int64(Int32.max)
+            else {
                 throw ExportProblem("slices that are not croppings")
             }
             crops[map[axis] - 1] = [starts[k], ends[k] < 0 ? Int(-ends[k]) : 0]
             shape[axis] = shape[axis].map { $0 - crops[map[axis] - 1][0] - crops[map[axis] - 1][1] }
         }
         let cls = "Cropping\(spatial)D"
-        let ref = e.add(cls, n.name.isEmpty ? cls.lowercased() : n.name, ["cropping": spatial == 1 ? crops[0] as Any : crops as Any], inputs: [x.ref])
+        let ref = e.add(
+            cls, n.name.isEmpty ? cls.lowercased() : n.name, ["cropping": spatial == 1 ? crops[0] as Any : crops as Any],
+            inputs: [x.ref])
         e.values[n.outputs[0]] = .init(ref: ref, layout: x.layout, shape: shape)
     }
 
@@ -163,12 +184,14 @@ enum MoreExportRules {
         // What the importer writes around TimeDistributed layers: [N, T, ...] -> [-1, ...] folds the
         // time steps into the batch, [-1, T, ...] unfolds them; the Keras tensor keeps its time axis.
         if x.time == nil, x.shape.count >= 3, let t = x.shape[1], target.count == x.shape.count - 1, target.first == -1,
-           Array(target.dropFirst()) == x.shape.dropFirst(2).map({ $0 ?? -2 }) {
+            Array(target.dropFirst()) == x.shape.dropFirst(2).map({ $0 ?? -2 })
+        {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: [nil] + x.shape.dropFirst(2), time: t)
             return
         }
         if let t = x.time, target.count == x.shape.count + 1, target.first == -1, target[1] == t,
-           Array(target.dropFirst(2)) == x.shape.dropFirst().map({ $0 ?? -2 }) {
+            Array(target.dropFirst(2)) == x.shape.dropFirst().map({ $0 ?? -2 })
+        {
             e.values[n.outputs[0]] = .init(ref: x.ref, layout: .same, shape: [nil, t] + x.shape.dropFirst())
             return
         }
@@ -177,14 +200,19 @@ enum MoreExportRules {
         }
         let rest = Array(target.dropFirst())
         // (N, C) -> (N, C, 1, ..., 1): the channels-first form of Keras's (N, 1, ..., 1, C).
-        if x.shape.count == 2, rest.count >= 2, let channels = x.shape[1], rest.first == channels, rest.dropFirst().allSatisfy({ $0 == 1 }) {
-            let ref = e.add("Reshape", n.name.isEmpty ? "reshape" : n.name, ["target_shape": Array(rest.dropFirst()) + [channels]], inputs: [x.ref])
+        if x.shape.count == 2, rest.count >= 2, let channels = x.shape[1], rest.first == channels,
+            rest.dropFirst().allSatisfy({ $0 == 1 })
+        {
+            let ref = e.add(
+                "Reshape", n.name.isEmpty ? "reshape" : n.name, ["target_shape": Array(rest.dropFirst()) + [channels]],
+                inputs: [x.ref])
             e.values[n.outputs[0]] = .init(ref: ref, layout: .channelsFirst, shape: [x.shape[0]] + rest.map { Optional($0) })
             return
         }
         guard !rest.contains(0), rest.allSatisfy({ $0 == -1 || (1...(1 << 31)).contains($0) }),
-              rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1),
-              let product = Tensor.elementCount(of: rest.filter { $0 > 0 }) else { throw ExportProblem("target shape") }
+            rest.filter({ $0 == -1 }).count <= (first == -1 ? 0 : 1),
+            let product = Tensor.elementCount(of: rest.filter { $0 > 0 })
+        else { throw ExportProblem("target shape") }
         // Keras's Reshape keeps the batch axis: each sample must keep its element count.
         if first == -1 {
             let perSample = x.shape.dropFirst().reduce(1 as Int?) { a, d in a.flatMap { p in d.map { p * $0 } } }
@@ -203,8 +231,10 @@ enum MoreExportRules {
     static func unsqueeze(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
         guard x.layout == .same, x.shape.count == 2, n.inputs.count > 1, try e.constant(n.inputs[1]).int64Values == [1],
-              let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Tile",
-              let repeats = try? e.constant(e.graph.nodes[c].inputs[1]).int64Values, repeats.count == 3, repeats[0] == 1, repeats[2] == 1 else {
+            let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Tile",
+            let repeats = try? e.constant(e.graph.nodes[c].inputs[1]).int64Values, repeats.count == 3, repeats[0] == 1,
+            repeats[2] == 1
+        else {
             throw ExportProblem("no Keras layer for this op")
         }
         e.done.insert(c)
@@ -219,7 +249,9 @@ enum MoreExportRules {
         let rank = x.shape.count
         // The slope over the IR axes, with the batch axis 1, reordered into the Keras tensor's axes.
         let full = [Int](repeating: 1, count: max(rank - slope.shape.count, 0)) + slope.shape
-        guard full.count == rank, full[map.firstIndex(of: 0)!] == 1 else { throw ExportProblem("slope broadcasting over the batch") }
+        guard full.count == rank, full[map.firstIndex(of: 0)!] == 1 else {
+            throw ExportProblem("slope broadcasting over the batch")
+        }
         let toKeras = (0..<rank).map { k in map.firstIndex(of: k)! }
         var alpha = Tensor(elementType: .float, shape: full, values: slope.float32Values).permuted(toKeras)
         alpha.shape = Array(alpha.shape.dropFirst())
@@ -237,10 +269,12 @@ enum MoreExportRules {
         guard let c = e.soleConsumer(n.outputs[0]) else { return false }
         let mul = e.graph.nodes[c]
         guard mul.opType == "Mul", mul.inputs.count == 2, Set(mul.inputs) == Set([n.inputs[0], n.outputs[0]]),
-              let x = e.values[n.inputs[0]] else { return false }
+            let x = e.values[n.inputs[0]]
+        else { return false }
         e.done.insert(c)
-        e.values[mul.outputs[0]] = .init(ref: e.add("Activation", n.name.isEmpty ? "swish" : n.name, ["activation": "swish"], inputs: [x.ref]),
-                                         layout: x.layout, shape: x.shape)
+        e.values[mul.outputs[0]] = .init(
+            ref: e.add("Activation", n.name.isEmpty ? "swish" : n.name, ["activation": "swish"], inputs: [x.ref]),
+            layout: x.layout, shape: x.shape)
         return true
     }
 
@@ -248,19 +282,24 @@ enum MoreExportRules {
     static func gelu(_ n: Node, _ e: KerasExporter) -> Bool {
         // n = Mul(x, 1/√2) -> Erf -> Add(·, 1) -> Mul(Mul(x, 0.5), ·)
         guard n.opType == "Mul", n.inputs.count == 2,
-              let k = e.constants[n.inputs[1]]?.float32Values.first, abs(k - Float(1 / 2.0.squareRoot())) < 1e-6,
-              let erfIndex = e.soleConsumer(n.outputs[0]), e.graph.nodes[erfIndex].opType == "Erf",
-              let addIndex = e.soleConsumer(e.graph.nodes[erfIndex].outputs[0]), e.graph.nodes[addIndex].opType == "Add",
-              let one = e.graph.nodes[addIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[one]?.float32Values == [1],
-              let finalIndex = e.soleConsumer(e.graph.nodes[addIndex].outputs[0]), e.graph.nodes[finalIndex].opType == "Mul",
-              let halfValue = e.graph.nodes[finalIndex].inputs.first(where: { $0 != e.graph.nodes[addIndex].outputs[0] }),
-              let halfIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == halfValue }), e.graph.nodes[halfIndex].opType == "Mul",
-              e.graph.nodes[halfIndex].inputs.contains(n.inputs[0]),
-              let halfConst = e.graph.nodes[halfIndex].inputs.first(where: { e.constants[$0] != nil }), e.constants[halfConst]?.float32Values == [0.5],
-              let x = e.values[n.inputs[0]] else { return false }
+            let k = e.constants[n.inputs[1]]?.float32Values.first, abs(k - Float(1 / 2.0.squareRoot())) < 1e-6,
+            let erfIndex = e.soleConsumer(n.outputs[0]), e.graph.nodes[erfIndex].opType == "Erf",
+            let addIndex = e.soleConsumer(e.graph.nodes[erfIndex].outputs[0]), e.graph.nodes[addIndex].opType == "Add",
+            let one = e.graph.nodes[addIndex].inputs.first(where: { e.constants[$0] != nil }),
+            e.constants[one]?.float32Values == [1],
+            let finalIndex = e.soleConsumer(e.graph.nodes[addIndex].outputs[0]), e.graph.nodes[finalIndex].opType == "Mul",
+            let halfValue = e.graph.nodes[finalIndex].inputs.first(where: { $0 != e.graph.nodes[addIndex].outputs[0] }),
+            let halfIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == halfValue }),
+            e.graph.nodes[halfIndex].opType == "Mul",
+            e.graph.nodes[halfIndex].inputs.contains(n.inputs[0]),
+            let halfConst = e.graph.nodes[halfIndex].inputs.first(where: { e.constants[$0] != nil }),
+            e.constants[halfConst]?.float32Values == [0.5],
+            let x = e.values[n.inputs[0]]
+        else { return false }
         e.done.formUnion([erfIndex, addIndex, finalIndex, halfIndex])
-        e.values[e.graph.nodes[finalIndex].outputs[0]] = .init(ref: e.add("Activation", n.name.isEmpty ? "gelu" : n.name, ["activation": "gelu"], inputs: [x.ref]),
-                                                                layout: x.layout, shape: x.shape)
+        e.values[e.graph.nodes[finalIndex].outputs[0]] = .init(
+            ref: e.add("Activation", n.name.isEmpty ? "gelu" : n.name, ["activation": "gelu"], inputs: [x.ref]),
+            layout: x.layout, shape: x.shape)
         return true
     }
 }

@@ -8,7 +8,8 @@ enum PatternExportRules {
     /// node index and that constant's values.
     static func constantConsumer(_ value: String, _ op: String, _ e: KerasExporter) -> (Int, [Float])? {
         guard let c = e.soleConsumer(value), e.graph.nodes[c].opType == op, e.graph.nodes[c].inputs.count == 2,
-              let other = e.graph.nodes[c].inputs.first(where: { $0 != value }), let t = e.constants[other] else { return nil }
+            let other = e.graph.nodes[c].inputs.first(where: { $0 != value }), let t = e.constants[other]
+        else { return nil }
         return (c, t.float32Values)
     }
 
@@ -20,7 +21,9 @@ enum PatternExportRules {
             out = e.graph.nodes[c].outputs[0]
             maxValue = Double(cap[0])
         }
-        let ref = e.add("ReLU", name, ["max_value": maxValue, "negative_slope": Double(slope), "threshold": Double(threshold)], inputs: [x.ref])
+        let ref = e.add(
+            "ReLU", name, ["max_value": maxValue, "negative_slope": Double(slope), "threshold": Double(threshold)],
+            inputs: [x.ref])
         e.values[out] = .init(ref: ref, layout: x.layout, shape: x.shape)
     }
 
@@ -28,11 +31,13 @@ enum PatternExportRules {
     static func leakyRelu(_ n: Node, _ e: KerasExporter) throws {
         let slope = n.float("alpha") ?? 0.01
         if constantConsumer(n.outputs[0], "Min", e) != nil {
-            try relu(e, input: n.inputs[0], output: n.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: 0, slope: slope)
+            try relu(
+                e, input: n.inputs[0], output: n.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: 0, slope: slope)
         } else {
             let x = try e.value(n.inputs[0])
-            e.values[n.outputs[0]] = .init(ref: e.add("LeakyReLU", n.name.isEmpty ? "leaky_re_lu" : n.name, ["alpha": Double(slope)], inputs: [x.ref]),
-                                           layout: x.layout, shape: x.shape)
+            e.values[n.outputs[0]] = .init(
+                ref: e.add("LeakyReLU", n.name.isEmpty ? "leaky_re_lu" : n.name, ["alpha": Double(slope)], inputs: [x.ref]),
+                layout: x.layout, shape: x.shape)
         }
     }
 
@@ -40,29 +45,36 @@ enum PatternExportRules {
     /// `n` is the Sub(x, t).
     static func thresholdRelu(_ n: Node, _ e: KerasExporter) throws -> Bool {
         guard n.opType == "Sub", n.inputs.count == 2, let t = e.constants[n.inputs[1]]?.float32Values, t.count == 1,
-              let (mulIndex, slope) = constantConsumer(n.outputs[0], "Mul", e), slope.count == 1,
-              let whereIndex = e.soleConsumer(e.graph.nodes[mulIndex].outputs[0]), e.graph.nodes[whereIndex].opType == "Where" else { return false }
+            let (mulIndex, slope) = constantConsumer(n.outputs[0], "Mul", e), slope.count == 1,
+            let whereIndex = e.soleConsumer(e.graph.nodes[mulIndex].outputs[0]), e.graph.nodes[whereIndex].opType == "Where"
+        else { return false }
         let w = e.graph.nodes[whereIndex]
         guard w.inputs.count == 3, w.inputs[1] == n.inputs[0], w.inputs[2] == e.graph.nodes[mulIndex].outputs[0],
-              let condIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == w.inputs[0] }),
-              e.graph.nodes[condIndex].opType == "GreaterOrEqual", e.graph.nodes[condIndex].inputs.first == n.inputs[0],
-              e.constants[e.graph.nodes[condIndex].inputs[1]]?.float32Values == t else { return false }
+            let condIndex = e.graph.nodes.firstIndex(where: { $0.outputs.first == w.inputs[0] }),
+            e.graph.nodes[condIndex].opType == "GreaterOrEqual", e.graph.nodes[condIndex].inputs.first == n.inputs[0],
+            e.constants[e.graph.nodes[condIndex].inputs[1]]?.float32Values == t
+        else { return false }
         e.done.formUnion([mulIndex, whereIndex, condIndex])
-        try relu(e, input: n.inputs[0], output: w.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: t[0], slope: slope[0])
+        try relu(
+            e, input: n.inputs[0], output: w.outputs[0], name: n.name.isEmpty ? "re_lu" : n.name, threshold: t[0], slope: slope[0]
+        )
         return true
     }
 
     /// Dot of two rank-2 tensors: Mul then ReduceSum(axis 1, keepdims); inputs possibly L2-normalised.
     static func dot2D(_ n: Node, _ e: KerasExporter) throws -> Bool {
-        guard n.opType == "Mul", n.inputs.count == 2, let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "ReduceSum" else { return false }
+        guard n.opType == "Mul", n.inputs.count == 2, let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "ReduceSum"
+        else { return false }
         let sum = e.graph.nodes[c]
-        let axes = sum.inputs.count > 1 ? (e.constants[sum.inputs[1]]?.int64Values ?? []) : (sum.ints("axes") ?? []).map(Int64.init)
+        let axes =
+            sum.inputs.count > 1 ? (e.constants[sum.inputs[1]]?.int64Values ?? []) : (sum.ints("axes") ?? []).map(Int64.init)
         guard axes == [1], (sum.int("keepdims") ?? 1) == 1 else { return false }
         let normalized = n.inputs.compactMap { e.normalized[$0] }
         let inputs = normalized.count == 2 ? normalized : try n.inputs.map { try e.value($0) }
         guard inputs.allSatisfy({ $0.layout == .same && $0.shape.count == 2 }) else { return false }
         e.done.insert(c)
-        let ref = e.add("Dot", n.name.isEmpty ? "dot" : n.name, ["axes": 1, "normalize": normalized.count == 2], inputs: inputs.map(\.ref))
+        let ref = e.add(
+            "Dot", n.name.isEmpty ? "dot" : n.name, ["axes": 1, "normalize": normalized.count == 2], inputs: inputs.map(\.ref))
         e.values[sum.outputs[0]] = .init(ref: ref, layout: .same, shape: [inputs[0].shape[0], 1])
         return true
     }
@@ -84,4 +96,3 @@ enum PatternExportRules {
         e.values[n.outputs[0]] = .init(ref: ref, layout: .same, shape: [a.shape[0], rows, cols])
     }
 }
-

@@ -11,15 +11,21 @@ enum RecurrentExport {
         let direction = n.string("direction") ?? "forward"
         let bidirectional = direction == "bidirectional"
         let backwards = direction == "reverse"
-        guard n.inputs.count <= 4 || n.inputs[4...].allSatisfy({ $0.isEmpty }) else { throw ExportProblem("sequence lengths or initial states") }
+        guard n.inputs.count <= 4 || n.inputs[4...].allSatisfy({ $0.isEmpty }) else {
+            throw ExportProblem("sequence lengths or initial states")
+        }
         let W = try e.constant(n.inputs[1]), R = try e.constant(n.inputs[2])
         let bias = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try e.constant(n.inputs[3]) : nil
         guard let units = n.int("hidden_size") ?? R.shape.last else { throw ExportProblem("no hidden size") }
         let features = W.shape[2]
         let gates = n.opType == "LSTM" ? 4 : (n.opType == "GRU" ? 3 : 1)
-        let order = n.opType == "LSTM" ? [0, 2, 3, 1] : Array(0..<gates)  // ONNX i,o,f,c -> Keras i,f,c,o
+        let order = n.opType == "LSTM" ? [0, 2, 3, 1] : Array(0..<gates) // ONNX i,o,f,c -> Keras i,f,c,o
         let names: [String]
-        if case .strings(let s)? = n.attribute("activations") { names = s.map { String(decoding: $0, as: UTF8.self) } } else { names = [] }
+        if case .strings(let s)? = n.attribute("activations") {
+            names = s.map { String(decoding: $0, as: UTF8.self) }
+        } else {
+            names = []
+        }
         func keras(_ onnx: String?) throws -> String {
             switch onnx ?? "" {
             case "Sigmoid": return "sigmoid"
@@ -28,8 +34,10 @@ enum RecurrentExport {
             default: throw ExportProblem("recurrent activation \(onnx ?? "?") has no Keras name both versions agree on")
             }
         }
-        var config: [String: Any] = ["units": units, "use_bias": bias != nil, "return_state": false, "go_backwards": backwards,
-                                     "stateful": false, "unroll": false]
+        var config: [String: Any] = [
+            "units": units, "use_bias": bias != nil, "return_state": false, "go_backwards": backwards,
+            "stateful": false, "unroll": false
+        ]
         let defaults = n.opType == "LSTM" ? ["Sigmoid", "Tanh", "Tanh"] : (n.opType == "GRU" ? ["Sigmoid", "Tanh"] : ["Tanh"])
         let acts = names.isEmpty ? defaults : names
         if n.opType == "RNN" {
@@ -37,14 +45,18 @@ enum RecurrentExport {
         } else {
             config["recurrent_activation"] = try keras(acts.first)
             config["activation"] = try keras(acts.dropFirst().first)
-            if n.opType == "LSTM" && acts.count > 2 && acts[2] != acts[1] { throw ExportProblem("LSTM output activation differs from its cell activation") }
+            if n.opType == "LSTM" && acts.count > 2 && acts[2] != acts[1] {
+                throw ExportProblem("LSTM output activation differs from its cell activation")
+            }
         }
         // (gates·units, rows) in ONNX gate order -> Keras (rows, gates·units).
         func kerasMatrix(_ t: Tensor, rows: Int) -> Tensor {
             let m = t.float32Values
             var out = [Float](repeating: 0, count: m.count)
             for (dst, src) in order.enumerated() {
-                for u in 0..<units { for r in 0..<rows { out[r * gates * units + dst * units + u] = m[(src * units + u) * rows + r] } }
+                for u in 0..<units {
+                    for r in 0..<rows { out[r * gates * units + dst * units + u] = m[(src * units + u) * rows + r] }
+                }
             }
             return Tensor(elementType: .float, shape: [rows, gates * units], values: out)
         }
@@ -58,7 +70,9 @@ enum RecurrentExport {
         let directions = bidirectional ? 2 : 1
         func slice(_ t: Tensor, _ d: Int) -> Tensor {
             let per = t.shape.dropFirst().reduce(1, *)
-            return Tensor(elementType: .float, shape: Array(t.shape.dropFirst()), values: Array(t.float32Values[(d * per)..<((d + 1) * per)]))
+            return Tensor(
+                elementType: .float, shape: Array(t.shape.dropFirst()),
+                values: Array(t.float32Values[(d * per)..<((d + 1) * per)]))
         }
         if n.opType == "GRU" { config["reset_after"] = (n.int("linear_before_reset") ?? 0) != 0 }
         for d in 0..<directions {
@@ -71,7 +85,9 @@ enum RecurrentExport {
                 if n.opType == "GRU" && (n.int("linear_before_reset") ?? 0) != 0 {
                     weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [2, half], values: wb + rb)))
                 } else {
-                    weights.append(("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 })))
+                    weights.append(
+                        ("\(prefix)\(cell)/bias", Tensor(elementType: .float, shape: [half], values: zip(wb, rb).map { $0 + $1 }))
+                    )
                 }
             }
         }
@@ -86,11 +102,16 @@ enum RecurrentExport {
         if bidirectional {
             // Merged by the ops after it (see `merge`); merge_mode is filled in then.
             config["name"] = cls.lowercased()
-            let ref = e.add("Bidirectional", n.name.isEmpty ? "bidirectional" : n.name,
-                            // The wrapped layer in the form Keras 3 deserializes (tf.keras reads it too).
-                            ["layer": ["module": "keras.layers", "class_name": cls, "config": config, "registered_name": NSNull()] as [String: Any],
-                             "merge_mode": "concat"], inputs: [x.ref], weights: weights)
-            let pending = KerasExporter.PendingMerge(layer: e.layers.count - 1, ref: ref, sequences: usesSequence, steps: steps, batch: batch, units: units, stage: 0)
+            let ref = e.add(
+                "Bidirectional", n.name.isEmpty ? "bidirectional" : n.name,
+                // The wrapped layer in the form Keras 3 deserializes (tf.keras reads it too).
+                [
+                    "layer": ["module": "keras.layers", "class_name": cls, "config": config, "registered_name": NSNull()]
+                        as [String: Any],
+                    "merge_mode": "concat"
+                ], inputs: [x.ref], weights: weights)
+            let pending = KerasExporter.PendingMerge(
+                layer: e.layers.count - 1, ref: ref, sequences: usesSequence, steps: steps, batch: batch, units: units, stage: 0)
             e.pendingMerge[usesSequence ? n.outputs[0] : n.outputs[1]] = pending
             return
         }
@@ -118,8 +139,9 @@ enum RecurrentExport {
     /// The full reversal of a backwards layer's sequence along time (Slice with step -1 on axis 0).
     static func reverse(_ n: Node, _ e: KerasExporter) throws {
         guard let v = e.pendingReverse[n.inputs[0]], n.inputs.count >= 5,
-              try e.constant(n.inputs[3]).int64Values == [0], try e.constant(n.inputs[4]).int64Values == [-1],
-              try e.constant(n.inputs[1]).int64Values == [-1] else { throw ExportProblem("no Keras layer for this op") }
+            try e.constant(n.inputs[3]).int64Values == [0], try e.constant(n.inputs[4]).int64Values == [-1],
+            try e.constant(n.inputs[1]).int64Values == [-1]
+        else { throw ExportProblem("no Keras layer for this op") }
         e.values[n.outputs[0]] = v
     }
 
@@ -129,7 +151,8 @@ enum RecurrentExport {
         guard let p = e.pendingMerge[n.inputs[0]] else { return false }
         func finish(_ mode: String, width: Int) {
             e.layers[p.layer].config["merge_mode"] = mode
-            e.values[n.outputs[0]] = p.sequences
+            e.values[n.outputs[0]] =
+                p.sequences
                 ? .init(ref: p.ref, layout: .timeMajor, shape: [p.steps, p.batch, width])
                 : .init(ref: p.ref, layout: .same, shape: [p.batch, width])
         }
@@ -141,12 +164,16 @@ enum RecurrentExport {
             next.stage = 1
             e.pendingMerge[n.outputs[0]] = next
         case "Reshape":
-            guard p.stage == 1, try e.constant(n.inputs[1]).int64Values == (p.sequences ? [0, 0, -1] : [0, -1]) else { throw ExportProblem("direction merge") }
+            guard p.stage == 1, try e.constant(n.inputs[1]).int64Values == (p.sequences ? [0, 0, -1] : [0, -1]) else {
+                throw ExportProblem("direction merge")
+            }
             finish("concat", width: 2 * p.units)
         case "ReduceSum", "ReduceMean", "ReduceProd":
             var axes = n.ints("axes") ?? []
             if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
-            guard axes == [1], (n.int("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else { throw ExportProblem("direction merge") }
+            guard axes == [1], (n.int("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else {
+                throw ExportProblem("direction merge")
+            }
             finish(["ReduceSum": "sum", "ReduceMean": "ave", "ReduceProd": "mul"][n.opType]!, width: p.units)
         default:
             return false
@@ -154,4 +181,3 @@ enum RecurrentExport {
         return true
     }
 }
-

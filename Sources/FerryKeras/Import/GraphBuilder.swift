@@ -68,7 +68,8 @@ final class GraphBuilder {
     /// Transpose of the first one's input (none when the two cancel), so layouts never bounce.
     func transpose(_ x: String, _ perm: [Int], name: String) -> String {
         if let p = producer[x], nodes[p].opType == "Transpose", case .ints(let first)? = nodes[p].attribute("perm"),
-           first.count == perm.count, perm.allSatisfy({ (0..<first.count).contains($0) }) {
+            first.count == perm.count, perm.allSatisfy({ (0..<first.count).contains($0) })
+        {
             let combined = perm.map { Int(first[$0]) }
             let source = nodes[p].inputs[0]
             return combined == Array(combined.indices) ? source : transpose(source, combined, name: name)

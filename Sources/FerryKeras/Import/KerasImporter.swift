@@ -43,11 +43,16 @@ final class KerasImporter {
             guard rank >= 1 else { throw KerasError.invalidConfig(file: file, reason: "input '\(name)' has no axes") }
             graphInputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(type, shape: physical.map { dim($0) }))))
             // Keras computes in float32 whatever the input type: cast once at the input.
-            let value = type == .float ? name : builder.op1("Cast", [name], [.int("to", Int(ElementType.float.rawValue))], name: name + "_float")
-            fed.append(channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: value) : KTensor(shape: shape, last: value))
+            let value =
+                type == .float
+                ? name : builder.op1("Cast", [name], [.int("to", Int(ElementType.float.rawValue))], name: name + "_float")
+            fed.append(
+                channelsFirstInputs && rank >= 3 ? KTensor(shape: shape, first: value) : KTensor(shape: shape, last: value))
         }
         // Graph outputs keep the Keras output layers' names; reserve them before any node is named.
-        let outputNames = (spec.isSequential ? [spec.layers.last?.name ?? "output"] : spec.outputs.map(\.layer)).map { builder.unique($0) }
+        let outputNames = (spec.isSequential ? [spec.layers.last?.name ?? "output"] : spec.outputs.map(\.layer)).map {
+            builder.unique($0)
+        }
         let outs = try run(spec, inputs: fed, path: [])
         var graphOutputs: [ValueInfo] = []
         for (i, t) in outs.enumerated() {
@@ -58,8 +63,9 @@ final class KerasImporter {
             graphOutputs.append(ValueInfo(name: out, type: TypeInfo(.tensor(.float, shape: t.shape.map { dim($0) }))))
         }
         builder.removeUnreadTransposes(keeping: Set(graphOutputs.map(\.name)))
-        return Graph(name: spec.name, nodes: builder.nodes, initializers: builder.initializers,
-                     inputs: graphInputs, outputs: graphOutputs)
+        return Graph(
+            name: spec.name, nodes: builder.nodes, initializers: builder.initializers,
+            inputs: graphInputs, outputs: graphOutputs)
     }
 
     private func dim(_ d: Int?) -> Dim { d.map { .fixed(Int64($0)) } ?? .symbol("N") }
@@ -73,15 +79,21 @@ final class KerasImporter {
                 throw KerasError.invalidConfig(file: file, reason: "input '\(name)' declares no shape")
             }
             guard shape.allSatisfy({ $0 == nil || (0...(1 << 31)).contains($0!) }) else {
-                throw KerasError.invalidConfig(file: file, reason: "input '\(name)' has shape \(shape.map { $0.map(String.init) ?? "None" })")
+                throw KerasError.invalidConfig(
+                    file: file, reason: "input '\(name)' has shape \(shape.map { $0.map(String.init) ?? "None" })")
             }
-            let dtype = c.string("dtype") ?? ((layer.config["dtype"] as? [String: Any])?["config"] as? [String: Any])?["name"] as? String
-            let types: [String: ElementType] = ["float32": .float, "float64": .double, "float16": .float16,
-                                                "int32": .int32, "int64": .int64, "uint8": .uint8, "bool": .bool]
+            let dtype =
+                c.string("dtype") ?? ((layer.config["dtype"] as? [String: Any])?["config"] as? [String: Any])?["name"] as? String
+            let types: [String: ElementType] = [
+                "float32": .float, "float64": .double, "float16": .float16,
+                "int32": .int32, "int64": .int64, "uint8": .uint8, "bool": .bool
+            ]
             return (name, shape, dtype.flatMap { types[$0] } ?? .float)
         }
         if spec.isSequential {
-            guard let first = spec.layers.first else { throw KerasError.invalidConfig(file: file, reason: "empty Sequential model") }
+            guard let first = spec.layers.first else {
+                throw KerasError.invalidConfig(file: file, reason: "empty Sequential model")
+            }
             return [try declared(first, name: first.className == "InputLayer" ? first.name : "input")]
         }
         return try spec.inputs.map { ref in
@@ -108,7 +120,11 @@ final class KerasImporter {
             if layer.className == "InputLayer" { return KerasTensorRef(layer: ref.layer, node: 0, tensor: 0) }
             let call = ref.node - (offsets[layer.name] ?? 0)
             guard call >= 0, call < layer.calls.count else {
-                throw KerasError.invalidGraph(file: file, reason: "a tensor of layer '\(layer.name)' comes from its call \(ref.node), but the layer is called \(layer.calls.count) times")
+                throw KerasError.invalidGraph(
+                    file: file,
+                    reason:
+                        "a tensor of layer '\(layer.name)' comes from its call \(ref.node), but the layer is called \(layer.calls.count) times"
+                )
             }
             return KerasTensorRef(layer: ref.layer, node: call, tensor: ref.tensor)
         }
@@ -120,8 +136,12 @@ final class KerasImporter {
             var rest: [(KerasLayerSpec, Int)] = []
             for (layer, call) in pending {
                 let args = try layer.calls[call].map { values[try resolve($0)] }
-                guard args.allSatisfy({ $0 != nil }) else { rest.append((layer, call)); continue }
-                let outs = try apply(layer, to: args.map { $0! }, path: path, kwargs: call < layer.callKwargs.count ? layer.callKwargs[call] : [:])
+                guard args.allSatisfy({ $0 != nil }) else {
+                    rest.append((layer, call))
+                    continue
+                }
+                let outs = try apply(
+                    layer, to: args.map { $0! }, path: path, kwargs: call < layer.callKwargs.count ? layer.callKwargs[call] : [:])
                 for (k, t) in outs.enumerated() { values[KerasTensorRef(layer: layer.name, node: call, tensor: k)] = t }
                 progressed = true
             }
@@ -145,7 +165,9 @@ final class KerasImporter {
     /// can (a node n is only possible from 1, a node 0 only from 0); otherwise the dialect does.
     private func callOffsets(_ spec: KerasModelSpec) -> [String: Int] {
         var referenced: [String: Set<Int>] = [:]
-        for ref in spec.layers.flatMap({ $0.calls.joined() }) + spec.outputs { referenced[ref.layer, default: []].insert(ref.node) }
+        for ref in spec.layers.flatMap({ $0.calls.joined() }) + spec.outputs {
+            referenced[ref.layer, default: []].insert(ref.node)
+        }
         var offsets: [String: Int] = [:]
         for layer in spec.layers where layer.isModel {
             let nodes = referenced[layer.name] ?? []
@@ -162,7 +184,9 @@ final class KerasImporter {
     }
 
     /// Converts one call of one layer.
-    private func apply(_ layer: KerasLayerSpec, to inputs: [KTensor], path: [String], kwargs: [String: Any] = [:]) throws -> [KTensor] {
+    private func apply(_ layer: KerasLayerSpec, to inputs: [KTensor], path: [String], kwargs: [String: Any] = [:]) throws
+        -> [KTensor]
+    {
         if layer.isModel {
             let nested = try KerasModelSpec(json: ["class_name": layer.className, "config": layer.config])
             return try run(nested, inputs: inputs, path: path + [layer.name])
@@ -176,9 +200,11 @@ final class KerasImporter {
         var call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
         call.kwargs = kwargs
         let outputs = try convert(call)
-        summary.append(KerasLayerSummary(name: (path + [layer.name]).joined(separator: "/"), className: layer.className,
-                                         outputShapes: outputs.map(\.shape),
-                                         parameters: call.weights.reduce(0) { $0 + (Tensor.elementCount(of: $1.shape) ?? 0) }))
+        summary.append(
+            KerasLayerSummary(
+                name: (path + [layer.name]).joined(separator: "/"), className: layer.className,
+                outputShapes: outputs.map(\.shape),
+                parameters: call.weights.reduce(0) { $0 + (Tensor.elementCount(of: $1.shape) ?? 0) }))
         return outputs
     }
 
@@ -199,13 +225,16 @@ final class KerasImporter {
         }
         if let (inner, steps) = t.folded {
             let rest = t.shape.dropFirst(2).map { $0 ?? -1 }
-            let v = builder.op1("Reshape", [try keras(inner, name: name), builder.int64s(name + "_unfold", [-1, steps] + rest)], name: name + "_unfold")
+            let v = builder.op1(
+                "Reshape", [try keras(inner, name: name), builder.int64s(name + "_unfold", [-1, steps] + rest)],
+                name: name + "_unfold")
             t.last = v
             return v
         }
         if let flat = t.flatPermuted {
             // Bring the columns back to Keras order: Keras feature i is column order[i].
-            let v = builder.op1("Gather", [flat.name, builder.int64s(name + "_order", flat.order)], [.int("axis", 1)], name: name + "_reorder")
+            let v = builder.op1(
+                "Gather", [flat.name, builder.int64s(name + "_order", flat.order)], [.int("axis", 1)], name: name + "_reorder")
             t.last = v
             return v
         }

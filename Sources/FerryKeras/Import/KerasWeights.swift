@@ -80,7 +80,9 @@ struct Keras3WeightStore: KerasWeightStore {
             var keys: [String: String] = [:]
             for member in try layers.members() where member.kind == .group {
                 let g = try layers.group(member.name)
-                if g.contains("vars"), let names = try g.group("vars").attribute("name")?.stringList, names.count == 1, keys[names[0]] == nil {
+                if g.contains("vars"), let names = try g.group("vars").attribute("name")?.stringList, names.count == 1,
+                    keys[names[0]] == nil
+                {
                     keys[names[0]] = member.name
                 }
             }
@@ -92,7 +94,9 @@ struct Keras3WeightStore: KerasWeightStore {
     /// Own variables first, then those of the cell, forward/backward halves and wrapped layer.
     private func collect(_ group: HDF5Group, depth: Int = 0) throws -> [Tensor] {
         guard depth < 8 else {
-            throw HDF5Error.invalid(file: group.file.path, object: group.path, reason: "layer groups nest deeper than any Keras layer (a link cycle?)")
+            throw HDF5Error.invalid(
+                file: group.file.path, object: group.path, reason: "layer groups nest deeper than any Keras layer (a link cycle?)"
+            )
         }
         var out: [Tensor] = []
         if group.contains("vars") {

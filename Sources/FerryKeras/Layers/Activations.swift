@@ -28,7 +28,8 @@ enum Activations {
         case "relu6": return b.op1("Clip", [x, b.floats(n + "_min", [], [0]), b.floats(n + "_max", [], [6])], name: n)
         case "sigmoid": return b.op1("Sigmoid", [x], name: n)
         case "hard_sigmoid":
-            return b.op1("HardSigmoid", [x], [.float("alpha", call.importer.keras3 ? 1.0 / 6.0 : 0.2), .float("beta", 0.5)], name: n)
+            return b.op1(
+                "HardSigmoid", [x], [.float("alpha", call.importer.keras3 ? 1.0 / 6.0 : 0.2), .float("beta", 0.5)], name: n)
         case "tanh": return b.op1("Tanh", [x], name: n)
         case "softmax": return b.op1("Softmax", [x], [.int("axis", channelAxis)], name: n)
         case "log_softmax": return b.op1("LogSoftmax", [x], [.int("axis", channelAxis)], name: n)
@@ -55,11 +56,15 @@ enum Activations {
         let inner: String
         if approximate {
             let cube = b.op1("Mul", [x, b.op1("Mul", [x, x], name: n + "_sq")], name: n + "_cube")
-            let poly = b.op1("Add", [x, b.op1("Mul", [cube, b.floats(n + "_c", [], [0.044715])], name: n + "_cubic")], name: n + "_poly")
-            let scaled = b.op1("Mul", [poly, b.floats(n + "_k", [], [Float((2.0 / Double.pi).squareRoot())])], name: n + "_scaled")
+            let poly = b.op1(
+                "Add", [x, b.op1("Mul", [cube, b.floats(n + "_c", [], [0.044715])], name: n + "_cubic")], name: n + "_poly")
+            let scaled = b.op1(
+                "Mul", [poly, b.floats(n + "_k", [], [Float((2.0 / Double.pi).squareRoot())])], name: n + "_scaled")
             inner = b.op1("Tanh", [scaled], name: n + "_tanh")
         } else {
-            inner = b.op1("Erf", [b.op1("Mul", [x, b.floats(n + "_rsqrt2", [], [Float(1 / 2.0.squareRoot())])], name: n + "_scaled")], name: n + "_erf")
+            inner = b.op1(
+                "Erf", [b.op1("Mul", [x, b.floats(n + "_rsqrt2", [], [Float(1 / 2.0.squareRoot())])], name: n + "_scaled")],
+                name: n + "_erf")
         }
         let onePlus = b.op1("Add", [inner, b.floats(n + "_one", [], [1])], name: n + "_plus1")
         let half = b.op1("Mul", [x, b.floats(n + "_half", [], [0.5])], name: n + "_half")
@@ -96,7 +101,9 @@ enum ActivationLayers {
             // against the Keras layout.
             let shape = c.x.shape.dropFirst().map { $0 ?? 1 }
             try c.expectWeights([nil])
-            guard c.weights[0].shape.count == shape.count else { throw c.weightError("alpha has shape \(c.weights[0].shape), input is \(Array(shape))") }
+            guard c.weights[0].shape.count == shape.count else {
+                throw c.weightError("alpha has shape \(c.weights[0].shape), input is \(Array(shape))")
+            }
             if c.x.rank == 3, c.x.last == nil, let tm = c.x.timeMajor {
                 // Time-major (T, N, F): alpha (T or 1, F) gets a unit batch axis.
                 let alpha = c.b.floats(c.name + "_alpha", [c.weights[0].shape[0], 1, c.weights[0].shape[1]], c.floats(0))
@@ -108,14 +115,18 @@ enum ActivationLayers {
     }
 
     static func gelu(_ c: LayerCall, approximate: Bool) throws -> KTensor {
-        if let f = c.x.first { return KTensor(shape: c.x.shape, first: Activations.gelu(f, approximate: approximate, c.name, c.b)) }
+        if let f = c.x.first {
+            return KTensor(shape: c.x.shape, first: Activations.gelu(f, approximate: approximate, c.name, c.b))
+        }
         return KTensor(shape: c.x.shape, last: Activations.gelu(try c.keras(c.x), approximate: approximate, c.name, c.b))
     }
 
     /// A unary elementwise op on the input in whatever layout it has.
     static func unary(_ c: LayerCall, _ op: String, _ attrs: [Attribute] = []) throws -> KTensor {
         if let f = c.x.first { return KTensor(shape: c.x.shape, first: c.b.op1(op, [f], attrs, name: c.name)) }
-        if c.x.last == nil, let tm = c.x.timeMajor { return KTensor(shape: c.x.shape, timeMajor: c.b.op1(op, [tm], attrs, name: c.name)) }
+        if c.x.last == nil, let tm = c.x.timeMajor {
+            return KTensor(shape: c.x.shape, timeMajor: c.b.op1(op, [tm], attrs, name: c.name))
+        }
         if let flat = c.x.flatPermuted {
             let out = KTensor(shape: c.x.shape)
             out.flatPermuted = (c.b.op1(op, [flat.name], attrs, name: c.name), flat.order)
@@ -140,7 +151,9 @@ enum ActivationLayers {
                 y = slope == 0 ? b.op1("Relu", [x], name: n) : b.op1("LeakyRelu", [x], [.float("alpha", slope)], name: n)
             } else {
                 let t = b.floats(n + "_threshold", [], [Float(threshold)])
-                let below = b.op1("Mul", [b.op1("Sub", [x, t], name: n + "_shift"), b.floats(n + "_slope", [], [Float(slope)])], name: n + "_below")
+                let below = b.op1(
+                    "Mul", [b.op1("Sub", [x, t], name: n + "_shift"), b.floats(n + "_slope", [], [Float(slope)])],
+                    name: n + "_below")
                 y = b.op1("Where", [b.op1("GreaterOrEqual", [x, t], name: n + "_above"), x, below], name: n)
             }
             if let m = maxValue {

@@ -3,7 +3,9 @@ import FerryIR
 /// Conv1D/2D/3D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose: computed channels-first.
 enum ConvolutionLayers {
     static func register(into r: inout [String: LayerConverter]) {
-        for (cls, dims) in [("Conv1D", 1), ("Conv2D", 2), ("Conv3D", 3), ("Convolution1D", 1), ("Convolution2D", 2), ("Convolution3D", 3)] {
+        for (cls, dims) in [
+            ("Conv1D", 1), ("Conv2D", 2), ("Conv3D", 3), ("Convolution1D", 1), ("Convolution2D", 2), ("Convolution3D", 3)
+        ] {
             r[cls] = { c in try conv(c, spatial: dims) }
         }
         r["DepthwiseConv2D"] = depthwise
@@ -27,7 +29,9 @@ enum ConvolutionLayers {
             strides = c.config.ints("strides").map { expand($0, 1) } ?? (defaultStrides ?? kernel)
             dilations = expand(c.config.ints("dilation_rate"), 1)
             padding = c.config.string("padding") ?? "valid"
-            if (c.config.string("data_format") ?? "channels_last") != "channels_last" { throw c.unsupported("data_format channels_first") }
+            if (c.config.string("data_format") ?? "channels_last") != "channels_last" {
+                throw c.unsupported("data_format channels_first")
+            }
             guard ["valid", "same", "causal"].contains(padding) else { throw c.unsupported("padding '\(padding)'") }
             guard c.x.rank == spatial + 2 else { throw c.unsupported("a rank-\(c.x.rank) input for a \(spatial)-D window") }
             for (key, v) in [("kernel", kernel), ("strides", strides), ("dilation_rate", dilations)] {
@@ -43,11 +47,16 @@ enum ConvolutionLayers {
                 guard let n = sizes[i] else {
                     // Unknown size: valid and causal pads do not depend on it, nor do same pads at stride 1.
                     switch padding {
-                    case "valid": begin.append(0); end.append(0)
-                    case "causal": begin.append(k - 1); end.append(0)
+                    case "valid":
+                        begin.append(0)
+                        end.append(0)
+                    case "causal":
+                        begin.append(k - 1)
+                        end.append(0)
                     default:
                         guard strides[i] == 1 else { return (nil, sizes.map { _ in nil }) }
-                        begin.append((k - 1) / 2); end.append(k - 1 - (k - 1) / 2)
+                        begin.append((k - 1) / 2)
+                        end.append(k - 1 - (k - 1) / 2)
                     }
                     out.append(nil)
                     continue
@@ -56,11 +65,17 @@ enum ConvolutionLayers {
                 case "same":
                     let o = (n + strides[i] - 1) / strides[i]
                     let total = max((o - 1) * strides[i] + k - n, 0)
-                    begin.append(total / 2); end.append(total - total / 2); out.append(o)
+                    begin.append(total / 2)
+                    end.append(total - total / 2)
+                    out.append(o)
                 case "causal":
-                    begin.append(k - 1); end.append(0); out.append((n + k - 1 - k) / strides[i] + 1)
+                    begin.append(k - 1)
+                    end.append(0)
+                    out.append((n + k - 1 - k) / strides[i] + 1)
                 default:
-                    begin.append(0); end.append(0); out.append(n >= k ? (n - k) / strides[i] + 1 : 0)
+                    begin.append(0)
+                    end.append(0)
+                    out.append(n >= k ? (n - k) / strides[i] + 1 : 0)
                 }
             }
             return (begin + end, out)
@@ -89,7 +104,9 @@ enum ConvolutionLayers {
         let w = try Window(c, spatial: spatial, defaultStrides: [Int](repeating: 1, count: spatial))
         let groups = c.config.int("groups") ?? 1
         let inChannels = try c.known(c.x, c.x.rank - 1)
-        guard groups >= 1, inChannels % groups == 0, filters % groups == 0, filters >= 1 else { throw c.unsupported("groups \(groups) with \(inChannels) inputs and \(filters) filters") }
+        guard groups >= 1, inChannels % groups == 0, filters % groups == 0, filters >= 1 else {
+            throw c.unsupported("groups \(groups) with \(inChannels) inputs and \(filters) filters")
+        }
         let useBias = c.config.bool("use_bias") ?? true
         try c.expectWeights([w.kernel + [inChannels / groups, filters]] + (useBias ? [[filters]] : []))
         // Keras (k..., in, out) -> ONNX (out, in, k...)
@@ -119,7 +136,7 @@ enum ConvolutionLayers {
 
     /// Keras (kh, kw, in, mult) -> ONNX (in·mult, 1, kh, kw): output channel ch·mult + m.
     static func depthwiseKernel(_ k: Tensor, _ size: [Int], _ inChannels: Int, _ multiplier: Int) -> Tensor {
-        let p = k.permuted([2, 3, 0, 1])  // (in, mult, kh, kw)
+        let p = k.permuted([2, 3, 0, 1]) // (in, mult, kh, kw)
         var t = p
         t.shape = [inChannels * multiplier, 1] + size
         return t
@@ -131,10 +148,16 @@ enum ConvolutionLayers {
         let multiplier = c.config.int("depth_multiplier") ?? 1
         let inChannels = try c.known(c.x, 3)
         let useBias = c.config.bool("use_bias") ?? true
-        try c.expectWeights([w.kernel + [inChannels, multiplier], [1, 1, inChannels * multiplier, filters]] + (useBias ? [[filters]] : []))
+        try c.expectWeights(
+            [w.kernel + [inChannels, multiplier], [1, 1, inChannels * multiplier, filters]] + (useBias ? [[filters]] : []))
         let (attrs, out) = try w.attributes(c, spatialSizes(c.x))
-        let dw = c.b.op1("Conv", [try c.channelsFirst(c.x), c.b.constant(c.name + "_depthwise", depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier))],
-                         attrs + [.int("group", inChannels)], name: c.name + "_depthwise")
+        let dw = c.b.op1(
+            "Conv",
+            [
+                try c.channelsFirst(c.x),
+                c.b.constant(c.name + "_depthwise", depthwiseKernel(c.weights[0], w.kernel, inChannels, multiplier))
+            ],
+            attrs + [.int("group", inChannels)], name: c.name + "_depthwise")
         var inputs = [dw, c.b.constant(c.name + "_pointwise", c.weights[1].permuted([3, 2, 0, 1]))]
         if useBias { inputs.append(c.b.floats(c.name + "_bias", [filters], c.floats(2))) }
         let y = c.b.op1("Conv", inputs, [.ints("kernel_shape", [1, 1])], name: c.name)
@@ -166,9 +189,13 @@ enum ConvolutionLayers {
             let total = (n - 1) * s + k - size
             if total >= 0 {
                 let b = w.padding == "same" ? total / 2 : 0
-                begin.append(b); end.append(total - b); extra.append(0)
+                begin.append(b)
+                end.append(total - b)
+                extra.append(0)
             } else {
-                begin.append(0); end.append(0); extra.append(-total)
+                begin.append(0)
+                end.append(0)
+                extra.append(-total)
             }
             out.append(size)
         }
@@ -186,9 +213,13 @@ enum ConvolutionLayers {
 /// Max/AveragePooling1D/2D/3D and the global poolings.
 enum PoolingLayers {
     static func register(into r: inout [String: LayerConverter]) {
-        for (cls, op, dims) in [("MaxPooling1D", "MaxPool", 1), ("MaxPooling2D", "MaxPool", 2), ("MaxPooling3D", "MaxPool", 3),
-                                ("AveragePooling1D", "AveragePool", 1), ("AveragePooling2D", "AveragePool", 2), ("AveragePooling3D", "AveragePool", 3),
-                                ("MaxPool1D", "MaxPool", 1), ("MaxPool2D", "MaxPool", 2), ("AvgPool1D", "AveragePool", 1), ("AvgPool2D", "AveragePool", 2)] {
+        for (cls, op, dims) in [
+            ("MaxPooling1D", "MaxPool", 1), ("MaxPooling2D", "MaxPool", 2), ("MaxPooling3D", "MaxPool", 3),
+            ("AveragePooling1D", "AveragePool", 1), ("AveragePooling2D", "AveragePool", 2),
+            ("AveragePooling3D", "AveragePool", 3),
+            ("MaxPool1D", "MaxPool", 1), ("MaxPool2D", "MaxPool", 2), ("AvgPool1D", "AveragePool", 1),
+            ("AvgPool2D", "AveragePool", 2)
+        ] {
             r[cls] = { c in
                 let w = try ConvolutionLayers.Window(c, spatial: dims, kernelKey: "pool_size")
                 let (attrs, out) = try w.attributes(c, ConvolutionLayers.spatialSizes(c.x))
@@ -197,22 +228,31 @@ enum PoolingLayers {
                 return [KTensor(shape: [c.x.shape[0]] + out + [c.x.shape.last!], first: y)]
             }
         }
-        for (cls, op) in [("GlobalAveragePooling1D", "ReduceMean"), ("GlobalAveragePooling2D", "ReduceMean"), ("GlobalAveragePooling3D", "ReduceMean"),
-                          ("GlobalMaxPooling1D", "ReduceMax"), ("GlobalMaxPooling2D", "ReduceMax"), ("GlobalMaxPooling3D", "ReduceMax"),
-                          ("GlobalAvgPool1D", "ReduceMean"), ("GlobalAvgPool2D", "ReduceMean"), ("GlobalMaxPool1D", "ReduceMax"), ("GlobalMaxPool2D", "ReduceMax")] {
+        for (cls, op) in [
+            ("GlobalAveragePooling1D", "ReduceMean"), ("GlobalAveragePooling2D", "ReduceMean"),
+            ("GlobalAveragePooling3D", "ReduceMean"),
+            ("GlobalMaxPooling1D", "ReduceMax"), ("GlobalMaxPooling2D", "ReduceMax"), ("GlobalMaxPooling3D", "ReduceMax"),
+            ("GlobalAvgPool1D", "ReduceMean"), ("GlobalAvgPool2D", "ReduceMean"), ("GlobalMaxPool1D", "ReduceMax"),
+            ("GlobalMaxPool2D", "ReduceMax")
+        ] {
             r[cls] = { c in
                 let keep = c.config.bool("keepdims") ?? false
                 let rank = c.x.rank
                 guard rank >= 3 else { throw c.unsupported("global pooling of a rank-\(rank) input") }
-                let outShape: [Int?] = keep ? [c.x.shape[0]] + [Int?](repeating: 1, count: rank - 2) + [c.x.shape.last!] : [c.x.shape[0], c.x.shape.last!]
+                let outShape: [Int?] =
+                    keep
+                    ? [c.x.shape[0]] + [Int?](repeating: 1, count: rank - 2) + [c.x.shape.last!] : [c.x.shape[0], c.x.shape.last!]
                 if let first = c.x.first {
                     let y = c.b.op1(op, [first], [.ints("axes", Array(2..<rank)), .int("keepdims", keep ? 1 : 0)], name: c.name)
                     return [keep ? KTensor(shape: outShape, first: y) : KTensor(shape: outShape, last: y)]
                 }
                 if rank == 3, !keep, c.x.last == nil, let tm = c.x.timeMajor {
-                    return [KTensor(shape: outShape, last: c.b.op1(op, [tm], [.ints("axes", [0]), .int("keepdims", 0)], name: c.name))]
+                    return [
+                        KTensor(shape: outShape, last: c.b.op1(op, [tm], [.ints("axes", [0]), .int("keepdims", 0)], name: c.name))
+                    ]
                 }
-                let y = c.b.op1(op, [try c.keras(c.x)], [.ints("axes", Array(1..<(rank - 1))), .int("keepdims", keep ? 1 : 0)], name: c.name)
+                let y = c.b.op1(
+                    op, [try c.keras(c.x)], [.ints("axes", Array(1..<(rank - 1))), .int("keepdims", keep ? 1 : 0)], name: c.name)
                 return [KTensor(shape: outShape, last: y)]
             }
         }

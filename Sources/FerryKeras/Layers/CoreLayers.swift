@@ -4,8 +4,10 @@ import FerryIR
 enum CoreLayers {
     static func register(into r: inout [String: LayerConverter]) {
         r["InputLayer"] = { c in c.inputs }
-        for identity in ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-                         "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking"] {
+        for identity in [
+            "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+            "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking"
+        ] {
             r[identity] = { c in
                 if identity == "Masking" { throw c.unsupported("Masking (masks change recurrent layers' results)") }
                 return c.inputs
@@ -15,39 +17,54 @@ enum CoreLayers {
         r["Flatten"] = flatten
         r["Reshape"] = { c in
             guard let target = c.config.ints("target_shape"), target.allSatisfy({ $0 == -1 || (0...(1 << 40)).contains($0) }),
-                  target.filter({ $0 == -1 }).count <= 1 else { throw c.unsupported("Reshape target_shape") }
+                target.filter({ $0 == -1 }).count <= 1
+            else { throw c.unsupported("Reshape target_shape") }
             // (N, C) -> (N, 1, ..., 1, C), as squeeze-excite blocks reshape a pooled vector: the
             // channels-first form (N, C, 1, ..., 1) holds the same elements in the same order.
-            if c.x.rank == 2, target.count >= 2, let channels = c.x.shape[1], target.last == channels, target.dropLast().allSatisfy({ $0 == 1 }) {
-                let first = c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_shape", [0, channels] + target.dropLast())], name: c.name)
+            if c.x.rank == 2, target.count >= 2, let channels = c.x.shape[1], target.last == channels,
+                target.dropLast().allSatisfy({ $0 == 1 })
+            {
+                let first = c.b.op1(
+                    "Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_shape", [0, channels] + target.dropLast())], name: c.name)
                 return [KTensor(shape: [c.x.shape[0]] + target.map { Optional($0) }, first: first)]
             }
             let shape = c.b.int64s(c.name + "_shape", [0] + target)
             let out = c.b.op1("Reshape", [try c.keras(c.x), shape], name: c.name)
             var dims: [Int?] = [c.x.shape[0]] + target.map { $0 < 0 ? nil : $0 }
-            guard let known = elementCount(target.filter { $0 >= 0 }.map { Optional($0) }) else { throw c.unsupported("Reshape target_shape") }
+            guard let known = elementCount(target.filter { $0 >= 0 }.map { Optional($0) }) else {
+                throw c.unsupported("Reshape target_shape")
+            }
             if let missing = target.firstIndex(of: -1), let total = elementCount(c.x.shape.dropFirst()) {
                 dims[missing + 1] = known == 0 ? 0 : total / known
             }
             return [KTensor(shape: dims, last: out)]
         }
         r["Permute"] = { c in
-            guard let dims = c.config.ints("dims"), dims.sorted() == Array(1..<c.x.rank) else { throw c.unsupported("Permute dims") }
+            guard let dims = c.config.ints("dims"), dims.sorted() == Array(1..<c.x.rank) else {
+                throw c.unsupported("Permute dims")
+            }
             let perm = [0] + dims
             let out = c.b.transpose(try c.keras(c.x), perm, name: c.name)
             return [KTensor(shape: perm.map { c.x.shape[$0] }, last: out)]
         }
         r["RepeatVector"] = { c in
-            guard let n = c.config.int("n"), (1...(1 << 24)).contains(n), c.x.rank == 2 else { throw c.unsupported("RepeatVector n") }
-            let expanded = c.b.op1("Unsqueeze", [try c.keras(c.x), c.b.int64s(c.name + "_axis", [1])], name: c.name + "_unsqueeze")
+            guard let n = c.config.int("n"), (1...(1 << 24)).contains(n), c.x.rank == 2 else {
+                throw c.unsupported("RepeatVector n")
+            }
+            let expanded = c.b.op1(
+                "Unsqueeze", [try c.keras(c.x), c.b.int64s(c.name + "_axis", [1])], name: c.name + "_unsqueeze")
             let out = c.b.op1("Tile", [expanded, c.b.int64s(c.name + "_repeats", [1, n, 1])], name: c.name)
             return [KTensor(shape: [c.x.shape[0], n, c.x.shape[1]], last: out)]
         }
         r["Embedding"] = { c in
-            if c.config.bool("mask_zero") == true { throw c.unsupported("mask_zero=True (masks change recurrent layers' results)") }
+            if c.config.bool("mask_zero") == true {
+                throw c.unsupported("mask_zero=True (masks change recurrent layers' results)")
+            }
             try c.expectWeights([nil])
             let w = c.weights[0]
-            guard w.shape.count == 2 else { throw c.weightError("embeddings have shape \(w.shape), expected (vocabulary, dimension)") }
+            guard w.shape.count == 2 else {
+                throw c.weightError("embeddings have shape \(w.shape), expected (vocabulary, dimension)")
+            }
             let table = c.b.constant(c.name + "_embeddings", w.asFloat32)
             let ids = c.b.op1("Cast", [try c.keras(c.x)], [.int("to", Int(ElementType.int64.rawValue))], name: c.name + "_ids")
             let out = c.b.op1("Gather", [table, ids], [.int("axis", 0)], name: c.name)
@@ -92,11 +109,18 @@ enum CoreLayers {
         } else if c.x.rank >= 3, c.x.last == nil, c.x.folded == nil, let first = c.x.first {
             // On the channels of a channels-first tensor: a 1x1 convolution keeps it channels-first.
             let w = kernel.permuted([1, 0])
-            let weight = c.b.constant(c.name + "_kernel", Tensor(name: "", elementType: .float, shape: [units, inFeatures] + [Int](repeating: 1, count: c.x.rank - 2),
-                                                                 storage: w.storage))
+            let weight = c.b.constant(
+                c.name + "_kernel",
+                Tensor(
+                    name: "", elementType: .float, shape: [units, inFeatures] + [Int](repeating: 1, count: c.x.rank - 2),
+                    storage: w.storage))
             let bias = useBias ? [c.b.constant(c.name + "_bias", c.weights[1].asFloat32)] : []
-            let y = c.b.op1("Conv", [first, weight] + bias, [.ints("kernel_shape", [Int](repeating: 1, count: c.x.rank - 2))], name: c.name)
-            return [try Activations.apply(c.config.activation(), to: KTensor(shape: Array(c.x.shape.dropLast()) + [units], first: y), c)]
+            let y = c.b.op1(
+                "Conv", [first, weight] + bias, [.ints("kernel_shape", [Int](repeating: 1, count: c.x.rank - 2))], name: c.name)
+            return [
+                try Activations.apply(
+                    c.config.activation(), to: KTensor(shape: Array(c.x.shape.dropLast()) + [units], first: y), c)
+            ]
         } else if c.x.rank == 3, c.x.last == nil, let tm = c.x.timeMajor {
             // On the feature axis: the time-major form serves as it is, and stays time-major.
             input = tm
@@ -145,7 +169,8 @@ enum CoreLayers {
     /// TimeDistributed: folds time into the batch, runs the wrapped layer, unfolds.
     static func timeDistributed(_ c: LayerCall) throws -> [KTensor] {
         guard let inner = c.spec.config["layer"] as? [String: Any], let cls = inner["class_name"] as? String,
-              let innerConfig = inner["config"] as? [String: Any] else { throw c.unsupported("TimeDistributed without a layer") }
+            let innerConfig = inner["config"] as? [String: Any]
+        else { throw c.unsupported("TimeDistributed without a layer") }
         let steps = try c.known(c.x, 1)
         guard let convert = c.importer.converters[cls] else {
             throw KerasError.unsupportedLayer(file: c.importer.file, layer: c.name, className: "TimeDistributed(\(cls))")
@@ -160,8 +185,11 @@ enum CoreLayers {
             return try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: c.inputs, weights: c.weights))
         } else {
             let rest = Array(c.x.shape.dropFirst(2))
-            folded = KTensor(shape: [nil] + rest, last: c.b.op1("Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })],
-                                                               name: c.name + "_fold"))
+            folded = KTensor(
+                shape: [nil] + rest,
+                last: c.b.op1(
+                    "Reshape", [try c.keras(c.x), c.b.int64s(c.name + "_fold", [-1] + rest.map { $0 ?? -1 })],
+                    name: c.name + "_fold"))
         }
         let y = try convert(LayerCall(importer: c.importer, spec: innerSpec, inputs: [folded], weights: c.weights))[0]
         let yRest = Array(y.shape.dropFirst())
@@ -181,7 +209,9 @@ enum NormalizationLayers {
             // ONNX normalizes over all axes from `axis` on: Keras's axes must be such a trailing block.
             let rank = c.x.rank
             let axes = try (c.config.ints("axis") ?? [-1]).map { try c.axis($0, rank: rank) }.sorted()
-            guard let start = axes.first, axes == Array(start..<rank) else { throw c.unsupported("axis \(axes) (only trailing axes)") }
+            guard let start = axes.first, axes == Array(start..<rank) else {
+                throw c.unsupported("axis \(axes) (only trailing axes)")
+            }
             let shape = try (start..<rank).map { try c.known(c.x, $0) }
             let n = shape.reduce(1, *)
             let center = c.config.bool("center") ?? true, scale = c.config.bool("scale") ?? true
@@ -194,8 +224,13 @@ enum NormalizationLayers {
             }
             // Over the feature axis alone, a time-major tensor serves as it is.
             let timeMajor = start == rank - 1 && rank == 3 && c.x.last == nil ? c.x.timeMajor : nil
-            let y = c.b.op1("LayerNormalization", [try timeMajor ?? c.keras(c.x), c.b.floats(c.name + "_gamma", shape, gamma), c.b.floats(c.name + "_beta", shape, beta)],
-                            [.int("axis", timeMajor == nil ? start : 2), .float("epsilon", epsilon)], name: c.name)
+            let y = c.b.op1(
+                "LayerNormalization",
+                [
+                    try timeMajor ?? c.keras(c.x), c.b.floats(c.name + "_gamma", shape, gamma),
+                    c.b.floats(c.name + "_beta", shape, beta)
+                ],
+                [.int("axis", timeMajor == nil ? start : 2), .float("epsilon", epsilon)], name: c.name)
             return [timeMajor == nil ? KTensor(shape: c.x.shape, last: y) : KTensor(shape: c.x.shape, timeMajor: y)]
         }
     }
@@ -211,8 +246,9 @@ enum NormalizationLayers {
         let centered = b.op1("Sub", [x, mean], name: n + "_centered")
         let squares = b.op1("Mul", [centered, centered], name: n + "_squares")
         let variance = b.op1("ReduceMean", [squares], [.ints("axes", [1]), .int("keepdims", 1)], name: n + "_variance")
-        let deviation = b.op1("Sqrt", [b.op1("Add", [variance, b.floats(n + "_epsilon", [], [Float(epsilon)])], name: n + "_plus_epsilon")],
-                              name: n + "_deviation")
+        let deviation = b.op1(
+            "Sqrt", [b.op1("Add", [variance, b.floats(n + "_epsilon", [], [Float(epsilon)])], name: n + "_plus_epsilon")],
+            name: n + "_deviation")
         let normalized = b.op1("Div", [centered, deviation], name: n + "_normalized")
         let scaled = b.op1("Mul", [normalized, b.floats(n + "_gamma", perChannel, gamma)], name: n + "_scaled")
         return b.op1("Add", [scaled, b.floats(n + "_beta", perChannel, beta)], name: n)

@@ -3,7 +3,9 @@ import FerryIR
 /// Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot.
 enum MergeLayers {
     static func register(into r: inout [String: LayerConverter]) {
-        for (cls, op) in [("Add", "Sum"), ("Multiply", "Mul"), ("Average", "Mean"), ("Maximum", "Max"), ("Minimum", "Min"), ("Subtract", "Sub")] {
+        for (cls, op) in [
+            ("Add", "Sum"), ("Multiply", "Mul"), ("Average", "Mean"), ("Maximum", "Max"), ("Minimum", "Min"), ("Subtract", "Sub")
+        ] {
             r[cls] = { c in
                 guard c.inputs.count >= 2 else { throw c.unsupported("fewer than two inputs") }
                 if op == "Sub" && c.inputs.count != 2 { throw c.unsupported("Subtract of \(c.inputs.count) inputs") }
@@ -27,7 +29,8 @@ enum MergeLayers {
             var shape = c.inputs[0].shape
             shape[axis] = c.inputs.reduce(0 as Int?) { acc, t in acc.flatMap { a in t.shape[axis].map { a + $0 } } }
             if rank >= 3 && c.inputs.allSatisfy({ $0.first != nil }) {
-                let y = c.b.op1("Concat", c.inputs.map { $0.first! }, [.int("axis", KTensor.firstAxis(axis, rank: rank))], name: c.name)
+                let y = c.b.op1(
+                    "Concat", c.inputs.map { $0.first! }, [.int("axis", KTensor.firstAxis(axis, rank: rank))], name: c.name)
                 return [KTensor(shape: shape, first: y)]
             }
             let y = c.b.op1("Concat", try c.inputs.map { try c.keras($0) }, [.int("axis", axis)], name: c.name)
@@ -52,7 +55,11 @@ enum MergeLayers {
         switch (a.rank, b.rank, axes[0], axes[1]) {
         case (2, 2, 1, 1):
             let prod = c.b.op1("Mul", [x, y], name: c.name + "_mul")
-            return [KTensor(shape: [a.shape[0], 1], last: c.b.op1("ReduceSum", [prod, c.b.int64s(c.name + "_axes", [1])], [.int("keepdims", 1)], name: c.name))]
+            return [
+                KTensor(
+                    shape: [a.shape[0], 1],
+                    last: c.b.op1("ReduceSum", [prod, c.b.int64s(c.name + "_axes", [1])], [.int("keepdims", 1)], name: c.name))
+            ]
         case (3, 3, 2, 2):
             let yt = c.b.transpose(y, [0, 2, 1], name: c.name + "_t")
             return [KTensor(shape: [a.shape[0], a.shape[1], b.shape[1]], last: c.b.op1("MatMul", [x, yt], name: c.name))]
@@ -89,8 +96,12 @@ enum ReshapingLayers {
                 let timeMajor = dims == 1 && c.x.first == nil ? c.x.timeMajor : nil
                 let x = try timeMajor ?? c.channelsFirst(c.x)
                 let starts = p.map { $0.0 }, ends = p.map { $0.1 == 0 ? Int(Int64.max) : -$0.1 }
-                let y = c.b.op1("Slice", [x, c.b.int64s(c.name + "_starts", starts), c.b.int64s(c.name + "_ends", ends),
-                                          c.b.int64s(c.name + "_axes", timeMajor == nil ? Array(2..<(2 + dims)) : [0])], name: c.name)
+                let y = c.b.op1(
+                    "Slice",
+                    [
+                        x, c.b.int64s(c.name + "_starts", starts), c.b.int64s(c.name + "_ends", ends),
+                        c.b.int64s(c.name + "_axes", timeMajor == nil ? Array(2..<(2 + dims)) : [0])
+                    ], name: c.name)
                 var shape = c.x.shape
                 for i in 0..<dims { shape[i + 1] = shape[i + 1].map { $0 - p[i].0 - p[i].1 } }
                 return [timeMajor == nil ? KTensor(shape: shape, first: y) : KTensor(shape: shape, timeMajor: y)]
@@ -98,16 +109,25 @@ enum ReshapingLayers {
         }
         for (cls, dims) in [("UpSampling1D", 1), ("UpSampling2D", 2)] {
             r[cls] = { c in
-                let size = c.config.ints("size").map { $0.count == 1 ? [Int](repeating: $0[0], count: dims) : $0 } ?? [Int](repeating: 2, count: dims)
-                guard size.count == dims, size.allSatisfy({ (1...4096).contains($0) }), c.x.rank == dims + 2 else { throw c.unsupported("size \(size)") }
+                let size =
+                    c.config.ints("size").map { $0.count == 1 ? [Int](repeating: $0[0], count: dims) : $0 }
+                    ?? [Int](repeating: 2, count: dims)
+                guard size.count == dims, size.allSatisfy({ (1...4096).contains($0) }), c.x.rank == dims + 2 else {
+                    throw c.unsupported("size \(size)")
+                }
                 let mode = c.config.string("interpolation") ?? "nearest"
                 // A time-major sequence is repeated on its first axis and stays time-major.
                 let timeMajor = dims == 1 && c.x.first == nil ? c.x.timeMajor : nil
                 let x = try timeMajor ?? c.channelsFirst(c.x)
-                let scales = c.b.floats(c.name + "_scales", [dims + 2], timeMajor == nil ? [1, 1] + size.map(Float.init) : [Float(size[0]), 1, 1])
+                let scales = c.b.floats(
+                    c.name + "_scales", [dims + 2], timeMajor == nil ? [1, 1] + size.map(Float.init) : [Float(size[0]), 1, 1])
                 var attrs: [Attribute]
                 switch mode {
-                case "nearest": attrs = [.string("mode", "nearest"), .string("coordinate_transformation_mode", "asymmetric"), .string("nearest_mode", "floor")]
+                case "nearest":
+                    attrs = [
+                        .string("mode", "nearest"), .string("coordinate_transformation_mode", "asymmetric"),
+                        .string("nearest_mode", "floor")
+                    ]
                 case "bilinear": attrs = [.string("mode", "linear"), .string("coordinate_transformation_mode", "half_pixel")]
                 default: throw c.unsupported("interpolation '\(mode)'")
                 }
@@ -140,7 +160,9 @@ enum ReshapingLayers {
         }
         return try list.map { item in
             if let n = (item as? NSNumberLike)?.intValue { return (n, n) }
-            guard let pair = item as? [Any], pair.count == 2, let a = (pair[0] as? NSNumberLike)?.intValue, let b = (pair[1] as? NSNumberLike)?.intValue else {
+            guard let pair = item as? [Any], pair.count == 2, let a = (pair[0] as? NSNumberLike)?.intValue,
+                let b = (pair[1] as? NSNumberLike)?.intValue
+            else {
                 throw c.unsupported("\(key) \(list)")
             }
             return (a, b)

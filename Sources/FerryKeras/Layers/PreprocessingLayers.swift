@@ -27,7 +27,9 @@ enum PreprocessingLayers {
         }
         for cls in ["CustomScaleLayer", "Custom>CustomScaleLayer"] {
             r[cls] = { c in
-                guard c.inputs.count == 2 else { throw c.unsupported("\(c.inputs.count) inputs (it takes the residual and the branch)") }
+                guard c.inputs.count == 2 else {
+                    throw c.unsupported("\(c.inputs.count) inputs (it takes the residual and the branch)")
+                }
                 let scale = try numbers(c, "scale", default: 1)
                 guard scale.count == 1 else { throw c.unsupported("scale \(scale) (one number)") }
                 let scaled = try affine(c, c.inputs[1], axis: c.inputs[1].rank - 1, scale: scale, shift: [0])
@@ -37,12 +39,16 @@ enum PreprocessingLayers {
     }
 
     /// Arithmetic tf.keras records as TFOpLambda: `function` x op y, y a number or a tensor.
-    static let arithmetic: [String: String] = ["__operators__.add": "Add", "math.add": "Add", "math.multiply": "Mul",
-                                               "__operators__.sub": "Sub", "math.subtract": "Sub", "math.truediv": "Div",
-                                               "__operators__.truediv": "Div"]
+    static let arithmetic: [String: String] = [
+        "__operators__.add": "Add", "math.add": "Add", "math.multiply": "Mul",
+        "__operators__.sub": "Sub", "math.subtract": "Sub", "math.truediv": "Div",
+        "__operators__.truediv": "Div"
+    ]
 
     /// Keras 3 operations on two operands (`x + 3`, `a * b`), tensors or numbers.
-    static let operations: [String: String] = ["Add": "Add", "Subtract": "Sub", "Multiply": "Mul", "Divide": "Div", "TrueDivide": "Div"]
+    static let operations: [String: String] = [
+        "Add": "Add", "Subtract": "Sub", "Multiply": "Mul", "Divide": "Div", "TrueDivide": "Div"
+    ]
 
     /// x op y of a TFOpLambda: x is the call's first tensor, y its `y` argument.
     static func tfOp(_ c: LayerCall, _ op: String) throws -> [KTensor] {
@@ -130,13 +136,18 @@ enum PreprocessingLayers {
     /// undoes it (x·sqrt(variance) + mean).
     static func normalization(_ c: LayerCall) throws -> [KTensor] {
         let axes = try (c.config.ints("axis") ?? [-1]).map { try c.axis($0, rank: c.x.rank) }
-        guard axes.count == 1, let axis = axes.first, axis > 0 else { throw c.unsupported("axis \(c.config.ints("axis") ?? []) (one axis after the batch)") }
+        guard axes.count == 1, let axis = axes.first, axis > 0 else {
+            throw c.unsupported("axis \(c.config.ints("axis") ?? []) (one axis after the batch)")
+        }
         let channels = try c.known(c.x, axis)
         var mean = try numbers(c, "mean", default: .nan), variance = try numbers(c, "variance", default: .nan)
         if mean.contains(where: \.isNaN) || variance.contains(where: \.isNaN) {
             // mean, variance (floats) and count (an integer)
-            guard c.weights.count == 3 else { throw c.weightError("expected mean, variance and count, the file has \(c.weights.count) weights") }
-            try LayerCall(importer: c.importer, spec: c.spec, inputs: c.inputs, weights: Array(c.weights.prefix(2))).expectWeights([nil, nil])
+            guard c.weights.count == 3 else {
+                throw c.weightError("expected mean, variance and count, the file has \(c.weights.count) weights")
+            }
+            try LayerCall(importer: c.importer, spec: c.spec, inputs: c.inputs, weights: Array(c.weights.prefix(2)))
+                .expectWeights([nil, nil])
             mean = c.floats(0)
             variance = c.floats(1)
         }

@@ -9,21 +9,26 @@ enum RecurrentLayers {
         }
         r["Bidirectional"] = { c in
             guard let layer = c.spec.config["layer"] as? [String: Any], let cls = layer["class_name"] as? String,
-                  let inner = layer["config"] as? [String: Any], ["SimpleRNN", "LSTM", "GRU"].contains(cls) else {
+                let inner = layer["config"] as? [String: Any], ["SimpleRNN", "LSTM", "GRU"].contains(cls)
+            else {
                 throw c.unsupported("Bidirectional around a layer that is not SimpleRNN, LSTM or GRU")
             }
             // Keras 3 always records the backward layer; only one that differs from the forward
             // layer (beyond its name and direction) changes the result.
             if let backward = c.spec.config["backward_layer"] as? [String: Any] {
-                let keys = ["units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
-                            "reset_after", "time_major", "stateful"]
+                let keys = [
+                    "units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
+                    "reset_after", "time_major", "stateful"
+                ]
                 let relevant = { (d: [String: Any]) in d.filter { keys.contains($0.key) } as NSDictionary }
                 guard backward["class_name"] as? String == cls, let bc = backward["config"] as? [String: Any],
-                      relevant(bc).isEqual(relevant(inner)) else { throw c.unsupported("a backward_layer configured unlike the forward layer") }
+                    relevant(bc).isEqual(relevant(inner))
+                else { throw c.unsupported("a backward_layer configured unlike the forward layer") }
             }
             if inner["go_backwards"] as? Bool == true { throw c.unsupported("go_backwards inside Bidirectional") }
-            return try recurrent(c, cls: cls, config: LayerConfig(dict: inner), weights: c.weights,
-                                 bidirectional: c.config.string("merge_mode") ?? (c.spec.config["merge_mode"] == nil ? "concat" : "none"))
+            return try recurrent(
+                c, cls: cls, config: LayerConfig(dict: inner), weights: c.weights,
+                bidirectional: c.config.string("merge_mode") ?? (c.spec.config["merge_mode"] == nil ? "concat" : "none"))
         }
     }
 
@@ -55,14 +60,18 @@ enum RecurrentLayers {
         return out
     }
 
-    static func recurrent(_ c: LayerCall, cls: String, config: LayerConfig, weights: [Tensor], bidirectional merge: String?) throws -> [KTensor] {
+    static func recurrent(_ c: LayerCall, cls: String, config: LayerConfig, weights: [Tensor], bidirectional merge: String?)
+        throws -> [KTensor]
+    {
         guard let units = config.int("units") else { throw c.unsupported("no units") }
         if config.bool("stateful") == true { throw c.unsupported("stateful=True") }
         let dirs = merge == nil ? 1 : 2
-        guard c.x.rank == 3, (1...(1 << 20)).contains(units) else { throw c.unsupported("units \(units) on a rank-\(c.x.rank) input") }
+        guard c.x.rank == 3, (1...(1 << 20)).contains(units) else {
+            throw c.unsupported("units \(units) on a rank-\(c.x.rank) input")
+        }
         let features = try c.known(c.x, 2)
         let gateCount = cls == "LSTM" ? 4 : (cls == "GRU" ? 3 : 1)
-        let order = cls == "LSTM" ? [0, 3, 1, 2] : Array(0..<gateCount)  // Keras i,f,c,o -> ONNX i,o,f,c
+        let order = cls == "LSTM" ? [0, 3, 1, 2] : Array(0..<gateCount) // Keras i,f,c,o -> ONNX i,o,f,c
         let useBias = config.bool("use_bias") ?? true
         let resetAfter = cls == "GRU" && (config.bool("reset_after") ?? true)
         let biasShape: [Int] = resetAfter ? [2, gateCount * units] : [gateCount * units]
@@ -87,13 +96,18 @@ enum RecurrentLayers {
         let n = c.name
         let timeMajor = config.bool("time_major") ?? false
         let xs = timeMajor ? try c.keras(c.x) : try c.importer.timeMajor(c.x, name: n)
-        var inputs = [xs, c.b.floats(n + "_W", [dirs, gateCount * units, features], W), c.b.floats(n + "_R", [dirs, gateCount * units, units], R)]
+        var inputs = [
+            xs, c.b.floats(n + "_W", [dirs, gateCount * units, features], W),
+            c.b.floats(n + "_R", [dirs, gateCount * units, units], R)
+        ]
         if useBias { inputs.append(c.b.floats(n + "_B", [dirs, 2 * gateCount * units], B)) }
 
         var names: [String] = [], alphas: [Float] = [], betas: [Float] = []
         let recurrentActivation = config.activation("recurrent_activation") ?? (cls == "SimpleRNN" ? "tanh" : "sigmoid")
         let activation = config.activation() ?? "tanh"
-        let funcs = cls == "SimpleRNN" ? [activation] : (cls == "LSTM" ? [recurrentActivation, activation, activation] : [recurrentActivation, activation])
+        let funcs =
+            cls == "SimpleRNN"
+            ? [activation] : (cls == "LSTM" ? [recurrentActivation, activation, activation] : [recurrentActivation, activation])
         for _ in 0..<dirs {
             for f in funcs {
                 let (name, a, b) = try cellActivation(f, c)
@@ -120,12 +134,22 @@ enum RecurrentLayers {
                 var seq = c.b.op1("Squeeze", [y, c.b.int64s(n + "_dir_axis", [1])], name: n + "_seq")
                 if goBackwards {
                     // Keras returns the outputs of a backwards pass in processing order.
-                    seq = c.b.op1("Slice", [seq, c.b.int64s(n + "_rev_start", [-1]), c.b.int64s(n + "_rev_end", [Int(Int64.min)]),
-                                            c.b.int64s(n + "_rev_axis", [0]), c.b.int64s(n + "_rev_step", [-1])], name: n + "_reverse")
+                    seq = c.b.op1(
+                        "Slice",
+                        [
+                            seq, c.b.int64s(n + "_rev_start", [-1]), c.b.int64s(n + "_rev_end", [Int(Int64.min)]),
+                            c.b.int64s(n + "_rev_axis", [0]), c.b.int64s(n + "_rev_step", [-1])
+                        ], name: n + "_reverse")
                 }
-                result = [timeMajor ? KTensor(shape: [steps, batch, units], last: seq) : KTensor(shape: [batch, steps, units], timeMajor: seq)]
+                result = [
+                    timeMajor
+                        ? KTensor(shape: [steps, batch, units], last: seq) : KTensor(shape: [batch, steps, units], timeMajor: seq)
+                ]
             } else {
-                result = [KTensor(shape: [batch, units], last: c.b.op1("Squeeze", [yh, c.b.int64s(n + "_h_axis", [0])], name: n + "_last"))]
+                result = [
+                    KTensor(
+                        shape: [batch, units], last: c.b.op1("Squeeze", [yh, c.b.int64s(n + "_h_axis", [0])], name: n + "_last"))
+                ]
             }
         } else {
             let merged: String
@@ -136,17 +160,19 @@ enum RecurrentLayers {
                 case "concat":
                     let tndh = c.b.transpose(y, [0, 2, 1, 3], name: n + "_directions_last")
                     merged = c.b.op1("Reshape", [tndh, c.b.int64s(n + "_concat", [0, 0, -1])], name: n + "_concat")
-                case "sum": merged = c.b.op1("ReduceSum", [y, c.b.int64s(n + "_axes", [1])], [.int("keepdims", 0)], name: n + "_sum")
+                case "sum":
+                    merged = c.b.op1("ReduceSum", [y, c.b.int64s(n + "_axes", [1])], [.int("keepdims", 0)], name: n + "_sum")
                 case "ave": merged = c.b.op1("ReduceMean", [y], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_ave")
                 case "mul": merged = c.b.op1("ReduceProd", [y], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_mul")
                 default: throw c.unsupported("merge_mode \(merge ?? "none")")
                 }
                 result = [KTensor(shape: [batch, steps, width], timeMajor: merged)]
             } else {
-                let bdh = c.b.transpose(yh, [1, 0, 2], name: n + "_batch_major")   // (N, 2, H)
+                let bdh = c.b.transpose(yh, [1, 0, 2], name: n + "_batch_major") // (N, 2, H)
                 switch merge {
                 case "concat": merged = c.b.op1("Reshape", [bdh, c.b.int64s(n + "_concat", [0, -1])], name: n + "_concat")
-                case "sum": merged = c.b.op1("ReduceSum", [bdh, c.b.int64s(n + "_axes", [1])], [.int("keepdims", 0)], name: n + "_sum")
+                case "sum":
+                    merged = c.b.op1("ReduceSum", [bdh, c.b.int64s(n + "_axes", [1])], [.int("keepdims", 0)], name: n + "_sum")
                 case "ave": merged = c.b.op1("ReduceMean", [bdh], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_ave")
                 case "mul": merged = c.b.op1("ReduceProd", [bdh], [.ints("axes", [1]), .int("keepdims", 0)], name: n + "_mul")
                 default: throw c.unsupported("merge_mode \(merge ?? "none")")
@@ -156,9 +182,14 @@ enum RecurrentLayers {
         }
         if config.bool("return_state") == true {
             if dirs == 2 { throw c.unsupported("return_state on a Bidirectional layer") }
-            result.append(KTensor(shape: [batch, units], last: c.b.op1("Squeeze", [yh, c.b.int64s(n + "_h_axis2", [0])], name: n + "_state_h")))
+            result.append(
+                KTensor(
+                    shape: [batch, units], last: c.b.op1("Squeeze", [yh, c.b.int64s(n + "_h_axis2", [0])], name: n + "_state_h")))
             if cls == "LSTM" {
-                result.append(KTensor(shape: [batch, units], last: c.b.op1("Squeeze", [outs[2], c.b.int64s(n + "_c_axis", [0])], name: n + "_state_c")))
+                result.append(
+                    KTensor(
+                        shape: [batch, units],
+                        last: c.b.op1("Squeeze", [outs[2], c.b.int64s(n + "_c_axis", [0])], name: n + "_state_c")))
             }
         }
         return result

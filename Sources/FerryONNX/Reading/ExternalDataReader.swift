@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FerryIR
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Reads tensor bytes stored outside the model file, under strict path rules: the location must
 /// be a relative path inside the model's folder with no `..`, no symbolic link on the way, a
@@ -29,7 +30,7 @@ final class ExternalDataReader {
             case "location": location = e.value
             case "offset": offset = try number(e.value, key: "offset", tensor: tensor, location: location ?? "")
             case "length": length = try number(e.value, key: "length", tensor: tensor, location: location ?? "")
-            default: break  // "checksum" and unknown keys are ignored
+            default: break // "checksum" and unknown keys are ignored
             }
         }
         guard let location, !location.isEmpty else {
@@ -54,7 +55,8 @@ final class ExternalDataReader {
 
     private func number(_ s: String, key: String, tensor: String, location: String) throws -> Int {
         guard let v = Int(s), v >= 0 else {
-            throw ONNXError.externalData(file: modelPath, tensor: tensor, location: location, reason: "\(key) '\(s)' is not a non-negative integer")
+            throw ONNXError.externalData(
+                file: modelPath, tensor: tensor, location: location, reason: "\(key) '\(s)' is not a non-negative integer")
         }
         return v
     }
@@ -98,7 +100,8 @@ final class ExternalDataReader {
             throw refuse("is the model file itself")
         }
         guard let real = resolvedPath(of: fd), let root = realpathString(directory),
-              real.hasPrefix(root == "/" ? "/" : root + "/") else {
+            real.hasPrefix(root == "/" ? "/" : root + "/")
+        else {
             throw refuse("resolves outside the model's folder")
         }
         let file: MappedFile
@@ -129,14 +132,14 @@ private func realpathString(_ path: String) -> String? {
 /// The path an open descriptor really refers to.
 private func resolvedPath(of fd: Int32) -> String? {
     #if os(Linux)
-    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
-    guard n > 0 else { return nil }
-    buf[n] = 0
-    return String(cString: buf)
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        buf[n] = 0
+        return String(cString: buf)
     #else
-    var buf = [CChar](repeating: 0, count: Int(MAXPATHLEN))
-    guard fcntl(fd, F_GETPATH, &buf) != -1 else { return nil }
-    return String(cString: buf)
+        var buf = [CChar](repeating: 0, count: Int(MAXPATHLEN))
+        guard fcntl(fd, F_GETPATH, &buf) != -1 else { return nil }
+        return String(cString: buf)
     #endif
 }

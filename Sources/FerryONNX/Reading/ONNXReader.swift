@@ -28,24 +28,27 @@ public struct ONNXReader {
         try check(file.bytes, as: ferry_onnx_model_descriptor(), part: "")
         let model = try decodeStreaming(file, decoder) ?? decodeWhole(file.bytes, decoder)
 
-        do { try ModelValidator.validate(model) }
-        catch let e as IRError {
+        do { try ModelValidator.validate(model) } catch let e as IRError {
             if case .invalidTensor(let t, let reason) = e { throw ONNXError.invalidTensor(file: path, tensor: t, reason: reason) }
             throw ONNXError.invalidModel(file: path, error: e)
         }
         return ONNXModelFile(model: model, path: path, externalFiles: external.filesRead)
     }
 
-    private func check(_ bytes: UnsafeRawBufferPointer, as descriptor: UnsafePointer<ProtobufCMessageDescriptor>, part: String) throws {
+    private func check(_ bytes: UnsafeRawBufferPointer, as descriptor: UnsafePointer<ProtobufCMessageDescriptor>, part: String)
+        throws
+    {
         var err = [CChar](repeating: 0, count: 512)
-        let rc = ferry_pb_check(descriptor, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
-                                ONNXReader.maxMessageDepth, &err, err.count)
+        let rc = ferry_pb_check(
+            descriptor, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+            ONNXReader.maxMessageDepth, &err, err.count)
         if rc != 0 {
             let message = String(cString: err)
             // The C side writes "path: reason"; split it so the error names the part.
             if let sep = message.firstRange(of: ": ") {
-                throw ONNXError.malformed(file: path, part: String(message[..<sep.lowerBound]),
-                                          reason: "malformed protobuf: " + String(message[sep.upperBound...]))
+                throw ONNXError.malformed(
+                    file: path, part: String(message[..<sep.lowerBound]),
+                    reason: "malformed protobuf: " + String(message[sep.upperBound...]))
             }
             throw ONNXError.malformed(file: path, part: part.isEmpty ? "model" : part, reason: "malformed protobuf: " + message)
         }
@@ -83,9 +86,13 @@ public struct ONNXReader {
             let start = g.payload_start + span.payload_start
             let end = g.payload_start + span.payload_end
             let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-            guard let proto = onnx__tensor_proto__unpack(&ferry_aligned_allocator, piece.count,
-                                                         piece.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
-                throw ONNXError.malformed(file: path, part: "graph.initializer[\(i)]", reason: "libprotobuf-c could not decode this tensor")
+            guard
+                let proto = onnx__tensor_proto__unpack(
+                    &ferry_aligned_allocator, piece.count,
+                    piece.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            else {
+                throw ONNXError.malformed(
+                    file: path, part: "graph.initializer[\(i)]", reason: "libprotobuf-c could not decode this tensor")
             }
             defer { onnx__tensor_proto__free_unpacked(proto, &ferry_aligned_allocator) }
             tensors.append(try decoder.tensor(proto))
@@ -96,8 +103,11 @@ public struct ONNXReader {
     }
 
     private func decodeWhole(_ bytes: UnsafeRawBufferPointer, _ decoder: ProtoDecoder) throws -> Model {
-        guard let proto = onnx__model_proto__unpack(&ferry_aligned_allocator, bytes.count,
-                                                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
+        guard
+            let proto = onnx__model_proto__unpack(
+                &ferry_aligned_allocator, bytes.count,
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        else {
             throw ONNXError.malformed(file: path, part: "model", reason: "libprotobuf-c could not decode the model")
         }
         defer { onnx__model_proto__free_unpacked(proto, &ferry_aligned_allocator) }

@@ -39,8 +39,10 @@ final class ProtoDecoder {
             outputs: try items(p.n_output, p.output).map(valueInfo),
             valueInfo: try items(p.n_value_info, p.value_info).map(valueInfo),
             quantizationAnnotations: items(p.n_quantization_annotation, p.quantization_annotation).map {
-                TensorAnnotation(tensorName: text($0.pointee.tensor_name),
-                                 quantParameterTensorNames: keyValues($0.pointee.n_quant_parameter_tensor_names, $0.pointee.quant_parameter_tensor_names))
+                TensorAnnotation(
+                    tensorName: text($0.pointee.tensor_name),
+                    quantParameterTensorNames: keyValues(
+                        $0.pointee.n_quant_parameter_tensor_names, $0.pointee.quant_parameter_tensor_names))
             },
             docString: text(p.doc_string),
             metadata: keyValues(p.n_metadata_props, p.metadata_props))
@@ -148,8 +150,9 @@ final class ProtoDecoder {
     func valueInfo(_ v: UnsafeMutablePointer<Onnx__ValueInfoProto>) throws -> ValueInfo {
         let p = v.pointee
         let name = text(p.name)
-        return ValueInfo(name: name, type: try p.type.map { try typeInfo($0, part: "value '\(name)'") },
-                         docString: text(p.doc_string), metadata: keyValues(p.n_metadata_props, p.metadata_props))
+        return ValueInfo(
+            name: name, type: try p.type.map { try typeInfo($0, part: "value '\(name)'") },
+            docString: text(p.doc_string), metadata: keyValues(p.n_metadata_props, p.metadata_props))
     }
 
     func typeInfo(_ t: UnsafeMutablePointer<Onnx__TypeProto>, part: String) throws -> TypeInfo {
@@ -161,13 +164,15 @@ final class ProtoDecoder {
             type = .tensor(try elementType(tt.has_elem_type != 0 ? tt.elem_type : 0, part: part), shape: tt.shape.map(shape))
         case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
             let tt = p.sparse_tensor_type.pointee
-            type = .sparseTensor(try elementType(tt.has_elem_type != 0 ? tt.elem_type : 0, part: part), shape: tt.shape.map(shape))
+            type = .sparseTensor(
+                try elementType(tt.has_elem_type != 0 ? tt.elem_type : 0, part: part), shape: tt.shape.map(shape))
         case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
             type = .sequence(try p.sequence_type.pointee.elem_type.map { try typeInfo($0, part: part) })
         case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
             let mt = p.map_type.pointee
-            type = .map(key: try elementType(mt.has_key_type != 0 ? mt.key_type : 0, part: part),
-                        value: try mt.value_type.map { try typeInfo($0, part: part) })
+            type = .map(
+                key: try elementType(mt.has_key_type != 0 ? mt.key_type : 0, part: part),
+                value: try mt.value_type.map { try typeInfo($0, part: part) })
         case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
             type = .optional(try p.optional_type.pointee.elem_type.map { try typeInfo($0, part: part) })
         case ONNX__TYPE_PROTO__VALUE_OPAQUE_TYPE:
@@ -193,8 +198,9 @@ final class ProtoDecoder {
     private func shape(_ s: UnsafeMutablePointer<Onnx__TensorShapeProto>) -> [Dim] {
         items(s.pointee.n_dim, s.pointee.dim).map { d in
             let p = d.pointee
-            let value = dimValue(p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, p.dim_value,
-                                 p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, p.dim_param)
+            let value = dimValue(
+                p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, p.dim_value,
+                p.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, p.dim_param)
             return Dim(value, denotation: text(p.denotation))
         }
     }
@@ -209,7 +215,9 @@ final class ProtoDecoder {
             inputs: strings(p.n_input, p.input),
             outputs: strings(p.n_output, p.output),
             attributeNames: strings(p.n_attribute, p.attribute),
-            attributeDefaults: try items(p.n_attribute_proto, p.attribute_proto).map { try attribute($0, owner: "function '\(name)'") },
+            attributeDefaults: try items(p.n_attribute_proto, p.attribute_proto).map {
+                try attribute($0, owner: "function '\(name)'")
+            },
             nodes: try items(p.n_node, p.node).map(node),
             opsetImports: items(p.n_opset_import, p.opset_import).map(opset),
             valueInfo: try items(p.n_value_info, p.value_info).map(valueInfo),
@@ -232,11 +240,13 @@ final class ProtoDecoder {
 
     private func deviceConfiguration(_ d: UnsafeMutablePointer<Onnx__DeviceConfigurationProto>) -> DeviceConfiguration {
         let p = d.pointee
-        return DeviceConfiguration(name: text(p.name), deviceCount: p.has_num_devices != 0 ? p.num_devices : nil,
-                                   devices: strings(p.n_device, p.device))
+        return DeviceConfiguration(
+            name: text(p.name), deviceCount: p.has_num_devices != 0 ? p.num_devices : nil,
+            devices: strings(p.n_device, p.device))
     }
 
-    private func nodeDeviceConfiguration(_ d: UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto>) -> NodeDeviceConfiguration {
+    private func nodeDeviceConfiguration(_ d: UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto>) -> NodeDeviceConfiguration
+    {
         let p = d.pointee
         return NodeDeviceConfiguration(
             configurationID: text(p.configuration_id),
@@ -249,12 +259,15 @@ final class ProtoDecoder {
                         ShardingSpec.IndexToDeviceGroup(key: $0.pointee.key, value: values($0.pointee.n_value, $0.pointee.value))
                     },
                     shardedDims: items(q.n_sharded_dim, q.sharded_dim).map { sd in
-                        ShardedDim(axis: sd.pointee.axis, simpleShardings: items(sd.pointee.n_simple_sharding, sd.pointee.simple_sharding).map { ss in
-                            let r = ss.pointee
-                            let dim = dimValue(r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE, r.dim_value,
-                                               r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM, r.dim_param)
-                            return ShardedDim.SimpleSharding(dim: dim, shardCount: r.has_num_shards != 0 ? r.num_shards : nil)
-                        })
+                        ShardedDim(
+                            axis: sd.pointee.axis,
+                            simpleShardings: items(sd.pointee.n_simple_sharding, sd.pointee.simple_sharding).map { ss in
+                                let r = ss.pointee
+                                let dim = dimValue(
+                                    r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE, r.dim_value,
+                                    r.dim_case == ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM, r.dim_param)
+                                return ShardedDim.SimpleSharding(dim: dim, shardCount: r.has_num_shards != 0 ? r.num_shards : nil)
+                            })
                     })
             },
             pipelineStage: p.has_pipeline_stage != 0 ? p.pipeline_stage : nil)

@@ -32,7 +32,8 @@ struct TensorDecoder {
         let storage: TensorStorage
         if p.has_data_location != 0 && p.data_location.rawValue != 0 {
             guard p.data_location.rawValue == 1 else {
-                throw ONNXError.invalidField(file: file, part: "tensor '\(label)'", reason: "unknown data_location \(p.data_location.rawValue)")
+                throw ONNXError.invalidField(
+                    file: file, part: "tensor '\(label)'", reason: "unknown data_location \(p.data_location.rawValue)")
             }
             guard p.has_raw_data == 0, typedFields.isEmpty else {
                 throw ONNXError.invalidTensor(file: file, tensor: label, reason: "has both external data and inline data")
@@ -41,10 +42,12 @@ struct TensorDecoder {
                 throw ONNXError.invalidTensor(file: file, tensor: label, reason: "string tensors cannot use external data")
             }
             let need = type.byteCount(elements: count)!
-            storage = .bytes(try external.read(entries: keyValues(p.n_external_data, p.external_data), tensor: label, byteCount: need))
+            storage = .bytes(
+                try external.read(entries: keyValues(p.n_external_data, p.external_data), tensor: label, byteCount: need))
         } else if p.has_raw_data != 0 {
             guard typedFields.isEmpty else {
-                throw ONNXError.invalidTensor(file: file, tensor: label, reason: "stores data in both raw_data and \(typedFields[0])")
+                throw ONNXError.invalidTensor(
+                    file: file, tensor: label, reason: "stores data in both raw_data and \(typedFields[0])")
             }
             guard type != .string else {
                 throw ONNXError.invalidTensor(file: file, tensor: label, reason: "string tensors cannot use raw_data")
@@ -52,13 +55,15 @@ struct TensorDecoder {
             storage = .bytes(adopt(&t.pointee.raw_data.data, count: p.raw_data.len))
         } else {
             guard typedFields.count <= 1 else {
-                throw ONNXError.invalidTensor(file: file, tensor: label, reason: "stores data in both \(typedFields[0]) and \(typedFields[1])")
+                throw ONNXError.invalidTensor(
+                    file: file, tensor: label, reason: "stores data in both \(typedFields[0]) and \(typedFields[1])")
             }
             storage = try typed(t, type: type, count: count, label: label, field: typedFields.first)
         }
-        let tensor = Tensor(name: name, elementType: type, shape: shape, storage: storage,
-                            docString: text(p.doc_string), metadata: keyValues(p.n_metadata_props, p.metadata_props),
-                            segment: segment)
+        let tensor = Tensor(
+            name: name, elementType: type, shape: shape, storage: storage,
+            docString: text(p.doc_string), metadata: keyValues(p.n_metadata_props, p.metadata_props),
+            segment: segment)
         do { try tensor.validate() } catch let IRError.invalidTensor(_, reason) {
             throw ONNXError.invalidTensor(file: file, tensor: label, reason: reason)
         }
@@ -69,7 +74,8 @@ struct TensorDecoder {
         let total = Tensor.elementCount(of: shape)!
         guard let segment else { return total }
         guard segment.begin >= 0, segment.begin <= segment.end, segment.end <= Int64(total) else {
-            throw ONNXError.invalidTensor(file: file, tensor: label, reason: "segment [\(segment.begin), \(segment.end)) is outside the \(total) elements")
+            throw ONNXError.invalidTensor(
+                file: file, tensor: label, reason: "segment [\(segment.begin), \(segment.end)) is outside the \(total) elements")
         }
         return Int(segment.end - segment.begin)
     }
@@ -101,16 +107,20 @@ struct TensorDecoder {
         }
     }
 
-    private func typed(_ t: UnsafeMutablePointer<Onnx__TensorProto>, type: ElementType, count: Int, label: String, field: String?) throws -> TensorStorage {
+    private func typed(_ t: UnsafeMutablePointer<Onnx__TensorProto>, type: ElementType, count: Int, label: String, field: String?)
+        throws -> TensorStorage
+    {
         let (want, entries) = expectedField(type, count: count)
         guard let field else {
             guard count == 0 else {
-                throw ONNXError.invalidTensor(file: file, tensor: label, reason: "shape needs \(count) elements but the tensor has no data")
+                throw ONNXError.invalidTensor(
+                    file: file, tensor: label, reason: "shape needs \(count) elements but the tensor has no data")
             }
             return type == .string ? .strings([]) : .bytes(TensorBytes(zeroed: 0))
         }
         guard field == want else {
-            throw ONNXError.invalidTensor(file: file, tensor: label, reason: "element type \(type.name) is stored in \(want), not \(field)")
+            throw ONNXError.invalidTensor(
+                file: file, tensor: label, reason: "element type \(type.name) is stored in \(want), not \(field)")
         }
         let p = t.pointee
         let have: Int
@@ -123,7 +133,8 @@ struct TensorDecoder {
         default: have = p.n_int32_data
         }
         guard have == entries else {
-            throw ONNXError.invalidTensor(file: file, tensor: label, reason: "shape needs \(entries) entries in \(field), found \(have)")
+            throw ONNXError.invalidTensor(
+                file: file, tensor: label, reason: "shape needs \(entries) entries in \(field), found \(have)")
         }
         switch type {
         case .string:

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CProtobufONNX
 import FerryIR
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// How `ONNXWriter` writes a model.
 public struct ONNXWriteOptions {
@@ -56,8 +57,9 @@ public struct ONNXWriter {
         let encoder = ProtoEncoder()
         var external: ExternalDataWriter?
         if let name = externalName {
-            let writer = try ExternalDataWriter(name: name, besides: path, replace: options.replaceExisting,
-                                                protected: options.protectedFiles, threshold: threshold)
+            let writer = try ExternalDataWriter(
+                name: name, besides: path, replace: options.replaceExisting,
+                protected: options.protectedFiles, threshold: threshold)
             encoder.placeExternally = { try writer.place($0) }
             external = writer
         }
@@ -75,7 +77,8 @@ public struct ONNXWriter {
             throw ONNXError.tooLargeForOneFile(file: path, bytes: size)
         }
         guard size <= Int(Int32.max) else {
-            throw ONNXError.unwritable(file: path, part: "model", reason: "\(size) bytes is over protobuf's 2 GiB limit even with external data")
+            throw ONNXError.unwritable(
+                file: path, part: "model", reason: "\(size) bytes is over protobuf's 2 GiB limit even with external data")
         }
         do {
             let out = try AtomicFile(path: path, replace: options.replaceExisting)
@@ -94,7 +97,8 @@ public struct ONNXWriter {
                 if !options.replaceExisting, let external { unlink(external.path) }
                 throw error
             }
-            return ONNXWriteReport(modelBytes: size, externalDataPath: external?.path, externalDataBytes: external?.bytesWritten ?? 0)
+            return ONNXWriteReport(
+                modelBytes: size, externalDataPath: external?.path, externalDataBytes: external?.bytesWritten ?? 0)
         } catch let e as FileError {
             throw ONNXError.io(e)
         }
@@ -131,11 +135,13 @@ final class ExternalDataWriter {
 
     init(name: String, besides modelPath: String, replace: Bool, protected: [String], threshold: Int) throws {
         guard !name.isEmpty, !name.contains("/"), !name.contains("\\"), !name.contains(".."), name != "." else {
-            throw ONNXError.unwritable(file: modelPath, part: "external data '\(name)'",
-                                       reason: "must be a plain file name (no folders, no '..'); it is created next to the model")
+            throw ONNXError.unwritable(
+                file: modelPath, part: "external data '\(name)'",
+                reason: "must be a plain file name (no folders, no '..'); it is created next to the model")
         }
         guard name != splitPath(modelPath).name else {
-            throw ONNXError.unwritable(file: modelPath, part: "external data '\(name)'", reason: "must differ from the model file's name")
+            throw ONNXError.unwritable(
+                file: modelPath, part: "external data '\(name)'", reason: "must differ from the model file's name")
         }
         self.name = name
         self.threshold = threshold

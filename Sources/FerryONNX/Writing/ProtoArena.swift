@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CProtobufONNX
 import FerryIR
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Owns the C memory of the messages built for one write and keeps the tensor buffers they point
 /// into alive until packing is done. Tensor payloads are referenced, never copied.
@@ -74,6 +75,7 @@ final class ProtoArena {
     /// A bytes value referring to tensor memory, which is kept alive with the arena.
     func binary(referencing bytes: TensorBytes) -> ProtobufCBinaryData {
         retained.append(bytes.buffer)
-        return ProtobufCBinaryData(len: bytes.count, data: bytes.count == 0 ? nil : bytes.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
+        return ProtobufCBinaryData(
+            len: bytes.count, data: bytes.count == 0 ? nil : bytes.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
     }
 }

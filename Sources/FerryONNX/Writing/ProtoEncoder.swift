@@ -14,13 +14,19 @@ final class ProtoEncoder {
         let functions = try m.functions.map(function)
         return arena.message { (p: UnsafeMutablePointer<Onnx__ModelProto>) in
             onnx__model_proto__init(p)
-            if let v = m.irVersion { p.pointee.has_ir_version = 1; p.pointee.ir_version = v }
+            if let v = m.irVersion {
+                p.pointee.has_ir_version = 1
+                p.pointee.ir_version = v
+            }
             p.pointee.n_opset_import = m.opsetImports.count
             p.pointee.opset_import = arena.pointers(m.opsetImports.map(opset))
             p.pointee.producer_name = arena.optionalString(m.producerName)
             p.pointee.producer_version = arena.optionalString(m.producerVersion)
             p.pointee.domain = arena.optionalString(m.domain)
-            if let v = m.modelVersion { p.pointee.has_model_version = 1; p.pointee.model_version = v }
+            if let v = m.modelVersion {
+                p.pointee.has_model_version = 1
+                p.pointee.model_version = v
+            }
             p.pointee.doc_string = arena.optionalString(m.docString)
             p.pointee.graph = graph
             (p.pointee.n_metadata_props, p.pointee.metadata_props) = keyValues(m.metadata)
@@ -59,7 +65,8 @@ final class ProtoEncoder {
                 arena.message { (q: UnsafeMutablePointer<Onnx__TensorAnnotation>) in
                     onnx__tensor_annotation__init(q)
                     q.pointee.tensor_name = arena.optionalString(a.tensorName)
-                    (q.pointee.n_quant_parameter_tensor_names, q.pointee.quant_parameter_tensor_names) = keyValues(a.quantParameterTensorNames)
+                    (q.pointee.n_quant_parameter_tensor_names, q.pointee.quant_parameter_tensor_names) = keyValues(
+                        a.quantParameterTensorNames)
                 }
             }
             p.pointee.n_quantization_annotation = annotations.count
@@ -97,28 +104,44 @@ final class ProtoEncoder {
         p.pointee.has_type = 1
         p.pointee.type = Onnx__AttributeProto__AttributeType(rawValue: numericCast(a.value.kind.rawValue))
         switch a.value {
-        case .float(let f): p.pointee.has_f = 1; p.pointee.f = f
-        case .int(let i): p.pointee.has_i = 1; p.pointee.i = i
-        case .string(let s): p.pointee.has_s = 1; p.pointee.s = arena.binary(s)
+        case .float(let f):
+            p.pointee.has_f = 1
+            p.pointee.f = f
+        case .int(let i):
+            p.pointee.has_i = 1
+            p.pointee.i = i
+        case .string(let s):
+            p.pointee.has_s = 1
+            p.pointee.s = arena.binary(s)
         case .tensor(let t): p.pointee.t = try tensor(t, external: nil)
         case .graph(let g): p.pointee.g = try graph(g)
         case .sparseTensor(let s): p.pointee.sparse_tensor = try sparseTensor(s)
         case .typeProto(let t): p.pointee.tp = typeInfo(t)
-        case .floats(let v): p.pointee.n_floats = v.count; p.pointee.floats = arena.array(v)
-        case .ints(let v): p.pointee.n_ints = v.count; p.pointee.ints = arena.array(v)
-        case .strings(let v): p.pointee.n_strings = v.count; p.pointee.strings = arena.array(v.map(arena.binary))
+        case .floats(let v):
+            p.pointee.n_floats = v.count
+            p.pointee.floats = arena.array(v)
+        case .ints(let v):
+            p.pointee.n_ints = v.count
+            p.pointee.ints = arena.array(v)
+        case .strings(let v):
+            p.pointee.n_strings = v.count
+            p.pointee.strings = arena.array(v.map(arena.binary))
         case .tensors(let v):
             let ts = try v.map { try tensor($0, external: nil) }
-            p.pointee.n_tensors = ts.count; p.pointee.tensors = arena.pointers(ts)
+            p.pointee.n_tensors = ts.count
+            p.pointee.tensors = arena.pointers(ts)
         case .graphs(let v):
             let gs = try v.map(graph)
-            p.pointee.n_graphs = gs.count; p.pointee.graphs = arena.pointers(gs)
+            p.pointee.n_graphs = gs.count
+            p.pointee.graphs = arena.pointers(gs)
         case .sparseTensors(let v):
             let ss = try v.map(sparseTensor)
-            p.pointee.n_sparse_tensors = ss.count; p.pointee.sparse_tensors = arena.pointers(ss)
+            p.pointee.n_sparse_tensors = ss.count
+            p.pointee.sparse_tensors = arena.pointers(ss)
         case .typeProtos(let v):
             let ts = v.map(typeInfo)
-            p.pointee.n_type_protos = ts.count; p.pointee.type_protos = arena.pointers(ts)
+            p.pointee.n_type_protos = ts.count
+            p.pointee.type_protos = arena.pointers(ts)
         case .reference(let name, _):
             p.pointee.ref_attr_name = arena.string(name)
         }
@@ -136,8 +159,10 @@ final class ProtoEncoder {
             if let s = t.segment {
                 p.pointee.segment = arena.message { (q: UnsafeMutablePointer<Onnx__TensorProto__Segment>) in
                     onnx__tensor_proto__segment__init(q)
-                    q.pointee.has_begin = 1; q.pointee.begin = s.begin
-                    q.pointee.has_end = 1; q.pointee.end = s.end
+                    q.pointee.has_begin = 1
+                    q.pointee.begin = s.begin
+                    q.pointee.has_end = 1
+                    q.pointee.end = s.end
                 }
             }
             p.pointee.name = arena.optionalString(t.name)
@@ -190,14 +215,16 @@ final class ProtoEncoder {
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
             p.pointee.tensor_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Tensor>) in
                 onnx__type_proto__tensor__init(q)
-                q.pointee.has_elem_type = 1; q.pointee.elem_type = e.rawValue
+                q.pointee.has_elem_type = 1
+                q.pointee.elem_type = e.rawValue
                 q.pointee.shape = shape.map(self.shape)
             }
         case .sparseTensor(let e, let shape):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE
             p.pointee.sparse_tensor_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__SparseTensor>) in
                 onnx__type_proto__sparse_tensor__init(q)
-                q.pointee.has_elem_type = 1; q.pointee.elem_type = e.rawValue
+                q.pointee.has_elem_type = 1
+                q.pointee.elem_type = e.rawValue
                 q.pointee.shape = shape.map(self.shape)
             }
         case .sequence(let elem):
@@ -210,7 +237,8 @@ final class ProtoEncoder {
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_MAP_TYPE
             p.pointee.map_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Map>) in
                 onnx__type_proto__map__init(q)
-                q.pointee.has_key_type = 1; q.pointee.key_type = key.rawValue
+                q.pointee.has_key_type = 1
+                q.pointee.key_type = key.rawValue
                 q.pointee.value_type = value.map(typeInfo)
             }
         case .optional(let elem):
@@ -308,13 +336,17 @@ final class ProtoEncoder {
         arena.message { (p: UnsafeMutablePointer<Onnx__DeviceConfigurationProto>) in
             onnx__device_configuration_proto__init(p)
             p.pointee.name = arena.optionalString(d.name)
-            if let n = d.deviceCount { p.pointee.has_num_devices = 1; p.pointee.num_devices = n }
+            if let n = d.deviceCount {
+                p.pointee.has_num_devices = 1
+                p.pointee.num_devices = n
+            }
             p.pointee.n_device = d.devices.count
             p.pointee.device = arena.strings(d.devices)
         }
     }
 
-    private func nodeDeviceConfiguration(_ d: NodeDeviceConfiguration) -> UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto> {
+    private func nodeDeviceConfiguration(_ d: NodeDeviceConfiguration) -> UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto>
+    {
         let specs = d.shardingSpecs.map { s in
             arena.message { (q: UnsafeMutablePointer<Onnx__ShardingSpecProto>) in
                 onnx__sharding_spec_proto__init(q)
@@ -324,8 +356,10 @@ final class ProtoEncoder {
                 let maps = s.indexToDeviceGroup.map { e in
                     arena.message { (r: UnsafeMutablePointer<Onnx__IntIntListEntryProto>) in
                         onnx__int_int_list_entry_proto__init(r)
-                        r.pointee.has_key = 1; r.pointee.key = e.key
-                        r.pointee.n_value = e.value.count; r.pointee.value = arena.array(e.value)
+                        r.pointee.has_key = 1
+                        r.pointee.key = e.key
+                        r.pointee.n_value = e.value.count
+                        r.pointee.value = arena.array(e.value)
                     }
                 }
                 q.pointee.n_index_to_device_group_map = maps.count
@@ -333,16 +367,24 @@ final class ProtoEncoder {
                 let dims = s.shardedDims.map { sd in
                     arena.message { (r: UnsafeMutablePointer<Onnx__ShardedDimProto>) in
                         onnx__sharded_dim_proto__init(r)
-                        r.pointee.has_axis = 1; r.pointee.axis = sd.axis
+                        r.pointee.has_axis = 1
+                        r.pointee.axis = sd.axis
                         let simple = sd.simpleShardings.map { ss in
                             arena.message { (u: UnsafeMutablePointer<Onnx__SimpleShardedDimProto>) in
                                 onnx__simple_sharded_dim_proto__init(u)
                                 switch ss.dim {
-                                case .fixed(let n): u.pointee.dim_case = ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE; u.pointee.dim_value = n
-                                case .symbol(let s): u.pointee.dim_case = ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM; u.pointee.dim_param = arena.string(s)
+                                case .fixed(let n):
+                                    u.pointee.dim_case = ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE
+                                    u.pointee.dim_value = n
+                                case .symbol(let s):
+                                    u.pointee.dim_case = ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_PARAM
+                                    u.pointee.dim_param = arena.string(s)
                                 case .unknown: break
                                 }
-                                if let n = ss.shardCount { u.pointee.has_num_shards = 1; u.pointee.num_shards = n }
+                                if let n = ss.shardCount {
+                                    u.pointee.has_num_shards = 1
+                                    u.pointee.num_shards = n
+                                }
                             }
                         }
                         r.pointee.n_simple_sharding = simple.count
@@ -358,11 +400,16 @@ final class ProtoEncoder {
             p.pointee.configuration_id = arena.optionalString(d.configurationID)
             p.pointee.n_sharding_spec = specs.count
             p.pointee.sharding_spec = arena.pointers(specs)
-            if let s = d.pipelineStage { p.pointee.has_pipeline_stage = 1; p.pointee.pipeline_stage = s }
+            if let s = d.pipelineStage {
+                p.pointee.has_pipeline_stage = 1
+                p.pointee.pipeline_stage = s
+            }
         }
     }
 
-    private func keyValues(_ entries: [KeyValue]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Onnx__StringStringEntryProto>?>?) {
+    private func keyValues(_ entries: [KeyValue]) -> (
+        Int, UnsafeMutablePointer<UnsafeMutablePointer<Onnx__StringStringEntryProto>?>?
+    ) {
         let ps = entries.map { e in
             arena.message { (p: UnsafeMutablePointer<Onnx__StringStringEntryProto>) in
                 onnx__string_string_entry_proto__init(p)

@@ -22,13 +22,17 @@ public struct ActivationFusion: OptimizationPass {
         var removed = Set<Int>(), touched = Set<Int>()
         for j in model.graph.nodes.indices {
             let act = model.graph.nodes[j]
-            guard let x = act.inputs.first, let p = index.producer[x], index.isPrivate(x), !touched.contains(p), !removed.contains(p),
-                  let fused = ActivationDescriptor(act, opset: opset, constants: constants)?.fusedConvAttributes else { continue }
+            guard let x = act.inputs.first, let p = index.producer[x], index.isPrivate(x), !touched.contains(p),
+                !removed.contains(p),
+                let fused = ActivationDescriptor(act, opset: opset, constants: constants)?.fusedConvAttributes
+            else { continue }
             let conv = model.graph.nodes[p]
             guard conv.isONNX("Conv"), conv.outputs == [x], conv.inputs.count >= 2,
-                  elementType(conv.inputs[1], model: model, constants: tensors) == .float else { continue }
-            model.graph.nodes[p] = Node(opType: ActivationFusion.opType, domain: Domain.microsoft, name: conv.name,
-                                        inputs: conv.inputs, outputs: act.outputs, attributes: conv.attributes + fused, docString: conv.docString)
+                elementType(conv.inputs[1], model: model, constants: tensors) == .float
+            else { continue }
+            model.graph.nodes[p] = Node(
+                opType: ActivationFusion.opType, domain: Domain.microsoft, name: conv.name,
+                inputs: conv.inputs, outputs: act.outputs, attributes: conv.attributes + fused, docString: conv.docString)
             touched.insert(p)
             removed.insert(j)
         }

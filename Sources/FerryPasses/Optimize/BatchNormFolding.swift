@@ -22,15 +22,18 @@ public struct BatchNormFolding: OptimizationPass {
         for j in model.graph.nodes.indices {
             let consumer = model.graph.nodes[j]
             guard consumer.outputs.first?.isEmpty == false,
-                  let x = consumer.inputs.first(where: { index.producer[$0] != nil && index.isPrivate($0) }),
-                  let p = index.producer[x], !touched.contains(p), !removed.contains(p), !touched.contains(j),
-                  model.graph.nodes[p].outputs.count == 1 else { continue }
+                let x = consumer.inputs.first(where: { index.producer[$0] != nil && index.isPrivate($0) }),
+                let p = index.producer[x], !touched.contains(p), !removed.contains(p), !touched.contains(j),
+                model.graph.nodes[p].outputs.count == 1
+            else { continue }
             let producer = model.graph.nodes[p]
-            var fold = AffineFold(producer: producer, constants: constants,
-                                  inputRank: producer.inputs.first.flatMap { AffineFold.rank(of: $0, in: model.graph) })
+            var fold = AffineFold(
+                producer: producer, constants: constants,
+                inputRank: producer.inputs.first.flatMap { AffineFold.rank(of: $0, in: model.graph) })
             guard let m = fold.channels,
-                  let affine = ChannelAffine(consumer, input: x, channels: m, rank: fold.convolutionRank, constants: constants),
-                  fold.apply(affine, output: consumer.outputs[0], name: { names.fresh(consumer.outputs[0] + "_" + $0) }) else { continue }
+                let affine = ChannelAffine(consumer, input: x, channels: m, rank: fold.convolutionRank, constants: constants),
+                fold.apply(affine, output: consumer.outputs[0], name: { names.fresh(consumer.outputs[0] + "_" + $0) })
+            else { continue }
             model.graph.nodes[p] = fold.producer
             created += fold.created
             if let extra = fold.biasNode { added.append((p, extra)) }

@@ -35,8 +35,10 @@ public struct ConstantFolding: OptimizationPass {
         for i in try model.graph.topologicalOrder() {
             let node = model.graph.nodes[i]
             guard Foldability.isDeterministic(node),
-                  !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty }) else { continue }
-            if let input = node.inputs.first, let fixed = fixedInputs[input], let dims = Foldability.shape(node, of: fixed.shape) {
+                !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty })
+            else { continue }
+            if let input = node.inputs.first, let fixed = fixedInputs[input], let dims = Foldability.shape(node, of: fixed.shape)
+            {
                 let t = Tensor(name: node.outputs[0], elementType: .int64, shape: [dims.count], values: dims.map(Int64.init))
                 constants[t.name] = t
                 created.append(t)
@@ -47,7 +49,8 @@ public struct ConstantFolding: OptimizationPass {
             let inputBytes = inputs.reduce(0) { $0 + $1.byteCount }
             if let estimate = FoldSize.outputBytes(node, inputs: inputs), estimate > inputBytes + maxGrowthBytes { continue }
             guard let results = evaluate(node, inputs: inputs, model: model),
-                  results.reduce(0, { $0 + $1.byteCount }) <= inputBytes + maxGrowthBytes else { continue }
+                results.reduce(0, { $0 + $1.byteCount }) <= inputBytes + maxGrowthBytes
+            else { continue }
             for r in results {
                 constants[r.name] = r
                 created.append(r)
@@ -75,19 +78,21 @@ public struct ConstantFolding: OptimizationPass {
     /// float32, so the result's type could not be trusted.
     private func involvesFloat16(_ node: Node, _ inputs: [Tensor]) -> Bool {
         let half = Int64(ElementType.float16.rawValue)
-        return inputs.contains { $0.elementType == .float16 } || node.attributes.contains { a in
-            switch a.value {
-            case .int(let v): return (a.name == "to" || a.name == "dtype") && v == half
-            case .tensor(let t): return t.elementType == .float16
-            default: return false
+        return inputs.contains { $0.elementType == .float16 }
+            || node.attributes.contains { a in
+                switch a.value {
+                case .int(let v): return (a.name == "to" || a.name == "dtype") && v == half
+                case .tensor(let t): return t.elementType == .float16
+                default: return false
+                }
             }
-        }
     }
 
     /// Runs `node` alone on `inputs`; nil when the interpreter cannot.
     private func evaluate(_ node: Node, inputs: [Tensor], model: Model) -> [Tensor]? {
         let outputs = node.outputs.filter { !$0.isEmpty }
-        let graph = Graph(name: "fold", nodes: [node], initializers: inputs, outputs: outputs.map { ValueInfo(name: $0, type: nil) })
+        let graph = Graph(
+            name: "fold", nodes: [node], initializers: inputs, outputs: outputs.map { ValueInfo(name: $0, type: nil) })
         let single = Model(irVersion: model.irVersion, opsetImports: model.opsetImports, graph: graph, functions: model.functions)
         do {
             let session = try InferenceSession(model: single, options: SessionOptions(threads: 1))
@@ -108,7 +113,8 @@ extension ConstantFolding {
     /// number of nodes folded.
     @discardableResult
     public static func materialize(_ model: inout Model) throws -> Int {
-        let report = try Optimizer(passes: [ConstantFolding(maxGrowthBytes: weightsLimit), DeadCodeElimination()]).optimize(&model)
+        let report = try Optimizer(passes: [ConstantFolding(maxGrowthBytes: weightsLimit), DeadCodeElimination()]).optimize(
+            &model)
         return report.passes[0].rewrites
     }
 }

@@ -34,7 +34,8 @@ enum FoldSize {
             return bytes(zip(a, b).map { max($0, $1) }, x.elementType)
         case "Tile":
             guard let x = first, let repeats = ints(1), repeats.count == x.shape.count else { return nil }
-            return bytes(zip(x.shape, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }, x.elementType)
+            return bytes(
+                zip(x.shape, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }, x.elementType)
         default:
             return nil
         }

@@ -23,7 +23,9 @@ public struct IdentityElimination: OptimizationPass {
                 model.graph.replaceReads(of: y, with: x)
             } else {
                 guard !graphOutputs.contains(x),
-                      let p = model.graph.nodes.indices.first(where: { !removed.contains($0) && model.graph.nodes[$0].outputs.contains(x) })
+                    let p = model.graph.nodes.indices.first(where: {
+                        !removed.contains($0) && model.graph.nodes[$0].outputs.contains(x)
+                    })
                 else { continue }
                 model.graph.nodes[p].outputs = model.graph.nodes[p].outputs.map { $0 == x ? y : $0 }
                 model.graph.replaceReads(of: x, with: y)
@@ -37,7 +39,9 @@ public struct IdentityElimination: OptimizationPass {
     /// True for an Identity, or a Dropout that is the identity at inference (no training-mode input
     /// other than a constant false) whose mask output is unused.
     private func isPassThrough(_ node: Node, constants: [String: Tensor], graph: Graph, graphOutputs: Set<String>) -> Bool {
-        guard node.inputs.count >= 1, !node.outputs.isEmpty, !node.outputs[0].isEmpty, node.subgraphs.isEmpty else { return false }
+        guard node.inputs.count >= 1, !node.outputs.isEmpty, !node.outputs[0].isEmpty, node.subgraphs.isEmpty else {
+            return false
+        }
         if node.isONNX("Identity") { return node.inputs.count == 1 && node.outputs.count == 1 }
         guard node.isONNX("Dropout") else { return false }
         if node.outputs.count > 1, !node.outputs[1].isEmpty {
@@ -46,7 +50,8 @@ public struct IdentityElimination: OptimizationPass {
         }
         if node.inputs.count > 2, !node.inputs[2].isEmpty {
             guard let mode = constants[node.inputs[2]], mode.elementType == .bool, let b = mode.bytes,
-                  b.toArray(of: UInt8.self) == [0] else { return false }
+                b.toArray(of: UInt8.self) == [0]
+            else { return false }
         }
         return true
     }

@@ -15,20 +15,26 @@ public struct Optimizer {
     /// The standard pipeline: all passes but those named in `skip` (names from `passNames`);
     /// `fuseActivations` false leaves Conv + activation pairs apart (FusedConv is an onnxruntime
     /// contrib op, not standard ONNX); `foldLimit` is `ConstantFolding.maxGrowthBytes`.
-    public init(skip: Set<String> = [], fuseActivations: Bool = true, foldLimit: Int = ConstantFolding.defaultGrowthLimit) throws {
+    public init(skip: Set<String> = [], fuseActivations: Bool = true, foldLimit: Int = ConstantFolding.defaultGrowthLimit) throws
+    {
         if let unknown = skip.subtracting(Optimizer.passNames).sorted().first {
-            throw PassError.invalidOption(option: "skip", reason: "no pass is called \(unknown) (passes: \(Optimizer.passNames.joined(separator: ", ")))")
+            throw PassError.invalidOption(
+                option: "skip", reason: "no pass is called \(unknown) (passes: \(Optimizer.passNames.joined(separator: ", ")))")
         }
         guard foldLimit >= 0, foldLimit <= ConstantFolding.largestGrowthLimit else {
             throw PassError.invalidOption(option: "foldLimit", reason: "\(foldLimit) is outside [0, 2^40]")
         }
-        passes = Optimizer.standardPasses(foldLimit: foldLimit).filter { !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion)) }
+        passes = Optimizer.standardPasses(foldLimit: foldLimit).filter {
+            !skip.contains($0.name) && (fuseActivations || !($0 is ActivationFusion))
+        }
     }
 
     /// Every pass, in the order the standard pipeline runs them.
     private static func standardPasses(foldLimit: Int) -> [OptimizationPass] {
-        [IdentityElimination(), ConstantFolding(maxGrowthBytes: foldLimit), BatchNormFolding(), TransposeFolding(),
-         ReshapeCollapse(), InitializerDedup(), ActivationFusion(), DeadCodeElimination()]
+        [
+            IdentityElimination(), ConstantFolding(maxGrowthBytes: foldLimit), BatchNormFolding(), TransposeFolding(),
+            ReshapeCollapse(), InitializerDedup(), ActivationFusion(), DeadCodeElimination()
+        ]
     }
 
     /// An optimizer running exactly `passes`.

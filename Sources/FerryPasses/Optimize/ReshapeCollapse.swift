@@ -16,8 +16,9 @@ public struct ReshapeCollapse: OptimizationPass {
         for j in model.graph.nodes.indices {
             let second = model.graph.nodes[j]
             guard second.isONNX("Reshape"), second.inputs.count == 2, let i = index.producer[second.inputs[0]],
-                  let shape = constants[second.inputs[1]], shape.elementType == .int64, let b = shape.bytes,
-                  second.int("allowzero", 0) != 0 || !b.toArray(of: Int64.self).contains(0) else { continue }
+                let shape = constants[second.inputs[1]], shape.elementType == .int64, let b = shape.bytes,
+                second.int("allowzero", 0) != 0 || !b.toArray(of: Int64.self).contains(0)
+            else { continue }
             let first = model.graph.nodes[i]
             guard first.isONNX("Reshape"), first.inputs.count == 2, !first.inputs[0].isEmpty else { continue }
             model.graph.nodes[j].inputs[0] = first.inputs[0]

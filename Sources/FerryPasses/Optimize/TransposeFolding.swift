@@ -16,10 +16,12 @@ public struct TransposeFolding: OptimizationPass {
         for j in model.graph.nodes.indices {
             let second = model.graph.nodes[j]
             guard second.isONNX("Transpose"), second.inputs.count == 1, let p2 = second.ints("perm"),
-                  let i = index.producer[second.inputs[0]] else { continue }
+                let i = index.producer[second.inputs[0]]
+            else { continue }
             let first = model.graph.nodes[i]
             guard first.isONNX("Transpose"), first.inputs.count == 1, let p1 = first.ints("perm"), p1.count == p2.count,
-                  p2.allSatisfy({ $0 >= 0 && $0 < p1.count }) else { continue }
+                p2.allSatisfy({ $0 >= 0 && $0 < p1.count })
+            else { continue }
             let composed = p2.map { p1[$0] }
             var node = second
             node.inputs = first.inputs
@@ -27,7 +29,8 @@ public struct TransposeFolding: OptimizationPass {
                 node.opType = "Identity"
                 node.attributes = []
             } else {
-                node.attributes = second.attributes.filter { $0.name != "perm" } + [Attribute("perm", .ints(composed.map(Int64.init)))]
+                node.attributes =
+                    second.attributes.filter { $0.name != "perm" } + [Attribute("perm", .ints(composed.map(Int64.init)))]
             }
             model.graph.nodes[j] = node
             count += 1

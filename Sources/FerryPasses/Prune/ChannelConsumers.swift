@@ -19,7 +19,9 @@ extension ChannelDependencies {
             }
             plan.layouts[out] = l
         case _ where Self.sizeKeeping.contains(op):
-            guard slots == [0], let y = shapes[out], let x = shapes[n.inputs[0]], y.count == x.count, l.axis < y.count, y[l.axis] == x[l.axis] else {
+            guard slots == [0], let y = shapes[out], let x = shapes[n.inputs[0]], y.count == x.count, l.axis < y.count,
+                y[l.axis] == x[l.axis]
+            else {
                 return blockInputs(n, slots, "\(label(i)) changes the channel count")
             }
             plan.layouts[out] = l
@@ -58,7 +60,9 @@ extension ChannelDependencies {
             let group = n.int("group", 1)
             if group == 1 {
                 keep(i, 1, axis: n.opType == "Conv" ? 1 : 0, l)
-            } else if n.opType == "Conv", let out = n.outputs.first, w.shape.count >= 3, w.shape[1] == 1, w.shape[0] == group, group == l.length {
+            } else if n.opType == "Conv", let out = n.outputs.first, w.shape.count >= 3, w.shape[1] == 1, w.shape[0] == group,
+                group == l.length
+            {
                 keep(i, 1, axis: 0, l)
                 if n.inputs.count > 2, !n.inputs[2].isEmpty {
                     guard editable(n.inputs[2]) != nil else { return block(l, "\(label(i)) has a computed bias") }
@@ -70,7 +74,9 @@ extension ChannelDependencies {
                 block(l, "feeds the grouped convolution \(label(i))")
             }
         case "Gemm":
-            guard n.int("transA", 0) == 0, l.axis == 1, w.shape.count == 2 else { return block(l, "reaches \(label(i)) off its inner axis") }
+            guard n.int("transA", 0) == 0, l.axis == 1, w.shape.count == 2 else {
+                return block(l, "reaches \(label(i)) off its inner axis")
+            }
             keep(i, 1, axis: n.int("transB", 0) == 0 ? 0 : 1, l)
         default:
             guard w.shape.count == 2, let rank = shapes[n.inputs[0]]?.count, l.axis == rank - 1 else {
@@ -86,7 +92,9 @@ extension ChannelDependencies {
             return blockInputs(n, slots, "reaches \(label(i)) off its channel axis")
         }
         for slot in 1..<n.inputs.count where !n.inputs[slot].isEmpty {
-            guard let t = editable(n.inputs[slot]), t.shape == [l.length] else { return block(l, "\(label(i)) has computed parameters") }
+            guard let t = editable(n.inputs[slot]), t.shape == [l.length] else {
+                return block(l, "\(label(i)) has computed parameters")
+            }
             keep(i, slot, axis: 0, l)
         }
         if let out = n.outputs.first { plan.layouts[out] = l }
@@ -95,7 +103,9 @@ extension ChannelDependencies {
     /// Element-wise ops with broadcasting: channel values joined by them share one space;
     /// per-channel constants are cut; anything else varying along the channels blocks.
     mutating func join(_ i: Int, _ n: Node, _ slots: [Int]) {
-        guard let out = n.outputs.first, let rank = shapes[out]?.count else { return blockInputs(n, slots, "\(label(i)) has no known shape") }
+        guard let out = n.outputs.first, let rank = shapes[out]?.count else {
+            return blockInputs(n, slots, "\(label(i)) has no known shape")
+        }
         var aligned: [ChannelLayout] = []
         for s in slots {
             var l = plan.layouts[n.inputs[s]]!
@@ -109,13 +119,14 @@ extension ChannelDependencies {
         }
         for l in aligned.dropFirst() {
             guard l.axis == first.axis, l.segments.count == first.segments.count,
-                  zip(l.segments, first.segments).allSatisfy({ $0.channels == $1.channels && $0.repeats == $1.repeats }) else {
+                zip(l.segments, first.segments).allSatisfy({ $0.channels == $1.channels && $0.repeats == $1.repeats })
+            else {
                 return blockInputs(n, slots, "\(label(i)) joins values whose channels do not line up")
             }
             for (a, b) in zip(first.segments, l.segments) {
                 switch (a.space, b.space) {
-                case let (x?, y?): plan.spaces.union(x, y)
-                case let (x?, nil), let (nil, x?): plan.spaces.block(x, "\(label(i)) joins them with channels that stay")
+                case (let x?, let y?): plan.spaces.union(x, y)
+                case (let x?, nil), (nil, let x?): plan.spaces.block(x, "\(label(i)) joins them with channels that stay")
                 case (nil, nil): break
                 }
             }
@@ -134,7 +145,9 @@ extension ChannelDependencies {
 
     /// Concat along the channel axis lines the inputs' channels up; other inputs' channels stay.
     mutating func concat(_ i: Int, _ n: Node, _ slots: [Int]) {
-        guard let out = n.outputs.first, let rank = shapes[out]?.count else { return blockInputs(n, slots, "\(label(i)) has no known shape") }
+        guard let out = n.outputs.first, let rank = shapes[out]?.count else {
+            return blockInputs(n, slots, "\(label(i)) has no known shape")
+        }
         var axis = n.int("axis", 0)
         if axis < 0 { axis += rank }
         var segments: [ChannelSegment] = []
@@ -143,7 +156,9 @@ extension ChannelDependencies {
                 guard l.axis == axis else { return blockInputs(n, slots, "\(label(i)) concatenates along another axis") }
                 segments += l.segments
             } else {
-                guard let shape = shapes[name], axis < shape.count else { return blockInputs(n, slots, "\(label(i)) reads '\(name)' of unknown shape") }
+                guard let shape = shapes[name], axis < shape.count else {
+                    return blockInputs(n, slots, "\(label(i)) reads '\(name)' of unknown shape")
+                }
                 segments.append(ChannelSegment(space: nil, channels: shape[axis], repeats: 1))
             }
         }
@@ -154,30 +169,37 @@ extension ChannelDependencies {
     /// consecutive positions along one output axis; a Reshape's constant target shape is edited.
     mutating func reshape(_ i: Int, _ n: Node, _ l: ChannelLayout) {
         guard let out = n.outputs.first, let x = shapes[n.inputs[0]], let y = shapes[out], l.axis < x.count,
-              n.inputs.indices.filter({ plan.layouts[n.inputs[$0]] != nil }) == [0] else {
+            n.inputs.indices.filter({ plan.layouts[n.inputs[$0]] != nil }) == [0]
+        else {
             return block(l, "\(label(i)) has no known shapes")
         }
         let prefix = x[..<l.axis].reduce(1, *), inner = x[(l.axis + 1)...].reduce(1, *), length = l.length
         var before = 1
         var found: (axis: Int, factor: Int)?
         for b in y.indices {
-            if before == prefix, y[b] >= length, length > 0, y[b] % length == 0, (y[b] / length) * y[(b + 1)...].reduce(1, *) == inner {
+            if before == prefix, y[b] >= length, length > 0, y[b] % length == 0,
+                (y[b] / length) * y[(b + 1)...].reduce(1, *) == inner
+            {
                 found = (b, y[b] / length)
                 break
             }
             before *= y[b]
         }
         guard let (axis, factor) = found else { return block(l, "\(label(i)) mixes the channels with other axes") }
-        let moved = ChannelLayout(axis: axis, segments: l.segments.map { ChannelSegment(space: $0.space, channels: $0.channels, repeats: $0.repeats * factor) })
+        let moved = ChannelLayout(
+            axis: axis,
+            segments: l.segments.map { ChannelSegment(space: $0.space, channels: $0.channels, repeats: $0.repeats * factor) })
         if n.opType == "Reshape" {
             guard n.inputs.count > 1, let (node, slot, position) = targetEntry(of: n.inputs[1], at: axis, reshape: i),
-                  let entries = editable(graph.nodes[node].inputs[slot])?.bytes?.toArray(of: Int64.self) else {
+                let entries = editable(graph.nodes[node].inputs[slot])?.bytes?.toArray(of: Int64.self)
+            else {
                 return block(l, "\(label(i)) has a computed target shape")
             }
             switch entries[position] {
             case -1: break
             case 0 where n.int("allowzero", 0) == 0 && axis == l.axis && factor == 1 && node == i: break
-            case Int64(y[axis]): plan.edits.append(ChannelEdit(node: node, slot: slot, kind: .shapeEntry(position: position, layout: moved)))
+            case Int64(y[axis]):
+                plan.edits.append(ChannelEdit(node: node, slot: slot, kind: .shapeEntry(position: position, layout: moved)))
             default: return block(l, "\(label(i)) has target shape \(entries)")
             }
         }
@@ -216,7 +238,9 @@ extension ChannelDependencies {
         for (slot, piece) in concat.inputs.enumerated() {
             guard let shape = shapes[piece], shape.count == 1 else { return nil }
             if axis < offset + shape[0] {
-                guard let t = editable(piece), t.elementType == .int64, concat.inputs[(slot + 1)...].allSatisfy({ editable($0) != nil }) else { return nil }
+                guard let t = editable(piece), t.elementType == .int64,
+                    concat.inputs[(slot + 1)...].allSatisfy({ editable($0) != nil })
+                else { return nil }
                 return (p, slot, axis - offset)
             }
             offset += shape[0]

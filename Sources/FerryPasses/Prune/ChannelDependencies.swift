@@ -40,10 +40,12 @@ struct ChannelDependencies {
     let index: GraphIndex
     var plan = ChannelPlan()
 
-    static let unary: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu",
-                                     "Softplus", "Softsign", "Clip", "Identity", "Dropout", "Neg", "Abs", "Exp", "Log", "Sqrt",
-                                     "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Erf", "Gelu", "Mish", "ThresholdedRelu",
-                                     "Shrink", "Cast", "Sin", "Cos"]
+    static let unary: Set<String> = [
+        "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu",
+        "Softplus", "Softsign", "Clip", "Identity", "Dropout", "Neg", "Abs", "Exp", "Log", "Sqrt",
+        "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Erf", "Gelu", "Mish", "ThresholdedRelu",
+        "Shrink", "Cast", "Sin", "Cos"
+    ]
     static let pools: Set<String> = ["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"]
     static let sizeKeeping: Set<String> = ["Resize", "Upsample", "Pad"]
     static let joins: Set<String> = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Pow", "PRelu"]
@@ -107,37 +109,65 @@ struct ChannelDependencies {
     /// Gives node `i`'s output a new channel space when its weight is prunable and its output
     /// channels can be told apart; otherwise records why not.
     mutating func makeSpace(_ i: Int, _ n: Node, _ use: WeightUse) {
-        if let reason = use.skipReason { plan.notProducing[i] = reason; return }
+        if let reason = use.skipReason {
+            plan.notProducing[i] = reason
+            return
+        }
         let w = graph.initializers[use.initializer]
-        guard use.slot == 1, let out = n.outputs.first else { plan.notProducing[i] = "the weight is its first input"; return }
-        guard index.readers(of: w.name).count == 1 else { plan.notProducing[i] = "its weight is shared with other nodes"; return }
+        guard use.slot == 1, let out = n.outputs.first else {
+            plan.notProducing[i] = "the weight is its first input"
+            return
+        }
+        guard index.readers(of: w.name).count == 1 else {
+            plan.notProducing[i] = "its weight is shared with other nodes"
+            return
+        }
         var channels: Int, weightAxis: Int, outAxis: Int
         switch n.opType {
         case "Conv", "ConvTranspose":
             guard n.int("group", 1) == 1 else {
-                plan.notProducing[i] = plan.groupEdits[i] != nil ? "depthwise: follows its input's channels" : "grouped convolution"
+                plan.notProducing[i] =
+                    plan.groupEdits[i] != nil ? "depthwise: follows its input's channels" : "grouped convolution"
                 return
             }
             weightAxis = n.opType == "Conv" ? 0 : 1
-            guard w.shape.count >= 3 else { plan.notProducing[i] = "weight of rank \(w.shape.count)"; return }
+            guard w.shape.count >= 3 else {
+                plan.notProducing[i] = "weight of rank \(w.shape.count)"
+                return
+            }
             channels = w.shape[weightAxis]
             outAxis = 1
         case "Gemm":
-            guard w.shape.count == 2 else { plan.notProducing[i] = "weight of rank \(w.shape.count)"; return }
+            guard w.shape.count == 2 else {
+                plan.notProducing[i] = "weight of rank \(w.shape.count)"
+                return
+            }
             weightAxis = n.int("transB", 0) == 0 ? 1 : 0
             channels = w.shape[weightAxis]
             outAxis = 1
         default:
-            guard w.shape.count == 2, let rank = shapes[out]?.count, rank >= 1 else { plan.notProducing[i] = "weight of rank \(w.shape.count)"; return }
+            guard w.shape.count == 2, let rank = shapes[out]?.count, rank >= 1 else {
+                plan.notProducing[i] = "weight of rank \(w.shape.count)"
+                return
+            }
             weightAxis = 1
             channels = w.shape[1]
             outAxis = rank - 1
         }
-        guard channels >= 2 else { plan.notProducing[i] = "a single output channel"; return }
+        guard channels >= 2 else {
+            plan.notProducing[i] = "a single output channel"
+            return
+        }
         var biasAxis: Int?
         if n.opType != "MatMul", n.inputs.count > 2, !n.inputs[2].isEmpty {
-            guard let b = editable(n.inputs[2]), let last = b.shape.last else { plan.notProducing[i] = "its bias is not a constant"; return }
-            guard last == channels || last == 1 else { plan.notProducing[i] = "its bias has shape \(b.shape)"; return }
+            guard let b = editable(n.inputs[2]), let last = b.shape.last else {
+                plan.notProducing[i] = "its bias is not a constant"
+                return
+            }
+            guard last == channels || last == 1 else {
+                plan.notProducing[i] = "its bias has shape \(b.shape)"
+                return
+            }
             if last == channels { biasAxis = b.shape.count - 1 }
         }
         let space = plan.spaces.make(channels: channels, producer: i)

@@ -22,7 +22,8 @@ public struct ModelCost: Equatable, Sendable, Encodable {
         }
         for s in graph.sparseInitializers where floating.contains(s.values.elementType) {
             parameters += Tensor.elementCount(of: s.shape) ?? 0
-            nonzeroParameters += s.values.floatValues.map { $0.reduce(0) { $1 != 0 ? $0 + 1 : $0 } } ?? s.values.storedElementCount
+            nonzeroParameters +=
+                s.values.floatValues.map { $0.reduce(0) { $1 != 0 ? $0 + 1 : $0 } } ?? s.values.storedElementCount
         }
         multiplyAdds = shapes.map { shapes in graph.nodes.reduce(0) { $0 + (ModelCost.multiplyAdds($1, shapes) ?? 0) } }
     }
@@ -31,7 +32,8 @@ public struct ModelCost: Equatable, Sendable, Encodable {
     /// unknown shapes).
     public static func multiplyAdds(_ n: Node, _ shapes: [String: [Int]]) -> Int? {
         guard n.isDefaultDomain, n.inputs.count >= 2,
-              let a = shapes[n.inputs[0]], let b = shapes[n.inputs[1]], let y = n.outputs.first.flatMap({ shapes[$0] }) else { return nil }
+            let a = shapes[n.inputs[0]], let b = shapes[n.inputs[1]], let y = n.outputs.first.flatMap({ shapes[$0] })
+        else { return nil }
         func product(_ dims: ArraySlice<Int>) -> Int { dims.reduce(1, *) }
         switch n.opType {
         case "Conv":

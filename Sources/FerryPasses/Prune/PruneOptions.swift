@@ -34,8 +34,10 @@ public struct PruneOptions: Sendable {
     /// The default threshold below which weight tensors are not pruned.
     public static let defaultMinElements = 1024
 
-    public init(sparsity: Double, method: PruneMethod = .magnitude, scope: PruneScope = .layer,
-                minElements: Int = PruneOptions.defaultMinElements, exclude: [String] = []) {
+    public init(
+        sparsity: Double, method: PruneMethod = .magnitude, scope: PruneScope = .layer,
+        minElements: Int = PruneOptions.defaultMinElements, exclude: [String] = []
+    ) {
         self.sparsity = sparsity
         self.method = method
         self.scope = scope

@@ -53,7 +53,9 @@ public struct PruneReport: Encodable, Sendable {
     public var text: String {
         var lines: [String] = []
         func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
-        func percent(_ x: Double) -> String { String(Int((x * 1000).rounded()) / 10) + "." + String(Int((x * 1000).rounded()) % 10) + "%" }
+        func percent(_ x: Double) -> String {
+            String(Int((x * 1000).rounded()) / 10) + "." + String(Int((x * 1000).rounded()) % 10) + "%"
+        }
         lines.append("\(method) pruning, sparsity \(sparsity)\(scope.map { ", \($0) scope" } ?? "")")
         for l in layers {
             var what: String
@@ -68,11 +70,16 @@ public struct PruneReport: Encodable, Sendable {
             lines.append("  \(l.node) (\(l.op)) \(shape(l.shapeAfter))  \(what)")
         }
         for g in groups {
-            let status = g.pruned ? "pruned \(g.layers.count > 1 ? "together" : "consistently"), \(g.kept)/\(g.channels) channels" : "left alone: \(g.reason ?? "")"
+            let status =
+                g.pruned
+                ? "pruned \(g.layers.count > 1 ? "together" : "consistently"), \(g.kept)/\(g.channels) channels"
+                : "left alone: \(g.reason ?? "")"
             lines.append("  group \(g.layers.joined(separator: " + ")): \(status)")
         }
         if let z = prunedWeightsZerosFraction { lines.append("zeros over the pruned weights: \(percent(z))") }
-        lines.append("parameters: \(before.parameters) -> \(after.parameters) (nonzero \(before.nonzeroParameters) -> \(after.nonzeroParameters))")
+        lines.append(
+            "parameters: \(before.parameters) -> \(after.parameters) (nonzero \(before.nonzeroParameters) -> \(after.nonzeroParameters))"
+        )
         if let a = before.multiplyAdds, let b = after.multiplyAdds { lines.append("multiply-adds: \(a) -> \(b)") }
         if let a = fileBytesBefore, let b = fileBytesAfter { lines.append("file bytes: \(a) -> \(b)") }
         lines += notes.map { "note: \($0)" }

@@ -29,18 +29,22 @@ public enum Pruning {
         let before = ModelCost(model.graph, shapes: shapesBefore)
         let uses = PrunableWeights.find(model.graph, options: options)
         let original = model.graph
-        var report = PruneReport(method: options.method.rawValue, scope: options.method == .magnitude ? options.scope.rawValue : nil,
-                                 sparsity: options.sparsity, minElements: options.minElements, exclude: options.exclude,
-                                 before: before, after: before, notes: notes)
+        var report = PruneReport(
+            method: options.method.rawValue, scope: options.method == .magnitude ? options.scope.rawValue : nil,
+            sparsity: options.sparsity, minElements: options.minElements, exclude: options.exclude,
+            before: before, after: before, notes: notes)
         switch options.method {
         case .magnitude:
             let pruned = MagnitudePruning.apply(&model.graph, uses: uses, options: options)
             report.layers = layers(uses, original, model.graph) { use in
-                let zeros = model.graph.initializers[use.initializer].floatValues.map { v in Double(v.filter { $0 == 0 }.count) / Double(max(v.count, 1)) }
+                let zeros = model.graph.initializers[use.initializer].floatValues.map { v in
+                    Double(v.filter { $0 == 0 }.count) / Double(max(v.count, 1))
+                }
                 return (use.skipReason == nil, use.skipReason, zeros, nil, nil)
             }
             let values = pruned.flatMap { model.graph.initializers[$0].floatValues ?? [] }
-            report.prunedWeightsZerosFraction = values.isEmpty ? nil : Double(values.filter { $0 == 0 }.count) / Double(values.count)
+            report.prunedWeightsZerosFraction =
+                values.isEmpty ? nil : Double(values.filter { $0 == 0 }.count) / Double(values.count)
         case .channels:
             let plan = try ChannelDependencies.plan(model.graph, shapes: shapesBefore!, uses: uses)
             let kept = ChannelPruning.keptChannels(model.graph, plan, sparsity: options.sparsity)
@@ -52,13 +56,16 @@ public enum Pruning {
                 let root = plan.spaces.root(space)
                 let channels = plan.spaces.channels[root]
                 let blocked = plan.spaces.blocked[root]
-                return (kept[root] != nil, blocked.isEmpty ? nil : reasonText(blocked), nil, channels, kept[root]?.count ?? channels)
+                return (
+                    kept[root] != nil, blocked.isEmpty ? nil : reasonText(blocked), nil, channels, kept[root]?.count ?? channels
+                )
             }
             report.groups = groups(plan, kept, original)
         }
         GraphCleanup.declareInitializerInputs(&model.graph, irVersion: model.irVersion)
         do {
-            report.after = ModelCost(model.graph, shapes: shapesBefore == nil ? nil : try ValueShapes.probe(model, given: options.inputShapes))
+            report.after = ModelCost(
+                model.graph, shapes: shapesBefore == nil ? nil : try ValueShapes.probe(model, given: options.inputShapes))
         } catch {
             throw PassError.unsupported(subject: "pruned model", reason: "does not run any more: \(error)")
         }
@@ -71,8 +78,10 @@ public enum Pruning {
     }
 
     /// One report line per weight use; `describe` gives (pruned, reason, zeros, channels, kept).
-    private static func layers(_ uses: [WeightUse], _ before: Graph, _ after: Graph,
-                               _ describe: (WeightUse) -> (Bool, String?, Double?, Int?, Int?)) -> [PruneReport.Layer] {
+    private static func layers(
+        _ uses: [WeightUse], _ before: Graph, _ after: Graph,
+        _ describe: (WeightUse) -> (Bool, String?, Double?, Int?, Int?)
+    ) -> [PruneReport.Layer] {
         let index = GraphIndex(after)
         return uses.map { use in
             let n = after.nodes[use.node]
@@ -82,11 +91,14 @@ public enum Pruning {
             let shapeBefore = before.initializers[use.initializer].shape
             if !pruned && shapeBefore != shapeAfter {
                 pruned = true
-                reason = reason.map { $0.hasPrefix("depthwise") ? $0 : "input channels cut; output channels kept: \($0)" } ?? "input channels cut"
+                reason =
+                    reason.map { $0.hasPrefix("depthwise") ? $0 : "input channels cut; output channels kept: \($0)" }
+                    ?? "input channels cut"
             }
-            return PruneReport.Layer(node: n.name.isEmpty ? "#\(use.node)" : n.name, op: n.opType, weight: weight,
-                                     shapeBefore: shapeBefore, shapeAfter: shapeAfter, zerosFraction: zeros,
-                                     channelsBefore: channels, channelsKept: kept, pruned: pruned, reason: reason)
+            return PruneReport.Layer(
+                node: n.name.isEmpty ? "#\(use.node)" : n.name, op: n.opType, weight: weight,
+                shapeBefore: shapeBefore, shapeAfter: shapeAfter, zerosFraction: zeros,
+                channelsBefore: channels, channelsKept: kept, pruned: pruned, reason: reason)
         }
     }
 
@@ -97,7 +109,9 @@ public enum Pruning {
             let blocked = plan.spaces.blocked[root]
             let channels = plan.spaces.channels[root]
             return PruneReport.ChannelGroup(
-                layers: plan.spaces.producers[root].sorted().map { graph.nodes[$0].name.isEmpty ? "#\($0)" : graph.nodes[$0].name },
+                layers: plan.spaces.producers[root].sorted().map {
+                    graph.nodes[$0].name.isEmpty ? "#\($0)" : graph.nodes[$0].name
+                },
                 channels: channels, kept: kept[root]?.count ?? channels, pruned: kept[root] != nil,
                 reason: blocked.isEmpty ? (kept[root] == nil ? "nothing to remove at this sparsity" : nil) : reasonText(blocked))
         }

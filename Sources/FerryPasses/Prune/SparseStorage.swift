@@ -18,9 +18,10 @@ public enum SparseStorage {
             guard wanted.contains(t.name), let values = t.floatValues else { return false }
             let nonzero = values.indices.filter { values[$0] != 0 }
             guard nonzero.count * 12 < values.count * 4 else { return false }
-            let sparse = SparseTensor(values: Tensor(name: t.name, floats: nonzero.map { values[$0] }, shape: [nonzero.count]),
-                                      indices: Tensor(name: "", elementType: .int64, shape: [nonzero.count], values: nonzero.map(Int64.init)),
-                                      shape: t.shape)
+            let sparse = SparseTensor(
+                values: Tensor(name: t.name, floats: nonzero.map { values[$0] }, shape: [nonzero.count]),
+                indices: Tensor(name: "", elementType: .int64, shape: [nonzero.count], values: nonzero.map(Int64.init)),
+                shape: t.shape)
             graph.sparseInitializers.append(sparse)
             converted.append(t.name)
             return true

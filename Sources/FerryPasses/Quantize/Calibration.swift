@@ -1,5 +1,5 @@
-import Foundation
 import FerryIR
+import Foundation
 
 /// Activation ranges from calibration samples: the float model is run on each sample and every
 /// tensor to be quantized is observed (min/max, then histograms for percentile and entropy).
@@ -8,8 +8,10 @@ enum Calibration {
     static let bins = 2048
 
     /// The real range [lo, hi] to quantize each of `tensors` with.
-    static func ranges(_ model: Model, tensors: [String], samples: [[String: Tensor]],
-                       options: QuantizationOptions) throws -> [String: (lo: Float, hi: Float)] {
+    static func ranges(
+        _ model: Model, tensors: [String], samples: [[String: Tensor]],
+        options: QuantizationOptions
+    ) throws -> [String: (lo: Float, hi: Float)] {
         let probe = try TensorProbe(model, probing: tensors)
         var lo: [String: Float] = [:], hi: [String: Float] = [:]
         for sample in samples {
@@ -17,8 +19,12 @@ enum Calibration {
             for t in tensors {
                 guard let v = values[t] else { continue }
                 var a = lo[t] ?? .infinity, b = hi[t] ?? -.infinity
-                for x in v where x.isFinite { a = min(a, x); b = max(b, x) }
-                lo[t] = a; hi[t] = b
+                for x in v where x.isFinite {
+                    a = min(a, x)
+                    b = max(b, x)
+                }
+                lo[t] = a
+                hi[t] = b
             }
         }
         for t in tensors where lo[t] == nil || !(lo[t]!.isFinite) {
@@ -69,9 +75,15 @@ enum Calibration {
         let width = (hi - lo) / Float(h.count)
         let tail = total * (100 - percent) / 100
         var below = 0.0, first = 0
-        while first < h.count - 1 && below + h[first] <= tail { below += h[first]; first += 1 }
+        while first < h.count - 1 && below + h[first] <= tail {
+            below += h[first]
+            first += 1
+        }
         var above = 0.0, last = h.count - 1
-        while last > first && above + h[last] <= tail { above += h[last]; last -= 1 }
+        while last > first && above + h[last] <= tail {
+            above += h[last]
+            last -= 1
+        }
         return (lo + Float(first) * width, lo + Float(last + 1) * width)
     }
 
@@ -88,7 +100,10 @@ enum Calibration {
         var kept = levels
         while true {
             let divergence = klDivergence(h, kept: kept, clipped: suffix[kept], levels: levels)
-            if divergence < best { best = divergence; bestBins = kept }
+            if divergence < best {
+                best = divergence
+                bestBins = kept
+            }
             if kept == n { break }
             kept = min(kept + step, n)
         }
@@ -101,10 +116,14 @@ enum Calibration {
         var q = [Double](repeating: 0, count: kept)
         let per = Double(kept) / Double(levels)
         for l in 0..<levels {
-            let start = Int((Double(l) * per).rounded(.down)), end = l == levels - 1 ? kept : Int((Double(l + 1) * per).rounded(.down))
+            let start = Int((Double(l) * per).rounded(.down)),
+                end = l == levels - 1 ? kept : Int((Double(l + 1) * per).rounded(.down))
             guard end > start else { continue }
             var mass = 0.0, nonEmpty = 0
-            for i in start..<end where h[i] > 0 { mass += h[i]; nonEmpty += 1 }
+            for i in start..<end where h[i] > 0 {
+                mass += h[i]
+                nonEmpty += 1
+            }
             guard nonEmpty > 0 else { continue }
             for i in start..<end where h[i] > 0 { q[i] = mass / Double(nonEmpty) }
         }

@@ -1,9 +1,10 @@
 import FerryIR
 import FerryRewrite
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Cross-layer equalization (Nagel et al., "Data-Free Quantization", 2019): for a convolution whose
@@ -29,11 +30,13 @@ struct CrossLayerEqualization {
     private static func findPairs(_ graph: Graph) -> [Pair] {
         let index = GraphIndex(graph)
         func weights(_ n: Node) -> Tensor? {
-            guard n.isONNX("Conv"), n.inputs.count >= 2, let i = index.initializer[n.inputs[1]], index.isPrivate(n.inputs[1]) else { return nil }
+            guard n.isONNX("Conv"), n.inputs.count >= 2, let i = index.initializer[n.inputs[1]], index.isPrivate(n.inputs[1])
+            else { return nil }
             let w = graph.initializers[i]
             guard w.elementType == .float, w.shape.count >= 3, w.floatValues != nil else { return nil }
             if n.inputs.count > 2 && !n.inputs[2].isEmpty {
-                guard let b = index.initializer[n.inputs[2]], index.isPrivate(n.inputs[2]), graph.initializers[b].floatValues?.count == w.shape[0]
+                guard let b = index.initializer[n.inputs[2]], index.isPrivate(n.inputs[2]),
+                    graph.initializers[b].floatValues?.count == w.shape[0]
                 else { return nil }
             }
             return w
@@ -67,8 +70,9 @@ struct CrossLayerEqualization {
     private static func equalize(_ p: Pair, in graph: inout Graph) {
         let a = graph.nodes[p.first], b = graph.nodes[p.second]
         guard let i1 = graph.initializers.firstIndex(where: { $0.name == a.inputs[1] }),
-              let i2 = graph.initializers.firstIndex(where: { $0.name == b.inputs[1] }),
-              var w1 = graph.initializers[i1].floatValues, var w2 = graph.initializers[i2].floatValues else { return }
+            let i2 = graph.initializers.firstIndex(where: { $0.name == b.inputs[1] }),
+            var w1 = graph.initializers[i1].floatValues, var w2 = graph.initializers[i2].floatValues
+        else { return }
         let s1 = graph.initializers[i1].shape, s2 = graph.initializers[i2].shape
         let c = s1[0], per1 = w1.count / c
         // In the second weight, input channel i is row i (depthwise) or column block i of every row.
@@ -95,7 +99,8 @@ struct CrossLayerEqualization {
         graph.initializers[i1] = Tensor(name: a.inputs[1], floats: w1, shape: s1)
         graph.initializers[i2] = Tensor(name: b.inputs[1], floats: w2, shape: s2)
         if a.inputs.count > 2 && !a.inputs[2].isEmpty, let ib = graph.initializers.firstIndex(where: { $0.name == a.inputs[2] }),
-           var bias = graph.initializers[ib].floatValues {
+            var bias = graph.initializers[ib].floatValues
+        {
             for i in 0..<c { bias[i] /= scales[i] }
             graph.initializers[ib] = Tensor(name: a.inputs[2], floats: bias, shape: graph.initializers[ib].shape)
         }

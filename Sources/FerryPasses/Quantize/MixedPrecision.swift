@@ -15,7 +15,8 @@ struct MixedPrecision {
     func meet(_ target: Double, quantized: Model, candidates: [String]) throws -> (Model, [String]) {
         let reference = try outputs(of: float)
         func agreement(_ m: Model) throws -> Double {
-            try OutputAgreement.measure(reference: reference, candidate: outputs(of: m), samples: samples, classAxisIsLast: false).cosine
+            try OutputAgreement.measure(reference: reference, candidate: outputs(of: m), samples: samples, classAxisIsLast: false)
+                .cosine
         }
         if try agreement(quantized) >= target { return (quantized, []) }
         // Sensitivity: the cosine lost when only this layer is quantized.

@@ -26,19 +26,23 @@ struct QDQWriter {
     /// A bias is quantized only when `withBias` and the target's input was quantized (its scale is
     /// part of the bias scale); otherwise it stays float. `others`: the targets of the writer's other
     /// calls (a weight is quantized once for all its readers).
-    mutating func quantizeWeights(_ targets: [QuantizationTargets.Target], withBias: Bool = true,
-                                  alongside others: [QuantizationTargets.Target] = []) throws {
+    mutating func quantizeWeights(
+        _ targets: [QuantizationTargets.Target], withBias: Bool = true,
+        alongside others: [QuantizationTargets.Target] = []
+    ) throws {
         // Weights read by Gemm or MatMul keep their (zero) zero points: onnxruntime fuses those
         // only with one, and Conv weights without.
-        let needZeroPoint = Set((targets + others).compactMap { t in
-            t.weight.flatMap { graph.nodes[t.node].isONNX("Conv") ? nil : graph.nodes[t.node].inputs[$0] }
-        })
+        let needZeroPoint = Set(
+            (targets + others).compactMap { t in
+                t.weight.flatMap { graph.nodes[t.node].isONNX("Conv") ? nil : graph.nodes[t.node].inputs[$0] }
+            })
         for t in targets {
             guard let wi = t.weight else { continue }
             let node = graph.nodes[t.node]
             let wName = node.inputs[wi]
-            let (dq, weight) = try dequantizedWeight(wName, axis: perChannel ? t.weightAxis : nil,
-                                                     zeroPoint: needZeroPoint.contains(wName))
+            let (dq, weight) = try dequantizedWeight(
+                wName, axis: perChannel ? t.weightAxis : nil,
+                zeroPoint: needZeroPoint.contains(wName))
             graph.nodes[t.node].inputs[wi] = dq
             if withBias, let bi = t.bias, let p = activationParameters[node.inputs[t.activations[0]]] {
                 graph.nodes[t.node].inputs[bi] = try dequantizedBias(node.inputs[bi], inputScale: p.scale, weight: weight)
@@ -80,13 +84,14 @@ struct QDQWriter {
     private mutating func quantizeBeforeDataMovement(_ tensor: String, parameters: (scale: String, zero: String)) {
         var current = tensor
         while let p = activationParameters[current],
-              let op = graph.nodes.firstIndex(where: { $0.outputs.first == current }),
-              graph.nodes[op].isONNX(graph.nodes[op].opType), Self.dataMovement.contains(graph.nodes[op].opType),
-              !graph.nodes[op].outputs.dropFirst().contains(where: { !$0.isEmpty }),
-              let x = graph.nodes[op].inputs.first, activationParameters[x] == nil,
-              graph.nodes.contains(where: { $0.outputs.contains(x) }),
-              graph.nodes.filter({ $0.inputs.contains(x) }).count == 1,
-              !graph.outputs.contains(where: { $0.name == x }) {
+            let op = graph.nodes.firstIndex(where: { $0.outputs.first == current }),
+            graph.nodes[op].isONNX(graph.nodes[op].opType), Self.dataMovement.contains(graph.nodes[op].opType),
+            !graph.nodes[op].outputs.dropFirst().contains(where: { !$0.isEmpty }),
+            let x = graph.nodes[op].inputs.first, activationParameters[x] == nil,
+            graph.nodes.contains(where: { $0.outputs.contains(x) }),
+            graph.nodes.filter({ $0.inputs.contains(x) }).count == 1,
+            !graph.outputs.contains(where: { $0.name == x })
+        {
             let dq = insertPair(x, scale: parameters.scale, zero: parameters.zero)
             graph.nodes[op].inputs[0] = dq
             activationParameters[x] = p
@@ -99,8 +104,10 @@ struct QDQWriter {
     /// add to every file); returns the dequantized value's name.
     private mutating func insertPair(_ tensor: String, scale: String, zero: String) -> String {
         let q = names.fresh(tensor + "_q"), dq = names.fresh(tensor + "_dq")
-        graph.nodes.append(Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_Q"), inputs: [tensor, scale, zero], outputs: [q]))
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DQ"), inputs: [q, scale, zero], outputs: [dq]))
+        graph.nodes.append(
+            Node(opType: "QuantizeLinear", name: names.fresh(tensor + "_Q"), inputs: [tensor, scale, zero], outputs: [q]))
+        graph.nodes.append(
+            Node(opType: "DequantizeLinear", name: names.fresh(tensor + "_DQ"), inputs: [q, scale, zero], outputs: [dq]))
         return dq
     }
 
@@ -116,7 +123,9 @@ struct QDQWriter {
     /// input), a tensor less per weight.
     private mutating func dequantizedWeight(_ name: String, axis: Int?, zeroPoint: Bool) throws -> (String, QuantizedWeight) {
         if let done = weightOutputs[name] { return (done.output, done.weight) }
-        guard let w = graph.initializer(named: name) else { throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer") }
+        guard let w = graph.initializer(named: name) else {
+            throw PassError.unsupported(subject: "weight '\(name)'", reason: "not an initializer")
+        }
         let qName = names.fresh(name + "_q")
         let weight = try QuantizedWeight(w, name: qName, axis: axis, levels: options.weightLevels)
         let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
@@ -129,23 +138,32 @@ struct QDQWriter {
         }
         var attributes: [Attribute] = []
         if let axis { attributes.append(Attribute("axis", .int(Int64(axis)))) }
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"),
-                                inputs: inputs, outputs: [out], attributes: attributes))
+        graph.nodes.append(
+            Node(
+                opType: "DequantizeLinear", name: names.fresh(name + "_DQ"),
+                inputs: inputs, outputs: [out], attributes: attributes))
         weightOutputs[name] = (out, weight)
         return (out, weight)
     }
 
     /// The DequantizeLinear output standing for bias `name` as int32 with scale inputScale * weight scale.
     private mutating func dequantizedBias(_ name: String, inputScale: Float, weight: QuantizedWeight) throws -> String {
-        guard let b = graph.initializer(named: name) else { throw PassError.unsupported(subject: "bias '\(name)'", reason: "not an initializer") }
+        guard let b = graph.initializer(named: name) else {
+            throw PassError.unsupported(subject: "bias '\(name)'", reason: "not an initializer")
+        }
         let qName = names.fresh(name + "_q")
         let (values, scales) = try quantizeBias(b, name: qName, inputScale: inputScale, weightScales: weight.scales)
         let scale = names.fresh(name + "_scale"), out = names.fresh(name + "_dq")
         let perChannel = weight.axis != nil
         // int32 biases carry no zero point (it defaults to 0), as onnxruntime writes them.
-        graph.initializers += [values, Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : [])]
-        graph.nodes.append(Node(opType: "DequantizeLinear", name: names.fresh(name + "_DQ"), inputs: [qName, scale],
-                                outputs: [out], attributes: perChannel ? [Attribute("axis", .int(0))] : []))
+        graph.initializers += [
+            values,
+            Tensor(name: scale, floats: perChannel ? scales : [scales.first ?? 1], shape: perChannel ? [scales.count] : [])
+        ]
+        graph.nodes.append(
+            Node(
+                opType: "DequantizeLinear", name: names.fresh(name + "_DQ"), inputs: [qName, scale],
+                outputs: [out], attributes: perChannel ? [Attribute("axis", .int(0))] : []))
         return out
     }
 }

@@ -10,7 +10,9 @@ enum QOperatorConversion {
     /// a Relu (or Clip with lower bound 0) that is its only reader, which the quantized range absorbs.
     static func quantizedOutput(of node: Node, in graph: Graph, index: GraphIndex) -> (value: String, activation: Int?) {
         let out = node.outputs[0]
-        guard index.isPrivate(out), let r = index.readers(of: out).first, isAbsorbable(graph.nodes[r], graph: graph) else { return (out, nil) }
+        guard index.isPrivate(out), let r = index.readers(of: out).first, isAbsorbable(graph.nodes[r], graph: graph) else {
+            return (out, nil)
+        }
         return (graph.nodes[r].outputs[0], r)
     }
 
@@ -44,7 +46,8 @@ enum QOperatorConversion {
             }
             let inputs = node.inputs.enumerated().map { $0.element.isEmpty ? nil : dequantized($0.element) }
             guard t.activations.allSatisfy({ inputs[$0] != nil }), t.weight.map({ inputs[$0] != nil }) ?? true,
-                  t.bias.map({ inputs[$0] != nil }) ?? true else { continue }
+                t.bias.map({ inputs[$0] != nil }) ?? true
+            else { continue }
             // quantized value, scale, zero point. Only Conv weights come without a zero point
             // (QDQWriter keeps them for Gemm/MatMul weights): their QLinearConv share one int8 0.
             func parts(_ i: Int) -> [String] {
@@ -61,21 +64,28 @@ enum QOperatorConversion {
             if node.isONNX("Conv") {
                 var ins = parts(0) + parts(1) + q.inputs[1...2]
                 if let b = t.bias { ins.append(inputs[b]!.inputs[0]) }
-                qnode = Node(opType: "QLinearConv", name: node.name, inputs: ins, outputs: [q.outputs[0]], attributes: node.attributes)
+                qnode = Node(
+                    opType: "QLinearConv", name: node.name, inputs: ins, outputs: [q.outputs[0]], attributes: node.attributes)
             } else if node.isONNX("MatMul") {
-                qnode = Node(opType: "QLinearMatMul", name: node.name, inputs: parts(0) + parts(t.weight ?? 1) + q.inputs[1...2], outputs: [q.outputs[0]])
+                qnode = Node(
+                    opType: "QLinearMatMul", name: node.name, inputs: parts(0) + parts(t.weight ?? 1) + q.inputs[1...2],
+                    outputs: [q.outputs[0]])
             } else {
                 var ins = parts(0) + parts(1)
                 ins.append(t.bias.map { inputs[$0]!.inputs[0] } ?? "")
                 ins += q.inputs[1...2]
-                qnode = Node(opType: "QGemm", domain: Domain.microsoft, name: node.name, inputs: ins, outputs: [q.outputs[0]],
-                             attributes: node.attributes.filter { $0.name != "beta" })
+                qnode = Node(
+                    opType: "QGemm", domain: Domain.microsoft, name: node.name, inputs: ins, outputs: [q.outputs[0]],
+                    attributes: node.attributes.filter { $0.name != "beta" })
             }
             var nodes = [qnode]
             // Float readers of the output (and graph outputs) get its dequantized value.
             let others = index.readers(of: out).filter { $0 != qi }
             if !others.isEmpty || index.graphOutputs.contains(out) {
-                nodes.append(Node(opType: "DequantizeLinear", name: out + "_DequantizeLinear_float", inputs: [q.outputs[0], q.inputs[1], q.inputs[2]], outputs: [out]))
+                nodes.append(
+                    Node(
+                        opType: "DequantizeLinear", name: out + "_DequantizeLinear_float",
+                        inputs: [q.outputs[0], q.inputs[1], q.inputs[2]], outputs: [out]))
             }
             replacement[t.node] = nodes
             removed.insert(qi)

@@ -1,5 +1,5 @@
-import Foundation
 import FerryIR
+import Foundation
 
 /// What a quantization did, layer by layer, measured on the calibration samples.
 public struct QuantizationReport: Codable, Sendable {
@@ -60,7 +60,9 @@ enum ErrorMeasures {
     static func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
         var ab = 0.0, aa = 0.0, bb = 0.0
         for (x, y) in zip(a, b) {
-            ab += Double(x) * Double(y); aa += Double(x) * Double(x); bb += Double(y) * Double(y)
+            ab += Double(x) * Double(y)
+            aa += Double(x) * Double(x)
+            bb += Double(y) * Double(y)
         }
         if aa == 0 && bb == 0 { return 1 }
         return ab / max((aa * bb).squareRoot(), .leastNonzeroMagnitude)

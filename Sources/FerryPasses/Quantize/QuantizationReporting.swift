@@ -4,18 +4,22 @@ import FerryIR
 /// output SQNR and largest error and the model outputs' agreement, all measured by running the
 /// float and the quantized model in the interpreter.
 enum QuantizationReporting {
-    static func report(float: Model, quantized: Model, targets: QuantizationTargets, kept: [String], samples: [[String: Tensor]],
-                       options: QuantizationOptions, perChannel: Bool, notes: [String], original: Model) throws -> QuantizationReport {
+    static func report(
+        float: Model, quantized: Model, targets: QuantizationTargets, kept: [String], samples: [[String: Tensor]],
+        options: QuantizationOptions, perChannel: Bool, notes: [String], original: Model
+    ) throws -> QuantizationReport {
         let keptSet = Set(kept)
         var layers: [QuantizationReport.Layer] = targets.targets.map { t in
             let n = float.graph.nodes[t.node]
             var weightSQNR: Double?
             if let wi = t.weight, let w = float.graph.initializer(named: n.inputs[wi]),
-               let q = try? QuantizedWeight(w, name: "", axis: perChannel ? t.weightAxis : nil, levels: options.weightLevels) {
+                let q = try? QuantizedWeight(w, name: "", axis: perChannel ? t.weightAxis : nil, levels: options.weightLevels)
+            {
                 weightSQNR = ErrorMeasures.sqnr(w.floatValues!, q.dequantized())
             }
-            return QuantizationReport.Layer(node: n.name, op: n.opType, weightSQNR: weightSQNR, outputSQNR: nil, outputMaxError: nil,
-                                            keptFloat: keptSet.contains(n.name))
+            return QuantizationReport.Layer(
+                node: n.name, op: n.opType, weightSQNR: weightSQNR, outputSQNR: nil, outputMaxError: nil,
+                keptFloat: keptSet.contains(n.name))
         }
         var cosine: Double?, top1: Double?, rows = 0
         if !samples.isEmpty {
@@ -28,8 +32,12 @@ enum QuantizationReporting {
             let first = float.graph.outputs[0].name
             for s in samples {
                 let x = try a.run(s), y = try b.run(s)
-                for o in outputs { exact[o, default: []] += x[o] ?? []; approx[o, default: []] += y[o] ?? [] }
-                refOut.append(x[first] ?? []); candOut.append(y[first] ?? [])
+                for o in outputs {
+                    exact[o, default: []] += x[o] ?? []
+                    approx[o, default: []] += y[o] ?? []
+                }
+                refOut.append(x[first] ?? [])
+                candOut.append(y[first] ?? [])
             }
             for (i, t) in targets.targets.enumerated() {
                 let o = float.graph.nodes[t.node].outputs[0]
@@ -37,23 +45,26 @@ enum QuantizationReporting {
                 layers[i].outputSQNR = ErrorMeasures.sqnr(x, y)
                 layers[i].outputMaxError = ErrorMeasures.maxError(x, y)
             }
-            let agreement = OutputAgreement.measure(reference: refOut, candidate: candOut, samples: samples, classAxisIsLast: outputRank(float) == 2)
+            let agreement = OutputAgreement.measure(
+                reference: refOut, candidate: candOut, samples: samples, classAxisIsLast: outputRank(float) == 2)
             cosine = agreement.cosine
             top1 = agreement.top1
             rows = agreement.rows
         }
-        return QuantizationReport(mode: options.mode.rawValue, format: options.format.rawValue,
-                                  method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
-                                  weightBytesBefore: weightBytes(original), weightBytesAfter: weightBytes(quantized), layers: layers,
-                                  outputCosine: cosine, top1Agreement: top1, samples: rows, notes: notes)
+        return QuantizationReport(
+            mode: options.mode.rawValue, format: options.format.rawValue,
+            method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
+            weightBytesBefore: weightBytes(original), weightBytesAfter: weightBytes(quantized), layers: layers,
+            outputCosine: cosine, top1Agreement: top1, samples: rows, notes: notes)
     }
 
     /// Bytes of every initializer and Constant value of the main graph.
     static func weightBytes(_ m: Model) -> Int {
-        m.graph.initializers.reduce(0) { $0 + $1.byteCount } + m.graph.nodes.reduce(0) { total, n in
-            if case .tensor(let t)? = n.attribute("value"), n.isONNX("Constant") { return total + t.byteCount }
-            return total
-        }
+        m.graph.initializers.reduce(0) { $0 + $1.byteCount }
+            + m.graph.nodes.reduce(0) { total, n in
+                if case .tensor(let t)? = n.attribute("value"), n.isONNX("Constant") { return total + t.byteCount }
+                return total
+            }
     }
 
     /// Rank of the first output as declared, if it is.

@@ -33,20 +33,26 @@ struct QuantizationTargets {
         for (i, n) in graph.nodes.enumerated() {
             guard !excluded.contains(n.name), !excluded.contains(n.opType) else { continue }
             var target: Target?
-            if n.isONNX("Conv"), n.inputs.count >= 2, isFloatInitializer(n.inputs[1], rank: 3...5), index.initializer[n.inputs[0]] == nil {
+            if n.isONNX("Conv"), n.inputs.count >= 2, isFloatInitializer(n.inputs[1], rank: 3...5),
+                index.initializer[n.inputs[0]] == nil
+            {
                 let hasBias = n.inputs.count > 2 && !n.inputs[2].isEmpty
                 if hasBias && !isFloatInitializer(n.inputs[2], rank: 1...1) { continue }
                 target = Target(node: i, activations: [0], weight: 1, weightAxis: 0, bias: hasBias ? 2 : nil)
-            } else if n.isONNX("Gemm"), n.inputs.count >= 2, isFloatInitializer(n.inputs[1], rank: 2...2), n.int("transA", 0) == 0,
-                      n.float("alpha", 1) == 1, index.initializer[n.inputs[0]] == nil {
+            } else if n.isONNX("Gemm"), n.inputs.count >= 2, isFloatInitializer(n.inputs[1], rank: 2...2),
+                n.int("transA", 0) == 0,
+                n.float("alpha", 1) == 1, index.initializer[n.inputs[0]] == nil
+            {
                 let hasBias = n.inputs.count > 2 && !n.inputs[2].isEmpty
                 let transB = n.int("transB", 0) == 1
                 let w = graph.initializers[index.initializer[n.inputs[1]]!]
                 let units = transB ? w.shape[0] : w.shape[1]
                 var bias: Int?
                 if hasBias {
-                    guard n.float("beta", 1) == 1, let c = index.initializer[n.inputs[2]], graph.initializers[c].elementType == .float,
-                          graph.initializers[c].shape == [units] else { continue }
+                    guard n.float("beta", 1) == 1, let c = index.initializer[n.inputs[2]],
+                        graph.initializers[c].elementType == .float,
+                        graph.initializers[c].shape == [units]
+                    else { continue }
                     bias = 2
                 }
                 target = Target(node: i, activations: [0], weight: 1, weightAxis: transB ? 0 : 1, bias: bias)
@@ -85,7 +91,8 @@ struct QuantizationTargets {
         func reaches(_ start: Int, upstream: Bool) -> Bool {
             var seen = Set<Int>(), work = [start]
             while let i = work.popLast() {
-                let next: [Int] = upstream
+                let next: [Int] =
+                    upstream
                     ? graph.nodes[i].inputs.compactMap { index.producer[$0] }
                     : graph.nodes[i].outputs.flatMap { index.readers(of: $0) }
                 for j in next where seen.insert(j).inserted {
@@ -95,6 +102,8 @@ struct QuantizationTargets {
             }
             return false
         }
-        return targets.filter { !reaches($0.node, upstream: true) || !reaches($0.node, upstream: false) }.map { graph.nodes[$0.node].name }
+        return targets.filter { !reaches($0.node, upstream: true) || !reaches($0.node, upstream: false) }.map {
+            graph.nodes[$0.node].name
+        }
     }
 }

@@ -12,7 +12,9 @@ public struct Quantizer {
 
     /// Returns the quantized model and its report. `samples` are calibration inputs (name -> tensor);
     /// static mode needs them, the other modes use them for the report when given.
-    public func quantize(_ input: Model, samples rawSamples: [[String: Tensor]] = []) throws -> (model: Model, report: QuantizationReport) {
+    public func quantize(_ input: Model, samples rawSamples: [[String: Tensor]] = []) throws -> (
+        model: Model, report: QuantizationReport
+    ) {
         try options.validate()
         if options.mode == .static && rawSamples.isEmpty {
             throw PassError.invalidOption(option: "samples", reason: "static quantization needs calibration samples")
@@ -25,12 +27,16 @@ public struct Quantizer {
         var model = try QuantizationPreparation.prepare(input, notes: &notes)
         if options.equalize && options.mode == .static {
             let pairs = CrossLayerEqualization.run(on: &model.graph)
-            notes.append(pairs == 0 ? "cross-layer equalization: no Conv -> (Relu) -> Conv pair to equalize"
-                                    : "cross-layer equalization: \(pairs) Conv -> (Relu) -> Conv pair(s) equalized")
+            notes.append(
+                pairs == 0
+                    ? "cross-layer equalization: no Conv -> (Relu) -> Conv pair to equalize"
+                    : "cross-layer equalization: \(pairs) Conv -> (Relu) -> Conv pair(s) equalized")
         }
         var perChannel = options.perChannel
         let opset = OpsetUpgradePass.opset(of: model)
-        guard opset >= 10 else { throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer") }
+        guard opset >= 10 else {
+            throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer")
+        }
         if options.mode == .dynamic && opset < 11 {
             throw PassError.unsupported(subject: "model", reason: "opset \(opset): DynamicQuantizeLinear needs opset 11 or newer")
         }
@@ -47,7 +53,8 @@ public struct Quantizer {
 
         var ranges: [String: (lo: Float, hi: Float)] = [:]
         if options.mode == .static {
-            ranges = try Calibration.ranges(model, tensors: all.quantizedTensors(model.graph, format: options.format), samples: samples, options: options)
+            ranges = try Calibration.ranges(
+                model, tensors: all.quantizedTensors(model.graph, format: options.format), samples: samples, options: options)
         }
         let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
         var edges: [String] = []
@@ -63,14 +70,22 @@ public struct Quantizer {
             var chosen: [String]
             (quantized, chosen) = try precision.meet(target, quantized: quantized, candidates: candidates)
             kept += chosen
-            notes.append(chosen.isEmpty ? "accuracy target \(target) met without keeping more layers in float"
-                                        : "kept \(chosen.count) more layer(s) in float for accuracy target \(target): \(chosen.joined(separator: ", "))")
+            notes.append(
+                chosen.isEmpty
+                    ? "accuracy target \(target) met without keeping more layers in float"
+                    : "kept \(chosen.count) more layer(s) in float for accuracy target \(target): \(chosen.joined(separator: ", "))"
+            )
         }
         let lstms = quantized.graph.nodes.filter { $0.opType == "DynamicQuantizeLSTM" }.count
-        if lstms > 0 { notes.append("\(lstms) LSTM(s) written as com.microsoft DynamicQuantizeLSTM (int8 weights per gate column)") }
-        if all.targets.isEmpty && lstms == 0 { notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights") }
-        let report = try QuantizationReporting.report(float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
-                                                      options: options, perChannel: perChannel, notes: notes, original: input)
+        if lstms > 0 {
+            notes.append("\(lstms) LSTM(s) written as com.microsoft DynamicQuantizeLSTM (int8 weights per gate column)")
+        }
+        if all.targets.isEmpty && lstms == 0 {
+            notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights")
+        }
+        let report = try QuantizationReporting.report(
+            float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
+            options: options, perChannel: perChannel, notes: notes, original: input)
         return (quantized, report)
     }
 
@@ -85,8 +100,11 @@ public struct Quantizer {
         /// keeping a layer costs accuracy nothing and file size little. Excluded nodes stay float.
         func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
             let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
-            let keptTargets = options.mode == .static
-                ? QuantizationTargets(model.graph, options: options).targets.filter { kept.contains(model.graph.nodes[$0.node].name) } : []
+            let keptTargets =
+                options.mode == .static
+                ? QuantizationTargets(model.graph, options: options).targets.filter {
+                    kept.contains(model.graph.nodes[$0.node].name)
+                } : []
             var result = model
             switch options.mode {
             case .dynamic:
@@ -107,8 +125,11 @@ public struct Quantizer {
                 try w.quantizeWeights(keptTargets, withBias: false, alongside: targets.targets)
                 result.graph = w.graph
                 if options.mode == .static && options.format == .qoperator {
-                    _ = QOperatorConversion.convert(&result.graph, targets: targets.targets, activationType: options.activationType)
-                    if result.graph.nodes.contains(where: { $0.domain == Domain.microsoft }) { result.importDomain(Domain.microsoft, version: 1) }
+                    _ = QOperatorConversion.convert(
+                        &result.graph, targets: targets.targets, activationType: options.activationType)
+                    if result.graph.nodes.contains(where: { $0.domain == Domain.microsoft }) {
+                        result.importDomain(Domain.microsoft, version: 1)
+                    }
                 }
             }
             GraphCleanup.removeUnused(&result.graph)

@@ -42,13 +42,17 @@ func samplesForModel(_ samples: [[String: Tensor]], inputs: [ValueInfo]) throws 
             }
             var batch: Int?
             if case .tensor(_, let dims?)? = info.type?.type, dims.count == t.shape.count, let first = dims.first,
-               case .fixed(let n) = first.value, n > 0, Int(n) != t.shape.first, let rows = t.shape.first, rows % Int(n) == 0 {
+                case .fixed(let n) = first.value, n > 0, Int(n) != t.shape.first, let rows = t.shape.first, rows % Int(n) == 0
+            {
                 batch = Int(n)
             }
             let pieces = try batch.map { try split(t, rows: $0) } ?? [t]
-            if parts.isEmpty { parts = pieces.map { [info.name: $0] } } else {
+            if parts.isEmpty {
+                parts = pieces.map { [info.name: $0] }
+            } else {
                 guard parts.count == pieces.count else {
-                    throw PassError.calibration(file: "sample \(result.count)", reason: "inputs hold different numbers of samples")
+                    throw PassError.calibration(
+                        file: "sample \(result.count)", reason: "inputs hold different numbers of samples")
                 }
                 for i in parts.indices { parts[i][info.name] = pieces[i] }
             }
@@ -64,8 +68,10 @@ private func split(_ t: Tensor, rows: Int) throws -> [Tensor] {
     let pieceBytes = bytes.count / first * rows
     return bytes.withUnsafeBytes { raw in
         (0..<(first / rows)).map { i in
-            Tensor(name: t.name, elementType: t.elementType, shape: [rows] + t.shape.dropFirst(),
-                   storage: .bytes(TensorBytes(copying: UnsafeRawBufferPointer(rebasing: raw[(i * pieceBytes)..<((i + 1) * pieceBytes)]))))
+            Tensor(
+                name: t.name, elementType: t.elementType, shape: [rows] + t.shape.dropFirst(),
+                storage: .bytes(
+                    TensorBytes(copying: UnsafeRawBufferPointer(rebasing: raw[(i * pieceBytes)..<((i + 1) * pieceBytes)]))))
         }
     }
 }

@@ -14,7 +14,9 @@ struct QuantizedWeight {
     /// and saturates to [-levels, levels] (127, or 64 for 7-bit weights).
     init(_ weight: Tensor, name: String, axis: Int?, levels: Int32 = 127) throws {
         guard let w = weight.floatValues else {
-            throw PassError.unsupported(subject: "weight '\(weight.name)'", reason: "only float32 weights can be quantized (found \(weight.elementType.name))")
+            throw PassError.unsupported(
+                subject: "weight '\(weight.name)'",
+                reason: "only float32 weights can be quantized (found \(weight.elementType.name))")
         }
         let shape = weight.shape
         var slices = 1, inner = w.count, outer = 1
@@ -35,7 +37,9 @@ struct QuantizedWeight {
         for o in 0..<outer {
             for s in 0..<slices {
                 let base = (o * slices + s) * inner
-                for i in 0..<inner { q[base + i] = Int8(min(max(params[s].quantize(w[base + i], type: .int8, symmetric: true), -levels), levels)) }
+                for i in 0..<inner {
+                    q[base + i] = Int8(min(max(params[s].quantize(w[base + i], type: .int8, symmetric: true), -levels), levels))
+                }
             }
         }
         values = Tensor(name: name, elementType: .int8, shape: shape, values: q)
@@ -50,7 +54,9 @@ struct QuantizedWeight {
 
     /// Zero points (all 0) matching the scales, as int8.
     func zeroPointTensor(_ name: String) -> Tensor {
-        Tensor(name: name, elementType: .int8, shape: axis == nil ? [] : [scales.count], values: [Int8](repeating: 0, count: scales.count))
+        Tensor(
+            name: name, elementType: .int8, shape: axis == nil ? [] : [scales.count],
+            values: [Int8](repeating: 0, count: scales.count))
     }
 
     /// The weights as the integers would give them back: q * scale.
@@ -65,9 +71,12 @@ struct QuantizedWeight {
 
 /// A float bias quantized to int32 with scale inputScale * weightScale[o] and zero point 0, as
 /// QLinearConv and onnxruntime's QDQ bias expect.
-func quantizeBias(_ bias: Tensor, name: String, inputScale: Float, weightScales: [Float]) throws -> (values: Tensor, scales: [Float]) {
+func quantizeBias(_ bias: Tensor, name: String, inputScale: Float, weightScales: [Float]) throws -> (
+    values: Tensor, scales: [Float]
+) {
     guard let b = bias.floatValues else {
-        throw PassError.unsupported(subject: "bias '\(bias.name)'", reason: "only float32 biases can be quantized (found \(bias.elementType.name))")
+        throw PassError.unsupported(
+            subject: "bias '\(bias.name)'", reason: "only float32 biases can be quantized (found \(bias.elementType.name))")
     }
     let scales = b.indices.map { inputScale * weightScales[weightScales.count == 1 ? 0 : $0] }
     let q = zip(b, scales).map { v, s -> Int32 in

@@ -18,7 +18,8 @@ public enum GraphCleanup {
             guard let i = producer[value], !keep[i] else { continue }
             keep[i] = true
             let n = graph.nodes[i]
-            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty && needed.insert(name).inserted {
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() })
+            where !name.isEmpty && needed.insert(name).inserted {
                 work.append(name)
             }
         }
@@ -41,9 +42,10 @@ extension GraphCleanup {
     /// the missing ones. Call after passes that add initializers or change their shapes.
     public static func declareInitializerInputs(_ graph: inout Graph, irVersion: Int64?) {
         var declared = Set(graph.inputs.map(\.name))
-        let types = Dictionary(graph.initializers.map { t in
-            (t.name, TypeInfo(.tensor(t.elementType, shape: t.shape.map { Dim.fixed(Int64($0)) })))
-        }, uniquingKeysWith: { a, _ in a })
+        let types = Dictionary(
+            graph.initializers.map { t in
+                (t.name, TypeInfo(.tensor(t.elementType, shape: t.shape.map { Dim.fixed(Int64($0)) })))
+            }, uniquingKeysWith: { a, _ in a })
         for k in graph.inputs.indices {
             if let type = types[graph.inputs[k].name] { graph.inputs[k].type = type }
         }

@@ -24,7 +24,10 @@ extension Model {
     public mutating func addInitializer(_ tensor: Tensor) {
         graph.initializers.append(tensor)
         if let ir = irVersion, ir < 4 {
-            graph.inputs.append(ValueInfo(name: tensor.name, type: TypeInfo(.tensor(tensor.elementType, shape: tensor.shape.map { .fixed(Int64($0)) }))))
+            graph.inputs.append(
+                ValueInfo(
+                    name: tensor.name, type: TypeInfo(.tensor(tensor.elementType, shape: tensor.shape.map { .fixed(Int64($0)) })))
+            )
         }
     }
 }
@@ -52,7 +55,8 @@ extension Graph {
     func checkExclusions(_ names: [String]) throws {
         let known = Set(nodes.map(\.name)).union(nodes.map(\.opType))
         for name in names where !known.contains(name) {
-            throw PassError.invalidOption(option: "exclude", reason: "'\(name)' is neither a node name nor an op type of the model")
+            throw PassError.invalidOption(
+                option: "exclude", reason: "'\(name)' is neither a node name nor an op type of the model")
         }
     }
 }

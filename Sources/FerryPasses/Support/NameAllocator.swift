@@ -11,7 +11,11 @@ public struct NameAllocator {
     public init(_ graph: Graph) {
         used = []
         for g in [graph] + graph.nestedGraphs {
-            for n in g.nodes { used.formUnion(n.inputs); used.formUnion(n.outputs); used.insert(n.name) }
+            for n in g.nodes {
+                used.formUnion(n.inputs)
+                used.formUnion(n.outputs)
+                used.insert(n.name)
+            }
             used.formUnion(g.initializers.map(\.name))
             used.formUnion(g.sparseInitializers.map(\.name))
             used.formUnion(g.inputs.map(\.name))

@@ -25,9 +25,13 @@ public struct OpsetUpgradePass: GraphPass {
         let ranks = declaredRanks(model.graph)
         var nodes: [Node] = []
         for var n in model.graph.nodes {
-            guard n.isDefaultDomain else { nodes.append(n); continue }
+            guard n.isDefaultDomain else {
+                nodes.append(n)
+                continue
+            }
             guard n.subgraphs.isEmpty else {
-                throw PassError.unsupported(subject: "node '\(n.name)' (\(n.opType))", reason: "upgrading subgraphs to opset 13 is not supported")
+                throw PassError.unsupported(
+                    subject: "node '\(n.name)' (\(n.opType))", reason: "upgrading subgraphs to opset 13 is not supported")
             }
             switch n.opType {
             case "Softmax", "LogSoftmax", "Hardmax":
@@ -36,18 +40,27 @@ public struct OpsetUpgradePass: GraphPass {
                     n.attributes = [Attribute("axis", .int(-1))]
                     nodes.append(n)
                 } else {
-                    let flat = names.fresh(n.inputs[0] + "_2d"), shape = names.fresh(n.inputs[0] + "_shape"), out = names.fresh(n.outputs[0] + "_2d")
-                    nodes.append(Node(opType: "Flatten", name: names.fresh(n.name + "_flatten"), inputs: [n.inputs[0]], outputs: [flat],
-                                      attributes: [Attribute("axis", .int(Int64(axis)))]))
-                    nodes.append(Node(opType: "Shape", name: names.fresh(n.name + "_shape"), inputs: [n.inputs[0]], outputs: [shape]))
-                    nodes.append(Node(opType: n.opType, name: n.name, inputs: [flat], outputs: [out], attributes: [Attribute("axis", .int(1))]))
-                    nodes.append(Node(opType: "Reshape", name: names.fresh(n.name + "_reshape"), inputs: [out, shape], outputs: n.outputs))
+                    let flat = names.fresh(n.inputs[0] + "_2d"), shape = names.fresh(n.inputs[0] + "_shape"),
+                        out = names.fresh(n.outputs[0] + "_2d")
+                    nodes.append(
+                        Node(
+                            opType: "Flatten", name: names.fresh(n.name + "_flatten"), inputs: [n.inputs[0]], outputs: [flat],
+                            attributes: [Attribute("axis", .int(Int64(axis)))]))
+                    nodes.append(
+                        Node(opType: "Shape", name: names.fresh(n.name + "_shape"), inputs: [n.inputs[0]], outputs: [shape]))
+                    nodes.append(
+                        Node(
+                            opType: n.opType, name: n.name, inputs: [flat], outputs: [out],
+                            attributes: [Attribute("axis", .int(1))]))
+                    nodes.append(
+                        Node(opType: "Reshape", name: names.fresh(n.name + "_reshape"), inputs: [out, shape], outputs: n.outputs))
                 }
             case "Squeeze", "Unsqueeze", "ReduceSum", "Split":
                 let attribute = n.opType == "Split" ? "split" : "axes"
                 if let values = n.ints(attribute) {
                     let c = names.fresh(n.name.isEmpty ? n.outputs[0] + "_" + attribute : n.name + "_" + attribute)
-                    model.graph.initializers.append(Tensor(name: c, elementType: .int64, shape: [values.count], values: values.map(Int64.init)))
+                    model.graph.initializers.append(
+                        Tensor(name: c, elementType: .int64, shape: [values.count], values: values.map(Int64.init)))
                     n.attributes.removeAll { $0.name == attribute }
                     n.inputs = [n.inputs[0], c]
                 }

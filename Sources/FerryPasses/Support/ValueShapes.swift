@@ -14,18 +14,23 @@ public enum ValueShapes {
         }
         for input in model.graph.runtimeInputs {
             guard case .tensor(let type, let dims?)? = input.type?.type else {
-                throw PassError.unsupported(subject: "input '\(input.name)'", reason: "has no declared tensor shape to run the model on")
+                throw PassError.unsupported(
+                    subject: "input '\(input.name)'", reason: "has no declared tensor shape to run the model on")
             }
             let shape = given[input.name] ?? dims.map { $0.fixedSize ?? 1 }
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), type != .string else {
-                throw PassError.unsupported(subject: "input '\(input.name)'", reason: "cannot make a zero \(type.name) tensor of shape \(shape)")
+                throw PassError.unsupported(
+                    subject: "input '\(input.name)'", reason: "cannot make a zero \(type.name) tensor of shape \(shape)")
             }
-            feeds[input.name] = Tensor(name: input.name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes)))
+            feeds[input.name] = Tensor(
+                name: input.name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes)))
         }
         var probing = model
         let declared = Set(model.graph.outputs.map(\.name))
         var seen = declared
-        probing.graph.outputs += model.graph.nodes.flatMap(\.outputs).filter { !$0.isEmpty && seen.insert($0).inserted }.map { ValueInfo(name: $0, type: nil) }
+        probing.graph.outputs += model.graph.nodes.flatMap(\.outputs).filter { !$0.isEmpty && seen.insert($0).inserted }.map {
+            ValueInfo(name: $0, type: nil)
+        }
         var shapes: [String: [Int]] = [:]
         for t in model.graph.initializers { shapes[t.name] = t.shape }
         for s in model.graph.sparseInitializers { shapes[s.name] = s.shape }

@@ -16,8 +16,11 @@ struct Broadcast {
         for s in shapes {
             let padded = [Int](repeating: 1, count: rank - s.count) + s
             for d in 0..<rank where padded[d] != 1 {
-                if out[d] == 1 { out[d] = padded[d] } else if out[d] != padded[d] {
-                    throw KernelError.invalid("shapes \(shapes.map { "\($0)" }.joined(separator: ", ")) cannot be broadcast together")
+                if out[d] == 1 {
+                    out[d] = padded[d]
+                } else if out[d] != padded[d] {
+                    throw KernelError.invalid(
+                        "shapes \(shapes.map { "\($0)" }.joined(separator: ", ")) cannot be broadcast together")
                 }
             }
         }
@@ -37,7 +40,8 @@ struct Broadcast {
         }
         for d in 0..<rank where out[d] != 1 {
             if let last = dims.indices.last,
-               (0..<shapes.count).allSatisfy({ strides[$0][last] == full[$0][d] * out[d] }) {
+                (0..<shapes.count).allSatisfy({ strides[$0][last] == full[$0][d] * out[d] })
+            {
                 dims[last] *= out[d]
                 for k in 0..<shapes.count { strides[k][last] = full[k][d] }
             } else {

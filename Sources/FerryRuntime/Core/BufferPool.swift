@@ -1,8 +1,9 @@
 import FerryIR
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Recycles activation memory: a value's block returns here when the last value using it goes away

@@ -31,59 +31,122 @@ func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -
 
 private func intReader(_ v: Value) throws -> (Int) -> Int64 {
     switch v.type {
-    case .int64: let p = v.pointer(Int64.self); return { p[$0] }
-    case .int32: let p = v.pointer(Int32.self); return { Int64(p[$0]) }
-    case .int16: let p = v.pointer(Int16.self); return { Int64(p[$0]) }
-    case .int8: let p = v.pointer(Int8.self); return { Int64(p[$0]) }
-    case .uint64: let p = v.pointer(UInt64.self); return { Int64(truncatingIfNeeded: p[$0]) }
-    case .uint32: let p = v.pointer(UInt32.self); return { Int64(p[$0]) }
-    case .uint16: let p = v.pointer(UInt16.self); return { Int64(p[$0]) }
-    case .uint8, .bool: let p = v.pointer(UInt8.self); return { Int64(p[$0]) }
+    case .int64:
+        let p = v.pointer(Int64.self)
+        return { p[$0] }
+    case .int32:
+        let p = v.pointer(Int32.self)
+        return { Int64(p[$0]) }
+    case .int16:
+        let p = v.pointer(Int16.self)
+        return { Int64(p[$0]) }
+    case .int8:
+        let p = v.pointer(Int8.self)
+        return { Int64(p[$0]) }
+    case .uint64:
+        let p = v.pointer(UInt64.self)
+        return { Int64(truncatingIfNeeded: p[$0]) }
+    case .uint32:
+        let p = v.pointer(UInt32.self)
+        return { Int64(p[$0]) }
+    case .uint16:
+        let p = v.pointer(UInt16.self)
+        return { Int64(p[$0]) }
+    case .uint8, .bool:
+        let p = v.pointer(UInt8.self)
+        return { Int64(p[$0]) }
     default: throw KernelError.unsupported("cast from \(v.type.name)")
     }
 }
 
 private func intWriter(_ v: Value) throws -> (Int, Int64) -> Void {
     switch v.type {
-    case .int64: let p = v.pointer(Int64.self); return { p[$0] = $1 }
-    case .int32: let p = v.pointer(Int32.self); return { p[$0] = Int32(truncatingIfNeeded: $1) }
-    case .int16: let p = v.pointer(Int16.self); return { p[$0] = Int16(truncatingIfNeeded: $1) }
-    case .int8: let p = v.pointer(Int8.self); return { p[$0] = Int8(truncatingIfNeeded: $1) }
-    case .uint64: let p = v.pointer(UInt64.self); return { p[$0] = UInt64(truncatingIfNeeded: $1) }
-    case .uint32: let p = v.pointer(UInt32.self); return { p[$0] = UInt32(truncatingIfNeeded: $1) }
-    case .uint16: let p = v.pointer(UInt16.self); return { p[$0] = UInt16(truncatingIfNeeded: $1) }
-    case .uint8: let p = v.pointer(UInt8.self); return { p[$0] = UInt8(truncatingIfNeeded: $1) }
-    case .bool: let p = v.pointer(UInt8.self); return { p[$0] = $1 != 0 ? 1 : 0 }
+    case .int64:
+        let p = v.pointer(Int64.self)
+        return { p[$0] = $1 }
+    case .int32:
+        let p = v.pointer(Int32.self)
+        return { p[$0] = Int32(truncatingIfNeeded: $1) }
+    case .int16:
+        let p = v.pointer(Int16.self)
+        return { p[$0] = Int16(truncatingIfNeeded: $1) }
+    case .int8:
+        let p = v.pointer(Int8.self)
+        return { p[$0] = Int8(truncatingIfNeeded: $1) }
+    case .uint64:
+        let p = v.pointer(UInt64.self)
+        return { p[$0] = UInt64(truncatingIfNeeded: $1) }
+    case .uint32:
+        let p = v.pointer(UInt32.self)
+        return { p[$0] = UInt32(truncatingIfNeeded: $1) }
+    case .uint16:
+        let p = v.pointer(UInt16.self)
+        return { p[$0] = UInt16(truncatingIfNeeded: $1) }
+    case .uint8:
+        let p = v.pointer(UInt8.self)
+        return { p[$0] = UInt8(truncatingIfNeeded: $1) }
+    case .bool:
+        let p = v.pointer(UInt8.self)
+        return { p[$0] = $1 != 0 ? 1 : 0 }
     default: throw KernelError.unsupported("cast to \(v.type.name)")
     }
 }
 
 private func doubleReader(_ v: Value) throws -> (Int) -> Double {
     switch v.type {
-    case .float: let p = v.floats; return { Double(p[$0]) }
-    case .double: let p = v.pointer(Double.self); return { p[$0] }
-    case .float16: let p = v.pointer(UInt16.self); return { Double(Float(halfBits: p[$0])) }
-    case .bfloat16: let p = v.pointer(UInt16.self); return { Double(Float(bfloat16Bits: p[$0])) }
+    case .float:
+        let p = v.floats
+        return { Double(p[$0]) }
+    case .double:
+        let p = v.pointer(Double.self)
+        return { p[$0] }
+    case .float16:
+        let p = v.pointer(UInt16.self)
+        return { Double(Float(halfBits: p[$0])) }
+    case .bfloat16:
+        let p = v.pointer(UInt16.self)
+        return { Double(Float(bfloat16Bits: p[$0])) }
     default:
         let r = try intReader(v)
-        if v.type == .uint64 { let p = v.pointer(UInt64.self); return { Double(p[$0]) } }
+        if v.type == .uint64 {
+            let p = v.pointer(UInt64.self)
+            return { Double(p[$0]) }
+        }
         return { Double(r($0)) }
     }
 }
 
 private func doubleWriter(_ v: Value) throws -> (Int, Double) -> Void {
     switch v.type {
-    case .float: let p = v.floats; return { p[$0] = Float($1) }
-    case .double: let p = v.pointer(Double.self); return { p[$0] = $1 }
-    case .float16: let p = v.pointer(UInt16.self); return { p[$0] = Float($1).halfBits }
-    case .bfloat16: let p = v.pointer(UInt16.self); return { p[$0] = Float($1).bfloat16Bits }
-    case .bool: let p = v.pointer(UInt8.self); return { p[$0] = $1 != 0 ? 1 : 0 }
+    case .float:
+        let p = v.floats
+        return { p[$0] = Float($1) }
+    case .double:
+        let p = v.pointer(Double.self)
+        return { p[$0] = $1 }
+    case .float16:
+        let p = v.pointer(UInt16.self)
+        return { p[$0] = Float($1).halfBits }
+    case .bfloat16:
+        let p = v.pointer(UInt16.self)
+        return { p[$0] = Float($1).bfloat16Bits }
+    case .bool:
+        let p = v.pointer(UInt8.self)
+        return { p[$0] = $1 != 0 ? 1 : 0 }
     default:
         let w = try intWriter(v)
         return { i, x in
             // Truncate toward zero; NaN and out-of-range values saturate instead of trapping.
             let t = x.rounded(.towardZero)
-            if t.isNaN { w(i, 0) } else if t >= 9.2e18 { w(i, v.type == .uint64 ? -1 : .max) } else if t <= -9.2e18 { w(i, .min) } else { w(i, Int64(t)) }
+            if t.isNaN {
+                w(i, 0)
+            } else if t >= 9.2e18 {
+                w(i, v.type == .uint64 ? -1 : .max)
+            } else if t <= -9.2e18 {
+                w(i, .min)
+            } else {
+                w(i, Int64(t))
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 import FerryIR
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The element types arithmetic kernels are written for, with the operations ONNX needs that
@@ -83,7 +84,15 @@ extension RTInteger {
         return fmod || r == 0 || (r < 0) == (b < 0) ? r : r &+ b
     }
     init(double: Double) {
-        if double.isNaN { self = 0 } else if double >= Double(Self.max) { self = .max } else if double <= Double(Self.min) { self = .min } else { self = Self(double) }
+        if double.isNaN {
+            self = 0
+        } else if double >= Double(Self.max) {
+            self = .max
+        } else if double <= Double(Self.min) {
+            self = .min
+        } else {
+            self = Self(double)
+        }
     }
     var double: Double { Double(self) }
 }

@@ -22,11 +22,13 @@ func parallelRanges(_ total: Int, threads: Int, grain: Int = 1, _ body: (Range<I
     withoutActuallyEscaping(body) { body in
         var job = ParallelJob(total: total, chunks: chunks, body: body)
         withUnsafeMutablePointer(to: &job) { pointer in
-            ferry_parallel_for(chunks, threads, { context, chunk in
-                let job = context!.assumingMemoryBound(to: ParallelJob.self).pointee
-                let lo = job.total * chunk / job.chunks, hi = job.total * (chunk + 1) / job.chunks
-                if lo < hi { job.body(lo..<hi) }
-            }, pointer)
+            ferry_parallel_for(
+                chunks, threads,
+                { context, chunk in
+                    let job = context!.assumingMemoryBound(to: ParallelJob.self).pointee
+                    let lo = job.total * chunk / job.chunks, hi = job.total * (chunk + 1) / job.chunks
+                    if lo < hi { job.body(lo..<hi) }
+                }, pointer)
         }
     }
 }

@@ -71,7 +71,9 @@ struct Value {
             return Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(packed)))
         }
         let bytes = count * elementSize(type)
-        let b = bytes == buffer.count ? buffer : TensorBuffer(copying: UnsafeRawBufferPointer(start: buffer.baseAddress, count: bytes))
+        let b =
+            bytes == buffer.count
+            ? buffer : TensorBuffer(copying: UnsafeRawBufferPointer(start: buffer.baseAddress, count: bytes))
         return Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(b)))
     }
 
@@ -158,7 +160,11 @@ extension Float {
         let rem = mant & 0x1fff
         if rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1) {
             h += 1
-            if h == 0x400 { h = 0; e += 1; if e >= 31 { return sign | 0x7c00 } }
+            if h == 0x400 {
+                h = 0
+                e += 1
+                if e >= 31 { return sign | 0x7c00 }
+            }
         }
         return sign | UInt16(e) << 10 | UInt16(h)
     }

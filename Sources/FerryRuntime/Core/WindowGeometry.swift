@@ -1,7 +1,12 @@
 /// The window attributes shared by Conv, ConvTranspose and the pooling ops, and the output sizes
 /// they give (ONNX `auto_pad`, `pads`, `strides`, `dilations`).
 struct WindowGeometry {
-    enum AutoPad: String { case notSet = "NOTSET", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER", valid = "VALID" }
+    enum AutoPad: String {
+        case notSet = "NOTSET"
+        case sameUpper = "SAME_UPPER"
+        case sameLower = "SAME_LOWER"
+        case valid = "VALID"
+    }
 
     var kernel: [Int]
     var strides: [Int]
@@ -14,7 +19,9 @@ struct WindowGeometry {
     /// Reads the attributes for `rank` spatial axes; `kernel` comes from `kernel_shape` or the weights.
     init(_ spec: NodeSpec, kernel: [Int]?) throws {
         let k = try kernel ?? spec.ints("kernel_shape")
-        guard let k, !k.isEmpty, k.allSatisfy({ $0 > 0 }) else { throw KernelError.invalid("kernel_shape must list positive sizes") }
+        guard let k, !k.isEmpty, k.allSatisfy({ $0 > 0 }) else {
+            throw KernelError.invalid("kernel_shape must list positive sizes")
+        }
         let rank = k.count
         self.kernel = k
         strides = try spec.ints("strides") ?? Array(repeating: 1, count: rank)
@@ -39,9 +46,15 @@ struct WindowGeometry {
     private func validate() throws {
         let rank = kernel.count
         guard rank <= 8 else { throw KernelError.unsupported("\(rank) spatial axes") }
-        guard strides.count == rank, strides.allSatisfy({ $0 > 0 && $0 < 1 << 30 }) else { throw KernelError.invalid("strides \(strides) do not fit kernel \(kernel)") }
-        guard dilations.count == rank, dilations.allSatisfy({ $0 > 0 && $0 < 1 << 30 }) else { throw KernelError.invalid("dilations \(dilations) do not fit kernel \(kernel)") }
-        guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 30 }) else { throw KernelError.invalid("pads \(pads) do not fit kernel \(kernel)") }
+        guard strides.count == rank, strides.allSatisfy({ $0 > 0 && $0 < 1 << 30 }) else {
+            throw KernelError.invalid("strides \(strides) do not fit kernel \(kernel)")
+        }
+        guard dilations.count == rank, dilations.allSatisfy({ $0 > 0 && $0 < 1 << 30 }) else {
+            throw KernelError.invalid("dilations \(dilations) do not fit kernel \(kernel)")
+        }
+        guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 30 }) else {
+            throw KernelError.invalid("pads \(pads) do not fit kernel \(kernel)")
+        }
         guard kernel.allSatisfy({ $0 < 1 << 30 }) else { throw KernelError.invalid("kernel \(kernel) is too large") }
     }
 
@@ -58,15 +71,21 @@ struct WindowGeometry {
             switch autoPad {
             case .notSet:
                 let padded = input[d] + pads[d] + pads[d + rank] - span(d)
-                guard padded >= 0 else { throw KernelError.invalid("kernel \(kernel) (dilated) is larger than the padded input \(input)") }
+                guard padded >= 0 else {
+                    throw KernelError.invalid("kernel \(kernel) (dilated) is larger than the padded input \(input)")
+                }
                 var o = (ceilMode ? (padded + strides[d] - 1) / strides[d] : padded / strides[d]) + 1
                 // A window must start inside the input or its left padding.
                 if ceilMode && (o - 1) * strides[d] >= input[d] + pads[d] { o -= 1 }
-                out.append(o); pb.append(pads[d]); pe.append(pads[d + rank])
+                out.append(o)
+                pb.append(pads[d])
+                pe.append(pads[d + rank])
             case .valid:
                 let padded = input[d] - span(d)
                 guard padded >= 0 else { throw KernelError.invalid("kernel \(kernel) is larger than the input \(input)") }
-                out.append((ceilMode ? (padded + strides[d] - 1) / strides[d] : padded / strides[d]) + 1); pb.append(0); pe.append(0)
+                out.append((ceilMode ? (padded + strides[d] - 1) / strides[d] : padded / strides[d]) + 1)
+                pb.append(0)
+                pe.append(0)
             case .sameUpper, .sameLower:
                 let o = (input[d] + strides[d] - 1) / strides[d]
                 let total = max(0, (o - 1) * strides[d] + span(d) - input[d])
@@ -89,14 +108,19 @@ struct ConvolutionShape {
     let batch: Int, channels: Int, outputChannels: Int
 
     init(_ spec: NodeSpec, known: WindowGeometry?, input: [Int], weights: [Int], groups: Int) throws {
-        guard weights.count >= 3, input.count == weights.count else { throw KernelError.invalid("input \(input) and weights \(weights) ranks differ") }
+        guard weights.count >= 3, input.count == weights.count else {
+            throw KernelError.invalid("input \(input) and weights \(weights) ranks differ")
+        }
         geometry = try known ?? WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(weights.dropFirst(2)))
-        guard geometry.kernel == Array(weights.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(geometry.kernel) differs from the weights \(weights)") }
+        guard geometry.kernel == Array(weights.dropFirst(2)) else {
+            throw KernelError.invalid("kernel_shape \(geometry.kernel) differs from the weights \(weights)")
+        }
         batch = input[0]
         channels = input[1]
         outputChannels = weights[0]
         guard outputChannels % groups == 0, channels == weights[1] * groups else {
-            throw KernelError.invalid("input has \(channels) channels; weights \(weights) with group \(groups) need \(weights[1] * groups)")
+            throw KernelError.invalid(
+                "input has \(channels) channels; weights \(weights) with group \(groups) need \(weights[1] * groups)")
         }
     }
 }

@@ -10,7 +10,7 @@ let opFamilies: [(inout KernelRegistry) -> Void] = [
     ShapeOps.register, IndexingOps.register,
     ReduceOps.register, SoftmaxOps.register, EinsumOps.register,
     NormalizationOps.register, ResizeOps.register,
-    QuantizationOps.register, ByteLookup.register,
+    QuantizationOps.register, ByteLookup.register
 ]
 
 extension KernelRegistry {

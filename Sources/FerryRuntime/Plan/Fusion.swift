@@ -19,8 +19,10 @@ enum Fusion {
         var nodes = nodes
         let index = GraphIndex(nodes: nodes, keeping: keep)
         var removed = Set<Int>()
-        for i in nodes.indices where !removed.contains(i)
-            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || takesChannelSteps(nodes[i])) {
+        for i in nodes.indices
+        where !removed.contains(i)
+            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || takesChannelSteps(nodes[i]))
+        {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
                 guard let fused = fuse(nodes[i], into: nodes[j], known: &known, opset: opset) else { break }
@@ -29,7 +31,8 @@ enum Fusion {
                 // Constants only the fused nodes read are not needed any more.
                 for name in before.inputs.dropFirst() + nodes[j].inputs where !name.isEmpty && !fused.inputs.contains(name) {
                     // Weights made by an earlier fusion step have no other reader.
-                    let onlyFused = name.hasPrefix(Fusion.fusedPrefix) || index.readers(of: name).allSatisfy { $0 == i || $0 == j }
+                    let onlyFused =
+                        name.hasPrefix(Fusion.fusedPrefix) || index.readers(of: name).allSatisfy { $0 == i || $0 == j }
                     if onlyFused, !keep.contains(name) { known[name] = nil }
                 }
             }
@@ -56,7 +59,8 @@ enum Fusion {
         guard producer.isONNX("Conv") else { return nil }
         var fold = AffineFold(producer: producer, constants: constants, inputRank: nil)
         guard let m = fold.channels,
-              let affine = ChannelAffine(consumer, input: producer.outputs[0], channels: m, rank: fold.convolutionRank, constants: constants)
+            let affine = ChannelAffine(
+                consumer, input: producer.outputs[0], channels: m, rank: fold.convolutionRank, constants: constants)
         else { return nil }
         let base = Fusion.fusedPrefix + consumer.outputs[0]
         guard fold.apply(affine, output: consumer.outputs[0], name: { base + ":" + $0 }) else { return nil }
@@ -86,7 +90,8 @@ enum Fusion {
             p.attributes += FusedActivation(ActivationDescriptor(.relu)).attributes
         case "Mul", "Add":
             guard consumer.inputs.count == 2, consumer.outputs.count == 1,
-                  consumer.attribute("broadcast") == nil, consumer.attribute("axis") == nil else { return nil }
+                consumer.attribute("broadcast") == nil, consumer.attribute("axis") == nil
+            else { return nil }
             let other = consumer.inputs[0] == bn.outputs[0] ? consumer.inputs[1] : consumer.inputs[0]
             guard other != bn.outputs[0], let c = known[other], c.type == .float else { return nil }
             var steps = bn.ints(ChannelSteps.attribute)?.map(Int64.init) ?? []

@@ -33,8 +33,10 @@ final class GraphProgram {
     /// The pool that holds constants computed at plan time.
     let constantPool: BufferPool
 
-    init(slotCount: Int, steps: [Step], constants: [(slot: Int, value: Value)], inputSlots: [Int], inputs: [ValueInfo],
-         outerSlots: [Int], outputSlots: [Int], outputs: [ValueInfo], outputTypes: [ElementType?], constantPool: BufferPool) {
+    init(
+        slotCount: Int, steps: [Step], constants: [(slot: Int, value: Value)], inputSlots: [Int], inputs: [ValueInfo],
+        outerSlots: [Int], outputSlots: [Int], outputs: [ValueInfo], outputTypes: [ElementType?], constantPool: BufferPool
+    ) {
         self.slotCount = slotCount
         self.steps = steps
         self.constants = constants
@@ -72,7 +74,9 @@ final class GraphProgram {
             for slot in step.release { slots[slot] = nil }
         }
         return try outputSlots.enumerated().map { i, slot in
-            guard let v = slots[slot] else { throw RuntimeError.invalidModel(reason: "output '\(outputs[i].name)' was not computed") }
+            guard let v = slots[slot] else {
+                throw RuntimeError.invalidModel(reason: "output '\(outputs[i].name)' was not computed")
+            }
             return v
         }
     }

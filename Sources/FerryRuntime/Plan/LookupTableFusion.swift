@@ -25,7 +25,9 @@ enum ByteLookup {
                 }
                 let y = try ctx.allocate(table.type, widen && x.rank == 0 ? [1] : x.shape)
                 let s = x.pointer(UInt8.self), d = y.pointer(UInt8.self), t = table.pointer(UInt8.self)
-                ctx.parallel(x.count, grain: elementGrain) { r in ferry_byte_lookup(s + r.lowerBound, r.count, t, d + r.lowerBound) }
+                ctx.parallel(x.count, grain: elementGrain) { r in
+                    ferry_byte_lookup(s + r.lowerBound, r.count, t, d + r.lowerBound)
+                }
                 return [y]
             }
         }
@@ -37,7 +39,7 @@ extension Planner {
     static let tabulable: Set<String> = [
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "HardSigmoid", "HardSwish", "Sigmoid", "Tanh", "Relu", "LeakyRelu",
         "Clip", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Floor",
-        "Ceil", "Round", "Sin", "Cos", "ThresholdedRelu", "Gelu", "Mish", "Sign",
+        "Ceil", "Round", "Sin", "Cos", "ThresholdedRelu", "Gelu", "Mish", "Sign"
     ]
 
     /// Elementwise work that depends on one 8-bit tensor only becomes lookups in tables of its 256
@@ -61,16 +63,19 @@ extension Planner {
         func variableInputs(_ n: Node) -> (inputs: [Int], byteInput: Int?, byteType: ElementType?)? {
             guard n.outputs.count == 1, !n.outputs[0].isEmpty else { return nil }
             let variable = n.inputs.indices.filter { !n.inputs[$0].isEmpty && constants[n.inputs[$0]] == nil }
-            guard !variable.isEmpty, n.inputs.indices.allSatisfy({ variable.contains($0) || n.inputs[$0].isEmpty || scalar(n.inputs[$0]) != nil })
+            guard !variable.isEmpty,
+                n.inputs.indices.allSatisfy({ variable.contains($0) || n.inputs[$0].isEmpty || scalar(n.inputs[$0]) != nil })
             else { return nil }
             if n.isONNX("DequantizeLinear") || n.isONNX("QuantizeLinear") {
                 guard variable == [0], n.inputs.count == 3, n.attribute("output_dtype") == nil, n.attribute("block_size") == nil,
-                      scalar(n.inputs[1])?.type == .float, let z = scalar(n.inputs[2]), QuantizedType.isByte(z.type) else { return nil }
+                    scalar(n.inputs[1])?.type == .float, let z = scalar(n.inputs[2]), QuantizedType.isByte(z.type)
+                else { return nil }
                 return (variable, n.opType == "DequantizeLinear" ? 0 : nil, z.type)
             }
             if n.domain == Domain.microsoft && (n.opType == "QLinearAdd" || n.opType == "QLinearMul") {
                 guard n.inputs.count >= 8, variable.allSatisfy({ $0 == 0 || $0 == 3 }), let z = scalar(n.inputs[2]),
-                      QuantizedType.isByte(z.type) else { return nil }
+                    QuantizedType.isByte(z.type)
+                else { return nil }
                 return (variable, variable[0], z.type)
             }
             guard n.isONNX(n.opType), Self.tabulable.contains(n.opType), n.subgraphs.isEmpty else { return nil }
@@ -116,9 +121,13 @@ extension Planner {
                 return bytes && (keep.contains(out) || index.readers(of: out).contains { member[$0] != root })
             }
             guard !exits.isEmpty, let type = rootType[root] else { continue }
-            var values: [String: Value] = [root: Value(type: type, shape: [256], buffer: TensorBuffer(count: 256) { p in
-                for b in 0..<256 { p.storeBytes(of: UInt8(b), toByteOffset: b, as: UInt8.self) }
-            })]
+            var values: [String: Value] = [
+                root: Value(
+                    type: type, shape: [256],
+                    buffer: TensorBuffer(count: 256) { p in
+                        for b in 0..<256 { p.storeBytes(of: UInt8(b), toByteOffset: b, as: UInt8.self) }
+                    })
+            ]
             var widen = false
             do {
                 for i in group {
@@ -127,8 +136,11 @@ extension Planner {
                     let fixed = n.inputs.map { $0.isEmpty || values[$0] != nil ? nil : known[$0] }
                     // a rank-1 operand of an elementwise op makes a rank-0 input's result rank 1
                     widen = widen || (Self.tabulable.contains(n.opType) && n.isONNX(n.opType) && fixed.contains { $0?.rank == 1 })
-                    guard let y = try makeKernel(n, label: n.label(index: 0), constants: fixed, implicit: []).run(inputs, ctx).first ?? nil,
-                          y.count == 256 else { throw KernelError.invalid("not elementwise") }
+                    guard
+                        let y = try makeKernel(n, label: n.label(index: 0), constants: fixed, implicit: []).run(inputs, ctx).first
+                            ?? nil,
+                        y.count == 256
+                    else { throw KernelError.invalid("not elementwise") }
                     values[n.outputs[0]] = y
                 }
             } catch {
@@ -137,7 +149,8 @@ extension Planner {
             for i in exits {
                 let n = nodes[i], tableName = "\(n.outputs[0])::byte_lookup"
                 known[tableName] = values[n.outputs[0]]
-                var lookup = Node(opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [root, tableName], outputs: n.outputs)
+                var lookup = Node(
+                    opType: ByteLookup.op, domain: ByteLookup.domain, name: n.name, inputs: [root, tableName], outputs: n.outputs)
                 if widen { lookup.attributes.append(Attribute(ByteLookup.atLeastRankOne, .int(1))) }
                 replaced[i] = lookup
             }
@@ -147,10 +160,16 @@ extension Planner {
         // Members no longer read (and not kept) go, last first so their inputs' readers drop too.
         var result = nodes.enumerated().map { replaced[$0.offset] ?? $0.element }
         var count: [String: Int] = [:]
-        for n in result { for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty { count[name, default: 0] += 1 } }
+        for n in result {
+            for name in n.inputs + n.subgraphs.flatMap({ $0.outerScopeReads() }) where !name.isEmpty {
+                count[name, default: 0] += 1
+            }
+        }
         var removed = Set<Int>()
         for i in result.indices.reversed() where member[i] != nil && replaced[i] == nil {
-            guard result[i].outputs.allSatisfy({ $0.isEmpty || (count[$0, default: 0] == 0 && !keep.contains($0)) }) else { continue }
+            guard result[i].outputs.allSatisfy({ $0.isEmpty || (count[$0, default: 0] == 0 && !keep.contains($0)) }) else {
+                continue
+            }
             removed.insert(i)
             for name in result[i].inputs where !name.isEmpty { count[name, default: 0] -= 1 }
         }

@@ -20,7 +20,9 @@ struct Planner: SubgraphCompiler {
             do { known[t.name] = try Value(t) } catch let e as KernelError { problems.add("initializer '\(t.name)'", e.reason) }
         }
         for s in graph.sparseInitializers {
-            do { known[s.name] = try densify(s) } catch let e as KernelError { problems.add("sparse initializer '\(s.name)'", e.reason) }
+            do { known[s.name] = try densify(s) } catch let e as KernelError {
+                problems.add("sparse initializer '\(s.name)'", e.reason)
+            }
         }
         let inputs = graph.runtimeInputs
         for i in inputs { known[i.name] = nil }
@@ -36,7 +38,8 @@ struct Planner: SubgraphCompiler {
         func fold(_ node: Node, _ label: String) throws {
             for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { try materialize(name) }
             do {
-                let kernel = try makeKernel(node, label: label, constants: node.inputs.map { known[$0] }, implicit: [], types: types)
+                let kernel = try makeKernel(
+                    node, label: label, constants: node.inputs.map { known[$0] }, implicit: [], types: types)
                 let results = try kernel.run(node.inputs.map { $0.isEmpty ? nil : known[$0] }, ctx)
                 for (k, out) in node.outputs.enumerated() where !out.isEmpty {
                     guard k < results.count, let r = results[k] else { throw KernelError.invalid("output \(k) was not produced") }
@@ -62,11 +65,13 @@ struct Planner: SubgraphCompiler {
             }
             for out in node.outputs where !out.isEmpty { available.insert(out) }
             guard ready else { continue }
-            if let input = node.inputs.first, let fixed = fixedShapes[input], let dims = Foldability.shape(node, of: fixed.shape) {
+            if let input = node.inputs.first, let fixed = fixedShapes[input], let dims = Foldability.shape(node, of: fixed.shape)
+            {
                 known[node.outputs[0]] = Value.int64(dims)
                 continue
             }
-            let foldable = Foldability.isDeterministic(node)
+            let foldable =
+                Foldability.isDeterministic(node)
                 && node.inputs.allSatisfy { $0.isEmpty || known[$0] != nil || deferred[$0] != nil }
             guard foldable else {
                 remaining.append(node)
@@ -85,9 +90,12 @@ struct Planner: SubgraphCompiler {
         // into its output pass too.
         let opset = Int64(opsets[Domain.onnx] ?? 1)
         remaining = HardSwishPattern.rewrite(remaining, constants: Fusion.constants(known), keeping: outputNames)
-        remaining = QDQFusion.apply(remaining, constants: known, folded: deferred.mapValues(\.node), opset: opset, keep: outputNames)
+        remaining = QDQFusion.apply(
+            remaining, constants: known, folded: deferred.mapValues(\.node), opset: opset, keep: outputNames)
         remaining = fuseLookupTables(remaining, known: &known, keep: outputNames, ctx: ctx)
-        for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) { try materialize(name) }
+        for name in remaining.flatMap({ $0.inputs + $0.subgraphs.flatMap { $0.outerScopeReads() } }) + graph.outputs.map(\.name) {
+            try materialize(name)
+        }
         guard problems.isEmpty else { throw RuntimeError.unsupported(problems.lines) }
         remaining = Fusion.apply(remaining, known: &known, opset: opset, keep: outputNames)
 
@@ -102,14 +110,17 @@ struct Planner: SubgraphCompiler {
         let outerSlots = outerNames.map { slot($0) }
         var built: [(kernel: Kernel, inputs: [Int], outputs: [Int], node: String, op: String)] = []
         var pendingReaders: [String: Int] = [:]
-        for node in remaining { for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { pendingReaders[name, default: 0] += 1 } }
+        for node in remaining {
+            for name in node.inputs + node.subgraphs.flatMap({ $0.outerScopeReads() }) { pendingReaders[name, default: 0] += 1 }
+        }
         for (index, node) in remaining.enumerated() {
             let label = node.label(index: index), step = node.name.isEmpty ? "#\(index)" : node.name
             var seen = Set(node.inputs)
             let implicit = node.subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             let names = node.inputs + implicit
             do {
-                let kernel = try makeKernel(node, label: label, constants: names.map { known[$0] }, implicit: implicit, types: types)
+                let kernel = try makeKernel(
+                    node, label: label, constants: names.map { known[$0] }, implicit: implicit, types: types)
                 let packed = kernel.prepackedInputs
                 let inputSlots = names.enumerated().map { i, name in
                     name.isEmpty || (packed.contains(i) && known[name] != nil) ? -1 : slot(name)
@@ -146,25 +157,30 @@ struct Planner: SubgraphCompiler {
         var releaseAt = [[Int]](repeating: [], count: built.count)
         for (s, i) in lastUse where !pinned.contains(s) { releaseAt[i].append(s) }
         let steps = built.enumerated().map { i, b in
-            GraphProgram.Step(kernel: b.kernel, inputs: b.inputs, outputs: b.outputs, release: releaseAt[i].sorted(), node: b.node, op: b.op)
+            GraphProgram.Step(
+                kernel: b.kernel, inputs: b.inputs, outputs: b.outputs, release: releaseAt[i].sorted(), node: b.node, op: b.op)
         }
         let constants = slotOf.compactMap { name, s in known[name].map { (slot: s, value: $0) } }
-        return GraphProgram(slotCount: slotOf.count, steps: steps, constants: constants, inputSlots: inputSlots, inputs: inputs,
-                            outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs,
-                            outputTypes: graph.outputs.map { types[$0.name] }, constantPool: constantPool)
+        return GraphProgram(
+            slotCount: slotOf.count, steps: steps, constants: constants, inputSlots: inputSlots, inputs: inputs,
+            outerSlots: outerSlots, outputSlots: outputSlots, outputs: graph.outputs,
+            outputTypes: graph.outputs.map { types[$0.name] }, constantPool: constantPool)
     }
 
     /// The kernel the registry builds for `node` at the graph's opset, with the inputs known at
     /// plan time and the element types known in the graph; a node no builder takes is a plan
     /// problem. `label` names the node in messages (`Node.label`).
-    func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String], types: [String: ElementType] = [:]) throws -> Kernel {
+    func makeKernel(_ node: Node, label: String, constants: [Value?], implicit: [String], types: [String: ElementType] = [:])
+        throws -> Kernel
+    {
         let domain = Domain.canonical(node.domain)
         let opset = opsets[domain] ?? 1
         guard let build = registry.builder(domain: domain, op: node.opType, opset: opset) else {
             throw PlanProblem(subject: "node \(label)", reason: "op \(node.qualifiedOpType) (opset \(opset)) is not supported")
         }
-        let spec = NodeSpec(node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit,
-                            valueTypes: node.subgraphs.isEmpty ? [:] : types)
+        let spec = NodeSpec(
+            node: node, opset: opset, constants: constants, subgraphCompiler: self, implicitInputs: implicit,
+            valueTypes: node.subgraphs.isEmpty ? [:] : types)
         return try build(spec)
     }
 

@@ -34,9 +34,12 @@ enum QDQFusion {
     /// Returns `nodes` rewritten. `constants` are the values known at plan time, `folded` the
     /// deferred DequantizeLinear nodes of constants by output name; values named in `keep` (graph
     /// outputs) are never fused away; `opset` is the default domain's.
-    static func apply(_ nodes: [Node], constants: [String: Value], folded: [String: Node], opset: Int64, keep: Set<String>) -> [Node] {
+    static func apply(_ nodes: [Node], constants: [String: Value], folded: [String: Node], opset: Int64, keep: Set<String>)
+        -> [Node]
+    {
         var rewriter = Rewriter(nodes: nodes, constants: constants, folded: folded, opset: opset, keep: keep)
-        for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 && !rewriter.removed.contains(i) {
+        for (i, node) in nodes.enumerated() where node.domain.isEmpty && node.outputs.count == 1 && !rewriter.removed.contains(i)
+        {
             switch node.opType {
             case "Conv", "Gemm", "MatMul": rewriter.fuseProduct(i)
             case "Add", "Sum", "Mul": rewriter.fuseBinary(i)
@@ -50,8 +53,10 @@ enum QDQFusion {
 
     /// Ops that only move or select elements: between a DequantizeLinear and a QuantizeLinear with
     /// the same parameters they run on the quantized values themselves.
-    static let passThrough: Set<String> = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity",
-                                           "Slice", "DepthToSpace", "SpaceToDepth"]
+    static let passThrough: Set<String> = [
+        "MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity",
+        "Slice", "DepthToSpace", "SpaceToDepth"
+    ]
 
     /// The rewriting state: the nodes, who produces and reads each value, and the rewrites so far.
     private struct Rewriter {
@@ -82,8 +87,10 @@ enum QDQFusion {
         /// when its scale and zero point are constant and it is not blocked.
         func dequantized(_ name: String) -> Dequantized? {
             let position = index.producer[name]
-            guard let node = position.map({ nodes[$0] }) ?? folded[name], node.isONNX("DequantizeLinear"), node.attribute("block_size") == nil || node.int("block_size") == 0,
-                  node.inputs.count >= 2, let scale = constants[node.inputs[1]], scale.type == .float else { return nil }
+            guard let node = position.map({ nodes[$0] }) ?? folded[name], node.isONNX("DequantizeLinear"),
+                node.attribute("block_size") == nil || node.int("block_size") == 0,
+                node.inputs.count >= 2, let scale = constants[node.inputs[1]], scale.type == .float
+            else { return nil }
             let zeroName = node.inputs.count > 2 ? node.inputs[2] : ""
             let zero = zeroName.isEmpty ? nil : constants[zeroName]
             if !zeroName.isEmpty && zero == nil { return nil }
@@ -93,12 +100,15 @@ enum QDQFusion {
                 guard scale.rank == 1 else { return nil }
                 axis = node.int("axis", 1)
             }
-            return Dequantized(quantized: node.inputs[0], scale: node.inputs[1], zeroPoint: zeroName, axis: axis, type: type, node: position)
+            return Dequantized(
+                quantized: node.inputs[0], scale: node.inputs[1], zeroPoint: zeroName, axis: axis, type: type, node: position)
         }
 
         /// A per-tensor, 1-byte DequantizeLinear making `name` (at run time unless `constant`).
         func activation(_ name: String, constant: Bool = false) -> Dequantized? {
-            guard let d = dequantized(name), constant || d.node != nil, d.axis == nil, QuantizedType.isByte(d.type) else { return nil }
+            guard let d = dequantized(name), constant || d.node != nil, d.axis == nil, QuantizedType.isByte(d.type) else {
+                return nil
+            }
             return d
         }
 
@@ -110,16 +120,20 @@ enum QDQFusion {
         /// scale and zero-point names. A QuantizeLinear after an activation is taken when the
         /// activation is a clamp (Relu, Clip), or any activation with `quantizeAfterAny` (the
         /// products apply it to dequantized values before quantizing).
-        func tail(_ out: String, activations: Bool, quantizeAfterAny: Bool = false) -> (chain: [Int], out: String, activation: FusedActivation, q: (String, String)?) {
+        func tail(_ out: String, activations: Bool, quantizeAfterAny: Bool = false) -> (
+            chain: [Int], out: String, activation: FusedActivation, q: (String, String)?
+        ) {
             var chain = [Int](), out = out, act = FusedActivation()
             if activations, let r = only(out),
-               let a = ActivationDescriptor(nodes[r], opset: opset, constants: Fusion.constants(constants)) {
+                let a = ActivationDescriptor(nodes[r], opset: opset, constants: Fusion.constants(constants))
+            {
                 act = FusedActivation(a)
                 chain.append(r)
                 out = nodes[r].outputs[0]
             }
             if let r = only(out), let q = QDQFusion.quantizer(nodes[r], constants),
-               quantizeAfterAny || act.kind == FERRY_ACT_NONE || act.kind == FERRY_ACT_RELU || act.kind == FERRY_ACT_CLIP {
+                quantizeAfterAny || act.kind == FERRY_ACT_NONE || act.kind == FERRY_ACT_RELU || act.kind == FERRY_ACT_CLIP
+            {
                 chain.append(r)
                 return (chain, nodes[r].outputs[0], act, q)
             }
@@ -141,14 +155,18 @@ enum QDQFusion {
         mutating func fuseProduct(_ i: Int) {
             let node = nodes[i]
             guard node.inputs.count >= 2, let x = activation(node.inputs[0]),
-                  let w = dequantized(node.inputs[1]), w.node == nil, let wq = constants[w.quantized], QuantizedType.isByte(wq.type),
-                  let xScale = constants[x.scale]?.floats[0], let wScales = try? constants[w.scale]!.scaleValues() else { return }
+                let w = dequantized(node.inputs[1]), w.node == nil, let wq = constants[w.quantized],
+                QuantizedType.isByte(wq.type),
+                let xScale = constants[x.scale]?.floats[0], let wScales = try? constants[w.scale]!.scaleValues()
+            else { return }
             let transB = node.int("transB", 0) != 0
             // The weights' quantization axis must be the output channels.
             switch node.opType {
             case "Conv": guard w.axis == nil || w.axis == 0 else { return }
             case "Gemm":
-                guard node.int("transA", 0) == 0, node.float("alpha") ?? 1 == 1, node.float("beta") ?? 1 == 1, wq.rank == 2 else { return }
+                guard node.int("transA", 0) == 0, node.float("alpha") ?? 1 == 1, node.float("beta") ?? 1 == 1, wq.rank == 2 else {
+                    return
+                }
                 guard w.axis == nil || w.axis == (transB ? 0 : 1) || !transB && w.axis == -1 else { return }
             default: guard wq.rank == 2, w.axis == nil || w.axis == 1 || w.axis == -1 else { return }
             }
@@ -156,10 +174,12 @@ enum QDQFusion {
             var bias = ""
             if node.opType != "MatMul", node.inputs.count > 2, !node.inputs[2].isEmpty {
                 guard let b = dequantized(node.inputs[2]), b.node == nil, let bq = constants[b.quantized], bq.type == .int32,
-                      b.zeroPoint.isEmpty || (try? constants[b.zeroPoint]!.ints().allSatisfy { $0 == 0 }) == true,
-                      let bScales = try? constants[b.scale]!.scaleValues(),
-                      bScales.count == 1 || bScales.count == wScales.count,
-                      bScales.enumerated().allSatisfy({ abs($0.element - xScale * wScales[wScales.count == 1 ? 0 : $0.offset]) <= 1e-6 * abs($0.element) })
+                    b.zeroPoint.isEmpty || (try? constants[b.zeroPoint]!.ints().allSatisfy { $0 == 0 }) == true,
+                    let bScales = try? constants[b.scale]!.scaleValues(),
+                    bScales.count == 1 || bScales.count == wScales.count,
+                    bScales.enumerated().allSatisfy({
+                        abs($0.element - xScale * wScales[wScales.count == 1 ? 0 : $0.offset]) <= 1e-6 * abs($0.element)
+                    })
                 else { return }
                 bias = b.quantized
             }
@@ -190,12 +210,15 @@ enum QDQFusion {
         /// optional Relu or Clip) -> QLinearAdd, QLinearMul.
         mutating func fuseBinary(_ i: Int) {
             let node = nodes[i]
-            guard node.inputs.count == 2, let a = activation(node.inputs[0], constant: true), let b = activation(node.inputs[1], constant: true),
-                  a.type == b.type, a.node != nil || b.node != nil else { return }
+            guard node.inputs.count == 2, let a = activation(node.inputs[0], constant: true),
+                let b = activation(node.inputs[1], constant: true),
+                a.type == b.type, a.node != nil || b.node != nil
+            else { return }
             let t = tail(node.outputs[0], activations: true)
             guard let (yScale, yZero) = t.q, constants[yZero]?.type == a.type else { return }
-            var fused = Node(opType: node.opType == "Mul" ? "QLinearMul" : "QLinearAdd", domain: Domain.microsoft, name: node.name,
-                             inputs: [a.quantized, a.scale, a.zeroPoint, b.quantized, b.scale, b.zeroPoint, yScale, yZero], outputs: [t.out])
+            var fused = Node(
+                opType: node.opType == "Mul" ? "QLinearMul" : "QLinearAdd", domain: Domain.microsoft, name: node.name,
+                inputs: [a.quantized, a.scale, a.zeroPoint, b.quantized, b.scale, b.zeroPoint, yScale, yZero], outputs: [t.out])
             fused.attributes = t.activation.attributes
             commit(i, fused, chain: t.chain, dequantized: [(node.inputs[0], a), (node.inputs[1], b)])
         }
@@ -208,8 +231,9 @@ enum QDQFusion {
             guard node.inputs.count == 1, let x = activation(node.inputs[0]) else { return }
             let t = tail(node.outputs[0], activations: false)
             guard let (yScale, yZero) = t.q, constants[yZero]?.type == x.type else { return }
-            var fused = Node(opType: "Q" + "Linear" + node.opType, domain: Domain.microsoft, name: node.name,
-                             inputs: [x.quantized, x.scale, x.zeroPoint, yScale, yZero], outputs: [t.out])
+            var fused = Node(
+                opType: "Q" + "Linear" + node.opType, domain: Domain.microsoft, name: node.name,
+                inputs: [x.quantized, x.scale, x.zeroPoint, yScale, yZero], outputs: [t.out])
             fused.attributes = node.attributes
             commit(i, fused, chain: t.chain, dequantized: [(node.inputs[0], x)])
         }
@@ -221,8 +245,9 @@ enum QDQFusion {
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), parts.contains(where: { $0!.node != nil }) else { return }
             let t = tail(node.outputs[0], activations: false)
             guard let (yScale, yZero) = t.q, parts.allSatisfy({ constants[yZero]?.type == $0!.type }) else { return }
-            var fused = Node(opType: "QLinearConcat", domain: Domain.microsoft, name: node.name,
-                             inputs: [yScale, yZero] + parts.flatMap { [$0!.quantized, $0!.scale, $0!.zeroPoint] }, outputs: [t.out])
+            var fused = Node(
+                opType: "QLinearConcat", domain: Domain.microsoft, name: node.name,
+                inputs: [yScale, yZero] + parts.flatMap { [$0!.quantized, $0!.scale, $0!.zeroPoint] }, outputs: [t.out])
             fused.attributes = node.attributes
             commit(i, fused, chain: t.chain, dequantized: zip(node.inputs, parts.map { $0! }).map { ($0, $1) })
         }
@@ -232,10 +257,12 @@ enum QDQFusion {
         mutating func fusePassThrough(_ i: Int) {
             let node = nodes[i]
             guard !node.inputs.isEmpty, let x = activation(node.inputs[0]),
-                  node.inputs.dropFirst().allSatisfy({ $0.isEmpty || constants[$0] != nil }) else { return }
+                node.inputs.dropFirst().allSatisfy({ $0.isEmpty || constants[$0] != nil })
+            else { return }
             let t = tail(node.outputs[0], activations: false)
             guard let (yScale, yZero) = t.q, let zx = constants[x.zeroPoint], let zy = constants[yZero], zx.type == zy.type,
-                  (try? zx.ints()) == (try? zy.ints()), let sx = constants[x.scale], let sy = constants[yScale], sx.floats[0] == sy.floats[0]
+                (try? zx.ints()) == (try? zy.ints()), let sx = constants[x.scale], let sy = constants[yScale],
+                sx.floats[0] == sy.floats[0]
             else { return }
             var fused = node
             fused.inputs[0] = x.quantized
@@ -248,8 +275,9 @@ enum QDQFusion {
     /// parameters.
     static func quantizer(_ n: Node, _ constants: [String: Value]) -> (String, String)? {
         guard n.opType == "QuantizeLinear", n.domain.isEmpty, n.inputs.count == 3, n.outputs.count == 1,
-              let s = constants[n.inputs[1]], s.type == .float, s.count == 1,
-              let z = constants[n.inputs[2]], z.count == 1, QuantizedType.isByte(z.type) else { return nil }
+            let s = constants[n.inputs[1]], s.type == .float, s.count == 1,
+            let z = constants[n.inputs[2]], z.count == 1, QuantizedType.isByte(z.type)
+        else { return nil }
         return (n.inputs[1], n.inputs[2])
     }
 }

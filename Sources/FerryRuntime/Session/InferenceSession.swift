@@ -1,9 +1,10 @@
 import FerryIR
+
 #if canImport(CBLAS)
-import CBLAS
+    import CBLAS
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Options of an inference session.
@@ -18,9 +19,9 @@ public struct SessionOptions: Sendable {
     /// Cores available to this process.
     public static var cores: Int {
         #if canImport(Glibc)
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return 1
+            return 1
         #endif
     }
 }
@@ -43,7 +44,7 @@ public final class InferenceSession {
     public init(model: Model, options: SessionOptions = SessionOptions()) throws {
         self.options = options
         #if canImport(CBLAS)
-        openblas_set_num_threads(1)
+            openblas_set_num_threads(1)
         #endif
         var opsets: [String: Int] = [:]
         for o in model.opsetImports { opsets[Domain.canonical(o.domain)] = Int(o.version) }
@@ -67,7 +68,8 @@ public final class InferenceSession {
             }
             try check(t, against: info)
             do { values.append(try Value(t)) } catch let e as KernelError {
-                throw RuntimeError.inputType(name: info.name, expected: info.type?.description ?? "a numeric tensor", got: e.reason)
+                throw RuntimeError.inputType(
+                    name: info.name, expected: info.type?.description ?? "a numeric tensor", got: e.reason)
             }
         }
         pool.resetPeak()
@@ -93,7 +95,9 @@ public final class InferenceSession {
         }
         guard let dims else { return }
         let expected = info.type!.description
-        guard dims.count == t.shape.count else { throw RuntimeError.inputShape(name: info.name, expected: expected, got: t.shape) }
+        guard dims.count == t.shape.count else {
+            throw RuntimeError.inputShape(name: info.name, expected: expected, got: t.shape)
+        }
         for (d, n) in zip(dims, t.shape) {
             switch d.value {
             case .fixed(let f) where f >= 0 && Int(f) != n:

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Nanoseconds of a monotonic clock.
@@ -40,7 +40,10 @@ public final class Profiler {
     /// Total nanoseconds and node count per op type, slowest first.
     public var byOpType: [(op: String, nanos: UInt64, nodes: Int)] {
         var totals: [String: (UInt64, Int)] = [:]
-        for n in nodes { totals[n.op, default: (0, 0)].0 += n.nanos; totals[n.op, default: (0, 0)].1 += 1 }
+        for n in nodes {
+            totals[n.op, default: (0, 0)].0 += n.nanos
+            totals[n.op, default: (0, 0)].1 += 1
+        }
         return totals.map { (op: $0.key, nanos: $0.value.0, nodes: $0.value.1) }.sorted { $0.nanos > $1.nanos }
     }
 }

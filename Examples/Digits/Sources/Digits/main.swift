@@ -51,9 +51,11 @@ do {
     let reloaded = try ModelIO.load(path)
     let int8Accuracy = try accuracy(of: reloaded.model, images: images, labels: labels)
 
-    print(String(format: "float %.2f%%, int8 %.2f%% (%d layers, weights %d -> %d bytes), ",
-                 floatAccuracy * 100, int8Accuracy * 100, report.layers.count,
-                 report.weightBytesBefore, report.weightBytesAfter) + path)
+    print(
+        String(
+            format: "float %.2f%%, int8 %.2f%% (%d layers, weights %d -> %d bytes), ",
+            floatAccuracy * 100, int8Accuracy * 100, report.layers.count,
+            report.weightBytesBefore, report.weightBytesAfter) + path)
     guard floatAccuracy >= 0.95, int8Accuracy >= floatAccuracy - 0.01 else {
         throw ExampleFailure(description: "accuracy below 95%, or int8 more than 1 point below float")
     }

@@ -17,7 +17,9 @@ final class ControlIfKernel: Kernel {
         if let a = thenBranch, let b = elseBranch {
             for i in 0..<a.outputCount {
                 if let x = a.program.outputTypes[i], let y = b.program.outputTypes[i], x != y {
-                    throw KernelError.invalid("output \(i) is \(x.name) in then_branch ('\(a.program.outputs[i].name)') but \(y.name) in else_branch ('\(b.program.outputs[i].name)')")
+                    throw KernelError.invalid(
+                        "output \(i) is \(x.name) in then_branch ('\(a.program.outputs[i].name)') but \(y.name) in else_branch ('\(b.program.outputs[i].name)')"
+                    )
                 }
             }
         }
@@ -25,7 +27,9 @@ final class ControlIfKernel: Kernel {
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let cond = try ControlTensors.truth(try inputs.required(0, "cond"), "cond")
-        guard let branch = cond ? thenBranch : elseBranch else { throw KernelError.invalid("cond differs from its plan-time value") }
+        guard let branch = cond ? thenBranch : elseBranch else {
+            throw KernelError.invalid("cond differs from its plan-time value")
+        }
         return try branch.run([], inputs, ctx)
     }
 }

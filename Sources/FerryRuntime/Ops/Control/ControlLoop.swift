@@ -9,15 +9,18 @@ final class ControlLoopKernel: Kernel {
     private let scans: Int
 
     init(_ spec: NodeSpec) throws {
-        body = try ControlSubgraph(spec, "body", inputTypes: [.int64, .bool] + spec.node.inputs.dropFirst(2).map { spec.valueTypes[$0] })
+        body = try ControlSubgraph(
+            spec, "body", inputTypes: [.int64, .bool] + spec.node.inputs.dropFirst(2).map { spec.valueTypes[$0] })
         carried = spec.inputCount - 2
         guard carried >= 0 else { throw KernelError.invalid("Loop takes M, cond and the carried values") }
         guard body.inputCount == carried + 2 else {
-            throw KernelError.invalid("the body takes \(body.inputCount) inputs, expected \(carried + 2) (iteration, cond, carried values)")
+            throw KernelError.invalid(
+                "the body takes \(body.inputCount) inputs, expected \(carried + 2) (iteration, cond, carried values)")
         }
         scans = body.outputCount - 1 - carried
         guard scans >= 0 else {
-            throw KernelError.invalid("the body has \(body.outputCount) outputs, expected at least \(carried + 1) (cond, carried values)")
+            throw KernelError.invalid(
+                "the body has \(body.outputCount) outputs, expected at least \(carried + 1) (cond, carried values)")
         }
         guard spec.outputCount <= carried + scans else {
             throw KernelError.invalid("the node has \(spec.outputCount) outputs, the body gives \(carried + scans)")
@@ -40,8 +43,9 @@ final class ControlLoopKernel: Kernel {
         }
         let stacked = try (0..<scans).map { k -> Value in
             let declared = body.declaredOutput(1 + carried + k)
-            return try ControlTensors.stack(parts[k], axis: 0, length: parts[k].count,
-                                            fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx)
+            return try ControlTensors.stack(
+                parts[k], axis: 0, length: parts[k].count,
+                fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx)
         }
         return state + stacked
     }

@@ -11,13 +11,16 @@ final class ControlScanKernel: Kernel {
         body = try ControlSubgraph(spec, "body", inputTypes: spec.node.inputs.map { spec.valueTypes[$0] })
         scanInputs = try spec.int("num_scan_inputs", -1)
         states = spec.inputCount - scanInputs
-        guard scanInputs >= 1, states >= 0 else { throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs") }
+        guard scanInputs >= 1, states >= 0 else {
+            throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs")
+        }
         guard body.inputCount == spec.inputCount else {
             throw KernelError.invalid("the body takes \(body.inputCount) inputs, the node gives \(spec.inputCount)")
         }
         scanOutputs = body.outputCount - states
         guard scanOutputs >= 0, spec.outputCount <= body.outputCount else {
-            throw KernelError.invalid("the body has \(body.outputCount) outputs for \(states) states and the node's \(spec.outputCount) outputs")
+            throw KernelError.invalid(
+                "the body has \(body.outputCount) outputs for \(states) states and the node's \(spec.outputCount) outputs")
         }
         func list(_ name: String, _ count: Int) throws -> [Int] {
             let v = try spec.ints(name) ?? [Int](repeating: 0, count: count)
@@ -49,8 +52,9 @@ final class ControlScanKernel: Kernel {
         }
         let stacked = try (0..<scanOutputs).map { k -> Value in
             let declared = body.declaredOutput(states + k)
-            return try ControlTensors.stack(parts[k], axis: outputAxes[k], length: length, reversed: outputReversed[k],
-                                            fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx)
+            return try ControlTensors.stack(
+                parts[k], axis: outputAxes[k], length: length, reversed: outputReversed[k],
+                fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx)
         }
         return state + stacked
     }
@@ -68,16 +72,21 @@ final class ControlScan8Kernel: Kernel {
         body = try ControlSubgraph(spec, "body", inputTypes: spec.node.inputs.dropFirst().map { spec.valueTypes[$0] })
         scanInputs = try spec.int("num_scan_inputs", -1)
         states = spec.inputCount - 1 - scanInputs
-        guard scanInputs >= 1, states >= 0 else { throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs") }
+        guard scanInputs >= 1, states >= 0 else {
+            throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs")
+        }
         guard body.inputCount == states + scanInputs else {
             throw KernelError.invalid("the body takes \(body.inputCount) inputs, expected \(states + scanInputs)")
         }
         scanOutputs = body.outputCount - states
         guard scanOutputs >= 0, spec.outputCount <= body.outputCount else {
-            throw KernelError.invalid("the body has \(body.outputCount) outputs for \(states) states and the node's \(spec.outputCount) outputs")
+            throw KernelError.invalid(
+                "the body has \(body.outputCount) outputs for \(states) states and the node's \(spec.outputCount) outputs")
         }
         let directions = try spec.ints("directions") ?? [Int](repeating: 0, count: scanInputs)
-        guard directions.count == scanInputs else { throw KernelError.invalid("'directions' has \(directions.count) entries, expected \(scanInputs)") }
+        guard directions.count == scanInputs else {
+            throw KernelError.invalid("'directions' has \(directions.count) entries, expected \(scanInputs)")
+        }
         inputReversed = directions.map { $0 != 0 }
     }
 
@@ -88,8 +97,12 @@ final class ControlScan8Kernel: Kernel {
             throw KernelError.invalid("states need a batch axis and scan inputs batch and sequence axes")
         }
         let batch = xs[0].shape[0], length = xs[0].shape[1]
-        for v in initial + xs where v.shape[0] != batch { throw KernelError.invalid("batch sizes differ: \(batch) and \(v.shape[0])") }
-        for x in xs where x.shape[1] != length { throw KernelError.invalid("scan inputs differ in length: \(length) and \(x.shape[1])") }
+        for v in initial + xs where v.shape[0] != batch {
+            throw KernelError.invalid("batch sizes differ: \(batch) and \(v.shape[0])")
+        }
+        for x in xs where x.shape[1] != length {
+            throw KernelError.invalid("scan inputs differ in length: \(length) and \(x.shape[1])")
+        }
         var lengths = [Int](repeating: length, count: batch)
         if let lens = inputs.optional(0) {
             lengths = try lens.ints()
@@ -114,17 +127,21 @@ final class ControlScan8Kernel: Kernel {
             for k in 0..<states { finals[k].append(state[k]) }
             for k in 0..<scanOutputs {
                 let declared = body.declaredOutput(states + k)
-                outputs[k].append(try ControlTensors.stack(parts[k], axis: 0, length: length,
-                                                           fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx))
+                outputs[k].append(
+                    try ControlTensors.stack(
+                        parts[k], axis: 0, length: length,
+                        fallback: (declared?.type ?? .float, declared?.shape ?? []), ctx))
             }
         }
         let stackedStates = try (0..<states).map { k in
-            try ControlTensors.stack(finals[k], axis: 0, length: batch, fallback: (initial[k].type, Array(initial[k].shape.dropFirst())), ctx)
+            try ControlTensors.stack(
+                finals[k], axis: 0, length: batch, fallback: (initial[k].type, Array(initial[k].shape.dropFirst())), ctx)
         }
         let stackedOutputs = try (0..<scanOutputs).map { k -> Value in
             let declared = body.declaredOutput(states + k)
-            return try ControlTensors.stack(outputs[k], axis: 0, length: batch,
-                                            fallback: (declared?.type ?? .float, [length] + (declared?.shape ?? [])), ctx)
+            return try ControlTensors.stack(
+                outputs[k], axis: 0, length: batch,
+                fallback: (declared?.type ?? .float, [length] + (declared?.shape ?? [])), ctx)
         }
         return stackedStates + stackedOutputs
     }

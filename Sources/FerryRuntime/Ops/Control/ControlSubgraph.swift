@@ -21,7 +21,8 @@ struct ControlSubgraph {
             }
             return spec.inputCount + k
         }
-        program = try compiler.compile(graph, outerNames: reads, outerTypes: ElementTypeInference.seeding(graph, spec.valueTypes, inputTypes))
+        program = try compiler.compile(
+            graph, outerNames: reads, outerTypes: ElementTypeInference.seeding(graph, spec.valueTypes, inputTypes))
         // Values declared without a type (PyTorch's branch outputs) are tensors whose type the body
         // decides; sequences, maps and optionals are not supported.
         for info in program.inputs + program.outputs {

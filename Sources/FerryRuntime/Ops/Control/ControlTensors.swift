@@ -29,14 +29,17 @@ enum ControlTensors {
     /// Entry `index` of `v` along `axis`, that axis removed (a new buffer).
     static func slice(_ v: Value, axis: Int, index: Int, _ ctx: ExecutionContext) throws -> Value {
         let n = v.shape[axis]
-        guard index >= 0, index < n else { throw KernelError.invalid("index \(index) is outside axis \(axis) of shape \(v.shape)") }
+        guard index >= 0, index < n else {
+            throw KernelError.invalid("index \(index) is outside axis \(axis) of shape \(v.shape)")
+        }
         var shape = v.shape
         shape.remove(at: axis)
         let out = try ctx.allocate(v.type, shape)
         let outer = v.shape[..<axis].reduce(1, *)
         let inner = v.shape[(axis + 1)...].reduce(1, *) * elementSize(v.type)
         for o in 0..<outer {
-            (out.buffer.baseAddress + o * inner).copyMemory(from: v.buffer.baseAddress + (o * n + index) * inner, byteCount: inner)
+            (out.buffer.baseAddress + o * inner).copyMemory(
+                from: v.buffer.baseAddress + (o * n + index) * inner, byteCount: inner)
         }
         return out
     }
@@ -44,8 +47,10 @@ enum ControlTensors {
     /// Stacks `parts` (one type and shape) along a new axis `axis` of length `length` (at least
     /// `parts.count`; the positions past the parts are zero). Part k goes to position k, or to
     /// parts.count - 1 - k when `reversed`. With no parts the result has `fallback`'s type and shape.
-    static func stack(_ parts: [Value], axis: Int, length: Int, reversed: Bool = false,
-                      fallback: (type: ElementType, shape: [Int]), _ ctx: ExecutionContext) throws -> Value {
+    static func stack(
+        _ parts: [Value], axis: Int, length: Int, reversed: Bool = false,
+        fallback: (type: ElementType, shape: [Int]), _ ctx: ExecutionContext
+    ) throws -> Value {
         let type = parts.first?.type ?? fallback.type, part = parts.first?.shape ?? fallback.shape
         for p in parts where p.type != type || p.shape != part {
             throw KernelError.invalid("stacked values differ: \(type.name) \(part) and \(p.type.name) \(p.shape)")
@@ -59,7 +64,8 @@ enum ControlTensors {
         for (k, p) in parts.enumerated() {
             let position = reversed ? parts.count - 1 - k : k
             for o in 0..<outer {
-                (out.buffer.baseAddress + (o * length + position) * inner).copyMemory(from: p.buffer.baseAddress + o * inner, byteCount: inner)
+                (out.buffer.baseAddress + (o * length + position) * inner).copyMemory(
+                    from: p.buffer.baseAddress + o * inner, byteCount: inner)
             }
         }
         return out

@@ -38,7 +38,10 @@ struct FusedActivation {
     /// The node attributes that carry this activation (none for no activation).
     var attributes: [Attribute] {
         guard kind != FERRY_ACT_NONE else { return [] }
-        return [Attribute(FusedActivation.attribute, .int(Int64(kind.rawValue))), Attribute("ferry.alpha", .float(alpha)), Attribute("ferry.beta", .float(beta))]
+        return [
+            Attribute(FusedActivation.attribute, .int(Int64(kind.rawValue))), Attribute("ferry.alpha", .float(alpha)),
+            Attribute("ferry.beta", .float(beta))
+        ]
     }
 }
 
@@ -74,11 +77,16 @@ final class ConvKernel: Kernel {
             guard w.rank >= 3 else { throw KernelError.invalid("weights must have rank >= 3, got \(w.shape)") }
             geometry = try WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
             guard geometry!.kernel == Array(w.shape.dropFirst(2)) else {
-                throw KernelError.invalid("kernel_shape \(geometry!.kernel) differs from the weights' \(Array(w.shape.dropFirst(2)))")
+                throw KernelError.invalid(
+                    "kernel_shape \(geometry!.kernel) differs from the weights' \(Array(w.shape.dropFirst(2)))")
             }
-            guard w.shape[0] % groups == 0 else { throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups") }
+            guard w.shape[0] % groups == 0 else {
+                throw KernelError.invalid("\(w.shape[0]) output channels do not split into \(groups) groups")
+            }
             let depthwise = w.rank == 4 && groups == w.shape[0] && w.shape[1] == 1
-            packedWeights = depthwise ? nil : PackedMatrices(w.floats, groups: groups, rows: w.shape[0] / groups, columns: w.count / w.shape[0])
+            packedWeights =
+                depthwise
+                ? nil : PackedMatrices(w.floats, groups: groups, rows: w.shape[0] / groups, columns: w.count / w.shape[0])
         } else {
             geometry = nil
             packedWeights = nil
@@ -111,15 +119,18 @@ final class ConvKernel: Kernel {
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
                 ctx.parallel(c, grain: max(1, minimumParallelWork / max(1, p * g.kernel[0] * g.kernel[1]))) { r in
-                    ferry_depthwise_2d(xi, w.floats, bptr, yi, r.lowerBound, r.upperBound, spatial[0], spatial[1],
-                                       g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
-                                       padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha, activation.beta)
+                    ferry_depthwise_2d(
+                        xi, w.floats, bptr, yi, r.lowerBound, r.upperBound, spatial[0], spatial[1],
+                        g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
+                        padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha, activation.beta
+                    )
                 }
             }
             return [y]
         }
 
-        let pointwise = g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
+        let pointwise =
+            g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
         let inShape = spatial, outShape = outSpatial
         let packed = packedWeights ?? PackedMatrices(w!.floats, groups: groups, rows: mg, columns: kc)
         // Columns go through in tiles whose packed B stays within the budget; threads take whole
@@ -140,15 +151,17 @@ final class ConvKernel: Kernel {
                 let finishes = bg != nil || activation.kind != FERRY_ACT_NONE
                 func finish(rows: Range<Int>, columns: Range<Int>) {
                     guard finishes else { return }
-                    ferry_scale_bias_act(yg + rows.lowerBound * p + columns.lowerBound, rows.count, columns.count, p, nil,
-                                         bg.map { $0 + rows.lowerBound }, activation.code, activation.alpha, activation.beta)
+                    ferry_scale_bias_act(
+                        yg + rows.lowerBound * p + columns.lowerBound, rows.count, columns.count, p, nil,
+                        bg.map { $0 + rows.lowerBound }, activation.code, activation.alpha, activation.beta)
                 }
                 func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>) {
                     if pointwise {
                         ferry_pack_b_panels(xg + start, p, kc, end - start, b)
                     } else {
-                        ferry_im2col_packed(xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
-                                            start, end, b, b + ferry_sgemm_packed_b_size(tileCols, kc))
+                        ferry_im2col_packed(
+                            xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
+                            start, end, b, b + ferry_sgemm_packed_b_size(tileCols, kc))
                     }
                 }
                 if splitColumns {
@@ -218,8 +231,10 @@ final class PackedMatrices {
 
 /// C = A * B (row-major, no transposes) split over the context's threads along N, or along M when
 /// N is too narrow to share.
-func parallelGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                  b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func parallelGemm(
+    _ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     let work = m * n * k
     if ctx.threads == 1 || work < minimumParallelWork {
         sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -234,8 +249,9 @@ func parallelGemm(_ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePoin
         }
     } else {
         parallelRanges(m, threads: ctx.threads, grain: 8) { r in
-            sgemm(m: r.count, n: n, k: k, a: a + r.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
-                  c: c + r.lowerBound * ldc, ldc: ldc)
+            sgemm(
+                m: r.count, n: n, k: k, a: a + r.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                c: c + r.lowerBound * ldc, ldc: ldc)
         }
     }
 }

@@ -23,11 +23,17 @@ final class ConvTransposeKernel: Kernel {
         guard x.type == .float, w.type == .float, b == nil || b!.type == .float else {
             throw KernelError.unsupported("ConvTranspose on \(x.type.name) (float32 only)")
         }
-        guard w.rank >= 3, x.rank == w.rank else { throw KernelError.invalid("input \(x.shape) and weights \(w.shape) ranks differ") }
+        guard w.rank >= 3, x.rank == w.rank else {
+            throw KernelError.invalid("input \(x.shape) and weights \(w.shape) ranks differ")
+        }
         let g = try WindowGeometry(spec, kernel: try spec.ints("kernel_shape") ?? Array(w.shape.dropFirst(2)))
-        guard g.kernel == Array(w.shape.dropFirst(2)) else { throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights") }
+        guard g.kernel == Array(w.shape.dropFirst(2)) else {
+            throw KernelError.invalid("kernel_shape \(g.kernel) differs from the weights")
+        }
         let n = x.shape[0], c = x.shape[1]
-        guard c == w.shape[0], c % groups == 0 else { throw KernelError.invalid("input has \(c) channels, weights \(w.shape) with group \(groups)") }
+        guard c == w.shape[0], c % groups == 0 else {
+            throw KernelError.invalid("input has \(c) channels, weights \(w.shape) with group \(groups)")
+        }
         let mg = w.shape[1], m = mg * groups, cg = c / groups
         if let b { guard b.count == m else { throw KernelError.invalid("bias has \(b.count) values for \(m) output channels") } }
         let spatial = Array(x.shape.dropFirst(2)), rank = g.rank

@@ -22,7 +22,8 @@ enum FusedConv {
         node.domain = ""
         node.attributes.removeAll { $0.name == "activation" || $0.name == "activation_params" }
         node.attributes += FusedActivation(activation).attributes
-        return NodeSpec(node: node, opset: spec.opset, constants: spec.constants, subgraphCompiler: spec.subgraphCompiler,
-                        implicitInputs: spec.implicitInputs, valueTypes: spec.valueTypes)
+        return NodeSpec(
+            node: node, opset: spec.opset, constants: spec.constants, subgraphCompiler: spec.subgraphCompiler,
+            implicitInputs: spec.implicitInputs, valueTypes: spec.valueTypes)
     }
 }

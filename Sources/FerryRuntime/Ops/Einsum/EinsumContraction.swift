@@ -4,8 +4,10 @@ import FerryIR
 /// are the batch, labels in both that are not are contracted (K), the rest are the rows (M, from the
 /// first) and the columns (N, from the second). Float32 runs through `sgemm`.
 enum EinsumContraction {
-    static func contract(_ a: EinsumOperand, _ b: EinsumOperand, keep: Set<Int>, sizes: [Int: Int],
-                         ctx: ExecutionContext) throws -> EinsumOperand {
+    static func contract(
+        _ a: EinsumOperand, _ b: EinsumOperand, keep: Set<Int>, sizes: [Int: Int],
+        ctx: ExecutionContext
+    ) throws -> EinsumOperand {
         let inB = Set(b.labels), inA = Set(a.labels)
         let batch = a.labels.filter { inB.contains($0) && keep.contains($0) }
         let summed = a.labels.filter { inB.contains($0) && !keep.contains($0) }
@@ -31,8 +33,10 @@ enum EinsumContraction {
     /// The operand as `[batch, outer, inner]` matrices, or as `[batch, inner, outer]` with the
     /// transpose flag set when that is its layout already; otherwise a copy (which also broadcasts
     /// size-1 dimensions to the label's size).
-    private static func matrix(_ op: EinsumOperand, _ batch: [Int], _ outer: [Int], _ inner: [Int],
-                               _ sizes: [Int: Int], _ ctx: ExecutionContext) throws -> (Value, Bool) {
+    private static func matrix(
+        _ op: EinsumOperand, _ batch: [Int], _ outer: [Int], _ inner: [Int],
+        _ sizes: [Int: Int], _ ctx: ExecutionContext
+    ) throws -> (Value, Bool) {
         let full = zip(op.labels, op.value.shape).allSatisfy { sizes[$0] == $1 }
         if full && op.labels == batch + outer + inner { return (op.value, false) }
         if full && op.labels == batch + inner + outer { return (op.value, true) }
@@ -62,9 +66,10 @@ private struct EinsumGemmShape {
                 let lo = m * q / blocks, hi = m * (q + 1) / blocks
                 guard hi > lo else { continue }
                 let pa = a + p * m * k + (transA ? lo : lo * k)
-                FerryRuntime.sgemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k,
-                                   a: pa, lda: transA ? m : k, b: b + p * k * n, ldb: transB ? k : n,
-                                   c: c + p * m * n + lo * n, ldc: n)
+                FerryRuntime.sgemm(
+                    transA: transA, transB: transB, m: hi - lo, n: n, k: k,
+                    a: pa, lda: transA ? m : k, b: b + p * k * n, ldb: transB ? k : n,
+                    c: c + p * m * n + lo * n, ldc: n)
             }
         }
     }

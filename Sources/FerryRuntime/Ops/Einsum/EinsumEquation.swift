@@ -12,7 +12,9 @@ struct EinsumEquation {
         let compact = text.filter { $0 != " " }
         let sides = compact.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
         guard sides.count <= 2 else { throw KernelError.invalid("equation '\(text)' has more than one '->'") }
-        let terms = try sides[0].split(separator: ",", omittingEmptySubsequences: false).map { try EinsumEquation.term(String($0)) }
+        let terms = try sides[0].split(separator: ",", omittingEmptySubsequences: false).map {
+            try EinsumEquation.term(String($0))
+        }
         guard terms.count == ranks.count else {
             throw KernelError.invalid("equation '\(text)' names \(terms.count) operands, the node has \(ranks.count) inputs")
         }

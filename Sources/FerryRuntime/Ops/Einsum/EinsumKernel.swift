@@ -90,7 +90,8 @@ final class EinsumKernel: Kernel {
         let axes = op.labels.indices.filter { !keeping.contains(op.labels[$0]) }
         guard !axes.isEmpty else { return op }
         let geometry = ReduceGeometry(shape: op.value.shape, axes: axes, keepdims: false)
-        return EinsumOperand(value: try ReduceKernel.reduce(.sum, op.value, geometry, ctx),
-                             labels: op.labels.filter { keeping.contains($0) })
+        return EinsumOperand(
+            value: try ReduceKernel.reduce(.sum, op.value, geometry, ctx),
+            labels: op.labels.filter { keeping.contains($0) })
     }
 }

@@ -56,7 +56,11 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
                     for i in 0..<n { z[i] = Rule.apply(x[i], y[i]) }
                 } else if sb == 0 {
                     let yv = y[0]
-                    if sa == 1 { for i in 0..<n { z[i] = Rule.apply(x[i], yv) } } else { for i in 0..<n { z[i] = Rule.apply(x[i * sa], yv) } }
+                    if sa == 1 {
+                        for i in 0..<n { z[i] = Rule.apply(x[i], yv) }
+                    } else {
+                        for i in 0..<n { z[i] = Rule.apply(x[i * sa], yv) }
+                    }
                 } else if sa == 0 {
                     let xv = x[0]
                     for i in 0..<n { z[i] = Rule.apply(xv, y[i * sb]) }

@@ -1,10 +1,11 @@
 import CKernels
 import FerryIR
 import FerryRewrite
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A float function given in both precisions the interpreter computes in.
@@ -31,7 +32,9 @@ func mapFloat(_ x: Value, _ fn: FloatFunction, _ ctx: ExecutionContext) throws -
 }
 
 /// Applies one of the C kernels' activations to a float32 tensor (other float types use `fallback`).
-func activation(_ x: Value, _ act: ferry_activation, _ a: Float, _ b: Float, fallback: FloatFunction, _ ctx: ExecutionContext) throws -> Value {
+func activation(_ x: Value, _ act: ferry_activation, _ a: Float, _ b: Float, fallback: FloatFunction, _ ctx: ExecutionContext)
+    throws -> Value
+{
     guard x.type == .float else { return try mapFloat(x, fallback, ctx) }
     let out = try ctx.allocate(.float, x.shape)
     let n = x.count
@@ -59,7 +62,9 @@ protocol NumericUnaryRule { static func apply<T: RTNumber>(_ x: T) -> T }
 enum AbsRule: NumericUnaryRule { static func apply<T: RTNumber>(_ x: T) -> T { x < T.zero ? T.sub(T.zero, x) : x } }
 enum NegRule: NumericUnaryRule { static func apply<T: RTNumber>(_ x: T) -> T { T.sub(T.zero, x) } }
 enum SignRule: NumericUnaryRule {
-    static func apply<T: RTNumber>(_ x: T) -> T { x > T.zero ? T.one : (x < T.zero ? T.sub(T.zero, T.one) : (x == x ? T.zero : x)) }
+    static func apply<T: RTNumber>(_ x: T) -> T {
+        x > T.zero ? T.one : (x < T.zero ? T.sub(T.zero, T.one) : (x == x ? T.zero : x))
+    }
 }
 enum ReluRule: NumericUnaryRule { static func apply<T: RTNumber>(_ x: T) -> T { x > T.zero ? x : T.zero } }
 
@@ -119,23 +124,31 @@ enum UnaryOps {
         r.register("Relu") { _ in FunctionKernel { inputs, ctx in [try relu(try inputs.required(0), ctx)] } }
         r.register("Sigmoid") { _ in
             let fn = FloatFunction(f: { 1 / (1 + expf(-$0)) }, d: { 1 / (1 + exp(-$0)) })
-            return FunctionKernel { inputs, ctx in [try activation(try inputs.required(0), FERRY_ACT_SIGMOID, 0, 0, fallback: fn, ctx)] }
+            return FunctionKernel { inputs, ctx in
+                [try activation(try inputs.required(0), FERRY_ACT_SIGMOID, 0, 0, fallback: fn, ctx)]
+            }
         }
         r.register("LeakyRelu") { spec in
             let alpha = try spec.float("alpha", 0.01)
             let ad = Double(alpha)
             let fn = FloatFunction(f: { $0 < 0 ? alpha * $0 : $0 }, d: { $0 < 0 ? ad * $0 : $0 })
-            return FunctionKernel { inputs, ctx in [try activation(try inputs.required(0), FERRY_ACT_LEAKYRELU, alpha, 0, fallback: fn, ctx)] }
+            return FunctionKernel { inputs, ctx in
+                [try activation(try inputs.required(0), FERRY_ACT_LEAKYRELU, alpha, 0, fallback: fn, ctx)]
+            }
         }
         r.register("HardSigmoid") { spec in
             let alpha = try spec.float("alpha", 0.2), beta = try spec.float("beta", 0.5)
             let ad = Double(alpha), bd = Double(beta)
             let fn = FloatFunction(f: { min(max(alpha * $0 + beta, 0), 1) }, d: { min(max(ad * $0 + bd, 0), 1) })
-            return FunctionKernel { inputs, ctx in [try activation(try inputs.required(0), FERRY_ACT_HARDSIGMOID, alpha, beta, fallback: fn, ctx)] }
+            return FunctionKernel { inputs, ctx in
+                [try activation(try inputs.required(0), FERRY_ACT_HARDSIGMOID, alpha, beta, fallback: fn, ctx)]
+            }
         }
         r.register("HardSwish") { _ in
             let fn = FloatFunction(f: { $0 * min(max($0 / 6 + 0.5, 0), 1) }, d: { $0 * min(max($0 / 6 + 0.5, 0), 1) })
-            return FunctionKernel { inputs, ctx in [try activation(try inputs.required(0), FERRY_ACT_HARDSWISH, 0, 0, fallback: fn, ctx)] }
+            return FunctionKernel { inputs, ctx in
+                [try activation(try inputs.required(0), FERRY_ACT_HARDSWISH, 0, 0, fallback: fn, ctx)]
+            }
         }
         r.register("Elu") { spec in
             let alpha = try spec.float("alpha", 1.0)
@@ -146,15 +159,18 @@ enum UnaryOps {
         r.register("Celu") { spec in
             let alpha = try spec.float("alpha", 1.0)
             let ad = Double(alpha)
-            let fn = FloatFunction(f: { max(0, $0) + min(0, alpha * (expf($0 / alpha) - 1)) },
-                                   d: { max(0, $0) + min(0, ad * (exp($0 / ad) - 1)) })
+            let fn = FloatFunction(
+                f: { max(0, $0) + min(0, alpha * (expf($0 / alpha) - 1)) },
+                d: { max(0, $0) + min(0, ad * (exp($0 / ad) - 1)) })
             return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
         }
         r.register("Selu") { spec in
-            let alpha = try spec.float("alpha", 1.67326319217681884765625), gamma = try spec.float("gamma", 1.05070102214813232421875)
+            let alpha = try spec.float("alpha", 1.67326319217681884765625),
+                gamma = try spec.float("gamma", 1.05070102214813232421875)
             let ad = Double(alpha), gd = Double(gamma)
-            let fn = FloatFunction(f: { $0 <= 0 ? gamma * (alpha * expf($0) - alpha) : gamma * $0 },
-                                   d: { $0 <= 0 ? gd * (ad * exp($0) - ad) : gd * $0 })
+            let fn = FloatFunction(
+                f: { $0 <= 0 ? gamma * (alpha * expf($0) - alpha) : gamma * $0 },
+                d: { $0 <= 0 ? gd * (ad * exp($0) - ad) : gd * $0 })
             return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
         }
         r.register("ThresholdedRelu") { spec in
@@ -166,8 +182,9 @@ enum UnaryOps {
         r.register("Shrink") { spec in
             let bias = try spec.float("bias", 0), lambd = try spec.float("lambd", 0.5)
             let bd = Double(bias), ld = Double(lambd)
-            let fn = FloatFunction(f: { $0 < -lambd ? $0 + bias : ($0 > lambd ? $0 - bias : 0) },
-                                   d: { $0 < -ld ? $0 + bd : ($0 > ld ? $0 - bd : 0) })
+            let fn = FloatFunction(
+                f: { $0 < -lambd ? $0 + bias : ($0 > lambd ? $0 - bias : 0) },
+                d: { $0 < -ld ? $0 + bd : ($0 > ld ? $0 - bd : 0) })
             return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0)
                 if x.type == .float || x.type == .double { return [try mapFloat(x, fn, ctx)] }
@@ -180,11 +197,13 @@ enum UnaryOps {
             let fn: FloatFunction
             switch approximate {
             case "none":
-                fn = FloatFunction(f: { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }, d: { 0.5 * $0 * (1 + erf($0 * 0.70710678118654752)) })
+                fn = FloatFunction(
+                    f: { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }, d: { 0.5 * $0 * (1 + erf($0 * 0.70710678118654752)) })
             case "tanh":
                 let c = Float(0.79788456080286535588), cd = 0.79788456080286535588
-                fn = FloatFunction(f: { 0.5 * $0 * (1 + tanhf(c * ($0 + 0.044715 * $0 * $0 * $0))) },
-                                   d: { 0.5 * $0 * (1 + tanh(cd * ($0 + 0.044715 * $0 * $0 * $0))) })
+                fn = FloatFunction(
+                    f: { 0.5 * $0 * (1 + tanhf(c * ($0 + 0.044715 * $0 * $0 * $0))) },
+                    d: { 0.5 * $0 * (1 + tanh(cd * ($0 + 0.044715 * $0 * $0 * $0))) })
             default: throw KernelError.unsupported("approximate '\(approximate)'")
             }
             return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
@@ -208,7 +227,9 @@ enum UnaryOps {
                 var v = x
                 if let lo = inputs.optional(1) { v = try arith(MaxRule.self, v, lo, ctx) }
                 if let hi = inputs.optional(2) { v = try arith(MinRule.self, v, hi, ctx) }
-                if v.buffer === x.buffer { v = try arith(AddRule.self, v, try convert(Value.float([0], shape: []), to: v.type, ctx: ctx), ctx) }
+                if v.buffer === x.buffer {
+                    v = try arith(AddRule.self, v, try convert(Value.float([0], shape: []), to: v.type, ctx: ctx), ctx)
+                }
                 return [v]
             }
         }
@@ -222,12 +243,17 @@ enum UnaryOps {
                     return [try arith(AddRule.self, pos, try arith(MulRule.self, neg, slope, ctx), ctx)]
                 }
                 let bc = try Broadcast([x.shape, slope.shape])
-                guard bc.shape == x.shape else { throw KernelError.invalid("slope shape \(slope.shape) does not broadcast to \(x.shape)") }
+                guard bc.shape == x.shape else {
+                    throw KernelError.invalid("slope shape \(slope.shape) does not broadcast to \(x.shape)")
+                }
                 let out = try ctx.allocate(.float, x.shape)
                 let px = x.floats, ps = slope.floats, po = out.floats
                 let n = bc.rowLength, ss = bc.rowStride(1)
                 bc.forEachRow(0..<bc.rowCount) { off, o in
-                    for i in 0..<n { let v = px[o + i]; po[o + i] = v < 0 ? v * ps[off[1] + i * ss] : v }
+                    for i in 0..<n {
+                        let v = px[o + i]
+                        po[o + i] = v < 0 ? v * ps[off[1] + i * ss] : v
+                    }
                 }
                 return [out]
             }

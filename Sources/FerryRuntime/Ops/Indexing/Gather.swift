@@ -32,7 +32,8 @@ extension IndexingOps {
                 let (offsets, slice) = try ndOffsets(x.shape, ind, batchDims: batchDims)
                 let shape = Array(ind.shape.dropLast()) + x.shape[(batchDims + ind.shape[ind.rank - 1])...]
                 let out = try ctx.allocate(x.type, shape)
-                try shapeWithWidth(of: x.type, IndexingBlockCopy(src: x, dst: out, offsets: offsets, block: slice, scatter: false, ctx: ctx))
+                try shapeWithWidth(
+                    of: x.type, IndexingBlockCopy(src: x, dst: out, offsets: offsets, block: slice, scatter: false, ctx: ctx))
                 return [out]
             }
         }
@@ -49,7 +50,8 @@ extension IndexingOps {
         for o in 0..<outer {
             for j in 0..<k { offsets[o * k + j] = (o * n + indices[j]) * inner }
         }
-        try shapeWithWidth(of: x.type, IndexingBlockCopy(src: x, dst: out, offsets: offsets, block: inner, scatter: false, ctx: ctx))
+        try shapeWithWidth(
+            of: x.type, IndexingBlockCopy(src: x, dst: out, offsets: offsets, block: inner, scatter: false, ctx: ctx))
         return out
     }
 
@@ -63,7 +65,9 @@ extension IndexingOps {
         guard k >= 0, b + k <= shape.count else {
             throw KernelError.invalid("index tuples of length \(k) do not fit data of rank \(shape.count) with batch_dims \(b)")
         }
-        guard ind.type == .int64 || ind.type == .int32 else { throw KernelError.invalid("indices must be int64 or int32, got \(ind.type.name)") }
+        guard ind.type == .int64 || ind.type == .int32 else {
+            throw KernelError.invalid("indices must be int64 or int32, got \(ind.type.name)")
+        }
         let raw = try ind.ints()
         let strides = shapeStrides(shape)
         let tuples = try shapeCount(ind.shape.dropLast())
@@ -76,7 +80,9 @@ extension IndexingOps {
             for j in 0..<k {
                 var i = raw[t * k + j]
                 let dim = shape[b + j]
-                guard i >= -dim, i < dim else { throw KernelError.invalid("index \(i) is out of range for a dimension of size \(dim)") }
+                guard i >= -dim, i < dim else {
+                    throw KernelError.invalid("index \(i) is out of range for a dimension of size \(dim)")
+                }
                 if i < 0 { i += dim }
                 off += i * strides[b + j]
             }
@@ -102,7 +108,9 @@ struct IndexingBlockCopy: ShapeWidthVisitor {
         offsets.withUnsafeBufferPointer { off in
             if scatter {
                 for u in off.indices {
-                    if n * es >= 64 { UnsafeMutableRawPointer(d + off[u]).copyMemory(from: s + u * n, byteCount: n * es) } else {
+                    if n * es >= 64 {
+                        UnsafeMutableRawPointer(d + off[u]).copyMemory(from: s + u * n, byteCount: n * es)
+                    } else {
                         let dr = d + off[u], sr = s + u * n
                         for i in 0..<n { dr[i] = sr[i] }
                     }
@@ -111,7 +119,9 @@ struct IndexingBlockCopy: ShapeWidthVisitor {
             }
             ctx.parallel(off.count, grain: max(1, 16384 / (n * es))) { range in
                 for u in range {
-                    if n * es >= 64 { UnsafeMutableRawPointer(d + u * n).copyMemory(from: s + off[u], byteCount: n * es) } else {
+                    if n * es >= 64 {
+                        UnsafeMutableRawPointer(d + u * n).copyMemory(from: s + off[u], byteCount: n * es)
+                    } else {
                         let dr = d + u * n, sr = s + off[u]
                         for i in 0..<n { dr[i] = sr[i] }
                     }

@@ -7,13 +7,17 @@ extension IndexingOps {
             let axis = spec.has("axis") ? try spec.int("axis", 0) : nil
             return FunctionKernel { inputs, ctx in
                 let x = try inputs.required(0), condition = try inputs.required(1, "condition")
-                guard condition.rank == 1 else { throw KernelError.invalid("condition must be 1-D, got shape \(condition.shape)") }
+                guard condition.rank == 1 else {
+                    throw KernelError.invalid("condition must be 1-D, got shape \(condition.shape)")
+                }
                 let data = axis == nil ? x.reshaped([x.count]) : x
                 let a = try shapeAxis(axis ?? 0, rank: data.rank)
                 let flags = try condition.doubles()
                 var selected: [Int] = []
                 for (i, f) in flags.enumerated() where f != 0 {
-                    guard i < data.shape[a] else { throw KernelError.invalid("condition selects index \(i) of an axis of size \(data.shape[a])") }
+                    guard i < data.shape[a] else {
+                        throw KernelError.invalid("condition selects index \(i) of an axis of size \(data.shape[a])")
+                    }
                     selected.append(i)
                 }
                 return [try take(data, axis: a, indices: selected, shape: [selected.count], ctx: ctx)]
@@ -46,11 +50,14 @@ extension IndexingOps {
         r.register("OneHot") { spec in
             let axis = try spec.int("axis", -1)
             return FunctionKernel { inputs, ctx in
-                let ind = try inputs.required(0, "indices"), depthValue = try inputs.required(1, "depth"), values = try inputs.required(2, "values")
+                let ind = try inputs.required(0, "indices"), depthValue = try inputs.required(1, "depth"),
+                    values = try inputs.required(2, "values")
                 let depthReal = try shapeScalar(depthValue, "depth")
                 guard depthReal >= 0, depthReal < 1e12 else { throw KernelError.invalid("depth \(depthReal) is out of range") }
                 let depth = Int(depthReal)
-                guard values.count == 2 else { throw KernelError.invalid("values must hold [off, on], got shape \(values.shape)") }
+                guard values.count == 2 else {
+                    throw KernelError.invalid("values must hold [off, on], got shape \(values.shape)")
+                }
                 let a = try shapeAxis(axis, rank: ind.rank + 1)
                 let out = try ctx.allocate(values.type, Array(ind.shape[..<a]) + [depth] + ind.shape[a...])
                 let es = elementSize(values.type), base = out.buffer.baseAddress, v = UnsafeRawPointer(values.buffer.baseAddress)

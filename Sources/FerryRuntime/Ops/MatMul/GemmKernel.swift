@@ -25,7 +25,9 @@ final class GemmKernel: Kernel {
         guard a.rank == 2, b.rank == 2 else { throw KernelError.invalid("A \(a.shape) and B \(b.shape) must be matrices") }
         let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
         let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
-        guard k == kb else { throw KernelError.invalid("A \(a.shape) and B \(b.shape) do not multiply (transA \(transA), transB \(transB))") }
+        guard k == kb else {
+            throw KernelError.invalid("A \(a.shape) and B \(b.shape) do not multiply (transA \(transA), transB \(transB))")
+        }
         let y = try ctx.allocate(.float, [m, n])
         var accumulate: Float = 0
         if let c, beta != 0 {
@@ -45,11 +47,13 @@ final class GemmKernel: Kernel {
             let grain = max(64, minimumParallelWork / max(k, 1))
             ctx.parallel(n, grain: grain) { r in
                 if self.transB {
-                    sgemv(rows: r.count, cols: k, alpha: self.alpha, b: pb + r.lowerBound * ldb, ldb: ldb, x: pa,
-                          beta: accumulate, y: py + r.lowerBound)
+                    sgemv(
+                        rows: r.count, cols: k, alpha: self.alpha, b: pb + r.lowerBound * ldb, ldb: ldb, x: pa,
+                        beta: accumulate, y: py + r.lowerBound)
                 } else {
-                    sgemv(trans: true, rows: k, cols: r.count, alpha: self.alpha, b: pb + r.lowerBound, ldb: ldb, x: pa,
-                          beta: accumulate, y: py + r.lowerBound)
+                    sgemv(
+                        trans: true, rows: k, cols: r.count, alpha: self.alpha, b: pb + r.lowerBound, ldb: ldb, x: pa,
+                        beta: accumulate, y: py + r.lowerBound)
                 }
             }
         } else if ctx.threads > 1 && m * n * k >= minimumParallelWork {
@@ -58,20 +62,23 @@ final class GemmKernel: Kernel {
                 ctx.parallel((n + step - 1) / step) { r in
                     for blk in r {
                         let lo = blk * step, hi = min(n, lo + step)
-                        sgemm(transA: self.transA, transB: self.transB, m: m, n: hi - lo, k: k, alpha: self.alpha, a: pa, lda: lda,
-                              b: self.transB ? pb + lo * ldb : pb + lo, ldb: ldb, beta: accumulate, c: py + lo, ldc: n)
+                        sgemm(
+                            transA: self.transA, transB: self.transB, m: m, n: hi - lo, k: k, alpha: self.alpha, a: pa, lda: lda,
+                            b: self.transB ? pb + lo * ldb : pb + lo, ldb: ldb, beta: accumulate, c: py + lo, ldc: n)
                     }
                 }
             } else {
                 ctx.parallel(m, grain: 8) { r in
-                    sgemm(transA: self.transA, transB: self.transB, m: r.count, n: n, k: k, alpha: self.alpha,
-                          a: self.transA ? pa + r.lowerBound : pa + r.lowerBound * lda, lda: lda, b: pb, ldb: ldb,
-                          beta: accumulate, c: py + r.lowerBound * n, ldc: n)
+                    sgemm(
+                        transA: self.transA, transB: self.transB, m: r.count, n: n, k: k, alpha: self.alpha,
+                        a: self.transA ? pa + r.lowerBound : pa + r.lowerBound * lda, lda: lda, b: pb, ldb: ldb,
+                        beta: accumulate, c: py + r.lowerBound * n, ldc: n)
                 }
             }
         } else {
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa, lda: lda, b: pb, ldb: ldb,
-                  beta: accumulate, c: py, ldc: n)
+            sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa, lda: lda, b: pb, ldb: ldb,
+                beta: accumulate, c: py, ldc: n)
         }
         if activation.kind != FERRY_ACT_NONE {
             ferry_scale_bias_act(py, m, n, n, nil, nil, activation.code, activation.alpha, activation.beta)

@@ -17,7 +17,10 @@ final class MatMulKernel: Kernel {
         if a0.rank == 1 { outShape.remove(at: outShape.count - 2) }
         if b0.rank == 1 { outShape.removeLast() }
         if a.type != .float {
-            return [try dispatchNumeric(a.type, MatMulNaive(a: a, b: b, m: m, n: n, k: k, batchShape: batchShape, outShape: outShape, ctx: ctx))]
+            return [
+                try dispatchNumeric(
+                    a.type, MatMulNaive(a: a, b: b, m: m, n: n, k: k, batchShape: batchShape, outShape: outShape, ctx: ctx))
+            ]
         }
         let y = try ctx.allocate(.float, outShape)
         guard y.count > 0 else { return [y] }
@@ -26,12 +29,14 @@ final class MatMulKernel: Kernel {
             parallelGemm(ctx, m: batch * m, n: n, k: k, a: a.floats, lda: k, b: b.floats, ldb: n, c: y.floats, ldc: n)
             return [y]
         }
-        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
+        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]),
+            bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
         let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
         let pa = a.floats, pb = b.floats, py = y.floats
         ctx.parallel(batch) { r in
             for i in r {
-                sgemm(m: m, n: n, k: k, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n, c: py + i * m * n, ldc: n)
+                sgemm(
+                    m: m, n: n, k: k, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n, c: py + i * m * n, ldc: n)
             }
         }
         return [y]
@@ -45,7 +50,8 @@ private struct MatMulNaive: NumericVisitor {
     func visit<T: RTNumber>(_: T.Type) throws -> Value {
         let y = try ctx.allocate(a.type, outShape)
         let batch = batchShape.reduce(1, *)
-        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]), bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
+        let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]),
+            bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
         let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
         let pa = a.pointer(T.self), pb = b.pointer(T.self), py = y.pointer(T.self)
         for bi in 0..<batch {

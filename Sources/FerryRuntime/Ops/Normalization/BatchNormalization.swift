@@ -28,22 +28,28 @@ extension NormalizationOps {
             let bias = try NormalizationMath.parameters(try inputs.required(2, "B"), "B", count: channels, ctx)
             let meanInput = try inputs.required(3, "input_mean")
             let mean = try NormalizationMath.parameters(meanInput, "input_mean", count: channels, ctx)
-            let variance = try NormalizationMath.parameters(try inputs.required(4, "input_var"), "input_var", count: channels, ctx)
+            let variance = try NormalizationMath.parameters(
+                try inputs.required(4, "input_var"), "input_var", count: channels, ctx)
 
             var useMean = mean, useVariance = variance
             var extra: [Value?] = []
             if training {
-                let stats = try dispatchFloat(x.type, NormalizationChannelMoments(x: x, batch: batch, channels: channels, inner: inner, ctx: ctx))
+                let stats = try dispatchFloat(
+                    x.type, NormalizationChannelMoments(x: x, batch: batch, channels: channels, inner: inner, ctx: ctx))
                 useMean = stats.mean
                 useVariance = stats.variance
                 let runningMean = (0..<channels).map { mean[$0] * momentum + stats.mean[$0] * (1 - momentum) }
                 let runningVar = (0..<channels).map { variance[$0] * momentum + stats.variance[$0] * (1 - momentum) }
                 let type = meanInput.type, shape = [channels]
-                extra = [try NormalizationMath.tensor(runningMean, type: type, shape: shape, ctx),
-                         try NormalizationMath.tensor(runningVar, type: type, shape: shape, ctx)]
+                extra = [
+                    try NormalizationMath.tensor(runningMean, type: type, shape: shape, ctx),
+                    try NormalizationMath.tensor(runningVar, type: type, shape: shape, ctx)
+                ]
                 if legacyOutputs {
-                    extra += [try NormalizationMath.tensor(stats.mean, type: type, shape: shape, ctx),
-                              try NormalizationMath.tensor(stats.variance, type: type, shape: shape, ctx)]
+                    extra += [
+                        try NormalizationMath.tensor(stats.mean, type: type, shape: shape, ctx),
+                        try NormalizationMath.tensor(stats.variance, type: type, shape: shape, ctx)
+                    ]
                 }
             }
             let (a, b) = affineCoefficients(scale: scale, bias: bias, mean: useMean, variance: useVariance, epsilon: epsilon)
@@ -57,8 +63,10 @@ extension NormalizationOps {
     }
 
     /// Per channel, `a` and `b` with y = a * x + b: the normalization with the given statistics.
-    private static func affineCoefficients(scale: [Double], bias: [Double], mean: [Double], variance: [Double],
-                                           epsilon: Double) -> (a: [Double], b: [Double]) {
+    private static func affineCoefficients(
+        scale: [Double], bias: [Double], mean: [Double], variance: [Double],
+        epsilon: Double
+    ) -> (a: [Double], b: [Double]) {
         var a = [Double](repeating: 0, count: scale.count), b = a
         for c in 0..<scale.count {
             a[c] = scale[c] / (variance[c] + epsilon).squareRoot()
@@ -69,8 +77,10 @@ extension NormalizationOps {
 
     /// The inference-mode coefficients (`affineCoefficients` of the running statistics) from the
     /// op's inputs 1-4.
-    static func inferenceCoefficients(_ inputs: [Value?], channels: Int, epsilon: Double,
-                                      _ ctx: ExecutionContext) throws -> (a: [Double], b: [Double]) {
+    static func inferenceCoefficients(
+        _ inputs: [Value?], channels: Int, epsilon: Double,
+        _ ctx: ExecutionContext
+    ) throws -> (a: [Double], b: [Double]) {
         let scale = try NormalizationMath.parameters(try inputs.required(1, "scale"), "scale", count: channels, ctx)
         let bias = try NormalizationMath.parameters(try inputs.required(2, "B"), "B", count: channels, ctx)
         let mean = try NormalizationMath.parameters(try inputs.required(3, "input_mean"), "input_mean", count: channels, ctx)

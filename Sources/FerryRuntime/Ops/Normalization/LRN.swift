@@ -14,7 +14,8 @@ extension NormalizationOps {
             guard x0.rank >= 2 else { throw KernelError.invalid("X must have rank 2 or more, got shape \(x0.shape)") }
             let x = try NormalizationMath.widened(x0, ctx)
             let y = try ctx.allocate(x.type, x.shape)
-            let window = NormalizationLRNWindow(before: (size - 1) / 2, after: size / 2, coefficient: alpha / Double(size), bias: bias, beta: beta)
+            let window = NormalizationLRNWindow(
+                before: (size - 1) / 2, after: size / 2, coefficient: alpha / Double(size), bias: bias, beta: beta)
             try dispatchFloat(x.type, NormalizationLRNVisitor(x: x, y: y, window: window, ctx: ctx))
             return [try NormalizationMath.narrowed(y, to: x0.type, ctx)]
         }

@@ -15,22 +15,30 @@ extension NormalizationOps {
             let rows = x.shape[..<axis].reduce(1, *), cols = normalized.reduce(1, *)
             let scale = try layerColumns(try inputs.required(1, "Scale"), normalized, "Scale", ctx)
             let bias = try inputs.optional(2).map { try layerColumns($0, normalized, "B", ctx) }
-            let stats = x.count == 0 ? (mean: [Double](repeating: 0, count: rows), variance: [Double](repeating: 0, count: rows))
+            let stats =
+                x.count == 0
+                ? (mean: [Double](repeating: 0, count: rows), variance: [Double](repeating: 0, count: rows))
                 : try NormalizationMath.segmentMoments(x, inner: cols, ctx)
             let inverse = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
             let y = try ctx.allocate(x.type, x.shape)
-            try dispatchFloat(x.type, NormalizationLayerApply(x: x, y: y, cols: cols, mean: stats.mean, inverse: inverse,
-                                                              scale: scale, bias: bias, ctx: ctx))
+            try dispatchFloat(
+                x.type,
+                NormalizationLayerApply(
+                    x: x, y: y, cols: cols, mean: stats.mean, inverse: inverse,
+                    scale: scale, bias: bias, ctx: ctx))
             let reduced = Array(x.shape[..<axis]) + [Int](repeating: 1, count: normalized.count)
-            return [try NormalizationMath.narrowed(y, to: x0.type, ctx),
-                    try NormalizationMath.tensor(stats.mean, type: x.type, shape: reduced, ctx),
-                    try NormalizationMath.tensor(inverse, type: x.type, shape: reduced, ctx)]
+            return [
+                try NormalizationMath.narrowed(y, to: x0.type, ctx),
+                try NormalizationMath.tensor(stats.mean, type: x.type, shape: reduced, ctx),
+                try NormalizationMath.tensor(inverse, type: x.type, shape: reduced, ctx)
+            ]
         }
     }
 
     /// A Scale or B tensor expanded to one value per element of the normalised shape: the same
     /// element count, or unidirectionally broadcastable to that shape.
-    private static func layerColumns(_ v: Value, _ normalized: [Int], _ what: String, _ ctx: ExecutionContext) throws -> [Double] {
+    private static func layerColumns(_ v: Value, _ normalized: [Int], _ what: String, _ ctx: ExecutionContext) throws -> [Double]
+    {
         let values = try NormalizationMath.parameters(v, what, count: nil, ctx)
         let cols = normalized.reduce(1, *)
         if values.count == cols { return values }

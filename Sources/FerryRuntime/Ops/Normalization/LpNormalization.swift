@@ -12,7 +12,8 @@ extension NormalizationOps {
             let x = try NormalizationMath.widened(x0, ctx)
             let y = try ctx.allocate(x.type, x.shape)
             let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
-            try dispatchFloat(x.type, NormalizationLpVisitor(x: x, y: y, outer: outer, length: x.shape[axis], inner: inner, p: p, ctx: ctx))
+            try dispatchFloat(
+                x.type, NormalizationLpVisitor(x: x, y: y, outer: outer, length: x.shape[axis], inner: inner, p: p, ctx: ctx))
             return [try NormalizationMath.narrowed(y, to: x0.type, ctx)]
         }
     }
@@ -36,7 +37,10 @@ private struct NormalizationLpVisitor: FloatVisitor {
                 for k in 0..<len {
                     let row = xs + k * n
                     if squared {
-                        for i in 0..<n { let v = Double(row[i]); norms[i] += v * v }
+                        for i in 0..<n {
+                            let v = Double(row[i])
+                            norms[i] += v * v
+                        }
                     } else {
                         for i in 0..<n { norms[i] += abs(Double(row[i])) }
                     }

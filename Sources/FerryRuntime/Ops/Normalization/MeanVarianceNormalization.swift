@@ -45,7 +45,10 @@ private struct NormalizationMVNVisitor: FloatVisitor {
         for i in 0..<total { mean[slice[i]] += Double(src[i]) }
         for s in 0..<slices { mean[s] /= perSlice }
         var deviation = [Double](repeating: 0, count: slices)
-        for i in 0..<total { let d = Double(src[i]) - mean[slice[i]]; deviation[slice[i]] += d * d }
+        for i in 0..<total {
+            let d = Double(src[i]) - mean[slice[i]]
+            deviation[slice[i]] += d * d
+        }
         let m = mean.map { T($0) }
         let divisor = deviation.map { T(($0 / perSlice).squareRoot() + 1e-9) }
         for i in 0..<total { dst[i] = (src[i] - m[slice[i]]) / divisor[slice[i]] }

@@ -55,10 +55,16 @@ enum NormalizationMath {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         var i = 0
         while i + 4 <= n {
-            s0 += Double(p[i]); s1 += Double(p[i + 1]); s2 += Double(p[i + 2]); s3 += Double(p[i + 3])
+            s0 += Double(p[i])
+            s1 += Double(p[i + 1])
+            s2 += Double(p[i + 2])
+            s3 += Double(p[i + 3])
             i += 4
         }
-        while i < n { s0 += Double(p[i]); i += 1 }
+        while i < n {
+            s0 += Double(p[i])
+            i += 1
+        }
         return (s0 + s1) + (s2 + s3)
     }
 
@@ -71,10 +77,17 @@ enum NormalizationMath {
         while i + 4 <= n {
             let d0 = Double(p[i]) - mean, d1 = Double(p[i + 1]) - mean
             let d2 = Double(p[i + 2]) - mean, d3 = Double(p[i + 3]) - mean
-            q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3
+            q0 += d0 * d0
+            q1 += d1 * d1
+            q2 += d2 * d2
+            q3 += d3 * d3
             i += 4
         }
-        while i < n { let d = Double(p[i]) - mean; q0 += d * d; i += 1 }
+        while i < n {
+            let d = Double(p[i]) - mean
+            q0 += d * d
+            i += 1
+        }
         return (q0 + q1) + (q2 + q3)
     }
 

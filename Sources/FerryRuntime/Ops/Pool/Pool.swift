@@ -1,9 +1,10 @@
 import CKernels
 import FerryIR
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What a pooling window computes.
@@ -51,12 +52,15 @@ final class PoolKernel: Kernel {
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let x = try inputs.required(0, "X")
-        guard x.rank == geometry.rank + 2 else { throw KernelError.invalid("input \(x.shape) does not have \(geometry.rank) spatial axes") }
+        guard x.rank == geometry.rank + 2 else {
+            throw KernelError.invalid("input \(x.shape) does not have \(geometry.rank) spatial axes")
+        }
         let spatial = Array(x.shape.dropFirst(2))
         let (outSpatial, pb, pe) = try geometry.forward(spatial)
         let axes = (0..<geometry.rank).map {
-            PoolAxisTaps(input: spatial[$0], output: outSpatial[$0], kernel: geometry.kernel[$0], stride: geometry.strides[$0],
-                         dilation: geometry.dilations[$0], padBegin: pb[$0], padEnd: pe[$0])
+            PoolAxisTaps(
+                input: spatial[$0], output: outSpatial[$0], kernel: geometry.kernel[$0], stride: geometry.strides[$0],
+                dilation: geometry.dilations[$0], padBegin: pb[$0], padEnd: pe[$0])
         }
         let shape = Array(x.shape.prefix(2)) + outSpatial
         if x.type == .float && geometry.rank == 2 && !wantsIndices, let fast = try pool2D(x, shape, pb, pe, ctx) { return [fast] }
@@ -64,20 +68,26 @@ final class PoolKernel: Kernel {
         // the float kernel does).
         if case .max = kind, QuantizedType.isByte(x.type) && geometry.rank == 2 && !wantsIndices {
             let y = try ctx.allocate(x.type, shape)
-            let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3], signed: Int32 = x.type == .int8 ? 1 : 0
+            let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3],
+                signed: Int32 = x.type == .int8 ? 1 : 0
             let px = UnsafeRawPointer(x.buffer.baseAddress), py = y.buffer.baseAddress
             ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
-                ferry_max_pool_2d_bytes(px, py, signed, 0, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0],
-                                        g.strides[1], g.dilations[0], g.dilations[1], pb[0], pb[1], oh, ow)
+                ferry_max_pool_2d_bytes(
+                    px, py, signed, 0, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0],
+                    g.strides[1], g.dilations[0], g.dilations[1], pb[0], pb[1], oh, ow)
             }
             return [y]
         }
         switch kind {
         case .max:
             guard x.type != .float16 else { throw KernelError.unsupported("float16") }
-            return try dispatchNumeric(x.type, PoolMaxVisitor(x: x, shape: shape, axes: axes, spatial: spatial, storageOrder: storageOrder, ctx: ctx))
+            return try dispatchNumeric(
+                x.type, PoolMaxVisitor(x: x, shape: shape, axes: axes, spatial: spatial, storageOrder: storageOrder, ctx: ctx))
         case .average(let include):
-            return [try dispatchFloat(x.type, PoolSumVisitor(x: x, shape: shape, axes: axes, average: include ? 2 : 1, p: 1, ctx: ctx))]
+            return [
+                try dispatchFloat(
+                    x.type, PoolSumVisitor(x: x, shape: shape, axes: axes, average: include ? 2 : 1, p: 1, ctx: ctx))
+            ]
         case .lp(let p):
             return [try dispatchFloat(x.type, PoolSumVisitor(x: x, shape: shape, axes: axes, average: 0, p: p, ctx: ctx))]
         }
@@ -89,16 +99,21 @@ extension PoolKernel {
     private func pool2D(_ x: Value, _ shape: [Int], _ pb: [Int], _ pe: [Int], _ ctx: ExecutionContext) throws -> Value? {
         let average: Bool, includePad: Bool
         switch kind {
-        case .max: average = false; includePad = false
-        case .average(let include): average = true; includePad = include
+        case .max:
+            average = false
+            includePad = false
+        case .average(let include):
+            average = true
+            includePad = include
         case .lp: return nil
         }
         let y = try ctx.allocate(.float, shape)
         let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3]
         let px = x.floats, py = y.floats
         ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
-            ferry_pool_2d(px, py, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
-                          g.dilations[0], g.dilations[1], pb[0], pb[1], pe[0], pe[1], oh, ow, average ? 1 : 0, includePad ? 1 : 0)
+            ferry_pool_2d(
+                px, py, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
+                g.dilations[0], g.dilations[1], pb[0], pb[1], pe[0], pe[1], oh, ow, average ? 1 : 0, includePad ? 1 : 0)
         }
         return y
     }
@@ -106,7 +121,9 @@ extension PoolKernel {
 
 /// Walks every output position of one plane with its window's input offsets.
 @inline(__always)
-private func forEachWindow(_ axes: [PoolAxisTaps], _ spatial: [Int], _ body: (_ out: Int, _ offsets: [Int], _ padded: Int) -> Void) {
+private func forEachWindow(
+    _ axes: [PoolAxisTaps], _ spatial: [Int], _ body: (_ out: Int, _ offsets: [Int], _ padded: Int) -> Void
+) {
     let rank = axes.count
     var inStride = [Int](repeating: 1, count: rank)
     for d in stride(from: rank - 2, through: 0, by: -1) { inStride[d] = inStride[d + 1] * spatial[d + 1] }
@@ -123,11 +140,17 @@ private func forEachWindow(_ axes: [PoolAxisTaps], _ spatial: [Int], _ body: (_ 
             offsets.append(contentsOf: axes[0].taps[idx[0]])
         case 2:
             let t1 = axes[1].taps[idx[1]]
-            for i in axes[0].taps[idx[0]] { let base = i * inStride[0]; for j in t1 { offsets.append(base + j) } }
+            for i in axes[0].taps[idx[0]] {
+                let base = i * inStride[0]
+                for j in t1 { offsets.append(base + j) }
+            }
         case 3:
             let t1 = axes[1].taps[idx[1]], t2 = axes[2].taps[idx[2]]
             for i in axes[0].taps[idx[0]] {
-                for j in t1 { let base = i * inStride[0] + j * inStride[1]; for k in t2 { offsets.append(base + k) } }
+                for j in t1 {
+                    let base = i * inStride[0] + j * inStride[1]
+                    for k in t2 { offsets.append(base + k) }
+                }
             }
         default:
             offsets.append(0)
@@ -157,7 +180,8 @@ private struct PoolMaxVisitor: NumericVisitor {
                 forEachWindow(axes, spatial) { o, offsets, _ in
                     var best: T? = nil, at = 0
                     for off in offsets where best == nil || src[off] > best! || src[off] != src[off] {
-                        best = src[off]; at = off
+                        best = src[off]
+                        at = off
                         if src[off] != src[off] { break }
                     }
                     py[plane * outPlane + o] = best ?? T.zero
@@ -195,7 +219,10 @@ private struct PoolSumVisitor: FloatVisitor {
                         let n = average == 2 ? padded : offsets.count
                         py[plane * outPlane + o] = n > 0 ? s / T(n) : 0
                     } else {
-                        for off in offsets { let v = abs(src[off]); s += p == 1 ? v : (p == 2 ? v * v : T.pow(v, T(p))) }
+                        for off in offsets {
+                            let v = abs(src[off])
+                            s += p == 1 ? v : (p == 2 ? v * v : T.pow(v, T(p)))
+                        }
                         py[plane * outPlane + o] = p == 1 ? s : (p == 2 ? s.squareRoot() : T.pow(s, 1 / T(p)))
                     }
                 }
@@ -206,7 +233,9 @@ private struct PoolSumVisitor: FloatVisitor {
 }
 
 /// GlobalAveragePool, GlobalMaxPool and GlobalLpPool: one value per (N, C) plane.
-private func globalPool(_ x: Value, _ ctx: ExecutionContext, _ reduce: @escaping (UnsafeMutablePointer<Float>, Int) -> Float) throws -> Value {
+private func globalPool(_ x: Value, _ ctx: ExecutionContext, _ reduce: @escaping (UnsafeMutablePointer<Float>, Int) -> Float)
+    throws -> Value
+{
     guard x.rank >= 2 else { throw KernelError.invalid("input must have rank >= 2, got \(x.shape)") }
     let xf = try convert(x, to: .float, ctx: ctx)
     let planes = x.shape[0] * x.shape[1], plane = x.shape.dropFirst(2).reduce(1, *)
@@ -227,7 +256,10 @@ private func planeSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         i += 8
     }
     var s = lanes.sum()
-    while i < n { s += p[i]; i += 1 }
+    while i < n {
+        s += p[i]
+        i += 1
+    }
     return s
 }
 
@@ -235,7 +267,9 @@ private func planeSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 enum PoolOps {
     static func register(into r: inout KernelRegistry) {
         r.register("MaxPool") { spec in try PoolKernel(spec, kind: .max) }
-        r.register("AveragePool") { spec in try PoolKernel(spec, kind: .average(countIncludePad: try spec.int("count_include_pad", 0) != 0)) }
+        r.register("AveragePool") { spec in
+            try PoolKernel(spec, kind: .average(countIncludePad: try spec.int("count_include_pad", 0) != 0))
+        }
         r.register("LpPool") { spec in try PoolKernel(spec, kind: .lp(p: try spec.int("p", 2))) }
         r.register("GlobalAveragePool") { _ in
             FunctionKernel { inputs, ctx in
@@ -244,21 +278,25 @@ enum PoolOps {
         }
         r.register("GlobalMaxPool") { _ in
             FunctionKernel { inputs, ctx in
-                [try globalPool(try inputs.required(0), ctx) { p, n in
-                    var m = -Float.infinity
-                    for i in 0..<n where p[i] > m || p[i].isNaN { m = p[i] }
-                    return m
-                }]
+                [
+                    try globalPool(try inputs.required(0), ctx) { p, n in
+                        var m = -Float.infinity
+                        for i in 0..<n where p[i] > m || p[i].isNaN { m = p[i] }
+                        return m
+                    }
+                ]
             }
         }
         r.register("GlobalLpPool") { spec in
             let p = Float(try spec.int("p", 2))
             return FunctionKernel { inputs, ctx in
-                [try globalPool(try inputs.required(0), ctx) { x, n in
-                    var s: Float = 0
-                    for i in 0..<n { s += powf(abs(x[i]), p) }
-                    return powf(s, 1 / p)
-                }]
+                [
+                    try globalPool(try inputs.required(0), ctx) { x, n in
+                        var s: Float = 0
+                        for i in 0..<n { s += powf(abs(x[i]), p) }
+                        return powf(s, 1 / p)
+                    }
+                ]
             }
         }
     }

@@ -13,7 +13,8 @@ final class DirectQuantizedConv {
     /// Packed weights for `w` ([m, c, kh, kw]), or nil where the direct kernel does not apply.
     init?(_ w: Value, groups: Int, zeroPoints: [Int32]) {
         guard ferry_qconv_direct_available() != 0, w.type == .int8, w.rank == 4, groups == 1,
-              zeroPoints.allSatisfy({ $0 == 0 }) else { return nil }
+            zeroPoints.allSatisfy({ $0 == 0 })
+        else { return nil }
         let taps = w.shape[2] * w.shape[3]
         guard taps >= 2 && taps <= Int(FERRY_QCONV_DIRECT_MAX_TAPS), w.shape[1] >= 16, w.shape[0] > 0 else { return nil }
         outputs = w.shape[0]
@@ -22,16 +23,19 @@ final class DirectQuantizedConv {
         kernelWidth = w.shape[3]
         let size = ferry_qconv_direct_packed_w_size(outputs, channels, taps)
         packed = TensorBuffer(count: size) { _ in }
-        ferry_qconv_direct_pack_w(w.buffer.baseAddress.assumingMemoryBound(to: Int8.self), outputs, channels, taps,
-                                  packed.baseAddress)
+        ferry_qconv_direct_pack_w(
+            w.buffer.baseAddress.assumingMemoryBound(to: Int8.self), outputs, channels, taps,
+            packed.baseAddress)
     }
 
     /// Convolves every image of `x` into `y` when the direct kernel can (2-D, requantized output, the
     /// CPU still allows it); false when the caller must take the GEMM path.
-    func run(x: Value, xZero: Int32, geometry g: WindowGeometry, outSpatial: [Int], padBegin: [Int], output: QuantizedOutput,
-             scale: UnsafePointer<Float>, bias: UnsafePointer<Int32>?, y: Value, _ ctx: ExecutionContext) throws -> Bool {
+    func run(
+        x: Value, xZero: Int32, geometry g: WindowGeometry, outSpatial: [Int], padBegin: [Int], output: QuantizedOutput,
+        scale: UnsafePointer<Float>, bias: UnsafePointer<Int32>?, y: Value, _ ctx: ExecutionContext
+    ) throws -> Bool {
         guard case .requantize(_, let zero, let lo, let hi) = output, g.rank == 2, ferry_qconv_direct_available() != 0,
-              x.rank == 4, x.shape[1] == channels, x.shape[2] * x.shape[3] > 0, g.kernel == [kernelHeight, kernelWidth]
+            x.rank == 4, x.shape[1] == channels, x.shape[2] * x.shape[3] > 0, g.kernel == [kernelHeight, kernelWidth]
         else { return false }
         let n = x.shape[0], h = x.shape[2], w = x.shape[3], plane = h * w
         let oh = outSpatial[0], ow = outSpatial[1], p = oh * ow
@@ -49,9 +53,10 @@ final class DirectQuantizedConv {
                 ferry_qconv_direct_channels_last(xi, xSigned, xZero, channels, plane, r.lowerBound, r.upperBound, cl)
             }
             ctx.parallel(tiles, grain: max(1, minimumParallelWork / max(1, 8 * work))) { r in
-                ferry_qconv_direct(packed.baseAddress, outputs, channels, cl, xSigned, xZero, h, w, kernelHeight, kernelWidth,
-                                   g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], padBegin[0], padBegin[1],
-                                   oh, ow, r.lowerBound * 8, min(p, r.upperBound * 8), bias, scale, zero, lo, hi, yi)
+                ferry_qconv_direct(
+                    packed.baseAddress, outputs, channels, cl, xSigned, xZero, h, w, kernelHeight, kernelWidth,
+                    g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], padBegin[0], padBegin[1],
+                    oh, ow, r.lowerBound * 8, min(p, r.upperBound * 8), bias, scale, zero, lo, hi, yi)
             }
         }
         return true

@@ -18,20 +18,35 @@ final class DynamicQuantizeLSTMKernel: Kernel {
     init(_ spec: NodeSpec) throws {
         layer = try RecurrentLayer(spec, cell: .lstm(inputForget: try spec.int("input_forget", 0) != 0))
         let known = (0..<12).map { spec.constant($0) }
-        w = try known[1].flatMap { q in try known[8].map { try QuantizedRecurrentMatrix(q, scale: $0, zeroPoint: known[9], "W") } }
-        r = try known[2].flatMap { q in try known[10].map { try QuantizedRecurrentMatrix(q, scale: $0, zeroPoint: known[11], "R") } }
+        w = try known[1].flatMap { q in try known[8].map { try QuantizedRecurrentMatrix(q, scale: $0, zeroPoint: known[9], "W") }
+        }
+        r = try known[2].flatMap { q in
+            try known[10].map { try QuantizedRecurrentMatrix(q, scale: $0, zeroPoint: known[11], "R") }
+        }
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
-        let w = try self.w ?? QuantizedRecurrentMatrix(try inputs.required(1, "W"), scale: try inputs.required(8, "W_scale"), zeroPoint: inputs.optional(9), "W")
-        let r = try self.r ?? QuantizedRecurrentMatrix(try inputs.required(2, "R"), scale: try inputs.required(10, "R_scale"), zeroPoint: inputs.optional(11), "R")
+        let w =
+            try self.w
+            ?? QuantizedRecurrentMatrix(
+                try inputs.required(1, "W"), scale: try inputs.required(8, "W_scale"), zeroPoint: inputs.optional(9), "W")
+        let r =
+            try self.r
+            ?? QuantizedRecurrentMatrix(
+                try inputs.required(2, "R"), scale: try inputs.required(10, "R_scale"), zeroPoint: inputs.optional(11), "R")
         let hidden = r.depth
         guard r.directions == w.directions, r.columns == 4 * hidden, w.columns == 4 * hidden else {
-            throw KernelError.invalid("W \([w.directions, w.depth, w.columns]) and R \([r.directions, r.depth, r.columns]) are not the weights of one LSTM (R must be [directions, hidden, 4 * hidden])")
+            throw KernelError.invalid(
+                "W \([w.directions, w.depth, w.columns]) and R \([r.directions, r.depth, r.columns]) are not the weights of one LSTM (R must be [directions, hidden, 4 * hidden])"
+            )
         }
-        let weights = RecurrentWeights<Float>(directions: w.directions, inputSize: w.depth, hidden: hidden, keepAlive: [w, r]) { d in
-            RecurrentProducts(project: { x, rows, out in w.multiply(direction: d, x, rows: rows, first: 0, count: w.columns, out, ldc: w.columns) },
-                              recur: { h, m, first, n, c, ldc in r.multiply(direction: d, h, rows: m, first: first, count: n, c, ldc: ldc) })
+        let weights = RecurrentWeights<Float>(directions: w.directions, inputSize: w.depth, hidden: hidden, keepAlive: [w, r]) {
+            d in
+            RecurrentProducts(
+                project: { x, rows, out in
+                    w.multiply(direction: d, x, rows: rows, first: 0, count: w.columns, out, ldc: w.columns)
+                },
+                recur: { h, m, first, n, c, ldc in r.multiply(direction: d, h, rows: m, first: first, count: n, c, ldc: ldc) })
         }
         var lstm = Array(inputs.prefix(8))
         lstm += [Value?](repeating: nil, count: 8 - lstm.count)
@@ -57,7 +72,9 @@ final class QuantizedRecurrentMatrix {
         let (directions, depth, columns) = (q.shape[0], q.shape[1], q.shape[2])
         let given = try scale.scaleValues(), zeros = try zeroPoint?.zeroPointValues() ?? [Int32](repeating: 0, count: given.count)
         guard given.count == directions || given.count == directions * columns, zeros.count == given.count else {
-            throw KernelError.invalid("\(name)_scale \(scale.shape) and \(name)_zero_point do not fit \(name) \(q.shape) (one value per direction, or per direction and column)")
+            throw KernelError.invalid(
+                "\(name)_scale \(scale.shape) and \(name)_zero_point do not fit \(name) \(q.shape) (one value per direction, or per direction and column)"
+            )
         }
         let perColumn = given.count == directions * columns
         let rowZeros = (0..<(directions * columns)).map { zeros[perColumn ? $0 : $0 / columns] }
@@ -70,7 +87,8 @@ final class QuantizedRecurrentMatrix {
             }
         }
         packed = transposed.withUnsafeBytes {
-            PackedQuantizedMatrices($0.baseAddress!, signed: q.type == .int8, groups: directions, rows: columns, columns: depth, zeroPoints: rowZeros)
+            PackedQuantizedMatrices(
+                $0.baseAddress!, signed: q.type == .int8, groups: directions, rows: columns, columns: depth, zeroPoints: rowZeros)
         }
         scales = (0..<(directions * columns)).map { given[perColumn ? $0 : $0 / columns] }
         (self.directions, self.depth, self.columns) = (directions, depth, columns)
@@ -79,11 +97,16 @@ final class QuantizedRecurrentMatrix {
     /// out (rows x count, leading dimension ldc) = a (rows x depth floats) times columns
     /// first..<first + count of direction `direction`: `a` quantized to uint8 with the parameters of
     /// its own range, exact int32 sums, scaled by a_scale * w_scale per column.
-    func multiply(direction d: Int, _ a: UnsafePointer<Float>, rows: Int, first: Int, count: Int, _ out: UnsafeMutablePointer<Float>, ldc: Int) {
+    func multiply(
+        direction d: Int, _ a: UnsafePointer<Float>, rows: Int, first: Int, count: Int, _ out: UnsafeMutablePointer<Float>,
+        ldc: Int
+    ) {
         let n = rows * depth
         let params = dynamicQuantization(of: a, n)
         var q = [UInt8](repeating: 0, count: n)
-        q.withUnsafeMutableBufferPointer { quantizeFloats(a, $0.baseAddress!, n, scale: params.scale, zero: params.zeroPoint, (0, 255)) }
+        q.withUnsafeMutableBufferPointer {
+            quantizeFloats(a, $0.baseAddress!, n, scale: params.scale, zero: params.zeroPoint, (0, 255))
+        }
         let multipliers = (first..<(first + count)).map { params.scale * scales[d * columns + $0] }
         var sums = [Int32](repeating: 0, count: columns)
         var scratch = [UInt8](repeating: 0, count: 2 * depth + 4)
@@ -91,8 +114,10 @@ final class QuantizedRecurrentMatrix {
             for i in 0..<rows {
                 sums.withUnsafeMutableBufferPointer { c in
                     scratch.withUnsafeMutableBytes { s in
-                        packed.multiplyVector(group: d, m: columns, k: depth, x: qb.baseAddress! + i * depth, signed: 0, zeroPoint: params.zeroPoint,
-                                              rows: 0..<columns, c: c.baseAddress!, scratch: s.baseAddress!)
+                        packed.multiplyVector(
+                            group: d, m: columns, k: depth, x: qb.baseAddress! + i * depth, signed: 0,
+                            zeroPoint: params.zeroPoint,
+                            rows: 0..<columns, c: c.baseAddress!, scratch: s.baseAddress!)
                     }
                 }
                 let row = out + i * ldc

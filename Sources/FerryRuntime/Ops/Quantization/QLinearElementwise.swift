@@ -1,9 +1,10 @@
 import CKernels
 import FerryIR
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A 256-entry table taking every value of a 1-byte quantized type (uint8 or int8, indexed by its
@@ -13,7 +14,9 @@ struct ByteLookupTable {
     private let table: [UInt8]
     let outputType: ElementType
 
-    init(input: ElementType, _ from: TensorQuantization, output: ElementType, _ to: TensorQuantization, _ f: (Float) -> Float) throws {
+    init(input: ElementType, _ from: TensorQuantization, output: ElementType, _ to: TensorQuantization, _ f: (Float) -> Float)
+        throws
+    {
         guard QuantizedType.isByte(input), QuantizedType.isByte(output) else {
             throw KernelError.unsupported("\(input.name) to \(output.name) (uint8 and int8 only)")
         }
@@ -63,9 +66,10 @@ func qlinearBinary(multiply: Bool) -> KernelBuilder {
                 throw KernelError.invalid("A (\(a.type.name)) and B (\(b.type.name)) must both be uint8 or int8")
             }
             let pc = try TensorQuantization(inputs, scale: 6, zeroPoint: 7, "C")
-            let body = QLinearBinaryBody(a: a, b: b, multiply: multiply, pa: try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "A"),
-                                         pb: try TensorQuantization(inputs, scale: 4, zeroPoint: 5, "B"), pc: pc,
-                                         range: try QuantizedOutput.activationRange(a.type, pc, activation), ctx: ctx)
+            let body = QLinearBinaryBody(
+                a: a, b: b, multiply: multiply, pa: try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "A"),
+                pb: try TensorQuantization(inputs, scale: 4, zeroPoint: 5, "B"), pc: pc,
+                range: try QuantizedOutput.activationRange(a.type, pc, activation), ctx: ctx)
             return [try QuantizedType.dispatch(a.type, body)]
         }
     }
@@ -92,11 +96,17 @@ private struct QLinearBinaryBody: QuantizedVisitor {
                 // Elements [i, end) lie in one broadcast row.
                 let row = i / n, end = min(r.upperBound, (row + 1) * n)
                 var offA = 0, offB = 0
-                if bc.rowCount > 1 { bc.forEachRow(row..<row + 1) { off, _ in offA = off[0]; offB = off[1] } }
+                if bc.rowCount > 1 {
+                    bc.forEachRow(row..<row + 1) { off, _ in
+                        offA = off[0]
+                        offB = off[1]
+                    }
+                }
                 let first = i - row * n
                 let pa = xa + offA + first * sa, pb = xb + offB + first * sb
-                ferry_qlinear_binary_bytes(pa, sa, pb, sb, end - i, T.isSigned ? 1 : 0, multiply ? 1 : 0, sA, zeroA, sB, zeroB,
-                                           sC, zero, range.lo, range.hi, y + i)
+                ferry_qlinear_binary_bytes(
+                    pa, sa, pb, sb, end - i, T.isSigned ? 1 : 0, multiply ? 1 : 0, sA, zeroA, sB, zeroB,
+                    sC, zero, range.lo, range.hi, y + i)
                 i = end
             }
         }
@@ -110,7 +120,8 @@ func qlinearConcat(_ spec: NodeSpec) throws -> Kernel {
     let axis = try spec.int("axis", Int.min)
     guard axis != Int.min else { throw KernelError.invalid("attribute 'axis' is missing") }
     guard spec.inputCount >= 5, (spec.inputCount - 2) % 3 == 0 else {
-        throw KernelError.invalid("expected Y_scale, Y_zero_point and triples of X, X_scale, X_zero_point; got \(spec.inputCount) inputs")
+        throw KernelError.invalid(
+            "expected Y_scale, Y_zero_point and triples of X, X_scale, X_zero_point; got \(spec.inputCount) inputs")
     }
     return FunctionKernel { inputs, ctx in
         let to = try TensorQuantization(inputs, scale: 0, zeroPoint: 1, "Y")

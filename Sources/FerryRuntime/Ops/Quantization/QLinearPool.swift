@@ -11,12 +11,15 @@ final class QLinearGlobalAveragePoolKernel: Kernel {
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let x = try inputs.required(0, "X")
         guard x.rank >= 3 else { throw KernelError.invalid("input must have rank >= 3, got \(x.shape)") }
-        let from = try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "x"), to = try TensorQuantization(inputs, scale: 3, zeroPoint: 4, "y")
+        let from = try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "x"),
+            to = try TensorQuantization(inputs, scale: 3, zeroPoint: 4, "y")
         let n = x.shape[0], c = channelsLast ? x.shape[x.rank - 1] : x.shape[1]
         let plane = x.count / max(1, n * c)
         let ones = [Int](repeating: 1, count: x.rank - 2)
         let y = try ctx.allocate(x.type, channelsLast ? [n] + ones + [c] : [n, c] + ones)
-        try QuantizedType.dispatch(x.type, GlobalAverageBody(x: x, y: y, n: n, c: c, plane: plane, channelsLast: channelsLast, from: from, to: to, ctx: ctx))
+        try QuantizedType.dispatch(
+            x.type,
+            GlobalAverageBody(x: x, y: y, n: n, c: c, plane: plane, channelsLast: channelsLast, from: from, to: to, ctx: ctx))
         return [y]
     }
 }
@@ -65,7 +68,8 @@ final class QLinearAveragePoolKernel: Kernel {
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let x = try inputs.required(0, "X")
         guard QuantizedType.isByte(x.type) else { throw QuantizedType.unsupported(x.type) }
-        let from = try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "x"), to = try TensorQuantization(inputs, scale: 3, zeroPoint: 4, "y")
+        let from = try TensorQuantization(inputs, scale: 1, zeroPoint: 2, "x"),
+            to = try TensorQuantization(inputs, scale: 3, zeroPoint: 4, "y")
         let xf = try dequantize(x, from, ctx)
         guard let yf = try pool.run([xf], ctx).first ?? nil else { throw KernelError.invalid("pooling produced no output") }
         return [try quantize(yf, to, as: inputs.optional(4)?.type ?? x.type, ctx)]

@@ -25,11 +25,18 @@ struct QuantizationLayout {
         let parameters = parameterShape.reduce(1, *)
         let count = shape.reduce(1, *)
         if parameters == 1 && (blockSize == 0 || parameterShape.count <= 1) {
-            outer = 1; axisLength = 1; inner = count; block = 1
-            outerStride = 0; axisStride = 0; innerStride = 0
+            outer = 1
+            axisLength = 1
+            inner = count
+            block = 1
+            outerStride = 0
+            axisStride = 0
+            innerStride = 0
             return
         }
-        guard opset >= 13 else { throw KernelError.invalid("opset \(opset) takes one scale and zero point, got shape \(parameterShape)") }
+        guard opset >= 13 else {
+            throw KernelError.invalid("opset \(opset) takes one scale and zero point, got shape \(parameterShape)")
+        }
         let a = try shapeAxis(axis, rank: shape.count)
         outer = shape[..<a].reduce(1, *)
         axisLength = shape[a]
@@ -38,15 +45,22 @@ struct QuantizationLayout {
             guard parameterShape == [axisLength] else {
                 throw KernelError.invalid("per-axis scale of shape \(parameterShape) does not match axis \(a) of \(shape)")
             }
-            block = 1; outerStride = 0; axisStride = 1; innerStride = 0
+            block = 1
+            outerStride = 0
+            axisStride = 1
+            innerStride = 0
         } else {
             guard blockSize > 0 else { throw KernelError.invalid("block_size must be positive, got \(blockSize)") }
             var expected = shape
             expected[a] = (axisLength + blockSize - 1) / blockSize
             guard parameterShape == expected else {
-                throw KernelError.invalid("blocked scale of shape \(parameterShape) does not match \(shape) with block_size \(blockSize) on axis \(a)")
+                throw KernelError.invalid(
+                    "blocked scale of shape \(parameterShape) does not match \(shape) with block_size \(blockSize) on axis \(a)")
             }
-            block = blockSize; outerStride = expected[a] * inner; axisStride = inner; innerStride = 1
+            block = blockSize
+            outerStride = expected[a] * inner
+            axisStride = inner
+            innerStride = 1
         }
     }
 

@@ -13,15 +13,22 @@ enum QuantizationOps {
         r.register("DynamicQuantizeLinear", since: 11) { _ in
             FunctionKernel { inputs, ctx in
                 let (y, p) = try dynamicQuantizeLinear(try inputs.required(0, "x"), ctx)
-                return [y, Value.float([p.scale], shape: []), Value(type: .uint8, shape: [], buffer: [UInt8(p.zeroPoint)].withUnsafeBytes { .init(copying: $0) })]
+                return [
+                    y, Value.float([p.scale], shape: []),
+                    Value(type: .uint8, shape: [], buffer: [UInt8(p.zeroPoint)].withUnsafeBytes { .init(copying: $0) })
+                ]
             }
         }
         r.register("QLinearConv", since: 10) { spec in try QuantizedConvKernel(spec, slots: .qlinear) }
         r.register("ConvInteger", since: 10) { spec in try QuantizedConvKernel(spec, slots: .integer) }
         r.register("QLinearMatMul", since: 10) { spec in try QuantizedMatMulKernel(spec, slots: .qlinearMatMul) }
         r.register("MatMulInteger", since: 10) { spec in try QuantizedMatMulKernel(spec, slots: .matMulInteger) }
-        r.register("MatMulIntegerToFloat", domain: Domain.microsoft) { spec in try QuantizedMatMulKernel(spec, slots: .matMulIntegerToFloat) }
-        r.register("DynamicQuantizeMatMul", domain: Domain.microsoft) { spec in try QuantizedMatMulKernel(spec, slots: .dynamicQuantizeMatMul) }
+        r.register("MatMulIntegerToFloat", domain: Domain.microsoft) { spec in
+            try QuantizedMatMulKernel(spec, slots: .matMulIntegerToFloat)
+        }
+        r.register("DynamicQuantizeMatMul", domain: Domain.microsoft) { spec in
+            try QuantizedMatMulKernel(spec, slots: .dynamicQuantizeMatMul)
+        }
         r.register("QGemm", domain: Domain.microsoft) { spec in try QuantizedMatMulKernel(spec, slots: .qgemm) }
         r.register("QLinearAdd", domain: Domain.microsoft, qlinearBinary(multiply: false))
         r.register("QLinearMul", domain: Domain.microsoft, qlinearBinary(multiply: true))

@@ -1,5 +1,5 @@
-import FerryIR
 import CKernels
+import FerryIR
 
 /// QuantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = saturate(round(x /
 /// scale) + zero_point), rounding half to even, into uint8, int8, uint16, int16, uint4 or int4. 8-bit
@@ -21,21 +21,29 @@ final class QuantizeLinearKernel: Kernel {
         }
         let target = z?.type ?? outputType ?? .uint8
         guard QuantizedType.quantizeTargets.contains(target) else { throw QuantizedType.unsupported(target) }
-        guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else { throw KernelError.invalid("x must be float or int32, got \(x.type.name)") }
-        if let z { guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("y_zero_point \(z.shape) and y_scale \(s.shape) differ in shape") } }
+        guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else {
+            throw KernelError.invalid("x must be float or int32, got \(x.type.name)")
+        }
+        if let z {
+            guard z.shape == s.shape || z.count == 1 && s.count == 1 else {
+                throw KernelError.invalid("y_zero_point \(z.shape) and y_scale \(s.shape) differ in shape")
+            }
+        }
         let layout = try placement.layout(x.shape, parameters: s.shape)
         let xf = try convert(x, to: .float, ctx: ctx)
         let scales = try s.scaleValues()
         let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
         let y = try ctx.allocate(target, x.shape)
-        try QuantizedType.dispatch(target, QuantizeBody(x: xf.floats, y: y, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        try QuantizedType.dispatch(
+            target, QuantizeBody(x: xf.floats, y: y, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
         return [y]
     }
 }
 
 /// The quantization loop for one output type (per tensor, per axis or blocked).
 struct QuantizeBody: QuantizedVisitor {
-    let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
+    let x: UnsafeMutablePointer<Float>, y: Value, layout: QuantizationLayout, scales: [Float], zeros: [Int32],
+        ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
         let range = try QuantizedType.range(y.type)
@@ -67,8 +75,10 @@ struct QuantizeBody: QuantizedVisitor {
 /// (at most 16 bits).
 /// 8-bit outputs go through the C kernel (AVX2 when the CPU has it).
 @inline(__always)
-func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<T>, _ n: Int, scale: Float, zero: Int32,
-                                          _ range: (lo: Int32, hi: Int32)) {
+func quantizeFloats<T: FixedWidthInteger>(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<T>, _ n: Int, scale: Float, zero: Int32,
+    _ range: (lo: Int32, hi: Int32)
+) {
     if T.bitWidth == 8 {
         ferry_quantize_floats(x, n, scale, zero, range.lo, range.hi, T.isSigned ? 1 : 0, y)
     } else {
@@ -81,8 +91,10 @@ func quantizeFloats<T: FixedWidthInteger>(_ x: UnsafePointer<Float>, _ y: Unsafe
 /// low bound; adding 1.5 * 2^23 rounds half to even into the low mantissa bits. Inlined with its
 /// closure, the loop vectorises.
 @inline(__always)
-func storeQuantized<T: FixedWidthInteger>(_ y: UnsafeMutablePointer<T>, _ n: Int, zero: Int32, _ range: (lo: Int32, hi: Int32),
-                                          _ value: (Int) -> Float) {
+func storeQuantized<T: FixedWidthInteger>(
+    _ y: UnsafeMutablePointer<T>, _ n: Int, zero: Int32, _ range: (lo: Int32, hi: Int32),
+    _ value: (Int) -> Float
+) {
     let a = Float(range.lo - zero), b = Float(range.hi - zero)
     for i in 0..<n {
         var r = value(i)
@@ -106,7 +118,9 @@ final class DequantizeLinearKernel: Kernel {
             KernelError.invalid("output_dtype \($0.name) is not float32, float16 or bfloat16")
         }
         for i in [0, 2] {
-            if let v = spec.constant(i), v.type != .int32, !QuantizedType.quantizeTargets.contains(v.type) { throw QuantizedType.unsupported(v.type) }
+            if let v = spec.constant(i), v.type != .int32, !QuantizedType.quantizeTargets.contains(v.type) {
+                throw QuantizedType.unsupported(v.type)
+            }
         }
     }
 
@@ -114,20 +128,24 @@ final class DequantizeLinearKernel: Kernel {
         let x = try inputs.required(0, "x"), s = try inputs.required(1, "x_scale"), z = inputs.optional(2)
         if let z {
             guard z.type == x.type else { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
-            guard z.shape == s.shape || z.count == 1 && s.count == 1 else { throw KernelError.invalid("x_zero_point \(z.shape) and x_scale \(s.shape) differ in shape") }
+            guard z.shape == s.shape || z.count == 1 && s.count == 1 else {
+                throw KernelError.invalid("x_zero_point \(z.shape) and x_scale \(s.shape) differ in shape")
+            }
         }
         let layout = try placement.layout(x.shape, parameters: s.shape)
         let scales = try s.scaleValues()
         let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
         let y = try ctx.allocate(.float, x.shape)
-        try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        try QuantizedType.dispatch(
+            x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
         return [try convert(y, to: outputType ?? s.type, ctx: ctx)]
     }
 }
 
 /// The dequantization loop for one input type.
 struct DequantizeBody: QuantizedVisitor {
-    let x: Value, y: UnsafeMutablePointer<Float>, layout: QuantizationLayout, scales: [Float], zeros: [Int32], ctx: ExecutionContext
+    let x: Value, y: UnsafeMutablePointer<Float>, layout: QuantizationLayout, scales: [Float], zeros: [Int32],
+        ctx: ExecutionContext
 
     func visit<T: RTInteger>(_: T.Type) throws {
         let src = x.pointer(T.self), inner = layout.inner, step = layout.innerStride, layout = self.layout, y = self.y
@@ -191,14 +209,18 @@ func dynamicQuantization(of p: UnsafePointer<Float>, _ n: Int) -> TensorQuantiza
 func dequantize(_ x: Value, _ p: TensorQuantization, _ ctx: ExecutionContext) throws -> Value {
     let layout = try QuantizationLayout.perTensor(x.shape)
     let y = try ctx.allocate(.float, x.shape)
-    try QuantizedType.dispatch(x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    try QuantizedType.dispatch(
+        x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
     return y
 }
 
 /// A float32 value quantized per tensor into `type`.
 func quantize(_ x: Value, _ p: TensorQuantization, as type: ElementType, _ ctx: ExecutionContext) throws -> Value {
     let y = try ctx.allocate(type, x.shape)
-    try QuantizedType.dispatch(type, QuantizeBody(x: x.floats, y: y, layout: try QuantizationLayout.perTensor(x.shape),
-                                                  scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
+    try QuantizedType.dispatch(
+        type,
+        QuantizeBody(
+            x: x.floats, y: y, layout: try QuantizationLayout.perTensor(x.shape),
+            scales: [p.scale], zeros: [p.zeroPoint], ctx: ctx))
     return y
 }

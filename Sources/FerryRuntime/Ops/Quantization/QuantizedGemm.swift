@@ -17,7 +17,8 @@ final class PackedQuantizedMatrices {
     init(_ source: UnsafeRawPointer, signed: Bool, groups: Int, rows: Int, columns: Int, zeroPoints: [Int32]) {
         let bytes = signed && zeroPoints.allSatisfy { $0 == 0 } && ferry_qgemm_bytes_available() != 0
         self.bytes = bytes
-        stride = ((bytes ? ferry_qgemm_bytes_packed_a_size(rows, columns) : ferry_qgemm_packed_a_size(rows, columns)) + 63) / 64 * 64
+        stride =
+            ((bytes ? ferry_qgemm_bytes_packed_a_size(rows, columns) : ferry_qgemm_packed_a_size(rows, columns)) + 63) / 64 * 64
         buffer = TensorBuffer(count: max(64, groups * stride)) { _ in }
         zeroPoints.withUnsafeBufferPointer { z in
             for g in 0..<groups {
@@ -37,7 +38,9 @@ final class PackedQuantizedMatrices {
     }
 
     /// Packs B (k x n row-major bytes, leading dimension ldb, int8 when `signed` is 1) into `packed`.
-    func packB(_ b: UnsafeRawPointer, signed: Int32, ldb: Int, k: Int, n: Int, zeroPoint: Int32, into packed: UnsafeMutableRawPointer) {
+    func packB(
+        _ b: UnsafeRawPointer, signed: Int32, ldb: Int, k: Int, n: Int, zeroPoint: Int32, into packed: UnsafeMutableRawPointer
+    ) {
         if bytes {
             ferry_qgemm_bytes_pack_b(b, signed, ldb, k, n, packed)
         } else {
@@ -47,22 +50,28 @@ final class PackedQuantizedMatrices {
 
     /// im2col of columns [begin, end) of one image's group into a packed B (`row`: 4 * (end - begin)
     /// bytes of scratch).
-    func im2col(_ x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, channels: Int, geometry g: WindowGeometry, inShape: [Int],
-                padBegin: [Int], outShape: [Int], begin: Int, end: Int, into packed: UnsafeMutableRawPointer, row: UnsafeMutableRawPointer) {
+    func im2col(
+        _ x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, channels: Int, geometry g: WindowGeometry, inShape: [Int],
+        padBegin: [Int], outShape: [Int], begin: Int, end: Int, into packed: UnsafeMutableRawPointer, row: UnsafeMutableRawPointer
+    ) {
         if bytes {
-            ferry_qim2col_bytes_packed(x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
-                                       outShape, begin, end, packed, row)
+            ferry_qim2col_bytes_packed(
+                x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
+                outShape, begin, end, packed, row)
         } else {
-            ferry_qim2col_packed(x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
-                                 outShape, begin, end, packed, row)
+            ferry_qim2col_packed(
+                x, signed, zeroPoint, channels, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin,
+                outShape, begin, end, packed, row)
         }
     }
 
     /// c[i] for the rows `rows` (from a multiple of FERRY_QGEMM_PANEL_ROWS) of group `g` (m x k) times
     /// the vector x (k bytes, int8 when `signed` is 1, zero point `zeroPoint`); `scratch` holds
     /// 2 * k + 4 bytes.
-    func multiplyVector(group g: Int, m: Int, k: Int, x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, rows: Range<Int>,
-                        c: UnsafeMutablePointer<Int32>, scratch: UnsafeMutableRawPointer) {
+    func multiplyVector(
+        group g: Int, m: Int, k: Int, x: UnsafeRawPointer, signed: Int32, zeroPoint: Int32, rows: Range<Int>,
+        c: UnsafeMutablePointer<Int32>, scratch: UnsafeMutableRawPointer
+    ) {
         let a = UnsafeRawPointer(buffer.baseAddress + g * stride)
         if bytes {
             ferry_qgemv_bytes_prepacked(m, k, a, x, signed, zeroPoint, rows.lowerBound, rows.upperBound, c, scratch)
@@ -73,8 +82,10 @@ final class PackedQuantizedMatrices {
 
     /// C (m x n, leading dimension ldc) = group `g` times packed B, whose values are `bSigned` with
     /// zero point `bZeroPoint` (as given to packB / im2col).
-    func multiply(group g: Int, m: Int, n: Int, k: Int, packedB: UnsafeRawPointer, bSigned: Int32, bZeroPoint: Int32,
-                  c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    func multiply(
+        group g: Int, m: Int, n: Int, k: Int, packedB: UnsafeRawPointer, bSigned: Int32, bZeroPoint: Int32,
+        c: UnsafeMutablePointer<Int32>, ldc: Int
+    ) {
         let a = UnsafeRawPointer(buffer.baseAddress + g * stride)
         if bytes {
             ferry_qgemm_bytes_prepacked(m, n, k, a, packedB, bSigned, bZeroPoint, c, ldc)
@@ -109,7 +120,8 @@ enum QuantizedOutput {
     /// a narrower integer range); other activations are applied to the dequantized values first.
     static func requantize(_ zeroPoint: Value, scale: Float, activation: FusedActivation) throws -> QuantizedOutput {
         guard QuantizedType.isByte(zeroPoint.type), zeroPoint.count == 1 else {
-            throw KernelError.unsupported("output zero point of type \(zeroPoint.type.name) and shape \(zeroPoint.shape) (one uint8 or int8 value only)")
+            throw KernelError.unsupported(
+                "output zero point of type \(zeroPoint.type.name) and shape \(zeroPoint.shape) (one uint8 or int8 value only)")
         }
         let z = try zeroPoint.zeroPointValues()[0]
         if activation.kind != FERRY_ACT_NONE && activation.kind != FERRY_ACT_RELU && activation.kind != FERRY_ACT_CLIP {
@@ -120,13 +132,17 @@ enum QuantizedOutput {
     }
 
     /// The range of `type` narrowed by a Relu or Clip applied before quantizing with `q`.
-    static func activationRange(_ type: ElementType, _ q: TensorQuantization, _ activation: FusedActivation) throws -> (lo: Int32, hi: Int32) {
+    static func activationRange(_ type: ElementType, _ q: TensorQuantization, _ activation: FusedActivation) throws -> (
+        lo: Int32, hi: Int32
+    ) {
         let range = try QuantizedType.range(type)
         var lo = range.lo, hi = range.hi
         switch activation.kind {
         case FERRY_ACT_NONE: break
         case FERRY_ACT_RELU: lo = max(lo, q.zeroPoint)
-        case FERRY_ACT_CLIP: lo = max(lo, q.quantize(activation.alpha, range)); hi = min(hi, q.quantize(activation.beta, range))
+        case FERRY_ACT_CLIP:
+            lo = max(lo, q.quantize(activation.alpha, range))
+            hi = min(hi, q.quantize(activation.beta, range))
         default: throw KernelError.unsupported("activation \(activation.kind.rawValue) before a quantized output")
         }
         return (lo, max(hi, lo))
@@ -140,17 +156,21 @@ enum QuantizedOutput {
 
     /// Writes rows x cols sums `c` (leading dimension ldc) to `y` (leading dimension ldy, in elements),
     /// row r using bias[r] and scale[r].
-    func write(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, cols: Int, bias: UnsafePointer<Int32>?, scale: UnsafePointer<Float>,
-               to y: UnsafeMutableRawPointer, ldy: Int) {
+    func write(
+        _ c: UnsafePointer<Int32>, ldc: Int, rows: Int, cols: Int, bias: UnsafePointer<Int32>?, scale: UnsafePointer<Float>,
+        to y: UnsafeMutableRawPointer, ldy: Int
+    ) {
         switch self {
         case .requantize(let type, let zero, let lo, let hi):
             ferry_requantize(c, ldc, rows, cols, bias, scale, zero, lo, hi, type == .int8 ? 1 : 0, y, ldy)
         case .activateThenQuantize(let act, let type, let zero, let outputScale):
             let range = (try? QuantizedType.range(type)) ?? (lo: 0, hi: 255)
-            ferry_activate_quantize(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, outputScale, zero, range.lo, range.hi,
-                                    type == .int8 ? 1 : 0, y, ldy)
+            ferry_activate_quantize(
+                c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, outputScale, zero, range.lo, range.hi,
+                type == .int8 ? 1 : 0, y, ldy)
         case .float(let act):
-            ferry_dequantize_output(c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
+            ferry_dequantize_output(
+                c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
         case .int32:
             let d = y.assumingMemoryBound(to: Int32.self)
             for r in 0..<rows {

@@ -41,12 +41,16 @@ final class QuantizedMatMulKernel: Kernel {
         // Float out: ops without an output scale that have input scales (MatMulIntegerToFloat,
         // DynamicQuantizeMatMul), QGemm without y_scale, and fused products marked so.
         let hasOutputScale = slots.yScale.map { spec.hasInput($0) } ?? false
-        floatOutput = try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0 || !hasOutputScale && (slots.aScale != nil || slots.dynamicA)
+        floatOutput =
+            try spec.int(QuantizedConvKernel.floatOutputAttribute, 0) != 0
+            || !hasOutputScale && (slots.aScale != nil || slots.dynamicA)
         // B is packed at plan time when it and its zero point (if wired) are constant.
         let zeroKnown = slots.bZero.map { !spec.hasInput($0) || spec.constant($0) != nil } ?? true
         if let b = spec.constant(slots.b), b.rank >= 2, zeroKnown {
             guard QuantizedType.isByte(b.type) else { throw QuantizedType.unsupported(b.type) }
-            constantB = (b.shape, try QuantizedMatMulKernel.pack(b, transB: transB, zero: slots.bZero.flatMap { spec.constant($0) }))
+            constantB = (
+                b.shape, try QuantizedMatMulKernel.pack(b, transB: transB, zero: slots.bZero.flatMap { spec.constant($0) })
+            )
         } else {
             constantB = nil
         }
@@ -63,10 +67,13 @@ final class QuantizedMatMulKernel: Kernel {
         } else {
             bt = Value(type: b.type, shape: [batch, rows, cols], buffer: TensorBuffer(count: max(1, b.count)) { _ in })
             try ShapeStridedCopy(shape: [batch, rows, cols], strides: [rows * cols, 1, rows])
-                .run(from: b.buffer.baseAddress, to: bt.buffer.baseAddress, type: b.type, ctx: ExecutionContext(pool: BufferPool(reusesBlocks: false), threads: 1))
+                .run(
+                    from: b.buffer.baseAddress, to: bt.buffer.baseAddress, type: b.type,
+                    ctx: ExecutionContext(pool: BufferPool(reusesBlocks: false), threads: 1))
         }
-        return PackedQuantizedMatrices(bt.buffer.baseAddress, signed: b.type == .int8, groups: batch, rows: rows, columns: cols,
-                                       zeroPoints: Array((0..<batch).map { _ in zeros }.joined()))
+        return PackedQuantizedMatrices(
+            bt.buffer.baseAddress, signed: b.type == .int8, groups: batch, rows: rows, columns: cols,
+            zeroPoints: Array((0..<batch).map { _ in zeros }.joined()))
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
@@ -91,11 +98,14 @@ final class QuantizedMatMulKernel: Kernel {
         if let bv { guard QuantizedType.isByte(bv.type) else { throw QuantizedType.unsupported(bv.type) } }
         var bShape = constantB?.shape ?? bv!.shape
         guard a.rank >= 1, bShape.count >= 1 else { throw KernelError.invalid("inputs must be at least 1-D") }
-        guard !(transA || transB) || a.rank == 2 && bShape.count == 2 else { throw KernelError.invalid("transposed operands must be matrices") }
+        guard !(transA || transB) || a.rank == 2 && bShape.count == 2 else {
+            throw KernelError.invalid("transposed operands must be matrices")
+        }
         let aMatrix = a.rank == 1 ? [1, a.shape[0]] : Array(a.shape.suffix(2))
         if bShape.count == 1 { bShape = [bShape[0], 1] }
         let m = transA ? aMatrix[1] : aMatrix[0], k = transA ? aMatrix[0] : aMatrix[1]
-        let kb = transB ? bShape[bShape.count - 1] : bShape[bShape.count - 2], n = transB ? bShape[bShape.count - 2] : bShape[bShape.count - 1]
+        let kb = transB ? bShape[bShape.count - 1] : bShape[bShape.count - 2],
+            n = transB ? bShape[bShape.count - 2] : bShape[bShape.count - 1]
         guard k == kb else { throw KernelError.invalid("A \(a.shape) and B \(bShape) do not multiply") }
         let aBatch = a.rank > 2 ? Array(a.shape.dropLast(2)) : [], bBatch = Array(bShape.dropLast(2))
         let batchShape = try Broadcast([aBatch, bBatch]).shape
@@ -103,8 +113,11 @@ final class QuantizedMatMulKernel: Kernel {
         if a.rank == 1 { outShape.remove(at: outShape.count - 2) }
         if (constantB?.shape ?? bv!.shape).count == 1 { outShape.removeLast() }
 
-        let packed = try constantB?.packed ?? QuantizedMatMulKernel.pack(bv!.rank == 1 ? bv!.reshaped(bShape) : bv!, transB: transB,
-                                                                          zero: slots.bZero.flatMap { inputs.optional($0) })
+        let packed =
+            try constantB?.packed
+            ?? QuantizedMatMulKernel.pack(
+                bv!.rank == 1 ? bv!.reshaped(bShape) : bv!, transB: transB,
+                zero: slots.bZero.flatMap { inputs.optional($0) })
         let (output, scales) = try outputPass(inputs, n: n, aScale: aParams.scale)
         let bias = try biasValues(inputs, n: n)
         let y = try ctx.allocate(output.elementType, outShape)
@@ -116,11 +129,13 @@ final class QuantizedMatMulKernel: Kernel {
         let batch = fold ? 1 : batchShape.reduce(1, *)
         let offA = fold ? [0] : try Broadcast([aBatch, batchShape]).inputOffsets()
         let offB = fold ? [0] : try Broadcast([bBatch, batchShape]).inputOffsets()
-        let product = QuantizedProduct(rows: rows, n: n, k: k, aType: a.type, aZero: aParams.zeroPoint, transA: transA, output: output,
-                                       scales: scales, bias: bias.int, floatBias: bias.float)
+        let product = QuantizedProduct(
+            rows: rows, n: n, k: k, aType: a.type, aZero: aParams.zeroPoint, transA: transA, output: output,
+            scales: scales, bias: bias.int, floatBias: bias.float)
         for i in 0..<batch {
-            try product.run(a: a.buffer.baseAddress + offA[i] * m * k, weights: packed, group: offB[i],
-                            y: y.buffer.baseAddress + i * rows * n * elementSize(y.type), ctx)
+            try product.run(
+                a: a.buffer.baseAddress + offA[i] * m * k, weights: packed, group: offB[i],
+                y: y.buffer.baseAddress + i * rows * n * elementSize(y.type), ctx)
         }
         return [y]
     }
@@ -130,11 +145,18 @@ final class QuantizedMatMulKernel: Kernel {
         guard let bScaleSlot = slots.bScale else { return (.int32, [Float](repeating: 1, count: n)) }
         let bScales = try inputs.required(bScaleSlot, "B scale").scaleValues()
         if floatOutput {
-            return (.float(activation), try quantizedRowScales(n, inputScale: aScale * alpha, weightScales: bScales, outputScale: nil))
+            return (
+                .float(activation), try quantizedRowScales(n, inputScale: aScale * alpha, weightScales: bScales, outputScale: nil)
+            )
         }
         let yScale = try TensorQuantization(inputs, scale: slots.yScale!, zeroPoint: slots.yZero!, "Y").scale
-        let output = try QuantizedOutput.requantize(try inputs.required(slots.yZero!, "Y zero point"), scale: yScale, activation: activation)
-        return (output, try quantizedRowScales(n, inputScale: aScale * alpha, weightScales: bScales, outputScale: output.rowScaleDivisor(yScale)))
+        let output = try QuantizedOutput.requantize(
+            try inputs.required(slots.yZero!, "Y zero point"), scale: yScale, activation: activation)
+        return (
+            output,
+            try quantizedRowScales(
+                n, inputScale: aScale * alpha, weightScales: bScales, outputScale: output.rowScaleDivisor(yScale))
+        )
     }
 
     /// The bias as int32 per column (QGemm's C) or float per column.
@@ -161,8 +183,10 @@ private struct QuantizedProduct {
 
     /// Y (rows x n, row-major) from A at `a` (rows x k, or k x rows when transposed) and packed Bᵀ
     /// (group `group` of `weights`).
-    func run(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
-             _ ctx: ExecutionContext) throws {
+    func run(
+        a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+        _ ctx: ExecutionContext
+    ) throws {
         if rows == 1 {
             try multiplyVector(a: a, weights: weights, group: group, y: y, ctx)
         } else {
@@ -176,8 +200,10 @@ private struct QuantizedProduct {
 
     /// One row of A (batch 1): Yᵀ = Bᵀ a as matrix-vector products over parts of Bᵀ's rows, each
     /// with its output pass; Yᵀ and Y share their layout.
-    private func multiplyVector(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
-                                _ ctx: ExecutionContext) throws {
+    private func multiplyVector(
+        a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+        _ ctx: ExecutionContext
+    ) throws {
         let es = elementSize(output.elementType), panel = Int(FERRY_QGEMM_PANEL_ROWS)
         let parts = n * k >= minimumParallelWork ? ctx.threads : 1, panels = (n + panel - 1) / panel
         let scratchBytes = (2 * k + 4 + 63) / 64 * 64
@@ -190,10 +216,12 @@ private struct QuantizedProduct {
                     for part in r {
                         let lo = min(n, panels * part / parts * panel), hi = min(n, panels * (part + 1) / parts * panel)
                         guard lo < hi else { continue }
-                        weights.multiplyVector(group: group, m: n, k: k, x: a, signed: signed, zeroPoint: aZero, rows: lo..<hi, c: c,
-                                               scratch: scratch.buffer.baseAddress + part * scratchBytes)
-                        output.write(c + lo, ldc: 1, rows: hi - lo, cols: 1, bias: bias.map { $0 + lo }, scale: s.baseAddress! + lo,
-                                     to: y + lo * es, ldy: 1)
+                        weights.multiplyVector(
+                            group: group, m: n, k: k, x: a, signed: signed, zeroPoint: aZero, rows: lo..<hi, c: c,
+                            scratch: scratch.buffer.baseAddress + part * scratchBytes)
+                        output.write(
+                            c + lo, ldc: 1, rows: hi - lo, cols: 1, bias: bias.map { $0 + lo }, scale: s.baseAddress! + lo,
+                            to: y + lo * es, ldy: 1)
                     }
                 }
             }
@@ -202,8 +230,10 @@ private struct QuantizedProduct {
 
     /// Several rows of A: Aᵀ packed per part of its columns, the GEMM, the output pass, Yᵀ transposed
     /// into Y.
-    private func multiplyMatrix(a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
-                                _ ctx: ExecutionContext) throws {
+    private func multiplyMatrix(
+        a: UnsafeMutableRawPointer, weights: PackedQuantizedMatrices, group: Int, y: UnsafeMutableRawPointer,
+        _ ctx: ExecutionContext
+    ) throws {
         // Aᵀ (k x rows) is B of the transposed product.
         let at: UnsafeRawPointer
         var aTransposed: Value? = nil
@@ -235,16 +265,19 @@ private struct QuantizedProduct {
                         let b = scratch.buffer.baseAddress + part * partBytes
                         let sums = (b + bBytes).assumingMemoryBound(to: Int32.self)
                         weights.packB(at + lo, signed: signed, ldb: rows, k: k, n: hi - lo, zeroPoint: aZero, into: b)
-                        weights.multiply(group: group, m: n, n: hi - lo, k: k, packedB: b, bSigned: signed, bZeroPoint: aZero,
-                                         c: sums, ldc: hi - lo)
-                        output.write(sums, ldc: hi - lo, rows: n, cols: hi - lo, bias: bias, scale: s.baseAddress!,
-                                     to: yt.buffer.baseAddress + lo * es, ldy: rows)
+                        weights.multiply(
+                            group: group, m: n, n: hi - lo, k: k, packedB: b, bSigned: signed, bZeroPoint: aZero,
+                            c: sums, ldc: hi - lo)
+                        output.write(
+                            sums, ldc: hi - lo, rows: n, cols: hi - lo, bias: bias, scale: s.baseAddress!,
+                            to: yt.buffer.baseAddress + lo * es, ldy: rows)
                     }
                 }
             }
         }
         withExtendedLifetime(aTransposed) {}
-        try ShapeStridedCopy(shape: [rows, n], strides: [1, rows]).run(from: yt.buffer.baseAddress, to: y, type: output.elementType, ctx: ctx)
+        try ShapeStridedCopy(shape: [rows, n], strides: [1, rows]).run(
+            from: yt.buffer.baseAddress, to: y, type: output.elementType, ctx: ctx)
     }
 
     private func withBias(_ body: (UnsafePointer<Int32>?) throws -> Void) throws {

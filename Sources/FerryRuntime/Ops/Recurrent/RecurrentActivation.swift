@@ -28,14 +28,15 @@ struct RecurrentActivation {
     /// One direction's list given to a bidirectional node serves both directions.
     static func parse(_ spec: NodeSpec, defaults: [Kind], directions: Int) throws -> [[RecurrentActivation]] {
         let names = try spec.strings("activations")
-        var kinds: [Kind] = try names.map { list in
-            try list.map { name in
-                guard let k = Kind(rawValue: name.lowercased()) else {
-                    throw KernelError.unsupported("activation '\(name)'")
+        var kinds: [Kind] =
+            try names.map { list in
+                try list.map { name in
+                    guard let k = Kind(rawValue: name.lowercased()) else {
+                        throw KernelError.unsupported("activation '\(name)'")
+                    }
+                    return k
                 }
-                return k
-            }
-        } ?? Array(repeating: defaults, count: directions).flatMap { $0 }
+            } ?? Array(repeating: defaults, count: directions).flatMap { $0 }
         if kinds.count == defaults.count && directions == 2 { kinds += kinds }
         guard kinds.count == defaults.count * directions else {
             throw KernelError.invalid("'activations' lists \(kinds.count) functions, expected \(defaults.count * directions)")
@@ -66,7 +67,11 @@ struct RecurrentActivation {
         case .affine: for i in 0..<n { p[i] = a * p[i] + b }
         case .elu: for i in 0..<n where p[i] < 0 { p[i] = a * (T.exp(p[i]) - 1) }
         case .softsign: for i in 0..<n { p[i] = p[i] / (1 + abs(p[i])) }
-        case .softplus: for i in 0..<n { let x = p[i]; p[i] = x > 30 ? x : T.log1p(T.exp(x)) }
+        case .softplus:
+            for i in 0..<n {
+                let x = p[i]
+                p[i] = x > 30 ? x : T.log1p(T.exp(x))
+            }
         }
     }
 }

@@ -60,21 +60,26 @@ final class RecurrentLayer: Kernel {
         case .double: return try compute(inputs, ctx, Double.self)
         case .float16:
             // Computed in float32, the results rounded back to half precision.
-            let widened = try inputs.enumerated().map { i, v in try v.map { i == 4 ? $0 : try convert($0, to: .float, ctx: ctx) } }
+            let widened = try inputs.enumerated().map { i, v in try v.map { i == 4 ? $0 : try convert($0, to: .float, ctx: ctx) }
+            }
             return try compute(widened, ctx, Float.self).map { try $0.map { try convert($0, to: .float16, ctx: ctx) } }
         default: throw KernelError.unsupported("element type \(x.type.name) (expected float32 or float64)")
         }
     }
 
-    private func compute<T: RecurrentScalar>(_ inputs: [Value?], _ ctx: ExecutionContext, _: T.Type,
-                                             weights given: RecurrentWeights<T>? = nil) throws -> [Value?] {
+    private func compute<T: RecurrentScalar>(
+        _ inputs: [Value?], _ ctx: ExecutionContext, _: T.Type,
+        weights given: RecurrentWeights<T>? = nil
+    ) throws -> [Value?] {
         let x = try inputs.required(0, "X")
         let nd = reverse.count
         guard x.rank == 3 else { throw KernelError.invalid("X must have rank 3, got shape \(x.shape)") }
         let seq = batchMajor ? x.shape[1] : x.shape[0], batch = batchMajor ? x.shape[0] : x.shape[1], inputSize = x.shape[2]
         let weights = try given ?? floatWeights(inputs, T.self, inputSize: inputSize)
         guard weights.directions == nd, weights.inputSize == inputSize else {
-            throw KernelError.invalid("the weights are for \(weights.directions) direction(s) of input size \(weights.inputSize), X has input size \(inputSize) and the node \(nd) direction(s)")
+            throw KernelError.invalid(
+                "the weights are for \(weights.directions) direction(s) of input size \(weights.inputSize), X has input size \(inputSize) and the node \(nd) direction(s)"
+            )
         }
         let hidden = weights.hidden
         if let hiddenSize, hiddenSize != hidden {
@@ -108,7 +113,9 @@ final class RecurrentLayer: Kernel {
         if let peepholes { try check(peepholes, "P", [nd, 3 * hidden]) }
 
         let yShape = batchMajor ? [batch, seq, nd, hidden] : [seq, nd, batch, hidden]
-        let y = wanted[0] ? (lengths.allSatisfy { $0 == seq } ? try ctx.allocate(x.type, yShape) : try ctx.zeros(x.type, yShape)) : nil
+        let y =
+            wanted[0]
+            ? (lengths.allSatisfy { $0 == seq } ? try ctx.allocate(x.type, yShape) : try ctx.zeros(x.type, yShape)) : nil
         /// Offset of direction d, batch row b in a state tensor.
         func stateRow(_ d: Int, _ b: Int) -> Int { (batchMajor ? b * nd + d : d * batch + b) * hidden }
 
@@ -122,17 +129,22 @@ final class RecurrentLayer: Kernel {
             hStates.append(h)
             cStates.append(c)
             for b in 0..<batch {
-                if let initialH { (h.pointer(T.self) + b * hidden).update(from: initialH.pointer(T.self) + stateRow(d, b), count: hidden) }
-                if let initialC { (c.pointer(T.self) + b * hidden).update(from: initialC.pointer(T.self) + stateRow(d, b), count: hidden) }
+                if let initialH {
+                    (h.pointer(T.self) + b * hidden).update(from: initialH.pointer(T.self) + stateRow(d, b), count: hidden)
+                }
+                if let initialC {
+                    (c.pointer(T.self) + b * hidden).update(from: initialC.pointer(T.self) + stateRow(d, b), count: hidden)
+                }
             }
-            passes.append(RecurrentPass(
-                cell: cell, activations: activations[d], clip: clip.map { T(double: $0) }, reverse: reverse[d],
-                seq: seq, batch: batch, hidden: hidden, batchMajor: batchMajor, lengths: lengths,
-                x: x.pointer(T.self), products: weights.products(d),
-                bias: bias.map { UnsafePointer($0.pointer(T.self) + d * 2 * width) },
-                peepholes: peepholes.map { UnsafePointer($0.pointer(T.self) + d * 3 * hidden) },
-                proj: proj.pointer(T.self), gates: gates.pointer(T.self), reset: reset.pointer(T.self),
-                h: h.pointer(T.self), c: c.pointer(T.self), y: y?.pointer(T.self), direction: d, directions: nd))
+            passes.append(
+                RecurrentPass(
+                    cell: cell, activations: activations[d], clip: clip.map { T(double: $0) }, reverse: reverse[d],
+                    seq: seq, batch: batch, hidden: hidden, batchMajor: batchMajor, lengths: lengths,
+                    x: x.pointer(T.self), products: weights.products(d),
+                    bias: bias.map { UnsafePointer($0.pointer(T.self) + d * 2 * width) },
+                    peepholes: peepholes.map { UnsafePointer($0.pointer(T.self) + d * 3 * hidden) },
+                    proj: proj.pointer(T.self), gates: gates.pointer(T.self), reset: reset.pointer(T.self),
+                    h: h.pointer(T.self), c: c.pointer(T.self), y: y?.pointer(T.self), direction: d, directions: nd))
         }
         withExtendedLifetime((scratch, hStates, cStates, weights)) {
             ctx.parallel(nd) { range in for d in range { passes[d].run() } }
@@ -156,15 +168,18 @@ final class RecurrentLayer: Kernel {
     /// inputs, checked against X's type and each other.
     private func floatWeights<T: RecurrentScalar>(_ inputs: [Value?], _: T.Type, inputSize: Int) throws -> RecurrentWeights<T> {
         let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
-        guard r.rank == 3, w.rank == 3 else { throw KernelError.invalid("W and R must have rank 3, got shapes \(w.shape) and \(r.shape)") }
+        guard r.rank == 3, w.rank == 3 else {
+            throw KernelError.invalid("W and R must have rank 3, got shapes \(w.shape) and \(r.shape)")
+        }
         let nd = reverse.count, hidden = r.shape[2], width = hidden * cell.gates
         for (v, name, shape) in [(w, "W", [nd, width, inputSize]), (r, "R", [nd, width, hidden])] {
             guard v.type == x.type else { throw KernelError.invalid("\(name) is \(v.type.name), X is \(x.type.name)") }
             guard v.shape == shape else { throw KernelError.invalid("\(name) has shape \(v.shape), expected \(shape)") }
         }
         return RecurrentWeights(directions: nd, inputSize: inputSize, hidden: hidden, keepAlive: [w, r]) { d in
-            RecurrentProducts(w: w.pointer(T.self) + d * width * inputSize, r: r.pointer(T.self) + d * width * hidden,
-                              inputSize: inputSize, hidden: hidden, width: width)
+            RecurrentProducts(
+                w: w.pointer(T.self) + d * width * inputSize, r: r.pointer(T.self) + d * width * hidden,
+                inputSize: inputSize, hidden: hidden, width: width)
         }
     }
 }

@@ -13,10 +13,13 @@ extension RecurrentProducts where T: RecurrentScalar {
     /// ([gates * hidden, hidden]).
     init(w: UnsafePointer<T>, r: UnsafePointer<T>, inputSize: Int, hidden: Int, width: Int) {
         project = { x, rows, out in
-            T.gemmTransB(m: rows, n: width, k: inputSize, a: x, lda: inputSize, b: w, ldb: inputSize, accumulate: false, c: out, ldc: width)
+            T.gemmTransB(
+                m: rows, n: width, k: inputSize, a: x, lda: inputSize, b: w, ldb: inputSize, accumulate: false, c: out, ldc: width
+            )
         }
         recur = { h, m, first, n, c, ldc in
-            T.gemmTransB(m: m, n: n, k: hidden, a: h, lda: hidden, b: r + first * hidden, ldb: hidden, accumulate: false, c: c, ldc: ldc)
+            T.gemmTransB(
+                m: m, n: n, k: hidden, a: h, lda: hidden, b: r + first * hidden, ldb: hidden, accumulate: false, c: c, ldc: ldc)
         }
     }
 }

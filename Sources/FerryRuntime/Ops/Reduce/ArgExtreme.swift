@@ -24,8 +24,11 @@ final class ReduceArgKernel: Kernel {
         var shape = x.shape
         if keepdims { shape[a] = 1 } else { shape.remove(at: a) }
         let out = try ctx.allocate(.int64, shape)
-        try dispatchNumeric(x.type, ReduceArgRun(x: x, out: out, outer: outer, n: n, inner: inner,
-                                                 largest: largest, selectLast: selectLast, ctx: ctx))
+        try dispatchNumeric(
+            x.type,
+            ReduceArgRun(
+                x: x, out: out, outer: outer, n: n, inner: inner,
+                largest: largest, selectLast: selectLast, ctx: ctx))
         return [out]
     }
 }
@@ -106,9 +109,10 @@ private struct ReduceArgRun: NumericVisitor {
                     let base = s + o * n * inner + j0, index = d + o * inner + j0
                     if vector {
                         let raw = UnsafeMutableRawPointer(best)
-                        ReduceArgRun.columns(O.self, UnsafeRawPointer(base).assumingMemoryBound(to: Float.self), index, width: width, n: n,
-                                             inner: inner, best: raw.assumingMemoryBound(to: Float.self),
-                                             at: (raw + block * 4).assumingMemoryBound(to: Float.self))
+                        ReduceArgRun.columns(
+                            O.self, UnsafeRawPointer(base).assumingMemoryBound(to: Float.self), index, width: width, n: n,
+                            inner: inner, best: raw.assumingMemoryBound(to: Float.self),
+                            at: (raw + block * 4).assumingMemoryBound(to: Float.self))
                         continue
                     }
                     best.update(from: base, count: width)
@@ -126,9 +130,11 @@ private struct ReduceArgRun: NumericVisitor {
     }
 
     /// Float32 columns: best values and their rows (as floats) in `best` and `at`, `width` each.
-    private static func columns<O: ReduceArgOrder>(_: O.Type, _ base: UnsafePointer<Float>, _ index: UnsafeMutablePointer<Int64>,
-                                                   width: Int, n: Int, inner: Int,
-                                                   best: UnsafeMutablePointer<Float>, at: UnsafeMutablePointer<Float>) {
+    private static func columns<O: ReduceArgOrder>(
+        _: O.Type, _ base: UnsafePointer<Float>, _ index: UnsafeMutablePointer<Int64>,
+        width: Int, n: Int, inner: Int,
+        best: UnsafeMutablePointer<Float>, at: UnsafeMutablePointer<Float>
+    ) {
         best.update(from: base, count: width)
         at.update(repeating: 0, count: width)
         let lanes = width / 8 * 8

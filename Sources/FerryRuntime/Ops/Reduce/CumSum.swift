@@ -25,8 +25,11 @@ final class ReduceCumSumKernel: Kernel {
     private func cumulate(_ x: Value, axis a: Int, _ ctx: ExecutionContext) throws -> Value {
         let out = try ctx.allocate(x.type, x.shape)
         let outer = x.shape[..<a].reduce(1, *), n = x.shape[a], inner = x.shape[(a + 1)...].reduce(1, *)
-        try dispatchNumeric(x.type, ReduceCumSumRun(x: x, out: out, outer: outer, n: n, inner: inner,
-                                                    exclusive: exclusive, reverse: reverse, ctx: ctx))
+        try dispatchNumeric(
+            x.type,
+            ReduceCumSumRun(
+                x: x, out: out, outer: outer, n: n, inner: inner,
+                exclusive: exclusive, reverse: reverse, ctx: ctx))
         return out
     }
 }
@@ -48,7 +51,13 @@ private struct ReduceCumSumRun: NumericVisitor {
                     for step in 0..<n {
                         let r = reverse ? n - 1 - step : step
                         let v = xs[r]
-                        if exclusive { ys[r] = acc; acc = T.add(acc, v) } else { acc = T.add(acc, v); ys[r] = acc }
+                        if exclusive {
+                            ys[r] = acc
+                            acc = T.add(acc, v)
+                        } else {
+                            acc = T.add(acc, v)
+                            ys[r] = acc
+                        }
                     }
                 }
                 return
@@ -59,7 +68,11 @@ private struct ReduceCumSumRun: NumericVisitor {
                     let r = reverse ? n - 1 - step : step
                     let y = ys + r * inner
                     if step == 0 {
-                        if exclusive { for j in 0..<inner { y[j] = T.zero } } else { y.update(from: xs + r * inner, count: inner) }
+                        if exclusive {
+                            for j in 0..<inner { y[j] = T.zero }
+                        } else {
+                            y.update(from: xs + r * inner, count: inner)
+                        }
                         continue
                     }
                     let prev = reverse ? r + 1 : r - 1

@@ -1,8 +1,10 @@
 /// The row loops every reduction rule runs through (`outer x reduced x inner`, see `ReduceGeometry`).
 enum ReduceDriver {
     /// Writes `outer * inner` outputs to `dst`, each folding `reduced` elements of `src`.
-    static func run<R: ReduceRule>(_ rule: R, _ src: UnsafePointer<R.Element>, _ dst: UnsafeMutablePointer<R.Element>,
-                                   outer: Int, reduced: Int, inner: Int, ctx: ExecutionContext) {
+    static func run<R: ReduceRule>(
+        _ rule: R, _ src: UnsafePointer<R.Element>, _ dst: UnsafeMutablePointer<R.Element>,
+        outer: Int, reduced: Int, inner: Int, ctx: ExecutionContext
+    ) {
         guard outer > 0, inner > 0 else { return }
         if inner == 1 {
             if outer < ctx.threads && reduced >= 1 << 16 {
@@ -55,8 +57,10 @@ enum ReduceDriver {
     }
 
     /// Few long rows: every thread folds one slice of each row, then the slices merge.
-    private static func splitRows<R: ReduceRule>(_ rule: R, _ src: UnsafePointer<R.Element>, _ dst: UnsafeMutablePointer<R.Element>,
-                                                 outer: Int, reduced: Int, ctx: ExecutionContext) {
+    private static func splitRows<R: ReduceRule>(
+        _ rule: R, _ src: UnsafePointer<R.Element>, _ dst: UnsafeMutablePointer<R.Element>,
+        outer: Int, reduced: Int, ctx: ExecutionContext
+    ) {
         let slices = ctx.threads
         let partial = UnsafeMutablePointer<R.Acc>.allocate(capacity: outer * slices)
         defer { partial.deallocate() }

@@ -81,7 +81,10 @@ private struct ReduceNumericRun: NumericVisitor {
             let n = out.count
             let peak = UnsafeMutablePointer<T>.allocate(capacity: n)
             let shift = UnsafeMutablePointer<Double>.allocate(capacity: n)
-            defer { peak.deallocate(); shift.deallocate() }
+            defer {
+                peak.deallocate()
+                shift.deallocate()
+            }
             ReduceDriver.run(ReduceMaxRule<T>(), s, peak, outer: g.outer, reduced: g.reduced, inner: g.inner, ctx: ctx)
             for i in 0..<n {
                 let m = peak[i].double

@@ -20,7 +20,10 @@ enum ReduceLayout {
                 steps.append(strides[d])
             }
         }
-        if dims.isEmpty { dims = [1]; steps = [1] }
+        if dims.isEmpty {
+            dims = [1]
+            steps = [1]
+        }
         let src = v.buffer.baseAddress, dst = out.buffer.baseAddress
         switch elementSize(v.type) {
         case 1: copy(UInt8.self, src, dst, dims, steps, ctx)
@@ -49,8 +52,10 @@ enum ReduceLayout {
         return strides
     }
 
-    private static func copy<E>(_: E.Type, _ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer,
-                                _ dims: [Int], _ steps: [Int], _ ctx: ExecutionContext) {
+    private static func copy<E>(
+        _: E.Type, _ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer,
+        _ dims: [Int], _ steps: [Int], _ ctx: ExecutionContext
+    ) {
         let s = src.assumingMemoryBound(to: E.self), d = dst.assumingMemoryBound(to: E.self)
         let rank = dims.count
         let row = dims[rank - 1], rowStep = steps[rank - 1]

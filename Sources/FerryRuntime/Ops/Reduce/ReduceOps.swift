@@ -4,7 +4,7 @@ enum ReduceOps {
         let reductions: [(String, ReduceKind)] = [
             ("ReduceMean", .mean), ("ReduceMax", .max), ("ReduceMin", .min), ("ReduceProd", .prod),
             ("ReduceL1", .l1), ("ReduceL2", .l2), ("ReduceLogSum", .logSum), ("ReduceLogSumExp", .logSumExp),
-            ("ReduceSumSquare", .sumSquare),
+            ("ReduceSumSquare", .sumSquare)
         ]
         for (op, kind) in reductions {
             r.register(op) { spec in try ReduceKernel(kind, spec, axesInputSince: 18) }

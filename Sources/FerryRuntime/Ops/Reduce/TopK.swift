@@ -19,7 +19,9 @@ final class ReduceTopKKernel: Kernel {
         let original = x.type
         if x.type == .float16 || x.type == .bfloat16 { x = try convert(x, to: .float, ctx: ctx) }
         let k: Int
-        if let attributeK { k = attributeK } else {
+        if let attributeK {
+            k = attributeK
+        } else {
             let values = try inputs.required(1, "K").ints()
             guard values.count == 1 else { throw KernelError.invalid("K must hold one value, got \(values.count)") }
             k = values[0]
@@ -31,8 +33,11 @@ final class ReduceTopKKernel: Kernel {
         shape[a] = k
         let values = try ctx.allocate(x.type, shape), indices = try ctx.allocate(.int64, shape)
         let outer = x.shape[..<a].reduce(1, *), inner = x.shape[(a + 1)...].reduce(1, *)
-        try dispatchNumeric(x.type, ReduceTopKRun(x: x, values: values, indices: indices, outer: outer, n: n, inner: inner,
-                                                  k: k, largest: largest, ctx: ctx))
+        try dispatchNumeric(
+            x.type,
+            ReduceTopKRun(
+                x: x, values: values, indices: indices, outer: outer, n: n, inner: inner,
+                k: k, largest: largest, ctx: ctx))
         return [try convert(values, to: original, ctx: ctx), indices]
     }
 }

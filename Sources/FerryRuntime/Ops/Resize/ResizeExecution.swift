@@ -4,10 +4,13 @@ import FerryIR
 /// gathers every output element in one pass and linear/cubic run one separable pass per resized axis.
 enum ResizeExecution {
     /// `x` resized; empty `scales`, `sizes` and `roi` tensors count as absent.
-    static func run(_ x: Value, config: ResizeConfig, roi: Value?, scales: Value?, sizes: Value?, _ ctx: ExecutionContext) throws -> Value {
+    static func run(_ x: Value, config: ResizeConfig, roi: Value?, scales: Value?, sizes: Value?, _ ctx: ExecutionContext) throws
+        -> Value
+    {
         func given(_ v: Value?) -> Value? { v.flatMap { $0.count > 0 ? $0 : nil } }
-        let axes = try ResizeGeometry.axes(shape: x.shape, scales: try given(scales)?.doubles(), sizes: try given(sizes)?.ints(),
-                                           roi: try given(roi)?.doubles(), config: config)
+        let axes = try ResizeGeometry.axes(
+            shape: x.shape, scales: try given(scales)?.doubles(), sizes: try given(sizes)?.ints(),
+            roi: try given(roi)?.doubles(), config: config)
         let shape = axes.map(\.output)
         guard let total = Tensor.elementCount(of: shape) else { throw KernelError.invalid("output shape \(shape) is too large") }
         if total == 0 { return try ctx.allocate(x.type, shape) }
@@ -41,8 +44,11 @@ enum ResizeExecution {
         default: wide = .double
         }
         let xw = try convert(x, to: wide, ctx: ctx)
-        let out = try dispatchFloat(wide, ResizeInterpolation(x: xw, shape: shape, tables: tables, order: active,
-                                                              fill: config.extrapolation, ctx: ctx))
+        let out = try dispatchFloat(
+            wide,
+            ResizeInterpolation(
+                x: xw, shape: shape, tables: tables, order: active,
+                fill: config.extrapolation, ctx: ctx))
         return try convert(out, to: x.type, ctx: ctx)
     }
 }
@@ -77,7 +83,10 @@ private struct ResizeGather {
                     var base = 0
                     for d in 0..<last {
                         let o = offsets[d][position[d]]
-                        if o < 0 { base = -1; break }
+                        if o < 0 {
+                            base = -1
+                            break
+                        }
                         base += o
                     }
                     let target = dst + row * width
@@ -114,14 +123,18 @@ private struct ResizeInterpolation: FloatVisitor {
             next[d] = shape[d]
             let dst = try ctx.allocate(x.type, next)
             let outer = current.shape[..<d].reduce(1, *), inner = current.shape[(d + 1)...].reduce(1, *)
-            pass(T.self, from: current, to: dst, outer: outer, inner: inner, table: tables[d], length: current.shape[d], outLen: shape[d])
+            pass(
+                T.self, from: current, to: dst, outer: outer, inner: inner, table: tables[d], length: current.shape[d],
+                outLen: shape[d])
             current = dst
         }
         return current
     }
 
-    private func pass<T: RTFloat>(_: T.Type, from source: Value, to target: Value, outer: Int, inner: Int,
-                                  table: ResizeAxisTable, length: Int, outLen: Int) {
+    private func pass<T: RTFloat>(
+        _: T.Type, from source: Value, to target: Value, outer: Int, inner: Int,
+        table: ResizeAxisTable, length: Int, outLen: Int
+    ) {
         let taps = table.taps
         guard outer > 0, outLen > 0, inner > 0 else { return }
         let weights = table.weight.map { T($0) }, value = T(fill)
@@ -144,7 +157,10 @@ private struct ResizeInterpolation: FloatVisitor {
                                     continue
                                 }
                                 for o in 0..<outLen {
-                                    if outside[o] { d[o] = value; continue }
+                                    if outside[o] {
+                                        d[o] = value
+                                        continue
+                                    }
                                     let ix = index + o * taps, w = weight + o * taps
                                     var acc = w[0] * s[ix[0]]
                                     for t in 1..<taps { acc += w[t] * s[ix[t]] }
@@ -177,7 +193,10 @@ private struct ResizeInterpolation: FloatVisitor {
                                 }
                             }
                             o += 1
-                            if o == outLen { o = 0; row += 1 }
+                            if o == outLen {
+                                o = 0
+                                row += 1
+                            }
                         }
                     }
                 }

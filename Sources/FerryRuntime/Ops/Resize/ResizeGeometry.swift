@@ -16,7 +16,8 @@ struct ResizeAxis {
 enum ResizeGeometry {
     /// Per axis of `shape`: output length, scale and ROI. `scales`, `sizes` and `roi` refer to
     /// `config.axes` (all axes when nil); exactly one of `scales` and `sizes` must be given.
-    static func axes(shape: [Int], scales: [Double]?, sizes: [Int]?, roi: [Double]?, config: ResizeConfig) throws -> [ResizeAxis] {
+    static func axes(shape: [Int], scales: [Double]?, sizes: [Int]?, roi: [Double]?, config: ResizeConfig) throws -> [ResizeAxis]
+    {
         let rank = shape.count
         var listed = Array(0..<rank)
         if let axes = config.axes {
@@ -114,7 +115,11 @@ struct ResizeAxisTable {
         for o in 0..<n {
             let x = ResizeAxisTable.source(o, axis, config.coordinates)
             guard abs(x) < 1e15 else {
-                if config.coordinates == .tfCropAndResize { outside[o] = true; identity = false; continue }
+                if config.coordinates == .tfCropAndResize {
+                    outside[o] = true
+                    identity = false
+                    continue
+                }
                 throw KernelError.invalid("resize coordinate \(x) is out of range")
             }
             if config.coordinates == .tfCropAndResize && (x < 0 || x > Double(length - 1)) {
@@ -142,7 +147,10 @@ struct ResizeAxisTable {
                 if up { nearest = base + 1 }
             case .linear:
                 for t in 0..<taps { w[t] = max(0, 1 - abs((Double(first + t) - ratio) * shrink)) }
-                if !stretched { w[0] = 1 - ratio; w[1] = ratio }
+                if !stretched {
+                    w[0] = 1 - ratio
+                    w[1] = ratio
+                }
             case .cubic:
                 if stretched {
                     for t in 0..<taps { w[t] = ResizeAxisTable.cubic(abs((Double(first + t) - ratio) * shrink), config.cubicA) }

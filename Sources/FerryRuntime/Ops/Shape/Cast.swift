@@ -32,8 +32,10 @@ extension ShapeOps {
     }
 
     /// The element types Cast converts between.
-    private static let castable: Set<ElementType> = [.float, .double, .float16, .bfloat16, .int8, .int16, .int32, .int64,
-                                                      .uint8, .uint16, .uint32, .uint64, .bool]
+    private static let castable: Set<ElementType> = [
+        .float, .double, .float16, .bfloat16, .int8, .int16, .int32, .int64,
+        .uint8, .uint16, .uint32, .uint64, .bool
+    ]
 
     /// `x` converted to `target`; the input itself when it already has that type.
     private static func cast(_ x: Value, to target: ElementType, ctx: ExecutionContext) throws -> Value {

@@ -54,9 +54,12 @@ extension ShapeOps {
         var shape = first.shape
         shape[axis] = 0
         for p in parts {
-            guard p.type == first.type else { throw KernelError.invalid("input types differ: \(first.type.name) and \(p.type.name)") }
+            guard p.type == first.type else {
+                throw KernelError.invalid("input types differ: \(first.type.name) and \(p.type.name)")
+            }
             guard p.rank == first.rank,
-                  p.shape.indices.allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] }) else {
+                p.shape.indices.allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] })
+            else {
                 throw KernelError.invalid("shapes \(first.shape) and \(p.shape) differ off axis \(axis)")
             }
             let (sum, o) = shape[axis].addingReportingOverflow(p.shape[axis])

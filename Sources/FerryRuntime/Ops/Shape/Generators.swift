@@ -22,7 +22,8 @@ extension ShapeOps {
                 let shape = try shapeIntegers(try inputs.required(0, "shape"), "shape")
                 guard shape.allSatisfy({ $0 >= 0 }) else { throw KernelError.invalid("shape \(shape) has a negative size") }
                 let out = try ctx.allocate(value.type, shape)
-                shapeFill(out.buffer.baseAddress, count: out.count, size: elementSize(value.type), element: value.buffer.baseAddress)
+                shapeFill(
+                    out.buffer.baseAddress, count: out.count, size: elementSize(value.type), element: value.buffer.baseAddress)
                 return [out]
             }
         }
@@ -32,7 +33,8 @@ extension ShapeOps {
         }
         r.register("Range") { _ in
             FunctionKernel { inputs, ctx in
-                let start = try inputs.required(0, "start"), limit = try inputs.required(1, "limit"), delta = try inputs.required(2, "delta")
+                let start = try inputs.required(0, "start"), limit = try inputs.required(1, "limit"),
+                    delta = try inputs.required(2, "delta")
                 guard limit.type == start.type, delta.type == start.type else { throw KernelError.invalid("input types differ") }
                 return [try range(start, limit, delta, ctx: ctx)]
             }
@@ -84,21 +86,33 @@ extension ShapeOps {
         switch type {
         case .float, .double, .float16, .bfloat16:
             let s = try shapeScalar(start, "start"), l = try shapeScalar(limit, "limit"), d = try shapeScalar(delta, "delta")
-            guard d != 0, s.isFinite, l.isFinite, d.isFinite else { throw KernelError.invalid("cannot make a range from \(s) to \(l) by \(d)") }
+            guard d != 0, s.isFinite, l.isFinite, d.isFinite else {
+                throw KernelError.invalid("cannot make a range from \(s) to \(l) by \(d)")
+            }
             let steps = max(((l - s) / d).rounded(.up), 0)
             guard steps < 1e15 else { throw KernelError.invalid("range from \(s) to \(l) by \(d) is too long") }
             let n = Int(steps)
             let out = try ctx.allocate(type, [n])
             switch type {
-            case .float: let p = out.floats; for i in 0..<n { p[i] = Float(s + Double(i) * d) }
-            case .double: let p = out.pointer(Double.self); for i in 0..<n { p[i] = s + Double(i) * d }
-            case .float16: let p = out.pointer(UInt16.self); for i in 0..<n { p[i] = Float(s + Double(i) * d).halfBits }
-            default: let p = out.pointer(UInt16.self); for i in 0..<n { p[i] = Float(s + Double(i) * d).bfloat16Bits }
+            case .float:
+                let p = out.floats
+                for i in 0..<n { p[i] = Float(s + Double(i) * d) }
+            case .double:
+                let p = out.pointer(Double.self)
+                for i in 0..<n { p[i] = s + Double(i) * d }
+            case .float16:
+                let p = out.pointer(UInt16.self)
+                for i in 0..<n { p[i] = Float(s + Double(i) * d).halfBits }
+            default:
+                let p = out.pointer(UInt16.self)
+                for i in 0..<n { p[i] = Float(s + Double(i) * d).bfloat16Bits }
             }
             return out
         case .int64, .int32, .int16, .int8, .uint64, .uint32, .uint16, .uint8:
             let s = try start.ints(), l = try limit.ints(), d = try delta.ints()
-            guard s.count == 1, l.count == 1, d.count == 1 else { throw KernelError.invalid("start, limit and delta must be scalars") }
+            guard s.count == 1, l.count == 1, d.count == 1 else {
+                throw KernelError.invalid("start, limit and delta must be scalars")
+            }
             guard d[0] != 0 else { throw KernelError.invalid("delta is 0") }
             let (span, o) = l[0].subtractingReportingOverflow(s[0])
             guard !o else { throw KernelError.invalid("range from \(s[0]) to \(l[0]) is too long") }

@@ -24,7 +24,9 @@ extension ShapeOps {
                 let x = try inputs.required(0)
                 let given = try shapeIntegers(try inputs.required(1, "pads"), "pads")
                 let axes = try inputs.optional(3).map { try shapeIntegers($0, "axes") } ?? Array(0..<x.rank)
-                guard given.count == 2 * axes.count else { throw KernelError.invalid("pads \(given) do not fit \(axes.count) axes") }
+                guard given.count == 2 * axes.count else {
+                    throw KernelError.invalid("pads \(given) do not fit \(axes.count) axes")
+                }
                 var pads = [Int](repeating: 0, count: 2 * x.rank)
                 var seen = Set<Int>()
                 for (i, axis) in axes.enumerated() {
@@ -36,7 +38,8 @@ extension ShapeOps {
                 var constant: Value?
                 if let c = inputs.optional(2), padMode == .constant {
                     guard c.type == x.type, c.count == 1 else {
-                        throw KernelError.invalid("constant_value must be one \(x.type.name), got \(c.type.name) of shape \(c.shape)")
+                        throw KernelError.invalid(
+                            "constant_value must be one \(x.type.name), got \(c.type.name) of shape \(c.shape)")
                     }
                     constant = c
                 }
@@ -72,7 +75,8 @@ extension ShapeOps {
     }
 
     /// `x` padded by `pads` (all begins, then all ends); `constant` (zero when nil) fills in constant mode.
-    private static func pad(_ x: Value, pads: [Int], mode: ShapePadMode, constant: Value?, ctx: ExecutionContext) throws -> Value {
+    private static func pad(_ x: Value, pads: [Int], mode: ShapePadMode, constant: Value?, ctx: ExecutionContext) throws -> Value
+    {
         let rank = x.rank
         var shape = x.shape
         for d in 0..<rank {
@@ -156,13 +160,23 @@ private struct ShapePadBody: ShapeWidthVisitor {
                 var src = 0, inside = true
                 for k in 0..<(rank - 1) {
                     let m = maps[k][idx[k]]
-                    if m < 0 { inside = false; break }
+                    if m < 0 {
+                        inside = false
+                        break
+                    }
                     src += m * srcStrides[k]
                 }
                 if inside {
-                    for i in 0..<inner.start { let m = innerMap[i]; o[i] = m < 0 ? c : s[src + m] }
-                    UnsafeMutableRawPointer(o + inner.start).copyMemory(from: s + src + inner.from, byteCount: inner.count * MemoryLayout<T>.stride)
-                    for i in (inner.start + inner.count)..<n { let m = innerMap[i]; o[i] = m < 0 ? c : s[src + m] }
+                    for i in 0..<inner.start {
+                        let m = innerMap[i]
+                        o[i] = m < 0 ? c : s[src + m]
+                    }
+                    UnsafeMutableRawPointer(o + inner.start).copyMemory(
+                        from: s + src + inner.from, byteCount: inner.count * MemoryLayout<T>.stride)
+                    for i in (inner.start + inner.count)..<n {
+                        let m = innerMap[i]
+                        o[i] = m < 0 ? c : s[src + m]
+                    }
                 } else {
                     o.update(repeating: c, count: n)
                 }

@@ -37,7 +37,8 @@ struct ShapeStridedCopy {
     static func copy(_ x: Value, offset: Int = 0, shape: [Int], strides: [Int], ctx: ExecutionContext) throws -> Value {
         let out = try ctx.allocate(x.type, shape)
         let plan = try ShapeStridedCopy(shape: shape, strides: strides)
-        try plan.run(from: x.buffer.baseAddress + offset * elementSize(x.type), to: out.buffer.baseAddress, type: x.type, ctx: ctx)
+        try plan.run(
+            from: x.buffer.baseAddress + offset * elementSize(x.type), to: out.buffer.baseAddress, type: x.type, ctx: ctx)
         return out
     }
 }

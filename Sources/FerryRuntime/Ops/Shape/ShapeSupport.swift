@@ -49,7 +49,9 @@ func shapeCount<C: Collection>(_ dims: C) throws -> Int where C.Element == Int {
 /// The integers of a 1-D (or scalar) integer input.
 func shapeIntegers(_ v: Value, _ what: String) throws -> [Int] {
     guard v.rank <= 1 else { throw KernelError.invalid("\(what) must be 1-D, got shape \(v.shape)") }
-    guard v.type == .int64 || v.type == .int32 else { throw KernelError.invalid("\(what) must be int64 or int32, got \(v.type.name)") }
+    guard v.type == .int64 || v.type == .int32 else {
+        throw KernelError.invalid("\(what) must be int64 or int32, got \(v.type.name)")
+    }
     return try v.ints()
 }
 
@@ -81,8 +83,10 @@ func shapeConstant(_ x: Double, _ type: ElementType, ctx: ExecutionContext) thro
 /// `a` and `b` the offsets Σ index_k · stridesA[k] and Σ index_k · stridesB[k]; the index is
 /// advanced like an odometer, so only the first row costs divisions.
 @inline(__always)
-func shapeForEach(_ dims: [Int], _ stridesA: [Int], _ stridesB: [Int], _ range: Range<Int>,
-                  _ body: (_ row: Int, _ a: Int, _ b: Int) -> Void) {
+func shapeForEach(
+    _ dims: [Int], _ stridesA: [Int], _ stridesB: [Int], _ range: Range<Int>,
+    _ body: (_ row: Int, _ a: Int, _ b: Int) -> Void
+) {
     let m = dims.count
     guard !range.isEmpty else { return }
     guard m > 0 else {

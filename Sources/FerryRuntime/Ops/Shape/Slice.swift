@@ -24,7 +24,9 @@ extension ShapeOps {
     }
 
     /// The NumPy-style slice of `x` (starts and ends clamped to each axis, negative steps reverse).
-    private static func slice(_ x: Value, starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?, ctx: ExecutionContext) throws -> Value {
+    private static func slice(_ x: Value, starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?, ctx: ExecutionContext) throws
+        -> Value
+    {
         let axes = axes ?? Array(0..<starts.count)
         let steps = steps ?? [Int](repeating: 1, count: starts.count)
         guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {

@@ -31,7 +31,9 @@ extension ShapeOps {
             let (b, mode) = try shapeBlockAttributes(spec, modeFromOpset: 1)
             return FunctionKernel { inputs, ctx in
                 let (x, n, c, h, w) = try blockInput(inputs)
-                guard h % b == 0, w % b == 0 else { throw KernelError.invalid("spatial size \(h)x\(w) is not a multiple of blocksize \(b)") }
+                guard h % b == 0, w % b == 0 else {
+                    throw KernelError.invalid("spatial size \(h)x\(w) is not a multiple of blocksize \(b)")
+                }
                 let view = [n, c, h / b, b, w / b, b], out = [n, try shapeMultiply(c, try shapeMultiply(b, b)), h / b, w / b]
                 let perm = mode == "DCR" ? [0, 3, 5, 1, 2, 4] : [0, 1, 3, 5, 2, 4]
                 return [try permute(x, view: view, perm: perm, into: out, ctx: ctx)]

@@ -23,7 +23,10 @@ extension ShapeOps {
                     let i = row % h
                     // Upper keeps columns j >= i + k, lower keeps j <= i + k; the rest becomes zero.
                     let (from, to) = upper ? (0, min(max(i + k, 0), w)) : (min(max(i + k + 1, 0), w), w)
-                    if to > from { (out.buffer.baseAddress + row * rowBytes + from * es).initializeMemory(as: UInt8.self, repeating: 0, count: (to - from) * es) }
+                    if to > from {
+                        (out.buffer.baseAddress + row * rowBytes + from * es).initializeMemory(
+                            as: UInt8.self, repeating: 0, count: (to - from) * es)
+                    }
                 }
                 return [out]
             }
@@ -41,7 +44,9 @@ extension ShapeOps {
                 let es = elementSize(type), h = x.shape[0], w = x.shape[1]
                 for i in 0..<h {
                     let (j, o) = i.addingReportingOverflow(k)
-                    if !o, j >= 0, j < w { (out.buffer.baseAddress + (i * w + j) * es).copyMemory(from: one.buffer.baseAddress, byteCount: es) }
+                    if !o, j >= 0, j < w {
+                        (out.buffer.baseAddress + (i * w + j) * es).copyMemory(from: one.buffer.baseAddress, byteCount: es)
+                    }
                 }
                 return [out]
             }

@@ -55,7 +55,12 @@ extension ShapeOps {
                 }
                 var shape: [Int] = [], next = 0
                 for k in 0..<rank {
-                    if inserted[k] { shape.append(1) } else { shape.append(x.shape[next]); next += 1 }
+                    if inserted[k] {
+                        shape.append(1)
+                    } else {
+                        shape.append(x.shape[next])
+                        next += 1
+                    }
                 }
                 return [x.reshaped(shape)]
             }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The floating-point types Softmax computes in, with their row exponentials (vectorised for Float).
@@ -9,7 +9,8 @@ protocol SoftmaxFloat: RTFloat {
     /// y[i] = exp(x[i] - shift) for i in 0..<n; returns the sum of the y[i].
     static func softmaxExp(_ x: UnsafePointer<Self>, minus shift: Self, into y: UnsafeMutablePointer<Self>, _ n: Int) -> Self
     /// y[i] = exp(x[i] - shifts[i]) for i in 0..<n.
-    static func softmaxExp(_ x: UnsafePointer<Self>, minus shifts: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, _ n: Int)
+    static func softmaxExp(
+        _ x: UnsafePointer<Self>, minus shifts: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, _ n: Int)
     static func softmaxLog(_ x: Self) -> Self
     /// The largest of x[0..<n] (n > 0), or NaN when there is one.
     static func softmaxMax(_ x: UnsafePointer<Self>, _ n: Int) -> Self
@@ -30,7 +31,8 @@ extension SoftmaxFloat {
 }
 
 extension Float: SoftmaxFloat {
-    static func softmaxExp(_ x: UnsafePointer<Float>, minus shift: Float, into y: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    static func softmaxExp(_ x: UnsafePointer<Float>, minus shift: Float, into y: UnsafeMutablePointer<Float>, _ n: Int) -> Float
+    {
         var acc = SIMD8<Float>(repeating: 0)
         let s = SIMD8<Float>(repeating: shift)
         var i = 0
@@ -49,10 +51,14 @@ extension Float: SoftmaxFloat {
         return sum
     }
 
-    static func softmaxExp(_ x: UnsafePointer<Float>, minus shifts: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func softmaxExp(
+        _ x: UnsafePointer<Float>, minus shifts: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
         var i = 0
         while i + 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - UnsafeRawPointer(shifts + i).loadUnaligned(as: SIMD8<Float>.self)
+            let v =
+                UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                - UnsafeRawPointer(shifts + i).loadUnaligned(as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(y + i).storeBytes(of: SoftmaxVector.exp(v), as: SIMD8<Float>.self)
             i += 8
         }
@@ -95,7 +101,9 @@ extension Float: SoftmaxFloat {
 }
 
 extension Double: SoftmaxFloat {
-    static func softmaxExp(_ x: UnsafePointer<Double>, minus shift: Double, into y: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+    static func softmaxExp(_ x: UnsafePointer<Double>, minus shift: Double, into y: UnsafeMutablePointer<Double>, _ n: Int)
+        -> Double
+    {
         var sum = 0.0
         for i in 0..<n {
             y[i] = exp(x[i] - shift)
@@ -104,7 +112,9 @@ extension Double: SoftmaxFloat {
         return sum
     }
 
-    static func softmaxExp(_ x: UnsafePointer<Double>, minus shifts: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, _ n: Int) {
+    static func softmaxExp(
+        _ x: UnsafePointer<Double>, minus shifts: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         for i in 0..<n { y[i] = exp(x[i] - shifts[i]) }
     }
 
