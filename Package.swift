@@ -58,7 +58,7 @@ let package = Package(
                 "Ferry", "FerryRuntime", "FerryPasses", .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
-        .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
+        .target(name: "FerryTestSupport", dependencies: ["FerryIR"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIRTests", dependencies: ["FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),

@@ -2,7 +2,7 @@
 """Times `ferry bench` against onnxruntime on the same models, inputs, threads and run counts.
 
     bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--runs 20] [--warmup 3] [--threads 1,2]
-                    [--models light_resnet50,...] [--markdown FILE]
+                    [--models light_resnet50,...] [--baseline OTHER_FERRY] [--markdown FILE]
 
 Models: the onnx package's light zoo (on the onnx test runner's input) and DIR/models/*.onnx (on
 check_models.py's fixed-seed input); each input is written once as .npy. For every model and thread
@@ -12,7 +12,8 @@ run with time.perf_counter and reporting its peak RSS (VmHWM) and the RSS it had
 session (the Python + numpy + onnxruntime baseline). Prints a table (median and p90 ms, ratio
 Ferry/ORT, peak MB), the geometric mean of the ratio per thread count, and the single-threaded sgemm
 rate (2048x2048 float32; numpy's BLAS and the system OpenBLAS Ferry links), the yardstick for large
-convolutions. Exit 1 when a run fails.
+convolutions. With --baseline, an earlier ferry build is timed on every row too (between Ferry and
+onnxruntime), for before/after figures of a change. Exit 1 when a run fails.
 
     bench_vs_ort.py --int8 --ferry PATH_TO_FERRY [--shared DIR] [--models ...] [--work DIR] ...
 
@@ -136,10 +137,14 @@ def run_json(argv, what):
 
 
 def timed(args, engine, path, inputs, threads):
-    """`ferry bench` (engine "ferry") or the onnxruntime worker ("ort") on `path`: its JSON report."""
+    """`ferry bench` (engine "ferry", or "base" for the --baseline binary) or the onnxruntime worker
+    ("ort") on `path`: its JSON report."""
     common = [*inputs, "--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(threads)]
-    argv = ([*FRESH, os.path.abspath(args.ferry), "bench", path, *common, "--json"] if engine == "ferry"
-            else [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common])
+    if engine == "ort":
+        argv = [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common]
+    else:
+        binary = args.ferry if engine == "ferry" else args.baseline
+        argv = [*FRESH, os.path.abspath(binary), "bench", path, *common, "--json"]
     return run_json(argv, engine)
 
 
@@ -204,12 +209,16 @@ def mb(n):
 
 
 def row(r):
-    f, o = r.get("ferry"), r.get("ort")
+    f, o, b = r.get("ferry"), r.get("ort"), r.get("base")
     fms = f"{f['latency_ms']['median']:.2f} ({f['latency_ms']['p90']:.2f})" if f else "error"
     oms = f"{o['latency_ms']['median']:.2f} ({o['latency_ms']['p90']:.2f})" if o else "error"
     ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-    return [r["model"], str(r["threads"]), fms, oms, ratio, mb(f and f.get("peak_rss_bytes")),
-            mb(o and o["peak_rss_bytes"]), mb(o and o["peak_rss_bytes"] - o["baseline_rss_bytes"])]
+    cells = [r["model"], str(r["threads"]), fms, oms, ratio, mb(f and f.get("peak_rss_bytes")),
+             mb(o and o["peak_rss_bytes"]), mb(o and o["peak_rss_bytes"] - o["baseline_rss_bytes"])]
+    if "base" in r or "base_ratio" in r:
+        bms = f"{b['latency_ms']['median']:.2f} ({b['latency_ms']['p90']:.2f})" if b else "error"
+        cells += [bms, f"{r['base_ratio']:.3f}" if "base_ratio" in r else "-"]
+    return cells
 
 
 HEAD = ["model", "threads", "Ferry ms median (p90)", "ORT ms median (p90)", "Ferry/ORT", "Ferry peak MB",
@@ -219,9 +228,10 @@ HEAD = ["model", "threads", "Ferry ms median (p90)", "ORT ms median (p90)", "Fer
 def geomeans(results, threads):
     out = []
     for t in threads:
-        ratios = [r["ratio"] for r in results if r["threads"] == t and "ratio" in r]
-        if ratios:
-            out.append(f"threads {t}: geometric mean Ferry/ORT {float(np.exp(np.mean(np.log(ratios)))):.2f} over {len(ratios)} models")
+        for key, label, digits in (("ratio", "Ferry/ORT", 2), ("base_ratio", "Ferry/baseline", 3)):
+            ratios = [r[key] for r in results if r["threads"] == t and key in r]
+            if ratios:
+                out.append(f"threads {t}: geometric mean {label} {float(np.exp(np.mean(np.log(ratios)))):.{digits}f} over {len(ratios)} models")
     return out
 
 
@@ -405,6 +415,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--models", help="comma-separated model names (default: all)")
+    ap.add_argument("--baseline", help="another ferry binary (an earlier build) timed on the same rows: Ferry/baseline")
     ap.add_argument("--markdown", help="also write the table, machine and command line to this Markdown file")
     ap.add_argument("--int8", action="store_true", help="time int8 against float (see the top) instead of the float table")
     ap.add_argument("--quantize-args", default="", help="--int8: more arguments for `ferry quantize`, e.g. --quantize-args=--no-keep-edge-layers")
@@ -445,7 +456,7 @@ def bench(args, threads, work) -> int:
     for name, path, inputs in models:
         for t in threads:
             r = {"model": name, "threads": t}
-            for key in ("ferry", "ort"):
+            for key in ("ferry", "base", "ort") if args.baseline else ("ferry", "ort"):
                 try:
                     r[key] = timed(args, key, path, inputs, t)
                 except (ValueError, subprocess.TimeoutExpired) as e:
@@ -453,15 +464,20 @@ def bench(args, threads, work) -> int:
                     failed += 1
             if "ferry" in r and "ort" in r:
                 r["ratio"] = r["ferry"]["latency_ms"]["median"] / r["ort"]["latency_ms"]["median"]
+            if "ferry" in r and "base" in r:
+                r["base_ratio"] = r["ferry"]["latency_ms"]["median"] / r["base"]["latency_ms"]["median"]
             results.append(r)
             print("  ".join(row(r)), flush=True)
     versions = {r["ort"]["version"] for r in results if "ort" in r}
     notes.append(f"onnxruntime {', '.join(sorted(versions))}: intra-op threads T, inter-op 1, ORT_ENABLE_ALL, own process")
-    print_table(HEAD, [row(r) for r in results])
+    head = HEAD + (["baseline ms median (p90)", "Ferry/baseline"] if args.baseline else [])
+    if args.baseline:
+        notes.append(f"baseline: {args.baseline}, timed between Ferry and onnxruntime on each row")
+    print_table(head, [row(r) for r in results])
     for g in geomeans(results, threads):
         print(g)
     if args.markdown:
-        write_markdown(args.markdown, "Ferry vs onnxruntime", HEAD, [row(r) for r in results], geomeans(results, threads), notes)
+        write_markdown(args.markdown, "Ferry vs onnxruntime", head, [row(r) for r in results], geomeans(results, threads), notes)
         print(f"wrote {args.markdown}")
     return 1 if failed else 0
 

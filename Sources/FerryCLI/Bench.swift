@@ -67,9 +67,9 @@ struct Bench: ParsableCommand {
         let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
         let mean = times.reduce(0, +) / Double(times.count)
         let report = BenchReport(
-            model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, plan_seconds: planSeconds,
-            latency_ms: .init(min: sorted[0], median: median, p90: p90, mean: mean),
-            runs_per_second: 1000 / mean, peak_rss_bytes: peakRSS(), peak_activation_bytes: peakActivations)
+            model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, planSeconds: planSeconds,
+            latencyMS: .init(min: sorted[0], median: median, p90: p90, mean: mean),
+            runsPerSecond: 1000 / mean, peakRSSBytes: peakRSS(), peakActivationBytes: peakActivations)
         if json {
             try printJSON(report)
         } else {
@@ -82,7 +82,7 @@ struct Bench: ParsableCommand {
                     1000 / mean))
             print(
                 String(
-                    format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peak_rss_bytes) / 1e6,
+                    format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peakRSSBytes) / 1e6,
                     Double(peakActivations) / 1e6))
         }
         if let profiler { printProfile(profiler, runs: runs) }
@@ -130,9 +130,9 @@ struct BenchReport: Encodable {
     /// The kernels' instruction-set paths (FERRY_ISA limits them).
     let isa: String
     let runs: Int
-    let plan_seconds: Double
-    let latency_ms: Latency
-    let runs_per_second: Double
-    let peak_rss_bytes: Int
-    let peak_activation_bytes: Int
+    let planSeconds: Double
+    let latencyMS: Latency
+    let runsPerSecond: Double
+    let peakRSSBytes: Int
+    let peakActivationBytes: Int
 }

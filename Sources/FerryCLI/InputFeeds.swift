@@ -73,7 +73,7 @@ struct InputOptions: ParsableArguments {
             given[name] = dims
         }
         guard random else { return feeds }
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for info in session.inputs where feeds[info.name] == nil {
             guard case .tensor(let type, let dims)? = info.type?.type else {
                 throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
@@ -112,12 +112,14 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    private func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SplitMix, name: String) throws -> Tensor {
+    private func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SplitMix64, name: String) throws -> Tensor {
         let n = shape.reduce(1, *)
         switch type {
-        case .float: return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.unit() })
+        case .float:
+            return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.nextUnitFloat() })
         case .double:
-            return Tensor(name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.unit()) })
+            return Tensor(
+                name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.nextUnitFloat()) })
         case .int64:
             return Tensor(name: name, elementType: .int64, shape: shape, values: (0..<n).map { _ in Int64(rng.next() % 10) })
         case .int32:
@@ -139,21 +141,4 @@ struct DefaultedAxesFailure: Error, CustomStringConvertible {
         "\(underlying) (the random inputs set symbolic axes to 1, which may not fit this model; give sizes for "
             + inputs.joined(separator: "; ") + ")"
     }
-}
-
-/// A small deterministic random generator (SplitMix64).
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

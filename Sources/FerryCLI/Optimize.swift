@@ -51,8 +51,8 @@ struct Optimize: ParsableCommand {
         try files.save(model, from: loaded)
         let after = GraphSize(model)
         let summary = Summary(
-            nodes_before: before.nodes, nodes_after: after.nodes,
-            initializer_bytes_before: before.initializerBytes, initializer_bytes_after: after.initializerBytes,
+            nodesBefore: before.nodes, nodesAfter: after.nodes,
+            initializerBytesBefore: before.initializerBytes, initializerBytesAfter: after.initializerBytes,
             rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
         if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
     }
@@ -73,18 +73,18 @@ struct Optimize: ParsableCommand {
             let name: String
             let rewrites: Int
         }
-        let nodes_before: Int
-        let nodes_after: Int
-        let initializer_bytes_before: Int
-        let initializer_bytes_after: Int
+        let nodesBefore: Int
+        let nodesAfter: Int
+        let initializerBytesBefore: Int
+        let initializerBytesAfter: Int
         let rounds: Int
         let passes: [Pass]
 
         func text(output: String) -> String {
             var lines = [
                 "wrote \(output)",
-                "nodes: \(nodes_before) -> \(nodes_after)",
-                "initializer bytes: \(initializer_bytes_before) -> \(initializer_bytes_after)"
+                "nodes: \(nodesBefore) -> \(nodesAfter)",
+                "initializer bytes: \(initializerBytesBefore) -> \(initializerBytesAfter)"
             ]
             let width = passes.map(\.name.count).max() ?? 0
             lines += passes.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.rewrites)" }

@@ -54,8 +54,8 @@ struct Run: ParsableCommand {
         }
         if json {
             let report = RunReport(
-                outputs: rows, plan_seconds: planSeconds, run_seconds: runSeconds,
-                peak_activation_bytes: session.peakActivationBytes)
+                outputs: rows, planSeconds: planSeconds, runSeconds: runSeconds,
+                peakActivationBytes: session.peakActivationBytes)
             try printJSON(report)
         } else {
             for r in rows {
@@ -107,7 +107,7 @@ struct OutputSummary: Encodable {
 /// `ferry run --json` output.
 struct RunReport: Encodable {
     let outputs: [OutputSummary]
-    let plan_seconds: Double
-    let run_seconds: Double
-    let peak_activation_bytes: Int
+    let planSeconds: Double
+    let runSeconds: Double
+    let peakActivationBytes: Int
 }

@@ -3,19 +3,6 @@ import FerryPasses
 import FerryRuntime
 import Testing
 
-/// SplitMix64: reproducible random inputs for the optimizer tests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Builders of small models for the pass tests.
 enum Build {
     /// A float32 value of fixed shape.
@@ -37,7 +24,7 @@ enum Build {
 
     /// A float32 tensor of seeded random values in [-1, 1] (`offset` shifts them, e.g. to keep variances positive).
     static func random(_ name: String, _ shape: [Int], seed: UInt64, offset: Float = 0) -> Tensor {
-        var g = SeededGenerator(seed: seed)
+        var g = SplitMix64(seed: seed)
         let n = shape.reduce(1, *)
         return Tensor(name: name, floats: (0..<n).map { _ in Float.random(in: -1...1, using: &g) + offset }, shape: shape)
     }
@@ -65,7 +52,7 @@ func optimizedKeepingOutputs(
     _ = try TopologicalSortPass().run(on: &optimized)
     try ModelValidator.validate(optimized)
     let a = try InferenceSession(model: model), b = try InferenceSession(model: optimized)
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     var feeds: [String: Tensor] = [:]
     for input in a.inputs {
         guard case .tensor(_, let dims?)? = input.type?.type else { continue }

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import FerryIR
 import FerryTestSupport
 import Foundation
 import Testing

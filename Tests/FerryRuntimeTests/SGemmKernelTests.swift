@@ -1,4 +1,5 @@
 import CKernels
+import FerryIR
 import FerryTestSupport
 import Testing
 

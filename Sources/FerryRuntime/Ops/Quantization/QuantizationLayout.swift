@@ -71,6 +71,18 @@ struct QuantizationLayout {
     @inline(__always) func parameter(run r: Int) -> Int {
         (r / axisLength) * outerStride + ((r % axisLength) / block) * axisStride
     }
+
+    /// Calls `body(start, end, parameter)` for each part [start, end) of the elements `range` that lies
+    /// in one run, with the index of element `start`'s parameter (the next elements' step by
+    /// `innerStride`).
+    @inline(__always) func forEachStretch(of range: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let run = i / inner, end = min(range.upperBound, (run + 1) * inner)
+            body(i, end, parameter(run: run) + (i - run * inner) * innerStride)
+            i = end
+        }
+    }
 }
 
 /// The attributes that place QuantizeLinear's and DequantizeLinear's parameters over their input
@@ -84,6 +96,21 @@ struct QuantizationAxis {
         axis = try spec.int("axis", 1)
         blockSize = try spec.int("block_size", 0)
         opset = spec.opset
+    }
+
+    /// The layout, scales and zero points (0 when there are none) for input `x` with scale `s` and
+    /// zero point `z`, which must have the scale's shape; `prefix` names them in errors (y_scale, ...).
+    func parameters(of x: Value, scale s: Value, zeroPoint z: Value?, prefix: String) throws
+        -> (layout: QuantizationLayout, scales: [Float], zeros: [Int32])
+    {
+        if let z {
+            guard z.shape == s.shape || z.count == 1 && s.count == 1 else {
+                throw KernelError.invalid("\(prefix)_zero_point \(z.shape) and \(prefix)_scale \(s.shape) differ in shape")
+            }
+        }
+        let layout = try self.layout(x.shape, parameters: s.shape)
+        let scales = try s.scaleValues()
+        return (layout, scales, try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count))
     }
 
     /// The layout for an input of `shape` and parameters of `parameterShape`.

@@ -24,15 +24,8 @@ final class QuantizeLinearKernel: Kernel {
         guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else {
             throw KernelError.invalid("x must be float or int32, got \(x.type.name)")
         }
-        if let z {
-            guard z.shape == s.shape || z.count == 1 && s.count == 1 else {
-                throw KernelError.invalid("y_zero_point \(z.shape) and y_scale \(s.shape) differ in shape")
-            }
-        }
-        let layout = try placement.layout(x.shape, parameters: s.shape)
+        let (layout, scales, zeros) = try placement.parameters(of: x, scale: s, zeroPoint: z, prefix: "y")
         let xf = try convert(x, to: .float, ctx: ctx)
-        let scales = try s.scaleValues()
-        let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
         let y = try ctx.allocate(target, x.shape)
         try QuantizedType.dispatch(
             target, QuantizeBody(x: xf.floats, y: y, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
@@ -52,18 +45,15 @@ struct QuantizeBody: QuantizedVisitor {
             zeros.withUnsafeBufferPointer { zp in
                 ctx.parallel(layout.runs * inner, grain: elementGrain) { r in
                     // Runs sharing one scale and zero point go through the vectorisable loop.
-                    var i = r.lowerBound
-                    while i < r.upperBound {
-                        let run = i / inner, end = min(r.upperBound, (run + 1) * inner), p = layout.parameter(run: run)
+                    layout.forEachStretch(of: r) { i, end, p in
                         if step == 0 {
                             quantizeFloats(x + i, out + i, end - i, scale: sp[p], zero: zp[p], range)
                         } else {
                             for j in i..<end {
-                                let e = p + (j - run * inner) * step
+                                let e = p + (j - i) * step
                                 quantizeFloats(x + j, out + j, 1, scale: sp[e], zero: zp[e], range)
                             }
                         }
-                        i = end
                     }
                 }
             }
@@ -126,15 +116,8 @@ final class DequantizeLinearKernel: Kernel {
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let x = try inputs.required(0, "x"), s = try inputs.required(1, "x_scale"), z = inputs.optional(2)
-        if let z {
-            guard z.type == x.type else { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
-            guard z.shape == s.shape || z.count == 1 && s.count == 1 else {
-                throw KernelError.invalid("x_zero_point \(z.shape) and x_scale \(s.shape) differ in shape")
-            }
-        }
-        let layout = try placement.layout(x.shape, parameters: s.shape)
-        let scales = try s.scaleValues()
-        let zeros = try z?.zeroPointValues() ?? [Int32](repeating: 0, count: scales.count)
+        if let z, z.type != x.type { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
+        let (layout, scales, zeros) = try placement.parameters(of: x, scale: s, zeroPoint: z, prefix: "x")
         let y = try ctx.allocate(.float, x.shape)
         try QuantizedType.dispatch(
             x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
@@ -152,9 +135,7 @@ struct DequantizeBody: QuantizedVisitor {
         scales.withUnsafeBufferPointer { sp in
             zeros.withUnsafeBufferPointer { zp in
                 ctx.parallel(layout.runs * inner, grain: elementGrain) { r in
-                    var i = r.lowerBound
-                    while i < r.upperBound {
-                        let run = i / inner, end = min(r.upperBound, (run + 1) * inner), p = layout.parameter(run: run)
+                    layout.forEachStretch(of: r) { i, end, p in
                         if step == 0 && T.bitWidth <= 16 {
                             // Narrow types subtract exactly in Int32 (a loop the compiler vectorises).
                             let s = sp[p], z = zp[p]
@@ -164,11 +145,10 @@ struct DequantizeBody: QuantizedVisitor {
                             for j in i..<end { y[j] = Float(Int64(src[j]) - z) * s }
                         } else {
                             for j in i..<end {
-                                let e = p + (j - run * inner) * step
+                                let e = p + (j - i) * step
                                 y[j] = Float(Int64(src[j]) - Int64(zp[e])) * sp[e]
                             }
                         }
-                        i = end
                     }
                 }
             }
