@@ -11,7 +11,6 @@ public struct AffineFold {
     /// For MatMul, which has no bias: the Add node `apply` put after it.
     public private(set) var biasNode: Node?
     private let weight: Tensor?
-    private let weightValues: [Float]?
     private let bias: Tensor?
     private let hasBias: Bool
     /// False for a MatMul whose input is not known to be 2-D (its channel axis would not be 1).
@@ -22,7 +21,6 @@ public struct AffineFold {
     public init(producer: Node, constants: Constants, inputRank: Int?) {
         self.producer = producer
         weight = producer.inputs.count > 1 ? constants[producer.inputs[1]] : nil
-        weightValues = weight?.floatValues
         hasBias = producer.inputs.count > 2 && !producer.inputs[2].isEmpty
         bias = hasBias ? constants[producer.inputs[2]] : nil
         rankAllowsFold = !producer.isONNX("MatMul") || inputRank == 2
@@ -30,12 +28,12 @@ public struct AffineFold {
 
     /// Output channels of the producer, when it is one `apply` can rewrite.
     public var channels: Int? {
-        guard let w = weight, weightValues != nil, w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
-            !hasBias || bias?.floatValues != nil, producer.subgraphs.isEmpty
+        guard let w = weight, Self.isDenseFloat(w), w.shape.allSatisfy({ $0 > 0 }), rankAllowsFold,
+            !hasBias || bias.map(Self.isDenseFloat) == true, producer.subgraphs.isEmpty
         else { return nil }
         let s = w.shape
         // A convolution's bias has one value per output channel.
-        func convBiasFits(_ m: Int) -> Int? { !hasBias || bias?.floatValues?.count == m ? m : nil }
+        func convBiasFits(_ m: Int) -> Int? { !hasBias || bias?.storedElementCount == m ? m : nil }
         if producer.isONNX("Conv"), s.count >= 3, producer.inputs.count <= 3 { return convBiasFits(s[0]) }
         if producer.isONNX("ConvTranspose"), s.count >= 3, producer.inputs.count <= 3 {
             let g = producer.int("group", 1)
@@ -58,22 +56,29 @@ public struct AffineFold {
     /// Applies `affine`; the producer then writes `output`. `name` gives the name of each new value
     /// and node from its role ("weight", "bias", "product", "add"). False when the bias cannot absorb it.
     public mutating func apply(_ affine: ChannelAffine, output: String, name: (String) -> String) -> Bool {
-        guard let m = channels, let w = weight, var values = weightValues else { return false }
+        guard let m = channels, let w = weight, var values = w.floatValues else { return false }
         let s = w.shape
         if let scale = affine.scale {
-            if producer.isONNX("Conv") {
-                let per = values.count / m
-                for i in values.indices { values[i] *= scale[i / per] }
-            } else if producer.isONNX("ConvTranspose") {
-                let g = producer.int("group", 1), perGroup = s[0] / g, spatial = values.count / (s[0] * s[1])
-                for i in values.indices {
-                    let c = i / (s[1] * spatial), j = (i / spatial) % s[1]
-                    values[i] *= scale[(c / perGroup) * s[1] + j]
+            values.withUnsafeMutableBufferPointer { v in
+                // Each weight times its output channel's scale, in runs of one channel (no division
+                // per element).
+                if producer.isONNX("Conv") {
+                    let per = v.count / m
+                    for c in 0..<m { for i in (c * per)..<((c + 1) * per) { v[i] *= scale[c] } }
+                } else if producer.isONNX("ConvTranspose") {
+                    // [C, M/group, k...]: input channel c, output channel j of its group.
+                    let g = producer.int("group", 1), perGroup = s[0] / g, spatial = v.count / (s[0] * s[1])
+                    for c in 0..<s[0] {
+                        for j in 0..<s[1] {
+                            let f = scale[(c / perGroup) * s[1] + j], start = (c * s[1] + j) * spatial
+                            for i in start..<(start + spatial) { v[i] *= f }
+                        }
+                    }
+                } else if producer.isONNX("Gemm") && producer.int("transB", 0) != 0 {
+                    for c in 0..<m { for i in (c * s[1])..<((c + 1) * s[1]) { v[i] *= scale[c] } }
+                } else {
+                    for row in stride(from: 0, to: v.count, by: m) { for c in 0..<m { v[row + c] *= scale[c] } }
                 }
-            } else if producer.isONNX("Gemm") && producer.int("transB", 0) != 0 {
-                for i in values.indices { values[i] *= scale[i / s[1]] }
-            } else {
-                for i in values.indices { values[i] *= scale[i % m] }
             }
         }
         let newBias: [Float]
@@ -104,6 +109,11 @@ public struct AffineFold {
         }
         producer.outputs = [output]
         return true
+    }
+
+    /// Whether `floatValues` gives `t`'s elements (float32, stored whole); checked without copying them.
+    private static func isDenseFloat(_ t: Tensor) -> Bool {
+        t.elementType == .float && t.segment == nil && t.bytes != nil
     }
 
     /// Gemm's C times beta as one value per output column (C absent, a single value, [N] or [1, N]).
