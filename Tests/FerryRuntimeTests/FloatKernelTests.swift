@@ -206,17 +206,10 @@ import Testing
                 for t in 0..<taps {
                     let tap = SGemmKernelTests.unflatten(t, kernel)
                     for p in 0..<columns {
-                        let out = SGemmKernelTests.unflatten(p, grid)
-                        var offset = 0, inside = true
-                        for d in image.indices {
-                            let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
-                            if i < 0 || i >= image[d] {
-                                inside = false
-                                break
-                            }
-                            offset = offset * image[d] + i
-                        }
-                        guard inside else { continue }
+                        guard
+                            let offset = SGemmKernelTests.imageOffset(
+                                output: SGemmKernelTests.unflatten(p, grid), tap: tap, image, strides, dilations, pads)
+                        else { continue }
                         let v = Double(col[(c * taps + t) * columns + p])
                         want[c * plane + offset] += v
                         scale[c * plane + offset] += abs(v)

@@ -161,28 +161,33 @@ import Testing
         _ x: [Float], channels: Int, _ inShape: [Int], _ kernel: [Int], _ strides: [Int],
         _ dilations: [Int], _ pads: [Int], _ outShape: [Int]
     ) -> [Float] {
-        let rank = inShape.count, taps = kernel.reduce(1, *), columns = outShape.reduce(1, *)
+        let taps = kernel.reduce(1, *), columns = outShape.reduce(1, *)
         let plane = inShape.reduce(1, *)
         var col = [Float](repeating: 0, count: channels * taps * columns)
         for c in 0..<channels {
             for t in 0..<taps {
                 let tap = Self.unflatten(t, kernel)
                 for p in 0..<columns {
-                    let out = Self.unflatten(p, outShape)
-                    var offset = 0, inside = true
-                    for d in 0..<rank {
-                        let i = out[d] * strides[d] + tap[d] * dilations[d] - pads[d]
-                        if i < 0 || i >= inShape[d] {
-                            inside = false
-                            break
-                        }
-                        offset = offset * inShape[d] + i
-                    }
-                    col[(c * taps + t) * columns + p] = inside ? x[c * plane + offset] : 0
+                    let offset = Self.imageOffset(
+                        output: Self.unflatten(p, outShape), tap: tap, inShape, strides, dilations, pads)
+                    col[(c * taps + t) * columns + p] = offset.map { x[c * plane + $0] } ?? 0
                 }
             }
         }
         return col
+    }
+
+    /// The offset in one input plane that `tap` of output position `output` reads, nil in the padding.
+    static func imageOffset(
+        output: [Int], tap: [Int], _ inShape: [Int], _ strides: [Int], _ dilations: [Int], _ pads: [Int]
+    ) -> Int? {
+        var offset = 0
+        for d in inShape.indices {
+            let i = output[d] * strides[d] + tap[d] * dilations[d] - pads[d]
+            guard i >= 0, i < inShape[d] else { return nil }
+            offset = offset * inShape[d] + i
+        }
+        return offset
     }
 
     static func unflatten(_ index: Int, _ shape: [Int]) -> [Int] {
