@@ -38,15 +38,16 @@ def models(shared):
     return [(os.path.relpath(p, ROOT) if p.startswith(ROOT) else os.path.basename(p), p) for p in found]
 
 
-def invoke(ferry, argv, isa):
-    """Runs ferry; returns (exit code, first stderr line with the binary's own paths removed)."""
+def invoke(ferry, argv, isa, side_folder):
+    """Runs ferry; returns (exit code, first stderr line with `side_folder`, the folder of this
+    build's outputs, written as OUT so that the two builds' messages compare)."""
     env = dict(os.environ, FERRY_ISA=isa)
     try:
         p = subprocess.run([ferry, *argv], capture_output=True, text=True, timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         return -1, "timed out"
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    return p.returncode, (lines[0] if lines else "")
+    return p.returncode, (lines[0].replace(side_folder, "OUT") if lines else "")
 
 
 def same_tree(a, b):
@@ -84,9 +85,10 @@ def compare(label, jobs, binaries, isa, work):
     for name, argv, output in jobs:
         results = []
         for side, ferry in binaries.items():
-            out = os.path.join(work, side, name, output)
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            results.append((invoke(ferry, argv(out), isa), out))
+            folder = os.path.join(work, side, name)
+            out = os.path.join(folder, output)
+            os.makedirs(folder, exist_ok=True)
+            results.append((invoke(ferry, argv(out), isa, folder), out))
         (code_a, msg_a), out_a = results[0]
         (code_b, msg_b), out_b = results[1]
         if code_a != code_b or (code_a != 0 and msg_a != msg_b):

@@ -10,7 +10,7 @@ import Testing
 /// reference's Double ones, so they agree within 1e-5 of the sum of the terms' magnitudes; maxima,
 /// activations of exact values and copies agree exactly.
 @Suite struct FloatKernelTests {
-    static let isas: [Int32] = [FERRY_ISA_BEST, FERRY_ISA_AVX2, FERRY_ISA_PORTABLE].map { Int32($0) }
+    static let isas = kernelISALimits.map(\.isa)
 
     /// One 2-D window: kernel, strides, dilations, pads (top, left, bottom, right), input size.
     struct Window: CustomStringConvertible {
@@ -60,12 +60,6 @@ import Testing
         }
     }
 
-    func limited(to isa: Int32, _ body: () -> Void) {
-        ferry_kernels_limit_isa(isa)
-        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
-        body()
-    }
-
     static func random(_ count: Int, _ rng: inout SplitMix64) -> [Float] { (0..<count).map { _ in rng.unit() } }
 
     /// Expects `got` within 1e-5 of `want` relative to `scale` (the magnitude of the terms summed).
@@ -103,7 +97,7 @@ import Testing
             }
             // channels 1..<5: a range that starts inside the tensor
             var y = [Float](repeating: .nan, count: channels * oh * ow)
-            limited(to: isa) {
+            withKernelISA(isa) {
                 ferry_depthwise_2d(
                     x, w, bias, &y, 1, channels, window.h, window.w, window.kh, window.kw, window.sh, window.sw,
                     window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b)
@@ -144,7 +138,7 @@ import Testing
                     }
                 }
                 var y = [Float](repeating: .nan, count: planes * oh * ow)
-                limited(to: isa) {
+                withKernelISA(isa) {
                     ferry_pool_2d(
                         x, &y, 0, planes, window.h, window.w, window.kh, window.kw, window.sh, window.sw, window.dh,
                         window.dw, window.pt, window.pl, window.pb, window.pr, oh, ow, Int32(average), Int32(includePad))
@@ -167,7 +161,7 @@ import Testing
                 let scale = Self.random(rows, &rng), bias = Self.random(rows, &rng)
                 for (useScale, useBias) in [(true, true), (false, true), (true, false), (false, false)] {
                     var y = y0
-                    limited(to: isa) {
+                    withKernelISA(isa) {
                         ferry_scale_bias_act(&y, rows, cols, ldy, useScale ? scale : nil, useBias ? bias : nil, act, a, b)
                     }
                     for r in 0..<rows {
@@ -217,7 +211,7 @@ import Testing
                 }
             }
             var y = y0
-            limited(to: isa) { ferry_col2im_nd(col, channels, image.count, image, kernel, strides, dilations, pads, grid, &y) }
+            withKernelISA(isa) { ferry_col2im_nd(col, channels, image.count, image, kernel, strides, dilations, pads, grid, &y) }
             Self.expectClose(y, want, scale: scale, "col2im \(image) kernel \(kernel)")
         }
     }

@@ -1,7 +1,21 @@
+import CKernels
 import FerryIR
 import FerryRuntime
 import FerryTestSupport
 import Testing
+
+/// The instruction-set limits every kernel sweep runs under (portable C, AVX2, and all the CPU has).
+let kernelISALimits: [(name: String, isa: Int32)] = [
+    ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE))
+]
+
+/// Runs `body` with the calling thread's kernels limited to `isa` (`ferry_kernels_limit_isa`),
+/// lifting the limit afterwards.
+func withKernelISA<R>(_ isa: Int32, _ body: () throws -> R) rethrows -> R {
+    ferry_kernels_limit_isa(isa)
+    defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
+    return try body()
+}
 
 extension SplitMix64 {
     /// A float tensor of uniform [-1, 1) values.

@@ -9,18 +9,9 @@ import Testing
 /// passes by their formulas. Every case runs on each instruction-set path the CPU has (portable C,
 /// AVX2, AVX-512 VNNI), which must all give the reference exactly.
 @Suite struct QGemmKernelTests {
-    /// The paths to try, each limited on the test's thread only.
-    static let isas: [(name: String, isa: Int32)] = [
-        ("best", Int32(FERRY_ISA_BEST)), ("avx2", Int32(FERRY_ISA_AVX2)), ("portable", Int32(FERRY_ISA_PORTABLE))
-    ]
-
-    /// Runs `body` limited to each path in turn, lifting the limit afterwards.
+    /// Runs `body` limited to each path in turn (`kernelISALimits`), on the test's thread only.
     func forEachISA(_ body: (String) -> Void) {
-        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
-        for (name, isa) in Self.isas {
-            ferry_kernels_limit_isa(isa)
-            body(name)
-        }
+        for (name, isa) in kernelISALimits { withKernelISA(isa) { body(name) } }
     }
 
     /// An int8 or uint8 operand: raw bytes and their signedness.

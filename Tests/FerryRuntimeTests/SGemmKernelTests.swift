@@ -9,8 +9,7 @@ import Testing
 /// contracts the portable loop, as on arm64), a product then a sum on x86's portable path. So every
 /// result must equal the reference bit for bit, under every instruction-set limit.
 @Suite struct SGemmKernelTests {
-    /// The limits to run under; each holds on the test's thread only.
-    static let isas: [Int32] = [FERRY_ISA_BEST, FERRY_ISA_AVX2, FERRY_ISA_PORTABLE].map { Int32($0) }
+    static let isas = kernelISALimits.map(\.isa)
     /// (m, n, k): single elements, one tile, partial tiles, K past one block (256) and two, M past
     /// one block (120), k = 0.
     static let shapes: [(Int, Int, Int)] = [
@@ -19,14 +18,14 @@ import Testing
 
     /// Runs `body` with the calling thread limited to `isa`; true when the active path fuses.
     func limited<R>(to isa: Int32, _ body: (_ fused: Bool) -> R) -> R {
-        ferry_kernels_limit_isa(isa)
-        defer { ferry_kernels_limit_isa(Int32(FERRY_ISA_DEFAULT)) }
-        #if arch(arm64)
-            let fused = true
-        #else
-            let fused = String(cString: ferry_isa_active_name()) != "portable"
-        #endif
-        return body(fused)
+        withKernelISA(isa) {
+            #if arch(arm64)
+                let fused = true
+            #else
+                let fused = String(cString: ferry_isa_active_name()) != "portable"
+            #endif
+            return body(fused)
+        }
     }
 
     /// C = A B (A m x k, B k x n, both row-major) in the kernel's order.
