@@ -136,6 +136,16 @@ static inline void tile_start(const struct gemm_tile *t, const struct bytes_cont
         start[r] = t->accumulate ? 0 : (int32_t)(0u - ctx->zp * (uint32_t)ctx->row_sums[t->row + r]);
 }
 
+/* Declares the vector tiles' accumulators acc[MR][2] of `vec`, both of a row broadcast (`set1`) from
+ * where its sums start. */
+#define START_ACCUMULATORS(acc, vec, set1, t, context)                                                 \
+    vec acc[MR][2];                                                                                     \
+    {                                                                                                   \
+        int32_t start_[MR];                                                                             \
+        tile_start(t, context, start_);                                                                 \
+        for (size_t r_ = 0; r_ < MR; r_++) acc[r_][0] = acc[r_][1] = set1(start_[r_]);                  \
+    }
+
 /* One MR x NR tile of C from kc quads of k. */
 static void tile_portable(const struct gemm_tile *t, const void *context) {
     const int8_t *ap = t->a;
@@ -168,10 +178,7 @@ FERRY_VNNI_ATTR static void tile_vnni(const struct gemm_tile *t, const void *con
     const int8_t *ap = t->a;
     const uint8_t *bp = t->b;
     const size_t kc = t->kc;
-    int32_t init[MR];
-    tile_start(t, context, init);
-    __m256i acc[MR][2];
-    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_set1_epi32(init[r]);
+    START_ACCUMULATORS(acc, __m256i, _mm256_set1_epi32, t, context)
     _Pragma("GCC unroll 4")
     for (size_t q = 0; q < kc; q++) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp), b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
@@ -228,10 +235,7 @@ FERRY_VNNI512_ATTR static void tile2_vnni512(const struct gemm_tile *t, const vo
     const size_t kc = t->kc, mr = t->mr, nr = t->nr, ldc = t->ldc;
     const int accumulate = t->accumulate;
     int32_t *c = t->c;
-    int32_t init[MR];
-    tile_start(t, context, init);
-    __m512i acc[MR][2];
-    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(init[r]);
+    START_ACCUMULATORS(acc, __m512i, _mm512_set1_epi32, t, context)
     _Pragma("GCC unroll 2")
     for (size_t q = 0; q < kc; q++) {
         const __m512i b0 = _mm512_loadu_si512((const void *)bp0), b1 = _mm512_loadu_si512((const void *)bp1);

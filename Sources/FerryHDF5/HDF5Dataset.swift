@@ -26,9 +26,7 @@ public struct HDF5Dataset {
         } else {
             _ = ferry_h5_forbid_external_links(dapl)
         }
-        let id = H5Dopen2(parent, name, dapl)
-        guard id >= 0 else { throw file.fail(path, "open dataset") }
-        handle = HDF5Handle(id, close: H5Dclose, owner: file)
+        handle = try file.objectHandle(H5Dopen2(parent, name, dapl), close: H5Dclose, object: path, "open dataset")
     }
 
     private init(file: HDF5File, path: String, handle: HDF5Handle) {
@@ -212,8 +210,8 @@ public struct HDF5Dataset {
                 file: file.path, object: path, type: "\(tensor.elementType.name) has no HDF5 equivalent")
         }
         let id = H5Dcreate2(group.handle.id, name, type.id, space, ferry_h5p_default(), dcpl, ferry_h5p_default())
-        guard id >= 0 else { throw file.fail(path, "create dataset") }
-        let dataset = HDF5Dataset(file: file, path: path, handle: HDF5Handle(id, close: H5Dclose, owner: file))
+        let dataset = HDF5Dataset(
+            file: file, path: path, handle: try file.objectHandle(id, close: H5Dclose, object: path, "create dataset"))
         let rc: herr_t
         switch tensor.storage {
         case .bytes(let b):

@@ -123,4 +123,11 @@ public final class HDF5File {
     func fail(_ object: String, _ operation: String) -> HDF5Error {
         .library(file: path, object: object, operation: operation, detail: HDF5Library.errorDetail())
     }
+
+    /// The handle of an object this file opens or creates: `id` is the library's answer (negative when
+    /// `operation` failed on `object`), closed by `close` once the last copy of the handle is gone.
+    func objectHandle(_ id: hid_t, close: @escaping (hid_t) -> herr_t, object: String, _ operation: String) throws -> HDF5Handle {
+        guard id >= 0 else { throw fail(object, operation) }
+        return HDF5Handle(id, close: close, owner: self)
+    }
 }

@@ -29,9 +29,7 @@ public struct HDF5Group {
     init(file: HDF5File, path: String, parent: hid_t, name: String) throws {
         self.file = file
         self.path = path
-        let id = H5Gopen2(parent, name, file.linkAccess.id)
-        guard id >= 0 else { throw file.fail(path, "open group") }
-        handle = HDF5Handle(id, close: H5Gclose, owner: file)
+        handle = try file.objectHandle(H5Gopen2(parent, name, file.linkAccess.id), close: H5Gclose, object: path, "open group")
     }
 
     private init(file: HDF5File, path: String, handle: HDF5Handle) {
@@ -151,8 +149,8 @@ public struct HDF5Group {
     /// Creates the subgroup `name` (one component).
     public func createGroup(_ name: String) throws -> HDF5Group {
         let id = H5Gcreate2(handle.id, name, ferry_h5p_default(), ferry_h5p_default(), ferry_h5p_default())
-        guard id >= 0 else { throw file.fail(childPath(name), "create group") }
-        return HDF5Group(file: file, path: childPath(name), handle: HDF5Handle(id, close: H5Gclose, owner: file))
+        let path = childPath(name)
+        return HDF5Group(file: file, path: path, handle: try file.objectHandle(id, close: H5Gclose, object: path, "create group"))
     }
 
     /// The subgroup `name`, created if missing.

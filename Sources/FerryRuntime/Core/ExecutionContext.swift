@@ -37,4 +37,10 @@ final class ExecutionContext {
     @inline(__always) func parallel(_ total: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         parallelRanges(total, threads: total / max(grain, 1) >= 4 ? threads : 1, grain: grain, body)
     }
+
+    /// Runs `body` over chunks of `0..<total` items of `itemElements` elements each, `rowGrainElements`
+    /// elements (or one item) per grain.
+    @inline(__always) func parallel(_ total: Int, itemElements: Int, _ body: (Range<Int>) -> Void) {
+        parallel(total, grain: max(1, rowGrainElements / max(itemElements, 1)), body)
+    }
 }

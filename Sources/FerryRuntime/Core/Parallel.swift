@@ -7,6 +7,9 @@ let minimumParallelWork = 1 << 21
 /// Elements per task for element-wise loops.
 let elementGrain = 1 << 16
 
+/// Elements per task for loops over rows, planes or segments (`ExecutionContext.parallel(_:itemElements:_:)`).
+let rowGrainElements = 1 << 14
+
 /// Splits `0..<total` into contiguous chunks of at least `grain` items and runs `body` on each, on up
 /// to `threads` threads (Ferry's worker threads, see `ferry_parallel_for`).
 @inline(__always)

@@ -49,7 +49,7 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
             }
             return out
         }
-        ctx.parallel(bc.rowCount, grain: max(1, 16384 / max(n, 1))) { rows in
+        ctx.parallel(bc.rowCount, itemElements: n) { rows in
             bc.forEachRow(rows) { off, o in
                 let x = pa + off[0], y = pb + off[1], z = po + o
                 if sa == 1 && sb == 1 {

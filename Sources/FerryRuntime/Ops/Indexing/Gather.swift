@@ -117,7 +117,7 @@ struct IndexingBlockCopy: ShapeWidthVisitor {
                 }
                 return
             }
-            ctx.parallel(off.count, grain: max(1, 16384 / (n * es))) { range in
+            ctx.parallel(off.count, itemElements: n * es) { range in
                 for u in range {
                     if n * es >= 64 {
                         UnsafeMutableRawPointer(d + u * n).copyMemory(from: s + off[u], byteCount: n * es)
@@ -144,7 +144,7 @@ private struct IndexingElementsGather: ShapeWidthVisitor {
         let axisStride = strides[axis]
         strides[axis] = 0
         let dims = out.shape, idx = indices
-        ctx.parallel(out.count, grain: 16384) { range in
+        ctx.parallel(out.count, grain: rowGrainElements) { range in
             shapeForEach(dims, strides, strides, range) { row, a, _ in d[row] = s[a + idx[row] * axisStride] }
         }
     }

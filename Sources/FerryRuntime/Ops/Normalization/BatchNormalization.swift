@@ -105,7 +105,7 @@ private struct NormalizationChannelMoments: FloatVisitor {
         mean.withUnsafeMutableBufferPointer { mp in
             variance.withUnsafeMutableBufferPointer { vp in
                 let m = mp, v = vp
-                ctx.parallel(c, grain: max(1, 16384 / max(n * k, 1))) { r in
+                ctx.parallel(c, itemElements: n * k) { r in
                     for ch in r {
                         var s = 0.0
                         for i in 0..<n { s += NormalizationMath.sum(src + (i * c + ch) * k, k) }

@@ -51,7 +51,7 @@ final class ChannelStepsBatchNormalizationKernel: Kernel {
         af.withUnsafeBufferPointer { ap in
             bf.withUnsafeBufferPointer { bp in
                 values.withUnsafeBufferPointer { vp in
-                    ctx.parallel(x.count / inner, grain: max(1, 16384 / inner)) { r in
+                    ctx.parallel(x.count / inner, itemElements: inner) { r in
                         for s in r {
                             let k = s % channels, row = dst + s * inner
                             NormalizationMath.affine(src + s * inner, row, inner, ap[k], bp[k])

@@ -83,7 +83,7 @@ private struct NormalizationLayerApply: FloatVisitor {
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         w.withUnsafeBufferPointer { wp in
             b.withUnsafeBufferPointer { bp in
-                ctx.parallel(rows, grain: max(1, 16384 / n)) { r in
+                ctx.parallel(rows, itemElements: n) { r in
                     for row in r {
                         let xs = src + row * n, ys = dst + row * n
                         let mu = m[row], inv = s[row]

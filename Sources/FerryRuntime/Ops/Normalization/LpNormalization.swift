@@ -29,7 +29,7 @@ private struct NormalizationLpVisitor: FloatVisitor {
         let (len, n, squared) = (length, inner, p == 2)
         guard outer > 0, len > 0, n > 0 else { return }
         let src = x.pointer(T.self), dst = y.pointer(T.self)
-        ctx.parallel(outer, grain: max(1, 16384 / (len * n))) { r in
+        ctx.parallel(outer, itemElements: len * n) { r in
             var norms = [Double](repeating: 0, count: n)
             for o in r {
                 let xs = src + o * len * n, ys = dst + o * len * n

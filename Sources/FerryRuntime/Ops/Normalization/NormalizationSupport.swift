@@ -125,7 +125,7 @@ private struct NormalizationMomentsVisitor: FloatVisitor {
         mean.withUnsafeMutableBufferPointer { mp in
             variance.withUnsafeMutableBufferPointer { vp in
                 let m = mp, v = vp
-                ctx.parallel(segments, grain: max(1, 16384 / max(n, 1))) { r in
+                ctx.parallel(segments, itemElements: n) { r in
                     for s in r {
                         let p = UnsafePointer(src + s * n)
                         let mu = NormalizationMath.sum(p, n) / Double(n)
@@ -152,7 +152,7 @@ private struct NormalizationAffineVisitor: FloatVisitor {
         let src = x.pointer(T.self), dst = y.pointer(T.self)
         at.withUnsafeBufferPointer { ap in
             bt.withUnsafeBufferPointer { bp in
-                ctx.parallel(segments, grain: max(1, 16384 / n)) { r in
+                ctx.parallel(segments, itemElements: n) { r in
                     for s in r {
                         let k = s % params
                         NormalizationMath.affine(src + s * n, dst + s * n, n, ap[k], bp[k])

@@ -71,7 +71,7 @@ final class PoolKernel: Kernel {
             let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3],
                 signed: Int32 = x.type == .int8 ? 1 : 0
             let px = UnsafeRawPointer(x.buffer.baseAddress), py = y.buffer.baseAddress
-            ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
+            ctx.parallel(shape[0] * shape[1], itemElements: oh * ow * g.kernel[0] * g.kernel[1]) { r in
                 ferry_max_pool_2d_bytes(
                     px, py, signed, 0, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0],
                     g.strides[1], g.dilations[0], g.dilations[1], pb[0], pb[1], oh, ow)
@@ -110,7 +110,7 @@ extension PoolKernel {
         let y = try ctx.allocate(.float, shape)
         let g = geometry, h = x.shape[2], w = x.shape[3], oh = shape[2], ow = shape[3]
         let px = x.floats, py = y.floats
-        ctx.parallel(shape[0] * shape[1], grain: max(1, 16384 / max(oh * ow * g.kernel[0] * g.kernel[1], 1))) { r in
+        ctx.parallel(shape[0] * shape[1], itemElements: oh * ow * g.kernel[0] * g.kernel[1]) { r in
             ferry_pool_2d(
                 px, py, r.lowerBound, r.upperBound, h, w, g.kernel[0], g.kernel[1], g.strides[0], g.strides[1],
                 g.dilations[0], g.dilations[1], pb[0], pb[1], pe[0], pe[1], oh, ow, average ? 1 : 0, includePad ? 1 : 0)

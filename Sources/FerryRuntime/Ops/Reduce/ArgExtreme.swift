@@ -85,7 +85,7 @@ private struct ReduceArgRun: NumericVisitor {
         let s = x.pointer(T.self), d = out.pointer(Int64.self)
         let (n, inner) = (self.n, self.inner)
         if inner == 1 {
-            ctx.parallel(outer, grain: max(1, 16384 / n)) { range in
+            ctx.parallel(outer, itemElements: n) { range in
                 for o in range {
                     let row = s + o * n
                     var b = row[0], at = 0
@@ -101,7 +101,7 @@ private struct ReduceArgRun: NumericVisitor {
         let block = min(inner, 512), blocks = (inner + block - 1) / block
         // Row numbers ride along as floats in the vector path, exact below 2^24.
         let vector = T.self == Float.self && n < 1 << 24
-        ctx.parallel(outer * blocks, grain: max(1, 16384 / (n * block))) { range in
+        ctx.parallel(outer * blocks, itemElements: n * block) { range in
             withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * block) { buffer in
                 guard let best = buffer.baseAddress else { return }
                 for t in range {

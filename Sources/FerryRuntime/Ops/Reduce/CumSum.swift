@@ -42,7 +42,7 @@ private struct ReduceCumSumRun: NumericVisitor {
         guard n > 0, inner > 0 else { return }
         let s = x.pointer(T.self), d = out.pointer(T.self)
         let (n, inner, exclusive, reverse) = (self.n, self.inner, self.exclusive, self.reverse)
-        ctx.parallel(outer, grain: max(1, 16384 / max(n * inner, 1))) { range in
+        ctx.parallel(outer, itemElements: n * inner) { range in
             if inner == 1 {
                 // One running sum per row.
                 for o in range {

@@ -72,7 +72,7 @@ private struct ResizeGather {
         let rows = out.count / width
         let src = x.pointer(T.self), dst = out.pointer(T.self), value = fill.pointer(T.self)[0]
         offsets[last].withUnsafeBufferPointer { lastOffsets in
-            ctx.parallel(rows, grain: max(1, 16384 / width)) { r in
+            ctx.parallel(rows, itemElements: width) { r in
                 var position = [Int](repeating: 0, count: max(last, 0))
                 var rest = r.lowerBound
                 for d in (0..<last).reversed() {
@@ -146,7 +146,7 @@ private struct ResizeInterpolation: FloatVisitor {
                     guard let index = ip.baseAddress, let weight = wp.baseAddress, let outside = op.baseAddress else { return }
                     if inner == 1 {
                         // The last axis: each output row gathers its taps from one input row.
-                        ctx.parallel(outer, grain: max(1, 16384 / (outLen * taps))) { r in
+                        ctx.parallel(outer, itemElements: outLen * taps) { r in
                             for row in r {
                                 let s = src + row * length, d = dst + row * outLen
                                 if taps == 2 && !cropped {
@@ -171,7 +171,7 @@ private struct ResizeInterpolation: FloatVisitor {
                         return
                     }
                     // An outer axis: each output row is a weighted sum of whole input rows.
-                    ctx.parallel(outer * outLen, grain: max(1, 16384 / (inner * taps))) { r in
+                    ctx.parallel(outer * outLen, itemElements: inner * taps) { r in
                         var row = r.lowerBound / outLen, o = r.lowerBound % outLen
                         for _ in r {
                             let d = dst + (row * outLen + o) * inner

@@ -148,7 +148,7 @@ private struct ShapePadBody: ShapeWidthVisitor {
         let rows = out.count / n
         let maps = self.maps, inner = self.inner
         let innerMap = maps[rank - 1]
-        ctx.parallel(rows, grain: max(1, 16384 / n)) { range in
+        ctx.parallel(rows, itemElements: n) { range in
             var idx = [Int](repeating: 0, count: rank - 1)
             var rem = range.lowerBound
             for k in (0..<(rank - 1)).reversed() {

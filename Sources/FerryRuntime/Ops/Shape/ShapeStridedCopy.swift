@@ -123,8 +123,7 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
         unitSrc.append(b)
         unitDst.append(b * dp)
         let units = unitDims.reduce(1, *)
-        let grain = max(1, 16384 / (b * n))
-        ctx.parallel(units, grain: grain) { range in
+        ctx.parallel(units, itemElements: b * n) { range in
             shapeForEach(unitDims, unitSrc, unitDst, range) { unit, a, o in
                 let i0 = (unit % pBlocks) * b
                 let rowsHere = min(b, np - i0)

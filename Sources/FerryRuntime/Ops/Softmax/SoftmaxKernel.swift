@@ -53,14 +53,14 @@ private struct SoftmaxRun<T: SoftmaxFloat> {
         let s = UnsafePointer(x.pointer(T.self)), d = out.pointer(T.self)
         let (n, inner) = (self.n, self.inner)
         if inner == 1 {
-            ctx.parallel(outer, grain: max(1, 16384 / n)) { range in
+            ctx.parallel(outer, itemElements: n) { range in
                 for o in range { row(s + o * n, d + o * n) }
             }
             return
         }
         // Columns in blocks that stay in cache, each block one task.
         let block = min(inner, 512), blocks = (inner + block - 1) / block
-        ctx.parallel(outer * blocks, grain: max(1, 16384 / (n * block))) { range in
+        ctx.parallel(outer * blocks, itemElements: n * block) { range in
             withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * block) { buffer in
                 guard let scratch = buffer.baseAddress else { return }
                 for t in range {
