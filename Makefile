@@ -31,6 +31,11 @@ $(VENV)/.keras-installed: $(VENV)/.installed tools/requirements-keras.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
 	touch $@
 
+# torch, for the modern benchmark set (tools/make_modern_bench.py).
+$(VENV)/.bench-installed: $(VENV)/.installed tools/requirements-bench.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-bench.txt
+	touch $@
+
 venv: $(VENV)/.installed
 
 # The C kernels are compiled with -O3 (SwiftPM's release default is lower); Package.swift carries no flags.
@@ -161,12 +166,13 @@ fixtures-keras: venv $(VENV)/.keras-installed
 	$(VPY) tools/make_keras_fixtures.py
 	TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= $(VPY) tools/make_digits_fixture.py
 
-bench: build venv $(VENV)/.keras-installed
+bench: build venv $(VENV)/.keras-installed $(VENV)/.bench-installed
+	$(VPY) tools/make_modern_bench.py .build/modern
 	$(VPY) tools/bench_io.py --ferry .build/release/ferry
 	$(VPY) tools/bench_keras.py --ferry .build/release/ferry
 	$(VPY) tools/bench_keras_formats.py --ferry .build/release/ferry
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
-	$(VPY) tools/bench_vs_ort.py --ferry .build/release/ferry $$args --runs 20 --threads 1,2
+	$(VPY) tools/bench_vs_ort.py --ferry .build/release/ferry $$args --modern .build/modern --runs 20 --threads 1,2
 
 clean:
 	rm -rf .build $(VENV)

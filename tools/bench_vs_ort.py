@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Times `ferry bench` against onnxruntime on the same models, inputs, threads and run counts.
 
-    bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--runs 20] [--warmup 3] [--threads 1,2]
-                    [--models light_resnet50,...] [--baseline OTHER_FERRY] [--markdown FILE]
+    bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--modern DIR] [--runs 20] [--warmup 3]
+                    [--threads 1,2] [--models light_resnet50,...] [--baseline OTHER_FERRY] [--markdown FILE]
 
-Models: the onnx package's light zoo (on the onnx test runner's input) and DIR/models/*.onnx (on
-check_models.py's fixed-seed input); each input is written once as .npy. For every model and thread
+Models: the onnx package's light zoo (on the onnx test runner's input), DIR/models/*.onnx (on
+check_models.py's fixed-seed input) and, with --modern, the modern set tools/make_modern_bench.py
+wrote (on its own inputs); each input is written once as .npy. For every model and thread
 count T: `ferry bench MODEL --input ... --runs N --warmup W --threads T --json`, then onnxruntime in a
 fresh Python process of its own (intra-op threads T, inter-op 1, all graph optimizations), timing each
 run with time.perf_counter and reporting its peak RSS (VmHWM) and the RSS it had before creating the
@@ -148,23 +149,28 @@ def timed(args, engine, path, inputs, threads):
     return run_json(argv, engine)
 
 
-def collect_models(shared, wanted, work):
+def collect_models(shared, wanted, work, modern=None):
     """[(name, model path, input args)] with each model's inputs written once under work/."""
     import glob
     import onnx
     from check_models import LIGHT, light_inputs, save_inputs, shared_inputs
-    found = [(os.path.basename(p)[:-5], p, False) for p in sorted(glob.glob(os.path.join(LIGHT, "light_*.onnx")))]
+    found = [(os.path.basename(p)[:-5], p, "light") for p in sorted(glob.glob(os.path.join(LIGHT, "light_*.onnx")))]
     if shared:
-        found += [(os.path.basename(p)[:-5], p, True) for p in sorted(glob.glob(os.path.join(shared, "models", "*.onnx")))]
+        found += [(os.path.basename(p)[:-5], p, "shared") for p in sorted(glob.glob(os.path.join(shared, "models", "*.onnx")))]
+    if modern:
+        found += [(os.path.basename(p)[:-5], p, "modern") for p in sorted(glob.glob(os.path.join(modern, "*.onnx")))]
     if wanted:
         unknown = sorted(set(wanted) - {name for name, _, _ in found})
         if unknown:
             raise ValueError(f"unknown models: {', '.join(unknown)} (known: {', '.join(n for n, _, _ in found)})")
         found = [f for f in found if f[0] in wanted]
     out = []
-    for name, path, is_shared in found:
-        model = onnx.load(path)
-        feeds = shared_inputs(model, name) if is_shared else light_inputs(model)
+    for name, path, kind in found:
+        if kind == "modern":  # make_modern_bench.py wrote the input beside the model
+            feeds = dict(np.load(path[:-5] + ".npz"))
+        else:
+            model = onnx.load(path)
+            feeds = shared_inputs(model, name) if kind == "shared" else light_inputs(model)
         out.append((name, path, save_inputs(feeds, os.path.join(work, name))))
     return out
 
@@ -415,6 +421,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--models", help="comma-separated model names (default: all)")
+    ap.add_argument("--modern", help="directory of tools/make_modern_bench.py: its models (with their .npz inputs) join the table")
     ap.add_argument("--baseline", help="another ferry binary (an earlier build) timed on the same rows: Ferry/baseline")
     ap.add_argument("--markdown", help="also write the table, machine and command line to this Markdown file")
     ap.add_argument("--int8", action="store_true", help="time int8 against float (see the top) instead of the float table")
@@ -444,7 +451,7 @@ def main() -> int:
 
 
 def bench(args, threads, work) -> int:
-    models = collect_models(args.shared, args.models.split(",") if args.models else None, work)
+    models = collect_models(args.shared, args.models.split(",") if args.models else None, work, args.modern)
     sgemm = sgemm_gflops()
     notes = [f"sgemm: {sgemm}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"]
     print(notes[0], flush=True)

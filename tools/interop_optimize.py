@@ -16,7 +16,7 @@ Models:
   shared       DIR/models/ch_ppocr_mobile_v2.0_cls_infer.onnx (DIR defaults to ../shared next to the
                repository; skipped with a message when absent).
   ops          small models built here with onnx.helper, one per rewrite: Conv + each activation
-               FusedConv takes (Clip at opsets 6 and 13) and Tanh (left unfused), batch norms after
+               FusedConv takes (Clip at opsets 6 and 13, Tanh), batch norms after
                Conv, grouped ConvTranspose, Gemm (transB 0/1) and MatMul, Keras-style Mul + Add,
                Transpose pairs, Reshape chains, Identity/Dropout, duplicate initializers.
   keras        every Fixtures/keras/manifest.json model with an .h5 file: the reference is

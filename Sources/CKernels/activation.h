@@ -1,20 +1,19 @@
-/* The fused activations of the float kernels (private to CKernels): one value, and the loop over a
- * contiguous row, specialised per activation so that each loop vectorises. */
+/* The fused activations of the float kernels (private to CKernels): the loop over a contiguous row,
+ * specialised per activation so that each loop vectorises; the transcendental ones run ferry_vmath. */
 #ifndef FERRY_ACTIVATION_H
 #define FERRY_ACTIVATION_H
 #include "ferry_kernels.h"
-#include <math.h>
 #include <stddef.h>
 
-static inline float act_apply(float v, int act, float a, float b) {
+/* The ferry_vmath function of an activation that has one (the transcendental ones), or -1. */
+static inline int act_vmath_function(int act) {
     switch (act) {
-    case FERRY_ACT_RELU: return v > 0.f ? v : 0.f;
-    case FERRY_ACT_CLIP: return v < a ? a : (v > b ? b : v);
-    case FERRY_ACT_SIGMOID: return 1.f / (1.f + expf(-v));
-    case FERRY_ACT_HARDSWISH: { float t = v / 6.f + 0.5f; t = t < 0.f ? 0.f : (t > 1.f ? 1.f : t); return v * t; }
-    case FERRY_ACT_LEAKYRELU: return v < 0.f ? a * v : v;
-    case FERRY_ACT_HARDSIGMOID: { float t = a * v + b; return t < 0.f ? 0.f : (t > 1.f ? 1.f : t); }
-    default: return v;
+    case FERRY_ACT_SIGMOID: return FERRY_VM_SIGMOID;
+    case FERRY_ACT_TANH: return FERRY_VM_TANH;
+    case FERRY_ACT_SWISH: return FERRY_VM_SWISH;
+    case FERRY_ACT_GELU: return FERRY_VM_GELU;
+    case FERRY_ACT_GELU_TANH: return FERRY_VM_GELU_TANH;
+    default: return -1;
     }
 }
 
@@ -46,8 +45,10 @@ static inline float act_apply(float v, int act, float a, float b) {
             float t = a * (row[p] * s + bb) + b; t = t < 0.f ? 0.f : t; row[p] = t > 1.f ? 1.f : t; \
         }                                                                               \
         break;                                                                          \
-    default:                                                                            \
-        for (size_t p = 0; p < n; p++) row[p] = act_apply(row[p] * s + bb, act, a, b);  \
+    default: /* the transcendental ones: scale and bias, then the vector function in place */ \
+        if (s != 1.f || bb != 0.f)                                                      \
+            for (size_t p = 0; p < n; p++) row[p] = row[p] * s + bb;                    \
+        ferry_vmath(act_vmath_function(act), row, row, n, a);                           \
     }
 
 #endif

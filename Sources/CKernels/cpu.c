@@ -37,7 +37,7 @@ int ferry_isa_env_invalid(void) {
 }
 
 /* The CPU's features, checked once: bit 0 AVX2 and FMA, bit 1 AVX-512 VNNI with F, BW and VL, bit 2
- * AVX-512 VBMI with F and BW. */
+ * AVX-512 VBMI with F and BW, bit 3 AVX-512 F and DQ. */
 static int cpu_features(void) {
 #if FERRY_X86
     static int cached = -1;
@@ -48,7 +48,8 @@ static int cpu_features(void) {
                          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
         const int vbmi = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512f") &&
                          __builtin_cpu_supports("avx512bw");
-        cached = avx2 | (avx2 && vnni) << 1 | (avx2 && vbmi) << 2;
+        const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+        cached = avx2 | (avx2 && vnni) << 1 | (avx2 && vbmi) << 2 | (avx2 && avx512) << 3;
     }
     return cached;
 #else
@@ -60,6 +61,8 @@ int ferry_has_avx2(void) { return (cpu_features() & 1) && isa_limit() != FERRY_I
 
 int ferry_has_vnni(void) { return (cpu_features() & 2) && isa_limit() == FERRY_ISA_BEST; }
 
+int ferry_has_avx512(void) { return (cpu_features() & 8) && isa_limit() == FERRY_ISA_BEST; }
+
 int ferry_has_vbmi(void) { return (cpu_features() & 4) && isa_limit() == FERRY_ISA_BEST; }
 
-const char *ferry_isa_active_name(void) { return ferry_has_vnni() ? "avx512-vnni" : ferry_has_avx2() ? "avx2" : "portable"; }
+const char *ferry_isa_active_name(void) { return ferry_has_vnni() ? "avx512-vnni" : ferry_has_avx512() ? "avx512" : ferry_has_avx2() ? "avx2" : "portable"; }

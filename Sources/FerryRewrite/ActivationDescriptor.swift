@@ -13,15 +13,23 @@ public struct ActivationDescriptor: Equatable, Sendable {
         case leakyRelu = "LeakyRelu"
         case hardSigmoid = "HardSigmoid"
         case clip = "Clip"
+        case tanh = "Tanh"
+        /// x * sigmoid(alpha * x) (ONNX opset 24; SiLU when alpha is 1).
+        case swish = "Swish"
+        /// GELU; alpha is 0 for its erf form and 1 for the tanh form (the op's `approximate`).
+        case gelu = "Gelu"
 
         /// How many of alpha and beta the op has (FusedConv's `activation_params` count).
         public var parameterCount: Int {
             switch self {
-            case .relu, .sigmoid, .hardSwish: return 0
-            case .leakyRelu: return 1
+            case .relu, .sigmoid, .hardSwish, .tanh, .gelu: return 0
+            case .leakyRelu, .swish: return 1
             case .hardSigmoid, .clip: return 2
             }
         }
+
+        /// True for the activations com.microsoft FusedConv takes.
+        public var isFusedConvActivation: Bool { ![.hardSwish, .swish, .gelu].contains(self) }
     }
 
     /// Clip's bounds when an input or attribute leaves them out: ONNX's numeric_limits lowest() and
@@ -29,7 +37,8 @@ public struct ActivationDescriptor: Equatable, Sendable {
     public static let clipDefaults: (lower: Float, upper: Float) = (-.greatestFiniteMagnitude, .greatestFiniteMagnitude)
 
     public var kind: Kind
-    /// LeakyRelu's alpha, HardSigmoid's alpha, Clip's lower bound; 0 when unused.
+    /// LeakyRelu's, HardSigmoid's and Swish's alpha, Clip's lower bound, Gelu's form (1 for tanh);
+    /// 0 when unused.
     public var alpha: Float
     /// HardSigmoid's beta, Clip's upper bound; 0 when unused.
     public var beta: Float
@@ -47,9 +56,17 @@ public struct ActivationDescriptor: Equatable, Sendable {
             !node.inputs.isEmpty, node.inputs[0] != ""
         else { return nil }
         switch kind {
-        case .relu, .sigmoid, .hardSwish:
+        case .relu, .sigmoid, .hardSwish, .tanh:
             guard node.inputs.count == 1 else { return nil }
             self.init(kind)
+        case .swish:
+            self.init(kind, alpha: node.float("alpha", 1))
+        case .gelu:
+            switch node.string("approximate") ?? "none" {
+            case "none": self.init(kind)
+            case "tanh": self.init(kind, alpha: 1)
+            default: return nil
+            }
         case .leakyRelu:
             self.init(kind, alpha: node.float("alpha", 0.01))
         case .hardSigmoid:
@@ -72,16 +89,18 @@ public struct ActivationDescriptor: Equatable, Sendable {
     public var parameters: [Float] { Array([alpha, beta].prefix(kind.parameterCount)) }
 
     /// The activation FusedConv's `activation` and `activation_params` name; nil for a name it does
-    /// not take or the wrong number of parameters (Tanh, which FusedConv allows, has no form here).
+    /// not take or the wrong number of parameters.
     public init?(fusedConvActivation name: String, parameters: [Float]) {
-        guard let kind = Kind(rawValue: name), kind != .hardSwish, parameters.count == kind.parameterCount else { return nil }
+        guard let kind = Kind(rawValue: name), kind.isFusedConvActivation, parameters.count == kind.parameterCount else {
+            return nil
+        }
         self.init(kind, alpha: parameters.first ?? 0, beta: parameters.count > 1 ? parameters[1] : 0)
     }
 
     /// FusedConv's `activation` and `activation_params` attributes for this activation; nil for
-    /// HardSwish, which FusedConv does not take.
+    /// those FusedConv does not take (HardSwish, Swish, Gelu).
     public var fusedConvAttributes: [Attribute]? {
-        guard kind != .hardSwish else { return nil }
+        guard kind.isFusedConvActivation else { return nil }
         var result = [Attribute("activation", .string(Array(kind.rawValue.utf8)))]
         if kind.parameterCount > 0 { result.append(Attribute("activation_params", .floats(parameters))) }
         return result

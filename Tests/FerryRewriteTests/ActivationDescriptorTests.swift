@@ -23,7 +23,15 @@ import Testing
         #expect(descriptor("LeakyRelu") == ActivationDescriptor(.leakyRelu, alpha: 0.01))
         #expect(descriptor("LeakyRelu", ["x"], [Attribute("alpha", .float(0.3))]) == ActivationDescriptor(.leakyRelu, alpha: 0.3))
         #expect(descriptor("HardSigmoid") == ActivationDescriptor(.hardSigmoid, alpha: 0.2, beta: 0.5))
-        #expect(descriptor("Tanh") == nil)
+        #expect(descriptor("Tanh") == ActivationDescriptor(.tanh))
+        #expect(descriptor("Swish") == ActivationDescriptor(.swish, alpha: 1))
+        #expect(descriptor("Swish", ["x"], [Attribute("alpha", .float(1.702))]) == ActivationDescriptor(.swish, alpha: 1.702))
+        #expect(descriptor("Gelu") == ActivationDescriptor(.gelu))
+        #expect(
+            descriptor("Gelu", ["x"], [Attribute("approximate", .string(Array("tanh".utf8)))])
+                == ActivationDescriptor(.gelu, alpha: 1))
+        #expect(descriptor("Gelu", ["x"], [Attribute("approximate", .string(Array("cubic".utf8)))]) == nil)
+        #expect(descriptor("Elu") == nil)
         #expect(
             ActivationDescriptor(
                 Node(opType: "Relu", domain: "com.example", inputs: ["x"], outputs: ["y"]), opset: 13,
@@ -47,7 +55,8 @@ import Testing
     @Test func roundTripsThroughFusedConvAttributes() throws {
         for d in [
             ActivationDescriptor(.relu), ActivationDescriptor(.sigmoid), ActivationDescriptor(.leakyRelu, alpha: 0.2),
-            ActivationDescriptor(.hardSigmoid, alpha: 0.1, beta: 0.4), ActivationDescriptor(.clip, alpha: -1, beta: 3)
+            ActivationDescriptor(.hardSigmoid, alpha: 0.1, beta: 0.4), ActivationDescriptor(.clip, alpha: -1, beta: 3),
+            ActivationDescriptor(.tanh)
         ] {
             let attributes = try #require(d.fusedConvAttributes)
             let node = Node(
@@ -55,8 +64,12 @@ import Testing
             let name = try #require(node.string("activation"))
             #expect(ActivationDescriptor(fusedConvActivation: name, parameters: node.floats("activation_params") ?? []) == d)
         }
-        #expect(ActivationDescriptor(.hardSwish).fusedConvAttributes == nil)
+        for kind in [ActivationDescriptor.Kind.hardSwish, .swish, .gelu] {
+            #expect(ActivationDescriptor(kind).fusedConvAttributes == nil)
+            #expect(
+                ActivationDescriptor(
+                    fusedConvActivation: kind.rawValue, parameters: [Float](repeating: 1, count: kind.parameterCount)) == nil)
+        }
         #expect(ActivationDescriptor(fusedConvActivation: "Clip", parameters: [0]) == nil)
-        #expect(ActivationDescriptor(fusedConvActivation: "Tanh", parameters: []) == nil)
     }
 }

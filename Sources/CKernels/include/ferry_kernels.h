@@ -13,8 +13,34 @@ typedef enum {
     FERRY_ACT_SIGMOID = 3,
     FERRY_ACT_HARDSWISH = 4,  /* x * max(0, min(1, x / 6 + 0.5)) */
     FERRY_ACT_LEAKYRELU = 5,  /* x < 0 ? a * x : x */
-    FERRY_ACT_HARDSIGMOID = 6 /* max(0, min(1, a * x + b)) */
+    FERRY_ACT_HARDSIGMOID = 6, /* max(0, min(1, a * x + b)) */
+    FERRY_ACT_TANH = 7,
+    FERRY_ACT_SWISH = 8,       /* x * sigmoid(a * x) (SiLU when a is 1) */
+    FERRY_ACT_GELU = 9,        /* x / 2 * (1 + erf(x / sqrt 2)) */
+    FERRY_ACT_GELU_TANH = 10   /* x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) */
 } ferry_activation;
+
+/* The functions of ferry_vmath. */
+typedef enum {
+    FERRY_VM_EXP,
+    FERRY_VM_LOG,
+    FERRY_VM_SIGMOID,
+    FERRY_VM_TANH,
+    FERRY_VM_ERF,
+    FERRY_VM_GELU,      /* erf form */
+    FERRY_VM_GELU_TANH, /* tanh form */
+    FERRY_VM_SWISH,     /* x * sigmoid(alpha * x) */
+    FERRY_VM_SOFTPLUS,
+    FERRY_VM_SQRT,
+    FERRY_VM_RECIPROCAL
+} ferry_vmath_function;
+
+/* y[i] = fn(x[i]) for i < n, on the widest vectors the CPU has (x == y allowed); alpha is Swish's.
+ * Accuracy: exp, log, sigmoid, tanh and softplus within 4 ulp of the exact value where that is a
+ * normal float, Swish where sigmoid(alpha * x) is (alpha * x > -87.3); erf within 1e-6 absolute, the
+ * GELUs too for |x| <= 8 (beyond, float spacing alone exceeds it); sqrt and reciprocal correctly
+ * rounded. Inputs beyond the ranges give the limits (0, 1, -1, +-inf); NaN gives NaN. */
+void ferry_vmath(int fn, const float *x, float *y, size_t n, float alpha);
 
 /* y[m * ldy + p] = act(y[m * ldy + p] * (scale ? scale[m] : 1) + (bias ? bias[m] : 0)) for m < rows, p < cols. */
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,

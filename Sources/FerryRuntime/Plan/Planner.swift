@@ -89,7 +89,7 @@ struct Planner: SubgraphCompiler {
         // Spelled-out hard swish becomes one node first, so a quantized conv before it can take it
         // into its output pass too.
         let opset = Int64(opsets[Domain.onnx] ?? 1)
-        remaining = HardSwishPattern.rewrite(remaining, constants: Fusion.constants(known), keeping: outputNames)
+        remaining = ActivationPatterns.rewrite(remaining, constants: Fusion.constants(known), keeping: outputNames)
         remaining = QDQFusion.apply(
             remaining, constants: known, folded: deferred.mapValues(\.node), opset: opset, keep: outputNames)
         remaining = fuseLookupTables(remaining, known: &known, keep: outputNames, ctx: ctx)

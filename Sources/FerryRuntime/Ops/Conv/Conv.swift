@@ -30,6 +30,9 @@ struct FusedActivation {
         case .leakyRelu: kind = FERRY_ACT_LEAKYRELU
         case .hardSigmoid: kind = FERRY_ACT_HARDSIGMOID
         case .clip: kind = FERRY_ACT_CLIP
+        case .tanh: kind = FERRY_ACT_TANH
+        case .swish: kind = FERRY_ACT_SWISH
+        case .gelu: kind = activation.alpha == 0 ? FERRY_ACT_GELU : FERRY_ACT_GELU_TANH
         }
         alpha = activation.alpha
         beta = activation.beta

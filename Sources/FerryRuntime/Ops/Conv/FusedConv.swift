@@ -4,7 +4,7 @@ import FerryRewrite
 /// onnxruntime's contrib op com.microsoft FusedConv: a Conv whose output goes through the activation
 /// named by its `activation` attribute (parameters in `activation_params`). Ferry runs it as its
 /// Conv kernel with that activation in the output pass; the optional fourth input Z (a tensor
-/// added before the activation) and Tanh are not supported.
+/// added before the activation) is not supported.
 enum FusedConv {
     /// The spec of the equivalent Conv node with the fused-activation attributes the Conv kernel reads.
     static func convSpec(_ spec: NodeSpec) throws -> NodeSpec {
@@ -12,7 +12,7 @@ enum FusedConv {
         let name = try spec.string("activation", "")
         let params = try spec.floats("activation_params") ?? []
         guard let activation = ActivationDescriptor(fusedConvActivation: name, parameters: params) else {
-            guard let kind = ActivationDescriptor.Kind(rawValue: name), kind != .hardSwish else {
+            guard let kind = ActivationDescriptor.Kind(rawValue: name), kind.isFusedConvActivation else {
                 throw KernelError.unsupported("FusedConv activation '\(name)'")
             }
             throw KernelError.invalid("activation \(name) takes \(kind.parameterCount) activation_params, got \(params.count)")

@@ -8,10 +8,14 @@ import FerryRewrite
     import Darwin
 #endif
 
-/// A float function given in both precisions the interpreter computes in.
+/// A float function given in both precisions the interpreter computes in; float32 runs the vector
+/// math kernel (`ferry_vmath`) when it has the function.
 struct FloatFunction {
     let f: (Float) -> Float
     let d: (Double) -> Double
+    var vector: ferry_vmath_function? = nil
+    /// Swish's alpha, for the vector kernel.
+    var alpha: Float = 1
 }
 
 /// Applies `fn` to every element of a float32 or float64 tensor.
@@ -21,7 +25,12 @@ func mapFloat(_ x: Value, _ fn: FloatFunction, _ ctx: ExecutionContext) throws -
     switch x.type {
     case .float:
         let s = x.floats, d = out.floats
-        ctx.parallel(n, grain: elementGrain) { r in for i in r { d[i] = fn.f(s[i]) } }
+        if let v = fn.vector {
+            let code = Int32(v.rawValue), alpha = fn.alpha
+            ctx.parallel(n, grain: elementGrain) { r in ferry_vmath(code, s + r.lowerBound, d + r.lowerBound, r.count, alpha) }
+        } else {
+            ctx.parallel(n, grain: elementGrain) { r in for i in r { d[i] = fn.f(s[i]) } }
+        }
     case .double:
         let s = x.pointer(Double.self), d = out.pointer(Double.self)
         for i in 0..<n { d[i] = fn.d(s[i]) }
@@ -79,21 +88,23 @@ enum UnaryOps {
     }
 
     static func register(into r: inout KernelRegistry) {
-        func float(_ op: String, _ f: @escaping (Float) -> Float, _ d: @escaping (Double) -> Double) {
+        func float(
+            _ op: String, _ f: @escaping (Float) -> Float, _ d: @escaping (Double) -> Double, vector: ferry_vmath_function? = nil
+        ) {
             r.register(op) { _ in
-                let fn = FloatFunction(f: f, d: d)
+                let fn = FloatFunction(f: f, d: d, vector: vector)
                 return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
             }
         }
-        float("Sqrt", { sqrtf($0) }, { sqrt($0) })
-        float("Exp", { expf($0) }, { exp($0) })
-        float("Log", { logf($0) }, { log($0) })
-        float("Reciprocal", { 1 / $0 }, { 1 / $0 })
+        float("Sqrt", { sqrtf($0) }, { sqrt($0) }, vector: FERRY_VM_SQRT)
+        float("Exp", { expf($0) }, { exp($0) }, vector: FERRY_VM_EXP)
+        float("Log", { logf($0) }, { log($0) }, vector: FERRY_VM_LOG)
+        float("Reciprocal", { 1 / $0 }, { 1 / $0 }, vector: FERRY_VM_RECIPROCAL)
         float("Floor", { floorf($0) }, { floor($0) })
         float("Ceil", { ceilf($0) }, { ceil($0) })
         float("Round", { $0.rounded(.toNearestOrEven) }, { $0.rounded(.toNearestOrEven) })
-        float("Erf", { erff($0) }, { erf($0) })
-        float("Tanh", { tanhf($0) }, { tanh($0) })
+        float("Erf", { erff($0) }, { erf($0) }, vector: FERRY_VM_ERF)
+        float("Tanh", { tanhf($0) }, { tanh($0) }, vector: FERRY_VM_TANH)
         float("Sin", { sinf($0) }, { sin($0) })
         float("Cos", { cosf($0) }, { cos($0) })
         float("Tan", { tanf($0) }, { tan($0) })
@@ -106,7 +117,7 @@ enum UnaryOps {
         float("Acosh", { acoshf($0) }, { acosh($0) })
         float("Atanh", { atanhf($0) }, { atanh($0) })
         float("Softsign", { $0 / (1 + abs($0)) }, { $0 / (1 + abs($0)) })
-        float("Softplus", { $0 > 20 ? $0 : log1pf(expf($0)) }, { $0 > 30 ? $0 : log1p(exp($0)) })
+        float("Softplus", { $0 > 20 ? $0 : log1pf(expf($0)) }, { $0 > 30 ? $0 : log1p(exp($0)) }, vector: FERRY_VM_SOFTPLUS)
         float("Mish", { $0 * tanhf($0 > 20 ? $0 : log1pf(expf($0))) }, { $0 * tanh($0 > 30 ? $0 : log1p(exp($0))) })
 
         func numeric(_ op: String, _ rule: NumericUnaryRule.Type) {
@@ -122,11 +133,13 @@ enum UnaryOps {
         numeric("Sign", SignRule.self)
 
         r.register("Relu") { _ in FunctionKernel { inputs, ctx in [try relu(try inputs.required(0), ctx)] } }
-        r.register("Sigmoid") { _ in
-            let fn = FloatFunction(f: { 1 / (1 + expf(-$0)) }, d: { 1 / (1 + exp(-$0)) })
-            return FunctionKernel { inputs, ctx in
-                [try activation(try inputs.required(0), FERRY_ACT_SIGMOID, 0, 0, fallback: fn, ctx)]
-            }
+        float("Sigmoid", { 1 / (1 + expf(-$0)) }, { 1 / (1 + exp(-$0)) }, vector: FERRY_VM_SIGMOID)
+        r.register("Swish") { spec in
+            let alpha = try spec.float("alpha", 1)
+            let ad = Double(alpha)
+            let fn = FloatFunction(
+                f: { $0 / (1 + expf(-alpha * $0)) }, d: { $0 / (1 + exp(-ad * $0)) }, vector: FERRY_VM_SWISH, alpha: alpha)
+            return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
         }
         r.register("LeakyRelu") { spec in
             let alpha = try spec.float("alpha", 0.01)
@@ -198,12 +211,13 @@ enum UnaryOps {
             switch approximate {
             case "none":
                 fn = FloatFunction(
-                    f: { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }, d: { 0.5 * $0 * (1 + erf($0 * 0.70710678118654752)) })
+                    f: { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }, d: { 0.5 * $0 * (1 + erf($0 * 0.70710678118654752)) },
+                    vector: FERRY_VM_GELU)
             case "tanh":
                 let c = Float(0.79788456080286535588), cd = 0.79788456080286535588
                 fn = FloatFunction(
                     f: { 0.5 * $0 * (1 + tanhf(c * ($0 + 0.044715 * $0 * $0 * $0))) },
-                    d: { 0.5 * $0 * (1 + tanh(cd * ($0 + 0.044715 * $0 * $0 * $0))) })
+                    d: { 0.5 * $0 * (1 + tanh(cd * ($0 + 0.044715 * $0 * $0 * $0))) }, vector: FERRY_VM_GELU_TANH)
             default: throw KernelError.unsupported("approximate '\(approximate)'")
             }
             return FunctionKernel { inputs, ctx in [try mapFloat(try inputs.required(0), fn, ctx)] }
