@@ -51,6 +51,8 @@ struct gemm_operands {
     size_t b_column, b_step;
     unsigned char *c;
     size_t ldc;
+    /* 1: the first K block adds to C too (C holds a bias or an earlier product). */
+    int accumulate;
 };
 
 /* One tile's work: kc steps of A's panel at a and B's columns at b (b_step bytes per step; the next
@@ -78,7 +80,7 @@ static inline void gemm_blocked(size_t m, size_t n, struct gemm_operands op, str
     t.ldc = op.ldc;
     for (size_t s0 = 0; s0 < op.steps; s0 += blocks.k) {
         t.kc = op.steps - s0 < blocks.k ? op.steps - s0 : blocks.k;
-        t.accumulate = s0 > 0;
+        t.accumulate = s0 > 0 || op.accumulate;
         for (size_t m0 = 0; m0 < m; m0 += blocks.m) {
             const size_t mc = m - m0 < blocks.m ? m - m0 : blocks.m;
             for (size_t j = 0; j < n;) {

@@ -12,7 +12,7 @@
 #include "gemm_driver.h"
 #include <string.h>
 
-enum { MR = GEMM_MR, NR = GEMM_NR };
+enum { MR = GEMM_MR, NR = GEMM_NR, SMALL_M = 4 /* rows of A the small-m path takes */ };
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -145,13 +145,14 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
  * kstride = NR for packed panels (j a multiple of NR); jstride = 1, kstride = ldb for a row-major
  * matrix read in place (full panels only). */
 static void gemm_blocked_floats(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t jstride,
-                                size_t kstride, float *c, size_t ldc) {
+                                size_t kstride, float *c, size_t ldc, int accumulate) {
     gemm_tile_fn tile = tile_portable;
 #if FERRY_X86
     if (ferry_has_avx2()) tile = tile_avx2;
 #endif
     const struct gemm_operands op = {(const unsigned char *)packed_a, k, (const unsigned char *)b,
-                                     jstride * sizeof(float), kstride * sizeof(float), (unsigned char *)c, ldc};
+                                     jstride * sizeof(float), kstride * sizeof(float), (unsigned char *)c, ldc,
+                                     accumulate};
     gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, NULL, NULL);
 }
 
@@ -162,7 +163,7 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
         for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
-    gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc);
+    gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc, 0);
 }
 
 void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
@@ -172,7 +173,7 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         return;
     }
     const size_t full = n / NR * NR;
-    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc);
+    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc, 0);
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {
@@ -182,4 +183,114 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         }
         ferry_sgemm_prepacked(m, n - full, k, packed_a, tail, c + full, ldc);
     }
+}
+
+/* ---- constant right-hand matrices (weights) packed once ---- */
+
+void ferry_sgemm_pack_b(const float *w, size_t ldw, int trans, size_t k, size_t n, float *packed) {
+    if (!trans) {
+        ferry_pack_b_panels(w, ldw, k, n, packed);
+        return;
+    }
+    for (size_t j0 = 0; j0 < n; j0 += NR) {
+        float *panel = packed + j0 * k;
+        const size_t cols = n - j0 < NR ? n - j0 : NR;
+        for (size_t kk = 0; kk < k; kk++) {
+            size_t c = 0;
+            for (; c < cols; c++) panel[kk * NR + c] = w[(j0 + c) * ldw + kk];
+            for (; c < NR; c++) panel[kk * NR + c] = 0.f;
+        }
+    }
+}
+
+size_t ferry_sgemm_packed_b_scratch(size_t m, size_t k) { return m <= SMALL_M ? 0 : ferry_sgemm_packed_a_size(m, k); }
+
+/* Rows of C for few rows of A (m <= SMALL_M): each A element broadcast against P panels of B at a
+ * time, A read in place, the R x P panel sums held in vector registers (8-float vectors: AVX2
+ * registers, or two SSE/NEON ones in the portable build); every output is one chain of
+ * multiply-adds over k in order. */
+typedef float ferry_v8f_unaligned __attribute__((vector_size(32), aligned(4)));
+#define DEFINE_SMALL_M(NAME, ATTR, R, P)                                                                    \
+    ATTR static void NAME(size_t k, const float *a, size_t lda, const float *pb, float *c, size_t ldc,       \
+                          size_t cols, int accumulate) {                                                    \
+        typedef ferry_v8f_unaligned v8;                                                                     \
+        v8 acc[R][2 * P];                                                                                   \
+        for (size_t r = 0; r < R; r++)                                                                      \
+            for (size_t q = 0; q < 2 * P; q++) acc[r][q] = (v8){};                                          \
+        for (size_t kk = 0; kk < k; kk++) {                                                                 \
+            v8 b[2 * P];                                                                                    \
+            for (size_t q = 0; q < 2 * P; q++) b[q] = *(const v8 *)(pb + q / 2 * NR * k + kk * NR + q % 2 * 8); \
+            for (size_t r = 0; r < R; r++) {                                                                \
+                const v8 av = (v8){} + a[r * lda + kk];                                                     \
+                for (size_t q = 0; q < 2 * P; q++) acc[r][q] += av * b[q];                                  \
+            }                                                                                               \
+        }                                                                                                   \
+        for (size_t r = 0; r < R; r++) {                                                                    \
+            float row[P * NR];                                                                              \
+            __builtin_memcpy(row, acc[r], sizeof row);                                                      \
+            for (size_t j = 0; j < cols; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + row[j] : row[j]; \
+        }                                                                                                   \
+    }
+
+/* Panels at a time: four for one row (eight independent sums), two for two rows, one for three or
+ * four (up to eight sums and two panel vectors, within the sixteen AVX2 registers). */
+#define DEFINE_SMALL_M_SET(PREFIX, ATTR)                                                                    \
+    DEFINE_SMALL_M(PREFIX##_1x4, ATTR, 1, 4)                                                                \
+    DEFINE_SMALL_M(PREFIX##_1x1, ATTR, 1, 1)                                                                \
+    DEFINE_SMALL_M(PREFIX##_2x2, ATTR, 2, 2)                                                                \
+    DEFINE_SMALL_M(PREFIX##_2x1, ATTR, 2, 1)                                                                \
+    DEFINE_SMALL_M(PREFIX##_3x1, ATTR, 3, 1)                                                                \
+    DEFINE_SMALL_M(PREFIX##_4x1, ATTR, 4, 1)                                                                \
+    ATTR static void PREFIX(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *pb,        \
+                            float *c, size_t ldc, int accumulate) {                                         \
+        const size_t wide = m == 1 ? 4 : 2;                                                                 \
+        size_t j = 0;                                                                                       \
+        for (; m <= 2 && j + wide * NR <= n; j += wide * NR) {                                              \
+            const float *p = pb + j * k;                                                                    \
+            if (m == 1) PREFIX##_1x4(k, a, lda, p, c + j, ldc, wide * NR, accumulate);                      \
+            else PREFIX##_2x2(k, a, lda, p, c + j, ldc, wide * NR, accumulate);                             \
+        }                                                                                                   \
+        for (; j < n; j += NR) {                                                                            \
+            const float *p = pb + j * k;                                                                    \
+            const size_t cols = n - j < NR ? n - j : NR;                                                    \
+            switch (m) {                                                                                    \
+            case 1: PREFIX##_1x1(k, a, lda, p, c + j, ldc, cols, accumulate); break;                       \
+            case 2: PREFIX##_2x1(k, a, lda, p, c + j, ldc, cols, accumulate); break;                       \
+            case 3: PREFIX##_3x1(k, a, lda, p, c + j, ldc, cols, accumulate); break;                       \
+            default: PREFIX##_4x1(k, a, lda, p, c + j, ldc, cols, accumulate); break;                      \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+DEFINE_SMALL_M_SET(small_m_portable, )
+#if FERRY_X86
+DEFINE_SMALL_M_SET(small_m_avx2, FERRY_AVX2_ATTR)
+#endif
+
+void ferry_sgemm_packed_b(size_t m, size_t k, const float *a, size_t lda, const float *packed_b, size_t col_begin,
+                          size_t col_end, float *c, size_t ldc, int accumulate, float *scratch) {
+    if (m == 0 || col_end <= col_begin) return;
+    const size_t n = col_end - col_begin;
+    const float *pb = packed_b + col_begin * k;
+    c += col_begin;
+    if (k == 0) {
+        if (!accumulate)
+            for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
+        return;
+    }
+    if (m <= SMALL_M) {
+        for (size_t r = 0; r < m; r += 4) {
+            const size_t rows = m - r < 4 ? m - r : 4;
+#if FERRY_X86
+            if (ferry_has_avx2()) {
+                small_m_avx2(rows, n, k, a + r * lda, lda, pb, c + r * ldc, ldc, accumulate);
+                continue;
+            }
+#endif
+            small_m_portable(rows, n, k, a + r * lda, lda, pb, c + r * ldc, ldc, accumulate);
+        }
+        return;
+    }
+    ferry_sgemm_pack_a(a, lda, 0, m, k, scratch);
+    gemm_blocked_floats(m, n, k, scratch, pb, k, NR, c, ldc, accumulate);
 }

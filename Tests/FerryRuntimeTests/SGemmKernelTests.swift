@@ -118,6 +118,62 @@ import Testing
         }
     }
 
+    /// Products with a constant right-hand matrix packed once (`ferry_sgemm_pack_b`, W as k x n or
+    /// transposed): up to four rows of A take the matrix-vector path, one chain of multiply-adds per
+    /// element with no K blocks; more rows the blocked GEMM. Whole and partial column ranges, C
+    /// stored or added to.
+    @Test(arguments: isas)
+    func packedRightMatrixMatchesTheReference(isa: Int32) {
+        var rng = SplitMix64(seed: 13)
+        let shapes = [(1, 79, 300), (2, 70, 33), (3, 17, 5), (4, 33, 260), (5, 40, 300), (1, 1, 1), (2, 16, 0), (9, 100, 7)]
+        for (m, n, k) in shapes {
+            let a = Self.random(m * k, &rng), b = Self.random(k * n, &rng)
+            let trans = rng.bool(), accumulate = rng.bool()
+            var stored = [Float](repeating: 0, count: k * n) // b as the kernel is given it
+            for kk in 0..<k { for j in 0..<n { stored[trans ? j * k + kk : kk * n + j] = b[kk * n + j] } }
+            var packed = [Float](repeating: .nan, count: max(1, ferry_sgemm_packed_b_size(n, k)))
+            ferry_sgemm_pack_b(stored, trans ? k : n, trans ? 1 : 0, k, n, &packed)
+            let start = Self.random(m * n, &rng)
+            for first in Set([0, n > 16 ? 16 : 0]) {
+                var c = start
+                var scratch = [Float](repeating: .nan, count: max(1, ferry_sgemm_packed_b_scratch(m, k)))
+                let want = limited(to: isa) { fused in
+                    ferry_sgemm_packed_b(m, k, a, k, packed, first, n, &c, n, accumulate ? 1 : 0, &scratch)
+                    // the blocked path's K blocks, or one block for the matrix-vector path
+                    let blocked = m > 4 ? Self.reference(a, b, m: m, n: n, k: k, fused: fused) : nil
+                    return (0..<m * n).map { e -> Float in
+                        let (i, j) = (e / n, e % n)
+                        guard j >= first else { return start[e] }
+                        if let blocked {
+                            guard accumulate else { return blocked[e] }
+                            // added block by block: (C + first block) + the next ...
+                            var total = start[e]
+                            for k0 in stride(from: 0, to: k, by: 256) {
+                                var sum: Float = 0
+                                for kk in k0..<min(k0 + 256, k) {
+                                    sum =
+                                        fused
+                                        ? sum.addingProduct(a[i * k + kk], b[kk * n + j]) : sum + a[i * k + kk] * b[kk * n + j]
+                                }
+                                total += sum
+                            }
+                            return total
+                        }
+                        var sum: Float = 0
+                        for kk in 0..<k {
+                            sum = fused ? sum.addingProduct(a[i * k + kk], b[kk * n + j]) : sum + a[i * k + kk] * b[kk * n + j]
+                        }
+                        return accumulate ? start[e] + sum : sum
+                    }
+                }
+                Self.expectIdentical(
+                    c, want,
+                    "m \(m) n \(n) k \(k) columns \(first)..<\(n) (W \(trans ? "transposed" : "as is"), accumulate \(accumulate))"
+                )
+            }
+        }
+    }
+
     /// im2col straight into packed panels equals packing a naive im2col matrix: 2-D (the fast
     /// shifted-plane case and strided, dilated, padded ones) and 1-D and 3-D (the N-d loop), whole and
     /// split column ranges.

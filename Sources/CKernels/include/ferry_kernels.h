@@ -79,6 +79,17 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
                            float *c, size_t ldc);
 
+/* A constant right-hand matrix (a layer's weights) packed once into the panels of B: W is k x n, or
+ * n x k when trans (Gemm's transB, recurrent weights); ferry_sgemm_packed_b_size(n, k) floats. */
+void ferry_sgemm_pack_b(const float *w, size_t ldw, int trans, size_t k, size_t n, float *packed);
+/* Columns [col_begin, col_end) of C[m x n] = A[m x k] (row-major, lda) * B packed by
+ * ferry_sgemm_pack_b, added to C when accumulate; col_begin a multiple of 16, so threads can share
+ * the columns. Up to 4 rows of A are read in place (a matrix-vector product for one row); more are
+ * packed into scratch, ferry_sgemm_packed_b_scratch(m, k) floats. */
+size_t ferry_sgemm_packed_b_scratch(size_t m, size_t k);
+void ferry_sgemm_packed_b(size_t m, size_t k, const float *a, size_t lda, const float *packed_b, size_t col_begin,
+                          size_t col_end, float *c, size_t ldc, int accumulate, float *scratch);
+
 /* 2-D max (average = 0) or average pooling of planes [p_begin, p_end) of x (each h x w) into y
  * (each oh x ow); pads are top, left, bottom, right. Average divides by the taps inside the input, or
  * with count_include_pad by the taps inside the padded input. */

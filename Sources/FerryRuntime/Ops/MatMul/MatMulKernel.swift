@@ -1,10 +1,25 @@
 import FerryIR
 
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
-/// matrix the batch folds into one tall product.
+/// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
+/// weights) is packed once at plan time.
 final class MatMulKernel: Kernel {
+    private let packedB: PackedRightMatrix?
+
+    var prepackedInputs: Set<Int> { packedB == nil ? [] : [1] }
+
+    init(_ spec: NodeSpec) {
+        if let b = spec.constant(1), b.type == .float, b.rank == 2, b.count > 0 {
+            packedB = PackedRightMatrix(b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1])
+        } else {
+            packedB = nil
+        }
+    }
+
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
-        let a0 = try inputs.required(0, "A"), b0 = try inputs.required(1, "B")
+        let a0 = try inputs.required(0, "A")
+        if let packedB { return [try multiply(a0, packedB, ctx)] }
+        let b0 = try inputs.required(1, "B")
         guard a0.type == b0.type else { throw KernelError.invalid("A is \(a0.type.name), B is \(b0.type.name)") }
         guard a0.rank >= 1, b0.rank >= 1 else { throw KernelError.invalid("MatMul needs at least 1-D inputs") }
         let a = a0.rank == 1 ? a0.reshaped([1, a0.shape[0]]) : a0
@@ -43,6 +58,20 @@ final class MatMulKernel: Kernel {
     }
 }
 
+extension MatMulKernel {
+    /// A (any rank, its leading axes folded into rows) times the packed constant B.
+    private func multiply(_ a: Value, _ b: PackedRightMatrix, _ ctx: ExecutionContext) throws -> Value {
+        guard a.type == .float else { throw KernelError.invalid("A is \(a.type.name), B is float32") }
+        guard a.rank >= 1, a.shape[a.rank - 1] == b.k else {
+            throw KernelError.invalid("A \(a.shape) and B [\(b.k), \(b.n)] do not multiply")
+        }
+        let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [b.n])
+        let rows = a.count / b.k
+        b.multiply(a.floats, rows: rows, lda: b.k, into: y.floats, ldc: b.n, ctx: ctx)
+        return y
+    }
+}
+
 /// Integer and double MatMul by plain loops.
 private struct MatMulNaive: NumericVisitor {
     let a: Value, b: Value, m: Int, n: Int, k: Int, batchShape: [Int], outShape: [Int], ctx: ExecutionContext
@@ -72,6 +101,6 @@ private struct MatMulNaive: NumericVisitor {
 enum MatMulOps {
     static func register(into r: inout KernelRegistry) {
         r.register("Gemm") { spec in try GemmKernel(spec) }
-        r.register("MatMul") { _ in MatMulKernel() }
+        r.register("MatMul") { spec in MatMulKernel(spec) }
     }
 }

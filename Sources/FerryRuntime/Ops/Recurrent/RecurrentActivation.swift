@@ -1,3 +1,5 @@
+import CKernels
+
 /// One activation function of a recurrent cell (ONNX names, case-insensitive) with its alpha and
 /// beta, applied in place to a contiguous run of gate values.
 struct RecurrentActivation {
@@ -57,8 +59,8 @@ struct RecurrentActivation {
         if let clip { for i in 0..<n { p[i] = min(max(p[i], -clip), clip) } }
         let a = T(double: alpha), b = T(double: beta)
         switch kind {
-        case .sigmoid: for i in 0..<n { p[i] = 1 / (1 + T.exp(-p[i])) }
-        case .tanh: for i in 0..<n { p[i] = T.tanh(p[i]) }
+        case .sigmoid: if !T.vectorApply(FERRY_VM_SIGMOID, p, n) { for i in 0..<n { p[i] = 1 / (1 + T.exp(-p[i])) } }
+        case .tanh: if !T.vectorApply(FERRY_VM_TANH, p, n) { for i in 0..<n { p[i] = T.tanh(p[i]) } }
         case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
         case .hardsigmoid: for i in 0..<n { p[i] = min(max(a * p[i] + b, 0), 1) }
         case .leakyrelu: for i in 0..<n where p[i] < 0 { p[i] = a * p[i] }
@@ -68,6 +70,7 @@ struct RecurrentActivation {
         case .elu: for i in 0..<n where p[i] < 0 { p[i] = a * (T.exp(p[i]) - 1) }
         case .softsign: for i in 0..<n { p[i] = p[i] / (1 + abs(p[i])) }
         case .softplus:
+            guard !T.vectorApply(FERRY_VM_SOFTPLUS, p, n) else { break }
             for i in 0..<n {
                 let x = p[i]
                 p[i] = x > 30 ? x : T.log1p(T.exp(x))

@@ -12,6 +12,10 @@ final class RecurrentLayer: Kernel {
     private let batchMajor: Bool
     /// Which of Y, Y_h, Y_c the node wires.
     private let wanted: [Bool]
+    /// Constant float32 W and R, packed once.
+    private let packed: RecurrentPackedWeights?
+
+    var prepackedInputs: Set<Int> { packed == nil ? [] : [1, 2] }
 
     init(_ spec: NodeSpec, cell: RecurrentCell) throws {
         self.cell = cell
@@ -41,10 +45,11 @@ final class RecurrentLayer: Kernel {
         activations = try RecurrentActivation.parse(spec, defaults: cell.defaultActivations, directions: reverse.count)
         wanted = (0..<3).map { spec.hasOutput($0) }
         if wanted[2] && !cell.isLSTM { throw KernelError.invalid("only LSTM has a third output (Y_c)") }
+        packed = spec.constant(1).flatMap { w in spec.constant(2).flatMap { RecurrentPackedWeights(w: w, r: $0, cell: cell) } }
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
-        try run(inputs, ctx, weights: nil)
+        try run(inputs, ctx, weights: packed?.weights)
     }
 
     /// Runs the layer; `weights` replaces the float W and R inputs (e.g. by int8 products) when

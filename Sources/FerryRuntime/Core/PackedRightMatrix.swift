@@ -1,0 +1,65 @@
+import CKernels
+import FerryIR
+
+/// A constant right-hand float matrix (a layer's weights: Gemm's or MatMul's B, a recurrent layer's
+/// W and R) packed once, at plan time, for `ferry_sgemm_packed_b`: products with it never pack or
+/// transpose it again, and one to four rows of A (batch-1 layers, recurrent steps) run as
+/// matrix-vector products that stream it once.
+final class PackedRightMatrix {
+    /// Rows (the shared dimension) and columns of the matrix.
+    let k: Int, n: Int
+    private let buffer: TensorBuffer
+
+    /// Packs the k x n matrix at `w` (`ld` elements per stored row), stored as n x k when
+    /// `transposed`, times `scale`.
+    init(_ w: UnsafePointer<Float>, ld: Int, transposed: Bool, k: Int, n: Int, scale: Float = 1) {
+        self.k = k
+        self.n = n
+        buffer = TensorBuffer(count: max(64, ferry_sgemm_packed_b_size(n, k) * 4)) { _ in }
+        let packed = buffer.baseAddress.assumingMemoryBound(to: Float.self)
+        ferry_sgemm_pack_b(w, ld, transposed ? 1 : 0, k, n, packed)
+        if scale != 1 { for i in 0..<ferry_sgemm_packed_b_size(n, k) { packed[i] *= scale } }
+    }
+
+    /// Columns per task when threads share the columns: whole panels of 16.
+    private static let panel = 16
+
+    /// C[m x n] = A[m x k] · this (added to C when `accumulate`), on `ctx`'s threads when given:
+    /// tall products split their rows, short ones their columns.
+    func multiply(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool = false, ctx: ExecutionContext? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        let threads = ctx?.threads ?? 1
+        if threads == 1 || m * n * k < minimumParallelWork {
+            product(a, rows: m, lda: lda, columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+        } else if m >= 24 * threads {
+            // Rows in multiples of the GEMM's 6-row panels, each task packing only its own rows of A.
+            let grain = 6 * max(1, m / (6 * 4 * threads))
+            parallelRanges(m, threads: threads, grain: grain) { r in
+                self.product(
+                    a + r.lowerBound * lda, rows: r.count, lda: lda, columns: 0..<self.n, c + r.lowerBound * ldc, ldc: ldc,
+                    accumulate: accumulate)
+            }
+        } else {
+            let panels = (n + Self.panel - 1) / Self.panel
+            parallelRanges(panels, threads: threads) { r in
+                let columns = r.lowerBound * Self.panel..<min(self.n, r.upperBound * Self.panel)
+                self.product(a, rows: m, lda: lda, columns: columns, c, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    private func product(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int, columns: Range<Int>, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool
+    ) {
+        let scratchCount = ferry_sgemm_packed_b_scratch(m, k)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
+        defer { scratch.deallocate() }
+        ferry_sgemm_packed_b(
+            m, k, a, lda, buffer.baseAddress.assumingMemoryBound(to: Float.self), columns.lowerBound, columns.upperBound, c,
+            ldc, accumulate ? 1 : 0, scratch)
+    }
+}
