@@ -35,7 +35,14 @@ import Testing
         Window(h: 14, w: 15, kh: 7, kw: 7, sh: 1, sw: 2, dh: 1, dw: 1, pt: 3, pl: 3, pb: 3, pr: 3),
         Window(h: 10, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2),
         Window(h: 6, w: 7, kh: 1, kw: 1, sh: 2, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
-        Window(h: 8, w: 9, kh: 2, kw: 3, sh: 2, sw: 3, dh: 1, dw: 1, pt: 0, pl: 1, pb: 1, pr: 0)
+        Window(h: 8, w: 9, kh: 2, kw: 3, sh: 2, sw: 3, dh: 1, dw: 1, pt: 0, pl: 1, pb: 1, pr: 0),
+        // output rows of exactly 16 and 17 columns (the kernel's vector blocks), 4 and 5 rows
+        Window(h: 4, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
+        Window(h: 5, w: 34, kh: 3, kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
+        // a 1x1 input, padding wider than the filter, dilation with stride 2
+        Window(h: 1, w: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
+        Window(h: 3, w: 4, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, pt: 3, pl: 4, pb: 2, pr: 3),
+        Window(h: 15, w: 19, kh: 3, kw: 5, sh: 2, sw: 2, dh: 2, dw: 3, pt: 2, pl: 6, pb: 1, pr: 5)
     ]
 
     /// The fused activations with parameters: (kind, a, b).
@@ -43,7 +50,9 @@ import Testing
         (Int32(FERRY_ACT_NONE.rawValue), 0, 0), (Int32(FERRY_ACT_RELU.rawValue), 0, 0),
         (Int32(FERRY_ACT_CLIP.rawValue), -0.5, 0.75), (Int32(FERRY_ACT_SIGMOID.rawValue), 0, 0),
         (Int32(FERRY_ACT_HARDSWISH.rawValue), 0, 0), (Int32(FERRY_ACT_LEAKYRELU.rawValue), 0.1, 0),
-        (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5)
+        (Int32(FERRY_ACT_HARDSIGMOID.rawValue), 0.2, 0.5), (Int32(FERRY_ACT_TANH.rawValue), 0, 0),
+        (Int32(FERRY_ACT_SWISH.rawValue), 1, 0), (Int32(FERRY_ACT_SWISH.rawValue), 1.702, 0),
+        (Int32(FERRY_ACT_GELU.rawValue), 0, 0), (Int32(FERRY_ACT_GELU_TANH.rawValue), 0, 0)
     ]
 
     /// The ONNX definition of each activation, in Double.
@@ -56,6 +65,10 @@ import Testing
         case FERRY_ACT_HARDSWISH.rawValue: return v * min(max(v / 6 + 0.5, 0), 1)
         case FERRY_ACT_LEAKYRELU.rawValue: return v < 0 ? a * v : v
         case FERRY_ACT_HARDSIGMOID.rawValue: return min(max(a * v + b, 0), 1)
+        case FERRY_ACT_TANH.rawValue: return tanh(v)
+        case FERRY_ACT_SWISH.rawValue: return v / (1 + exp(-a * v))
+        case FERRY_ACT_GELU.rawValue: return 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+        case FERRY_ACT_GELU_TANH.rawValue: return 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
         default: return v
         }
     }
@@ -97,10 +110,13 @@ import Testing
             }
             // channels 1..<5: a range that starts inside the tensor
             var y = [Float](repeating: .nan, count: channels * oh * ow)
+            var scratch = [Float](
+                repeating: .nan,
+                count: ferry_depthwise_2d_scratch(window.kh, window.kw, window.sh, window.sw, window.dh, window.dw, oh, ow))
             withKernelISA(isa) {
                 ferry_depthwise_2d(
                     x, w, bias, &y, 1, channels, window.h, window.w, window.kh, window.kw, window.sh, window.sw,
-                    window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b)
+                    window.dh, window.dw, window.pt, window.pl, oh, ow, act, a, b, &scratch)
             }
             let part = (oh * ow)..<(channels * oh * ow)
             Self.expectClose(Array(y[part]), Array(want[part]), scale: Array(scale[part]), "depthwise \(window) act \(act)")

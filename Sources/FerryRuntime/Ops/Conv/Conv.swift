@@ -119,14 +119,24 @@ final class ConvKernel: Kernel {
 
         // Depthwise 2-D: one filter per channel.
         if let w, g.rank == 2 && groups == c && m == c && cg == 1 {
+            // Channels in chunks, each with its own scratch for one channel's padded input.
+            let grain = max(1, minimumParallelWork / max(1, p * g.kernel[0] * g.kernel[1]))
+            let chunks = ctx.threads == 1 || c / grain < 4 ? 1 : min(c, 4 * ctx.threads)
+            let step = (c + chunks - 1) / chunks
+            let scratchCount = ferry_depthwise_2d_scratch(
+                g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], outSpatial[0],
+                outSpatial[1])
+            let scratch = try ctx.allocate(.float, [chunks, scratchCount])
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
-                ctx.parallel(c, grain: max(1, minimumParallelWork / max(1, p * g.kernel[0] * g.kernel[1]))) { r in
-                    ferry_depthwise_2d(
-                        xi, w.floats, bptr, yi, r.lowerBound, r.upperBound, spatial[0], spatial[1],
-                        g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
-                        padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha, activation.beta
-                    )
+                ctx.parallel(chunks) { r in
+                    for chunk in r {
+                        ferry_depthwise_2d(
+                            xi, w.floats, bptr, yi, chunk * step, min(c, (chunk + 1) * step), spatial[0], spatial[1],
+                            g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
+                            padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha,
+                            activation.beta, scratch.floats + chunk * scratchCount)
+                    }
                 }
             }
             return [y]
