@@ -65,6 +65,9 @@ final class ConvKernel: Kernel {
 
     /// Bytes of packed im2col columns per tile (and per thread).
     static let packedBudget = 1 << 20
+    /// Bytes of output per tile: its output pass (bias, activation) then runs while the tile is in
+    /// the core's cache.
+    static let outputBudget = 1 << 18
     /// Pointwise convolutions with at most this many output channels per group read their input in
     /// place instead of packing it.
     static let inPlaceRows = 48
@@ -148,7 +151,9 @@ final class ConvKernel: Kernel {
         let packed = packedWeights ?? PackedMatrices(w!.floats, groups: groups, rows: mg, columns: kc)
         // Columns go through in tiles whose packed B stays within the budget; threads take whole
         // tiles when there are enough columns, else share each tile's rows of output channels.
-        let tileCols = min((p + 15) / 16 * 16, max(16, ConvKernel.packedBudget / max(1, kc * 4) / 16 * 16))
+        let tileCols = min(
+            (p + 15) / 16 * 16, max(16, ConvKernel.packedBudget / max(1, kc * 4) / 16 * 16),
+            max(16, ConvKernel.outputBudget / max(1, mg * 4) / 16 * 16))
         let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
         let parts = splitColumns ? ctx.threads : 1
         let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
@@ -184,17 +189,16 @@ final class ConvKernel: Kernel {
                         for part in r {
                             let b = scratch.floats + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
-                            // Few output channels: B is read in place rather than packed.
-                            if pointwise && mg <= ConvKernel.inPlaceRows {
-                                ferry_sgemm_rows(mg, hi - lo, kc, wg, xg + lo, p, yg + lo, p, b)
-                                if lo < hi { finish(rows: 0..<mg, columns: lo..<hi) }
-                                continue
-                            }
                             var start = lo
                             while start < hi {
                                 let end = min(hi, start + tileCols)
-                                pack(start, end, into: b)
-                                ferry_sgemm_prepacked(mg, end - start, kc, wg, b, yg + start, p)
+                                // Few output channels: B is read in place rather than packed.
+                                if pointwise && mg <= ConvKernel.inPlaceRows {
+                                    ferry_sgemm_rows(mg, end - start, kc, wg, xg + start, p, yg + start, p, b)
+                                } else {
+                                    pack(start, end, into: b)
+                                    ferry_sgemm_prepacked(mg, end - start, kc, wg, b, yg + start, p)
+                                }
                                 finish(rows: 0..<mg, columns: start..<end)
                                 start = end
                             }
