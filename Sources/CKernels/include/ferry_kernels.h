@@ -82,6 +82,11 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
                            float *c, size_t ldc);
 
+/* Float binary arithmetic: y[i] = a[i * sa] op b[i * sb] for i < n (strides 1, or 0 for a repeated
+ * scalar; any other stride works, unvectorised). Max and Min give NaN when an operand is NaN. */
+typedef enum { FERRY_BIN_ADD, FERRY_BIN_SUB, FERRY_BIN_MUL, FERRY_BIN_DIV, FERRY_BIN_MAX, FERRY_BIN_MIN } ferry_binary_op;
+void ferry_binary_f32(int op, const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+
 /* A constant right-hand matrix (a layer's weights) packed once into the panels of B: W is k x n, or
  * n x k when trans (Gemm's transB, recurrent weights); ferry_sgemm_packed_b_size(n, k) floats. */
 void ferry_sgemm_pack_b(const float *w, size_t ldw, int trans, size_t k, size_t n, float *packed);

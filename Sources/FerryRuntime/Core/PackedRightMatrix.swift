@@ -24,16 +24,26 @@ final class PackedRightMatrix {
     /// Columns per task when threads share the columns: whole panels of 16.
     private static let panel = 16
 
+    /// What runs on each block of C right after it is computed, while it is in cache (bias,
+    /// activation): the block's rows and columns.
+    typealias Finish = (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
+
     /// C[m x n] = A[m x k] · this (added to C when `accumulate`), on `ctx`'s threads when given:
-    /// tall products split their rows, short ones their columns.
+    /// tall products split their rows, short ones their columns; `finish` then runs on each block.
     func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false, ctx: ExecutionContext? = nil
+        accumulate: Bool = false, ctx: ExecutionContext? = nil, finish: Finish? = nil
     ) {
         guard m > 0, n > 0 else { return }
         let threads = ctx?.threads ?? 1
         if threads == 1 || m * n * k < minimumParallelWork {
-            product(a, rows: m, lda: lda, columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+            // Blocks of rows whose output stays in cache for `finish`.
+            let step = finish == nil ? m : max(6, (1 << 16) / n / 6 * 6)
+            for r0 in stride(from: 0, to: m, by: step) {
+                let rows = r0..<min(m, r0 + step)
+                product(a + r0 * lda, rows: rows.count, lda: lda, columns: 0..<n, c + r0 * ldc, ldc: ldc, accumulate: accumulate)
+                finish?(rows, 0..<n)
+            }
         } else if m >= 24 * threads {
             // Rows in multiples of the GEMM's 6-row panels, each task packing only its own rows of A.
             let grain = 6 * max(1, m / (6 * 4 * threads))
@@ -41,12 +51,14 @@ final class PackedRightMatrix {
                 self.product(
                     a + r.lowerBound * lda, rows: r.count, lda: lda, columns: 0..<self.n, c + r.lowerBound * ldc, ldc: ldc,
                     accumulate: accumulate)
+                finish?(r, 0..<self.n)
             }
         } else {
             let panels = (n + Self.panel - 1) / Self.panel
             parallelRanges(panels, threads: threads) { r in
                 let columns = r.lowerBound * Self.panel..<min(self.n, r.upperBound * Self.panel)
                 self.product(a, rows: m, lda: lda, columns: columns, c, ldc: ldc, accumulate: accumulate)
+                finish?(0..<m, columns)
             }
         }
     }

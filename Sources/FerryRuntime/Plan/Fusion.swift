@@ -11,6 +11,8 @@ import FerryRewrite
 enum Fusion {
     /// Names of the weights and biases fusion creates start with this.
     static let fusedPrefix = "ferry.fused:"
+    /// Set on a MatMul whose third input is a bias added to each row (an Add fused into it).
+    static let matMulBias = "ferry.bias"
 
     /// Returns `nodes` rewritten; `known` (the values fixed at plan time) gains the tensors new
     /// nodes read and loses those only fused-away nodes read; values named in `keep` (graph
@@ -21,7 +23,8 @@ enum Fusion {
         var removed = Set<Int>()
         for i in nodes.indices
         where !removed.contains(i)
-            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || takesChannelSteps(nodes[i]))
+            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || takesChannelSteps(nodes[i])
+                || hasConstantMatrixB(nodes[i], known))
         {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
@@ -49,6 +52,7 @@ enum Fusion {
     private static func fuse(_ producer: Node, into consumer: Node, known: inout [String: Value], opset: Int64) -> Node? {
         guard consumer.isDefaultDomain, producer.attribute(FusedActivation.attribute) == nil else { return nil }
         if producer.isONNX("BatchNormalization") { return extend(producer, with: consumer, known: known) }
+        if producer.isONNX("MatMul"), let biased = addingBias(to: producer, consumer, known: known) { return biased }
         let constants = Fusion.constants(known)
         if let act = ActivationDescriptor(consumer, opset: opset, constants: constants) {
             var p = producer
@@ -71,6 +75,30 @@ enum Fusion {
         }
         known.merge(created) { _, new in new }
         return fold.producer
+    }
+
+    /// True for a MatMul whose B is a float32 matrix known at plan time (the kernel packs it and can
+    /// then take a bias and an activation).
+    private static func hasConstantMatrixB(_ n: Node, _ known: [String: Value]) -> Bool {
+        guard n.isONNX("MatMul"), n.inputs.count == 2, n.outputs.count == 1, let b = known[n.inputs[1]] else { return false }
+        return b.type == .float && b.rank == 2 && b.count > 0
+    }
+
+    /// `matMul` with `consumer` as its bias: an Add of a 1-D float32 constant with one value per
+    /// column; nil for anything else, or a MatMul that has one.
+    private static func addingBias(to matMul: Node, _ consumer: Node, known: [String: Value]) -> Node? {
+        guard consumer.isONNX("Add"), consumer.inputs.count == 2, consumer.outputs.count == 1, matMul.inputs.count == 2,
+            let b = known[matMul.inputs[1]], b.rank == 2
+        else { return nil }
+        let other = consumer.inputs[0] == matMul.outputs[0] ? consumer.inputs[1] : consumer.inputs[0]
+        guard other != matMul.outputs[0], let bias = known[other], bias.type == .float, bias.shape == [b.shape[1]] else {
+            return nil
+        }
+        var p = matMul
+        p.inputs.append(other)
+        p.attributes.append(Attribute(matMulBias, .int(1)))
+        p.outputs = consumer.outputs
+        return p
     }
 
     /// True for an inference BatchNormalization (one output, statistics per channel) that can take

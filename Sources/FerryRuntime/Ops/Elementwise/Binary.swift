@@ -1,19 +1,39 @@
+import CKernels
 import FerryIR
 
-/// An arithmetic rule applied element by element.
-protocol ArithRule { static func apply<T: RTNumber>(_ a: T, _ b: T) -> T }
-enum AddRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.add(a, b) } }
-enum SubRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.sub(a, b) } }
-enum MulRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mul(a, b) } }
-enum DivRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.div(a, b) } }
+/// An arithmetic rule applied element by element; float32 runs the C kernel's loop for it
+/// (`ferry_binary_f32`) when it has one.
+protocol ArithRule {
+    static func apply<T: RTNumber>(_ a: T, _ b: T) -> T
+    static var floatOp: ferry_binary_op? { get }
+}
+extension ArithRule { static var floatOp: ferry_binary_op? { nil } }
+enum AddRule: ArithRule {
+    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.add(a, b) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_ADD }
+}
+enum SubRule: ArithRule {
+    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.sub(a, b) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_SUB }
+}
+enum MulRule: ArithRule {
+    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mul(a, b) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_MUL }
+}
+enum DivRule: ArithRule {
+    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.div(a, b) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_DIV }
+}
 enum PowRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.pow(a, b) } }
 enum ModRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mod(a, b, fmod: false) } }
 enum FModRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mod(a, b, fmod: true) } }
 enum MaxRule: ArithRule {
     @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { a != a ? a : (b != b ? b : (a > b ? a : b)) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_MAX }
 }
 enum MinRule: ArithRule {
     @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { a != a ? a : (b != b ? b : (a < b ? a : b)) }
+    static var floatOp: ferry_binary_op? { FERRY_BIN_MIN }
 }
 
 /// A comparison rule giving bool.
@@ -33,6 +53,22 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
         let out = try ctx.allocate(a.type, bc.shape)
         let pa = a.pointer(T.self), pb = b.pointer(T.self), po = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
+        if T.self == Float.self, let op = Rule.floatOp {
+            let code = Int32(op.rawValue)
+            let fa = UnsafeRawPointer(pa).assumingMemoryBound(to: Float.self)
+            let fb = UnsafeRawPointer(pb).assumingMemoryBound(to: Float.self)
+            let fo = UnsafeMutableRawPointer(po).assumingMemoryBound(to: Float.self)
+            if bc.rowCount == 1 {
+                ctx.parallel(n, grain: elementGrain) { r in
+                    ferry_binary_f32(code, fa + r.lowerBound * sa, sa, fb + r.lowerBound * sb, sb, fo + r.lowerBound, r.count)
+                }
+            } else {
+                ctx.parallel(bc.rowCount, itemElements: n) { rows in
+                    bc.forEachRow(rows) { off, o in ferry_binary_f32(code, fa + off[0], sa, fb + off[1], sb, fo + o, n) }
+                }
+            }
+            return out
+        }
         if bc.rowCount == 1 && sa <= 1 && sb <= 1 {
             // One long row (same shapes, or a scalar operand): split it between threads.
             ctx.parallel(n, grain: elementGrain) { r in

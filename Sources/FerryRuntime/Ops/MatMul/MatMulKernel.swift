@@ -1,18 +1,35 @@
+import CKernels
 import FerryIR
 
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
 /// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
-/// weights) is packed once at plan time.
+/// weights) is packed once at plan time, and then a bias added after it and an activation (`Fusion`)
+/// run in its output pass.
 final class MatMulKernel: Kernel {
     private let packedB: PackedRightMatrix?
+    /// The fused bias (one value per column of B), with `Fusion.matMulBias` set.
+    private let bias: Value?
+    private let activation: FusedActivation
 
     var prepackedInputs: Set<Int> { packedB == nil ? [] : [1] }
 
-    init(_ spec: NodeSpec) {
+    init(_ spec: NodeSpec) throws {
+        activation = try FusedActivation(spec)
         if let b = spec.constant(1), b.type == .float, b.rank == 2, b.count > 0 {
             packedB = PackedRightMatrix(b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1])
         } else {
             packedB = nil
+        }
+        if spec.has(Fusion.matMulBias) {
+            guard let packedB, let bias = spec.constant(2), bias.type == .float, bias.count == packedB.n else {
+                throw KernelError.invalid("a fused MatMul bias needs a constant B and one float per column")
+            }
+            self.bias = bias
+        } else {
+            bias = nil
+        }
+        if activation.kind != FERRY_ACT_NONE && packedB == nil {
+            throw KernelError.invalid("a fused MatMul activation needs a constant B")
         }
     }
 
@@ -66,8 +83,22 @@ extension MatMulKernel {
             throw KernelError.invalid("A \(a.shape) and B [\(b.k), \(b.n)] do not multiply")
         }
         let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [b.n])
-        let rows = a.count / b.k
-        b.multiply(a.floats, rows: rows, lda: b.k, into: y.floats, ldc: b.n, ctx: ctx)
+        let rows = a.count / b.k, n = b.n, py = y.floats
+        let biasValues = bias.map { UnsafePointer($0.floats) }, activation = self.activation
+        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE
+        b.multiply(a.floats, rows: rows, lda: b.k, into: py, ldc: n, ctx: ctx) { rowRange, columns in
+            guard finishes else { return }
+            let block = py + rowRange.lowerBound * n + columns.lowerBound
+            if let biasValues {
+                for r in 0..<rowRange.count {
+                    let row = block + r * n
+                    ferry_binary_f32(
+                        Int32(FERRY_BIN_ADD.rawValue), row, 1, biasValues + columns.lowerBound, 1, row, columns.count)
+                }
+            }
+            ferry_scale_bias_act(
+                block, rowRange.count, columns.count, n, nil, nil, activation.code, activation.alpha, activation.beta)
+        }
         return y
     }
 }
@@ -101,6 +132,6 @@ private struct MatMulNaive: NumericVisitor {
 enum MatMulOps {
     static func register(into r: inout KernelRegistry) {
         r.register("Gemm") { spec in try GemmKernel(spec) }
-        r.register("MatMul") { spec in MatMulKernel(spec) }
+        r.register("MatMul") { spec in try MatMulKernel(spec) }
     }
 }
