@@ -83,15 +83,12 @@ static void dw_fill(const float *img, size_t h, size_t wd, size_t sw, size_t pt,
             for (size_t v = 0; v < V; v++) *(dw_v8 *)(out + r * ldo + 8 * v) = acc[r][v];                 \
     }
 
+/* The blocks of R rows, 16 and 8 columns wide. */
+#define DEFINE_DW_ROWS(PREFIX, ATTR, R) DEFINE_DW_BLOCK(PREFIX##_##R##x2, ATTR, R, 2) DEFINE_DW_BLOCK(PREFIX##_##R##x1, ATTR, R, 1)
+
 #define DEFINE_DW_SET(PREFIX, ATTR)                                                                       \
-    DEFINE_DW_BLOCK(PREFIX##_4x2, ATTR, 4, 2)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_3x2, ATTR, 3, 2)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_2x2, ATTR, 2, 2)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_1x2, ATTR, 1, 2)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_4x1, ATTR, 4, 1)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_3x1, ATTR, 3, 1)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_2x1, ATTR, 2, 1)                                                             \
-    DEFINE_DW_BLOCK(PREFIX##_1x1, ATTR, 1, 1)                                                             \
+    DEFINE_DW_ROWS(PREFIX, ATTR, 4) DEFINE_DW_ROWS(PREFIX, ATTR, 3)                                       \
+    DEFINE_DW_ROWS(PREFIX, ATTR, 2) DEFINE_DW_ROWS(PREFIX, ATTR, 1)                                       \
     ATTR static void PREFIX(const float *x, const float *w, const float *bias, float *y, size_t cb, size_t ce,  \
                             size_t h, size_t wd, size_t kh, size_t kw, size_t sh, size_t sw, size_t dh,   \
                             size_t dw, size_t pt, size_t pl, size_t oh, size_t ow, int act, float a, float b, \

@@ -1,40 +1,28 @@
 import CKernels
 import FerryIR
 
-/// An arithmetic rule applied element by element; float32 runs the C kernel's loop for it
-/// (`ferry_binary_f32`) when it has one.
-protocol ArithRule {
-    static func apply<T: RTNumber>(_ a: T, _ b: T) -> T
-    static var floatOp: ferry_binary_op? { get }
-}
-extension ArithRule { static var floatOp: ferry_binary_op? { nil } }
-enum AddRule: ArithRule {
-    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.add(a, b) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_ADD }
-}
-enum SubRule: ArithRule {
-    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.sub(a, b) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_SUB }
-}
-enum MulRule: ArithRule {
-    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mul(a, b) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_MUL }
-}
-enum DivRule: ArithRule {
-    @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.div(a, b) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_DIV }
-}
+/// An arithmetic rule applied element by element.
+protocol ArithRule { static func apply<T: RTNumber>(_ a: T, _ b: T) -> T }
+enum AddRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.add(a, b) } }
+enum SubRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.sub(a, b) } }
+enum MulRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mul(a, b) } }
+enum DivRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.div(a, b) } }
 enum PowRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.pow(a, b) } }
 enum ModRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mod(a, b, fmod: false) } }
 enum FModRule: ArithRule { @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { T.mod(a, b, fmod: true) } }
 enum MaxRule: ArithRule {
     @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { a != a ? a : (b != b ? b : (a > b ? a : b)) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_MAX }
 }
 enum MinRule: ArithRule {
     @inline(__always) static func apply<T: RTNumber>(_ a: T, _ b: T) -> T { a != a ? a : (b != b ? b : (a < b ? a : b)) }
-    static var floatOp: ferry_binary_op? { FERRY_BIN_MIN }
 }
+
+/// The C kernel's float32 loops (`ferry_binary_f32`) of the rules it has one for.
+private let floatBinaryOps: [ObjectIdentifier: ferry_binary_op] = [
+    ObjectIdentifier(AddRule.self): FERRY_BIN_ADD, ObjectIdentifier(SubRule.self): FERRY_BIN_SUB,
+    ObjectIdentifier(MulRule.self): FERRY_BIN_MUL, ObjectIdentifier(DivRule.self): FERRY_BIN_DIV,
+    ObjectIdentifier(MaxRule.self): FERRY_BIN_MAX, ObjectIdentifier(MinRule.self): FERRY_BIN_MIN
+]
 
 /// A comparison rule giving bool.
 protocol CompareRule { static func apply<T: RTNumber>(_ a: T, _ b: T) -> Bool }
@@ -53,7 +41,7 @@ struct ArithKernel<Rule: ArithRule>: NumericVisitor {
         let out = try ctx.allocate(a.type, bc.shape)
         let pa = a.pointer(T.self), pb = b.pointer(T.self), po = out.pointer(T.self)
         let n = bc.rowLength, sa = bc.rowStride(0), sb = bc.rowStride(1)
-        if T.self == Float.self, let op = Rule.floatOp {
+        if T.self == Float.self, let op = floatBinaryOps[ObjectIdentifier(Rule.self)] {
             let code = Int32(op.rawValue)
             let fa = UnsafeRawPointer(pa).assumingMemoryBound(to: Float.self)
             let fb = UnsafeRawPointer(pb).assumingMemoryBound(to: Float.self)

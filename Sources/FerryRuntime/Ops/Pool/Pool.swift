@@ -247,22 +247,6 @@ private func globalPool(_ x: Value, _ ctx: ExecutionContext, _ reduce: @escaping
     return try convert(y, to: x.type, ctx: ctx)
 }
 
-/// The sum of p[0..<n] in eight lanes (a single running sum waits on each addition in turn).
-private func planeSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var lanes = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        lanes += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
-    }
-    var s = lanes.sum()
-    while i < n {
-        s += p[i]
-        i += 1
-    }
-    return s
-}
-
 /// The pooling ops.
 enum PoolOps {
     static func register(into r: inout KernelRegistry) {
@@ -273,7 +257,7 @@ enum PoolOps {
         r.register("LpPool") { spec in try PoolKernel(spec, kind: .lp(p: try spec.int("p", 2))) }
         r.register("GlobalAveragePool") { _ in
             FunctionKernel { inputs, ctx in
-                [try globalPool(try inputs.required(0), ctx) { p, n in n > 0 ? planeSum(UnsafePointer(p), n) / Float(n) : 0 }]
+                [try globalPool(try inputs.required(0), ctx) { p, n in n > 0 ? laneSum(UnsafePointer(p), n) / Float(n) : 0 }]
             }
         }
         r.register("GlobalMaxPool") { _ in

@@ -38,18 +38,7 @@ extension Float: SoftmaxFloat {
     {
         for i in 0..<n { y[i] = x[i] - shift }
         ferry_vmath(Int32(FERRY_VM_EXP.rawValue), y, y, n, 1)
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= n {
-            acc += UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = acc.sum()
-        while i < n {
-            sum += y[i]
-            i += 1
-        }
-        return sum
+        return laneSum(y, n)
     }
 
     static func softmaxExp(
