@@ -8,6 +8,17 @@ import FerryIR
 final class PackedRightMatrix {
     /// Rows (the shared dimension) and columns of the matrix.
     let k: Int, n: Int
+
+    /// Gemm and MatMul pack constant matrices up to this size only. The packed copy lives beside
+    /// the model's own weights while the session is planned, so packing the large fully connected
+    /// layers of older CNNs (VGG-19's first is 411 MB) would raise peak memory by their size; run
+    /// at batch 1 they are matrix-vector products that BLAS streams in place as fast.
+    static let gemmLimitBytes = 16 << 20
+
+    /// True when Gemm and MatMul pack constant `b` (float32, a non-empty matrix within the limit).
+    static func packs(_ b: Value) -> Bool {
+        b.type == .float && b.rank == 2 && b.count > 0 && b.count * 4 <= gemmLimitBytes
+    }
     private let buffer: TensorBuffer
 
     /// Packs the k x n matrix at `w` (`ld` elements per stored row), stored as n x k when

@@ -77,11 +77,11 @@ enum Fusion {
         return fold.producer
     }
 
-    /// True for a MatMul whose B is a float32 matrix known at plan time (the kernel packs it and can
-    /// then take a bias and an activation).
+    /// True for a MatMul whose B is known at plan time and packed by its kernel
+    /// (`PackedRightMatrix.packs`), which can then take a bias and an activation.
     private static func hasConstantMatrixB(_ n: Node, _ known: [String: Value]) -> Bool {
         guard n.isONNX("MatMul"), n.inputs.count == 2, n.outputs.count == 1, let b = known[n.inputs[1]] else { return false }
-        return b.type == .float && b.rank == 2 && b.count > 0
+        return PackedRightMatrix.packs(b)
     }
 
     /// `matMul` with `consumer` as its bias: an Add of a 1-D float32 constant with one value per

@@ -18,7 +18,7 @@ final class GemmKernel: Kernel {
         transA = try spec.int("transA", 0) != 0
         transB = try spec.int("transB", 0) != 0
         activation = try FusedActivation(spec)
-        if let b = spec.constant(1), b.type == .float, b.rank == 2, b.count > 0 {
+        if let b = spec.constant(1), PackedRightMatrix.packs(b) {
             let (rows, columns) = (b.shape[0], b.shape[1])
             packedB = PackedRightMatrix(
                 b.floats, ld: columns, transposed: transB, k: transB ? columns : rows, n: transB ? rows : columns, scale: alpha)

@@ -15,7 +15,7 @@ final class MatMulKernel: Kernel {
 
     init(_ spec: NodeSpec) throws {
         activation = try FusedActivation(spec)
-        if let b = spec.constant(1), b.type == .float, b.rank == 2, b.count > 0 {
+        if let b = spec.constant(1), PackedRightMatrix.packs(b) {
             packedB = PackedRightMatrix(b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1])
         } else {
             packedB = nil
