@@ -161,10 +161,22 @@ VM_ATTR static inline V VM(softplus)(V x) {
     return VM(select)(x > 0.f, x, (V){}) + l;
 }
 
-/* One function over a row: full vectors, then the tail in a zero-padded vector. */
+/* One function over a row: pairs of vectors (two independent chains in flight; `expr` reads v, so
+ * it is evaluated once with each of the pair in v), single vectors, then the tail in a zero-padded
+ * vector. */
 #define VM_ROW(expr)                                                                                    \
     do {                                                                                                \
         size_t i = 0;                                                                                   \
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {                                                    \
+            V v, w;                                                                                     \
+            __builtin_memcpy(&v, x + i, sizeof v);                                                      \
+            __builtin_memcpy(&w, x + i + LANES, sizeof w);                                              \
+            const V fv = (expr);                                                                        \
+            v = w;                                                                                      \
+            const V fw = (expr);                                                                        \
+            __builtin_memcpy(y + i, &fv, sizeof fv);                                                    \
+            __builtin_memcpy(y + i + LANES, &fw, sizeof fw);                                            \
+        }                                                                                               \
         for (; i + LANES <= n; i += LANES) {                                                            \
             V v;                                                                                        \
             __builtin_memcpy(&v, x + i, sizeof v);                                                      \

@@ -78,6 +78,39 @@ extension FusionTests {
         }
     }
 
+    @Test func spelledOutTanhGeluIsFused() throws {
+        // torch's approximate="tanh" below opset 20: x * (x * x) or Pow(x, 3); (x * s) * 0.5 or x * (s * 0.5)
+        for (i, usePow) in [false, true].enumerated() {
+            try checkFused("tanh gelu (pow: \(usePow))", seed: 120 + UInt64(10 * i)) { g in
+                g.constant("c", HostTensor([], [0.044715]))
+                g.constant("k", HostTensor([], [Float((2 / Double.pi).squareRoot())]))
+                g.constant("one", HostTensor([], [1]))
+                g.constant("half", HostTensor([], [0.5]))
+                g.constant("three", HostTensor([], [3]))
+                if usePow {
+                    g.node("Pow", ["conv", "three"], ["cube"])
+                } else {
+                    g.node("Mul", ["conv", "conv"], ["square"])
+                    g.node("Mul", ["conv", "square"], ["cube"])
+                }
+                g.node("Mul", ["c", "cube"], ["term"])
+                g.node("Add", ["conv", "term"], ["sum"])
+                g.node("Mul", ["k", "sum"], ["u"])
+                g.node("Tanh", ["u"], ["t"])
+                g.node("Add", ["one", "t"], ["s"])
+                if usePow {
+                    g.node("Mul", ["s", "half"], ["sh"])
+                    g.node("Mul", ["conv", "sh"], ["y"])
+                } else {
+                    g.node("Mul", ["conv", "s"], ["xs"])
+                    g.node("Mul", ["half", "xs"], ["y"])
+                }
+            } reference: {
+                0.5 * $0 * (1 + tanh((2 / Double.pi).squareRoot() * ($0 + 0.044715 * $0 * $0 * $0)))
+            }
+        }
+    }
+
     @Test func swishWhoseSigmoidIsAlsoReadIsLeftAlone() throws {
         var rng = SplitMix64(seed: 90)
         var g = KernelGraph()
