@@ -279,16 +279,13 @@ void ferry_sgemm_packed_b(size_t m, size_t k, const float *a, size_t lda, const 
         return;
     }
     if (m <= SMALL_M) {
-        for (size_t r = 0; r < m; r += 4) {
-            const size_t rows = m - r < 4 ? m - r : 4;
 #if FERRY_X86
-            if (ferry_has_avx2()) {
-                small_m_avx2(rows, n, k, a + r * lda, lda, pb, c + r * ldc, ldc, accumulate);
-                continue;
-            }
-#endif
-            small_m_portable(rows, n, k, a + r * lda, lda, pb, c + r * ldc, ldc, accumulate);
+        if (ferry_has_avx2()) {
+            small_m_avx2(m, n, k, a, lda, pb, c, ldc, accumulate);
+            return;
         }
+#endif
+        small_m_portable(m, n, k, a, lda, pb, c, ldc, accumulate);
         return;
     }
     ferry_sgemm_pack_a(a, lda, 0, m, k, scratch);

@@ -9,6 +9,20 @@ import Testing
 /// and the activation after that into its output pass; against float64 references, for one row,
 /// a few rows (the matrix-vector path) and a batch of rows folded from leading axes.
 extension FusionTests {
+    /// a [rows x k] · w [k x n] + bias [n] in float64, row-major.
+    private static func linear(_ a: [Float], _ w: [Float], _ bias: [Float], k: Int, n: Int) -> [Double] {
+        let rows = a.count / k
+        var out = [Double](repeating: 0, count: rows * n)
+        for r in 0..<rows {
+            for j in 0..<n {
+                var s = Double(bias[j])
+                for t in 0..<k { s += Double(a[r * k + t]) * Double(w[t * n + j]) }
+                out[r * n + j] = s
+            }
+        }
+        return out
+    }
+
     @Test func matMulTakesBiasAndActivation() throws {
         for (i, aShape) in [[1, 37], [3, 37], [2, 9, 37]].enumerated() {
             var rng = SplitMix64(seed: 100 + UInt64(i))
@@ -24,15 +38,7 @@ extension FusionTests {
             g.outputs = ["y"]
             let profiler = Profiler()
             let out = try g.run(threads: 1, profiler: profiler)
-            let rows = a.data.count / k
-            var want = [Double](repeating: 0, count: rows * n)
-            for r in 0..<rows {
-                for j in 0..<n {
-                    var s = Double(bias.data[j])
-                    for t in 0..<k { s += Double(a.data[r * k + t]) * Double(w.data[t * n + j]) }
-                    want[r * n + j] = 0.5 * s * (1 + erf(s / 2.0.squareRoot()))
-                }
-            }
+            let want = Self.linear(a.data, w.data, bias.data, k: k, n: n).map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }
             assertClose(out[0], want, shape: Array(aShape.dropLast()) + [n], "A \(aShape)")
             #expect(profiler.nodes.map(\.op) == ["MatMul"], "A \(aShape)")
         }
@@ -50,15 +56,7 @@ extension FusionTests {
         g.outputs = ["y"]
         let profiler = Profiler()
         let out = try g.run(threads: 1, profiler: profiler)
-        var want = [Double](repeating: 0, count: 20)
-        for r in 0..<4 {
-            for j in 0..<5 {
-                var s = Double(bias.data[j])
-                for t in 0..<6 { s += Double(a.data[r * 6 + t]) * Double(w.data[t * 5 + j]) }
-                want[r * 5 + j] = s
-            }
-        }
-        assertClose(out[0], want, shape: [4, 5], "runtime B")
+        assertClose(out[0], Self.linear(a.data, w.data, bias.data, k: 6, n: 5), shape: [4, 5], "runtime B")
         #expect(profiler.nodes.map(\.op) == ["MatMul", "Add"])
     }
 }

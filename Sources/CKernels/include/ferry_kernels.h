@@ -93,7 +93,7 @@ void ferry_sgemm_pack_b(const float *w, size_t ldw, int trans, size_t k, size_t 
 /* Columns [col_begin, col_end) of C[m x n] = A[m x k] (row-major, lda) * B packed by
  * ferry_sgemm_pack_b, added to C when accumulate; col_begin a multiple of 16, so threads can share
  * the columns. Up to 4 rows of A are read in place (a matrix-vector product for one row); more are
- * packed into scratch, ferry_sgemm_packed_b_scratch(m, k) floats. */
+ * packed into scratch, ferry_sgemm_packed_b_scratch(m, k) floats (NULL will do when that is 0). */
 size_t ferry_sgemm_packed_b_scratch(size_t m, size_t k);
 void ferry_sgemm_packed_b(size_t m, size_t k, const float *a, size_t lda, const float *packed_b, size_t col_begin,
                           size_t col_end, float *c, size_t ldc, int accumulate, float *scratch);

@@ -8,6 +8,7 @@ import FerryIR
 final class PackedRightMatrix {
     /// Rows (the shared dimension) and columns of the matrix.
     let k: Int, n: Int
+    private let buffer: TensorBuffer
 
     /// Gemm and MatMul pack constant matrices up to this size only. The packed copy lives beside
     /// the model's own weights while the session is planned, so packing the large fully connected
@@ -19,7 +20,6 @@ final class PackedRightMatrix {
     static func packs(_ b: Value) -> Bool {
         b.type == .float && b.rank == 2 && b.count > 0 && b.count * 4 <= gemmLimitBytes
     }
-    private let buffer: TensorBuffer
 
     /// Packs the k x n matrix at `w` (`ld` elements per stored row), stored as n x k when
     /// `transposed`, times `scale`.
@@ -48,8 +48,8 @@ final class PackedRightMatrix {
         guard m > 0, n > 0 else { return }
         let threads = ctx?.threads ?? 1
         if threads == 1 || m * n * k < minimumParallelWork {
-            // Blocks of rows whose output stays in cache for `finish`.
-            let step = finish == nil ? m : max(6, (1 << 16) / n / 6 * 6)
+            // Blocks of rows (whole 6-row panels) whose output stays in cache for `finish`.
+            let step = finish == nil ? m : max(6, outputTileBytes / (4 * n) / 6 * 6)
             for r0 in stride(from: 0, to: m, by: step) {
                 let rows = r0..<min(m, r0 + step)
                 product(a + r0 * lda, rows: rows.count, lda: lda, columns: 0..<n, c + r0 * ldc, ldc: ldc, accumulate: accumulate)
@@ -78,9 +78,11 @@ final class PackedRightMatrix {
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int, columns: Range<Int>, _ c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool
     ) {
+        // Scratch (A packed) only for more rows than the matrix-vector path takes: a recurrent
+        // step allocates nothing.
         let scratchCount = ferry_sgemm_packed_b_scratch(m, k)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
-        defer { scratch.deallocate() }
+        let scratch = scratchCount > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount) : nil
+        defer { scratch?.deallocate() }
         ferry_sgemm_packed_b(
             m, k, a, lda, buffer.baseAddress.assumingMemoryBound(to: Float.self), columns.lowerBound, columns.upperBound, c,
             ldc, accumulate ? 1 : 0, scratch)

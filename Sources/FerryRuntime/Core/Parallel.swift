@@ -10,6 +10,10 @@ let elementGrain = 1 << 16
 /// Elements per task for loops over rows, planes or segments (`ExecutionContext.parallel(_:itemElements:_:)`).
 let rowGrainElements = 1 << 14
 
+/// Bytes of a GEMM's output computed before its output pass (bias, activation) runs on them, so
+/// that the pass finds them in the core's cache.
+let outputTileBytes = 1 << 18
+
 /// Splits `0..<total` into contiguous chunks of at least `grain` items and runs `body` on each, on up
 /// to `threads` threads (Ferry's worker threads, see `ferry_parallel_for`).
 @inline(__always)

@@ -65,9 +65,6 @@ final class ConvKernel: Kernel {
 
     /// Bytes of packed im2col columns per tile (and per thread).
     static let packedBudget = 1 << 20
-    /// Bytes of output per tile: its output pass (bias, activation) then runs while the tile is in
-    /// the core's cache.
-    static let outputBudget = 1 << 18
     /// Pointwise convolutions with at most this many output channels per group read their input in
     /// place instead of packing it.
     static let inPlaceRows = 48
@@ -155,7 +152,7 @@ final class ConvKernel: Kernel {
         // tiles when there are enough columns, else share each tile's rows of output channels.
         let tileCols = min(
             (p + 15) / 16 * 16, max(16, ConvKernel.packedBudget / max(1, kc * 4) / 16 * 16),
-            max(16, ConvKernel.outputBudget / max(1, mg * 4) / 16 * 16))
+            max(16, outputTileBytes / max(1, mg * 4) / 16 * 16))
         let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
         let parts = splitColumns ? ctx.threads : 1
         let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
