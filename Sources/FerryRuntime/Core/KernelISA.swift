@@ -5,7 +5,8 @@ import Foundation
 /// for the whole process: `best` (the default: every path the CPU has), `avx2` (no AVX-512 paths,
 /// what an AVX2-only CPU runs) or `portable` (plain C).
 public enum KernelISA {
-    /// The paths taken on this CPU under the limit: "avx512-vnni", "avx2" or "portable".
+    /// The paths taken on this CPU under the limit: "avx512-vnni", "avx512" (F and DQ without VNNI),
+    /// "avx2" or "portable".
     public static var active: String { String(cString: ferry_isa_active_name()) }
 
     /// The value of `FERRY_ISA` when it names no limit (nil when it is unset or valid).
