@@ -32,7 +32,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    @Flag(help: "Time every node; print the time per op type and the slowest nodes.")
+    @Flag(help: "Time every node; print the time per op type and the slowest nodes (with --json: a \"profile\" object).")
     var profile = false
 
     @Option(help: "With --profile: how many of the slowest nodes to list.")
@@ -69,7 +69,8 @@ struct Bench: ParsableCommand {
         let report = BenchReport(
             model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, planSeconds: planSeconds,
             latencyMS: .init(min: sorted[0], median: median, p90: p90, mean: mean),
-            runsPerSecond: 1000 / mean, peakRSSBytes: peakRSS(), peakActivationBytes: peakActivations)
+            runsPerSecond: 1000 / mean, peakRSSBytes: peakRSS(), peakActivationBytes: peakActivations,
+            profile: profiler.map { ProfileReport($0, runs: runs, slowest: slowest) })
         if json {
             try printJSON(report)
         } else {
@@ -85,23 +86,18 @@ struct Bench: ParsableCommand {
                     format: "peak memory: RSS %.1f MB, activations %.1f MB", Double(report.peakRSSBytes) / 1e6,
                     Double(peakActivations) / 1e6))
         }
-        if let profiler { printProfile(profiler, runs: runs) }
+        if !json, let profile = report.profile { printProfile(profile) }
     }
 
-    private func printProfile(_ profiler: Profiler, runs: Int) {
-        let total = Double(profiler.nodes.reduce(0) { $0 + $1.nanos })
+    private func printProfile(_ profile: ProfileReport) {
         print("\nper op type (ms per run, share):")
-        for row in profiler.byOpType {
+        for row in profile.opTypes {
             let name = row.op.count >= 24 ? row.op : row.op + String(repeating: " ", count: 24 - row.op.count)
-            print(
-                "  " + name
-                    + String(
-                        format: " %9.3f  %5.1f%%  (%d nodes)", Double(row.nanos) / 1e6 / Double(runs),
-                        100 * Double(row.nanos) / max(total, 1), row.nodes))
+            print("  " + name + String(format: " %9.3f  %5.1f%%  (%d nodes)", row.ms, 100 * row.share, row.nodes))
         }
         print("slowest nodes (ms per run):")
-        for n in profiler.nodes.sorted(by: { $0.nanos > $1.nanos }).prefix(slowest) {
-            print(String(format: "  %9.3f  %@ (%@)", Double(n.nanos) / 1e6 / Double(runs), n.node as NSString, n.op as NSString))
+        for n in profile.slowestNodes {
+            print(String(format: "  %9.3f  %@ (%@)", n.ms, n.node as NSString, n.op as NSString))
         }
     }
 }
@@ -135,4 +131,29 @@ struct BenchReport: Encodable {
     let runsPerSecond: Double
     let peakRSSBytes: Int
     let peakActivationBytes: Int
+    /// With --profile: where the time went.
+    let profile: ProfileReport?
+}
+
+/// `ferry bench --profile`: milliseconds per run for each op type and for the slowest nodes.
+struct ProfileReport: Encodable {
+    struct OpType: Encodable {
+        let op: String, ms: Double, share: Double, nodes: Int
+    }
+    struct NodeTime: Encodable {
+        let node: String, op: String, ms: Double
+    }
+    let opTypes: [OpType]
+    let slowestNodes: [NodeTime]
+
+    init(_ profiler: Profiler, runs: Int, slowest: Int) {
+        let total = Double(max(profiler.nodes.reduce(0) { $0 + $1.nanos }, 1))
+        let perRun = { (nanos: UInt64) in Double(nanos) / 1e6 / Double(runs) }
+        opTypes = profiler.byOpType.map {
+            OpType(op: $0.op, ms: perRun($0.nanos), share: Double($0.nanos) / total, nodes: $0.nodes)
+        }
+        slowestNodes = profiler.nodes.sorted { $0.nanos > $1.nanos }.prefix(slowest).map {
+            NodeTime(node: $0.node, op: $0.op, ms: perRun($0.nanos))
+        }
+    }
 }

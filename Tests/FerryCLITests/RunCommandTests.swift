@@ -77,6 +77,16 @@ func npyFloats(_ path: String) throws -> [Float] {
         #expect(p.status == 0)
         #expect(p.stdout.contains("per op type"))
         #expect(p.stdout.contains("Conv"))
+        // --json --profile: the same figures as one object (tools/profile_vs_ort.py reads them)
+        let j = try ferry("bench", model, "--runs", "2", "--threads", "1", "--profile", "--slowest", "1000", "--json")
+        let profile =
+            (try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])?["profile"] as? [String: Any]
+        let opTypes = profile?["op_types"] as? [[String: Any]] ?? [], nodes = profile?["slowest_nodes"] as? [[String: Any]] ?? []
+        #expect(opTypes.contains { $0["op"] as? String == "Conv" && ($0["ms"] as? Double ?? 0) > 0 })
+        let shares = opTypes.compactMap { $0["share"] as? Double }.reduce(0, +)
+        #expect(abs(shares - 1) < 1e-9, "op type shares add up to \(shares)")
+        let nodeCount = opTypes.compactMap { $0["nodes"] as? Int }.reduce(0, +)
+        #expect(nodes.count == nodeCount && nodes.allSatisfy { $0["node"] is String && $0["op"] is String })
     }
 
     @Test func usageErrorsExitTwo() throws {

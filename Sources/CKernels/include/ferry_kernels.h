@@ -55,9 +55,10 @@ void ferry_col2im_nd(const float *col, size_t channels, size_t rank, const size_
 
 /* Depthwise 2-D convolution of channels [c_begin, c_end) of one image: every channel convolved with
  * its own kh x kw filter (w is [channels][kh][kw]), any stride, dilation and padding; bias/activation
- * fused. scratch holds ferry_depthwise_2d_scratch(...) floats (one channel's padded input). */
-size_t ferry_depthwise_2d_scratch(size_t kh, size_t kw, size_t stride_h, size_t stride_w, size_t dil_h, size_t dil_w,
-                                  size_t oh, size_t ow);
+ * fused. scratch holds ferry_depthwise_2d_scratch(...) floats; channels go eight at a time, so ranges
+ * that start at multiples of 8 waste no vector lanes. */
+size_t ferry_depthwise_2d_scratch(size_t wd, size_t kh, size_t kw, size_t stride_h, size_t stride_w, size_t dil_h,
+                                  size_t dil_w, size_t oh, size_t ow);
 void ferry_depthwise_2d(const float *x, const float *w, const float *bias, float *y,
                         size_t c_begin, size_t c_end, size_t h, size_t wd,
                         size_t kh, size_t kw, size_t stride_h, size_t stride_w,

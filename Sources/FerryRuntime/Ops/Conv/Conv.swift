@@ -119,14 +119,14 @@ final class ConvKernel: Kernel {
 
         // Depthwise 2-D: one filter per channel.
         if let w, g.rank == 2 && groups == c && m == c && cg == 1 {
-            // Channels in chunks, each with its own scratch for one channel's padded input. A
-            // depthwise multiply-add costs several of a GEMM's (one load each), so less work is
-            // worth sharing than minimumParallelWork.
-            let work = c * p * g.kernel[0] * g.kernel[1]
-            let chunks = ctx.threads == 1 || work < minimumParallelWork / 8 ? 1 : min(c, 4 * ctx.threads)
-            let step = (c + chunks - 1) / chunks
+            // Channels in chunks of whole groups of eight (the kernel's vector lanes), each chunk
+            // with its own scratch. A depthwise multiply-add costs several of a GEMM's (one load
+            // each), so less work is worth sharing than minimumParallelWork.
+            let work = c * p * g.kernel[0] * g.kernel[1], lanes = (c + 7) / 8
+            let parts = ctx.threads == 1 || work < minimumParallelWork / 8 ? 1 : min(lanes, 4 * ctx.threads)
+            let step = (lanes + parts - 1) / parts * 8, chunks = (c + step - 1) / step
             let scratchCount = ferry_depthwise_2d_scratch(
-                g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], outSpatial[0],
+                spatial[1], g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], outSpatial[0],
                 outSpatial[1])
             let scratch = try ctx.allocate(.float, [chunks, scratchCount])
             for img in 0..<n {
