@@ -1,6 +1,6 @@
 /* Vector math over float rows (see ferry_kernels.h): the transcendental functions of the unary ops
- * and of the fused activations. The bodies are written once (vmath_body.h) over vector types and
- * compiled three times: 128-bit portable vectors, AVX2 + FMA, and AVX-512. */
+ * and of the fused activations, and Softmax's rows. The bodies are written once (vmath_body.h) over
+ * vector types and compiled three times: 128-bit portable vectors, AVX2 + FMA, and AVX-512. */
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include <stddef.h>
@@ -31,4 +31,12 @@ void ferry_vmath(int fn, const float *x, float *y, size_t n, float alpha) {
     if (ferry_has_avx2()) { vm_avx2_row(fn, x, y, n, alpha); return; }
 #endif
     vm_portable_row(fn, x, y, n, alpha);
+}
+
+void ferry_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log) {
+#if FERRY_X86
+    if (ferry_has_avx512()) { vm_avx512_softmax_rows(x, y, rows, n, log); return; }
+    if (ferry_has_avx2()) { vm_avx2_softmax_rows(x, y, rows, n, log); return; }
+#endif
+    vm_portable_softmax_rows(x, y, rows, n, log);
 }

@@ -209,6 +209,57 @@ VM_ATTR static void VM(row)(int fn, const float *x, float *y, size_t n, float al
     }
 }
 
+/* v loaded from x[0..<count) (count <= LANES), the other lanes `fill`. */
+VM_ATTR static inline V VM(load_part)(const float *x, size_t count, float fill) {
+    V v = (V){} + fill;
+    __builtin_memcpy(&v, x, count * sizeof(float));
+    return v;
+}
+
+/* See ferry_softmax_rows: per row the largest element (a NaN wins), exp(x - max) and its sum in
+ * lanes, then the scaling pass; the tail in a vector padded with -inf (exp gives 0 there). */
+VM_ATTR static void VM(softmax_rows)(const float *x, float *y, size_t rows, size_t n, int log) {
+    const float minus_inf = -__builtin_inff();
+    for (size_t r = 0; r < rows; r++, x += n, y += n) {
+        V m = (V){} + minus_inf;
+        size_t i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            V v;
+            __builtin_memcpy(&v, x + i, sizeof v);
+            m = VM(select)((v > m) | (v != v), v, m);
+        }
+        if (i < n) {
+            const V v = VM(load_part)(x + i, n - i, minus_inf);
+            m = VM(select)((v > m) | (v != v), v, m);
+        }
+        float top = m[0];
+        for (size_t l = 1; l < LANES; l++)
+            if (m[l] > top || m[l] != m[l]) top = m[l];
+        V sum = {};
+        for (i = 0; i + LANES <= n; i += LANES) {
+            V v;
+            __builtin_memcpy(&v, x + i, sizeof v);
+            v = VM(exp)(v - top);
+            sum += v;
+            if (!log) __builtin_memcpy(y + i, &v, sizeof v);
+        }
+        if (i < n) {
+            const V v = VM(exp)(VM(load_part)(x + i, n - i, minus_inf) - top);
+            sum += v;
+            if (!log) __builtin_memcpy(y + i, &v, (n - i) * sizeof(float));
+        }
+        float total = 0.f;
+        for (size_t l = 0; l < LANES; l++) total += sum[l];
+        if (log) {
+            const float log_total = VM(log)((V){} + total)[0];
+            for (i = 0; i < n; i++) y[i] = (x[i] - top) - log_total;
+        } else {
+            const float scale = 1.f / total;
+            for (i = 0; i < n; i++) y[i] *= scale;
+        }
+    }
+}
+
 #undef MADD
 #undef VM_ROW
 #undef V

@@ -7,7 +7,8 @@ import Testing
 
 /// A MatMul by a constant matrix (a Linear layer as torch exports it) takes the bias Add after it
 /// and the activation after that into its output pass; against float64 references, for one row,
-/// a few rows (the matrix-vector path) and a batch of rows folded from leading axes.
+/// a few rows (the matrix-vector path) and a batch of rows folded from leading axes. Any float
+/// MatMul takes a Div or Mul by a scalar constant after it (attention's scaled scores) as a factor.
 extension FusionTests {
     /// a [rows x k] · w [k x n] + bias [n] in float64, row-major.
     private static func linear(_ a: [Float], _ w: [Float], _ bias: [Float], k: Int, n: Int) -> [Double] {
@@ -58,5 +59,64 @@ extension FusionTests {
         let out = try g.run(threads: 1, profiler: profiler)
         assertClose(out[0], Self.linear(a.data, w.data, bias.data, k: 6, n: 5), shape: [4, 5], "runtime B")
         #expect(profiler.nodes.map(\.op) == ["MatMul", "Add"])
+    }
+
+    /// Attention's scores, batched Q · K^T (both at run time) divided by a scalar, and a Linear
+    /// layer scaled by Mul before its bias: one node each, with the float64 product times the factor.
+    @Test func matMulTakesAScalarFactor() throws {
+        var rng = SplitMix64(seed: 120)
+        let q = rng.tensor([2, 3, 5, 8]), kt = rng.tensor([2, 3, 8, 7])
+        var g = KernelGraph()
+        g.input("q", q)
+        g.input("kt", kt)
+        g.constant("d", HostTensor([], [2.5]))
+        g.node("MatMul", ["q", "kt"], ["s"])
+        g.node("Div", ["s", "d"], ["y"])
+        g.outputs = ["y"]
+        let profiler = Profiler()
+        let out = try g.run(threads: 2, profiler: profiler)
+        var want: [Double] = []
+        for h in 0..<6 {
+            let qh = Array(q.data[(h * 40)..<(h * 40 + 40)]), kh = Array(kt.data[(h * 56)..<(h * 56 + 56)])
+            want += Self.linear(qh, kh, [Float](repeating: 0, count: 7), k: 8, n: 7).map { $0 / 2.5 }
+        }
+        assertClose(out[0], want, shape: [2, 3, 5, 7], "scores / 2.5")
+        #expect(profiler.nodes.map(\.op) == ["MatMul"])
+
+        let a = rng.tensor([3, 37]), w = rng.tensor([37, 21]), bias = rng.tensor([21])
+        var linear = KernelGraph()
+        linear.input("a", a)
+        linear.constant("w", w)
+        linear.constant("c", HostTensor([], [-0.75]))
+        linear.constant("bias", bias)
+        linear.node("MatMul", ["a", "w"], ["m"])
+        linear.node("Mul", ["c", "m"], ["s"])
+        linear.node("Add", ["s", "bias"], ["y"])
+        linear.outputs = ["y"]
+        let linearProfile = Profiler()
+        let got = try linear.run(threads: 1, profiler: linearProfile)
+        let product = Self.linear(a.data, w.data, [Float](repeating: 0, count: 21), k: 37, n: 21)
+        assertClose(
+            got[0], product.enumerated().map { -0.75 * $0.element + Double(bias.data[$0.offset % 21]) }, shape: [3, 21],
+            "0.75 m + bias")
+        #expect(linearProfile.nodes.map(\.op) == ["MatMul"])
+    }
+
+    /// A factor that is not a scalar (one value per column) stays a node of its own.
+    @Test func matMulKeepsAVectorFactor() throws {
+        var rng = SplitMix64(seed: 121)
+        let a = rng.tensor([4, 6]), w = rng.tensor([6, 5]), c = rng.tensor([5])
+        var g = KernelGraph()
+        g.input("a", a)
+        g.input("w", w)
+        g.constant("c", c)
+        g.node("MatMul", ["a", "w"], ["m"])
+        g.node("Div", ["m", "c"], ["y"])
+        g.outputs = ["y"]
+        let profiler = Profiler()
+        let out = try g.run(threads: 1, profiler: profiler)
+        let product = Self.linear(a.data, w.data, [Float](repeating: 0, count: 5), k: 6, n: 5)
+        assertClose(out[0], product.enumerated().map { $0.element / Double(c.data[$0.offset % 5]) }, shape: [4, 5], "m / c")
+        #expect(profiler.nodes.map(\.op) == ["MatMul", "Div"])
     }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import FerryIR
 import Foundation
 import Testing
 
@@ -158,6 +159,51 @@ import Testing
             for (x, y) in zip(xs, ys) {
                 let error = abs(Double(y) - Foundation.exp(Double(x))) / Double(Float.leastNonzeroMagnitude)
                 #expect(error <= 1, "exp \(limit.name): \(error) subnormal steps at x = \(x)")
+            }
+        }
+    }
+
+    /// `ferry_softmax_rows` against float64 Softmax and LogSoftmax, for row lengths around the vector
+    /// widths (the padded tails), rows in place and not; a NaN makes its row NaN and only its row;
+    /// -inf entries give 0 (Softmax) and -inf (LogSoftmax).
+    @Test func softmaxRows() {
+        var rng = SplitMix64(seed: 31)
+        for limit in kernelISALimits {
+            for n in [1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 128] {
+                let rows = 3
+                var x = (0..<(rows * n)).map { _ in Float(Double(rng.next() % 20_000) / 1000 - 10) }
+                if n > 1 { x[n] = -.infinity } // row 1 keeps other, finite values
+                for log: Int32 in [0, 1] {
+                    for inPlace in [false, true] {
+                        var y = inPlace ? x : [Float](repeating: .nan, count: x.count)
+                        withKernelISA(limit.isa) {
+                            if inPlace {
+                                y.withUnsafeMutableBufferPointer {
+                                    ferry_softmax_rows($0.baseAddress, $0.baseAddress, rows, n, log)
+                                }
+                            } else {
+                                ferry_softmax_rows(x, &y, rows, n, log)
+                            }
+                        }
+                        for r in 0..<rows {
+                            let row: [Double] = x[(r * n)..<(r * n + n)].map { Double($0) }
+                            let top = row.max()!, sum = row.map { Foundation.exp($0 - top) }.reduce(0, +)
+                            for (i, v) in row.enumerated() {
+                                let got = Double(y[r * n + i])
+                                let want = log == 1 ? (v - top) - Foundation.log(sum) : Foundation.exp(v - top) / sum
+                                let ok = want.isInfinite ? got == want : abs(got - want) <= 1e-6 * max(1, abs(want))
+                                #expect(
+                                    ok,
+                                    "\(limit.name) n \(n) log \(log) in place \(inPlace): row \(r)[\(i)] = \(got), want \(want)")
+                            }
+                        }
+                    }
+                }
+                var withNaN = x
+                withNaN[2 * n + n / 2] = .nan
+                var y = [Float](repeating: 0, count: x.count)
+                withKernelISA(limit.isa) { ferry_softmax_rows(withNaN, &y, rows, n, 0) }
+                #expect(y[(2 * n)...].allSatisfy(\.isNaN) && !y[..<(2 * n)].contains { $0.isNaN }, "\(limit.name) n \(n): NaN")
             }
         }
     }

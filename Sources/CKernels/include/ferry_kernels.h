@@ -42,6 +42,11 @@ typedef enum {
  * rounded. Inputs beyond the ranges give the limits (0, 1, -1, +-inf); NaN gives NaN. */
 void ferry_vmath(int fn, const float *x, float *y, size_t n, float alpha);
 
+/* Softmax (log 0) or LogSoftmax (log 1) of each of `rows` contiguous rows of n > 0 floats, x to y
+ * (x == y allowed): exp(x - max) over the sum of those, or (x - max) - log(sum); a NaN anywhere in a
+ * row makes the whole row NaN. The exponentials are ferry_vmath's. */
+void ferry_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log);
+
 /* y[m * ldy + p] = act(y[m * ldy + p] * (scale ? scale[m] : 1) + (bias ? bias[m] : 0)) for m < rows, p < cols. */
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
                           int act, float a, float b);

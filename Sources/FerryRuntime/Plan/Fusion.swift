@@ -13,6 +13,10 @@ enum Fusion {
     static let fusedPrefix = "ferry.fused:"
     /// Set on a MatMul whose third input is a bias added to each row (an Add fused into it).
     static let matMulBias = "ferry.bias"
+    /// A float factor on a MatMul's product (a Div or Mul by a scalar constant fused into it, as
+    /// attention scales its scores; dividing by c becomes a factor 1 / c, as onnxruntime's
+    /// FusedMatMul does, within an ulp of the division).
+    static let matMulScale = "ferry.scale"
 
     /// Returns `nodes` rewritten; `known` (the values fixed at plan time) gains the tensors new
     /// nodes read and loses those only fused-away nodes read; values named in `keep` (graph
@@ -23,8 +27,8 @@ enum Fusion {
         var removed = Set<Int>()
         for i in nodes.indices
         where !removed.contains(i)
-            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || takesChannelSteps(nodes[i])
-                || hasConstantMatrixB(nodes[i], known))
+            && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || nodes[i].isONNX("MatMul")
+                || takesChannelSteps(nodes[i]))
         {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
@@ -52,7 +56,12 @@ enum Fusion {
     private static func fuse(_ producer: Node, into consumer: Node, known: inout [String: Value], opset: Int64) -> Node? {
         guard consumer.isDefaultDomain, producer.attribute(FusedActivation.attribute) == nil else { return nil }
         if producer.isONNX("BatchNormalization") { return extend(producer, with: consumer, known: known) }
-        if producer.isONNX("MatMul"), let biased = addingBias(to: producer, consumer, known: known) { return biased }
+        if producer.isONNX("MatMul") {
+            if let scaled = scaling(producer, by: consumer, known: known) { return scaled }
+            if let biased = addingBias(to: producer, consumer, known: known) { return biased }
+            // the output pass (an activation) needs the packed constant B
+            guard hasConstantMatrixB(producer, known) else { return nil }
+        }
         let constants = Fusion.constants(known)
         if let act = ActivationDescriptor(consumer, opset: opset, constants: constants) {
             var p = producer
@@ -77,11 +86,36 @@ enum Fusion {
         return fold.producer
     }
 
-    /// True for a MatMul whose B is known at plan time and packed by its kernel
-    /// (`PackedRightMatrix.packs`), which can then take a bias and an activation.
+    /// True for a MatMul (perhaps with a bias fused already) whose B is known at plan time and packed
+    /// by its kernel (`PackedRightMatrix.packs`), which can then take an activation.
     private static func hasConstantMatrixB(_ n: Node, _ known: [String: Value]) -> Bool {
-        guard n.isONNX("MatMul"), n.inputs.count == 2, n.outputs.count == 1, let b = known[n.inputs[1]] else { return false }
+        guard n.isONNX("MatMul"), n.inputs.count >= 2, n.outputs.count == 1, let b = known[n.inputs[1]] else { return false }
         return PackedRightMatrix.packs(b)
+    }
+
+    /// `matMul` with `consumer` as its scale: a Div of its product by, or a Mul by, a float32 scalar
+    /// (rank 0) constant that is finite and not zero; nil for anything else, or a MatMul that already
+    /// has a bias or a scale.
+    private static func scaling(_ matMul: Node, by consumer: Node, known: [String: Value]) -> Node? {
+        guard consumer.isONNX("Mul") || consumer.isONNX("Div"), consumer.inputs.count == 2, consumer.outputs.count == 1,
+            matMul.attribute(matMulBias) == nil, matMul.attribute(matMulScale) == nil
+        else { return nil }
+        let product = matMul.outputs[0]
+        let other: String
+        if consumer.inputs[0] == product && consumer.inputs[1] != product {
+            other = consumer.inputs[1]
+        } else if consumer.isONNX("Mul") && consumer.inputs[1] == product && consumer.inputs[0] != product {
+            other = consumer.inputs[0]
+        } else {
+            return nil
+        }
+        guard let c = known[other], c.type == .float, c.rank == 0 else { return nil }
+        let factor = consumer.isONNX("Div") ? 1 / c.floats[0] : c.floats[0]
+        guard factor.isFinite, factor != 0 else { return nil }
+        var p = matMul
+        p.attributes.append(Attribute(matMulScale, .float(factor)))
+        p.outputs = consumer.outputs
+        return p
     }
 
     /// `matMul` with `consumer` as its bias: an Add of a 1-D float32 constant with one value per

@@ -245,28 +245,29 @@ final class PackedMatrices {
     }
 }
 
-/// C = A * B (row-major, no transposes) split over the context's threads along N, or along M when
-/// N is too narrow to share.
+/// C = alpha A * B (row-major, no transposes) split over the context's threads along N, or along M
+/// when N is too narrow to share.
 func parallelGemm(
-    _ ctx: ExecutionContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    _ ctx: ExecutionContext, m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     let work = m * n * k
     if ctx.threads == 1 || work < minimumParallelWork {
-        sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     } else if n >= 64 * ctx.threads {
         let step = (n + ctx.threads - 1) / ctx.threads
         let blocks = (n + step - 1) / step
         parallelRanges(blocks, threads: ctx.threads) { r in
             for blk in r {
                 let lo = blk * step, hi = min(n, lo + step)
-                sgemm(m: m, n: hi - lo, k: k, a: a, lda: lda, b: b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                sgemm(
+                    m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda, b: b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
             }
         }
     } else {
         parallelRanges(m, threads: ctx.threads, grain: 8) { r in
             sgemm(
-                m: r.count, n: n, k: k, a: a + r.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                m: r.count, n: n, k: k, alpha: alpha, a: a + r.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
                 c: c + r.lowerBound * ldc, ldc: ldc)
         }
     }

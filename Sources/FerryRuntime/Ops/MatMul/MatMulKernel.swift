@@ -4,9 +4,11 @@ import FerryIR
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
 /// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
 /// weights) is packed once at plan time, and then a bias added after it and an activation (`Fusion`)
-/// run in its output pass.
+/// run in its output pass. A fused scale multiplies any float32 product.
 final class MatMulKernel: Kernel {
     private let packedB: PackedRightMatrix?
+    /// The fused factor on the product (`Fusion.matMulScale`), 1 without one.
+    private let scale: Float
     /// The fused bias (one value per column of B), with `Fusion.matMulBias` set.
     private let bias: Value?
     private let activation: FusedActivation
@@ -15,6 +17,7 @@ final class MatMulKernel: Kernel {
 
     init(_ spec: NodeSpec) throws {
         activation = try FusedActivation(spec)
+        scale = try spec.float(Fusion.matMulScale, 1)
         if let b = spec.constant(1), PackedRightMatrix.packs(b) {
             packedB = PackedRightMatrix(b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1])
         } else {
@@ -49,6 +52,7 @@ final class MatMulKernel: Kernel {
         if a0.rank == 1 { outShape.remove(at: outShape.count - 2) }
         if b0.rank == 1 { outShape.removeLast() }
         if a.type != .float {
+            guard scale == 1 else { throw KernelError.invalid("a fused MatMul scale needs float32 operands") }
             return [
                 try dispatchNumeric(
                     a.type, MatMulNaive(a: a, b: b, m: m, n: n, k: k, batchShape: batchShape, outShape: outShape, ctx: ctx))
@@ -58,17 +62,19 @@ final class MatMulKernel: Kernel {
         guard y.count > 0 else { return [y] }
         if b.rank == 2 {
             // B has no batch axes, so A's batch folds into its rows: [batch * m, k] x [k, n].
-            parallelGemm(ctx, m: batch * m, n: n, k: k, a: a.floats, lda: k, b: b.floats, ldb: n, c: y.floats, ldc: n)
+            parallelGemm(
+                ctx, m: batch * m, n: n, k: k, alpha: scale, a: a.floats, lda: k, b: b.floats, ldb: n, c: y.floats, ldc: n)
             return [y]
         }
         let bcA = try Broadcast([Array(a.shape.dropLast(2)), batchShape]),
             bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
         let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
-        let pa = a.floats, pb = b.floats, py = y.floats
+        let pa = a.floats, pb = b.floats, py = y.floats, scale = self.scale
         ctx.parallel(batch) { r in
             for i in r {
                 sgemm(
-                    m: m, n: n, k: k, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n, c: py + i * m * n, ldc: n)
+                    m: m, n: n, k: k, alpha: scale, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n,
+                    c: py + i * m * n, ldc: n)
             }
         }
         return [y]
@@ -85,10 +91,17 @@ extension MatMulKernel {
         let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [b.n])
         let rows = a.count / b.k, n = b.n, py = y.floats
         let biasValues = bias.map { UnsafePointer($0.floats) }, activation = self.activation
-        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE
+        var scale = self.scale
+        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE || scale != 1
         b.multiply(a.floats, rows: rows, lda: b.k, into: py, ldc: n, ctx: ctx) { rowRange, columns in
             guard finishes else { return }
             let block = py + rowRange.lowerBound * n + columns.lowerBound
+            if scale != 1 {
+                for r in 0..<rowRange.count {
+                    let row = block + r * n
+                    ferry_binary_f32(Int32(FERRY_BIN_MUL.rawValue), row, 1, &scale, 0, row, columns.count)
+                }
+            }
             if let biasValues {
                 for r in 0..<rowRange.count {
                     let row = block + r * n

@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 
 /// The ops of this family.
@@ -45,13 +46,23 @@ final class SoftmaxKernel: Kernel {
     }
 }
 
-/// The typed loops: contiguous rows when the axis is innermost, else columns `inner` wide.
+/// The typed loops: contiguous rows when the axis is innermost (float32's by `ferry_softmax_rows`), else
+/// columns `inner` wide.
 private struct SoftmaxRun<T: SoftmaxFloat> {
     let kind: SoftmaxKind, outer: Int, n: Int, inner: Int
 
     func run(_ x: Value, _ out: Value, _ ctx: ExecutionContext) {
         let s = UnsafePointer(x.pointer(T.self)), d = out.pointer(T.self)
         let (n, inner) = (self.n, self.inner)
+        if inner == 1, T.self == Float.self, kind != .hardmax {
+            let x = UnsafeRawPointer(s).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self)
+            let log: Int32 = kind == .logSoftmax ? 1 : 0
+            ctx.parallel(outer, itemElements: n) { range in
+                ferry_softmax_rows(x + range.lowerBound * n, y + range.lowerBound * n, range.count, n, log)
+            }
+            return
+        }
         if inner == 1 {
             ctx.parallel(outer, itemElements: n) { range in
                 for o in range { row(s + o * n, d + o * n) }
