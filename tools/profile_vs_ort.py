@@ -46,6 +46,7 @@ SHARE_FAMILIES = {
     "NchwcAveragePool": "AveragePool",
     "NchwcGlobalAveragePool": "GlobalAveragePool",
     "NchwcUpsample": "Resize",
+    "Upsample": "Resize",
 }
 
 

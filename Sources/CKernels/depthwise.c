@@ -4,6 +4,7 @@
 #include "ferry_kernels.h"
 #include "activation.h"
 #include "cpu.h"
+#include "transpose8.h"
 #include <string.h>
 
 /* The shape of one call and of its strips. */

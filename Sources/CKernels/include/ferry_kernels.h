@@ -42,6 +42,9 @@ typedef enum {
  * rounded. Inputs beyond the ranges give the limits (0, 1, -1, +-inf); NaN gives NaN. */
 void ferry_vmath(int fn, const float *x, float *y, size_t n, float alpha);
 
+/* y[j * ldy + i] = x[i * ldx + j] for i < rows, j < cols (x and y must not overlap). */
+void ferry_transpose_f32(const float *x, size_t ldx, float *y, size_t ldy, size_t rows, size_t cols);
+
 /* Softmax (log 0) or LogSoftmax (log 1) of each of `rows` contiguous rows of n > 0 floats, x to y
  * (x == y allowed): exp(x - max) over the sum of those, or (x - max) - log(sum); a NaN anywhere in a
  * row makes the whole row NaN. The exponentials are ferry_vmath's. */

@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 
 /// A dense copy of a strided view of a source: output element (i0, …, in) is read at element
@@ -130,7 +131,12 @@ private struct ShapeStridedCopyBody: ShapeWidthVisitor {
                 var j0 = 0
                 while j0 < n {
                     let cols = min(b, n - j0)
-                    if cols >= 8 {
+                    if es == 4 && sq > 0 && cols >= 8 && rowsHere >= 8 {
+                        // 4-byte elements: 8x8 blocks through vector shuffles
+                        ferry_transpose_f32(
+                            UnsafeRawPointer(s + a + j0 * sq).assumingMemoryBound(to: Float.self), sq,
+                            UnsafeMutableRawPointer(d + o + j0).assumingMemoryBound(to: Float.self), dp, cols, rowsHere)
+                    } else if cols >= 8 {
                         for i in 0..<rowsHere {
                             let dr = d + o + i * dp + j0
                             var sp = s + a + i + j0 * sq
