@@ -29,26 +29,41 @@ VM_ATTR static inline V VM(copysign)(V magnitude, V sign) {
     return (V)(((VI)magnitude & 0x7fffffff) | ((VI)sign & (int)0x80000000));
 }
 
-/* exp(x): x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: ln2 in two parts, the first exact in n *
- * ln2_hi), exp(r) = 1 + r + r^2 P(r), times 2^n in two factors so that results down to the smallest
- * subnormal and up to overflow come out right. NaN stays NaN; x > 88.73 gives +inf, x < -104 zero. */
-VM_ATTR static inline V VM(exp)(V x) {
+/* The core of exp for x in [-104, 89]: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: ln2 in two
+ * parts, the first exact in n * ln2_hi); returns exp(r) = 1 + r + r^2 P(r) and n in *n. */
+VM_ATTR static inline V VM(exp_reduced)(V x, VI *n) {
     const float magic = 12582912.f; /* 1.5 * 2^23: adding it rounds to an integer, kept in the low bits */
-    x = VM(select)(x > 89.f, (V){} + 89.f, x);
-    x = VM(select)(x < -104.f, (V){} - 104.f, x);
     const V t = MADD(x, (V){} + 1.44269504f, (V){} + magic);
-    const V n = t - magic;
-    V r = MADD(n, (V){} - 0.693359375f, x);
-    r = MADD(n, (V){} + 2.12194440e-4f, r);
+    const V nf = t - magic;
+    V r = MADD(nf, (V){} - 0.693359375f, x);
+    r = MADD(nf, (V){} + 2.12194440e-4f, r);
     V p = (V){} + 1.381461043e-03f;
     p = MADD(p, r, (V){} + 8.368710056e-03f);
     p = MADD(p, r, (V){} + 4.166838899e-02f);
     p = MADD(p, r, (V){} + 1.666652113e-01f);
     p = MADD(p, r, (V){} + 4.999999404e-01f);
-    p = MADD(p, r * r, r) + 1.f;
-    const VI ni = (VI)t - (VI)((V){} + magic);
-    const VI n1 = ni >> 1, n2 = ni - n1;
+    *n = (VI)t - (VI)((V){} + magic);
+    return MADD(p, r * r, r) + 1.f;
+}
+
+/* exp(x): exp(r) times 2^n in two factors so that results down to the smallest subnormal and up to
+ * overflow come out right. NaN stays NaN; x > 88.73 gives +inf, x < -104 zero. */
+VM_ATTR static inline V VM(exp)(V x) {
+    x = VM(select)(x > 89.f, (V){} + 89.f, x);
+    x = VM(select)(x < -104.f, (V){} - 104.f, x);
+    VI n;
+    const V p = VM(exp_reduced)(x, &n);
+    const VI n1 = n >> 1, n2 = n - n1;
     return p * (V)((n1 + 127) << 23) * (V)((n2 + 127) << 23);
+}
+
+/* exp(x) for x <= 0 (or NaN) with one scaling factor: x is kept at or above -87.3365 (exp of it the
+ * smallest normal float, so 2^n stays normal) and results below are 0. */
+VM_ATTR static inline V VM(exp_nonpositive)(V x) {
+    const VI tiny = x < -87.3365448f;
+    VI n;
+    const V p = VM(exp_reduced)(VM(select)(tiny, (V){} - 87.3365448f, x), &n);
+    return (V)((VI)(p * (V)((n + 127) << 23)) & ~tiny);
 }
 
 /* log(x): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) = f - f^2 / 2 + f^3 P(f) with f = m - 1,
@@ -78,9 +93,10 @@ VM_ATTR static inline V VM(log)(V x) {
     return VM(select)((x < 0.f) | (x != x), (V){} + __builtin_nanf(""), y);
 }
 
-/* 1 / (1 + exp(-x)), as exp(x) / (1 + exp(x)) below zero so that no term cancels. */
+/* 1 / (1 + exp(-x)), as exp(x) / (1 + exp(x)) below zero so that no term cancels; 0 where
+ * exp(-|x|) is below the normal floats (x < -87.34, where the exact value is subnormal). */
 VM_ATTR static inline V VM(sigmoid)(V x) {
-    const V e = VM(exp)(-VM(abs)(x));
+    const V e = VM(exp_nonpositive)(-VM(abs)(x));
     return VM(select)(x >= 0.f, (V){} + 1.f, e) / (1.f + e);
 }
 
@@ -126,7 +142,7 @@ VM_ATTR static inline V VM(erfc_large)(V a) {
     r = MADD(r, q, (V){} + 1.543571353e-01f);
     r = MADD(r, q, (V){} - 2.732111216e-01f);
     r = MADD(r, q, (V){} + 4.275835752e-01f);
-    return VM(select)(a > 3.92f, (V){}, VM(exp)(-(c * c)) * r);
+    return VM(select)(a > 3.92f, (V){}, VM(exp_nonpositive)(-(c * c)) * r);
 }
 
 VM_ATTR static inline V VM(erf)(V x) {
@@ -156,7 +172,7 @@ VM_ATTR static inline V VM(gelu_tanh)(V x) {
 /* log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), log1p(e) = log(u) e / (u - 1) with u = 1 + e
  * rounded (e itself when u is 1). */
 VM_ATTR static inline V VM(softplus)(V x) {
-    const V e = VM(exp)(-VM(abs)(x)), u = 1.f + e;
+    const V e = VM(exp_nonpositive)(-VM(abs)(x)), u = 1.f + e;
     const V l = VM(select)(u == 1.f, e, VM(log)(u) * (e / (u - 1.f)));
     return VM(select)(x > 0.f, x, (V){}) + l;
 }
