@@ -16,7 +16,7 @@
 #define FERRY_PAUSE() ((void)0)
 #endif
 
-enum { MAX_WORKERS = 63, SPIN_ROUNDS = 1000 };
+enum { MAX_WORKERS = 63, SPIN_ROUNDS = 20000 };
 
 static pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
