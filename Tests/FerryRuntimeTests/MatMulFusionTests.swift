@@ -45,22 +45,6 @@ extension FusionTests {
         }
     }
 
-    @Test func matMulByARuntimeMatrixKeepsItsAdd() throws {
-        var rng = SplitMix64(seed: 110)
-        let a = rng.tensor([4, 6]), w = rng.tensor([6, 5]), bias = rng.tensor([5])
-        var g = KernelGraph()
-        g.input("a", a)
-        g.input("w", w)
-        g.constant("bias", bias)
-        g.node("MatMul", ["a", "w"], ["m"])
-        g.node("Add", ["m", "bias"], ["y"])
-        g.outputs = ["y"]
-        let profiler = Profiler()
-        let out = try g.run(threads: 1, profiler: profiler)
-        assertClose(out[0], Self.linear(a.data, w.data, bias.data, k: 6, n: 5), shape: [4, 5], "runtime B")
-        #expect(profiler.nodes.map(\.op) == ["MatMul", "Add"])
-    }
-
     /// Attention's scores, batched Q · K^T (both at run time) divided by a scalar, and a Linear
     /// layer scaled by Mul before its bias: one node each, with the float64 product times the factor.
     @Test func matMulTakesAScalarFactor() throws {
@@ -102,21 +86,24 @@ extension FusionTests {
         #expect(linearProfile.nodes.map(\.op) == ["MatMul"])
     }
 
-    /// A factor that is not a scalar (one value per column) stays a node of its own.
-    @Test func matMulKeepsAVectorFactor() throws {
-        var rng = SplitMix64(seed: 121)
+    /// What the MatMul cannot take stays a node of its own: an Add after a runtime B (no packed
+    /// output pass), a factor that is not a scalar (one value per column).
+    @Test(arguments: ["Add", "Div"])
+    func matMulKeepsWhatItCannotTake(_ op: String) throws {
+        var rng = SplitMix64(seed: op == "Add" ? 110 : 121)
         let a = rng.tensor([4, 6]), w = rng.tensor([6, 5]), c = rng.tensor([5])
         var g = KernelGraph()
         g.input("a", a)
         g.input("w", w)
         g.constant("c", c)
         g.node("MatMul", ["a", "w"], ["m"])
-        g.node("Div", ["m", "c"], ["y"])
+        g.node(op, ["m", "c"], ["y"])
         g.outputs = ["y"]
         let profiler = Profiler()
         let out = try g.run(threads: 1, profiler: profiler)
         let product = Self.linear(a.data, w.data, [Float](repeating: 0, count: 5), k: 6, n: 5)
-        assertClose(out[0], product.enumerated().map { $0.element / Double(c.data[$0.offset % 5]) }, shape: [4, 5], "m / c")
-        #expect(profiler.nodes.map(\.op) == ["MatMul", "Div"])
+        let want = product.enumerated().map { i, v in op == "Add" ? v + Double(c.data[i % 5]) : v / Double(c.data[i % 5]) }
+        assertClose(out[0], want, shape: [4, 5], "m \(op) c")
+        #expect(profiler.nodes.map(\.op) == ["MatMul", op])
     }
 }
