@@ -172,13 +172,14 @@ final class ConvKernel: Kernel {
                         yg + rows.lowerBound * p + columns.lowerBound, rows.count, columns.count, p, nil,
                         bg.map { $0 + rows.lowerBound }, activation.code, activation.alpha, activation.beta)
                 }
-                func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>) {
+                // Columns [start, end) into the panels at b; `row` is scratch for one row of them.
+                func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) {
                     if pointwise {
                         ferry_pack_b_panels(xg + start, p, kc, end - start, b)
                     } else {
                         ferry_im2col_packed(
                             xg, cg, g.rank, inShape, g.kernel, g.strides, g.dilations, padBegin, outShape,
-                            start, end, b, b + ferry_sgemm_packed_b_size(tileCols, kc))
+                            start, end, b, row)
                     }
                 }
                 if splitColumns {
@@ -195,7 +196,7 @@ final class ConvKernel: Kernel {
                                 if pointwise && mg <= ConvKernel.inPlaceRows {
                                     ferry_sgemm_rows(mg, end - start, kc, wg, xg + start, p, yg + start, p, b)
                                 } else {
-                                    pack(start, end, into: b)
+                                    pack(start, end, into: b, row: b + ferry_sgemm_packed_b_size(tileCols, kc))
                                     ferry_sgemm_prepacked(mg, end - start, kc, wg, b, yg + start, p)
                                 }
                                 finish(rows: 0..<mg, columns: start..<end)
@@ -209,7 +210,14 @@ final class ConvKernel: Kernel {
                     let rowPanels = (mg + 5) / 6
                     while start < p {
                         let end = min(p, start + tileCols)
-                        pack(start, end, into: b)
+                        // The threads pack whole panels of the tile (each its part of the row scratch),
+                        // then share its rows.
+                        let panels = (end - start + 15) / 16, rowScratch = b + ferry_sgemm_packed_b_size(tileCols, kc)
+                        ctx.parallel(panels, itemElements: 16 * kc) { r in
+                            pack(
+                                start + r.lowerBound * 16, min(end, start + r.upperBound * 16), into: b + r.lowerBound * 16 * kc,
+                                row: rowScratch + r.lowerBound * 16)
+                        }
                         ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * (end - start) * kc))) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
