@@ -2,7 +2,8 @@
 """Times `ferry bench` against onnxruntime on the same models, inputs, threads and run counts.
 
     bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--modern DIR] [--runs 20] [--warmup 3]
-                    [--threads 1,2] [--models light_resnet50,...] [--baseline OTHER_FERRY] [--markdown FILE]
+                    [--threads 1,2] [--models light_resnet50,...] [--baseline OTHER_FERRY] [--openvino]
+                    [--markdown FILE]
 
 Models: the onnx package's light zoo (on the onnx test runner's input), DIR/models/*.onnx (on
 check_models.py's fixed-seed input) and, with --modern, the modern set tools/make_modern_bench.py
@@ -14,7 +15,10 @@ session (the Python + numpy + onnxruntime baseline). Prints a table (median and 
 Ferry/ORT, peak MB), the geometric mean of the ratio per thread count, and the single-threaded sgemm
 rate (2048x2048 float32; numpy's BLAS and the system OpenBLAS Ferry links), the yardstick for large
 convolutions. With --baseline, an earlier ferry build is timed on every row too (between Ferry and
-onnxruntime), for before/after figures of a change. Exit 1 when a run fails.
+onnxruntime), for before/after figures of a change. With --openvino, OpenVINO (PyPI openvino, in
+tools/requirements-bench.txt) too, in a process of its own like onnxruntime: CPU plugin,
+INFERENCE_PRECISION_HINT f32, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS T; a model it cannot
+load shows "does not load" and is left out of its geometric mean. Exit 1 when a run fails.
 
     bench_vs_ort.py --int8 --ferry PATH_TO_FERRY [--shared DIR] [--models ...] [--work DIR] ...
 
@@ -101,10 +105,26 @@ def latency(times_ms):
     return {"min": float(t.min()), "median": float(np.median(t)), "p90": float(np.percentile(t, 90)), "mean": float(t.mean())}
 
 
+def timed_runs(args, run):
+    """Warm-up runs, then the timed ones: their latency figures."""
+    for _ in range(args.warmup):
+        run()
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1e3)
+    return latency(times)
+
+
+def worker_feeds(args):
+    return {spec.rsplit("=", 1)[0]: np.load(spec.rsplit("=", 1)[1]) for spec in args.input}
+
+
 def ort_worker(args) -> int:
     """The onnxruntime side, alone in its process: prints one JSON object."""
     import onnxruntime as ort
-    feeds = {spec.rsplit("=", 1)[0]: np.load(spec.rsplit("=", 1)[1]) for spec in args.input}
+    feeds = worker_feeds(args)
     baseline = rss("VmRSS")
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = args.threads, 1
@@ -113,15 +133,27 @@ def ort_worker(args) -> int:
     start = time.perf_counter()
     sess = ort.InferenceSession(args.ort_worker, so, providers=["CPUExecutionProvider"])
     plan = time.perf_counter() - start
-    for _ in range(args.warmup):
-        sess.run(None, feeds)
-    times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        sess.run(None, feeds)
-        times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"latency_ms": latency(times), "plan_seconds": plan, "peak_rss_bytes": rss("VmHWM"),
+    lat = timed_runs(args, lambda: sess.run(None, feeds))
+    print(json.dumps({"latency_ms": lat, "plan_seconds": plan, "peak_rss_bytes": rss("VmHWM"),
                       "baseline_rss_bytes": baseline, "version": ort.__version__}))
+    return 0
+
+
+def ov_worker(args) -> int:
+    """The OpenVINO side (CPU plugin, float32 inference, latency mode, T threads), alone in its
+    process: prints one JSON object."""
+    import openvino as ov
+    feeds = worker_feeds(args)
+    baseline = rss("VmRSS")
+    core = ov.Core()
+    start = time.perf_counter()
+    compiled = core.compile_model(args.ov_worker, "CPU", {
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": args.threads})
+    request = compiled.create_infer_request()
+    plan = time.perf_counter() - start
+    lat = timed_runs(args, lambda: request.infer(feeds))
+    print(json.dumps({"latency_ms": lat, "plan_seconds": plan, "peak_rss_bytes": rss("VmHWM"),
+                      "baseline_rss_bytes": baseline, "version": ov.get_version()}))
     return 0
 
 
@@ -138,11 +170,11 @@ def run_json(argv, what):
 
 
 def timed(args, engine, path, inputs, threads):
-    """`ferry bench` (engine "ferry", or "base" for the --baseline binary) or the onnxruntime worker
-    ("ort") on `path`: its JSON report."""
+    """`ferry bench` (engine "ferry", or "base" for the --baseline binary), the onnxruntime worker
+    ("ort") or the OpenVINO one ("ov") on `path`: its JSON report."""
     common = [*inputs, "--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(threads)]
-    if engine == "ort":
-        argv = [sys.executable, os.path.abspath(__file__), "--ort-worker", path, *common]
+    if engine in ("ort", "ov"):
+        argv = [sys.executable, os.path.abspath(__file__), f"--{engine}-worker", path, *common]
     else:
         binary = args.ferry if engine == "ferry" else args.baseline
         argv = [*FRESH, os.path.abspath(binary), "bench", path, *common, "--json"]
@@ -224,6 +256,10 @@ def row(r):
     if "base" in r or "base_ratio" in r:
         bms = f"{b['latency_ms']['median']:.2f} ({b['latency_ms']['p90']:.2f})" if b else "error"
         cells += [bms, f"{r['base_ratio']:.3f}" if "base_ratio" in r else "-"]
+    if r.get("openvino"):
+        v = r.get("ov")
+        cells += [f"{v['latency_ms']['median']:.2f} ({v['latency_ms']['p90']:.2f})" if v else "does not load",
+                  f"{r['ov_ratio']:.2f}" if "ov_ratio" in r else "-"]
     return cells
 
 
@@ -234,7 +270,7 @@ HEAD = ["model", "threads", "Ferry ms median (p90)", "ORT ms median (p90)", "Fer
 def geomeans(results, threads):
     out = []
     for t in threads:
-        for key, label, digits in (("ratio", "Ferry/ORT", 2), ("base_ratio", "Ferry/baseline", 3)):
+        for key, label, digits in (("ratio", "Ferry/ORT", 2), ("base_ratio", "Ferry/baseline", 3), ("ov_ratio", "Ferry/OpenVINO", 2)):
             ratios = [r[key] for r in results if r["threads"] == t and key in r]
             if ratios:
                 out.append(f"threads {t}: geometric mean {label} {float(np.exp(np.mean(np.log(ratios)))):.{digits}f} over {len(ratios)} models")
@@ -427,13 +463,15 @@ def main() -> int:
     ap.add_argument("--int8", action="store_true", help="time int8 against float (see the top) instead of the float table")
     ap.add_argument("--quantize-args", default="", help="--int8: more arguments for `ferry quantize`, e.g. --quantize-args=--no-keep-edge-layers")
     ap.add_argument("--work", help="keep the models, inputs and calibration files in this folder (default: a temporary one)")
+    ap.add_argument("--openvino", action="store_true", help="time OpenVINO (PyPI openvino, CPU plugin, f32, latency mode) on each row too")
     ap.add_argument("--ort-worker", metavar="MODEL", help=argparse.SUPPRESS)
+    ap.add_argument("--ov-worker", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--input", action="append", default=[], help=argparse.SUPPRESS)
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
-    if args.ort_worker:
+    if args.ort_worker or args.ov_worker:
         args.threads = threads[0]
-        return ort_worker(args)
+        return ort_worker(args) if args.ort_worker else ov_worker(args)
     if not args.ferry or not os.access(args.ferry, os.X_OK):
         print(f"error: --ferry {args.ferry}: no such executable", file=sys.stderr)
         return 1
@@ -462,13 +500,20 @@ def bench(args, threads, work) -> int:
     results, failed = [], 0
     for name, path, inputs in models:
         for t in threads:
-            r = {"model": name, "threads": t}
+            r = {"model": name, "threads": t, "openvino": args.openvino}
             for key in ("ferry", "base", "ort") if args.baseline else ("ferry", "ort"):
                 try:
                     r[key] = timed(args, key, path, inputs, t)
                 except (ValueError, subprocess.TimeoutExpired) as e:
                     print(f"FAIL {name} threads {t}: {e}", flush=True)
                     failed += 1
+            if args.openvino:
+                try:
+                    r["ov"] = timed(args, "ov", path, inputs, t)
+                except (ValueError, subprocess.TimeoutExpired) as e:  # a model OpenVINO cannot load is a "-", not a failure
+                    print(f"OpenVINO {name} threads {t}: {e}", flush=True)
+            if "ferry" in r and "ov" in r:
+                r["ov_ratio"] = r["ferry"]["latency_ms"]["median"] / r["ov"]["latency_ms"]["median"]
             if "ferry" in r and "ort" in r:
                 r["ratio"] = r["ferry"]["latency_ms"]["median"] / r["ort"]["latency_ms"]["median"]
             if "ferry" in r and "base" in r:
@@ -478,6 +523,11 @@ def bench(args, threads, work) -> int:
     versions = {r["ort"]["version"] for r in results if "ort" in r}
     notes.append(f"onnxruntime {', '.join(sorted(versions))}: intra-op threads T, inter-op 1, ORT_ENABLE_ALL, own process")
     head = HEAD + (["baseline ms median (p90)", "Ferry/baseline"] if args.baseline else [])
+    head += ["OpenVINO ms median (p90)", "Ferry/OpenVINO"] if args.openvino else []
+    if args.openvino:
+        ov_versions = {r["ov"]["version"] for r in results if "ov" in r}
+        notes.append(f"OpenVINO {', '.join(sorted(ov_versions))}: CPU plugin, INFERENCE_PRECISION_HINT f32, PERFORMANCE_HINT LATENCY, "
+                     "INFERENCE_NUM_THREADS T, own process")
     if args.baseline:
         notes.append(f"baseline: {args.baseline}, timed between Ferry and onnxruntime on each row")
     print_table(head, [row(r) for r in results])
