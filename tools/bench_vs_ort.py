@@ -3,7 +3,7 @@
 
     bench_vs_ort.py --ferry PATH_TO_FERRY [--shared DIR] [--modern DIR] [--runs 20] [--warmup 3]
                     [--threads 1,2] [--models light_resnet50,...] [--baseline OTHER_FERRY] [--openvino]
-                    [--markdown FILE]
+                    [--rounds N] [--markdown FILE]
 
 Models: the onnx package's light zoo (on the onnx test runner's input), DIR/models/*.onnx (on
 check_models.py's fixed-seed input) and, with --modern, the modern set tools/make_modern_bench.py
@@ -18,7 +18,9 @@ convolutions. With --baseline, an earlier ferry build is timed on every row too 
 onnxruntime), for before/after figures of a change. With --openvino, OpenVINO (PyPI openvino, in
 tools/requirements-bench.txt) too, in a process of its own like onnxruntime: CPU plugin,
 INFERENCE_PRECISION_HINT f32, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS T; a model it cannot
-load shows "does not load" and is left out of its geometric mean. Exit 1 when a run fails.
+load shows "does not load" and is left out of its geometric mean. With --rounds N every engine is
+timed N times per row, the engines taking turns, and the medians of the rounds are shown: on a
+shared machine whose speed drifts between runs, that keeps a slow spell from landing on one engine. Exit 1 when a run fails.
 
     bench_vs_ort.py --int8 --ferry PATH_TO_FERRY [--shared DIR] [--models ...] [--work DIR] ...
 
@@ -179,6 +181,15 @@ def timed(args, engine, path, inputs, threads):
         binary = args.ferry if engine == "ferry" else args.baseline
         argv = [*FRESH, os.path.abspath(binary), "bench", path, *common, "--json"]
     return run_json(argv, engine)
+
+
+def combined(reports):
+    """Several reports of one engine on one row as one: the median of their medians and p90s, the
+    largest peak memory."""
+    out = dict(reports[0])
+    out["latency_ms"] = {k: float(np.median([rep["latency_ms"][k] for rep in reports])) for k in reports[0]["latency_ms"]}
+    out["peak_rss_bytes"] = max(rep["peak_rss_bytes"] for rep in reports)
+    return out
 
 
 def collect_models(shared, wanted, work, modern=None):
@@ -463,6 +474,7 @@ def main() -> int:
     ap.add_argument("--int8", action="store_true", help="time int8 against float (see the top) instead of the float table")
     ap.add_argument("--quantize-args", default="", help="--int8: more arguments for `ferry quantize`, e.g. --quantize-args=--no-keep-edge-layers")
     ap.add_argument("--work", help="keep the models, inputs and calibration files in this folder (default: a temporary one)")
+    ap.add_argument("--rounds", type=int, default=1, help="time every engine this many times per row, taking turns; medians of the rounds")
     ap.add_argument("--openvino", action="store_true", help="time OpenVINO (PyPI openvino, CPU plugin, f32, latency mode) on each row too")
     ap.add_argument("--ort-worker", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--ov-worker", metavar="MODEL", help=argparse.SUPPRESS)
@@ -491,7 +503,8 @@ def main() -> int:
 def bench(args, threads, work) -> int:
     models = collect_models(args.shared, args.models.split(",") if args.models else None, work, args.modern)
     sgemm = sgemm_gflops()
-    notes = [f"sgemm: {sgemm}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"]
+    notes = [f"sgemm: {sgemm}", f"{args.runs} runs after {args.warmup} warm-up runs, threads {args.threads}"
+             + (f", {args.rounds} rounds per row (engines taking turns; medians of the rounds' medians and p90s)" if args.rounds > 1 else "")]
     print(notes[0], flush=True)
     rates = [float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", sgemm)]
     for line in conv_rates(args, work, max(rates) if rates else None):
@@ -501,17 +514,23 @@ def bench(args, threads, work) -> int:
     for name, path, inputs in models:
         for t in threads:
             r = {"model": name, "threads": t, "openvino": args.openvino}
-            for key in ("ferry", "base", "ort") if args.baseline else ("ferry", "ort"):
-                try:
-                    r[key] = timed(args, key, path, inputs, t)
-                except (ValueError, subprocess.TimeoutExpired) as e:
-                    print(f"FAIL {name} threads {t}: {e}", flush=True)
-                    failed += 1
-            if args.openvino:
-                try:
-                    r["ov"] = timed(args, "ov", path, inputs, t)
-                except (ValueError, subprocess.TimeoutExpired) as e:  # a model OpenVINO cannot load is a "-", not a failure
-                    print(f"OpenVINO {name} threads {t}: {e}", flush=True)
+            engines = [*(("ferry", "base", "ort") if args.baseline else ("ferry", "ort")), *(("ov",) if args.openvino else ())]
+            rounds = {key: [] for key in engines}
+            for _ in range(args.rounds):  # engines take turns, so that a slow spell of the machine hits them all
+                for key in engines:
+                    if key in rounds and (rounds[key] or _ == 0):
+                        try:
+                            rounds[key].append(timed(args, key, path, inputs, t))
+                        except (ValueError, subprocess.TimeoutExpired) as e:
+                            rounds[key] = None
+                            if key == "ov":  # a model OpenVINO cannot load is a "-", not a failure
+                                print(f"OpenVINO {name} threads {t}: {e}", flush=True)
+                            else:
+                                print(f"FAIL {name} threads {t}: {e}", flush=True)
+                                failed += 1
+            for key, reports in rounds.items():
+                if reports:
+                    r[key] = combined(reports)
             if "ferry" in r and "ov" in r:
                 r["ov_ratio"] = r["ferry"]["latency_ms"]["median"] / r["ov"]["latency_ms"]["median"]
             if "ferry" in r and "ort" in r:

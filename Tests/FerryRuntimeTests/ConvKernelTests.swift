@@ -183,6 +183,11 @@ import Testing
             Case(
                 n: 1, c: 1024, m: 64, input: [7, 7], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
                 constantWeights: true), seed: 13)
+        // 1x1 with few input channels and many output channels: the image read in place as B
+        check(
+            Case(
+                n: 1, c: 16, m: 150, input: [23, 31], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
+                constantWeights: true), seed: 14)
     }
 
     @Test func conv1DAnd3D() {

@@ -65,9 +65,10 @@ final class ConvKernel: Kernel {
 
     /// Bytes of packed im2col columns per tile (and per thread).
     static let packedBudget = 1 << 20
-    /// Pointwise convolutions with at most this many output channels per group read their input in
-    /// place instead of packing it.
-    static let inPlaceRows = 48
+    /// Pointwise convolutions with at most this many output channels per group, or at most this many
+    /// input channels (a tile's B rows then touch few pages), read their input in place instead of
+    /// packing it.
+    static let inPlaceRows = 48, inPlaceDepth = 32
 
     init(_ spec: NodeSpec) throws {
         self.spec = spec
@@ -192,8 +193,8 @@ final class ConvKernel: Kernel {
                             var start = lo
                             while start < hi {
                                 let end = min(hi, start + tileCols)
-                                // Few output channels: B is read in place rather than packed.
-                                if pointwise && mg <= ConvKernel.inPlaceRows {
+                                // Few output or input channels: B is read in place rather than packed.
+                                if pointwise && (mg <= ConvKernel.inPlaceRows || kc <= ConvKernel.inPlaceDepth) {
                                     ferry_sgemm_rows(mg, end - start, kc, wg, xg + start, p, yg + start, p, b)
                                 } else {
                                     pack(start, end, into: b, row: b + ferry_sgemm_packed_b_size(tileCols, kc))
