@@ -115,8 +115,7 @@ final class GemmKernel: Kernel {
     private func transposed(_ a: Value, _ ctx: ExecutionContext) throws -> Value {
         let rows = a.shape[0], columns = a.shape[1]
         let t = try ctx.allocate(.float, [columns, rows])
-        let s = a.floats, d = t.floats
-        for i in 0..<rows { for j in 0..<columns { d[j * rows + i] = s[i * columns + j] } }
+        ferry_transpose_f32(a.floats, columns, t.floats, rows, rows, columns)
         return t
     }
 }
