@@ -31,7 +31,8 @@ $(VENV)/.keras-installed: $(VENV)/.installed tools/requirements-keras.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
 	touch $@
 
-# torch, for the modern benchmark set (tools/make_modern_bench.py).
+# torch, for the modern benchmark set (tools/make_modern_bench.py), and OpenVINO, the third engine
+# of tools/bench_vs_ort.py.
 $(VENV)/.bench-installed: $(VENV)/.installed tools/requirements-bench.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-bench.txt
 	touch $@
@@ -172,7 +173,7 @@ bench: build venv $(VENV)/.keras-installed $(VENV)/.bench-installed
 	$(VPY) tools/bench_keras.py --ferry .build/release/ferry
 	$(VPY) tools/bench_keras_formats.py --ferry .build/release/ferry
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
-	$(VPY) tools/bench_vs_ort.py --ferry .build/release/ferry $$args --modern .build/modern --runs 20 --threads 1,2
+	$(VPY) tools/bench_vs_ort.py --ferry .build/release/ferry $$args --modern .build/modern --runs 15 --rounds 3 --threads 1,2 --openvino
 
 clean:
 	rm -rf .build $(VENV)

@@ -76,17 +76,16 @@ DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *b
     for (size_t c0 = cb; c0 < ce; c0 += 8) {
         const size_t lanes = ce - c0 < 8 ? ce - c0 : 8;
         /* this group's weights [tap][lane] and bias */
-        const float *wsrc[8], *bsrc[8];
+        const float *wsrc[8];
         float *ydst[8];
         for (size_t l = 0; l < 8; l++) {
             const size_t c = c0 + (l < lanes ? l : 0);
             wsrc[l] = w + c * g->kh * g->kw;
-            bsrc[l] = bias ? bias + c : NULL;
             ydst[l] = y + c * oplane;
         }
         DW(interleave)(wsrc, lanes, g->kh * g->kw, wt);
         float bv[8] = {0};
-        for (size_t l = 0; l < lanes; l++) bv[l] = bsrc[l] ? *bsrc[l] : 0.f;
+        for (size_t l = 0; l < lanes && bias; l++) bv[l] = bias[c0 + l];
         for (size_t oy0 = 0; oy0 < g->oh; oy0 += g->strip) {
             const size_t rows = g->oh - oy0 < g->strip ? g->oh - oy0 : g->strip;
             const size_t in_rows = (rows - 1) * g->sh + (g->kh - 1) * g->dh + 1;

@@ -6,6 +6,17 @@
 #include <math.h>
 #include <string.h>
 
+/* One tap sweep of max pooling: m[ox] = max(m[ox], src[ox * sw]) for ox in [lo, hi); a NaN in src
+ * never wins. */
+#define MAX_SWEEP(m, src, sw, lo, hi)                                                                    \
+    if ((sw) == 1) {                                                                                     \
+        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[ox]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
+    } else if ((sw) == 2) {                                                                              \
+        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[2 * ox]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
+    } else {                                                                                             \
+        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[ox * (sw)]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
+    }
+
 /* 2-D max or average pooling of planes [p_begin, p_end), each h x w into oh x ow: each output row
  * is built by sweeping every (valid) tap over the columns it reaches, so the inner loops vectorise. */
 #define DEFINE_POOL2D(NAME, ATTR)                                                                        \
@@ -46,12 +57,8 @@
                         if (average) {                                                                   \
                             if (sw == 1) for (size_t ox = lo; ox < hi; ox++) orow[ox] += src[ox];        \
                             else for (size_t ox = lo; ox < hi; ox++) orow[ox] += src[ox * sw];           \
-                        } else if (sw == 1) {                                                            \
-                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[ox]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
-                        } else if (sw == 2) {                                                            \
-                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[2 * ox]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
                         } else {                                                                         \
-                            for (size_t ox = lo; ox < hi; ox++) { const float v = src[ox * sw]; orow[ox] = v > orow[ox] ? v : orow[ox]; } \
+                            MAX_SWEEP(orow, src, sw, lo, hi)                                             \
                         }                                                                                \
                     }                                                                                    \
                 }                                                                                        \
@@ -73,17 +80,6 @@ DEFINE_POOL2D(pool2d_portable, )
 #if FERRY_X86
 DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
 #endif
-
-/* One tap sweep of max pooling: m[ox] = max(m[ox], src[ox * sw]) for ox in [lo, hi); a NaN in src
- * never wins (as in DEFINE_POOL2D). */
-#define MAX_SWEEP(m, src, sw, lo, hi)                                                                    \
-    if ((sw) == 1) {                                                                                     \
-        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[ox]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
-    } else if ((sw) == 2) {                                                                              \
-        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[2 * ox]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
-    } else {                                                                                             \
-        for (size_t ox = (lo); ox < (hi); ox++) { const float v = (src)[ox * (sw)]; (m)[ox] = v > (m)[ox] ? v : (m)[ox]; } \
-    }
 
 /* Max pooling as two one-dimensional passes (a window's maximum is the maximum of its rows'
  * maxima): every input row's maxima over the kw taps of each output column into `rows` (h x ow),

@@ -177,6 +177,13 @@ VM_ATTR static inline V VM(softplus)(V x) {
     return VM(select)(x > 0.f, x, (V){}) + l;
 }
 
+/* v loaded from x[0..<count) (count <= LANES), the other lanes `fill`. */
+VM_ATTR static inline V VM(load_part)(const float *x, size_t count, float fill) {
+    V v = (V){} + fill;
+    __builtin_memcpy(&v, x, count * sizeof(float));
+    return v;
+}
+
 /* One function over a row: pairs of vectors (two independent chains in flight; `expr` reads v, so
  * it is evaluated once with each of the pair in v), single vectors, then the tail in a zero-padded
  * vector. */
@@ -200,8 +207,7 @@ VM_ATTR static inline V VM(softplus)(V x) {
             __builtin_memcpy(y + i, &v, sizeof v);                                                      \
         }                                                                                               \
         if (i < n) {                                                                                    \
-            V v = {};                                                                                   \
-            __builtin_memcpy(&v, x + i, (n - i) * sizeof(float));                                       \
+            V v = VM(load_part)(x + i, n - i, 0.f);                                                     \
             v = (expr);                                                                                 \
             __builtin_memcpy(y + i, &v, (n - i) * sizeof(float));                                       \
         }                                                                                               \
@@ -223,13 +229,6 @@ VM_ATTR static void VM(row)(int fn, const float *x, float *y, size_t n, float al
     case FERRY_VM_RECIPROCAL: VM_ROW(1.f / v); break;
     default: break;
     }
-}
-
-/* v loaded from x[0..<count) (count <= LANES), the other lanes `fill`. */
-VM_ATTR static inline V VM(load_part)(const float *x, size_t count, float fill) {
-    V v = (V){} + fill;
-    __builtin_memcpy(&v, x, count * sizeof(float));
-    return v;
 }
 
 /* See ferry_softmax_rows: per row the largest element (a NaN wins), exp(x - max) and its sum in

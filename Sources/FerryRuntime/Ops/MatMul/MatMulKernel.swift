@@ -4,7 +4,8 @@ import FerryIR
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
 /// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
 /// weights) is packed once at plan time, and then a bias added after it and an activation (`Fusion`)
-/// run in its output pass. A fused scale multiplies any float32 product.
+/// run in its output pass. A fused scale multiplies any float32 product (the packed B is packed
+/// scaled, as Gemm's alpha is).
 final class MatMulKernel: Kernel {
     private let packedB: PackedRightMatrix?
     /// The fused factor on the product (`Fusion.matMulScale`), 1 without one.
@@ -19,7 +20,8 @@ final class MatMulKernel: Kernel {
         activation = try FusedActivation(spec)
         scale = try spec.float(Fusion.matMulScale, 1)
         if let b = spec.constant(1), PackedRightMatrix.packs(b) {
-            packedB = PackedRightMatrix(b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1])
+            packedB = PackedRightMatrix(
+                b.floats, ld: b.shape[1], transposed: false, k: b.shape[0], n: b.shape[1], scale: scale)
         } else {
             packedB = nil
         }
@@ -91,17 +93,10 @@ extension MatMulKernel {
         let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [b.n])
         let rows = a.count / b.k, n = b.n, py = y.floats
         let biasValues = bias.map { UnsafePointer($0.floats) }, activation = self.activation
-        var scale = self.scale
-        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE || scale != 1
+        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE
         b.multiply(a.floats, rows: rows, lda: b.k, into: py, ldc: n, ctx: ctx) { rowRange, columns in
             guard finishes else { return }
             let block = py + rowRange.lowerBound * n + columns.lowerBound
-            if scale != 1 {
-                for r in 0..<rowRange.count {
-                    let row = block + r * n
-                    ferry_binary_f32(Int32(FERRY_BIN_MUL.rawValue), row, 1, &scale, 0, row, columns.count)
-                }
-            }
             if let biasValues {
                 for r in 0..<rowRange.count {
                     let row = block + r * n
