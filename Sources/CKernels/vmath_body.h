@@ -275,6 +275,49 @@ VM_ATTR static void VM(softmax_rows)(const float *x, float *y, size_t rows, size
     }
 }
 
+/* See ferry_layer_norm_rows: the mean, then the mean squared deviation from it (two passes over
+ * the row, in lanes), then one pass writing (x - mean) * inv * scale + bias. */
+VM_ATTR static void VM(layer_norm_rows)(const float *x, float *y, size_t rows, size_t n, const float *scale,
+                                        const float *bias, float epsilon, float *mean_out, float *inv_out) {
+    for (size_t r = 0; r < rows; r++, x += n, y += n) {
+        V sum = {}, sq = {};
+        size_t i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            V v;
+            __builtin_memcpy(&v, x + i, sizeof v);
+            sum += v;
+        }
+        if (i < n) sum += VM(load_part)(x + i, n - i, 0.f);
+        float total = 0.f;
+        for (size_t l = 0; l < LANES; l++) total += sum[l];
+        const float mean = total / (float)n;
+        for (i = 0; i + LANES <= n; i += LANES) {
+            V v;
+            __builtin_memcpy(&v, x + i, sizeof v);
+            v -= mean;
+            sq = MADD(v, v, sq);
+        }
+        if (i < n) {
+            const V v = VM(load_part)(x + i, n - i, mean) - mean;
+            sq = MADD(v, v, sq);
+        }
+        float squares = 0.f;
+        for (size_t l = 0; l < LANES; l++) squares += sq[l];
+        const float inv = 1.f / __builtin_sqrtf(squares / (float)n + epsilon);
+        if (mean_out) mean_out[r] = mean;
+        if (inv_out) inv_out[r] = inv;
+        for (i = 0; i + LANES <= n; i += LANES) {
+            V v, s, b = {};
+            __builtin_memcpy(&v, x + i, sizeof v);
+            __builtin_memcpy(&s, scale + i, sizeof s);
+            if (bias) __builtin_memcpy(&b, bias + i, sizeof b);
+            v = MADD((v - mean) * inv, s, b);
+            __builtin_memcpy(y + i, &v, sizeof v);
+        }
+        for (; i < n; i++) y[i] = (x[i] - mean) * inv * scale[i] + (bias ? bias[i] : 0.f);
+    }
+}
+
 #undef MADD
 #undef VM_ROW
 #undef V

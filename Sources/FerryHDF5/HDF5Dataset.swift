@@ -14,9 +14,8 @@ public struct HDF5Dataset {
     public let path: String
     let handle: HDF5Handle
 
-    init(file: HDF5File, path: String, parent: hid_t, name: String) throws {
-        self.file = file
-        self.path = path
+    /// Opens the dataset `name` of the object `parent`; `path` is its absolute path.
+    static func open(file: HDF5File, path: String, parent: hid_t, name: String) throws -> HDF5Dataset {
         let dapl = H5Pcreate(ferry_h5p_dataset_access())
         defer { H5Pclose(dapl) }
         if file.allowExternal {
@@ -26,13 +25,8 @@ public struct HDF5Dataset {
         } else {
             _ = ferry_h5_forbid_external_links(dapl)
         }
-        handle = try file.objectHandle(H5Dopen2(parent, name, dapl), close: H5Dclose, object: path, "open dataset")
-    }
-
-    private init(file: HDF5File, path: String, handle: HDF5Handle) {
-        self.file = file
-        self.path = path
-        self.handle = handle
+        let handle = try file.objectHandle(H5Dopen2(parent, name, dapl), close: H5Dclose, object: path, "open dataset")
+        return HDF5Dataset(file: file, path: path, handle: handle)
     }
 
     /// The dataset's shape (empty for a scalar).

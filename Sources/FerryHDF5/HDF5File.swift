@@ -90,7 +90,7 @@ public final class HDF5File {
 
     /// The root group.
     public var root: HDF5Group {
-        get throws { try HDF5Group(file: self, path: "/", parent: handle.id, name: "/") }
+        get throws { try HDF5Group.open(file: self, path: "/", parent: handle.id, name: "/") }
     }
 
     /// Writes a new file at `path` through `body` atomically: into a temporary file next to it,

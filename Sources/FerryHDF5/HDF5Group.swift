@@ -26,16 +26,11 @@ public struct HDF5Group {
     public let path: String
     let handle: HDF5Handle
 
-    init(file: HDF5File, path: String, parent: hid_t, name: String) throws {
-        self.file = file
-        self.path = path
-        handle = try file.objectHandle(H5Gopen2(parent, name, file.linkAccess.id), close: H5Gclose, object: path, "open group")
-    }
-
-    private init(file: HDF5File, path: String, handle: HDF5Handle) {
-        self.file = file
-        self.path = path
-        self.handle = handle
+    /// Opens the group `name` of the object `parent`; `path` is its absolute path.
+    static func open(file: HDF5File, path: String, parent: hid_t, name: String) throws -> HDF5Group {
+        let handle = try file.objectHandle(
+            H5Gopen2(parent, name, file.linkAccess.id), close: H5Gclose, object: path, "open group")
+        return HDF5Group(file: file, path: path, handle: handle)
     }
 
     func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
@@ -114,13 +109,13 @@ public struct HDF5Group {
         if kind(of: relative) == .externalLink && !file.allowExternal {
             throw HDF5Error.refusedExternal(file: file.path, object: childPath(relative), kind: "an external link")
         }
-        return try HDF5Group(file: file, path: childPath(relative), parent: handle.id, name: relative)
+        return try HDF5Group.open(file: file, path: childPath(relative), parent: handle.id, name: relative)
     }
 
     /// The dataset at `relative` (which may contain '/').
     public func dataset(_ relative: String) throws -> HDF5Dataset {
         let (g, last) = try walk(relative)
-        return try HDF5Dataset(file: file, path: g.childPath(last), parent: g.handle.id, name: last)
+        return try HDF5Dataset.open(file: file, path: g.childPath(last), parent: g.handle.id, name: last)
     }
 
     /// A key identifying the group's object (the same group reached by two paths has one key).

@@ -166,6 +166,39 @@ import Testing
     /// `ferry_softmax_rows` against float64 Softmax and LogSoftmax, for row lengths around the vector
     /// widths (the padded tails), rows in place and not; a NaN makes its row NaN and only its row;
     /// -inf entries give 0 (Softmax) and -inf (LogSoftmax).
+    @Test func layerNormRows() {
+        var rng = SplitMix64(seed: 47)
+        for limit in kernelISALimits {
+            for n in [1, 3, 7, 8, 9, 16, 17, 31, 33, 384] {
+                let rows = 3, epsilon: Float = 1e-5
+                // An offset row: the two-pass variance keeps its precision where E[x^2] - E[x]^2 would not.
+                let x = (0..<(rows * n)).map { i in Float(Double(rng.next() % 20_000) / 1000 - 10) + (i / n == 2 ? 1000 : 0) }
+                let scale = (0..<n).map { _ in Float(Double(rng.next() % 2000) / 1000) }
+                let bias = (0..<n).map { _ in Float(Double(rng.next() % 2000) / 1000 - 1) }
+                for withBias in [false, true] {
+                    var y = [Float](repeating: .nan, count: x.count)
+                    var mean = [Float](repeating: .nan, count: rows), inverse = mean
+                    withKernelISA(limit.isa) {
+                        ferry_layer_norm_rows(x, &y, rows, n, scale, withBias ? bias : nil, epsilon, &mean, &inverse)
+                    }
+                    for r in 0..<rows {
+                        let row: [Double] = x[(r * n)..<(r * n + n)].map { Double($0) }
+                        let mu = row.reduce(0, +) / Double(n)
+                        let inv = 1 / (row.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(n) + Double(epsilon)).squareRoot()
+                        #expect(abs(Double(mean[r]) - mu) <= 1e-6 * max(1, abs(mu)), "\(limit.name) n \(n) row \(r): mean")
+                        #expect(abs(Double(inverse[r]) - inv) <= 1e-4 * inv, "\(limit.name) n \(n) row \(r): inverse")
+                        for (i, v) in row.enumerated() {
+                            let want = (v - mu) * inv * Double(scale[i]) + (withBias ? Double(bias[i]) : 0)
+                            #expect(
+                                abs(Double(y[r * n + i]) - want) <= 1e-4 * max(1, abs(want)),
+                                "\(limit.name) n \(n) bias \(withBias): row \(r)[\(i)] = \(y[r * n + i]), want \(want)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func softmaxRows() {
         var rng = SplitMix64(seed: 31)
         for limit in kernelISALimits {

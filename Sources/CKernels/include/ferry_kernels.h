@@ -50,6 +50,13 @@ void ferry_transpose_f32(const float *x, size_t ldx, float *y, size_t ldy, size_
  * row makes the whole row NaN. The exponentials are ferry_vmath's. */
 void ferry_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log);
 
+/* LayerNormalization of each of `rows` contiguous rows of n > 0 floats, x to y (x == y allowed):
+ * (x - mean) / sqrt(variance + epsilon) * scale[i] + bias[i] (bias may be NULL), the moments of the
+ * row computed in float in two passes (mean, then squared deviations from it); each row's mean and
+ * 1 / sqrt(variance + epsilon) are stored in mean[r] and inv_std_dev[r] when those are not NULL. */
+void ferry_layer_norm_rows(const float *x, float *y, size_t rows, size_t n, const float *scale, const float *bias,
+                           float epsilon, float *mean, float *inv_std_dev);
+
 /* y[m * ldy + p] = act(y[m * ldy + p] * (scale ? scale[m] : 1) + (bias ? bias[m] : 0)) for m < rows, p < cols. */
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
                           int act, float a, float b);

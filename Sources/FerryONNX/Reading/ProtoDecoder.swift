@@ -1,15 +1,11 @@
 import CProtobufONNX
 import FerryIR
 
-/// Turns libprotobuf-c's decoded messages into IR values.
-final class ProtoDecoder {
+/// Turns libprotobuf-c's decoded messages into IR values; `file` names the model in errors and
+/// `external` reads the tensors it stores outside.
+struct ProtoDecoder {
     let file: String
     let external: ExternalDataReader
-
-    init(file: String, external: ExternalDataReader) {
-        self.file = file
-        self.external = external
-    }
 
     func model(_ m: UnsafeMutablePointer<Onnx__ModelProto>) throws -> Model {
         let p = m.pointee

@@ -23,10 +23,13 @@ final class ProtoArena {
         return p
     }
 
-    /// A new message, set up by its protoc-c `__init` function.
-    func message<T>(_ setUp: (UnsafeMutablePointer<T>) -> Void) -> UnsafeMutablePointer<T> {
+    /// A new message: initialised by its protobuf-c `__init` function, then filled in by `fill`.
+    func message<T>(
+        _ initialize: (UnsafeMutablePointer<T>?) -> Void, _ fill: (UnsafeMutablePointer<T>) -> Void = { _ in }
+    ) -> UnsafeMutablePointer<T> {
         let p = allocate(MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: 1)
-        setUp(p)
+        initialize(p)
+        fill(p)
         return p
     }
 

@@ -12,8 +12,7 @@ final class ProtoEncoder {
         let graph = try self.graph(m.graph)
         let training = try m.trainingInfo.map(trainingInfo)
         let functions = try m.functions.map(function)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__ModelProto>) in
-            onnx__model_proto__init(p)
+        return arena.message(onnx__model_proto__init) { p in
             if let v = m.irVersion {
                 p.pointee.has_ir_version = 1
                 p.pointee.ir_version = v
@@ -44,8 +43,7 @@ final class ProtoEncoder {
         let nodes = try g.nodes.map(node)
         let initializers = try g.initializers.map { t in try tensor(t, external: try placeExternally(t)) }
         let sparse = try g.sparseInitializers.map(sparseTensor)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__GraphProto>) in
-            onnx__graph_proto__init(p)
+        return arena.message(onnx__graph_proto__init) { p in
             p.pointee.n_node = nodes.count
             p.pointee.node = arena.pointers(nodes)
             p.pointee.name = arena.optionalString(g.name)
@@ -62,8 +60,7 @@ final class ProtoEncoder {
             p.pointee.n_value_info = infos.count
             p.pointee.value_info = arena.pointers(infos)
             let annotations = g.quantizationAnnotations.map { a in
-                arena.message { (q: UnsafeMutablePointer<Onnx__TensorAnnotation>) in
-                    onnx__tensor_annotation__init(q)
+                arena.message(onnx__tensor_annotation__init) { q in
                     q.pointee.tensor_name = arena.optionalString(a.tensorName)
                     (q.pointee.n_quant_parameter_tensor_names, q.pointee.quant_parameter_tensor_names) = keyValues(
                         a.quantParameterTensorNames)
@@ -77,8 +74,7 @@ final class ProtoEncoder {
 
     func node(_ n: Node) throws -> UnsafeMutablePointer<Onnx__NodeProto> {
         let attributes = try n.attributes.map(attribute)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__NodeProto>) in
-            onnx__node_proto__init(p)
+        return arena.message(onnx__node_proto__init) { p in
             p.pointee.n_input = n.inputs.count
             p.pointee.input = arena.strings(n.inputs)
             p.pointee.n_output = n.outputs.count
@@ -98,7 +94,7 @@ final class ProtoEncoder {
     }
 
     func attribute(_ a: Attribute) throws -> UnsafeMutablePointer<Onnx__AttributeProto> {
-        let p = arena.message { (p: UnsafeMutablePointer<Onnx__AttributeProto>) in onnx__attribute_proto__init(p) }
+        let p = arena.message(onnx__attribute_proto__init)
         p.pointee.name = arena.optionalString(a.name)
         p.pointee.doc_string = arena.optionalString(a.docString)
         p.pointee.has_type = 1
@@ -149,16 +145,14 @@ final class ProtoEncoder {
     }
 
     func tensor(_ t: Tensor, external: [KeyValue]?) throws -> UnsafeMutablePointer<Onnx__TensorProto> {
-        arena.message { (p: UnsafeMutablePointer<Onnx__TensorProto>) in
-            onnx__tensor_proto__init(p)
+        arena.message(onnx__tensor_proto__init) { p in
             let dims = t.shape.map { Int64($0) }
             p.pointee.n_dims = dims.count
             p.pointee.dims = arena.array(dims)
             p.pointee.has_data_type = 1
             p.pointee.data_type = t.elementType.rawValue
             if let s = t.segment {
-                p.pointee.segment = arena.message { (q: UnsafeMutablePointer<Onnx__TensorProto__Segment>) in
-                    onnx__tensor_proto__segment__init(q)
+                p.pointee.segment = arena.message(onnx__tensor_proto__segment__init) { q in
                     q.pointee.has_begin = 1
                     q.pointee.begin = s.begin
                     q.pointee.has_end = 1
@@ -187,8 +181,7 @@ final class ProtoEncoder {
 
     func sparseTensor(_ s: SparseTensor) throws -> UnsafeMutablePointer<Onnx__SparseTensorProto> {
         let values = try tensor(s.values, external: nil), indices = try tensor(s.indices, external: nil)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__SparseTensorProto>) in
-            onnx__sparse_tensor_proto__init(p)
+        return arena.message(onnx__sparse_tensor_proto__init) { p in
             p.pointee.values = values
             p.pointee.indices = indices
             let dims = s.shape.map { Int64($0) }
@@ -198,8 +191,7 @@ final class ProtoEncoder {
     }
 
     func valueInfo(_ v: ValueInfo) -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
-        arena.message { (p: UnsafeMutablePointer<Onnx__ValueInfoProto>) in
-            onnx__value_info_proto__init(p)
+        arena.message(onnx__value_info_proto__init) { p in
             p.pointee.name = arena.optionalString(v.name)
             p.pointee.type = v.type.map(typeInfo)
             p.pointee.doc_string = arena.optionalString(v.docString)
@@ -208,49 +200,43 @@ final class ProtoEncoder {
     }
 
     func typeInfo(_ t: TypeInfo) -> UnsafeMutablePointer<Onnx__TypeProto> {
-        let p = arena.message { (p: UnsafeMutablePointer<Onnx__TypeProto>) in onnx__type_proto__init(p) }
+        let p = arena.message(onnx__type_proto__init)
         p.pointee.denotation = arena.optionalString(t.denotation)
         switch t.type {
         case .tensor(let e, let shape):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
-            p.pointee.tensor_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Tensor>) in
-                onnx__type_proto__tensor__init(q)
+            p.pointee.tensor_type = arena.message(onnx__type_proto__tensor__init) { q in
                 q.pointee.has_elem_type = 1
                 q.pointee.elem_type = e.rawValue
                 q.pointee.shape = shape.map(self.shape)
             }
         case .sparseTensor(let e, let shape):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE
-            p.pointee.sparse_tensor_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__SparseTensor>) in
-                onnx__type_proto__sparse_tensor__init(q)
+            p.pointee.sparse_tensor_type = arena.message(onnx__type_proto__sparse_tensor__init) { q in
                 q.pointee.has_elem_type = 1
                 q.pointee.elem_type = e.rawValue
                 q.pointee.shape = shape.map(self.shape)
             }
         case .sequence(let elem):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE
-            p.pointee.sequence_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Sequence>) in
-                onnx__type_proto__sequence__init(q)
+            p.pointee.sequence_type = arena.message(onnx__type_proto__sequence__init) { q in
                 q.pointee.elem_type = elem.map(typeInfo)
             }
         case .map(let key, let value):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_MAP_TYPE
-            p.pointee.map_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Map>) in
-                onnx__type_proto__map__init(q)
+            p.pointee.map_type = arena.message(onnx__type_proto__map__init) { q in
                 q.pointee.has_key_type = 1
                 q.pointee.key_type = key.rawValue
                 q.pointee.value_type = value.map(typeInfo)
             }
         case .optional(let elem):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE
-            p.pointee.optional_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Optional>) in
-                onnx__type_proto__optional__init(q)
+            p.pointee.optional_type = arena.message(onnx__type_proto__optional__init) { q in
                 q.pointee.elem_type = elem.map(typeInfo)
             }
         case .opaque(let domain, let name):
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_OPAQUE_TYPE
-            p.pointee.opaque_type = arena.message { (q: UnsafeMutablePointer<Onnx__TypeProto__Opaque>) in
-                onnx__type_proto__opaque__init(q)
+            p.pointee.opaque_type = arena.message(onnx__type_proto__opaque__init) { q in
                 q.pointee.domain = arena.optionalString(domain)
                 q.pointee.name = arena.optionalString(name)
             }
@@ -262,8 +248,7 @@ final class ProtoEncoder {
 
     private func shape(_ dims: [Dim]) -> UnsafeMutablePointer<Onnx__TensorShapeProto> {
         let ds = dims.map { d in
-            arena.message { (q: UnsafeMutablePointer<Onnx__TensorShapeProto__Dimension>) in
-                onnx__tensor_shape_proto__dimension__init(q)
+            arena.message(onnx__tensor_shape_proto__dimension__init) { q in
                 q.pointee.denotation = arena.optionalString(d.denotation)
                 switch d.value {
                 case .fixed(let n):
@@ -277,8 +262,7 @@ final class ProtoEncoder {
                 }
             }
         }
-        return arena.message { (p: UnsafeMutablePointer<Onnx__TensorShapeProto>) in
-            onnx__tensor_shape_proto__init(p)
+        return arena.message(onnx__tensor_shape_proto__init) { p in
             p.pointee.n_dim = ds.count
             p.pointee.dim = arena.pointers(ds)
         }
@@ -287,8 +271,7 @@ final class ProtoEncoder {
     func function(_ f: Function) throws -> UnsafeMutablePointer<Onnx__FunctionProto> {
         let nodes = try f.nodes.map(node)
         let defaults = try f.attributeDefaults.map(attribute)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__FunctionProto>) in
-            onnx__function_proto__init(p)
+        return arena.message(onnx__function_proto__init) { p in
             p.pointee.name = arena.optionalString(f.name)
             p.pointee.n_input = f.inputs.count
             p.pointee.input = arena.strings(f.inputs)
@@ -314,8 +297,7 @@ final class ProtoEncoder {
 
     func trainingInfo(_ t: TrainingInfo) throws -> UnsafeMutablePointer<Onnx__TrainingInfoProto> {
         let initialization = try t.initialization.map(graph), algorithm = try t.algorithm.map(graph)
-        return arena.message { (p: UnsafeMutablePointer<Onnx__TrainingInfoProto>) in
-            onnx__training_info_proto__init(p)
+        return arena.message(onnx__training_info_proto__init) { p in
             p.pointee.initialization = initialization
             p.pointee.algorithm = algorithm
             (p.pointee.n_initialization_binding, p.pointee.initialization_binding) = keyValues(t.initializationBinding)
@@ -324,8 +306,7 @@ final class ProtoEncoder {
     }
 
     private func opset(_ o: OpsetID) -> UnsafeMutablePointer<Onnx__OperatorSetIdProto> {
-        arena.message { (p: UnsafeMutablePointer<Onnx__OperatorSetIdProto>) in
-            onnx__operator_set_id_proto__init(p)
+        arena.message(onnx__operator_set_id_proto__init) { p in
             p.pointee.domain = arena.string(o.domain)
             p.pointee.has_version = 1
             p.pointee.version = o.version
@@ -333,8 +314,7 @@ final class ProtoEncoder {
     }
 
     private func deviceConfiguration(_ d: DeviceConfiguration) -> UnsafeMutablePointer<Onnx__DeviceConfigurationProto> {
-        arena.message { (p: UnsafeMutablePointer<Onnx__DeviceConfigurationProto>) in
-            onnx__device_configuration_proto__init(p)
+        arena.message(onnx__device_configuration_proto__init) { p in
             p.pointee.name = arena.optionalString(d.name)
             if let n = d.deviceCount {
                 p.pointee.has_num_devices = 1
@@ -348,14 +328,12 @@ final class ProtoEncoder {
     private func nodeDeviceConfiguration(_ d: NodeDeviceConfiguration) -> UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto>
     {
         let specs = d.shardingSpecs.map { s in
-            arena.message { (q: UnsafeMutablePointer<Onnx__ShardingSpecProto>) in
-                onnx__sharding_spec_proto__init(q)
+            arena.message(onnx__sharding_spec_proto__init) { q in
                 q.pointee.tensor_name = arena.optionalString(s.tensorName)
                 q.pointee.n_device = s.devices.count
                 q.pointee.device = arena.array(s.devices)
                 let maps = s.indexToDeviceGroup.map { e in
-                    arena.message { (r: UnsafeMutablePointer<Onnx__IntIntListEntryProto>) in
-                        onnx__int_int_list_entry_proto__init(r)
+                    arena.message(onnx__int_int_list_entry_proto__init) { r in
                         r.pointee.has_key = 1
                         r.pointee.key = e.key
                         r.pointee.n_value = e.value.count
@@ -365,13 +343,11 @@ final class ProtoEncoder {
                 q.pointee.n_index_to_device_group_map = maps.count
                 q.pointee.index_to_device_group_map = arena.pointers(maps)
                 let dims = s.shardedDims.map { sd in
-                    arena.message { (r: UnsafeMutablePointer<Onnx__ShardedDimProto>) in
-                        onnx__sharded_dim_proto__init(r)
+                    arena.message(onnx__sharded_dim_proto__init) { r in
                         r.pointee.has_axis = 1
                         r.pointee.axis = sd.axis
                         let simple = sd.simpleShardings.map { ss in
-                            arena.message { (u: UnsafeMutablePointer<Onnx__SimpleShardedDimProto>) in
-                                onnx__simple_sharded_dim_proto__init(u)
+                            arena.message(onnx__simple_sharded_dim_proto__init) { u in
                                 switch ss.dim {
                                 case .fixed(let n):
                                     u.pointee.dim_case = ONNX__SIMPLE_SHARDED_DIM_PROTO__DIM_DIM_VALUE
@@ -395,8 +371,7 @@ final class ProtoEncoder {
                 q.pointee.sharded_dim = arena.pointers(dims)
             }
         }
-        return arena.message { (p: UnsafeMutablePointer<Onnx__NodeDeviceConfigurationProto>) in
-            onnx__node_device_configuration_proto__init(p)
+        return arena.message(onnx__node_device_configuration_proto__init) { p in
             p.pointee.configuration_id = arena.optionalString(d.configurationID)
             p.pointee.n_sharding_spec = specs.count
             p.pointee.sharding_spec = arena.pointers(specs)
@@ -411,8 +386,7 @@ final class ProtoEncoder {
         Int, UnsafeMutablePointer<UnsafeMutablePointer<Onnx__StringStringEntryProto>?>?
     ) {
         let ps = entries.map { e in
-            arena.message { (p: UnsafeMutablePointer<Onnx__StringStringEntryProto>) in
-                onnx__string_string_entry_proto__init(p)
+            arena.message(onnx__string_string_entry_proto__init) { p in
                 p.pointee.key = arena.string(e.key)
                 p.pointee.value = arena.string(e.value)
             }

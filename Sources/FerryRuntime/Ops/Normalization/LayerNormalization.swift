@@ -1,3 +1,4 @@
+import CKernels
 import FerryIR
 
 extension NormalizationOps {
@@ -15,23 +16,12 @@ extension NormalizationOps {
             let rows = x.shape[..<axis].reduce(1, *), cols = normalized.reduce(1, *)
             let scale = try layerColumns(try inputs.required(1, "Scale"), normalized, "Scale", ctx)
             let bias = try inputs.optional(2).map { try layerColumns($0, normalized, "B", ctx) }
-            let stats =
-                x.count == 0
-                ? (mean: [Double](repeating: 0, count: rows), variance: [Double](repeating: 0, count: rows))
-                : try NormalizationMath.segmentMoments(x, inner: cols, ctx)
-            let inverse = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
-            let y = try ctx.allocate(x.type, x.shape)
-            try dispatchFloat(
-                x.type,
-                NormalizationLayerApply(
-                    x: x, y: y, cols: cols, mean: stats.mean, inverse: inverse,
-                    scale: scale, bias: bias, ctx: ctx))
             let reduced = Array(x.shape[..<axis]) + [Int](repeating: 1, count: normalized.count)
-            return [
-                try NormalizationMath.narrowed(y, to: x0.type, ctx),
-                try NormalizationMath.tensor(stats.mean, type: x.type, shape: reduced, ctx),
-                try NormalizationMath.tensor(inverse, type: x.type, shape: reduced, ctx)
-            ]
+            let outputs =
+                x.type == .float
+                ? try layerRowsFloat(x, rows: rows, cols: cols, scale: scale, bias: bias, epsilon: epsilon, reduced, ctx)
+                : try layerRowsDouble(x, rows: rows, cols: cols, scale: scale, bias: bias, epsilon: epsilon, reduced, ctx)
+            return [try NormalizationMath.narrowed(outputs[0], to: x0.type, ctx), outputs[1], outputs[2]]
         }
     }
 
@@ -64,33 +54,52 @@ extension NormalizationOps {
         }
         return out
     }
-}
 
-/// Writes `(x - mean[row]) * inverse[row] * scale[col] + bias[col]` for every element.
-private struct NormalizationLayerApply: FloatVisitor {
-    let x: Value, y: Value, cols: Int
-    let mean: [Double], inverse: [Double], scale: [Double], bias: [Double]?
-    let ctx: ExecutionContext
-
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    func visit<T: RTFloat>(_: T.Type) throws {
-        let rows = mean.count, n = cols
-        guard rows > 0, n > 0 else { return }
-        let w = scale.map { T($0) }
-        let b = bias.map { $0.map { T($0) } } ?? [T](repeating: T.zero, count: n)
-        let m = mean.map { T($0) }, s = inverse.map { T($0) }
-        let src = x.pointer(T.self), dst = y.pointer(T.self)
+    /// Y, Mean and InvStdDev of float32 `x` by `ferry_layer_norm_rows`, rows shared among the threads.
+    private static func layerRowsFloat(
+        _ x: Value, rows: Int, cols: Int, scale: [Double], bias: [Double]?, epsilon: Double, _ reduced: [Int],
+        _ ctx: ExecutionContext
+    ) throws -> [Value] {
+        let y = try ctx.allocate(.float, x.shape)
+        let mean = try ctx.allocate(.float, reduced), inverse = try ctx.allocate(.float, reduced)
+        guard cols > 0 else {
+            // Rows of no elements: mean 0 and variance 0, as their moments are taken to be.
+            for r in 0..<rows { (mean.floats[r], inverse.floats[r]) = (0, Float(1 / epsilon.squareRoot())) }
+            return [y, mean, inverse]
+        }
+        let w = scale.map { Float($0) }, b = bias.map { $0.map { Float($0) } }
+        let src = UnsafePointer(x.floats), dst = y.floats, m = mean.floats, s = inverse.floats
         w.withUnsafeBufferPointer { wp in
-            b.withUnsafeBufferPointer { bp in
-                ctx.parallel(rows, itemElements: n) { r in
-                    for row in r {
-                        let xs = src + row * n, ys = dst + row * n
-                        let mu = m[row], inv = s[row]
-                        for j in 0..<n { ys[j] = (xs[j] - mu) * inv * wp[j] + bp[j] }
-                    }
+            func run(_ bp: UnsafePointer<Float>?) {
+                ctx.parallel(rows, itemElements: cols) { r in
+                    let lo = r.lowerBound
+                    ferry_layer_norm_rows(
+                        src + lo * cols, dst + lo * cols, r.count, cols, wp.baseAddress, bp, Float(epsilon), m + lo, s + lo)
                 }
             }
+            if let b { b.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         }
+        return [y, mean, inverse]
+    }
+
+    /// Y, Mean and InvStdDev of float64 `x`, moments and arithmetic in double.
+    private static func layerRowsDouble(
+        _ x: Value, rows: Int, cols: Int, scale: [Double], bias: [Double]?, epsilon: Double, _ reduced: [Int],
+        _ ctx: ExecutionContext
+    ) throws -> [Value] {
+        let stats =
+            cols == 0
+            ? (mean: [Double](repeating: 0, count: rows), variance: [Double](repeating: 0, count: rows))
+            : try NormalizationMath.segmentMoments(x, inner: cols, ctx)
+        let inverse = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
+        let y = try ctx.allocate(.double, x.shape)
+        let src = x.pointer(Double.self), dst = y.pointer(Double.self)
+        for (row, (mu, inv)) in zip(stats.mean, inverse).enumerated() {
+            for j in 0..<cols { dst[row * cols + j] = (src[row * cols + j] - mu) * inv * scale[j] + (bias?[j] ?? 0) }
+        }
+        return [
+            y, try NormalizationMath.tensor(stats.mean, type: .double, shape: reduced, ctx),
+            try NormalizationMath.tensor(inverse, type: .double, shape: reduced, ctx)
+        ]
     }
 }
