@@ -61,6 +61,11 @@ void ferry_layer_norm_rows(const float *x, float *y, size_t rows, size_t n, cons
 void ferry_scale_bias_act(float *y, size_t rows, size_t cols, size_t ldy, const float *scale, const float *bias,
                           int act, float a, float b);
 
+/* y[m * ldy + p] = act(y[m * ldy + p] + (bias ? bias[m] : 0) + z[m * ldz + p]) for m < rows, p < cols: a
+ * residual tensor z (an Add fused into a convolution) joins the bias before the activation. */
+void ferry_bias_residual_act(float *y, size_t rows, size_t cols, size_t ldy, const float *bias, const float *z,
+                             size_t ldz, int act, float a, float b);
+
 /* N-d col2im (adds col into y, which must be initialised): the inverse of im2col over all columns
  * (rows channel x kernel taps, columns the output grid), used by ConvTranspose. in_shape is the
  * image (y) shape, out_shape the column grid. */

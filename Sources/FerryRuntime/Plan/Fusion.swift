@@ -5,7 +5,8 @@ import FerryRewrite
 /// Rewrites the planner applies before choosing kernels, for the fusions the kernels implement:
 /// a BatchNormalization, or a per-channel Mul and Add (how Keras batch norms arrive), folded into the
 /// preceding convolution's weights and bias (`ChannelAffine`, `AffineFold`); a following activation
-/// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm; and per-channel Mul/Add
+/// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm, and a residual Add into a
+/// Conv's (before its activation); and per-channel Mul/Add
 /// and Relu after any other inference BatchNormalization run in its pass. A value is fused away
 /// only when its one reader is the next op and it is not a graph output.
 enum Fusion {
@@ -32,7 +33,9 @@ enum Fusion {
         {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
-                guard let fused = fuse(nodes[i], into: nodes[j], known: &known, opset: opset) else { break }
+                // A value the fused node reads must be computed before position i.
+                let ready = { (name: String) in (index.producer[name] ?? -1) < i }
+                guard let fused = fuse(nodes[i], into: nodes[j], known: &known, opset: opset, ready: ready) else { break }
                 nodes[i] = fused
                 removed.insert(j)
                 // Constants only the fused nodes read are not needed any more.
@@ -52,8 +55,11 @@ enum Fusion {
         Constants { name in known[name]?.tensor(name: name) }
     }
 
-    /// `producer` with `consumer` folded in, or nil when they cannot be fused.
-    private static func fuse(_ producer: Node, into consumer: Node, known: inout [String: Value], opset: Int64) -> Node? {
+    /// `producer` with `consumer` folded in, or nil when they cannot be fused; `ready` tells whether
+    /// a value is computed before `producer` runs.
+    private static func fuse(
+        _ producer: Node, into consumer: Node, known: inout [String: Value], opset: Int64, ready: (String) -> Bool
+    ) -> Node? {
         guard consumer.isDefaultDomain, producer.attribute(FusedActivation.attribute) == nil else { return nil }
         if producer.isONNX("BatchNormalization") { return extend(producer, with: consumer, known: known) }
         if producer.isONNX("MatMul") {
@@ -69,7 +75,9 @@ enum Fusion {
             p.outputs = consumer.outputs
             return p
         }
-        guard producer.isONNX("Conv") else { return nil }
+        if let summed = addingResidual(to: producer, consumer, known: known, ready: ready) { return summed }
+        // A residual input would have to be scaled too: folding stops there.
+        guard producer.isONNX("Conv"), producer.inputs.count <= 3 else { return nil }
         var fold = AffineFold(producer: producer, constants: constants, inputRank: nil)
         guard let m = fold.channels,
             let affine = ChannelAffine(
@@ -131,6 +139,23 @@ enum Fusion {
         var p = matMul
         p.inputs.append(other)
         p.attributes.append(Attribute(matMulBias, .int(1)))
+        p.outputs = consumer.outputs
+        return p
+    }
+
+    /// `conv` with `consumer` as its residual Z (the Conv kernel's fourth input, added before the
+    /// activation): an Add of its output and a value computed at run time before `conv` runs; nil
+    /// for anything else, or a Conv that has one.
+    private static func addingResidual(to conv: Node, _ consumer: Node, known: [String: Value], ready: (String) -> Bool)
+        -> Node?
+    {
+        guard conv.isONNX("Conv"), (2...3).contains(conv.inputs.count), consumer.isONNX("Add"), consumer.inputs.count == 2,
+            consumer.outputs.count == 1
+        else { return nil }
+        let others = consumer.inputs.filter { $0 != conv.outputs[0] }
+        guard others.count == 1, let z = others.first, !z.isEmpty, known[z] == nil, ready(z) else { return nil }
+        var p = conv
+        p.inputs += [String](repeating: "", count: 3 - conv.inputs.count) + [z]
         p.outputs = consumer.outputs
         return p
     }

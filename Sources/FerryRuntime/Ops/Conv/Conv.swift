@@ -49,8 +49,9 @@ struct FusedActivation {
 }
 
 /// Convolution: im2col + sgemm per group and tile of output positions; 1x1 stride-1 unpadded
-/// convolutions read the input directly; depthwise 2-D convolutions have their own kernel. Bias and
-/// a following activation are applied in the output pass.
+/// convolutions read the input directly; depthwise 2-D convolutions have their own kernel. Bias, a
+/// residual Z (an optional fourth input, as FusedConv's: a following Add that `Fusion` moved in) and
+/// a following activation are applied in the output pass: act(conv + B + Z).
 final class ConvKernel: Kernel {
     private let geometry: WindowGeometry?
     private let spec: NodeSpec
@@ -98,6 +99,16 @@ final class ConvKernel: Kernel {
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
+        let y = try convolve(inputs, ctx)
+        guard let z = inputs.optional(3), z.shape != y.shape else { return [y] }
+        let sum = try arith(AddRule.self, y, z, ctx)
+        ferry_scale_bias_act(sum.floats, 1, sum.count, sum.count, nil, nil, activation.code, activation.alpha, activation.beta)
+        return [sum]
+    }
+
+    /// The convolution with its output pass; without the activation when a residual Z is there
+    /// but does not have the output's shape (`run` adds it and applies the activation then).
+    private func convolve(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> Value {
         let x = try inputs.required(0, "X")
         let w = packedWeights == nil ? try inputs.required(1, "W") : nil
         let wShape = w?.shape ?? weightShape!
@@ -112,11 +123,16 @@ final class ConvKernel: Kernel {
         let (outSpatial, padBegin, _) = try g.forward(spatial)
         let y = try ctx.allocate(.float, [n, m] + outSpatial)
         let p = outSpatial.reduce(1, *), inPlane = spatial.reduce(1, *)
-        guard y.count > 0 else { return [y] }
+        guard y.count > 0 else { return y }
         let cg = c / groups, mg = m / groups
         let kernelSize = g.kernel.reduce(1, *)
         let kc = cg * kernelSize
         let bptr = b.map { UnsafePointer($0.floats) }
+        // A residual of the output's shape joins the output pass; one that broadcasts is added after.
+        let z = inputs.optional(3)
+        if let z { guard z.type == .float else { throw KernelError.unsupported("Z of type \(z.type.name) (float32 only)") } }
+        let residual = z?.shape == y.shape ? z.map { UnsafePointer($0.floats) } : nil
+        let act = z != nil && residual == nil ? FusedActivation() : activation
 
         // Depthwise 2-D: one filter per channel.
         if let w, g.rank == 2 && groups == c && m == c && cg == 1 {
@@ -130,6 +146,8 @@ final class ConvKernel: Kernel {
                 spatial[1], g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], outSpatial[0],
                 outSpatial[1])
             let scratch = try ctx.allocate(.float, [chunks, scratchCount])
+            // The depthwise kernel applies bias and activation itself; a residual goes in between.
+            let kernelAct = residual == nil ? act : FusedActivation()
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
                 ctx.parallel(chunks) { r in
@@ -137,12 +155,15 @@ final class ConvKernel: Kernel {
                         ferry_depthwise_2d(
                             xi, w.floats, bptr, yi, chunk * step, min(c, (chunk + 1) * step), spatial[0], spatial[1],
                             g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
-                            padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], activation.code, activation.alpha,
-                            activation.beta, scratch.floats + chunk * scratchCount)
+                            padBegin[0], padBegin[1], outSpatial[0], outSpatial[1], kernelAct.code, kernelAct.alpha,
+                            kernelAct.beta, scratch.floats + chunk * scratchCount)
                     }
                 }
             }
-            return [y]
+            if let residual {
+                ferry_bias_residual_act(y.floats, 1, y.count, y.count, nil, residual, y.count, act.code, act.alpha, act.beta)
+            }
+            return y
         }
 
         let pointwise =
@@ -163,15 +184,19 @@ final class ConvKernel: Kernel {
                 let xg = UnsafePointer(x.floats + (img * c + grp * cg) * inPlane)
                 let wg = packed.group(grp)
                 let yg = y.floats + (img * m + grp * mg) * p
-                // Output pass (bias and fused activation) on each block as soon as it is computed,
-                // while it is in cache and by the thread that computed it.
-                let bg = bptr.map { $0 + grp * mg }
-                let finishes = bg != nil || activation.kind != FERRY_ACT_NONE
+                // Output pass (bias, residual and fused activation) on each block as soon as it is
+                // computed, while it is in cache and by the thread that computed it.
+                let bg = bptr.map { $0 + grp * mg }, zg = residual.map { $0 + (img * m + grp * mg) * p }
+                let finishes = bg != nil || zg != nil || act.kind != FERRY_ACT_NONE
                 func finish(rows: Range<Int>, columns: Range<Int>) {
                     guard finishes else { return }
-                    ferry_scale_bias_act(
-                        yg + rows.lowerBound * p + columns.lowerBound, rows.count, columns.count, p, nil,
-                        bg.map { $0 + rows.lowerBound }, activation.code, activation.alpha, activation.beta)
+                    let at = rows.lowerBound * p + columns.lowerBound, bias = bg.map { $0 + rows.lowerBound }
+                    if let zg {
+                        ferry_bias_residual_act(
+                            yg + at, rows.count, columns.count, p, bias, zg + at, p, act.code, act.alpha, act.beta)
+                    } else {
+                        ferry_scale_bias_act(yg + at, rows.count, columns.count, p, nil, bias, act.code, act.alpha, act.beta)
+                    }
                 }
                 // Columns [start, end) into the panels at b; `row` is scratch for one row of them.
                 func pack(_ start: Int, _ end: Int, into b: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) {
@@ -229,7 +254,7 @@ final class ConvKernel: Kernel {
                 }
             }
         }
-        return [y]
+        return y
     }
 }
 

@@ -3,12 +3,11 @@ import FerryRewrite
 
 /// onnxruntime's contrib op com.microsoft FusedConv: a Conv whose output goes through the activation
 /// named by its `activation` attribute (parameters in `activation_params`). Ferry runs it as its
-/// Conv kernel with that activation in the output pass; the optional fourth input Z (a tensor
-/// added before the activation) is not supported.
+/// Conv kernel with that activation in the output pass, the optional fourth input Z (a tensor
+/// added before the activation) as the Conv kernel's residual.
 enum FusedConv {
     /// The spec of the equivalent Conv node with the fused-activation attributes the Conv kernel reads.
     static func convSpec(_ spec: NodeSpec) throws -> NodeSpec {
-        guard !spec.hasInput(3) else { throw KernelError.unsupported("FusedConv with a Z input") }
         let name = try spec.string("activation", "")
         let params = try spec.floats("activation_params") ?? []
         guard let activation = ActivationDescriptor(fusedConvActivation: name, parameters: params) else {
