@@ -57,7 +57,8 @@ struct gemm_operands {
 
 /* One tile's work: kc steps of A's panel at a and B's columns at b (b_step bytes per step; the next
  * panel's at b_next), into the mr x nr corner of C at c, stored when accumulate is 0 (the first K
- * block) and added after. row is the tile's first row of A. */
+ * block) and added after. row is the tile's first row of A, step its first step and column its first
+ * column of B (for tiles that find B themselves). */
 struct gemm_tile {
     size_t kc;
     const void *a, *b, *b_next;
@@ -65,7 +66,7 @@ struct gemm_tile {
     void *c;
     size_t ldc, mr, nr;
     int accumulate;
-    size_t row;
+    size_t row, step, column;
 };
 
 /* A tile function; context is the caller's (the byte GEMM's row sums and zero point). */
@@ -81,6 +82,7 @@ static inline void gemm_blocked(size_t m, size_t n, struct gemm_operands op, str
     for (size_t s0 = 0; s0 < op.steps; s0 += blocks.k) {
         t.kc = op.steps - s0 < blocks.k ? op.steps - s0 : blocks.k;
         t.accumulate = s0 > 0 || op.accumulate;
+        t.step = s0;
         for (size_t m0 = 0; m0 < m; m0 += blocks.m) {
             const size_t mc = m - m0 < blocks.m ? m - m0 : blocks.m;
             for (size_t j = 0; j < n;) {
@@ -88,6 +90,7 @@ static inline void gemm_blocked(size_t m, size_t n, struct gemm_operands op, str
                 const size_t width = pair ? 2 * GEMM_NR : GEMM_NR;
                 t.nr = n - j < width ? n - j : width;
                 t.b = op.b + j * op.b_column + s0 * op.b_step;
+                t.column = j;
                 t.b_next = (const unsigned char *)t.b + GEMM_NR * op.b_column;
                 for (size_t i = m0; i < m0 + mc; i += GEMM_MR) {
                     t.mr = m - i < GEMM_MR ? m - i : GEMM_MR;

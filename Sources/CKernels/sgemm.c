@@ -50,15 +50,39 @@ static void tile_portable(const struct gemm_tile *t, const void *context) {
     write_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
+/* A B whose row k is base + offsets[k] (an image's padded planes seen as shifted rows). */
+struct shifted_rows {
+    const float *base;
+    const ptrdiff_t *offsets;
+};
+
+static void tile_shifted_portable(const struct gemm_tile *t, const void *context) {
+    const struct shifted_rows *b = context;
+    const float *ap = t->a;
+    float acc[MR * NR];
+    memset(acc, 0, sizeof acc);
+    for (size_t kk = 0; kk < t->kc; kk++) {
+        const float *row = b->base + b->offsets[t->step + kk] + t->column;
+        for (size_t r = 0; r < MR; r++) {
+            const float av = ap[kk * MR + r];
+            for (size_t j = 0; j < NR; j++) acc[r * NR + j] += av * row[j];
+        }
+    }
+    write_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+}
+
 #if FERRY_X86
+/* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. */
 FERRY_AVX2_ATTR __attribute__((always_inline))
-static inline void tile_avx2_strided(size_t kc, const float *ap, const float *bp, size_t bstride, float *c,
-                                     size_t ldc, size_t mr, size_t nr, int accumulate) {
+static inline void tile_avx2_strided(size_t kc, const float *ap, const float *bp, size_t bstride,
+                                     const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
+                                     int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
-        const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+        const float *row = offsets ? bp + offsets[kk] : bp;
+        const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
         __m256 a;
         a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
@@ -99,8 +123,16 @@ FERRY_AVX2_ATTR
 static void tile_avx2(const struct gemm_tile *t, const void *context) {
     (void)context;
     const size_t bstride = t->b_step / sizeof(float);
-    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx2_strided(t->kc, t->a, t->b, bstride, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx2_strided(t->kc, t->a, t->b, bstride, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+}
+
+/* The tile for B in shifted rows (struct shifted_rows as the context). */
+FERRY_AVX2_ATTR
+static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
+    const struct shifted_rows *b = context;
+    tile_avx2_strided(t->kc, t->a, b->base + t->column, 0, b->offsets + t->step, t->c, t->ldc, t->mr, t->nr,
+                      t->accumulate);
 }
 #endif
 
@@ -183,6 +215,21 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         }
         ferry_sgemm_prepacked(m, n - full, k, packed_a, tail, c + full, ldc);
     }
+}
+
+void ferry_sgemm_shifted(size_t m, size_t n, size_t k, const float *packed_a, const float *base,
+                         const ptrdiff_t *offsets, float *c, size_t ldc) {
+    if (m == 0 || n == 0 || k == 0) {
+        ferry_sgemm_prepacked(m, n, k, packed_a, base, c, ldc);
+        return;
+    }
+    gemm_tile_fn tile = tile_shifted_portable;
+#if FERRY_X86
+    if (ferry_has_avx2()) tile = tile_shifted_avx2;
+#endif
+    const struct shifted_rows b = {base, offsets};
+    const struct gemm_operands op = {(const unsigned char *)packed_a, k, NULL, 0, 0, (unsigned char *)c, ldc, 0};
+    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, NULL, &b);
 }
 
 /* ---- constant right-hand matrices (weights) packed once ---- */

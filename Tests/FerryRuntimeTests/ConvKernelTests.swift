@@ -155,7 +155,8 @@ import Testing
     /// Big enough for the im2col tiling (576 rows: 1820 columns per 4 MiB tile, 6400 outputs) and
     /// for the threaded sgemm split along N; the same strided and dilated (1980 outputs, 2 tiles); a
     /// 3-D one (864 rows, 1213 columns per tile, 1728 outputs); a large 1x1 convolution (threaded,
-    /// direct); and many output channels over 64 positions (threaded split along M).
+    /// direct); many output channels over 64 positions (threaded split along M); stride-1 windows
+    /// through padded rows read in place, with one output row and with several row tiles.
     @Test func convLargeTiledAndThreaded() {
         check(
             Case(n: 1, c: 64, m: 4, input: [80, 80], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]),
@@ -183,6 +184,15 @@ import Testing
             Case(
                 n: 1, c: 1024, m: 64, input: [7, 7], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
                 constantWeights: true), seed: 13)
+        // one output row of a stride-1 window (the padded-row path's threads share its row panels),
+        // and two images with groups, asymmetric pads and a dilated 5x3 window over several row tiles
+        check(
+            Case(n: 1, c: 64, m: 64, input: [1, 200], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1]),
+            seed: 14)
+        check(
+            Case(
+                n: 2, c: 24, m: 36, input: [70, 41], kernel: [5, 3], strides: [1, 1], dilations: [2, 1], pads: [3, 0, 2, 2],
+                group: 2, constantWeights: true), seed: 15)
         // 1x1 with few input channels and many output channels: the image read in place as B
         check(
             Case(

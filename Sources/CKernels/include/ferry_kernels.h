@@ -131,6 +131,12 @@ void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empt
                              size_t w, size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl,
                              size_t oh, size_t ow);
 
+/* C[m x n] = packed A * B with B's row r read in place at base + offsets[r] (columns j < n rounded up
+ * to 16 must be readable): a stride-1 convolution over zero-padded planes, whose im2col rows are the
+ * planes shifted by each tap's offset, without the im2col copy. Gives the same numbers as packing B. */
+void ferry_sgemm_shifted(size_t m, size_t n, size_t k, const float *packed_a, const float *base,
+                         const ptrdiff_t *offsets, float *c, size_t ldc);
+
 /* C[m x n] = packed A * B with B read in place from a row-major matrix (for 1x1 convolutions with few
  * output channels, where packing B would cost as much as the product); tail is scratch for 16 * k
  * floats. Gives the same numbers as packing B first. */

@@ -70,6 +70,10 @@ final class ConvKernel: Kernel {
     /// input channels (a tile's B rows then touch few pages), read their input in place instead of
     /// packing it.
     static let inPlaceRows = 48, inPlaceDepth = 32
+    /// Stride-1 2-D convolutions up to this depth (input channels per group x taps) read their padded
+    /// input in place (`ShiftedConvolution`); deeper ones amortise packing B over enough work that it
+    /// costs as little as reading it in place, and their packed panels stay aligned.
+    static let shiftedDepth = 1152
 
     init(_ spec: NodeSpec) throws {
         self.spec = spec
@@ -177,9 +181,24 @@ final class ConvKernel: Kernel {
             max(16, outputTileBytes / max(1, mg * 4) / 16 * 16))
         let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
         let parts = splitColumns ? ctx.threads : 1
-        let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
-        let scratch = try ctx.allocate(.float, [parts * bFloats])
+        // Stride-1 2-D windows read the padded input in place (ShiftedConvolution) instead of im2col.
+        let shifted =
+            g.rank == 2 && !pointwise && g.strides.allSatisfy({ $0 == 1 }) && kc <= ConvKernel.shiftedDepth
+            ? ShiftedConvolution(
+                channels: c, height: spatial[0], width: spatial[1], outHeight: outSpatial[0], outWidth: outSpatial[1],
+                kernel: (g.kernel[0], g.kernel[1]), dilations: (g.dilations[0], g.dilations[1]),
+                padBegin: (padBegin[0], padBegin[1])) : nil
+        let shiftedParts = mg * p * kc >= minimumParallelWork ? ctx.threads : 1
+        let shiftedTileRows = shifted.map {
+            max(1, min((outSpatial[0] + shiftedParts - 1) / shiftedParts, outputTileBytes / max(1, 4 * mg * $0.paddedWidth)))
+        }
+        let bFloats =
+            shifted.map { mg * shiftedTileRows! * $0.paddedWidth } ?? ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
+        let scratch = try ctx.allocate(.float, [(shifted == nil ? parts : shiftedParts) * bFloats])
+        let padded = try shifted.map { try ctx.allocate(.float, [c * $0.plane + $0.slack]) }
+        let offsets = shifted?.rowOffsets(channelsPerGroup: cg) ?? []
         for img in 0..<n {
+            if let shifted, let padded { shifted.pad(x.floats + img * c * inPlane, into: padded.floats, ctx) }
             for grp in 0..<groups {
                 let xg = UnsafePointer(x.floats + (img * c + grp * cg) * inPlane)
                 let wg = packed.group(grp)
@@ -208,7 +227,12 @@ final class ConvKernel: Kernel {
                             start, end, b, row)
                     }
                 }
-                if splitColumns {
+                if let shifted, let padded {
+                    shifted.multiply(
+                        wg, rows: mg, depth: kc, base: padded.floats + grp * cg * shifted.plane, offsets: offsets, into: yg,
+                        scratch: scratch.floats, parts: shiftedParts, rowsPerTile: shiftedTileRows!
+                    ) { finish(rows: $0, columns: $1) }
+                } else if splitColumns {
                     let panels = (p + 15) / 16
                     let work = mg * p * kc
                     parallelRanges(parts, threads: work >= minimumParallelWork ? parts : 1) { r in
