@@ -174,13 +174,16 @@ final class ConvKernel: Kernel {
             g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 } && padBegin.allSatisfy { $0 == 0 } && p == inPlane
         let inShape = spatial, outShape = outSpatial
         let packed = packedWeights ?? PackedMatrices(w!.floats, groups: groups, rows: mg, columns: kc)
-        // Columns go through in tiles whose packed B stays within the budget; threads take whole
-        // tiles when there are enough columns, else share each tile's rows of output channels.
-        let tileCols = min(
-            (p + 15) / 16 * 16, max(16, ConvKernel.packedBudget / max(1, kc * 4) / 16 * 16),
-            max(16, outputTileBytes / max(1, mg * 4) / 16 * 16))
+        // Columns go through in tiles whose packed B stays within the budget (and, when a thread
+        // finishes whole tiles, whose output block stays in cache); threads take whole tiles when
+        // there are enough columns, else share each tile's rows of output channels. The 16-column
+        // panels are spread evenly over the tiles, so no tile is a lone narrow panel.
         let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
         let parts = splitColumns ? ctx.threads : 1
+        let panelLimit = max(
+            1, min(ConvKernel.packedBudget / max(1, kc * 4), splitColumns ? outputTileBytes / max(1, mg * 4) : Int.max) / 16)
+        let columnPanels = (p + 15) / 16, tiles = (columnPanels + panelLimit - 1) / panelLimit
+        let tileCols = (columnPanels + tiles - 1) / tiles * 16
         // Stride-1 2-D windows read the padded input in place (ShiftedConvolution) instead of im2col.
         let shifted =
             g.rank == 2 && !pointwise && g.strides.allSatisfy({ $0 == 1 }) && kc <= ConvKernel.shiftedDepth
@@ -268,7 +271,7 @@ final class ConvKernel: Kernel {
                                 start + r.lowerBound * 16, min(end, start + r.upperBound * 16), into: b + r.lowerBound * 16 * kc,
                                 row: rowScratch + r.lowerBound * 16)
                         }
-                        ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * (end - start) * kc))) { r in
+                        ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * panels * 16 * kc))) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
                             finish(rows: lo..<hi, columns: start..<end)
