@@ -38,6 +38,13 @@ final class ExecutionContext {
         parallelRanges(total, threads: total / max(grain, 1) >= 4 ? threads : 1, grain: grain, body)
     }
 
+    /// Runs `body` over chunks of `0..<total` items that together cost `work` multiply-adds: on all
+    /// threads when that is at least `minimumParallelWork`, however few the items (two recurrent
+    /// directions, two column blocks of a large product), else on the calling thread.
+    @inline(__always) func parallel(_ total: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        parallelRanges(total, threads: work >= minimumParallelWork ? threads : 1, body)
+    }
+
     /// Runs `body` over chunks of `0..<total` items of `itemElements` elements each, `rowGrainElements`
     /// elements (or one item) per grain.
     @inline(__always) func parallel(_ total: Int, itemElements: Int, _ body: (Range<Int>) -> Void) {

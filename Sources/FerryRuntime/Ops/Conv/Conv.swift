@@ -154,7 +154,7 @@ final class ConvKernel: Kernel {
             let kernelAct = residual == nil ? act : FusedActivation()
             for img in 0..<n {
                 let xi = x.floats + img * c * inPlane, yi = y.floats + img * m * p
-                ctx.parallel(chunks) { r in
+                parallelRanges(chunks, threads: ctx.threads) { r in
                     for chunk in r {
                         ferry_depthwise_2d(
                             xi, w.floats, bptr, yi, chunk * step, min(c, (chunk + 1) * step), spatial[0], spatial[1],

@@ -60,7 +60,7 @@ private struct EinsumGemmShape {
     func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ctx: ExecutionContext) {
         let (m, n, k, transA, transB) = (self.m, self.n, self.k, self.transA, self.transB)
         let blocks = batch >= ctx.threads ? 1 : max(1, min(ctx.threads, m / 32))
-        ctx.parallel(batch * blocks) { range in
+        ctx.parallel(batch * blocks, work: batch * m * n * k) { range in
             for t in range {
                 let p = t / blocks, q = t % blocks
                 let lo = m * q / blocks, hi = m * (q + 1) / blocks

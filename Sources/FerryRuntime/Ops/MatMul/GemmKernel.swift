@@ -81,7 +81,7 @@ final class GemmKernel: Kernel {
         } else if ctx.threads > 1 && m * n * k >= minimumParallelWork {
             if n >= 64 * ctx.threads {
                 let step = (n + ctx.threads - 1) / ctx.threads
-                ctx.parallel((n + step - 1) / step) { r in
+                ctx.parallel((n + step - 1) / step, work: m * n * k) { r in
                     for blk in r {
                         let lo = blk * step, hi = min(n, lo + step)
                         sgemm(

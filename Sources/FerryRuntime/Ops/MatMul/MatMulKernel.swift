@@ -72,7 +72,7 @@ final class MatMulKernel: Kernel {
             bcB = try Broadcast([Array(b.shape.dropLast(2)), batchShape])
         let offA = bcA.inputOffsets(), offB = bcB.inputOffsets()
         let pa = a.floats, pb = b.floats, py = y.floats, scale = self.scale
-        ctx.parallel(batch) { r in
+        ctx.parallel(batch, work: batch * m * n * k) { r in
             for i in r {
                 sgemm(
                     m: m, n: n, k: k, alpha: scale, a: pa + offA[i] * m * k, lda: k, b: pb + offB[i] * k * n, ldb: n,

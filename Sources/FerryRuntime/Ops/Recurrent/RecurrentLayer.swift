@@ -152,7 +152,9 @@ final class RecurrentLayer: Kernel {
                     h: h.pointer(T.self), c: c.pointer(T.self), y: y?.pointer(T.self), direction: d, directions: nd))
         }
         withExtendedLifetime((scratch, hStates, cStates, weights)) {
-            ctx.parallel(nd) { range in for d in range { passes[d].run() } }
+            // Each direction multiplies rows x (input + hidden) by width (in Double: a hostile shape must not trap).
+            let work = Double(nd) * Double(rows) * Double(width) * Double(inputSize + hidden)
+            ctx.parallel(nd, work: Int(min(work, 1e18))) { range in for d in range { passes[d].run() } }
         }
 
         /// The final h or c states of every direction, laid out like initial_h.
