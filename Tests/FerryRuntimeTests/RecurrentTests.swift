@@ -53,6 +53,17 @@ import Testing
         try c.check()
     }
 
+    /// Large enough that the two directions run on two threads at once.
+    @Test func lstmAndGruBidirectionalOnTwoThreads() throws {
+        for op in ["LSTM", "GRU"] {
+            var c = RecurrentCase(op: op)
+            c.direction = "bidirectional"
+            (c.seq, c.batch, c.input, c.hidden) = (30, 2, 64, 64)
+            c.lens = [30, 17]
+            try c.check()
+        }
+    }
+
     @Test func gruDouble() throws {
         var c = RecurrentCase(op: "GRU")
         c.direction = "bidirectional"
