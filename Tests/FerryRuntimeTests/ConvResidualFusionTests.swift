@@ -5,7 +5,7 @@ import Testing
 
 @testable import FerryRuntime
 
-/// A residual Add after a Conv (ResNet's and MobileNetV3's skip connections) runs in the Conv's
+/// A residual Add (or two-input Sum) after a Conv (ResNet's and MobileNetV3's skip connections) runs in the Conv's
 /// output pass, before the activation that follows it, on every Conv path; against the unfused
 /// computation in float64. Residuals that broadcast, come later in the node order, or would have to
 /// be scaled by a following BatchNormalization are handled without wrong results.
@@ -17,7 +17,7 @@ extension FusionTests {
             let conv = addConv(geo, bias: i % 2 == 0, to: &g, rng: &rng)
             let r = rng.tensor(conv.shape)
             g.input("r", r)
-            g.node("Add", i % 2 == 0 ? ["conv", "r"] : ["r", "conv"], ["sum"])
+            g.node(i % 3 == 2 ? "Sum" : "Add", i % 2 == 0 ? ["conv", "r"] : ["r", "conv"], ["sum"])
             g.node("Relu", ["sum"], ["y"])
             g.outputs = ["y"]
             let want = zip(conv.values, r.data).map { max(0, $0 + Double($1)) }

@@ -144,13 +144,14 @@ enum Fusion {
     }
 
     /// `conv` with `consumer` as its residual Z (the Conv kernel's fourth input, added before the
-    /// activation): an Add of its output and a value computed at run time before `conv` runs; nil
+    /// activation): an Add (or a two-input Sum) of its output and a value computed at run time before
+    /// `conv` runs; nil
     /// for anything else, or a Conv that has one.
     private static func addingResidual(to conv: Node, _ consumer: Node, known: [String: Value], ready: (String) -> Bool)
         -> Node?
     {
-        guard conv.isONNX("Conv"), (2...3).contains(conv.inputs.count), consumer.isONNX("Add"), consumer.inputs.count == 2,
-            consumer.outputs.count == 1
+        guard conv.isONNX("Conv"), (2...3).contains(conv.inputs.count), consumer.isONNX("Add") || consumer.isONNX("Sum"),
+            consumer.inputs.count == 2, consumer.outputs.count == 1
         else { return nil }
         let others = consumer.inputs.filter { $0 != conv.outputs[0] }
         guard others.count == 1, let z = others.first, !z.isEmpty, known[z] == nil, ready(z) else { return nil }
