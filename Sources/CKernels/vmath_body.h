@@ -231,8 +231,9 @@ VM_ATTR static void VM(row)(int fn, const float *x, float *y, size_t n, float al
     }
 }
 
-/* See ferry_softmax_rows: per row the largest element (a NaN wins), exp(x - max) and its sum in
- * lanes, then the scaling pass; the tail in a vector padded with -inf (exp gives 0 there). */
+/* See ferry_softmax_rows: per row the largest element (a NaN wins), exp(x - max) (never positive:
+ * the one-scaling exp, results below the smallest normal float 0) and its sum in lanes, then the
+ * scaling pass; the tail in a vector padded with -inf (exp gives 0 there). */
 VM_ATTR static void VM(softmax_rows)(const float *x, float *y, size_t rows, size_t n, int log) {
     const float minus_inf = -__builtin_inff();
     for (size_t r = 0; r < rows; r++, x += n, y += n) {
@@ -254,12 +255,12 @@ VM_ATTR static void VM(softmax_rows)(const float *x, float *y, size_t rows, size
         for (i = 0; i + LANES <= n; i += LANES) {
             V v;
             __builtin_memcpy(&v, x + i, sizeof v);
-            v = VM(exp)(v - top);
+            v = VM(exp_nonpositive)(v - top);
             sum += v;
             if (!log) __builtin_memcpy(y + i, &v, sizeof v);
         }
         if (i < n) {
-            const V v = VM(exp)(VM(load_part)(x + i, n - i, minus_inf) - top);
+            const V v = VM(exp_nonpositive)(VM(load_part)(x + i, n - i, minus_inf) - top);
             sum += v;
             if (!log) __builtin_memcpy(y + i, &v, (n - i) * sizeof(float));
         }

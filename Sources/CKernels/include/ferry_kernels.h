@@ -47,7 +47,8 @@ void ferry_transpose_f32(const float *x, size_t ldx, float *y, size_t ldy, size_
 
 /* Softmax (log 0) or LogSoftmax (log 1) of each of `rows` contiguous rows of n > 0 floats, x to y
  * (x == y allowed): exp(x - max) over the sum of those, or (x - max) - log(sum); a NaN anywhere in a
- * row makes the whole row NaN. The exponentials are ferry_vmath's. */
+ * row makes the whole row NaN. The exponentials are ferry_vmath's, except that those below the
+ * smallest normal float (x - max < -87.34) count as 0. */
 void ferry_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log);
 
 /* LayerNormalization of each of `rows` contiguous rows of n > 0 floats, x to y (x == y allowed):
