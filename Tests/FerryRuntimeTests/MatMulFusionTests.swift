@@ -86,6 +86,56 @@ extension FusionTests {
         #expect(linearProfile.nodes.map(\.op) == ["MatMul"])
     }
 
+    /// A Linear layer's residual (a run-time value of the output's shape, as a transformer adds its
+    /// input back) joins the output pass after the bias and before the activation; one that
+    /// broadcasts is added after the product; a scalar Mul after a residual is not taken as the
+    /// product's factor.
+    @Test func matMulTakesResidual() throws {
+        var rng = SplitMix64(seed: 130)
+        let k = 37, n = 21
+        for (i, residualShape) in [[2, 9, n], [n], [2, 1, n]].enumerated() {
+            let a = rng.tensor([2, 9, k]), w = rng.tensor([k, n]), bias = rng.tensor([n]), r = rng.tensor(residualShape)
+            var g = KernelGraph()
+            g.input("a", a)
+            g.input("r", r)
+            g.constant("w", w)
+            g.constant("bias", bias)
+            g.node("MatMul", ["a", "w"], ["m"])
+            g.node("Add", ["m", "bias"], ["s"])
+            g.node("Add", i == 1 ? ["r", "s"] : ["s", "r"], ["t"])
+            g.node("Relu", ["t"], ["y"])
+            g.outputs = ["y"]
+            let profiler = Profiler()
+            let out = try g.run(threads: 2, profiler: profiler)
+            let rStrides = rowMajorStrides([Int](repeating: 1, count: 3 - residualShape.count) + residualShape)
+            let want = Self.linear(a.data, w.data, bias.data, k: k, n: n).enumerated().map { idx, v in
+                let (row, col) = idx.quotientAndRemainder(dividingBy: n)
+                let (b, i) = row.quotientAndRemainder(dividingBy: 9)
+                let at = (residualShape.count == 3 ? b * rStrides[0] : 0) + (residualShape == [2, 9, n] ? i * rStrides[1] : 0)
+                return max(0, v + Double(r.data[at + col]))
+            }
+            assertClose(out[0], want, shape: [2, 9, n], "residual \(residualShape)")
+            #expect(profiler.nodes.map(\.op) == ["MatMul"], "residual \(residualShape)")
+        }
+        let a = rng.tensor([3, 8]), w = rng.tensor([8, 5]), r = rng.tensor([3, 5])
+        var g = KernelGraph()
+        g.input("a", a)
+        g.input("r", r)
+        g.constant("w", w)
+        g.constant("c", HostTensor([], [-2]))
+        g.node("MatMul", ["a", "w"], ["m"])
+        g.node("Add", ["m", "r"], ["s"])
+        g.node("Mul", ["s", "c"], ["y"])
+        g.outputs = ["y"]
+        let profiler = Profiler()
+        let out = try g.run(threads: 1, profiler: profiler)
+        let want = Self.linear(a.data, w.data, [Float](repeating: 0, count: 5), k: 8, n: 5).enumerated().map {
+            -2 * ($0.element + Double(r.data[$0.offset]))
+        }
+        assertClose(out[0], want, shape: [3, 5], "(a w + r) * -2")
+        #expect(profiler.nodes.map(\.op) == ["MatMul", "Mul"])
+    }
+
     /// What the MatMul cannot take stays a node of its own: an Add after a runtime B (no packed
     /// output pass), a factor that is not a scalar (one value per column).
     @Test(arguments: ["Add", "Div"])

@@ -106,7 +106,7 @@ enum Fusion {
     /// has a bias or a scale.
     private static func scaling(_ matMul: Node, by consumer: Node, known: [String: Value]) -> Node? {
         guard consumer.isONNX("Mul") || consumer.isONNX("Div"), consumer.inputs.count == 2, consumer.outputs.count == 1,
-            matMul.attribute(matMulBias) == nil, matMul.attribute(matMulScale) == nil
+            matMul.inputs.count == 2, matMul.attribute(matMulScale) == nil
         else { return nil }
         let product = matMul.outputs[0]
         let other: String
@@ -143,20 +143,20 @@ enum Fusion {
         return p
     }
 
-    /// `conv` with `consumer` as its residual Z (the Conv kernel's fourth input, added before the
-    /// activation): an Add (or a two-input Sum) of its output and a value computed at run time before
-    /// `conv` runs; nil
-    /// for anything else, or a Conv that has one.
-    private static func addingResidual(to conv: Node, _ consumer: Node, known: [String: Value], ready: (String) -> Bool)
-        -> Node?
-    {
-        guard conv.isONNX("Conv"), (2...3).contains(conv.inputs.count), consumer.isONNX("Add") || consumer.isONNX("Sum"),
-            consumer.inputs.count == 2, consumer.outputs.count == 1
+    /// `producer` (a Conv, or a MatMul by a packed constant B) with `consumer` as its residual Z (the
+    /// kernel's fourth input, added after the bias and before the activation): an Add (or a two-input
+    /// Sum) of its output and a value computed at run time before `producer` runs; nil for anything
+    /// else, or a producer that has one.
+    private static func addingResidual(
+        to producer: Node, _ consumer: Node, known: [String: Value], ready: (String) -> Bool
+    ) -> Node? {
+        guard producer.isONNX("Conv") || hasConstantMatrixB(producer, known), (2...3).contains(producer.inputs.count),
+            consumer.isONNX("Add") || consumer.isONNX("Sum"), consumer.inputs.count == 2, consumer.outputs.count == 1
         else { return nil }
-        let others = consumer.inputs.filter { $0 != conv.outputs[0] }
+        let others = consumer.inputs.filter { $0 != producer.outputs[0] }
         guard others.count == 1, let z = others.first, !z.isEmpty, known[z] == nil, ready(z) else { return nil }
-        var p = conv
-        p.inputs += [String](repeating: "", count: 3 - conv.inputs.count) + [z]
+        var p = producer
+        p.inputs += [String](repeating: "", count: 3 - producer.inputs.count) + [z]
         p.outputs = consumer.outputs
         return p
     }

@@ -3,8 +3,8 @@ import FerryIR
 
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
 /// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
-/// weights) is packed once at plan time, and then a bias added after it and an activation (`Fusion`)
-/// run in its output pass. A fused scale multiplies any float32 product (the packed B is packed
+/// weights) is packed once at plan time, and then a bias added after it, a residual (a run-time
+/// fourth input of the output's shape) and an activation (`Fusion`) run in its output pass. A fused scale multiplies any float32 product (the packed B is packed
 /// scaled, as Gemm's alpha is).
 final class MatMulKernel: Kernel {
     private let packedB: PackedRightMatrix?
@@ -40,7 +40,7 @@ final class MatMulKernel: Kernel {
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let a0 = try inputs.required(0, "A")
-        if let packedB { return [try multiply(a0, packedB, ctx)] }
+        if let packedB { return [try multiply(a0, packedB, residual: inputs.optional(3), ctx)] }
         let b0 = try inputs.required(1, "B")
         guard a0.type == b0.type else { throw KernelError.invalid("A is \(a0.type.name), B is \(b0.type.name)") }
         guard a0.rank >= 1, b0.rank >= 1 else { throw KernelError.invalid("MatMul needs at least 1-D inputs") }
@@ -84,30 +84,42 @@ final class MatMulKernel: Kernel {
 }
 
 extension MatMulKernel {
-    /// A (any rank, its leading axes folded into rows) times the packed constant B.
-    private func multiply(_ a: Value, _ b: PackedRightMatrix, _ ctx: ExecutionContext) throws -> Value {
+    /// A (any rank, its leading axes folded into rows) times the packed constant B, plus `residual`
+    /// (added in the output pass when it has the output's shape, else broadcast after it).
+    private func multiply(_ a: Value, _ b: PackedRightMatrix, residual: Value?, _ ctx: ExecutionContext) throws -> Value {
         guard a.type == .float else { throw KernelError.invalid("A is \(a.type.name), B is float32") }
         guard a.rank >= 1, a.shape[a.rank - 1] == b.k else {
             throw KernelError.invalid("A \(a.shape) and B [\(b.k), \(b.n)] do not multiply")
         }
+        if let residual { guard residual.type == .float else { throw KernelError.invalid("the residual must be float32") } }
         let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [b.n])
         let rows = a.count / b.k, n = b.n, py = y.floats
-        let biasValues = bias.map { UnsafePointer($0.floats) }, activation = self.activation
-        let finishes = biasValues != nil || activation.kind != FERRY_ACT_NONE
+        let inPass = residual?.shape == y.shape ? residual.map { UnsafePointer($0.floats) } : nil
+        let biasValues = bias.map { UnsafePointer($0.floats) }
+        let activation = residual != nil && inPass == nil ? FusedActivation() : self.activation
+        let finishes = biasValues != nil || inPass != nil || activation.kind != FERRY_ACT_NONE
         b.multiply(a.floats, rows: rows, lda: b.k, into: py, ldc: n, ctx: ctx) { rowRange, columns in
             guard finishes else { return }
             let block = py + rowRange.lowerBound * n + columns.lowerBound
-            if let biasValues {
-                for r in 0..<rowRange.count {
-                    let row = block + r * n
+            for r in 0..<rowRange.count {
+                let row = block + r * n
+                if let biasValues {
                     ferry_binary_f32(
                         Int32(FERRY_BIN_ADD.rawValue), row, 1, biasValues + columns.lowerBound, 1, row, columns.count)
+                }
+                if let inPass {
+                    let z = inPass + (rowRange.lowerBound + r) * n + columns.lowerBound
+                    ferry_binary_f32(Int32(FERRY_BIN_ADD.rawValue), row, 1, z, 1, row, columns.count)
                 }
             }
             ferry_scale_bias_act(
                 block, rowRange.count, columns.count, n, nil, nil, activation.code, activation.alpha, activation.beta)
         }
-        return y
+        guard let residual, inPass == nil else { return y }
+        let sum = try arith(AddRule.self, y, residual, ctx)
+        let act = self.activation
+        ferry_scale_bias_act(sum.floats, 1, sum.count, sum.count, nil, nil, act.code, act.alpha, act.beta)
+        return sum
     }
 }
 
