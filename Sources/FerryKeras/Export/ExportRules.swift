@@ -32,8 +32,20 @@ enum ExportRules {
         return ("linear", output)
     }
 
+    /// Inputs an op needs in every opset it has (one for the ops not listed), checked before any
+    /// rule reads them: a damaged node is refused, not indexed past its end.
+    static let requiredInputs: [String: Int] = [
+        "Conv": 2, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2, "PRelu": 2, "Gather": 2, "Add": 2, "Sub": 2,
+        "Mul": 2, "Div": 2, "BatchNormalization": 5, "LayerNormalization": 2, "LSTM": 3, "GRU": 3, "RNN": 3,
+        "Reshape": 2 /* the shape attribute of opsets 1-4 is not exported */
+    ]
+
     static func convert(_ n: Node, index: Int, _ e: KerasExporter) throws {
         guard n.isDefaultDomain else { throw ExportProblem("custom domain \(n.domain)") }
+        let needed = requiredInputs[n.opType] ?? 1
+        guard n.inputs.count >= needed, !n.inputs[..<needed].contains(""), !n.outputs.isEmpty else {
+            throw ExportProblem("needs \(needed) input(s) and an output, has \(n.inputs.count) and \(n.outputs.count)")
+        }
         let out = n.outputs.first ?? ""
         if !n.inputs.isEmpty, e.pendingMerge[n.inputs[0]] != nil, try RecurrentExport.merge(n, e) { return }
         switch n.opType {
@@ -419,12 +431,20 @@ enum ExportRules {
     static func dense(_ n: Node, _ e: KerasExporter, input: String, kernel: Tensor, bias: Tensor?, output: String) throws {
         var x = try e.value(input)
         var k = kernel
+        guard kernel.shape.count == 2 else { throw ExportProblem("weights of shape \(kernel.shape) (a matrix expected)") }
+        let features = kernel.shape[0]
+        if let last = x.shape.last, let known = last, known != features {
+            throw ExportProblem("the weights have \(features) rows, the input \(known) features")
+        }
         switch x.layout {
         case .same: break
         case .timeMajor: break // on the feature axis: the Keras tensor serves, the result stays time-major
         case .channelsFirst: x = try e.inIROrder(input)
         case .flatPermuted(let order):
             // Keras feeds its own flattening: row k of the Keras kernel is row order[k] of the IR's.
+            guard order.count == features else {
+                throw ExportProblem("the weights have \(features) rows, the flattened input \(order.count) features")
+            }
             let units = kernel.shape[1]
             let src = kernel.float32Values
             var rows = [Float](repeating: 0, count: src.count)
