@@ -1,5 +1,6 @@
-/* y = act(y * scale + bias), or act(y + bias + z) with a residual z, over the rows of a matrix (see ferry_kernels.h): the epilogue of every
- * float convolution and GEMM, and of the int8 kernels' float outputs. Bodies are written once as
+/* y = act(y * scale + bias), or act(y + bias + z) with a residual z, over the rows of a matrix (see
+ * ferry_kernels.h): the epilogue of every float convolution and GEMM, and of the int8 kernels' float
+ * outputs. Bodies are written once as
  * macros and compiled twice: portable, and for AVX2/FMA where the compiler vectorises them. */
 #include "ferry_kernels.h"
 #include "activation.h"

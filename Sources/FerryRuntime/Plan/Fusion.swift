@@ -5,9 +5,9 @@ import FerryRewrite
 /// Rewrites the planner applies before choosing kernels, for the fusions the kernels implement:
 /// a BatchNormalization, or a per-channel Mul and Add (how Keras batch norms arrive), folded into the
 /// preceding convolution's weights and bias (`ChannelAffine`, `AffineFold`); a following activation
-/// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm, and a residual Add into a
-/// Conv's (before its activation); and per-channel Mul/Add
-/// and Relu after any other inference BatchNormalization run in its pass. A value is fused away
+/// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm; a residual Add into the
+/// output pass of a Conv or of a MatMul by a packed B (before its activation); and per-channel
+/// Mul/Add and Relu after any other inference BatchNormalization run in its pass. A value is fused away
 /// only when its one reader is the next op and it is not a graph output.
 enum Fusion {
     /// Names of the weights and biases fusion creates start with this.
@@ -103,7 +103,7 @@ enum Fusion {
 
     /// `matMul` with `consumer` as its scale: a Div of its product by, or a Mul by, a float32 scalar
     /// (rank 0) constant that is finite and not zero; nil for anything else, or a MatMul that already
-    /// has a bias or a scale.
+    /// has a bias, a residual or a scale (the factor would scale them too).
     private static func scaling(_ matMul: Node, by consumer: Node, known: [String: Value]) -> Node? {
         guard consumer.isONNX("Mul") || consumer.isONNX("Div"), consumer.inputs.count == 2, consumer.outputs.count == 1,
             matMul.inputs.count == 2, matMul.attribute(matMulScale) == nil

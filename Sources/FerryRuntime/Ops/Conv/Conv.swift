@@ -38,6 +38,14 @@ struct FusedActivation {
         beta = activation.beta
     }
 
+    /// `y + z` broadcast, then this activation: a fused residual that does not have the output's
+    /// shape, added after a kernel that ran without the activation.
+    func applied(to y: Value, plusBroadcast z: Value, _ ctx: ExecutionContext) throws -> Value {
+        let sum = try arith(AddRule.self, y, z, ctx)
+        ferry_scale_bias_act(sum.floats, 1, sum.count, sum.count, nil, nil, code, alpha, beta)
+        return sum
+    }
+
     /// The node attributes that carry this activation (none for no activation).
     var attributes: [Attribute] {
         guard kind != FERRY_ACT_NONE else { return [] }
@@ -105,9 +113,7 @@ final class ConvKernel: Kernel {
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
         let y = try convolve(inputs, ctx)
         guard let z = inputs.optional(3), z.shape != y.shape else { return [y] }
-        let sum = try arith(AddRule.self, y, z, ctx)
-        ferry_scale_bias_act(sum.floats, 1, sum.count, sum.count, nil, nil, activation.code, activation.alpha, activation.beta)
-        return [sum]
+        return [try activation.applied(to: y, plusBroadcast: z, ctx)]
     }
 
     /// The convolution with its output pass; without the activation when a residual Z is there
@@ -190,14 +196,10 @@ final class ConvKernel: Kernel {
             ? ShiftedConvolution(
                 channels: c, height: spatial[0], width: spatial[1], outHeight: outSpatial[0], outWidth: outSpatial[1],
                 kernel: (g.kernel[0], g.kernel[1]), dilations: (g.dilations[0], g.dilations[1]),
-                padBegin: (padBegin[0], padBegin[1])) : nil
-        let shiftedParts = mg * p * kc >= minimumParallelWork ? ctx.threads : 1
-        let shiftedTileRows = shifted.map {
-            max(1, min((outSpatial[0] + shiftedParts - 1) / shiftedParts, outputTileBytes / max(1, 4 * mg * $0.paddedWidth)))
-        }
-        let bFloats =
-            shifted.map { mg * shiftedTileRows! * $0.paddedWidth } ?? ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
-        let scratch = try ctx.allocate(.float, [(shifted == nil ? parts : shiftedParts) * bFloats])
+                padBegin: (padBegin[0], padBegin[1]), outputChannels: mg,
+                parts: mg * p * kc >= minimumParallelWork ? ctx.threads : 1) : nil
+        let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
+        let scratch = try ctx.allocate(.float, [shifted?.scratchFloats ?? parts * bFloats])
         let padded = try shifted.map { try ctx.allocate(.float, [c * $0.plane + $0.slack]) }
         let offsets = shifted?.rowOffsets(channelsPerGroup: cg) ?? []
         for img in 0..<n {
@@ -232,8 +234,8 @@ final class ConvKernel: Kernel {
                 }
                 if let shifted, let padded {
                     shifted.multiply(
-                        wg, rows: mg, depth: kc, base: padded.floats + grp * cg * shifted.plane, offsets: offsets, into: yg,
-                        scratch: scratch.floats, parts: shiftedParts, rowsPerTile: shiftedTileRows!
+                        wg, depth: kc, base: padded.floats + grp * cg * shifted.plane, offsets: offsets, into: yg,
+                        scratch: scratch.floats
                     ) { finish(rows: $0, columns: $1) }
                 } else if splitColumns {
                     let panels = (p + 15) / 16

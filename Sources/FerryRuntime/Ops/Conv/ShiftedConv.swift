@@ -10,6 +10,8 @@ struct ShiftedConvolution {
     let channels: Int, height: Int, width: Int
     let outHeight: Int, outWidth: Int
     let kernel: (Int, Int), dilations: (Int, Int), padBegin: (Int, Int)
+    /// Output channels per group, and the threads that share a group's product.
+    let outputChannels: Int, parts: Int
 
     /// Padded plane geometry: the width that yields `outWidth` outputs and the height that yields
     /// `outHeight` rows.
@@ -18,6 +20,13 @@ struct ShiftedConvolution {
     var plane: Int { paddedWidth * paddedHeight }
     /// Floats read past the last plane: the last tap's shift and a 16-column panel's rounding.
     var slack: Int { (kernel.1 - 1) * dilations.1 + 16 }
+    /// Output rows per tile: each part gets at least one tile, and a tile's product stays within
+    /// the output-block budget.
+    var rowsPerTile: Int {
+        max(1, min((outHeight + parts - 1) / parts, outputTileBytes / max(1, 4 * outputChannels * paddedWidth)))
+    }
+    /// Scratch floats `multiply` needs: one tile's product per part.
+    var scratchFloats: Int { parts * outputChannels * rowsPerTile * paddedWidth }
 
     /// Offsets of B's rows (channel, tap row, tap column, as the weights are laid out) from a group's base.
     func rowOffsets(channelsPerGroup cg: Int) -> [Int] {
@@ -56,17 +65,17 @@ struct ShiftedConvolution {
         (padded + channels * plane).initialize(repeating: 0, count: slack)
     }
 
-    /// One group's product: the `mg` output channels of packed weights `wg` (depth kc) over the
-    /// padded planes at `base`, written to `yg` (mg x outHeight * outWidth) in tiles of `rowsPerTile`
-    /// output rows, each through `scratch` (per part, mg x rowsPerTile * paddedWidth floats) and then
-    /// `finish` (the output pass over a block of rows and columns of `yg`). Tiles, or row panels of
-    /// a tile when there are fewer tiles than parts, are shared among `parts` threads.
+    /// One group's product: the output channels of packed weights `wg` (depth kc) over the padded
+    /// planes at `base`, written to `yg` (outputChannels x outHeight * outWidth) in tiles of
+    /// `rowsPerTile` output rows, each through `scratch` (`scratchFloats`) and then `finish` (the
+    /// output pass over a block of rows and columns of `yg`). Tiles, or row panels of a tile when
+    /// there are fewer tiles than parts, are shared among `parts` threads.
     func multiply(
-        _ wg: UnsafePointer<Float>, rows mg: Int, depth kc: Int, base: UnsafePointer<Float>, offsets: [Int],
-        into yg: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, parts: Int, rowsPerTile: Int,
-        finish: (Range<Int>, Range<Int>) -> Void
+        _ wg: UnsafePointer<Float>, depth kc: Int, base: UnsafePointer<Float>, offsets: [Int],
+        into yg: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, finish: (Range<Int>, Range<Int>) -> Void
     ) {
         let wp = paddedWidth, ow = outWidth, p = outHeight * outWidth
+        let mg = outputChannels, parts = self.parts, rowsPerTile = self.rowsPerTile
         let tiles = (outHeight + rowsPerTile - 1) / rowsPerTile, panels = (mg + 5) / 6
         let splits = tiles >= parts ? 1 : min(panels, (parts + tiles - 1) / tiles)
         let items = tiles * splits

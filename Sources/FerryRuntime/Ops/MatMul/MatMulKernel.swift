@@ -4,8 +4,8 @@ import FerryIR
 /// MatMul with NumPy semantics: 1-D operands promoted, batch axes broadcast. When B is a single
 /// matrix the batch folds into one tall product; a constant float32 B matrix (a Linear layer's
 /// weights) is packed once at plan time, and then a bias added after it, a residual (a run-time
-/// fourth input of the output's shape) and an activation (`Fusion`) run in its output pass. A fused scale multiplies any float32 product (the packed B is packed
-/// scaled, as Gemm's alpha is).
+/// fourth input of the output's shape) and an activation (`Fusion`) run in its output pass. A fused
+/// scale multiplies any float32 product (the packed B is packed scaled, as Gemm's alpha is).
 final class MatMulKernel: Kernel {
     private let packedB: PackedRightMatrix?
     /// The fused factor on the product (`Fusion.matMulScale`), 1 without one.
@@ -116,10 +116,7 @@ extension MatMulKernel {
                 block, rowRange.count, columns.count, n, nil, nil, activation.code, activation.alpha, activation.beta)
         }
         guard let residual, inPass == nil else { return y }
-        let sum = try arith(AddRule.self, y, residual, ctx)
-        let act = self.activation
-        ferry_scale_bias_act(sum.floats, 1, sum.count, sum.count, nil, nil, act.code, act.alpha, act.beta)
-        return sum
+        return try self.activation.applied(to: y, plusBroadcast: residual, ctx)
     }
 }
 
