@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ferry", targets: ["FerryCLI"]),
+        // Reads HDF5 files for library users in a process of its own (the CLI serves itself).
+        .executable(name: "ferry-hdf5-reader", targets: ["FerryHDF5Reader"]),
         .library(name: "Ferry", targets: ["Ferry"]),
         .library(name: "FerryIR", targets: ["FerryIR"]),
         .library(name: "FerryONNX", targets: ["FerryONNX"]),
@@ -33,6 +35,7 @@ let package = Package(
         .target(name: "FerryIR"),
         .target(name: "FerryONNX", dependencies: ["FerryIR", "CProtobufONNX"]),
         .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
+        .executableTarget(name: "FerryHDF5Reader", dependencies: ["FerryHDF5"]),
         .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
         .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryRewrite", "FerryHDF5", "ZIPFoundation"]),
         // CBLAS: OpenBLAS on Linux (Debian libopenblas-dev); Accelerate replaces it on macOS.
@@ -55,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
-                "Ferry", "FerryRuntime", "FerryPasses", .product(name: "ArgumentParser", package: "swift-argument-parser")
+                "Ferry", "FerryHDF5", "FerryRuntime", "FerryPasses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
         .target(name: "FerryTestSupport", dependencies: ["FerryIR"], path: "Tests/FerryTestSupport"),

@@ -63,19 +63,20 @@ static inline hid_t ferry_h5t_float16(void) {
     return t;
 }
 
-/* An identity for the object `obj` within its file (to detect groups reached twice). */
+/* An identity for the object `obj`: its address mixed with its file's number, so objects reached
+ * twice (hard links, loops) have one key and objects of different files differ. */
 static inline int ferry_h5_object_key(hid_t obj, uint64_t *key) {
+    uint64_t k = 1469598103934665603ull;
 #if H5_VERSION_GE(1, 12, 0)
     H5O_info2_t info;
     if (H5Oget_info3(obj, &info, H5O_INFO_BASIC) < 0) return -1;
-    uint64_t k = 1469598103934665603ull;
     for (size_t i = 0; i < sizeof info.token.__data; i++) { k ^= info.token.__data[i]; k *= 1099511628211ull; }
-    *key = k;
 #else
     H5O_info_t info;
     if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return -1;
-    *key = (uint64_t)info.addr;
+    k = (k ^ (uint64_t)info.addr) * 1099511628211ull;
 #endif
+    *key = (k ^ (uint64_t)info.fileno) * 1099511628211ull;
     return 0;
 }
 

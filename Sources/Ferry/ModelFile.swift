@@ -85,6 +85,12 @@ public struct LoadOptions {
     public var allowExternalData = false
     /// Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).
     public var channelsFirstInputs = false
+    /// HDF5 and Keras: run libhdf5 in this process instead of the reader helper process. For
+    /// trusted files only: a damaged or hostile file can then crash or hang the caller.
+    public var hdf5InProcess = false
+
+    /// How libhdf5 reads HDF5 files under these options.
+    public var hdf5Reading: HDF5Reading { hdf5InProcess ? .inProcess : .helperProcess }
 
     public init() {}
 }
@@ -120,7 +126,7 @@ public enum ModelIO {
             let file = try ONNXReader(path: path).read()
             return LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
         case .hdf5:
-            let file = try HDF5File.open(path, allowExternal: options.allowExternalData)
+            let file = try HDF5File.open(path, allowExternal: options.allowExternalData, reading: options.hdf5Reading)
             if KerasFile.isFullModel(file) {
                 let k = try KerasFile.importLegacyWithLayers(file, options: kerasOptions(options))
                 return LoadedModel(model: k.model, format: .hdf5, sourceFiles: [path] + file.externalFiles, kerasLayers: k.layers)
@@ -196,6 +202,7 @@ public enum ModelIO {
     private static func kerasOptions(_ o: LoadOptions) -> KerasImportOptions {
         var k = KerasImportOptions()
         k.channelsFirstInputs = o.channelsFirstInputs
+        k.hdf5Reading = o.hdf5Reading
         return k
     }
 

@@ -4,9 +4,11 @@
     import Darwin
 #endif
 
-/// Turns a memory fault inside a C library (libhdf5 1.10 can fault on damaged files) or a mapped input
-/// shrinking underneath Ferry into the one-line error and exit status 1 that every other failure
-/// gives. The handler only writes a preformatted message and exits (async-signal-safe).
+/// Turns a memory fault into the one-line error and exit status 1 that every other failure gives:
+/// a mapped input shrinking underneath Ferry (SIGBUS), or libhdf5 faulting on a damaged file read
+/// with `--hdf5-in-process` (by default libhdf5 reads in its helper process, where a fault is an
+/// ordinary error and this handler is not involved). The handler only writes a preformatted
+/// message and exits (async-signal-safe).
 enum CrashGuard {
     private nonisolated(unsafe) static var message: UnsafeMutablePointer<CChar>?
     private nonisolated(unsafe) static var length = 0

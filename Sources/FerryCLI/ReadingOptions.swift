@@ -6,6 +6,12 @@ struct ReadingOptions: ParsableArguments {
     @Flag(help: "HDF5: follow external links, external raw storage and virtual datasets (they read other files).")
     var allowExternalData = false
 
+    @Flag(
+        help:
+            "HDF5 and Keras: run libhdf5 inside this process instead of its reader helper process (trusted files only: a damaged file can then crash or hang ferry)."
+    )
+    var hdf5InProcess = false
+
     @Flag(help: "Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).")
     var channelsFirstInputs = false
 
@@ -13,6 +19,7 @@ struct ReadingOptions: ParsableArguments {
         var o = LoadOptions()
         o.allowExternalData = allowExternalData
         o.channelsFirstInputs = channelsFirstInputs
+        o.hdf5InProcess = hdf5InProcess
         return o
     }
 }

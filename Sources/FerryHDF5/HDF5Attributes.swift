@@ -3,7 +3,7 @@ import FerryIR
 
 /// Attribute reading and writing shared by groups and datasets.
 enum HDF5Attributes {
-    static func names(of object: hid_t, file: HDF5File, object path: String) throws -> [String] {
+    static func names(of object: hid_t, file: LiveFile, object path: String) throws -> [String] {
         let n = H5Aget_num_attrs(object)
         guard n >= 0 else { throw file.fail(path, "list attributes") }
         var out: [String] = []
@@ -17,7 +17,7 @@ enum HDF5Attributes {
         return out
     }
 
-    static func read(_ name: String, of object: hid_t, file: HDF5File, object path: String) throws -> HDF5Value? {
+    static func read(_ name: String, of object: hid_t, file: LiveFile, object path: String) throws -> HDF5Value? {
         let part = "\(path) attribute '\(name)'"
         let exists = H5Aexists(object, name)
         guard exists >= 0 else { throw file.fail(part, "look up") }
@@ -55,7 +55,7 @@ enum HDF5Attributes {
 
     /// Writes `value`: one string as a scalar variable-length UTF-8 string, a list of strings as
     /// a fixed-length, NUL-padded array (the forms h5py and Keras write), tensors natively.
-    static func write(_ name: String, _ value: HDF5Value, on object: hid_t, file: HDF5File, object path: String) throws {
+    static func write(_ name: String, _ value: HDF5Value, on object: hid_t, file: LiveFile, object path: String) throws {
         let part = "\(path) attribute '\(name)'"
         if H5Aexists(object, name) > 0 { H5Adelete(object, name) }
         let type: HDF5Handle, space: HDF5Handle

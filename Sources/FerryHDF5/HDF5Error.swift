@@ -15,6 +15,11 @@ public enum HDF5Error: Error, CustomStringConvertible {
     case invalid(file: String, object: String, reason: String)
     /// A file system error.
     case io(FileError)
+    /// libhdf5 faulted, hung or ran out of its limits reading the file in the reader helper
+    /// process; `reason` says which (e.g. "crashed (signal 11)", "timed out after 120 s").
+    case readerFailed(file: String, reason: String)
+    /// The reader helper could not be started or answered nonsense.
+    case readerUnavailable(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +35,10 @@ public enum HDF5Error: Error, CustomStringConvertible {
             return "\(f): \(o): \(reason)"
         case .io(let e):
             return e.description
+        case .readerFailed(let f, let reason):
+            return "\(f): libhdf5 \(reason) reading it (in the reader helper process): the file is damaged or hostile"
+        case .readerUnavailable(let f, let reason):
+            return "\(f): cannot read it in the HDF5 reader helper process: \(reason)"
         }
     }
 }

@@ -1,133 +1,120 @@
-import CHDF5
 import FerryIR
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+/// How libhdf5 reads a file.
+public struct HDF5Reading: Sendable {
+    /// In the reader helper process (`HDF5ReaderProcess`), under limits of CPU time and memory and
+    /// unable to write files: a damaged or hostile file that makes libhdf5 fault or loop ends in an
+    /// error naming the file, never in this process working on corrupted memory.
+    public static let helperProcess = HDF5Reading(inHelper: true, timeoutSeconds: 120)
+    /// In this process: for trusted files only (a damaged file can crash it or make it hang).
+    public static let inProcess = HDF5Reading(inHelper: false, timeoutSeconds: 0)
 
-/// An open HDF5 file. Reading never follows external links, external raw storage or virtual
-/// datasets unless `allowExternal` is set: such data would come from other files.
+    /// Read in the helper process.
+    public var inHelper: Bool
+    /// Wall-clock limit on the helper's reading, in seconds.
+    public var timeoutSeconds: Double
+
+    public init(inHelper: Bool, timeoutSeconds: Double) {
+        self.inHelper = inHelper
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// An HDF5 file opened for reading: its groups, attributes and datasets as libhdf5 read them when
+/// it was opened (in the reader helper process by default, see `HDF5Reading`). Reading never
+/// follows external links, external raw storage or virtual datasets unless `allowExternal` is set:
+/// such data would come from other files. Files are written with `writeAtomically`.
 public final class HDF5File {
     /// The path as given (used in messages).
     public let path: String
     /// Follow external links, external storage and virtual datasets.
     public let allowExternal: Bool
-    let handle: HDF5Handle
-    /// Link access list used for every open: refuses external links unless allowed.
-    let linkAccess: HDF5Handle
     /// Other files data was read from (with `allowExternal`): external link targets and external
     /// raw storage files, as paths next to this file. Writers must never replace these.
-    public internal(set) var externalFiles: [String] = []
-
-    /// Records another file read through this one.
-    func noteExternal(_ name: String) {
-        guard !name.isEmpty else { return }
-        let full = name.hasPrefix("/") ? name : splitPath(path).directory + "/" + name
-        if !externalFiles.contains(full) { externalFiles.append(full) }
+    public var externalFiles: [String] { snapshot.externalFiles }
+    let snapshot: HDF5Snapshot
+    /// The bytes placed data lies in: the in-memory image, or the file mapped when first needed.
+    private let image: TensorBuffer?
+    private lazy var mapped: Result<MappedFile, FileError> = Result { try MappedFile(path: path) }.mapError {
+        $0 as? FileError ?? .system(path: path, operation: "mmap", errno: 0)
     }
 
-    private init(path: String, id: hid_t, allowExternal: Bool, image: TensorBuffer? = nil) throws {
+    private init(path: String, allowExternal: Bool, snapshot: HDF5Snapshot, image: TensorBuffer?) {
         self.path = path
         self.allowExternal = allowExternal
-        // The file's handle holds its in-memory image until the library has closed the file.
-        handle = HDF5Handle(id, close: H5Fclose, owner: image)
+        self.snapshot = snapshot
         self.image = image
-        let lapl = H5Pcreate(ferry_h5p_link_access())
-        if !allowExternal { _ = ferry_h5_forbid_external_links(lapl) }
-        linkAccess = HDF5Handle(lapl, close: H5Pclose)
     }
 
-    /// Opens an existing file read-only.
-    public static func open(_ path: String, allowExternal: Bool = false) throws -> HDF5File {
-        HDF5Library.prepareThread()
-        guard fileExists(path) else { throw HDF5Error.io(.system(path: path, operation: "open", errno: ENOENT)) }
-        guard H5Fis_hdf5(path) > 0 else {
-            _ = HDF5Library.errorDetail()
-            throw HDF5Error.notHDF5(file: path)
-        }
-        let id = H5Fopen(path, ferry_h5f_acc_rdonly(), ferry_h5p_default())
-        guard id >= 0 else {
-            throw HDF5Error.library(file: path, object: "/", operation: "open", detail: HDF5Library.errorDetail())
-        }
-        return try HDF5File(path: path, id: id, allowExternal: allowExternal)
+    /// Opens an existing file and reads it.
+    public static func open(_ path: String, allowExternal: Bool = false, reading: HDF5Reading = .helperProcess) throws
+        -> HDF5File
+    {
+        let snapshot =
+            reading.inHelper
+            ? try HDF5ReaderProcess.read(path: path, image: nil, allowExternal: allowExternal, timeout: reading.timeoutSeconds)
+            : try HDF5Snapshot.walk(try LiveFile.open(path, allowExternal: allowExternal), placing: false)
+        return HDF5File(path: path, allowExternal: allowExternal, snapshot: snapshot, image: nil)
     }
 
-    /// Opens an HDF5 file held in memory (e.g. a member of a `.keras` archive) without copying it;
-    /// `path` names it in messages. Contiguous datasets are read as views of `image`.
-    public static func open(image: TensorBuffer, path: String) throws -> HDF5File {
-        HDF5Library.prepareThread()
-        let id = ferry_h5_open_image(image.baseAddress, image.count)
-        guard id >= 0 else {
-            _ = HDF5Library.errorDetail()
-            throw HDF5Error.notHDF5(file: path)
-        }
-        let file = try HDF5File(path: path, id: id, allowExternal: false, image: image)
-        file.mappable = false
-        return file
+    /// Reads an HDF5 file held in memory (e.g. a member of a `.keras` archive); `path` names it in
+    /// messages. Data stored as it is becomes views of `image`.
+    public static func open(image: TensorBuffer, path: String, reading: HDF5Reading = .helperProcess) throws -> HDF5File {
+        let snapshot =
+            reading.inHelper
+            ? try HDF5ReaderProcess.read(path: path, image: image, allowExternal: false, timeout: reading.timeoutSeconds)
+            : try HDF5Snapshot.walk(try LiveFile.open(image: image, path: path), placing: false)
+        return HDF5File(path: path, allowExternal: false, snapshot: snapshot, image: image)
     }
-
-    /// Creates (or truncates) a file for writing. Callers write to a temporary path and rename;
-    /// `displayPath` is the name messages use (the final path).
-    public static func create(_ path: String, displayPath: String? = nil) throws -> HDF5File {
-        HDF5Library.prepareThread()
-        let id = H5Fcreate(path, ferry_h5f_acc_trunc(), ferry_h5p_default(), ferry_h5p_default())
-        guard id >= 0 else {
-            throw HDF5Error.library(
-                file: displayPath ?? path, object: "/", operation: "create", detail: HDF5Library.errorDetail())
-        }
-        let file = try HDF5File(path: displayPath ?? path, id: id, allowExternal: false)
-        file.mappable = false
-        return file
-    }
-
-    /// The file mapped read-only, for viewing contiguous datasets in place (nil for in-memory images).
-    lazy var mapped: MappedFile? = mappable ? try? MappedFile(path: path) : nil
-    private var mappable = true
-    /// The bytes of a file opened from memory (the file reads them in place; datasets view them).
-    let image: TensorBuffer?
 
     /// The root group.
     public var root: HDF5Group {
-        get throws { try HDF5Group.open(file: self, path: "/", parent: handle.id, name: "/") }
-    }
-
-    /// Writes a new file at `path` through `body` atomically: into a temporary file next to it,
-    /// renamed into place only when `body` succeeds. Never replaces a file in `protectedFiles`,
-    /// nor an existing file unless `replace`.
-    public static func writeAtomically(
-        _ path: String, replace: Bool, protectedFiles: [String] = [],
-        _ body: (HDF5Group) throws -> Void
-    ) throws {
-        if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
-            throw HDF5Error.io(.outputIsInput(path: path))
-        }
-        let out: AtomicFile
-        do { out = try AtomicFile(path: path, replace: replace) } catch let e as FileError { throw HDF5Error.io(e) }
-        do {
-            let file = try HDF5File.create(out.temporaryPath, displayPath: path)
-            try body(try file.root)
-            try file.flush()
-        }
-        do { try out.commit() } catch let e as FileError { throw HDF5Error.io(e) }
-    }
-
-    /// Flushes everything written so far.
-    public func flush() throws {
-        guard H5Fflush(handle.id, H5F_SCOPE_GLOBAL) >= 0 else {
-            throw HDF5Error.library(file: path, object: "/", operation: "flush", detail: HDF5Library.errorDetail())
+        get throws {
+            guard !snapshot.nodes.isEmpty else { throw HDF5Error.invalid(file: path, object: "/", reason: "no root group") }
+            return HDF5Group(file: self, path: "/", node: 0)
         }
     }
 
-    func fail(_ object: String, _ operation: String) -> HDF5Error {
-        .library(file: path, object: object, operation: operation, detail: HDF5Library.errorDetail())
+    /// The tensor of a dataset's data: placed bytes become a view of the file (or image), which
+    /// must hold them.
+    func tensor(_ data: HDF5Snapshot.DatasetData, object: String) throws -> Tensor {
+        switch data {
+        case .tensor(let t):
+            return t
+        case .placed(let offset, let type, let shape):
+            guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count) else {
+                throw HDF5Error.invalid(file: path, object: object, reason: "shape \(shape) is too large")
+            }
+            let view: TensorBytes
+            if let image {
+                guard offset >= 0, offset <= image.count, bytes <= image.count - offset else {
+                    throw outside(object, offset, bytes)
+                }
+                view = TensorBytes(TensorBuffer(viewing: image, offset: offset, count: bytes))
+            } else {
+                let file: MappedFile
+                switch mapped {
+                case .success(let f): file = f
+                case .failure(let e): throw HDF5Error.io(e)
+                }
+                guard offset >= 0, offset <= file.count, bytes <= file.count - offset else {
+                    throw outside(object, offset, bytes)
+                }
+                file.prefault(offset..<(offset + bytes))
+                view = TensorBytes(TensorBuffer(viewing: file, offset: offset, count: bytes))
+            }
+            return Tensor(name: "", elementType: type, shape: shape, storage: .bytes(view))
+        }
     }
 
-    /// The handle of an object this file opens or creates: `id` is the library's answer (negative when
-    /// `operation` failed on `object`), closed by `close` once the last copy of the handle is gone.
-    func objectHandle(_ id: hid_t, close: @escaping (hid_t) -> herr_t, object: String, _ operation: String) throws -> HDF5Handle {
-        guard id >= 0 else { throw fail(object, operation) }
-        return HDF5Handle(id, close: close, owner: self)
+    private func outside(_ object: String, _ offset: Int, _ bytes: Int) -> HDF5Error {
+        .invalid(
+            file: path, object: object, reason: "data at \(offset)+\(bytes) lies outside the file (it changed while being read?)")
+    }
+
+    func attributeNames(of node: Int) throws -> [String] { try snapshot.nodes[node].attributes.get().map(\.name) }
+
+    func attribute(_ name: String, of node: Int) throws -> HDF5Value? {
+        try snapshot.nodes[node].attributes.get().first { $0.name == name }?.value.get()
     }
 }

@@ -1,4 +1,3 @@
-import CHDF5
 import FerryIR
 
 /// What a group member is.
@@ -19,144 +18,135 @@ public struct HDF5Member: Equatable, Sendable {
     public var kind: HDF5MemberKind
 }
 
-/// A group of an open file.
+/// A group of an `HDF5File`.
 public struct HDF5Group {
     public let file: HDF5File
     /// Absolute path inside the file ("/" for the root).
     public let path: String
-    let handle: HDF5Handle
-
-    /// Opens the group `name` of the object `parent`; `path` is its absolute path.
-    static func open(file: HDF5File, path: String, parent: hid_t, name: String) throws -> HDF5Group {
-        let handle = try file.objectHandle(
-            H5Gopen2(parent, name, file.linkAccess.id), close: H5Gclose, object: path, "open group")
-        return HDF5Group(file: file, path: path, handle: handle)
-    }
+    /// The group's node in the file's snapshot (one per object, however many paths reach it).
+    let node: Int
 
     func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
 
-    /// The members, in HDF5's name order, listed in one pass over the group.
+    private var listing: Result<[HDF5Snapshot.Member], HDF5Error> {
+        guard case .group(let members) = file.snapshot.nodes[node].body else {
+            return .failure(.invalid(file: file.path, object: path, reason: "is not a group"))
+        }
+        return members
+    }
+
+    /// The members, in HDF5's name order.
     public func members() throws -> [HDF5Member] {
-        final class Names { var list: [String] = [] }
-        let names = Names()
-        let status = withExtendedLifetime(names) {
-            ferry_h5_list_members(
-                handle.id,
-                { name, context in
-                    guard let name, let context else { return 1 }
-                    Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
-                    return 0
-                }, Unmanaged.passUnretained(names).toOpaque())
-        }
-        guard status >= 0 else { throw file.fail(path, "list group") }
-        return names.list.map { HDF5Member(name: $0, kind: kind(of: $0)) }
+        try listing.get().map { HDF5Member(name: $0.name, kind: $0.kind) }
     }
 
-    /// The kind of the direct member `name`, without following external links.
+    /// The kind of the direct member `name` (`.other` when there is none).
     public func kind(of name: String) -> HDF5MemberKind {
-        var objectType: Int32 = -1
-        switch ferry_h5_link_kind(handle.id, name, &objectType) {
-        case 0:
-            if objectType == H5O_TYPE_GROUP.rawValue { return .group }
-            if objectType == H5O_TYPE_DATASET.rawValue { return .dataset }
-            return .other
-        case 1:
-            // Soft links name objects that have paths of their own; trees list each object once.
-            return .softLink
-        case 64:
-            return .externalLink
-        default:
-            _ = HDF5Library.errorDetail()
-            return .other
-        }
+        (try? listing.get())?.first { $0.name == name }?.kind ?? .other
     }
 
-    /// True when a member with this relative path exists (external links count only if allowed).
-    public func contains(_ relative: String) -> Bool {
-        var g = self
-        let parts = relative.split(separator: "/").map(String.init)
-        for (i, part) in parts.enumerated() {
-            let k = g.kind(of: part)
-            if k == .externalLink && !file.allowExternal { return false }
-            if i == parts.count - 1 { return k != .other || H5Lexists(g.handle.id, part, ferry_h5p_default()) > 0 }
-            guard k == .group, let next = try? g.group(part) else { return false }
-            g = next
-        }
-        return true
-    }
-
-    /// Walks a relative path, refusing external links on the way unless allowed; returns the
-    /// group holding the last component and that component.
-    private func walk(_ relative: String) throws -> (HDF5Group, String) {
-        let parts = relative.split(separator: "/").map(String.init)
-        guard let last = parts.last else { throw HDF5Error.invalid(file: file.path, object: path, reason: "empty member path") }
-        var g = self
-        for part in parts.dropLast() {
-            g = try g.group(part)
-        }
-        if g.kind(of: last) == .externalLink && !file.allowExternal {
-            throw HDF5Error.refusedExternal(file: file.path, object: g.childPath(last), kind: "an external link")
-        }
-        return (g, last)
-    }
+    /// True when a member with this relative path exists and can be read (external links count only if allowed).
+    public func contains(_ relative: String) -> Bool { (try? resolve(relative)) != nil }
 
     /// The subgroup at `relative` (which may contain '/').
     public func group(_ relative: String) throws -> HDF5Group {
-        if relative.contains("/") {
-            let (g, last) = try walk(relative)
-            return try g.group(last)
+        let (node, path) = try resolve(relative)
+        guard case .group = file.snapshot.nodes[node].body else {
+            throw HDF5Error.invalid(file: file.path, object: path, reason: "is a dataset, not a group")
         }
-        if kind(of: relative) == .externalLink && !file.allowExternal {
-            throw HDF5Error.refusedExternal(file: file.path, object: childPath(relative), kind: "an external link")
-        }
-        return try HDF5Group.open(file: file, path: childPath(relative), parent: handle.id, name: relative)
+        return HDF5Group(file: file, path: path, node: node)
     }
 
     /// The dataset at `relative` (which may contain '/').
     public func dataset(_ relative: String) throws -> HDF5Dataset {
-        let (g, last) = try walk(relative)
-        return try HDF5Dataset.open(file: file, path: g.childPath(last), parent: g.handle.id, name: last)
+        let (node, path) = try resolve(relative)
+        guard case .dataset = file.snapshot.nodes[node].body else {
+            throw HDF5Error.invalid(file: file.path, object: path, reason: "is a group, not a dataset")
+        }
+        return HDF5Dataset(file: file, path: path, node: node)
     }
 
-    /// A key identifying the group's object (the same group reached by two paths has one key).
-    var objectKey: UInt64? {
-        var key: UInt64 = 0
-        return ferry_h5_object_key(handle.id, &key) >= 0 ? key : nil
+    /// The direct member `name`: a group or a dataset.
+    func child(_ name: String) throws -> Either {
+        let (node, path) = try resolve(name)
+        if case .group = file.snapshot.nodes[node].body { return .group(HDF5Group(file: file, path: path, node: node)) }
+        return .dataset(HDF5Dataset(file: file, path: path, node: node))
     }
 
-    // MARK: attributes
+    /// A member that is a group or a dataset.
+    enum Either {
+        case group(HDF5Group)
+        case dataset(HDF5Dataset)
+    }
+
+    /// The node and path at `relative`; fails at the first component that is missing, unreadable,
+    /// or a link the file may not follow.
+    private func resolve(_ relative: String) throws -> (Int, String) {
+        let parts = relative.split(separator: "/").map(String.init)
+        guard !parts.isEmpty else { throw HDF5Error.invalid(file: file.path, object: path, reason: "empty member path") }
+        var group = self
+        var found = (node, path)
+        for part in parts {
+            let child = group.childPath(part)
+            guard let member = try group.listing.get().first(where: { $0.name == part }) else {
+                throw HDF5Error.invalid(file: file.path, object: child, reason: "no such group or dataset")
+            }
+            guard let target = member.target else {
+                throw HDF5Error.invalid(file: file.path, object: child, reason: "is neither a group nor a dataset")
+            }
+            found = (try target.get(), child)
+            group = HDF5Group(file: file, path: child, node: found.0)
+        }
+        return found
+    }
 
     /// Names of the group's attributes.
-    public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
+    public func attributeNames() throws -> [String] { try file.attributeNames(of: node) }
 
     /// The attribute `name`, or nil when absent.
-    public func attribute(_ name: String) throws -> HDF5Value? {
-        try HDF5Attributes.read(name, of: handle.id, file: file, object: path)
+    public func attribute(_ name: String) throws -> HDF5Value? { try file.attribute(name, of: node) }
+}
+
+/// A dataset of an `HDF5File`.
+public struct HDF5Dataset {
+    public let file: HDF5File
+    /// Absolute path inside the file.
+    public let path: String
+    let node: Int
+
+    private var data: Result<HDF5Snapshot.DatasetData, HDF5Error> {
+        guard case .dataset(let data, _) = file.snapshot.nodes[node].body else {
+            return .failure(.invalid(file: file.path, object: path, reason: "is a group, not a dataset"))
+        }
+        return data
     }
 
-    /// Sets (replaces) an attribute.
-    public func setAttribute(_ name: String, _ value: HDF5Value) throws {
-        try HDF5Attributes.write(name, value, on: handle.id, file: file, object: path)
+    /// The dataset's shape (empty for a scalar).
+    public var shape: [Int] {
+        get throws {
+            switch try data.get() {
+            case .tensor(let t): return t.shape
+            case .placed(_, _, let shape): return shape
+            }
+        }
     }
 
-    // MARK: writing
-
-    /// Creates the subgroup `name` (one component).
-    public func createGroup(_ name: String) throws -> HDF5Group {
-        let id = H5Gcreate2(handle.id, name, ferry_h5p_default(), ferry_h5p_default(), ferry_h5p_default())
-        let path = childPath(name)
-        return HDF5Group(file: file, path: path, handle: try file.objectHandle(id, close: H5Gclose, object: path, "create group"))
+    /// The whole dataset as a tensor named `name`.
+    public func read(name: String) throws -> Tensor {
+        var tensor = try file.tensor(try data.get(), object: path)
+        tensor.name = name
+        return tensor
     }
 
-    /// The subgroup `name`, created if missing.
-    public func groupCreatingIfNeeded(_ name: String) throws -> HDF5Group {
-        kind(of: name) == .group ? try group(name) : try createGroup(name)
+    /// True when the dataset is chunked with at least one filter (e.g. deflate).
+    public var isFiltered: Bool {
+        guard case .dataset(_, let filtered) = file.snapshot.nodes[node].body else { return false }
+        return filtered
     }
 
-    /// Writes `tensor` as dataset `name` (one component); `compress` stores it chunked with the
-    /// shuffle and deflate filters.
-    @discardableResult
-    public func writeDataset(_ name: String, _ tensor: Tensor, compress: Bool = false) throws -> HDF5Dataset {
-        try HDF5Dataset.create(in: self, name: name, tensor: tensor, compress: compress)
-    }
+    /// Names of the dataset's attributes.
+    public func attributeNames() throws -> [String] { try file.attributeNames(of: node) }
+
+    /// The attribute `name`, or nil when absent.
+    public func attribute(_ name: String) throws -> HDF5Value? { try file.attribute(name, of: node) }
 }

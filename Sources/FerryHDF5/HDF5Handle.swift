@@ -16,6 +16,13 @@ final class HDF5Handle {
     }
 
     deinit { _ = close(id) }
+
+    /// A key identifying the object (the same object reached by two paths, or through an external
+    /// link from another file, has one key; objects of different files differ).
+    var objectKey: UInt64? {
+        var key: UInt64 = 0
+        return ferry_h5_object_key(id, &key) >= 0 ? key : nil
+    }
 }
 
 /// Library set-up: libhdf5's own error printing is switched off on every thread that opens or

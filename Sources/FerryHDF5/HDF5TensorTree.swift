@@ -1,4 +1,3 @@
-import CHDF5
 import FerryIR
 
 /// Any HDF5 file whose datasets are tensors (an h5py dump of a state_dict, a weights file, ...):
@@ -13,46 +12,23 @@ public enum HDF5TensorTree {
         }
     }
 
-    /// Deepest group nesting read.
-    public static let maxDepth = 256
-
     /// Reads every dataset of the file, in path order. Links to other files and external data
-    /// are refused unless the file was opened with `allowExternal`.
+    /// are refused unless the file was opened with `allowExternal`; soft links are not followed
+    /// (they name objects that have paths of their own) and a group reached twice is walked once.
     public static func read(_ file: HDF5File) throws -> [Tensor] {
         var tensors: [Tensor] = []
-        var visited = Set<UInt64>()
-        func visit(_ group: HDF5Group, prefix: String, depth: Int) throws {
-            guard depth <= maxDepth else {
-                throw HDF5Error.invalid(file: file.path, object: group.path, reason: "groups nest deeper than \(maxDepth) levels")
-            }
-            if let key = group.objectKey, !visited.insert(key).inserted { return }
-            for member in try group.members() {
+        var visited = Set<Int>()
+        func visit(_ group: HDF5Group, prefix: String) throws {
+            guard visited.insert(group.node).inserted else { return }
+            for member in try group.members() where [.group, .dataset, .externalLink].contains(member.kind) {
                 let name = prefix.isEmpty ? member.name : prefix + "/" + member.name
-                switch member.kind {
-                case .group:
-                    try visit(try group.group(member.name), prefix: name, depth: depth + 1)
-                case .dataset:
-                    tensors.append(try group.dataset(member.name).read(name: name))
-                case .externalLink:
-                    guard file.allowExternal else {
-                        throw HDF5Error.refusedExternal(
-                            file: file.path, object: group.childPath(member.name), kind: "an external link")
-                    }
-                    // Allowed: the link leads to a dataset or a group in the other file.
-                    var target = [CChar](repeating: 0, count: 4096)
-                    ferry_h5_elink_file(group.handle.id, member.name, &target, target.count)
-                    file.noteExternal(String(cString: target))
-                    if let dataset = try? group.dataset(member.name) {
-                        tensors.append(try dataset.read(name: name))
-                    } else {
-                        try visit(try group.group(member.name), prefix: name, depth: depth + 1)
-                    }
-                case .softLink, .other:
-                    continue
+                switch try group.child(member.name) {
+                case .group(let sub): try visit(sub, prefix: name)
+                case .dataset(let dataset): tensors.append(try dataset.read(name: name))
                 }
             }
         }
-        try visit(try file.root, prefix: "", depth: 0)
+        try visit(try file.root, prefix: "")
         return tensors
     }
 
@@ -88,7 +64,7 @@ public enum HDF5TensorTree {
         .invalid(file: file, object: name, reason: "is both a tensor and a group of tensors")
     }
 
-    private static func writeTree(_ tensors: [Tensor], into root: HDF5Group, compress: Bool, displayPath: String) throws {
+    private static func writeTree(_ tensors: [Tensor], into root: HDF5GroupWriter, compress: Bool, displayPath: String) throws {
         for t in tensors {
             var group = root
             let parts = t.name.split(separator: "/").map(String.init)

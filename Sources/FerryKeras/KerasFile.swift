@@ -7,6 +7,8 @@ import ZIPFoundation
 public struct KerasImportOptions {
     /// Make 3-D and larger graph inputs channels-first (N, C, ...) instead of Keras's channels-last.
     public var channelsFirstInputs = false
+    /// How libhdf5 reads the weights of a `.keras` archive (in the reader helper unless trusted).
+    public var hdf5Reading = HDF5Reading.helperProcess
 
     public init() {}
 }
@@ -106,7 +108,7 @@ public enum KerasFile {
         }
         let config = try member("config.json", limit: 256 << 20)
         let weightsImage = try member("model.weights.h5", limit: Int.max / 2)
-        let weightsFile = try HDF5File.open(image: weightsImage, path: path + "/model.weights.h5")
+        let weightsFile = try HDF5File.open(image: weightsImage, path: path + "/model.weights.h5", reading: options.hdf5Reading)
         return try importModel(
             json: Data(config.bytes), file: path, weights: Keras3WeightStore(root: try weightsFile.root),
             keras3: true, producerVersion: "3", options: options)

@@ -69,6 +69,21 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(r.stderr.filter { $0 == "\n" }.count == 1)
     }
 
+    /// libhdf5 faults on these files; ferry reads HDF5 in its reader helper process (itself,
+    /// started with the helper argument) and reports the fault as one line.
+    @Test(arguments: ["crash_keras_conv2d_a.h5", "crash_keras_bidirectional_a.h5"])
+    func hdf5FilesThatCrashLibhdf5AreOneLineAndExitOne(file: String) throws {
+        for command in ["inspect", "convert"] {
+            let dir = try TestSupport.temporaryDirectory()
+            let r = try ferry([command, "Fixtures/hdf5/hostile/" + file] + (command == "convert" ? [dir + "/out.onnx"] : []))
+            #expect(r.status == 1)
+            #expect(r.stderr.hasPrefix("error: Fixtures/hdf5/hostile/" + file), "\(r.stderr)")
+            #expect(r.stderr.contains("reader helper"), "\(r.stderr)")
+            #expect(r.stderr.filter { $0 == "\n" }.count == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        }
+    }
+
     @Test func aMissingFileIsExitOne() throws {
         let r = try ferry("inspect", "nope.onnx")
         #expect(r.status == 1)

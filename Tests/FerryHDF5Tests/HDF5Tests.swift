@@ -132,9 +132,8 @@ import Testing
 
     @Test func attributesRoundTripInTheFormsKerasUses() throws {
         let dir = try TestSupport.temporaryDirectory()
-        do {
-            let file = try HDF5File.create(dir + "/a.h5")
-            let g = try (try file.root).createGroup("model_weights")
+        try HDF5File.writeAtomically(dir + "/a.h5", replace: false) { root in
+            let g = try root.createGroup("model_weights")
             try g.setAttribute("layer_names", .strings(["dense", "dense_1"]))
             try g.setAttribute("model_config", .string("{\"k\": \"\u{fc}\"}"))
             try g.setAttribute("empty", .strings([]))

@@ -8,14 +8,16 @@ import FerryIR
 #endif
 
 /// A dataset of an open file.
-public struct HDF5Dataset {
-    public let file: HDF5File
+struct LiveDataset {
+    let file: LiveFile
     /// Absolute path inside the file.
-    public let path: String
+    let path: String
     let handle: HDF5Handle
+    /// Reached through an external link: its data lies in another file.
+    var inOtherFile = false
 
     /// Opens the dataset `name` of the object `parent`; `path` is its absolute path.
-    static func open(file: HDF5File, path: String, parent: hid_t, name: String) throws -> HDF5Dataset {
+    static func open(file: LiveFile, path: String, parent: hid_t, name: String) throws -> LiveDataset {
         let dapl = H5Pcreate(ferry_h5p_dataset_access())
         defer { H5Pclose(dapl) }
         if file.allowExternal {
@@ -26,11 +28,11 @@ public struct HDF5Dataset {
             _ = ferry_h5_forbid_external_links(dapl)
         }
         let handle = try file.objectHandle(H5Dopen2(parent, name, dapl), close: H5Dclose, object: path, "open dataset")
-        return HDF5Dataset(file: file, path: path, handle: handle)
+        return LiveDataset(file: file, path: path, handle: handle)
     }
 
     /// The dataset's shape (empty for a scalar).
-    public var shape: [Int] {
+    var shape: [Int] {
         get throws {
             let space = H5Dget_space(handle.id)
             guard space >= 0 else { throw file.fail(path, "read shape") }
@@ -73,8 +75,10 @@ public struct HDF5Dataset {
         }
     }
 
-    /// Reads the whole dataset as a tensor named `name`.
-    public func read(name: String) throws -> Tensor {
+    /// The dataset's data. With `placing`, data that can be used as stored (see `storedOffset`) is
+    /// given as its place in the file for the reader to view; otherwise it is read (such data then
+    /// viewed in this process's mapping of the file).
+    func contents(placing: Bool) throws -> HDF5Snapshot.DatasetData {
         try checkStorage()
         let ftype = H5Dget_type(handle.id)
         guard ftype >= 0 else { throw file.fail(path, "read type") }
@@ -95,16 +99,19 @@ public struct HDF5Dataset {
                         H5Dread(handle.id, mem, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), buf)
                     })
             else { throw file.fail(path, "read") }
-            return Tensor(name: name, elementType: .string, shape: shape, storage: .strings(strings.map { Array($0.utf8) }))
+            return .tensor(
+                Tensor(name: "", elementType: .string, shape: shape, storage: .strings(strings.map { Array($0.utf8) })))
         }
         guard let bytes = mapping.element.byteCount(elements: count) else {
             throw HDF5Error.invalid(file: file.path, object: path, reason: "shape \(shape) is too large")
         }
         try checkPlausible(bytes: bytes, shape: shape)
-        if let view = inPlaceView(
-            fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: max(1, mapping.element.bitWidth / 8))
-        {
-            return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(view))
+        let elementSize = max(1, mapping.element.bitWidth / 8)
+        if let offset = storedOffset(fileType: ftype, memoryType: mapping.memory.id, bytes: bytes, elementSize: elementSize) {
+            if placing { return .placed(offset: offset, elementType: mapping.element, shape: shape) }
+            if let view = file.view(offset: offset, count: bytes) {
+                return .tensor(Tensor(name: "", elementType: mapping.element, shape: shape, storage: .bytes(view)))
+            }
         }
         // libhdf5 writes every byte, so the buffer is not zero-filled first.
         let data = try TensorBytes(count: bytes) { out in
@@ -112,7 +119,7 @@ public struct HDF5Dataset {
             let rc = H5Dread(handle.id, mapping.memory.id, ferry_h5s_all(), ferry_h5s_all(), ferry_h5p_default(), out.baseAddress)
             guard rc >= 0 else { throw file.fail(path, "read") }
         }
-        return Tensor(name: name, elementType: mapping.element, shape: shape, storage: .bytes(data))
+        return .tensor(Tensor(name: "", elementType: mapping.element, shape: shape, storage: .bytes(data)))
     }
 
     /// Refuses shapes the file cannot back: unfiltered data must be stored in full, and filtered
@@ -132,10 +139,11 @@ public struct HDF5Dataset {
         }
     }
 
-    /// A view of the dataset's bytes in the mapped file (or in-memory image), when they can be used as they are:
-    /// contiguous, unfiltered, stored in exactly the memory type, aligned for it, inside the file.
-    private func inPlaceView(fileType: hid_t, memoryType: hid_t, bytes: Int, elementSize: Int) -> TensorBytes? {
-        guard bytes >= 4096, H5Tequal(fileType, memoryType) > 0 else { return nil }
+    /// Where the dataset's bytes lie in its file (or in-memory image) when they can be used as
+    /// they are: contiguous, unfiltered, stored in exactly the memory type, aligned for it, inside
+    /// the file, and large enough for viewing them to pay off. Never for data in another file.
+    private func storedOffset(fileType: hid_t, memoryType: hid_t, bytes: Int, elementSize: Int) -> Int? {
+        guard !inOtherFile, bytes >= 4096, H5Tequal(fileType, memoryType) > 0 else { return nil }
         let dcpl = H5Dget_create_plist(handle.id)
         defer { H5Pclose(dcpl) }
         guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else {
@@ -144,36 +152,31 @@ public struct HDF5Dataset {
         let offset = H5Dget_offset(handle.id)
         guard offset != ferry_haddr_undef(), offset <= UInt64(Int.max) else { return nil }
         let start = Int(offset)
-        func inside(_ count: Int) -> Bool { start % elementSize == 0 && start <= count && bytes <= count - start }
-        if let image = file.image {
-            return inside(image.count) ? TensorBytes(TensorBuffer(viewing: image, offset: start, count: bytes)) : nil
-        }
-        guard let mapped = file.mapped, inside(mapped.count) else { return nil }
-        mapped.prefault(start..<(start + bytes))
-        return TensorBytes(TensorBuffer(viewing: mapped, offset: start, count: bytes))
+        guard start % elementSize == 0, let size = file.size, start <= size, bytes <= size - start else { return nil }
+        return start
     }
 
     /// Names of the dataset's attributes.
-    public func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
+    func attributeNames() throws -> [String] { try HDF5Attributes.names(of: handle.id, file: file, object: path) }
 
     /// The attribute `name`, or nil when absent.
-    public func attribute(_ name: String) throws -> HDF5Value? {
+    func attribute(_ name: String) throws -> HDF5Value? {
         try HDF5Attributes.read(name, of: handle.id, file: file, object: path)
     }
 
     /// Sets (replaces) an attribute.
-    public func setAttribute(_ name: String, _ value: HDF5Value) throws {
+    func setAttribute(_ name: String, _ value: HDF5Value) throws {
         try HDF5Attributes.write(name, value, on: handle.id, file: file, object: path)
     }
 
     /// True when the dataset is chunked with at least one filter (e.g. deflate).
-    public var isFiltered: Bool {
+    var isFiltered: Bool {
         let dcpl = H5Dget_create_plist(handle.id)
         defer { H5Pclose(dcpl) }
         return H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) > 0
     }
 
-    static func create(in group: HDF5Group, name: String, tensor: Tensor, compress: Bool) throws -> HDF5Dataset {
+    static func create(in group: LiveGroup, name: String, tensor: Tensor, compress: Bool) throws -> LiveDataset {
         let file = group.file, path = group.childPath(name)
         // The bytes must be exactly what the shape says: libhdf5 reads shape x element size bytes.
         do { try tensor.validate() } catch let e as IRError {
@@ -204,7 +207,7 @@ public struct HDF5Dataset {
                 file: file.path, object: path, type: "\(tensor.elementType.name) has no HDF5 equivalent")
         }
         let id = H5Dcreate2(group.handle.id, name, type.id, space, ferry_h5p_default(), dcpl, ferry_h5p_default())
-        let dataset = HDF5Dataset(
+        let dataset = LiveDataset(
             file: file, path: path, handle: try file.objectHandle(id, close: H5Dclose, object: path, "create dataset"))
         let rc: herr_t
         switch tensor.storage {
