@@ -8,6 +8,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+
+/* Makes a spawned process start with no descriptors from `first` up (glibc >= 2.34 has the call but
+ * does not declare it without _GNU_SOURCE). A descriptor a spawned process inherits keeps its file's
+ * lock: libhdf5 locks the files it opens (and opens them without close-on-exec). Returns -1 when
+ * the C library lacks the call. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int ferry_spawn_close_from(posix_spawn_file_actions_t *actions, int first) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, first);
+}
+#else
+static inline int ferry_spawn_close_from(posix_spawn_file_actions_t *actions, int first) {
+    (void)actions; (void)first;
+    return -1;
+}
+#endif
 
 static inline hid_t ferry_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t ferry_h5s_all(void) { return H5S_ALL; }

@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed runs first.")
     var warmup = 3
 
-    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
+        let (session, planSeconds) = try plannedSession(model, reading: reading, execution: execution)
         let feeds = try inputOptions.feeds(for: session, random: true)
         var times: [Double] = []
         var peakActivations = 0

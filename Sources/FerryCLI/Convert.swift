@@ -50,6 +50,7 @@ struct Convert: ParsableCommand {
     var tolerance: Double = 1e-4
 
     @OptionGroup(title: "--check inputs") var checkInputs: InputOptions
+    @OptionGroup(title: "--check runs") var execution: ExecutionOptions
 
     func validate() throws {
         guard from ?? ModelFormat(path: input) != nil else {
@@ -91,7 +92,8 @@ struct Convert: ParsableCommand {
     private func compareOutputs(source: Model) throws {
         guard !source.graph.nodes.isEmpty else { throw ValidationError("--check needs a model with a graph, not only tensors") }
         let written = try ModelIO.load(output, format: to, options: reading.loadOptions)
-        let a = try InferenceSession(model: source), b = try InferenceSession(model: written.model)
+        let a = try InferenceSession(model: source, options: execution.sessionOptions)
+        let b = try InferenceSession(model: written.model, options: execution.sessionOptions)
         let feeds = try checkInputs.feeds(for: a, random: true)
         guard a.inputs.count == b.inputs.count else {
             throw CheckFailure("\(output) has \(b.inputs.count) inputs, \(input) has \(a.inputs.count)")

@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Write each output to DIR/<output name>.npy.", valueName: "dir"))
     var outputDir: String?
 
-    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -36,7 +36,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let (session, planSeconds) = try plannedSession(model, reading: reading, threads: threading)
+        let (session, planSeconds) = try plannedSession(model, reading: reading, execution: execution)
         let feeds = try inputOptions.feeds(for: session, random: false)
         let runStart = Date()
         let outputs = try session.run(feeds)

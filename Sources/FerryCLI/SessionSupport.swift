@@ -4,26 +4,59 @@ import FerryIR
 import FerryRuntime
 import Foundation
 
-/// The thread count of the subcommands that run a model.
-struct ThreadOptions: ParsableArguments {
+/// How the subcommands that run a model run it: threads, and the limits on each run's time and
+/// activation memory (a run past either ends with one line naming the node it reached).
+struct ExecutionOptions: ParsableArguments {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Stop a run that takes longer than this (default: no limit).", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(
+        help: ArgumentHelp(
+            "Most activation memory a run may hold at once, in bytes or with K, M, G (default: the machine's memory).",
+            valueName: "bytes"))
+    var maxMemory: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
+        if let maxMemory, ExecutionOptions.bytes(maxMemory) == nil {
+            throw ValidationError("--max-memory must be a positive byte count such as 500000000, 512M or 2G")
+        }
+    }
+
+    /// A byte count with an optional K, M or G (powers of 1024) suffix.
+    static func bytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(text.uppercased())
+        var scale = 1
+        if let last = digits.last, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n > 0 else { return nil }
+        let (total, overflow) = n.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : total
+    }
+
+    var sessionOptions: SessionOptions {
+        SessionOptions(threads: threads, timeoutSeconds: timeout, maxMemoryBytes: maxMemory.flatMap(ExecutionOptions.bytes))
     }
 }
 
 /// Loads `model` and plans it; returns the session and the seconds planning took. The loaded model
 /// is not kept: the session holds only the tensors its plan still needs.
-func plannedSession(_ model: String, reading: ReadingOptions, threads: ThreadOptions) throws -> (
+func plannedSession(_ model: String, reading: ReadingOptions, execution: ExecutionOptions) throws -> (
     session: InferenceSession, seconds: Double
 ) {
     CrashGuard.guardReading(model)
     let start = Date()
     let session = try InferenceSession(
-        model: try ModelIO.load(model, options: reading.loadOptions).model,
-        options: SessionOptions(threads: threads.threads))
+        model: try ModelIO.load(model, options: reading.loadOptions).model, options: execution.sessionOptions)
     return (session, Date().timeIntervalSince(start))
 }
 

@@ -5,16 +5,19 @@ public struct HDF5Reading: Sendable {
     /// In the reader helper process (`HDF5ReaderProcess`), under limits of CPU time and memory and
     /// unable to write files: a damaged or hostile file that makes libhdf5 fault or loop ends in an
     /// error naming the file, never in this process working on corrupted memory.
-    public static let helperProcess = HDF5Reading(inHelper: true, timeoutSeconds: 120)
+    public static let helperProcess = HDF5Reading(inHelper: true)
     /// In this process: for trusted files only (a damaged file can crash it or make it hang).
-    public static let inProcess = HDF5Reading(inHelper: false, timeoutSeconds: 0)
+    public static let inProcess = HDF5Reading(inHelper: false)
 
     /// Read in the helper process.
     public var inHelper: Bool
-    /// Wall-clock limit on the helper's reading, in seconds.
-    public var timeoutSeconds: Double
+    /// Wall-clock limit on the helper's reading, in seconds; nil: 10 s plus 1 s per 50 MB of file.
+    public var timeoutSeconds: Double?
 
-    public init(inHelper: Bool, timeoutSeconds: Double) {
+    /// The time limit for reading a file of `bytes`.
+    func timeout(forFileOf bytes: Int) -> Double { timeoutSeconds ?? 10 + Double(bytes) / 50e6 }
+
+    public init(inHelper: Bool, timeoutSeconds: Double? = nil) {
         self.inHelper = inHelper
         self.timeoutSeconds = timeoutSeconds
     }
@@ -52,7 +55,7 @@ public final class HDF5File {
     {
         let snapshot =
             reading.inHelper
-            ? try HDF5ReaderProcess.read(path: path, image: nil, allowExternal: allowExternal, timeout: reading.timeoutSeconds)
+            ? try HDF5ReaderProcess.read(path: path, image: nil, allowExternal: allowExternal, reading: reading)
             : try HDF5Snapshot.walk(try LiveFile.open(path, allowExternal: allowExternal), placing: false)
         return HDF5File(path: path, allowExternal: allowExternal, snapshot: snapshot, image: nil)
     }
@@ -62,7 +65,7 @@ public final class HDF5File {
     public static func open(image: TensorBuffer, path: String, reading: HDF5Reading = .helperProcess) throws -> HDF5File {
         let snapshot =
             reading.inHelper
-            ? try HDF5ReaderProcess.read(path: path, image: image, allowExternal: false, timeout: reading.timeoutSeconds)
+            ? try HDF5ReaderProcess.read(path: path, image: image, allowExternal: false, reading: reading)
             : try HDF5Snapshot.walk(try LiveFile.open(image: image, path: path), placing: false)
         return HDF5File(path: path, allowExternal: false, snapshot: snapshot, image: image)
     }

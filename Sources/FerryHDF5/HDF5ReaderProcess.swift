@@ -1,3 +1,4 @@
+import CHDF5
 import FerryIR
 
 #if canImport(Glibc)
@@ -86,7 +87,7 @@ func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
 /// Starts the reader helper on one file and takes its snapshot, within a wall-clock limit.
 enum HDF5ReaderProcess {
     /// The snapshot of the file at `path` (or of `image`, named `path`), read by the helper.
-    static func read(path: String, image: TensorBuffer?, allowExternal: Bool, timeout: Double) throws -> HDF5Snapshot {
+    static func read(path: String, image: TensorBuffer?, allowExternal: Bool, reading: HDF5Reading) throws -> HDF5Snapshot {
         let size: Int
         if let image {
             size = image.count
@@ -94,6 +95,7 @@ enum HDF5ReaderProcess {
             guard fileExists(path) else { throw HDF5Error.io(.system(path: path, operation: "open", errno: ENOENT)) }
             size = FerryIR.fileSize(path) ?? 0
         }
+        let timeout = reading.timeout(forFileOf: size)
         guard let executable = helperExecutable() else {
             throw HDF5Error.readerUnavailable(
                 file: path,
@@ -209,6 +211,14 @@ enum HDF5ReaderProcess {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_adddup2(&actions, writeEnd, 3)
             if image >= 0 { posix_spawn_file_actions_adddup2(&actions, image, 4) }
+            #if os(Linux)
+                // Nothing else of this process goes along (other threads' HDF5 files and their locks).
+                guard ferry_spawn_close_from(&actions, 5) == 0 else {
+                    close(ends[0])
+                    throw HDF5Error.readerUnavailable(
+                        file: file, reason: "this C library cannot keep descriptors from the helper")
+                }
+            #endif
             let argv = arguments.map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
             var pid = pid_t()
@@ -260,7 +270,9 @@ enum HDF5ReaderProcess {
         func failure(_ outcome: ReadOutcome, timeout: Double) -> HDF5Error {
             if outcome == .timedOut {
                 stop()
-                return .readerFailed(file: file, reason: "timed out after \(Int(timeout)) s")
+                let tenths = (timeout * 10).rounded() / 10
+                let shown = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
+                return .readerFailed(file: file, reason: "timed out after \(shown) s")
             }
             // The pipe closed: the helper has ended; wait for it.
             var status: Int32 = 0

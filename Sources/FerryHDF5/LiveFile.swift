@@ -21,7 +21,7 @@ final class LiveFile {
     let linkAccess: HDF5Handle
     /// Other files data was read from (with `allowExternal`): external link targets and external
     /// raw storage files, as paths next to this file. Writers must never replace these.
-    internal(set) var externalFiles: [String] = []
+    var externalFiles: [String] = []
 
     /// Records another file read through this one.
     func noteExternal(_ name: String) {

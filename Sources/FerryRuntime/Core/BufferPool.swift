@@ -8,8 +8,17 @@ import FerryIR
 
 /// Recycles activation memory: a value's block returns here when the last value using it goes away
 /// (liveness decided by the plan: the executor drops each value after its last reader), and the next
-/// allocation of a similar size takes it back. Tracks live and peak bytes.
+/// allocation of a similar size takes it back. Tracks live and peak bytes, and refuses blocks that
+/// would take the live bytes over `limit`.
 final class BufferPool: @unchecked Sendable {
+    /// Why a buffer was not given.
+    enum Failure: Error {
+        /// The live bytes would pass the pool's limit.
+        case overLimit(live: Int, limit: Int)
+        /// The system has no memory for it.
+        case outOfMemory
+    }
+
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var lock = pthread_mutex_t()
     private(set) var liveBytes = 0
@@ -19,9 +28,12 @@ final class BufferPool: @unchecked Sendable {
     /// False for pools whose freed blocks go straight back to the system (plan-time constants,
     /// which are computed once).
     private let reusesBlocks: Bool
+    /// Most bytes live at once (nil: no limit).
+    let limit: Int?
 
-    init(reusesBlocks: Bool = true) {
+    init(reusesBlocks: Bool = true, limit: Int? = nil) {
         self.reusesBlocks = reusesBlocks
+        self.limit = limit
         pthread_mutex_init(&lock, nil)
     }
 
@@ -39,10 +51,15 @@ final class BufferPool: @unchecked Sendable {
         return (n + step - 1) / step * step
     }
 
-    /// A writable buffer of `count` bytes (contents undefined), or nil when memory runs out.
-    func buffer(count: Int) -> TensorBuffer? {
+    /// A writable buffer of `count` bytes (contents undefined).
+    func buffer(count: Int) -> Result<TensorBuffer, Failure> {
         let wanted = BufferPool.sizeClass(count)
         pthread_mutex_lock(&lock)
+        if let limit, liveBytes > limit - wanted {
+            let live = liveBytes
+            pthread_mutex_unlock(&lock)
+            return .failure(.overLimit(live: live, limit: limit))
+        }
         var block: UnsafeMutableRawPointer?
         var capacity = wanted
         // Best fit: the smallest cached block at least as large and at most twice the size.
@@ -58,9 +75,9 @@ final class BufferPool: @unchecked Sendable {
             pthread_mutex_lock(&lock)
             liveBytes -= capacity
             pthread_mutex_unlock(&lock)
-            return nil
+            return .failure(.outOfMemory)
         }
-        return TensorBuffer(lending: p, count: count, capacity: capacity) { [self] p, cap in self.recycle(p, cap) }
+        return .success(TensorBuffer(lending: p, count: count, capacity: capacity) { [self] p, cap in self.recycle(p, cap) })
     }
 
     private func recycle(_ p: UnsafeMutableRawPointer, _ capacity: Int) {

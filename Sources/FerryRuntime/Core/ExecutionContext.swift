@@ -5,10 +5,20 @@ final class ExecutionContext {
     let pool: BufferPool
     /// Threads a kernel may use (1 = run on the calling thread).
     let threads: Int
+    /// When the run must end (`monotonicNanos`), and the limit in seconds it came from.
+    private let deadline: (nanos: UInt64, seconds: Double)?
 
-    init(pool: BufferPool, threads: Int) {
+    init(pool: BufferPool, threads: Int, timeoutSeconds: Double? = nil) {
         self.pool = pool
         self.threads = threads
+        deadline = timeoutSeconds.map { (monotonicNanos() + UInt64(max(0, $0) * 1e9), $0) }
+    }
+
+    /// Fails once the run's time limit has passed (the executor checks before every step, loops
+    /// before every iteration).
+    func checkDeadline() throws {
+        guard let deadline, monotonicNanos() > deadline.nanos else { return }
+        throw KernelError.invalid("still running when the time limit of \(deadline.seconds) s ran out")
     }
 
     /// A new value of `type` and `shape` with undefined contents, from the pool.
@@ -18,10 +28,16 @@ final class ExecutionContext {
         }
         let (bytes, o) = n.multipliedReportingOverflow(by: elementSize(type))
         guard !o, bytes < 1 << 44 else { throw KernelError.invalid("output of shape \(shape) is too large") }
-        guard let buffer = pool.buffer(count: bytes) else {
+        switch pool.buffer(count: bytes) {
+        case .success(let buffer):
+            return Value(type: type, shape: shape, buffer: buffer)
+        case .failure(.overLimit(let live, let limit)):
+            throw KernelError.invalid(
+                "an output of shape \(shape) (\(bytes) bytes) would take the activations past the memory limit of \(limit) bytes (\(live) in use)"
+            )
+        case .failure(.outOfMemory):
             throw KernelError.invalid("out of memory for an output of shape \(shape) (\(bytes) bytes)")
         }
-        return Value(type: type, shape: shape, buffer: buffer)
     }
 
     /// A new value filled with zero bytes.

@@ -60,6 +60,7 @@ final class GraphProgram {
             let start = profiler == nil ? 0 : monotonicNanos()
             let results: [Value?]
             do {
+                try ctx.checkDeadline()
                 results = try step.kernel.run(args, ctx)
             } catch let e as KernelError {
                 throw RuntimeError.nodeFailed(node: step.node, op: step.op, reason: e.reason)

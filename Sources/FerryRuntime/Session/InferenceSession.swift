@@ -11,9 +11,26 @@ import FerryIR
 public struct SessionOptions: Sendable {
     /// Threads kernels use; the default is the number of cores.
     public var threads: Int
+    /// Longest a `run` may take, in seconds: past it, the run ends with an error naming the node
+    /// it reached (checked between nodes and loop iterations). nil: no limit.
+    public var timeoutSeconds: Double?
+    /// Most activation bytes live at once: an output that would pass it ends the run with an error
+    /// naming its node. The default is the machine's physical memory.
+    public var maxMemoryBytes: Int
 
-    public init(threads: Int? = nil) {
+    public init(threads: Int? = nil, timeoutSeconds: Double? = nil, maxMemoryBytes: Int? = nil) {
         self.threads = max(1, threads ?? SessionOptions.cores)
+        self.timeoutSeconds = timeoutSeconds
+        self.maxMemoryBytes = maxMemoryBytes ?? SessionOptions.physicalMemory
+    }
+
+    /// Bytes of physical memory.
+    public static var physicalMemory: Int {
+        #if canImport(Glibc)
+            return max(1 << 30, Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE))))
+        #else
+            return Int.max
+        #endif
     }
 
     /// Cores available to this process.
@@ -39,10 +56,11 @@ public final class InferenceSession {
     public private(set) var peakActivationBytes = 0
 
     private let program: GraphProgram
-    private let pool = BufferPool()
+    private let pool: BufferPool
 
     public init(model: Model, options: SessionOptions = SessionOptions()) throws {
         self.options = options
+        pool = BufferPool(limit: options.maxMemoryBytes)
         #if canImport(CBLAS)
             openblas_set_num_threads(1)
         #endif
@@ -73,7 +91,7 @@ public final class InferenceSession {
             }
         }
         pool.resetPeak()
-        let ctx = ExecutionContext(pool: pool, threads: options.threads)
+        let ctx = ExecutionContext(pool: pool, threads: options.threads, timeoutSeconds: options.timeoutSeconds)
         // float16 values were widened at plan time.
         values = try values.map { $0.type == .float16 ? try convert($0, to: .float, ctx: ctx) : $0 }
         var results = try program.execute(inputs: values, outer: [], ctx: ctx, profiler: profiler)

@@ -35,7 +35,12 @@ final class ControlLoopKernel: Kernel {
         var parts = [[Value]](repeating: [], count: scans)
         var i = 0
         while cond, tripLimit.map({ i < $0 }) ?? true {
-            let outs = try body.run([Value.int64([i], shape: []), ControlTensors.bool(cond)] + state, inputs, ctx)
+            try ctx.checkDeadline()
+            // The iteration number comes from the pool: a body that passes it out as a scan output
+            // then grows the pool's live bytes, which its limit bounds.
+            let iteration = try ctx.allocate(.int64, [])
+            iteration.buffer.baseAddress.storeBytes(of: Int64(i), as: Int64.self)
+            let outs = try body.run([iteration, ControlTensors.bool(cond)] + state, inputs, ctx)
             if condGiven != nil { cond = try ControlTensors.truth(outs[0], "the body's condition") }
             state = Array(outs[1..<1 + carried])
             for k in 0..<scans { parts[k].append(outs[1 + carried + k]) }
