@@ -11,7 +11,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean
+.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean fuzz fuzz-short sanitize
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -93,7 +93,58 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi
 
-test: format-check unit interop example docs
+test: format-check unit fuzz-short interop example docs
+
+# Fuzzing. ferry-fuzz reads each input with one of Ferry's readers (Sources/FerryFuzz): an error
+# is fine, a crash or an error of more than one line is a finding. Seeds are made from the
+# fixtures; findings are kept as regression inputs in Fixtures/fuzz/<target> (HDF5's in
+# Fixtures/hdf5/hostile). `make test` runs fuzz-short: every regression input, and seeded
+# mutations of the seeds (bit flips, integer overwrites, truncations, splices) without coverage
+# guidance. `make fuzz` builds ferry-fuzz with coverage and AddressSanitizer against libFuzzer
+# (shipped with the Swift toolchain) and runs each target for FUZZ_SECONDS; FUZZING.md has figures.
+FUZZ_SEEDS := .build/fuzz-seeds
+FUZZ_IN_PROCESS := onnx safetensors npy npz keras-config
+FUZZ_MUTATIONS ?= 20000
+FUZZ_SECONDS ?= 300
+FUZZ_STRUCTURE_MUTATIONS ?= 20000
+FUZZ_RUNTIME = $(firstword $(wildcard $(dir $(realpath $(shell which swift)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+
+$(FUZZ_SEEDS)/.made: build-tests tools/make_fuzz_seeds.py
+	python3 tools/make_fuzz_seeds.py --ferry .build/debug/ferry $(FUZZ_SEEDS)
+	touch $@
+
+fuzz-short: build-tests $(FUZZ_SEEDS)/.made
+	@for t in $(FUZZ_IN_PROCESS); do 	  if [ -d Fixtures/fuzz/$$t ]; then .build/debug/ferry-fuzz $$t Fixtures/fuzz/$$t || exit 1; fi; 	  .build/debug/ferry-fuzz $$t --mutate $(FUZZ_MUTATIONS) $(FUZZ_SEEDS)/$$t || exit 1; 	done
+	.build/debug/ferry-fuzz onnx-structure --mutate 300 $(FUZZ_SEEDS)/onnx
+	.build/debug/ferry-fuzz hdf5 Fixtures/hdf5/hostile
+	.build/debug/ferry-fuzz hdf5 --mutate 100 $(FUZZ_SEEDS)/hdf5
+	.build/debug/ferry-fuzz keras --mutate 50 $(FUZZ_SEEDS)/keras
+
+fuzz: deps $(FUZZ_SEEDS)/.made
+	@[ -n "$(FUZZ_RUNTIME)" ] || { echo "fuzz: libclang_rt.fuzzer_no_main is not in this Swift toolchain"; exit 1; }
+	swift build -c release --product ferry-fuzz --scratch-path .build/fuzz -j $(SWIFT_JOBS) \
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp -Xcc -fsanitize=address,fuzzer-no-link \
+	  -Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++
+	@mkdir -p .build/fuzz-findings
+	@for t in $(FUZZ_IN_PROCESS); do \
+	  mkdir -p .build/fuzz-corpus/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  .build/fuzz/release/ferry-fuzz $$t --fuzz .build/fuzz-corpus/$$t $(FUZZ_SEEDS)/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=.build/fuzz-findings/$$t- 2>&1 | \
+	    grep -E "^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || exit 1; \
+	done
+	@echo "== structure fuzz: $(FUZZ_STRUCTURE_MUTATIONS) damaged models (AddressSanitizer build)"
+	.build/fuzz/release/ferry-fuzz onnx-structure --mutate $(FUZZ_STRUCTURE_MUTATIONS) $(FUZZ_SEEDS)/onnx
+
+# Sanitizers: the unit suite under AddressSanitizer and UndefinedBehaviorSanitizer, and the tests
+# that run threads at once under ThreadSanitizer, each build in its own folder (not part of make
+# test: the two builds and the instrumented runs take long; FUZZING.md records the durations).
+SANITIZE_FLAGS := -Xswiftc -O -Xcc -O1 -Xcc -fno-omit-frame-pointer
+sanitize: deps conformance
+	swift build --build-tests --scratch-path .build/asan -j $(SWIFT_JOBS) --sanitize=address --sanitize=undefined $(SANITIZE_FLAGS)
+	swift test --skip-build --scratch-path .build/asan --sanitize=address --sanitize=undefined
+	swift build --build-tests --scratch-path .build/tsan -j $(SWIFT_JOBS) --sanitize=thread $(SANITIZE_FLAGS)
+	swift test --skip-build --scratch-path .build/tsan --sanitize=thread --filter "ConcurrentRun|ParallelFor|Recurrent"
 
 # swift-format (shipped with the toolchain) with .swift-format: `make format` rewrites the Swift
 # files in place; `make format-check` (part of make test) fails when one is not formatted.

@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "ferry", targets: ["FerryCLI"]),
         // Reads HDF5 files for library users in a process of its own (the CLI serves itself).
         .executable(name: "ferry-hdf5-reader", targets: ["FerryHDF5Reader"]),
+        // Ferry's readers as fuzz targets: replays files; `make fuzz` builds it with libFuzzer.
+        .executable(name: "ferry-fuzz", targets: ["FerryFuzz"]),
         .library(name: "Ferry", targets: ["Ferry"]),
         .library(name: "FerryIR", targets: ["FerryIR"]),
         .library(name: "FerryONNX", targets: ["FerryONNX"]),
@@ -55,6 +57,11 @@ let package = Package(
             name: "Ferry",
             dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]
         ),
+        // libFuzzer's driver when linked in (weak), for ferry-fuzz.
+        .target(name: "CFuzzDriver"),
+        .executableTarget(
+            name: "FerryFuzz",
+            dependencies: ["Ferry", "FerryIR", "FerryONNX", "FerryKeras", "FerryPasses", "FerryRuntime", "CFuzzDriver"]),
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
@@ -70,7 +77,8 @@ let package = Package(
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRewriteTests", dependencies: ["FerryRewrite", "FerryIR", "FerryTestSupport"]),
         .testTarget(
-            name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
+            name: "FerryRuntimeTests",
+            dependencies: ["Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport", "CKernels"]),
         .testTarget(
             name: "FerryPassesTests",
             dependencies: ["FerryPasses", "FerryRewrite", "Ferry", "FerryRuntime", "FerryONNX", "FerryIR", "FerryTestSupport"]),

@@ -306,6 +306,8 @@ def main() -> int:
 
     print("timing ferry convert", file=sys.stderr)
     fr = bench("ferry", [ferry, "convert", model, out_ferry], args.runs, out_ferry)
+    print("timing ferry convert --hdf5-in-process", file=sys.stderr)
+    fi = bench("ferry", [ferry, "convert", "--hdf5-in-process", model, out_ferry], args.runs, out_ferry)
     print("timing tf2onnx", file=sys.stderr)
     tr = bench("tf2onnx", [sys.executable, "-c", TF2ONNX_RUN, model, out_tf2onnx, str(OPSET)],
                args.tf2onnx_runs, out_tf2onnx)
@@ -337,6 +339,9 @@ def main() -> int:
          f"{max(r[1] for r in fr) / 1e6:.0f}",
          f"{statistics.median(t_total) / f_med:.0f}x total, "
          f"{statistics.median(t_conv) / f_med:.0f}x from_keras alone", *fq),
+        ("&nbsp;&nbsp;ferry convert --hdf5-in-process (libhdf5 in Ferry's process: trusted files)",
+         [r[0] for r in fi], gbs(statistics.median(r[0] for r in fi)),
+         f"{max(r[1] for r in fi) / 1e6:.0f}", "—", "same file", "same file"),
         ("tf2onnx total (python start, imports, load_model, from_keras)", t_total,
          gbs(statistics.median(t_total)), f"{max(r[1] for r in tr) / 1e6:.0f}", "1x", *tq),
         ("&nbsp;&nbsp;tf2onnx from_keras alone (timed in process)", t_conv,

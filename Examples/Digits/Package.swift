@@ -15,6 +15,7 @@ let package = Package(
             name: "Digits",
             dependencies: [
                 .product(name: "Ferry", package: "ferry"),
+                .product(name: "FerryHDF5", package: "ferry"),
                 .product(name: "FerryIR", package: "ferry"),
                 .product(name: "FerryRuntime", package: "ferry"),
                 .product(name: "FerryPasses", package: "ferry")

@@ -1,10 +1,12 @@
 /* Ferry's worker threads: a fork-join pool whose workers spin briefly between jobs before they
  * sleep, so a model's many small parallel steps do not each pay a thread wake-up. One job runs at a
  * time; a job submitted while another runs (or from inside one) runs on the calling thread.
- * A worker registers in `active` before it takes tasks and checks the job is still the one it saw;
- * a new job is published only when no worker is registered, so a late worker never mixes the
- * fields of two jobs (a new function with an old context, or an index of the old job counted in
- * the new one). */
+ * `generation` is odd while a job is published and even while the next one is being written. A
+ * worker registers in `active` before it takes tasks and takes them only from a published job that
+ * is still the one it saw; a submitter first closes the last job (even), waits until no worker is
+ * registered, writes the new job and publishes it (odd). So a worker that woke for one job and
+ * resumed late never mixes the fields of two jobs (a new function with an old context, an index of
+ * the old job counted in the new one). */
 #include "ferry_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,7 +23,7 @@ enum { MAX_WORKERS = 63, SPIN_ROUNDS = 20000 };
 static pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static atomic_ulong generation;
+static atomic_ulong generation = 1;
 static atomic_size_t next_index, finished;
 static atomic_int sleepers, active;
 static size_t job_count, job_workers;
@@ -55,7 +57,7 @@ static void *worker(void *arg) {
         }
         seen = g;
         atomic_fetch_add(&active, 1);
-        if (atomic_load(&generation) == g && id < job_workers) run_tasks();
+        if ((g & 1) && atomic_load(&generation) == g && id < job_workers) run_tasks();
         atomic_fetch_sub(&active, 1);
     }
     return NULL;
@@ -78,6 +80,7 @@ void ferry_parallel_for(size_t count, size_t threads, ferry_task_fn fn, void *ct
         pthread_attr_destroy(&attr);
         started_workers++;
     }
+    atomic_fetch_add(&generation, 1); /* closed: late workers of the last job take nothing */
     while (atomic_load(&active) > 0) FERRY_PAUSE();
     job_fn = fn;
     job_ctx = ctx;
@@ -85,7 +88,7 @@ void ferry_parallel_for(size_t count, size_t threads, ferry_task_fn fn, void *ct
     job_workers = workers < started_workers ? workers : started_workers;
     atomic_store_explicit(&next_index, 0, memory_order_release);
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
-    atomic_fetch_add(&generation, 1);
+    atomic_fetch_add(&generation, 1); /* published */
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
         pthread_cond_broadcast(&wake);

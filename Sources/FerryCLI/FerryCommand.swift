@@ -18,8 +18,8 @@ struct FerryCommand: ParsableCommand {
     /// Runs the command line; errors print one line and exit 1, usage errors exit 2.
     static func main() {
         // Started as the HDF5 reader helper (by this program's own HDF5 reading): serve, exit.
+        // Otherwise this program becomes the helper its HDF5 reading starts.
         HDF5ReaderHelper.serveIfAsked()
-        HDF5ReaderHelper.executablePath = Bundle.main.executablePath
         if let value = KernelISA.invalidEnvironmentValue {
             FileHandle.standardError.write(Data("error: FERRY_ISA=\(value) is not one of best, avx2, portable\n".utf8))
             Foundation.exit(2)

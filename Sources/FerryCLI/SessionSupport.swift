@@ -15,7 +15,7 @@ struct ExecutionOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Most activation memory a run may hold at once, in bytes or with K, M, G (default: the machine's memory).",
+            "Most activation memory a run may hold at once, in bytes or with K, M, G (default: half the machine's memory).",
             valueName: "bytes"))
     var maxMemory: String?
 

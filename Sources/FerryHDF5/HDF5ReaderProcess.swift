@@ -17,13 +17,17 @@ public enum HDF5ReaderHelper {
     public static let argument = "--ferry-hdf5-reader"
 
     /// The executable started as the helper. Unset, it is `$FERRY_HDF5_READER` when set, else
-    /// `ferry-hdf5-reader` next to the running executable.
+    /// this program when it called `serveIfAsked`, else `ferry-hdf5-reader` next to it.
     nonisolated(unsafe) public static var executablePath: String?
 
-    /// Serves and exits when `arguments` ask for the helper; returns otherwise. Call it first in
-    /// `main`, before any thread starts.
+    /// Call first in `main`, before any thread starts: when `arguments` ask for the helper, this
+    /// program serves and exits; otherwise it becomes the helper that HDF5 reading starts (so it
+    /// needs no `ferry-hdf5-reader` beside it).
     public static func serveIfAsked(_ arguments: [String] = CommandLine.arguments) {
-        guard arguments.count == 7, arguments[1] == argument else { return }
+        guard arguments.count == 7, arguments[1] == argument else {
+            if executablePath == nil { executablePath = HDF5ReaderProcess.runningExecutable() }
+            return
+        }
         let (kind, path, allowExternal) = (arguments[2], arguments[3], arguments[4] == "1")
         limit(cpuSeconds: Int(arguments[5]) ?? 1, addressSpace: Int(arguments[6]) ?? 1 << 32)
         let reply = Result { () throws -> HDF5Snapshot in
@@ -63,7 +67,12 @@ public enum HDF5ReaderHelper {
         #endif
         signal(SIGXFSZ, SIG_IGN)
         set(cpu, cpuSeconds, cpuSeconds + 5)
-        set(space, addressSpace, addressSpace)
+        // A sanitizer's shadow memory reserves terabytes of address space (make sanitize's builds).
+        if dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") == nil
+            && dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") == nil
+        {
+            set(space, addressSpace, addressSpace)
+        }
         set(size, 0, 0)
         set(core, 0, 0)
     }
@@ -100,7 +109,7 @@ enum HDF5ReaderProcess {
             throw HDF5Error.readerUnavailable(
                 file: path,
                 reason:
-                    "ferry-hdf5-reader is not next to this program (set FERRY_HDF5_READER to its path, or read trusted files in process)"
+                    "no helper to start: call HDF5ReaderHelper.serveIfAsked() first in main, or put ferry-hdf5-reader beside this program or name it in FERRY_HDF5_READER (or read trusted files in process)"
             )
         }
         var imageFD: Int32 = -1
@@ -140,7 +149,7 @@ enum HDF5ReaderProcess {
         return access(candidate, X_OK) == 0 ? candidate : nil
     }
 
-    private static func runningExecutable() -> String? {
+    static func runningExecutable() -> String? {
         #if os(Linux)
             var buf = [CChar](repeating: 0, count: 4097)
             let n = readlink("/proc/self/exe", &buf, 4096)
@@ -268,13 +277,19 @@ enum HDF5ReaderProcess {
 
         /// The error for a reply that did not arrive in full.
         func failure(_ outcome: ReadOutcome, timeout: Double) -> HDF5Error {
-            if outcome == .timedOut {
+            switch outcome {
+            case .timedOut:
                 stop()
                 let tenths = (timeout * 10).rounded() / 10
                 let shown = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
                 return .readerFailed(file: file, reason: "timed out after \(shown) s")
+            case .failed(let code):
+                stop()
+                return .readerUnavailable(file: file, reason: "reading its reply failed (errno \(code))")
+            case .closed, .done:
+                break
             }
-            // The pipe closed: the helper has ended; wait for it.
+            // The pipe closed: the helper has ended; collect its status.
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             reaped = true

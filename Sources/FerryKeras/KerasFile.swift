@@ -114,6 +114,15 @@ public enum KerasFile {
             keras3: true, producerVersion: "3", options: options)
     }
 
+    /// Imports the model a Keras config (`model_config`, or a `.keras` archive's config.json)
+    /// describes, with no weights: layers that have weights fail with an error naming them. The
+    /// config reader's own entry point (its fuzz target uses it).
+    public static func importConfig(_ json: Data, file: String) throws -> Model {
+        try importModel(
+            json: json, file: file, weights: NoWeights(), keras3: true, producerVersion: "3", options: KerasImportOptions()
+        ).model
+    }
+
     static func importModel(
         json: Data, file: String, weights: KerasWeightStore, keras3: Bool, producerVersion: String,
         options: KerasImportOptions

@@ -8,6 +8,11 @@ protocol KerasWeightStore {
     func weights(for path: [String]) throws -> [Tensor]
 }
 
+/// No weights at all (a config read on its own).
+struct NoWeights: KerasWeightStore {
+    func weights(for path: [String]) throws -> [Tensor] { [] }
+}
+
 /// Keras 2 / tf.keras files: `<root>/<layer>/@weight_names` and datasets named by them; a nested
 /// model's group lists the weights of all its layers, each prefixed with the inner layer's name.
 struct LegacyWeightStore: KerasWeightStore {

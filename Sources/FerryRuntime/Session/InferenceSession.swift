@@ -15,13 +15,14 @@ public struct SessionOptions: Sendable {
     /// it reached (checked between nodes and loop iterations). nil: no limit.
     public var timeoutSeconds: Double?
     /// Most activation bytes live at once: an output that would pass it ends the run with an error
-    /// naming its node. The default is the machine's physical memory.
+    /// naming its node. The default is half the machine's physical memory (what the values take
+    /// beyond their bytes must still fit beside them).
     public var maxMemoryBytes: Int
 
     public init(threads: Int? = nil, timeoutSeconds: Double? = nil, maxMemoryBytes: Int? = nil) {
         self.threads = max(1, threads ?? SessionOptions.cores)
         self.timeoutSeconds = timeoutSeconds
-        self.maxMemoryBytes = maxMemoryBytes ?? SessionOptions.physicalMemory
+        self.maxMemoryBytes = maxMemoryBytes ?? SessionOptions.physicalMemory / 2
     }
 
     /// Bytes of physical memory.
@@ -45,22 +46,25 @@ public struct SessionOptions: Sendable {
 
 /// Runs a model on the CPU. Planning (kernel choice, constant folding, fusion, weight packing)
 /// happens once in `init`; `run` can then be called many times, with any input shapes the model
-/// allows.
-public final class InferenceSession {
+/// allows, and from several threads at once: the plan is read-only while runs use it, and each run
+/// takes its activation memory from a pool no other run is using at the time (serial runs reuse
+/// one pool's blocks). Runs at the same time share the session's thread pool: one of them has the
+/// worker threads for a parallel step, the others run that step on their own thread.
+public final class InferenceSession: @unchecked Sendable {
     /// The values a caller feeds, as the model declares them.
     public let inputs: [ValueInfo]
     /// The values `run` returns, in this order.
     public let outputs: [ValueInfo]
     public let options: SessionOptions
-    /// The largest number of activation bytes live at once during the last run.
-    public private(set) var peakActivationBytes = 0
+    /// The largest number of activation bytes live at once during the last run to finish.
+    public var peakActivationBytes: Int { pools.lastPeak }
 
     private let program: GraphProgram
-    private let pool: BufferPool
+    private let pools: PoolShelf
 
     public init(model: Model, options: SessionOptions = SessionOptions()) throws {
         self.options = options
-        pool = BufferPool(limit: options.maxMemoryBytes)
+        pools = PoolShelf(limit: options.maxMemoryBytes)
         #if canImport(CBLAS)
             openblas_set_num_threads(1)
         #endif
@@ -90,7 +94,8 @@ public final class InferenceSession {
                     name: info.name, expected: info.type?.description ?? "a numeric tensor", got: e.reason)
             }
         }
-        pool.resetPeak()
+        let pool = pools.take()
+        defer { pools.giveBack(pool) }
         let ctx = ExecutionContext(pool: pool, threads: options.threads, timeoutSeconds: options.timeoutSeconds)
         // float16 values were widened at plan time.
         values = try values.map { $0.type == .float16 ? try convert($0, to: .float, ctx: ctx) : $0 }
@@ -100,7 +105,6 @@ public final class InferenceSession {
                 results[i] = try convert(results[i], to: .float16, ctx: ctx)
             }
         }
-        peakActivationBytes = pool.peakBytes
         return zip(outputs, results).map { (name: $0.name, tensor: $1.tensor(name: $0.name)) }
     }
 

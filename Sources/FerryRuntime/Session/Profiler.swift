@@ -11,7 +11,8 @@
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-/// Time spent per node and per op type over the runs it watched.
+/// Time spent per node and per op type over the runs it watched. It records one run at a time:
+/// runs made at the same time each need their own profiler.
 public final class Profiler {
     /// Total time of one node over the profiled runs.
     public struct NodeTime {
