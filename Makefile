@@ -100,14 +100,14 @@ test: format-check unit fuzz-short interop example docs
 # fixtures; findings are kept as regression inputs in Fixtures/fuzz/<target> (HDF5's in
 # Fixtures/hdf5/hostile). `make test` runs fuzz-short: every regression input, and seeded
 # mutations of the seeds (bit flips, integer overwrites, truncations, splices) without coverage
-# guidance. `make fuzz` builds ferry-fuzz with coverage and AddressSanitizer against libFuzzer
-# (shipped with the Swift toolchain) and runs each target for FUZZ_SECONDS; FUZZING.md has figures.
+# guidance. `make fuzz` builds ferry-fuzz with libFuzzer's coverage and AddressSanitizer (libFuzzer
+# ships with the Swift toolchain; ferry-fuzz's own main calls its driver) and runs each target for
+# FUZZ_SECONDS, then the structure fuzz; FUZZING.md has the figures.
 FUZZ_SEEDS := .build/fuzz-seeds
 FUZZ_IN_PROCESS := onnx safetensors npy npz keras-config
 FUZZ_MUTATIONS ?= 20000
 FUZZ_SECONDS ?= 300
 FUZZ_STRUCTURE_MUTATIONS ?= 20000
-FUZZ_RUNTIME = $(firstword $(wildcard $(dir $(realpath $(shell which swift)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
 
 $(FUZZ_SEEDS)/.made: build-tests tools/make_fuzz_seeds.py
 	python3 tools/make_fuzz_seeds.py --ferry .build/debug/ferry $(FUZZ_SEEDS)
@@ -121,10 +121,8 @@ fuzz-short: build-tests $(FUZZ_SEEDS)/.made
 	.build/debug/ferry-fuzz keras --mutate 50 $(FUZZ_SEEDS)/keras
 
 fuzz: deps $(FUZZ_SEEDS)/.made
-	@[ -n "$(FUZZ_RUNTIME)" ] || { echo "fuzz: libclang_rt.fuzzer_no_main is not in this Swift toolchain"; exit 1; }
 	swift build -c release --product ferry-fuzz --scratch-path .build/fuzz -j $(SWIFT_JOBS) \
-	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp -Xcc -fsanitize=address,fuzzer-no-link \
-	  -Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++
+	  -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address,fuzzer-no-link -Xlinker --undefined=LLVMFuzzerRunDriver -Xswiftc -use-ld=lld
 	@mkdir -p .build/fuzz-findings
 	@for t in $(FUZZ_IN_PROCESS); do \
 	  mkdir -p .build/fuzz-corpus/$$t; \

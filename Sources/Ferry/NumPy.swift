@@ -99,7 +99,7 @@ public enum NumPyFile {
             shape.append(d)
         }
         if descr.contains("O") { throw bad("object arrays are refused (loading them would unpickle Python code)") }
-        let order = descr.first!
+        guard let order = descr.first else { throw bad("header has an empty 'descr'") }
         let code = String(descr.dropFirst())
         guard order == "<" || order == "|" || order == "=" else {
             throw bad("big-endian arrays ('\(descr)') are not supported; save with dtype '<\(code)'")

@@ -84,6 +84,19 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         }
     }
 
+    /// Fuzz findings kept in Fixtures/fuzz: read by the CLI, each is one line and exit 1.
+    @Test func fuzzFindingsAreOneLineAndExitOne() throws {
+        let dir = TestSupport.fixture("fuzz/npy")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let r = try ferry("run", "Fixtures/onnx/valid/small_cnn.onnx", "--input", "Fixtures/fuzz/npy/" + file)
+            #expect(r.status == 1)
+            #expect(r.stderr.hasPrefix("error: Fixtures/fuzz/npy/" + file), "\(r.stderr)")
+            #expect(r.stderr.filter { $0 == "\n" }.count == 1)
+        }
+    }
+
     @Test func aMissingFileIsExitOne() throws {
         let r = try ferry("inspect", "nope.onnx")
         #expect(r.status == 1)
