@@ -115,6 +115,7 @@ $(FUZZ_SEEDS)/.made: build-tests tools/make_fuzz_seeds.py
 
 fuzz-short: build-tests $(FUZZ_SEEDS)/.made
 	@for t in $(FUZZ_IN_PROCESS); do 	  if [ -d Fixtures/fuzz/$$t ]; then .build/debug/ferry-fuzz $$t Fixtures/fuzz/$$t || exit 1; fi; 	  .build/debug/ferry-fuzz $$t --mutate $(FUZZ_MUTATIONS) $(FUZZ_SEEDS)/$$t || exit 1; 	done
+	.build/debug/ferry-fuzz onnx-structure Fixtures/fuzz/onnx-structure
 	.build/debug/ferry-fuzz onnx-structure --mutate 300 $(FUZZ_SEEDS)/onnx
 	.build/debug/ferry-fuzz hdf5 Fixtures/hdf5/hostile
 	.build/debug/ferry-fuzz hdf5 --mutate 100 $(FUZZ_SEEDS)/hdf5
@@ -127,9 +128,10 @@ fuzz: deps $(FUZZ_SEEDS)/.made
 	@for t in $(FUZZ_IN_PROCESS); do \
 	  mkdir -p .build/fuzz-corpus/$$t; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan-suppressions.txt \
 	  .build/fuzz/release/ferry-fuzz $$t --fuzz .build/fuzz-corpus/$$t $(FUZZ_SEEDS)/$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=.build/fuzz-findings/$$t- 2>&1 | \
-	    grep -E "^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || exit 1; \
+	    grep -E "^(stat::|#[0-9]+[[:space:]]+(INITED|DONE)|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || exit 1; \
 	done
 	@echo "== structure fuzz: $(FUZZ_STRUCTURE_MUTATIONS) damaged models (AddressSanitizer build)"
 	.build/fuzz/release/ferry-fuzz onnx-structure --mutate $(FUZZ_STRUCTURE_MUTATIONS) $(FUZZ_SEEDS)/onnx

@@ -22,6 +22,8 @@ public enum NumPyFile {
 
     /// Reads one `.npy` file.
     public static func read(_ path: String) throws -> Tensor {
+        // Foundation's Data(contentsOf:) leaks a page reading an empty file; nothing to read anyway.
+        if FerryIR.fileSize(path) == 0 { throw NumPyError.invalid(file: path, reason: "empty file (no .npy header)") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw NumPyError.invalid(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")

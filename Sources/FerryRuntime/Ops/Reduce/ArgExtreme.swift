@@ -24,6 +24,7 @@ final class ReduceArgKernel: Kernel {
         var shape = x.shape
         if keepdims { shape[a] = 1 } else { shape.remove(at: a) }
         let out = try ctx.allocate(.int64, shape)
+        guard outer > 0 && inner > 0 else { return [out] } // another axis is empty: so is the output
         try dispatchNumeric(
             x.type,
             ReduceArgRun(
