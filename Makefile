@@ -136,13 +136,16 @@ fuzz: deps $(FUZZ_SEEDS)/.made
 	@echo "== structure fuzz: $(FUZZ_STRUCTURE_MUTATIONS) damaged models (AddressSanitizer build)"
 	.build/fuzz/release/ferry-fuzz onnx-structure --mutate $(FUZZ_STRUCTURE_MUTATIONS) $(FUZZ_SEEDS)/onnx
 
-# Sanitizers: the unit suite under AddressSanitizer and UndefinedBehaviorSanitizer, and the tests
-# that run threads at once under ThreadSanitizer, each build in its own folder (not part of make
+# Sanitizers: the unit suite under AddressSanitizer (UndefinedBehaviorSanitizer on the C code:
+# Swift has no such mode, it traps on overflow and bounds itself; leak checks are make fuzz's, per
+# input: at the test process's exit LeakSanitizer only lists test fixtures held in globals), and
+# the tests that run threads at once under ThreadSanitizer, each build in its own folder (not part of make
 # test: the two builds and the instrumented runs take long; FUZZING.md records the durations).
 SANITIZE_FLAGS := -Xswiftc -O -Xcc -O1 -Xcc -fno-omit-frame-pointer
 sanitize: deps conformance
-	swift build --build-tests --scratch-path .build/asan -j $(SWIFT_JOBS) --sanitize=address --sanitize=undefined $(SANITIZE_FLAGS)
-	swift test --skip-build --scratch-path .build/asan --sanitize=address --sanitize=undefined
+	swift build --build-tests --scratch-path .build/asan -j $(SWIFT_JOBS) --sanitize=address -Xcc -fsanitize=undefined $(SANITIZE_FLAGS)
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan-suppressions.txt \
+	  swift test --skip-build --scratch-path .build/asan --sanitize=address
 	swift build --build-tests --scratch-path .build/tsan -j $(SWIFT_JOBS) --sanitize=thread $(SANITIZE_FLAGS)
 	swift test --skip-build --scratch-path .build/tsan --sanitize=thread --filter "ConcurrentRun|ParallelFor|Recurrent"
 

@@ -295,7 +295,7 @@ static void fd_buffer_append(ProtobufCBuffer *base, size_t len, const uint8_t *d
     }
     if (len >= b->capacity / 2) {
         write_all(b, data, len);
-    } else {
+    } else if (len > 0) { /* an empty payload may come with a null pointer */
         memcpy(b->staging + b->used, data, len);
         b->used += len;
     }
