@@ -10,10 +10,10 @@ final class ControlScanKernel: Kernel {
     init(_ spec: NodeSpec) throws {
         body = try ControlSubgraph(spec, "body", inputTypes: spec.node.inputs.map { spec.valueTypes[$0] })
         scanInputs = try spec.int("num_scan_inputs", -1)
-        states = spec.inputCount - scanInputs
-        guard scanInputs >= 1, states >= 0 else {
+        guard scanInputs >= 1, scanInputs <= spec.inputCount else {
             throw KernelError.invalid("num_scan_inputs \(scanInputs) does not fit the \(spec.inputCount) inputs")
         }
+        states = spec.inputCount - scanInputs
         guard body.inputCount == spec.inputCount else {
             throw KernelError.invalid("the body takes \(body.inputCount) inputs, the node gives \(spec.inputCount)")
         }
