@@ -11,7 +11,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean fuzz fuzz-short sanitize
+.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean fuzz fuzz-seeds fuzz-short sanitize
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -109,11 +109,11 @@ FUZZ_MUTATIONS ?= 20000
 FUZZ_SECONDS ?= 300
 FUZZ_STRUCTURE_MUTATIONS ?= 20000
 
-$(FUZZ_SEEDS)/.made: build-tests tools/make_fuzz_seeds.py
+# The seeds need the freshly built ferry (safetensors seeds are converted by it): made every time.
+fuzz-seeds: build-tests
 	python3 tools/make_fuzz_seeds.py --ferry .build/debug/ferry $(FUZZ_SEEDS)
-	touch $@
 
-fuzz-short: build-tests $(FUZZ_SEEDS)/.made
+fuzz-short: fuzz-seeds
 	@for t in $(FUZZ_IN_PROCESS); do 	  if [ -d Fixtures/fuzz/$$t ]; then .build/debug/ferry-fuzz $$t Fixtures/fuzz/$$t || exit 1; fi; 	  .build/debug/ferry-fuzz $$t --mutate $(FUZZ_MUTATIONS) $(FUZZ_SEEDS)/$$t || exit 1; 	done
 	.build/debug/ferry-fuzz onnx-structure Fixtures/fuzz/onnx-structure
 	.build/debug/ferry-fuzz onnx-structure --mutate 300 $(FUZZ_SEEDS)/onnx
@@ -121,7 +121,7 @@ fuzz-short: build-tests $(FUZZ_SEEDS)/.made
 	.build/debug/ferry-fuzz hdf5 --mutate 100 $(FUZZ_SEEDS)/hdf5
 	.build/debug/ferry-fuzz keras --mutate 50 $(FUZZ_SEEDS)/keras
 
-fuzz: deps $(FUZZ_SEEDS)/.made
+fuzz: deps fuzz-seeds
 	swift build -c release --product ferry-fuzz --scratch-path .build/fuzz -j $(SWIFT_JOBS) \
 	  -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address,fuzzer-no-link -Xlinker --undefined=LLVMFuzzerRunDriver -Xswiftc -use-ld=lld
 	@mkdir -p .build/fuzz-findings

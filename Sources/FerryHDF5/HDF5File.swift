@@ -88,23 +88,15 @@ public final class HDF5File {
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count) else {
                 throw HDF5Error.invalid(file: path, object: object, reason: "shape \(shape) is too large")
             }
-            let view: TensorBytes
-            if let image {
-                guard offset >= 0, offset <= image.count, bytes <= image.count - offset else {
-                    throw outside(object, offset, bytes)
-                }
-                view = TensorBytes(TensorBuffer(viewing: image, offset: offset, count: bytes))
-            } else {
-                let file: MappedFile
+            var file: MappedFile?
+            if image == nil {
                 switch mapped {
                 case .success(let f): file = f
                 case .failure(let e): throw HDF5Error.io(e)
                 }
-                guard offset >= 0, offset <= file.count, bytes <= file.count - offset else {
-                    throw outside(object, offset, bytes)
-                }
-                file.prefault(offset..<(offset + bytes))
-                view = TensorBytes(TensorBuffer(viewing: file, offset: offset, count: bytes))
+            }
+            guard let view = storedBytesView(image: image, mapped: file, offset: offset, count: bytes) else {
+                throw outside(object, offset, bytes)
             }
             return Tensor(name: "", elementType: type, shape: shape, storage: .bytes(view))
         }

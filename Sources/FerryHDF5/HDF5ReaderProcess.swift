@@ -177,11 +177,7 @@ enum HDF5ReaderProcess {
         return fd
     }
 
-    private static func monotonicSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
+    private static func monotonicSeconds() -> Double { Double(monotonicNanos()) * 1e-9 }
 
     /// How reading from the helper ended.
     enum ReadOutcome: Equatable {

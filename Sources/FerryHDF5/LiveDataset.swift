@@ -164,11 +164,6 @@ struct LiveDataset {
         try HDF5Attributes.read(name, of: handle.id, file: file, object: path)
     }
 
-    /// Sets (replaces) an attribute.
-    func setAttribute(_ name: String, _ value: HDF5Value) throws {
-        try HDF5Attributes.write(name, value, on: handle.id, file: file, object: path)
-    }
-
     /// True when the dataset is chunked with at least one filter (e.g. deflate).
     var isFiltered: Bool {
         let dcpl = H5Dget_create_plist(handle.id)

@@ -95,11 +95,7 @@ final class LiveFile {
 
     /// A view of `count` bytes at `offset` of the mapped file or image (nil when they are not inside it).
     func view(offset: Int, count: Int) -> TensorBytes? {
-        guard offset >= 0, count >= 0, let size, offset <= size, count <= size - offset else { return nil }
-        if let image { return TensorBytes(TensorBuffer(viewing: image, offset: offset, count: count)) }
-        guard let mapped else { return nil }
-        mapped.prefault(offset..<(offset + count))
-        return TensorBytes(TensorBuffer(viewing: mapped, offset: offset, count: count))
+        storedBytesView(image: image, mapped: mapped, offset: offset, count: count)
     }
 
     /// The root group.
@@ -124,4 +120,16 @@ final class LiveFile {
         guard id >= 0 else { throw fail(object, operation) }
         return HDF5Handle(id, close: close, owner: self)
     }
+}
+
+/// A view of `count` bytes at `offset` of `image`, or else of `mapped` (those pages prefaulted):
+/// the data of a dataset stored as it is, read where it lies. Nil when they are not inside it.
+func storedBytesView(image: TensorBuffer?, mapped: MappedFile?, offset: Int, count: Int) -> TensorBytes? {
+    guard let size = image?.count ?? mapped?.count, offset >= 0, count >= 0, offset <= size, count <= size - offset else {
+        return nil
+    }
+    if let image { return TensorBytes(TensorBuffer(viewing: image, offset: offset, count: count)) }
+    guard let mapped else { return nil }
+    mapped.prefault(offset..<(offset + count))
+    return TensorBytes(TensorBuffer(viewing: mapped, offset: offset, count: count))
 }
