@@ -79,7 +79,11 @@ struct InputOptions: ParsableArguments {
                 throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
             }
             let shape = given[info.name] ?? (dims ?? []).map { $0.fixedSize ?? 1 }
-            feeds[info.name] = try randomTensor(type, shape, &rng, name: info.name)
+            let limit = session.options.maxMemoryBytes
+            guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), bytes <= limit else {
+                throw RandomInputTooLarge(name: info.name, shape: shape, limit: limit)
+            }
+            feeds[info.name] = try randomTensor(type, shape, count, &rng, name: info.name)
         }
         return feeds
     }
@@ -112,8 +116,9 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    private func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SplitMix64, name: String) throws -> Tensor {
-        let n = shape.reduce(1, *)
+    private func randomTensor(_ type: ElementType, _ shape: [Int], _ n: Int, _ rng: inout SplitMix64, name: String) throws
+        -> Tensor
+    {
         switch type {
         case .float:
             return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.nextUnitFloat() })
@@ -128,6 +133,18 @@ struct InputOptions: ParsableArguments {
             return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
         default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
         }
+    }
+}
+
+/// A random input of the model's declared (or the given) shape would not fit the memory limit.
+struct RandomInputTooLarge: Error, CustomStringConvertible {
+    let name: String
+    let shape: [Int]
+    let limit: Int
+
+    var description: String {
+        "random input '\(name)' of shape \(shape) would not fit the memory limit of \(limit) bytes; "
+            + "pass --input \(name)=FILE.npy or a smaller --shape"
     }
 }
 

@@ -347,9 +347,11 @@ enum ExportRules {
         if axes.isEmpty, n.inputs.count > 1 { axes = try e.constant(n.inputs[1]).int64Values.map { Int($0) } }
         axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
         let keep = (n.int("keepdims") ?? 1) != 0
-        guard let map = e.kerasAxes(x), rank >= 3, axes.allSatisfy({ (0..<rank).contains($0) }) else {
-            throw ExportProblem("layout")
+        guard rank >= 3 else {
+            throw ExportProblem(
+                "reduces a rank-\(rank) tensor; only reductions over the spatial axes of an image map onto global pooling")
         }
+        guard let map = e.kerasAxes(x), axes.allSatisfy({ (0..<rank).contains($0) }) else { throw ExportProblem("layout") }
         guard axes.map({ map[$0] }).sorted() == Array(1..<(rank - 1)) else {
             throw ExportProblem("only reductions over all spatial axes map onto global pooling")
         }

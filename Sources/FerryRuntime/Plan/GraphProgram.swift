@@ -64,6 +64,10 @@ final class GraphProgram {
                 results = try step.kernel.run(args, ctx)
             } catch let e as KernelError {
                 throw RuntimeError.nodeFailed(node: step.node, op: step.op, reason: e.reason)
+            } catch RuntimeError.nodeFailed(let inner, let innerOp, let reason) {
+                // A subgraph's node failed: name the node running the subgraph first.
+                throw RuntimeError.nodeFailed(
+                    node: step.node, op: step.op, reason: "in its subgraph, node '\(inner)' (\(innerOp)): \(reason)")
             }
             if let profiler { profiler.record(node: step.node, op: step.op, nanos: monotonicNanos() - start) }
             for (k, slot) in step.outputs.enumerated() where slot >= 0 {
