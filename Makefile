@@ -104,7 +104,7 @@ test: format-check unit fuzz-short interop example docs
 # ships with the Swift toolchain; ferry-fuzz's own main calls its driver) and runs each target for
 # FUZZ_SECONDS, then the structure fuzz; FUZZING.md has the figures.
 FUZZ_SEEDS := .build/fuzz-seeds
-FUZZ_IN_PROCESS := onnx safetensors npy npz keras-config
+FUZZ_IN_PROCESS := onnx safetensors npy npz keras-config hdf5-reply
 FUZZ_MUTATIONS ?= 20000
 FUZZ_SECONDS ?= 300
 FUZZ_STRUCTURE_MUTATIONS ?= 20000

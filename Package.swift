@@ -61,7 +61,9 @@ let package = Package(
         .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "FerryFuzz",
-            dependencies: ["Ferry", "FerryIR", "FerryONNX", "FerryKeras", "FerryPasses", "FerryRuntime", "CFuzzDriver"]),
+            dependencies: [
+                "Ferry", "FerryIR", "FerryONNX", "FerryHDF5", "FerryKeras", "FerryPasses", "FerryRuntime", "CFuzzDriver"
+            ]),
         .executableTarget(
             name: "FerryCLI",
             dependencies: [

@@ -5,7 +5,8 @@
 
 onnx: the small valid and control-flow models; safetensors: those models' weights, written by
 `ferry convert --weights-only`; npy / npz: the CLI fixtures' arrays; keras-config: the config.json
-of the small .keras fixtures; keras: those archives; hdf5: small Keras and tensor-tree files.
+of the small .keras fixtures; keras: those archives; hdf5: small Keras and tensor-tree files;
+hdf5-reply: the HDF5 reader helper's replies for a Keras file and a tensor tree.
 Only the standard library is used (no numpy), so `make test` can run it before the venv exists.
 """
 
@@ -44,6 +45,14 @@ def main() -> int:
     for model in onnx[:6]:
         target = f"{out}/safetensors/{os.path.basename(model)[:-5]}.safetensors"
         subprocess.run([ferry, "convert", model, target, "--weights-only"], check=False, capture_output=True)
+    # The reader helper's replies (after its 8-byte length), written to its descriptor 3.
+    os.makedirs(f"{out}/hdf5-reply")
+    for h5 in ["Fixtures/keras/conv2d.h5", "Fixtures/hdf5/tree.h5"]:
+        helper = f'"$0" --ferry-hdf5-reader file "$1" 0 10 4294967296 3>&1 1>/dev/null'
+        reply = subprocess.run(["sh", "-c", helper, ferry, h5], check=False, capture_output=True).stdout
+        if len(reply) > 8:
+            with open(f"{out}/hdf5-reply/{os.path.basename(h5)[:-3]}.reply", "wb") as f:
+                f.write(reply[8:])
     counts = ", ".join(f"{t} {len(os.listdir(f'{out}/{t}'))}" for t in sorted(os.listdir(out)))
     print(f"fuzz seeds in {out}: {counts}")
     return 0

@@ -1,5 +1,6 @@
 import CFuzzDriver
 import Ferry
+@_spi(Fuzzing) import FerryHDF5
 import FerryIR
 import FerryKeras
 import FerryONNX
@@ -40,8 +41,21 @@ let targets: [String: FuzzTarget] = [
     },
     // These two start the HDF5 reader helper for every input.
     "keras": FuzzTarget(suffix: ".keras") { _ = try ModelIO.load($0, format: .keras) },
-    "hdf5": FuzzTarget(suffix: ".h5") { _ = try ModelIO.load($0, format: .hdf5) }
+    "hdf5": FuzzTarget(suffix: ".h5") { _ = try ModelIO.load($0, format: .hdf5) },
+    // The parent's side of the helper protocol: a reply (what a helper that parsed a hostile file
+    // might send) decoded and walked as a tensor tree and a Keras model; placed data is viewed in
+    // the Keras fixture the seed replies' offsets point into.
+    "hdf5-reply": FuzzTarget(suffix: ".reply") {
+        let bytes = FerryIR.fileSize($0) == 0 ? Data() : try Data(contentsOf: URL(fileURLWithPath: $0))
+        let file = try bytes.withUnsafeBytes { try HDF5File.open(reply: TensorBuffer(copying: $0), path: replyDataFile) }
+        _ = try? HDF5TensorTree.metadata(file)
+        _ = try? HDF5TensorTree.read(file)
+        if KerasFile.isFullModel(file) { _ = try KerasFile.importLegacy(file) }
+    }
 ]
+
+/// The file the `hdf5-reply` target's placed data lies in (the seed replies are this file's).
+let replyDataFile = "Fixtures/keras/conv2d.h5"
 
 /// The target of this run and the file each input is written to.
 enum Harness {
@@ -169,7 +183,15 @@ if let mutations {
     }
     print("ferry-fuzz \(arguments[1]): \(mutations) mutations of \(seeds.count) seeds read, none crashed")
 } else {
-    files.forEach(Harness.read)
+    // Replays say how each input ended (for triage).
+    for file in files {
+        do {
+            try target.read(file)
+            print("\(file): read")
+        } catch {
+            print("\(file): \(String(describing: error).prefix(200))")
+        }
+    }
     print("ferry-fuzz \(arguments[1]): \(files.count) inputs read, none crashed")
 }
 unlink(Harness.scratch)

@@ -70,6 +70,13 @@ public final class HDF5File {
         return HDF5File(path: path, allowExternal: false, snapshot: snapshot, image: image)
     }
 
+    /// Takes `reply` as the reader helper's answer for the file at `path` (placed data is viewed in
+    /// that file): the parent's side of the helper protocol alone, which ferry-fuzz's `hdf5-reply`
+    /// target feeds damaged replies (a helper that parsed a hostile file may send anything).
+    @_spi(Fuzzing) public static func open(reply: TensorBuffer, path: String) throws -> HDF5File {
+        HDF5File(path: path, allowExternal: false, snapshot: try HDF5SnapshotCoding.decode(reply, file: path), image: nil)
+    }
+
     /// The root group.
     public var root: HDF5Group {
         get throws {
