@@ -16,6 +16,9 @@ import FerryRewrite
 ///   Sigmoid, LeakyRelu and Concat likewise become their com.microsoft QLinear ops.
 /// - Data-movement ops between a DequantizeLinear and a QuantizeLinear with equal parameters run
 ///   on the quantized values.
+/// - MatMulInteger, Cast to float, Mul by a_scale * b_scale and an optional Add of a constant bias
+///   (what dynamic quantization writes) become MatMulIntegerToFloat (com.microsoft): the int32
+///   sums never reach memory.
 /// Anything inexact (runtime scales, blocked or other-axis quantization, a float bias, values read
 /// elsewhere or kept as graph outputs) is left to the plain kernels.
 enum QDQFusion {
@@ -42,6 +45,7 @@ enum QDQFusion {
         {
             switch node.opType {
             case "Conv", "Gemm", "MatMul": rewriter.fuseProduct(i)
+            case "MatMulInteger": rewriter.fuseIntegerProduct(i)
             case "Add", "Sum", "Mul": rewriter.fuseBinary(i)
             case "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu": rewriter.fuseUnary(i)
             case "Concat": rewriter.fuseConcat(i)
@@ -204,6 +208,49 @@ enum QDQFusion {
             if t.q == nil { fused.attributes.append(Attribute(QuantizedConvKernel.floatOutputAttribute, .int(1))) }
             fused.attributes += t.activation.attributes
             commit(i, fused, chain: t.chain, dequantized: [(node.inputs[0], x)])
+        }
+
+        /// MatMulInteger -> Cast to float -> Mul by (a_scale * b_scale) -> optional Add of a
+        /// constant per-column bias: MatMulIntegerToFloat. A's scale must be one value (a constant or
+        /// DynamicQuantizeLinear's), B's constant; the kernel multiplies the float sums by the same
+        /// product of the two scales and adds the same bias, so the results are bit for bit those of
+        /// the unfused ops.
+        mutating func fuseIntegerProduct(_ i: Int) {
+            let node = nodes[i]
+            guard (2...4).contains(node.inputs.count), let c = only(node.outputs[0]), nodes[c].isONNX("Cast"),
+                nodes[c].int("to") == Int(ElementType.float.rawValue), let m = only(nodes[c].outputs[0]),
+                nodes[m].isONNX("Mul"), nodes[m].inputs.count == 2
+            else { return }
+            let product = nodes[m].inputs[0] == nodes[c].outputs[0] ? nodes[m].inputs[1] : nodes[m].inputs[0]
+            guard let s = index.producer[product], nodes[s].isONNX("Mul"), nodes[s].inputs.count == 2, !keep.contains(product)
+            else { return }
+            // Which factor is A's: a single value computed at run time, or a constant of one value.
+            func isAScale(_ name: String) -> Bool {
+                if let v = constants[name] { return v.count == 1 }
+                guard let p = index.producer[name] else { return false }
+                return nodes[p].isONNX("DynamicQuantizeLinear") && nodes[p].outputs.count > 1 && nodes[p].outputs[1] == name
+            }
+            let (f0, f1) = (nodes[s].inputs[0], nodes[s].inputs[1])
+            let (aScale, bScale) = isAScale(f0) && constants[f1] != nil ? (f0, f1) : (f1, f0)
+            guard isAScale(aScale), let bs = constants[bScale], bs.type == .float, bs.rank <= 1 else { return }
+            var chain = [c, m]
+            var out = nodes[m].outputs[0], bias = ""
+            if let a = only(out), nodes[a].isONNX("Add"), nodes[a].inputs.count == 2 {
+                let other = nodes[a].inputs[0] == out ? nodes[a].inputs[1] : nodes[a].inputs[0]
+                if other != out, let b = constants[other], b.type == .float, b.rank <= 1 {
+                    bias = other
+                    chain.append(a)
+                    out = nodes[a].outputs[0]
+                }
+            }
+            let input = { (k: Int) in k < node.inputs.count ? node.inputs[k] : "" }
+            let fused = Node(
+                opType: "MatMulIntegerToFloat", domain: Domain.microsoft, name: node.name,
+                inputs: [input(0), input(1), aScale, bScale, input(2), input(3), bias], outputs: [out])
+            replaced[i] = fused
+            removed.formUnion(chain)
+            index.dropRead(of: product, by: m)
+            if index.readers(of: product).isEmpty { removed.insert(s) }
         }
 
         /// Add (or a two-input Sum), Mul of two dequantized values, quantized again (after an
