@@ -8,7 +8,12 @@
  * path's with quads of k instead of pairs: an A panel holds, for each quad, 6 rows of 4 int8, a B
  * panel 16 columns of 4 uint8; k is padded to a multiple of 4 with zeros. Where the CPU has
  * AVX-512 (F, BW, VNNI), a tile of 6 rows by two B panels runs on 512-bit registers, one register
- * per panel quad; a batch-1 product runs as a matrix-vector product over the packed A. */
+ * per panel quad; a batch-1 product runs as a matrix-vector product over the packed A.
+ * With AVX2 alone, when every weight lies in [-64, 64] (`ferry quantize --reduce-range`'s 7-bit
+ * weights, or weights that happen to fit), vpmaddubsw multiplies 32 uint8 of B by 32 int8 of A and adds
+ * adjacent pairs into int16: a pair is at most 255 * 64 * 2 = 32640 in magnitude, so the
+ * saturating instruction is exact, and vpmaddwd by ones adds the pairs of a quad into int32. The
+ * packed A records whether its weights fit. */
 #include "ferry_kernels.h"
 #include "cpu.h"
 #include "conv_loops.h"
@@ -24,9 +29,31 @@ static inline size_t panel_rows(size_t m) { return (m + MR - 1) / MR * MR; }
 /* Where the row sums start in a packed A: after the panels, 64-byte aligned. */
 static inline size_t row_sums_offset(size_t m, size_t k) { return (panel_rows(m) * quad_k(k) + 63) / 64 * 64; }
 
-int ferry_qgemm_bytes_available(void) { return ferry_has_vnni(); }
+/* Whether the weights' packed A says they all lie in [-64, 64] (stored after its row sums). */
+static inline int32_t *seven_bit_flag(const void *packed, size_t m, size_t k) {
+    return (int32_t *)((uint8_t *)packed + row_sums_offset(m, k)) + panel_rows(m);
+}
 
-size_t ferry_qgemm_bytes_packed_a_size(size_t m, size_t k) { return row_sums_offset(m, k) + panel_rows(m) * sizeof(int32_t); }
+/* Whether every value of the m x k matrix a lies in [-64, 64]. */
+static int fits_seven_bits(const int8_t *a, size_t lda, size_t m, size_t k) {
+    for (size_t i = 0; i < m; i++)
+        for (size_t t = 0; t < k; t++)
+            if (a[i * lda + t] < -64 || a[i * lda + t] > 64) return 0;
+    return 1;
+}
+
+/* AVX2's exact byte tiles need 7-bit weights. */
+static inline int avx2_bytes_exact(const void *packed_a, size_t m, size_t k) {
+    return ferry_has_avx2() && *seven_bit_flag(packed_a, m, k);
+}
+
+int ferry_qgemm_bytes_suits(const int8_t *a, size_t lda, size_t m, size_t k) {
+    return ferry_has_vnni() || (ferry_has_avx2() && fits_seven_bits(a, lda, m, k));
+}
+
+size_t ferry_qgemm_bytes_packed_a_size(size_t m, size_t k) {
+    return row_sums_offset(m, k) + (panel_rows(m) + 1) * sizeof(int32_t);
+}
 
 size_t ferry_qgemm_bytes_packed_b_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * quad_k(k); }
 
@@ -46,6 +73,7 @@ void ferry_qgemm_bytes_pack_a(const int8_t *a, size_t lda, size_t m, size_t k, v
             sums[p + r] = sum;
         }
     }
+    *seven_bit_flag(packed, m, k) = fits_seven_bits(a, lda, m, k);
 }
 
 /* Writes quad q of n columns (uint8 rows k 4q + t at rows + t * ld) into B's panels; the last
@@ -193,6 +221,42 @@ FERRY_VNNI_ATTR static void tile_vnni(const struct gemm_tile *t, const void *con
 #endif
 
 #if FERRY_X86
+/* acc + the sums of each quad of products of B's uint8 and A's int8 (7-bit) bytes: vpmaddubsw's
+ * exact pair sums, added into int32 by vpmaddwd with ones. */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline __m256i add_quads_7bit(__m256i acc, __m256i b, __m256i a) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(b, a), _mm256_set1_epi16(1)));
+}
+
+#define BYTES_ROW_7BIT(r)                                                                               \
+    memcpy(&quad, ap + 4 * (r), sizeof quad);                                                           \
+    a = _mm256_set1_epi32(quad);                                                                        \
+    acc[r][0] = add_quads_7bit(acc[r][0], b0, a);                                                       \
+    acc[r][1] = add_quads_7bit(acc[r][1], b1, a);
+
+/* tile_vnni's loop for 7-bit weights on AVX2. */
+FERRY_AVX2_ATTR static void tile_avx2_7bit(const struct gemm_tile *t, const void *context) {
+    const int8_t *ap = t->a;
+    const uint8_t *bp = t->b;
+    const size_t kc = t->kc;
+    START_ACCUMULATORS(acc, __m256i, _mm256_set1_epi32, t, context)
+    _Pragma("GCC unroll 2")
+    for (size_t q = 0; q < kc; q++) {
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp), b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
+        __m256i a;
+        int32_t quad;
+        BYTES_ROW_7BIT(0) BYTES_ROW_7BIT(1) BYTES_ROW_7BIT(2) BYTES_ROW_7BIT(3) BYTES_ROW_7BIT(4) BYTES_ROW_7BIT(5)
+        ap += 4 * MR;
+        bp += 4 * NR;
+    }
+    store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+}
+
+/* the byte layout with 7-bit weights on AVX2: per quad, x's 4 uint8 by the rows' 4 int8 */
+#define MADDUBS_XA(acc, a, x) add_quads_7bit(acc, x, a)
+DEFINE_QGEMV(qgemv_bytes_avx2_7bit, FERRY_AVX2_ATTR, MADDUBS_XA)
+#endif
+
+#if FERRY_X86
 /* the byte layout: per quad, vpdpbusd of x's 4 uint8 by the rows' 4 int8 */
 #define DPBUSD_XA(acc, a, x) _mm256_dpbusd_epi32(acc, x, a)
 DEFINE_QGEMV(qgemv_bytes_vnni, FERRY_VNNI_ATTR, DPBUSD_XA)
@@ -214,6 +278,10 @@ void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const
 #if FERRY_X86
     if (ferry_has_vnni()) {
         qgemv_bytes_vnni((const int32_t *)a, k4 / 4, (const int32_t *)xu, first, end, m, row_sums, zp, c);
+        return;
+    }
+    if (avx2_bytes_exact(packed_a, m, k)) {
+        qgemv_bytes_avx2_7bit((const int32_t *)a, k4 / 4, (const int32_t *)xu, first, end, m, row_sums, zp, c);
         return;
     }
 #endif
@@ -286,6 +354,8 @@ void ferry_qgemm_bytes_prepacked(size_t m, size_t n, size_t k, const void *packe
     if (ferry_has_vnni()) {
         tile = tile_vnni;
         wide = tile2_vnni512; /* two B panels per tile on 512-bit registers */
+    } else if (avx2_bytes_exact(packed_a, m, k)) {
+        tile = tile_avx2_7bit;
     }
 #endif
     const struct bytes_context context = {

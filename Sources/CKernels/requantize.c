@@ -55,13 +55,16 @@ void ferry_requantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, co
 }
 
 void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
-                             const float *scale, int act, float a, float b, float *y, size_t ldy) {
+                             const float *scale, const float *float_bias, int act, float a, float b, float *y,
+                             size_t ldy) {
     for (size_t r = 0; r < rows; r++) {
         const int32_t bv = bias ? bias[r] : 0;
         for (size_t p = 0; p < cols; p++) y[r * ldy + p] = (float)add_bias(c[r * ldc + p], bv);
     }
-    /* y * scale + 0 is y * scale exactly, with or without a fused multiply-add */
-    ferry_scale_bias_act(y, rows, cols, ldy, scale, NULL, act, a, b);
+    /* y * scale + 0 is y * scale exactly, with or without a fused multiply-add; a float bias is
+     * added to the rounded product in a second pass (a multiply-add would round once) */
+    ferry_scale_bias_act(y, rows, cols, ldy, scale, NULL, float_bias ? FERRY_ACT_NONE : act, a, b);
+    if (float_bias) ferry_scale_bias_act(y, rows, cols, ldy, NULL, float_bias, act, a, b);
 }
 
 #if FERRY_X86
@@ -104,7 +107,7 @@ void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t c
     for (size_t r = 0; r < rows; r++)
         for (size_t p = 0; p < cols; p += ROW_CHUNK) {
             const size_t n = cols - p < ROW_CHUNK ? cols - p : ROW_CHUNK;
-            ferry_dequantize_output(c + r * ldc + p, ldc, 1, n, bias ? bias + r : NULL, scale + r, act, a, b, t, n);
+            ferry_dequantize_output(c + r * ldc + p, ldc, 1, n, bias ? bias + r : NULL, scale + r, NULL, act, a, b, t, n);
             ferry_quantize_floats(t, n, out_scale, zero_point, qmin, qmax, out_signed, (int8_t *)y + r * ldy + p);
         }
 }

@@ -6,11 +6,12 @@ import Testing
 /// What dynamic quantization writes for a MatMul (DynamicQuantizeLinear, MatMulInteger, Cast to
 /// float, Mul by a_scale * b_scale, Add of the bias) runs as one MatMulIntegerToFloat, and gives
 /// bit for bit what the ops' definitions give: the exact int32 sums (Int64 here), converted to
-/// float, times the float product of the two scales, plus the bias. The quantized input, its
+/// float, times the float product of the two scales, plus the bias (then a Relu, fused into the
+/// same output pass, when one follows). The quantized input, its
 /// scale and zero point are graph outputs, so the reference starts from the same values.
 @Suite struct DynamicMatMulFusionTests {
-    @Test(arguments: [false, true])
-    func dynamicallyQuantizedMatMulIsFusedAndExact(scaleFirst: Bool) throws {
+    @Test(arguments: [false, true], [false, true])
+    func dynamicallyQuantizedMatMulIsFusedAndExact(scaleFirst: Bool, relu: Bool) throws {
         var rng = SplitMix64(seed: 93)
         let (rows, k, n) = (21, 70, 37)
         let w = (0..<(k * n)).map { _ in Int8(rng.int(-128...127)) }
@@ -29,14 +30,15 @@ import Testing
         g.node("Cast", ["y32"], ["yf"], [attr("to", Int(ElementType.float.rawValue))])
         g.node("Mul", scaleFirst ? ["ws", "xs"] : ["xs", "ws"], ["s"])
         g.node("Mul", scaleFirst ? ["s", "yf"] : ["yf", "s"], ["ym"])
-        g.node("Add", ["bias", "ym"], ["y"])
+        g.node("Add", ["bias", "ym"], [relu ? "yb" : "y"])
+        if relu { g.node("Relu", ["yb"], ["y"]) }
         g.outputs = ["y", "xq", "xs", "xz"]
         for threads in [1, 2] {
             let profiler = Profiler()
             let session = try InferenceSession(model: g.model, options: SessionOptions(threads: threads))
             let out = try session.run(g.feeds, profiler: profiler).map(\.tensor)
             let ops = profiler.nodes.map(\.op)
-            #expect(ops.contains("MatMulIntegerToFloat") && !ops.contains("Cast") && !ops.contains("Mul"), "\(ops)")
+            #expect(ops == ["DynamicQuantizeLinear", "MatMulIntegerToFloat"], "\(ops)")
             let y = out[0].bytes!.toArray(of: Float.self), xq = out[1].bytes!.toArray(of: UInt8.self)
             let xs = out[2].bytes!.toArray(of: Float.self)[0], xz = Int64(out[3].bytes!.toArray(of: UInt8.self)[0])
             #expect(out[0].shape == [3, 7, n])
@@ -45,7 +47,8 @@ import Testing
                 for j in 0..<n {
                     var sum: Int64 = 0
                     for t in 0..<k { sum += (Int64(xq[i * k + t]) - xz) * Int64(w[t * n + j]) }
-                    let want = bias[j] + Float(Int32(sum)) * (xs * ws[j])
+                    let sumBias = bias[j] + Float(Int32(sum)) * (xs * ws[j])
+                    let want = relu ? max(0, sumBias) : sumBias
                     if y[i * n + j].bitPattern != want.bitPattern { mismatches += 1 }
                 }
             }

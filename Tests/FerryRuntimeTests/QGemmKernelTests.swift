@@ -87,7 +87,8 @@ import Testing
     @discardableResult
     func checkGemm(
         m: Int, n: Int, k: Int, aSigned: Bool, bSigned: Bool, rng: inout SplitMix64, extreme: Bool = false,
-        nullZeroPoints: Bool = false, bytes: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+        nullZeroPoints: Bool = false, bytes: Bool = false, sevenBit: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) -> Bool {
         let lda = k + rng.int(0...3), ldb = n + rng.int(0...3), ldc = n + rng.int(0...2)
         var a = QBytes(count: m * lda, signed: aSigned, rng: &rng), b = QBytes(count: k * ldb, signed: bSigned, rng: &rng)
@@ -109,6 +110,13 @@ import Testing
                 b.bytes = [UInt8](repeating: bSigned ? 0x7F : 0xFF, count: b.bytes.count)
                 zb = bSigned ? -128 : 0
             }
+            if sevenBit {
+                // weights in [-64, 64], which AVX2's saturating vpmaddubsw multiplies exactly
+                a.bytes =
+                    extreme
+                    ? [UInt8](repeating: 0xC0, count: a.bytes.count)
+                    : a.bytes.map { UInt8(bitPattern: $0 == 0x7F ? 64 : Int8(bitPattern: $0) >> 1) }
+            }
         }
         if nullZeroPoints { za = nil }
         var want = [Int64](repeating: 0, count: m * n)
@@ -121,7 +129,7 @@ import Testing
             }
         }
         let label =
-            "\(bytes ? "byte " : "")qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
+            "\(bytes ? sevenBit ? "7-bit byte " : "byte " : "")qgemm m=\(m) n=\(n) k=\(k) A \(aSigned ? "s8" : "u8") B \(bSigned ? "s8" : "u8") zb=\(zb) ldc=\(ldc)"
         var ok = true
         forEachISA { isa in
             guard ok else { return }
@@ -389,6 +397,30 @@ import Testing
         checkGemm(m: 9, n: 20, k: 33, aSigned: true, bSigned: true, rng: &rng, nullZeroPoints: true, bytes: true)
     }
 
+    /// The byte GEMM with 7-bit weights (AVX2's vpmaddubsw path where there is no VNNI): sizes
+    /// around the tile, several blocks, the batch-1 product, and the largest terms (255 * -64) with
+    /// the zero point correction.
+    @Test func qBytesGemmSevenBitWeights() {
+        var rng = SplitMix64(seed: 809)
+        for m in [1, 6, 7, 13] {
+            for n in [1, 16, 17, 40] {
+                for k in [1, 3, 4, 17, 130] {
+                    let bSigned = rng.int(0...1) == 1
+                    if !checkGemm(m: m, n: n, k: k, aSigned: true, bSigned: bSigned, rng: &rng, bytes: true, sevenBit: true) {
+                        return
+                    }
+                }
+            }
+        }
+        checkGemm(m: 131, n: 35, k: 1101, aSigned: true, bSigned: false, rng: &rng, bytes: true, sevenBit: true)
+        for bSigned in [false, true] {
+            checkGemm(
+                m: 7, n: 19, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true, sevenBit: true)
+            checkGemm(
+                m: 13, n: 1, k: 4001, aSigned: true, bSigned: bSigned, rng: &rng, extreme: true, bytes: true, sevenBit: true)
+        }
+    }
+
     /// The byte GEMM's largest terms (255 * -128), 4001 of them, and the zero point correction with
     /// them: exact.
     @Test func qBytesGemmExtremeOperands() {
@@ -652,7 +684,8 @@ import Testing
         }
     }
 
-    /// act(Float(c + bias) * scale) for each activation of ferry_activation, by its formula.
+    /// act(Float(c + bias) * scale + floatBias) for each activation of ferry_activation, by its
+    /// formula (the float bias on every other activation).
     @Test func dequantizeOutputActivations() {
         var rng = SplitMix64(seed: 807)
         let acts: [(Int32, Float, Float, (Float, Float, Float) -> Float)] = [
@@ -669,12 +702,20 @@ import Testing
             let c = (0..<(rows * ldc)).map { _ in Int32(rng.int(-3000...3000)) }
             let bias: [Int32]? = i % 3 == 2 ? nil : (0..<rows).map { _ in Int32(rng.int(-500...500)) }
             let scale = (0..<rows).map { _ in Float(rng.int(1...50)) / 4096 }
+            let floatBias: [Float]? = i % 2 == 1 ? (0..<rows).map { _ in rng.unit() } : nil
             forEachISA { isa in
                 var y = [Float](repeating: .nan, count: rows * ldy)
-                Self.pointer(bias) { ferry_dequantize_output(c, ldc, rows, cols, $0, scale, act, a, b, &y, ldy) }
+                Self.pointer(bias) { b32 in
+                    if let floatBias {
+                        ferry_dequantize_output(c, ldc, rows, cols, b32, scale, floatBias, act, a, b, &y, ldy)
+                    } else {
+                        ferry_dequantize_output(c, ldc, rows, cols, b32, scale, nil, act, a, b, &y, ldy)
+                    }
+                }
                 for r in 0..<rows {
                     for j in 0..<cols {
-                        let want = f(Float(c[r * ldc + j] + (bias?[r] ?? 0)) * scale[r], a, b), got = y[r * ldy + j]
+                        let scaled = Float(c[r * ldc + j] + (bias?[r] ?? 0)) * scale[r]
+                        let want = f(scaled + (floatBias?[r] ?? 0), a, b), got = y[r * ldy + j]
                         // exact but for the float activations' own rounding (fused multiply-adds, expf)
                         #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "dequantize act=\(act) [\(isa)] at [\(r), \(j)]")
                     }

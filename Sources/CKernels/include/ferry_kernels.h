@@ -194,10 +194,11 @@ void ferry_qgemv_prepacked(size_t m, size_t k, const void *packed_a, const void 
  * (symmetric weights): A packed as int8 with its row sums, B as uint8 (int8 B shifted by 128) with
  * the zero point left in, four k per 32-bit lane for AVX-512 VNNI's vpdpbusd, the zero point taken
  * out afterwards (sum (b - zb) a = sum b a - zb * rowsum a). Worth it only where
- * ferry_qgemm_bytes_available() (the CPU has AVX-512 VNNI); elsewhere a portable tile gives the same
+ * ferry_qgemm_bytes_suits(A): the CPU has AVX-512 VNNI, or AVX2 and every weight lies in
+ * [-64, 64] (vpmaddubsw's pair sums cannot saturate then); elsewhere a portable tile gives the same
  * results slowly. B's zero point must be a value of its type (im2col pads with it). Packed A holds
- * its row sums, so packed A of one path is not usable by the other. */
-int ferry_qgemm_bytes_available(void);
+ * its row sums and whether it fits 7 bits, so packed A of one path is not usable by the other. */
+int ferry_qgemm_bytes_suits(const int8_t *a, size_t lda, size_t m, size_t k);
 size_t ferry_qgemm_bytes_packed_a_size(size_t m, size_t k);
 void ferry_qgemm_bytes_pack_a(const int8_t *a, size_t lda, size_t m, size_t k, void *packed);
 size_t ferry_qgemm_bytes_packed_b_size(size_t n, size_t k);
@@ -242,12 +243,14 @@ void ferry_qconv_direct(const void *packed_w, size_t m, size_t c, const void *x_
  * scale[m]. Requantize: y = clamp(nearbyint((float)(c + bias) * scale) + zero_point, qmin, qmax),
  * in float32 and rounding half to even as onnxruntime does, stored as uint8 (out_signed 0) or int8
  * (1); a fused Relu/Clip is a narrower [qmin, qmax] (within the output type's range). Dequantize:
- * y = act((float)(c + bias) * scale) as float. */
+ * y = act((float)(c + bias) * scale + float_bias) as float, the product and the sum each rounded
+ * (as Cast, Mul and Add would; float_bias[m], NULL: none). */
 void ferry_requantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
                       const float *scale, int32_t zero_point, int32_t qmin, int32_t qmax, int out_signed,
                       void *y, size_t ldy);
 void ferry_dequantize_output(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,
-                             const float *scale, int act, float a, float b, float *y, size_t ldy);
+                             const float *scale, const float *float_bias, int act, float a, float b, float *y,
+                             size_t ldy);
 /* Dequantize with an activation that is not a clamp (hard swish, sigmoid, ...), then quantize as
  * QuantizeLinear does with out_scale and zero_point into [qmin, qmax] (ferry_quantize_floats). */
 void ferry_activate_quantize(const int32_t *c, size_t ldc, size_t rows, size_t cols, const int32_t *bias,

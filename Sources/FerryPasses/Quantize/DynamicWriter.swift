@@ -18,7 +18,10 @@ struct DynamicWriter {
     mutating func rewrite(_ targets: [QuantizationTargets.Target], perChannel: Bool, levels: Int32) throws -> [String] {
         var rewritten: [String] = []
         var replacements: [Int: [Node]] = [:]
-        for t in targets {
+        // One DynamicQuantizeLinear per activation, shared by every product reading it (attention's
+        // query, key and value projections of one input): the first in graph order makes it.
+        var quantizedInputs: [String: (q: String, scale: String, zero: String)] = [:]
+        for t in targets.sorted(by: { $0.node < $1.node }) {
             let node = graph.nodes[t.node]
             guard node.isONNX("MatMul") || node.isONNX("Gemm"), let wi = t.weight,
                 var w = graph.initializer(named: node.inputs[wi])
@@ -33,16 +36,27 @@ struct DynamicWriter {
                 w, name: names.fresh(node.inputs[wi] + "_quantized"), axis: perChannel ? axis : nil, levels: levels)
             let wScale = names.fresh(node.inputs[wi] + "_scale"), wZero = names.fresh(node.inputs[wi] + "_zero_point")
             graph.initializers += [weight.values, weight.scaleTensor(wScale), weight.zeroPointTensor(wZero)]
-            let xq = names.fresh(node.inputs[0] + "_quantized"), xs = names.fresh(node.inputs[0] + "_scale"),
-                xz = names.fresh(node.inputs[0] + "_zero_point")
+            let shared = quantizedInputs[node.inputs[0]]
+            let (xq, xs, xz) =
+                shared
+                ?? (
+                    names.fresh(node.inputs[0] + "_quantized"), names.fresh(node.inputs[0] + "_scale"),
+                    names.fresh(node.inputs[0] + "_zero_point")
+                )
+            quantizedInputs[node.inputs[0]] = (xq, xs, xz)
             let product = names.fresh(base + "_int32"), asFloat = names.fresh(base + "_float"),
                 scale = names.fresh(base + "_output_scale")
             let hasBias = t.bias != nil
             let scaled = hasBias ? names.fresh(base + "_scaled") : node.outputs[0]
-            var nodes = [
-                Node(
-                    opType: "DynamicQuantizeLinear", name: names.fresh(base + "_DynamicQuantizeLinear"), inputs: [node.inputs[0]],
-                    outputs: [xq, xs, xz]),
+            var nodes =
+                shared != nil
+                ? []
+                : [
+                    Node(
+                        opType: "DynamicQuantizeLinear", name: names.fresh(base + "_DynamicQuantizeLinear"),
+                        inputs: [node.inputs[0]], outputs: [xq, xs, xz])
+                ]
+            nodes += [
                 Node(
                     opType: "MatMulInteger", name: names.fresh(base + "_MatMulInteger"),
                     inputs: [xq, weight.values.name, xz, wZero], outputs: [product]),

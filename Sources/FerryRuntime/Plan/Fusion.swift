@@ -6,7 +6,8 @@ import FerryRewrite
 /// a BatchNormalization, or a per-channel Mul and Add (how Keras batch norms arrive), folded into the
 /// preceding convolution's weights and bias (`ChannelAffine`, `AffineFold`); a following activation
 /// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm; a residual Add into the
-/// output pass of a Conv or of a MatMul by a packed B (before its activation); and per-channel
+/// output pass of a Conv or of a MatMul by a packed B (before its activation); an activation into
+/// MatMulIntegerToFloat's output pass; and per-channel
 /// Mul/Add and Relu after any other inference BatchNormalization run in its pass. A value is fused away
 /// only when its one reader is the next op and it is not a graph output.
 enum Fusion {
@@ -29,7 +30,7 @@ enum Fusion {
         for i in nodes.indices
         where !removed.contains(i)
             && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || nodes[i].isONNX("MatMul")
-                || takesChannelSteps(nodes[i]))
+                || takesChannelSteps(nodes[i]) || isDynamicProduct(nodes[i]))
         {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
@@ -48,6 +49,12 @@ enum Fusion {
             }
         }
         return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// MatMulIntegerToFloat (what QDQFusion makes of dynamically quantized MatMuls): its output
+    /// pass applies an activation after the scale and bias.
+    static func isDynamicProduct(_ node: Node) -> Bool {
+        node.opType == "MatMulIntegerToFloat" && node.domain == Domain.microsoft
     }
 
     /// The values known at plan time as rewrites read them.
@@ -69,6 +76,8 @@ enum Fusion {
             guard hasConstantMatrixB(producer, known) else { return nil }
         }
         let constants = Fusion.constants(known)
+        // a dequantizing int8 product takes an activation only (after its bias)
+        if isDynamicProduct(producer) && ActivationDescriptor(consumer, opset: opset, constants: constants) == nil { return nil }
         if let act = ActivationDescriptor(consumer, opset: opset, constants: constants) {
             var p = producer
             p.attributes += FusedActivation(act).attributes

@@ -3,19 +3,25 @@ import FerryIR
 
 /// Quantized weight matrices packed for the int8 GEMM (one per group, each with one zero point per
 /// row), kept for the life of the plan: in the byte layout of `ferry_qgemm_bytes_prepacked` when the
-/// weights are int8 with zero points 0 and the CPU has AVX-512 VNNI, in the int16 layout of
+/// weights are int8 with zero points 0 and the CPU has AVX-512 VNNI, or AVX2 and the weights fit in
+/// 7 bits ([-64, 64]: `ferry_qgemm_bytes_suits`), in the int16 layout of
 /// `ferry_qgemm_prepacked` otherwise. The activations (B) are packed and multiplied through these
 /// methods, in the matching layout.
 final class PackedQuantizedMatrices {
     private let buffer: TensorBuffer
     private let stride: Int
-    /// The byte layout (vpdpbusd) rather than the int16 one.
+    /// The byte layout (vpdpbusd, or vpmaddubsw for 7-bit weights) rather than the int16 one.
     let bytes: Bool
 
     /// Packs `groups` consecutive row-major `rows` x `columns` matrices of 1-byte elements starting at
     /// `source`; `zeroPoints` has one value per row of every group.
     init(_ source: UnsafeRawPointer, signed: Bool, groups: Int, rows: Int, columns: Int, zeroPoints: [Int32]) {
-        let bytes = signed && zeroPoints.allSatisfy { $0 == 0 } && ferry_qgemm_bytes_available() != 0
+        let bytes =
+            signed && zeroPoints.allSatisfy { $0 == 0 }
+            && (0..<groups).allSatisfy {
+                ferry_qgemm_bytes_suits((source + $0 * rows * columns).assumingMemoryBound(to: Int8.self), columns, rows, columns)
+                    != 0
+            }
         self.bytes = bytes
         stride =
             ((bytes ? ferry_qgemm_bytes_packed_a_size(rows, columns) : ferry_qgemm_packed_a_size(rows, columns)) + 63) / 64 * 64
@@ -155,10 +161,11 @@ enum QuantizedOutput {
     }
 
     /// Writes rows x cols sums `c` (leading dimension ldc) to `y` (leading dimension ldy, in elements),
-    /// row r using bias[r] and scale[r].
+    /// row r using bias[r] and scale[r]; float outputs add floatBias[r] to the scaled sums before
+    /// their activation.
     func write(
         _ c: UnsafePointer<Int32>, ldc: Int, rows: Int, cols: Int, bias: UnsafePointer<Int32>?, scale: UnsafePointer<Float>,
-        to y: UnsafeMutableRawPointer, ldy: Int
+        floatBias: UnsafePointer<Float>? = nil, to y: UnsafeMutableRawPointer, ldy: Int
     ) {
         switch self {
         case .requantize(let type, let zero, let lo, let hi):
@@ -170,7 +177,8 @@ enum QuantizedOutput {
                 type == .int8 ? 1 : 0, y, ldy)
         case .float(let act):
             ferry_dequantize_output(
-                c, ldc, rows, cols, bias, scale, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self), ldy)
+                c, ldc, rows, cols, bias, scale, floatBias, act.code, act.alpha, act.beta, y.assumingMemoryBound(to: Float.self),
+                ldy)
         case .int32:
             let d = y.assumingMemoryBound(to: Int32.self)
             for r in 0..<rows {

@@ -192,10 +192,6 @@ private struct QuantizedProduct {
         } else {
             try multiplyMatrix(a: a, weights: weights, group: group, y: y, ctx)
         }
-        if let floatBias {
-            let py = y.assumingMemoryBound(to: Float.self)
-            for i in 0..<rows { for j in 0..<n { py[i * n + j] += floatBias[j] } }
-        }
     }
 
     /// One row of A (batch 1): Yᵀ = Bᵀ a as matrix-vector products over parts of Bᵀ's rows, each
@@ -220,8 +216,8 @@ private struct QuantizedProduct {
                             group: group, m: n, k: k, x: a, signed: signed, zeroPoint: aZero, rows: lo..<hi, c: c,
                             scratch: scratch.buffer.baseAddress + part * scratchBytes)
                         output.write(
-                            c + lo, ldc: 1, rows: hi - lo, cols: 1, bias: bias.map { $0 + lo }, scale: s.baseAddress! + lo,
-                            to: y + lo * es, ldy: 1)
+                            c + lo, ldc: 1, rows: hi - lo, cols: 1, bias: bias.int.map { $0 + lo }, scale: s.baseAddress! + lo,
+                            floatBias: bias.float.map { $0 + lo }, to: y + lo * es, ldy: 1)
                     }
                 }
             }
@@ -269,8 +265,8 @@ private struct QuantizedProduct {
                             group: group, m: n, n: hi - lo, k: k, packedB: b, bSigned: signed, bZeroPoint: aZero,
                             c: sums, ldc: hi - lo)
                         output.write(
-                            sums, ldc: hi - lo, rows: n, cols: hi - lo, bias: bias, scale: s.baseAddress!,
-                            to: yt.buffer.baseAddress + lo * es, ldy: rows)
+                            sums, ldc: hi - lo, rows: n, cols: hi - lo, bias: bias.int, scale: s.baseAddress!,
+                            floatBias: bias.float, to: yt.buffer.baseAddress + lo * es, ldy: rows)
                     }
                 }
             }
@@ -280,7 +276,15 @@ private struct QuantizedProduct {
             from: yt.buffer.baseAddress, to: y, type: output.elementType, ctx: ctx)
     }
 
-    private func withBias(_ body: (UnsafePointer<Int32>?) throws -> Void) throws {
-        if let bias { try bias.withUnsafeBufferPointer { try body($0.baseAddress!) } } else { try body(nil) }
+    /// The int32 and float biases (either, both or neither) as pointers.
+    private func withBias(_ body: ((int: UnsafePointer<Int32>?, float: UnsafePointer<Float>?)) throws -> Void) throws {
+        func floats(_ int: UnsafePointer<Int32>?) throws {
+            if let floatBias {
+                try floatBias.withUnsafeBufferPointer { try body((int, $0.baseAddress!)) }
+            } else {
+                try body((int, nil))
+            }
+        }
+        if let bias { try bias.withUnsafeBufferPointer { try floats($0.baseAddress!) } } else { try floats(nil) }
     }
 }
