@@ -131,42 +131,16 @@ static void tile_portable(const struct gemm_tile *t, const void *context) {
 }
 
 #if FERRY_X86
-/* (a[k], a[k + 1]) of one row, broadcast to the 8 int32 lanes. */
-FERRY_AVX2_ATTR static inline __m256i broadcast_pair(const int16_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm256_set1_epi32(v);
-}
+/* The int16 tiles' sums start at 0. */
+#define ZERO_START(acc, t, context)                                                                     \
+    (void)(context);                                                                                    \
+    for (size_t r_ = 0; r_ < MR; r_++) acc[r_][0] = acc[r_][1] = _mm256_setzero_si256()
 
 /* The 6x16 tile, once with AVX2 (vpmaddwd then vpaddd: MADD_ADD) and once with AVX-512 VNNI on
  * 256-bit registers (vpdpwssd: DPWSSD, the same sums in one instruction, which frees the issue slots
  * the adds took). */
-#define QTILE_ROW(r, ACC)                                                                               \
-    a = broadcast_pair(ap + 2 * (r));                                                                   \
-    acc[r][0] = ACC(acc[r][0], a, b0);                                                                  \
-    acc[r][1] = ACC(acc[r][1], a, b1);
-#define DEFINE_QTILE(NAME, ATTR, ACC)                                                                   \
-    ATTR static void NAME(const struct gemm_tile *t, const void *context) {                             \
-        (void)context;                                                                                  \
-        const int16_t *ap = t->a, *bp = t->b;                                                           \
-        const size_t kc = t->kc;                                                                        \
-        __m256i acc[MR][2];                                                                             \
-        for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();                \
-        _Pragma("GCC unroll 4")                                                                         \
-        for (size_t q = 0; q < kc; q++) {                                                               \
-            const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);                                 \
-            const __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + NR));                          \
-            __m256i a;                                                                                  \
-            QTILE_ROW(0, ACC) QTILE_ROW(1, ACC) QTILE_ROW(2, ACC)                                       \
-            QTILE_ROW(3, ACC) QTILE_ROW(4, ACC) QTILE_ROW(5, ACC)                                       \
-            ap += 2 * MR;                                                                               \
-            bp += 2 * NR;                                                                               \
-        }                                                                                               \
-        store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);                                     \
-    }
-
-DEFINE_QTILE(tile_avx2, FERRY_AVX2_ATTR, MADD_ADD)
-DEFINE_QTILE(tile_vnni, FERRY_VNNI_ATTR, DPWSSD)
+DEFINE_STEP_TILE(tile_avx2, FERRY_AVX2_ATTR, ZERO_START, MADD_ADD)
+DEFINE_STEP_TILE(tile_vnni, FERRY_VNNI_ATTR, ZERO_START, DPWSSD)
 #endif
 
 void ferry_qgemm_prepacked(size_t m, size_t n, size_t k, const void *packed_a, const void *packed_b,

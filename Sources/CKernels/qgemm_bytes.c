@@ -164,10 +164,9 @@ static inline void tile_start(const struct gemm_tile *t, const struct bytes_cont
         start[r] = t->accumulate ? 0 : (int32_t)(0u - ctx->zp * (uint32_t)ctx->row_sums[t->row + r]);
 }
 
-/* Declares the vector tiles' accumulators acc[MR][2] of `vec`, both of a row broadcast (`set1`) from
- * where its sums start. */
-#define START_ACCUMULATORS(acc, vec, set1, t, context)                                                 \
-    vec acc[MR][2];                                                                                     \
+/* Sets the vector tiles' accumulators acc[MR][2], both of a row broadcast (`set1`) from where its
+ * sums start. */
+#define START_ROWS(acc, set1, t, context)                                                               \
     {                                                                                                   \
         int32_t start_[MR];                                                                             \
         tile_start(t, context, start_);                                                                 \
@@ -196,69 +195,29 @@ static void tile_portable(const struct gemm_tile *t, const void *context) {
 }
 
 #if FERRY_X86
-#define BYTES_ROW(r)                                                                                    \
-    memcpy(&quad, ap + 4 * (r), sizeof quad);                                                           \
-    a = _mm256_set1_epi32(quad);                                                                        \
-    acc[r][0] = _mm256_dpbusd_epi32(acc[r][0], b0, a);                                                  \
-    acc[r][1] = _mm256_dpbusd_epi32(acc[r][1], b1, a);
-
-FERRY_VNNI_ATTR static void tile_vnni(const struct gemm_tile *t, const void *context) {
-    const int8_t *ap = t->a;
-    const uint8_t *bp = t->b;
-    const size_t kc = t->kc;
-    START_ACCUMULATORS(acc, __m256i, _mm256_set1_epi32, t, context)
-    _Pragma("GCC unroll 4")
-    for (size_t q = 0; q < kc; q++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp), b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
-        __m256i a;
-        int32_t quad;
-        BYTES_ROW(0) BYTES_ROW(1) BYTES_ROW(2) BYTES_ROW(3) BYTES_ROW(4) BYTES_ROW(5)
-        ap += 4 * MR;
-        bp += 4 * NR;
-    }
-    store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-}
-#endif
-
-#if FERRY_X86
 /* acc + the sums of each quad of products of B's uint8 and A's int8 (7-bit) bytes: vpmaddubsw's
  * exact pair sums, added into int32 by vpmaddwd with ones. */
 FERRY_AVX2_ATTR __attribute__((always_inline)) static inline __m256i add_quads_7bit(__m256i acc, __m256i b, __m256i a) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(b, a), _mm256_set1_epi16(1)));
 }
 
-#define BYTES_ROW_7BIT(r)                                                                               \
-    memcpy(&quad, ap + 4 * (r), sizeof quad);                                                           \
-    a = _mm256_set1_epi32(quad);                                                                        \
-    acc[r][0] = add_quads_7bit(acc[r][0], b0, a);                                                       \
-    acc[r][1] = add_quads_7bit(acc[r][1], b1, a);
+/* The 256-bit byte tiles' start (tile_start). */
+#define ROW_SUM_START(acc, t, context) START_ROWS(acc, _mm256_set1_epi32, t, context)
 
-/* tile_vnni's loop for 7-bit weights on AVX2. */
-FERRY_AVX2_ATTR static void tile_avx2_7bit(const struct gemm_tile *t, const void *context) {
-    const int8_t *ap = t->a;
-    const uint8_t *bp = t->b;
-    const size_t kc = t->kc;
-    START_ACCUMULATORS(acc, __m256i, _mm256_set1_epi32, t, context)
-    _Pragma("GCC unroll 2")
-    for (size_t q = 0; q < kc; q++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp), b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
-        __m256i a;
-        int32_t quad;
-        BYTES_ROW_7BIT(0) BYTES_ROW_7BIT(1) BYTES_ROW_7BIT(2) BYTES_ROW_7BIT(3) BYTES_ROW_7BIT(4) BYTES_ROW_7BIT(5)
-        ap += 4 * MR;
-        bp += 4 * NR;
-    }
-    store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-}
+/* B's 4 uint8 of a column by A's 4 int8 of a row, per quad: vpdpbusd, or (7-bit A on AVX2) the
+ * exact vpmaddubsw pair sums widened by vpmaddwd. */
+#define DPBUSD_XA(acc, a, x) _mm256_dpbusd_epi32(acc, x, a)
+#define MADDUBS_XA(acc, a, x) add_quads_7bit(acc, x, a)
+
+DEFINE_STEP_TILE(tile_vnni, FERRY_VNNI_ATTR, ROW_SUM_START, DPBUSD_XA)
+DEFINE_STEP_TILE(tile_avx2_7bit, FERRY_AVX2_ATTR, ROW_SUM_START, MADDUBS_XA)
 
 /* the byte layout with 7-bit weights on AVX2: per quad, x's 4 uint8 by the rows' 4 int8 */
-#define MADDUBS_XA(acc, a, x) add_quads_7bit(acc, x, a)
 DEFINE_QGEMV(qgemv_bytes_avx2_7bit, FERRY_AVX2_ATTR, MADDUBS_XA)
 #endif
 
 #if FERRY_X86
 /* the byte layout: per quad, vpdpbusd of x's 4 uint8 by the rows' 4 int8 */
-#define DPBUSD_XA(acc, a, x) _mm256_dpbusd_epi32(acc, x, a)
 DEFINE_QGEMV(qgemv_bytes_vnni, FERRY_VNNI_ATTR, DPBUSD_XA)
 #endif
 
@@ -303,7 +262,8 @@ FERRY_VNNI512_ATTR static void tile2_vnni512(const struct gemm_tile *t, const vo
     const size_t kc = t->kc, mr = t->mr, nr = t->nr, ldc = t->ldc;
     const int accumulate = t->accumulate;
     int32_t *c = t->c;
-    START_ACCUMULATORS(acc, __m512i, _mm512_set1_epi32, t, context)
+    __m512i acc[MR][2];
+    START_ROWS(acc, _mm512_set1_epi32, t, context)
     _Pragma("GCC unroll 2")
     for (size_t q = 0; q < kc; q++) {
         const __m512i b0 = _mm512_loadu_si512((const void *)bp0), b1 = _mm512_loadu_si512((const void *)bp1);

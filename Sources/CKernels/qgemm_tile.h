@@ -1,5 +1,6 @@
 /* What the int16 GEMM (qgemm.c) and the byte GEMM (qgemm_bytes.c) share (private to CKernels) besides
- * gemm_driver.h's loops: the stores of a finished 6x16 tile into C and the matrix-vector product. */
+ * gemm_driver.h's loops: the 6x16 tile's loop, the stores of a finished tile into C and the
+ * matrix-vector product. */
 #ifndef FERRY_QGEMM_TILE_H
 #define FERRY_QGEMM_TILE_H
 #include "cpu.h"
@@ -7,6 +8,7 @@
 #include "gemm_driver.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum { MR = GEMM_MR, NR = GEMM_NR };
 _Static_assert(GEMM_MR == FERRY_QGEMM_PANEL_ROWS, "the packed A's panels are the driver's row panels");
@@ -89,6 +91,38 @@ FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void store_tile(__m
     }
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
+
+/* One MR x NR tile of C on 256-bit registers from kc steps of 4 bytes per row of A and column of B
+ * (an int16 pair, or an int8 quad): each row's step of A broadcast, combined with both B panels'
+ * steps by ACC(acc, a, b) (vpmaddwd + vpaddd, vpdpwssd, vpdpbusd, or vpmaddubsw + vpmaddwd +
+ * vpaddd); the accumulators start where START(acc, t, context) puts them. */
+#define DEFINE_STEP_TILE(NAME, ATTR, START, ACC)                                                        \
+    ATTR static void NAME(const struct gemm_tile *t, const void *context) {                             \
+        const uint8_t *ap = t->a, *bp = t->b;                                                           \
+        const size_t kc = t->kc;                                                                        \
+        __m256i acc[MR][2];                                                                             \
+        START(acc, t, context);                                                                         \
+        _Pragma("GCC unroll 4")                                                                         \
+        for (size_t q = 0; q < kc; q++) {                                                               \
+            const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);                                 \
+            const __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));                         \
+            STEP_ROW(0, ACC) STEP_ROW(1, ACC) STEP_ROW(2, ACC)                                          \
+            STEP_ROW(3, ACC) STEP_ROW(4, ACC) STEP_ROW(5, ACC)                                          \
+            ap += 4 * MR;                                                                               \
+            bp += 4 * NR;                                                                               \
+        }                                                                                               \
+        store_tile(acc, t->c, t->ldc, t->mr, t->nr, t->accumulate);                                     \
+    }
+
+/* Row r of a step tile: its 4 bytes of A broadcast to the 8 lanes, times both B panels. */
+#define STEP_ROW(r, ACC)                                                                                \
+    {                                                                                                   \
+        int32_t step_;                                                                                  \
+        memcpy(&step_, ap + 4 * (r), sizeof step_);                                                     \
+        const __m256i a_ = _mm256_set1_epi32(step_);                                                    \
+        acc[r][0] = ACC(acc[r][0], a_, b0);                                                             \
+        acc[r][1] = ACC(acc[r][1], a_, b1);                                                             \
+    }
 #endif
 
 #endif
