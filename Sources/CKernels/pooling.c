@@ -254,9 +254,60 @@ void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empt
         maxpool_u8_portable(x, y, (uint8_t)empty, p_begin, p_end, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow);
 }
 
+#if FERRY_X86
+/* Windows of 2 rows by kw = 1 or 2 columns, stride 2 by kw, no padding, dilation 1, every window
+ * inside the plane (downsampling by 2, as CNNs and CRNNs pool): the larger of the taps of each input
+ * row, then of the two rows, 8 outputs per step. The folds run from -infinity in the order of the
+ * separable passes (kw 2) and of the tap sweeps (kw 1), with vmaxps(v, m) = v > m ? v : m (a NaN
+ * never wins, of equal values the first stays), so the results are theirs bit for bit. */
+FERRY_AVX2_ATTR static void maxpool_2xk_avx2(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
+                                             size_t kw, size_t oh, size_t ow) {
+    const __m256 lowest = _mm256_set1_ps(-INFINITY);
+    for (size_t p = p_begin; p < p_end; p++) {
+        for (size_t oy = 0; oy < oh; oy++) {
+            const float *r0 = x + (p * h + 2 * oy) * w, *r1 = r0 + w;
+            float *out = y + (p * oh + oy) * ow;
+            size_t ox = 0;
+            if (kw == 2) {
+                for (; ox + 8 <= ow; ox += 8) {
+                    const __m256 a0 = _mm256_loadu_ps(r0 + 2 * ox), a1 = _mm256_loadu_ps(r0 + 2 * ox + 8);
+                    const __m256 b0 = _mm256_loadu_ps(r1 + 2 * ox), b1 = _mm256_loadu_ps(r1 + 2 * ox + 8);
+                    /* even and odd columns, 64-bit pairs in the order (0, 2, 1, 3) until the permute */
+                    const __m256 ra =
+                        _mm256_max_ps(_mm256_shuffle_ps(a0, a1, 0xDD), _mm256_max_ps(_mm256_shuffle_ps(a0, a1, 0x88), lowest));
+                    const __m256 rb =
+                        _mm256_max_ps(_mm256_shuffle_ps(b0, b1, 0xDD), _mm256_max_ps(_mm256_shuffle_ps(b0, b1, 0x88), lowest));
+                    const __m256 m = _mm256_max_ps(rb, _mm256_max_ps(ra, lowest));
+                    _mm256_storeu_ps(out + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
+                }
+            } else {
+                for (; ox + 8 <= ow; ox += 8)
+                    _mm256_storeu_ps(out + ox, _mm256_max_ps(_mm256_loadu_ps(r1 + ox), _mm256_max_ps(_mm256_loadu_ps(r0 + ox), lowest)));
+            }
+            for (; ox < ow; ox++) {
+                float ra = -INFINITY, rb = -INFINITY, m = -INFINITY;
+                for (size_t k = 0; k < kw; k++) {
+                    ra = r0[kw * ox + k] > ra ? r0[kw * ox + k] : ra;
+                    rb = r1[kw * ox + k] > rb ? r1[kw * ox + k] : rb;
+                }
+                m = ra > m ? ra : m;
+                out[ox] = rb > m ? rb : m;
+            }
+        }
+    }
+}
+#endif
+
 void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,
                    size_t kh, size_t kw, size_t sh, size_t sw, size_t dh, size_t dw,
                    size_t pt, size_t pl, size_t pb, size_t pr, size_t oh, size_t ow, int average, int count_include_pad) {
+#if FERRY_X86
+    if (!average && kh == 2 && (kw == 1 || kw == 2) && sh == 2 && sw == kw && dh == 1 && dw == 1 && pt == 0 && pl == 0 &&
+        2 * oh <= h && kw * ow <= w && ferry_has_avx2()) {
+        maxpool_2xk_avx2(x, y, p_begin, p_end, h, w, kw, oh, ow);
+        return;
+    }
+#endif
     float stack[512];
     float *divisor = ow <= 512 ? stack : (float *)malloc(ow * sizeof(float));
     if (!divisor) return;

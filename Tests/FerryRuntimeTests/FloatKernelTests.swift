@@ -42,7 +42,11 @@ import Testing
         // a 1x1 input, padding wider than the filter, dilation with stride 2
         Window(h: 1, w: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
         Window(h: 3, w: 4, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, pt: 3, pl: 4, pb: 2, pr: 3),
-        Window(h: 15, w: 19, kh: 3, kw: 5, sh: 2, sw: 2, dh: 2, dw: 3, pt: 2, pl: 6, pb: 1, pr: 5)
+        Window(h: 15, w: 19, kh: 3, kw: 5, sh: 2, sw: 2, dh: 2, dw: 3, pt: 2, pl: 6, pb: 1, pr: 5),
+        // 2x2 and 2x1 downsampling (their own AVX2 kernel): 8-output steps and a tail, odd sizes
+        Window(h: 8, w: 40, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
+        Window(h: 9, w: 37, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
+        Window(h: 9, w: 27, kh: 2, kw: 1, sh: 2, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0)
     ]
 
     /// The fused activations with parameters: (kind, a, b).
@@ -167,6 +171,25 @@ import Testing
                     Self.expectClose(y, want, scale: want.map { _ in 1 }, "average pool \(window) include pad \(includePad)")
                 }
             }
+        }
+    }
+
+    /// Max pooling with NaNs, signed zeros and infinities in the windows: every path (the 2x2 and
+    /// 2x1 downsampling kernel, the separable passes, the tap sweeps) gives the portable separable result bit for bit (a
+    /// NaN never wins; of equal values the first tap's stays).
+    @Test func maxPoolSpecialValuesAgreeOnEveryPath() {
+        var rng = SplitMix64(seed: 17)
+        let specials: [Float] = [.nan, -0.0, 0.0, -.infinity, .infinity, 1, -1]
+        for (h, w, kw) in [(4, 34, 2), (6, 21, 2), (5, 19, 1)] {
+            let x = (0..<(2 * h * w)).map { _ in rng.int(0...2) == 0 ? rng.unit() : specials[rng.int(0...specials.count - 1)] }
+            let oh = h / 2, ow = w / kw
+            var results: [[UInt32]] = []
+            for isa in Self.isas {
+                var y = [Float](repeating: 7, count: 2 * oh * ow)
+                withKernelISA(isa) { ferry_pool_2d(x, &y, 0, 2, h, w, 2, kw, 2, kw, 1, 1, 0, 0, 0, 0, oh, ow, 0, 0) }
+                results.append(y.map(\.bitPattern))
+            }
+            #expect(results.allSatisfy { $0 == results[0] }, "\(h)x\(w) window 2x\(kw)")
         }
     }
 
