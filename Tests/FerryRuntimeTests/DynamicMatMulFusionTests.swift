@@ -55,4 +55,25 @@ import Testing
             #expect(mismatches == 0, "\(mismatches) of \(rows * n) differ (threads \(threads))")
         }
     }
+
+    /// DynamicQuantizeLinear of a tensor large enough that its range is found in chunks on the
+    /// threads: the same scale, zero point and bytes as one thread's, and the range's true ends.
+    @Test func dynamicQuantizeLinearAgreesAcrossThreads() throws {
+        var rng = SplitMix64(seed: 95)
+        var data = rng.tensor([600, 1000]).data.map { $0 * 3 }
+        data[123_457] = -7.5
+        data[599_999] = 9.25
+        var g = KernelGraph()
+        g.input("x", HostTensor([600, 1000], data))
+        g.node("DynamicQuantizeLinear", ["x"], ["y", "ys", "yz"])
+        g.outputs = ["y", "ys", "yz"]
+        var results: [[[UInt8]]] = []
+        for threads in [1, 2] {
+            let session = try InferenceSession(model: g.model, options: SessionOptions(threads: threads))
+            results.append(try session.run(g.feeds).map { $0.tensor.bytes!.toArray(of: UInt8.self) })
+        }
+        #expect(results[0] == results[1])
+        let scale = results[0][1].withUnsafeBytes { $0.load(as: Float.self) }
+        #expect(scale == (Float(9.25) - Float(-7.5)) / 255, "\(scale)")
+    }
 }

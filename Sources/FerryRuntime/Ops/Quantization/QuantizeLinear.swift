@@ -161,7 +161,7 @@ struct DequantizeBody: QuantizedVisitor {
 func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Value, params: TensorQuantization) {
     guard x.type == .float else { throw KernelError.invalid("x must be float32, got \(x.type.name)") }
     let p = x.floats, n = x.count
-    let params = dynamicQuantization(of: p, n)
+    let params = dynamicQuantization(of: p, n, ctx)
     let y = try ctx.allocate(.uint8, x.shape)
     let out = y.pointer(UInt8.self)
     ctx.parallel(n, grain: elementGrain) { r in
@@ -172,13 +172,34 @@ func dynamicQuantizeLinear(_ x: Value, _ ctx: ExecutionContext) throws -> (y: Va
 
 /// The uint8 scale and zero point of DynamicQuantizeLinear (and of onnxruntime's dynamic
 /// quantization of activations) for n floats: their range widened to include 0 spread over 0...255,
-/// the zero point rounded half to even and saturated.
-func dynamicQuantization(of p: UnsafePointer<Float>, _ n: Int) -> TensorQuantization {
-    var lo: Float = 0, hi: Float = 0
-    for i in 0..<n {
-        let v = p[i]
-        lo = v < lo ? v : lo
-        hi = v > hi ? v : hi
+/// the zero point rounded half to even and saturated. With `ctx`, large tensors find their range
+/// in chunks on its threads (each chunk folded from 0 as the whole would be: a NaN never wins and
+/// of equal values the first stays, so the range is the same).
+func dynamicQuantization(of p: UnsafePointer<Float>, _ n: Int, _ ctx: ExecutionContext? = nil) -> TensorQuantization {
+    func range(_ r: Range<Int>) -> (lo: Float, hi: Float) {
+        var lo: Float = 0, hi: Float = 0
+        for i in r {
+            let v = p[i]
+            lo = v < lo ? v : lo
+            hi = v > hi ? v : hi
+        }
+        return (lo, hi)
+    }
+    var (lo, hi) = (Float(0), Float(0))
+    if let ctx, ctx.threads > 1, n >= 4 * elementGrain {
+        let chunks = 4 * ctx.threads
+        var parts = [(lo: Float, hi: Float)](repeating: (0, 0), count: chunks)
+        parts.withUnsafeMutableBufferPointer { part in
+            ctx.parallel(chunks) { r in
+                for c in r { part[c] = range(n * c / chunks..<n * (c + 1) / chunks) }
+            }
+        }
+        for part in parts {
+            lo = part.lo < lo ? part.lo : lo
+            hi = part.hi > hi ? part.hi : hi
+        }
+    } else {
+        (lo, hi) = range(0..<n)
     }
     let scale = hi == lo ? 1 : (hi - lo) / 255
     let zero = (0 - lo / scale)
