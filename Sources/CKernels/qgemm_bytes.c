@@ -212,13 +212,9 @@ FERRY_AVX2_ATTR __attribute__((always_inline)) static inline __m256i add_quads_7
 DEFINE_STEP_TILE(tile_vnni, FERRY_VNNI_ATTR, ROW_SUM_START, DPBUSD_XA)
 DEFINE_STEP_TILE(tile_avx2_7bit, FERRY_AVX2_ATTR, ROW_SUM_START, MADDUBS_XA)
 
-/* the byte layout with 7-bit weights on AVX2: per quad, x's 4 uint8 by the rows' 4 int8 */
-DEFINE_QGEMV(qgemv_bytes_avx2_7bit, FERRY_AVX2_ATTR, MADDUBS_XA)
-#endif
-
-#if FERRY_X86
-/* the byte layout: per quad, vpdpbusd of x's 4 uint8 by the rows' 4 int8 */
+/* the byte layout's batch-1 products: per quad, x's 4 uint8 by the rows' 4 int8 */
 DEFINE_QGEMV(qgemv_bytes_vnni, FERRY_VNNI_ATTR, DPBUSD_XA)
+DEFINE_QGEMV(qgemv_bytes_avx2_7bit, FERRY_AVX2_ATTR, MADDUBS_XA)
 #endif
 
 void ferry_qgemv_bytes_prepacked(size_t m, size_t k, const void *packed_a, const void *x, int x_signed,

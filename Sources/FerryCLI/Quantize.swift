@@ -37,7 +37,7 @@ struct Quantize: ParsableCommand {
 
     @Flag(
         help:
-            "7-bit weights (|q| <= 64, onnxruntime's reduce_range): exact in onnxruntime on CPUs without AVX-512 VNNI, one bit less weight precision."
+            "7-bit weights (|q| <= 64, onnxruntime's reduce_range): exact in onnxruntime and on Ferry's faster byte path on CPUs without AVX-512 VNNI, one bit less weight precision."
     )
     var reduceRange = false
 

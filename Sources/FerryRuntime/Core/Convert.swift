@@ -16,7 +16,7 @@ func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -
         for i in 0..<n { d[i] = Float(halfBits: s[i]) }
         return out
     }
-    if target == .float, let out = try integersToFloat(v, out) { return out }
+    if target == .float, let out = integersToFloat(v, out) { return out }
     let integers: Set<ElementType> = [.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .bool]
     if integers.contains(v.type) && integers.contains(target) {
         let read = try intReader(v)
@@ -33,7 +33,7 @@ func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -
 /// Integers to float32 in one typed loop per source type (the per-element readers cost several
 /// nanoseconds an element: the int32 sums of dynamically quantized products are cast this way);
 /// each value rounds once, to nearest even, as NumPy's astype. Nil for other source types.
-private func integersToFloat(_ v: Value, _ out: Value) throws -> Value? {
+private func integersToFloat(_ v: Value, _ out: Value) -> Value? {
     func run<T: BinaryInteger>(_: T.Type) -> Value {
         let s = v.pointer(T.self), d = out.floats
         for i in 0..<v.count { d[i] = Float(s[i]) }

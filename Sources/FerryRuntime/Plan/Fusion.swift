@@ -77,8 +77,9 @@ enum Fusion {
         }
         let constants = Fusion.constants(known)
         // a dequantizing int8 product takes an activation only (after its bias)
-        if isDynamicProduct(producer) && ActivationDescriptor(consumer, opset: opset, constants: constants) == nil { return nil }
-        if let act = ActivationDescriptor(consumer, opset: opset, constants: constants) {
+        let act = ActivationDescriptor(consumer, opset: opset, constants: constants)
+        if isDynamicProduct(producer) && act == nil { return nil }
+        if let act {
             var p = producer
             p.attributes += FusedActivation(act).attributes
             p.outputs = consumer.outputs

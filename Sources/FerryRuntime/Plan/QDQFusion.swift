@@ -247,8 +247,7 @@ enum QDQFusion {
             let fused = Node(
                 opType: "MatMulIntegerToFloat", domain: Domain.microsoft, name: node.name,
                 inputs: [input(0), input(1), aScale, bScale, input(2), input(3), bias], outputs: [out])
-            replaced[i] = fused
-            removed.formUnion(chain)
+            commit(i, fused, chain: chain, dequantized: [])
             index.dropRead(of: product, by: m)
             if index.readers(of: product).isEmpty { removed.insert(s) }
         }
