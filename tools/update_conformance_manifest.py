@@ -12,7 +12,7 @@ passed list (a regression, or a filtered test run) is refused, one line naming t
 
 With --check (writes nothing): every non-expanded case of every op in REQUIRED_OPS (the op of the
 case model's main node) must be in the manifest. Missing cases are listed by op; cases whose inputs or
-outputs are of types the interpreter cannot hold (strings, sub-byte and 8-bit floats, complex,
+outputs are of types the interpreter cannot hold (strings, complex,
 sequences, optionals, maps) are listed as `exempt: type` and do not fail. Exit 1 when any is missing.
 """
 import argparse
@@ -37,8 +37,7 @@ LSTM GRU RNN If Loop QuantizeLinear DequantizeLinear DynamicQuantizeLinear QLine
 MatMulInteger""".split()
 
 # Tensor element types the interpreter cannot hold (onnx.TensorProto names).
-UNHELD = {"STRING", "COMPLEX64", "COMPLEX128", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
-          "FLOAT8E8M0", "UINT4", "INT4", "FLOAT4E2M1", "UINT2", "INT2", "FLOAT6E2M3", "FLOAT6E3M2"}
+UNHELD = {"STRING", "COMPLEX64", "COMPLEX128"}
 
 
 class Failure(Exception):

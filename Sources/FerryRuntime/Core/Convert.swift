@@ -1,8 +1,21 @@
 import FerryIR
 
+/// How conversions round into the 8-bit float types: Cast's `saturate` and `round_mode` attributes.
+struct CastRounding {
+    /// Out-of-range values become the largest finite value (else infinity or NaN).
+    var saturate = true
+    /// How float8e8m0 rounds between powers of two.
+    var e8m0: Float8E8M0.Rounding = .up
+
+    static let standard = CastRounding()
+}
+
 /// Element conversion between numeric types (ONNX Cast semantics: floats to integers truncate toward
-/// zero, anything to bool is `!= 0`, float16/bfloat16 round to nearest even).
-func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -> Value {
+/// zero, integers to narrower integers keep the low bits (int4 and int2 too), anything to bool is
+/// `!= 0`, floats to narrower floats round to nearest even, into the 8-bit floats as `rounding` says).
+func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext, rounding: CastRounding = .standard) throws
+    -> Value
+{
     if v.type == target { return v }
     let n = v.count
     let out = try ctx.allocate(target, v.shape)
@@ -17,7 +30,9 @@ func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -
         return out
     }
     if target == .float, let out = integersToFloat(v, out) { return out }
-    let integers: Set<ElementType> = [.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .bool]
+    let integers: Set<ElementType> = [
+        .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .bool, .int4, .uint4, .int2, .uint2
+    ]
     if integers.contains(v.type) && integers.contains(target) {
         let read = try intReader(v)
         let write = try intWriter(out)
@@ -25,7 +40,7 @@ func convert(_ v: Value, to target: ElementType, ctx: ExecutionContext) throws -
         return out
     }
     let read = try doubleReader(v)
-    let write = try doubleWriter(out)
+    let write = try doubleWriter(out, rounding)
     for i in 0..<n { write(i, read(i)) }
     return out
 }
@@ -61,7 +76,7 @@ private func intReader(_ v: Value) throws -> (Int) -> Int64 {
     case .int16:
         let p = v.pointer(Int16.self)
         return { Int64(p[$0]) }
-    case .int8:
+    case .int8, .int4, .int2:
         let p = v.pointer(Int8.self)
         return { Int64(p[$0]) }
     case .uint64:
@@ -73,7 +88,7 @@ private func intReader(_ v: Value) throws -> (Int) -> Int64 {
     case .uint16:
         let p = v.pointer(UInt16.self)
         return { Int64(p[$0]) }
-    case .uint8, .bool:
+    case .uint8, .bool, .uint4, .uint2:
         let p = v.pointer(UInt8.self)
         return { Int64(p[$0]) }
     default: throw KernelError.unsupported("cast from \(v.type.name)")
@@ -109,6 +124,13 @@ private func intWriter(_ v: Value) throws -> (Int, Int64) -> Void {
     case .bool:
         let p = v.pointer(UInt8.self)
         return { p[$0] = $1 != 0 ? 1 : 0 }
+    case .int4, .int2:
+        // Held one per byte, sign-extended from the type's width.
+        let p = v.pointer(Int8.self), shift = Int64(64 - v.type.bitWidth)
+        return { p[$0] = Int8(truncatingIfNeeded: ($1 << shift) >> shift) }
+    case .uint4, .uint2:
+        let p = v.pointer(UInt8.self), mask = Int64(1) << v.type.bitWidth - 1
+        return { p[$0] = UInt8(truncatingIfNeeded: $1 & mask) }
     default: throw KernelError.unsupported("cast to \(v.type.name)")
     }
 }
@@ -127,7 +149,14 @@ private func doubleReader(_ v: Value) throws -> (Int) -> Double {
     case .bfloat16:
         let p = v.pointer(UInt16.self)
         return { Double(Float(bfloat16Bits: p[$0])) }
+    case .float8e8m0:
+        let p = v.pointer(UInt8.self)
+        return { Double(Float8E8M0.decode(p[$0])) }
     default:
+        if let format = NarrowFloatFormat(v.type) {
+            let p = v.pointer(UInt8.self)
+            return { Double(format.decode(p[$0])) }
+        }
         let r = try intReader(v)
         if v.type == .uint64 {
             let p = v.pointer(UInt64.self)
@@ -137,7 +166,7 @@ private func doubleReader(_ v: Value) throws -> (Int) -> Double {
     }
 }
 
-private func doubleWriter(_ v: Value) throws -> (Int, Double) -> Void {
+private func doubleWriter(_ v: Value, _ rounding: CastRounding) throws -> (Int, Double) -> Void {
     switch v.type {
     case .float:
         let p = v.floats
@@ -154,7 +183,23 @@ private func doubleWriter(_ v: Value) throws -> (Int, Double) -> Void {
     case .bool:
         let p = v.pointer(UInt8.self)
         return { p[$0] = $1 != 0 ? 1 : 0 }
+    case .float8e8m0:
+        let p = v.pointer(UInt8.self)
+        return { p[$0] = Float8E8M0.encode(Float($1), saturate: rounding.saturate, rounding: rounding.e8m0) }
+    case .int4, .uint4, .int2, .uint2:
+        // Out of range is undefined in the spec; 0, as the onnx package's reference (ml_dtypes) and
+        // its conformance cases have it (NaN too).
+        let w = try intWriter(v), width = Double(1 << v.type.bitWidth), signed = v.type == .int4 || v.type == .int2
+        let lo = signed ? -width / 2 : 0, hi = signed ? width / 2 - 1 : width - 1
+        return { i, x in
+            let t = x.rounded(.towardZero)
+            w(i, t >= lo && t <= hi ? Int64(t) : 0)
+        }
     default:
+        if let format = NarrowFloatFormat(v.type) {
+            let p = v.pointer(UInt8.self), saturate = rounding.saturate
+            return { p[$0] = format.encode($1, saturate: saturate) }
+        }
         let w = try intWriter(v)
         return { i, x in
             // Truncate toward zero; NaN and out-of-range values saturate instead of trapping.

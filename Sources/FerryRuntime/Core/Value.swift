@@ -35,11 +35,11 @@ struct Value {
         guard case .bytes(let bytes) = tensor.storage else {
             throw KernelError.unsupported("string tensors ('\(tensor.name)')")
         }
-        if tensor.elementType == .int4 || tensor.elementType == .uint4 {
-            self.init(nibbles: bytes.buffer, type: tensor.elementType, shape: tensor.shape)
+        if tensor.elementType.isSubByte {
+            self.init(packed: bytes.buffer, type: tensor.elementType, shape: tensor.shape)
             return
         }
-        guard !tensor.elementType.isSubByte, tensor.elementType.bitWidth > 0 else {
+        guard tensor.elementType.bitWidth > 0 else {
             throw KernelError.unsupported("element type \(tensor.elementType.name) ('\(tensor.name)')")
         }
         var buffer = bytes.buffer
@@ -47,26 +47,36 @@ struct Value {
         self.init(type: tensor.elementType, shape: tensor.shape, buffer: buffer)
     }
 
-    /// int4 / uint4 elements packed two per byte (low nibble first, as ONNX stores them), held one
-    /// per byte: int4 sign-extended (read as Int8), uint4 as UInt8.
-    private init(nibbles packed: TensorBuffer, type: ElementType, shape: [Int]) {
-        let n = shape.reduce(1, *), signed = type == .int4
-        let src = packed.baseAddress.assumingMemoryBound(to: UInt8.self)
+    /// Elements of fewer than 8 bits packed as ONNX stores them (element i in bits i * width ..<
+    /// (i + 1) * width, least significant first), held one per byte: int4 and int2 sign-extended
+    /// (read as Int8), the others as their unsigned code (UInt8).
+    private init(packed: TensorBuffer, type: ElementType, shape: [Int]) {
+        let n = shape.reduce(1, *), width = type.bitWidth, signed = type == .int4 || type == .int2
+        let src = packed.baseAddress.assumingMemoryBound(to: UInt8.self), available = packed.count * 8 / width
         let buffer = TensorBuffer(count: max(n, 1)) { raw in
-            for i in 0..<min(n, packed.count * 2) {
-                let nibble = i % 2 == 0 ? src[i / 2] & 0x0f : src[i / 2] >> 4
-                raw[i] = signed && nibble >= 8 ? nibble | 0xf0 : nibble
+            for i in 0..<min(n, available) {
+                let bit = i * width, byte = bit / 8
+                var field = UInt16(src[byte]) >> (bit % 8)
+                if bit % 8 + width > 8 { field |= UInt16(src[byte + 1]) << (8 - bit % 8) }
+                let code = UInt8(field & (1 << width - 1))
+                raw[i] = signed && code >> (width - 1) == 1 ? code | ~UInt8(1 << width - 1) : code
             }
         }
         self.init(type: type, shape: shape, buffer: buffer)
     }
 
-    /// The value as an IR tensor named `name` (shares the storage; int4 / uint4 are packed again).
+    /// The value as an IR tensor named `name` (shares the storage; types of fewer than 8 bits are
+    /// packed again).
     func tensor(name: String = "") -> Tensor {
-        if type == .int4 || type == .uint4 {
-            let n = count, src = pointer(UInt8.self)
-            let packed = TensorBuffer(count: max(1, (n + 1) / 2)) { raw in
-                for j in 0..<(n + 1) / 2 { raw[j] = (src[2 * j] & 0x0f) | (2 * j + 1 < n ? src[2 * j + 1] << 4 : 0) }
+        if type.isSubByte {
+            let n = count, width = type.bitWidth, src = pointer(UInt8.self), mask = UInt8(1 << width - 1)
+            let packed = TensorBuffer(count: max(1, type.byteCount(elements: n)!)) { raw in
+                raw.initializeMemory(as: UInt8.self, repeating: 0)
+                for i in 0..<n {
+                    let bit = i * width, byte = bit / 8, field = UInt16(src[i] & mask) << (bit % 8)
+                    raw[byte] |= UInt8(field & 0xff)
+                    if field > 0xff { raw[byte + 1] |= UInt8(field >> 8) }
+                }
             }
             return Tensor(name: name, elementType: type, shape: shape, storage: .bytes(TensorBytes(packed)))
         }
@@ -84,8 +94,8 @@ struct Value {
         case .int64: return (0..<n).map { Int(pointer(Int64.self)[$0]) }
         case .int32: return (0..<n).map { Int(pointer(Int32.self)[$0]) }
         case .int16: return (0..<n).map { Int(pointer(Int16.self)[$0]) }
-        case .int8, .int4: return (0..<n).map { Int(pointer(Int8.self)[$0]) }
-        case .uint8, .bool, .uint4: return (0..<n).map { Int(pointer(UInt8.self)[$0]) }
+        case .int8, .int4, .int2: return (0..<n).map { Int(pointer(Int8.self)[$0]) }
+        case .uint8, .bool, .uint4, .uint2: return (0..<n).map { Int(pointer(UInt8.self)[$0]) }
         case .uint16: return (0..<n).map { Int(pointer(UInt16.self)[$0]) }
         case .uint32: return (0..<n).map { Int(pointer(UInt32.self)[$0]) }
         case .uint64: return (0..<n).map { Int(truncatingIfNeeded: pointer(UInt64.self)[$0]) }
@@ -100,7 +110,11 @@ struct Value {
         case .float: return (0..<n).map { Double(floats[$0]) }
         case .double: return (0..<n).map { pointer(Double.self)[$0] }
         case .float16: return (0..<n).map { Double(Float(halfBits: pointer(UInt16.self)[$0])) }
-        default: return try ints().map(Double.init)
+        case .bfloat16: return (0..<n).map { Double(Float(bfloat16Bits: pointer(UInt16.self)[$0])) }
+        case .float8e8m0: return (0..<n).map { Double(Float8E8M0.decode(pointer(UInt8.self)[$0])) }
+        default:
+            if let format = NarrowFloatFormat(type) { return (0..<n).map { Double(format.decode(pointer(UInt8.self)[$0])) } }
+            return try ints().map(Double.init)
         }
     }
 
@@ -119,64 +133,3 @@ struct Value {
 
 /// Bytes per element for the types the interpreter stores one per byte or more.
 @inline(__always) func elementSize(_ type: ElementType) -> Int { max(type.bitWidth / 8, 1) }
-
-extension Float {
-    /// The float an IEEE half-precision bit pattern encodes.
-    init(halfBits h: UInt16) {
-        let sign = UInt32(h & 0x8000) << 16
-        let exp = Int(h >> 10) & 0x1f
-        let mant = UInt32(h & 0x3ff)
-        if exp == 0 {
-            // zero or subnormal
-            let v = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
-            self = sign != 0 ? -v : v
-        } else if exp == 31 {
-            self = Float(bitPattern: sign | 0x7f80_0000 | (mant << 13))
-        } else {
-            self = Float(bitPattern: sign | UInt32(exp + 112) << 23 | (mant << 13))
-        }
-    }
-
-    /// This float rounded to IEEE half precision (round to nearest even), as bits.
-    var halfBits: UInt16 {
-        let x = bitPattern
-        let sign = UInt16((x >> 16) & 0x8000)
-        let exp = Int((x >> 23) & 0xff)
-        var mant = x & 0x7f_ffff
-        if exp == 255 { return sign | 0x7c00 | (mant != 0 ? 0x200 : 0) }
-        var e = exp - 127 + 15
-        if e >= 31 { return sign | 0x7c00 }
-        if e <= 0 {
-            if e < -10 { return sign }
-            mant |= 0x80_0000
-            let shift = UInt32(14 - e)
-            var h = mant >> shift
-            let rem = mant & ((1 << shift) - 1)
-            let half = UInt32(1) << (shift - 1)
-            if rem > half || (rem == half && (h & 1) == 1) { h += 1 }
-            return sign | UInt16(h)
-        }
-        var h = mant >> 13
-        let rem = mant & 0x1fff
-        if rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1) {
-            h += 1
-            if h == 0x400 {
-                h = 0
-                e += 1
-                if e >= 31 { return sign | 0x7c00 }
-            }
-        }
-        return sign | UInt16(e) << 10 | UInt16(h)
-    }
-
-    /// The float a bfloat16 bit pattern encodes.
-    init(bfloat16Bits b: UInt16) { self = Float(bitPattern: UInt32(b) << 16) }
-
-    /// This float rounded to bfloat16 (round to nearest even), as bits.
-    var bfloat16Bits: UInt16 {
-        if isNaN { return 0x7fc0 }
-        let x = bitPattern
-        let rounded = x &+ 0x7fff &+ ((x >> 16) & 1)
-        return UInt16(rounded >> 16)
-    }
-}

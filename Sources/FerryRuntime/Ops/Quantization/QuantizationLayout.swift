@@ -83,6 +83,19 @@ struct QuantizationLayout {
             i = end
         }
     }
+
+    /// Calls `body(element, scale)` for every element, on `ctx`'s threads (the float8/float6/float4
+    /// loops, which take no zero point).
+    func forEachElement(scales: [Float], _ ctx: ExecutionContext, _ body: (Int, Float) -> Void) {
+        let step = innerStride
+        scales.withUnsafeBufferPointer { sp in
+            ctx.parallel(runs * inner, grain: elementGrain) { r in
+                forEachStretch(of: r) { i, end, p in
+                    for j in i..<end { body(j, sp[p + (j - i) * step]) }
+                }
+            }
+        }
+    }
 }
 
 /// The attributes that place QuantizeLinear's and DequantizeLinear's parameters over their input

@@ -1,17 +1,19 @@
 import CKernels
 import FerryIR
 
-/// QuantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = saturate(round(x /
-/// scale) + zero_point), rounding half to even, into uint8, int8, uint16, int16, uint4 or int4. 8-bit
-/// float targets are refused at plan time when the zero point or output_dtype names them.
+/// QuantizeLinear (opsets 10, 13 per axis, 19 float8 and saturate, 21 blocked and output_dtype):
+/// y = saturate(round(x / scale) + zero_point), rounding half to even, into an integer type of 2 to
+/// 16 bits; into float8, float6 or float4, x / scale rounded as Cast rounds (zero point 0).
 final class QuantizeLinearKernel: Kernel {
     private let placement: QuantizationAxis
     private let outputType: ElementType?
+    private let saturate: Bool
 
     init(_ spec: NodeSpec) throws {
         placement = try QuantizationAxis(spec)
-        outputType = try spec.outputType(allowed: QuantizedType.quantizeTargets, refusing: QuantizedType.unsupported)
-        if let z = spec.constant(2), !QuantizedType.quantizeTargets.contains(z.type) { throw QuantizedType.unsupported(z.type) }
+        outputType = try spec.outputType(allowed: QuantizedType.allTargets, refusing: QuantizedType.unsupported)
+        if let z = spec.constant(2), !QuantizedType.allTargets.contains(z.type) { throw QuantizedType.unsupported(z.type) }
+        saturate = try spec.int("saturate", 1) != 0
     }
 
     func run(_ inputs: [Value?], _ ctx: ExecutionContext) throws -> [Value?] {
@@ -20,13 +22,22 @@ final class QuantizeLinearKernel: Kernel {
             throw KernelError.invalid("y_zero_point is \(z.type.name) but output_dtype is \(outputType.name)")
         }
         let target = z?.type ?? outputType ?? .uint8
-        guard QuantizedType.quantizeTargets.contains(target) else { throw QuantizedType.unsupported(target) }
+        guard QuantizedType.allTargets.contains(target) else { throw QuantizedType.unsupported(target) }
         guard [.float, .float16, .bfloat16, .double, .int32].contains(x.type) else {
             throw KernelError.invalid("x must be float or int32, got \(x.type.name)")
         }
         let (layout, scales, zeros) = try placement.parameters(of: x, scale: s, zeroPoint: z, prefix: "y")
         let xf = try convert(x, to: .float, ctx: ctx)
         let y = try ctx.allocate(target, x.shape)
+        if let format = NarrowFloatFormat(target) {
+            // The spec's x / scale + zero_point with the zero point 0 it must be: adding it turns -0 into +0.
+            let src = xf.floats, out = y.pointer(UInt8.self), saturate = self.saturate, zero: Float? = z == nil ? nil : 0
+            layout.forEachElement(scales: scales, ctx) { j, scale in
+                let q = src[j] / scale
+                out[j] = format.encode(zero.map { q + $0 } ?? q, saturate: saturate)
+            }
+            return [y]
+        }
         try QuantizedType.dispatch(
             target, QuantizeBody(x: xf.floats, y: y, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
         return [y]
@@ -95,9 +106,9 @@ func storeQuantized<T: FixedWidthInteger>(
     }
 }
 
-/// DequantizeLinear (opsets 10, 13 per axis, 19, 21 blocked and output_dtype): y = (x - zero_point) *
-/// scale from uint8, int8, uint16, int16, int32, uint4 or int4, into the scale's float type (or
-/// output_dtype).
+/// DequantizeLinear (opsets 10, 13 per axis, 19 float8, 21 blocked and output_dtype): y = (x -
+/// zero_point) * scale from an integer type of 2 to 32 bits, or x * scale from float8, float6 or
+/// float4 (zero point 0), into the scale's float type (or output_dtype).
 final class DequantizeLinearKernel: Kernel {
     private let placement: QuantizationAxis
     private let outputType: ElementType?
@@ -108,7 +119,7 @@ final class DequantizeLinearKernel: Kernel {
             KernelError.invalid("output_dtype \($0.name) is not float32, float16 or bfloat16")
         }
         for i in [0, 2] {
-            if let v = spec.constant(i), v.type != .int32, !QuantizedType.quantizeTargets.contains(v.type) {
+            if let v = spec.constant(i), v.type != .int32, !QuantizedType.allTargets.contains(v.type) {
                 throw QuantizedType.unsupported(v.type)
             }
         }
@@ -119,8 +130,13 @@ final class DequantizeLinearKernel: Kernel {
         if let z, z.type != x.type { throw KernelError.invalid("x is \(x.type.name) but x_zero_point is \(z.type.name)") }
         let (layout, scales, zeros) = try placement.parameters(of: x, scale: s, zeroPoint: z, prefix: "x")
         let y = try ctx.allocate(.float, x.shape)
-        try QuantizedType.dispatch(
-            x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        if let format = NarrowFloatFormat(x.type) {
+            let src = x.pointer(UInt8.self), out = y.floats
+            layout.forEachElement(scales: scales, ctx) { j, scale in out[j] = format.decode(src[j]) * scale }
+        } else {
+            try QuantizedType.dispatch(
+                x.type, DequantizeBody(x: x, y: y.floats, layout: layout, scales: scales, zeros: zeros, ctx: ctx))
+        }
         return [try convert(y, to: outputType ?? s.type, ctx: ctx)]
     }
 }

@@ -8,8 +8,16 @@ protocol QuantizedVisitor {
 
 /// The integer types quantized tensors are stored in: their ranges, and dispatch on them.
 enum QuantizedType {
-    /// Types QuantizeLinear writes (and DequantizeLinear reads, with int32).
-    static let quantizeTargets: Set<ElementType> = [.uint8, .int8, .uint16, .int16, .uint4, .int4]
+    /// Integer types QuantizeLinear writes (and DequantizeLinear reads, with int32).
+    static let quantizeTargets: Set<ElementType> = [.uint8, .int8, .uint16, .int16, .uint4, .int4, .uint2, .int2]
+
+    /// Float types QuantizeLinear writes and DequantizeLinear reads (zero points must be 0).
+    static let floatTargets: Set<ElementType> = [
+        .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float4e2m1, .float6e2m3, .float6e3m2
+    ]
+
+    /// Every type QuantizeLinear writes.
+    static var allTargets: Set<ElementType> { quantizeTargets.union(floatTargets) }
 
     /// The smallest and largest value of an integer storage type.
     static func range(_ type: ElementType) throws -> (lo: Int32, hi: Int32) {
@@ -21,16 +29,18 @@ enum QuantizedType {
         case .int32: return (.min, .max)
         case .uint4: return (0, 15)
         case .int4: return (-8, 7)
+        case .uint2: return (0, 3)
+        case .int2: return (-2, 1)
         default: throw unsupported(type)
         }
     }
 
     /// Calls `v` with the Swift storage type of a quantized type (uint8, int8, uint16, int16, int32;
-    /// uint4 and int4 are held one per byte, as UInt8 and Int8).
+    /// uint4, int4, uint2 and int2 are held one per byte, as UInt8 and Int8).
     static func dispatch<V: QuantizedVisitor>(_ type: ElementType, _ v: V) throws -> V.Result {
         switch type {
-        case .uint8, .uint4: return try v.visit(UInt8.self)
-        case .int8, .int4: return try v.visit(Int8.self)
+        case .uint8, .uint4, .uint2: return try v.visit(UInt8.self)
+        case .int8, .int4, .int2: return try v.visit(Int8.self)
         case .uint16: return try v.visit(UInt16.self)
         case .int16: return try v.visit(Int16.self)
         case .int32: return try v.visit(Int32.self)
@@ -38,9 +48,10 @@ enum QuantizedType {
         }
     }
 
-    /// The refusal for a type without integer quantization support (8-bit floats, 4-bit integers...).
+    /// The refusal for a type without quantization support.
     static func unsupported(_ type: ElementType) -> KernelError {
-        .unsupported("quantized type \(type.name) (uint8, int8, uint16, int16, int32, uint4 and int4 only)")
+        .unsupported(
+            "quantized type \(type.name) (8-, 16- and 32-bit integers, int4, uint4, int2, uint2, float8, float6 and float4 only)")
     }
 
     /// True for the 1-byte types the int8 kernels take.
@@ -60,8 +71,15 @@ extension Value {
         }
     }
 
-    /// The elements of a zero-point tensor of a quantized storage type, as Int32.
+    /// The elements of a zero-point tensor of a quantized storage type, as Int32 (of a float type:
+    /// zeros, the only zero point they take).
     func zeroPointValues() throws -> [Int32] {
+        if QuantizedType.floatTargets.contains(type) {
+            guard try doubles().allSatisfy({ $0 == 0 }) else {
+                throw KernelError.unsupported("a \(type.name) zero point other than 0")
+            }
+            return [Int32](repeating: 0, count: count)
+        }
         guard type == .int32 || QuantizedType.quantizeTargets.contains(type) else { throw QuantizedType.unsupported(type) }
         return try ints().map { Int32($0) }
     }

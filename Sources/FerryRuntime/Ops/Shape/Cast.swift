@@ -1,8 +1,8 @@
 import FerryIR
 
 extension ShapeOps {
-    /// Element type conversion: Cast (`to`, a type name before opset 6) and CastLike.
-    /// `saturate` only concerns float8 types, which are not supported.
+    /// Element type conversion: Cast (`to`, a type name before opset 6) and CastLike, with the
+    /// `saturate` and `round_mode` attributes of conversions into the 8-bit float types.
     static func registerCast(into r: inout KernelRegistry) {
         r.register("Cast") { spec in
             let target: ElementType
@@ -20,26 +20,36 @@ extension ShapeOps {
                 target = t
             }
             guard castable.contains(target) else { throw KernelError.unsupported("Cast to \(target.name)") }
-            return FunctionKernel { inputs, ctx in [try cast(try inputs.required(0), to: target, ctx: ctx)] }
+            let rounding = try castRounding(spec)
+            return FunctionKernel { inputs, ctx in [try cast(try inputs.required(0), to: target, rounding, ctx)] }
         }
-        r.register("CastLike") { _ in
-            FunctionKernel { inputs, ctx in
+        r.register("CastLike") { spec in
+            let rounding = try castRounding(spec)
+            return FunctionKernel { inputs, ctx in
                 let target = try inputs.required(1, "target_type").type
                 guard castable.contains(target) else { throw KernelError.unsupported("Cast to \(target.name)") }
-                return [try cast(try inputs.required(0), to: target, ctx: ctx)]
+                return [try cast(try inputs.required(0), to: target, rounding, ctx)]
             }
         }
     }
 
-    /// The element types Cast converts between.
-    private static let castable: Set<ElementType> = [
-        .float, .double, .float16, .bfloat16, .int8, .int16, .int32, .int64,
-        .uint8, .uint16, .uint32, .uint64, .bool
-    ]
+    /// The element types Cast converts between: every numeric type but the complex ones.
+    private static let castable = Set(ElementType.allCases).subtracting([.undefined, .string, .complex64, .complex128])
+
+    /// The `saturate` (default 1) and `round_mode` (default "up") attributes.
+    private static func castRounding(_ spec: NodeSpec) throws -> CastRounding {
+        let mode = try spec.string("round_mode", "up")
+        guard let e8m0 = Float8E8M0.Rounding(rawValue: mode) else {
+            throw KernelError.invalid("round_mode '\(mode)' is not up, down or nearest")
+        }
+        return CastRounding(saturate: try spec.int("saturate", 1) != 0, e8m0: e8m0)
+    }
 
     /// `x` converted to `target`; the input itself when it already has that type.
-    private static func cast(_ x: Value, to target: ElementType, ctx: ExecutionContext) throws -> Value {
+    private static func cast(_ x: Value, to target: ElementType, _ rounding: CastRounding, _ ctx: ExecutionContext)
+        throws -> Value
+    {
         guard castable.contains(x.type) else { throw KernelError.unsupported("Cast from \(x.type.name)") }
-        return try convert(x, to: target, ctx: ctx)
+        return try convert(x, to: target, ctx: ctx, rounding: rounding)
     }
 }
