@@ -40,6 +40,17 @@ MatMulInteger""".split()
 UNHELD = {"STRING", "COMPLEX64", "COMPLEX128"}
 
 
+# Cases whose expected output is further from the exact result than its tolerance leaves room for
+# another, equally close rounding: case -> (rtol, atol, why).
+WIDER = {
+    "test_attention_4d_causal_fp16_expanded": (
+        2e-3, 1e-7,
+        "float16 attention: at element 12 the expected output (numpy's float16 arithmetic) is 2.9e-4 above the "
+        "float64 result, Ferry (float32 arithmetic, rounded at the graph's Casts to float16) 2.0e-4 below it, "
+        "onnxruntime 4.9e-5 above: Ferry and the expected output are two float16 steps apart"),
+}
+
+
 class Failure(Exception):
     """A one-line reason to exit 1."""
 
@@ -111,7 +122,10 @@ def write_manifest(args):
     if dropped and not args.allow_drop:
         raise Failure(f"{len(dropped)} manifest cases did not pass (regression or filtered run; --allow-drop to remove them): "
                       + ", ".join(dropped[:8]) + (" ..." if len(dropped) > 8 else ""))
-    lines = [HEADER] + [f"{n} {cases[n].rtol!r} {cases[n].atol!r}" for n in passed]
+    def tolerance(n):
+        return WIDER[n][:2] if n in WIDER else (cases[n].rtol, cases[n].atol)
+
+    lines = [HEADER] + [f"{n} {tolerance(n)[0]!r} {tolerance(n)[1]!r}" for n in passed]
     os.makedirs(os.path.dirname(os.path.abspath(args.manifest)), exist_ok=True)
     tmp = args.manifest + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:

@@ -42,3 +42,18 @@ import Testing
         #expect(try convert(x, to: .uint2, ctx: ctx).ints() == [3, 0, 3, 0, 3, 0, 2, 1, 2])
     }
 }
+
+/// A model that holds float16 values runs in float32, but its Casts to float16 still round.
+@Suite struct HalfPrecisionCastTests {
+    @Test func castToFloat16RoundsInAWidenedModel() throws {
+        let values: [Float] = [1, 1 + 0x1p-11, 1 + 0x1p-10 + 0x1p-12, 65504, 65520, 70000, -1e6, 0x1p-25, 0x1p-24 * 1.5]
+        var g = KernelGraph()
+        g.input("x", HostTensor([values.count], values))
+        g.node("Cast", ["x"], ["h"], [attr("to", Int(ElementType.float16.rawValue))])
+        g.node("Cast", ["h"], ["y"], [attr("to", Int(ElementType.float.rawValue))])
+        g.outputs = ["y"]
+        let y = try g.run()[0].data
+        #expect(y == values.map { Float(halfBits: $0.halfBits) })
+        #expect(y[5] == .infinity && y[6] == -.infinity && y[1] == 1 && y[7] == 0)
+    }
+}

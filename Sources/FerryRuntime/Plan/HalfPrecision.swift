@@ -1,8 +1,10 @@
 import FerryIR
 
-/// Runs float16 models in float32: float16 initializers, constants and casts become float32 before
-/// planning, float16 inputs are widened when fed and float16 outputs rounded back at the end. The
-/// results are those of float32 arithmetic with one rounding at each output.
+/// Runs float16 models in float32: float16 initializers, constants and declared types become float32
+/// before planning, float16 inputs are widened when fed and float16 outputs rounded back at the end.
+/// A Cast to float16 still rounds (to half precision and back to float32, so values past 65504
+/// become infinite as the model says). The results are those of float32 arithmetic with a rounding
+/// at each such cast and each output.
 enum HalfPrecision {
     /// True when `graph` (or a nested graph) holds float16 values.
     static func needed(_ graph: Graph) -> Bool {
@@ -31,7 +33,8 @@ enum HalfPrecision {
         g.inputs = g.inputs.map(widen)
         g.outputs = g.outputs.map(widen)
         g.valueInfo = g.valueInfo.map(widen)
-        g.nodes = try g.nodes.map { node in
+        g.nodes = try g.nodes.flatMap { node -> [Node] in
+            if let rounded = roundingCast(node) { return rounded }
             var n = node
             n.attributes = try n.attributes.map { a in
                 var a = a
@@ -45,9 +48,26 @@ enum HalfPrecision {
                 }
                 return a
             }
-            return n
+            return [n]
         }
         return g
+    }
+
+    /// A Cast to float16 as a Cast to float16 and one back to float32 (its output, widened).
+    private static func roundingCast(_ node: Node) -> [Node]? {
+        let half = Int64(ElementType.float16.rawValue)
+        guard node.opType == "Cast", node.isDefaultDomain, node.outputs.count == 1,
+            node.attributes.contains(where: {
+                if case .int(half) = $0.value { return $0.name == "to" }
+                return false
+            })
+        else { return nil }
+        var toHalf = node
+        toHalf.outputs = [node.outputs[0] + "/float16"]
+        let back = Node(
+            opType: "Cast", name: node.name + "/to float32", inputs: toHalf.outputs, outputs: node.outputs,
+            attributes: [Attribute("to", .int(Int64(ElementType.float.rawValue)))])
+        return [toHalf, back]
     }
 
     private static func widen(_ t: Tensor) throws -> Tensor {
