@@ -85,12 +85,15 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	$(VPY) tools/interop_keras.py --ferry .build/debug/ferry
 	$(VPY) tools/check_keras_applications.py --ferry .build/debug/ferry
 	$(VPY) tools/interop_low_precision.py --ferry .build/debug/ferry
+	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
+	$(VPY) tools/interop_half.py --ferry .build/debug/ferry $$args
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
 	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry $$args
 	$(call avx2_pass,$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry $(if $(wildcard $(SHARED)/models),--shared $(SHARED)))
 	$(VPY) tools/update_conformance_manifest.py --check | tail -1
+	$(VPY) tools/gen_half_precision_ops.py --check
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Ferry
 import FerryIR
+import FerryPasses
 import FerryRuntime
+import Foundation
 
 /// `ferry convert IN OUT`: read a model in one format and write it in another (by extension).
 struct Convert: ParsableCommand {
@@ -11,6 +13,11 @@ struct Convert: ParsableCommand {
             Formats: .onnx; .h5/.hdf5 (a full Keras model, or any tree of tensors); .keras (Keras 3, read only); \
             .safetensors. A graph written to .h5 becomes a Keras model that tf.keras and Keras 3 load; \
             --weights-only writes just its tensors.
+            --dtype float16|bfloat16 stores the weights and runs the graph in half precision: Resize scales and \
+            roi stay float32, Casts to float32 become Casts to the half type, nodes of --exclude (and \
+            quantization ops, control flow, other domains) compute in float32 with Casts around them, float16 \
+            weights beyond ±65504 are clamped (named in a warning). Tensor-only files: every float32 tensor is \
+            rounded to nearest even.
             The output is written to a temporary file and renamed into place; the input is never modified.
             """)
 
@@ -38,6 +45,16 @@ struct Convert: ParsableCommand {
     @Flag(help: "HDF5: store tensors chunked and deflate-compressed.")
     var compress = false
 
+    @Option(help: ArgumentHelp("Store weights and compute in half precision: float16 or bfloat16.", valueName: "type"))
+    var dtype: HalfType?
+
+    @Flag(help: "--dtype: keep float32 graph inputs and outputs (Casts at the edges), in their order.")
+    var keepIOTypes = false
+
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("--dtype: node names or op types left in float32.", valueName: "node-or-op"))
+    var exclude: [String] = []
+
     @OptionGroup var reading: ReadingOptions
 
     @Flag(help: "Replace OUT if it exists.")
@@ -46,8 +63,11 @@ struct Convert: ParsableCommand {
     @Flag(help: "Run IN and the written OUT in the interpreter on the same inputs and compare every output.")
     var check = false
 
-    @Option(help: ArgumentHelp("--check: largest difference allowed, |a - b| <= tolerance * (1 + |a|).", valueName: "x"))
-    var tolerance: Double = 1e-4
+    @Option(
+        help: ArgumentHelp(
+            "--check: largest difference allowed, |a - b| <= tolerance * (1 + |a|) (default 1e-4; 1e-2 with --dtype).",
+            valueName: "x"))
+    var tolerance: Double?
 
     @OptionGroup(title: "--check inputs") var checkInputs: InputOptions
     @OptionGroup(title: "--check runs") var execution: ExecutionOptions
@@ -69,13 +89,23 @@ struct Convert: ParsableCommand {
         if !check && (!checkInputs.inputs.isEmpty || !checkInputs.shapes.isEmpty) {
             throw ValidationError("--input and --shape are for --check")
         }
-        guard tolerance >= 0 else { throw ValidationError("--tolerance must be 0 or more") }
+        guard (tolerance ?? 0) >= 0 else { throw ValidationError("--tolerance must be 0 or more") }
+        if dtype == nil && (keepIOTypes || !exclude.isEmpty) {
+            throw ValidationError("--keep-io-types and --exclude are for --dtype")
+        }
+    }
+
+    /// The half-precision types of --dtype.
+    enum HalfType: String, ExpressibleByArgument, CaseIterable {
+        case float16, bfloat16
+        var elementType: ElementType { self == .float16 ? .float16 : .bfloat16 }
     }
 
     func run() throws {
         CrashGuard.guardReading(input)
         let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
-        let model = loaded.model
+        var model = loaded.model
+        if let dtype { model = try toHalfPrecision(model, dtype.elementType) }
         var options = SaveOptions()
         options.replaceExisting = force
         options.externalDataFile = externalData
@@ -84,7 +114,27 @@ struct Convert: ParsableCommand {
         options.compress = compress
         options.protectedFiles = loaded.sourceFiles
         try ModelIO.save(model, to: output, format: to, options: options)
-        if check { try compareOutputs(source: model) }
+        if check { try compareOutputs(source: loaded.model) }
+    }
+
+    /// `model` converted by `--dtype`, with a line saying what changed and a warning per clamped tensor.
+    private func toHalfPrecision(_ model: Model, _ type: ElementType) throws -> Model {
+        let options = HalfPrecisionOptions(type: type, keepIOTypes: keepIOTypes, exclude: exclude)
+        let (converted, report) = try HalfPrecisionConversion.convert(model, options)
+        for (tensor, count) in report.clamped {
+            let text = "warning: tensor '\(tensor)': \(count) values beyond float16's range clamped to ±65504\n"
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        var line = "\(type.name): \(report.convertedTensors) tensors converted"
+        if !report.keptInFloat32.isEmpty {
+            let shown = report.keptInFloat32.prefix(8).joined(separator: ", ")
+            line +=
+                "; \(report.keptInFloat32.count) nodes kept in float32 (\(shown)\(report.keptInFloat32.count > 8 ? ", ..." : ""))"
+        }
+        if report.castsAdded > 0 { line += "; \(report.castsAdded) casts added" }
+        if report.upgradedToOpset13 { line += "; upgraded to opset 13 (bfloat16 starts there)" }
+        print(line)
+        return converted
     }
 
     /// Runs the source model and the file just written on the same inputs; fails when any output
@@ -99,14 +149,15 @@ struct Convert: ParsableCommand {
             throw CheckFailure("\(output) has \(b.inputs.count) inputs, \(input) has \(a.inputs.count)")
         }
         var feedsB: [String: Tensor] = [:]
-        for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name] }
+        for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name].map { rounded($0, to: ib) } }
         let (outA, outB) = try checkInputs.explainingDefaultedAxes(of: a) { (try a.run(feeds), try b.run(feedsB)) }
         guard outA.count == outB.count else {
             throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)")
         }
         var worst = 0.0
         for (x, y) in zip(outA, outB) {
-            guard x.tensor.shape == y.tensor.shape, x.tensor.elementType == y.tensor.elementType else {
+            let sameType = x.tensor.elementType == y.tensor.elementType || dtype != nil && x.tensor.elementType == .float
+            guard x.tensor.shape == y.tensor.shape, sameType else {
                 throw CheckFailure(
                     "output '\(x.name)': \(input) gives \(x.tensor.elementType.name)\(x.tensor.shape), \(output) gives \(y.tensor.elementType.name)\(y.tensor.shape)"
                 )
@@ -115,12 +166,23 @@ struct Convert: ParsableCommand {
             worst = max(worst, relative)
             print("check: output '\(x.name)' \(x.tensor.shape): max difference \(String(format: "%.3g", diff))")
         }
-        if worst > tolerance {
+        let limit = tolerance ?? (dtype == nil ? 1e-4 : 1e-2)
+        if worst > limit {
             throw CheckFailure(
-                "\(output) differs from \(input) by up to \(String(format: "%.3g", worst)) (relative), above --tolerance \(tolerance)"
+                "\(output) differs from \(input) by up to \(String(format: "%.3g", worst)) (relative), above --tolerance \(limit)"
             )
         }
     }
+}
+
+/// A float32 feed rounded to the half-precision type `info` declares (an input --dtype converted),
+/// else the feed itself.
+private func rounded(_ t: Tensor, to info: ValueInfo) -> Tensor {
+    guard t.elementType == .float, let type = ElementTypeInference.declared(info), type == .float16 || type == .bfloat16,
+        let values = t.floatValues
+    else { return t }
+    let bits = type == .float16 ? values.map(\.halfBits) : values.map(\.bfloat16Bits)
+    return Tensor(name: t.name, elementType: type, shape: t.shape, values: bits)
 }
 
 /// `convert --check` found different outputs.

@@ -162,6 +162,28 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
+    @Test func dtypeWritesAHalfPrecisionModelThatMatches() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let out = dir + "/half.onnx"
+        let r = try ferry("convert", model, out, "--dtype", "float16", "--check")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("float16: "))
+        #expect(r.stdout.contains("tensors converted"))
+        let inspect = try ferry("inspect", out)
+        #expect(inspect.stdout.contains("float16["))
+        let unknown = try ferry("convert", model, dir + "/x.onnx", "--dtype", "float16", "--exclude", "NoSuchOp")
+        #expect(unknown.status != 0 && unknown.stderr.contains("NoSuchOp"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["half.onnx"])
+    }
+
+    @Test(arguments: [
+        ["convert", "a.onnx", "b.onnx", "--keep-io-types"], ["convert", "a.onnx", "b.onnx", "--exclude", "Conv"],
+        ["convert", "a.onnx", "b.onnx", "--dtype", "float8"]
+    ])
+    func dtypeOptionsWithoutDtypeExitTwo(arguments: [String]) throws {
+        #expect(try ferry(arguments).status == 2)
+    }
+
     @Test(arguments: [
         ["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
         ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],

@@ -1,24 +1,27 @@
 import FerryIR
 
-/// Runs float16 models in float32: float16 initializers, constants and declared types become float32
-/// before planning, float16 inputs are widened when fed and float16 outputs rounded back at the end.
-/// A Cast to float16 still rounds (to half precision and back to float32, so values past 65504
-/// become infinite as the model says). The results are those of float32 arithmetic with a rounding
-/// at each such cast and each output.
+/// Runs float16 and bfloat16 models in float32: half-precision initializers, constants and declared
+/// types become float32 before planning, half-precision inputs are widened when fed and outputs
+/// rounded back to their declared type at the end. A Cast to a half type still rounds (to it and
+/// back to float32, so a float16 past 65504 becomes infinite as the model says). The results are
+/// those of float32 arithmetic with a rounding at each such cast and each output.
 enum HalfPrecision {
-    /// True when `graph` (or a nested graph) holds float16 values.
+    /// The 16-bit float types the interpreter computes in float32.
+    static let types: Set<ElementType> = [.float16, .bfloat16]
+
+    /// True when `graph` (or a nested graph) holds half-precision values.
     static func needed(_ graph: Graph) -> Bool {
         func isHalf(_ v: ValueInfo) -> Bool {
-            if case .tensor(.float16, _)? = v.type?.type { return true }
+            if case .tensor(let t, _)? = v.type?.type { return types.contains(t) }
             return false
         }
         if graph.inputs.contains(where: isHalf) || graph.outputs.contains(where: isHalf) { return true }
-        if graph.initializers.contains(where: { $0.elementType == .float16 }) { return true }
+        if graph.initializers.contains(where: { types.contains($0.elementType) }) { return true }
         for n in graph.nodes {
             for a in n.attributes {
                 switch a.value {
-                case .int(let v) where a.name == "to" && v == Int64(ElementType.float16.rawValue): return true
-                case .tensor(let t) where t.elementType == .float16: return true
+                case .int(let v) where a.name == "to" && halfCode(v) != nil: return true
+                case .tensor(let t) where types.contains(t.elementType): return true
                 default: break
                 }
             }
@@ -26,7 +29,12 @@ enum HalfPrecision {
         return graph.nestedGraphs.contains { needed($0) }
     }
 
-    /// `graph` with every float16 tensor, cast and declared type turned into float32.
+    /// The half type an element type code names, if it names one.
+    private static func halfCode(_ code: Int64) -> ElementType? {
+        ElementType(rawValue: Int32(truncatingIfNeeded: code)).flatMap { types.contains($0) ? $0 : nil }
+    }
+
+    /// `graph` with every half-precision tensor, cast and declared type turned into float32.
     static func widen(_ graph: Graph) throws -> Graph {
         var g = graph
         g.initializers = try g.initializers.map(widen)
@@ -39,7 +47,7 @@ enum HalfPrecision {
             n.attributes = try n.attributes.map { a in
                 var a = a
                 switch a.value {
-                case .int(let v) where (a.name == "to" || a.name == "dtype") && v == Int64(ElementType.float16.rawValue):
+                case .int(let v) where (a.name == "to" || a.name == "dtype") && halfCode(v) != nil:
                     a.value = .int(Int64(ElementType.float.rawValue))
                 case .tensor(let t): a.value = .tensor(try widen(t))
                 case .graph(let sub): a.value = .graph(try widen(sub))
@@ -53,17 +61,16 @@ enum HalfPrecision {
         return g
     }
 
-    /// A Cast to float16 as a Cast to float16 and one back to float32 (its output, widened).
+    /// A Cast to a half type as a Cast to it and one back to float32 (its output, widened).
     private static func roundingCast(_ node: Node) -> [Node]? {
-        let half = Int64(ElementType.float16.rawValue)
         guard node.opType == "Cast", node.isDefaultDomain, node.outputs.count == 1,
-            node.attributes.contains(where: {
-                if case .int(half) = $0.value { return $0.name == "to" }
-                return false
-            })
+            let type = node.attributes.lazy.compactMap({ a -> ElementType? in
+                if a.name == "to", case .int(let v) = a.value { return halfCode(v) }
+                return nil
+            }).first
         else { return nil }
         var toHalf = node
-        toHalf.outputs = [node.outputs[0] + "/float16"]
+        toHalf.outputs = [node.outputs[0] + "/" + type.name]
         let back = Node(
             opType: "Cast", name: node.name + "/to float32", inputs: toHalf.outputs, outputs: node.outputs,
             attributes: [Attribute("to", .int(Int64(ElementType.float.rawValue)))])
@@ -71,13 +78,14 @@ enum HalfPrecision {
     }
 
     private static func widen(_ t: Tensor) throws -> Tensor {
-        guard t.elementType == .float16, let bytes = t.bytes, t.segment == nil else { return t }
-        let values = bytes.toArray(of: UInt16.self).map { Float(halfBits: $0) }
+        guard types.contains(t.elementType), let bytes = t.bytes, t.segment == nil else { return t }
+        let bits = bytes.toArray(of: UInt16.self)
+        let values = t.elementType == .float16 ? bits.map { Float(halfBits: $0) } : bits.map { Float(bfloat16Bits: $0) }
         return Tensor(name: t.name, elementType: .float, shape: t.shape, values: values)
     }
 
     private static func widen(_ v: ValueInfo) -> ValueInfo {
-        guard case .tensor(.float16, let shape)? = v.type?.type else { return v }
+        guard case .tensor(let type, let shape)? = v.type?.type, types.contains(type) else { return v }
         var w = v
         w.type = TypeInfo(.tensor(.float, shape: shape), denotation: v.type!.denotation)
         return w

@@ -97,12 +97,12 @@ public final class InferenceSession: @unchecked Sendable {
         let pool = pools.take()
         defer { pools.giveBack(pool) }
         let ctx = ExecutionContext(pool: pool, threads: options.threads, timeoutSeconds: options.timeoutSeconds)
-        // float16 values were widened at plan time.
-        values = try values.map { $0.type == .float16 ? try convert($0, to: .float, ctx: ctx) : $0 }
+        // float16 and bfloat16 values were widened at plan time.
+        values = try values.map { HalfPrecision.types.contains($0.type) ? try convert($0, to: .float, ctx: ctx) : $0 }
         var results = try program.execute(inputs: values, outer: [], ctx: ctx, profiler: profiler)
         for (i, info) in outputs.enumerated() {
-            if case .tensor(.float16, _)? = info.type?.type, results[i].type == .float {
-                results[i] = try convert(results[i], to: .float16, ctx: ctx)
+            if case .tensor(let type, _)? = info.type?.type, HalfPrecision.types.contains(type), results[i].type == .float {
+                results[i] = try convert(results[i], to: type, ctx: ctx)
             }
         }
         return zip(outputs, results).map { (name: $0.name, tensor: $1.tensor(name: $0.name)) }
