@@ -20,8 +20,20 @@ struct Quantize: ParsableCommand {
     @Option(help: "weights, dynamic or static.")
     var mode: QuantizationOptions.Mode = .static
 
-    @Option(help: "qdq (QuantizeLinear/DequantizeLinear pairs) or qoperator (QLinearConv, QLinearMatMul, ...).")
-    var format: QuantizationOptions.Format = .qdq
+    @Option(
+        help: ArgumentHelp(
+            "qdq (QuantizeLinear/DequantizeLinear pairs), qoperator (QLinearConv, QLinearMatMul, ...) or matmulnbits (4-bit weights, onnxruntime's MatMulNBits; the default with --bits 4).",
+            valueName: "format"))
+    var format: QuantizationOptions.Format?
+
+    @Option(help: "Weights mode: bits per weight, 8 or 4 (4: MatMul and Gemm weights in blocks along K).")
+    var bits: Int = 8
+
+    @Option(help: "--bits 4: weights per block (a power of two, at least 16).")
+    var blockSize: Int = 32
+
+    @Flag(help: "--bits 4: symmetric blocks (no zero points).")
+    var symmetric = false
 
     @Option(help: ArgumentHelp("Folder of calibration samples (.npy or .npz).", valueName: "dir"))
     var calibrate: String?
@@ -76,7 +88,10 @@ struct Quantize: ParsableCommand {
     var options: QuantizationOptions {
         var options = QuantizationOptions()
         options.mode = mode
-        options.format = format
+        options.format = format ?? (bits == 4 ? .matmulnbits : .qdq)
+        options.bits = bits
+        options.blockSize = blockSize
+        options.symmetric = symmetric
         options.method = method
         options.percentile = percentile
         options.perChannel = !perTensor
@@ -99,10 +114,16 @@ struct Quantize: ParsableCommand {
         printSummary(result)
     }
 
+    /// How the weights are stored, for the summary.
+    private var weightForm: String {
+        if bits == 4 { return "4-bit \(symmetric ? "symmetric" : "asymmetric") blocks of \(blockSize)" }
+        return (perTensor ? "per-tensor" : "per-channel") + (reduceRange ? " 7-bit" : "")
+    }
+
     private func printSummary(_ r: QuantizationReport) {
         let before = fileSize(files.input), after = fileSize(files.output)
         print(
-            "\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(r.perChannel ? "per-channel" : "per-tensor")\(reduceRange ? " 7-bit" : "") weights"
+            "\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(weightForm) weights"
         )
         if let before, let after {
             print(

@@ -10,7 +10,10 @@ import Testing
         let dir = try TestSupport.temporaryDirectory()
         for args in [
             [String](), ["--mode", "weights", "--format", "qoperator"], ["--calibrate", calibration, "--activation-type", "int4"],
-            ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"]
+            ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"],
+            ["--mode", "weights", "--format", "matmulnbits"], ["--calibrate", calibration, "--bits", "4"],
+            ["--mode", "weights", "--bits", "3"], ["--mode", "weights", "--bits", "4", "--block-size", "24"],
+            ["--mode", "weights", "--bits", "4", "--format", "qoperator"]
         ] {
             let r = try ferry(["quantize", model, dir + "/out.onnx"] + args)
             #expect(r.status == 2, "\(args)")

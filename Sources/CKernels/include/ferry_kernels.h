@@ -297,4 +297,16 @@ void ferry_kernels_limit_isa(int isa);
 const char *ferry_isa_active_name(void);
 int ferry_isa_env_invalid(void);
 
+/* 4-bit blockwise weights (nbits.c; onnxruntime's MatMulNBits layout): B holds n rows of k codes,
+ * `block` codes (a power of two, at least 16) per block of block / 2 bytes; scales n x blocks;
+ * zero_points n rows of (blocks + 1) / 2 bytes, or NULL for 8. */
+size_t ferry_nbits4_row_bytes(size_t k, size_t block);
+/* y[r, j] = sum over k of a[r, k] * weight[j, k] for r < m, j in [n_begin, n_end) (codes read once
+ * per four rows of A, unpacked in registers). */
+void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uint8_t *b, const float *scales,
+                       const uint8_t *zero_points, size_t block, size_t n_begin, size_t n_end, float *y, size_t ldy);
+/* Rows [n_begin, n_end) of the weights as floats, w[j * k + i]. */
+void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
+                             size_t n_begin, size_t n_end, float *w);
+
 #endif

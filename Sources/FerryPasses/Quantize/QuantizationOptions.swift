@@ -18,6 +18,8 @@ public struct QuantizationOptions: Sendable {
         case qdq
         /// Integer operators: QLinearConv, QLinearMatMul, ... with QuantizeLinear/DequantizeLinear at the edges.
         case qoperator
+        /// 4-bit weights: onnxruntime's com.microsoft MatMulNBits.
+        case matmulnbits
     }
 
     /// How an activation's range is chosen from the calibration samples.
@@ -55,6 +57,13 @@ public struct QuantizationOptions: Sendable {
     public var equalize = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []
+    /// Weights mode: bits per weight, 8 (int8 per channel or tensor) or 4 (blockwise, MatMul and
+    /// Gemm weights only; `.matmulnbits` or `.qdq` with opset 21's blocked DequantizeLinear).
+    public var bits = 8
+    /// 4-bit weights: weights per block along the shared dimension (a power of two, at least 16).
+    public var blockSize = 32
+    /// 4-bit weights: symmetric blocks (no zero point) instead of asymmetric ones.
+    public var symmetric = false
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine
     /// similarity of the outputs against the float model, over the calibration samples, reaches this.
     public var accuracyTarget: Double?
@@ -75,6 +84,19 @@ public struct QuantizationOptions: Sendable {
         }
         if format == .qoperator && mode != .static {
             throw PassError.invalidOption(option: "format", reason: "qoperator needs static mode, not \(mode.rawValue)")
+        }
+        guard bits == 8 || bits == 4 else { throw PassError.invalidOption(option: "bits", reason: "\(bits) is not 8 or 4") }
+        if bits == 4 && mode != .weights {
+            throw PassError.invalidOption(option: "bits", reason: "4-bit weights are for weights mode, not \(mode.rawValue)")
+        }
+        if format == .matmulnbits && bits != 4 {
+            throw PassError.invalidOption(option: "format", reason: "matmulnbits holds 4-bit weights: add --bits 4")
+        }
+        if bits == 4 && format == .qoperator {
+            throw PassError.invalidOption(option: "format", reason: "4-bit weights are written as matmulnbits or qdq")
+        }
+        guard blockSize >= 16, blockSize & (blockSize - 1) == 0 else {
+            throw PassError.invalidOption(option: "blockSize", reason: "\(blockSize) is not a power of two of at least 16")
         }
     }
 }

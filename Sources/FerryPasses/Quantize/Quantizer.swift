@@ -40,7 +40,7 @@ public struct Quantizer {
         if options.mode == .dynamic && opset < 11 {
             throw PassError.unsupported(subject: "model", reason: "opset \(opset): DynamicQuantizeLinear needs opset 11 or newer")
         }
-        if perChannel && opset < 13 {
+        if perChannel && opset < 13 && options.bits == 8 {
             if opset >= 11, try OpsetUpgradePass().run(on: &model) {
                 notes.append("opset \(opset) upgraded to 13 (per-channel DequantizeLinear needs it)")
             } else {
@@ -80,6 +80,12 @@ public struct Quantizer {
         if lstms > 0 {
             notes.append("\(lstms) LSTM(s) written as com.microsoft DynamicQuantizeLSTM (int8 weights per gate column)")
         }
+        if options.bits == 4 {
+            let convs = all.targets.filter { model.graph.nodes[$0.node].opType == "Conv" }.count
+            notes.append(
+                "4-bit weights in blocks of \(options.blockSize) (\(options.symmetric ? "symmetric" : "asymmetric")) for MatMul and Gemm"
+                    + (convs > 0 ? "; \(convs) Conv(s) left in float" : ""))
+        }
         if all.targets.isEmpty && lstms == 0 {
             notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights")
         }
@@ -107,6 +113,19 @@ public struct Quantizer {
                 } : []
             var result = model
             switch options.mode {
+            case .weights where options.bits == 4:
+                var w = BlockwiseWriter(model, options: options)
+                _ = try w.rewrite(targets.targets)
+                result.graph = w.graph
+                if options.format == .matmulnbits {
+                    result.importDomain(Domain.microsoft, version: 1)
+                } else if result.defaultOpset < 21 {
+                    throw PassError.unsupported(
+                        subject: "model",
+                        reason:
+                            "opset \(result.defaultOpset): 4-bit DequantizeLinear with block_size needs opset 21; use --format matmulnbits"
+                    )
+                }
             case .dynamic:
                 var w = DynamicWriter(model)
                 _ = try w.rewrite(targets.targets, perChannel: perChannel, levels: options.weightLevels)

@@ -4,7 +4,7 @@ import FerryIR
 /// ConvInteger, QLinearMatMul, MatMulInteger, and the com.microsoft ops onnxruntime's quantizer
 /// writes (QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearConcat,
 /// QLinearGlobalAveragePool, QLinearAveragePool, QGemm, MatMulIntegerToFloat,
-/// DynamicQuantizeMatMul, DynamicQuantizeLSTM).
+/// DynamicQuantizeMatMul, DynamicQuantizeLSTM, MatMulNBits).
 enum QuantizationOps {
 
     static func register(into r: inout KernelRegistry) {
@@ -41,5 +41,6 @@ enum QuantizationOps {
         r.register("QLinearGlobalAveragePool", domain: Domain.microsoft) { spec in try QLinearGlobalAveragePoolKernel(spec) }
         r.register("QLinearAveragePool", domain: Domain.microsoft) { spec in try QLinearAveragePoolKernel(spec) }
         r.register("DynamicQuantizeLSTM", domain: Domain.microsoft) { spec in try DynamicQuantizeLSTMKernel(spec) }
+        r.register("MatMulNBits", domain: Domain.microsoft) { spec in try MatMulNBitsKernel(spec) }
     }
 }
