@@ -5,93 +5,193 @@
  * unpacked in registers; larger products dequantize B into floats for the SGEMM. */
 #include "ferry_kernels.h"
 #include "cpu.h"
+#include <stdlib.h>
 #include <string.h>
 
 enum { MAX_ROWS = 4 };
 
 static inline uint8_t nibble(const uint8_t *p, size_t i) { return i & 1 ? p[i / 2] >> 4 : p[i / 2] & 0x0f; }
 
-static inline float zero_point(const uint8_t *zp, size_t row_bytes, size_t j, size_t b) {
-    return zp ? (float)nibble(zp + j * row_bytes, b) : 8.f;
-}
-
-/* Sum over the block of a[i] * (code[i] - zp), for `rows` rows of A (the portable loop). */
-static void block_dots_portable(size_t rows, size_t len, const float *a, size_t lda, const uint8_t *codes, float zp,
-                                float *dots) {
-    for (size_t r = 0; r < rows; r++) {
-        float s = 0.f;
-        for (size_t i = 0; i < len; i++) s += a[r * lda + i] * ((float)nibble(codes, i) - zp);
-        dots[r] = s;
-    }
-}
-
-#if FERRY_X86
-FERRY_AVX2_ATTR static void block_dots_avx2(size_t rows, size_t len, const float *a, size_t lda, const uint8_t *codes,
-                                            float zp, float *dots) {
-    __m256 acc[MAX_ROWS];
-    for (size_t r = 0; r < MAX_ROWS; r++) acc[r] = _mm256_setzero_ps();
-    const __m128i low = _mm_set1_epi8(0x0f);
-    const __m256 z = _mm256_set1_ps(zp);
-    size_t i = 0;
-    for (; i + 16 <= len; i += 16) {
-        /* 8 bytes hold 16 codes; interleaving the low and high nibbles puts them in k order */
-        const __m128i packed = _mm_loadl_epi64((const __m128i *)(codes + i / 2));
-        const __m128i bytes = _mm_unpacklo_epi8(_mm_and_si128(packed, low), _mm_and_si128(_mm_srli_epi16(packed, 4), low));
-        const __m256 q0 = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), z);
-        const __m256 q1 = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8))), z);
-        for (size_t r = 0; r < rows; r++) {
-            const float *ar = a + r * lda + i;
-            acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(ar), q0, acc[r]);
-            acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(ar + 8), q1, acc[r]);
-        }
-    }
-    for (size_t r = 0; r < rows; r++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        float d = _mm_cvtss_f32(s);
-        for (size_t t = i; t < len; t++) d += a[r * lda + t] * ((float)nibble(codes, t) - zp);
-        dots[r] = d;
-    }
-}
-#endif
+static inline float zero_point(const uint8_t *zp_row, size_t b) { return zp_row ? (float)nibble(zp_row, b) : 8.f; }
 
 size_t ferry_nbits4_row_bytes(size_t k, size_t block) { return (k + block - 1) / block * (block / 2); }
 
+/* One column of the product for `rows` rows of A: the sum over k of a[r][i] times the weight, each
+ * weight computed as the dequantized matrix holds it. */
+static void column_portable(size_t rows, size_t k, const float *a, size_t lda, const uint8_t *codes,
+                            const float *scales, const uint8_t *zp_row, size_t block, float *out) {
+    float acc[MAX_ROWS] = {0.f, 0.f, 0.f, 0.f};
+    for (size_t k0 = 0, bk = 0; k0 < k; k0 += block, bk++) {
+        const size_t len = k - k0 < block ? k - k0 : block;
+        const uint8_t *c = codes + bk * (block / 2);
+        const float scale = scales[bk], zp = zero_point(zp_row, bk);
+        for (size_t i = 0; i < len; i++) {
+            const float w = ((float)nibble(c, i) - zp) * scale;
+            for (size_t r = 0; r < rows; r++) acc[r] += a[r * lda + k0 + i] * w;
+        }
+    }
+    for (size_t r = 0; r < rows; r++) out[r] = acc[r];
+}
+
+#if FERRY_X86
+FERRY_AVX2_ATTR static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* 16 codes from 8 bytes, in k order (low and high nibbles interleaved), as two float vectors. */
+FERRY_AVX2_ATTR static inline void codes16(const uint8_t *c, __m256 *q0, __m256 *q1) {
+    const __m128i low = _mm_set1_epi8(0x0f);
+    const __m128i packed = _mm_loadl_epi64((const __m128i *)c);
+    const __m128i bytes = _mm_unpacklo_epi8(_mm_and_si128(packed, low), _mm_and_si128(_mm_srli_epi16(packed, 4), low));
+    *q0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+    *q1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+}
+
+/* Lane sums of A per block: asum[(r * blocks + bk) * 8 + l] sums a[r][k0 + 8 c + l] over the
+ * block's whole groups of 16 (what the codes' lanes multiply). */
+FERRY_AVX2_ATTR static void lane_sums(size_t rows, size_t k, const float *a, size_t lda, size_t block, float *asum) {
+    const size_t blocks = (k + block - 1) / block;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t bk = 0; bk < blocks; bk++) {
+            const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block, whole = len / 16 * 16;
+            __m256 s = _mm256_setzero_ps();
+            for (size_t i = 0; i < whole; i += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(a + r * lda + k0 + i));
+            _mm256_storeu_ps(asum + (r * blocks + bk) * 8, s);
+        }
+    }
+}
+
+/* Per block, a * code summed by lanes in two chains per row (four for one row, two groups of 16 a
+ * step), then scale * (that - zero point * A's lane sums) added; codes after the block's last whole
+ * group of 16 go one by one. `rows` is a constant in each instance below. */
+FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void column_rows_avx2(
+    const size_t rows, size_t k, const float *a, size_t lda, const uint8_t *codes, const float *scales,
+    const uint8_t *zp_row, size_t block, const float *asum, float *out) {
+    const size_t blocks = (k + block - 1) / block;
+    __m256 acc[MAX_ROWS];
+    float tail[MAX_ROWS] = {0.f, 0.f, 0.f, 0.f};
+    for (size_t r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps();
+    for (size_t bk = 0; bk < blocks; bk++) {
+        const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block, whole = len / 16 * 16;
+        const uint8_t *c = codes + bk * (block / 2);
+        const float zp = zero_point(zp_row, bk);
+        __m256 s0[MAX_ROWS], s1[MAX_ROWS], s2 = _mm256_setzero_ps(), s3 = s2;
+        for (size_t r = 0; r < rows; r++) s0[r] = s1[r] = _mm256_setzero_ps();
+        size_t i = 0;
+        if (rows == 1) {
+            for (; i + 32 <= whole; i += 32) {
+                __m256 q0, q1, q2, q3;
+                codes16(c + i / 2, &q0, &q1);
+                codes16(c + i / 2 + 8, &q2, &q3);
+                const float *ar = a + k0 + i;
+                s0[0] = _mm256_fmadd_ps(_mm256_loadu_ps(ar), q0, s0[0]);
+                s1[0] = _mm256_fmadd_ps(_mm256_loadu_ps(ar + 8), q1, s1[0]);
+                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + 16), q2, s2);
+                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + 24), q3, s3);
+            }
+        }
+        for (; i < whole; i += 16) {
+            __m256 q0, q1;
+            codes16(c + i / 2, &q0, &q1);
+            for (size_t r = 0; r < rows; r++) {
+                const float *ar = a + r * lda + k0 + i;
+                s0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(ar), q0, s0[r]);
+                s1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(ar + 8), q1, s1[r]);
+            }
+        }
+        const __m256 z = _mm256_set1_ps(zp), scale = _mm256_set1_ps(scales[bk]);
+        for (size_t r = 0; r < rows; r++) {
+            __m256 sum = _mm256_add_ps(s0[r], s1[r]);
+            if (rows == 1) sum = _mm256_add_ps(sum, _mm256_add_ps(s2, s3));
+            const __m256 sums = _mm256_loadu_ps(asum + (r * blocks + bk) * 8);
+            acc[r] = _mm256_fmadd_ps(scale, _mm256_fnmadd_ps(z, sums, sum), acc[r]);
+        }
+        for (; i < len; i++) {
+            const float w = ((float)nibble(c, i) - zp) * scales[bk];
+            for (size_t r = 0; r < rows; r++) tail[r] += a[r * lda + k0 + i] * w;
+        }
+    }
+    for (size_t r = 0; r < rows; r++) out[r] = hsum(acc[r]) + tail[r];
+}
+
+typedef void (*column_fn)(size_t, const float *, size_t, const uint8_t *, const float *, const uint8_t *, size_t,
+                          const float *, float *);
+#define DEFINE_COLUMN(R)                                                                                              \
+    FERRY_AVX2_ATTR static void column_avx2_##R(size_t k, const float *a, size_t lda, const uint8_t *codes,           \
+                                                const float *scales, const uint8_t *zp_row, size_t block,             \
+                                                const float *asum, float *out) {                                      \
+        column_rows_avx2(R, k, a, lda, codes, scales, zp_row, block, asum, out);                                    \
+    }
+DEFINE_COLUMN(1)
+DEFINE_COLUMN(2)
+DEFINE_COLUMN(3)
+DEFINE_COLUMN(4)
+#endif
+
 void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uint8_t *b, const float *scales,
                        const uint8_t *zero_points, size_t block, size_t n_begin, size_t n_end, float *y, size_t ldy) {
-    void (*dots_fn)(size_t, size_t, const float *, size_t, const uint8_t *, float, float *) = block_dots_portable;
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
+                 zp_bytes = (blocks + 1) / 2;
 #if FERRY_X86
-    if (ferry_has_avx2()) dots_fn = block_dots_avx2;
+    float *asum = ferry_has_avx2() ? malloc(MAX_ROWS * blocks * 8 * sizeof(float)) : NULL;
+    if (asum) {
+        static const column_fn columns[] = {column_avx2_1, column_avx2_2, column_avx2_3, column_avx2_4};
+        for (size_t r0 = 0; r0 < m; r0 += MAX_ROWS) {
+            const size_t rows = m - r0 < MAX_ROWS ? m - r0 : MAX_ROWS;
+            lane_sums(rows, k, a + r0 * lda, lda, block, asum);
+            for (size_t j = n_begin; j < n_end; j++) {
+                float out[MAX_ROWS];
+                columns[rows - 1](k, a + r0 * lda, lda, b + j * row_bytes, scales + j * blocks,
+                                  zero_points ? zero_points + j * zp_bytes : NULL, block, asum, out);
+                for (size_t r = 0; r < rows; r++) y[(r0 + r) * ldy + j] = out[r];
+            }
+        }
+        free(asum);
+        return;
+    }
 #endif
-    const size_t blocks = (k + block - 1) / block, blob = block / 2, zp_bytes = (blocks + 1) / 2;
     for (size_t r0 = 0; r0 < m; r0 += MAX_ROWS) {
         const size_t rows = m - r0 < MAX_ROWS ? m - r0 : MAX_ROWS;
-        const float *ar = a + r0 * lda;
         for (size_t j = n_begin; j < n_end; j++) {
-            float acc[MAX_ROWS] = {0.f, 0.f, 0.f, 0.f};
-            for (size_t bk = 0; bk < blocks; bk++) {
-                const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
-                const float scale = scales[j * blocks + bk], zp = zero_point(zero_points, zp_bytes, j, bk);
-                float dots[MAX_ROWS];
-                dots_fn(rows, len, ar + k0, lda, b + (j * blocks + bk) * blob, zp, dots);
-                for (size_t r = 0; r < rows; r++) acc[r] += scale * dots[r];
-            }
-            for (size_t r = 0; r < rows; r++) y[(r0 + r) * ldy + j] = acc[r];
+            float out[MAX_ROWS];
+            column_portable(rows, k, a + r0 * lda, lda, b + j * row_bytes, scales + j * blocks,
+                            zero_points ? zero_points + j * zp_bytes : NULL, block, out);
+            for (size_t r = 0; r < rows; r++) y[(r0 + r) * ldy + j] = out[r];
         }
+    }
+}
+
+/* Column j of the weights (k floats, `stride` apart). */
+static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
+                              size_t j, float *w, size_t stride) {
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
+                 zp_bytes = (blocks + 1) / 2;
+    const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
+    for (size_t bk = 0; bk < blocks; bk++) {
+        const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
+        const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
+        const float scale = scales[j * blocks + bk], zp = zero_point(zp_row, bk);
+        for (size_t i = 0; i < len; i++) w[(k0 + i) * stride] = ((float)nibble(codes, i) - zp) * scale;
     }
 }
 
 void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
                              size_t n_begin, size_t n_end, float *w) {
-    const size_t blocks = (k + block - 1) / block, blob = block / 2, zp_bytes = (blocks + 1) / 2;
-    for (size_t j = n_begin; j < n_end; j++) {
-        float *row = w + j * k;
-        for (size_t bk = 0; bk < blocks; bk++) {
-            const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
-            const uint8_t *codes = b + (j * blocks + bk) * blob;
-            const float scale = scales[j * blocks + bk], zp = zero_point(zero_points, zp_bytes, j, bk);
-            for (size_t i = 0; i < len; i++) row[k0 + i] = ((float)nibble(codes, i) - zp) * scale;
+    for (size_t j = n_begin; j < n_end; j++) dequantize_column(k, b, scales, zero_points, block, j, w + j * k, 1);
+}
+
+void ferry_nbits4_dequantize_packed(size_t k, size_t n, const uint8_t *b, const float *scales,
+                                    const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end,
+                                    float *packed) {
+    for (size_t p = panel_begin; p < panel_end; p++) {
+        float *panel = packed + p * 16 * k;
+        for (size_t c = 0; c < 16; c++) {
+            const size_t j = p * 16 + c;
+            if (j < n) dequantize_column(k, b, scales, zero_points, block, j, panel + c, 16);
+            else for (size_t i = 0; i < k; i++) panel[i * 16 + c] = 0.f;
         }
     }
 }

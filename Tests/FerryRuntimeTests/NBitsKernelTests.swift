@@ -56,6 +56,15 @@ import Testing
                 for j in 0..<c.n {
                     for i in 0..<c.k { #expect(Double(w[j * c.k + i]) == Double(Float(weight(j, i))), "\(name) w[\(j), \(i)]") }
                 }
+                // straight into the SGEMM's panels: what packing the dequantized matrix gives
+                let size = ferry_sgemm_packed_b_size(c.n, c.k)
+                var packed = [Float](repeating: .nan, count: size), want = [Float](repeating: .nan, count: size)
+                zp.withUnsafeBufferPointer { z in
+                    ferry_nbits4_dequantize_packed(
+                        c.k, c.n, b, scales, c.zeroPoints ? z.baseAddress : nil, c.block, 0, (c.n + 15) / 16, &packed)
+                }
+                ferry_sgemm_pack_b(w, c.k, 1, c.k, c.n, &want)
+                #expect(packed == want, "\(name) packed panels")
             }
         }
     }

@@ -4,8 +4,8 @@ import FerryIR
 /// onnxruntime's com.microsoft MatMulNBits with 4-bit weights: Y = A · Wᵀ (+ bias) where W (N x K)
 /// is stored as blocks of `block_size` codes along K, (code - zero point) * scale, zero points
 /// packed 4-bit (8 when absent). One to four rows of A per product read the codes once, unpacked
-/// in registers (`ferry_nbits4_rows`); more rows dequantize W into floats for the SGEMM, once per
-/// run, into memory the run frees (the model keeps only the 4-bit codes).
+/// in registers (`ferry_nbits4_rows`); more rows dequantize W straight into the SGEMM's packed
+/// panels, once per run, into memory the run frees (the model keeps only the 4-bit codes).
 final class MatMulNBitsKernel: Kernel {
     private let k: Int, n: Int, block: Int
 
@@ -58,12 +58,12 @@ final class MatMulNBitsKernel: Kernel {
                 ferry_nbits4_rows(m, k, ap, k, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp, n)
             }
         } else {
-            let w = try ctx.allocate(.float, [n, k])
-            ctx.parallel(n, work: n * k * 8) { r in
-                ferry_nbits4_dequantize(k, bp, sp, zeros, block, r.lowerBound, r.upperBound, w.floats)
+            let weights = PackedRightMatrix(k: k, n: n) { packed in
+                ctx.parallel((n + 15) / 16, work: n * k * 8) { r in
+                    ferry_nbits4_dequantize_packed(k, n, bp, sp, zeros, block, r.lowerBound, r.upperBound, packed)
+                }
             }
-            PackedRightMatrix(w.floats, ld: k, transposed: true, k: k, n: n).multiply(
-                ap, rows: m, lda: k, into: yp, ldc: n, ctx: ctx)
+            weights.multiply(ap, rows: m, lda: k, into: yp, ldc: n, ctx: ctx)
         }
         if let bias {
             let bb = bias.floats
