@@ -164,9 +164,9 @@ void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uin
     }
 }
 
-/* Column j of the weights (k floats, `stride` apart). */
-static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
-                              size_t j, float *w, size_t stride) {
+/* Column j of the weights, k floats at w. */
+static void dequantize_column_portable(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points,
+                                       size_t block, size_t j, float *w) {
     const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
                  zp_bytes = (blocks + 1) / 2;
     const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
@@ -174,24 +174,62 @@ static void dequantize_column(size_t k, const uint8_t *b, const float *scales, c
         const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
         const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
         const float scale = scales[j * blocks + bk], zp = zero_point(zp_row, bk);
-        for (size_t i = 0; i < len; i++) w[(k0 + i) * stride] = ((float)nibble(codes, i) - zp) * scale;
+        for (size_t i = 0; i < len; i++) w[k0 + i] = ((float)nibble(codes, i) - zp) * scale;
     }
+}
+
+#if FERRY_X86
+FERRY_AVX2_ATTR static void dequantize_column_avx2(size_t k, const uint8_t *b, const float *scales,
+                                                   const uint8_t *zero_points, size_t block, size_t j, float *w) {
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
+                 zp_bytes = (blocks + 1) / 2;
+    const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
+    for (size_t bk = 0; bk < blocks; bk++) {
+        const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
+        const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
+        const float zp = zero_point(zp_row, bk), scale = scales[j * blocks + bk];
+        const __m256 z = _mm256_set1_ps(zp), s = _mm256_set1_ps(scale);
+        size_t i = 0;
+        for (; i + 16 <= len; i += 16) {
+            __m256 q0, q1;
+            codes16(codes + i / 2, &q0, &q1);
+            _mm256_storeu_ps(w + k0 + i, _mm256_mul_ps(_mm256_sub_ps(q0, z), s));
+            _mm256_storeu_ps(w + k0 + i + 8, _mm256_mul_ps(_mm256_sub_ps(q1, z), s));
+        }
+        for (; i < len; i++) w[k0 + i] = ((float)nibble(codes, i) - zp) * scale;
+    }
+}
+#endif
+
+static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
+                              size_t j, float *w) {
+#if FERRY_X86
+    if (ferry_has_avx2()) {
+        dequantize_column_avx2(k, b, scales, zero_points, block, j, w);
+        return;
+    }
+#endif
+    dequantize_column_portable(k, b, scales, zero_points, block, j, w);
 }
 
 void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
                              size_t n_begin, size_t n_end, float *w) {
-    for (size_t j = n_begin; j < n_end; j++) dequantize_column(k, b, scales, zero_points, block, j, w + j * k, 1);
+    for (size_t j = n_begin; j < n_end; j++) dequantize_column(k, b, scales, zero_points, block, j, w + j * k);
 }
 
-void ferry_nbits4_dequantize_packed(size_t k, size_t n, const uint8_t *b, const float *scales,
-                                    const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end,
-                                    float *packed) {
+size_t ferry_nbits4_gemm_scratch(size_t k) { return 32 * k; }
+
+void ferry_nbits4_gemm(size_t m, size_t k, size_t n, const float *packed_a, const uint8_t *b, const float *scales,
+                       const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end, float *y,
+                       size_t ldy, float *scratch) {
+    float *columns = scratch, *panel = scratch + 16 * k;
     for (size_t p = panel_begin; p < panel_end; p++) {
-        float *panel = packed + p * 16 * k;
+        const size_t j0 = p * 16, width = n - j0 < 16 ? n - j0 : 16;
         for (size_t c = 0; c < 16; c++) {
-            const size_t j = p * 16 + c;
-            if (j < n) dequantize_column(k, b, scales, zero_points, block, j, panel + c, 16);
-            else for (size_t i = 0; i < k; i++) panel[i * 16 + c] = 0.f;
+            if (c < width) dequantize_column(k, b, scales, zero_points, block, j0 + c, columns + c * k);
+            else memset(columns + c * k, 0, k * sizeof(float));
         }
+        ferry_transpose_f32(columns, k, panel, 16, 16, k);
+        ferry_sgemm_prepacked(m, width, k, packed_a, panel, y + j0, ldy);
     }
 }

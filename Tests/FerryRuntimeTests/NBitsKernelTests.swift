@@ -56,15 +56,20 @@ import Testing
                 for j in 0..<c.n {
                     for i in 0..<c.k { #expect(Double(w[j * c.k + i]) == Double(Float(weight(j, i))), "\(name) w[\(j), \(i)]") }
                 }
-                // straight into the SGEMM's panels: what packing the dequantized matrix gives
-                let size = ferry_sgemm_packed_b_size(c.n, c.k)
-                var packed = [Float](repeating: .nan, count: size), want = [Float](repeating: .nan, count: size)
+                // panel by panel through the SGEMM: what the SGEMM gives on the dequantized matrix
+                var packedA = [Float](repeating: 0, count: ferry_sgemm_packed_a_size(c.m, c.k))
+                ferry_sgemm_pack_a(a, c.k, 0, c.m, c.k, &packedA)
+                var packedB = [Float](repeating: 0, count: ferry_sgemm_packed_b_size(c.n, c.k))
+                ferry_sgemm_pack_b(w, c.k, 1, c.k, c.n, &packedB)
+                var panels = [Float](repeating: .nan, count: c.m * c.n), want = panels
+                var scratch = [Float](repeating: 0, count: ferry_nbits4_gemm_scratch(c.k))
                 zp.withUnsafeBufferPointer { z in
-                    ferry_nbits4_dequantize_packed(
-                        c.k, c.n, b, scales, c.zeroPoints ? z.baseAddress : nil, c.block, 0, (c.n + 15) / 16, &packed)
+                    ferry_nbits4_gemm(
+                        c.m, c.k, c.n, packedA, b, scales, c.zeroPoints ? z.baseAddress : nil, c.block, 0, (c.n + 15) / 16,
+                        &panels, c.n, &scratch)
                 }
-                ferry_sgemm_pack_b(w, c.k, 1, c.k, c.n, &want)
-                #expect(packed == want, "\(name) packed panels")
+                ferry_sgemm_prepacked(c.m, c.n, c.k, packedA, packedB, &want, c.n)
+                #expect(panels == want, "\(name) panels")
             }
         }
     }

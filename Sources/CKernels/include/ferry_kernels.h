@@ -308,10 +308,12 @@ void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uin
 /* Rows [n_begin, n_end) of the weights as floats, w[j * k + i]. */
 void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
                              size_t n_begin, size_t n_end, float *w);
-/* The weights (k x n, as a right-hand matrix) dequantized straight into ferry_sgemm_pack_b's
- * panels of 16 columns, panels [panel_begin, panel_end) (columns past n are zeros). */
-void ferry_nbits4_dequantize_packed(size_t k, size_t n, const uint8_t *b, const float *scales,
-                                    const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end,
-                                    float *packed);
+/* Y[m x n] columns of panels [panel_begin, panel_end) (16 columns each) = A · weightsᵀ for A packed
+ * by ferry_sgemm_pack_a: each panel of weights is dequantized into scratch
+ * (ferry_nbits4_gemm_scratch(k) floats) and multiplied while in cache. */
+size_t ferry_nbits4_gemm_scratch(size_t k);
+void ferry_nbits4_gemm(size_t m, size_t k, size_t n, const float *packed_a, const uint8_t *b, const float *scales,
+                       const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end, float *y,
+                       size_t ldy, float *scratch);
 
 #endif

@@ -89,7 +89,8 @@ struct BlockwiseWeight {
 }
 
 /// Rewrites MatMul and Gemm nodes with constant float weights to 4-bit blockwise weights: as
-/// com.microsoft MatMulNBits (A, B, scales, zero points, bias), or as an opset-21 blocked
+/// com.microsoft MatMulNBits (A, B, scales, zero points, bias: Gemm's, or that of an Add of a
+/// constant vector that alone reads a MatMul's output), or as an opset-21 blocked
 /// DequantizeLinear of int4 (symmetric) or uint4 codes feeding the original node.
 struct BlockwiseWriter {
     var graph: Graph
@@ -106,6 +107,7 @@ struct BlockwiseWriter {
     /// how many were rewritten.
     mutating func rewrite(_ targets: [QuantizationTargets.Target]) throws -> Int {
         var replaced: [Int: [Node]] = [:]
+        let index = GraphIndex(graph)
         for t in targets {
             let node = graph.nodes[t.node]
             guard node.opType == "MatMul" || node.opType == "Gemm", let wi = t.weight,
@@ -116,14 +118,38 @@ struct BlockwiseWriter {
             let q = BlockwiseWeight(k: k, n: n, blockSize: options.blockSize, symmetric: options.symmetric) { j, i in
                 transposed ? values[j * k + i] : values[i * n + j]
             }
-            replaced[t.node] =
-                options.format == .matmulnbits ? nbitsNode(node, q, bias: t.bias) : dequantizedWeight(node, wi, q, transposed)
+            if options.format == .matmulnbits {
+                var bias = t.bias.map { node.inputs[$0] }, outputs = node.outputs
+                if bias == nil, let add = biasAdd(after: t.node, n: n, index) {
+                    // MatMul -> Add(bias): the bias goes into MatMulNBits, which writes the Add's output
+                    bias = add.bias
+                    outputs = graph.nodes[add.node].outputs
+                    replaced[add.node] = []
+                }
+                replaced[t.node] = nbitsNode(node, q, bias: bias, outputs: outputs)
+            } else {
+                replaced[t.node] = dequantizedWeight(node, wi, q, transposed)
+            }
         }
         graph.nodes = graph.nodes.enumerated().flatMap { replaced[$0.offset] ?? [$0.element] }
         return replaced.count
     }
 
-    private mutating func nbitsNode(_ node: Node, _ q: BlockwiseWeight, bias: Int?) -> [Node] {
+    /// The Add that alone reads MatMul `node`'s output and adds a constant float32 vector of n
+    /// values to it, with that vector's name.
+    private func biasAdd(after node: Int, n: Int, _ index: GraphIndex) -> (node: Int, bias: String)? {
+        let out = graph.nodes[node].outputs[0]
+        guard !index.graphOutputs.contains(out), index.readers(of: out).count == 1, let a = index.readers(of: out).first,
+            graph.nodes[a].isONNX("Add"), graph.nodes[a].inputs.count == 2
+        else { return nil }
+        let other = graph.nodes[a].inputs[0] == out ? graph.nodes[a].inputs[1] : graph.nodes[a].inputs[0]
+        guard let i = index.initializer[other], graph.initializers[i].elementType == .float,
+            graph.initializers[i].shape == [n]
+        else { return nil }
+        return (a, other)
+    }
+
+    private mutating func nbitsNode(_ node: Node, _ q: BlockwiseWeight, bias: String?, outputs: [String]) -> [Node] {
         let base = node.inputs[1]
         let b = names.fresh(base + "_Q4"), s = names.fresh(base + "_scales")
         graph.initializers.append(
@@ -135,7 +161,7 @@ struct BlockwiseWriter {
             graph.initializers.append(
                 Tensor(name: inputs[3], elementType: .uint8, shape: [q.n, (q.blocks + 1) / 2], values: q.packedZeroPoints()))
         }
-        if let bias { inputs += ["", node.inputs[bias]] }
+        if let bias { inputs += ["", bias] }
         while inputs.last == "" { inputs.removeLast() }
         let attributes = [
             Attribute("K", .int(Int64(q.k))), Attribute("N", .int(Int64(q.n))), Attribute("bits", .int(4)),
@@ -143,7 +169,7 @@ struct BlockwiseWriter {
         ]
         return [
             Node(
-                opType: "MatMulNBits", domain: Domain.microsoft, name: node.name, inputs: inputs, outputs: node.outputs,
+                opType: "MatMulNBits", domain: Domain.microsoft, name: node.name, inputs: inputs, outputs: outputs,
                 attributes: attributes)
         ]
     }

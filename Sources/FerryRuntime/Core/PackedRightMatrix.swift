@@ -32,14 +32,6 @@ final class PackedRightMatrix {
         if scale != 1 { for i in 0..<ferry_sgemm_packed_b_size(n, k) { packed[i] *= scale } }
     }
 
-    /// A k x n matrix whose packed panels of 16 columns `fill` writes (given the packed storage).
-    init(k: Int, n: Int, fill: (UnsafeMutablePointer<Float>) -> Void) {
-        self.k = k
-        self.n = n
-        buffer = TensorBuffer(count: max(64, ferry_sgemm_packed_b_size(n, k) * 4)) { _ in }
-        fill(buffer.baseAddress.assumingMemoryBound(to: Float.self))
-    }
-
     /// Columns per task when threads share the columns: whole panels of 16.
     private static let panel = 16
 

@@ -7,7 +7,7 @@ import FerryRewrite
 /// preceding convolution's weights and bias (`ChannelAffine`, `AffineFold`); a following activation
 /// (`ActivationDescriptor`) moved into the output pass of Conv and Gemm; a residual Add into the
 /// output pass of a Conv or of a MatMul by a packed B (before its activation); an activation into
-/// MatMulIntegerToFloat's output pass; and per-channel
+/// the output pass of MatMulIntegerToFloat and MatMulNBits; and per-channel
 /// Mul/Add and Relu after any other inference BatchNormalization run in its pass. A value is fused away
 /// only when its one reader is the next op and it is not a graph output.
 enum Fusion {
@@ -30,7 +30,7 @@ enum Fusion {
         for i in nodes.indices
         where !removed.contains(i)
             && (nodes[i].isONNX("Conv") || nodes[i].isONNX("Gemm") || nodes[i].isONNX("MatMul")
-                || takesChannelSteps(nodes[i]) || isDynamicProduct(nodes[i]))
+                || takesChannelSteps(nodes[i]) || takesActivationOnly(nodes[i]))
         {
             while nodes[i].outputs.count == 1, let j = index.soleReader(of: nodes[i].outputs[0]), !removed.contains(j) {
                 let before = nodes[i]
@@ -51,10 +51,10 @@ enum Fusion {
         return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
-    /// MatMulIntegerToFloat (what QDQFusion makes of dynamically quantized MatMuls): its output
-    /// pass applies an activation after the scale and bias.
-    static func isDynamicProduct(_ node: Node) -> Bool {
-        node.opType == "MatMulIntegerToFloat" && node.domain == Domain.microsoft
+    /// MatMulIntegerToFloat (what QDQFusion makes of dynamically quantized MatMuls) and MatMulNBits
+    /// (4-bit weights): their output passes apply an activation after the bias, and take nothing else.
+    static func takesActivationOnly(_ node: Node) -> Bool {
+        (node.opType == "MatMulIntegerToFloat" || node.opType == "MatMulNBits") && node.domain == Domain.microsoft
     }
 
     /// The values known at plan time as rewrites read them.
@@ -78,7 +78,7 @@ enum Fusion {
         let constants = Fusion.constants(known)
         // a dequantizing int8 product takes an activation only (after its bias)
         let act = ActivationDescriptor(consumer, opset: opset, constants: constants)
-        if isDynamicProduct(producer) && act == nil { return nil }
+        if takesActivationOnly(producer) && act == nil { return nil }
         if let act {
             var p = producer
             p.attributes += FusedActivation(act).attributes

@@ -4,15 +4,19 @@ import FerryIR
 /// onnxruntime's com.microsoft MatMulNBits with 4-bit weights: Y = A · Wᵀ (+ bias) where W (N x K)
 /// is stored as blocks of `block_size` codes along K, (code - zero point) * scale, zero points
 /// packed 4-bit (8 when absent). One to four rows of A per product read the codes once, unpacked
-/// in registers (`ferry_nbits4_rows`); more rows dequantize W straight into the SGEMM's packed
-/// panels, once per run, into memory the run frees (the model keeps only the 4-bit codes).
+/// in registers (`ferry_nbits4_rows`); more rows pack A once and dequantize W a panel of 16 columns
+/// at a time into a small buffer the SGEMM reads while it is in cache (the model keeps only the
+/// 4-bit codes; no float copy of W is ever whole).
 final class MatMulNBitsKernel: Kernel {
     private let k: Int, n: Int, block: Int
+    /// An activation `Fusion` moved in, applied after the bias.
+    private let activation: FusedActivation
 
     init(_ spec: NodeSpec) throws {
         k = try spec.int("K", 0)
         n = try spec.int("N", 0)
         block = try spec.int("block_size", 0)
+        activation = try FusedActivation(spec)
         let bits = try spec.int("bits", 4)
         guard bits == 4 else { throw KernelError.unsupported("MatMulNBits with \(bits)-bit weights (4 only)") }
         guard k > 0, n > 0 else { throw KernelError.invalid("K (\(k)) and N (\(n)) must be positive") }
@@ -58,16 +62,21 @@ final class MatMulNBitsKernel: Kernel {
                 ferry_nbits4_rows(m, k, ap, k, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp, n)
             }
         } else {
-            let weights = PackedRightMatrix(k: k, n: n) { packed in
-                ctx.parallel((n + 15) / 16, work: n * k * 8) { r in
-                    ferry_nbits4_dequantize_packed(k, n, bp, sp, zeros, block, r.lowerBound, r.upperBound, packed)
-                }
+            let packedA = try ctx.allocate(.float, [ferry_sgemm_packed_a_size(m, k)])
+            ferry_sgemm_pack_a(ap, k, 0, m, k, packedA.floats)
+            let pa = packedA.floats
+            ctx.parallel((n + 15) / 16, work: m * n * k) { r in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ferry_nbits4_gemm_scratch(k))
+                defer { scratch.deallocate() }
+                ferry_nbits4_gemm(m, k, n, pa, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp, n, scratch)
             }
-            weights.multiply(ap, rows: m, lda: k, into: yp, ldc: n, ctx: ctx)
         }
         if let bias {
             let bb = bias.floats
             for i in 0..<m { for j in 0..<n { yp[i * n + j] += bb[j] } }
+        }
+        if activation.kind != FERRY_ACT_NONE {
+            ferry_scale_bias_act(yp, 1, m * n, m * n, nil, nil, activation.code, activation.alpha, activation.beta)
         }
         return [y]
     }
