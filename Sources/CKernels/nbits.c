@@ -164,52 +164,41 @@ void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uin
     }
 }
 
+#if FERRY_X86
+/* The whole groups of 16 of a block's len codes as weights at w; returns how many it wrote. */
+FERRY_AVX2_ATTR static size_t dequantize_groups_avx2(const uint8_t *codes, size_t len, float zp, float scale,
+                                                     float *w) {
+    const __m256 z = _mm256_set1_ps(zp), s = _mm256_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        __m256 q0, q1;
+        codes16(codes + i / 2, &q0, &q1);
+        _mm256_storeu_ps(w + i, _mm256_mul_ps(_mm256_sub_ps(q0, z), s));
+        _mm256_storeu_ps(w + i + 8, _mm256_mul_ps(_mm256_sub_ps(q1, z), s));
+    }
+    return i;
+}
+#endif
+
 /* Column j of the weights, k floats at w. */
-static void dequantize_column_portable(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points,
-                                       size_t block, size_t j, float *w) {
+static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
+                              size_t j, float *w) {
     const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
                  zp_bytes = (blocks + 1) / 2;
     const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
+#if FERRY_X86
+    const int avx2 = ferry_has_avx2();
+#endif
     for (size_t bk = 0; bk < blocks; bk++) {
         const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
         const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
         const float scale = scales[j * blocks + bk], zp = zero_point(zp_row, bk);
-        for (size_t i = 0; i < len; i++) w[k0 + i] = ((float)nibble(codes, i) - zp) * scale;
-    }
-}
-
-#if FERRY_X86
-FERRY_AVX2_ATTR static void dequantize_column_avx2(size_t k, const uint8_t *b, const float *scales,
-                                                   const uint8_t *zero_points, size_t block, size_t j, float *w) {
-    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
-                 zp_bytes = (blocks + 1) / 2;
-    const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
-    for (size_t bk = 0; bk < blocks; bk++) {
-        const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
-        const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
-        const float zp = zero_point(zp_row, bk), scale = scales[j * blocks + bk];
-        const __m256 z = _mm256_set1_ps(zp), s = _mm256_set1_ps(scale);
         size_t i = 0;
-        for (; i + 16 <= len; i += 16) {
-            __m256 q0, q1;
-            codes16(codes + i / 2, &q0, &q1);
-            _mm256_storeu_ps(w + k0 + i, _mm256_mul_ps(_mm256_sub_ps(q0, z), s));
-            _mm256_storeu_ps(w + k0 + i + 8, _mm256_mul_ps(_mm256_sub_ps(q1, z), s));
-        }
+#if FERRY_X86
+        if (avx2) i = dequantize_groups_avx2(codes, len, zp, scale, w + k0);
+#endif
         for (; i < len; i++) w[k0 + i] = ((float)nibble(codes, i) - zp) * scale;
     }
-}
-#endif
-
-static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
-                              size_t j, float *w) {
-#if FERRY_X86
-    if (ferry_has_avx2()) {
-        dequantize_column_avx2(k, b, scales, zero_points, block, j, w);
-        return;
-    }
-#endif
-    dequantize_column_portable(k, b, scales, zero_points, block, j, w);
 }
 
 void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
