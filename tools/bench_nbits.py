@@ -5,7 +5,8 @@
 
 Builds the encoder of tools/interop_nbits.py with 6 layers (hidden 384, 6 heads, FFN 1536, random
 weights) for 1 token and for 128 tokens, quantizes it with `ferry quantize --mode weights --bits 4
---block-size 32` (MatMulNBits), and times the float32 and 4-bit files at batch 1: `ferry bench`
+--block-size 32` (MatMulNBits; "4-bit int8" rows add --int8-activations, accuracy_level 4), and
+times the float32 and 4-bit files at batch 1: `ferry bench`
 (FERRY_ISA as given) and onnxruntime (CPU, its own threads setting), taking turns for `--rounds`
 rounds; prints the best and the median of the rounds' medians (the machine's speed drifts, so
 rounds alternate). Markdown table on stdout.
@@ -59,26 +60,30 @@ def main() -> int:
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="ferry-bench-nbits-")
     os.makedirs(work, exist_ok=True)
-    print("| tokens | threads | engine | float32 ms best (median) | 4-bit ms best (median) | 4-bit / float32 |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| tokens | threads | engine | float32 ms best (median) | 4-bit ms best (median) | 4-bit / float32 "
+          "| 4-bit int8 ms best (median) | 4-bit int8 / float32 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for seq in (1, 128):
         f32 = encoder_model(os.path.join(work, f"encoder_{seq}.onnx"), np.random.RandomState(0), layers=6, seq=seq)
         q4 = os.path.join(work, f"encoder_{seq}_q4.onnx")
-        subprocess.run([args.ferry, "quantize", f32, q4, "--mode", "weights", "--bits", "4", "--block-size", "32", "--force"],
-                       check=True, capture_output=True)
+        i8 = os.path.join(work, f"encoder_{seq}_q4_int8.onnx")
+        for path, extra in ((q4, []), (i8, ["--int8-activations"])):
+            subprocess.run([args.ferry, "quantize", f32, path, "--mode", "weights", "--bits", "4", "--block-size", "32",
+                            "--force", *extra], check=True, capture_output=True)
         runs = 200 if seq == 1 else 10
         for threads in map(int, args.threads.split(",")):
             engines = [(f"Ferry ({isa})", lambda m, isa=isa: ferry_median(args.ferry, m, seq, threads, isa, runs))
                        for isa in args.isa.split(",")] + [("onnxruntime", lambda m: ort_median(m, seq, threads, runs))]
-            times = {(e, m): [] for e, _ in engines for m in (f32, q4)}
+            times = {(e, m): [] for e, _ in engines for m in (f32, q4, i8)}
             for _ in range(args.rounds):
                 for e, fn in engines:
-                    for m in (f32, q4):
+                    for m in (f32, q4, i8):
                         times[(e, m)].append(fn(m))
             for e, _ in engines:
-                a, b = times[(e, f32)], times[(e, q4)]
+                a, b, c = times[(e, f32)], times[(e, q4)], times[(e, i8)]
                 print(f"| {seq} | {threads} | {e} | {min(a):.3f} ({statistics.median(a):.3f}) | {min(b):.3f} "
-                      f"({statistics.median(b):.3f}) | {statistics.median(b) / statistics.median(a):.2f} |", flush=True)
+                      f"({statistics.median(b):.3f}) | {statistics.median(b) / statistics.median(a):.2f} | {min(c):.3f} "
+                      f"({statistics.median(c):.3f}) | {statistics.median(c) / statistics.median(a):.2f} |", flush=True)
     return 0
 
 

@@ -13,6 +13,8 @@
    (opset-21 blocked DequantizeLinear), blocks of 16, 32 and 128, symmetric and asymmetric:
    onnx.checker passes, onnxruntime runs each file and Ferry's outputs equal onnxruntime's within
    1e-5; the RMS error against the float model's outputs (relative to their RMS) at most 0.2.
+   With --int8-activations (accuracy_level 4: both engines quantize rows of A to int8 per block)
+   Ferry equals onnxruntime within 1e-5 too, and the float model within 0.2 (RMS).
 3. A BERT/MiniLM-shaped encoder built here (2 layers, hidden 384, 6 heads, FFN 1536 with GELU,
    random weights, seed 0), 2 sequences of 128 tokens, quantized by Ferry to 4-bit blocks of 32:
    the mean-pooled sentence embeddings computed by onnxruntime on the 4-bit file keep cosine >= 0.99
@@ -119,22 +121,30 @@ def quantize(ferry, src, out, *extra):
     onnx.checker.check_model(out, full_check=True)
 
 
-def check_ferry_quantized(ferry, work, fmt, block, symmetric, rs):
-    src = mlp_model(os.path.join(work, "mlp.onnx"), rs)
-    out = os.path.join(work, f"mlp_{fmt}_{block}_{symmetric}.onnx")
-    quantize(ferry, src, out, "--format", fmt, "--block-size", str(block), *(["--symmetric"] if symmetric else []))
-    ops = sorted({n.op_type for n in onnx.load(out).graph.node})
+def compare_mlp_runs(ferry, src, out, row_counts, work, rs):
+    """Runs the quantized MLP `out` in onnxruntime and Ferry on random inputs of each row count;
+    fails when they differ by more than SAME or the quantized outputs are more than 0.2 (RMS,
+    relative) from the float model's. Returns (largest difference, largest RMS error)."""
     worst, error = 0.0, 0.0
-    for rows in (1, 4, 9):
+    for rows in row_counts:
         a = rs.standard_normal((rows, 384)).astype(np.float32)
         want = ort_run(out, {"a": a})[0][1]
         got = ferry_run(ferry, out, {"a": a}, os.path.join(work, "run"), 120)["y"]
         worst = max(worst, relative(got, want))
         error = max(error, rms_error(want, ort_run(src, {"a": a})[0][1]))
     if worst > SAME:
-        raise Failure(f"Ferry differs from onnxruntime by {worst:.2e}")
+        raise Failure(f"Ferry differs from onnxruntime by {worst:.2e} (> {SAME})")
     if error > 0.2:
         raise Failure(f"the 4-bit model's outputs are {error:.3f} (RMS, relative) from the float one's")
+    return worst, error
+
+
+def check_ferry_quantized(ferry, work, fmt, block, symmetric, rs):
+    src = mlp_model(os.path.join(work, "mlp.onnx"), rs)
+    out = os.path.join(work, f"mlp_{fmt}_{block}_{symmetric}.onnx")
+    quantize(ferry, src, out, "--format", fmt, "--block-size", str(block), *(["--symmetric"] if symmetric else []))
+    ops = sorted({n.op_type for n in onnx.load(out).graph.node})
+    worst, error = compare_mlp_runs(ferry, src, out, (1, 4, 9), work, rs)
     ratio = os.path.getsize(out) / os.path.getsize(src)
     return ["+".join(ops), f"ferry vs ort {worst:.1e}", f"vs float {error:.3f} RMS", f"size {ratio:.2f}x"]
 
@@ -189,6 +199,19 @@ def encoder_model(path, rs, layers=2, hidden=384, heads=6, ffn=1536, seq=128):
     return path
 
 
+def check_int8_activations(ferry, work, rs):
+    """--int8-activations (accuracy_level 4) on the MLP, one to four rows: Ferry and onnxruntime
+    both quantize each row of A to int8 per block (the same way: max |a| / 127, half to even), so
+    their outputs must agree within SAME; and stay within 0.2 (RMS) of the float model."""
+    src = mlp_model(os.path.join(work, "mlp.onnx"), rs)
+    out = os.path.join(work, "mlp_int8.onnx")
+    quantize(ferry, src, out, "--int8-activations")
+    if not any(a.name == "accuracy_level" and a.i == 4 for n in onnx.load(out).graph.node for a in n.attribute):
+        raise Failure("no MatMulNBits with accuracy_level 4 written")
+    worst, error = compare_mlp_runs(ferry, src, out, (1, 2, 4), work, rs)
+    return [f"ferry vs ort {worst:.1e}", f"vs float {error:.3f} RMS"]
+
+
 def check_encoder(ferry, work, rs):
     src = encoder_model(os.path.join(work, "encoder.onnx"), rs)
     out = os.path.join(work, "encoder_q4.onnx")
@@ -229,6 +252,7 @@ def main() -> int:
             for symmetric in (False, True):
                 checks.run(f"ferry {fmt} block {block}{' symmetric' if symmetric else ''}",
                            lambda: check_ferry_quantized(ferry, work, fmt, block, symmetric, rs))
+    checks.run("ferry matmulnbits block 32 --int8-activations", lambda: check_int8_activations(ferry, work, rs))
     checks.run("encoder 2x384, 2 x 128 tokens, block 32", lambda: check_encoder(ferry, work, rs))
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0

@@ -2,9 +2,12 @@
  * `block` (two codes a byte, the lower k in the low nibble), each block with a float scale and a
  * 4-bit zero point (packed two a byte, the lower block in the low nibble; 8 when absent); the
  * weight is (code - zero point) * scale. Products with one to four rows of A read each code once,
- * unpacked in registers; larger products dequantize B into floats for the SGEMM. */
+ * unpacked in registers; larger products dequantize B into floats for the SGEMM, a cache-sized
+ * panel at a time. With int8 activations (MatMulNBits' accuracy_level 4), a row of A is quantized
+ * per block and multiplied with the codes in exact integer byte products. */
 #include "ferry_kernels.h"
 #include "cpu.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,4 +224,93 @@ void ferry_nbits4_gemm(size_t m, size_t k, size_t n, const float *packed_a, cons
         ferry_transpose_f32(columns, k, panel, 16, 16, k);
         ferry_sgemm_prepacked(m, width, k, packed_a, panel, y + j0, ldy);
     }
+}
+
+/* ---- int8 activations (accuracy_level 4) ---- */
+
+size_t ferry_nbits4_int8_scratch(size_t k, size_t block) {
+    const size_t blocks = (k + block - 1) / block;
+    return blocks * block + blocks * 8; /* codes of A, then a float scale and an int32 sum per block */
+}
+
+/* A's row quantized per block: q = round_half_even(a * 127 / max |a|), the block's scale max |a| /
+ * 127 and the sum of its q (zeros past k). */
+static void quantize_row(size_t k, size_t block, const float *a, int8_t *q, float *scale, int32_t *sum) {
+    for (size_t bk = 0, k0 = 0; k0 < k; k0 += block, bk++) {
+        const size_t len = k - k0 < block ? k - k0 : block;
+        float m = 0.f;
+        for (size_t i = 0; i < len; i++) m = fabsf(a[k0 + i]) > m ? fabsf(a[k0 + i]) : m;
+        const float inverse = m > 0.f ? 127.f / m : 0.f;
+        int32_t s = 0;
+        for (size_t i = 0; i < block; i++) {
+            const int v = i < len ? (int)nearbyintf(a[k0 + i] * inverse) : 0;
+            q[k0 + i] = (int8_t)v;
+            s += v;
+        }
+        scale[bk] = m / 127.f;
+        sum[bk] = s;
+    }
+}
+
+/* Column j's sum over blocks of scale * a_scale * (sum of code * q - zp * sum of q): exact integer
+ * sums per block. */
+static float column_int8_portable(size_t blocks, size_t block, const int8_t *q, const float *a_scale,
+                                  const int32_t *q_sum, const uint8_t *codes, const float *scales,
+                                  const uint8_t *zp_row) {
+    float acc = 0.f;
+    for (size_t bk = 0; bk < blocks; bk++) {
+        int32_t d = 0;
+        for (size_t i = 0; i < block; i++) d += (int32_t)nibble(codes + bk * (block / 2), i) * q[bk * block + i];
+        const int32_t zp = zp_row ? nibble(zp_row, bk) : 8;
+        acc += scales[bk] * a_scale[bk] * (float)(d - zp * q_sum[bk]);
+    }
+    return acc;
+}
+
+#if FERRY_X86
+/* The same, 32 codes a step in byte products (codes 0...15 times |q| <= 127, summed in pairs: at
+ * most 3810, no 16-bit saturation), each block's integer lanes scaled into float lanes. Blocks of
+ * 16 go through the portable loop. */
+FERRY_AVX2_ATTR static float column_int8_avx2(size_t blocks, size_t block, const int8_t *q, const float *a_scale,
+                                              const int32_t *q_sum, const uint8_t *codes, const float *scales,
+                                              const uint8_t *zp_row) {
+    const __m128i low = _mm_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    float correction = 0.f;
+    for (size_t bk = 0; bk < blocks; bk++) {
+        const uint8_t *c = codes + bk * (block / 2);
+        const int8_t *qb = q + bk * block;
+        __m256i dot = _mm256_setzero_si256();
+        for (size_t i = 0; i < block; i += 32) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(c + i / 2));
+            const __m128i lo = _mm_and_si128(v, low), hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
+            const __m256i codes32 = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
+            const __m256i p = _mm256_maddubs_epi16(codes32, _mm256_loadu_si256((const __m256i *)(qb + i)));
+            dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
+        }
+        const float f = scales[bk] * a_scale[bk];
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(f), acc);
+        correction += f * (float)((zp_row ? nibble(zp_row, bk) : 8) * q_sum[bk]);
+    }
+    return hsum(acc) - correction;
+}
+#endif
+
+void ferry_nbits4_row_int8(size_t k, const float *a, const uint8_t *b, const float *scales, const uint8_t *zero_points,
+                           size_t block, size_t n_begin, size_t n_end, float *y, void *scratch) {
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
+                 zp_bytes = (blocks + 1) / 2;
+    int8_t *q = scratch;
+    float *a_scale = (float *)(q + blocks * block);
+    int32_t *q_sum = (int32_t *)(a_scale + blocks);
+    quantize_row(k, block, a, q, a_scale, q_sum);
+    float (*column)(size_t, size_t, const int8_t *, const float *, const int32_t *, const uint8_t *, const float *,
+                    const uint8_t *) = column_int8_portable;
+#if FERRY_X86
+    if (ferry_has_avx2() && block % 32 == 0) column = column_int8_avx2;
+#endif
+    for (size_t j = n_begin; j < n_end; j++)
+        y[j] = column(blocks, block, q, a_scale, q_sum, b + j * row_bytes, scales + j * blocks,
+                      zero_points ? zero_points + j * zp_bytes : NULL);
 }

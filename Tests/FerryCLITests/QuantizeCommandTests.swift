@@ -13,7 +13,7 @@ import Testing
             ["--calibrate", calibration, "--accuracy-target", "1.5"], ["--calibrate", calibration, "--method", "kl"],
             ["--mode", "weights", "--format", "matmulnbits"], ["--calibrate", calibration, "--bits", "4"],
             ["--mode", "weights", "--bits", "3"], ["--mode", "weights", "--bits", "4", "--block-size", "24"],
-            ["--mode", "weights", "--bits", "4", "--format", "qoperator"]
+            ["--mode", "weights", "--bits", "4", "--format", "qoperator"], ["--mode", "weights", "--int8-activations"]
         ] {
             let r = try ferry(["quantize", model, dir + "/out.onnx"] + args)
             #expect(r.status == 2, "\(args)")

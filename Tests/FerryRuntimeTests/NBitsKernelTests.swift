@@ -70,6 +70,31 @@ import Testing
                 }
                 ferry_sgemm_prepacked(c.m, c.n, c.k, packedA, packedB, &want, c.n)
                 #expect(panels == want, "\(name) panels")
+                // int8 activations: the first row of A quantized per block, integer sums
+                var int8Row = [Float](repeating: .nan, count: c.n)
+                let bytes = UnsafeMutableRawPointer.allocate(byteCount: ferry_nbits4_int8_scratch(c.k, c.block), alignment: 64)
+                defer { bytes.deallocate() }
+                zp.withUnsafeBufferPointer { z in
+                    ferry_nbits4_row_int8(
+                        c.k, a, b, scales, c.zeroPoints ? z.baseAddress : nil, c.block, 0, c.n, &int8Row, bytes)
+                }
+                for j in 0..<c.n {
+                    var want = 0.0, magnitude = 0.0
+                    for blk in 0..<blocks {
+                        let range = blk * c.block..<min(c.k, (blk + 1) * c.block)
+                        let m = range.map { abs(a[$0]) }.max() ?? 0
+                        let inverse: Float = m > 0 ? 127 / m : 0
+                        var sum = 0
+                        for i in range {
+                            let q = Int((a[i] * inverse).rounded(.toNearestOrEven))
+                            sum += q * (Int(code(j, i)) - Int(zero(j, blk)))
+                        }
+                        let term = Double(scales[j * blocks + blk]) * Double(m / 127) * Double(sum)
+                        want += term
+                        magnitude += abs(term)
+                    }
+                    #expect(abs(Double(int8Row[j]) - want) <= 1e-5 * max(1, magnitude), "\(name) int8 column \(j)")
+                }
             }
         }
     }

@@ -312,6 +312,13 @@ void ferry_nbits4_dequantize(size_t k, const uint8_t *b, const float *scales, co
  * by ferry_sgemm_pack_a: each panel of weights is dequantized into scratch
  * (ferry_nbits4_gemm_scratch(k) floats) and multiplied while in cache. */
 size_t ferry_nbits4_gemm_scratch(size_t k);
+/* One row of A with int8 activations (MatMulNBits' accuracy_level 4): A quantized per block
+ * (round(a * 127 / max |a|), half to even), each block's sum of (code - zero point) * q exact in
+ * integers, times the two scales; y[j] for j in [n_begin, n_end). scratch holds
+ * ferry_nbits4_int8_scratch(k, block) bytes. */
+size_t ferry_nbits4_int8_scratch(size_t k, size_t block);
+void ferry_nbits4_row_int8(size_t k, const float *a, const uint8_t *b, const float *scales, const uint8_t *zero_points,
+                           size_t block, size_t n_begin, size_t n_end, float *y, void *scratch);
 void ferry_nbits4_gemm(size_t m, size_t k, size_t n, const float *packed_a, const uint8_t *b, const float *scales,
                        const uint8_t *zero_points, size_t block, size_t panel_begin, size_t panel_end, float *y,
                        size_t ldy, float *scratch);

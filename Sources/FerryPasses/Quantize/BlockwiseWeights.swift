@@ -163,10 +163,11 @@ struct BlockwiseWriter {
         }
         if let bias { inputs += ["", bias] }
         while inputs.last == "" { inputs.removeLast() }
-        let attributes = [
+        var attributes = [
             Attribute("K", .int(Int64(q.k))), Attribute("N", .int(Int64(q.n))), Attribute("bits", .int(4)),
             Attribute("block_size", .int(Int64(q.blockSize)))
         ]
+        if options.int8Activations { attributes.append(Attribute("accuracy_level", .int(4))) }
         return [
             Node(
                 opType: "MatMulNBits", domain: Domain.microsoft, name: node.name, inputs: inputs, outputs: outputs,

@@ -64,6 +64,9 @@ public struct QuantizationOptions: Sendable {
     public var blockSize = 32
     /// 4-bit weights: symmetric blocks (no zero point) instead of asymmetric ones.
     public var symmetric = false
+    /// MatMulNBits: accuracy_level 4, products quantize rows of A to int8 per block (faster for
+    /// one to four rows, in Ferry and onnxruntime, at a little precision).
+    public var int8Activations = false
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine
     /// similarity of the outputs against the float model, over the calibration samples, reaches this.
     public var accuracyTarget: Double?
@@ -94,6 +97,9 @@ public struct QuantizationOptions: Sendable {
         }
         if bits == 4 && format == .qoperator {
             throw PassError.invalidOption(option: "format", reason: "4-bit weights are written as matmulnbits or qdq")
+        }
+        if int8Activations && format != .matmulnbits {
+            throw PassError.invalidOption(option: "int8Activations", reason: "needs --bits 4 with the matmulnbits format")
         }
         guard blockSize >= 16, blockSize & (blockSize - 1) == 0 else {
             throw PassError.invalidOption(option: "blockSize", reason: "\(blockSize) is not a power of two of at least 16")

@@ -11,12 +11,16 @@ final class MatMulNBitsKernel: Kernel {
     private let k: Int, n: Int, block: Int
     /// An activation `Fusion` moved in, applied after the bias.
     private let activation: FusedActivation
+    /// accuracy_level 4: one to four rows of A are quantized to int8 per block and multiplied in
+    /// exact byte products (onnxruntime's CompInt8); more rows still compute in float.
+    private let int8Activations: Bool
 
     init(_ spec: NodeSpec) throws {
         k = try spec.int("K", 0)
         n = try spec.int("N", 0)
         block = try spec.int("block_size", 0)
         activation = try FusedActivation(spec)
+        int8Activations = try spec.int("accuracy_level", 0) == 4
         let bits = try spec.int("bits", 4)
         guard bits == 4 else { throw KernelError.unsupported("MatMulNBits with \(bits)-bit weights (4 only)") }
         guard k > 0, n > 0 else { throw KernelError.invalid("K (\(k)) and N (\(n)) must be positive") }
@@ -57,7 +61,17 @@ final class MatMulNBitsKernel: Kernel {
         let y = try ctx.allocate(.float, Array(a.shape.dropLast()) + [n])
         let ap = a.floats, bp = b.pointer(UInt8.self), sp = s.floats, yp = y.floats, k = self.k, n = self.n,
             block = self.block
-        if m <= 4 {
+        if m <= 4 && int8Activations {
+            let scratchBytes = ferry_nbits4_int8_scratch(k, block)
+            for row in 0..<m {
+                ctx.parallel(n, work: n * k * 2) { r in
+                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+                    defer { scratch.deallocate() }
+                    ferry_nbits4_row_int8(
+                        k, ap + row * k, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp + row * n, scratch)
+                }
+            }
+        } else if m <= 4 {
             ctx.parallel(n, work: m * n * k * 8) { r in
                 ferry_nbits4_rows(m, k, ap, k, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp, n)
             }
