@@ -23,7 +23,7 @@ which take bfloat16 from opset 22, stay float32 between Casts) passes the checke
 within 5e-2 of float32, and in onnxruntime where it has the kernels; a
 safetensors file of float32 tensors (ties, subnormals, infinities, NaNs, values past bfloat16's range)
 converted to bfloat16 must equal ml_dtypes' round-to-nearest-even bit for bit, NaN kept NaN (what
-torch's .to(torch.bfloat16) gives).
+torch's .to(torch.bfloat16) gives); so must an HDF5 tree converted likewise, as h5py reads it.
 One line per check, then `N passed, M failed`; exit 1 on a failure.
 """
 import argparse
@@ -179,6 +179,34 @@ def check_safetensors_bf16(ferry, work):
             "NaN kept NaN"]
 
 
+def check_hdf5_bf16(ferry, work):
+    """An HDF5 tree of float32 tensors converted to bfloat16: h5py reads each as a 2-byte float whose
+    values (widened by libhdf5) equal ml_dtypes' rounding bit for bit, NaN kept NaN; integers kept."""
+    import h5py
+    os.makedirs(work, exist_ok=True)
+    src, out = os.path.join(work, "f32.h5"), os.path.join(work, "bf16.h5")
+    rs = np.random.RandomState(1)
+    x = np.concatenate([np.array([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.3e38, -0.5, 1e-40, np.inf, np.nan], np.float32),
+                        (rs.standard_normal(500) * np.exp2(rs.uniform(-30, 30, 500))).astype(np.float32)])
+    with h5py.File(src, "w") as f:
+        f["layer/kernel"] = x.reshape(4, -1)
+        f["layer/steps"] = np.arange(5, dtype=np.int64)
+    run([ferry, "convert", src, out, "--dtype", "bfloat16", "--force"])
+    with h5py.File(out, "r") as f:
+        kernel, steps = f["layer/kernel"], f["layer/steps"][()]
+        if kernel.id.get_type().get_size() != 2:
+            raise Failure(f"the kernel is stored in {kernel.id.get_type().get_size()} bytes, not 2")
+        got = kernel[()].astype(np.float32).ravel()
+    with np.errstate(invalid="ignore"):
+        want = x.astype(ml_dtypes.bfloat16).astype(np.float32)
+    nan = np.isnan(want)
+    if not np.array_equal(got[~nan].view(np.uint32), want[~nan].view(np.uint32)) or not np.isnan(got[nan]).all():
+        raise Failure("h5py reads other values than ml_dtypes' bfloat16 rounding")
+    if not np.array_equal(steps, np.arange(5)):
+        raise Failure("the int64 tensor changed")
+    return [f"{x.size} values equal ml_dtypes' bfloat16 through h5py", "int64 kept"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ferry", required=True)
@@ -227,6 +255,7 @@ def main() -> int:
         return check_half(ferry, os.path.join(KERAS, "conv2d.h5"), {name: x}, d, reference_src=src)
     checks.run("keras/conv2d.h5 -> float16 onnx", keras_job)
     checks.run("safetensors float32 -> bfloat16", lambda: check_safetensors_bf16(ferry, os.path.join(work, "st")))
+    checks.run("hdf5 float32 -> bfloat16", lambda: check_hdf5_bf16(ferry, os.path.join(work, "h5")))
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0
 
