@@ -64,7 +64,7 @@ final class MatMulNBitsKernel: Kernel {
         if m <= 4 && int8Activations {
             let scratchBytes = ferry_nbits4_int8_scratch(k, block)
             for row in 0..<m {
-                ctx.parallel(n, work: n * k * 2) { r in
+                ctx.parallel(n, work: n * k * 8) { r in
                     let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
                     defer { scratch.deallocate() }
                     ferry_nbits4_row_int8(
