@@ -15,7 +15,13 @@ enum { MAX_ROWS = 4 };
 
 static inline uint8_t nibble(const uint8_t *p, size_t i) { return i & 1 ? p[i / 2] >> 4 : p[i / 2] & 0x0f; }
 
-static inline float zero_point(const uint8_t *zp_row, size_t b) { return zp_row ? (float)nibble(zp_row, b) : 8.f; }
+/* Column j's row of packed zero points (NULL without them). */
+static inline const uint8_t *zero_row(const uint8_t *zero_points, size_t blocks, size_t j) {
+    return zero_points ? zero_points + j * ((blocks + 1) / 2) : NULL;
+}
+
+/* Block b's zero point from its row of packed zero points (8, the middle, without them). */
+static inline int zero_code(const uint8_t *zp_row, size_t b) { return zp_row ? nibble(zp_row, b) : 8; }
 
 size_t ferry_nbits4_row_bytes(size_t k, size_t block) { return (k + block - 1) / block * (block / 2); }
 
@@ -27,7 +33,7 @@ static void column_portable(size_t rows, size_t k, const float *a, size_t lda, c
     for (size_t k0 = 0, bk = 0; k0 < k; k0 += block, bk++) {
         const size_t len = k - k0 < block ? k - k0 : block;
         const uint8_t *c = codes + bk * (block / 2);
-        const float scale = scales[bk], zp = zero_point(zp_row, bk);
+        const float scale = scales[bk], zp = (float)zero_code(zp_row, bk);
         for (size_t i = 0; i < len; i++) {
             const float w = ((float)nibble(c, i) - zp) * scale;
             for (size_t r = 0; r < rows; r++) acc[r] += a[r * lda + k0 + i] * w;
@@ -80,7 +86,7 @@ FERRY_AVX2_ATTR __attribute__((always_inline)) static inline void column_rows_av
     for (size_t bk = 0; bk < blocks; bk++) {
         const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block, whole = len / 16 * 16;
         const uint8_t *c = codes + bk * (block / 2);
-        const float zp = zero_point(zp_row, bk);
+        const float zp = (float)zero_code(zp_row, bk);
         __m256 s0[MAX_ROWS], s1[MAX_ROWS], s2 = _mm256_setzero_ps(), s3 = s2;
         for (size_t r = 0; r < rows; r++) s0[r] = s1[r] = _mm256_setzero_ps();
         size_t i = 0;
@@ -136,8 +142,7 @@ DEFINE_COLUMN(4)
 
 void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uint8_t *b, const float *scales,
                        const uint8_t *zero_points, size_t block, size_t n_begin, size_t n_end, float *y, size_t ldy) {
-    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
-                 zp_bytes = (blocks + 1) / 2;
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block);
 #if FERRY_X86
     float *asum = ferry_has_avx2() ? malloc(MAX_ROWS * blocks * 8 * sizeof(float)) : NULL;
     if (asum) {
@@ -148,7 +153,7 @@ void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uin
             for (size_t j = n_begin; j < n_end; j++) {
                 float out[MAX_ROWS];
                 columns[rows - 1](k, a + r0 * lda, lda, b + j * row_bytes, scales + j * blocks,
-                                  zero_points ? zero_points + j * zp_bytes : NULL, block, asum, out);
+                                  zero_row(zero_points, blocks, j), block, asum, out);
                 for (size_t r = 0; r < rows; r++) y[(r0 + r) * ldy + j] = out[r];
             }
         }
@@ -161,7 +166,7 @@ void ferry_nbits4_rows(size_t m, size_t k, const float *a, size_t lda, const uin
         for (size_t j = n_begin; j < n_end; j++) {
             float out[MAX_ROWS];
             column_portable(rows, k, a + r0 * lda, lda, b + j * row_bytes, scales + j * blocks,
-                            zero_points ? zero_points + j * zp_bytes : NULL, block, out);
+                            zero_row(zero_points, blocks, j), block, out);
             for (size_t r = 0; r < rows; r++) y[(r0 + r) * ldy + j] = out[r];
         }
     }
@@ -186,16 +191,15 @@ FERRY_AVX2_ATTR static size_t dequantize_groups_avx2(const uint8_t *codes, size_
 /* Column j of the weights, k floats at w. */
 static void dequantize_column(size_t k, const uint8_t *b, const float *scales, const uint8_t *zero_points, size_t block,
                               size_t j, float *w) {
-    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
-                 zp_bytes = (blocks + 1) / 2;
-    const uint8_t *zp_row = zero_points ? zero_points + j * zp_bytes : NULL;
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block);
+    const uint8_t *zp_row = zero_row(zero_points, blocks, j);
 #if FERRY_X86
     const int avx2 = ferry_has_avx2();
 #endif
     for (size_t bk = 0; bk < blocks; bk++) {
         const size_t k0 = bk * block, len = k - k0 < block ? k - k0 : block;
         const uint8_t *codes = b + j * row_bytes + bk * (block / 2);
-        const float scale = scales[j * blocks + bk], zp = zero_point(zp_row, bk);
+        const float scale = scales[j * blocks + bk], zp = (float)zero_code(zp_row, bk);
         size_t i = 0;
 #if FERRY_X86
         if (avx2) i = dequantize_groups_avx2(codes, len, zp, scale, w + k0);
@@ -261,8 +265,7 @@ static float column_int8_portable(size_t blocks, size_t block, const int8_t *q, 
     for (size_t bk = 0; bk < blocks; bk++) {
         int32_t d = 0;
         for (size_t i = 0; i < block; i++) d += (int32_t)nibble(codes + bk * (block / 2), i) * q[bk * block + i];
-        const int32_t zp = zp_row ? nibble(zp_row, bk) : 8;
-        acc += scales[bk] * a_scale[bk] * (float)(d - zp * q_sum[bk]);
+        acc += scales[bk] * a_scale[bk] * (float)(d - zero_code(zp_row, bk) * q_sum[bk]);
     }
     return acc;
 }
@@ -291,7 +294,7 @@ FERRY_AVX2_ATTR static float column_int8_avx2(size_t blocks, size_t block, const
         }
         const float f = scales[bk] * a_scale[bk];
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(f), acc);
-        correction += f * (float)((zp_row ? nibble(zp_row, bk) : 8) * q_sum[bk]);
+        correction += f * (float)(zero_code(zp_row, bk) * q_sum[bk]);
     }
     return hsum(acc) - correction;
 }
@@ -299,8 +302,7 @@ FERRY_AVX2_ATTR static float column_int8_avx2(size_t blocks, size_t block, const
 
 void ferry_nbits4_row_int8(size_t k, const float *a, const uint8_t *b, const float *scales, const uint8_t *zero_points,
                            size_t block, size_t n_begin, size_t n_end, float *y, void *scratch) {
-    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block),
-                 zp_bytes = (blocks + 1) / 2;
+    const size_t blocks = (k + block - 1) / block, row_bytes = ferry_nbits4_row_bytes(k, block);
     int8_t *q = scratch;
     float *a_scale = (float *)(q + blocks * block);
     int32_t *q_sum = (int32_t *)(a_scale + blocks);
@@ -312,5 +314,5 @@ void ferry_nbits4_row_int8(size_t k, const float *a, const uint8_t *b, const flo
 #endif
     for (size_t j = n_begin; j < n_end; j++)
         y[j] = column(blocks, block, q, a_scale, q_sum, b + j * row_bytes, scales + j * blocks,
-                      zero_points ? zero_points + j * zp_bytes : NULL);
+                      zero_row(zero_points, blocks, j));
 }

@@ -181,8 +181,7 @@ private func rounded(_ t: Tensor, to info: ValueInfo) -> Tensor {
     guard t.elementType == .float, let type = ElementTypeInference.declared(info), type == .float16 || type == .bfloat16,
         let values = t.floatValues
     else { return t }
-    let bits = type == .float16 ? values.map(\.halfBits) : values.map(\.bfloat16Bits)
-    return Tensor(name: t.name, elementType: type, shape: t.shape, values: bits)
+    return Tensor(name: t.name, half: type, shape: t.shape, rounding: values)
 }
 
 /// `convert --check` found different outputs.

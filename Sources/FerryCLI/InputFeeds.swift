@@ -132,9 +132,7 @@ struct InputOptions: ParsableArguments {
         case .bool:
             return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
         case .float16, .bfloat16:
-            let values = (0..<n).map { _ in rng.nextUnitFloat() }
-            let bits = type == .float16 ? values.map(\.halfBits) : values.map(\.bfloat16Bits)
-            return Tensor(name: name, elementType: type, shape: shape, values: bits)
+            return Tensor(name: name, half: type, shape: shape, rounding: (0..<n).map { _ in rng.nextUnitFloat() })
         default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
         }
     }

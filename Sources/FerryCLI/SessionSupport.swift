@@ -91,8 +91,7 @@ func numericValues(_ t: Tensor) -> [Double]? {
     case .int32: return b.toArray(of: Int32.self).map(Double.init)
     case .uint8, .bool: return b.toArray(of: UInt8.self).map(Double.init)
     case .int8: return b.toArray(of: Int8.self).map(Double.init)
-    case .float16: return b.toArray(of: UInt16.self).map { Double(Float(halfBits: $0)) }
-    case .bfloat16: return b.toArray(of: UInt16.self).map { Double(Float(bfloat16Bits: $0)) }
+    case .float16, .bfloat16: return t.halfFloatValues?.map(Double.init)
     default: return nil
     }
 }

@@ -59,3 +59,19 @@ extension Float {
         return UInt16(rounded >> 16)
     }
 }
+
+extension Tensor {
+    /// A float16 or bfloat16 tensor of `values` rounded to nearest even.
+    public init(name: String = "", half type: ElementType, shape: [Int], rounding values: [Float]) {
+        precondition(type == .float16 || type == .bfloat16, "\(type.name) is not a 16-bit float type")
+        let bits = type == .float16 ? values.map(\.halfBits) : values.map(\.bfloat16Bits)
+        self.init(name: name, elementType: type, shape: shape, values: bits)
+    }
+
+    /// The elements of a float16 or bfloat16 tensor as Float (nil for other types and segments).
+    public var halfFloatValues: [Float]? {
+        guard elementType == .float16 || elementType == .bfloat16, segment == nil, let b = bytes else { return nil }
+        let bits = b.toArray(of: UInt16.self)
+        return elementType == .float16 ? bits.map { Float(halfBits: $0) } : bits.map { Float(bfloat16Bits: $0) }
+    }
+}

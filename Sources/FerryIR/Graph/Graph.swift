@@ -12,6 +12,15 @@ public struct ValueInfo: Equatable, Sendable {
         self.docString = docString
         self.metadata = metadata
     }
+
+    /// The same declaration with element type `type` (shape and denotation kept); unchanged when it
+    /// declares no tensor.
+    public func withElementType(_ type: ElementType) -> ValueInfo {
+        guard case .tensor(_, let shape)? = self.type?.type else { return self }
+        var v = self
+        v.type = TypeInfo(.tensor(type, shape: shape), denotation: self.type!.denotation)
+        return v
+    }
 }
 
 /// Quantization parameters attached to a tensor (ONNX `TensorAnnotation`).

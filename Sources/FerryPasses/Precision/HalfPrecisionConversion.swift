@@ -87,13 +87,25 @@ public enum HalfPrecisionConversion {
         var names: NameAllocator
         let opset: Int64
         let types: [String: ElementType]
+        /// The (node, input slot) pairs that read each float32 value.
+        let readers: [String: [(node: Int, slot: Int)]]
+        let graphOutputs: Set<String>
 
         init(model: Model, options: HalfPrecisionOptions) {
             self.model = model
             self.options = options
             names = NameAllocator(model)
             opset = model.defaultOpset
-            types = ElementTypeInference.infer(model.graph)
+            let types = ElementTypeInference.infer(model.graph)
+            self.types = types
+            var readers: [String: [(node: Int, slot: Int)]] = [:]
+            for (i, n) in model.graph.nodes.enumerated() {
+                for (k, name) in n.inputs.enumerated() where !name.isEmpty && types[name] == .float {
+                    readers[name, default: []].append((i, k))
+                }
+            }
+            self.readers = readers
+            graphOutputs = Set(model.graph.outputs.map(\.name))
         }
 
         var half: ElementType { options.type }
@@ -112,11 +124,6 @@ public enum HalfPrecisionConversion {
             {
                 forced.insert(i)
             }
-            var readers: [String: [(node: Int, slot: Int)]] = [:]
-            for (i, n) in g.nodes.enumerated() {
-                for (k, name) in n.inputs.enumerated() where isFloat(name) { readers[name, default: []].append((i, k)) }
-            }
-            let outputs = Set(g.outputs.map(\.name))
             var feeders = Set<Int>(), changed = true
             while changed {
                 changed = false
@@ -124,7 +131,7 @@ public enum HalfPrecisionConversion {
                     let written = n.outputs.filter(isFloat)
                     guard !written.isEmpty,
                         written.allSatisfy({ name in
-                            !outputs.contains(name) && !(readers[name] ?? []).isEmpty
+                            !graphOutputs.contains(name) && !(readers[name] ?? []).isEmpty
                                 && readers[name]!.allSatisfy { wantsFloat32($0.node, $0.slot, feeders) }
                         })
                     else { continue }
@@ -151,16 +158,11 @@ public enum HalfPrecisionConversion {
             let captured = g.capturedValues.filter(isFloat)
             // Where each float32 value lives after the conversion: in float32 (written by a kept
             // node, read only as float32, or a kept graph input) or in the half type.
-            var readers: [String: [(node: Int, slot: Int)]] = [:]
-            for (i, n) in g.nodes.enumerated() {
-                for (k, name) in n.inputs.enumerated() where isFloat(name) { readers[name, default: []].append((i, k)) }
-            }
             var staysFloat32 = Set<String>()
             for (i, n) in g.nodes.enumerated() where kept.contains(i) { staysFloat32.formUnion(n.outputs.filter(isFloat)) }
-            let outputs = Set(g.outputs.map(\.name))
             for t in g.initializers where t.elementType == .float {
                 let r = readers[t.name] ?? []
-                if !r.isEmpty && r.allSatisfy({ wantsFloat32($0.node, $0.slot, kept) }) && !outputs.contains(t.name) {
+                if !r.isEmpty && r.allSatisfy({ wantsFloat32($0.node, $0.slot, kept) }) && !graphOutputs.contains(t.name) {
                     staysFloat32.insert(t.name)
                 }
             }
@@ -204,11 +206,11 @@ public enum HalfPrecisionConversion {
                 nodes.append(n)
             }
             // Graph outputs keep their names: one written in the other type is renamed and cast.
-            var graphOutputs = g.outputs
+            var declaredOutputs = g.outputs
             for (j, v) in g.outputs.enumerated() where isFloat(v.name) {
                 let wanted: ElementType = options.keepIOTypes ? .float : (staysFloat32.contains(v.name) ? .float : half)
                 let have: ElementType = staysFloat32.contains(v.name) ? .float : half
-                graphOutputs[j] = retyped(v, wanted)
+                declaredOutputs[j] = v.withElementType(wanted)
                 guard wanted != have else { continue }
                 let inner = names.fresh(v.name + "/" + have.name)
                 for m in nodes.indices {
@@ -218,10 +220,12 @@ public enum HalfPrecisionConversion {
                 nodes.append(castNode(inner, v.name, wanted))
             }
             model.graph.nodes = nodes
-            model.graph.outputs = graphOutputs
-            model.graph.inputs = g.inputs.map { isFloat($0.name) && !staysFloat32.contains($0.name) ? retyped($0, half) : $0 }
+            model.graph.outputs = declaredOutputs
+            model.graph.inputs = g.inputs.map {
+                isFloat($0.name) && !staysFloat32.contains($0.name) ? $0.withElementType(half) : $0
+            }
             model.graph.valueInfo = g.valueInfo.map {
-                isFloat($0.name) && !staysFloat32.contains($0.name) ? retyped($0, half) : $0
+                isFloat($0.name) && !staysFloat32.contains($0.name) ? $0.withElementType(half) : $0
             }
             model.graph.initializers = g.initializers.map { t in
                 t.elementType == .float && !staysFloat32.contains(t.name) ? halfTensor(t) : t
@@ -282,13 +286,6 @@ public enum HalfPrecisionConversion {
             out.elementType = half
             out.storage = .bytes(TensorBytes(copying: bits))
             return out
-        }
-
-        func retyped(_ v: ValueInfo, _ type: ElementType) -> ValueInfo {
-            guard case .tensor(_, let shape)? = v.type?.type else { return v }
-            var w = v
-            w.type = TypeInfo(.tensor(type, shape: shape), denotation: v.type!.denotation)
-            return w
         }
     }
 }

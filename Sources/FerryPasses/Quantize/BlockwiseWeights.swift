@@ -64,26 +64,21 @@ struct BlockwiseWeight {
     /// MatMulNBits' B: n x blocks x blockSize / 2 bytes, two codes a byte, the lower k in the low
     /// nibble; codes past k are the block's zero point.
     func packedCodes() -> [UInt8] {
-        let blob = blockSize / 2
-        var out = [UInt8](repeating: 0, count: n * blocks * blob)
-        for j in 0..<n {
-            for p in 0..<blocks * blockSize {
-                let code = p < k ? codes[j * k + p] : zeroPoints[j * blocks + p / blockSize]
-                out[j * blocks * blob + p / 2] |= p % 2 == 0 ? code : code << 4
-            }
+        (0..<n).flatMap { j in
+            BlockwiseWeight.packNibbles(
+                (0..<blocks * blockSize).map { p in p < k ? codes[j * k + p] : zeroPoints[j * blocks + p / blockSize] })
         }
-        return out
     }
 
     /// MatMulNBits' zero points: n rows of (blocks + 1) / 2 bytes, the lower block in the low nibble.
     func packedZeroPoints() -> [UInt8] {
-        let row = (blocks + 1) / 2
-        var out = [UInt8](repeating: 0, count: n * row)
-        for j in 0..<n {
-            for b in 0..<blocks {
-                out[j * row + b / 2] |= b % 2 == 0 ? zeroPoints[j * blocks + b] : zeroPoints[j * blocks + b] << 4
-            }
-        }
+        (0..<n).flatMap { j in BlockwiseWeight.packNibbles(zeroPoints[j * blocks..<(j + 1) * blocks]) }
+    }
+
+    /// Codes (their low 4 bits) two a byte, the first in the low nibble.
+    static func packNibbles<C: Collection>(_ codes: C) -> [UInt8] where C.Element == UInt8 {
+        var out = [UInt8](repeating: 0, count: (codes.count + 1) / 2)
+        for (i, c) in codes.enumerated() { out[i / 2] |= i % 2 == 0 ? c & 0x0f : (c & 0x0f) << 4 }
         return out
     }
 }
@@ -103,9 +98,8 @@ struct BlockwiseWriter {
         names = NameAllocator(model)
     }
 
-    /// Rewrites `targets` (Conv targets are left in float; 4-bit blocks are for matrices); returns
-    /// how many were rewritten.
-    mutating func rewrite(_ targets: [QuantizationTargets.Target]) throws -> Int {
+    /// Rewrites `targets` (Conv targets are left in float; 4-bit blocks are for matrices).
+    mutating func rewrite(_ targets: [QuantizationTargets.Target]) {
         var replaced: [Int: [Node]] = [:]
         let index = GraphIndex(graph)
         for t in targets {
@@ -132,7 +126,6 @@ struct BlockwiseWriter {
             }
         }
         graph.nodes = graph.nodes.enumerated().flatMap { replaced[$0.offset] ?? [$0.element] }
-        return replaced.count
     }
 
     /// The Add that alone reads MatMul `node`'s output and adds a constant float32 vector of n
@@ -197,14 +190,17 @@ struct BlockwiseWriter {
         let stored = q.symmetric ? codes.map { UInt8(bitPattern: Int8($0) - 8) & 0x0f } : codes
         let w = names.fresh(base + "_Q4"), s = names.fresh(base + "_scales"), out = names.fresh(base + "_dequantized")
         graph.initializers.append(
-            Tensor(name: w, elementType: type, shape: shape, storage: .bytes(TensorBytes(copying: packNibbles(stored)))))
+            Tensor(
+                name: w, elementType: type, shape: shape,
+                storage: .bytes(TensorBytes(copying: BlockwiseWeight.packNibbles(stored)))))
         graph.initializers.append(Tensor(name: s, floats: scales, shape: blocksShape))
         var inputs = [w, s]
         if !q.symmetric {
             let z = names.fresh(base + "_zero_points")
             graph.initializers.append(
                 Tensor(
-                    name: z, elementType: .uint4, shape: blocksShape, storage: .bytes(TensorBytes(copying: packNibbles(zeros)))))
+                    name: z, elementType: .uint4, shape: blocksShape,
+                    storage: .bytes(TensorBytes(copying: BlockwiseWeight.packNibbles(zeros)))))
             inputs.append(z)
         }
         let dq = Node(
@@ -213,12 +209,5 @@ struct BlockwiseWriter {
         var rewritten = node
         rewritten.inputs[wi] = out
         return [dq, rewritten]
-    }
-
-    /// Codes (low 4 bits) two a byte, the first in the low nibble.
-    private func packNibbles(_ codes: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: (codes.count + 1) / 2)
-        for (i, c) in codes.enumerated() { out[i / 2] |= i % 2 == 0 ? c & 0x0f : (c & 0x0f) << 4 }
-        return out
     }
 }

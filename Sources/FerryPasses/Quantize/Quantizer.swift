@@ -115,7 +115,7 @@ public struct Quantizer {
             switch options.mode {
             case .weights where options.bits == 4:
                 var w = BlockwiseWriter(model, options: options)
-                _ = try w.rewrite(targets.targets)
+                w.rewrite(targets.targets)
                 result.graph = w.graph
                 if options.format == .matmulnbits {
                     result.importDomain(Domain.microsoft, version: 1)

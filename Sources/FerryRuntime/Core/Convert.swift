@@ -135,7 +135,8 @@ private func intWriter(_ v: Value) throws -> (Int, Int64) -> Void {
     }
 }
 
-private func doubleReader(_ v: Value) throws -> (Int) -> Double {
+/// Element i of `v` as a Double, for every numeric type.
+func doubleReader(_ v: Value) throws -> (Int) -> Double {
     switch v.type {
     case .float:
         let p = v.floats
@@ -189,11 +190,10 @@ private func doubleWriter(_ v: Value, _ rounding: CastRounding) throws -> (Int, 
     case .int4, .uint4, .int2, .uint2:
         // Out of range is undefined in the spec; 0, as the onnx package's reference (ml_dtypes) and
         // its conformance cases have it (NaN too).
-        let w = try intWriter(v), width = Double(1 << v.type.bitWidth), signed = v.type == .int4 || v.type == .int2
-        let lo = signed ? -width / 2 : 0, hi = signed ? width / 2 - 1 : width - 1
+        let w = try intWriter(v), range = try QuantizedType.range(v.type)
         return { i, x in
             let t = x.rounded(.towardZero)
-            w(i, t >= lo && t <= hi ? Int64(t) : 0)
+            w(i, t >= Double(range.lo) && t <= Double(range.hi) ? Int64(t) : 0)
         }
     default:
         if let format = NarrowFloatFormat(v.type) {

@@ -103,19 +103,10 @@ struct Value {
         }
     }
 
-    /// Elements converted to Double (any numeric type).
+    /// Elements converted to Double (any numeric type; Cast's element reader).
     func doubles() throws -> [Double] {
-        let n = count
-        switch type {
-        case .float: return (0..<n).map { Double(floats[$0]) }
-        case .double: return (0..<n).map { pointer(Double.self)[$0] }
-        case .float16: return (0..<n).map { Double(Float(halfBits: pointer(UInt16.self)[$0])) }
-        case .bfloat16: return (0..<n).map { Double(Float(bfloat16Bits: pointer(UInt16.self)[$0])) }
-        case .float8e8m0: return (0..<n).map { Double(Float8E8M0.decode(pointer(UInt8.self)[$0])) }
-        default:
-            if let format = NarrowFloatFormat(type) { return (0..<n).map { Double(format.decode(pointer(UInt8.self)[$0])) } }
-            return try ints().map(Double.init)
-        }
+        let read = try doubleReader(self)
+        return (0..<count).map(read)
     }
 
     /// A fresh, owned int64 tensor.

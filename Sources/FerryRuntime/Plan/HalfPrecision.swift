@@ -78,16 +78,12 @@ enum HalfPrecision {
     }
 
     private static func widen(_ t: Tensor) throws -> Tensor {
-        guard types.contains(t.elementType), let bytes = t.bytes, t.segment == nil else { return t }
-        let bits = bytes.toArray(of: UInt16.self)
-        let values = t.elementType == .float16 ? bits.map { Float(halfBits: $0) } : bits.map { Float(bfloat16Bits: $0) }
+        guard let values = t.halfFloatValues else { return t }
         return Tensor(name: t.name, elementType: .float, shape: t.shape, values: values)
     }
 
     private static func widen(_ v: ValueInfo) -> ValueInfo {
-        guard case .tensor(let type, let shape)? = v.type?.type, types.contains(type) else { return v }
-        var w = v
-        w.type = TypeInfo(.tensor(.float, shape: shape), denotation: v.type!.denotation)
-        return w
+        guard case .tensor(let type, _)? = v.type?.type, types.contains(type) else { return v }
+        return v.withElementType(.float)
     }
 }

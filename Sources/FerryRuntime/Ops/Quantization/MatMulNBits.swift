@@ -85,13 +85,11 @@ final class MatMulNBitsKernel: Kernel {
                 ferry_nbits4_gemm(m, k, n, pa, bp, sp, zeros, block, r.lowerBound, r.upperBound, yp, n, scratch)
             }
         }
+        // The output pass MatMul's kernel runs: the bias added to each row, then the activation.
         if let bias {
-            let bb = bias.floats
-            for i in 0..<m { for j in 0..<n { yp[i * n + j] += bb[j] } }
+            for i in 0..<m { ferry_binary_f32(Int32(FERRY_BIN_ADD.rawValue), yp + i * n, 1, bias.floats, 1, yp + i * n, n) }
         }
-        if activation.kind != FERRY_ACT_NONE {
-            ferry_scale_bias_act(yp, 1, m * n, m * n, nil, nil, activation.code, activation.alpha, activation.beta)
-        }
+        ferry_scale_bias_act(yp, m, n, n, nil, nil, activation.code, activation.alpha, activation.beta)
         return [y]
     }
 }

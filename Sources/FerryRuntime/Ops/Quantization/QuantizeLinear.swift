@@ -31,10 +31,10 @@ final class QuantizeLinearKernel: Kernel {
         let y = try ctx.allocate(target, x.shape)
         if let format = NarrowFloatFormat(target) {
             // The spec's x / scale + zero_point with the zero point 0 it must be: adding it turns -0 into +0.
-            let src = xf.floats, out = y.pointer(UInt8.self), saturate = self.saturate, zero: Float? = z == nil ? nil : 0
+            let src = xf.floats, out = y.pointer(UInt8.self), saturate = self.saturate, addsZero = z != nil
             layout.forEachElement(scales: scales, ctx) { j, scale in
                 let q = src[j] / scale
-                out[j] = format.encode(zero.map { q + $0 } ?? q, saturate: saturate)
+                out[j] = format.encode(addsZero ? q + 0 : q, saturate: saturate)
             }
             return [y]
         }

@@ -58,7 +58,6 @@ func shapeIntegers(_ v: Value, _ what: String) throws -> [Int] {
 /// The single element of `v`, which must hold exactly one.
 func shapeScalar(_ v: Value, _ what: String) throws -> Double {
     guard v.count == 1 else { throw KernelError.invalid("\(what) must hold one element, got shape \(v.shape)") }
-    if v.type == .bfloat16 { return Double(Float(bfloat16Bits: v.pointer(UInt16.self)[0])) }
     return try v.doubles()[0]
 }
 
