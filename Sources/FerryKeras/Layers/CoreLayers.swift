@@ -254,7 +254,10 @@ enum NormalizationLayers {
         return b.op1("Add", [scaled, b.floats(n + "_beta", perChannel, beta)], name: n)
     }
 
-    /// Inference-time batch normalization as x·scale + shift on the channel axis, in the input's layout.
+    /// Inference-time batch normalization: ONNX BatchNormalization over the channels of image-like
+    /// data (made channels-first) or of [batch, features], which keeps the statistics in the file (the
+    /// quantizer reads activation ranges from them; the exporter maps it back onto one layer); else
+    /// x·scale + shift on the Keras axis.
     static func batchNorm(_ c: LayerCall) throws -> [KTensor] {
         let axis = try c.axis(c.config.ints("axis")?.first ?? -1, rank: c.x.rank)
         let channels = try c.known(c.x, axis)
@@ -267,17 +270,24 @@ enum NormalizationLayers {
         if center { k += 1 }
         let mean = c.floats(k), variance = c.floats(k + 1)
         let eps = c.config.double("epsilon") ?? 1e-3
+        // Channels on the Keras last axis can use the channels-first form (channel axis 1).
+        let useFirst = c.x.rank >= 3 && axis == c.x.rank - 1 && c.x.first != nil
+        let x = useFirst ? c.x.first! : try c.keras(c.x)
+        let layoutAxis = useFirst ? 1 : axis
+        let rank = c.x.rank
+        if useFirst || (rank == 2 && axis == 1) {
+            let parameters = [("_gamma", gamma), ("_beta", beta), ("_mean", mean), ("_variance", variance)].map {
+                c.b.floats(c.name + $0.0, [channels], $0.1)
+            }
+            let y = c.b.op1("BatchNormalization", [x] + parameters, [.float("epsilon", eps)], name: c.name)
+            return [useFirst ? KTensor(shape: c.x.shape, first: y) : KTensor(shape: c.x.shape, last: y)]
+        }
         var mul = [Float](), add = [Float]()
         for i in 0..<channels {
             let s = Double(gamma[i]) / (Double(variance[i]) + eps).squareRoot()
             mul.append(Float(s))
             add.append(Float(Double(beta[i]) - Double(mean[i]) * s))
         }
-        // Channels on the Keras last axis can use the channels-first form (channel axis 1).
-        let useFirst = c.x.rank >= 3 && axis == c.x.rank - 1 && c.x.first != nil
-        let x = useFirst ? c.x.first! : try c.keras(c.x)
-        let layoutAxis = useFirst ? 1 : axis
-        let rank = c.x.rank
         var shape = [Int](repeating: 1, count: rank - layoutAxis)
         shape[0] = channels
         let scaled = c.b.op1("Mul", [x, c.b.floats(c.name + "_scale", shape, mul)], name: c.name + "_scale")
