@@ -77,7 +77,15 @@ $(CONFORMANCE)/.written: $(VENV)/.installed
 
 conformance: $(CONFORMANCE)/.written
 
-interop: build-tests venv $(VENV)/.keras-installed conformance
+# A MobileNetV3Small trained here on photo crops (tools/make_photo_classifier.py, ~2 minutes on
+# 2 cores), with its calibration, validation and held-out photo sets: interop_quantize.py's
+# calibration check.
+PHOTO_CLASSIFIER := .build/photo-classifier
+$(PHOTO_CLASSIFIER)/.made: tools/make_photo_classifier.py $(VENV)/.keras-installed
+	$(VPY) tools/make_photo_classifier.py $(PHOTO_CLASSIFIER)
+	touch $@
+
+interop: build-tests venv $(VENV)/.keras-installed conformance $(PHOTO_CLASSIFIER)/.made
 	@args=""; \
 	if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
@@ -91,8 +99,8 @@ interop: build-tests venv $(VENV)/.keras-installed conformance
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
 	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \
-	$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry $$args
-	$(call avx2_pass,$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry $(if $(wildcard $(SHARED)/models),--shared $(SHARED)))
+	$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry --photo-classifier $(PHOTO_CLASSIFIER) $$args
+	$(call avx2_pass,$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry --photo-classifier $(PHOTO_CLASSIFIER) $(if $(wildcard $(SHARED)/models),--shared $(SHARED)))
 	$(VPY) tools/update_conformance_manifest.py --check | tail -1
 	$(VPY) tools/gen_half_precision_ops.py --check
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \

@@ -44,6 +44,13 @@ struct Quantize: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of calibration samples (.npy or .npz).", valueName: "dir"))
     var calibrate: String?
 
+    @Option(
+        name: .customLong("validate"),
+        help: ArgumentHelp(
+            "Folder of validation samples (.npy or .npz), never used for ranges: --accuracy-target and the report are judged on them (without it the target is judged on two folds of the calibration samples).",
+            valueName: "dir"))
+    var validationDir: String?
+
     @Option(help: "Activation ranges: minmax, percentile or entropy.")
     var method: QuantizationOptions.Method = .percentile
 
@@ -71,6 +78,13 @@ struct Quantize: ParsableCommand {
             "Static mode: cross-layer equalization first, balancing the weight ranges of Conv -> (Relu) -> Conv pairs (the float function stays the same)."
     )
     var equalize = true
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Static mode: move calibrated activation ranges toward those the model's BatchNormalization statistics predict."
+    )
+    var bnRanges = true
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Node names or op types to keep in float.", valueName: "node-or-op"))
     var exclude: [String] = []
@@ -107,15 +121,17 @@ struct Quantize: ParsableCommand {
         options.exclude = exclude
         options.keepEdgeLayersFloat = keepEdgeLayers
         options.equalize = equalize
+        options.batchNormRanges = bnRanges
         options.accuracyTarget = accuracyTarget
         return options
     }
 
     func run() throws {
         let loaded = try files.load()
-        let samples =
-            try calibrate.map { try CalibrationSamples.read($0, inputs: loaded.model.graph.runtimeInputs.map(\.name)) } ?? []
-        let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples)
+        let inputs = loaded.model.graph.runtimeInputs.map(\.name)
+        let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: inputs) } ?? []
+        let validation = try validationDir.map { try CalibrationSamples.read($0, inputs: inputs) } ?? []
+        let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples, validation: validation)
         try files.save(model, from: loaded)
         if let report { try writeJSON(result, to: report) }
         printSummary(result)
@@ -151,7 +167,8 @@ struct Quantize: ParsableCommand {
         }
         if let c = r.outputCosine {
             print(
-                String(format: "outputs vs float on %d samples: mean cosine %.5f", r.samples, c)
+                String(
+                    format: "outputs vs float on %d %@samples: mean cosine %.5f", r.samples, r.validated ? "validation " : "", c)
                     + (r.top1Agreement.map { String(format: ", top-1 kept %.1f%%", $0 * 100) } ?? ""))
         }
         for n in r.notes { print("note: \(n)") }

@@ -106,6 +106,33 @@ import Testing
         #expect(m.graph.nodes.filter { $0.opType == "Conv" || $0.opType == "Gemm" }.count == report.layers.count)
     }
 
+    @Test func accuracyTargetIsJudgedOnSamplesTheRangesDidNotSee() throws {
+        // Without validation samples: two folds of the calibration rows, each half's ranges judged
+        // on the other half.
+        let (_, folds) = try quantized { $0.accuracyTarget = 0.99 }
+        let rows = DigitsFixture.calibration.reduce(0) { $0 + ($1.values.first?.shape.first ?? 0) }
+        #expect(folds.notes.contains { $0.contains("judged on \(rows) calibration samples in two folds") }, "\(folds.notes)")
+        #expect(!folds.validated)
+
+        // With validation samples: the target and the report are judged on them.
+        let validation = [[DigitsFixture.model.graph.runtimeInputs[0].name: DigitsFixture.testX]]
+        var o = QuantizationOptions()
+        o.accuracyTarget = 0.9999
+        o.percentile = 90
+        o.keepEdgeLayersFloat = false
+        let (m, report) = try Quantizer(options: o).quantize(
+            DigitsFixture.model, samples: DigitsFixture.calibration, validation: validation)
+        #expect(report.validated)
+        #expect(report.samples == DigitsFixture.testX.shape[0])
+        #expect(
+            report.notes.contains { $0.contains("judged on \(DigitsFixture.testX.shape[0]) validation samples") },
+            "\(report.notes)")
+        let met = report.notes.contains { $0.contains("judged on") && $0.contains(": met") }
+        #expect(met == ((report.outputCosine ?? 0) >= 0.9999), "\(report.notes) \(report.outputCosine ?? 0)")
+        #expect(report.layers.contains { $0.keptFloat })
+        #expect(m.graph.nodes.contains { $0.opType == "QuantizeLinear" })
+    }
+
     @Test func optionsThatCannotWorkAreRefused() {
         #expect(throws: PassError.self) {
             try Quantizer(options: QuantizationOptions()).quantize(DigitsFixture.model, samples: [])

@@ -18,11 +18,19 @@ struct CrossLayerEqualization {
     /// One pair: the first convolution, the second, and whether the second is depthwise.
     private struct Pair { let first: Int, second: Int, depthwise: Bool }
 
-    /// Equalizes every pair `rounds` times; returns how many pairs there are.
-    static func run(on graph: inout Graph, rounds: Int = 4) -> Int {
+    /// Equalizes every pair `rounds` times; returns how many pairs there are, and by how much each
+    /// channel of the first convolutions' outputs was divided (by output name).
+    static func run(on graph: inout Graph, rounds: Int = 4) -> (pairs: Int, divisors: [String: [Float]]) {
         let pairs = findPairs(graph)
-        for _ in 0..<rounds { for p in pairs { equalize(p, in: &graph) } }
-        return pairs.count
+        var divisors: [String: [Float]] = [:]
+        for _ in 0..<rounds {
+            for p in pairs {
+                let scales = equalize(p, in: &graph)
+                let name = graph.nodes[p.first].outputs[0]
+                divisors[name] = zip(divisors[name] ?? scales.map { _ in 1 }, scales).map { $0 * $1 }
+            }
+        }
+        return (pairs.count, divisors)
     }
 
     /// Conv -> (Relu) -> Conv with float initializer weights read by that node only, the first with
@@ -66,13 +74,13 @@ struct CrossLayerEqualization {
     }
 
     /// One round on one pair: the scales from the current weights, applied to both weights and the
-    /// first bias.
-    private static func equalize(_ p: Pair, in graph: inout Graph) {
+    /// first bias; returns them (all 1 when the weights cannot be read).
+    private static func equalize(_ p: Pair, in graph: inout Graph) -> [Float] {
         let a = graph.nodes[p.first], b = graph.nodes[p.second]
         guard let i1 = graph.initializers.firstIndex(where: { $0.name == a.inputs[1] }),
             let i2 = graph.initializers.firstIndex(where: { $0.name == b.inputs[1] }),
             var w1 = graph.initializers[i1].floatValues, var w2 = graph.initializers[i2].floatValues
-        else { return }
+        else { return [] }
         let s1 = graph.initializers[i1].shape, s2 = graph.initializers[i2].shape
         let c = s1[0], per1 = w1.count / c
         // In the second weight, input channel i is row i (depthwise) or column block i of every row.
@@ -104,5 +112,6 @@ struct CrossLayerEqualization {
             for i in 0..<c { bias[i] /= scales[i] }
             graph.initializers[ib] = Tensor(name: a.inputs[2], floats: bias, shape: graph.initializers[ib].shape)
         }
+        return scales
     }
 }

@@ -55,6 +55,11 @@ public struct QuantizationOptions: Sendable {
     /// convolutions that feed each other through nothing or a Relu (the float model computes the
     /// same function; per-tensor and depthwise weights lose less to quantization).
     public var equalize = true
+    /// Static mode: move each calibrated activation range toward the range the model's
+    /// BatchNormalization statistics predict for it (the geometric mean of the two ends), so that
+    /// a few calibration samples do not decide the ranges alone. Only tensors that follow from a
+    /// batch norm through activations, Pad and residual Adds change.
+    public var batchNormRanges = true
     /// Node names or op types kept in float.
     public var exclude: [String] = []
     /// Weights mode: bits per weight, 8 (int8 per channel or tensor) or 4 (blockwise, MatMul and

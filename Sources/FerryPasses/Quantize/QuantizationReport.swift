@@ -1,7 +1,8 @@
 import FerryIR
 import Foundation
 
-/// What a quantization did, layer by layer, measured on the calibration samples.
+/// What a quantization did, layer by layer, measured on the calibration samples (or on the
+/// validation samples when there are some).
 public struct QuantizationReport: Codable, Sendable {
     /// One quantized (or deliberately float) operator.
     public struct Layer: Codable, Sendable {
@@ -32,6 +33,8 @@ public struct QuantizationReport: Codable, Sendable {
     public var top1Agreement: Double?
     /// Sample rows (along the outputs' first axis) the measures above were taken on.
     public var samples: Int
+    /// True when the measures come from validation samples, which no range was measured on.
+    public var validated: Bool
     /// Things the user should know (opset upgraded, layers left in float and why, ...).
     public var notes: [String]
 }

@@ -6,7 +6,7 @@ import FerryIR
 enum QuantizationReporting {
     static func report(
         float: Model, quantized: Model, targets: QuantizationTargets, kept: [String], samples: [[String: Tensor]],
-        options: QuantizationOptions, perChannel: Bool, notes: [String], original: Model
+        validated: Bool, options: QuantizationOptions, perChannel: Bool, notes: [String], original: Model
     ) throws -> QuantizationReport {
         let keptSet = Set(kept)
         var layers: [QuantizationReport.Layer] = targets.targets.map { t in
@@ -55,7 +55,7 @@ enum QuantizationReporting {
             mode: options.mode.rawValue, format: options.format.rawValue,
             method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
             weightBytesBefore: weightBytes(original), weightBytesAfter: weightBytes(quantized), layers: layers,
-            outputCosine: cosine, top1Agreement: top1, samples: rows, notes: notes)
+            outputCosine: cosine, top1Agreement: top1, samples: rows, validated: validated, notes: notes)
     }
 
     /// Bytes of every initializer and Constant value of the main graph.

@@ -1,4 +1,5 @@
 import FerryIR
+import Foundation
 
 /// Quantizes a float model to int8: weights only, dynamic, or static with calibration, written as
 /// QDQ or operator form; optionally keeps the most sensitive layers in float to reach an accuracy
@@ -11,8 +12,12 @@ public struct Quantizer {
     }
 
     /// Returns the quantized model and its report. `samples` are calibration inputs (name -> tensor);
-    /// static mode needs them, the other modes use them for the report when given.
-    public func quantize(_ input: Model, samples rawSamples: [[String: Tensor]] = []) throws -> (
+    /// static mode needs them, the other modes use them for the report when given. `validation`
+    /// samples, when given, are never used for ranges: the accuracy target and the report are
+    /// judged on them.
+    public func quantize(
+        _ input: Model, samples rawSamples: [[String: Tensor]] = [], validation rawValidation: [[String: Tensor]] = []
+    ) throws -> (
         model: Model, report: QuantizationReport
     ) {
         try options.validate()
@@ -24,9 +29,12 @@ public struct Quantizer {
         }
         try input.graph.checkExclusions(options.exclude)
         var notes: [String] = []
+        // Read before the optimizer folds the batch norms away.
+        var batchNorms = options.mode == .static && options.batchNormRanges ? BatchNormRanges(input) : nil
         var model = try QuantizationPreparation.prepare(input, notes: &notes)
         if options.equalize && options.mode == .static {
-            let pairs = CrossLayerEqualization.run(on: &model.graph)
+            let (pairs, divisors) = CrossLayerEqualization.run(on: &model.graph)
+            batchNorms?.divide(divisors)
             notes.append(
                 pairs == 0
                     ? "cross-layer equalization: no Conv -> (Relu) -> Conv pair to equalize"
@@ -49,14 +57,26 @@ public struct Quantizer {
             }
         }
         let samples = try samplesForModel(rawSamples, inputs: model.graph.runtimeInputs)
+        let validation = try samplesForModel(rawValidation, inputs: model.graph.runtimeInputs)
         let all = QuantizationTargets(model.graph, options: options)
-
-        var ranges: [String: (lo: Float, hi: Float)] = [:]
-        if options.mode == .static {
-            ranges = try Calibration.ranges(
-                model, tensors: all.quantizedTensors(model.graph, format: options.format), samples: samples, options: options)
+        let quantizedTensors = all.quantizedTensors(model.graph, format: options.format)
+        let predicted =
+            batchNorms?.ranges(
+                model.graph, tensors: quantizedTensors, percent: options.method == .percentile ? options.percentile : 99.99)
+            ?? [:]
+        func calibratedWriter(_ samples: [[String: Tensor]]) throws -> Writer {
+            guard options.mode == .static else { return Writer(options: options, perChannel: perChannel, ranges: [:]) }
+            var ranges = try Calibration.ranges(model, tensors: quantizedTensors, samples: samples, options: options)
+            let rows = try sampleRows(samples, inputs: model.graph.runtimeInputs).count
+            for (t, p) in predicted { if let r = ranges[t] { ranges[t] = BatchNormRanges.blend(r, p, samples: rows) } }
+            return Writer(options: options, perChannel: perChannel, ranges: ranges)
         }
-        let writer = Writer(options: options, perChannel: perChannel, ranges: ranges)
+        let writer = try calibratedWriter(samples)
+        if !predicted.isEmpty {
+            notes.append(
+                "batch-norm statistics: \(predicted.count) of \(quantizedTensors.count) activation ranges moved toward the ranges they predict (weighing as \(Int(BatchNormRanges.priorSamples)) samples)"
+            )
+        }
         var edges: [String] = []
         if options.mode == .static && options.keepEdgeLayersFloat {
             edges = all.edgeNodes(model.graph)
@@ -65,15 +85,36 @@ public struct Quantizer {
         var kept = edges
         var quantized = try writer.write(model, keeping: Set(edges))
         if let target = options.accuracyTarget {
-            let precision = MixedPrecision(float: model, samples: samples, writer: writer, alwaysKept: Set(edges))
+            var judges = [MixedPrecision.Judge(writer: writer, samples: validation)]
+            var judgedOn = "\(try sampleRows(validation, inputs: model.graph.runtimeInputs).count) validation samples"
+            if validation.isEmpty {
+                let rows = try sampleRows(samples, inputs: model.graph.runtimeInputs)
+                let even = rows.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                let odd = rows.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+                if odd.isEmpty {
+                    judges = [MixedPrecision.Judge(writer: writer, samples: rows)]
+                    judgedOn = "the one calibration sample its ranges come from (give --validate DIR to judge on others)"
+                } else {
+                    judges = [
+                        MixedPrecision.Judge(writer: try calibratedWriter(even), samples: odd),
+                        MixedPrecision.Judge(writer: try calibratedWriter(odd), samples: even)
+                    ]
+                    judgedOn = "\(rows.count) calibration samples in two folds (ranges from one half, judged on the other)"
+                }
+            }
+            let precision = MixedPrecision(float: model, judges: judges, alwaysKept: Set(edges))
             let candidates = all.targets.map { model.graph.nodes[$0.node].name }.filter { !edges.contains($0) }
-            var chosen: [String]
-            (quantized, chosen) = try precision.meet(target, quantized: quantized, candidates: candidates)
+            let (chosen, cosine) = try precision.meet(target, candidates: candidates)
+            if !chosen.isEmpty { quantized = try writer.write(model, keeping: Set(edges + chosen)) }
             kept += chosen
+            let reached = String(format: "%.5f", cosine)
             notes.append(
-                chosen.isEmpty
-                    ? "accuracy target \(target) met without keeping more layers in float"
-                    : "kept \(chosen.count) more layer(s) in float for accuracy target \(target): \(chosen.joined(separator: ", "))"
+                "accuracy target \(target) judged on \(judgedOn): "
+                    + (cosine < target
+                        ? "NOT MET, cosine \(reached) with every layer kept in float"
+                        : chosen.isEmpty
+                            ? "met (cosine \(reached)) without keeping more layers in float"
+                            : "met (cosine \(reached)) keeping \(chosen.count) more layer(s) in float: \(chosen.joined(separator: ", "))")
             )
         }
         let lstms = quantized.graph.nodes.filter { $0.opType == "DynamicQuantizeLSTM" }.count
@@ -90,8 +131,8 @@ public struct Quantizer {
             notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights")
         }
         let report = try QuantizationReporting.report(
-            float: model, quantized: quantized, targets: all, kept: kept, samples: samples,
-            options: options, perChannel: perChannel, notes: notes, original: input)
+            float: model, quantized: quantized, targets: all, kept: kept, samples: validation.isEmpty ? samples : validation,
+            validated: !validation.isEmpty, options: options, perChannel: perChannel, notes: notes, original: input)
         return (quantized, report)
     }
 

@@ -75,3 +75,28 @@ private func split(_ t: Tensor, rows: Int) throws -> [Tensor] {
         }
     }
 }
+
+/// Each sample cut into single rows along the first axis where that axis is the model's batch axis
+/// (not a fixed size) on every input and all inputs hold the same number of rows; other samples
+/// stay whole.
+func sampleRows(_ samples: [[String: Tensor]], inputs: [ValueInfo]) throws -> [[String: Tensor]] {
+    let batchAxisIsFree = inputs.allSatisfy { info in
+        if case .tensor(_, let dims?)? = info.type?.type, let first = dims.first, case .fixed = first.value { return false }
+        return true
+    }
+    guard batchAxisIsFree else { return samples }
+    var result: [[String: Tensor]] = []
+    for sample in samples {
+        let counts = Set(sample.values.map { $0.shape.first ?? 0 })
+        guard counts.count == 1, let rows = counts.first, rows > 1, sample.values.allSatisfy({ $0.bytes != nil }) else {
+            result.append(sample)
+            continue
+        }
+        var parts = [[String: Tensor]](repeating: [:], count: rows)
+        for (name, t) in sample {
+            for (i, piece) in try split(t, rows: 1).enumerated() { parts[i][name] = piece }
+        }
+        result += parts
+    }
+    return result
+}
