@@ -45,6 +45,25 @@ extension FusionTests {
         }
     }
 
+    /// A weight over the packing limit (16 MB: an LLM's 4096 x 1024 projection) is not packed, so
+    /// its bias Add stays a node of its own: it used to be fused anyway and the plan was refused.
+    @Test func aMatrixTooLargeToPackKeepsItsBiasAdd() throws {
+        var rng = SplitMix64(seed: 130)
+        let k = 4096, n = 1025
+        let a = rng.tensor([2, k]), w = rng.tensor([k, n]), bias = rng.tensor([n])
+        var g = KernelGraph()
+        g.input("a", a)
+        g.constant("w", w)
+        g.constant("bias", bias)
+        g.node("MatMul", ["a", "w"], ["m"])
+        g.node("Add", ["m", "bias"], ["y"])
+        g.outputs = ["y"]
+        let profiler = Profiler()
+        let out = try g.run(threads: 1, profiler: profiler)
+        assertClose(out[0], Self.linear(a.data, w.data, bias.data, k: k, n: n), shape: [2, n], "A [2, \(k)]")
+        #expect(profiler.nodes.map(\.op) == ["MatMul", "Add"])
+    }
+
     /// Attention's scores, batched Q · K^T (both at run time) divided by a scalar, and a Linear
     /// layer scaled by Mul before its bias: one node each, with the float64 product times the factor.
     @Test func matMulTakesAScalarFactor() throws {

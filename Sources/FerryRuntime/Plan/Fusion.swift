@@ -137,10 +137,11 @@ enum Fusion {
     }
 
     /// `matMul` with `consumer` as its bias: an Add of a 1-D float32 constant with one value per
-    /// column; nil for anything else, or a MatMul that has one.
+    /// column, when the kernel packs B (the bias goes into the packed product's output pass); nil
+    /// for anything else, or a MatMul that has one.
     private static func addingBias(to matMul: Node, _ consumer: Node, known: [String: Value]) -> Node? {
         guard consumer.isONNX("Add"), consumer.inputs.count == 2, consumer.outputs.count == 1, matMul.inputs.count == 2,
-            let b = known[matMul.inputs[1]], b.rank == 2
+            hasConstantMatrixB(matMul, known), let b = known[matMul.inputs[1]]
         else { return nil }
         let other = consumer.inputs[0] == matMul.outputs[0] ? consumer.inputs[1] : consumer.inputs[0]
         guard other != matMul.outputs[0], let bias = known[other], bias.type == .float, bias.shape == [b.shape[1]] else {
