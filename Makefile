@@ -11,7 +11,7 @@ SHARED ?= ../shared
 SWIFT_JOBS ?= $(shell nproc)
 DEMO_DIR := .build/demo
 
-.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean fuzz fuzz-seeds fuzz-short sanitize
+.PHONY: demo test deps venv build build-tests unit interop example docs format format-check conformance fixtures fixtures-keras bench clean fuzz fuzz-seeds fuzz-short sanitize check-large
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,9 +31,16 @@ $(VENV)/.keras-installed: $(VENV)/.installed tools/requirements-keras.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-keras.txt
 	touch $@
 
+# torch, for the PyTorch checkpoint checks (tools/interop_torch.py). Without it (or offline) those
+# checks are skipped with a message, and make test goes on.
+$(VENV)/.torch-installed: $(VENV)/.installed tools/requirements-torch.txt
+	@$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-torch.txt \
+	  || echo "torch could not be installed: tools/interop_torch.py will skip its checks"
+	touch $@
+
 # torch, for the modern benchmark set (tools/make_modern_bench.py), and OpenVINO, the third engine
 # of tools/bench_vs_ort.py.
-$(VENV)/.bench-installed: $(VENV)/.installed tools/requirements-bench.txt
+$(VENV)/.bench-installed: $(VENV)/.torch-installed tools/requirements-bench.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/requirements-bench.txt
 	touch $@
 
@@ -85,7 +92,7 @@ $(PHOTO_CLASSIFIER)/.made: tools/make_photo_classifier.py $(VENV)/.keras-install
 	$(VPY) tools/make_photo_classifier.py $(PHOTO_CLASSIFIER)
 	touch $@
 
-interop: build-tests venv $(VENV)/.keras-installed conformance $(PHOTO_CLASSIFIER)/.made
+interop: build-tests venv $(VENV)/.keras-installed $(VENV)/.torch-installed conformance $(PHOTO_CLASSIFIER)/.made
 	@args=""; \
 	if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	if [ -f "$(CONFORMANCE)/.written" ]; then args="$$args --conformance $(CONFORMANCE)"; fi; \
@@ -96,6 +103,7 @@ interop: build-tests venv $(VENV)/.keras-installed conformance $(PHOTO_CLASSIFIE
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	$(VPY) tools/interop_half.py --ferry .build/debug/ferry $$args
 	$(VPY) tools/interop_nbits.py --ferry .build/debug/ferry
+	$(VPY) tools/interop_torch.py --ferry .build/debug/ferry
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
 	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \
@@ -117,7 +125,7 @@ test: format-check unit fuzz-short interop example docs
 # ships with the Swift toolchain; ferry-fuzz's own main calls its driver) and runs each target for
 # FUZZ_SECONDS, then the structure fuzz; FUZZING.md has the figures.
 FUZZ_SEEDS := .build/fuzz-seeds
-FUZZ_IN_PROCESS := onnx safetensors npy npz keras-config hdf5-reply
+FUZZ_IN_PROCESS := onnx safetensors torch npy npz keras-config hdf5-reply
 FUZZ_MUTATIONS ?= 20000
 FUZZ_SECONDS ?= 300
 FUZZ_STRUCTURE_MUTATIONS ?= 20000
@@ -148,6 +156,11 @@ fuzz: deps fuzz-seeds
 	done
 	@echo "== structure fuzz: $(FUZZ_STRUCTURE_MUTATIONS) damaged models (AddressSanitizer build)"
 	.build/fuzz/release/ferry-fuzz onnx-structure --mutate $(FUZZ_STRUCTURE_MUTATIONS) $(FUZZ_SEEDS)/onnx
+
+# `ferry convert --dtype float16` on a model over 2 GiB, run in onnxruntime and Ferry (writes 6.6 GiB
+# under a temporary folder; not part of make test).
+check-large: build venv
+	$(VPY) tools/check_large_half.py --ferry .build/release/ferry
 
 # Sanitizers: the unit suite under AddressSanitizer (UndefinedBehaviorSanitizer on the C code:
 # Swift has no such mode, it traps on overflow and bounds itself; leak checks are make fuzz's, per

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "FerryHDF5", targets: ["FerryHDF5"]),
         .library(name: "FerrySafetensors", targets: ["FerrySafetensors"]),
         .library(name: "FerryKeras", targets: ["FerryKeras"]),
+        .library(name: "FerryTorch", targets: ["FerryTorch"]),
         .library(name: "FerryRewrite", targets: ["FerryRewrite"]),
         .library(name: "FerryRuntime", targets: ["FerryRuntime"]),
         .library(name: "FerryPasses", targets: ["FerryPasses"])
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "FerryHDF5", dependencies: ["FerryIR", "CHDF5"]),
         .executableTarget(name: "FerryHDF5Reader", dependencies: ["FerryHDF5"]),
         .target(name: "FerrySafetensors", dependencies: ["FerryIR"]),
+        // PyTorch checkpoints, read by a pickle machine that builds only tensors and plain data.
+        .target(name: "FerryTorch", dependencies: ["FerryIR"]),
         .target(name: "FerryKeras", dependencies: ["FerryIR", "FerryRewrite", "FerryHDF5", "ZIPFoundation"]),
         // CBLAS: OpenBLAS on Linux (Debian libopenblas-dev); Accelerate replaces it on macOS.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -55,7 +58,10 @@ let package = Package(
         .target(name: "FerryPasses", dependencies: ["FerryIR", "FerryRewrite", "FerryRuntime"]),
         .target(
             name: "Ferry",
-            dependencies: ["FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryRuntime", "ZIPFoundation"]
+            dependencies: [
+                "FerryIR", "FerryONNX", "FerryHDF5", "FerrySafetensors", "FerryKeras", "FerryTorch", "FerryRuntime",
+                "ZIPFoundation"
+            ]
         ),
         // libFuzzer's driver when linked in (weak), for ferry-fuzz.
         .target(name: "CFuzzDriver"),
@@ -76,6 +82,7 @@ let package = Package(
         .testTarget(name: "FerryONNXTests", dependencies: ["FerryONNX", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryHDF5Tests", dependencies: ["FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerrySafetensorsTests", dependencies: ["FerrySafetensors", "FerryIR", "FerryTestSupport"]),
+        .testTarget(name: "FerryTorchTests", dependencies: ["FerryTorch", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryKerasTests", dependencies: ["FerryKeras", "FerryHDF5", "FerryIR", "FerryTestSupport"]),
         .testTarget(name: "FerryRewriteTests", dependencies: ["FerryRewrite", "FerryIR", "FerryTestSupport"]),
         .testTarget(

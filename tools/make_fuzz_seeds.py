@@ -6,7 +6,8 @@
 onnx: the small valid and control-flow models; safetensors: those models' weights, written by
 `ferry convert --weights-only`; npy / npz: the CLI fixtures' arrays; keras-config: the config.json
 of the small .keras fixtures; keras: those archives; hdf5: small Keras and tensor-tree files;
-hdf5-reply: the HDF5 reader helper's replies for a Keras file and a tensor tree.
+hdf5-reply: the HDF5 reader helper's replies for a Keras file and a tensor tree; torch: the
+checkpoints in Fixtures/torch (tools/make_torch_fixtures.py).
 Only the standard library is used (no numpy), so `make test` can run it before the venv exists.
 """
 
@@ -29,6 +30,7 @@ def main() -> int:
         "npz": glob.glob("Fixtures/cli/*.npz"),
         "keras": keras[:4],
         "hdf5": ["Fixtures/hdf5/tree.h5", "Fixtures/keras/conv2d.h5", "Fixtures/keras/dense_small.h5"],
+        "torch": glob.glob("Fixtures/torch/*.pt"),
     }
     shutil.rmtree(out, ignore_errors=True)
     for target, files in seeds.items():

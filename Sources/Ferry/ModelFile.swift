@@ -3,6 +3,7 @@ import FerryIR
 import FerryKeras
 import FerryONNX
 import FerrySafetensors
+import FerryTorch
 
 /// The model file formats Ferry reads and writes.
 public enum ModelFormat: String, CaseIterable, Sendable {
@@ -13,6 +14,9 @@ public enum ModelFormat: String, CaseIterable, Sendable {
     case safetensors
     /// Keras 3 `.keras` archives.
     case keras
+    /// PyTorch checkpoints (`torch.save`'s zip format): read without running their pickle; written
+    /// as an OrderedDict of tensors that `torch.load(weights_only=True)` loads.
+    case pytorch
 
     /// The format a path's extension names, if any.
     public init?(path: String) {
@@ -23,6 +27,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case "h5", "hdf5": self = .hdf5
         case "safetensors": self = .safetensors
         case "keras": self = .keras
+        case "pt", "pth", "bin": self = .pytorch
         default: return nil
         }
     }
@@ -34,6 +39,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case .hdf5: return ["h5", "hdf5"]
         case .safetensors: return ["safetensors"]
         case .keras: return ["keras"]
+        case .pytorch: return ["pt", "pth", "bin"]
         }
     }
 }
@@ -85,6 +91,9 @@ public struct LoadOptions {
     public var allowExternalData = false
     /// Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).
     public var channelsFirstInputs = false
+    /// PyTorch checkpoints: the top-level key whose value holds the tensors (default: the first
+    /// dict of tensors, breadth first).
+    public var checkpointKey: String?
     /// HDF5 and Keras: run libhdf5 in this process instead of the reader helper process. For
     /// trusted files only: a damaged or hostile file can then crash or hang the caller.
     public var hdf5InProcess = false
@@ -142,6 +151,11 @@ public enum ModelIO {
             var model = weightsOnlyModel(content.tensors)
             model.metadata = content.metadata
             return LoadedModel(model: model, format: .safetensors, sourceFiles: [path])
+        case .pytorch:
+            let checkpoint = try TorchCheckpoint.read(path, key: options.checkpointKey)
+            var model = weightsOnlyModel(checkpoint.tensors)
+            model.metadata = checkpoint.entries
+            return LoadedModel(model: model, format: .pytorch, sourceFiles: [path])
         }
     }
 
@@ -186,6 +200,21 @@ public enum ModelIO {
                 replace: options.replaceExisting, protectedFiles: options.protectedFiles, metadata: model.metadata)
         case .keras:
             throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
+        case .pytorch:
+            guard options.weightsOnly || model.graph.nodes.isEmpty else {
+                throw FerryError.tensorsOnly(path: path, format: "PyTorch checkpoints")
+            }
+            guard model.graph.sparseInitializers.isEmpty else {
+                throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to a PyTorch checkpoint")
+            }
+            // Tied weights read from a checkpoint (`ferry.alias.NAME`) share their storage again.
+            let prefix = "ferry.alias."
+            let aliases = Dictionary(
+                model.metadata.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) },
+                uniquingKeysWith: { a, _ in a })
+            try TorchCheckpointWriter.write(
+                model.graph.initializers, aliases: aliases, to: path, replace: options.replaceExisting,
+                protectedFiles: options.protectedFiles)
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
                 throw FerryError.tensorsOnly(path: path, format: "safetensors")

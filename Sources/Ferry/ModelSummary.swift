@@ -42,8 +42,17 @@ public struct ModelSummary: Encodable {
     public var parameterBytes: Int
     public var parametersByDtype: [ParameterGroup]
     public var tensors: [TensorRow]?
+    /// The model's metadata (ONNX metadata_props, safetensors and HDF5 attributes, a PyTorch
+    /// checkpoint's non-tensor entries), in file order.
+    public var metadata: [MetadataEntry]
     /// For Keras files, the layers as `model.summary()` lists them.
     public var kerasLayers: [KerasLayerSummary]?
+
+    /// One metadata key and its value.
+    public struct MetadataEntry: Codable, Sendable {
+        public var key: String
+        public var value: String
+    }
 
     /// Summarises `loaded`; `includeTensors` fills `tensors`.
     public init(_ loaded: LoadedModel, file: String, includeTensors: Bool) {
@@ -55,6 +64,7 @@ public struct ModelSummary: Encodable {
             model.opsetImports.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }, uniquingKeysWith: { a, _ in a })
         producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         graphName = model.graph.name
+        metadata = model.metadata.map { MetadataEntry(key: $0.key, value: $0.value) }
         inputs = model.graph.runtimeInputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
         outputs = model.graph.outputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
 

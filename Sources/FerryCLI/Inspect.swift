@@ -87,6 +87,12 @@ struct SummaryTable {
                 g.dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
                     + grouped(g.count).padding(toLength: 16, withPad: " ", startingAt: 0) + byteText(g.bytes))
         }
+        let keyWidth = min(40, s.metadata.map(\.key.count).max() ?? 0)
+        for (i, m) in s.metadata.enumerated() {
+            let flat = m.value.replacingOccurrences(of: "\n", with: " ")
+            let value = flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
+            row(i == 0 ? "metadata" : "", m.key.padding(toLength: keyWidth + 2, withPad: " ", startingAt: 0) + value)
+        }
         if let tensors = s.tensors {
             lines.append("")
             let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)

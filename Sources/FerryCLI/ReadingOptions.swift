@@ -15,8 +15,15 @@ struct ReadingOptions: ParsableArguments {
     @Flag(help: "Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).")
     var channelsFirstInputs = false
 
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "PyTorch checkpoints: the top-level key holding the tensors (default: the first dict of tensors).", valueName: "key"))
+    var checkpointKey: String?
+
     var loadOptions: LoadOptions {
         var o = LoadOptions()
+        o.checkpointKey = checkpointKey
         o.allowExternalData = allowExternalData
         o.channelsFirstInputs = channelsFirstInputs
         o.hdf5InProcess = hdf5InProcess

@@ -32,6 +32,8 @@ let targets: [String: FuzzTarget] = [
         exercise(try ModelIO.load($0, format: .onnx).model, scratch: $0)
     },
     "safetensors": FuzzTarget(suffix: ".safetensors") { _ = try ModelIO.load($0, format: .safetensors) },
+    // The archive directory, the pickle machine and the tensor rebuilds of PyTorch checkpoints.
+    "torch": FuzzTarget(suffix: ".pt") { _ = try ModelIO.load($0, format: .pytorch) },
     "npy": FuzzTarget(suffix: ".npy") { _ = try NumPyFile.read($0) },
     "npz": FuzzTarget(suffix: ".npz") { _ = try NumPyFile.readArchive($0) },
     "keras-config": FuzzTarget(suffix: ".json") {

@@ -187,7 +187,7 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
     @Test(arguments: [
         ["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
         ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],
-        ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.bin"], ["convert", "a.onnx", "b.bin", "--to", "zip"]
+        ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.xyz"], ["convert", "a.onnx", "b.xyz", "--to", "zip"]
     ])
     func usageErrorsExitTwo(arguments: [String]) throws {
         let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
