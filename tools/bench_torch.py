@@ -7,6 +7,8 @@ Writes a state_dict of float32, float16 and int64 tensors with torch.save (zip f
 medians of --rounds runs (the file stays in the page cache: these are reading speeds, not disk's):
   ferry inspect ckpt.pt                  the archive directory, the pickle, every tensor viewed
   ferry convert ckpt.pt out.safetensors  the above and the whole file written again
+  ferry convert out.safetensors again.safetensors   the same writing from safetensors (the writer's share)
+  ferry convert out.safetensors back.pt  writing a checkpoint (CRC-32 of every member included)
   torch.load(ckpt)                       torch itself, copying every storage (in-process, no start-up)
   torch.load(ckpt, mmap=True)            torch mapping the storages
 Ferry's times include starting the process. Prints a Markdown table for BENCHMARKS.md.
@@ -62,6 +64,10 @@ def main() -> int:
         rows = [
             ("ferry inspect", median_seconds(lambda: ferry("inspect", ckpt), args.rounds)),
             ("ferry convert to safetensors", median_seconds(lambda: ferry("convert", ckpt, out, "--force"), args.rounds)),
+            ("ferry convert safetensors to safetensors", median_seconds(
+                lambda: ferry("convert", out, os.path.join(work, "again.safetensors"), "--force"), args.rounds)),
+            ("ferry convert safetensors to .pt", median_seconds(
+                lambda: ferry("convert", out, os.path.join(work, "back.pt"), "--force"), args.rounds)),
             ("torch.load", median_seconds(lambda: torch.load(ckpt, weights_only=True), args.rounds)),
             ("torch.load(mmap=True)", median_seconds(lambda: torch.load(ckpt, weights_only=True, mmap=True), args.rounds)),
         ]
