@@ -21,6 +21,11 @@ as torch.load gives:
                     (argparse.Namespace), 'best' (a numpy float64)}: the tensors come from
                     'state_dict' (said in the metadata), the rest is described, nothing runs;
                     --key optimizer picks the optimizer's state instead
+    sharded         the CNN's state_dict in two shards and a pytorch_model.bin.index.json
+    legacy_*        cnn, dtypes and views saved with _use_new_zipfile_serialization=False (the
+                    format before torch 1.6)
+    torchscript     the CNN through torch.jit.script and torch.jit.save: its parameters and
+                    buffers named as state_dict() names them
 
 Written back: each of those safetensors files converted to `.pt` by Ferry loads in
 torch.load(path, weights_only=True) (torch's own restricted unpickler) with the same keys, dtypes,
@@ -29,8 +34,8 @@ shapes and bytes; the GPT-2 file's tied pair shares one storage again, as torch.
 Hostile files (each must exit 1 with one line naming the file, create no output, and run nothing):
 GLOBAL os.system through REDUCE, builtins.eval reached by STACK_GLOBAL through the memo, a nested
 pickle.loads, SETITEM on a list, a storage shorter than its tensor, a 1,000,000-deep nesting of
-tuples, a compressed data.pkl (a zip bomb's shape), a truncated archive, a legacy (torch < 1.6)
-checkpoint (not read yet: refused with a message saying so).
+tuples, a compressed data.pkl (a zip bomb's shape), a truncated archive, a truncated legacy file,
+an index naming a shard outside its folder.
 Prints one line per check and `N passed, M failed`; exit 1 on a failure.
 """
 import argparse
@@ -114,9 +119,16 @@ def checkpoints(args, work: str, torch) -> None:
         "pytorch_model.bin": (gpt2, gpt2, []),
         "training.pt": (training, sd, []),
     }
+    for name in ("cnn.pt", "dtypes.pth", "views.pt"):
+        obj, want, extra = cases[name]
+        cases["legacy_" + name] = (obj, want, extra)
+    cases["torchscript.pt"] = (None, cnn.state_dict(), [])
     for name, (obj, want, extra) in cases.items():
         path = os.path.join(work, name)
-        torch.save(obj, path)
+        if name == "torchscript.pt":
+            torch.jit.save(torch.jit.script(cnn.eval()), path)
+        else:
+            torch.save(obj, path, _use_new_zipfile_serialization=not name.startswith("legacy_"))
         out = os.path.join(work, name + ".safetensors")
         r = ferry(args, "convert", path, out, "--force", *extra)
         if r.returncode != 0:
@@ -131,6 +143,20 @@ def checkpoints(args, work: str, torch) -> None:
     back = torch.load(os.path.join(work, "back_pytorch_model.pt"), weights_only=True)
     tied = back["lm_head.weight"].untyped_storage().data_ptr() == back["tok_emb.weight"].untyped_storage().data_ptr()
     CHECKS.record(tied, "pytorch_model.bin written back: the tied pair shares one storage", "")
+    # Hugging Face's sharded form: two shards and the index naming them
+    import json
+    names = list(sd)
+    shards = {"pytorch_model-00001-of-00002.bin": names[: len(names) // 2],
+              "pytorch_model-00002-of-00002.bin": names[len(names) // 2:]}
+    for shard, keys in shards.items():
+        torch.save({k: sd[k] for k in keys}, os.path.join(work, shard))
+    index = os.path.join(work, "pytorch_model.bin.index.json")
+    with open(index, "w") as f:
+        json.dump({"metadata": {"total_size": 0}, "weight_map": {k: s for s, ks in shards.items() for k in ks}}, f)
+    out = os.path.join(work, "sharded.safetensors")
+    r = ferry(args, "convert", index, out, "--force")
+    ok, detail = same_tensors(torch, sd, out) if r.returncode == 0 else (False, r.stderr.strip())
+    CHECKS.record(ok, "sharded pytorch_model.bin.index.json: same tensors", detail)
     meta = metadata(os.path.join(work, "pytorch_model.bin.safetensors"))
     CHECKS.record(meta.get("ferry.alias.lm_head.weight") == "tok_emb.weight", "pytorch_model.bin: tied weights recorded",
                   f"metadata {sorted(meta)[:4]}")
@@ -190,6 +216,8 @@ def hostile(args, work: str, torch) -> None:
     files["short_storage.pt"] = op(b"\x80\x02}", unicode("w"), short, b"s.")
     for name, data in files.items():
         zipped(os.path.join(work, name), data, {"0": b"\0" * 16} if name == "short_storage.pt" else None)
+    with open(os.path.join(work, "escape.bin.index.json"), "w") as f:
+        f.write('{"weight_map": {"w": "../../etc/passwd"}}')
     zipped(os.path.join(work, "compressed.pt"), b"\x80\x02" + b"N" * 10_000_000 + b".", compress=True)
     good = os.path.join(work, "good.pt")
     torch.save({"w": torch.randn(100, 100)}, good)
@@ -197,8 +225,12 @@ def hostile(args, work: str, torch) -> None:
         data = f.read()
     with open(os.path.join(work, "truncated.pt"), "wb") as f:
         f.write(data[: len(data) // 2])
-    torch.save({"w": torch.randn(4)}, os.path.join(work, "legacy.pt"), _use_new_zipfile_serialization=False)
-    for name in list(files) + ["compressed.pt", "truncated.pt", "legacy.pt"]:
+    torch.save({"w": torch.randn(1000)}, os.path.join(work, "legacy.pt"), _use_new_zipfile_serialization=False)
+    with open(os.path.join(work, "legacy.pt"), "rb") as f:
+        data = f.read()
+    with open(os.path.join(work, "truncated_legacy.pt"), "wb") as f:
+        f.write(data[: len(data) - 100])
+    for name in list(files) + ["compressed.pt", "truncated.pt", "truncated_legacy.pt", "escape.bin.index.json"]:
         path, out = os.path.join(work, name), os.path.join(work, name + ".safetensors")
         r = ferry(args, "convert", path, out)
         lines = r.stderr.strip().splitlines()

@@ -12,6 +12,8 @@ real checkpoint names. Both hold {'epoch': 3, 'model': ..., 'lr': 0.1, 'tags': [
                    storage at offsets 0 and 6), fc.weight [3,2] (its transpose: strides (1,3)),
                    half [2,2] float16, bn.num_batches_tracked (an int64 scalar)
     tied.pt        model = {'wte', 'lm_head'}: two names for the same [4,3] view
+    legacy.pt      state_dict.pt's content in the format before torch 1.6 (five pickles, then
+                   the storages)
 
 tools/interop_torch.py checks real torch.save files against torch.load.
 """
@@ -56,11 +58,15 @@ def torch_checkpoints(out: str) -> None:
         def __reduce__(self):
             return (_rebuild_tensor_v2, self.args)
 
+    widths = {"FloatStorage": 4, "HalfStorage": 2, "LongStorage": 8}
+
     class Saver(pickle.Pickler):
+        legacy = False
+
         def persistent_id(self, obj):
             if isinstance(obj, Storage):
-                width = {"FloatStorage": 4, "HalfStorage": 2, "LongStorage": 8}[obj.kind]
-                return ("storage", storage_types[obj.kind], obj.key, "cpu", len(obj.data) // width)
+                pid = ("storage", storage_types[obj.kind], obj.key, "cpu", len(obj.data) // widths[obj.kind])
+                return pid + (None,) if self.legacy else pid
             return None
 
     try:
@@ -87,6 +93,19 @@ def torch_checkpoints(out: str) -> None:
             with zipfile.ZipFile(f"{out}/{name}.pt", "w", zipfile.ZIP_STORED) as z:
                 for member, content in members:
                     z.writestr(zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0)), content)
+        # The format before torch 1.6: magic number, protocol 1001, system information, the
+        # checkpoint, the storage keys, then each storage as an int64 element count and its bytes.
+        data = io.BytesIO()
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+            pickle.dump(header, data, protocol=2)
+        saver = Saver(data, protocol=2)
+        saver.legacy = True
+        saver.dump({"epoch": 3, "model": states["state_dict"], "lr": 0.1, "tags": ["a", (1, 2.5)]})
+        pickle.dump([s.key for s in storages], data, protocol=2)
+        for s in storages:
+            data.write(struct.pack("<q", len(s.data) // widths[s.kind]) + s.data)
+        with open(f"{out}/legacy.pt", "wb") as f:
+            f.write(data.getvalue())
     finally:
         for k, v in saved.items():
             if v is None:

@@ -21,6 +21,10 @@ public enum ModelFormat: String, CaseIterable, Sendable {
     /// The format a path's extension names, if any.
     public init?(path: String) {
         let name = splitPath(path).name.lowercased()
+        if name.hasSuffix(".bin.index.json") || name.hasSuffix(".pt.index.json") {
+            self = .pytorch // a sharded checkpoint's index
+            return
+        }
         guard let dot = name.lastIndex(of: ".") else { return nil }
         switch name[name.index(after: dot)...] {
         case "onnx": self = .onnx
@@ -155,7 +159,7 @@ public enum ModelIO {
             let checkpoint = try TorchCheckpoint.read(path, key: options.checkpointKey)
             var model = weightsOnlyModel(checkpoint.tensors)
             model.metadata = checkpoint.entries
-            return LoadedModel(model: model, format: .pytorch, sourceFiles: [path])
+            return LoadedModel(model: model, format: .pytorch, sourceFiles: [path] + checkpoint.files)
         }
     }
 

@@ -1,7 +1,8 @@
 import FerryIR
 
 /// The tensors of a PyTorch checkpoint (`torch.save`'s zip format, as `.pt`, `.pth` or HF's
-/// `pytorch_model.bin`), read without running its pickle: only the allow-list in `TorchRebuild`
+/// `pytorch_model.bin`; its legacy format; a TorchScript archive; a sharded `.index.json`), read
+/// without running its pickle: only the allow-list in `TorchRebuild`
 /// builds anything, and nothing is ever called. Storages are views of the mapped file.
 public struct TorchCheckpoint {
     /// The tensors of the chosen dict, named by their keys (nested dicts joined with ".").
@@ -9,6 +10,8 @@ public struct TorchCheckpoint {
     /// Everything else in the checkpoint's top-level dict, described (`epoch` -> `3`,
     /// `args` -> `argparse.Namespace (not loaded)`), and where the tensors came from.
     public var entries: [KeyValue]
+    /// The files read besides the one given (a sharded checkpoint's shards).
+    public var files: [String] = []
 
     /// Reads `path`; `key` picks the top-level entry holding the tensors (default: the first dict
     /// of tensors, breadth first).
@@ -16,14 +19,15 @@ public struct TorchCheckpoint {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch let e as FileError { throw TorchError.io(e) }
         let bytes = file.bytes
-        guard bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B else {
-            if bytes.count >= 2, bytes[0] == 0x80 {
-                throw TorchError.refused(
-                    file: path, part: "format",
-                    reason: "a legacy (torch < 1.6) checkpoint; Ferry reads the zip format torch has written since 1.6")
-            }
-            throw TorchError.malformed(file: path, part: "format", reason: "not a PyTorch zip checkpoint")
-        }
+        if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B { return try readZip(file, path: path, key: key) }
+        if path.hasSuffix(".index.json") { return try ShardedCheckpoint.read(path, key: key) }
+        if LegacyCheckpoint.matches(bytes) { return try LegacyCheckpoint.read(file, path: path, key: key) }
+        throw TorchError.malformed(file: path, part: "format", reason: "not a PyTorch checkpoint (neither zip nor legacy)")
+    }
+
+    /// torch.save's zip format: data.pkl, its storages as data/KEY, byteorder.
+    private static func readZip(_ file: MappedFile, path: String, key: String?) throws -> TorchCheckpoint {
+        let bytes = file.bytes
         let zip: ZipDirectory
         do { zip = try ZipDirectory(bytes) } catch let f as ZipDirectory.Failure {
             throw TorchError.malformed(file: path, part: f.part, reason: f.reason)
@@ -42,46 +46,60 @@ public struct TorchCheckpoint {
         guard let pickle = zip.members[pickleName] else {
             throw TorchError.refused(file: path, part: pickleName, reason: "compressed; torch stores it uncompressed")
         }
-
-        var storages: [String: TorchStorage] = [:]
-        func persistentLoad(_ id: PickleValue) throws -> PickleValue {
-            guard case .tuple(let t) = id, t.items.count >= 5, case .string("storage") = t.items[0],
-                case .global(_, let typeName) = t.items[1], case .string(let key) = t.items[2], case .int(let numel) = t.items[4],
-                numel >= 0
-            else { throw RebuildError(reason: "not a torch storage") }
-            guard let type = TorchRebuild.storageTypes[typeName] else {
-                throw RebuildError(reason: "storage type torch.\(typeName) is not supported")
-            }
-            if let known = storages[key] { return .external(known) }
+        let region = UnsafeRawBufferPointer(rebasing: bytes[pickle.offset..<(pickle.offset + pickle.size)])
+        var machine = try unpickle(region, part: pickleName, path: path) { key, type, count in
             let name = prefix + "data/" + key
             guard let member = zip.members[name] else {
                 throw RebuildError(
                     reason: zip.compressed.contains(name) ? "storage '\(key)' is compressed" : "storage '\(key)' is missing")
             }
-            let (needed, overflow) = Int(numel).multipliedReportingOverflow(by: type.bitWidth / 8)
+            let (needed, overflow) = count.multipliedReportingOverflow(by: type.bitWidth / 8)
             guard !overflow, needed <= member.size else {
-                throw RebuildError(reason: "storage '\(key)' holds \(member.size) bytes, fewer than its \(numel) elements need")
+                throw RebuildError(reason: "storage '\(key)' holds \(member.size) bytes, fewer than its \(count) elements need")
             }
-            let s = TorchStorage(
-                key: key, elementType: type, elementCount: Int(numel),
-                bytes: TensorBuffer(viewing: file, offset: member.offset, count: needed))
-            storages[key] = s
-            return .external(s)
+            return TensorBuffer(viewing: file, offset: member.offset, count: needed)
         }
+        defer { machine.machine.arena.tearDown() }
+        return try TensorCollector(file: path).collect(machine.root, key: key)
+    }
+
+    /// Runs a checkpoint pickle, its persistent ids made storages: `storage(key, type, count)`
+    /// gives a storage's bytes (once per key).
+    static func unpickle(
+        _ region: UnsafeRawBufferPointer, part: String, path: String,
+        storage: @escaping (String, ElementType, Int) throws -> TensorBuffer
+    ) throws -> (root: PickleValue, machine: PickleMachine, storages: [String: TorchStorage]) {
+        var storages: [String: TorchStorage] = [:]
         var machine = PickleMachine(
-            UnsafeRawBufferPointer(rebasing: bytes[pickle.offset..<(pickle.offset + pickle.size)]), build: TorchRebuild.build,
-            persistentLoad: persistentLoad)
-        let root: PickleValue
-        do { root = try machine.run() } catch let f as PickleMachine.Failure {
-            throw TorchError.malformed(file: path, part: "\(pickleName) at byte \(f.position)", reason: f.reason)
+            region, build: TorchRebuild.build,
+            persistentLoad: { id in
+                guard case .tuple(let t) = id, t.items.count >= 5, case .string("storage") = t.items[0],
+                    case .global(_, let typeName) = t.items[1], case .string(let key) = t.items[2],
+                    case .int(let numel) = t.items[4], let count = Int(exactly: numel), count >= 0
+                else { throw RebuildError(reason: "not a torch storage") }
+                if t.items.count > 5, case .none = t.items[5] {
+                } else if t.items.count > 5 {
+                    throw RebuildError(reason: "storage '\(key)' is a view of another (a legacy form Ferry does not read)")
+                }
+                guard let type = TorchRebuild.storageTypes[typeName] else {
+                    throw RebuildError(reason: "storage type torch.\(typeName) is not supported")
+                }
+                if let known = storages[key] { return .external(known) }
+                let s = TorchStorage(key: key, elementType: type, elementCount: count, bytes: try storage(key, type, count))
+                storages[key] = s
+                return .external(s)
+            })
+        do {
+            let root = try machine.run()
+            return (root, machine, storages)
+        } catch let f as PickleMachine.Failure {
+            throw TorchError.malformed(file: path, part: "\(part) at byte \(f.position)", reason: f.reason)
         }
-        defer { machine.arena.tearDown() }
-        return try TensorCollector(file: path).collect(root, key: key)
     }
 }
 
 /// Picks the dict of tensors out of an unpickled checkpoint and describes the rest.
-private struct TensorCollector {
+struct TensorCollector {
     let file: String
     /// How deep dicts of tensors are looked for and flattened.
     let maxDepth = 16
@@ -95,6 +113,9 @@ private struct TensorCollector {
             }
             chosen = v
             source = "key '\(key)'"
+        } else if case .object(let o) = root, case .dict? = o.state {
+            // A TorchScript module: its attributes, submodules' joined with ".", as state_dict() names them.
+            source = "the \(o.type) module's attributes"
         } else if let (path, v) = firstDictOfTensors(root) {
             chosen = v
             source = path.isEmpty ? "the top-level dict" : "key '\(path)'"
@@ -150,6 +171,10 @@ private struct TensorCollector {
             let view = "\(t.storage.key)@\(t.offset):\(t.shape):\(t.strides)"
             if let first = views[view] { entries.append(KeyValue("ferry.alias." + prefix, first)) } else { views[view] = prefix }
             tensors.append(t.tensor(named: prefix))
+        case .object(let o) where depth < maxDepth:
+            if case .dict(let d)? = o.state {
+                flatten(.dict(d), name: prefix, depth: depth + 1, into: &tensors, views: &views, entries: &entries)
+            }
         case .dict(let d) where depth < maxDepth:
             for e in d.entries {
                 let n = name(of: e.key)

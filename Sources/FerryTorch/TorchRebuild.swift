@@ -1,11 +1,12 @@
 import FerryIR
 
-/// A storage a checkpoint's pickle names by persistent id: bytes of one archive member.
+/// A storage a checkpoint's pickle names by persistent id: bytes of one archive member (or, in a
+/// legacy checkpoint, of the file after the pickles, set once they are read).
 final class TorchStorage {
     let key: String
     let elementType: ElementType
     let elementCount: Int
-    let bytes: TensorBuffer
+    var bytes: TensorBuffer
 
     init(key: String, elementType: ElementType, elementCount: Int, bytes: TensorBuffer) {
         self.key = key

@@ -23,6 +23,8 @@ struct PickleMachine {
 
     let arena = PickleArena()
     var limits = Limits()
+    /// Bytes read so far (after a run: the pickle's length, up to and including STOP).
+    var consumed: Int { position }
     private let bytes: UnsafeRawBufferPointer
     private let build: Build
     private let persistentLoad: (PickleValue) throws -> PickleValue
