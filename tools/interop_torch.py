@@ -17,6 +17,7 @@ as torch.load gives:
                     materialised), several tensors sharing one storage
     gpt2            a GPT-2-style state_dict whose lm_head.weight is tok_emb.weight (tied): both
                     names present, the tie recorded as ferry.alias.lm_head.weight
+    (cnn.pt is also converted to .npz and read back by np.load.)
     training        {'epoch', 'state_dict', 'optimizer' (SGD momentum state), 'args'
                     (argparse.Namespace), 'best' (a numpy float64)}: the tensors come from
                     'state_dict' (said in the metadata), the rest is described, nothing runs;
@@ -143,6 +144,17 @@ def checkpoints(args, work: str, torch) -> None:
     back = torch.load(os.path.join(work, "back_pytorch_model.pt"), weights_only=True)
     tied = back["lm_head.weight"].untyped_storage().data_ptr() == back["tok_emb.weight"].untyped_storage().data_ptr()
     CHECKS.record(tied, "pytorch_model.bin written back: the tied pair shares one storage", "")
+    # NumPy's archive: np.load gives the same arrays by name
+    import numpy as np
+    out = os.path.join(work, "cnn.npz")
+    r = ferry(args, "convert", os.path.join(work, "cnn.pt"), out, "--force")
+    if r.returncode == 0:
+        z = np.load(out)
+        bad = [k for k in sd if k not in z.files or z[k].dtype != sd[k].numpy().dtype or not np.array_equal(z[k], sd[k].numpy())]
+        ok, detail = not bad and len(z.files) == len(sd), f"{len(z.files)} arrays" + (f", differing: {bad[:3]}" if bad else " identical in np.load")
+    else:
+        ok, detail = False, r.stderr.strip()
+    CHECKS.record(ok, "cnn.pt -> .npz: np.load", detail)
     # Hugging Face's sharded form: two shards and the index naming them
     import json
     names = list(sd)

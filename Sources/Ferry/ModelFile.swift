@@ -14,6 +14,8 @@ public enum ModelFormat: String, CaseIterable, Sendable {
     case safetensors
     /// Keras 3 `.keras` archives.
     case keras
+    /// NumPy `.npz` archives of named arrays.
+    case npz
     /// PyTorch checkpoints (`torch.save`'s zip format): read without running their pickle; written
     /// as an OrderedDict of tensors that `torch.load(weights_only=True)` loads.
     case pytorch
@@ -32,6 +34,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case "safetensors": self = .safetensors
         case "keras": self = .keras
         case "pt", "pth", "bin": self = .pytorch
+        case "npz": self = .npz
         default: return nil
         }
     }
@@ -44,6 +47,7 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         case .safetensors: return ["safetensors"]
         case .keras: return ["keras"]
         case .pytorch: return ["pt", "pth", "bin"]
+        case .npz: return ["npz"]
         }
     }
 }
@@ -85,6 +89,8 @@ public struct LoadedModel {
     public var sourceFiles: [String]
     /// For Keras files: the model's layers as `model.summary()` lists them.
     public var kerasLayers: [KerasLayerSummary]?
+    /// For PyTorch checkpoints: where in the checkpoint the tensors came from.
+    public var tensorSource: String?
     /// True when the file held only tensors (no graph).
     public var isWeightsOnly: Bool { model.graph.nodes.isEmpty }
 }
@@ -155,11 +161,22 @@ public enum ModelIO {
             var model = weightsOnlyModel(content.tensors)
             model.metadata = content.metadata
             return LoadedModel(model: model, format: .safetensors, sourceFiles: [path])
+        case .npz:
+            let arrays = try NumPyFile.readArchive(path)
+            return LoadedModel(
+                model: weightsOnlyModel(
+                    arrays.map { a in
+                        var t = a.tensor
+                        t.name = a.name
+                        return t
+                    }), format: .npz, sourceFiles: [path])
         case .pytorch:
             let checkpoint = try TorchCheckpoint.read(path, key: options.checkpointKey)
             var model = weightsOnlyModel(checkpoint.tensors)
             model.metadata = checkpoint.entries
-            return LoadedModel(model: model, format: .pytorch, sourceFiles: [path] + checkpoint.files)
+            var loaded = LoadedModel(model: model, format: .pytorch, sourceFiles: [path] + checkpoint.files)
+            loaded.tensorSource = checkpoint.source
+            return loaded
         }
     }
 
@@ -204,6 +221,16 @@ public enum ModelIO {
                 replace: options.replaceExisting, protectedFiles: options.protectedFiles, metadata: model.metadata)
         case .keras:
             throw FerryError.cannotWrite(path: path, reason: "writing .keras archives is not supported yet")
+        case .npz:
+            guard options.weightsOnly || model.graph.nodes.isEmpty else {
+                throw FerryError.tensorsOnly(path: path, format: "NumPy archives")
+            }
+            do {
+                try NumPyFile.writeArchive(
+                    model.graph.initializers, to: path, replace: options.replaceExisting, protectedFiles: options.protectedFiles)
+            } catch let e as FileError {
+                throw FerryError.cannotWrite(path: path, reason: e.description)
+            }
         case .pytorch:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
                 throw FerryError.tensorsOnly(path: path, format: "PyTorch checkpoints")

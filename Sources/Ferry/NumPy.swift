@@ -175,9 +175,43 @@ public enum NumPyFile {
 
     /// Writes `tensor` as a `.npy` file (version 1, little-endian, C order), atomically.
     public static func write(_ tensor: Tensor, to path: String, replace: Bool = true) throws {
+        let prefix = try header(tensor, file: path)
+        let file = try AtomicFile(path: path, replace: replace)
+        try prefix.withUnsafeBytes { try file.write($0) }
+        try tensor.bytes!.withUnsafeBytes { try file.write($0) }
+        try file.commit()
+    }
+
+    /// Writes `tensors` as an `.npz` archive (each NAME.npy stored uncompressed, as np.savez
+    /// writes them), atomically; `np.load` gives them back by name.
+    public static func writeArchive(_ tensors: [Tensor], to path: String, replace: Bool, protectedFiles: [String] = []) throws {
+        if let id = fileIdentity(path), protectedFiles.contains(where: { fileIdentity($0) == id }) {
+            throw FileError.outputIsInput(path: path)
+        }
+        var names = Set<String>()
+        let headers = try tensors.map { t -> [UInt8] in
+            guard names.insert(t.name).inserted else {
+                throw NumPyError.invalid(file: path, reason: "two tensors are named '\(t.name)'")
+            }
+            return try header(t, file: path)
+        }
+        let file = try AtomicFile(path: path, replace: replace)
+        var archive = ZipWriter(file)
+        for (t, h) in zip(tensors, headers) {
+            try h.withUnsafeBytes { head in
+                try t.bytes!.withUnsafeBytes { try archive.add(t.name + ".npy", [head, $0], alignment: 1) }
+            }
+        }
+        try archive.finish()
+        try file.commit()
+    }
+
+    /// The `.npy` header (magic, version 1, the dictionary padded to 64 bytes) of `tensor`.
+    private static func header(_ tensor: Tensor, file path: String) throws -> [UInt8] {
         let codes: [ElementType: String] = Dictionary(uniqueKeysWithValues: types.map { ($0.value, $0.key) })
-        guard let code = codes[tensor.elementType], let bytes = tensor.bytes else {
-            throw NumPyError.invalid(file: path, reason: "\(tensor.elementType.name) tensors cannot be written as .npy")
+        guard let code = codes[tensor.elementType], tensor.bytes != nil, tensor.segment == nil else {
+            throw NumPyError.invalid(
+                file: path, reason: "tensor '\(tensor.name)': \(tensor.elementType.name) tensors cannot be written as .npy")
         }
         let order = code == "u1" || code == "i1" || code == "b1" ? "|" : "<"
         let shapeText =
@@ -188,13 +222,7 @@ public enum NumPyFile {
         var header = "{'descr': '\(order)\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
         let total = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var prefix: [UInt8] = [
-            0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)
-        ]
-        prefix += Array(header.utf8)
-        let file = try AtomicFile(path: path, replace: replace)
-        try prefix.withUnsafeBytes { try file.write($0) }
-        try bytes.withUnsafeBytes { try file.write($0) }
-        try file.commit()
+        return [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+            + Array(header.utf8)
     }
 }

@@ -104,6 +104,9 @@ struct Convert: ParsableCommand {
     func run() throws {
         CrashGuard.guardReading(input)
         let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
+        if let source = loaded.tensorSource {
+            print("\(loaded.model.graph.initializers.count) tensors from \(source) of \(input)")
+        }
         var model = loaded.model
         if let dtype { model = try toHalfPrecision(model, dtype.elementType) }
         var options = SaveOptions()

@@ -45,7 +45,7 @@ enum ShardedCheckpoint {
         if let missing = shardOf.keys.sorted().first(where: { !found.contains($0) }) {
             throw TorchError.malformed(file: path, part: "tensor '\(missing)'", reason: "not in \(shardOf[missing]!)")
         }
-        entries.insert(KeyValue("ferry.tensors_from", "\(files.count) shard(s) of the index"), at: 0)
+        entries.insert(KeyValue(TorchCheckpoint.sourceEntry, "\(files.count) shard(s) of the index"), at: 0)
         return TorchCheckpoint(tensors: tensors, entries: entries, files: files)
     }
 }

@@ -12,6 +12,10 @@ public struct TorchCheckpoint {
     public var entries: [KeyValue]
     /// The files read besides the one given (a sharded checkpoint's shards).
     public var files: [String] = []
+    /// Where the tensors came from ("key 'state_dict'"), also the `ferry.tensors_from` entry.
+    public var source: String { entries.first { $0.key == Self.sourceEntry }?.value ?? "" }
+    /// The entry naming where the tensors came from.
+    public static let sourceEntry = "ferry.tensors_from"
 
     /// Reads `path`; `key` picks the top-level entry holding the tensors (default: the first dict
     /// of tensors, breadth first).
@@ -136,7 +140,7 @@ struct TensorCollector {
         guard !tensors.isEmpty else {
             throw TorchError.refused(file: file, part: source, reason: "holds no tensors (\(chosen.kind))")
         }
-        entries.insert(KeyValue("ferry.tensors_from", source), at: 0)
+        entries.insert(KeyValue(TorchCheckpoint.sourceEntry, source), at: 0)
         return TorchCheckpoint(tensors: tensors, entries: entries)
     }
 

@@ -21,6 +21,7 @@ import Testing
         let out = dir + "/weights.safetensors"
         let r = try ferry("convert", checkpoint, out)
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("5 tensors from key 'model' of \(checkpoint)"), "\(r.stdout)")
         let back = try ferry("inspect", out, "--tensors")
         #expect(back.status == 0)
         #expect(back.stdout.contains("bn.num_batches_tracked") && back.stdout.contains("epoch"), "\(back.stdout)")
@@ -41,6 +42,15 @@ import Testing
         #expect(rows(first.stdout).count == 2 && rows(first.stdout) == rows(last.stdout), "\(last.stdout)")
         // the tie survives the round trip: the written checkpoint's two names share one storage
         #expect(last.stdout.contains("ferry.alias.lm_head"), "\(last.stdout)")
+    }
+
+    @Test func npzArchivesHoldTheSameArrays() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let npz = dir + "/weights.npz"
+        #expect(try ferry("convert", checkpoint, npz).status == 0)
+        let a = try ferry("inspect", checkpoint, "--tensors"), b = try ferry("inspect", npz, "--tensors")
+        let rows = { (s: String) in s.split(separator: "\n").filter { $0.contains(" initializer") }.sorted() }
+        #expect(rows(a.stdout).count == 5 && rows(a.stdout) == rows(b.stdout), "\(b.stdout)")
     }
 
     @Test func refusalsAreOneLineAndWriteNothing() throws {

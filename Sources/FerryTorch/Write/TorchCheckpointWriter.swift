@@ -57,7 +57,7 @@ public enum TorchCheckpointWriter {
             try zip.add("archive/data.pkl", pickle.bytes)
             try zip.add("archive/byteorder", Array("little".utf8))
             for (key, t) in storages.enumerated() {
-                try t.bytes!.withUnsafeBytes { try zip.add("archive/data/\(key)", $0, alignment: 64) }
+                try t.bytes!.withUnsafeBytes { try zip.add("archive/data/\(key)", [$0], alignment: 64) }
             }
             try zip.add("archive/version", Array("3\n".utf8))
             try zip.finish()

@@ -1,22 +1,27 @@
 import FerryIR
 
-/// Writes a zip archive of stored members, with ZIP64 records where a size or offset needs them.
-struct ZipWriter {
+/// Writes a zip archive of stored (uncompressed) members into an `AtomicFile`, with ZIP64 records
+/// where a size or offset needs them: PyTorch checkpoints and NumPy `.npz` archives.
+public struct ZipWriter {
     private let out: AtomicFile
     private var offset = 0
     private var directory: [UInt8] = []
     private var count = 0
 
-    init(_ out: AtomicFile) { self.out = out }
+    public init(_ out: AtomicFile) { self.out = out }
 
-    mutating func add(_ name: String, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try add(name, $0, alignment: 1) }
+    /// A stored member holding `bytes`.
+    public mutating func add(_ name: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try add(name, [$0], alignment: 1) }
     }
 
-    /// A stored member whose data starts at a multiple of `alignment` in the file (padding goes in
-    /// the local header's extra field, as torch's writer pads).
-    mutating func add(_ name: String, _ data: UnsafeRawBufferPointer, alignment: Int) throws {
-        let n = Array(name.utf8), crc = Int(CRC32.checksum(data)), size = data.count
+    /// A stored member holding `parts` one after another, its data starting at a multiple of
+    /// `alignment` in the file (padding goes in the local header's extra field, as torch pads).
+    public mutating func add(_ name: String, _ parts: [UnsafeRawBufferPointer], alignment: Int) throws {
+        let n = Array(name.utf8), size = parts.reduce(0) { $0 + $1.count }
+        var checksum: UInt32 = 0
+        for p in parts { checksum = CRC32.checksum(p, continuing: checksum) }
+        let crc = Int(checksum)
         let wide = size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
         var extra: [UInt8] = wide ? le(1, 2) + le(16, 2) + le(size, 8) + le(size, 8) : []
         let unpadded = offset + 30 + n.count + extra.count
@@ -30,7 +35,7 @@ struct ZipWriter {
             le(0x0403_4b50, 4) + le(wide ? 45 : 20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc, 4) + le(small, 4)
             + le(small, 4) + le(n.count, 2) + le(extra.count, 2) + n + extra
         try header.withUnsafeBytes { try out.write($0) }
-        try out.write(data)
+        for p in parts { try out.write(p) }
         let central: [UInt8] = wide ? le(1, 2) + le(24, 2) + le(size, 8) + le(size, 8) + le(offset, 8) : []
         directory +=
             le(0x0201_4b50, 4) + le(wide ? 45 : 20, 2) + le(wide ? 45 : 20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc, 4)
@@ -41,7 +46,7 @@ struct ZipWriter {
     }
 
     /// The central directory and its end records.
-    mutating func finish() throws {
+    public mutating func finish() throws {
         let start = offset, wide = start >= 0xFFFF_FFFF || directory.count >= 0xFFFF_FFFF || count >= 0xFFFF
         var tail: [UInt8] = []
         if wide {
