@@ -11,8 +11,10 @@ struct Convert: ParsableCommand {
         abstract: "Convert a model file; formats are picked by extension.",
         discussion: """
             Formats: .onnx; .h5/.hdf5 (a full Keras model, or any tree of tensors); .keras (Keras 3, read only); \
-            .safetensors. A graph written to .h5 becomes a Keras model that tf.keras and Keras 3 load; \
-            --weights-only writes just its tensors.
+            .safetensors; .npz; .pt/.pth/.bin and .bin.index.json (PyTorch checkpoints, read without running \
+            their pickle; --key picks the entry holding the tensors; written as a state dict torch.load \
+            loads with weights_only=True). A graph written to .h5 becomes a Keras model that tf.keras and \
+            Keras 3 load; --weights-only writes just its tensors.
             --dtype float16|bfloat16 stores the weights and runs the graph in half precision: Resize scales and \
             roi stay float32, Casts to float32 become Casts to the half type, nodes of --exclude (and \
             quantization ops, control flow, other domains) compute in float32 with Casts around them, float16 \

@@ -10,7 +10,7 @@ struct FerryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract:
-            "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees and safetensors.",
+            "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees, safetensors, .npz and PyTorch checkpoints.",
         version: "0.1.0",
         subcommands: [Inspect.self, Convert.self, Run.self, Bench.self, Optimize.self, Quantize.self, Prune.self]
     )
