@@ -37,7 +37,7 @@ import Testing
 
     @Test func batchNormOutputFollowsItsScaleAndBias() {
         let m = model(scale: [-2], bias: [1], tail: [], outputs: ["y"])
-        let r = BatchNormRanges(m).ranges(m.graph, tensors: ["y"], percent: 99.99)["y"]!
+        let r = BatchNormRanges(m).ranges(m.graph, opset: 17, tensors: ["y"], percent: 99.99)["y"]!
         #expect(Double(r.hi) >= 1 + 2 * z9999.0 - 1e-5 && Double(r.hi) <= 1 + 2 * z9999.1 + 1e-5, "\(r)")
         #expect(Double(r.lo) <= 1 - 2 * z9999.0 + 1e-5 && Double(r.lo) >= 1 - 2 * z9999.1 - 1e-5, "\(r)")
     }
@@ -58,7 +58,7 @@ import Testing
                 Tensor(name: "pads", elementType: .int64, shape: [8], values: [Int64]([0, 0, 1, 1, 0, 0, 1, 1])),
                 Tensor(name: "zero", floats: [0, 0], shape: [2])
             ], outputs: ["p", "h", "s", "g2"])
-        let r = BatchNormRanges(m).ranges(m.graph, tensors: ["p", "h", "s", "g2"], percent: 99.99)
+        let r = BatchNormRanges(m).ranges(m.graph, opset: 17, tensors: ["p", "h", "s", "g2"], percent: 99.99)
         // Relu: nothing below 0; the widest channel (scale 3, bias 0) sets the top
         #expect(r["p"]!.lo == 0)
         #expect(Double(r["p"]!.hi) >= 3 * z9999.0 - 1e-5 && Double(r["p"]!.hi) <= 3 * z9999.1 + 1e-5, "\(r["p"]!)")
@@ -74,9 +74,9 @@ import Testing
     @Test func equalizationDivisorsScaleThePrediction() {
         let m = model(scale: [2, 2], bias: [0, 0], tail: [], outputs: ["y"])
         var b = BatchNormRanges(m)
-        let before = b.ranges(m.graph, tensors: ["y"], percent: 99.99)["y"]!
+        let before = b.ranges(m.graph, opset: 17, tensors: ["y"], percent: 99.99)["y"]!
         b.divide(["y": [2, 4]])
-        let after = b.ranges(m.graph, tensors: ["y"], percent: 99.99)["y"]!
+        let after = b.ranges(m.graph, opset: 17, tensors: ["y"], percent: 99.99)["y"]!
         #expect(abs(after.hi - before.hi / 2) < 1e-5 && abs(after.lo - before.lo / 2) < 1e-5, "\(before) -> \(after)")
     }
 

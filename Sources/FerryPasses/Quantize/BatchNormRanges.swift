@@ -59,11 +59,11 @@ struct BatchNormRanges {
 
     /// The predicted [lo, hi] of each of `tensors` that follows from a batch norm in `graph`: the
     /// (100 - percent)th and percent-th percentiles of the mixture of its channels.
-    func ranges(_ graph: Graph, tensors: [String], percent: Double) -> [String: (lo: Float, hi: Float)] {
+    func ranges(_ graph: Graph, opset: Int64, tensors: [String], percent: Double) -> [String: (lo: Float, hi: Float)] {
         guard !seeds.isEmpty else { return [:] }
         var fixed: [String: Tensor] = [:]
         for t in graph.initializers { fixed[t.name] = t }
-        var walk = Walk(graph: graph, index: GraphIndex(graph), seeds: seeds, constants: Constants(fixed))
+        var walk = Walk(graph: graph, index: GraphIndex(graph), seeds: seeds, constants: Constants(fixed), opset: opset)
         var result: [String: (lo: Float, hi: Float)] = [:]
         for t in tensors {
             guard let d = walk.distribution(t, depth: 0) else { continue }
@@ -130,6 +130,7 @@ struct BatchNormRanges {
         let index: GraphIndex
         let seeds: [String: [Channel]]
         let constants: Constants
+        let opset: Int64
         var memo: [String: Distribution?] = [:]
 
         mutating func distribution(_ tensor: String, depth: Int) -> Distribution? {
@@ -144,7 +145,7 @@ struct BatchNormRanges {
             guard depth < 64, let p = index.producer[tensor] else { return nil }
             let n = graph.nodes[p]
             guard n.domain.isEmpty || n.domain == Domain.onnx, let x = n.inputs.first else { return nil }
-            if let f = Self.activation(n, constants: constants) {
+            if let f = Self.activation(n, opset: opset, constants: constants) {
                 guard var d = distribution(x, depth: depth + 1) else { return nil }
                 d.functions.append(f)
                 return d
@@ -163,28 +164,20 @@ struct BatchNormRanges {
             }
         }
 
-        /// The elementwise function an activation node computes, if it is one this follows.
-        static func activation(_ n: Node, constants: Constants) -> ((Double) -> Double)? {
-            guard n.domain.isEmpty || n.domain == Domain.onnx else { return nil }
-            switch n.opType {
-            case "Relu": return { max($0, 0) }
-            case "LeakyRelu":
-                let alpha = Double(n.float("alpha", 0.01))
-                return { $0 >= 0 ? $0 : alpha * $0 }
-            case "HardSwish": return { $0 * min(max($0 + 3, 0), 6) / 6 }
-            case "HardSigmoid":
-                let alpha = Double(n.float("alpha", 0.2)), beta = Double(n.float("beta", 0.5))
-                return { min(max(alpha * $0 + beta, 0), 1) }
-            case "Sigmoid": return { 1 / (1 + exp(-$0)) }
-            case "Tanh": return { tanh($0) }
-            case "Clip":
-                let lo = n.inputs.count > 1 ? constants.scalar(n.inputs[1]) : n.float("min")
-                let hi = n.inputs.count > 2 ? constants.scalar(n.inputs[2]) : n.float("max")
-                if n.inputs.count > 1 && !n.inputs[1].isEmpty && lo == nil { return nil }
-                if n.inputs.count > 2 && !n.inputs[2].isEmpty && hi == nil { return nil }
-                let a = Double(lo ?? -.infinity), b = Double(hi ?? .infinity)
-                return { min(max($0, a), b) }
-            default: return nil
+        /// The elementwise function an activation node computes (read by the rewrite layer's
+        /// `ActivationDescriptor`), if it is one this follows.
+        static func activation(_ n: Node, opset: Int64, constants: Constants) -> ((Double) -> Double)? {
+            guard let d = ActivationDescriptor(n, opset: opset, constants: constants) else { return nil }
+            let alpha = Double(d.alpha), beta = Double(d.beta)
+            switch d.kind {
+            case .relu: return { max($0, 0) }
+            case .leakyRelu: return { $0 >= 0 ? $0 : alpha * $0 }
+            case .hardSwish: return { $0 * min(max($0 + 3, 0), 6) / 6 }
+            case .hardSigmoid: return { min(max(alpha * $0 + beta, 0), 1) }
+            case .sigmoid: return { 1 / (1 + exp(-$0)) }
+            case .tanh: return { tanh($0) }
+            case .clip: return { min(max($0, alpha), beta) }
+            case .swish, .gelu: return nil
             }
         }
 

@@ -62,7 +62,8 @@ public struct Quantizer {
         let quantizedTensors = all.quantizedTensors(model.graph, format: options.format)
         let predicted =
             batchNorms?.ranges(
-                model.graph, tensors: quantizedTensors, percent: options.method == .percentile ? options.percentile : 99.99)
+                model.graph, opset: model.defaultOpset, tensors: quantizedTensors,
+                percent: options.method == .percentile ? options.percentile : 99.99)
             ?? [:]
         func calibratedWriter(_ samples: [[String: Tensor]]) throws -> Writer {
             guard options.mode == .static else { return Writer(options: options, perChannel: perChannel, ranges: [:]) }
