@@ -158,7 +158,7 @@ public enum ModelIO {
             return LoadedModel(model: k.model, format: .keras, sourceFiles: [path], kerasLayers: k.layers)
         case .safetensors:
             let content = try SafetensorsFile.read(path)
-            var model = weightsOnlyModel(content.tensors)
+            var model = weightsOnlyModel(TiedTensors.restored(content.tensors, metadata: content.metadata))
             model.metadata = content.metadata
             return LoadedModel(model: model, format: .safetensors, sourceFiles: [path])
         case .npz:
@@ -239,12 +239,8 @@ public enum ModelIO {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to a PyTorch checkpoint")
             }
             // Tied weights read from a checkpoint (`ferry.alias.NAME`) share their storage again.
-            let prefix = "ferry.alias."
-            let aliases = Dictionary(
-                model.metadata.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) },
-                uniquingKeysWith: { a, _ in a })
             try TorchCheckpointWriter.write(
-                model.graph.initializers, aliases: aliases, to: path, replace: options.replaceExisting,
+                model.graph.initializers, aliases: TiedTensors.aliases(in: model.metadata), to: path, replace: options.replaceExisting,
                 protectedFiles: options.protectedFiles)
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {
@@ -254,7 +250,9 @@ public enum ModelIO {
                 throw FerryError.cannotWrite(path: path, reason: "sparse initializers cannot be written to safetensors")
             }
             try SafetensorsFile.write(
-                SafetensorsContent(tensors: model.graph.initializers, metadata: model.metadata), to: path,
+                SafetensorsContent(
+                    tensors: TiedTensors.withoutCopies(model.graph.initializers, metadata: model.metadata),
+                    metadata: model.metadata), to: path,
                 replace: options.replaceExisting, protectedFiles: options.protectedFiles)
         }
     }

@@ -39,7 +39,7 @@ enum ShardedCheckpoint {
                 }
                 tensors.append(t)
             }
-            entries += part.entries.filter { $0.key.hasPrefix("ferry.alias.") }
+            entries += part.entries.filter { $0.key.hasPrefix(TiedTensors.aliasPrefix) }
         }
         let found = Set(tensors.map(\.name))
         if let missing = shardOf.keys.sorted().first(where: { !found.contains($0) }) {

@@ -42,6 +42,12 @@ import Testing
         #expect(rows(first.stdout).count == 2 && rows(first.stdout) == rows(last.stdout), "\(last.stdout)")
         // the tie survives the round trip: the written checkpoint's two names share one storage
         #expect(last.stdout.contains("ferry.alias.lm_head"), "\(last.stdout)")
+        // safetensors stores the tied tensor once: lm_head is only the alias record
+        let data = try Data(contentsOf: URL(fileURLWithPath: st))
+        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + length)) as? [String: Any])
+        let metadata = header["__metadata__"] as? [String: String]
+        #expect(header["wte"] != nil && header["lm_head"] == nil && metadata?["ferry.alias.lm_head"] == "wte", "\(header.keys)")
     }
 
     @Test func npzArchivesHoldTheSameArrays() throws {

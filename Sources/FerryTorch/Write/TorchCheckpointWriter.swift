@@ -23,19 +23,13 @@ public enum TorchCheckpointWriter {
                     file: path, part: "tensor '\(t.name)'", reason: "PyTorch has no storage type for \(t.elementType.name)")
             }
         }
-        // A tie holds when the alias has its target's type, shape and bytes; the target is stored first.
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        func tied(_ t: Tensor) -> Tensor? {
-            guard let target = aliases[t.name].flatMap({ byName[$0] }), aliases[target.name] == nil,
-                target.elementType == t.elementType, target.shape == t.shape, target.bytes == t.bytes
-            else { return nil }
-            return target
-        }
-        for t in tensors where tied(t) == nil {
+        // A tied name shares the storage of the tensor it names.
+        let tied = TiedTensors.ties(in: tensors, aliases: aliases)
+        for t in tensors where tied[t.name] == nil {
             keyOf[t.name] = storages.count
             storages.append(t)
         }
-        for t in tensors { if let target = tied(t) { keyOf[t.name] = keyOf[target.name] } }
+        for (name, target) in tied { keyOf[name] = keyOf[target] }
         var pickle = PickleWriter()
         pickle.dictionary(
             of: tensors.map { t in
