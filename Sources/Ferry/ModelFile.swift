@@ -240,7 +240,8 @@ public enum ModelIO {
             }
             // Tied weights read from a checkpoint (`ferry.alias.NAME`) share their storage again.
             try TorchCheckpointWriter.write(
-                model.graph.initializers, aliases: TiedTensors.aliases(in: model.metadata), to: path, replace: options.replaceExisting,
+                model.graph.initializers, aliases: TiedTensors.aliases(in: model.metadata), to: path,
+                replace: options.replaceExisting,
                 protectedFiles: options.protectedFiles)
         case .safetensors:
             guard options.weightsOnly || model.graph.nodes.isEmpty else {

@@ -173,7 +173,11 @@ struct TensorCollector {
         switch v {
         case .external(let t as TorchTensor):
             let view = "\(t.storage.key)@\(t.offset):\(t.shape):\(t.strides)"
-            if let first = views[view] { entries.append(KeyValue(TiedTensors.aliasPrefix + prefix, first)) } else { views[view] = prefix }
+            if let first = views[view] {
+                entries.append(KeyValue(TiedTensors.aliasPrefix + prefix, first))
+            } else {
+                views[view] = prefix
+            }
             tensors.append(t.tensor(named: prefix))
         case .object(let o) where depth < maxDepth:
             if case .dict(let d)? = o.state {
