@@ -53,10 +53,10 @@ struct Bench: ParsableCommand {
         var peakActivations = 0
         let profiler = profile ? Profiler() : nil
         try inputOptions.explainingDefaultedAxes(of: session) {
-            for _ in 0..<warmup { _ = try session.run(feeds) }
+            for _ in 0..<warmup { _ = try session.run(feeds.tensors) }
             for _ in 0..<runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try session.run(feeds, profiler: profiler)
+                _ = try session.run(feeds.tensors, profiler: profiler)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 peakActivations = max(peakActivations, session.peakActivationBytes)
             }
@@ -67,7 +67,8 @@ struct Bench: ParsableCommand {
         let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
         let mean = times.reduce(0, +) / Double(times.count)
         let report = BenchReport(
-            model: model, threads: session.options.threads, isa: KernelISA.active, runs: runs, planSeconds: planSeconds,
+            model: model, inputs: feeds.summaries(session, seed: inputOptions.seed), threads: session.options.threads,
+            isa: KernelISA.active, runs: runs, planSeconds: planSeconds,
             latencyMS: .init(min: sorted[0], median: median, p90: p90, mean: mean),
             runsPerSecond: 1000 / mean, peakRSSBytes: peakRSS(), peakActivationBytes: peakActivations,
             profile: profiler.map { ProfileReport($0, runs: runs, slowest: slowest) })
@@ -77,6 +78,7 @@ struct Bench: ParsableCommand {
             print(
                 "\(model): \(runs) runs, \(report.threads) thread\(report.threads == 1 ? "" : "s"), kernels \(report.isa), plan \(String(format: "%.1f", planSeconds * 1000)) ms"
             )
+            print(InputSummary.line(report.inputs))
             print(
                 String(
                     format: "latency ms: min %.3f  median %.3f  p90 %.3f  mean %.3f  (%.1f runs/s)", sorted[0], median, p90, mean,
@@ -122,6 +124,8 @@ struct BenchReport: Encodable {
         let min: Double, median: Double, p90: Double, mean: Double
     }
     let model: String
+    /// The inputs timed: name, dtype, shape, file or random.
+    let inputs: [InputSummary]
     let threads: Int
     /// The kernels' instruction-set paths (FERRY_ISA limits them).
     let isa: String

@@ -127,8 +127,7 @@ struct Convert: ParsableCommand {
         let options = HalfPrecisionOptions(type: type, keepIOTypes: keepIOTypes, exclude: exclude)
         let (converted, report) = try HalfPrecisionConversion.convert(model, options)
         for (tensor, count) in report.clamped {
-            let text = "warning: tensor '\(tensor)': \(count) values beyond float16's range clamped to ±65504\n"
-            FileHandle.standardError.write(Data(text.utf8))
+            warn("tensor '\(tensor)': \(count) values beyond float16's range clamped to ±65504")
         }
         var line = "\(type.name): \(report.convertedTensors) tensors converted"
         if !report.keptInFloat32.isEmpty {
@@ -149,7 +148,7 @@ struct Convert: ParsableCommand {
         let written = try ModelIO.load(output, format: to, options: reading.loadOptions)
         let a = try InferenceSession(model: source, options: execution.sessionOptions)
         let b = try InferenceSession(model: written.model, options: execution.sessionOptions)
-        let feeds = try checkInputs.feeds(for: a, random: true)
+        let feeds = try checkInputs.feeds(for: a, random: true).tensors
         guard a.inputs.count == b.inputs.count else {
             throw CheckFailure("\(output) has \(b.inputs.count) inputs, \(input) has \(a.inputs.count)")
         }

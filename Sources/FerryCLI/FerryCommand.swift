@@ -59,3 +59,8 @@ func reportFailure(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("error: \(text)\n".utf8))
     exit(1)
 }
+
+/// Prints `text` as a warning on standard error; the command goes on.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+}

@@ -3,16 +3,68 @@ import Ferry
 import FerryIR
 import FerryRuntime
 
-/// A `--shape NAME=DIMS` value (e.g. input=1,3,224,224) as its name and sizes.
+/// A `--shape NAME=DIMS` value (e.g. input=1,3,224,224) as its name and sizes; `DIMS` alone
+/// (name "") is for a model with a single input (see `inputShapes`).
 func parseShapeOption(_ s: String) throws -> (String, [Int]) {
-    guard let eq = s.firstIndex(of: "=") else {
-        throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
-    }
-    let dims = s[s.index(after: eq)...].split(separator: ",").map { Int($0) }
+    let eq = s.firstIndex(of: "=")
+    let start = eq.map { s.index(after: $0) } ?? s.startIndex
+    let dims = s[start...].split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
     guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) >= 0 }) else {
-        throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224 (got '\(s)')")
+        throw ValidationError("--shape takes NAME=DIMS, e.g. input=1,3,224,224, or DIMS for a single-input model (got '\(s)')")
     }
-    return (String(s[..<eq]), dims.map { $0! })
+    return (eq.map { String(s[..<$0]) } ?? "", dims.map { $0! })
+}
+
+/// The `--shape` values by input name, a nameless one given to the model's only input.
+func inputShapes(_ options: [String], inputs names: [String]) throws -> [String: [Int]] {
+    var given: [String: [Int]] = [:]
+    for s in options {
+        var (name, dims) = try parseShapeOption(s)
+        if name.isEmpty {
+            guard names.count == 1 else {
+                throw ValidationError(
+                    "the model has \(names.count) inputs (\(names.joined(separator: ", "))); name one: --shape NAME=\(s)")
+            }
+            name = names[0]
+        }
+        guard names.contains(name) else { throw RuntimeError.unknownInput(name: name, expected: names) }
+        given[name] = dims
+    }
+    return given
+}
+
+/// The inputs a run used: from files or random.
+struct Feeds {
+    var tensors: [String: Tensor] = [:]
+    /// The names of the inputs made up of random values.
+    var random: Set<String> = []
+
+    /// One entry per input, in the session's order.
+    func summaries(_ session: InferenceSession, seed: UInt64) -> [InputSummary] {
+        session.inputs.compactMap { info in
+            tensors[info.name].map {
+                InputSummary(
+                    name: info.name, dtype: $0.elementType.name, shape: $0.shape,
+                    source: random.contains(info.name) ? "random, seed \(seed)" : "file")
+            }
+        }
+    }
+}
+
+/// One input of a run, as `run` and `bench` report it.
+struct InputSummary: Encodable {
+    let name: String
+    let dtype: String
+    let shape: [Int]
+    /// "file", or "random, seed N".
+    let source: String
+
+    /// `x float32[1,3,224,224] (random, seed 0)`.
+    static func line(_ inputs: [InputSummary]) -> String {
+        "inputs: "
+            + inputs.map { "\($0.name) \($0.dtype)[\($0.shape.map(String.init).joined(separator: ","))] (\($0.source))" }.joined(
+                separator: ", ")
+    }
 }
 
 /// Options naming a model's input values: files, or shapes for random data.
@@ -27,8 +79,8 @@ struct InputOptions: ParsableArguments {
     @Option(
         name: .customLong("shape"),
         help: ArgumentHelp(
-            "Shape of a random input, NAME=1,3,224,224 (fills its symbolic axes; without it they are 1).", valueName: "NAME=DIMS")
-    )
+            "Shape of a random input, NAME=1,3,224,224, or 1,3,224,224 for a single-input model (fills its symbolic axes; without it they are 1).",
+            valueName: "NAME=DIMS"))
     var shapes: [String] = []
 
     @Option(help: "Seed of the random inputs.")
@@ -39,7 +91,7 @@ struct InputOptions: ParsableArguments {
     }
 
     /// Reads the inputs the options name, and makes random ones for the rest when `random` is true.
-    func feeds(for session: InferenceSession, random: Bool) throws -> [String: Tensor] {
+    func feeds(for session: InferenceSession, random: Bool) throws -> Feeds {
         var feeds: [String: Tensor] = [:]
         let names = session.inputs.map(\.name)
         for item in inputs {
@@ -66,13 +118,9 @@ struct InputOptions: ParsableArguments {
                 feeds[names[0]] = try NumPyFile.read(item)
             }
         }
-        var given: [String: [Int]] = [:]
-        for s in shapes {
-            let (name, dims) = try parseShapeOption(s)
-            guard names.contains(name) else { throw RuntimeError.unknownInput(name: name, expected: names) }
-            given[name] = dims
-        }
-        guard random else { return feeds }
+        let given = try inputShapes(shapes, inputs: names)
+        var made = Feeds(tensors: feeds)
+        guard random else { return made }
         var rng = SplitMix64(seed: seed)
         for info in session.inputs where feeds[info.name] == nil {
             guard case .tensor(let type, let dims)? = info.type?.type else {
@@ -83,9 +131,10 @@ struct InputOptions: ParsableArguments {
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), bytes <= limit else {
                 throw RandomInputTooLarge(name: info.name, shape: shape, limit: limit)
             }
-            feeds[info.name] = try randomTensor(type, shape, count, &rng, name: info.name)
+            made.tensors[info.name] = try randomTensor(type, shape, count, &rng, name: info.name)
+            made.random.insert(info.name)
         }
-        return feeds
+        return made
     }
 
     /// Runs `body` (which runs `session` on random inputs); a failure when random inputs had
@@ -94,9 +143,8 @@ struct InputOptions: ParsableArguments {
         do {
             return try body()
         } catch {
-            let given = Set(
-                inputs.map { $0.split(separator: "=").first.map(String.init) ?? $0 }
-                    + shapes.compactMap { try? parseShapeOption($0).0 })
+            let shaped = (try? inputShapes(shapes, inputs: session.inputs.map(\.name)).keys).map(Array.init) ?? []
+            let given = Set(inputs.map { $0.split(separator: "=").first.map(String.init) ?? $0 } + shaped)
             let defaulted = session.inputs.filter { !given.contains($0.name) }.compactMap { info -> String? in
                 guard case .tensor(_, let dims?)? = info.type?.type else { return nil }
                 let symbols = dims.filter { if case .fixed = $0.value { return false } else { return true } }

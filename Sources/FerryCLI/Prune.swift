@@ -75,7 +75,7 @@ struct Prune: ParsableCommand {
         let loaded = try files.load()
         var model = loaded.model
         var options = self.options
-        options.inputShapes = Dictionary(try shapes.map(parseShapeOption), uniquingKeysWith: { _, last in last })
+        options.inputShapes = try inputShapes(shapes, inputs: model.graph.runtimeInputs.map(\.name))
         var result = try Pruning.prune(&model, options: options)
         if sparseStorage && ModelFormat(path: files.output) == .onnx {
             let stored = SparseStorage.convert(&model, names: result.layers.filter(\.pruned).map(\.weight))

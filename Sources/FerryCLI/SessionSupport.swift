@@ -54,6 +54,10 @@ func plannedSession(_ model: String, reading: ReadingOptions, execution: Executi
     session: InferenceSession, seconds: Double
 ) {
     CrashGuard.guardReading(model)
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    if let threads = execution.threads, threads > cores {
+        warn("--threads \(threads) is more than this machine's \(cores) cores; runs are likely slower than with \(cores)")
+    }
     let start = Date()
     let session = try InferenceSession(
         model: try ModelIO.load(model, options: reading.loadOptions).model, options: execution.sessionOptions)

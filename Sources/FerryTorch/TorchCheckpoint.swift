@@ -51,7 +51,7 @@ public struct TorchCheckpoint {
             throw TorchError.refused(file: path, part: pickleName, reason: "compressed; torch stores it uncompressed")
         }
         let region = UnsafeRawBufferPointer(rebasing: bytes[pickle.offset..<(pickle.offset + pickle.size)])
-        var machine = try unpickle(region, part: pickleName, path: path) { key, type, count in
+        let machine = try unpickle(region, part: pickleName, path: path) { key, type, count in
             let name = prefix + "data/" + key
             guard let member = zip.members[name] else {
                 throw RebuildError(

@@ -18,7 +18,7 @@ func npyFloats(_ path: String) throws -> [Float] {
         let r = try ferry(
             "run", model, "--input", "input=Fixtures/cli/small_cnn.input.npy", "--output-dir", dir, "--threads", "1")
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.hasPrefix("output  float32[1, 10]  min "))
+        #expect(r.stdout.hasPrefix("inputs: input float32[1,1,16,16] (file)\noutput  float32[1, 10]  min "), "\(r.stdout)")
         let got = try npyFloats(dir + "/output.npy"), want = try npyFloats(TestSupport.fixture("cli/small_cnn.ort_output.npy"))
         #expect(got.count == want.count)
         for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-5 + 1e-4 * abs(w)) }
@@ -49,8 +49,7 @@ func npyFloats(_ path: String) throws -> [Float] {
             ["--input", "input=Fixtures/cli/object_array.npy"],
             "error: Fixtures/cli/object_array.npy: object arrays are refused (loading them would unpickle Python code)"
         ),
-        (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: cannot read"),
-        ([], "error: input 'input' (float32[1,1,16,16]) is required")
+        (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: cannot read")
     ])
     func badInputsAreOneLineErrors(arguments: [String], message: String) throws {
         let r = try ferry(["run", model] + arguments)
@@ -92,7 +91,48 @@ func npyFloats(_ path: String) throws -> [Float] {
     @Test func usageErrorsExitTwo() throws {
         #expect(try ferry("bench", model, "--runs", "0").status == 2)
         #expect(try ferry("run", model, "--threads", "0").status == 2)
-        #expect(try ferry("run", model, "--shape", "input=1,1,16,16").status == 2)
+        #expect(try ferry("run", model, "--shape", "input=1,1,x").status == 2)
+        // a nameless --shape is only for single-input models
+        let two = try ferry("run", "Fixtures/quant/ops/qlinearmul_int8.onnx", "--shape", "1,4")
+        #expect(two.status == 2 && two.stderr.contains("name one: --shape NAME=1,4"), "\(two.stderr)")
+    }
+
+    @Test func runMakesRandomInputsAndSaysSo() throws {
+        let plain = try ferry("run", model)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.hasPrefix("inputs: input float32[1,1,16,16] (random, seed 0)\n"), "\(plain.stdout)")
+        var means: [Double] = []
+        for args in [["--shape", "input=1,1,16,16"], ["--shape", "1,1,16,16", "--seed", "3"]] {
+            let r = try ferry(["run", model, "--json"] + args)
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let input = (json["inputs"] as? [[String: Any]])?.first
+            #expect(input?["shape"] as? [Int] == [1, 1, 16, 16] && input?["dtype"] as? String == "float32")
+            #expect(input?["source"] as? String == "random, seed \(args.count == 2 ? 0 : 3)")
+            let output = (json["outputs"] as? [[String: Any]])?.first
+            means.append(try #require(output?["max"] as? Double))
+        }
+        #expect(means[0] != means[1], "another seed, other inputs")
+    }
+
+    @Test func outputDirFilesAreReplacedOnlyWithForce() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        #expect(try ferry("run", model, "--output-dir", dir).status == 0)
+        let before = try npyFloats(dir + "/output.npy")
+        let again = try ferry("run", model, "--output-dir", dir, "--seed", "5")
+        #expect(again.status == 1)
+        #expect(again.stderr == "error: \(dir)/output.npy: already exists (pass --force to replace it)\n", "\(again.stderr)")
+        #expect(try npyFloats(dir + "/output.npy") == before)
+        #expect(try ferry("run", model, "--output-dir", dir, "--seed", "5", "--force").status == 0)
+        #expect(try npyFloats(dir + "/output.npy") != before)
+    }
+
+    @Test func moreThreadsThanCoresIsAWarning() throws {
+        let threads = ProcessInfo.processInfo.activeProcessorCount + 1
+        let r = try ferry("bench", model, "--runs", "1", "--threads", "\(threads)")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("warning: --threads \(threads) is more than this machine's "), "\(r.stderr)")
+        #expect(r.stdout.contains("inputs: input float32[1,1,16,16] (random, seed 0)"), "\(r.stdout)")
     }
 }
 

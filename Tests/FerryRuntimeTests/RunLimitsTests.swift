@@ -30,6 +30,17 @@ import Testing
         #expect(seconds < 30)
     }
 
+    @Test func aMissingOrUnknownInputIsNamed() throws {
+        var g = KernelGraph()
+        g.input("x", HostTensor([4], [1, 2, 3, 4]))
+        g.nodes.append(Node(opType: "Relu", inputs: ["x"], outputs: ["y"]))
+        g.outputs = ["y"]
+        let missing = try failure(g.model, SessionOptions(threads: 1)).text
+        #expect(missing == "input 'x' (float32[?]) is required", "\(missing)")
+        let unknown = try failure(g.model, feeds: g.feeds.merging(["z": g.feeds["x"]!]) { a, _ in a }, SessionOptions(threads: 1))
+        #expect(unknown.text == "input 'z' is not an input of the model (inputs: x)", "\(unknown.text)")
+    }
+
     @Test func anOutputOverTheLimitIsRefusedWithItsNode() throws {
         var g = KernelGraph()
         g.input("x", HostTensor([4], [1, 2, 3, 4]))
