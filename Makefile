@@ -104,6 +104,8 @@ interop: build-tests venv $(VENV)/.keras-installed $(VENV)/.torch-installed conf
 	$(VPY) tools/interop_half.py --ferry .build/debug/ferry $$args
 	$(VPY) tools/interop_nbits.py --ferry .build/debug/ferry
 	$(VPY) tools/interop_torch.py --ferry .build/debug/ferry
+	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
+	$(VPY) tools/interop_tools.py --ferry .build/debug/ferry $$args
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
 	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \

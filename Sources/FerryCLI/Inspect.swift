@@ -1,5 +1,7 @@
 import ArgumentParser
 import Ferry
+import FerryIR
+import FerryPasses
 import Foundation
 
 /// `ferry inspect MODEL`: format, interface, operators and parameters of a model.
@@ -16,14 +18,49 @@ struct Inspect: ParsableCommand {
     @Flag(help: "List every stored tensor (initializers and Constant values).")
     var tensors = false
 
+    @Flag(
+        help:
+            "List the element type and shape of every input and node output instead, inferred by running the model three times on zero inputs (symbolic sizes kept by name: N, N+1, ceil(H/2), N*T; unknown as ?)."
+    )
+    var shapes = false
+
+    @Option(
+        name: .customLong("shape"),
+        help: ArgumentHelp(
+            "With --shapes: fix an input's shape, NAME=1,3,224,224 (or DIMS for a single input).", valueName: "NAME=DIMS"))
+    var inputShapeOptions: [String] = []
+
     @Option(help: ArgumentHelp("Format of MODEL instead of the one its extension names.", valueName: "format"))
     var format: ModelFormat?
 
     @OptionGroup var reading: ReadingOptions
 
+    func validate() throws {
+        for s in inputShapeOptions { _ = try parseShapeOption(s) }
+        if !inputShapeOptions.isEmpty && !shapes { throw ValidationError("--shape is for --shapes") }
+    }
+
     func run() throws {
         CrashGuard.guardReading(model)
         let loaded = try ModelIO.load(model, format: format, options: reading.loadOptions)
+        if shapes {
+            guard !loaded.model.graph.nodes.isEmpty else {
+                throw ValidationError("--shapes needs a model with a graph, not only tensors")
+            }
+            let given = try inputShapes(inputShapeOptions, inputs: loaded.model.graph.runtimeInputs.map(\.name))
+            let listing = try SymbolicShapes.infer(loaded.model, given: given)
+            let values = listing.values.map(ValueShapeRow.init)
+            if json {
+                try printJSON(
+                    ValueShapeListing(file: model, values: values, symbolicSizeMultiple: listing.assumesMultiplesOf32 ? 32 : 1))
+            } else {
+                print(ValueShapeRow.table(values), terminator: "")
+                if listing.assumesMultiplesOf32 {
+                    print("(the model ran only with its symbolic sizes at multiples of 32: the sizes hold for those)")
+                }
+            }
+            return
+        }
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
             try printJSON(summary)
@@ -109,6 +146,74 @@ struct SummaryTable {
             }
         }
         text = lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `ferry inspect --shapes --json` output.
+struct ValueShapeListing: Encodable {
+    let file: String
+    let values: [ValueShapeRow]
+    /// 32 when the model ran only with its symbolic sizes at multiples of 32 (the sizes hold for
+    /// those), else 1.
+    let symbolicSizeMultiple: Int
+}
+
+/// One value of `inspect --shapes`: each axis a size, a symbolic expression or null (unknown).
+struct ValueShapeRow: Encodable {
+    /// One axis: a number, a name ("N", "2*N") or unknown.
+    enum Axis: Encodable {
+        case size(Int64)
+        case symbol(String)
+        case unknown
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .size(let n): try c.encode(n)
+            case .symbol(let s): try c.encode(s)
+            case .unknown: try c.encodeNil()
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .size(let n): return String(n)
+            case .symbol(let s): return s
+            case .unknown: return "?"
+            }
+        }
+    }
+    let name: String
+    let dtype: String
+    /// Nil when even the rank is unknown.
+    let shape: [Axis]?
+    /// The op type computing it, or "input".
+    let op: String
+
+    init(_ v: SymbolicValue) {
+        name = v.name
+        dtype = v.elementType.name
+        shape = v.dims?.map {
+            switch $0.value {
+            case .fixed(let n): return .size(n)
+            case .symbol(let s): return .symbol(s)
+            case .unknown: return .unknown
+            }
+        }
+        op = v.producer ?? "input"
+    }
+
+    /// The rows as aligned text columns: value, dtype, shape, op.
+    static func table(_ rows: [ValueShapeRow]) -> String {
+        let shapes = rows.map { r in r.shape.map { "[" + $0.map(\.text).joined(separator: ",") + "]" } ?? "[?]" }
+        let nameWidth = max(5, rows.map(\.name.count).max() ?? 0), shapeWidth = max(5, shapes.map(\.count).max() ?? 0)
+        let line = { (name: String, dtype: String, shape: String, op: String) in
+            name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                + dtype.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + shape.padding(toLength: shapeWidth + 2, withPad: " ", startingAt: 0) + op
+        }
+        return ([line("value", "dtype", "shape", "op")] + zip(rows, shapes).map { line($0.name, $0.dtype, $1, $0.op) })
+            .joined(separator: "\n") + "\n"
     }
 }
 

@@ -51,6 +51,24 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
                 == String(decoding: try TestSupport.contents(TestSupport.fixture("cli/inspect_small_cnn.json")), as: UTF8.self))
     }
 
+    /// A model whose strided branch meets the full-size one again: it runs only at multiples of
+    /// 32, which the listing says.
+    @Test(arguments: ["txt", "json"])
+    func shapesMatchGolden(format: String) throws {
+        let r = try ferry(["inspect", "Fixtures/cli/symbolic_pool.onnx", "--shapes"] + (format == "json" ? ["--json"] : []))
+        #expect(r.status == 0, "\(r.stderr)")
+        let golden = try TestSupport.contents(TestSupport.fixture("cli/inspect_shapes_symbolic_pool.\(format)"))
+        #expect(r.stdout == String(decoding: golden, as: UTF8.self))
+    }
+
+    @Test func shapeOptionsAreForModelsWithGraphs() throws {
+        #expect(try ferry("inspect", model, "--shape", "1,1,16,16").status == 2)
+        let weights = try ferry("inspect", "Fixtures/torch/state_dict.pt", "--shapes")
+        #expect(weights.status == 2 && weights.stderr.contains("--shapes needs a model with a graph"), "\(weights.stderr)")
+        let fixed = try ferry("inspect", "Fixtures/cli/symbolic_pool.onnx", "--shapes", "--shape", "2,3,8,8")
+        #expect(fixed.stdout.contains("pooled  float32   [2,3,4,4]"), "\(fixed.stdout)")
+    }
+
     @Test func tensorsListsEveryInitializer() throws {
         let r = try ferry("inspect", model, "--tensors")
         #expect(r.status == 0)

@@ -8,6 +8,19 @@ public enum ValueShapes {
     /// initializer. Throws `PassError.unsupported` naming the input without a declared shape or
     /// the reason the interpreter gave.
     public static func probe(_ model: Model, given: [String: [Int]] = [:]) throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        for t in model.graph.initializers { shapes[t.name] = t.shape }
+        for s in model.graph.sparseInitializers { shapes[s.name] = s.shape }
+        for (name, value) in try run(model, given: given, size: { _, _ in nil }) { shapes[name] = value.shape }
+        return shapes
+    }
+
+    /// Every main-graph input and node output of one run on zero-filled inputs: `given` shapes,
+    /// else the declared ones with each axis that is not fixed at the size `size(input, axis)`
+    /// gives it (nil: 1).
+    static func run(_ model: Model, given: [String: [Int]], size: (_ input: String, _ axis: Int) -> Int?) throws
+        -> [String: Tensor]
+    {
         var feeds: [String: Tensor] = [:]
         for name in given.keys where !model.graph.runtimeInputs.contains(where: { $0.name == name }) {
             throw PassError.invalidOption(option: "shape", reason: "'\(name)' is not an input of the model")
@@ -17,7 +30,7 @@ public enum ValueShapes {
                 throw PassError.unsupported(
                     subject: "input '\(input.name)'", reason: "has no declared tensor shape to run the model on")
             }
-            let shape = given[input.name] ?? dims.map { $0.fixedSize ?? 1 }
+            let shape = given[input.name] ?? dims.enumerated().map { axis, d in d.fixedSize ?? size(input.name, axis) ?? 1 }
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), type != .string else {
                 throw PassError.unsupported(
                     subject: "input '\(input.name)'", reason: "cannot make a zero \(type.name) tensor of shape \(shape)")
@@ -26,20 +39,18 @@ public enum ValueShapes {
                 name: input.name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes)))
         }
         var probing = model
-        let declared = Set(model.graph.outputs.map(\.name))
-        var seen = declared
+        var seen = Set(model.graph.outputs.map(\.name))
         probing.graph.outputs += model.graph.nodes.flatMap(\.outputs).filter { !$0.isEmpty && seen.insert($0).inserted }.map {
             ValueInfo(name: $0, type: nil)
         }
-        var shapes: [String: [Int]] = [:]
-        for t in model.graph.initializers { shapes[t.name] = t.shape }
-        for s in model.graph.sparseInitializers { shapes[s.name] = s.shape }
-        for (name, t) in feeds { shapes[name] = t.shape }
+        var values = feeds
         do {
-            for (name, tensor) in try InferenceSession(model: probing).run(feeds) { shapes[name] = tensor.shape }
+            for (name, tensor) in try InferenceSession(model: probing).run(feeds) { values[name] = tensor }
         } catch {
-            throw PassError.unsupported(subject: "model", reason: "cannot run it on its declared input shapes: \(error)")
+            let shapes = model.graph.runtimeInputs.compactMap { i in feeds[i.name].map { "\(i.name) \($0.shape)" } }
+            throw PassError.unsupported(
+                subject: "model", reason: "cannot run it on inputs of shapes \(shapes.joined(separator: ", ")): \(error)")
         }
-        return shapes
+        return values
     }
 }

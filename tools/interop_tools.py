@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Ferry's user tools (issue 18) against references nobody here wrote: onnxruntime and onnx.
+
+    interop_tools.py --ferry PATH_TO_FERRY [--shared DIR] [--work DIR] [--keep-work]
+
+`ferry inspect MODEL --shapes --json` (every value's element type and shape, symbolic sizes kept
+by name) on models with symbolic input axes:
+  transformer   a small encoder exported by torch.onnx.export with dynamic batch and sequence axes
+                (a class token prepended: sequence + 1; heads split with Reshape); skipped with a
+                message without torch
+  unet          a small U-Net-style CNN exported by torch with dynamic N, H and W (stride-2 convs,
+                nearest upsampling, Concat, global pooling); skipped without torch
+  handmade      an onnx.helper graph flattening [batch, seq, 16] to [batch * seq, 16] through
+                Shape, Gather, Mul, Concat and Reshape, and back
+  paddleocr     the shared PaddleOCR classifier (DIR/models; input [-1, 3, ?, ?]), when present
+For each: onnxruntime runs the model at another choice of the symbolic sizes with every value
+exposed as an output, and each of Ferry's sizes, evaluated at that choice, must be the size
+onnxruntime's run gives (unknown sizes, shown as ?, are counted and limited per model); the element
+types must be onnxruntime's; where onnx.shape_inference (with data propagation) gives a number or an
+input's own symbol, Ferry must give the same.
+Prints one line per check, then `N passed, M failed`; exit 1 on a failure.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, ort_session  # noqa: E402
+
+SHARED = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FORMULA = re.compile(r"^[A-Za-z0-9_*/+() -]+$")
+NUMPY_DTYPES = {"float32": np.float32, "int64": np.int64, "int32": np.int32, "bool": np.bool_, "float64": np.float64}
+
+
+def evaluate(size, symbols):
+    """A size of `inspect --shapes --json` (an int, a formula such as `2*S+1`, `ceil(H/2)` or
+    `floor((W+3)/4)`, or None) at `symbols`, in exact fractions (a formula's value must be whole)."""
+    if size is None or isinstance(size, int):
+        return size
+    names = set(NAME.findall(size)) - {"floor", "ceil"}
+    unknown = names - set(symbols)
+    if unknown or not FORMULA.match(size):
+        raise ValueError(f"cannot read size '{size}'")
+    text = NAME.sub(lambda m: m.group(0) if m.group(0) in ("floor", "ceil") else f"Fraction({symbols[m.group(0)]})", size)
+    value = eval(text, {"__builtins__": {}}, {"floor": math.floor, "ceil": math.ceil, "Fraction": Fraction})  # noqa: S307
+    if Fraction(value).denominator != 1:
+        raise ValueError(f"'{size}' is not whole at {symbols}")
+    return int(value)
+
+
+def torch_models(work):
+    """The two torch-exported models, or [] with a message when torch is absent."""
+    try:
+        import warnings
+
+        import torch
+        from torch import nn
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+    except ImportError:
+        print("torch is not installed: the transformer and unet checks are skipped")
+        return []
+    torch.manual_seed(0)
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(100, 32)
+            self.cls = nn.Parameter(torch.randn(1, 1, 32))
+            self.qkv = nn.Linear(32, 96)
+            self.out = nn.Linear(32, 32)
+            self.norm = nn.LayerNorm(32)
+            self.ff = nn.Sequential(nn.Linear(32, 64), nn.GELU(), nn.Linear(64, 32))
+
+        def forward(self, ids):
+            x = self.embed(ids)
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)
+            b, s, _ = x.shape
+            q, k, v = self.qkv(x).reshape(b, s, 3, 4, 8).permute(2, 0, 3, 1, 4)
+            a = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1) @ v
+            x = self.norm(x + self.out(a.transpose(1, 2).reshape(b, s, 32)))
+            return x + self.ff(x)
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down1 = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+            self.down2 = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU())
+            self.down3 = nn.Sequential(nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.SiLU())
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.merge = nn.Conv2d(48, 16, 1)
+            self.head = nn.Linear(16, 5)
+
+        def forward(self, x):
+            a = self.down1(x)
+            b = self.down2(a)
+            c = self.down3(b)
+            m = self.merge(torch.cat([b, self.up(c)], dim=1))
+            return m, self.head(m.mean(dim=(2, 3)))
+
+    made = []
+    for name, module, example, axes, outputs in [
+        ("transformer", Encoder(), (torch.zeros(2, 7, dtype=torch.long),), {"ids": {0: "batch", 1: "seq"}}, ["y"]),
+        ("unet", UNet(), (torch.rand(1, 3, 32, 48),), {"x": {0: "N", 2: "H", 3: "W"}}, ["features", "logits"]),
+    ]:
+        path = os.path.join(work, name + ".onnx")
+        inputs = list(axes)
+        torch.onnx.export(module.eval(), example, path, input_names=inputs, output_names=outputs, opset_version=17,
+                          dynamic_axes=axes, dynamo=False)
+        made.append((name, path))
+    return made
+
+
+def handmade(work):
+    """[batch, seq, 16] -> Reshape to [batch * seq, 16] (the size computed from Shape) -> MatMul ->
+    back to [batch, seq, 8]."""
+    i64 = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)  # noqa: E731
+    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
+        helper.make_node("Gather", ["shape", "one"], ["s"], axis=0),
+        helper.make_node("Mul", ["b", "s"], ["bs"]),
+        helper.make_node("Concat", ["bs", "sixteen"], ["flat_shape"], axis=0),
+        helper.make_node("Reshape", ["x", "flat_shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "w"], ["projected"]),
+        helper.make_node("Concat", ["b", "s", "eight"], ["back_shape"], axis=0),
+        helper.make_node("Reshape", ["projected", "back_shape"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "handmade", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [w, i64("zero", [0]), i64("one", [1]), i64("sixteen", [16]), i64("eight", [8])])
+    path = os.path.join(work, "handmade.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return [("handmade", path)]
+
+
+# The sizes onnxruntime runs each model at, by (input, axis), and the most unknown sizes allowed.
+REFERENCE_SIZES = {
+    "transformer": ({("ids", 0): 3, ("ids", 1): 5}, 0),
+    "unet": ({("x", 0): 2, ("x", 2): 64, ("x", 3): 96}, 0),
+    "handmade": ({("x", 0): 4, ("x", 1): 6}, 0),
+    # the height after the last pooling follows nested floors and ceilings no single formula gives
+    "paddleocr": ({("x", 0): 3, ("x", 2): 48, ("x", 3): 192}, 1),
+}
+
+
+def input_feeds(model, sizes):
+    """Random inputs of `model`, each axis not fixed at its size in `sizes` ((input, axis) -> size)."""
+    rng = np.random.default_rng(1)
+    feeds = {}
+    for i in model.graph.input:
+        if i.name in {t.name for t in model.graph.initializer}:
+            continue
+        t = i.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else sizes[(i.name, a)]
+                 for a, d in enumerate(t.shape.dim)]
+        dtype = helper.tensor_dtype_to_np_dtype(t.elem_type)
+        feeds[i.name] = (rng.integers(0, 50, shape) if dtype == np.int64 else rng.random(shape)).astype(dtype)
+    return feeds
+
+
+def check_shapes(checks, args, work, name, path):
+    r = subprocess.run([args.ferry, "inspect", path, "--shapes", "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        checks.record(False, f"{name}: inspect --shapes", r.stderr.strip())
+        return
+    listing = json.loads(r.stdout)
+    values = listing["values"]
+    model = onnx.load(path)
+    sizes, allowed_unknown = REFERENCE_SIZES[name]
+    feeds = input_feeds(model, sizes)
+    # each symbol Ferry names an input axis by takes that axis's size
+    symbols = {size: feeds[v["name"]].shape[axis] for v in values if v["op"] == "input"
+               for axis, size in enumerate(v["shape"] or []) if isinstance(size, str)}
+    # onnxruntime with every Ferry-listed value exposed as an output, typed as Ferry says
+    exposed = onnx.load(path)
+    have = {o.name for o in exposed.graph.output}
+    for v in values:
+        if v["op"] != "input" and v["name"] not in have:
+            dtype = helper.np_dtype_to_tensor_dtype(np.dtype(NUMPY_DTYPES[v["dtype"]]))
+            exposed.graph.output.append(helper.make_tensor_value_info(v["name"], dtype, None))
+    session = ort_session(exposed.SerializeToString(), optimization="none")
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+    got.update(feeds)
+    known = unknown = 0
+    wrong = []
+    for v in values:
+        actual = got[v["name"]]
+        if str(actual.dtype) != v["dtype"] and not (v["dtype"] == "bool" and actual.dtype == np.bool_):
+            wrong.append(f"{v['name']}: dtype {v['dtype']}, onnxruntime {actual.dtype}")
+            continue
+        if v["shape"] is None or len(v["shape"]) != actual.ndim:
+            wrong.append(f"{v['name']}: shape {v['shape']}, onnxruntime {list(actual.shape)}")
+            continue
+        for size, real in zip(v["shape"], actual.shape):
+            if size is None:
+                unknown += 1
+            elif evaluate(size, symbols) != real:
+                wrong.append(f"{v['name']}: {v['shape']} at {symbols} is not onnxruntime's {list(actual.shape)}")
+                break
+            else:
+                known += 1
+    checks.record(not wrong and unknown <= allowed_unknown, f"{name}: --shapes vs onnxruntime at {symbols}",
+                  f"{len(values)} values, {known} sizes right, {unknown} unknown"
+                  + (" (sizes for multiples of 32)" if listing["symbolic_size_multiple"] == 32 else "")
+                  + (f"; {wrong[0]}" if wrong else ""))
+    # onnx's own shape inference, where it gives a number or an input's symbol
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    declared = {vi.name: vi for vi in list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input)}
+    input_symbols = {d.dim_param for i in model.graph.input for d in i.type.tensor_type.shape.dim if d.dim_param}
+    agree, differ = 0, []
+    for v in values:
+        vi = declared.get(v["name"])
+        if vi is None or not vi.type.tensor_type.HasField("shape") or v["shape"] is None:
+            continue
+        for size, d in zip(v["shape"], vi.type.tensor_type.shape.dim):
+            reference = d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else (
+                d.dim_param if d.dim_param in input_symbols and d.dim_param != "?" else None)
+            if reference is None:
+                continue
+            if size == reference:
+                agree += 1
+            else:
+                differ.append(f"{v['name']}: {size} where onnx infers {reference}")
+    checks.record(not differ, f"{name}: --shapes vs onnx.shape_inference", f"{agree} sizes the same"
+                  + (f"; {len(differ)} differ, first {differ[0]}" if differ else ""))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ferry", required=True)
+    p.add_argument("--shared")
+    p.add_argument("--work")
+    p.add_argument("--keep-work", action="store_true")
+    args = p.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="ferry-tools-")
+    os.makedirs(work, exist_ok=True)
+    checks = Checks(width=48)
+    models = torch_models(work) + handmade(work)
+    shared = os.path.join(args.shared or "", "models", SHARED)
+    if args.shared and os.path.exists(shared):
+        models.append(("paddleocr", shared))
+    else:
+        print("the shared models are absent: the paddleocr check is skipped")
+    for name, path in models:
+        check_shapes(checks, args, work, name, path)
+    sys.exit(checks.finish(work, args.keep_work))
+
+
+if __name__ == "__main__":
+    main()
