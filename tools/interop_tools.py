@@ -18,6 +18,18 @@ exposed as an output, and each of Ferry's sizes, evaluated at that choice, must 
 onnxruntime's run gives (unknown sizes, shown as ?, are counted and limited per model); the element
 types must be onnxruntime's; where onnx.shape_inference (with data propagation) gives a number or an
 input's own symbol, Ferry must give the same.
+
+`ferry diff A B --json` on the same models (and Fixtures/keras/mnist_cnn.h5), against onnxruntime
+running both files on the same inputs:
+  optimized   A against `ferry optimize A`: exit 0, nothing over the tolerance
+  perturbed   one weight of a node in the middle scaled by 1.01 (written with onnx): exit 1, the
+              first value over the tolerance is that node's output, and the outputs' largest
+              differences are onnxruntime's (within 1e-4 of the output's range)
+  renamed     every intermediate value renamed (onnx): exit 0, every value matched by position
+  quantized   onnxruntime's quantize_static (QDQ, its own names: W_quantized, X_QuantizeLinear_Output)
+              of the CNNs: values matched through its DequantizeLinear nodes, and the outputs'
+              largest differences are onnxruntime's
+  keras       mnist_cnn.h5 against its `ferry convert` to ONNX: exit 0
 Prints one line per check, then `N passed, M failed`; exit 1 on a failure.
 """
 import argparse
@@ -239,6 +251,121 @@ def check_shapes(checks, args, work, name, path):
                   + (f"; {len(differ)} differ, first {differ[0]}" if differ else ""))
 
 
+def ferry_diff(args, a, b, *extra):
+    """(exit status, report) of `ferry diff A B --json`."""
+    r = subprocess.run([args.ferry, "diff", a, b, "--json", *extra], capture_output=True, text=True)
+    if r.returncode not in (0, 1) or not r.stdout:
+        raise RuntimeError(f"ferry diff: exit {r.returncode}: {r.stderr.strip()}")
+    return r.returncode, json.loads(r.stdout)["diff"]
+
+
+def output_differences(a, b, feeds):
+    """The largest |a - b| of each output of models `a` and `b` in onnxruntime on `feeds` (b's
+    outputs taken in a's order), and each output's largest |a|."""
+    oa, ob = ort_session(a).run(None, feeds), ort_session(b).run(None, feeds)
+    return [(float(np.max(np.abs(x.astype(np.float64) - y))), float(np.max(np.abs(x)))) for x, y in zip(oa, ob)]
+
+
+def same_differences(report, reference):
+    """Whether Ferry's per-output largest differences are onnxruntime's, within 1e-4 of each output's range."""
+    got = [p["max_abs_difference"] for p in report["numeric"]["outputs"]]
+    return len(got) == len(reference) and all(abs(g - w) <= 1e-4 * max(scale, 1e-6) + 1e-7
+                                              for g, (w, scale) in zip(got, reference))
+
+
+def check_diff(checks, args, work, name, path):
+    model = onnx.load(path)
+    sizes, _ = REFERENCE_SIZES[name]
+    feeds = input_feeds(model, sizes)
+    inputs = os.path.join(work, name + ".inputs.npz")
+    np.savez(inputs, **feeds)
+    shape_args = ["--input", inputs]
+
+    optimized = os.path.join(work, name + ".optimized.onnx")
+    subprocess.run([args.ferry, "optimize", path, optimized, "--force"], capture_output=True, check=True)
+    status, d = ferry_diff(args, path, optimized, *shape_args)
+    checks.record(status == 0 and d["numeric"]["over_tolerance"] == 0, f"{name}: diff against its optimize output",
+                  f"exit {status}, {d['numeric']['compared']} values compared, ops {len(d['ops'])} types changed")
+
+    # one weight (an initializer or a Constant, as Paddle writes them) of a node in the middle,
+    # scaled: that node's output is the first over the tolerance
+    def weight_tensors(m):
+        out = {t.name: t for t in m.graph.initializer}
+        out.update({n.output[0]: n.attribute[0].t for n in m.graph.node if n.op_type == "Constant" and n.attribute
+                    and n.attribute[0].name == "value"})
+        return {k: t for k, t in out.items() if len(t.dims) >= 2 and t.data_type == TensorProto.FLOAT}
+    weights = weight_tensors(model)
+    candidates = [n for n in model.graph.node if n.op_type != "Constant" and any(i in weights for i in n.input)]
+    node = candidates[len(candidates) // 2]
+    weight = next(i for i in node.input if i in weights)
+    perturbed = onnx.load(path)
+    t = weight_tensors(perturbed)[weight]
+    t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t) * np.float32(1.01), t.name))
+    perturbed_path = os.path.join(work, name + ".perturbed.onnx")
+    onnx.save(perturbed, perturbed_path)
+    status, d = ferry_diff(args, path, perturbed_path, *shape_args)
+    first = (d["numeric"].get("first_over_tolerance") or {}).get("a")
+    reference = output_differences(path, perturbed_path, feeds)
+    # a Constant's value is itself a node output, computed before the node reading it
+    want = weight if weight not in {t.name for t in model.graph.initializer} else node.output[0]
+    ok = status == 1 and first == want and same_differences(d, reference)
+    checks.record(ok, f"{name}: diff finds a perturbed weight's node",
+                  f"first over the tolerance '{first}', want '{want}' ({node.op_type}); outputs' largest "
+                  f"differences {[round(p['max_abs_difference'], 7) for p in d['numeric']['outputs']]}, onnxruntime "
+                  f"{[round(w, 7) for w, _ in reference]}")
+
+    # every intermediate value renamed: matched by position
+    renamed = onnx.load(path)
+    outputs = {o.name for o in renamed.graph.output}
+    produced = [o for n in renamed.graph.node for o in n.output if o and o not in outputs]
+    names = {o: f"renamed_{k}" for k, o in enumerate(produced)}
+    for n in renamed.graph.node:
+        n.input[:] = [names.get(i, i) for i in n.input]
+        n.output[:] = [names.get(o, o) for o in n.output]
+        n.name = ""
+    del renamed.graph.value_info[:]
+    renamed_path = os.path.join(work, name + ".renamed.onnx")
+    onnx.save(renamed, renamed_path)
+    status, d = ferry_diff(args, path, renamed_path, *shape_args)
+    n = d["numeric"]
+    checks.record(status == 0 and n["matched_by_position"] == len(names) and n["compared"] >= len(names),
+                  f"{name}: diff matches renamed values by position",
+                  f"exit {status}, {n['matched_by_position']} of {len(names)} renamed values matched by position")
+
+    if name in ("unet", "paddleocr"):
+        import logging
+
+        from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+        logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process, printed per model
+
+        class Reader(CalibrationDataReader):
+            def __init__(self):
+                self.items = iter([input_feeds(model, sizes)] * 4)
+
+            def get_next(self):
+                return next(self.items, None)
+
+        quantized = os.path.join(work, name + ".ort_qdq.onnx")
+        quantize_static(path, quantized, Reader(), quant_format=QuantFormat.QDQ)
+        status, d = ferry_diff(args, path, quantized, *shape_args)
+        reference = output_differences(path, quantized, feeds)
+        n = d["numeric"]
+        ok = n["matched_by_dequantize"] > 0 and same_differences(d, reference)
+        checks.record(ok, f"{name}: diff against onnxruntime's QDQ quantization",
+                      f"{n['matched_by_dequantize']} values through DequantizeLinear, {n['over_tolerance']} over the "
+                      f"tolerance; outputs' largest differences {[round(p['max_abs_difference'], 6) for p in n['outputs']]}, "
+                      f"onnxruntime {[round(w, 6) for w, _ in reference]}")
+
+
+def check_keras_diff(checks, args, work):
+    keras = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Fixtures", "keras", "mnist_cnn.h5")
+    converted = os.path.join(work, "mnist_cnn.onnx")
+    subprocess.run([args.ferry, "convert", keras, converted, "--force"], capture_output=True, check=True)
+    status, d = ferry_diff(args, keras, converted)
+    checks.record(status == 0 and d["numeric"]["compared"] > 0, "mnist_cnn.h5: diff against its ONNX conversion",
+                  f"exit {status}, {d['numeric']['compared']} values compared, {d['numeric']['over_tolerance']} over")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ferry", required=True)
@@ -257,6 +384,9 @@ def main():
         print("the shared models are absent: the paddleocr check is skipped")
     for name, path in models:
         check_shapes(checks, args, work, name, path)
+    for name, path in models:
+        check_diff(checks, args, work, name, path)
+    check_keras_diff(checks, args, work)
     sys.exit(checks.finish(work, args.keep_work))
 
 

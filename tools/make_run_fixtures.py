@@ -2,7 +2,10 @@
 """Writes the fixtures of the `ferry run` / `ferry bench` end-to-end tests: an input for
 Fixtures/onnx/valid/small_cnn.onnx and onnxruntime's output for it (the reference), a NumPy
 object array that `ferry run` must refuse without unpickling it, and symbolic_pool.onnx, whose
-symbolic height and width cannot be 1 (a 2x2 max pool, upsampled and concatenated with its input)."""
+symbolic height and width cannot be 1 (a 2x2 max pool, upsampled and concatenated with its input),
+and small_cnn_edited.onnx for `ferry diff`: small_cnn with conv2's bias moved by 0.01, the Relu
+after conv1 writing a renamed value, Gemm's alpha written out (1.0, its default) and an unused
+initializer added."""
 import os
 
 import numpy as np
@@ -31,7 +34,22 @@ def main():
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6, "H", "W"])],
                               [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(OUT, "symbolic_pool.onnx"))
+    edited_small_cnn(model)
     print("wrote run fixtures to", OUT)
+
+
+def edited_small_cnn(model):
+    m = onnx.load(model)
+    for t in m.graph.initializer:
+        if t.name == "conv2.bias":
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t) + np.float32(0.01), t.name))
+    for n in m.graph.node:
+        n.input[:] = ["relu1_out" if i == "r1" else i for i in n.input]
+        n.output[:] = ["relu1_out" if o == "r1" else o for o in n.output]
+        if n.op_type == "Gemm":
+            n.attribute.append(helper.make_attribute("alpha", 1.0))
+    m.graph.initializer.append(numpy_helper.from_array(np.zeros(3, np.float32), "unused"))
+    onnx.save(m, os.path.join(OUT, "small_cnn_edited.onnx"))
 
 
 if __name__ == "__main__":

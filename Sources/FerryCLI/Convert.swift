@@ -152,8 +152,7 @@ struct Convert: ParsableCommand {
         guard a.inputs.count == b.inputs.count else {
             throw CheckFailure("\(output) has \(b.inputs.count) inputs, \(input) has \(a.inputs.count)")
         }
-        var feedsB: [String: Tensor] = [:]
-        for (ia, ib) in zip(a.inputs, b.inputs) { feedsB[ib.name] = feeds[ia.name].map { rounded($0, to: ib) } }
+        let feedsB = InputMatching.feeds(feeds, from: source.graph, to: written.model.graph)
         let (outA, outB) = try checkInputs.explainingDefaultedAxes(of: a) { (try a.run(feeds), try b.run(feedsB)) }
         guard outA.count == outB.count else {
             throw CheckFailure("\(output) has \(outB.count) outputs, \(input) has \(outA.count)")
@@ -179,15 +178,6 @@ struct Convert: ParsableCommand {
     }
 }
 
-/// A float32 feed rounded to the half-precision type `info` declares (an input --dtype converted),
-/// else the feed itself.
-private func rounded(_ t: Tensor, to info: ValueInfo) -> Tensor {
-    guard t.elementType == .float, let type = ElementTypeInference.declared(info), type == .float16 || type == .bfloat16,
-        let values = t.floatValues
-    else { return t }
-    return Tensor(name: t.name, half: type, shape: t.shape, rounding: values)
-}
-
 /// `convert --check` found different outputs.
 struct CheckFailure: Error, CustomStringConvertible {
     let description: String
@@ -196,7 +186,7 @@ struct CheckFailure: Error, CustomStringConvertible {
 
 /// The largest absolute difference between two tensors, and the largest |a - b| / (1 + |a|).
 func maxDifference(_ a: Tensor, _ b: Tensor) -> (absolute: Double, relative: Double) {
-    guard let x = numericValues(a), let y = numericValues(b) else {
+    guard let x = a.numericValues, let y = b.numericValues else {
         return a.bytes == b.bytes ? (0, 0) : (.infinity, .infinity)
     }
     var absolute = 0.0, relative = 0.0

@@ -92,8 +92,13 @@ struct InputOptions: ParsableArguments {
 
     /// Reads the inputs the options name, and makes random ones for the rest when `random` is true.
     func feeds(for session: InferenceSession, random: Bool) throws -> Feeds {
+        try feeds(for: session.inputs, memoryLimit: session.options.maxMemoryBytes, random: random)
+    }
+
+    /// The same for a model's `declared` inputs; a random input may take up to `memoryLimit` bytes.
+    func feeds(for declared: [ValueInfo], memoryLimit: Int, random: Bool) throws -> Feeds {
         var feeds: [String: Tensor] = [:]
-        let names = session.inputs.map(\.name)
+        let names = declared.map(\.name)
         for item in inputs {
             if !FerryIR.fileExists(item), let eq = item.firstIndex(of: "=") {
                 let name = String(item[..<eq]), path = String(item[item.index(after: eq)...])
@@ -122,12 +127,12 @@ struct InputOptions: ParsableArguments {
         var made = Feeds(tensors: feeds)
         guard random else { return made }
         var rng = SplitMix64(seed: seed)
-        for info in session.inputs where feeds[info.name] == nil {
+        for info in declared where feeds[info.name] == nil {
             guard case .tensor(let type, let dims)? = info.type?.type else {
                 throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
             }
             let shape = given[info.name] ?? (dims ?? []).map { $0.fixedSize ?? 1 }
-            let limit = session.options.maxMemoryBytes
+            let limit = memoryLimit
             guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), bytes <= limit else {
                 throw RandomInputTooLarge(name: info.name, shape: shape, limit: limit)
             }

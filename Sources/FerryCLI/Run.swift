@@ -97,7 +97,7 @@ struct OutputSummary: Encodable {
         self.file = file
         shape = tensor.shape
         dtype = tensor.elementType.name
-        let values = numericValues(tensor)
+        let values = tensor.numericValues
         if let values, !values.isEmpty {
             min = values.min()
             max = values.max()

@@ -77,25 +77,12 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
 }
 
 /// Every JSON document the CLI writes (`--json` output, `--report` files): snake_case keys, sorted,
-/// indented.
+/// indented; infinities and NaN as the strings "inf", "-inf", "nan".
 private func jsonDocument<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
+    // differences between values that cannot be compared are infinite: "inf", as Python's json reads it back with float()
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
-}
-
-/// The elements of a numeric tensor as Doubles; nil for element types the CLI does not summarise.
-func numericValues(_ t: Tensor) -> [Double]? {
-    guard let b = t.bytes else { return nil }
-    switch t.elementType {
-    case .float: return b.toArray(of: Float.self).map(Double.init)
-    case .double: return b.toArray(of: Double.self)
-    case .int64: return b.toArray(of: Int64.self).map(Double.init)
-    case .int32: return b.toArray(of: Int32.self).map(Double.init)
-    case .uint8, .bool: return b.toArray(of: UInt8.self).map(Double.init)
-    case .int8: return b.toArray(of: Int8.self).map(Double.init)
-    case .float16, .bfloat16: return t.halfFloatValues?.map(Double.init)
-    default: return nil
-    }
 }

@@ -94,7 +94,8 @@ import Testing
     }
 
     @Test func bfloat16WeightsRoundToNearestEven() throws {
-        let values: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, .nan, -.infinity, 3.4e38, 1e-40]
+        // the last: 1e-40, a subnormal
+        let values: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, .nan, -.infinity, 3.4e38, Float(bitPattern: 0x0001_16C2)]
         let model = Build.model([], initializers: [Tensor(name: "t", floats: values, shape: [6])], inputs: [], outputs: [])
         let (converted, _) = try HalfPrecisionConversion.convert(model, HalfPrecisionOptions(type: .bfloat16))
         let bits = converted.graph.initializers[0].bytes!.toArray(of: UInt16.self)

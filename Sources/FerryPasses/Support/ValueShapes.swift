@@ -38,19 +38,12 @@ public enum ValueShapes {
             feeds[input.name] = Tensor(
                 name: input.name, elementType: type, shape: shape, storage: .bytes(TensorBytes(zeroed: bytes)))
         }
-        var probing = model
-        var seen = Set(model.graph.outputs.map(\.name))
-        probing.graph.outputs += model.graph.nodes.flatMap(\.outputs).filter { !$0.isEmpty && seen.insert($0).inserted }.map {
-            ValueInfo(name: $0, type: nil)
-        }
-        var values = feeds
         do {
-            for (name, tensor) in try InferenceSession(model: probing).run(feeds) { values[name] = tensor }
+            return try InferenceSession.everyValue(of: model, feeds: feeds)
         } catch {
             let shapes = model.graph.runtimeInputs.compactMap { i in feeds[i.name].map { "\(i.name) \($0.shape)" } }
             throw PassError.unsupported(
                 subject: "model", reason: "cannot run it on inputs of shapes \(shapes.joined(separator: ", ")): \(error)")
         }
-        return values
     }
 }
