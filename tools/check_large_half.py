@@ -61,7 +61,7 @@ def main() -> int:
         onnx.checker.check_model(half)
         got = {"onnxruntime": ort.InferenceSession(half, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]}
         np.save(os.path.join(work, "x.npy"), x)
-        r = subprocess.run([args.ferry, "run", half, "--input", f"x={work}/x.npy", "--output-dir", work],
+        r = subprocess.run([args.ferry, "run", half, "--input", f"x={work}/x.npy", "--output-dir", work, "--force"],
                            capture_output=True, text=True)
         if r.returncode != 0:
             print(f"FAIL ferry run: {r.stderr.strip()}")

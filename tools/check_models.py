@@ -95,7 +95,7 @@ def first_line(text):
 def ferry_run(ferry, model, feeds, work, timeout):
     """`ferry run MODEL --input ... --output-dir work/out --json`: {output name: array}."""
     out_dir = os.path.join(work, "out")
-    argv = [ferry, "run", model, *save_inputs(feeds, work), "--output-dir", out_dir, "--json"]
+    argv = [ferry, "run", model, *save_inputs(feeds, work), "--output-dir", out_dir, "--force", "--json"]
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

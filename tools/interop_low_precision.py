@@ -96,7 +96,7 @@ def check(ferry: str, work: str, name: str, model: onnx.ModelProto, x: np.ndarra
     np.save(os.path.join(work, name + "_x.npy"), x)
     out = os.path.join(work, name + "_out")
     p = subprocess.run([ferry, "run", path, "--input", "x=" + os.path.join(work, name + "_x.npy"), "--output-dir", out,
-                        "--threads", "1"], capture_output=True, text=True)
+                        "--threads", "1", "--force"], capture_output=True, text=True)
     if p.returncode != 0:
         raise Failure(f"{name}: ferry run exited {p.returncode}: {p.stderr.strip()[:200]}")
     got = np.load(os.path.join(out, "y.npy"))

@@ -120,7 +120,7 @@ def main():
             if args.only not in label:
                 continue
             work = os.path.join(tmp, str(index))
-            jobs = [("run", lambda out, p=path: ["run", p, "--seed", "0", "--threads", "1", "--output-dir", out], "out")]
+            jobs = [("run", lambda out, p=path: ["run", p, "--seed", "0", "--threads", "1", "--output-dir", out, "--force"], "out")]
             if path.endswith(".onnx"):
                 cal = calibration(path, os.path.join(work, "calibration"))
                 jobs += [("optimize", lambda out, p=path: ["optimize", p, out], "optimized.onnx")]
