@@ -41,14 +41,17 @@ struct Quantize: ParsableCommand {
     )
     var int8Activations = false
 
-    @Option(help: ArgumentHelp("Folder of calibration samples (.npy or .npz).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Calibration samples: a folder of .npy or .npz files, or one such file (a batch of samples).",
+            valueName: "dir-or-file"))
     var calibrate: String?
 
     @Option(
         name: .customLong("validate"),
         help: ArgumentHelp(
-            "Folder of validation samples (.npy or .npz), never used for ranges: --accuracy-target and the report are judged on them (without it the target is judged on two folds of the calibration samples).",
-            valueName: "dir"))
+            "Validation samples (a folder of .npy or .npz files, or one), never used for ranges: --accuracy-target and the report are judged on them (without it the target is judged on two folds of the calibration samples).",
+            valueName: "dir-or-file"))
     var validationDir: String?
 
     @Option(help: "Activation ranges: minmax, percentile or entropy.")
@@ -95,6 +98,15 @@ struct Quantize: ParsableCommand {
         ))
     var accuracyTarget: Double?
 
+    @Flag(help: "With --accuracy-target: write OUT (and exit 0) even when the target is not met.")
+    var allowMiss = false
+
+    @Flag(
+        help:
+            "Static mode: layers kept in float (first and last, --exclude, --accuracy-target's choice) keep float weights instead of int8 weights dequantized at load."
+    )
+    var keepFloatWeights = false
+
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
     var report: String?
 
@@ -102,6 +114,7 @@ struct Quantize: ParsableCommand {
         if mode == .static && calibrate == nil { throw ValidationError("--mode static needs --calibrate DIR") }
         try validatingOptions { try options.validate() }
         if ModelFormat(path: files.output) != .onnx { throw ValidationError("quantized models are written as ONNX (.onnx)") }
+        if allowMiss && accuracyTarget == nil { throw ValidationError("--allow-miss is for --accuracy-target") }
     }
 
     /// The library options the flags ask for.
@@ -123,18 +136,23 @@ struct Quantize: ParsableCommand {
         options.equalize = equalize
         options.batchNormRanges = bnRanges
         options.accuracyTarget = accuracyTarget
+        options.keepFloatWeights = keepFloatWeights
         return options
     }
 
     func run() throws {
         let loaded = try files.load()
-        let inputs = loaded.model.graph.runtimeInputs.map(\.name)
+        let inputs = loaded.model.graph.runtimeInputs
         let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: inputs) } ?? []
         let validation = try validationDir.map { try CalibrationSamples.read($0, inputs: inputs) } ?? []
         let (model, result) = try Quantizer(options: options).quantize(loaded.model, samples: samples, validation: validation)
-        try files.save(model, from: loaded)
         if let report { try writeJSON(result, to: report) }
-        printSummary(result)
+        if let t = result.accuracyTarget, !t.met && !allowMiss {
+            printSummary(result, wrote: false)
+            throw TargetMissed(output: files.output, outcome: t, floatWeights: keepFloatWeights)
+        }
+        try files.save(model, from: loaded)
+        printSummary(result, wrote: true)
     }
 
     /// How the weights are stored, for the summary.
@@ -143,10 +161,10 @@ struct Quantize: ParsableCommand {
         return (perTensor ? "per-tensor" : "per-channel") + (reduceRange ? " 7-bit" : "")
     }
 
-    private func printSummary(_ r: QuantizationReport) {
-        let before = fileSize(files.input), after = fileSize(files.output)
+    private func printSummary(_ r: QuantizationReport, wrote: Bool) {
+        let before = fileSize(files.input), after = wrote ? fileSize(files.output) : nil
         print(
-            "\(files.input) -> \(files.output): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(weightForm) weights"
+            "\(files.input) -> \(files.output)\(wrote ? "" : " (not written)"): \(r.mode)\(r.method.map { " (\($0))" } ?? ""), \(r.format), \(weightForm) weights"
         )
         if let before, let after {
             print(
@@ -172,6 +190,19 @@ struct Quantize: ParsableCommand {
                     + (r.top1Agreement.map { String(format: ", top-1 kept %.1f%%", $0 * 100) } ?? ""))
         }
         for n in r.notes { print("note: \(n)") }
+    }
+}
+
+/// `--accuracy-target` was not met and `--allow-miss` not given: nothing was written.
+struct TargetMissed: Error, CustomStringConvertible {
+    let output: String
+    let outcome: QuantizationReport.TargetOutcome
+    let floatWeights: Bool
+
+    var description: String {
+        "\(output): accuracy target \(outcome.target) not met (mean cosine \(outcome.reachedText) with every layer kept in float"
+            + (floatWeights ? ")" : ", int8 weights; --keep-float-weights keeps their float weights)")
+            + "; nothing written (--allow-miss writes it)"
     }
 }
 

@@ -57,6 +57,45 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.onnx"))
     }
 
+    /// --calibrate takes one batch file too; a sample of the wrong shape is named with the shapes.
+    @Test func oneCalibrationFileAndShapesNamed() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let one = try ferry("quantize", model, dir + "/q.onnx", "--calibrate", "Fixtures/digits/test_x.npy")
+        #expect(one.status == 0, "\(one.stderr)")
+        let wrong = try ferry("quantize", model, dir + "/w.onnx", "--calibrate", "Fixtures/cli/small_cnn.input.npy")
+        #expect(wrong.status == 1)
+        #expect(
+            wrong.stderr
+                == "error: calibration sample Fixtures/cli/small_cnn.input.npy: input 'image': float32[1, 1, 16, 16], the model expects float32[N,8,8,1]\n",
+            "\(wrong.stderr)")
+        let text = try ferry("quantize", model, dir + "/t.onnx", "--calibrate", "Package.swift")
+        #expect(text.status == 1 && text.stderr.contains("not a .npy or .npz file, nor a folder of them"), "\(text.stderr)")
+    }
+
+    /// A target that int8 weights cannot reach (1.0): exit 1 and nothing written, unless
+    /// --allow-miss; --keep-float-weights reaches it by keeping layers exactly float.
+    @Test func aMissedAccuracyTargetFailsUnlessAllowed() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let args = ["--calibrate", calibration, "--accuracy-target", "1.0", "--percentile", "90", "--no-keep-edge-layers"]
+        let missed = try ferry(["quantize", model, dir + "/q.onnx", "--report", dir + "/r.json"] + args)
+        #expect(missed.status == 1 && missed.stderr.split(separator: "\n").count == 1, "\(missed.stderr)")
+        #expect(missed.stderr.contains("accuracy target 1.0 not met (mean cosine 0.99"), "\(missed.stderr)")
+        #expect(missed.stderr.contains("nothing written (--allow-miss writes it)"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/q.onnx"))
+        let report = try JSONSerialization.jsonObject(with: try TestSupport.contents(dir + "/r.json")) as? [String: Any]
+        let outcome = report?["accuracy_target"] as? [String: Any]
+        #expect(outcome?["met"] as? Bool == false && (outcome?["reached"] as? Double ?? 1) < 1, "\(String(describing: outcome))")
+
+        let allowed = try ferry(["quantize", model, dir + "/q.onnx", "--allow-miss"] + args)
+        #expect(allowed.status == 0 && allowed.stdout.contains("NOT MET"), "\(allowed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/q.onnx"))
+
+        let floatWeights = try ferry(["quantize", model, dir + "/f.onnx", "--keep-float-weights"] + args)
+        #expect(floatWeights.status == 0 && floatWeights.stdout.contains("accuracy target 1.0"), "\(floatWeights.stderr)")
+        #expect(floatWeights.stdout.contains(": met (cosine 1.00000)"), "\(floatWeights.stdout)")
+        #expect(try ferry(["quantize", model, dir + "/x.onnx", "--calibrate", calibration, "--allow-miss"]).status == 2)
+    }
+
     @Test func staticWritesTheModelAndAJSONReport() throws {
         let dir = try TestSupport.temporaryDirectory()
         let r = try ferry("quantize", model, dir + "/out.onnx", "--calibrate", calibration, "--report", dir + "/report.json")

@@ -49,7 +49,7 @@ public struct QuantizationOptions: Sendable {
     public var activationType: ElementType = .uint8
     /// Static mode: compute the first layers (no quantized layer before them) and the last layers
     /// (none after them) in float, where quantization noise costs the most accuracy; their weights
-    /// are still stored as int8.
+    /// are still stored as int8 unless `keepFloatWeights`.
     public var keepEdgeLayersFloat = true
     /// Static mode: cross-layer equalization before calibration, balancing the weight ranges of
     /// convolutions that feed each other through nothing or a Relu (the float model computes the
@@ -75,6 +75,9 @@ public struct QuantizationOptions: Sendable {
     /// Automatic mixed precision: keep the most sensitive layers in float until the mean cosine
     /// similarity of the outputs against the float model, over the calibration samples, reaches this.
     public var accuracyTarget: Double?
+    /// Static mode: layers computed in float (edges, exclusions, the accuracy target's choice) keep
+    /// their float weights instead of int8 weights dequantized at load: larger, but exactly float.
+    public var keepFloatWeights = false
 
     public init() {}
 

@@ -15,8 +15,30 @@ public struct QuantizationReport: Codable, Sendable {
         /// Largest absolute difference of the layer's output against the float model.
         public var outputMaxError: Double?
         /// True when this layer computes in float (a first or last layer, or kept by mixed precision);
-        /// its weights are still stored as int8.
+        /// its weights are still stored as int8 unless the options keep float weights.
         public var keptFloat: Bool
+    }
+
+    /// How `QuantizationOptions.accuracyTarget` came out.
+    public struct TargetOutcome: Codable, Sendable {
+        /// The mean cosine similarity asked for and the one reached.
+        public var target: Double
+        public var reached: Double
+        public var met: Bool
+        /// The samples it was judged on, in words.
+        public var judgedOn: String
+        /// The layers kept in float to reach it (beyond the edges and exclusions).
+        public var keptInFloat: [String]
+
+        /// The cosine reached with 5 decimals, or as many more (up to 9) as it takes not to read
+        /// as the target when it fell short (0.9999996 against 1.0).
+        public var reachedText: String {
+            for digits in 5...9 {
+                let text = String(format: "%.\(digits)f", reached)
+                if met || (Double(text) ?? 0) < target { return text }
+            }
+            return String(format: "%.9f", reached)
+        }
     }
 
     public var mode: String
@@ -37,6 +59,8 @@ public struct QuantizationReport: Codable, Sendable {
     public var validated: Bool
     /// Things the user should know (opset upgraded, layers left in float and why, ...).
     public var notes: [String]
+    /// Set when an accuracy target was given.
+    public var accuracyTarget: TargetOutcome?
 }
 
 /// Signal-to-noise measures of `approx` against `exact`.

@@ -85,6 +85,7 @@ public struct Quantizer {
         }
         var kept = edges
         var quantized = try writer.write(model, keeping: Set(edges))
+        var outcome: QuantizationReport.TargetOutcome?
         if let target = options.accuracyTarget {
             var judges = [MixedPrecision.Judge(writer: writer, samples: validation)]
             var judgedOn = "\(try sampleRows(validation, inputs: model.graph.runtimeInputs).count) validation samples"
@@ -108,15 +109,19 @@ public struct Quantizer {
             let (chosen, cosine) = try precision.meet(target, candidates: candidates)
             if !chosen.isEmpty { quantized = try writer.write(model, keeping: Set(edges + chosen)) }
             kept += chosen
-            let reached = String(format: "%.5f", cosine)
+            let result = QuantizationReport.TargetOutcome(
+                target: target, reached: cosine, met: cosine >= target, judgedOn: judgedOn, keptInFloat: chosen)
+            let reached = result.reachedText
+            let weights = options.keepFloatWeights ? "" : " (with int8 weights; float weights there would reach more)"
             notes.append(
                 "accuracy target \(target) judged on \(judgedOn): "
-                    + (cosine < target
-                        ? "NOT MET, cosine \(reached) with every layer kept in float"
+                    + (!result.met
+                        ? "NOT MET, cosine \(reached) with every layer kept in float\(weights)"
                         : chosen.isEmpty
                             ? "met (cosine \(reached)) without keeping more layers in float"
                             : "met (cosine \(reached)) keeping \(chosen.count) more layer(s) in float: \(chosen.joined(separator: ", "))")
             )
+            outcome = result
         }
         let lstms = quantized.graph.nodes.filter { $0.opType == "DynamicQuantizeLSTM" }.count
         if lstms > 0 {
@@ -131,9 +136,10 @@ public struct Quantizer {
         if all.targets.isEmpty && lstms == 0 {
             notes.append("nothing to quantize: no Conv, Gemm, MatMul or LSTM with float weights")
         }
-        let report = try QuantizationReporting.report(
+        var report = try QuantizationReporting.report(
             float: model, quantized: quantized, targets: all, kept: kept, samples: validation.isEmpty ? samples : validation,
             validated: !validation.isEmpty, options: options, perChannel: perChannel, notes: notes, original: input)
+        report.accuracyTarget = outcome
         return (quantized, report)
     }
 
@@ -144,12 +150,12 @@ public struct Quantizer {
         let ranges: [String: (lo: Float, hi: Float)]
 
         /// The model with every target quantized except the nodes named in `kept`, which compute in
-        /// float; in static mode their weights are still stored as int8 (dequantized at load), so
-        /// keeping a layer costs accuracy nothing and file size little. Excluded nodes stay float.
+        /// float; in static mode their weights are still stored as int8 (dequantized at load) unless
+        /// `keepFloatWeights`, so keeping a layer costs file size little. Excluded nodes stay float.
         func write(_ model: Model, keeping kept: Set<String>) throws -> Model {
             let targets = QuantizationTargets(model.graph, options: options, skipping: kept)
             let keptTargets =
-                options.mode == .static
+                options.mode == .static && !options.keepFloatWeights
                 ? QuantizationTargets(model.graph, options: options).targets.filter {
                     kept.contains(model.graph.nodes[$0.node].name)
                 } : []
