@@ -5,6 +5,12 @@ import FerryONNX
 import FerrySafetensors
 import FerryTorch
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The model file formats Ferry reads and writes.
 public enum ModelFormat: String, CaseIterable, Sendable {
     case onnx
@@ -39,6 +45,18 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         }
     }
 
+    /// The format's name with its article, for messages: "an ONNX", "a safetensors".
+    public var title: String {
+        switch self {
+        case .onnx: return "an ONNX"
+        case .hdf5: return "an HDF5"
+        case .safetensors: return "a safetensors"
+        case .keras: return "a .keras"
+        case .npz: return "a NumPy .npz"
+        case .pytorch: return "a PyTorch"
+        }
+    }
+
     /// The extensions that name this format.
     public var extensions: [String] {
         switch self {
@@ -60,6 +78,10 @@ public enum FerryError: Error, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// The format holds tensors only and the model has a graph.
     case tensorsOnly(path: String, format: String)
+    /// The file's content is not in the format its extension names (`found`: what it holds, when known).
+    case notFormat(path: String, expected: ModelFormat, found: ModelFormat?)
+    /// The file is in another tool's format (TensorFlow Lite, Core ML, ...), which Ferry does not handle.
+    case foreignFormat(path: String, name: String)
 
     public var description: String {
         switch self {
@@ -70,6 +92,11 @@ public enum FerryError: Error, CustomStringConvertible {
             return "\(path): \(reason)"
         case .tensorsOnly(let path, let format):
             return "\(path): \(format) holds tensors only, not the model's graph"
+        case .notFormat(let path, let expected, let found):
+            return "\(path): not \(expected.title) file" + (found.map { " (it is \($0.title) file)" } ?? "")
+        case .foreignFormat(let path, let name):
+            let written = ModelFormat.allCases.filter { $0 != .keras }.map { "." + $0.extensions[0] }.joined(separator: ", ")
+            return "\(path): \(name) files are not a format Ferry reads or writes (it writes \(written))"
         }
     }
 }
@@ -139,8 +166,10 @@ public enum ModelIO {
     public static func load(_ path: String, format: ModelFormat? = nil, options: LoadOptions = LoadOptions()) throws
         -> LoadedModel
     {
-        guard let format = format ?? ModelFormat(path: path) else { throw FerryError.unknownFormat(path: path) }
-        switch format {
+        // one wording for a missing file, whatever its kind
+        guard fileExists(path) else { throw FileError.system(path: path, operation: "open", errno: ENOENT) }
+        let chosen = try format ?? formatOf(path)
+        switch chosen {
         case .onnx:
             let file = try ONNXReader(path: path).read()
             return LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
@@ -177,6 +206,27 @@ public enum ModelIO {
             var loaded = LoadedModel(model: model, format: .pytorch, sourceFiles: [path] + checkpoint.files)
             loaded.tensorSource = checkpoint.source
             return loaded
+        }
+    }
+
+    /// The format of the file at `path`: its extension's, checked against its first bytes, or
+    /// those bytes' when the extension names none (a `.bin` may hold any format).
+    static func formatOf(_ path: String) throws -> ModelFormat {
+        let named = ModelFormat(path: path), sniffed = ModelFormat.sniff(path)
+        switch (named, sniffed) {
+        case (nil, let found?):
+            return found
+        case (nil, nil):
+            if let name = ModelFormat.foreignFormat(of: path) { throw FerryError.foreignFormat(path: path, name: name) }
+            throw FerryError.unknownFormat(path: path)
+        case (.pytorch?, let found?) where path.lowercased().hasSuffix(".bin") && !found.isZip:
+            return found
+        case (let n?, let found?) where found != n && !(found.isZip && n.isZip):
+            throw FerryError.notFormat(path: path, expected: n, found: found)
+        case (.onnx?, nil) where !ModelFormat.startsLikeONNX(path):
+            throw FerryError.notFormat(path: path, expected: .onnx, found: nil)
+        default:
+            return named!
         }
     }
 

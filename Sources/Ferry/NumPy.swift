@@ -22,6 +22,7 @@ public enum NumPyFile {
 
     /// Reads one `.npy` file.
     public static func read(_ path: String) throws -> Tensor {
+        guard fileExists(path) else { throw FileError.system(path: path, operation: "open", errno: ENOENT) }
         // Foundation's Data(contentsOf:) leaks a page reading an empty file; nothing to read anyway.
         if FerryIR.fileSize(path) == 0 { throw NumPyError.invalid(file: path, reason: "empty file (no .npy header)") }
         let data: Data
@@ -33,6 +34,7 @@ public enum NumPyFile {
 
     /// Reads every array of an `.npz` archive, by name (without the `.npy` suffix), in archive order.
     public static func readArchive(_ path: String) throws -> [(name: String, tensor: Tensor)] {
+        guard fileExists(path) else { throw FileError.system(path: path, operation: "open", errno: ENOENT) }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw NumPyError.invalid(file: path, reason: "not a zip archive (.npz)")

@@ -29,11 +29,11 @@ struct Convert: ParsableCommand {
     @Argument(help: "The file to write.")
     var output: String
 
-    @Option(help: ArgumentHelp("Format of IN instead of the one its extension names.", valueName: "format"))
+    @Option(help: ArgumentHelp("Format of IN instead of the one its extension (or its content) shows.", valueName: "format"))
     var from: ModelFormat?
 
     @Option(help: ArgumentHelp("Format of OUT instead of the one its extension names.", valueName: "format"))
-    var to: ModelFormat?
+    var to: WritableFormat?
 
     @Option(help: ArgumentHelp("ONNX: store large initializers in this file, created next to OUT.", valueName: "file"))
     var externalData: String?
@@ -75,12 +75,7 @@ struct Convert: ParsableCommand {
     @OptionGroup(title: "--check runs") var execution: ExecutionOptions
 
     func validate() throws {
-        guard from ?? ModelFormat(path: input) != nil else {
-            throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --from")
-        }
-        guard to ?? ModelFormat(path: output) != nil else {
-            throw ValidationError("cannot tell the format of '\(output)' from its extension; pass --to")
-        }
+        _ = try outputFormat(output, given: to)
         guard sizeThreshold >= 0 else { throw ValidationError("--size-threshold must be 0 or more") }
         if let name = externalData, name.isEmpty || name.contains("/") || name.contains("\\") || name.contains("..") {
             throw ValidationError("--external-data takes a plain file name; the file is created next to OUT")
@@ -118,7 +113,7 @@ struct Convert: ParsableCommand {
         options.weightsOnly = weightsOnly
         options.compress = compress
         options.protectedFiles = loaded.sourceFiles
-        try ModelIO.save(model, to: output, format: to, options: options)
+        try ModelIO.save(model, to: output, format: to?.format, options: options)
         if check { try compareOutputs(source: loaded.model) }
     }
 
@@ -145,7 +140,7 @@ struct Convert: ParsableCommand {
     /// differs by more than the tolerance.
     private func compareOutputs(source: Model) throws {
         guard !source.graph.nodes.isEmpty else { throw ValidationError("--check needs a model with a graph, not only tensors") }
-        let written = try ModelIO.load(output, format: to, options: reading.loadOptions)
+        let written = try ModelIO.load(output, format: to?.format, options: reading.loadOptions)
         let a = try InferenceSession(model: source, options: execution.sessionOptions)
         let b = try InferenceSession(model: written.model, options: execution.sessionOptions)
         let feeds = try checkInputs.feeds(for: a, random: true).tensors

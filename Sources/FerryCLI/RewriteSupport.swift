@@ -17,12 +17,7 @@ struct RewriteOptions: ParsableArguments {
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
-        guard ModelFormat(path: input) != nil else {
-            throw ValidationError("cannot tell the format of '\(input)' from its extension")
-        }
-        guard ModelFormat(path: output) != nil else {
-            throw ValidationError("cannot tell the format of '\(output)' from its extension")
-        }
+        _ = try outputFormat(output, given: nil)
     }
 
     /// Reads IN; a model without a graph (a weights-only file) is refused.

@@ -115,10 +115,58 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         }
     }
 
-    @Test func aMissingFileIsExitOne() throws {
-        let r = try ferry("inspect", "nope.onnx")
+    /// A missing file gets the same line whatever its kind.
+    @Test(arguments: ["onnx", "h5", "safetensors", "pt", "npz", "keras", "bin"])
+    func aMissingFileIsExitOne(ext: String) throws {
+        let r = try ferry("inspect", "nope." + ext)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("nope.onnx"))
+        #expect(r.stderr == "error: nope.\(ext): open failed: No such file or directory\n", "\(r.stderr)")
+    }
+}
+
+/// Formats by content: an extension that names no format (or `.bin`, which may hold any) is read
+/// by the file's first bytes; a file whose content is not the format its extension names says so.
+@Suite struct FormatSniffingTests {
+    @Test(arguments: [
+        ("Fixtures/onnx/valid/small_cnn.onnx", "model.bin", "ONNX"), ("Fixtures/keras/mnist_cnn.h5", "weights.dat", "HDF5"),
+        ("Fixtures/torch/state_dict.pt", "checkpoint.ckpt", "PYTORCH")
+    ])
+    func contentDecidesWhenTheExtensionCannot(fixture: String, name: String, format: String) throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: fixture, toPath: dir + "/" + name)
+        let r = try ferry("inspect", dir + "/" + name)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("format      \(format)"), "\(r.stdout)")
+    }
+
+    @Test func aFileOfAnotherKindIsNamedAsNotTheFormat() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try "hello\n".write(toFile: dir + "/text.onnx", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: "Fixtures/keras/mnist_cnn.h5", toPath: dir + "/keras.onnx")
+        #expect(try ferry("inspect", dir + "/text.onnx").stderr == "error: \(dir)/text.onnx: not an ONNX file\n")
+        #expect(
+            try ferry("inspect", dir + "/keras.onnx").stderr
+                == "error: \(dir)/keras.onnx: not an ONNX file (it is an HDF5 file)\n")
+    }
+
+    @Test func outputsFerryCannotWriteAreNamed() throws {
+        let dir = try TestSupport.temporaryDirectory(), model = "Fixtures/onnx/valid/small_cnn.onnx"
+        let cases = [
+            (
+                "out.tflite",
+                "TensorFlow Lite files are not a format Ferry reads or writes (it writes .onnx, .h5, .safetensors, .npz, .pt)"
+            ),
+            ("out.keras", ".keras archives are read, not written"),
+            ("out.xyz", "pass --to (onnx, hdf5, safetensors, npz, pytorch)")
+        ]
+        for (name, message) in cases {
+            let r = try ferry("convert", model, dir + "/" + name)
+            #expect(r.status == 2 && r.stderr.contains(message), "\(r.stderr)")
+        }
+        #expect(try ferry("convert", model, dir + "/out.keras", "--to", "keras").status == 2)
+        let folder = try ferry("convert", model, dir + "/no/such/folder/out.onnx")
+        #expect(folder.status == 1)
+        #expect(folder.stderr == "error: \(dir)/no/such/folder/out.onnx: the folder \(dir)/no/such/folder does not exist\n")
     }
 }
 
@@ -203,7 +251,7 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
     }
 
     @Test(arguments: [
-        ["convert"], ["convert", "a.onnx"], ["convert", "a.txt", "b.onnx"], ["convert", "a.onnx", "b.onnx", "--bogus"],
+        ["convert"], ["convert", "a.onnx"], ["convert", "a.onnx", "b.tflite"], ["convert", "a.onnx", "b.onnx", "--bogus"],
         ["convert", "a.onnx", "b.onnx", "--external-data", "x/y.bin"], ["convert", "a.onnx", "b.onnx", "--external-data", "..x"],
         ["inspect"], ["frobnicate"], ["convert", "a.onnx", "b.xyz"], ["convert", "a.onnx", "b.xyz", "--to", "zip"]
     ])

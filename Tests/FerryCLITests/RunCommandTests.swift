@@ -49,7 +49,7 @@ func npyFloats(_ path: String) throws -> [Float] {
             ["--input", "input=Fixtures/cli/object_array.npy"],
             "error: Fixtures/cli/object_array.npy: object arrays are refused (loading them would unpickle Python code)"
         ),
-        (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: cannot read")
+        (["--input", "input=Fixtures/cli/missing.npy"], "error: Fixtures/cli/missing.npy: open failed: No such file or directory")
     ])
     func badInputsAreOneLineErrors(arguments: [String], message: String) throws {
         let r = try ferry(["run", model] + arguments)

@@ -25,7 +25,10 @@ public final class AtomicFile {
         let (dir, base) = splitPath(path)
         var template = Array("\(dir)/.\(base).ferry-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileError.system(path: path, operation: "create temporary file for", errno: errno) }
+        guard fd >= 0 else {
+            if errno == ENOENT { throw FileError.missingFolder(path: path, folder: dir) }
+            throw FileError.system(path: path, operation: "create a temporary file next to", errno: errno)
+        }
         self.fd = fd
         self.temporaryPath = String(cString: template)
         if !replace, fileExists(path) {

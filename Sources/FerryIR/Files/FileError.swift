@@ -14,6 +14,8 @@ public enum FileError: Error, CustomStringConvertible {
     case outputExists(path: String)
     /// The output would replace one of the inputs.
     case outputIsInput(path: String)
+    /// The folder an output goes in does not exist.
+    case missingFolder(path: String, folder: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum FileError: Error, CustomStringConvertible {
             return "\(path): already exists"
         case .outputIsInput(let path):
             return "\(path): refusing to overwrite an input file"
+        case .missingFolder(let path, let folder):
+            return "\(path): the folder \(folder) does not exist"
         }
     }
 }
