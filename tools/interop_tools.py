@@ -10,14 +10,17 @@ by name) on models with symbolic input axes:
                 message without torch
   unet          a small U-Net-style CNN exported by torch with dynamic N, H and W (stride-2 convs,
                 nearest upsampling, Concat, global pooling); skipped without torch
-  handmade      an onnx.helper graph flattening [batch, seq, 16] to [batch * seq, 16] through
-                Shape, Gather, Mul, Concat and Reshape, and back
+  handmade      Fixtures/cli/shape_reshape.onnx: [batch, seq, 16] flattened to [batch * seq, 16]
+                through Shape, Gather, Mul, Concat and Reshape, and back
   paddleocr     the shared PaddleOCR classifier (DIR/models; input [-1, 3, ?, ?]), when present
 For each: onnxruntime runs the model at another choice of the symbolic sizes with every value
 exposed as an output, and each of Ferry's sizes, evaluated at that choice, must be the size
 onnxruntime's run gives (unknown sizes, shown as ?, are counted and limited per model); the element
 types must be onnxruntime's; where onnx.shape_inference (with data propagation) gives a number or an
 input's own symbol, Ferry must give the same.
+
+`ferry optimize --shape NAME=DIMS --check` at those sizes: onnx.checker (full) and onnxruntime take
+the output, whose outputs are the symbolic model's at those sizes.
 
 `ferry diff A B --json` on the same models (and Fixtures/keras/mnist_cnn.h5), against onnxruntime
 running both files on the same inputs:
@@ -50,6 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks, ort_session  # noqa: E402
 
 SHARED = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FORMULA = re.compile(r"^[A-Za-z0-9_*/+() -]+$")
 NUMPY_DTYPES = {"float32": np.float32, "int64": np.int64, "int32": np.int32, "bool": np.bool_, "float64": np.float64}
@@ -135,28 +139,9 @@ def torch_models(work):
 
 
 def handmade(work):
-    """[batch, seq, 16] -> Reshape to [batch * seq, 16] (the size computed from Shape) -> MatMul ->
-    back to [batch, seq, 8]."""
-    i64 = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)  # noqa: E731
-    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32), "w")
-    nodes = [
-        helper.make_node("Shape", ["x"], ["shape"]),
-        helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
-        helper.make_node("Gather", ["shape", "one"], ["s"], axis=0),
-        helper.make_node("Mul", ["b", "s"], ["bs"]),
-        helper.make_node("Concat", ["bs", "sixteen"], ["flat_shape"], axis=0),
-        helper.make_node("Reshape", ["x", "flat_shape"], ["flat"]),
-        helper.make_node("MatMul", ["flat", "w"], ["projected"]),
-        helper.make_node("Concat", ["b", "s", "eight"], ["back_shape"], axis=0),
-        helper.make_node("Reshape", ["projected", "back_shape"], ["y"]),
-    ]
-    graph = helper.make_graph(
-        nodes, "handmade", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [w, i64("zero", [0]), i64("one", [1]), i64("sixteen", [16]), i64("eight", [8])])
-    path = os.path.join(work, "handmade.onnx")
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    return [("handmade", path)]
+    """Fixtures/cli/shape_reshape.onnx (tools/make_run_fixtures.py): [batch, seq, 16] flattened to
+    [batch * seq, 16] through Shape, Gather, Mul, Concat and Reshape, projected, and back."""
+    return [("handmade", os.path.join(ROOT, "Fixtures", "cli", "shape_reshape.onnx"))]
 
 
 # The sizes onnxruntime runs each model at, by (input, axis), and the most unknown sizes allowed.
@@ -281,6 +266,22 @@ def check_diff(checks, args, work, name, path):
     np.savez(inputs, **feeds)
     shape_args = ["--input", inputs]
 
+    # --shape: the shape arithmetic folds; onnx.checker and onnxruntime take the result, with the
+    # outputs of the symbolic model at those sizes
+    fixed = os.path.join(work, name + ".fixed.onnx")
+    shape_args2 = [a for i in model.graph.input if i.name in feeds
+                   for a in ("--shape", f"{i.name}={','.join(map(str, feeds[i.name].shape))}")]
+    r = subprocess.run([args.ferry, "optimize", path, fixed, "--force", "--check", *shape_args2], capture_output=True, text=True)
+    if r.returncode == 0:
+        onnx.checker.check_model(onnx.load(fixed), full_check=True)
+        reference = output_differences(path, fixed, feeds)
+        nodes = (len(model.graph.node), len(onnx.load(fixed).graph.node))
+        ok = all(w <= 1e-5 * max(scale, 1) for w, scale in reference) and "check: " in r.stdout
+        detail = f"nodes {nodes[0]} -> {nodes[1]}, onnxruntime's outputs differ by {[round(w, 8) for w, _ in reference]}"
+    else:
+        ok, detail = False, r.stderr.strip()
+    checks.record(ok, f"{name}: optimize --shape --check", detail)
+
     optimized = os.path.join(work, name + ".optimized.onnx")
     subprocess.run([args.ferry, "optimize", path, optimized, "--force"], capture_output=True, check=True)
     status, d = ferry_diff(args, path, optimized, *shape_args)
@@ -358,7 +359,7 @@ def check_diff(checks, args, work, name, path):
 
 
 def check_keras_diff(checks, args, work):
-    keras = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Fixtures", "keras", "mnist_cnn.h5")
+    keras = os.path.join(ROOT, "Fixtures", "keras", "mnist_cnn.h5")
     converted = os.path.join(work, "mnist_cnn.onnx")
     subprocess.run([args.ferry, "convert", keras, converted, "--force"], capture_output=True, check=True)
     status, d = ferry_diff(args, keras, converted)

@@ -3,7 +3,7 @@
 Fixtures/onnx/valid/small_cnn.onnx and onnxruntime's output for it (the reference), a NumPy
 object array that `ferry run` must refuse without unpickling it, and symbolic_pool.onnx, whose
 symbolic height and width cannot be 1 (a 2x2 max pool, upsampled and concatenated with its input),
-and small_cnn_edited.onnx for `ferry diff`: small_cnn with conv2's bias moved by 0.01, the Relu
+shape_reshape.onnx for `ferry optimize --shape`, and small_cnn_edited.onnx for `ferry diff`: small_cnn with conv2's bias moved by 0.01, the Relu
 after conv1 writing a renamed value, Gemm's alpha written out (1.0, its default) and an unused
 initializer added."""
 import os
@@ -35,7 +35,31 @@ def main():
                               [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(OUT, "symbolic_pool.onnx"))
     edited_small_cnn(model)
+    flatten_by_shape()
     print("wrote run fixtures to", OUT)
+
+
+def flatten_by_shape():
+    """shape_reshape.onnx: [batch, seq, 16] flattened to [batch * seq, 16] with a size computed by
+    Shape, Gather, Mul and Concat, projected, and reshaped back: `optimize --shape` folds it."""
+    i64 = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)  # noqa: E731
+    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
+        helper.make_node("Gather", ["shape", "one"], ["s"], axis=0),
+        helper.make_node("Mul", ["b", "s"], ["bs"]),
+        helper.make_node("Concat", ["bs", "sixteen"], ["flat_shape"], axis=0),
+        helper.make_node("Reshape", ["x", "flat_shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "w"], ["projected"]),
+        helper.make_node("Concat", ["b", "s", "eight"], ["back_shape"], axis=0),
+        helper.make_node("Reshape", ["projected", "back_shape"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "shape_reshape", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq", 8])],
+        [w, i64("zero", [0]), i64("one", [1]), i64("sixteen", [16]), i64("eight", [8])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(OUT, "shape_reshape.onnx"))
 
 
 def edited_small_cnn(model):

@@ -39,6 +39,28 @@ struct Feeds {
     /// The names of the inputs made up of random values.
     var random: Set<String> = []
 
+    /// Makes random tensors (seeded) for the `declared` inputs not yet fed: of the sizes in
+    /// `shapes`, else the declared ones with symbolic axes at 1; each at most `memoryLimit` bytes.
+    mutating func addRandom(for declared: [ValueInfo], shapes: [String: [Int]], seed: UInt64, memoryLimit: Int) throws {
+        var rng = SplitMix64(seed: seed)
+        for info in declared where tensors[info.name] == nil {
+            guard case .tensor(let type, let dims)? = info.type?.type else {
+                throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
+            }
+            let shape = shapes[info.name] ?? (dims ?? []).map { $0.fixedSize ?? 1 }
+            guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), bytes <= memoryLimit
+            else {
+                throw RandomInputTooLarge(name: info.name, shape: shape, limit: memoryLimit)
+            }
+            guard let t = Tensor.random(type, shape: shape, name: info.name, using: &rng) else {
+                throw ValidationError(
+                    "cannot make random \(type.name) data for input '\(info.name)'; pass --input \(info.name)=FILE.npy")
+            }
+            tensors[info.name] = t
+            random.insert(info.name)
+        }
+    }
+
     /// One entry per input, in the session's order.
     func summaries(_ session: InferenceSession, seed: UInt64) -> [InputSummary] {
         session.inputs.compactMap { info in
@@ -123,22 +145,9 @@ struct InputOptions: ParsableArguments {
                 feeds[names[0]] = try NumPyFile.read(item)
             }
         }
-        let given = try inputShapes(shapes, inputs: names)
         var made = Feeds(tensors: feeds)
         guard random else { return made }
-        var rng = SplitMix64(seed: seed)
-        for info in declared where feeds[info.name] == nil {
-            guard case .tensor(let type, let dims)? = info.type?.type else {
-                throw ValidationError("input '\(info.name)' has no tensor type; pass --input \(info.name)=FILE.npy")
-            }
-            let shape = given[info.name] ?? (dims ?? []).map { $0.fixedSize ?? 1 }
-            let limit = memoryLimit
-            guard let count = Tensor.elementCount(of: shape), let bytes = type.byteCount(elements: count), bytes <= limit else {
-                throw RandomInputTooLarge(name: info.name, shape: shape, limit: limit)
-            }
-            made.tensors[info.name] = try randomTensor(type, shape, count, &rng, name: info.name)
-            made.random.insert(info.name)
-        }
+        try made.addRandom(for: declared, shapes: try inputShapes(shapes, inputs: names), seed: seed, memoryLimit: memoryLimit)
         return made
     }
 
@@ -166,27 +175,6 @@ struct InputOptions: ParsableArguments {
             }
             guard !defaulted.isEmpty, !(error is ValidationError) else { throw error }
             throw DefaultedAxesFailure(underlying: error, inputs: defaulted)
-        }
-    }
-
-    private func randomTensor(_ type: ElementType, _ shape: [Int], _ n: Int, _ rng: inout SplitMix64, name: String) throws
-        -> Tensor
-    {
-        switch type {
-        case .float:
-            return Tensor(name: name, elementType: .float, shape: shape, values: (0..<n).map { _ in rng.nextUnitFloat() })
-        case .double:
-            return Tensor(
-                name: name, elementType: .double, shape: shape, values: (0..<n).map { _ in Double(rng.nextUnitFloat()) })
-        case .int64:
-            return Tensor(name: name, elementType: .int64, shape: shape, values: (0..<n).map { _ in Int64(rng.next() % 10) })
-        case .int32:
-            return Tensor(name: name, elementType: .int32, shape: shape, values: (0..<n).map { _ in Int32(rng.next() % 10) })
-        case .bool:
-            return Tensor(name: name, elementType: .bool, shape: shape, values: (0..<n).map { _ in UInt8(rng.next() & 1) })
-        case .float16, .bfloat16:
-            return Tensor(name: name, half: type, shape: shape, rounding: (0..<n).map { _ in rng.nextUnitFloat() })
-        default: throw ValidationError("cannot make random \(type.name) data for input '\(name)'; pass --input \(name)=FILE.npy")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Ferry
 import FerryIR
 import FerryPasses
+import FerryRuntime
 
 /// `ferry optimize IN OUT`: graph optimizations that keep the model's outputs (to float rounding).
 struct Optimize: ParsableCommand {
@@ -29,11 +30,28 @@ struct Optimize: ParsableCommand {
         help: ArgumentHelp("Most bytes a constant fold may add to the model beyond the constants it reads.", valueName: "bytes"))
     var foldLimit = ConstantFolding.defaultGrowthLimit
 
+    @Option(
+        name: .customLong("shape"),
+        help: ArgumentHelp(
+            "Fix an input's symbolic sizes, NAME=1,3,224,224 (or DIMS for a single input), so the shape arithmetic after it folds.",
+            valueName: "NAME=DIMS"))
+    var shapeOptions: [String] = []
+
+    @Flag(
+        help:
+            "Run IN and the optimized model on the same random inputs (--seed; the --shape sizes) and compare their outputs before writing OUT, as onnx-simplifier does."
+    )
+    var check = false
+
+    @Option(help: "--check: seed of the random inputs.")
+    var seed: UInt64 = 0
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
     func validate() throws {
         try validatingOptions { _ = try optimizer() }
+        for s in shapeOptions { _ = try parseShapeOption(s) }
     }
 
     /// The optimizer the flags ask for; Conv + activation fusion only when OUT is ONNX.
@@ -46,25 +64,41 @@ struct Optimize: ParsableCommand {
     func run() throws {
         let loaded = try files.load()
         var model = loaded.model
-        let before = GraphSize(model)
+        let shapes = try validatingOptions { try inputShapes(shapeOptions, inputs: model.graph.runtimeInputs.map(\.name)) }
+        let fixed = try validatingOptions { try InputShapeFixing(shapes: shapes).apply(to: &model) }
+        var passes = fixed > 0 ? [Summary.Pass(name: "fix-input-shapes", rewrites: fixed)] : []
         let report = try optimizer().optimize(&model)
+        passes += report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) }
+        var checked: String?
+        if check { checked = try compare(loaded.model, model, shapes: shapes) }
         try files.save(model, from: loaded)
-        let after = GraphSize(model)
         let summary = Summary(
-            nodesBefore: before.nodes, nodesAfter: after.nodes,
-            initializerBytesBefore: before.initializerBytes, initializerBytesAfter: after.initializerBytes,
-            rounds: report.rounds, passes: report.passes.map { Summary.Pass(name: $0.name, rewrites: $0.rewrites) })
+            nodesBefore: loaded.model.graph.nodes.count, nodesAfter: model.graph.nodes.count,
+            weightBytesBefore: loaded.model.graph.weightBytes, weightBytesAfter: model.graph.weightBytes,
+            rounds: report.rounds, passes: passes, check: checked)
         if json { try printJSON(summary) } else { print(summary.text(output: files.output)) }
     }
 
-    /// Node count and initializer bytes of a main graph.
-    private struct GraphSize {
-        let nodes: Int
-        let initializerBytes: Int
-        init(_ model: Model) {
-            nodes = model.graph.nodes.count
-            initializerBytes = model.graph.initializers.reduce(0) { $0 + $1.byteCount }
+    /// Runs both models on the same random inputs and compares their outputs (`ModelDiff`'s
+    /// tolerance); a difference fails the command before anything is written.
+    private func compare(_ original: Model, _ optimized: Model, shapes: [String: [Int]]) throws -> String {
+        var feeds = Feeds()
+        try feeds.addRandom(
+            for: original.graph.runtimeInputs, shapes: shapes, seed: seed, memoryLimit: SessionOptions().maxMemoryBytes)
+        let diff = try ModelDiff.compare(original, optimized, feeds: feeds.tensors)
+        let outputs = diff.numeric?.outputs ?? []
+        let worst = outputs.map(\.maxAbsDifference).max() ?? 0
+        // outputs only: with --shape the inputs' declared types differ on purpose
+        guard outputs.count == original.graph.outputs.count, outputs.allSatisfy({ $0.toleranceRatio <= 1 }) else {
+            let bad = outputs.first { $0.toleranceRatio > 1 }
+            throw CheckFailure(
+                "\(files.output) not written: the optimized model's output"
+                    + (bad.map { " '\($0.a)' differs by up to \(String(format: "%.3g", $0.maxAbsDifference))" }
+                        ?? "s differ from the input's")
+                    + " on random inputs (seed \(seed))")
         }
+        return
+            "\(outputs.count) output(s) equal within the tolerance on random inputs (seed \(seed)), largest difference \(String(format: "%.3g", worst))"
     }
 
     /// What `optimize` reports.
@@ -75,19 +109,23 @@ struct Optimize: ParsableCommand {
         }
         let nodesBefore: Int
         let nodesAfter: Int
-        let initializerBytesBefore: Int
-        let initializerBytesAfter: Int
+        /// Bytes of the initializers and Constant node values: the weights wherever they are.
+        let weightBytesBefore: Int
+        let weightBytesAfter: Int
         let rounds: Int
         let passes: [Pass]
+        /// With --check: what the comparison found.
+        let check: String?
 
         func text(output: String) -> String {
             var lines = [
                 "wrote \(output)",
-                "nodes: \(nodesBefore) -> \(nodesAfter)",
-                "initializer bytes: \(initializerBytesBefore) -> \(initializerBytesAfter)"
+                "nodes: \(grouped(nodesBefore)) -> \(grouped(nodesAfter))",
+                "weight bytes (initializers and Constants): \(grouped(weightBytesBefore)) -> \(grouped(weightBytesAfter))"
             ]
             let width = passes.map(\.name.count).max() ?? 0
             lines += passes.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.rewrites)" }
+            if let check { lines.append("check: " + check) }
             return lines.joined(separator: "\n")
         }
     }

@@ -5,9 +5,10 @@ import FerryPasses
 /// Runs a library options check from a subcommand's `validate()`, so each option is checked once, in
 /// the library: its `PassError.invalidOption` (which names the API property) becomes a usage error
 /// naming the flag (the property `minElements` is the flag `--min-elements`; exit 2).
-func validatingOptions(_ check: () throws -> Void) throws {
+@discardableResult
+func validatingOptions<T>(_ check: () throws -> T) throws -> T {
     do {
-        try check()
+        return try check()
     } catch PassError.invalidOption(let option, let reason) {
         throw ValidationError("\(flagName(option)): \(reason)")
     }

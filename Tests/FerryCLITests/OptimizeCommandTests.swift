@@ -27,6 +27,26 @@ import Testing
         #expect((json?["passes"] as? [[String: Any]])?.contains { $0["name"] as? String == "fuse-activations" } == false)
     }
 
+    /// --shape fixes the symbolic sizes so the Shape arithmetic folds; --check compares the
+    /// outputs (tools/interop_tools.py checks the file in onnxruntime).
+    @Test func fixedShapesFoldTheShapeArithmetic() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let model = "Fixtures/cli/shape_reshape.onnx"
+        let symbolic = try ferry("optimize", model, dir + "/a.onnx")
+        #expect(symbolic.status == 0 && symbolic.stdout.contains("nodes: 9 -> 9"), "\(symbolic.stdout)")
+        let fixed = try ferry("optimize", model, dir + "/b.onnx", "--shape", "2,3,16", "--check", "--json")
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(fixed.stdout.utf8)) as? [String: Any])
+        #expect(json["nodes_after"] as? Int == 3)
+        #expect((json["passes"] as? [[String: Any]])?.first?["name"] as? String == "fix-input-shapes")
+        #expect((json["check"] as? String)?.hasPrefix("1 output(s) equal within the tolerance") == true, "\(json)")
+        let inspect = try ferry("inspect", dir + "/b.onnx")
+        #expect(inspect.stdout.contains("x  float32[2,3,16]"), "\(inspect.stdout)")
+        // sizes that contradict the declared ones, or an input the model lacks: usage errors
+        #expect(try ferry("optimize", model, dir + "/c.onnx", "--shape", "2,3,8").status == 2)
+        #expect(try ferry("optimize", model, dir + "/c.onnx", "--shape", "nope=2,3,16").status == 1)
+    }
+
     @Test func kerasBatchNormsFoldAndKerasOutputsStay() throws {
         let dir = try TestSupport.temporaryDirectory()
         let out = dir + "/normalization.onnx"

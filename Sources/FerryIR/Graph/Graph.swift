@@ -75,3 +75,15 @@ public struct Graph: Equatable, Sendable {
         return inputs.filter { !initialized.contains($0.name) }
     }
 }
+
+extension Graph {
+    /// Bytes of every initializer and Constant node value of this graph (not its subgraphs): the
+    /// weights, wherever the exporter put them.
+    public var weightBytes: Int {
+        initializers.reduce(0) { $0 + $1.byteCount }
+            + nodes.reduce(0) { total, n in
+                if n.isONNX("Constant"), case .tensor(let t)? = n.attribute("value") { return total + t.byteCount }
+                return total
+            }
+    }
+}

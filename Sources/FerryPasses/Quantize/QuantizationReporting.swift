@@ -54,17 +54,8 @@ enum QuantizationReporting {
         return QuantizationReport(
             mode: options.mode.rawValue, format: options.format.rawValue,
             method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
-            weightBytesBefore: weightBytes(original), weightBytesAfter: weightBytes(quantized), layers: layers,
+            weightBytesBefore: original.graph.weightBytes, weightBytesAfter: quantized.graph.weightBytes, layers: layers,
             outputCosine: cosine, top1Agreement: top1, samples: rows, validated: validated, notes: notes)
-    }
-
-    /// Bytes of every initializer and Constant value of the main graph.
-    static func weightBytes(_ m: Model) -> Int {
-        m.graph.initializers.reduce(0) { $0 + $1.byteCount }
-            + m.graph.nodes.reduce(0) { total, n in
-                if case .tensor(let t)? = n.attribute("value"), n.isONNX("Constant") { return total + t.byteCount }
-                return total
-            }
     }
 
     /// Rank of the first output as declared, if it is.
