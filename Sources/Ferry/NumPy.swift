@@ -199,7 +199,7 @@ public enum NumPyFile {
         }
         let file = try AtomicFile(path: path, replace: replace)
         var archive = ZipWriter(file)
-        for (t, h) in zip(tensors, headers) {
+        try Progress.forEach(Array(zip(tensors, headers)), "writing tensors") { t, h in
             try h.withUnsafeBytes { head in
                 try t.bytes!.withUnsafeBytes { try archive.add(t.name + ".npy", [head, $0], alignment: 1) }
             }

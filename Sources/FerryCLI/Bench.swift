@@ -40,6 +40,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var reading: ReadingOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
@@ -47,18 +49,23 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        progress.start()
         let (session, planSeconds) = try plannedSession(model, reading: reading, execution: execution)
         let feeds = try inputOptions.feeds(for: session, random: true)
         var times: [Double] = []
         var peakActivations = 0
         let profiler = profile ? Profiler() : nil
         try inputOptions.explainingDefaultedAxes(of: session) {
-            for _ in 0..<warmup { _ = try session.run(feeds.tensors) }
-            for _ in 0..<runs {
+            for i in 0..<warmup {
+                _ = try session.run(feeds.tensors)
+                Progress.report("warm-up runs", done: i + 1, total: warmup)
+            }
+            for i in 0..<runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = try session.run(feeds.tensors, profiler: profiler)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 peakActivations = max(peakActivations, session.peakActivationBytes)
+                Progress.report("timed runs", done: i + 1, total: runs)
             }
         }
         let sorted = times.sorted()

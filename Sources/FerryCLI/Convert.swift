@@ -59,6 +59,8 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var reading: ReadingOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
@@ -99,6 +101,7 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
+        progress.start()
         CrashGuard.guardReading(input)
         let loaded = try ModelIO.load(input, format: from, options: reading.loadOptions)
         if let source = loaded.tensorSource {

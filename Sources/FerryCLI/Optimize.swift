@@ -18,6 +18,8 @@ struct Optimize: ParsableCommand {
 
     @OptionGroup var files: RewriteOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Flag(help: "Do not fuse Conv and activation pairs into com.microsoft FusedConv nodes.")
     var noFuseActivations = false
 
@@ -62,6 +64,7 @@ struct Optimize: ParsableCommand {
     }
 
     func run() throws {
+        progress.start()
         let loaded = try files.load()
         var model = loaded.model
         let shapes = try validatingOptions { try inputShapes(shapeOptions, inputs: model.graph.runtimeInputs.map(\.name)) }

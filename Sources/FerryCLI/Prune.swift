@@ -24,6 +24,8 @@ struct Prune: ParsableCommand {
 
     @OptionGroup var files: RewriteOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: ArgumentHelp("Fraction to remove, in [0, 1).", valueName: "s"))
     var sparsity: Double
 
@@ -72,6 +74,7 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
+        progress.start()
         let loaded = try files.load()
         var model = loaded.model
         var options = self.options

@@ -17,6 +17,8 @@ struct Quantize: ParsableCommand {
 
     @OptionGroup var files: RewriteOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: "weights, dynamic or static.")
     var mode: QuantizationOptions.Mode = .static
 
@@ -141,6 +143,7 @@ struct Quantize: ParsableCommand {
     }
 
     func run() throws {
+        progress.start()
         let loaded = try files.load()
         let inputs = loaded.model.graph.runtimeInputs
         let samples = try calibrate.map { try CalibrationSamples.read($0, inputs: inputs) } ?? []

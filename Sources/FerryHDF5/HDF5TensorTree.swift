@@ -65,7 +65,7 @@ public enum HDF5TensorTree {
     }
 
     private static func writeTree(_ tensors: [Tensor], into root: HDF5GroupWriter, compress: Bool, displayPath: String) throws {
-        for t in tensors {
+        try Progress.forEach(tensors, "writing tensors") { t in
             var group = root
             let parts = t.name.split(separator: "/").map(String.init)
             for part in parts.dropLast() { group = try group.groupCreatingIfNeeded(part) }

@@ -121,7 +121,7 @@ public enum SafetensorsFile {
             var length = UInt64(headerBytes.count).littleEndian
             try withUnsafeBytes(of: &length) { try out.write($0) }
             try headerBytes.withUnsafeBytes { try out.write($0) }
-            for t in tensors { try t.bytes!.withUnsafeBytes { try out.write($0) } }
+            try Progress.forEach(tensors, "writing tensors") { t in try t.bytes!.withUnsafeBytes { try out.write($0) } }
             try out.commit()
         } catch let e as FileError {
             throw SafetensorsError.io(e)

@@ -32,7 +32,9 @@ public struct ConstantFolding: OptimizationPass {
         let fixedInputs = Foldability.fixedShapes(of: model.graph.runtimeInputs)
         var folded = Set<Int>()
         var created: [Tensor] = []
-        for i in try model.graph.topologicalOrder() {
+        let order = try model.graph.topologicalOrder()
+        for (k, i) in order.enumerated() {
+            Progress.report("folding constants", done: k, total: order.count)
             let node = model.graph.nodes[i]
             guard Foldability.isDeterministic(node),
                 !node.outputs.contains(where: graphOutputs.contains), node.outputs.contains(where: { !$0.isEmpty })
@@ -57,6 +59,7 @@ public struct ConstantFolding: OptimizationPass {
             }
             folded.insert(i)
         }
+        Progress.report("folding constants", done: order.count, total: order.count)
         guard !folded.isEmpty else { return 0 }
         model.graph.nodes = model.graph.nodes.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
         for t in created { model.addInitializer(t) }

@@ -12,12 +12,14 @@ public enum Pruning {
         try options.validate()
         try model.graph.checkExclusions(options.exclude)
         var notes: [String] = []
+        Progress.report("pruning", done: 0, total: 4)
         do {
             let folded = try ConstantFolding.materialize(&model)
             if folded > 0 { notes.append("\(folded) values computed from constants alone were stored as initializers") }
         } catch {
             notes.append("constants left as computed: \(error)")
         }
+        Progress.report("pruning", done: 1, total: 4)
         let shapesBefore: [String: [Int]]?
         do {
             shapesBefore = try ValueShapes.probe(model, given: options.inputShapes)
@@ -26,6 +28,7 @@ public enum Pruning {
             notes.append("multiply-adds not counted: \(error)")
             shapesBefore = nil
         }
+        Progress.report("pruning", done: 2, total: 4)
         let before = ModelCost(model.graph, shapes: shapesBefore)
         let uses = PrunableWeights.find(model.graph, options: options)
         let original = model.graph
@@ -63,12 +66,14 @@ public enum Pruning {
             report.groups = groups(plan, kept, original)
         }
         GraphCleanup.declareInitializerInputs(&model.graph, irVersion: model.irVersion)
+        Progress.report("pruning", done: 3, total: 4)
         do {
             report.after = ModelCost(
                 model.graph, shapes: shapesBefore == nil ? nil : try ValueShapes.probe(model, given: options.inputShapes))
         } catch {
             throw PassError.unsupported(subject: "pruned model", reason: "does not run any more: \(error)")
         }
+        Progress.report("pruning", done: 4, total: 4)
         return report
     }
 

@@ -14,7 +14,7 @@ enum Calibration {
     ) throws -> [String: (lo: Float, hi: Float)] {
         let probe = try TensorProbe(model, probing: tensors)
         var lo: [String: Float] = [:], hi: [String: Float] = [:]
-        for sample in samples {
+        try Progress.forEach(samples, "calibrating: ranges") { sample in
             let values = try probe.run(sample)
             for t in tensors {
                 guard let v = values[t] else { continue }
@@ -37,7 +37,7 @@ enum Calibration {
         func edges(_ t: String) -> (Float, Float) {
             options.method == .entropy ? (0, max(abs(lo[t]!), abs(hi[t]!))) : (lo[t]!, hi[t]!)
         }
-        for sample in samples {
+        try Progress.forEach(samples, "calibrating: histograms") { sample in
             let values = try probe.run(sample)
             for t in tensors {
                 guard let v = values[t] else { continue }

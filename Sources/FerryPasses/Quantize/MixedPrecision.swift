@@ -40,15 +40,18 @@ struct MixedPrecision {
         // Sensitivity: the cosine lost when only this layer is quantized.
         var sensitivity: [(name: String, loss: Double)] = []
         let everything = Set(candidates).union(alwaysKept)
-        for name in candidates {
+        try Progress.forEach(candidates, "accuracy target: layer sensitivity") { name in
             sensitivity.append((name, 1 - (try agreement(keeping: everything.subtracting([name])))))
         }
         sensitivity.sort { $0.loss > $1.loss }
         var kept: [String] = []
         var cosine = reached
-        for s in sensitivity {
+        for (i, s) in sensitivity.enumerated() {
             kept.append(s.name)
             cosine = try agreement(keeping: alwaysKept.union(kept))
+            Progress.report(
+                "accuracy target: keeping layers in float", done: cosine >= target ? sensitivity.count : i + 1,
+                total: sensitivity.count)
             if cosine >= target { break }
         }
         return (kept, cosine)

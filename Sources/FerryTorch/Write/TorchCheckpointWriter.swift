@@ -52,6 +52,7 @@ public enum TorchCheckpointWriter {
             try zip.add("archive/byteorder", Array("little".utf8))
             for (key, t) in storages.enumerated() {
                 try t.bytes!.withUnsafeBytes { try zip.add("archive/data/\(key)", [$0], alignment: 64) }
+                Progress.report("writing tensors", done: key + 1, total: storages.count)
             }
             try zip.add("archive/version", Array("3\n".utf8))
             try zip.finish()
