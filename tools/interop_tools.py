@@ -33,6 +33,8 @@ running both files on the same inputs:
               of the CNNs: values matched through its DequantizeLinear nodes, and the outputs'
               largest differences are onnxruntime's
   keras       mnist_cnn.h5 against its `ferry convert` to ONNX: exit 0
+`ferry inspect --format hdf5 --json` on Keras .h5 fixtures against h5py's walk of the file: the
+same groups and datasets, dtypes, shapes and attribute names.
 Prints one line per check, then `N passed, M failed`; exit 1 on a failure.
 """
 import argparse
@@ -367,6 +369,34 @@ def check_keras_diff(checks, args, work):
                   f"exit {status}, {d['numeric']['compared']} values compared, {d['numeric']['over_tolerance']} over")
 
 
+def check_hdf5_listing(checks, args, path):
+    """`ferry inspect --format hdf5 --json` against h5py's walk: the same groups and datasets, with
+    the same dtypes, shapes and attribute names."""
+    import h5py
+    r = subprocess.run([args.ferry, "inspect", path, "--format", "hdf5", "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        checks.record(False, f"{os.path.basename(path)}: inspect --format hdf5", r.stderr.strip())
+        return
+    got = {e["path"]: (e["kind"], e.get("dtype"), tuple(e["shape"]) if e.get("shape") is not None else None,
+                       sorted(e["attributes"])) for e in json.loads(r.stdout)["entries"]}
+    want = {}
+    with h5py.File(path, "r") as f:
+        want["/"] = ("group", None, None, sorted(f.attrs))
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                # byte order is how the file stores them; Ferry reads them as native values
+                dtype = "string" if obj.dtype.kind in "SUO" else obj.dtype.newbyteorder("=").name
+                want["/" + name] = ("dataset", dtype, tuple(obj.shape), sorted(obj.attrs))
+            else:
+                want["/" + name] = ("group", None, None, sorted(obj.attrs))
+        f.visititems(visit)
+    differ = [k for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k)]
+    checks.record(not differ, f"{os.path.basename(path)}: inspect --format hdf5 vs h5py",
+                  f"{len(want)} objects" + (f"; first difference {differ[0]}: {got.get(differ[0])} vs h5py {want.get(differ[0])}"
+                                            if differ else ", the same paths, kinds, dtypes, shapes and attribute names"))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ferry", required=True)
@@ -388,6 +418,8 @@ def main():
     for name, path in models:
         check_diff(checks, args, work, name, path)
     check_keras_diff(checks, args, work)
+    for name in ("keras/mnist_cnn.h5", "keras/conv2d.h5", "hdf5/tree.h5"):
+        check_hdf5_listing(checks, args, os.path.join(ROOT, "Fixtures", name))
     sys.exit(checks.finish(work, args.keep_work))
 
 

@@ -6,7 +6,52 @@ public struct ModelSummary: Encodable {
     /// A declared graph input or output.
     public struct Value: Encodable {
         public var name: String
+        /// The whole declared type as text: `float32[N,3,224,224]`.
         public var type: String
+        /// The element type and the axes, for tools reading JSON; nil when not declared.
+        public var dtype: String?
+        public var shape: [ShapeAxis]?
+
+        init(_ info: ValueInfo) {
+            name = info.name
+            type = info.type?.description ?? "?"
+            if case .tensor(let t, let dims)? = info.type?.type {
+                dtype = t.name
+                shape = dims?.map(ShapeAxis.init)
+            }
+        }
+    }
+    /// One axis of a shape: a size, a symbol's name, or unknown (JSON: a number, a string, null).
+    public enum ShapeAxis: Encodable, Sendable {
+        case size(Int64)
+        case symbol(String)
+        case unknown
+
+        public init(_ d: Dim) {
+            switch d.value {
+            case .fixed(let n): self = .size(n)
+            case .symbol(let s): self = .symbol(s)
+            case .unknown: self = .unknown
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .size(let n): try c.encode(n)
+            case .symbol(let s): try c.encode(s)
+            case .unknown: try c.encodeNil()
+            }
+        }
+
+        /// `224`, `N`, `?`.
+        public var text: String {
+            switch self {
+            case .size(let n): return String(n)
+            case .symbol(let s): return s
+            case .unknown: return "?"
+            }
+        }
     }
     /// Number of nodes with one op type.
     public struct OpCount: Encodable {
@@ -65,8 +110,8 @@ public struct ModelSummary: Encodable {
         producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         graphName = model.graph.name
         metadata = model.metadata.map { MetadataEntry(key: $0.key, value: $0.value) }
-        inputs = model.graph.runtimeInputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
-        outputs = model.graph.outputs.map { Value(name: $0.name, type: $0.type?.description ?? "?") }
+        inputs = model.graph.runtimeInputs.map(Value.init)
+        outputs = model.graph.outputs.map(Value.init)
 
         var histogram: [String: Int] = [:]
         var rows: [TensorRow] = []

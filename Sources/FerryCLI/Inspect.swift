@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ferry
+import FerryHDF5
 import FerryIR
 import FerryPasses
 import Foundation
@@ -30,7 +31,10 @@ struct Inspect: ParsableCommand {
             "With --shapes: fix an input's shape, NAME=1,3,224,224 (or DIMS for a single input).", valueName: "NAME=DIMS"))
     var inputShapeOptions: [String] = []
 
-    @Option(help: ArgumentHelp("Format of MODEL instead of the one its extension names.", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "Format of MODEL instead of the one its extension names; hdf5 lists the file's groups and datasets (paths, dtypes, shapes, attributes) as h5ls does.",
+            valueName: "format"))
     var format: ModelFormat?
 
     @OptionGroup var reading: ReadingOptions
@@ -42,6 +46,10 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         CrashGuard.guardReading(model)
+        if format == .hdf5 && !shapes {
+            try listHDF5()
+            return
+        }
         let loaded = try ModelIO.load(model, format: format, options: reading.loadOptions)
         if shapes {
             guard !loaded.model.graph.nodes.isEmpty else {
@@ -149,6 +157,46 @@ struct SummaryTable {
     }
 }
 
+extension Inspect {
+    /// `--format hdf5`: the groups and datasets actually in the file, as h5ls -r lists them, with
+    /// their attributes (a Keras .h5 shown as the file it is, not as the model it holds).
+    func listHDF5() throws {
+        let file = try HDF5File.open(model, allowExternal: reading.allowExternalData, reading: reading.loadOptions.hdf5Reading)
+        let entries = try HDF5TensorTree.listing(file)
+        if json {
+            try printJSON(HDF5Listing(file: model, entries: entries.map(HDF5Listing.Entry.init)))
+            return
+        }
+        for e in entries {
+            let kind = e.elementType.map { "dataset \($0.name)[\(e.shape!.map(String.init).joined(separator: ","))]" } ?? "group"
+            print("\(e.path)  \(kind)")
+            for a in e.attributes { print("    @\(a.key) = \(a.value)") }
+        }
+    }
+}
+
+/// `ferry inspect --format hdf5 --json` output.
+struct HDF5Listing: Encodable {
+    struct Entry: Encodable {
+        let path: String
+        /// "group" or "dataset".
+        let kind: String
+        let dtype: String?
+        let shape: [Int]?
+        let attributes: [String: String]
+
+        init(_ e: HDF5TensorTree.Entry) {
+            path = e.path
+            kind = e.elementType == nil ? "group" : "dataset"
+            dtype = e.elementType?.name
+            shape = e.shape
+            attributes = Dictionary(e.attributes.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+    let file: String
+    let entries: [Entry]
+}
+
 /// `ferry inspect --shapes --json` output.
 struct ValueShapeListing: Encodable {
     let file: String
@@ -160,46 +208,17 @@ struct ValueShapeListing: Encodable {
 
 /// One value of `inspect --shapes`: each axis a size, a symbolic expression or null (unknown).
 struct ValueShapeRow: Encodable {
-    /// One axis: a number, a name ("N", "2*N") or unknown.
-    enum Axis: Encodable {
-        case size(Int64)
-        case symbol(String)
-        case unknown
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            switch self {
-            case .size(let n): try c.encode(n)
-            case .symbol(let s): try c.encode(s)
-            case .unknown: try c.encodeNil()
-            }
-        }
-
-        var text: String {
-            switch self {
-            case .size(let n): return String(n)
-            case .symbol(let s): return s
-            case .unknown: return "?"
-            }
-        }
-    }
     let name: String
     let dtype: String
     /// Nil when even the rank is unknown.
-    let shape: [Axis]?
+    let shape: [ModelSummary.ShapeAxis]?
     /// The op type computing it, or "input".
     let op: String
 
     init(_ v: SymbolicValue) {
         name = v.name
         dtype = v.elementType.name
-        shape = v.dims?.map {
-            switch $0.value {
-            case .fixed(let n): return .size(n)
-            case .symbol(let s): return .symbol(s)
-            case .unknown: return .unknown
-            }
-        }
+        shape = v.dims?.map(ModelSummary.ShapeAxis.init)
         op = v.producer ?? "input"
     }
 

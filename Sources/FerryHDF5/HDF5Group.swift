@@ -131,6 +131,16 @@ public struct HDF5Dataset {
         }
     }
 
+    /// The dataset's element type.
+    public var elementType: ElementType {
+        get throws {
+            switch try data.get() {
+            case .tensor(let t): return t.elementType
+            case .placed(_, let type, _): return type
+            }
+        }
+    }
+
     /// The whole dataset as a tensor named `name`.
     public func read(name: String) throws -> Tensor {
         var tensor = try file.tensor(try data.get(), object: path)

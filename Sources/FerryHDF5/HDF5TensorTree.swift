@@ -32,6 +32,60 @@ public enum HDF5TensorTree {
         return tensors
     }
 
+    /// One object of an HDF5 file as h5ls lists it: a group, or a dataset with its type and shape,
+    /// and the object's attributes (each as a short text).
+    public struct Entry: Sendable {
+        public var path: String
+        /// Nil for a group.
+        public var elementType: ElementType?
+        public var shape: [Int]?
+        public var attributes: [KeyValue]
+    }
+
+    /// Every group and dataset of the file in path order, without reading dataset values (the
+    /// walk `read` makes: external links listed, not followed).
+    public static func listing(_ file: HDF5File) throws -> [Entry] {
+        var entries: [Entry] = []
+        var visited = Set<Int>()
+        func attributes(_ names: [String], _ value: (String) throws -> HDF5Value?) throws -> [KeyValue] {
+            try names.map { name in KeyValue(name, describe(try value(name))) }
+        }
+        func visit(_ group: HDF5Group, prefix: String) throws {
+            guard visited.insert(group.node).inserted else { return }
+            for member in try group.members() where [.group, .dataset].contains(member.kind) {
+                let name = prefix + "/" + member.name
+                switch try group.child(member.name) {
+                case .group(let sub):
+                    entries.append(Entry(path: name, attributes: try attributes(try sub.attributeNames(), sub.attribute)))
+                    try visit(sub, prefix: name)
+                case .dataset(let d):
+                    entries.append(
+                        Entry(
+                            path: name, elementType: try d.elementType, shape: try d.shape,
+                            attributes: try attributes(try d.attributeNames(), d.attribute)))
+                }
+            }
+        }
+        let root = try file.root
+        entries.append(Entry(path: "/", attributes: try attributes(try root.attributeNames(), root.attribute)))
+        try visit(root, prefix: "")
+        return entries
+    }
+
+    /// An attribute value in a line: a string (up to 80 characters), a list's first strings, or a
+    /// number array's type and first values.
+    private static func describe(_ v: HDF5Value?) -> String {
+        switch v {
+        case .string(let s)?: return s.count > 80 ? String(s.prefix(77)) + "..." : s
+        case .strings(let l)?:
+            return "[" + l.prefix(4).joined(separator: ", ") + (l.count > 4 ? ", ... \(l.count) in all" : "") + "]"
+        case .tensor(let t)?:
+            let values = t.numericValues.map { $0.prefix(4).map { "\($0)" }.joined(separator: ", ") } ?? ""
+            return "\(t.elementType.name)\(t.shape) \(values)"
+        case nil: return "?"
+        }
+    }
+
     /// Writes `tensors` as datasets named by their names ('/' separates groups), atomically.
     /// Every name must be a valid HDF5 path so that reading the file back gives the same names.
     public static func write(

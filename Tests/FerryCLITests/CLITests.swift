@@ -69,6 +69,15 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(fixed.stdout.contains("pooled  float32   [2,3,4,4]"), "\(fixed.stdout)")
     }
 
+    /// --format hdf5: the file as h5ls shows it, not the Keras model in it (interop_tools.py
+    /// compares the listing with h5py's).
+    @Test func hdf5FormatListsTheFile() throws {
+        let r = try ferry("inspect", "Fixtures/keras/mnist_cnn.h5", "--format", "hdf5")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("/  group\n    @backend = tensorflow\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("\n/model_weights/conv2d/conv2d/kernel:0  dataset float32[3,3,1,32]\n"))
+    }
+
     @Test func tensorsListsEveryInitializer() throws {
         let r = try ferry("inspect", model, "--tensors")
         #expect(r.status == 0)
