@@ -62,7 +62,9 @@ final class KerasExporter {
     /// Who reads each value of the graph.
     let index: GraphIndex
     var done = Set<Int>()
-    var problems: [String] = []
+    var problems: [ExportFailure] = []
+    /// Nodes left out only because a node they read from was (not counted as problems of their own).
+    var cascaded = 0
     /// Recurrent outputs whose direction axis a following Squeeze removes.
     var pendingSqueeze: [String: Value] = [:]
     /// Sequences of backwards recurrent layers, in the IR's time order until reversed.
@@ -134,7 +136,7 @@ final class KerasExporter {
             addedLayers.insert(name)
             if !KerasExporter.anyRank.contains(className) {
                 if inputs.count != 1 {
-                    problems.append("\(className) '\(name)': a layer of several inputs on time steps folded into the batch")
+                    problems.append(.init(className, name, "a layer of several inputs on time steps folded into the batch"))
                 }
                 c["name"] = unique(name + "_step")
                 c = [
@@ -186,8 +188,11 @@ final class KerasExporter {
             foldedTime = times.first.flatMap { $0 < 0 ? nil : $0 }
             if times.count > 1 || (foldedTime != nil && ["LSTM", "GRU", "RNN"].contains(node.opType)) {
                 problems.append(
-                    "\(node.opType) '\(node.name)': \(times.count > 1 ? "inputs with and without time steps folded into the batch" : "a recurrent layer on time steps folded into the batch")"
-                )
+                    .init(
+                        node.opType, node.name,
+                        times.count > 1
+                            ? "inputs with and without time steps folded into the batch"
+                            : "a recurrent layer on time steps folded into the batch"))
                 continue
             }
             addedLayers = []
@@ -195,7 +200,7 @@ final class KerasExporter {
             do {
                 try ExportRules.convert(node, index: i, self)
             } catch let e as ExportProblem {
-                problems.append("\(node.opType) '\(node.name)': \(e.reason)")
+                if e.followsAnother { cascaded += 1 } else { problems.append(.init(node.opType, node.name, e.reason)) }
             }
             // Values the node's layers compute per time step stay folded.
             if let t = foldedTime {
@@ -204,16 +209,19 @@ final class KerasExporter {
                 }
             }
             foldedTime = nil
-            if problems.count >= 20 { break }
+        }
+        if problems.isEmpty && cascaded > 0 {
+            problems.append(.init(nil, nil, "\(cascaded) node(s) read values no node computed"))
+            cascaded = 0
         }
         if problems.isEmpty {
             for out in graph.outputs {
                 guard let v = values[out.name] else {
-                    problems.append("output '\(out.name)' has no Keras equivalent")
+                    problems.append(.init(nil, nil, "output '\(out.name)' has no Keras equivalent"))
                     continue
                 }
                 guard v.time == nil else {
-                    problems.append("output '\(out.name)' has its time steps folded into the batch")
+                    problems.append(.init(nil, nil, "output '\(out.name)' has its time steps folded into the batch"))
                     continue
                 }
                 switch v.layout {
@@ -221,12 +229,13 @@ final class KerasExporter {
                 case .channelsFirst:
                     let perm = [v.shape.count - 1] + Array(1..<(v.shape.count - 1))
                     outputLayers.append(add("Permute", out.name + "_nchw", ["dims": perm], inputs: [v.ref]))
-                default: problems.append("output '\(out.name)' is time-major or permuted, which Keras cannot return")
+                default:
+                    problems.append(.init(nil, nil, "output '\(out.name)' is time-major or permuted, which Keras cannot return"))
                 }
             }
         }
         if !problems.isEmpty {
-            throw KerasError.cannotExport(file: file, problems: problems)
+            throw KerasError.cannotExport(file: file, problems: Self.summary(problems, cascaded: cascaded))
         }
     }
 
@@ -235,7 +244,7 @@ final class KerasExporter {
     func value(_ name: String) throws -> Value {
         guard let v = values[name] else {
             if constants[name] != nil { throw ExportProblem("a constant where Keras needs a computed tensor") }
-            throw ExportProblem("input '\(name)' comes from an op that was not converted")
+            throw ExportProblem("input '\(name)' comes from an op that was not converted", followsAnother: true)
         }
         return v
     }
@@ -299,5 +308,47 @@ final class KerasExporter {
 /// Why one node cannot be exported.
 struct ExportProblem: Error {
     let reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// True when the node failed only because a node before it did.
+    let followsAnother: Bool
+    init(_ reason: String, followsAnother: Bool = false) {
+        self.reason = reason
+        self.followsAnother = followsAnother
+    }
+}
+
+/// Why one node (or the graph's outputs) has no Keras form.
+struct ExportFailure {
+    /// The op type and node name; nil for problems of the graph's outputs.
+    let op: String?, node: String?
+    let reason: String
+    init(_ op: String?, _ node: String?, _ reason: String) {
+        self.op = op
+        self.node = node
+        self.reason = reason
+    }
+}
+
+extension KerasExporter {
+    /// The failures grouped by op and reason, in order of first appearance: one reads
+    /// "Op 'node': reason", several "Op 'first' and N more like it: reason"; the nodes left out
+    /// only because of them are counted, not listed (a refused op would otherwise bring a line
+    /// for every node after it); past six kinds, the rest are counted too.
+    static func summary(_ failures: [ExportFailure], cascaded: Int) -> [String] {
+        var groups: [(first: ExportFailure, count: Int)] = []
+        for f in failures {
+            if let i = groups.firstIndex(where: { $0.first.op == f.op && $0.first.reason == f.reason && f.op != nil }) {
+                groups[i].count += 1
+            } else {
+                groups.append((f, 1))
+            }
+        }
+        var lines = groups.map { g -> String in
+            guard let op = g.first.op else { return g.first.reason }
+            let more = g.count > 1 ? " and \(g.count - 1) more like it" : ""
+            return "\(op) '\(g.first.node ?? "")'\(more): \(g.first.reason)"
+        }
+        if lines.count > 6 { lines = lines.prefix(5) + ["\(lines.count - 5) more kinds of problem"] }
+        if cascaded > 0 { lines.append("\(cascaded) node(s) after them left out") }
+        return lines
+    }
 }
