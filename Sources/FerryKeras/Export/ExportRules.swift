@@ -2,8 +2,9 @@ import FerryIR
 
 /// One rule per ONNX op (or op pattern) that maps onto a Keras layer.
 enum ExportRules {
-    /// Activations Keras can name in a layer's `activation` option (the same in Keras 2 and 3).
-    static func activationName(_ n: Node, _ e: KerasExporter) -> String? {
+    /// Activations Keras can name in a layer's `activation` option (the same in Keras 2 and 3);
+    /// `rank` is the rank of the activation's input when it is not computed yet.
+    static func activationName(_ n: Node, _ e: KerasExporter, rank: Int? = nil) -> String? {
         switch n.opType {
         case "Relu": return "relu"
         case "Sigmoid": return "sigmoid"
@@ -13,6 +14,11 @@ enum ExportRules {
         case "Softplus": return "softplus"
         case "Softsign": return "softsign"
         case "Exp": return "exponential"
+        case "Softmax":
+            // over the last axis (opsets before 13 flatten from `axis`: the same for a matrix)
+            guard let rank = rank ?? e.values[n.inputs[0]]?.shape.count, rank >= 1 else { return nil }
+            let axis = Int(n.int("axis") ?? (e.opset < 13 ? 1 : -1))
+            return (axis == -1 || axis == rank - 1) && (e.opset >= 13 || rank == 2) ? "softmax" : nil
         case "Clip":
             guard n.inputs.count == 3, let lo = try? e.constant(n.inputs[1]).float32Values.first,
                 let hi = try? e.constant(n.inputs[2]).float32Values.first, lo == 0, hi == 6
@@ -23,9 +29,10 @@ enum ExportRules {
     }
 
     /// Folds a following single-consumer activation into a layer's `activation` option; returns
-    /// the activation name and the value the layer's output stands for.
-    static func fuseActivation(after output: String, _ e: KerasExporter) -> (String, String) {
-        if let c = e.soleConsumer(output), let name = activationName(e.graph.nodes[c], e), !e.done.contains(c) {
+    /// the activation name and the value the layer's output stands for. `rank` is the layer
+    /// output's rank (Softmax folds only over the last axis).
+    static func fuseActivation(after output: String, rank: Int, _ e: KerasExporter) -> (String, String) {
+        if let c = e.soleConsumer(output), let name = activationName(e.graph.nodes[c], e, rank: rank), !e.done.contains(c) {
             e.done.insert(c)
             return (name, e.graph.nodes[c].outputs[0])
         }
@@ -263,7 +270,7 @@ enum ExportRules {
         let inChannels = x.shape[1] ?? w.shape[1] * group
         let outChannels = w.shape[0]
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
-        let (activation, result) = fuseActivation(after: n.outputs[0], e)
+        let (activation, result) = fuseActivation(after: n.outputs[0], rank: rank, e)
         var config: [String: Any] = [
             "kernel_size": kernel, "strides": strides, "padding": padding!, "dilation_rate": dilations,
             "activation": activation, "use_bias": bias != nil, "data_format": "channels_last"
@@ -453,7 +460,7 @@ enum ExportRules {
             for (kr, ir) in order.enumerated() { for u in 0..<units { rows[kr * units + u] = src[ir * units + u] } }
             k = Tensor(elementType: .float, shape: kernel.shape, values: rows)
         }
-        let (activation, result) = fuseActivation(after: output, e)
+        let (activation, result) = fuseActivation(after: output, rank: x.shape.count, e)
         var weights: [(String, Tensor)] = [("kernel", k)]
         if var b = bias {
             b.shape = [kernel.shape[1]]

@@ -43,7 +43,7 @@ final class KerasExporter {
 
     struct Layer {
         let className: String
-        let name: String
+        var name: String
         var config: [String: Any]
         let inputs: [Ref]
         var weights: [(String, Tensor)]
@@ -236,6 +236,29 @@ final class KerasExporter {
         }
         if !problems.isEmpty {
             throw KerasError.cannotExport(file: file, problems: Self.summary(problems, cascaded: cascaded))
+        }
+        nameOutputLayersAfterOutputs()
+    }
+
+    /// Gives each output layer its graph output's name (the importer names a model's outputs
+    /// after its Keras output layers, so a round trip keeps `dense_1` as `dense_1`, not
+    /// `dense_1_1`), when no other layer has that name and no layer reads the output layer.
+    private func nameOutputLayersAfterOutputs() {
+        for (i, out) in graph.outputs.enumerated() where i < outputLayers.count {
+            let old = outputLayers[i].layer
+            guard old != out.name, !layers.contains(where: { $0.name == out.name }),
+                !layers.contains(where: { $0.inputs.contains { $0.layer == old } }),
+                !inputLayers.contains(where: { $0.layer == old }), outputLayers.filter({ $0.layer == old }).count == 1,
+                let k = layers.firstIndex(where: { $0.name == old })
+            else { continue }
+            let clean = out.name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !(out.name.first?.isNumber ?? true)
+            guard clean else { continue }
+            layers[k].name = out.name
+            layers[k].config["name"] = out.name
+            layers[k].weights = layers[k].weights.map { w in
+                (out.name + w.0.dropFirst(old.count), w.1)
+            }
+            outputLayers[i] = Ref(layer: out.name, tensor: outputLayers[i].tensor)
         }
     }
 

@@ -54,7 +54,7 @@ enum MoreExportRules {
         }
         let filters = w.shape[1]
         let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try e.constant(n.inputs[2]) : nil
-        let (activation, result) = ExportRules.fuseActivation(after: n.outputs[0], e)
+        let (activation, result) = ExportRules.fuseActivation(after: n.outputs[0], rank: rank, e)
         let cls = "Conv\(spatial)DTranspose"
         var weights: [(String, Tensor)] = [("kernel", w.permuted(Array(2..<rank) + [1, 0]))]
         if let bias { weights.append(("bias", bias)) }
