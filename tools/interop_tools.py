@@ -33,6 +33,11 @@ running both files on the same inputs:
               of the CNNs: values matched through its DequantizeLinear nodes, and the outputs'
               largest differences are onnxruntime's
   keras       mnist_cnn.h5 against its `ferry convert` to ONNX: exit 0
+`ferry edit`: a batch-1 model whose Reshape bakes the batch set to batch 4 and to a dynamic batch
+(every row must be the batch-1 output in onnxruntime, the Reshape named in the report);
+--extract of small_cnn's middle (onnxruntime gives the original's value), --rename, --add-output
+and --strip-docs; every file passes onnx.checker's full check.
+
 `ferry inspect --format hdf5 --json` on Keras .h5 fixtures against h5py's walk of the file: the
 same groups and datasets, dtypes, shapes and attribute names.
 Prints one line per check, then `N passed, M failed`; exit 1 on a failure.
@@ -397,6 +402,73 @@ def check_hdf5_listing(checks, args, path):
                                             if differ else ", the same paths, kinds, dtypes, shapes and attribute names"))
 
 
+def check_edit(checks, args, work):
+    """`ferry edit`: a batch-1 model whose Reshape bakes the batch, set to batch 4 and to a dynamic
+    batch (each row must give the batch-1 output in onnxruntime); --extract of a middle section
+    and --rename/--add-output on the torch-free Shape/Reshape fixture and small_cnn."""
+    rng = np.random.default_rng(3)
+    conv_w = numpy_helper.from_array(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), "conv_w")
+    fc_w = numpy_helper.from_array(rng.standard_normal((48, 5)).astype(np.float32), "fc_w")
+    flat = numpy_helper.from_array(np.array([1, -1], np.int64), "flat_shape")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "conv_w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+         helper.make_node("Relu", ["c"], ["r"], name="relu"),
+         helper.make_node("Reshape", ["r", "flat_shape"], ["f"], name="flatten"),
+         helper.make_node("MatMul", ["f", "fc_w"], ["y"], name="fc")],
+        "batch_one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], [conv_w, fc_w, flat])
+    path = os.path.join(work, "batch_one.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = rng.random((4, 2, 4, 4)).astype(np.float32)
+    one = ort_session(path)
+    want = np.concatenate([one.run(None, {"x": x[i:i + 1]})[0] for i in range(4)])
+    for batch, rows in (("4", 4), ("dynamic", 3)):
+        out = os.path.join(work, f"batch_{batch}.onnx")
+        r = subprocess.run([args.ferry, "edit", path, out, "--batch", batch, "--force"], capture_output=True, text=True)
+        if r.returncode != 0:
+            checks.record(False, f"edit --batch {batch}", r.stderr.strip())
+            continue
+        onnx.checker.check_model(onnx.load(out), full_check=True)
+        got = ort_session(out).run(None, {"x": x[:rows]})[0]
+        diff = float(np.abs(got - want[:rows]).max())
+        checks.record(diff <= 1e-5 and "Reshape 'flatten'" in r.stdout, f"edit --batch {batch}: rows are the batch-1 outputs",
+                      f"{rows} rows in onnxruntime, largest difference {diff:.2g}; {r.stdout.strip().splitlines()[-1]}")
+
+    # --extract the section between two values of small_cnn; --rename and --add-output
+    small = os.path.join(ROOT, "Fixtures", "onnx", "valid", "small_cnn.onnx")
+    sub = os.path.join(work, "section.onnx")
+    r = subprocess.run([args.ferry, "edit", small, sub, "--extract", "p1:f", "--force"], capture_output=True, text=True)
+    if r.returncode == 0:
+        onnx.checker.check_model(onnx.load(sub), full_check=True)
+        exposed = onnx.load(small)
+        exposed.graph.output.extend([helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ("p1", "f")])
+        image = rng.random((1, 1, 16, 16)).astype(np.float32)
+        p1, f = ort_session(exposed.SerializeToString()).run(["p1", "f"], {"input": image})
+        got = ort_session(sub).run(None, {"p1": p1})[0]
+        m = onnx.load(sub)
+        ok = float(np.abs(got - f).max()) == 0 and [i.name for i in m.graph.input] == ["p1"] and len(m.graph.node) == 3
+        detail = f"{len(m.graph.node)} nodes, {len(m.graph.initializer)} initializers, onnxruntime gives the original's 'f'"
+    else:
+        ok, detail = False, r.stderr.strip()
+    checks.record(ok, "edit --extract p1:f of small_cnn", detail)
+    renamed = os.path.join(work, "renamed.onnx")
+    r = subprocess.run([args.ferry, "edit", small, renamed, "--rename", "input=image", "--rename", "output=probs",
+                        "--add-output", "r1", "--strip-docs", "--force"], capture_output=True, text=True)
+    if r.returncode == 0:
+        onnx.checker.check_model(onnx.load(renamed), full_check=True)
+        image = rng.random((1, 1, 16, 16)).astype(np.float32)
+        sess = ort_session(renamed)
+        probs, r1 = sess.run(["probs", "r1"], {"image": image})
+        exposed = onnx.load(small)
+        exposed.graph.output.extend([helper.make_tensor_value_info("r1", TensorProto.FLOAT, None)])
+        want_probs, want_r1 = ort_session(exposed.SerializeToString()).run(["output", "r1"], {"input": image})
+        ok = np.array_equal(probs, want_probs) and np.array_equal(r1, want_r1)
+        detail = f"inputs {[i.name for i in sess.get_inputs()]}, outputs {[o.name for o in sess.get_outputs()]}"
+    else:
+        ok, detail = False, r.stderr.strip()
+    checks.record(ok, "edit --rename --add-output --strip-docs", detail)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ferry", required=True)
@@ -418,6 +490,7 @@ def main():
     for name, path in models:
         check_diff(checks, args, work, name, path)
     check_keras_diff(checks, args, work)
+    check_edit(checks, args, work)
     for name in ("keras/mnist_cnn.h5", "keras/conv2d.h5", "hdf5/tree.h5"):
         check_hdf5_listing(checks, args, os.path.join(ROOT, "Fixtures", name))
     sys.exit(checks.finish(work, args.keep_work))

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Ferry
+import FerryIR
+import FerryPasses
+
+/// `ferry edit IN OUT`: model surgery (the library's `ModelEdit`).
+struct Edit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Edit a model: batch size, input axes, renames, extra outputs, a subgraph, documentation.",
+        discussion: """
+            Edits apply in this order: --extract, --rename, --batch, --set-dim, --add-output, --strip-docs. \
+            --batch sets every input's first axis (and outputs declared with the old batch); a Reshape whose constant \
+            shape starts with the old batch size copies that axis from its input instead (0), and one that cannot be \
+            changed safely is named. Declared shapes of intermediate values are dropped (ferry inspect --shapes infers them).
+            """)
+
+    @OptionGroup var files: RewriteOptions
+
+    @Option(help: ArgumentHelp("Batch size of every input's first axis: a number, or dynamic (N).", valueName: "n|dynamic"))
+    var batch: String?
+
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "Set an input axis: NAME:AXIS=SIZE, or NAME:AXIS=SYMBOL for a symbolic one.", valueName: "name:axis=value"))
+    var setDim: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Rename a value (input, output or intermediate).", valueName: "old=new"))
+    var rename: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep only the subgraph from these values to these: IN1,IN2:OUT1,OUT2 (with the initializers it reads).",
+            valueName: "inputs:outputs"))
+    var extract: String?
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Make an intermediate value a graph output.", valueName: "tensor"))
+    var addOutput: [String] = []
+
+    @Flag(help: "Remove the model's, the graph's and every node's doc strings.")
+    var stripDocs = false
+
+    func validate() throws {
+        _ = try edit()
+    }
+
+    /// The library edit the options ask for; usage errors for malformed values.
+    func edit() throws -> ModelEdit {
+        var e = ModelEdit()
+        if let batch {
+            if batch == "dynamic" {
+                e.batch = .dynamic
+            } else if let n = Int(batch), n >= 1 {
+                e.batch = .fixed(n)
+            } else {
+                throw ValidationError("--batch takes a size of at least 1 or 'dynamic' (got '\(batch)')")
+            }
+        }
+        for s in setDim {
+            guard let colon = s.lastIndex(of: ":"), let eq = s.lastIndex(of: "="), colon < eq,
+                let axis = Int(s[s.index(after: colon)..<eq]), axis >= 0, s.index(after: eq) < s.endIndex
+            else { throw ValidationError("--set-dim takes NAME:AXIS=VALUE, e.g. input:0=4 or input:0=batch (got '\(s)')") }
+            let value = String(s[s.index(after: eq)...])
+            let dim: Dim = Int64(value).map { .fixed($0) } ?? .symbol(value)
+            if case .fixed(let n) = dim.value, n < 0 {
+                throw ValidationError("--set-dim: a size cannot be negative (got '\(s)')")
+            }
+            e.dims.append((String(s[..<colon]), axis, dim))
+        }
+        for r in rename {
+            let parts = r.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--rename takes OLD=NEW (got '\(r)')")
+            }
+            e.renames.append((String(parts[0]), String(parts[1])))
+        }
+        if let extract {
+            let sides = extract.split(separator: ":", omittingEmptySubsequences: false)
+            let list = { (s: Substring) in s.split(separator: ",").map(String.init) }
+            guard sides.count == 2, !list(sides[0]).isEmpty, !list(sides[1]).isEmpty else {
+                throw ValidationError("--extract takes IN1,IN2:OUT1,OUT2 (got '\(extract)')")
+            }
+            e.extract = (list(sides[0]), list(sides[1]))
+        }
+        e.addOutputs = addOutput
+        e.stripDocs = stripDocs
+        if e.extract == nil && e.renames.isEmpty && e.batch == nil && e.dims.isEmpty && e.addOutputs.isEmpty && !stripDocs {
+            throw ValidationError(
+                "nothing to edit: give at least one of --batch, --set-dim, --rename, --extract, --add-output, --strip-docs")
+        }
+        return e
+    }
+
+    func run() throws {
+        let loaded = try files.load()
+        var model = loaded.model
+        let report = try validatingOptions { try edit().apply(to: &model) }
+        try files.save(model, from: loaded)
+        print("wrote \(files.output): \(grouped(loaded.model.graph.nodes.count)) -> \(grouped(model.graph.nodes.count)) nodes")
+        for n in report.notes { print("note: \(n)") }
+    }
+}

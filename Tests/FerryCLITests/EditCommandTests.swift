@@ -1,0 +1,39 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// `ferry edit`: each edit on small_cnn, read back with inspect; malformed or unknown values are
+/// usage errors naming them (tools/interop_tools.py runs the edited files in onnxruntime).
+@Suite struct EditCommandTests {
+    let model = "Fixtures/onnx/valid/small_cnn.onnx"
+
+    @Test func editsShowInTheWrittenModel() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry(
+            "edit", model, dir + "/e.onnx", "--batch", "dynamic", "--rename", "input=image", "--add-output", "r1",
+            "--set-dim", "image:0=batch")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("wrote \(dir)/e.onnx: 8 -> 8 nodes"), "\(r.stdout)")
+        let shown = try ferry("inspect", dir + "/e.onnx").stdout
+        #expect(shown.contains("image   float32[batch,1,16,16]"), "\(shown)")
+        #expect(shown.contains("output  float32[N,10]") && shown.contains("r1      float32[batch,4,16,16]"), "\(shown)")
+        let cut = try ferry("edit", model, dir + "/cut.onnx", "--extract", "p1:f")
+        #expect(cut.status == 0 && cut.stdout.contains("8 -> 3 nodes"), "\(cut.stdout)\(cut.stderr)")
+        #expect(try ferry("inspect", dir + "/cut.onnx").stdout.contains("p1  float32[1,4,8,8]"))
+    }
+
+    @Test(arguments: [
+        (["--batch", "0"], "--batch takes a size of at least 1"), (["--set-dim", "input=4"], "--set-dim takes NAME:AXIS=VALUE"),
+        (["--rename", "nope=x"], "--rename: 'nope' names no value of the graph"),
+        (["--rename", "input=output"], "--rename: 'output' is empty or names a value already"),
+        (["--add-output", "nope"], "--add-output: 'nope' is not a value the graph computes"),
+        (["--extract", "p1:nope"], "--extract: 'nope' is not a value of the graph"), ([], "nothing to edit")
+    ])
+    func badEditsAreUsageErrors(arguments: [String], message: String) throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry(["edit", model, dir + "/e.onnx"] + arguments)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.onnx"))
+    }
+}
