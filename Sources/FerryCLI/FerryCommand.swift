@@ -12,7 +12,9 @@ struct FerryCommand: ParsableCommand {
         abstract:
             "Inspect, convert and run neural-network model files: ONNX, Keras (.h5, .keras), HDF5 tensor trees, safetensors, .npz and PyTorch checkpoints.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Run.self, Bench.self, Diff.self, Edit.self, Optimize.self, Quantize.self, Prune.self]
+        subcommands: [
+            Inspect.self, Convert.self, Run.self, Bench.self, Diff.self, Edit.self, Optimize.self, Quantize.self, Prune.self
+        ]
     )
 
     /// Runs the command line; errors print one line and exit 1, usage errors exit 2.
