@@ -9,7 +9,13 @@ enum QuantizationReporting {
         validated: Bool, options: QuantizationOptions, perChannel: Bool, notes: [String], original: Model
     ) throws -> QuantizationReport {
         let keptSet = Set(kept)
-        var layers: [QuantizationReport.Layer] = targets.targets.map { t in
+        // the layers whose weights this quantization replaced (dynamic mode leaves Conv weights float)
+        let floatWeights = Set(quantized.graph.initializers.filter { $0.elementType == .float }.map(\.name))
+        let changed = targets.targets.filter { t in
+            let n = float.graph.nodes[t.node]
+            return t.weight.map { !floatWeights.contains(n.inputs[$0]) } ?? true
+        }
+        var layers: [QuantizationReport.Layer] = changed.map { t in
             let n = float.graph.nodes[t.node]
             var weightSQNR: Double?
             if let wi = t.weight, let w = float.graph.initializer(named: n.inputs[wi]),
@@ -39,7 +45,7 @@ enum QuantizationReporting {
                 refOut.append(x[first] ?? [])
                 candOut.append(y[first] ?? [])
             }
-            for (i, t) in targets.targets.enumerated() {
+            for (i, t) in changed.enumerated() {
                 let o = float.graph.nodes[t.node].outputs[0]
                 guard let x = exact[o], let y = approx[o], x.count == y.count, !x.isEmpty else { continue }
                 layers[i].outputSQNR = ErrorMeasures.sqnr(x, y)
@@ -52,7 +58,8 @@ enum QuantizationReporting {
             rows = agreement.rows
         }
         return QuantizationReport(
-            mode: options.mode.rawValue, format: options.format.rawValue,
+            mode: options.mode.rawValue,
+            format: options.mode == .dynamic ? "MatMulInteger with DynamicQuantizeLinear" : options.format.rawValue,
             method: options.mode == .static ? options.method.rawValue : nil, perChannel: perChannel,
             weightBytesBefore: original.graph.weightBytes, weightBytesAfter: quantized.graph.weightBytes, layers: layers,
             outputCosine: cosine, top1Agreement: top1, samples: rows, validated: validated, notes: notes)
