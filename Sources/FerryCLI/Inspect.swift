@@ -236,17 +236,6 @@ struct ValueShapeRow: Encodable {
     }
 }
 
-/// `1234567` as `1,234,567`.
-func grouped(_ n: Int) -> String {
-    let digits = Array(String(n))
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return out
-}
-
 /// A byte count in B, KB, MB or GB (powers of 1000, one decimal).
 func byteText(_ n: Int) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"]

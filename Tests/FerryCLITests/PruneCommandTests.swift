@@ -3,6 +3,20 @@ import Foundation
 import Testing
 
 @Suite struct PruneCommandTests {
+    /// The report compares the outputs with the unpruned model's and says why sparse storage
+    /// stored nothing; counts are written 1,234.
+    @Test func reportSaysWhatHappened() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry(
+            "prune", "Fixtures/onnx/valid/small_cnn.onnx", dir + "/p.onnx", "--sparsity", "0.5", "--sparse-storage")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("parameters: 5,466 -> 5,466 (nonzero 5,466 -> 2,906)"), "\(r.stdout)")
+        #expect(r.stdout.contains("note: outputs vs the unpruned model on random inputs (seed 0): 'output' max abs difference "))
+        #expect(
+            r.stdout.contains(
+                "note: no weight stored as sparse: a sparse initializer takes less space only under a third nonzero"))
+    }
+
     let model = "Fixtures/onnx/valid/small_cnn.onnx"
 
     @Test func usageErrorsExitTwo() throws {

@@ -34,7 +34,7 @@ enum PrunableWeights {
             } else if t.elementType != .float || t.segment != nil {
                 use.skipReason = "\(t.elementType.name) weights are not pruned"
             } else if t.storedElementCount < options.minElements {
-                use.skipReason = "\(t.storedElementCount) elements, fewer than \(options.minElements)"
+                use.skipReason = "\(grouped(t.storedElementCount)) elements, fewer than \(grouped(options.minElements))"
             }
             uses.append(use)
         }

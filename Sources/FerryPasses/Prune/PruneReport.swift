@@ -78,10 +78,12 @@ public struct PruneReport: Encodable, Sendable {
         }
         if let z = prunedWeightsZerosFraction { lines.append("zeros over the pruned weights: \(percent(z))") }
         lines.append(
-            "parameters: \(before.parameters) -> \(after.parameters) (nonzero \(before.nonzeroParameters) -> \(after.nonzeroParameters))"
+            "parameters: \(grouped(before.parameters)) -> \(grouped(after.parameters)) (nonzero \(grouped(before.nonzeroParameters)) -> \(grouped(after.nonzeroParameters)))"
         )
-        if let a = before.multiplyAdds, let b = after.multiplyAdds { lines.append("multiply-adds: \(a) -> \(b)") }
-        if let a = fileBytesBefore, let b = fileBytesAfter { lines.append("file bytes: \(a) -> \(b)") }
+        if let a = before.multiplyAdds, let b = after.multiplyAdds {
+            lines.append("multiply-adds: \(grouped(a)) -> \(grouped(b))")
+        }
+        if let a = fileBytesBefore, let b = fileBytesAfter { lines.append("file bytes: \(grouped(a)) -> \(grouped(b))") }
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n") + "\n"
     }
