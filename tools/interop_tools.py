@@ -38,6 +38,9 @@ running both files on the same inputs:
 --extract of small_cnn's middle (onnxruntime gives the original's value), --rename, --add-output
 and --strip-docs; every file passes onnx.checker's full check.
 
+`ferry inspect --graph` on the light zoo's ResNet-50 and the Keras MNIST CNN: Graphviz's own dot parses
+the DOT, and its SVG (and the HTML page's) has a shape for every node, input and output.
+
 `ferry inspect --format hdf5 --json` on Keras .h5 fixtures against h5py's walk of the file: the
 same groups and datasets, dtypes, shapes and attribute names.
 Prints one line per check, then `N passed, M failed`; exit 1 on a failure.
@@ -469,6 +472,33 @@ def check_edit(checks, args, work):
     checks.record(ok, "edit --rename --add-output --strip-docs", detail)
 
 
+def check_graph_pictures(checks, args, work):
+    """`ferry inspect --graph`: the DOT parses in Graphviz's own dot, and its SVG has a box for every
+    node and an ellipse for every graph input and output; the HTML page embeds that SVG."""
+    import shutil
+    if not shutil.which("dot"):
+        print("Graphviz's dot is not installed: the --graph checks are skipped")
+        return
+    light = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", "light_resnet50.onnx")
+    for path in (light, os.path.join(ROOT, "Fixtures", "keras", "mnist_cnn.h5")):
+        name = os.path.basename(path)
+        info = json.loads(subprocess.run([args.ferry, "inspect", path, "--json"], capture_output=True, text=True).stdout)
+        want = info["node_count"] + len(info["inputs"]) + len(info["outputs"])
+        dot_path, html_path = os.path.join(work, name + ".dot"), os.path.join(work, name + ".html")
+        r = subprocess.run([args.ferry, "inspect", path, "--graph", dot_path], capture_output=True, text=True)
+        h = subprocess.run([args.ferry, "inspect", path, "--graph", html_path], capture_output=True, text=True)
+        if r.returncode != 0 or h.returncode != 0:
+            checks.record(False, f"{name}: inspect --graph", (r.stderr or h.stderr).strip())
+            continue
+        svg = subprocess.run(["dot", "-Tsvg", dot_path], capture_output=True, text=True)
+        drawn = svg.stdout.count('class="node"')
+        with open(html_path, encoding="utf-8") as f:
+            page = f.read()
+        ok = svg.returncode == 0 and drawn == want and page.count('class="node"') == want and "<script>" in page
+        checks.record(ok, f"{name}: --graph parsed by Graphviz, every node drawn",
+                      f"{drawn} of {want} nodes, inputs and outputs in dot's SVG; the page {len(page) // 1024} KB, self-contained")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ferry", required=True)
@@ -491,6 +521,7 @@ def main():
         check_diff(checks, args, work, name, path)
     check_keras_diff(checks, args, work)
     check_edit(checks, args, work)
+    check_graph_pictures(checks, args, work)
     for name in ("keras/mnist_cnn.h5", "keras/conv2d.h5", "hdf5/tree.h5"):
         check_hdf5_listing(checks, args, os.path.join(ROOT, "Fixtures", name))
     sys.exit(checks.finish(work, args.keep_work))

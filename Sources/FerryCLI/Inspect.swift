@@ -26,6 +26,12 @@ struct Inspect: ParsableCommand {
     var shapes = false
 
     @Option(
+        help: ArgumentHelp(
+            "Also draw the graph: FILE.dot (Graphviz text), FILE.svg or FILE.html (a page that pans, zooms and folds nested graphs); .svg and .html need Graphviz's dot.",
+            valueName: "file"))
+    var graph: String?
+
+    @Option(
         name: .customLong("shape"),
         help: ArgumentHelp(
             "With --shapes: fix an input's shape, NAME=1,3,224,224 (or DIMS for a single input).", valueName: "NAME=DIMS"))
@@ -40,6 +46,9 @@ struct Inspect: ParsableCommand {
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
+        if let graph, ![".dot", ".svg", ".html"].contains(where: { graph.lowercased().hasSuffix($0) }) {
+            throw ValidationError("--graph writes .dot, .svg or .html files (got '\(graph)')")
+        }
         for s in inputShapeOptions { _ = try parseShapeOption(s) }
         if !inputShapeOptions.isEmpty && !shapes { throw ValidationError("--shape is for --shapes") }
     }
@@ -69,6 +78,7 @@ struct Inspect: ParsableCommand {
             }
             return
         }
+        if let graph { try drawGraph(loaded.model, to: graph) }
         let summary = ModelSummary(loaded, file: model, includeTensors: tensors)
         if json {
             try printJSON(summary)
@@ -158,6 +168,61 @@ struct SummaryTable {
 }
 
 extension Inspect {
+    /// `--graph FILE`: DOT, or Graphviz's SVG of it, or that SVG in a page; edges labelled with
+    /// the inferred shapes when the model runs on probing inputs, else the declared ones.
+    func drawGraph(_ m: Model, to path: String) throws {
+        guard !m.graph.nodes.isEmpty else { throw ValidationError("--graph needs a model with a graph, not only tensors") }
+        var shapes: [String: String] = [:]
+        if let listing = try? SymbolicShapes.infer(m) {
+            for v in listing.values {
+                shapes[v.name] = "[" + (v.dims?.map(\.description).joined(separator: ",") ?? "?") + "]"
+            }
+        } else {
+            for v in m.graph.valueInfo + m.graph.inputs { if let t = v.type { shapes[v.name] = t.description } }
+        }
+        let dot = GraphPicture.dot(m, shapes: shapes)
+        var text = dot
+        if !path.lowercased().hasSuffix(".dot") {
+            let svg = try graphviz(dot)
+            text = path.lowercased().hasSuffix(".svg") ? svg : GraphPicture.html(svg: svg, title: model)
+        }
+        let file = try AtomicFile(path: path, replace: true)
+        try Array(text.utf8).withUnsafeBytes { try file.write($0) }
+        try file.commit()
+    }
+
+    /// Graphviz's `dot -Tsvg` on `dot` text.
+    private func graphviz(_ dot: String) throws -> String {
+        guard
+            let exe = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+                .map({ $0 + "/dot" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
+            throw ValidationError(
+                "--graph: .svg and .html need Graphviz's dot (Debian: apt-get install graphviz); .dot needs nothing")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["-Tsvg"]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        // write on another thread: dot may fill its output pipe before reading all its input
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(dot.utf8))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let svg = output.fileHandleForReading.readDataToEndOfFile()
+        _ = errors.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw CheckFailure("--graph: Graphviz's dot failed (status \(p.terminationStatus))")
+        }
+        return String(decoding: svg, as: UTF8.self)
+    }
+
     /// `--format hdf5`: the groups and datasets actually in the file, as h5ls -r lists them, with
     /// their attributes (a Keras .h5 shown as the file it is, not as the model it holds).
     func listHDF5() throws {

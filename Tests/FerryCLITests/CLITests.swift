@@ -78,6 +78,19 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(r.stdout.contains("\n/model_weights/conv2d/conv2d/kernel:0  dataset float32[3,3,1,32]\n"))
     }
 
+    /// --graph FILE.dot needs no Graphviz: a box per node with its key attributes, edges with
+    /// shapes (interop_tools.py has Graphviz parse it and the SVG and HTML forms).
+    @Test func graphWritesDot() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        #expect(try ferry("inspect", model, "--graph", dir + "/g.dot").status == 0)
+        let dot = String(decoding: try TestSupport.contents(dir + "/g.dot"), as: UTF8.self)
+        #expect(dot.hasPrefix("digraph \"small_cnn\" {\n"))
+        #expect(dot.contains(#"label="Conv\nconv1\nkernel_shape=[3,3]\npads=[1,1,1,1]""#), "\(dot)")
+        #expect(dot.contains(#"n1 -> n2 [tooltip="c1", label="[1,4,16,16]"];"#), "\(dot)")
+        #expect(dot.components(separatedBy: "shape=box").count - 1 == 8)
+        #expect(try ferry("inspect", model, "--graph", dir + "/g.png").status == 2)
+    }
+
     @Test func tensorsListsEveryInitializer() throws {
         let r = try ferry("inspect", model, "--tensors")
         #expect(r.status == 0)
