@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config graphviz
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config graphviz chromium
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python

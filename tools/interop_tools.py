@@ -39,7 +39,9 @@ running both files on the same inputs:
 and --strip-docs; every file passes onnx.checker's full check.
 
 `ferry inspect --graph` on the light zoo's ResNet-50 and the Keras MNIST CNN: Graphviz's own dot parses
-the DOT, and its SVG (and the HTML page's) has a shape for every node, input and output.
+the DOT, and its SVG (and the HTML page's) has a shape for every node, input and output; Debian's
+headless Chromium loads the page (its script runs, every node is in the DOM) and its screenshots
+are kept in .build/test-artifacts/.
 
 `ferry inspect --format hdf5 --json` on Keras .h5 fixtures against h5py's walk of the file: the
 same groups and datasets, dtypes, shapes and attribute names.
@@ -64,6 +66,7 @@ from checks import Checks, ort_session  # noqa: E402
 
 SHARED = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARTIFACTS = os.path.join(ROOT, ".build", "test-artifacts")  # kept after the run: the browser's screenshots
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FORMULA = re.compile(r"^[A-Za-z0-9_*/+() -]+$")
 NUMPY_DTYPES = {"float32": np.float32, "int64": np.int64, "int32": np.int32, "bool": np.bool_, "float64": np.float64}
@@ -497,6 +500,22 @@ def check_graph_pictures(checks, args, work):
         ok = svg.returncode == 0 and drawn == want and page.count('class="node"') == want and "<script>" in page
         checks.record(ok, f"{name}: --graph parsed by Graphviz, every node drawn",
                       f"{drawn} of {want} nodes, inputs and outputs in dot's SVG; the page {len(page) // 1024} KB, self-contained")
+        # a real browser: Debian's headless Chromium loads the page (its script runs) and draws it
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not browser:
+            print("chromium is not installed: the browser check of the --graph page is skipped")
+            continue
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        shot = os.path.join(ARTIFACTS, name + ".png")
+        flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1000"]
+        url = "file://" + os.path.abspath(html_path)
+        subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
+        dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        shown = dom.count('class="node"')
+        scaled = "transform: translate(" in dom  # the page's script ran: it places the drawing
+        ok = shown == want and scaled and os.path.exists(shot) and os.path.getsize(shot) > 5000
+        checks.record(ok, f"{name}: the --graph page in headless Chromium",
+                      f"{shown} of {want} nodes in the browser's DOM, script ran: {scaled}, screenshot {shot}")
 
 
 def main():

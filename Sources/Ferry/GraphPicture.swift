@@ -99,8 +99,10 @@ public enum GraphPicture {
             (function(){
               var view=document.getElementById('view'),svg=view.querySelector('svg'),x=0,y=0,k=1,drag=null;
               function apply(){svg.style.transform='translate('+x+'px,'+y+'px) scale('+k+')';}
-              function fit(){var b=svg.getBBox?svg.getBBox():{width:1,height:1};var w=svg.width.baseVal.value||b.width,h=svg.height.baseVal.value||b.height;
-                k=Math.min(view.clientWidth/w,view.clientHeight/h,1);x=0;y=0;apply();}
+              function size(){var b=svg.getBBox?svg.getBBox():{width:1,height:1};return [svg.width.baseVal.value||b.width,svg.height.baseVal.value||b.height];}
+              function fit(){var s=size();k=Math.min(view.clientWidth/s[0],view.clientHeight/s[1],1);x=0;y=0;apply();}
+              // the start: the whole width, from the top (a deep model stays readable)
+              function start(){var s=size();k=Math.min(view.clientWidth/s[0],1);x=Math.max(0,(view.clientWidth-s[0]*k)/2);y=0;apply();}
               view.addEventListener('wheel',function(e){e.preventDefault();var f=e.deltaY<0?1.15:1/1.15;
                 x=e.clientX-(e.clientX-x)*f;y=(e.clientY-26)-((e.clientY-26)-y)*f;k*=f;apply();},{passive:false});
               view.addEventListener('mousedown',function(e){drag={x:e.clientX-x,y:e.clientY-y};view.style.cursor='grabbing';});
@@ -113,7 +115,7 @@ public enum GraphPicture {
                 Array.prototype.forEach.call(svg.querySelectorAll('g.node,g.edge,g.cluster'),function(g){
                   var t=g.querySelector('title');if(g!==c&&t&&t.textContent.replace(/^cluster_/,'').indexOf(p)===0){g.style.display=hide?'none':'';}});});});
               document.getElementById('fit').addEventListener('click',function(e){e.preventDefault();fit();});
-              fit();
+              start();
             })();
             </script></body></html>
 
