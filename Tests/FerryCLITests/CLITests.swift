@@ -91,6 +91,15 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(try ferry("inspect", model, "--graph", dir + "/g.png").status == 2)
     }
 
+    /// A shared layer is one layer with one set of weights: tf.keras's count_params() gives 29
+    /// for this fixture (two calls of a 24-parameter Dense, then a 5-parameter one).
+    @Test func sharedKerasLayersAreCountedOnce() throws {
+        let r = try ferry("inspect", "Fixtures/keras/shared.h5")
+        #expect(r.status == 0)
+        #expect(r.stdout.components(separatedBy: "shared_dense (Dense)").count == 2, "\(r.stdout)")
+        #expect(r.stdout.contains("Total params: 29\n"), "\(r.stdout)")
+    }
+
     @Test func tensorsListsEveryInitializer() throws {
         let r = try ferry("inspect", model, "--tensors")
         #expect(r.status == 0)

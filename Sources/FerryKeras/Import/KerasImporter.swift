@@ -200,11 +200,14 @@ final class KerasImporter {
         var call = LayerCall(importer: self, spec: layer, inputs: inputs, weights: try weights.weights(for: path + [layer.name]))
         call.kwargs = kwargs
         let outputs = try convert(call)
-        summary.append(
-            KerasLayerSummary(
-                name: (path + [layer.name]).joined(separator: "/"), className: layer.className,
-                outputShapes: outputs.map(\.shape),
-                parameters: call.weights.reduce(0) { $0 + (Tensor.elementCount(of: $1.shape) ?? 0) }))
+        // a shared layer (called more than once) is one layer with one set of weights, as Keras's summary counts it
+        let name = (path + [layer.name]).joined(separator: "/")
+        if !summary.contains(where: { $0.name == name }) {
+            summary.append(
+                KerasLayerSummary(
+                    name: name, className: layer.className, outputShapes: outputs.map(\.shape),
+                    parameters: call.weights.reduce(0) { $0 + (Tensor.elementCount(of: $1.shape) ?? 0) }))
+        }
         return outputs
     }
 
