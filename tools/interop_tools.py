@@ -36,7 +36,8 @@ running both files on the same inputs:
 `ferry edit`: a batch-1 model whose Reshape bakes the batch set to batch 4 and to a dynamic batch
 (every row must be the batch-1 output in onnxruntime, the Reshape named in the report);
 --extract of small_cnn's middle (onnxruntime gives the original's value), --rename, --add-output
-and --strip-docs; every file passes onnx.checker's full check.
+and --strip-docs; --merge of a head reading small_cnn's output (a weight name in common); every file
+passes onnx.checker's full check.
 
 `ferry inspect --graph` on the light zoo's ResNet-50 and the Keras MNIST CNN: Graphviz's own dot parses
 the DOT, and its SVG (and the HTML page's) has a shape for every node, input and output; Debian's
@@ -473,6 +474,28 @@ def check_edit(checks, args, work):
     else:
         ok, detail = False, r.stderr.strip()
     checks.record(ok, "edit --rename --add-output --strip-docs", detail)
+
+    # --merge: a head reading small_cnn's output (its weight named like one of small_cnn's)
+    head_w = numpy_helper.from_array(rng.standard_normal((10, 3)).astype(np.float32), "fc.weight")
+    head = helper.make_graph([helper.make_node("MatMul", ["probs_in", "fc.weight"], ["y"], name="fc")], "head",
+                             [helper.make_tensor_value_info("probs_in", TensorProto.FLOAT, [1, 10])],
+                             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [head_w])
+    head_path, merged = os.path.join(work, "head.onnx"), os.path.join(work, "merged.onnx")
+    onnx.save(helper.make_model(head, opset_imports=[helper.make_opsetid("", 17)]), head_path)
+    r = subprocess.run([args.ferry, "edit", small, merged, "--merge", head_path, "--connect", "output:probs_in", "--force"],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        onnx.checker.check_model(onnx.load(merged), full_check=True)
+        image = rng.random((1, 1, 16, 16)).astype(np.float32)
+        probs = ort_session(small).run(None, {"input": image})[0]
+        want = ort_session(head_path).run(None, {"probs_in": probs})[0]
+        sess = ort_session(merged)
+        got = sess.run(None, {"input": image})[0]
+        ok = float(np.abs(got - want).max()) <= 1e-6 and [o.name for o in sess.get_outputs()] == ["y"]
+        detail = f"outputs {[o.name for o in sess.get_outputs()]}, the head's output on small_cnn's, difference {float(np.abs(got - want).max()):.2g}"
+    else:
+        ok, detail = False, r.stderr.strip()
+    checks.record(ok, "edit --merge --connect", detail)
 
 
 def check_graph_pictures(checks, args, work):

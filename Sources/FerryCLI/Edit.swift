@@ -8,7 +8,7 @@ struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit a model: batch size, input axes, renames, extra outputs, a subgraph, documentation.",
         discussion: """
-            Edits apply in this order: --extract, --rename, --batch, --set-dim, --add-output, --strip-docs. \
+            Edits apply in this order: --extract, --rename, --batch, --set-dim, --add-output, --merge, --strip-docs. \
             --batch sets every input's first axis (and outputs declared with the old batch); a Reshape whose constant \
             shape starts with the old batch size copies that axis from its input instead (0), and one that cannot be \
             changed safely is named. Declared shapes of intermediate values are dropped (ferry inspect --shapes infers them).
@@ -39,6 +39,15 @@ struct Edit: ParsableCommand {
 
     @Flag(help: "Remove the model's, the graph's and every node's doc strings.")
     var stripDocs = false
+
+    @Option(help: ArgumentHelp("Append another model's graph (with --connect).", valueName: "model"))
+    var merge: String?
+
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "With --merge: feed the merged model's input B_IN with this model's output A_OUT.", valueName: "a_out:b_in"))
+    var connect: [String] = []
 
     func validate() throws {
         _ = try edit()
@@ -84,7 +93,10 @@ struct Edit: ParsableCommand {
         }
         e.addOutputs = addOutput
         e.stripDocs = stripDocs
-        if e.extract == nil && e.renames.isEmpty && e.batch == nil && e.dims.isEmpty && e.addOutputs.isEmpty && !stripDocs {
+        if (merge == nil) != connect.isEmpty { throw ValidationError("--merge and --connect go together") }
+        if e.extract == nil && e.renames.isEmpty && e.batch == nil && e.dims.isEmpty && e.addOutputs.isEmpty && !stripDocs
+            && merge == nil
+        {
             throw ValidationError(
                 "nothing to edit: give at least one of --batch, --set-dim, --rename, --extract, --add-output, --strip-docs")
         }
@@ -94,7 +106,20 @@ struct Edit: ParsableCommand {
     func run() throws {
         let loaded = try files.load()
         var model = loaded.model
-        let report = try validatingOptions { try edit().apply(to: &model) }
+        var edit = try edit()
+        if let merge {
+            CrashGuard.guardReading(merge)
+            let other = try ModelIO.load(merge, options: files.reading.loadOptions).model
+            let pairs = try connect.map { c -> (output: String, input: String) in
+                let parts = c.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--connect takes A_OUT:B_IN (got '\(c)')")
+                }
+                return (parts[0], parts[1])
+            }
+            edit.merge = (other, pairs)
+        }
+        let report = try validatingOptions { try edit.apply(to: &model) }
         try files.save(model, from: loaded)
         print("wrote \(files.output): \(grouped(loaded.model.graph.nodes.count)) -> \(grouped(model.graph.nodes.count)) nodes")
         for n in report.notes { print("note: \(n)") }

@@ -27,7 +27,12 @@ import Testing
         (["--rename", "nope=x"], "--rename: 'nope' names no value of the graph"),
         (["--rename", "input=output"], "--rename: 'output' is empty or names a value already"),
         (["--add-output", "nope"], "--add-output: 'nope' is not a value the graph computes"),
-        (["--extract", "p1:nope"], "--extract: 'nope' is not a value of the graph"), ([], "nothing to edit")
+        (["--extract", "p1:nope"], "--extract: 'nope' is not a value of the graph"), ([], "nothing to edit"),
+        (["--merge", "Fixtures/onnx/valid/small_cnn.onnx"], "--merge and --connect go together"),
+        (
+            ["--merge", "Fixtures/onnx/valid/small_cnn.onnx", "--connect", "nope:input"],
+            "--connect: 'nope' is not an output of the first model"
+        )
     ])
     func badEditsAreUsageErrors(arguments: [String], message: String) throws {
         let dir = try TestSupport.temporaryDirectory()

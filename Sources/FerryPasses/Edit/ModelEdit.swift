@@ -20,6 +20,8 @@ public struct ModelEdit: Sendable {
     /// Intermediate values to make graph outputs.
     public var addOutputs: [String] = []
     public var stripDocs = false
+    /// Another model to append, and which of this model's outputs feed which of its inputs.
+    public var merge: (other: Model, connect: [(output: String, input: String)])?
 
     public init() {}
 
@@ -48,6 +50,7 @@ public struct ModelEdit: Sendable {
                 model.graph.outputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(v.elementType, shape: v.dims))))
             }
         }
+        if let merge { try Self.merge(&model, merge.other, connect: merge.connect) }
         if stripDocs { Self.stripDocs(&model) }
         // intermediate shapes may be stale now; the outputs keep their element types only when their axes may have changed
         model.graph.valueInfo = []
@@ -169,6 +172,49 @@ public struct ModelEdit: Sendable {
         model.graph.outputs = outputs.map(info)
         model.graph.initializers = g.initializers.filter { needed.contains($0.name) }
         model.graph.sparseInitializers = g.sparseInitializers.filter { needed.contains($0.name) }
+    }
+
+    /// Appends `other`'s graph: each connected input of it reads the named output of `model`;
+    /// its values, nodes and initializers whose names `model` uses already get `other`'s graph
+    /// name as a prefix. The graph's outputs: `model`'s not connected, then `other`'s.
+    static func merge(_ model: inout Model, _ other: Model, connect: [(output: String, input: String)]) throws {
+        let opsetA = OpsetUpgradePass.opset(of: model), opsetB = OpsetUpgradePass.opset(of: other)
+        guard opsetA == opsetB else {
+            throw PassError.invalidOption(option: "merge", reason: "the models' opsets differ (\(opsetA) and \(opsetB))")
+        }
+        var b = other.graph
+        for c in connect {
+            guard model.graph.outputs.contains(where: { $0.name == c.output }) else {
+                throw PassError.invalidOption(option: "connect", reason: "'\(c.output)' is not an output of the first model")
+            }
+            guard b.runtimeInputs.contains(where: { $0.name == c.input }) else {
+                throw PassError.invalidOption(option: "connect", reason: "'\(c.input)' is not an input of the merged model")
+            }
+        }
+        let taken = Set(
+            model.graph.inputs.map(\.name) + model.graph.initializers.map(\.name) + model.graph.nodes.flatMap(\.outputs)
+                + model.graph.nodes.map(\.name))
+        let prefix = (b.name.isEmpty ? "merged" : b.name) + "/"
+        let connected = Dictionary(connect.map { ($0.input, $0.output) }, uniquingKeysWith: { first, _ in first })
+        let valuesB = Set(b.inputs.map(\.name) + b.initializers.map(\.name) + b.nodes.flatMap(\.outputs))
+        for v in valuesB where connected[v] == nil && taken.contains(v) { try rename(&b, v, prefix + v) }
+        for i in b.nodes.indices where taken.contains(b.nodes[i].name) { b.nodes[i].name = prefix + b.nodes[i].name }
+        for (input, output) in connected {
+            b.replaceReads(of: input, with: output)
+            b.inputs.removeAll { $0.name == input }
+            b.outputs = b.outputs.map { $0.name == input ? ValueInfo(name: output, type: $0.type) : $0 }
+        }
+        let usedOutputs = Set(connect.map(\.output))
+        model.graph.nodes += b.nodes
+        model.graph.initializers += b.initializers
+        model.graph.sparseInitializers += b.sparseInitializers
+        model.graph.inputs += b.inputs
+        model.graph.outputs = model.graph.outputs.filter { !usedOutputs.contains($0.name) } + b.outputs
+        model.irVersion = max(model.irVersion ?? 0, other.irVersion ?? 0)
+        for o in other.opsetImports
+        where !model.opsetImports.contains(where: { Domain.canonical($0.domain) == Domain.canonical(o.domain) }) {
+            model.opsetImports.append(o)
+        }
     }
 
     static func stripDocs(_ model: inout Model) {
