@@ -3,7 +3,10 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config graphviz chromium
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libhdf5-dev libopenblas-dev pkg-config
+# For the checks of `inspect --graph` (Graphviz's dot, a headless browser): they skip with a
+# message when these cannot be installed.
+OPTIONAL_APT_PACKAGES := graphviz chromium
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -19,6 +22,13 @@ deps:
 	  echo "installing Debian packages:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@missing=""; for p in $(OPTIONAL_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing optional Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; } \
+	    || echo "could not install$$missing: the checks that need them skip"; \
 	fi
 
 $(VENV)/.installed: tools/requirements.txt
