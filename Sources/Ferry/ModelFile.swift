@@ -118,6 +118,8 @@ public struct LoadedModel {
     public var kerasLayers: [KerasLayerSummary]?
     /// For PyTorch checkpoints: where in the checkpoint the tensors came from.
     public var tensorSource: String?
+    /// External data files that were missing (only with `LoadOptions.toleratesMissingExternalData`).
+    public var missingFiles: [String] = []
     /// True when the file held only tensors (no graph).
     public var isWeightsOnly: Bool { model.graph.nodes.isEmpty }
 }
@@ -126,6 +128,9 @@ public struct LoadedModel {
 public struct LoadOptions {
     /// HDF5: follow external links, external raw storage and virtual datasets, which read other files.
     public var allowExternalData = false
+    /// ONNX: read a model whose external data files are missing (their tensors as zeros, the
+    /// files listed in `LoadedModel.missingFiles`), to show its structure; nothing else should.
+    public var toleratesMissingExternalData = false
     /// Keras: make image inputs channels-first (N, C, H, W) instead of Keras's (N, H, W, C).
     public var channelsFirstInputs = false
     /// PyTorch checkpoints: the top-level key whose value holds the tensors (default: the first
@@ -171,8 +176,12 @@ public enum ModelIO {
         let chosen = try format ?? formatOf(path)
         switch chosen {
         case .onnx:
-            let file = try ONNXReader(path: path).read()
-            return LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
+            var reader = ONNXReader(path: path)
+            reader.toleratesMissingExternalData = options.toleratesMissingExternalData
+            let file = try reader.read()
+            var loaded = LoadedModel(model: file.model, format: .onnx, sourceFiles: [path] + file.externalFiles)
+            loaded.missingFiles = file.missingExternalFiles
+            return loaded
         case .hdf5:
             let file = try HDF5File.open(path, allowExternal: options.allowExternalData, reading: options.hdf5Reading)
             if KerasFile.isFullModel(file) {

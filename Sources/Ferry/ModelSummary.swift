@@ -92,6 +92,8 @@ public struct ModelSummary: Encodable {
     public var metadata: [MetadataEntry]
     /// For Keras files, the layers as `model.summary()` lists them.
     public var kerasLayers: [KerasLayerSummary]?
+    /// External data files the model names but that are not there (its structure is still shown).
+    public var missingFiles: [String]
 
     /// One metadata key and its value.
     public struct MetadataEntry: Codable, Sendable {
@@ -103,6 +105,7 @@ public struct ModelSummary: Encodable {
     public init(_ loaded: LoadedModel, file: String, includeTensors: Bool) {
         let model = loaded.model
         self.file = file
+        missingFiles = loaded.missingFiles
         format = loaded.format.rawValue
         irVersion = model.irVersion
         opsets = Dictionary(

@@ -59,7 +59,10 @@ struct Inspect: ParsableCommand {
             try listHDF5()
             return
         }
-        let loaded = try ModelIO.load(model, format: format, options: reading.loadOptions)
+        var options = reading.loadOptions
+        // the structure of a model whose weights file is missing can still be shown (not run)
+        options.toleratesMissingExternalData = !shapes && graph == nil
+        let loaded = try ModelIO.load(model, format: format, options: options)
         if shapes {
             guard !loaded.model.graph.nodes.isEmpty else {
                 throw ValidationError("--shapes needs a model with a graph, not only tensors")
@@ -96,6 +99,9 @@ struct SummaryTable {
         var lines: [String] = []
         func row(_ key: String, _ value: String) { lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
         row("file", s.file)
+        for (i, f) in s.missingFiles.enumerated() {
+            row(i == 0 ? "missing" : "", "\(f) (external data not found: the weights' values are not read)")
+        }
         if s.format == "onnx" {
             row("format", "ONNX" + (s.irVersion.map { " (IR version \($0))" } ?? ""))
             row("opsets", s.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

@@ -100,6 +100,21 @@ func ferry(_ arguments: [String], environment: [String: String] = [:]) throws ->
         #expect(r.stdout.contains("Total params: 29\n"), "\(r.stdout)")
     }
 
+    /// A model whose external-data file is missing: inspect shows its structure and names the
+    /// file; run still refuses it.
+    @Test func aMissingWeightsFileIsNamedAndTheStructureShown() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        #expect(
+            try ferry("convert", model, dir + "/m.onnx", "--external-data", "m.weights", "--size-threshold", "64").status == 0)
+        try FileManager.default.removeItem(atPath: dir + "/m.weights")
+        let r = try ferry("inspect", dir + "/m.onnx")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\nmissing     m.weights (external data not found: the weights' values are not read)\n"))
+        #expect(r.stdout.contains("nodes       8") && r.stdout.contains("parameters  5,466"), "\(r.stdout)")
+        let run = try ferry("run", dir + "/m.onnx")
+        #expect(run.status == 1 && run.stderr.contains("external data 'm.weights': No such file or directory"))
+    }
+
     @Test func tensorsListsEveryInitializer() throws {
         let r = try ferry("inspect", model, "--tensors")
         #expect(r.status == 0)

@@ -15,9 +15,14 @@ final class ExternalDataReader {
     let directory: String
     private var mapped: [String: MappedFile] = [:]
     private(set) var filesRead: [String] = []
+    /// When set, a data file that does not exist yields zero bytes (memory the system maps only
+    /// when touched) and is listed in `missing`, so the model's structure can still be shown.
+    let toleratesMissing: Bool
+    private(set) var missing: [String] = []
 
-    init(modelPath: String) {
+    init(modelPath: String, toleratesMissing: Bool = false) {
         self.modelPath = modelPath
+        self.toleratesMissing = toleratesMissing
         directory = splitPath(modelPath).directory
     }
 
@@ -39,7 +44,17 @@ final class ExternalDataReader {
         func refuse(_ reason: String) -> ONNXError {
             ONNXError.externalData(file: modelPath, tensor: tensor, location: location, reason: reason)
         }
-        let file = try map(location, refuse: refuse)
+        let file: MappedFile
+        do {
+            file = try map(location, refuse: refuse)
+        } catch MissingFile.missing where toleratesMissing {
+            // a location that passed every path rule and is simply not there
+            if !missing.contains(location) { missing.append(location) }
+            guard let zeros = calloc(max(byteCount, 1), 1) else { throw refuse("cannot stand in \(byteCount) bytes") }
+            return TensorBytes(TensorBuffer(adoptingMallocBlock: zeros, count: byteCount))
+        } catch MissingFile.missing {
+            throw refuse(String(cString: strerror(ENOENT)))
+        }
         let length2 = length ?? byteCount
         guard offset <= file.count, length2 <= file.count - offset else {
             throw refuse("offset \(offset) + length \(length2) is past the end of the \(file.count)-byte file")
@@ -84,14 +99,20 @@ final class ExternalDataReader {
             walked += "/" + component
             try requireKind(dirfd, component, S_IFDIR, path: walked, refuse: refuse)
             let next = openat(dirfd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard next >= 0 else { throw refuse("'\(walked)': \(String(cString: strerror(errno)))") }
+            guard next >= 0 else {
+                if errno == ENOENT { throw MissingFile.missing }
+                throw refuse("'\(walked)': \(String(cString: strerror(errno)))")
+            }
             close(dirfd)
             dirfd = next
         }
         let path = directory + "/" + location
         try requireKind(dirfd, components.last!, S_IFREG, path: path, refuse: refuse)
         let fd = openat(dirfd, components.last!, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw refuse(String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            if errno == ENOENT { throw MissingFile.missing }
+            throw refuse(String(cString: strerror(errno)))
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw refuse("not a regular file") }
@@ -115,6 +136,7 @@ final class ExternalDataReader {
     private func requireKind(_ dirfd: Int32, _ name: String, _ kind: mode_t, path: String, refuse: (String) -> ONNXError) throws {
         var st = stat()
         guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { throw MissingFile.missing }
             throw refuse(String(cString: strerror(errno)))
         }
         let actual = st.st_mode & S_IFMT
@@ -142,4 +164,9 @@ private func resolvedPath(of fd: Int32) -> String? {
         guard fcntl(fd, F_GETPATH, &buf) != -1 else { return nil }
         return String(cString: buf)
     #endif
+}
+
+/// A data file (or a folder on its way) that does not exist, after every path rule passed.
+private enum MissingFile: Error {
+    case missing
 }

@@ -13,6 +13,10 @@ public struct ONNXReader {
     /// The file being read, as given (used in error messages).
     public let path: String
 
+    /// Reads a model whose external data files are missing: their tensors hold zeros and the
+    /// files are listed in `ONNXModelFile.missingExternalFiles` (for showing the structure only).
+    public var toleratesMissingExternalData = false
+
     public init(path: String) {
         self.path = path
     }
@@ -22,7 +26,7 @@ public struct ONNXReader {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch let e as FileError { throw ONNXError.io(e) }
         guard file.count > 0 else { throw ONNXError.emptyFile(file: path) }
-        let external = ExternalDataReader(modelPath: path)
+        let external = ExternalDataReader(modelPath: path, toleratesMissing: toleratesMissingExternalData)
         let decoder = ProtoDecoder(file: path, external: external)
 
         try check(file.bytes, as: ferry_onnx_model_descriptor(), part: "")
@@ -32,7 +36,8 @@ public struct ONNXReader {
             if case .invalidTensor(let t, let reason) = e { throw ONNXError.invalidTensor(file: path, tensor: t, reason: reason) }
             throw ONNXError.invalidModel(file: path, error: e)
         }
-        return ONNXModelFile(model: model, path: path, externalFiles: external.filesRead)
+        return ONNXModelFile(
+            model: model, path: path, externalFiles: external.filesRead, missingExternalFiles: external.missing)
     }
 
     private func check(_ bytes: UnsafeRawBufferPointer, as descriptor: UnsafePointer<ProtobufCMessageDescriptor>, part: String)
@@ -131,6 +136,8 @@ public struct ONNXModelFile {
     public var path: String
     /// External data files the model's tensors were read from.
     public var externalFiles: [String]
+    /// With `toleratesMissingExternalData`: the data files that were not there.
+    public var missingExternalFiles: [String] = []
 }
 
 func appendVarint(_ out: inout [UInt8], _ value: UInt64) {
