@@ -2,7 +2,6 @@ import ArgumentParser
 import Ferry
 import FerryIR
 import FerryPasses
-import FerryRuntime
 import Foundation
 
 extension PruneMethod: ExpressibleByArgument {}
@@ -105,10 +104,7 @@ struct Prune: ParsableCommand {
     /// The pruned model's outputs against the original's on random inputs (seed 0; the --shape
     /// sizes), as quantize compares with the float model: one note.
     private func outputComparison(_ original: Model, _ pruned: Model, shapes: [String: [Int]]) throws -> String {
-        var feeds = Feeds()
-        try feeds.addRandom(
-            for: original.graph.runtimeInputs, shapes: shapes, seed: 0, memoryLimit: SessionOptions().maxMemoryBytes)
-        let outputs = try ModelDiff.compare(original, pruned, feeds: feeds.tensors).numeric?.outputs ?? []
+        let outputs = try outputsOnRandomInputs(original, pruned, shapes: shapes, seed: 0)
         let text = outputs.map {
             "'\($0.a)' max abs difference \(String(format: "%.3g", $0.maxAbsDifference)) (\(String(format: "%.2g", $0.maxRelDifference * 100))% of its range)"
         }

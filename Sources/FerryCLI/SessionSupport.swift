@@ -86,3 +86,14 @@ private func jsonDocument<T: Encodable>(_ value: T) throws -> Data {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
 }
+
+/// The outputs of `original` and `rewritten` on the same random inputs (`seed`; `shapes` fill
+/// symbolic axes), compared value by value: `optimize --check` and `prune`'s report.
+func outputsOnRandomInputs(_ original: Model, _ rewritten: Model, shapes: [String: [Int]], seed: UInt64) throws
+    -> [NumericDiff.Pair]
+{
+    var feeds = Feeds()
+    try feeds.addRandom(
+        for: original.graph.runtimeInputs, shapes: shapes, seed: seed, memoryLimit: SessionOptions().maxMemoryBytes)
+    return try NumericDiff.outputs(original, rewritten, feeds: feeds.tensors)
+}

@@ -28,20 +28,20 @@ enum LegacyCheckpoint {
             position += result.machine.consumed
             return result
         }
-        var version = try next("protocol version")
+        let version = try next("protocol version")
         defer { version.machine.arena.tearDown() }
         guard case .int(1001) = version.root else {
             throw TorchError.refused(file: path, part: "protocol version", reason: "\(version.root.kind), not 1001")
         }
-        var info = try next("system information")
+        let info = try next("system information")
         defer { info.machine.arena.tearDown() }
         if case .dict(let d) = info.root, case .bool(false)? = d["little_endian"] {
             throw TorchError.refused(file: path, part: "system information", reason: "big-endian data; Ferry reads little-endian")
         }
         // Storages are placed after the pickles: each gets its bytes once the keys are read.
-        var checkpoint = try next("checkpoint") { _, _, _ in TensorBuffer(zeroed: 0) }
+        let checkpoint = try next("checkpoint") { _, _, _ in TensorBuffer(zeroed: 0) }
         defer { checkpoint.machine.arena.tearDown() }
-        var keys = try next("storage keys")
+        let keys = try next("storage keys")
         defer { keys.machine.arena.tearDown() }
         guard case .list(let list) = keys.root else {
             throw TorchError.malformed(file: path, part: "storage keys", reason: "a \(keys.root.kind), not a list")

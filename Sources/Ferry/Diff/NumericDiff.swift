@@ -100,6 +100,25 @@ public struct NumericDiff: Encodable, Sendable {
         return d
     }
 
+    /// The outputs alone of `a` and `b` run on `feeds` (b's matched to a's by name, else by
+    /// position; b fed as `InputMatching` feeds it): what a check of a rewrite needs, without
+    /// `compare`'s runs that keep every value.
+    public static func outputs(_ a: Model, _ b: Model, feeds: [String: Tensor], options: DiffOptions = DiffOptions()) throws
+        -> [Pair]
+    {
+        let outA = try InferenceSession(model: a).run(feeds)
+        let outB = try InferenceSession(model: b).run(InputMatching.feeds(feeds, from: a.graph, to: b.graph))
+        let byName = Dictionary(outB.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        let producer = Dictionary(
+            a.graph.nodes.flatMap { n in n.outputs.map { ($0, n.opType) } }, uniquingKeysWith: { first, _ in first })
+        return outA.enumerated().compactMap { i, o in
+            let named = byName[o.name] != nil
+            guard named || i < outB.count else { return nil }
+            let (nameB, y) = named ? (o.name, byName[o.name]!) : (outB[i].name, outB[i].tensor)
+            return pair(o.name, nameB, op: producer[o.name] ?? "input", by: named ? "name" : "position", o.tensor, y, options)
+        }
+    }
+
     private static func pair(
         _ nameA: String, _ nameB: String, op: String, by: String, _ x: Tensor, _ y: Tensor, _ options: DiffOptions
     ) -> Pair {

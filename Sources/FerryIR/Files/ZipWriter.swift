@@ -1,5 +1,3 @@
-import FerryIR
-
 /// Writes a zip archive of stored (uncompressed) members into an `AtomicFile`, with ZIP64 records
 /// where a size or offset needs them: PyTorch checkpoints and NumPy `.npz` archives.
 public struct ZipWriter {
