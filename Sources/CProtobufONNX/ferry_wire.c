@@ -289,16 +289,20 @@ static void fd_buffer_append(ProtobufCBuffer *base, size_t len, const uint8_t *d
     b->written += len;
     if (b->error) return;
     /* Staged bytes always go out first: a large payload is written after them, in order. */
+    int wrote = 0;
     if (len >= b->capacity / 2 || len > b->capacity - b->used) {
         write_all(b, b->staging, b->used);
         b->used = 0;
+        wrote = 1;
     }
     if (len >= b->capacity / 2) {
         write_all(b, data, len);
+        wrote = 1;
     } else if (len > 0) { /* an empty payload may come with a null pointer */
         memcpy(b->staging + b->used, data, len);
         b->used += len;
     }
+    if (wrote && b->on_write) b->on_write(b->context, b->written);
 }
 
 int ferry_fd_buffer_init(FerryFdBuffer *b, int fd, size_t capacity) {

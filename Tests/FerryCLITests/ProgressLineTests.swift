@@ -1,3 +1,5 @@
+import FerryIR
+import FerryONNX
 import FerryTestSupport
 import Foundation
 import Testing
@@ -33,5 +35,22 @@ import Testing
         #expect(!quiet.contains("calibrating"), "\(quiet.debugDescription)")
         let piped = try ferry(args.map { $0 == dir + "/q.onnx" ? dir + "/s.onnx" : $0 })
         #expect(piped.status == 0 && !piped.stderr.contains("calibrating") && !piped.stdout.contains("\u{1B}"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func writingALargeModelShowsMebibytes() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        // 8 MiB of weights: the writer reports after each MiB it hands to the file
+        let weights = (0..<4).map { k in
+            Tensor(name: "w\(k)", floats: [Float](repeating: Float(k), count: 1 << 19), shape: [1 << 19])
+        }
+        try ONNXWriter(path: dir + "/big.onnx").write(
+            Model(
+                irVersion: 8, opsetImports: [OpsetID(domain: "", version: 17)],
+                graph: Graph(name: "weights", initializers: weights)))
+        let shown = try onTerminal(["convert", dir + "/big.onnx", dir + "/copy.onnx"])
+        #expect(shown.contains("\r\u{1B}[Kwriting the model (MiB) "), "\(shown.debugDescription)")
+        let external = try onTerminal(["convert", dir + "/big.onnx", dir + "/ext.onnx", "--external-data", "ext.data"])
+        #expect(external.contains("\r\u{1B}[Kwriting external data (MiB) "), "\(external.debugDescription)")
     }
 }

@@ -47,6 +47,10 @@ typedef struct {
     size_t capacity;
     int error;          /* errno of the first failed write, else 0 */
     uint64_t written;   /* bytes accepted so far */
+    /* Called after each write to the file (every `capacity` bytes or so), with the bytes accepted
+     * so far; NULL: not called. */
+    void (*on_write)(void *context, uint64_t written);
+    void *context;
 } FerryFdBuffer;
 
 /* Prepares `b` to write to `fd`; returns -1 if the staging buffer cannot be allocated. */

@@ -59,7 +59,7 @@ public struct ONNXWriter {
         if let name = externalName {
             let writer = try ExternalDataWriter(
                 name: name, besides: path, replace: options.replaceExisting,
-                protected: options.protectedFiles, threshold: threshold)
+                protected: options.protectedFiles, threshold: threshold, expectedBytes: externalBytes(model, threshold))
             encoder.placeExternally = { try writer.place($0) }
             external = writer
         }
@@ -72,6 +72,7 @@ public struct ONNXWriter {
     private func pack(_ encoder: ProtoEncoder, _ model: Model, _ external: ExternalDataWriter?) throws -> ONNXWriteReport {
         let proto: UnsafeMutablePointer<Onnx__ModelProto>
         do { proto = try encoder.model(model) } catch let e as FileError { throw ONNXError.io(e) }
+        if external != nil { Progress.report("writing external data (MiB)", done: 1, total: 1) }
         let size = onnx__model_proto__get_packed_size(proto)
         guard size < options.inlineLimit || size <= Int(Int32.max) else {
             throw ONNXError.tooLargeForOneFile(file: path, bytes: size)
@@ -84,9 +85,20 @@ public struct ONNXWriter {
             let out = try AtomicFile(path: path, replace: options.replaceExisting)
             var buffer = FerryFdBuffer()
             guard ferry_fd_buffer_init(&buffer, out.fd, 1 << 20) == 0 else { fatalError("out of memory") }
-            withUnsafeMutablePointer(to: &buffer) { b in
-                b.withMemoryRebound(to: ProtobufCBuffer.self, capacity: 1) { _ = onnx__model_proto__pack_to_buffer(proto, $0) }
+            var total = size
+            withUnsafeMutablePointer(to: &total) { total in
+                buffer.context = UnsafeMutableRawPointer(total)
+                buffer.on_write = { context, written in
+                    let total = context!.load(as: Int.self)
+                    Progress.report("writing the model (MiB)", done: Int(written >> 20), total: max(1, total >> 20))
+                }
+                withUnsafeMutablePointer(to: &buffer) { b in
+                    b.withMemoryRebound(to: ProtobufCBuffer.self, capacity: 1) {
+                        _ = onnx__model_proto__pack_to_buffer(proto, $0)
+                    }
+                }
             }
+            Progress.report("writing the model (MiB)", done: 1, total: 1)
             let err = ferry_fd_buffer_finish(&buffer)
             guard err == 0 else { throw FileError.system(path: path, operation: "write", errno: err) }
             try external?.commit()
@@ -122,6 +134,15 @@ public struct ONNXWriter {
         }
         return total
     }
+
+    /// Bytes of the tensors of at least `threshold` bytes (what goes to external data).
+    private func externalBytes(_ model: Model, _ threshold: Int) -> Int {
+        var total = 0
+        model.forEachTensor { t in
+            if case .bytes(let b) = t.storage, b.count >= threshold { total += b.count }
+        }
+        return total
+    }
 }
 
 /// Streams initializer bytes into one external data file, each at a 64-byte aligned offset so a
@@ -130,10 +151,13 @@ final class ExternalDataWriter {
     let path: String
     let name: String
     let threshold: Int
+    /// Bytes the tensors to place hold in all, for the progress report.
+    let expectedBytes: Int
     private let file: AtomicFile
     private(set) var bytesWritten = 0
 
-    init(name: String, besides modelPath: String, replace: Bool, protected: [String], threshold: Int) throws {
+    init(name: String, besides modelPath: String, replace: Bool, protected: [String], threshold: Int, expectedBytes: Int) throws {
+        self.expectedBytes = expectedBytes
         guard !name.isEmpty, !name.contains("/"), !name.contains("\\"), !name.contains(".."), name != "." else {
             throw ONNXError.unwritable(
                 file: modelPath, part: "external data '\(name)'",
@@ -167,6 +191,7 @@ final class ExternalDataWriter {
         let offset = bytesWritten
         try bytes.withUnsafeBytes { try file.write($0) }
         bytesWritten += bytes.count
+        Progress.report("writing external data (MiB)", done: bytesWritten >> 20, total: max(1, expectedBytes >> 20))
         return [KeyValue("location", name), KeyValue("offset", String(offset)), KeyValue("length", String(bytes.count))]
     }
 
