@@ -116,6 +116,8 @@ interop: build-tests venv $(VENV)/.keras-installed $(VENV)/.torch-installed conf
 	$(VPY) tools/interop_torch.py --ferry .build/debug/ferry
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
 	$(VPY) tools/interop_tools.py --ferry .build/debug/ferry $$args
+	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; fi; \
+	$(VPY) tools/interop_opset.py --ferry .build/debug/ferry $$args
 	@args=""; if [ -d "$(SHARED)/models" ]; then args="--shared $(SHARED)"; else echo "interop: $(SHARED)/models is absent: the passes' checks skip the shared pretrained model"; fi; \
 	$(VPY) tools/interop_optimize.py --ferry .build/debug/ferry $$args && \
 	$(VPY) tools/interop_prune.py --ferry .build/debug/ferry $$args && \
@@ -123,6 +125,7 @@ interop: build-tests venv $(VENV)/.keras-installed $(VENV)/.torch-installed conf
 	$(call avx2_pass,$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry --photo-classifier $(PHOTO_CLASSIFIER) $(if $(wildcard $(SHARED)/models),--shared $(SHARED)))
 	$(VPY) tools/update_conformance_manifest.py --check | tail -1
 	$(VPY) tools/gen_half_precision_ops.py --check
+	$(VPY) tools/gen_opset_history.py --check
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi
 

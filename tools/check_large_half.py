@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""`ferry convert --dtype float16` on a model over 2 GiB (not part of make test: it writes 6.6 GiB).
+"""`ferry convert --dtype float16` and `ferry edit` on a model over 2 GiB (not part of make test: it writes 11 GiB).
 
     check_large_half.py --ferry PATH [--work DIR]      (make check-large)
 
 Writes a MatMul + bias model whose float32 weights (32768 x 36000, 4.4 GiB) are ONNX external
 data, converts it with --dtype float16 --keep-io-types --external-data (2.2 GiB of float16, still
 over protobuf's 2 GiB limit, so it must stay external), and runs the result in onnxruntime and in
-Ferry: both within 1e-3 of the range of a float64 reference. Exit 1 on a failure.
+Ferry; `ferry edit --opset 13 --add-output m` of the float32 model must keep its weights in
+external data (edited.onnx.data) and run in onnxruntime: all within 1e-3 of the range of a
+float64 reference. Exit 1 on a failure.
 """
 import argparse
 import os
@@ -67,13 +69,25 @@ def main() -> int:
             print(f"FAIL ferry run: {r.stderr.strip()}")
             return 1
         got["ferry"] = np.load(os.path.join(work, "y.npy"))
+        # `ferry edit` of the 4.4 GiB model keeps its weights external (OUT.data) and runs the same
+        edited = os.path.join(work, "edited.onnx")
+        r = subprocess.run([args.ferry, "edit", source, edited, "--opset", "13", "--add-output", "m", "--force"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAIL ferry edit: {r.stderr.strip()}")
+            return 1
+        edited_gib = os.path.getsize(edited + ".data") / 2**30
+        sess = ort.InferenceSession(edited, providers=["CPUExecutionProvider"])
+        got[f"onnxruntime, after ferry edit ({edited_gib:.2f} GiB of external data)"] = sess.run(["y"], {"x": x})[0]
+        del sess
         scale = float(np.abs(want).max())
         failed = 0
         for who, y in got.items():
             err = float(np.abs(y - want).max()) / scale
             ok = err <= 1e-3
             failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} float16 model of {gib:.2f} GiB in {who}: max |diff| {err:.1e} of the range")
+            what = "float32 model" if "edit" in who else f"float16 model of {gib:.2f} GiB"
+            print(f"{'ok  ' if ok else 'FAIL'} {what} in {who}: max |diff| {err:.1e} of the range")
         return 1 if failed else 0
 
 

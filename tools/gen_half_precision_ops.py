@@ -7,12 +7,13 @@ the first that allows bfloat16 (what `ferry convert --dtype` needs to know to ke
 
 --check: exit 1 when the file differs from what the installed onnx package gives.
 """
-import argparse
 import os
 import sys
 
 import onnx
 import onnx.defs
+
+from generated import write_or_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Sources", "FerryPasses", "Precision", "HalfPrecisionOps.swift")
@@ -44,20 +45,7 @@ def render():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
-    text = render()
-    if args.check:
-        with open(OUT, encoding="utf-8") as f:
-            if f.read() != text:
-                print(f"{OUT} is not what onnx {onnx.__version__} gives: run tools/gen_half_precision_ops.py")
-                return 1
-        print(f"{os.path.relpath(OUT, ROOT)}: up to date with onnx {onnx.__version__}")
-        return 0
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
+    return write_or_check(__doc__, OUT, render(), "gen_half_precision_ops.py")
 
 
 if __name__ == "__main__":

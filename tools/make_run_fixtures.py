@@ -3,7 +3,8 @@
 Fixtures/onnx/valid/small_cnn.onnx and onnxruntime's output for it (the reference), a NumPy
 object array that `ferry run` must refuse without unpickling it, and symbolic_pool.onnx, whose
 symbolic height and width cannot be 1 (a 2x2 max pool, upsampled and concatenated with its input),
-shape_reshape.onnx for `ferry optimize --shape`, and small_cnn_edited.onnx for `ferry diff`: small_cnn with conv2's bias moved by 0.01, the Relu
+shape_reshape.onnx for `ferry optimize --shape`, opset_modern.onnx and opset_mish.onnx for
+`ferry edit --opset`, and small_cnn_edited.onnx for `ferry diff`: small_cnn with conv2's bias moved by 0.01, the Relu
 after conv1 writing a renamed value, Gemm's alpha written out (1.0, its default) and an unused
 initializer added."""
 import os
@@ -36,6 +37,7 @@ def main():
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(OUT, "symbolic_pool.onnx"))
     edited_small_cnn(model)
     flatten_by_shape()
+    modern_ops()
     print("wrote run fixtures to", OUT)
 
 
@@ -60,6 +62,27 @@ def flatten_by_shape():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq", 8])],
         [w, i64("zero", [0]), i64("one", [1]), i64("sixteen", [16]), i64("eight", [8])])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(OUT, "shape_reshape.onnx"))
+
+
+def modern_ops():
+    """opset_modern.onnx (opset 20): HardSwish, LayerNormalization over the last two axes and both
+    forms of Gelu, ops newer than opset 13 that `ferry edit --opset 13` writes as the older ops
+    defining them; opset_mish.onnx (opset 18): Mish, which it refuses below 18."""
+    rng = np.random.default_rng(5)
+    f = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)  # noqa: E731
+    nodes = [
+        helper.make_node("HardSwish", ["x"], ["hs"]),
+        helper.make_node("LayerNormalization", ["hs", "gamma", "beta"], ["ln"], axis=-2, epsilon=1e-3),
+        helper.make_node("Gelu", ["ln"], ["g1"]),
+        helper.make_node("Gelu", ["g1"], ["y"], approximate="tanh"),
+    ]
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "gamma"),
+             numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "beta")]
+    graph = helper.make_graph(nodes, "opset_modern", [f("x", ["N", 3, 4, 5])], [f("y", ["N", 3, 4, 5])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)]), os.path.join(OUT, "opset_modern.onnx"))
+    graph = helper.make_graph([helper.make_node("Mish", ["x"], ["y"], name="mish")], "opset_mish", [f("x", ["N", 8])],
+                              [f("y", ["N", 8])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), os.path.join(OUT, "opset_mish.onnx"))
 
 
 def edited_small_cnn(model):

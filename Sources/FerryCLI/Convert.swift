@@ -35,11 +35,7 @@ struct Convert: ParsableCommand {
     @Option(help: ArgumentHelp("Format of OUT instead of the one its extension names.", valueName: "format"))
     var to: WritableFormat?
 
-    @Option(help: ArgumentHelp("ONNX: store large initializers in this file, created next to OUT.", valueName: "file"))
-    var externalData: String?
-
-    @Option(help: ArgumentHelp("ONNX: smallest initializer (bytes) stored as external data.", valueName: "bytes"))
-    var sizeThreshold: Int = 1024
+    @OptionGroup var externalData: ExternalDataOptions
 
     @Flag(help: "Write only the tensors (initializers), not the graph.")
     var weightsOnly = false
@@ -78,13 +74,6 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         _ = try outputFormat(output, given: to)
-        guard sizeThreshold >= 0 else { throw ValidationError("--size-threshold must be 0 or more") }
-        if let name = externalData, name.isEmpty || name.contains("/") || name.contains("\\") || name.contains("..") {
-            throw ValidationError("--external-data takes a plain file name; the file is created next to OUT")
-        }
-        if sizeThreshold != 1024 && externalData == nil {
-            throw ValidationError("--size-threshold needs --external-data")
-        }
         if !check && (!checkInputs.inputs.isEmpty || !checkInputs.shapes.isEmpty) {
             throw ValidationError("--input and --shape are for --check")
         }
@@ -111,11 +100,10 @@ struct Convert: ParsableCommand {
         if let dtype { model = try toHalfPrecision(model, dtype.elementType) }
         var options = SaveOptions()
         options.replaceExisting = force
-        options.externalDataFile = externalData
-        options.sizeThreshold = sizeThreshold
         options.weightsOnly = weightsOnly
         options.compress = compress
         options.protectedFiles = loaded.sourceFiles
+        externalData.apply(to: &options, output: output, from: loaded)
         try ModelIO.save(model, to: output, format: to?.format, options: options)
         if check { try compareOutputs(source: loaded.model) }
     }

@@ -8,10 +8,12 @@ struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit a model: batch size, input axes, renames, extra outputs, a subgraph, documentation.",
         discussion: """
-            Edits apply in this order: --extract, --rename, --batch, --set-dim, --add-output, --merge, --strip-docs. \
+            Edits apply in this order: --extract, --rename, --batch, --set-dim, --add-output, --merge, --opset, --strip-docs. \
             --batch sets every input's first axis (and outputs declared with the old batch); a Reshape whose constant \
             shape starts with the old batch size copies that axis from its input instead (0), and one that cannot be \
-            changed safely is named. Declared shapes of intermediate values are dropped (ferry inspect --shapes infers them).
+            changed safely is named. --opset rewrites the ops whose form or meaning changed between the two opsets, \
+            as onnx's version converter does, and names any op the target opset cannot express. Declared shapes of \
+            intermediate values are dropped (ferry inspect --shapes infers them).
             """)
 
     @OptionGroup var files: RewriteOptions
@@ -36,6 +38,14 @@ struct Edit: ParsableCommand {
 
     @Option(parsing: .singleValue, help: ArgumentHelp("Make an intermediate value a graph output.", valueName: "tensor"))
     var addOutput: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Convert to this ONNX opset (\(OpsetConversion.oldestTarget) to \(OpsetConversion.newest)); ops the target cannot express are named.",
+            valueName: "n"))
+    var opset: Int64?
+
+    @OptionGroup var progress: ProgressOptions
 
     @Flag(help: "Remove the model's, the graph's and every node's doc strings.")
     var stripDocs = false
@@ -93,17 +103,20 @@ struct Edit: ParsableCommand {
         }
         e.addOutputs = addOutput
         e.stripDocs = stripDocs
+        e.opset = opset
         if (merge == nil) != connect.isEmpty { throw ValidationError("--merge and --connect go together") }
         if e.extract == nil && e.renames.isEmpty && e.batch == nil && e.dims.isEmpty && e.addOutputs.isEmpty && !stripDocs
-            && merge == nil
+            && merge == nil && opset == nil
         {
             throw ValidationError(
-                "nothing to edit: give at least one of --batch, --set-dim, --rename, --extract, --add-output, --strip-docs")
+                "nothing to edit: give at least one of --batch, --set-dim, --rename, --extract, --add-output, --merge, --opset, --strip-docs"
+            )
         }
         return e
     }
 
     func run() throws {
+        progress.start()
         let loaded = try files.load()
         var model = loaded.model
         var edit = try edit()

@@ -2,8 +2,9 @@ import ArgumentParser
 import Ferry
 import FerryIR
 
-/// Arguments of the commands that read one model and write a transformed copy (optimize, quantize,
-/// prune): IN, OUT, --force and the reading options. OUT's format comes from its extension.
+/// Arguments of the commands that read one model and write a transformed copy (edit, optimize,
+/// quantize, prune): IN, OUT, --force, the reading options and where ONNX weights go. OUT's format
+/// comes from its extension.
 struct RewriteOptions: ParsableArguments {
     @Argument(help: "The model to read (never modified).")
     var input: String
@@ -15,6 +16,8 @@ struct RewriteOptions: ParsableArguments {
     var force = false
 
     @OptionGroup var reading: ReadingOptions
+
+    @OptionGroup var externalData: ExternalDataOptions
 
     func validate() throws {
         _ = try outputFormat(output, given: nil)
@@ -31,12 +34,14 @@ struct RewriteOptions: ParsableArguments {
     }
 
     /// Writes `model` to OUT atomically (`ModelIO.save` sorts and validates it), never over the
-    /// files IN was read from; `compress` deflates HDF5 datasets.
+    /// files IN was read from; `compress` deflates HDF5 datasets. ONNX weights go where
+    /// `ExternalDataOptions` says (external when IN's were).
     func save(_ model: Model, from loaded: LoadedModel, compress: Bool = false) throws {
         var options = SaveOptions()
         options.replaceExisting = force
         options.protectedFiles = loaded.sourceFiles
         options.compress = compress
+        externalData.apply(to: &options, output: output, from: loaded)
         try ModelIO.save(model, to: output, options: options)
     }
 }

@@ -22,7 +22,38 @@ import Testing
         #expect(try ferry("inspect", dir + "/cut.onnx").stdout.contains("p1  float32[1,4,8,8]"))
     }
 
+    @Test func opsetConversionIsReportedAndRefusalsNameTheNode() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let r = try ferry("edit", model, dir + "/o11.onnx", "--opset", "11")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("note: opset 17 -> 11: ") && r.stdout.contains("note: IR version 8 -> 6"), "\(r.stdout)")
+        let shown = try ferry("inspect", dir + "/o11.onnx").stdout
+        #expect(shown.contains("ai.onnx 11") || shown.contains("opset 11") || shown.contains(":11"), "\(shown)")
+        // ops newer than the target: written as the ops defining them, or refused naming the node
+        let modern = try ferry("edit", "Fixtures/cli/opset_modern.onnx", dir + "/m13.onnx", "--opset", "13")
+        #expect(modern.status == 0, "\(modern.stderr)")
+        #expect(modern.stdout.contains("(Gelu 2, HardSwish 1, LayerNormalization 1)"), "\(modern.stdout)")
+        let mish = try ferry("edit", "Fixtures/cli/opset_mish.onnx", dir + "/m17.onnx", "--opset", "17")
+        #expect(mish.status == 1 && mish.stderr.split(separator: "\n").count == 1, "\(mish.stderr)")
+        #expect(mish.stderr.contains("node 'mish' (Mish): Mish exists from opset 18 on"), "\(mish.stderr)")
+    }
+
+    @Test func externalDataStaysExternal() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let source = "Fixtures/onnx/valid/external/model.onnx"
+        let r = try ferry("edit", source, dir + "/e.onnx", "--strip-docs")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/e.onnx.data"))
+        let named = try ferry(
+            "edit", source, dir + "/n.onnx", "--strip-docs", "--external-data", "weights.bin", "--size-threshold", "0")
+        #expect(named.status == 0 && FileManager.default.fileExists(atPath: dir + "/weights.bin"), "\(named.stderr)")
+        let a = try ferry("run", source, "--output-dir", dir + "/a"),
+            b = try ferry("run", dir + "/e.onnx", "--output-dir", dir + "/b")
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+    }
+
     @Test(arguments: [
+        (["--opset", "9"], "--opset: 9 is outside 11..."),
         (["--batch", "0"], "--batch takes a size of at least 1"), (["--set-dim", "input=4"], "--set-dim takes NAME:AXIS=VALUE"),
         (["--rename", "nope=x"], "--rename: 'nope' names no value of the graph"),
         (["--rename", "input=output"], "--rename: 'output' is empty or names a value already"),

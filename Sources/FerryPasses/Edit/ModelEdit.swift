@@ -22,6 +22,8 @@ public struct ModelEdit: Sendable {
     public var stripDocs = false
     /// Another model to append, and which of this model's outputs feed which of its inputs.
     public var merge: (other: Model, connect: [(output: String, input: String)])?
+    /// The default-domain opset to convert the model to (`OpsetConversion`).
+    public var opset: Int64?
 
     public init() {}
 
@@ -31,7 +33,7 @@ public struct ModelEdit: Sendable {
         public var notes: [String] = []
     }
 
-    /// Applies the edits in the order listed above. Throws `PassError.invalidOption` naming the
+    /// Applies the edits in the order listed above (--opset after --merge). Throws `PassError.invalidOption` naming the
     /// option and the value at fault.
     public func apply(to model: inout Model) throws -> Report {
         var report = Report()
@@ -50,7 +52,8 @@ public struct ModelEdit: Sendable {
                 model.graph.outputs.append(ValueInfo(name: name, type: TypeInfo(.tensor(v.elementType, shape: v.dims))))
             }
         }
-        if let merge { try Self.merge(&model, merge.other, connect: merge.connect) }
+        if let merge { report.notes += try Self.merge(&model, merge.other, connect: merge.connect) }
+        if let opset { report.notes += try Self.convert(&model, to: opset) }
         if stripDocs { Self.stripDocs(&model) }
         // intermediate shapes may be stale now; the outputs keep their element types only when their axes may have changed
         model.graph.valueInfo = []
@@ -177,10 +180,18 @@ public struct ModelEdit: Sendable {
     /// Appends `other`'s graph: each connected input of it reads the named output of `model`;
     /// its values, nodes and initializers whose names `model` uses already get `other`'s graph
     /// name as a prefix. The graph's outputs: `model`'s not connected, then `other`'s.
-    static func merge(_ model: inout Model, _ other: Model, connect: [(output: String, input: String)]) throws {
-        let opsetA = OpsetUpgradePass.opset(of: model), opsetB = OpsetUpgradePass.opset(of: other)
-        guard opsetA == opsetB else {
-            throw PassError.invalidOption(option: "merge", reason: "the models' opsets differ (\(opsetA) and \(opsetB))")
+    static func merge(_ model: inout Model, _ other: Model, connect: [(output: String, input: String)]) throws -> [String] {
+        var other = other, notes: [String] = []
+        if other.defaultOpset != model.defaultOpset {
+            // one opset for the merged graph: the other model is converted to this one's
+            do {
+                let r = try OpsetConversion(target: model.defaultOpset).apply(to: &other)
+                notes.append("the merged model converted from opset \(r.from) to \(r.to)")
+            } catch let e as PassError {
+                throw PassError.invalidOption(
+                    option: "merge",
+                    reason: "the models' opsets differ (\(model.defaultOpset) and \(other.defaultOpset)), and \(e)")
+            }
         }
         var b = other.graph
         for c in connect {
@@ -215,6 +226,21 @@ public struct ModelEdit: Sendable {
         where !model.opsetImports.contains(where: { Domain.canonical($0.domain) == Domain.canonical(o.domain) }) {
             model.opsetImports.append(o)
         }
+        return notes
+    }
+
+    /// Converts `model` to `opset`; the notes say what was rewritten.
+    static func convert(_ model: inout Model, to opset: Int64) throws -> [String] {
+        let r = try OpsetConversion(target: opset).apply(to: &model)
+        guard r.from != r.to else { return ["the model is at opset \(opset) already"] }
+        let ops = r.rewritten.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let count = ops.reduce(0) { $0 + $1.value }
+        var notes = [
+            "opset \(r.from) -> \(r.to): \(count) node(s) rewritten"
+                + (ops.isEmpty ? "" : " (" + ops.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+        ]
+        if let ir = r.irVersion { notes.append("IR version \(ir.from) -> \(ir.to)") }
+        return notes
     }
 
     static func stripDocs(_ model: inout Model) {

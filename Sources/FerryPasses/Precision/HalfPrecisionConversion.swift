@@ -71,7 +71,8 @@ public enum HalfPrecisionConversion {
         var upgraded = false
         if options.type == .bfloat16 && !model.graph.nodes.isEmpty && model.defaultOpset < 13 {
             // Cast (and most ops) take bfloat16 from opset 13.
-            upgraded = try OpsetUpgradePass().run(on: &model)
+            try OpsetConversion(target: 13).apply(to: &model)
+            upgraded = true
         }
         var conversion = Conversion(model: model, options: options)
         conversion.report.upgradedToOpset13 = upgraded

@@ -41,7 +41,7 @@ public struct Quantizer {
                     : "cross-layer equalization: \(pairs) Conv -> (Relu) -> Conv pair(s) equalized")
         }
         var perChannel = options.perChannel
-        let opset = OpsetUpgradePass.opset(of: model)
+        let opset = model.defaultOpset
         guard opset >= 10 else {
             throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer")
         }
@@ -49,11 +49,14 @@ public struct Quantizer {
             throw PassError.unsupported(subject: "model", reason: "opset \(opset): DynamicQuantizeLinear needs opset 11 or newer")
         }
         if perChannel && opset < 13 && options.bits == 8 {
-            if opset >= 11, try OpsetUpgradePass().run(on: &model) {
+            do {
+                try OpsetConversion(target: 13).apply(to: &model)
                 notes.append("opset \(opset) upgraded to 13 (per-channel DequantizeLinear needs it)")
-            } else {
+            } catch let refusal as PassError {
                 perChannel = false
-                notes.append("opset \(opset) has no per-channel DequantizeLinear: weights quantized per tensor")
+                notes.append(
+                    "opset \(opset) has no per-channel DequantizeLinear and the upgrade to 13 was refused (\(refusal)): weights quantized per tensor"
+                )
             }
         }
         let samples = try samplesForModel(rawSamples, inputs: model.graph.runtimeInputs)
