@@ -67,6 +67,29 @@ DW_OUTPUTS(4)
 DW_OUTPUTS(1)
 #undef DW_OUTPUTS
 
+/* The same for stride 1 and no dilation along the row with a filter K wide (3 and 5, the common
+ * ones): the J + K - 1 input vectors a kernel row needs are loaded once and each serves up to K
+ * taps, instead of one load per multiply-add. */
+#define DW_OUTPUTS_S1(J, K)                                                                             \
+    DW_ATTR static inline void DW(outputs##J##_k##K)(const float *in, const float *wt, const float *bias, \
+                                                     const struct dw_geometry *g, size_t ox, float *out) { \
+        V acc[J];                                                                                       \
+        for (int j = 0; j < J; j++) acc[j] = *(const V *)bias;                                          \
+        for (size_t ki = 0; ki < g->kh; ki++, wt += K * 8) {                                            \
+            const float *row = in + ki * g->dh * g->wpad * 8 + ox * 8;                                 \
+            V xs[J + K - 1];                                                                            \
+            for (int i = 0; i < J + K - 1; i++) xs[i] = *(const V *)(row + i * 8);                      \
+            for (int kj = 0; kj < K; kj++) {                                                            \
+                const V w = *(const V *)(wt + kj * 8);                                                  \
+                for (int j = 0; j < J; j++) acc[j] += w * xs[j + kj];                                   \
+            }                                                                                           \
+        }                                                                                               \
+        for (int j = 0; j < J; j++) *(V *)(out + (ox + j) * 8) = acc[j];                                \
+    }
+DW_OUTPUTS_S1(4, 3)
+DW_OUTPUTS_S1(4, 5)
+#undef DW_OUTPUTS_S1
+
 /* Channels [cb, ce) of one image, eight at a time. */
 DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *bias, float *y, size_t cb, size_t ce,
                                   const struct dw_geometry *g, int act, float a, float b, float *scratch) {
@@ -123,6 +146,10 @@ DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *b
                 const float *in = strip + r * g->sh * g->wpad * 8;
                 float *o = out + r * g->ow * 8;
                 size_t ox = 0;
+                if (g->sw == 1 && g->dw == 1 && g->kw == 3)
+                    for (; ox + 4 <= g->ow; ox += 4) DW(outputs4_k3)(in, wt, bv, g, ox, o);
+                else if (g->sw == 1 && g->dw == 1 && g->kw == 5)
+                    for (; ox + 4 <= g->ow; ox += 4) DW(outputs4_k5)(in, wt, bv, g, ox, o);
                 for (; ox + 8 <= g->ow; ox += 8) DW(outputs8)(in, wt, bv, g, ox, o);
                 for (; ox + 4 <= g->ow; ox += 4) DW(outputs4)(in, wt, bv, g, ox, o);
                 for (; ox < g->ow; ox++) DW(outputs1)(in, wt, bv, g, ox, o);
