@@ -47,6 +47,9 @@ def render():
         schemas[s.name][s.since_version] = s
         if s.deprecated:
             deprecated[s.name] = min(deprecated.get(s.name, 1 << 30), s.since_version)
+    # an op counts as removed only when its newest schema is deprecated (GroupNormalization-18 was
+    # deprecated in favour of GroupNormalization-21, which is not)
+    deprecated = {name: v for name, v in deprecated.items() if schemas[name][max(schemas[name])].deprecated}
     lines = [
         f"// Written by tools/gen_opset_history.py from onnx {onnx.__version__}'s operator schemas; do not edit.",
         "",

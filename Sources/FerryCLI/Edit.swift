@@ -120,9 +120,12 @@ struct Edit: ParsableCommand {
         let loaded = try files.load()
         var model = loaded.model
         var edit = try edit()
+        var sources = loaded
         if let merge {
             CrashGuard.guardReading(merge)
-            let other = try ModelIO.load(merge, options: files.reading.loadOptions).model
+            let otherFile = try ModelIO.load(merge, options: files.reading.loadOptions)
+            let other = otherFile.model
+            sources.sourceFiles += otherFile.sourceFiles // never written over either
             let pairs = try connect.map { c -> (output: String, input: String) in
                 let parts = c.split(separator: ":", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -133,7 +136,7 @@ struct Edit: ParsableCommand {
             edit.merge = (other, pairs)
         }
         let report = try validatingOptions { try edit.apply(to: &model) }
-        try files.save(model, from: loaded)
+        try files.save(model, from: sources)
         print("wrote \(files.output): \(grouped(loaded.model.graph.nodes.count)) -> \(grouped(model.graph.nodes.count)) nodes")
         for n in report.notes { print("note: \(n)") }
     }

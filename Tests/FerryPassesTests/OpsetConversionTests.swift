@@ -151,4 +151,43 @@ import Testing
         #expect(down.graph.initializer(named: "axes") == nil)
         try expectSameOutputs(model, down, shape: [3])
     }
+
+    @Test func reviewedEdgesConvertOrRefuseCleanly() throws {
+        // GroupNormalization-18 is deprecated for -21, not removed: per-group scales become per-channel
+        let gn = Build.model(
+            [
+                Node(
+                    opType: "GroupNormalization", name: "gn", inputs: ["x", "s", "b"], outputs: ["y"],
+                    attributes: [Attribute("num_groups", .int(2))])
+            ], initializers: [Build.random("s", [2], seed: 1), Build.random("b", [2], seed: 2)], inputs: [("x", [1, 4, 3])],
+            outputs: ["y"], opset: 18)
+        let (up, _) = try converted(gn, to: 21)
+        #expect(up.graph.initializer(named: up.graph.nodes[0].inputs[1])?.shape == [4])
+        // a 1-D scale of several values is per axis at 13 even without `axis`
+        let dq = Build.model(
+            [Node(opType: "DequantizeLinear", name: "dq", inputs: ["q", "scale"], outputs: ["y"])],
+            initializers: [
+                Tensor(name: "q", elementType: .int8, shape: [2, 3], values: [Int8](repeating: 1, count: 6)),
+                Build.random("scale", [3], seed: 3)
+            ], inputs: [], outputs: ["y"], opset: 13)
+        #expect(throws: PassError.self) { try converted(dq, to: 12) }
+        // an axis outside the input: refused, not a trap
+        let softmax = Build.model(
+            [Node(opType: "Softmax", name: "sm", inputs: ["x"], outputs: ["y"], attributes: [Attribute("axis", .int(7))])],
+            inputs: [("x", [2, 3])], outputs: ["y"], opset: 13)
+        #expect(throws: PassError.self) { try converted(softmax, to: 12) }
+        // Split-18's sizes added on the way down are constants for the step below 13
+        let split = Build.model(
+            [
+                Node(
+                    opType: "Split", name: "s", inputs: ["x"], outputs: ["a", "b", "c"],
+                    attributes: [Attribute("axis", .int(1)), Attribute("num_outputs", .int(3))])
+            ], inputs: [("x", [2, 10])], outputs: ["a", "b", "c"], opset: 18)
+        let (old, _) = try converted(split, to: 12)
+        #expect(old.graph.nodes[0].ints("split") == [4, 4, 2])
+        // no inputs at all (a damaged model): refused
+        let empty = Build.model(
+            [Node(opType: "Squeeze", name: "sq", inputs: [], outputs: ["y"])], inputs: [], outputs: ["y"], opset: 13)
+        #expect(throws: PassError.self) { try converted(empty, to: 12) }
+    }
 }

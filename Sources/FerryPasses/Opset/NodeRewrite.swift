@@ -9,7 +9,8 @@ struct NodeRewrite {
     var after: [Node] = []
     var initializers: [Tensor] = []
     let rewriter: OpsetRewriter
-    let constants: [String: Tensor]
+    /// The values known to be constant here, the ones rules add included.
+    private(set) var constants: [String: Tensor]
 
     init(node: Node, rewriter: OpsetRewriter, constants: [String: Tensor]) {
         self.node = node
@@ -21,6 +22,12 @@ struct NodeRewrite {
     /// first going down; a rule that renames the op hands the later versions to the new op's rules.
     mutating func applyChanges() throws {
         let (from, to) = (rewriter.from, rewriter.to)
+        // every rule reads the first input and output slot; a node without them (a damaged model) is refused
+        if node.opType != "Constant", node.inputs.first?.isEmpty != false || node.outputs.isEmpty {
+            guard
+                (OpsetChanges.table[node.opType] ?? []).allSatisfy({ $0.version <= min(from, to) || $0.version > max(from, to) })
+            else { throw refusal("it has no first input or no output") }
+        }
         if to > from {
             for v in (from + 1)...to {
                 for change in OpsetChanges.table[node.opType] ?? [] where change.version == v { try change.up?(&self) }
@@ -73,6 +80,19 @@ struct NodeRewrite {
         }
     }
 
+    /// Refuses when `ops`, which a rule writes on `data`'s element type, do not all take that type
+    /// at the target opset (float16 HardSigmoid before 22); nothing to check when it is unknown.
+    func requireTypes(_ ops: [String], of data: String) throws {
+        guard let type = rewriter.facts(data)?.type else { return }
+        let bit = UInt64(1) << UInt64(type.rawValue)
+        for op in ops {
+            guard let schema = OpsetHistory.ops[op]?.schemas.last(where: { $0.since <= rewriter.to }) else { continue }
+            if (schema.inputs.first ?? UInt64.max) & bit == 0 {
+                throw refusal("it would be written with \(op), which takes no \(type.name) input at opset \(rewriter.to)")
+            }
+        }
+    }
+
     /// The error for this node: `reason` says what the target opset cannot express.
     func refusal(_ reason: String) -> PassError {
         .unsupported(subject: "node '\(node.name)' (\(node.opType))", reason: reason)
@@ -104,6 +124,7 @@ struct NodeRewrite {
         let base = node.name.isEmpty ? (node.outputs.first ?? node.opType) : node.name
         t.name = rewriter.names.fresh(base + "_" + role)
         initializers.append(t)
+        constants[t.name] = t
         return t.name
     }
 
@@ -149,11 +170,9 @@ struct NodeRewrite {
     mutating func inputToIntsAttribute(slot: Int, _ attribute: String, target: Int64) throws {
         guard input(slot) != nil else { return }
         let t = try constantInput(slot, attribute, target: target)
-        guard t.elementType == .int64 || t.elementType == .int32, let values = t.numericValues else {
-            throw refusal("its \(attribute) input is not an integer tensor")
-        }
+        guard let values = t.int64Values else { throw refusal("its \(attribute) input is not an integer tensor") }
         rewriter.consumed.insert(node.inputs[slot])
-        setAttribute(attribute, .ints(values.map { Int64($0) }))
+        setAttribute(attribute, .ints(values))
         removeInput(slot)
     }
 
@@ -199,14 +218,30 @@ struct NodeRewrite {
         }
     }
 
-    /// A scalar of `type` (a float type) holding `value`, for inputs that must match the data's type.
+    /// A scalar of `data`'s element type (a float type) holding `value`, for inputs that must
+    /// match the data's type; refused when that type is unknown.
     func scalar(_ value: Float, like data: String) throws -> Tensor {
-        switch rewriter.facts(data)?.type ?? .float {
+        guard let type = rewriter.facts(data)?.type else {
+            throw refusal("the element type of '\(data)' is unknown, and the rule writes a constant of that type")
+        }
+        switch type {
         case .float: return Tensor(name: "", floats: [value], shape: [])
         case .double: return Tensor(name: "", elementType: .double, shape: [], values: [Double(value)])
         case .float16: return Tensor(name: "", half: .float16, shape: [], rounding: [value])
         case .bfloat16: return Tensor(name: "", half: .bfloat16, shape: [], rounding: [value])
         case let other: throw refusal("input '\(data)' is \(other.name); the rule writes float types only")
+        }
+    }
+}
+
+extension Tensor {
+    /// The elements of an int64 or int32 tensor as Int64, read exactly (nil for other types).
+    var int64Values: [Int64]? {
+        guard segment == nil, let b = bytes else { return nil }
+        switch elementType {
+        case .int64: return b.toArray(of: Int64.self)
+        case .int32: return b.toArray(of: Int32.self).map(Int64.init)
+        default: return nil
         }
     }
 }

@@ -7,6 +7,7 @@ extension OpsetChanges {
     /// HardSwish(x) = x * HardSigmoid(x; alpha 1/6, beta 0.5).
     static func expandHardSwish(_ s: inout NodeRewrite, _ target: Int64) throws {
         let x = s.node.inputs[0]
+        try s.requireTypes(["HardSigmoid", "Mul"], of: x)
         let gate = s.addBefore(
             "HardSigmoid", [x], "gate", [Attribute("alpha", .float(1.0 / 6.0)), Attribute("beta", .float(0.5))])
         s.replace(with: "Mul", inputs: [x, gate])
@@ -16,6 +17,7 @@ extension OpsetChanges {
     /// x * 0.5 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))).
     static func expandGelu(_ s: inout NodeRewrite, _ target: Int64) throws {
         let x = s.node.inputs[0]
+        try s.requireTypes(["Mul", "Add", "Erf", "Tanh"], of: x)
         func constant(_ role: String, _ v: Float) throws -> String { s.addConstant(role, try s.scalar(v, like: x)) }
         let inner: String
         if s.node.string("approximate") == "tanh" {
@@ -48,12 +50,16 @@ extension OpsetChanges {
         if let type = s.rewriter.facts(x)?.type, type != .float && type != .double {
             throw s.refusal("a \(type.name) input (computed in float32 from opset 17) has no exact equivalent before it")
         }
+        guard s.input(1) != nil else { throw s.refusal("it has no scale input") }
         var first = axis
         if axis >= 0 {
             guard let rank = s.rewriter.rank(x) else {
                 throw s.refusal("axis \(axis) counts from the front and the input's rank is unknown, which opset \(target) needs")
             }
             first = axis - rank
+        }
+        guard first < 0, s.rewriter.rank(x).map({ first >= -$0 }) ?? true else {
+            throw s.refusal("axis \(axis) is outside the input's axes")
         }
         let axes: [Attribute] = [Attribute("axes", .ints(Array(Int64(first)..<0))), Attribute("keepdims", .int(1))]
         let mean = s.addBefore("ReduceMean", [x], "mean", axes)

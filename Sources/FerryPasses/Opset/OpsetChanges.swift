@@ -58,6 +58,7 @@ enum OpsetChanges {
         add(["HardSwish"], 14, down: expandHardSwish)
         add(["LayerNormalization"], 17, down: expandLayerNormalization)
         add(["Gelu"], 20, down: expandGelu)
+        add(["BatchNormalization"], 15, down: sameTypeParameters)
         add(
             ["BatchNormalization"], 14, up: batchNormInferenceOnly,
             down: { try $0.dropAttribute("training_mode", meaning: .int(0), target: $1) })
@@ -106,7 +107,8 @@ enum OpsetChanges {
             ["DFT"], 20, up: dftAxisToInput,
             down: { s, t in
                 try s.inputToIntsAttribute(slot: 2, "axis", target: t)
-                if let axes = s.node.ints("axis") { s.setAttribute("axis", .int(Int64(axes.first ?? 1))) }
+                // DFT-20's axis defaults to -2, DFT-17's to 1
+                s.setAttribute("axis", .int(Int64(s.node.ints("axis")?.first ?? -2)))
             })
         add(["GroupNormalization"], 21, up: groupNormPerChannel, down: groupNormPerGroup)
         newAttribute(["QuantizeLinear"], 21, "output_dtype", .int(0))

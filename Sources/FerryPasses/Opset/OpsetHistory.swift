@@ -606,7 +606,7 @@ enum OpsetHistory {
                 Schema(
                     since: 21, inputs: [0x10c02, 0x10c02, 0x10c02], variadicInputs: false, outputs: [0x10c02],
                     variadicOutputs: false)
-            ], 18
+            ], nil
         ),
         "HammingWindow": (
             [

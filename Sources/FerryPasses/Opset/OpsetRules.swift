@@ -106,8 +106,10 @@ extension OpsetChanges {
             throw s.refusal("axis \(axis) is not the last and the input's rank is unknown, which opset \(target) needs")
         }
         let a = axis < 0 ? axis + r : axis
+        guard (0..<r).contains(a) else { throw s.refusal("axis \(axis) is outside the input's \(r) axes") }
         var perm = Array(0..<Int64(r))
         perm.swapAt(a, r - 1)
+        try s.requireTypes(["Transpose"], of: x)
         let moved = s.addBefore("Transpose", [x], "axis_last", [Attribute("perm", .ints(perm))])
         let out = s.rewriter.names.fresh(s.node.outputs[0] + "_axis_last")
         s.after.append(
@@ -151,11 +153,14 @@ extension OpsetChanges {
         }
     }
 
-    /// Quantize/DequantizeLinear before 13 take one scale for the tensor; `axis` is dropped then.
+    /// Quantize/DequantizeLinear before 13 take one scale for the tensor (from 13 a 1-D scale of
+    /// several values is per axis, `axis` or not); `axis` is dropped then.
     static func perTensorOnly(_ s: inout NodeRewrite, _ target: Int64) throws {
-        guard s.has("axis") else { return }
-        let scale = try s.constantInput(1, "scale", target: target)
-        guard scale.shape.reduce(1, *) == 1 else { throw s.refusal("scales per axis need opset 13 or newer") }
+        guard let scale = s.input(1) else { throw s.refusal("it has no scale input") }
+        let dims = s.constants[scale].map { $0.shape.map { Dim.fixed(Int64($0)) } } ?? s.rewriter.facts(scale)?.dims
+        guard let dims, dims.allSatisfy({ $0.value == .fixed(1) }) else {
+            throw s.refusal("a scale per axis (or of unknown shape) needs opset 13 or newer")
+        }
         s.removeAttribute("axis")
     }
 
@@ -234,11 +239,22 @@ extension OpsetChanges {
         guard (s.node.string("auto_pad") ?? "NOTSET") == "NOTSET", strides.count == n, dilations.count == n, pads.count == 2 * n,
             let dims = s.rewriter.facts(s.node.inputs[0])?.dims, dims.count == n + 2
         else { throw unsure }
+        let limit = 1 << 30
+        guard (kernel + strides + dilations + pads).allSatisfy({ (0...limit).contains($0) }) else { throw unsure }
         for i in 0..<n {
-            guard case .fixed(let size) = dims[i + 2].value, strides[i] > 0 else { throw unsure }
+            guard case .fixed(let size) = dims[i + 2].value, strides[i] > 0, kernel[i] > 0, size <= limit else { throw unsure }
             let span = (kernel[i] - 1) * dilations[i] + 1, room = Int(size) + pads[i] + pads[n + i] - span
             let windows = (room + strides[i] - 1) / strides[i] + 1
             if (windows - 1) * strides[i] >= Int(size) + pads[i] { throw unsure }
+        }
+    }
+
+    /// BatchNormalization-15 lets scale, bias, mean and variance differ in type from X; before,
+    /// all five were one type.
+    static func sameTypeParameters(_ s: inout NodeRewrite, _ target: Int64) throws {
+        let types = s.node.inputs.filter { !$0.isEmpty }.compactMap { s.rewriter.facts($0)?.type }
+        if let first = types.first, types.contains(where: { $0 != first }) {
+            throw s.refusal("inputs of different element types need opset 15 or newer")
         }
     }
 
@@ -261,6 +277,9 @@ extension OpsetChanges {
         guard s.input(1) == nil, n > 0, let size = s.rewriter.size(s.node.inputs[0], axis: s.node.int("axis", 0)), size % n != 0
         else { return }
         let chunk = (size + n - 1) / n
+        guard size - chunk * (n - 1) > 0 else {
+            throw s.refusal("\(n) outputs of an axis of \(size) leave the last one empty, which opset \(target) cannot express")
+        }
         let sizes = Array(repeating: Int64(chunk), count: n - 1) + [Int64(size - chunk * (n - 1))]
         s.setInput(1, s.addConstant("split", Tensor(name: "", elementType: .int64, shape: [n], values: sizes)))
     }
@@ -304,7 +323,7 @@ extension OpsetChanges {
         let groups = s.node.int("num_groups", 0)
         for (slot, role) in [(1, "scale"), (2, "bias")] {
             let t = try s.constantInput(slot, role, target: target)
-            guard let v = t.floatValues, groups > 0, v.count % groups == 0 else {
+            guard let v = t.floatValues, groups > 0, v.count >= groups, v.count % groups == 0 else {
                 throw s.refusal("its \(role) is not float32 values for \(groups) groups")
             }
             let width = v.count / groups

@@ -42,17 +42,20 @@ public struct Quantizer {
         }
         var perChannel = options.perChannel
         let opset = model.defaultOpset
-        guard opset >= 10 else {
-            throw PassError.unsupported(subject: "model", reason: "opset \(opset): quantized operators need opset 10 or newer")
-        }
-        if options.mode == .dynamic && opset < 11 {
-            throw PassError.unsupported(subject: "model", reason: "opset \(opset): DynamicQuantizeLinear needs opset 11 or newer")
-        }
-        if perChannel && opset < 13 && options.bits == 8 {
+        // quantized operators need opset 10, DynamicQuantizeLinear 11, per-channel DequantizeLinear 13
+        let needed: Int64 = perChannel && options.bits == 8 ? 13 : options.mode == .dynamic ? 11 : 10
+        if opset < needed {
             do {
                 try OpsetConversion(target: 13).apply(to: &model)
-                notes.append("opset \(opset) upgraded to 13 (per-channel DequantizeLinear needs it)")
+                notes.append(
+                    "opset \(opset) upgraded to 13 (\(needed == 13 ? "per-channel DequantizeLinear" : "the quantized operators") need it)"
+                )
             } catch let refusal as PassError {
+                guard opset >= (options.mode == .dynamic ? 11 : 10) else {
+                    throw PassError.unsupported(
+                        subject: "model",
+                        reason: "opset \(opset) has no quantized operators and the upgrade to 13 was refused (\(refusal))")
+                }
                 perChannel = false
                 notes.append(
                     "opset \(opset) has no per-channel DequantizeLinear and the upgrade to 13 was refused (\(refusal)): weights quantized per tensor"
