@@ -124,7 +124,6 @@ interop: build-tests venv $(VENV)/.keras-installed $(VENV)/.torch-installed conf
 	$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry --photo-classifier $(PHOTO_CLASSIFIER) $$args
 	$(call avx2_pass,$(VPY) tools/interop_quantize.py --ferry .build/debug/ferry --photo-classifier $(PHOTO_CLASSIFIER) $(if $(wildcard $(SHARED)/models),--shared $(SHARED)))
 	$(VPY) tools/update_conformance_manifest.py --check | tail -1
-	$(VPY) tools/gen_half_precision_ops.py --check
 	$(VPY) tools/gen_opset_history.py --check
 	@if [ -d "$(SHARED)/models" ]; then $(VPY) tools/check_models.py --ferry .build/debug/ferry --shared $(SHARED); \
 	else echo "check_models: $(SHARED)/models is absent: skipping the shared pretrained model"; $(VPY) tools/check_models.py --ferry .build/debug/ferry; fi

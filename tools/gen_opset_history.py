@@ -8,6 +8,7 @@ target, and whether it takes the model's element types there).
 
 --check: exit 1 when the file differs from what the installed onnx package gives.
 """
+import argparse
 import collections
 import os
 import subprocess
@@ -16,7 +17,6 @@ import sys
 import onnx
 import onnx.defs
 
-from generated import write_or_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Sources", "FerryPasses", "Opset", "OpsetHistory.swift")
@@ -87,6 +87,24 @@ def render():
     # laid out by swift-format (long schema lines wrapped), so `make format-check` accepts the file
     return subprocess.run(["swift-format", "format"], input="\n".join(lines), capture_output=True, text=True,
                           check=True, cwd=ROOT).stdout
+
+
+def write_or_check(doc, out, text, script):
+    """Writes `text` to `out`, or with --check compares them; returns the exit status."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    if args.check:
+        with open(out, encoding="utf-8") as f:
+            if f.read() != text:
+                print(f"{out} is not what onnx {onnx.__version__} gives: run tools/{script}")
+                return 1
+        print(f"{os.path.relpath(out, ROOT)}: up to date with onnx {onnx.__version__}")
+        return 0
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+    return 0
 
 
 def main():

@@ -245,3 +245,12 @@ extension Tensor {
         }
     }
 }
+
+extension OpsetHistory {
+    /// True when `op`'s schema at `opset` takes tensors of `type` in one of its inputs or outputs.
+    static func takes(_ op: String, _ type: ElementType, at opset: Int64) -> Bool {
+        guard let schema = ops[op]?.schemas.last(where: { $0.since <= opset }) else { return false }
+        let bit = UInt64(1) << UInt64(type.rawValue)
+        return (schema.inputs + schema.outputs).contains { $0 != UInt64.max && $0 & bit != 0 }
+    }
+}

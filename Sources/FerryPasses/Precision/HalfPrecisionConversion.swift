@@ -38,7 +38,7 @@ public struct HalfPrecisionReport: Sendable {
 /// Casts and constant-making ops that write float32 (`to`, `dtype`, `value`) write the half type;
 /// initializers are rounded to nearest even, float16 ones clamped to its range. A node is kept in
 /// float32 when excluded, when its op's schema at the model's opset takes no such type
-/// (`HalfPrecisionOps`: bfloat16 Conv and pooling need opset 22), when it quantizes, holds subgraphs
+/// (`OpsetHistory.takes`: bfloat16 Conv and pooling need opset 22), when it quantizes, holds subgraphs
 /// or belongs to another domain than ONNX's, or when every float32 value it writes only feeds float32
 /// inputs (the arithmetic of Resize scales, for instance). With `keepIOTypes`, float32 graph inputs
 /// and outputs stay float32. bfloat16 graphs need opset 13 (Cast's first with it): opsets 11 and 12
@@ -144,11 +144,7 @@ public enum HalfPrecisionConversion {
         }
 
         /// True when the op's schema at the model's opset lets it take the half type.
-        func takesHalf(_ op: String) -> Bool {
-            guard let first = HalfPrecisionOps.firstOpset[op] else { return false }
-            guard let since = half == .float16 ? first.float16 : first.bfloat16 else { return false }
-            return opset >= since
-        }
+        func takesHalf(_ op: String) -> Bool { OpsetHistory.takes(op, half, at: opset) }
 
         func wantsFloat32(_ node: Int, _ slot: Int, _ kept: Set<Int>) -> Bool {
             kept.contains(node) || float32Slots(model.graph.nodes[node], opset: opset).contains(slot)
