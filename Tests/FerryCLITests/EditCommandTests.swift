@@ -40,16 +40,26 @@ import Testing
 
     @Test func externalDataStaysExternal() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let source = "Fixtures/onnx/valid/external/model.onnx"
+        // small_cnn with every weight in external data; its Gemm weight (over 1 KiB) stays external
+        let source = dir + "/ext.onnx"
+        let made = try ferry("convert", model, source, "--external-data", "ext.data", "--size-threshold", "0")
+        #expect(made.status == 0, "\(made.stderr)")
         let r = try ferry("edit", source, dir + "/e.onnx", "--strip-docs")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir + "/e.onnx.data"))
         let named = try ferry(
             "edit", source, dir + "/n.onnx", "--strip-docs", "--external-data", "weights.bin", "--size-threshold", "0")
         #expect(named.status == 0 && FileManager.default.fileExists(atPath: dir + "/weights.bin"), "\(named.stderr)")
-        let a = try ferry("run", source, "--output-dir", dir + "/a"),
+        // a file nothing reaches the threshold of is not left behind
+        let none = try ferry(
+            "edit", model, dir + "/i.onnx", "--strip-docs", "--external-data", "none.bin", "--size-threshold", "1000000")
+        #expect(none.status == 0 && !FileManager.default.fileExists(atPath: dir + "/none.bin"), "\(none.stderr)")
+        let a = try ferry("run", model, "--output-dir", dir + "/a"),
             b = try ferry("run", dir + "/e.onnx", "--output-dir", dir + "/b")
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: dir + "/a/output.npy"))
+                == Data(contentsOf: URL(fileURLWithPath: dir + "/b/output.npy")))
     }
 
     @Test(arguments: [

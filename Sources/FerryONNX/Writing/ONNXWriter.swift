@@ -101,16 +101,18 @@ public struct ONNXWriter {
             Progress.report("writing the model (MiB)", done: 1, total: 1)
             let err = ferry_fd_buffer_finish(&buffer)
             guard err == 0 else { throw FileError.system(path: path, operation: "write", errno: err) }
-            try external?.commit()
+            // an external data file nothing was placed in is not left behind (its temporary file goes)
+            let placed = (external?.bytesWritten ?? 0) > 0
+            if placed { try external?.commit() }
             do {
                 try out.commit()
             } catch {
                 // The model could not be put in place: take back the data file just created for it.
-                if !options.replaceExisting, let external { unlink(external.path) }
+                if !options.replaceExisting, placed, let external { unlink(external.path) }
                 throw error
             }
             return ONNXWriteReport(
-                modelBytes: size, externalDataPath: external?.path, externalDataBytes: external?.bytesWritten ?? 0)
+                modelBytes: size, externalDataPath: placed ? external?.path : nil, externalDataBytes: external?.bytesWritten ?? 0)
         } catch let e as FileError {
             throw ONNXError.io(e)
         }
