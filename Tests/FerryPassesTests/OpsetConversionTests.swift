@@ -185,6 +185,15 @@ import Testing
             ], inputs: [("x", [2, 10])], outputs: ["a", "b", "c"], opset: 18)
         let (old, _) = try converted(split, to: 12)
         #expect(old.graph.nodes[0].ints("split") == [4, 4, 2])
+        // GridSample of unknown rank cannot be shown 4-D for opset 16; Dropout-7's float mask becomes bool at 10
+        let grid = Build.model(
+            [Node(opType: "GridSample", name: "gs", inputs: ["x", "g"], outputs: ["y"])], inputs: [], outputs: ["y"], opset: 20)
+        #expect(throws: PassError.self) { try converted(grid, to: 19) }
+        let dropout = Build.model(
+            [Node(opType: "Dropout", name: "d", inputs: ["x"], outputs: ["y", "mask"])], inputs: [("x", [2])],
+            outputs: ["y", "mask"],
+            opset: 7)
+        #expect(throws: PassError.self) { try converted(dropout, to: 13) }
         // no inputs at all (a damaged model): refused
         let empty = Build.model(
             [Node(opType: "Squeeze", name: "sq", inputs: [], outputs: ["y"])], inputs: [], outputs: ["y"], opset: 13)

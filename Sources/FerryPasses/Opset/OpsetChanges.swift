@@ -35,6 +35,14 @@ enum OpsetChanges {
         add(["Upsample"], 9, up: { $0.floatsAttributeToInput("scales", slot: 1) })
         add(["Upsample"], 10, up: { $0.node.opType = "Resize" })
         add(["Slice"], 10, up: sliceAttributesToInputs)
+        add(
+            ["Dropout"], 10,
+            up: { s in
+                // Dropout-7's mask is of the data's type; from 10 it is bool
+                if s.node.outputs.count > 1 && !s.node.outputs[1].isEmpty {
+                    throw s.refusal("its mask output changes type in opset 10")
+                }
+            })
         add(["TopK"], 10, up: topKToInput)
         add(["Scan"], 9, up: { throw $0.refusal("Scan-8's batch axis has no rule to opset 9 here") })
         // opset 11

@@ -291,7 +291,9 @@ extension OpsetChanges {
     }
 
     static func gridSampleDown(_ s: inout NodeRewrite, _ target: Int64) throws {
-        if let r = s.rewriter.rank(s.node.inputs[0]), r != 4 { throw s.refusal("a \(r)-D input needs opset 20 or newer") }
+        guard let r = s.rewriter.rank(s.node.inputs[0]), r == 4 else {
+            throw s.refusal("GridSample takes 4-D inputs only before opset 20, and this one's rank is not known to be 4")
+        }
         s.renameMode(["linear": "bilinear", "cubic": "bicubic"])
     }
 
