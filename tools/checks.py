@@ -7,11 +7,11 @@ ORT_OPTIMIZATION = {"none": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "ext
                     "all": "ORT_ENABLE_ALL"}
 
 
-def ort_session(model, threads=None, optimization="all", save_optimized=None):
+def ort_session(model, threads=None, optimization="all", save_optimized=None, quiet=False):
     """An onnxruntime CPU session on `model` (a path, or a serialized ModelProto): `threads` intra-op
     threads (None: onnxruntime's choice), one inter-op thread, graph optimizations up to
-    `optimization` (none, basic, extended, all), warnings not logged; with `save_optimized`,
-    onnxruntime writes the model it optimized to that path."""
+    `optimization` (none, basic, extended, all), warnings not logged (nothing but fatal errors when
+    `quiet`); with `save_optimized`, onnxruntime writes the model it optimized to that path."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -19,7 +19,7 @@ def ort_session(model, threads=None, optimization="all", save_optimized=None):
         so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, ORT_OPTIMIZATION[optimization])
-    so.log_severity_level = 3
+    so.log_severity_level = 4 if quiet else 3
     if save_optimized:
         so.optimized_model_filepath = save_optimized
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])

@@ -36,7 +36,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from checks import Checks, Failure, ort_run
+from checks import Checks, Failure, ort_run, ort_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
@@ -63,20 +63,11 @@ def same(got, want, rtol=1e-3, atol=1e-5):
     return bool(np.array_equal(got, want))
 
 
-def quiet_session(model):
-    """An onnxruntime session that logs nothing (the conformance cases make it report kernel errors)."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.log_severity_level = 4
-    so.intra_op_num_threads = 1
-    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-
-
 def runs_right(model, data_sets):
     """True when onnxruntime runs `model` (a path or bytes) to every data set's expected outputs."""
     try:
-        sess = quiet_session(model)
+        # quiet: the conformance cases make onnxruntime log kernel errors
+        sess = ort_session(model, threads=1, quiet=True)
         for inputs, outputs in data_sets:
             got = sess.run(None, inputs)
             if len(got) != len(outputs) or not all(same(g, w) for g, w in zip(got, outputs)):

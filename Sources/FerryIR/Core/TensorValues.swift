@@ -10,6 +10,17 @@ extension Tensor {
         return b.toArray(of: Float.self)
     }
 
+    /// The elements of an int64 or int32 tensor as Int64, read exactly (nil for other types and
+    /// segmented tensors).
+    public var int64Values: [Int64]? {
+        guard segment == nil, let b = bytes else { return nil }
+        switch elementType {
+        case .int64: return b.toArray(of: Int64.self)
+        case .int32: return b.toArray(of: Int32.self).map(Int64.init)
+        default: return nil
+        }
+    }
+
     /// The elements as Doubles, for float, integer and boolean tensors (nil for other types and
     /// segmented tensors): what tools that compare or summarise values read.
     public var numericValues: [Double]? {

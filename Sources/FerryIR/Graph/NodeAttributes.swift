@@ -85,3 +85,25 @@ extension Array where Element == Dim {
         return sizes.count == count ? sizes : nil
     }
 }
+
+extension Node {
+    /// The tensor a Constant node holds, from whichever of its attributes is set (`value`,
+    /// `value_float(s)`, `value_int(s)`), named after its output; nil for other nodes and for
+    /// sparse and string values.
+    public var constantValue: Tensor? {
+        guard isONNX("Constant"), let name = outputs.first else { return nil }
+        for a in attributes {
+            switch (a.name, a.value) {
+            case ("value", .tensor(var t)):
+                t.name = name
+                return t
+            case ("value_float", .float(let f)): return Tensor(name: name, floats: [f], shape: [])
+            case ("value_floats", .floats(let f)): return Tensor(name: name, floats: f, shape: [f.count])
+            case ("value_int", .int(let i)): return Tensor(name: name, elementType: .int64, shape: [], values: [i])
+            case ("value_ints", .ints(let i)): return Tensor(name: name, elementType: .int64, shape: [i.count], values: i)
+            default: continue
+            }
+        }
+        return nil
+    }
+}

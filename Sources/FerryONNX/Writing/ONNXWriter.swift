@@ -50,7 +50,7 @@ public struct ONNXWriter {
         try refuseProtected(path)
         var externalName = options.externalDataFile
         var threshold = options.sizeThreshold
-        if externalName == nil && estimatedSize(model) >= options.inlineLimit {
+        if externalName == nil && tensorBytes(model) >= options.inlineLimit {
             externalName = splitPath(path).name + ".data"
             threshold = min(threshold, 1024)
         }
@@ -59,7 +59,7 @@ public struct ONNXWriter {
         if let name = externalName {
             let writer = try ExternalDataWriter(
                 name: name, besides: path, replace: options.replaceExisting,
-                protected: options.protectedFiles, threshold: threshold, expectedBytes: externalBytes(model, threshold))
+                protected: options.protectedFiles, threshold: threshold, expectedBytes: tensorBytes(model, atLeast: threshold))
             encoder.placeExternally = { try writer.place($0) }
             external = writer
         }
@@ -125,23 +125,16 @@ public struct ONNXWriter {
         }
     }
 
-    /// Bytes of tensor data the model would carry inline.
-    private func estimatedSize(_ model: Model) -> Int {
+    /// Bytes of tensor data the model would carry inline; with `threshold`, only of the byte
+    /// tensors of at least that size (what goes to external data; strings never do).
+    private func tensorBytes(_ model: Model, atLeast threshold: Int? = nil) -> Int {
         var total = 0
         model.forEachTensor { t in
             switch t.storage {
-            case .bytes(let b): total += b.count
-            case .strings(let s): total += s.reduce(0) { $0 + $1.count + 2 }
+            case .bytes(let b) where b.count >= threshold ?? 0: total += b.count
+            case .strings(let s) where threshold == nil: total += s.reduce(0) { $0 + $1.count + 2 }
+            default: break
             }
-        }
-        return total
-    }
-
-    /// Bytes of the tensors of at least `threshold` bytes (what goes to external data).
-    private func externalBytes(_ model: Model, _ threshold: Int) -> Int {
-        var total = 0
-        model.forEachTensor { t in
-            if case .bytes(let b) = t.storage, b.count >= threshold { total += b.count }
         }
         return total
     }

@@ -54,8 +54,8 @@ struct NodeRewrite {
         if let gone = history.deprecatedFrom, gone <= to {
             throw refusal("\(node.opType) is deprecated from opset \(gone) on")
         }
-        guard let at = history.schemas.last(where: { $0.since <= to }),
-            history.schemas.last(where: { $0.since <= rewriter.from })?.since != at.since
+        guard let at = OpsetHistory.schema(node.opType, at: to),
+            OpsetHistory.schema(node.opType, at: rewriter.from)?.since != at.since
         else { return }
         try checkTypes(node.inputs, "input", history.schemas, at: at, \.inputs, \.variadicInputs)
         try checkTypes(node.outputs, "output", history.schemas, at: at, \.outputs, \.variadicOutputs)
@@ -70,8 +70,8 @@ struct NodeRewrite {
             return slot < m.count ? m[slot] : (s[keyPath: variadic] ? m.last : nil)
         }
         for (slot, name) in values.enumerated() where !name.isEmpty {
-            guard let allowed = mask(at, slot), let type = rewriter.facts(name)?.type, type != .undefined else { continue }
-            let bit = UInt64(1) << UInt64(type.rawValue)
+            guard let allowed = mask(at, slot), let type = rewriter.elementType(name), type != .undefined else { continue }
+            let bit = OpsetHistory.bit(type)
             guard allowed & bit == 0 else { continue }
             let first = schemas.first { (mask($0, slot) ?? 0) & bit != 0 }?.since
             throw refusal(
@@ -83,11 +83,10 @@ struct NodeRewrite {
     /// Refuses when `ops`, which a rule writes on `data`'s element type, do not all take that type
     /// at the target opset (float16 HardSigmoid before 22); nothing to check when it is unknown.
     func requireTypes(_ ops: [String], of data: String) throws {
-        guard let type = rewriter.facts(data)?.type else { return }
-        let bit = UInt64(1) << UInt64(type.rawValue)
+        guard let type = rewriter.elementType(data) else { return }
         for op in ops {
-            guard let schema = OpsetHistory.ops[op]?.schemas.last(where: { $0.since <= rewriter.to }) else { continue }
-            if (schema.inputs.first ?? UInt64.max) & bit == 0 {
+            guard let schema = OpsetHistory.schema(op, at: rewriter.to) else { continue }
+            if (schema.inputs.first ?? UInt64.max) & OpsetHistory.bit(type) == 0 {
                 throw refusal("it would be written with \(op), which takes no \(type.name) input at opset \(rewriter.to)")
             }
         }
@@ -221,7 +220,7 @@ struct NodeRewrite {
     /// A scalar of `data`'s element type (a float type) holding `value`, for inputs that must
     /// match the data's type; refused when that type is unknown.
     func scalar(_ value: Float, like data: String) throws -> Tensor {
-        guard let type = rewriter.facts(data)?.type else {
+        guard let type = rewriter.elementType(data) else {
             throw refusal("the element type of '\(data)' is unknown, and the rule writes a constant of that type")
         }
         switch type {
@@ -231,26 +230,5 @@ struct NodeRewrite {
         case .bfloat16: return Tensor(name: "", half: .bfloat16, shape: [], rounding: [value])
         case let other: throw refusal("input '\(data)' is \(other.name); the rule writes float types only")
         }
-    }
-}
-
-extension Tensor {
-    /// The elements of an int64 or int32 tensor as Int64, read exactly (nil for other types).
-    var int64Values: [Int64]? {
-        guard segment == nil, let b = bytes else { return nil }
-        switch elementType {
-        case .int64: return b.toArray(of: Int64.self)
-        case .int32: return b.toArray(of: Int32.self).map(Int64.init)
-        default: return nil
-        }
-    }
-}
-
-extension OpsetHistory {
-    /// True when `op`'s schema at `opset` takes tensors of `type` in one of its inputs or outputs.
-    static func takes(_ op: String, _ type: ElementType, at opset: Int64) -> Bool {
-        guard let schema = ops[op]?.schemas.last(where: { $0.since <= opset }) else { return false }
-        let bit = UInt64(1) << UInt64(type.rawValue)
-        return (schema.inputs + schema.outputs).contains { $0 != UInt64.max && $0 & bit != 0 }
     }
 }

@@ -47,7 +47,7 @@ extension OpsetChanges {
         guard s.node.outputs.dropFirst().allSatisfy(\.isEmpty) else {
             throw s.refusal("its mean and inverse deviation outputs have no equivalent before opset 17")
         }
-        if let type = s.rewriter.facts(x)?.type, type != .float && type != .double {
+        if let type = s.rewriter.elementType(x), type != .float && type != .double {
             throw s.refusal("a \(type.name) input (computed in float32 from opset 17) has no exact equivalent before it")
         }
         guard s.input(1) != nil else { throw s.refusal("it has no scale input") }

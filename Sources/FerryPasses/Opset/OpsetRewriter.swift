@@ -1,8 +1,9 @@
 import FerryIR
 
 /// The state of one opset conversion: the versions, the names in use, the values known to be
-/// constant, and the element types and shapes known of values (declared, else inferred once by
-/// running the source model when a rule needs them).
+/// constant, and what is known of values: element types from the declarations and the ops'
+/// typing rules (`ElementTypeInference`), shapes as declared; else both from running the source
+/// model (`SymbolicShapes`), once, when a rule needs them.
 final class OpsetRewriter {
     let from: Int64
     let to: Int64
@@ -12,8 +13,9 @@ final class OpsetRewriter {
     /// Constants a rule turned into attributes: removed at the end when nothing reads them any more.
     var consumed: Set<String> = []
     private let source: Model
-    private var declared: [String: (type: ElementType, dims: [Dim]?)] = [:]
-    private var inferred: [String: (type: ElementType, dims: [Dim]?)]?
+    private var types: [String: ElementType] = [:]
+    private var declaredDims: [String: [Dim]] = [:]
+    private var probed: [String: SymbolicValue]?
 
     init(model: Model, from: Int64, to: Int64) {
         self.from = from
@@ -22,26 +24,28 @@ final class OpsetRewriter {
         names = NameAllocator(model)
         for g in [model.graph] + model.graph.nestedGraphs {
             for v in g.inputs + g.outputs + g.valueInfo {
-                if case .tensor(let type, let dims)? = v.type?.type { declared[v.name] = (type, dims) }
+                if case .tensor(_, let dims?)? = v.type?.type { declaredDims[v.name] = dims }
             }
-            for t in g.initializers { declared[t.name] = (t.elementType, t.shape.map { .fixed(Int64($0)) }) }
+            for t in g.initializers { declaredDims[t.name] = t.shape.map { .fixed(Int64($0)) } }
         }
     }
 
-    /// Converts every node of `graph` (and of its nested graphs); `outer` holds the constants of
-    /// the enclosing graphs.
-    func convert(_ graph: inout Graph, outer: [String: Tensor], isMain: Bool) throws {
+    /// Converts every node of `graph` (and of its nested graphs); `outer` and `outerTypes` hold
+    /// the constants and element types of the enclosing graphs.
+    func convert(_ graph: inout Graph, outer: [String: Tensor], outerTypes: [String: ElementType] = [:], isMain: Bool) throws {
+        let graphTypes = ElementTypeInference.infer(graph, outer: outerTypes)
+        types.merge(graphTypes) { kept, _ in kept }
         var constants = outer
         let overridable = isMain ? source.overridableInitializers : []
         for t in graph.initializers where !overridable.contains(t.name) { constants[t.name] = t }
         for n in graph.nodes where n.isONNX("Constant") && n.outputs.count == 1 {
-            if let t = Self.constantValue(n) { constants[n.outputs[0]] = t }
+            if let t = n.constantValue { constants[n.outputs[0]] = t }
         }
         var nodes: [Node] = []
         var added: [Tensor] = []
         for var node in graph.nodes {
             for i in node.attributes.indices {
-                try convertSubgraphs(in: &node.attributes[i].value, outer: constants)
+                try convertSubgraphs(in: &node.attributes[i].value, outer: constants, outerTypes: graphTypes)
             }
             guard node.isDefaultDomain else {
                 nodes.append(node)
@@ -55,67 +59,54 @@ final class OpsetRewriter {
             }
             nodes += step.before + [step.node] + step.after
             added += step.initializers
-            for t in step.initializers { declared[t.name] = (t.elementType, t.shape.map { .fixed(Int64($0)) }) }
+            for t in step.initializers {
+                types[t.name] = t.elementType
+                declaredDims[t.name] = t.shape.map { .fixed(Int64($0)) }
+            }
         }
         graph.nodes = nodes
         graph.initializers += added
     }
 
-    private func convertSubgraphs(in value: inout AttributeValue, outer: [String: Tensor]) throws {
+    private func convertSubgraphs(in value: inout AttributeValue, outer: [String: Tensor], outerTypes: [String: ElementType])
+        throws
+    {
         switch value {
         case .graph(var g):
-            try convert(&g, outer: outer, isMain: false)
+            try convert(&g, outer: outer, outerTypes: outerTypes, isMain: false)
             value = .graph(g)
         case .graphs(var gs):
-            for i in gs.indices { try convert(&gs[i], outer: outer, isMain: false) }
+            for i in gs.indices { try convert(&gs[i], outer: outer, outerTypes: outerTypes, isMain: false) }
             value = .graphs(gs)
         default:
             break
         }
     }
 
-    /// The element type and dims of `name`, declared or (once, on first need) inferred by running
-    /// the source model; nil when neither says.
-    func facts(_ name: String) -> (type: ElementType, dims: [Dim]?)? {
-        if let d = declared[name] { return d }
-        if inferred == nil {
-            var found: [String: (type: ElementType, dims: [Dim]?)] = [:]
-            if let listing = try? SymbolicShapes.infer(source) {
-                for v in listing.values { found[v.name] = (v.elementType, v.dims) }
-            }
-            inferred = found
+    /// The element type of `name`: declared or following from the ops' typing rules, else from
+    /// running the source model; nil when neither says.
+    func elementType(_ name: String) -> ElementType? { types[name] ?? probe(name)?.elementType }
+
+    /// The dims of `name`, declared or (once, on first need) found by running the source model.
+    func dims(_ name: String) -> [Dim]? { declaredDims[name] ?? probe(name)?.dims }
+
+    private func probe(_ name: String) -> SymbolicValue? {
+        if probed == nil {
+            let listing = try? SymbolicShapes.infer(source)
+            probed = Dictionary((listing?.values ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         }
-        return inferred?[name]
+        return probed?[name]
     }
 
     /// The rank of `name`, when known.
-    func rank(_ name: String) -> Int? { facts(name)?.dims?.count }
+    func rank(_ name: String) -> Int? { dims(name)?.count }
 
     /// The size of axis `axis` of `name`, when it is known and fixed.
     func size(_ name: String, axis: Int) -> Int? {
-        guard let dims = facts(name)?.dims else { return nil }
+        guard let dims = dims(name) else { return nil }
         let a = axis < 0 ? axis + dims.count : axis
         guard dims.indices.contains(a), case .fixed(let n) = dims[a].value else { return nil }
         return Int(n)
-    }
-
-    /// The tensor a Constant node holds, from whichever of its attributes is set (nil for sparse
-    /// and string values).
-    static func constantValue(_ n: Node) -> Tensor? {
-        let name = n.outputs[0]
-        for a in n.attributes {
-            switch (a.name, a.value) {
-            case ("value", .tensor(var t)):
-                t.name = name
-                return t
-            case ("value_float", .float(let f)): return Tensor(name: name, floats: [f], shape: [])
-            case ("value_floats", .floats(let f)): return Tensor(name: name, floats: f, shape: [f.count])
-            case ("value_int", .int(let i)): return Tensor(name: name, elementType: .int64, shape: [], values: [i])
-            case ("value_ints", .ints(let i)): return Tensor(name: name, elementType: .int64, shape: [i.count], values: i)
-            default: continue
-            }
-        }
-        return nil
     }
 
     /// Drops the initializers and Constant nodes of `consumed` that no node (in any graph) reads

@@ -157,7 +157,7 @@ extension OpsetChanges {
     /// several values is per axis, `axis` or not); `axis` is dropped then.
     static func perTensorOnly(_ s: inout NodeRewrite, _ target: Int64) throws {
         guard let scale = s.input(1) else { throw s.refusal("it has no scale input") }
-        let dims = s.constants[scale].map { $0.shape.map { Dim.fixed(Int64($0)) } } ?? s.rewriter.facts(scale)?.dims
+        let dims = s.constants[scale].map { $0.shape.map { Dim.fixed(Int64($0)) } } ?? s.rewriter.dims(scale)
         guard let dims, dims.allSatisfy({ $0.value == .fixed(1) }) else {
             throw s.refusal("a scale per axis (or of unknown shape) needs opset 13 or newer")
         }
@@ -170,7 +170,7 @@ extension OpsetChanges {
             if s.has("value_string") || s.has("value_strings") { throw s.refusal("string values need opset 12 or newer") }
             return
         }
-        guard var t = OpsetRewriter.constantValue(s.node) else { return }
+        guard var t = s.node.constantValue else { return }
         t.name = ""
         s.node.attributes = [Attribute("value", .tensor(t))]
     }
@@ -181,7 +181,7 @@ extension OpsetChanges {
     /// needed `fmod=1`.
     static func floatModDown(_ s: inout NodeRewrite, _ target: Int64) throws {
         guard s.node.int("fmod", 0) == 0 else { return }
-        let type = s.rewriter.facts(s.node.inputs[0])?.type
+        let type = s.rewriter.elementType(s.node.inputs[0])
         if type.map({ [.float, .double, .float16, .bfloat16].contains($0) }) ?? true {
             throw s.refusal("fmod=0 on \(type?.name ?? "possibly floating-point") inputs needs opset 28 or newer")
         }
@@ -237,7 +237,7 @@ extension OpsetChanges {
         let unsure = s.refusal(
             "with ceil_mode=1, opset 22 drops windows that start in the right padding and earlier opsets keep them")
         guard (s.node.string("auto_pad") ?? "NOTSET") == "NOTSET", strides.count == n, dilations.count == n, pads.count == 2 * n,
-            let dims = s.rewriter.facts(s.node.inputs[0])?.dims, dims.count == n + 2
+            let dims = s.rewriter.dims(s.node.inputs[0]), dims.count == n + 2
         else { throw unsure }
         let limit = 1 << 30
         guard (kernel + strides + dilations + pads).allSatisfy({ (0...limit).contains($0) }) else { throw unsure }
@@ -252,7 +252,7 @@ extension OpsetChanges {
     /// BatchNormalization-15 lets scale, bias, mean and variance differ in type from X; before,
     /// all five were one type.
     static func sameTypeParameters(_ s: inout NodeRewrite, _ target: Int64) throws {
-        let types = s.node.inputs.filter { !$0.isEmpty }.compactMap { s.rewriter.facts($0)?.type }
+        let types = s.node.inputs.filter { !$0.isEmpty }.compactMap { s.rewriter.elementType($0) }
         if let first = types.first, types.contains(where: { $0 != first }) {
             throw s.refusal("inputs of different element types need opset 15 or newer")
         }
