@@ -8,13 +8,14 @@
  * time (conv_loops.h's im2col_pack packs one from an image). */
 #ifndef FERRY_GEMM_DRIVER_H
 #define FERRY_GEMM_DRIVER_H
+#include "ferry_kernels.h"
 #include <stddef.h>
 #include <string.h>
 
 enum {
     GEMM_MR = 6,   /* rows of A per panel and per tile */
     GEMM_NR = 16,  /* columns of B per panel */
-    GEMM_KC = 256, /* most steps per K block: a B panel's block is at most 16 KB */
+    GEMM_KC = FERRY_SGEMM_DEPTH_BLOCK, /* most steps per K block: a B panel's block is at most 16 KB */
     GEMM_MC = 120  /* most rows per M block */
 };
 

@@ -72,15 +72,18 @@ static void tile_shifted_portable(const struct gemm_tile *t, const void *context
 }
 
 #if FERRY_X86
-/* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. */
+/* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. When `next` is
+ * not NULL (packed B: the next panel, stride NR), one step of it is fetched into cache per step, so
+ * a panel streamed from memory (weights used once per run) is there before its first tile. */
 FERRY_AVX2_ATTR __attribute__((always_inline))
 static inline void tile_avx2_strided(size_t kc, const float *ap, const float *bp, size_t bstride,
-                                     const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
-                                     int accumulate) {
+                                     const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
+                                     size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
+        if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
         const float *row = offsets ? bp + offsets[kk] : bp;
         const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
         __m256 a;
@@ -123,15 +126,23 @@ FERRY_AVX2_ATTR
 static void tile_avx2(const struct gemm_tile *t, const void *context) {
     (void)context;
     const size_t bstride = t->b_step / sizeof(float);
-    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx2_strided(t->kc, t->a, t->b, bstride, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx2_strided(t->kc, t->a, t->b, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+}
+
+/* The tile for packed weights streamed from memory (ferry_sgemm_packed_b): it fetches the next
+ * panel while it computes. */
+FERRY_AVX2_ATTR
+static void tile_avx2_streaming(const struct gemm_tile *t, const void *context) {
+    (void)context;
+    tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, t->b_next, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The tile for B in shifted rows (struct shifted_rows as the context). */
 FERRY_AVX2_ATTR
 static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
     const struct shifted_rows *b = context;
-    tile_avx2_strided(t->kc, t->a, b->base + t->column, 0, b->offsets + t->step, t->c, t->ldc, t->mr, t->nr,
+    tile_avx2_strided(t->kc, t->a, b->base + t->column, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
                       t->accumulate);
 }
 #endif
@@ -175,12 +186,14 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
 
 /* The blocked loops over a B whose element (k, j) is at b[j * jstride + k * kstride]: jstride = k,
  * kstride = NR for packed panels (j a multiple of NR); jstride = 1, kstride = ldb for a row-major
- * matrix read in place (full panels only). */
+ * matrix read in place (full panels only). `streaming`: B is packed weights read from memory. */
 static void gemm_blocked_floats(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t jstride,
-                                size_t kstride, float *c, size_t ldc, int accumulate) {
+                                size_t kstride, float *c, size_t ldc, int accumulate, int streaming) {
     gemm_tile_fn tile = tile_portable;
 #if FERRY_X86
-    if (ferry_has_avx2()) tile = tile_avx2;
+    if (ferry_has_avx2()) tile = streaming ? tile_avx2_streaming : tile_avx2;
+#else
+    (void)streaming;
 #endif
     const struct gemm_operands op = {(const unsigned char *)packed_a, k, (const unsigned char *)b,
                                      jstride * sizeof(float), kstride * sizeof(float), (unsigned char *)c, ldc,
@@ -195,7 +208,7 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
         for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
-    gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc, 0);
+    gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc, 0, 0);
 }
 
 void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t ldb,
@@ -205,7 +218,7 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         return;
     }
     const size_t full = n / NR * NR;
-    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc, 0);
+    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc, 0, 0);
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {
@@ -336,5 +349,5 @@ void ferry_sgemm_packed_b(size_t m, size_t k, const float *a, size_t lda, const 
         return;
     }
     ferry_sgemm_pack_a(a, lda, 0, m, k, scratch);
-    gemm_blocked_floats(m, n, k, scratch, pb, k, NR, c, ldc, accumulate);
+    gemm_blocked_floats(m, n, k, scratch, pb, k, NR, c, ldc, accumulate, 1);
 }

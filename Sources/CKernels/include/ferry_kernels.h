@@ -100,7 +100,9 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
                          const size_t *kernel, const size_t *strides, const size_t *dilations,
                          const size_t *pads_begin, const size_t *out_shape,
                          size_t col_begin, size_t col_end, float *packed, float *row);
-/* C[m x n] = packed A * packed B (both from the functions above). */
+/* C[m x n] = packed A * packed B (both from the functions above), K in blocks of FERRY_SGEMM_DEPTH_BLOCK
+ * steps: only one block of a packed B's rows needs to stay in cache. */
+enum { FERRY_SGEMM_DEPTH_BLOCK = 256 };
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
                            float *c, size_t ldc);
 

@@ -72,7 +72,9 @@ final class ConvKernel: Kernel {
 
     var prepackedInputs: Set<Int> { packedWeights == nil ? [] : [1] }
 
-    /// Bytes of packed im2col columns per tile (and per thread).
+    /// Bytes of one K block (`FERRY_SGEMM_DEPTH_BLOCK` rows) of a tile's packed im2col columns:
+    /// the block the GEMM keeps in cache while the weights stream past it once per tile, so deep
+    /// layers take as many columns per tile as shallow ones.
     static let packedBudget = 1 << 20
     /// Pointwise convolutions with at most this many output channels per group, or at most this many
     /// input channels (a tile's B rows then touch few pages), read their input in place instead of
@@ -187,7 +189,10 @@ final class ConvKernel: Kernel {
         let splitColumns = ctx.threads == 1 || p >= 64 * ctx.threads || mg < 12
         let parts = splitColumns ? ctx.threads : 1
         let panelLimit = max(
-            1, min(ConvKernel.packedBudget / max(1, kc * 4), splitColumns ? outputTileBytes / max(1, mg * 4) : Int.max) / 16)
+            1,
+            min(
+                ConvKernel.packedBudget / max(1, min(kc, Int(FERRY_SGEMM_DEPTH_BLOCK)) * 4),
+                splitColumns ? outputTileBytes / max(1, mg * 4) : Int.max) / 16)
         let columnPanels = (p + 15) / 16, tiles = (columnPanels + panelLimit - 1) / panelLimit
         let tileCols = (columnPanels + tiles - 1) / tiles * 16
         // Stride-1 2-D windows read the padded input in place (ShiftedConvolution) instead of im2col.
