@@ -1,7 +1,7 @@
 /* Ferry's single-precision GEMM: C = A * B for row-major matrices, with A (the weights of a layer)
  * packed once into 6-row panels and B packed into 16-column panels, a 6x16 register-tile
- * micro-kernel (AVX2/FMA, with a portable version of the same loop), K blocked by 256 and M by 120
- * (gemm_driver.h's loops, full blocks).
+ * micro-kernel (AVX2/FMA, with a portable version of the same loop; AVX-512 takes two panels at a
+ * time, 6x32), K blocked by 256 and M by 120 (gemm_driver.h's loops, full blocks).
  * B is packed whole by the caller, a tile of columns at a time (convolutions pack it straight from
  * the image, so im2col and packing are one pass).
  * Every element of C is the same chain of multiply-adds over k in order, whatever its row or column,
@@ -145,6 +145,75 @@ static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
     tile_avx2_strided(t->kc, t->a, b->base + t->column, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
                       t->accumulate);
 }
+
+/* Two panels of columns at once on 512-bit registers (GEMM_MR x 2 NR: twelve accumulators, two B
+ * loads and six broadcasts per step for 192 multiply-adds, half the loads per multiply-add of the
+ * AVX2 tile). Columns 0-15 of B's row kk at b0 and 16-31 at b1 (plus kk * bstride, or offsets[kk]
+ * when offsets is not NULL); with `next`, the panel after the pair is fetched into cache. Every
+ * element is the AVX2 tile's chain of multiply-adds, so results are bitwise the same. */
+FERRY_AVX512_ATTR __attribute__((always_inline))
+static inline void tile_avx512_pair(size_t kc, const float *ap, const float *b0, const float *b1, size_t bstride,
+                                    const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
+                                    size_t nr, int accumulate) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
+    for (size_t kk = 0; kk < kc; kk++) {
+        if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
+        const ptrdiff_t at = offsets ? offsets[kk] : (ptrdiff_t)(kk * bstride);
+        const __m512 x0 = _mm512_loadu_ps(b0 + at), x1 = _mm512_loadu_ps(b1 + at);
+        __m512 a;
+        a = _mm512_set1_ps(ap[0]); c00 = _mm512_fmadd_ps(a, x0, c00); c01 = _mm512_fmadd_ps(a, x1, c01);
+        a = _mm512_set1_ps(ap[1]); c10 = _mm512_fmadd_ps(a, x0, c10); c11 = _mm512_fmadd_ps(a, x1, c11);
+        a = _mm512_set1_ps(ap[2]); c20 = _mm512_fmadd_ps(a, x0, c20); c21 = _mm512_fmadd_ps(a, x1, c21);
+        a = _mm512_set1_ps(ap[3]); c30 = _mm512_fmadd_ps(a, x0, c30); c31 = _mm512_fmadd_ps(a, x1, c31);
+        a = _mm512_set1_ps(ap[4]); c40 = _mm512_fmadd_ps(a, x0, c40); c41 = _mm512_fmadd_ps(a, x1, c41);
+        a = _mm512_set1_ps(ap[5]); c50 = _mm512_fmadd_ps(a, x0, c50); c51 = _mm512_fmadd_ps(a, x1, c51);
+        ap += MR;
+    }
+    const __m512 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const __mmask16 m0 = nr >= NR ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 2 * NR ? 0xFFFF : nr > NR ? (__mmask16)((1u << (nr - NR)) - 1) : 0;
+    for (size_t r = 0; r < mr; r++) {
+        float *cr = c + r * ldc;
+        __m512 v0 = rows[r][0], v1 = rows[r][1];
+        if (accumulate) {
+            v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), v0);
+            v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + NR), v1);
+        }
+        _mm512_mask_storeu_ps(cr, m0, v0);
+        _mm512_mask_storeu_ps(cr + NR, m1, v1);
+    }
+}
+
+/* The pair tile for packed B (the second panel at b_next) and for B read in place (16 columns on). */
+FERRY_AVX512_ATTR
+static void tile_avx512_wide(const struct gemm_tile *t, const void *context) {
+    (void)context;
+    const size_t bstride = t->b_step / sizeof(float);
+    const float *b = t->b;
+    if (bstride == NR)
+        tile_avx512_pair(t->kc, t->a, b, t->b_next, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx512_pair(t->kc, t->a, b, b + NR, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+}
+
+/* The pair tile for packed weights streamed from memory, fetching the panel after the pair. */
+FERRY_AVX512_ATTR
+static void tile_avx512_wide_streaming(const struct gemm_tile *t, const void *context) {
+    (void)context;
+    const float *b = t->b, *second = t->b_next;
+    tile_avx512_pair(t->kc, t->a, b, second, NR, NULL, second + (second - b), t->c, t->ldc, t->mr, t->nr,
+                     t->accumulate);
+}
+
+/* The pair tile for B in shifted rows. */
+FERRY_AVX512_ATTR
+static void tile_shifted_avx512_wide(const struct gemm_tile *t, const void *context) {
+    const struct shifted_rows *b = context;
+    const float *row = b->base + t->column;
+    tile_avx512_pair(t->kc, t->a, row, row + NR, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
+                     t->accumulate);
+}
 #endif
 
 size_t ferry_sgemm_packed_b_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
@@ -189,16 +258,17 @@ void ferry_im2col_packed(const float *x, size_t channels, size_t rank, const siz
  * matrix read in place (full panels only). `streaming`: B is packed weights read from memory. */
 static void gemm_blocked_floats(size_t m, size_t n, size_t k, const float *packed_a, const float *b, size_t jstride,
                                 size_t kstride, float *c, size_t ldc, int accumulate, int streaming) {
-    gemm_tile_fn tile = tile_portable;
+    gemm_tile_fn tile = tile_portable, wide = NULL;
 #if FERRY_X86
     if (ferry_has_avx2()) tile = streaming ? tile_avx2_streaming : tile_avx2;
+    if (ferry_has_avx512()) wide = streaming ? tile_avx512_wide_streaming : tile_avx512_wide;
 #else
     (void)streaming;
 #endif
     const struct gemm_operands op = {(const unsigned char *)packed_a, k, (const unsigned char *)b,
                                      jstride * sizeof(float), kstride * sizeof(float), (unsigned char *)c, ldc,
                                      accumulate};
-    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, NULL, NULL);
+    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, wide, NULL);
 }
 
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
@@ -236,13 +306,14 @@ void ferry_sgemm_shifted(size_t m, size_t n, size_t k, const float *packed_a, co
         ferry_sgemm_prepacked(m, n, k, packed_a, base, c, ldc);
         return;
     }
-    gemm_tile_fn tile = tile_shifted_portable;
+    gemm_tile_fn tile = tile_shifted_portable, wide = NULL;
 #if FERRY_X86
     if (ferry_has_avx2()) tile = tile_shifted_avx2;
+    if (ferry_has_avx512()) wide = tile_shifted_avx512_wide;
 #endif
     const struct shifted_rows b = {base, offsets};
     const struct gemm_operands op = {(const unsigned char *)packed_a, k, NULL, 0, 0, (unsigned char *)c, ldc, 0};
-    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, NULL, &b);
+    gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, wide, &b);
 }
 
 /* ---- constant right-hand matrices (weights) packed once ---- */
