@@ -56,13 +56,13 @@ struct gemm_operands {
     int accumulate;
 };
 
-/* One tile's work: kc steps of A's panel at a and B's columns at b (b_step bytes per step; the next
- * panel's at b_next), into the mr x nr corner of C at c, stored when accumulate is 0 (the first K
+/* One tile's work: kc steps of A's panel at a (the same steps of the next row panel at a_next) and
+ * B's columns at b (b_step bytes per step; the next panel's at b_next), into the mr x nr corner of C at c, stored when accumulate is 0 (the first K
  * block) and added after. row is the tile's first row of A, step its first step and column its first
  * column of B (for tiles that find B themselves). */
 struct gemm_tile {
     size_t kc;
-    const void *a, *b, *b_next;
+    const void *a, *a_next, *b, *b_next;
     size_t b_step;
     void *c;
     size_t ldc, mr, nr;
@@ -97,6 +97,7 @@ static inline void gemm_blocked(size_t m, size_t n, struct gemm_operands op, str
                     t.mr = m - i < GEMM_MR ? m - i : GEMM_MR;
                     t.row = i;
                     t.a = op.a + (i * op.steps + s0 * GEMM_MR) * 4;
+                    t.a_next = (const unsigned char *)t.a + GEMM_MR * op.steps * 4;
                     t.c = op.c + (i * op.ldc + j) * 4;
                     (pair ? wide : tile)(&t, context);
                 }

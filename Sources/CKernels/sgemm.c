@@ -74,15 +74,18 @@ static void tile_shifted_portable(const struct gemm_tile *t, const void *context
 #if FERRY_X86
 /* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. When `next` is
  * not NULL (packed B: the next panel, stride NR), one step of it is fetched into cache per step, so
- * a panel streamed from memory (weights used once per run) is there before its first tile. */
+ * a panel streamed from memory (weights used once per run) is there before its first tile; the
+ * next row panel of A (`a_next`, weights whose first tile of columns reads them from memory) is
+ * fetched the same way. */
 FERRY_AVX2_ATTR __attribute__((always_inline))
-static inline void tile_avx2_strided(size_t kc, const float *ap, const float *bp, size_t bstride,
+static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
                                      const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
                                      size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
+        _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
         if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
         const float *row = offsets ? bp + offsets[kk] : bp;
         const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
@@ -126,8 +129,8 @@ FERRY_AVX2_ATTR
 static void tile_avx2(const struct gemm_tile *t, const void *context) {
     (void)context;
     const size_t bstride = t->b_step / sizeof(float);
-    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx2_strided(t->kc, t->a, t->b, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->a_next, t->b, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx2_strided(t->kc, t->a, t->a_next, t->b, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The tile for packed weights streamed from memory (ferry_sgemm_packed_b): it fetches the next
@@ -135,30 +138,32 @@ static void tile_avx2(const struct gemm_tile *t, const void *context) {
 FERRY_AVX2_ATTR
 static void tile_avx2_streaming(const struct gemm_tile *t, const void *context) {
     (void)context;
-    tile_avx2_strided(t->kc, t->a, t->b, NR, NULL, t->b_next, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    tile_avx2_strided(t->kc, t->a, t->a_next, t->b, NR, NULL, t->b_next, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The tile for B in shifted rows (struct shifted_rows as the context). */
 FERRY_AVX2_ATTR
 static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
     const struct shifted_rows *b = context;
-    tile_avx2_strided(t->kc, t->a, b->base + t->column, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
+    tile_avx2_strided(t->kc, t->a, t->a_next, b->base + t->column, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
                       t->accumulate);
 }
 
 /* Two panels of columns at once on 512-bit registers (GEMM_MR x 2 NR: twelve accumulators, two B
  * loads and six broadcasts per step for 192 multiply-adds, half the loads per multiply-add of the
  * AVX2 tile). Columns 0-15 of B's row kk at b0 and 16-31 at b1 (plus kk * bstride, or offsets[kk]
- * when offsets is not NULL); with `next`, the panel after the pair is fetched into cache. Every
+ * when offsets is not NULL); with `next`, the panel after the pair is fetched into cache, and A's
+ * next row panel always, as in the AVX2 tile. Every
  * element is the AVX2 tile's chain of multiply-adds, so results are bitwise the same. */
 FERRY_AVX512_ATTR __attribute__((always_inline))
-static inline void tile_avx512_pair(size_t kc, const float *ap, const float *b0, const float *b1, size_t bstride,
-                                    const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
-                                    size_t nr, int accumulate) {
+static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
+                                    size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
+                                    size_t mr, size_t nr, int accumulate) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
+        _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
         if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
         const ptrdiff_t at = offsets ? offsets[kk] : (ptrdiff_t)(kk * bstride);
         const __m512 x0 = _mm512_loadu_ps(b0 + at), x1 = _mm512_loadu_ps(b1 + at);
@@ -193,8 +198,8 @@ static void tile_avx512_wide(const struct gemm_tile *t, const void *context) {
     const size_t bstride = t->b_step / sizeof(float);
     const float *b = t->b;
     if (bstride == NR)
-        tile_avx512_pair(t->kc, t->a, b, t->b_next, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx512_pair(t->kc, t->a, b, b + NR, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+        tile_avx512_pair(t->kc, t->a, t->a_next, b, t->b_next, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx512_pair(t->kc, t->a, t->a_next, b, b + NR, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The pair tile for packed weights streamed from memory, fetching the panel after the pair. */
@@ -202,7 +207,7 @@ FERRY_AVX512_ATTR
 static void tile_avx512_wide_streaming(const struct gemm_tile *t, const void *context) {
     (void)context;
     const float *b = t->b, *second = t->b_next;
-    tile_avx512_pair(t->kc, t->a, b, second, NR, NULL, second + (second - b), t->c, t->ldc, t->mr, t->nr,
+    tile_avx512_pair(t->kc, t->a, t->a_next, b, second, NR, NULL, second + (second - b), t->c, t->ldc, t->mr, t->nr,
                      t->accumulate);
 }
 
@@ -211,7 +216,7 @@ FERRY_AVX512_ATTR
 static void tile_shifted_avx512_wide(const struct gemm_tile *t, const void *context) {
     const struct shifted_rows *b = context;
     const float *row = b->base + t->column;
-    tile_avx512_pair(t->kc, t->a, row, row + NR, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
+    tile_avx512_pair(t->kc, t->a, t->a_next, row, row + NR, 0, b->offsets + t->step, NULL, t->c, t->ldc, t->mr, t->nr,
                      t->accumulate);
 }
 #endif

@@ -278,7 +278,13 @@ final class ConvKernel: Kernel {
                                 start + r.lowerBound * 16, min(end, start + r.upperBound * 16), into: b + r.lowerBound * 16 * kc,
                                 row: rowScratch + r.lowerBound * 16)
                         }
-                        ctx.parallel(rowPanels, grain: max(1, minimumParallelWork / max(1, 6 * panels * 16 * kc))) { r in
+                        // One block of rows per thread: each block reads all of the packed tile
+                        // (for deep layers larger than the core's cache) once more.
+                        let work = mg * (end - start) * kc
+                        parallelRanges(
+                            rowPanels, threads: work >= minimumParallelWork ? ctx.threads : 1,
+                            grain: (rowPanels + ctx.threads - 1) / ctx.threads
+                        ) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
                             finish(rows: lo..<hi, columns: start..<end)
