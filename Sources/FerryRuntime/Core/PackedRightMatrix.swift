@@ -34,6 +34,8 @@ final class PackedRightMatrix {
 
     /// Columns per task when threads share the columns: whole panels of 16.
     private static let panel = 16
+    /// Matrices up to this size stay in a core's cache between tasks that share the rows.
+    private static let cachedBytes = 512 << 10
 
     /// What runs on each block of C right after it is computed, while it is in cache (bias,
     /// activation): the block's rows and columns.
@@ -59,8 +61,11 @@ final class PackedRightMatrix {
                 finish?(rows, 0..<n)
             }
         } else if m >= 24 * threads {
-            // Rows in multiples of the GEMM's 6-row panels, each task packing only its own rows of A.
-            let grain = 6 * max(1, m / (6 * 4 * threads))
+            // Rows in multiples of the GEMM's 6-row panels, each task packing only its own rows of A
+            // and reading all of this matrix: four tasks per thread while it fits the core's cache,
+            // else one (each task streams it from memory once more).
+            let tasks = k * n * 4 <= Self.cachedBytes ? 4 * threads : threads
+            let grain = 6 * max(1, m / (6 * tasks))
             parallelRanges(m, threads: threads, grain: grain) { r in
                 self.product(
                     a + r.lowerBound * lda, rows: r.count, lda: lda, columns: 0..<self.n, c + r.lowerBound * ldc, ldc: ldc,
@@ -68,8 +73,9 @@ final class PackedRightMatrix {
                 finish?(r, 0..<self.n)
             }
         } else {
+            // One block of columns per thread: each task packs all of A.
             let panels = (n + Self.panel - 1) / Self.panel
-            parallelRanges(panels, threads: threads) { r in
+            parallelRanges(panels, threads: threads, grain: max(1, panels / threads)) { r in
                 let columns = r.lowerBound * Self.panel..<min(self.n, r.upperBound * Self.panel)
                 self.product(a, rows: m, lda: lda, columns: columns, c, ldc: ldc, accumulate: accumulate)
                 finish?(0..<m, columns)

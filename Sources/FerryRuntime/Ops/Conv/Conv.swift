@@ -283,7 +283,7 @@ final class ConvKernel: Kernel {
                         let work = mg * (end - start) * kc
                         parallelRanges(
                             rowPanels, threads: work >= minimumParallelWork ? ctx.threads : 1,
-                            grain: (rowPanels + ctx.threads - 1) / ctx.threads
+                            grain: max(1, rowPanels / ctx.threads)
                         ) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
