@@ -72,6 +72,32 @@ static void tile_shifted_portable(const struct gemm_tile *t, const void *context
 }
 
 #if FERRY_X86
+/* A last panel of at most 8 columns (nr <= 8): half the multiply-adds of the full tile, the same
+ * chain per element; A's next row panel fetched as in tile_avx2_strided. */
+FERRY_AVX2_ATTR __attribute__((always_inline))
+static inline void tile_avx2_narrow(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
+                                    const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
+                                    int accumulate) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+#pragma GCC unroll 4
+    for (size_t kk = 0; kk < kc; kk++) {
+        _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
+        const __m256 b = _mm256_loadu_ps(offsets ? bp + offsets[kk] : bp);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 0), b, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 1), b, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 2), b, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 3), b, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 4), b, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + 5), b, c5);
+        ap += MR;
+        bp += bstride;
+    }
+    float tile[MR * NR] __attribute__((aligned(32)));
+    _mm256_store_ps(tile + 0, c0); _mm256_store_ps(tile + 16, c1); _mm256_store_ps(tile + 32, c2);
+    _mm256_store_ps(tile + 48, c3); _mm256_store_ps(tile + 64, c4); _mm256_store_ps(tile + 80, c5);
+    write_tile(tile, c, ldc, mr, nr, accumulate);
+}
+
 /* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. When `next` is
  * not NULL (packed B: the next panel, stride NR), one step of it is fetched into cache per step, so
  * a panel streamed from memory (weights used once per run) is there before its first tile; the
@@ -81,6 +107,10 @@ FERRY_AVX2_ATTR __attribute__((always_inline))
 static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
                                      const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
                                      size_t nr, int accumulate) {
+    if (nr <= 8) {
+        tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
+        return;
+    }
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -149,6 +179,16 @@ static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
                       t->accumulate);
 }
 
+/* 17 to 24 columns as a 16-column AVX2 tile and a narrow one (three quarters of the pair's
+ * multiply-adds); out of line, so the pair's loop keeps its registers. */
+FERRY_AVX2_ATTR __attribute__((noinline))
+static void tile_avx2_split(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
+                            size_t bstride, const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
+                            int accumulate) {
+    tile_avx2_strided(kc, ap, a_next, b0, bstride, offsets, NULL, c, ldc, mr, NR, accumulate);
+    tile_avx2_narrow(kc, ap, a_next, b1, bstride, offsets, c + NR, ldc, mr, nr - NR, accumulate);
+}
+
 /* Two panels of columns at once on 512-bit registers (GEMM_MR x 2 NR: twelve accumulators, two B
  * loads and six broadcasts per step for 192 multiply-adds, half the loads per multiply-add of the
  * AVX2 tile). Columns 0-15 of B's row kk at b0 and 16-31 at b1 (plus kk * bstride, or offsets[kk]
@@ -159,6 +199,10 @@ FERRY_AVX512_ATTR __attribute__((always_inline))
 static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
                                     size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
                                     size_t mr, size_t nr, int accumulate) {
+    if (nr <= NR + 8) {
+        tile_avx2_split(kc, ap, a_next, b0, b1, bstride, offsets, c, ldc, mr, nr, accumulate);
+        return;
+    }
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
