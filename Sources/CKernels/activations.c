@@ -9,6 +9,9 @@
 #define DEFINE_SCALE_BIAS_ACT(NAME, ATTR)                                                   \
     ATTR static void NAME(float *y, size_t rows, size_t n, size_t ldy, const float *scale,     \
                           const float *bias, const float *z, size_t ldz, int act, float a, float b) { \
+        /* Short contiguous rows (7x7 planes) and a transcendental activation: the rows' scale  \
+         * and bias first, then one ferry_vmath call over them all instead of a call per row. */ \
+        const int block = rows > 1 && n < 256 && ldy == n && act_vmath_function(act) >= 0;  \
         for (size_t m = 0; m < rows; m++) {                                                 \
             float *row = y + m * ldy;                                                       \
             float s = scale ? scale[m] : 1.f, bb = bias ? bias[m] : 0.f;                    \
@@ -17,8 +20,13 @@
                 s = 1.f;                                                                    \
                 bb = 0.f;                                                                   \
             }                                                                               \
-            ACT_ROW_BODY                                                                    \
+            if (!block) {                                                                   \
+                ACT_ROW_BODY                                                                \
+            } else if (s != 1.f || bb != 0.f) {                                             \
+                for (size_t p = 0; p < n; p++) row[p] = row[p] * s + bb;                    \
+            }                                                                               \
         }                                                                                   \
+        if (block) ferry_vmath(act_vmath_function(act), y, y, rows * n, a);                 \
     }
 
 DEFINE_SCALE_BIAS_ACT(sba_portable, )

@@ -4,12 +4,15 @@ import FerryTestSupport
 import Testing
 
 /// The float GEMM (sgemm.c) against loops written here that take the kernel's own order of
-/// operations: each element of C is one chain of multiply-adds over k in order, restarted every 256 k
-/// and added to C block by block; fused multiply-adds on the AVX2 path (and wherever the compiler
-/// contracts the portable loop, as on arm64), a product then a sum on x86's portable path. So every
-/// result must equal the reference bit for bit, under every instruction-set limit.
+/// operations: each element of C is one chain of multiply-adds over k in order, restarted every
+/// FERRY_SGEMM_DEPTH_BLOCK (256) k and added to C block by block; fused multiply-adds on the AVX2
+/// and AVX-512 paths (and wherever the compiler contracts the portable loop, as on arm64), a
+/// product then a sum on x86's portable path. So every result must equal the reference bit for
+/// bit, under every instruction-set limit.
 @Suite struct SGemmKernelTests {
     static let isas = kernelISALimits.map(\.isa)
+    /// Steps of k per block (FERRY_SGEMM_DEPTH_BLOCK).
+    static let depthBlock = Int(FERRY_SGEMM_DEPTH_BLOCK)
     /// (m, n, k): single elements, one tile, partial tiles, K past one block (256) and two, M past
     /// one block (120), k = 0.
     static let shapes: [(Int, Int, Int)] = [
@@ -34,9 +37,9 @@ import Testing
         for i in 0..<m {
             for j in 0..<n {
                 var total: Float = 0
-                for k0 in stride(from: 0, to: k, by: 256) {
+                for k0 in stride(from: 0, to: k, by: Self.depthBlock) {
                     var sum: Float = 0
-                    for kk in k0..<min(k0 + 256, k) {
+                    for kk in k0..<min(k0 + Self.depthBlock, k) {
                         let (x, y) = (a[i * k + kk], b[kk * n + j])
                         sum = fused ? sum.addingProduct(x, y) : sum + x * y
                     }
@@ -148,9 +151,9 @@ import Testing
                             guard accumulate else { return blocked[e] }
                             // added block by block: (C + first block) + the next ...
                             var total = start[e]
-                            for k0 in stride(from: 0, to: k, by: 256) {
+                            for k0 in stride(from: 0, to: k, by: Self.depthBlock) {
                                 var sum: Float = 0
-                                for kk in k0..<min(k0 + 256, k) {
+                                for kk in k0..<min(k0 + Self.depthBlock, k) {
                                     sum =
                                         fused
                                         ? sum.addingProduct(a[i * k + kk], b[kk * n + j]) : sum + a[i * k + kk] * b[kk * n + j]
