@@ -289,8 +289,8 @@ def geomeans(results, threads):
 
 
 def write_markdown(path, title, head, rows, summary, notes):
-    from benchutil import command_line, git_rev, machine
-    lines = [f"# {title}", "", f"- machine: {machine()} ({platform.platform()})",
+    from benchutil import command_line, cpu_flags, git_rev, machine
+    lines = [f"# {title}", "", f"- machine: {machine()} ({platform.platform()})", f"- {cpu_flags()}",
              f"- ferry: {git_rev()}", *[f"- {n}" for n in notes], f"- command: `{command_line()}`", "",
              "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

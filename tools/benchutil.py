@@ -22,6 +22,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{ram}, Linux {platform.release()}"
 
 
+def cpu_flags() -> str:
+    """The vector extensions Ferry's kernels choose between, as /proc/cpuinfo lists them, and the
+    FERRY_ISA setting the Ferry binaries run under (best when unset)."""
+    wanted = ["avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_vbmi"]
+    try:
+        with open("/proc/cpuinfo") as f:
+            have = next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
+    except OSError:
+        have = set()
+    present = [flag for flag in wanted if flag in have]
+    return f"CPU flags {' '.join(present) or 'none of ' + ' '.join(wanted)}; FERRY_ISA={os.environ.get('FERRY_ISA', 'best')}"
+
+
 def git_rev() -> str:
     """The checkout's short revision, marked when Sources/ has uncommitted changes."""
     try:
