@@ -193,6 +193,17 @@ import Testing
             Case(
                 n: 2, c: 24, m: 36, input: [70, 41], kernel: [5, 3], strides: [1, 1], dilations: [2, 1], pads: [3, 0, 2, 2],
                 group: 2, constantWeights: true), seed: 15)
+        // groups too small to share one by one, shared out whole among the threads (each with its
+        // own scratch): ShuffleNet's grouped 1x1 (16 x 16 x 3136 per group), and a strided 3x3
+        // through im2col with an odd number of groups
+        check(
+            Case(
+                n: 1, c: 64, m: 64, input: [56, 56], kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
+                group: 4, constantWeights: true), seed: 16)
+        check(
+            Case(
+                n: 2, c: 30, m: 60, input: [40, 41], kernel: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1],
+                group: 3, bias: true), seed: 17)
         // 1x1 with few input channels and many output channels: the image read in place as B
         check(
             Case(

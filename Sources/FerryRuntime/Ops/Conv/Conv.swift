@@ -204,12 +204,19 @@ final class ConvKernel: Kernel {
                 padBegin: (padBegin[0], padBegin[1]), outputChannels: mg,
                 parts: mg * p * kc >= minimumParallelWork ? ctx.threads : 1) : nil
         let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
-        let scratch = try ctx.allocate(.float, [shifted?.scratchFloats ?? parts * bFloats])
+        let groupWork = mg * p * kc
+        let groupTasks =
+            shifted == nil && groups > 1 && groupWork < minimumParallelWork && groups * groupWork >= minimumParallelWork
+            ? min(ctx.threads, groups) : 1
+        let taskFloats = shifted?.scratchFloats ?? parts * bFloats
+        let scratch = try ctx.allocate(.float, [groupTasks * taskFloats])
         let padded = try shifted.map { try ctx.allocate(.float, [c * $0.plane + $0.slack]) }
         let offsets = shifted?.rowOffsets(channelsPerGroup: cg) ?? []
         for img in 0..<n {
             if let shifted, let padded { shifted.pad(x.floats + img * c * inPlane, into: padded.floats, ctx) }
-            for grp in 0..<groups {
+            // Threads take whole groups, each with its own scratch, when one group is too little
+            // work to share (grouped 1x1 convolutions: ShuffleNet, ResNeXt).
+            func runGroup(_ grp: Int, _ scratchBase: UnsafeMutablePointer<Float>) {
                 let xg = UnsafePointer(x.floats + (img * c + grp * cg) * inPlane)
                 let wg = packed.group(grp)
                 let yg = y.floats + (img * m + grp * mg) * p
@@ -240,14 +247,14 @@ final class ConvKernel: Kernel {
                 if let shifted, let padded {
                     shifted.multiply(
                         wg, depth: kc, base: padded.floats + grp * cg * shifted.plane, offsets: offsets, into: yg,
-                        scratch: scratch.floats
+                        scratch: scratchBase
                     ) { finish(rows: $0, columns: $1) }
                 } else if splitColumns {
                     let panels = (p + 15) / 16
                     let work = mg * p * kc
                     parallelRanges(parts, threads: work >= minimumParallelWork ? parts : 1) { r in
                         for part in r {
-                            let b = scratch.floats + part * bFloats
+                            let b = scratchBase + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
                             var start = lo
                             while start < hi {
@@ -266,7 +273,7 @@ final class ConvKernel: Kernel {
                     }
                 } else {
                     var start = 0
-                    let b = scratch.floats
+                    let b = scratchBase
                     let rowPanels = (mg + 5) / 6
                     while start < p {
                         let end = min(p, start + tileCols)
@@ -292,6 +299,17 @@ final class ConvKernel: Kernel {
                         start = end
                     }
                 }
+            }
+            if groupTasks > 1 {
+                parallelRanges(groupTasks, threads: groupTasks) { r in
+                    for task in r {
+                        for grp in stride(from: task, to: groups, by: groupTasks) {
+                            runGroup(grp, scratch.floats + task * taskFloats)
+                        }
+                    }
+                }
+            } else {
+                for grp in 0..<groups { runGroup(grp, scratch.floats) }
             }
         }
         return y
