@@ -57,9 +57,10 @@ struct gemm_operands {
 };
 
 /* One tile's work: kc steps of A's panel at a (the same steps of the next row panel at a_next) and
- * B's columns at b (b_step bytes per step; the next panel's at b_next), into the mr x nr corner of C at c, stored when accumulate is 0 (the first K
- * block) and added after. row is the tile's first row of A, step its first step and column its first
- * column of B (for tiles that find B themselves). */
+ * B's columns at b (b_step bytes per step; the next panel's at b_next), into the mr x nr corner of
+ * C at c, stored when accumulate is 0 (the first K block) and added after. row is the tile's first
+ * row of A, step its first step and column its first column of B (for tiles that find B
+ * themselves). */
 struct gemm_tile {
     size_t kc;
     const void *a, *a_next, *b, *b_next;

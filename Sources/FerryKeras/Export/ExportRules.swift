@@ -351,7 +351,7 @@ enum ExportRules {
         let x = try e.value(n.inputs[0])
         let rank = x.shape.count
         var axes = n.ints("axes") ?? []
-        if axes.isEmpty, n.inputs.count > 1 { axes = (try e.constant(n.inputs[1]).int64Values ?? []).map { Int($0) } }
+        if axes.isEmpty, n.inputs.count > 1 { axes = try e.constantIntegers(n.inputs[1]).map { Int($0) } }
         axes = axes.map { $0 < 0 ? $0 + rank : $0 }.sorted()
         let keep = (n.int("keepdims") ?? 1) != 0
         guard rank >= 3 else {
@@ -581,7 +581,7 @@ enum ExportRules {
         if n.inputs.count > 2, !n.inputs[2].isEmpty, try e.constant(n.inputs[2]).float32Values.contains(where: { $0 != 0 }) {
             throw ExportProblem("padding with a value other than 0")
         }
-        let pads = (try e.constant(n.inputs[1]).int64Values ?? []).map { Int($0) }
+        let pads = try e.constantIntegers(n.inputs[1]).map { Int($0) }
         guard pads.count == 2 * rank, pads[0] == 0, pads[1] == 0, pads[rank] == 0, pads[rank + 1] == 0, spatial <= 3 else {
             throw ExportProblem("padding of the batch or channel axes")
         }

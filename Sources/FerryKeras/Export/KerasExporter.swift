@@ -277,6 +277,9 @@ final class KerasExporter {
         return t
     }
 
+    /// The exact integers of constant `name` (an int64 or int32 tensor; none for other types).
+    func constantIntegers(_ name: String) throws -> [Int64] { try constant(name).int64Values ?? [] }
+
     /// The value as a channels-first tensor (a graph input given channels-first gets a Permute).
     func channelsFirst(_ name: String) throws -> Value {
         let v = try value(name)

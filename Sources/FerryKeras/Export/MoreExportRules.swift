@@ -148,11 +148,10 @@ enum MoreExportRules {
         guard x.layout != .same, let map = e.kerasAxes(x), n.inputs.count >= 4 else {
             throw ExportProblem("no Keras layer for this op")
         }
-        let starts = (try e.constant(n.inputs[1]).int64Values ?? []).map { Int($0) }
-        let ends = (try e.constant(n.inputs[2]).int64Values ?? [])
-        let axes = (try e.constant(n.inputs[3]).int64Values ?? []).map { Int($0) }
-        if n.inputs.count > 4, !n.inputs[4].isEmpty, (try e.constant(n.inputs[4]).int64Values ?? []).contains(where: { $0 != 1 })
-        {
+        let starts = try e.constantIntegers(n.inputs[1]).map { Int($0) }
+        let ends = try e.constantIntegers(n.inputs[2])
+        let axes = try e.constantIntegers(n.inputs[3]).map { Int($0) }
+        if n.inputs.count > 4, !n.inputs[4].isEmpty, try e.constantIntegers(n.inputs[4]).contains(where: { $0 != 1 }) {
             throw ExportProblem("strided slices")
         }
         let rank = x.shape.count, spatial = rank - 2
@@ -181,7 +180,7 @@ enum MoreExportRules {
     static func reshape(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
         guard x.layout == .same else { throw ExportProblem("layout") }
-        let target = (try e.constant(n.inputs[1]).int64Values ?? []).map { Int($0) }
+        let target = try e.constantIntegers(n.inputs[1]).map { Int($0) }
         // What the importer writes around TimeDistributed layers: [N, T, ...] -> [-1, ...] folds the
         // time steps into the batch, [-1, T, ...] unfolds them; the Keras tensor keeps its time axis.
         if x.time == nil, x.shape.count >= 3, let t = x.shape[1], target.count == x.shape.count - 1, target.first == -1,
@@ -231,9 +230,9 @@ enum MoreExportRules {
     /// Unsqueeze(axis 1) followed by Tile([1, n, 1]): RepeatVector(n).
     static func unsqueeze(_ n: Node, _ e: KerasExporter) throws {
         let x = try e.value(n.inputs[0])
-        guard x.layout == .same, x.shape.count == 2, n.inputs.count > 1, (try e.constant(n.inputs[1]).int64Values ?? []) == [1],
+        guard x.layout == .same, x.shape.count == 2, n.inputs.count > 1, try e.constantIntegers(n.inputs[1]) == [1],
             let c = e.soleConsumer(n.outputs[0]), e.graph.nodes[c].opType == "Tile",
-            let repeats = try? e.constant(e.graph.nodes[c].inputs[1]).int64Values, repeats.count == 3, repeats[0] == 1,
+            let repeats = try? e.constantIntegers(e.graph.nodes[c].inputs[1]), repeats.count == 3, repeats[0] == 1,
             repeats[2] == 1
         else {
             throw ExportProblem("no Keras layer for this op")

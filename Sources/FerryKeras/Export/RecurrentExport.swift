@@ -139,8 +139,8 @@ enum RecurrentExport {
     /// The full reversal of a backwards layer's sequence along time (Slice with step -1 on axis 0).
     static func reverse(_ n: Node, _ e: KerasExporter) throws {
         guard let v = e.pendingReverse[n.inputs[0]], n.inputs.count >= 5,
-            (try e.constant(n.inputs[3]).int64Values ?? []) == [0], (try e.constant(n.inputs[4]).int64Values ?? []) == [-1],
-            (try e.constant(n.inputs[1]).int64Values ?? []) == [-1]
+            try e.constantIntegers(n.inputs[3]) == [0], try e.constantIntegers(n.inputs[4]) == [-1],
+            try e.constantIntegers(n.inputs[1]) == [-1]
         else { throw ExportProblem("no Keras layer for this op") }
         e.values[n.outputs[0]] = v
     }
@@ -164,13 +164,13 @@ enum RecurrentExport {
             next.stage = 1
             e.pendingMerge[n.outputs[0]] = next
         case "Reshape":
-            guard p.stage == 1, (try e.constant(n.inputs[1]).int64Values ?? []) == (p.sequences ? [0, 0, -1] : [0, -1]) else {
+            guard p.stage == 1, try e.constantIntegers(n.inputs[1]) == (p.sequences ? [0, 0, -1] : [0, -1]) else {
                 throw ExportProblem("direction merge")
             }
             finish("concat", width: 2 * p.units)
         case "ReduceSum", "ReduceMean", "ReduceProd":
             var axes = n.ints("axes") ?? []
-            if axes.isEmpty, n.inputs.count > 1 { axes = (try e.constant(n.inputs[1]).int64Values ?? []).map { Int($0) } }
+            if axes.isEmpty, n.inputs.count > 1 { axes = try e.constantIntegers(n.inputs[1]).map { Int($0) } }
             guard axes == [1], (n.int("keepdims") ?? 1) == 0, p.stage == (p.sequences ? 0 : 1) else {
                 throw ExportProblem("direction merge")
             }

@@ -75,7 +75,7 @@ final class PackedRightMatrix {
         } else {
             // One block of columns per thread: each task packs all of A.
             let panels = (n + Self.panel - 1) / Self.panel
-            parallelRanges(panels, threads: threads, grain: max(1, panels / threads)) { r in
+            parallelBlocks(panels, threads: threads) { r in
                 let columns = r.lowerBound * Self.panel..<min(self.n, r.upperBound * Self.panel)
                 self.product(a, rows: m, lda: lda, columns: columns, c, ldc: ldc, accumulate: accumulate)
                 finish?(0..<m, columns)

@@ -40,6 +40,14 @@ func parallelRanges(_ total: Int, threads: Int, grain: Int = 1, _ body: (Range<I
     }
 }
 
+/// Runs `body` over `0..<total` in blocks of `total / threads` items (rounded down, so an odd count
+/// still takes every thread): about one block per thread, for work where each extra block costs
+/// another pass over data the blocks share (a packed matrix every block multiplies by).
+@inline(__always)
+func parallelBlocks(_ total: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    parallelRanges(total, threads: threads, grain: max(1, total / max(1, threads)), body)
+}
+
 /// One `parallelRanges` call, as the C worker pool sees it.
 private struct ParallelJob {
     let total: Int

@@ -195,6 +195,7 @@ final class ConvKernel: Kernel {
                 splitColumns ? outputTileBytes / max(1, mg * 4) : Int.max) / 16)
         let columnPanels = (p + 15) / 16, tiles = (columnPanels + panelLimit - 1) / panelLimit
         let tileCols = (columnPanels + tiles - 1) / tiles * 16
+        let groupWork = mg * p * kc
         // Stride-1 2-D windows read the padded input in place (ShiftedConvolution) instead of im2col.
         let shifted =
             g.rank == 2 && !pointwise && g.strides.allSatisfy({ $0 == 1 }) && kc <= ConvKernel.shiftedDepth
@@ -202,9 +203,8 @@ final class ConvKernel: Kernel {
                 channels: c, height: spatial[0], width: spatial[1], outHeight: outSpatial[0], outWidth: outSpatial[1],
                 kernel: (g.kernel[0], g.kernel[1]), dilations: (g.dilations[0], g.dilations[1]),
                 padBegin: (padBegin[0], padBegin[1]), outputChannels: mg,
-                parts: mg * p * kc >= minimumParallelWork ? ctx.threads : 1) : nil
+                parts: groupWork >= minimumParallelWork ? ctx.threads : 1) : nil
         let bFloats = ferry_sgemm_packed_b_size(tileCols, kc) + tileCols
-        let groupWork = mg * p * kc
         let groupTasks =
             shifted == nil && groups > 1 && groupWork < minimumParallelWork && groups * groupWork >= minimumParallelWork
             ? min(ctx.threads, groups) : 1
@@ -251,8 +251,7 @@ final class ConvKernel: Kernel {
                     ) { finish(rows: $0, columns: $1) }
                 } else if splitColumns {
                     let panels = (p + 15) / 16
-                    let work = mg * p * kc
-                    parallelRanges(parts, threads: work >= minimumParallelWork ? parts : 1) { r in
+                    parallelRanges(parts, threads: groupWork >= minimumParallelWork ? parts : 1) { r in
                         for part in r {
                             let b = scratchBase + part * bFloats
                             let lo = panels * part / parts * 16, hi = min(p, panels * (part + 1) / parts * 16)
@@ -288,10 +287,7 @@ final class ConvKernel: Kernel {
                         // One block of rows per thread: each block reads all of the packed tile
                         // (for deep layers larger than the core's cache) once more.
                         let work = mg * (end - start) * kc
-                        parallelRanges(
-                            rowPanels, threads: work >= minimumParallelWork ? ctx.threads : 1,
-                            grain: max(1, rowPanels / ctx.threads)
-                        ) { r in
+                        parallelBlocks(rowPanels, threads: work >= minimumParallelWork ? ctx.threads : 1) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
                             finish(rows: lo..<hi, columns: start..<end)
