@@ -12,7 +12,7 @@
 #include "gemm_driver.h"
 #include <string.h>
 
-enum { MR = GEMM_MR, NR = GEMM_NR, SMALL_M = 4 /* rows of A the small-m path takes */ };
+enum { MR = GEMM_MR, NR = GEMM_NR, SMALL_M = 4 /* rows of A the small-m path takes */, SHIFTED_AHEAD = FERRY_SHIFTED_AHEAD };
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -116,8 +116,9 @@ static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
         _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
-        if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
+        if (next) _mm_prefetch((const char *)(next + kk * bstride), _MM_HINT_T0);
         const float *row = offsets ? bp + offsets[kk] : bp;
+        if (offsets) _mm_prefetch((const char *)(bp + offsets[kk + SHIFTED_AHEAD]), _MM_HINT_T0);
         const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
         __m256 a;
         a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
@@ -160,7 +161,7 @@ static void tile_avx2(const struct gemm_tile *t, const void *context) {
     (void)context;
     const size_t bstride = t->b_step / sizeof(float);
     if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->a_next, t->b, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx2_strided(t->kc, t->a, t->a_next, t->b, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx2_strided(t->kc, t->a, t->a_next, t->b, bstride, NULL, (const float *)t->b + NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The tile for packed weights streamed from memory (ferry_sgemm_packed_b): it fetches the next
@@ -209,8 +210,12 @@ static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_n
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
         _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
-        if (next) _mm_prefetch((const char *)(next + kk * NR), _MM_HINT_T0);
         const ptrdiff_t at = offsets ? offsets[kk] : (ptrdiff_t)(kk * bstride);
+        if (next) _mm_prefetch((const char *)(next + at), _MM_HINT_T0);
+        if (offsets) {
+            _mm_prefetch((const char *)(b0 + offsets[kk + SHIFTED_AHEAD]), _MM_HINT_T0);
+            _mm_prefetch((const char *)(b1 + offsets[kk + SHIFTED_AHEAD]), _MM_HINT_T0);
+        }
         const __m512 x0 = _mm512_loadu_ps(b0 + at), x1 = _mm512_loadu_ps(b1 + at);
         __m512 a;
         a = _mm512_set1_ps(ap[0]); c00 = _mm512_fmadd_ps(a, x0, c00); c01 = _mm512_fmadd_ps(a, x1, c01);
@@ -244,7 +249,7 @@ static void tile_avx512_wide(const struct gemm_tile *t, const void *context) {
     const float *b = t->b;
     if (bstride == NR)
         tile_avx512_pair(t->kc, t->a, t->a_next, b, t->b_next, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx512_pair(t->kc, t->a, t->a_next, b, b + NR, bstride, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else tile_avx512_pair(t->kc, t->a, t->a_next, b, b + NR, bstride, NULL, b + 2 * NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
 }
 
 /* The pair tile for packed weights streamed from memory, fetching the panel after the pair. */

@@ -135,8 +135,10 @@ void ferry_max_pool_2d_bytes(const void *x, void *y, int is_signed, int32_t empt
                              size_t oh, size_t ow);
 
 /* C[m x n] = packed A * B with B's row r read in place at base + offsets[r] (columns j < n rounded up
- * to 16 must be readable): a stride-1 convolution over zero-padded planes, whose im2col rows are the
- * planes shifted by each tap's offset, without the im2col copy. Gives the same numbers as packing B. */
+ * to 16 must be readable, and offsets[k .. k + FERRY_SHIFTED_AHEAD - 1]): a stride-1 convolution
+ * over zero-padded planes, whose im2col rows are the planes shifted by each tap's offset, without
+ * the im2col copy. Gives the same numbers as packing B. */
+enum { FERRY_SHIFTED_AHEAD = 8 /* offsets past the last read (fetched ahead; any readable row) */ };
 void ferry_sgemm_shifted(size_t m, size_t n, size_t k, const float *packed_a, const float *base,
                          const ptrdiff_t *offsets, float *c, size_t ldc);
 

@@ -31,12 +31,14 @@ struct ShiftedConvolution {
     /// Offsets of B's rows (channel, tap row, tap column, as the weights are laid out) from a group's base.
     func rowOffsets(channelsPerGroup cg: Int) -> [Int] {
         var offsets: [Int] = []
-        offsets.reserveCapacity(cg * kernel.0 * kernel.1)
+        offsets.reserveCapacity(cg * kernel.0 * kernel.1 + Int(FERRY_SHIFTED_AHEAD))
         for c in 0..<cg {
             for r in 0..<kernel.0 {
                 for s in 0..<kernel.1 { offsets.append(c * plane + r * dilations.0 * paddedWidth + s * dilations.1) }
             }
         }
+        // The tiles fetch rows ahead of the one they read: past the last, the first row again.
+        offsets.append(contentsOf: repeatElement(0, count: Int(FERRY_SHIFTED_AHEAD)))
         return offsets
     }
 
