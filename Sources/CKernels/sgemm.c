@@ -99,18 +99,15 @@ static inline void tile_avx2_narrow(size_t kc, const float *ap, const float *a_n
 }
 
 /* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. When `next` is
- * not NULL (packed B: the next panel, stride NR), one step of it is fetched into cache per step, so
- * a panel streamed from memory (weights used once per run) is there before its first tile; the
- * next row panel of A (`a_next`, weights whose first tile of columns reads them from memory) is
- * fetched the same way. */
+ * not NULL (the next panel, packed or read in place), one step of it is fetched into cache per
+ * step, so a panel streamed from memory (weights used once per run) is there before its first tile;
+ * the next row panel of A (`a_next`, weights whose first tile of columns reads them from memory) is
+ * fetched the same way. Only the first `computed` (2, 4 or 6, a constant where this is inlined) of
+ * the panel's rows are computed. */
 FERRY_AVX2_ATTR __attribute__((always_inline))
-static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
-                                     const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
-                                     size_t nr, int accumulate) {
-    if (nr <= 8) {
-        tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
-        return;
-    }
+static inline void tile_avx2_rows(const size_t computed, size_t kc, const float *ap, const float *a_next, const float *bp,
+                                  size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
+                                  size_t mr, size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -123,10 +120,14 @@ static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_
         __m256 a;
         a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        if (computed > 2) {
+            a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+            a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        }
+        if (computed > 4) {
+            a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+            a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        }
         ap += MR;
         bp += bstride;
     }
@@ -152,6 +153,26 @@ static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_
     _mm256_store_ps(tile + 64, c40); _mm256_store_ps(tile + 72, c41);
     _mm256_store_ps(tile + 80, c50); _mm256_store_ps(tile + 88, c51);
     write_tile(tile, c, ldc, mr, nr, accumulate);
+}
+
+/* The AVX2 tile for a last panel of at most 4 rows; out of line, so full tiles keep their code. */
+FERRY_AVX2_ATTR __attribute__((noinline))
+static void tile_avx2_short(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
+                            const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr, size_t nr,
+                            int accumulate) {
+    if (mr > 2) tile_avx2_rows(4, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+    else tile_avx2_rows(2, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+}
+
+/* The AVX2 tile: 8 columns or fewer through the narrow one, else the fewest rows that cover mr (a
+ * last panel of 2 or 4 rows of A costs a third or two thirds of a full one). */
+FERRY_AVX2_ATTR __attribute__((always_inline))
+static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
+                                     const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
+                                     size_t nr, int accumulate) {
+    if (nr <= 8) tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
+    else if (mr > 4) tile_avx2_rows(6, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+    else tile_avx2_short(kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
 /* The tile for packed B (stride NR, a constant the compiler folds into the loads) and for B read in
@@ -194,17 +215,14 @@ static void tile_avx2_split(size_t kc, const float *ap, const float *a_next, con
  * loads and six broadcasts per step for 192 multiply-adds, half the loads per multiply-add of the
  * AVX2 tile). Columns 0-15 of B's row kk at b0 and 16-31 at b1 (plus kk * bstride, or offsets[kk]
  * when offsets is not NULL); with `next`, the panel after the pair is fetched into cache, and A's
- * next row panel always, as in the AVX2 tile. Every element is the AVX2 tile's chain of
- * multiply-adds, so results are bitwise the same. The two tiles stay two bodies of intrinsics: the
+ * next row panel always, and only the first `computed` rows are computed, as in the AVX2 tile. Every
+ * element is the AVX2 tile's chain of multiply-adds, so results are bitwise the same. The two tiles stay two bodies of intrinsics: the
  * same loop written once over clang vector types ran the AVX2 tile at half speed. */
 FERRY_AVX512_ATTR __attribute__((always_inline))
-static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
-                                    size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
-                                    size_t mr, size_t nr, int accumulate) {
-    if (nr <= NR + 8) {
-        tile_avx2_split(kc, ap, a_next, b0, b1, bstride, offsets, c, ldc, mr, nr, accumulate);
-        return;
-    }
+static inline void tile_avx512_pair_rows(const size_t computed, size_t kc, const float *ap, const float *a_next,
+                                         const float *b0, const float *b1, size_t bstride, const ptrdiff_t *offsets,
+                                         const float *next, float *c, size_t ldc, size_t mr, size_t nr,
+                                         int accumulate) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -220,10 +238,14 @@ static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_n
         __m512 a;
         a = _mm512_set1_ps(ap[0]); c00 = _mm512_fmadd_ps(a, x0, c00); c01 = _mm512_fmadd_ps(a, x1, c01);
         a = _mm512_set1_ps(ap[1]); c10 = _mm512_fmadd_ps(a, x0, c10); c11 = _mm512_fmadd_ps(a, x1, c11);
-        a = _mm512_set1_ps(ap[2]); c20 = _mm512_fmadd_ps(a, x0, c20); c21 = _mm512_fmadd_ps(a, x1, c21);
-        a = _mm512_set1_ps(ap[3]); c30 = _mm512_fmadd_ps(a, x0, c30); c31 = _mm512_fmadd_ps(a, x1, c31);
-        a = _mm512_set1_ps(ap[4]); c40 = _mm512_fmadd_ps(a, x0, c40); c41 = _mm512_fmadd_ps(a, x1, c41);
-        a = _mm512_set1_ps(ap[5]); c50 = _mm512_fmadd_ps(a, x0, c50); c51 = _mm512_fmadd_ps(a, x1, c51);
+        if (computed > 2) {
+            a = _mm512_set1_ps(ap[2]); c20 = _mm512_fmadd_ps(a, x0, c20); c21 = _mm512_fmadd_ps(a, x1, c21);
+            a = _mm512_set1_ps(ap[3]); c30 = _mm512_fmadd_ps(a, x0, c30); c31 = _mm512_fmadd_ps(a, x1, c31);
+        }
+        if (computed > 4) {
+            a = _mm512_set1_ps(ap[4]); c40 = _mm512_fmadd_ps(a, x0, c40); c41 = _mm512_fmadd_ps(a, x1, c41);
+            a = _mm512_set1_ps(ap[5]); c50 = _mm512_fmadd_ps(a, x0, c50); c51 = _mm512_fmadd_ps(a, x1, c51);
+        }
         ap += MR;
     }
     const __m512 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -239,6 +261,25 @@ static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_n
         _mm512_mask_storeu_ps(cr, m0, v0);
         _mm512_mask_storeu_ps(cr + NR, m1, v1);
     }
+}
+
+/* The pair tile for a last panel of at most 4 rows; out of line, so full tiles keep their code. */
+FERRY_AVX512_ATTR __attribute__((noinline))
+static void tile_avx512_pair_short(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
+                                   size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
+                                   size_t mr, size_t nr, int accumulate) {
+    if (mr > 2) tile_avx512_pair_rows(4, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+    else tile_avx512_pair_rows(2, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+}
+
+/* The pair tile over the fewest rows that cover mr; 17-24 columns as an AVX2 16- and 8-column tile. */
+FERRY_AVX512_ATTR __attribute__((always_inline))
+static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
+                                    size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
+                                    size_t mr, size_t nr, int accumulate) {
+    if (nr <= NR + 8) tile_avx2_split(kc, ap, a_next, b0, b1, bstride, offsets, c, ldc, mr, nr, accumulate);
+    else if (mr > 4) tile_avx512_pair_rows(6, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+    else tile_avx512_pair_short(kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
 /* The pair tile for packed B (the second panel at b_next) and for B read in place (16 columns on). */
