@@ -30,8 +30,8 @@ VM_ATTR static inline V VM(copysign)(V magnitude, V sign) {
 }
 
 /* The core of exp for x in [-104, 89]: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: ln2 in two
- * parts, the first exact in n * ln2_hi); returns exp(r) = 1 + r + r^2 P(r) and n in *n. */
-VM_ATTR static inline V VM(exp_reduced)(V x, VI *n) {
+ * parts, the first exact in n * ln2_hi); returns exp(r) = 1 + r + r^2 P(r) and n (a float) in *n. */
+VM_ATTR static inline V VM(exp_reduced)(V x, V *n) {
     const float magic = 12582912.f; /* 1.5 * 2^23: adding it rounds to an integer, kept in the low bits */
     const V t = MADD(x, (V){} + 1.44269504f, (V){} + magic);
     const V nf = t - magic;
@@ -42,28 +42,44 @@ VM_ATTR static inline V VM(exp_reduced)(V x, VI *n) {
     p = MADD(p, r, (V){} + 4.166838899e-02f);
     p = MADD(p, r, (V){} + 1.666652113e-01f);
     p = MADD(p, r, (V){} + 4.999999404e-01f);
-    *n = (VI)t - (VI)((V){} + magic);
+    *n = nf;
     return MADD(p, r * r, r) + 1.f;
 }
+
+#if VM_BYTES == 64
+/* p 2^n (n integral, at most 128 in magnitude) in one instruction, which rounds results below the
+ * normal floats to subnormals (0 below half the smallest) and gives inf past the largest float. */
+VM_ATTR static inline V VM(scale)(V p, V n) { return (V)_mm512_scalef_ps((__m512)p, (__m512)n); }
+#endif
 
 /* exp(x): exp(r) times 2^n in two factors so that results down to the smallest subnormal and up to
  * overflow come out right. NaN stays NaN; x > 88.73 gives +inf, x < -104 zero. */
 VM_ATTR static inline V VM(exp)(V x) {
     x = VM(select)(x > 89.f, (V){} + 89.f, x);
     x = VM(select)(x < -104.f, (V){} - 104.f, x);
-    VI n;
-    const V p = VM(exp_reduced)(x, &n);
-    const VI n1 = n >> 1, n2 = n - n1;
+    V nf;
+    const V p = VM(exp_reduced)(x, &nf);
+#if VM_BYTES == 64
+    return VM(scale)(p, nf);
+#else
+    const VI n = __builtin_convertvector(nf, VI), n1 = n >> 1, n2 = n - n1;
     return p * (V)((n1 + 127) << 23) * (V)((n2 + 127) << 23);
+#endif
 }
 
 /* exp(x) for x <= 0 (or NaN) with one scaling factor: x is kept at or above -87.3365 (exp of it the
- * smallest normal float, so 2^n stays normal) and results below are 0. */
+ * smallest normal float, so 2^n stays normal) and results below are 0; with AVX-512 they are the
+ * rounded subnormals (x kept at or above -104, where they are 0). */
 VM_ATTR static inline V VM(exp_nonpositive)(V x) {
+    V nf;
+#if VM_BYTES == 64
+    const V p = VM(exp_reduced)(VM(select)(x < -104.f, (V){} - 104.f, x), &nf);
+    return VM(scale)(p, nf);
+#else
     const VI tiny = x < -87.3365448f;
-    VI n;
-    const V p = VM(exp_reduced)(VM(select)(tiny, (V){} - 87.3365448f, x), &n);
-    return (V)((VI)(p * (V)((n + 127) << 23)) & ~tiny);
+    const V p = VM(exp_reduced)(VM(select)(tiny, (V){} - 87.3365448f, x), &nf);
+    return (V)((VI)(p * (V)((__builtin_convertvector(nf, VI) + 127) << 23)) & ~tiny);
+#endif
 }
 
 /* log(x): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) = f - f^2 / 2 + f^3 P(f) with f = m - 1,
@@ -94,7 +110,8 @@ VM_ATTR static inline V VM(log)(V x) {
 }
 
 /* 1 / (1 + exp(-x)), as exp(x) / (1 + exp(x)) below zero so that no term cancels; 0 where
- * exp(-|x|) is below the normal floats (x < -87.34, where the exact value is subnormal). */
+ * exp(-|x|) is below the normal floats (x < -87.34, where the exact value is subnormal), with
+ * AVX-512 that subnormal. */
 VM_ATTR static inline V VM(sigmoid)(V x) {
     const V e = VM(exp_nonpositive)(-VM(abs)(x));
     return VM(select)(x >= 0.f, (V){} + 1.f, e) / (1.f + e);
