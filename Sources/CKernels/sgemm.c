@@ -98,6 +98,45 @@ static inline void tile_avx2_narrow(size_t kc, const float *ap, const float *a_n
     write_tile(tile, c, ldc, mr, nr, accumulate);
 }
 
+/* A last panel of at most 4 columns (nr = `cols`, a constant where this is inlined): A's six rows
+ * of a step, contiguous in its packed panel, in the lanes of one vector, one multiply-add per step
+ * and column instead of the narrow tile's six; the same chain per element. */
+FERRY_AVX2_ATTR __attribute__((always_inline))
+static inline void tile_avx2_columns_n(const size_t cols, size_t kc, const float *ap, const float *a_next,
+                                       const float *bp, size_t bstride, const ptrdiff_t *offsets, float *c, size_t ldc,
+                                       size_t mr, int accumulate) {
+    const __m256i rows = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+#pragma GCC unroll 4
+    for (size_t kk = 0; kk < kc; kk++) {
+        _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
+        const __m256 a = _mm256_maskload_ps(ap + kk * MR, rows);
+        const float *b = offsets ? bp + offsets[kk] : bp + kk * bstride;
+        c0 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 0), c0);
+        if (cols > 1) c1 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 1), c1);
+        if (cols > 2) c2 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 2), c2);
+        if (cols > 3) c3 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 3), c3);
+    }
+    float tile[4][8] __attribute__((aligned(32)));
+    _mm256_store_ps(tile[0], c0); _mm256_store_ps(tile[1], c1);
+    _mm256_store_ps(tile[2], c2); _mm256_store_ps(tile[3], c3);
+    for (size_t r = 0; r < mr; r++)
+        for (size_t j = 0; j < cols; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[j][r] : tile[j][r];
+}
+
+/* A last panel of at most 8 columns: 5-8 through the narrow tile, fewer one column per vector. */
+FERRY_AVX2_ATTR __attribute__((noinline))
+static void tile_avx2_last(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
+                           const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
+    switch (nr) {
+    case 1: tile_avx2_columns_n(1, kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, accumulate); break;
+    case 2: tile_avx2_columns_n(2, kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, accumulate); break;
+    case 3: tile_avx2_columns_n(3, kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, accumulate); break;
+    case 4: tile_avx2_columns_n(4, kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, accumulate); break;
+    default: tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
+    }
+}
+
 /* B's row kk at bp + kk * bstride, or at bp + offsets[kk] when offsets is not NULL. When `next` is
  * not NULL (the next panel, packed or read in place), one step of it is fetched into cache per
  * step, so a panel streamed from memory (weights used once per run) is there before its first tile;
@@ -164,13 +203,13 @@ static void tile_avx2_short(size_t kc, const float *ap, const float *a_next, con
     else tile_avx2_rows(2, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
-/* The AVX2 tile: 8 columns or fewer through the narrow one, else the fewest rows that cover mr (a
+/* The AVX2 tile: 8 columns or fewer through tile_avx2_last, else the fewest rows that cover mr (a
  * last panel of 2 or 4 rows of A costs a third or two thirds of a full one). */
 FERRY_AVX2_ATTR __attribute__((always_inline))
 static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
                                      const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
                                      size_t nr, int accumulate) {
-    if (nr <= 8) tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
+    if (nr <= 8) tile_avx2_last(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
     else if (mr > 4) tile_avx2_rows(6, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
     else tile_avx2_short(kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
@@ -201,14 +240,14 @@ static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
                       t->accumulate);
 }
 
-/* 17 to 24 columns as a 16-column AVX2 tile and a narrow one (three quarters of the pair's
+/* 17 to 24 columns as a 16-column AVX2 tile and tile_avx2_last (at most three quarters of the pair's
  * multiply-adds); out of line, so the pair's loop keeps its registers. */
 FERRY_AVX2_ATTR __attribute__((noinline))
 static void tile_avx2_split(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
                             size_t bstride, const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
                             int accumulate) {
     tile_avx2_strided(kc, ap, a_next, b0, bstride, offsets, NULL, c, ldc, mr, NR, accumulate);
-    tile_avx2_narrow(kc, ap, a_next, b1, bstride, offsets, c + NR, ldc, mr, nr - NR, accumulate);
+    tile_avx2_last(kc, ap, a_next, b1, bstride, offsets, c + NR, ldc, mr, nr - NR, accumulate);
 }
 
 /* Two panels of columns at once on 512-bit registers (GEMM_MR x 2 NR: twelve accumulators, two B
