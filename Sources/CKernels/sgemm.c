@@ -110,7 +110,8 @@ static inline void tile_avx2_columns_n(const size_t cols, size_t kc, const float
 #pragma GCC unroll 4
     for (size_t kk = 0; kk < kc; kk++) {
         _mm_prefetch((const char *)(a_next + kk * MR), _MM_HINT_T0);
-        const __m256 a = _mm256_maskload_ps(ap + kk * MR, rows);
+        /* lanes 6 and 7 are the next step's (unused); the last step's are not read */
+        const __m256 a = kk + 1 < kc ? _mm256_loadu_ps(ap + kk * MR) : _mm256_maskload_ps(ap + kk * MR, rows);
         const float *b = offsets ? bp + offsets[kk] : bp + kk * bstride;
         c0 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 0), c0);
         if (cols > 1) c1 = _mm256_fmadd_ps(a, _mm256_broadcast_ss(b + 1), c1);
@@ -124,7 +125,10 @@ static inline void tile_avx2_columns_n(const size_t cols, size_t kc, const float
         for (size_t j = 0; j < cols; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[j][r] : tile[j][r];
 }
 
-/* A last panel of at most 8 columns: 5-8 through the narrow tile, fewer one column per vector. */
+/* The last panel (at most 8 columns) of a pair's 17-24: 5-8 columns through the narrow tile, fewer
+ * one column per vector. There the column tile's one dependency chain per vector overlaps the
+ * 16-column tile before it; alone (a product one column wide) the narrow tile's six chains are
+ * faster, so tile_avx2_strided keeps it. */
 FERRY_AVX2_ATTR __attribute__((noinline))
 static void tile_avx2_last(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
                            const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
@@ -203,13 +207,13 @@ static void tile_avx2_short(size_t kc, const float *ap, const float *a_next, con
     else tile_avx2_rows(2, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
-/* The AVX2 tile: 8 columns or fewer through tile_avx2_last, else the fewest rows that cover mr (a
+/* The AVX2 tile: 8 columns or fewer through the narrow one, else the fewest rows that cover mr (a
  * last panel of 2 or 4 rows of A costs a third or two thirds of a full one). */
 FERRY_AVX2_ATTR __attribute__((always_inline))
 static inline void tile_avx2_strided(size_t kc, const float *ap, const float *a_next, const float *bp, size_t bstride,
                                      const ptrdiff_t *offsets, const float *next, float *c, size_t ldc, size_t mr,
                                      size_t nr, int accumulate) {
-    if (nr <= 8) tile_avx2_last(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
+    if (nr <= 8) tile_avx2_narrow(kc, ap, a_next, bp, bstride, offsets, c, ldc, mr, nr, accumulate);
     else if (mr > 4) tile_avx2_rows(6, kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
     else tile_avx2_short(kc, ap, a_next, bp, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
