@@ -427,7 +427,10 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         return;
     }
     const size_t full = n / NR * NR;
-    gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc, 0, 0);
+    /* a row panel at a time: each writes its rows of C left to right (few streams to memory), and
+     * B's rows (few: k is small here) stay in cache for the next panel */
+    for (size_t i = 0; i < m; i += MR)
+        gemm_blocked_floats(m - i < MR ? m - i : MR, full, k, packed_a + i * k, b, 1, ldb, c + i * ldc, ldc, 0, 0);
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {
