@@ -12,7 +12,12 @@
 #include "gemm_driver.h"
 #include <string.h>
 
-enum { MR = GEMM_MR, NR = GEMM_NR, SMALL_M = 4 /* rows of A the small-m path takes */, SHIFTED_AHEAD = FERRY_SHIFTED_AHEAD };
+enum {
+    MR = GEMM_MR,
+    NR = GEMM_NR,
+    SMALL_M = 4, /* rows of A the small-m path takes */
+    SHIFTED_AHEAD = FERRY_SHIFTED_AHEAD
+};
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -148,9 +153,9 @@ static void tile_avx2_last(size_t kc, const float *ap, const float *a_next, cons
  * fetched the same way. Only the first `computed` (2, 4 or 6, a constant where this is inlined) of
  * the panel's rows are computed. */
 FERRY_AVX2_ATTR __attribute__((always_inline))
-static inline void tile_avx2_rows(const size_t computed, size_t kc, const float *ap, const float *a_next, const float *bp,
-                                  size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
-                                  size_t mr, size_t nr, int accumulate) {
+static inline void tile_avx2_rows(const size_t computed, size_t kc, const float *ap, const float *a_next,
+                                  const float *bp, size_t bstride, const ptrdiff_t *offsets, const float *next,
+                                  float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -225,7 +230,9 @@ static void tile_avx2(const struct gemm_tile *t, const void *context) {
     (void)context;
     const size_t bstride = t->b_step / sizeof(float);
     if (bstride == NR) tile_avx2_strided(t->kc, t->a, t->a_next, t->b, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx2_strided(t->kc, t->a, t->a_next, t->b, bstride, NULL, (const float *)t->b + NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else
+        tile_avx2_strided(t->kc, t->a, t->a_next, t->b, bstride, NULL, (const float *)t->b + NR, t->c, t->ldc, t->mr,
+                          t->nr, t->accumulate);
 }
 
 /* The tile for packed weights streamed from memory (ferry_sgemm_packed_b): it fetches the next
@@ -244,8 +251,8 @@ static void tile_shifted_avx2(const struct gemm_tile *t, const void *context) {
                       t->accumulate);
 }
 
-/* 17 to 24 columns as a 16-column AVX2 tile and tile_avx2_last (at most three quarters of the pair's
- * multiply-adds); out of line, so the pair's loop keeps its registers. */
+/* 17 to 24 columns as a 16-column AVX2 tile and tile_avx2_last (at most three quarters of the
+ * pair's multiply-adds); out of line, so the pair's loop keeps its registers. */
 FERRY_AVX2_ATTR __attribute__((noinline))
 static void tile_avx2_split(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
                             size_t bstride, const ptrdiff_t *offsets, float *c, size_t ldc, size_t mr, size_t nr,
@@ -258,9 +265,10 @@ static void tile_avx2_split(size_t kc, const float *ap, const float *a_next, con
  * loads and six broadcasts per step for 192 multiply-adds, half the loads per multiply-add of the
  * AVX2 tile). Columns 0-15 of B's row kk at b0 and 16-31 at b1 (plus kk * bstride, or offsets[kk]
  * when offsets is not NULL); with `next`, the panel after the pair is fetched into cache, and A's
- * next row panel always, and only the first `computed` rows are computed, as in the AVX2 tile. Every
- * element is the AVX2 tile's chain of multiply-adds, so results are bitwise the same. The two tiles stay two bodies of intrinsics: the
- * same loop written once over clang vector types ran the AVX2 tile at half speed. */
+ * next row panel always, and only the first `computed` rows are computed, as in the AVX2 tile.
+ * Every element is the AVX2 tile's chain of multiply-adds, so results are bitwise the same. The two
+ * tiles stay two bodies of intrinsics: the same loop written once over clang vector types ran the
+ * AVX2 tile at half speed. */
 FERRY_AVX512_ATTR __attribute__((always_inline))
 static inline void tile_avx512_pair_rows(const size_t computed, size_t kc, const float *ap, const float *a_next,
                                          const float *b0, const float *b1, size_t bstride, const ptrdiff_t *offsets,
@@ -315,13 +323,15 @@ static void tile_avx512_pair_short(size_t kc, const float *ap, const float *a_ne
     else tile_avx512_pair_rows(2, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
-/* The pair tile over the fewest rows that cover mr; 17-24 columns as an AVX2 16- and 8-column tile. */
+/* The pair tile over the fewest rows that cover mr; 17-24 columns as an AVX2 16-column tile and
+ * tile_avx2_last. */
 FERRY_AVX512_ATTR __attribute__((always_inline))
 static inline void tile_avx512_pair(size_t kc, const float *ap, const float *a_next, const float *b0, const float *b1,
                                     size_t bstride, const ptrdiff_t *offsets, const float *next, float *c, size_t ldc,
                                     size_t mr, size_t nr, int accumulate) {
     if (nr <= NR + 8) tile_avx2_split(kc, ap, a_next, b0, b1, bstride, offsets, c, ldc, mr, nr, accumulate);
-    else if (mr > 4) tile_avx512_pair_rows(6, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
+    else if (mr > 4)
+        tile_avx512_pair_rows(6, kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
     else tile_avx512_pair_short(kc, ap, a_next, b0, b1, bstride, offsets, next, c, ldc, mr, nr, accumulate);
 }
 
@@ -333,7 +343,9 @@ static void tile_avx512_wide(const struct gemm_tile *t, const void *context) {
     const float *b = t->b;
     if (bstride == NR)
         tile_avx512_pair(t->kc, t->a, t->a_next, b, t->b_next, NR, NULL, NULL, t->c, t->ldc, t->mr, t->nr, t->accumulate);
-    else tile_avx512_pair(t->kc, t->a, t->a_next, b, b + NR, bstride, NULL, b + 2 * NR, t->c, t->ldc, t->mr, t->nr, t->accumulate);
+    else
+        tile_avx512_pair(t->kc, t->a, t->a_next, b, b + NR, bstride, NULL, b + 2 * NR, t->c, t->ldc, t->mr, t->nr,
+                         t->accumulate);
 }
 
 /* The pair tile for packed weights streamed from memory, fetching the panel after the pair. */
