@@ -16,7 +16,8 @@ enum {
     MR = GEMM_MR,
     NR = GEMM_NR,
     SMALL_M = 4, /* rows of A the small-m path takes */
-    SHIFTED_AHEAD = FERRY_SHIFTED_AHEAD
+    SHIFTED_AHEAD = FERRY_SHIFTED_AHEAD,
+    ROWS_FIRST_DEPTH = 32 /* B read in place up to this many rows: a row panel at a time */
 };
 
 size_t ferry_sgemm_packed_a_size(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
@@ -439,10 +440,15 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         return;
     }
     const size_t full = n / NR * NR;
-    /* a row panel at a time: each writes its rows of C left to right (few streams to memory), and
-     * B's rows (few: k is small here) stay in cache for the next panel */
-    for (size_t i = 0; i < m; i += MR)
-        gemm_blocked_floats(m - i < MR ? m - i : MR, full, k, packed_a + i * k, b, 1, ldb, c + i * ldc, ldc, 0, 0);
+    /* With few rows of B (all of a tile's in cache), a row panel at a time: every panel writes its
+     * rows of C left to right (few streams to memory). Deeper B goes column block by column block,
+     * each block's rows kept in cache while all the row panels read them. */
+    if (k <= ROWS_FIRST_DEPTH) {
+        for (size_t i = 0; i < m; i += MR)
+            gemm_blocked_floats(m - i < MR ? m - i : MR, full, k, packed_a + i * k, b, 1, ldb, c + i * ldc, ldc, 0, 0);
+    } else {
+        gemm_blocked_floats(m, full, k, packed_a, b, 1, ldb, c, ldc, 0, 0);
+    }
     if (full < n) {
         /* the last columns go through a packed panel */
         for (size_t r = 0; r < k; r++) {
