@@ -52,8 +52,9 @@ VM_ATTR static inline V VM(exp_reduced)(V x, V *n) {
 VM_ATTR static inline V VM(scale)(V p, V n) { return (V)_mm512_scalef_ps((__m512)p, (__m512)n); }
 #endif
 
-/* exp(x): exp(r) times 2^n in two factors so that results down to the smallest subnormal and up to
- * overflow come out right. NaN stays NaN; x > 88.73 gives +inf, x < -104 zero. */
+/* exp(x): exp(r) times 2^n in two factors (with AVX-512 one scalef) so that results down to the
+ * smallest subnormal and up to overflow come out right. NaN stays NaN; x > 88.73 gives +inf, x < -104
+ * zero. */
 VM_ATTR static inline V VM(exp)(V x) {
     x = VM(select)(x > 89.f, (V){} + 89.f, x);
     x = VM(select)(x < -104.f, (V){} - 104.f, x);
