@@ -59,8 +59,8 @@ func plannedSession(_ model: String, reading: ReadingOptions, execution: Executi
         warn("--threads \(threads) is more than this machine's \(cores) cores; runs are likely slower than with \(cores)")
     }
     let start = Date()
-    let session = try InferenceSession(
-        model: try ModelIO.load(model, options: reading.loadOptions).model, options: execution.sessionOptions)
+    let loaded = try ModelIO.load(model, options: reading.loadOptions)
+    let session = try InferenceSession(model: (consume loaded).model, options: execution.sessionOptions)
     return (session, Date().timeIntervalSince(start))
 }
 

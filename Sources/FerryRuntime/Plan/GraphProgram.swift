@@ -4,7 +4,7 @@ import FerryIR
 protocol SubgraphCompiler {
     /// A program for `graph`, which may read `outerNames` from the enclosing graphs; `outerTypes`
     /// holds the element types known for the enclosing graphs' values.
-    func compile(_ graph: Graph, outerNames: [String], outerTypes: [String: ElementType]) throws -> GraphProgram
+    func compile(_ graph: consuming Graph, outerNames: [String], outerTypes: [String: ElementType]) throws -> GraphProgram
 }
 
 /// A graph made ready to run: kernels in execution order over numbered value slots, constants

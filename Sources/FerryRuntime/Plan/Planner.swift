@@ -10,7 +10,11 @@ struct Planner: SubgraphCompiler {
     let registry: KernelRegistry
     let threads: Int
 
-    func compile(_ graph: Graph, outerNames: [String], outerTypes: [String: ElementType] = [:]) throws -> GraphProgram {
+    /// A graph passed as its last use gives up its initializers here: from then on `known` holds
+    /// the only reference to each, dropped once the kernels reading it have packed their copies.
+    func compile(_ graph: consuming Graph, outerNames: [String], outerTypes: [String: ElementType] = [:]) throws
+        -> GraphProgram
+    {
         let types = ElementTypeInference.infer(graph, outer: outerTypes)
         let constantPool = BufferPool(reusesBlocks: false)
         let ctx = ExecutionContext(pool: constantPool, threads: threads)
@@ -26,6 +30,7 @@ struct Planner: SubgraphCompiler {
         }
         let inputs = graph.runtimeInputs
         for i in inputs { known[i.name] = nil }
+        graph.initializers = []
         var available = Set(inputs.map(\.name)).union(outerNames).union(known.keys)
         // Inputs whose declared shape is fully fixed: Shape nodes reading them fold at plan time.
         let fixedShapes = Foldability.fixedShapes(of: inputs)

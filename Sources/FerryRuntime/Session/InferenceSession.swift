@@ -62,7 +62,10 @@ public final class InferenceSession: @unchecked Sendable {
     private let program: GraphProgram
     private let pools: PoolShelf
 
-    public init(model: Model, options: SessionOptions = SessionOptions()) throws {
+    /// Plans `model`. A model passed as its last use (a temporary, or `consume model`) is released
+    /// as planning goes: each weight is freed once its kernel has packed its own copy, so the
+    /// original and the packed weights are not all in memory at once.
+    public init(model: consuming Model, options: SessionOptions = SessionOptions()) throws {
         self.options = options
         pools = PoolShelf(limit: options.maxMemoryBytes)
         #if canImport(CBLAS)
@@ -72,10 +75,11 @@ public final class InferenceSession: @unchecked Sendable {
         for o in model.opsetImports { opsets[Domain.canonical(o.domain)] = Int(o.version) }
         if opsets[""] == nil { opsets[""] = 1 }
         let planner = Planner(opsets: opsets, registry: KernelRegistry.standard, threads: options.threads)
-        let widen = HalfPrecision.needed(model.graph)
-        program = try planner.compile(widen ? try HalfPrecision.widen(model.graph) : model.graph, outerNames: [])
         inputs = model.graph.runtimeInputs
         outputs = model.graph.outputs
+        let graph = (consume model).graph
+        program = try planner.compile(
+            HalfPrecision.needed(graph) ? try HalfPrecision.widen(graph) : consume graph, outerNames: [])
     }
 
     /// Runs the model. `feeds` maps input names to tensors; the outputs come back in `outputs` order.
