@@ -64,7 +64,6 @@ DW_ATTR static void DW(deinterleave)(const float *src, size_t lanes, size_t n, f
     }
 DW_OUTPUTS(8)
 DW_OUTPUTS(4)
-DW_OUTPUTS(1)
 #undef DW_OUTPUTS
 
 /* The same for stride 1 and no dilation along the row with a filter K wide (3 and 5, the common
@@ -89,6 +88,32 @@ DW_OUTPUTS(1)
 DW_OUTPUTS_S1(4, 3)
 DW_OUTPUTS_S1(4, 5)
 #undef DW_OUTPUTS_S1
+
+/* The outputs left of a strip's rows once whole groups of four have gone: columns [c0, ow) of
+ * every row, from the n-th of them (row by row) for n <= 8 of them, one accumulator each, so that
+ * narrow rows (7 or 14 outputs) keep eight independent sums in flight and not one or two. Lanes
+ * past n repeat the last output and are not stored. */
+DW_ATTR static void DW(leftovers)(const float *strip, const float *wt, const float *bias, const struct dw_geometry *g,
+                                  size_t c0, size_t first, size_t n, float *out) {
+    const size_t width = g->ow - c0;
+    size_t at[8], to[8];
+    for (size_t j = 0; j < 8; j++) {
+        const size_t k = first + (j < n ? j : n - 1), r = k / width, ox = c0 + k % width;
+        at[j] = (r * g->sh * g->wpad + ox * g->sw) * 8;
+        to[j] = (r * g->ow + ox) * 8;
+    }
+    V acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = *(const V *)bias;
+    for (size_t ki = 0; ki < g->kh; ki++) {
+        const float *row = strip + ki * g->dh * g->wpad * 8;
+        for (size_t kj = 0; kj < g->kw; kj++, wt += 8) {
+            const V w = *(const V *)wt;
+            const float *tap = row + kj * g->dw * 8;
+            for (int j = 0; j < 8; j++) acc[j] += w * *(const V *)(tap + at[j]);
+        }
+    }
+    for (size_t j = 0; j < n; j++) *(V *)(out + to[j]) = acc[j];
+}
 
 /* Channels [cb, ce) of one image, eight at a time. */
 DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *bias, float *y, size_t cb, size_t ce,
@@ -142,6 +167,7 @@ DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *b
                 }
                 memset(row + (left + take) * 8, 0, (g->wpad - left - take) * 8 * sizeof(float));
             }
+            const size_t c0 = g->ow - g->ow % 4;
             for (size_t r = 0; r < rows; r++) {
                 const float *in = strip + r * g->sh * g->wpad * 8;
                 float *o = out + r * g->ow * 8;
@@ -152,8 +178,10 @@ DW_ATTR static void DW(depthwise)(const float *x, const float *w, const float *b
                     for (; ox + 4 <= g->ow; ox += 4) DW(outputs4_k5)(in, wt, bv, g, ox, o);
                 for (; ox + 8 <= g->ow; ox += 8) DW(outputs8)(in, wt, bv, g, ox, o);
                 for (; ox + 4 <= g->ow; ox += 4) DW(outputs4)(in, wt, bv, g, ox, o);
-                for (; ox < g->ow; ox++) DW(outputs1)(in, wt, bv, g, ox, o);
             }
+            const size_t left_over = rows * (g->ow - c0);
+            for (size_t k = 0; k < left_over; k += 8)
+                DW(leftovers)(strip, wt, bv, g, c0, k, left_over - k < 8 ? left_over - k : 8, out);
             if (act != FERRY_ACT_NONE) {
                 float *row = out;
                 const size_t n = rows * g->ow * 8;

@@ -124,7 +124,7 @@ import Testing
 
     /// Depthwise (group = C = M) on rows wide enough for the vector loops: 3x3 stride 1 (its own
     /// AVX2 kernel, eight columns at a time between scalar edges) over widths around multiples of 8,
-    /// then other kernels, strides and dilations.
+    /// then other kernels, strides and dilations, then rows spread over several strips.
     @Test func depthwiseWideRows() {
         var rng = SplitMix64(seed: 5), count = 0
         for width in [3, 7, 8, 9, 10, 11, 16, 17, 26, 41] {
@@ -149,7 +149,16 @@ import Testing
                 }
             }
         }
-        #expect(count == 70)
+        // Rows so wide that a strip holds a few of them (several strips per plane), with columns
+        // left over each row after the groups of four.
+        for (k, s) in [(3, 1), (5, 2)] {
+            let p = Case(
+                n: 1, c: 9, m: 9, input: [19, 153], kernel: [k, k], strides: [s, s], dilations: [1, 1],
+                pads: [k / 2, k / 2, k / 2, k / 2], group: 9, bias: true)
+            count += 1
+            if !check(p, seed: rng.next()) { return }
+        }
+        #expect(count == 72)
     }
 
     /// Big enough for the im2col tiling (576 rows: 1820 columns per 4 MiB tile, 6400 outputs) and
