@@ -80,10 +80,11 @@ final class ConvKernel: Kernel {
     /// input channels (a tile's B rows then touch few pages), read their input in place instead of
     /// packing it.
     static let inPlaceRows = 48, inPlaceDepth = 32
-    /// Stride-1 2-D convolutions up to this depth (input channels per group x taps) read their padded
-    /// input in place (`ShiftedConvolution`); deeper ones amortise packing B over enough work that it
-    /// costs as little as reading it in place, and their packed panels stay aligned.
-    static let shiftedDepth = 1152
+    /// Stride-1 2-D convolutions up to this depth (input channels per group x taps), or with at most
+    /// this many output channels per group, read their padded input in place (`ShiftedConvolution`);
+    /// deeper ones with more outputs amortise packing B over enough work that it costs as little as
+    /// reading it in place, and their packed panels stay aligned.
+    static let shiftedDepth = 1152, shiftedRows = 96
 
     init(_ spec: NodeSpec) throws {
         self.spec = spec
@@ -198,7 +199,8 @@ final class ConvKernel: Kernel {
         let groupWork = mg * p * kc
         // Stride-1 2-D windows read the padded input in place (ShiftedConvolution) instead of im2col.
         let shifted =
-            g.rank == 2 && !pointwise && g.strides.allSatisfy({ $0 == 1 }) && kc <= ConvKernel.shiftedDepth
+            g.rank == 2 && !pointwise && g.strides.allSatisfy({ $0 == 1 })
+                && (kc <= ConvKernel.shiftedDepth || mg <= ConvKernel.shiftedRows)
             ? ShiftedConvolution(
                 channels: c, height: spatial[0], width: spatial[1], outHeight: outSpatial[0], outWidth: outSpatial[1],
                 kernel: (g.kernel[0], g.kernel[1]), dilations: (g.dilations[0], g.dilations[1]),
