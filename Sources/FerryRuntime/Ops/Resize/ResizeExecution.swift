@@ -55,7 +55,7 @@ enum ResizeExecution {
 
 /// Nearest resize of elements stored as `T` (any type of that size): each output row's source row
 /// is found once from the per-axis indices, then the row is gathered (or copied when its last axis
-/// is unchanged).
+/// is unchanged, or when the row before it read the same source row).
 private struct ResizeGather {
     let x: Value, out: Value, tables: [ResizeAxisTable], fill: Value, ctx: ExecutionContext
 
@@ -79,6 +79,9 @@ private struct ResizeGather {
                     position[d] = rest % outShape[d]
                     rest /= outShape[d]
                 }
+                // An output row reading the same source row as the one before it (upsampling) is a
+                // copy of that row.
+                var previous = -1
                 for row in r {
                     var base = 0
                     for d in 0..<last {
@@ -92,6 +95,8 @@ private struct ResizeGather {
                     let target = dst + row * width
                     if base < 0 {
                         target.update(repeating: value, count: width)
+                    } else if base == previous {
+                        target.update(from: target - width, count: width)
                     } else if copyRows {
                         target.update(from: src + base, count: width)
                     } else {
@@ -101,6 +106,7 @@ private struct ResizeGather {
                             target[j] = o < 0 ? value : s[o]
                         }
                     }
+                    previous = base
                     stepIndex(&position, within: outShape, axes: last)
                 }
             }
