@@ -73,7 +73,16 @@ extension ShapeOps {
         let rowBytes = shape[axis] * inner * es
         let pieces = parts.map { (src: UnsafeRawPointer($0.buffer.baseAddress), bytes: $0.shape[axis] * inner * es) }
         let dst = out.buffer.baseAddress
-        ctx.parallel(outer, grain: max(1, 65536 / rowBytes)) { range in
+        if outer < 4 * ctx.threads {
+            // Few rows (axis 0 or 1 of one image): each input's block is shared by the threads.
+            var at = 0
+            for p in pieces {
+                copyRows(outer, bytes: p.bytes, from: p.src, stride: p.bytes, to: dst + at, stride: rowBytes, ctx: ctx)
+                at += p.bytes
+            }
+            return out
+        }
+        ctx.parallel(outer, grain: max(1, copyPiece / rowBytes)) { range in
             for o in range {
                 var at = dst + o * rowBytes
                 for p in pieces where p.bytes > 0 {
@@ -83,6 +92,27 @@ extension ShapeOps {
             }
         }
         return out
+    }
+
+    /// Bytes a thread copies at least at a time.
+    private static let copyPiece = 1 << 16
+
+    /// `rows` rows of `bytes` bytes from `src` (rows `srcStride` bytes apart) to `dst` (rows
+    /// `dstStride` apart), on all threads when there is enough to copy: whole rows each when there
+    /// are many, else rows cut in pieces of `copyPiece` bytes.
+    private static func copyRows(
+        _ rows: Int, bytes: Int, from src: UnsafeRawPointer, stride srcStride: Int, to dst: UnsafeMutableRawPointer,
+        stride dstStride: Int, ctx: ExecutionContext
+    ) {
+        guard rows > 0, bytes > 0 else { return }
+        let pieces = rows >= 4 * ctx.threads ? 1 : (bytes + copyPiece - 1) / copyPiece
+        let size = (bytes + pieces - 1) / pieces
+        ctx.parallel(rows * pieces, grain: max(1, copyPiece / size)) { range in
+            for i in range {
+                let o = i / pieces, at = min(bytes, i % pieces * size), count = min(size, bytes - at)
+                if count > 0 { (dst + o * dstStride + at).copyMemory(from: src + o * srcStride + at, byteCount: count) }
+            }
+        }
     }
 
     /// `x` cut along `axis` into consecutive pieces of `sizes`.
@@ -97,11 +127,7 @@ extension ShapeOps {
         for (size, shape) in zip(sizes, shapes) {
             let out = try ctx.allocate(x.type, shape)
             let bytes = size * inner * es, src = UnsafeRawPointer(x.buffer.baseAddress) + start, dst = out.buffer.baseAddress
-            if bytes > 0 {
-                ctx.parallel(outer, grain: max(1, 65536 / bytes)) { range in
-                    for o in range { (dst + o * bytes).copyMemory(from: src + o * rowBytes, byteCount: bytes) }
-                }
-            }
+            copyRows(outer, bytes: bytes, from: src, stride: rowBytes, to: dst, stride: bytes, ctx: ctx)
             start += bytes
             results.append(out)
         }
