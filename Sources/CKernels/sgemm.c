@@ -423,6 +423,42 @@ static void gemm_blocked_floats(size_t m, size_t n, size_t k, const float *packe
     gemm_blocked(m, n, op, gemm_full_blocks(k, m), tile, wide, NULL);
 }
 
+#if FERRY_X86
+/* Panels [p0, p0 + count) (count <= 8) of C's one column: a chain per row as in the tiles (over k
+ * in order, restarted every FERRY_SGEMM_DEPTH_BLOCK and added up block by block), the panel's six
+ * rows in the lanes of one vector, up to eight panels' chains in flight. */
+FERRY_AVX2_ATTR static inline void column_panels_avx2(size_t m, size_t k, const float *packed_a, const float *x,
+                                                      size_t xs, float *c, size_t ldc, size_t p0, size_t count) {
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    __m256 total[8], acc[8];
+    for (size_t k0 = 0; k0 < k; k0 += FERRY_SGEMM_DEPTH_BLOCK) {
+        const size_t k1 = k - k0 < FERRY_SGEMM_DEPTH_BLOCK ? k : k0 + FERRY_SGEMM_DEPTH_BLOCK;
+        for (size_t q = 0; q < count; q++) acc[q] = _mm256_setzero_ps();
+        for (size_t kk = k0; kk < k1; kk++) {
+            const __m256 xv = _mm256_set1_ps(x[kk * xs]);
+            for (size_t q = 0; q < count; q++)
+                acc[q] = _mm256_fmadd_ps(_mm256_maskload_ps(packed_a + ((p0 + q) * k + kk) * MR, six), xv, acc[q]);
+        }
+        for (size_t q = 0; q < count; q++) total[q] = k0 == 0 ? acc[q] : _mm256_add_ps(total[q], acc[q]);
+    }
+    for (size_t q = 0; q < count; q++) {
+        float v[8];
+        _mm256_storeu_ps(v, total[q]);
+        for (size_t r = 0; r < MR && (p0 + q) * MR + r < m; r++) c[((p0 + q) * MR + r) * ldc] = v[r];
+    }
+}
+
+/* C's one column (rows ldc apart) = packed A * x (k elements xs apart): the tiles would compute
+ * sixteen columns for it. */
+FERRY_AVX2_ATTR static void column_avx2(size_t m, size_t k, const float *packed_a, const float *x, size_t xs, float *c,
+                                        size_t ldc) {
+    const size_t panels = (m + MR - 1) / MR;
+    size_t p0 = 0;
+    for (; p0 + 8 <= panels; p0 += 8) column_panels_avx2(m, k, packed_a, x, xs, c, ldc, p0, 8);
+    if (p0 < panels) column_panels_avx2(m, k, packed_a, x, xs, c, ldc, p0, panels - p0);
+}
+#endif
+
 void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, const float *packed_b,
                            float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
@@ -430,6 +466,12 @@ void ferry_sgemm_prepacked(size_t m, size_t n, size_t k, const float *packed_a, 
         for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
+#if FERRY_X86
+    if (n == 1 && ferry_has_avx2()) {
+        column_avx2(m, k, packed_a, packed_b, NR, c, ldc);
+        return;
+    }
+#endif
     gemm_blocked_floats(m, n, k, packed_a, packed_b, k, NR, c, ldc, 0, 0);
 }
 
@@ -439,6 +481,12 @@ void ferry_sgemm_rows(size_t m, size_t n, size_t k, const float *packed_a, const
         ferry_sgemm_prepacked(m, n, k, packed_a, b, c, ldc);
         return;
     }
+#if FERRY_X86
+    if (n == 1 && ferry_has_avx2()) {
+        column_avx2(m, k, packed_a, b, ldb, c, ldc);
+        return;
+    }
+#endif
     const size_t full = n / NR * NR;
     /* With few rows of B (all of a tile's in cache), a row panel at a time: every panel writes its
      * rows of C left to right (few streams to memory). Deeper B goes column block by column block,

@@ -14,10 +14,11 @@ import Testing
     /// Steps of k per block (FERRY_SGEMM_DEPTH_BLOCK).
     static let depthBlock = Int(FERRY_SGEMM_DEPTH_BLOCK)
     /// (m, n, k): single elements, one tile, partial tiles (last panels of 1 to 8 columns), K past
-    /// one block (256) and two, M past one block (120), k = 0.
+    /// one block (256) and two, M past one block (120), k = 0, one column (matrix times vector:
+    /// eight row panels at a time and the rest).
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (6, 16, 8), (7, 17, 3), (5, 40, 300), (13, 33, 513), (121, 18, 20), (3, 5, 0), (2, 48, 256),
-        (8, 52, 40), (11, 196, 30), (4, 3, 270), (17, 23, 9)
+        (8, 52, 40), (11, 196, 30), (4, 3, 270), (17, 23, 9), (59, 1, 600), (13, 1, 40)
     ]
 
     /// Runs `body` with the calling thread limited to `isa`; true when the active path fuses.

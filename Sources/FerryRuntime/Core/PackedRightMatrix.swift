@@ -49,10 +49,7 @@ final class PackedRightMatrix {
     ) {
         guard m > 0, n > 0 else { return }
         let threads = ctx?.threads ?? 1
-        // One to four rows stream the matrix once, a load per multiply-add: memory-bound work worth
-        // sharing from an eighth of the size.
-        let work = m * n * k * (m <= 4 ? 8 : 1)
-        if threads == 1 || work < minimumParallelWork {
+        if threads == 1 || productWork(m, n, k) < minimumParallelWork {
             // Blocks of rows (whole 6-row panels) whose output stays in cache for `finish`.
             let step = finish == nil ? m : max(6, outputTileBytes / (4 * n) / 6 * 6)
             for r0 in stride(from: 0, to: m, by: step) {

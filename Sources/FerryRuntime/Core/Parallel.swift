@@ -4,6 +4,11 @@ import CKernels
 /// microseconds; this is about 25 microseconds of work).
 let minimumParallelWork = 1 << 21
 
+/// The work of an m x k by k x n product to weigh against `minimumParallelWork`: its multiply-adds,
+/// eight times over when one side has at most four rows or columns (the other matrix is then
+/// streamed once, a load per multiply-add: memory-bound work worth sharing from an eighth of the size).
+func productWork(_ m: Int, _ n: Int, _ k: Int) -> Int { m * n * k * (min(m, n) <= 4 ? 8 : 1) }
+
 /// Elements per task for element-wise loops.
 let elementGrain = 1 << 16
 

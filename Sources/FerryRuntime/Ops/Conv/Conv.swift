@@ -288,7 +288,7 @@ final class ConvKernel: Kernel {
                         }
                         // One block of rows per thread: each block reads all of the packed tile
                         // (for deep layers larger than the core's cache) once more.
-                        let work = mg * (end - start) * kc
+                        let work = productWork(mg, end - start, kc)
                         parallelBlocks(rowPanels, threads: work >= minimumParallelWork ? ctx.threads : 1) { r in
                             let lo = r.lowerBound * 6, hi = min(mg, r.upperBound * 6)
                             ferry_sgemm_prepacked(hi - lo, end - start, kc, wg + lo * kc, b, yg + lo * p + start, p)
