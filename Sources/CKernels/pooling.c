@@ -120,6 +120,80 @@ DEFINE_POOL2D(pool2d_avx2, FERRY_AVX2_ATTR)
         }                                                                                                \
     }
 
+/* n floats from src to dst (not overlapping) in whole vectors of 8, 4, 2 or 1, the last one
+ * overlapping the ones before: rows of a few floats cost no library call. */
+static inline void copy_floats(float *dst, const float *src, size_t n) {
+    typedef float v8 __attribute__((vector_size(32), aligned(4)));
+    typedef float v4 __attribute__((vector_size(16), aligned(4)));
+    typedef float v2 __attribute__((vector_size(8), aligned(4)));
+#define COPY_FLOATS(T)                                                                                   \
+    do {                                                                                                 \
+        const size_t l = sizeof(T) / sizeof(float);                                                      \
+        for (size_t i = 0; i + l < n; i += l) *(T *)(dst + i) = *(const T *)(src + i);                  \
+        *(T *)(dst + n - l) = *(const T *)(src + n - l);                                                 \
+    } while (0)
+    if (n >= 8) COPY_FLOATS(v8);
+    else if (n >= 4) COPY_FLOATS(v4);
+    else if (n >= 2) COPY_FLOATS(v2);
+    else if (n == 1) dst[0] = src[0];
+#undef COPY_FLOATS
+}
+
+/* Max pooling that keeps the size with stride and dilation 1 (pads kh - 1 and kw - 1 in all: SPPF's
+ * 5x5 pools), as the separable passes but each over the whole plane at once: the plane is copied
+ * with -infinity columns around its rows (`scratch`: 2 x h x (w + kw - 1) floats), so the row
+ * maxima are kw sweeps over all of it and the rows with every window row inside kh sweeps; only the
+ * pt + pb rows at the top and bottom go one by one. On small planes (20 x 20) the row-by-row sweeps
+ * were a few vectors each. Folds from -infinity in the separable passes' order (a -infinity pad
+ * changes nothing), so the results are theirs bit for bit. */
+#define DEFINE_MAXPOOL2D_SAME(NAME, ATTR)                                                                \
+    ATTR static void NAME(const float *x, float *y, size_t p_begin, size_t p_end, size_t h, size_t w,   \
+                          size_t kh, size_t kw, size_t pt, size_t pl, float *scratch) {                  \
+        const size_t wp = w + kw - 1, pr = kw - 1 - pl, pb = kh - 1 - pt, n = h * wp;                   \
+        float *const padded = scratch, *const maxima = scratch + n;                                      \
+        for (size_t p = p_begin; p < p_end; p++) {                                                       \
+            const float *img = x + p * h * w;                                                            \
+            for (size_t iy = 0; iy < h; iy++) {                                                          \
+                float *row = padded + iy * wp;                                                           \
+                for (size_t i = 0; i < pl; i++) row[i] = -INFINITY;                                      \
+                copy_floats(row + pl, img + iy * w, w);                                                  \
+                for (size_t i = 0; i < pr; i++) row[pl + w + i] = -INFINITY;                             \
+            }                                                                                            \
+            /* row maxima; the last kw - 1 places (past the last row's outputs) stay -infinity */       \
+            for (size_t q = 0; q < n; q++) maxima[q] = -INFINITY;                                        \
+            for (size_t kx = 0; kx < kw; kx++) {                                                         \
+                const float *src = padded + kx;                                                          \
+                MAX_SWEEP(maxima, src, 1, 0, n - (kw - 1))                                               \
+            }                                                                                            \
+            /* window maxima into `padded` (done with), then its rows' first w columns to y */          \
+            float *const out = padded;                                                                   \
+            for (size_t q = 0; q < n; q++) out[q] = -INFINITY;                                           \
+            if (h > kh - 1) {                                                                            \
+                float *o = out + pt * wp;                                                                \
+                for (size_t ky = 0; ky < kh; ky++) {                                                     \
+                    const float *m = maxima + ky * wp;                                                   \
+                    MAX_SWEEP(o, m, 1, 0, (h - (kh - 1)) * wp)                                           \
+                }                                                                                        \
+            }                                                                                            \
+            for (size_t oy = 0; oy < h; oy++) {                                                          \
+                if (oy >= pt && oy + pb < h) continue;                                                   \
+                float *o = out + oy * wp;                                                                \
+                for (size_t ky = 0; ky < kh; ky++) {                                                     \
+                    const ptrdiff_t iy = (ptrdiff_t)(oy + ky) - (ptrdiff_t)pt;                           \
+                    if (iy < 0 || iy >= (ptrdiff_t)h) continue;                                          \
+                    const float *m = maxima + (size_t)iy * wp;                                           \
+                    MAX_SWEEP(o, m, 1, 0, w)                                                             \
+                }                                                                                        \
+            }                                                                                            \
+            for (size_t oy = 0; oy < h; oy++) copy_floats(y + (p * h + oy) * w, out + oy * wp, w);       \
+        }                                                                                                \
+    }
+
+DEFINE_MAXPOOL2D_SAME(maxpool2d_same_portable, )
+#if FERRY_X86
+DEFINE_MAXPOOL2D_SAME(maxpool2d_same_avx2, FERRY_AVX2_ATTR)
+#endif
+
 DEFINE_MAXPOOL2D_SEPARABLE(maxpool2d_separable_portable, )
 #if FERRY_X86
 DEFINE_MAXPOOL2D_SEPARABLE(maxpool2d_separable_avx2, FERRY_AVX2_ATTR)
@@ -308,6 +382,21 @@ void ferry_pool_2d(const float *x, float *y, size_t p_begin, size_t p_end, size_
         return;
     }
 #endif
+    /* size-keeping stride-1 max pooling: whole-plane sweeps, when their scratch is to be had */
+    if (!average && kh > 1 && kw > 1 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && oh == h && ow == w &&
+        h * (w + kw) <= (1u << 22)) {
+        float *scratch = (float *)malloc(2 * h * (w + kw - 1) * sizeof(float));
+        if (scratch) {
+#if FERRY_X86
+            if (ferry_has_avx2())
+                maxpool2d_same_avx2(x, y, p_begin, p_end, h, w, kh, kw, pt, pl, scratch);
+            else
+#endif
+                maxpool2d_same_portable(x, y, p_begin, p_end, h, w, kh, kw, pt, pl, scratch);
+            free(scratch);
+            return;
+        }
+    }
     float stack[512];
     float *divisor = ow <= 512 ? stack : (float *)malloc(ow * sizeof(float));
     if (!divisor) return;

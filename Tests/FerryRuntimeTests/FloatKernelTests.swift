@@ -43,6 +43,11 @@ import Testing
         Window(h: 1, w: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1),
         Window(h: 3, w: 4, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, pt: 3, pl: 4, pb: 2, pr: 3),
         Window(h: 15, w: 19, kh: 3, kw: 5, sh: 2, sw: 2, dh: 2, dw: 3, pt: 2, pl: 6, pb: 1, pr: 5),
+        // size-keeping stride-1 max pools (their passes sweep whole planes): SPPF's 5x5 on 20 x 20,
+        // all the padding on one side, planes narrower than the window
+        Window(h: 20, w: 20, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, pt: 2, pl: 2, pb: 2, pr: 2),
+        Window(h: 7, w: 9, kh: 5, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 2, pb: 4, pr: 0),
+        Window(h: 3, w: 2, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, pt: 2, pl: 1, pb: 2, pr: 3),
         // 2x2 and 2x1 downsampling (their own AVX2 kernel): 8-output steps and a tail, odd sizes
         Window(h: 8, w: 40, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
         Window(h: 9, w: 37, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0),
@@ -190,6 +195,33 @@ import Testing
                 results.append(y.map(\.bitPattern))
             }
             #expect(results.allSatisfy { $0 == results[0] }, "\(h)x\(w) window 2x\(kw)")
+        }
+        // Size-keeping stride-1 windows (whole-plane sweeps, then the edges): the fold over each
+        // window's taps in row-major order from -infinity, bit for bit.
+        for win in Self.windows
+        where win.sh == 1 && win.sw == 1 && win.dh == 1 && win.dw == 1 && win.oh == win.h && win.ow == win.w {
+            let x = (0..<(win.h * win.w)).map { _ in rng.int(0...2) == 0 ? rng.unit() : specials[rng.int(0...specials.count - 1)]
+            }
+            var want = [UInt32](repeating: 0, count: win.h * win.w)
+            for oy in 0..<win.h {
+                for ox in 0..<win.w {
+                    var m = -Float.infinity
+                    for ki in 0..<win.kh {
+                        for kj in 0..<win.kw {
+                            if let (y, x0) = win.tap(oy, ox, ki, kj) { m = x[y * win.w + x0] > m ? x[y * win.w + x0] : m }
+                        }
+                    }
+                    want[oy * win.w + ox] = m.bitPattern
+                }
+            }
+            for isa in Self.isas {
+                var y = [Float](repeating: 7, count: win.h * win.w)
+                withKernelISA(isa) {
+                    ferry_pool_2d(
+                        x, &y, 0, 1, win.h, win.w, win.kh, win.kw, 1, 1, 1, 1, win.pt, win.pl, win.pb, win.pr, win.h, win.w, 0, 0)
+                }
+                #expect(y.map(\.bitPattern) == want, "\(win) isa \(isa)")
+            }
         }
     }
 
