@@ -67,6 +67,10 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                 }                                                                                       \
                 continue;                                                                               \
             }                                                                                           \
+            /* the output columns whose tap kj lies inside an input row (strided rows) */            \
+            const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                                \
+            size_t inside_lo = 0, inside_hi = ow;                                                       \
+            if (sw != 1) window_columns(base, sw, w, ow, &inside_lo, &inside_hi);                       \
             size_t p = cb;                                                                              \
             while (p < ce) {                                                                            \
                 const size_t oy = p / ow, ox0 = p % ow;                                                 \
@@ -79,7 +83,6 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                     for (size_t t = 0; t < len; t++) dst[t] = (DST_T)PAD(zp);                           \
                 } else {                                                                                \
                     const SRC_T *src = plane + (size_t)iy * w;                                          \
-                    const ptrdiff_t base = (ptrdiff_t)(kj * dw) - (ptrdiff_t)pl;                        \
                     if (sw == 1) {                                                                      \
                         /* contiguous run: zeros, copy, zeros */                                        \
                         const ptrdiff_t ix0 = (ptrdiff_t)ox0 + base;                                    \
@@ -94,8 +97,7 @@ static inline void window_columns(ptrdiff_t off, size_t stride, size_t width, si
                         while (i < len) dst[i++] = (DST_T)PAD(zp);                                      \
                     } else {                                                                            \
                         /* strided: padding, the taps inside the row [lo, hi), padding */              \
-                        size_t lo, hi;                                                                  \
-                        window_columns(base, sw, w, ow, &lo, &hi);                                      \
+                        size_t lo = inside_lo, hi = inside_hi;                                          \
                         lo = lo < ox0 ? ox0 : (lo > ox1 ? ox1 : lo);                                    \
                         hi = hi > ox1 ? ox1 : (hi < lo ? lo : hi);                                      \
                         for (size_t ox = ox0; ox < lo; ox++) dst[ox - ox0] = (DST_T)PAD(zp);            \
