@@ -66,23 +66,35 @@ struct Broadcast {
     func rowStride(_ input: Int) -> Int { strides[input].last! }
 
     /// Calls `body(offsets, outOffset)` for each row in `rows`: the starting element of every
-    /// input and of the output.
+    /// input and of the output. The first row's position is divided out once; each next row steps
+    /// the outer axes' index like an odometer (short rows, such as an attention mask added to
+    /// 128-wide score rows, cost a few additions each rather than a division per axis).
     @inline(__always)
     func forEachRow(_ rows: Range<Int>, _ body: (_ offsets: UnsafeMutablePointer<Int>, _ out: Int) -> Void) {
         let inputs = strides.count
         let outer = dims.count - 1
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: inputs) { offsets in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: inputs + outer) { buffer in
+            let offsets = buffer.baseAddress!, index = offsets + inputs
+            var rem = rows.lowerBound
+            for k in 0..<inputs { offsets[k] = 0 }
+            var d = outer - 1
+            while d >= 0 {
+                index[d] = rem % dims[d]
+                rem /= dims[d]
+                for k in 0..<inputs { offsets[k] += index[d] * strides[k][d] }
+                d -= 1
+            }
             for r in rows {
-                var rem = r
-                for k in 0..<inputs { offsets[k] = 0 }
+                body(offsets, r * rowLength)
                 var d = outer - 1
                 while d >= 0 {
-                    let i = rem % dims[d]
-                    rem /= dims[d]
-                    for k in 0..<inputs { offsets[k] += i * strides[k][d] }
+                    index[d] += 1
+                    for k in 0..<inputs { offsets[k] += strides[k][d] }
+                    if index[d] < dims[d] { break }
+                    for k in 0..<inputs { offsets[k] -= dims[d] * strides[k][d] }
+                    index[d] = 0
                     d -= 1
                 }
-                body(offsets.baseAddress!, r * rowLength)
             }
         }
     }
