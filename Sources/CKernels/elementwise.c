@@ -12,8 +12,12 @@
 #define BIN_MAX(x, y) ((x) != (x) ? (x) : ((y) != (y) ? (y) : ((x) > (y) ? (x) : (y))))
 #define BIN_MIN(x, y) ((x) != (x) ? (x) : ((y) != (y) ? (y) : ((x) < (y) ? (x) : (y))))
 
+/* y == a (a bias or residual added in place, as the MatMul output pass does) gets its own loop: the
+ * compiler's overlap check would send y[i] = OP(a[i], b[i]) to its scalar loop when y is a. */
 #define BIN_LOOPS(OP)                                                                                   \
-    if (sa == 1 && sb == 1)                                                                             \
+    if (sa == 1 && sb == 1 && y == a)                                                                   \
+        for (size_t i = 0; i < n; i++) y[i] = OP(y[i], b[i]);                                           \
+    else if (sa == 1 && sb == 1)                                                                        \
         for (size_t i = 0; i < n; i++) y[i] = OP(a[i], b[i]);                                           \
     else if (sa == 1 && sb == 0) {                                                                      \
         const float v = b[0];                                                                           \

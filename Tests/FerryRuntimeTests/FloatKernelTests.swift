@@ -288,4 +288,33 @@ import Testing
             Self.expectClose(y, want, scale: scale, "col2im \(image) kernel \(kernel)")
         }
     }
+
+    /// The binary arithmetic loops (`ferry_binary_f32`) with both operands contiguous, the result
+    /// written over the first operand (as the MatMul output pass adds a bias or residual) and
+    /// elsewhere, and with a scalar operand: each element the operation of its operands, exactly.
+    @Test(arguments: isas)
+    func binaryArithmeticMatchesTheDefinition(isa: Int32) {
+        var rng = SplitMix64(seed: 23)
+        let ops: [(ferry_binary_op, (Float, Float) -> Float)] = [
+            (FERRY_BIN_ADD, { $0 + $1 }), (FERRY_BIN_SUB, { $0 - $1 }), (FERRY_BIN_MUL, { $0 * $1 }), (FERRY_BIN_DIV, { $0 / $1 })
+        ]
+        for (op, f) in ops {
+            for n in [1, 3, 8, 31, 64, 100] {
+                let a = Self.random(n, &rng), b = Self.random(n, &rng)
+                let want = zip(a, b).map { f($0, $1).bitPattern }
+                var inPlace = a, apart = [Float](repeating: .nan, count: n)
+                var scalar = [Float](repeating: .nan, count: n)
+                withKernelISA(isa) {
+                    inPlace.withUnsafeMutableBufferPointer { y in
+                        ferry_binary_f32(Int32(op.rawValue), y.baseAddress!, 1, b, 1, y.baseAddress!, n)
+                    }
+                    ferry_binary_f32(Int32(op.rawValue), a, 1, b, 1, &apart, n)
+                    ferry_binary_f32(Int32(op.rawValue), a, 1, b, 0, &scalar, n)
+                }
+                #expect(inPlace.map(\.bitPattern) == want, "op \(op.rawValue) n \(n) in place")
+                #expect(apart.map(\.bitPattern) == want, "op \(op.rawValue) n \(n)")
+                #expect(scalar.map(\.bitPattern) == a.map { f($0, b[0]).bitPattern }, "op \(op.rawValue) n \(n) scalar b")
+            }
+        }
+    }
 }
