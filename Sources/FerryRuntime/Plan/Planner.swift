@@ -10,8 +10,9 @@ struct Planner: SubgraphCompiler {
     let registry: KernelRegistry
     let threads: Int
 
-    /// A graph passed as its last use gives up its initializers here: from then on `known` holds
-    /// the only reference to each, dropped once the kernels reading it have packed their copies.
+    /// A graph passed as its last use gives up its initializers here (sparse ones once densified):
+    /// from then on `known` holds the only reference to each, dropped once the kernels reading it
+    /// have packed their copies.
     func compile(_ graph: consuming Graph, outerNames: [String], outerTypes: [String: ElementType] = [:]) throws
         -> GraphProgram
     {
@@ -31,6 +32,7 @@ struct Planner: SubgraphCompiler {
         let inputs = graph.runtimeInputs
         for i in inputs { known[i.name] = nil }
         graph.initializers = []
+        graph.sparseInitializers = []
         var available = Set(inputs.map(\.name)).union(outerNames).union(known.keys)
         // Inputs whose declared shape is fully fixed: Shape nodes reading them fold at plan time.
         let fixedShapes = Foldability.fixedShapes(of: inputs)
